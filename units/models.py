@@ -1,0 +1,320 @@
+"""The organization's structure: units in a tree, posts, people, appointments, links.
+
+Every model keeps its full revision history (django-simple-history). Writes go through
+``units.services`` only: they lock the tree, stamp each revision with its effective time,
+the acting user and a reason, and keep exactly one history row per changed object.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+from simple_history.models import HistoricalRecords
+
+
+class RecordedRevision(models.Model):
+    """Extra columns of every history table.
+
+    ``history_date`` is when a change *took effect* (what "as of" queries use);
+    ``recorded_at`` is when it was *written down*, so a backdated change stays visible
+    as such in the audit trail.
+    """
+
+    recorded_at = models.DateTimeField(
+        _("recorded at"), default=timezone.now, db_index=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+# Tree bookkeeping is derived from parent links; tracking it in history would make
+# simple-history fail on the first save and would record shifts mptt makes silently.
+TREE_FIELDS = ["lft", "rght", "tree_id", "level"]
+
+
+class UnitKind(models.TextChoices):
+    ORGANIZATION = "organization", _("Organization")
+    EXECUTIVE_OFFICE = "executive_office", _("Executive office")
+    OFFICE = "office", _("Office")
+    DEPARTMENT = "department", _("Department")
+    DIVISION = "division", _("Division")
+    UNIT = "unit", _("Unit")
+    SECRETARIAT = "secretariat", _("Secretariat")
+    ADMINISTRATIVE_CENTRE = "administrative_centre", _("Administrative centre")
+    INSTITUTE = "institute", _("Institute")
+    REGIONAL_OFFICE = "regional_office", _("Regional office")
+    LIAISON_OFFICE = "liaison_office", _("Liaison office")
+    COUNTRY_OFFICE = "country_office", _("Country office")
+    GOVERNING_BODY = "governing_body", _("Governing body")
+    COMMITTEE = "committee", _("Committee")
+    GROUP = "group", _("Group of functions")
+
+
+class ReportingLine(models.TextChoices):
+    """The nature of the link between a unit and its parent."""
+
+    DIRECT_SUPERVISION = "direct_supervision", _("Direct supervision")
+    OVERSIGHT = "oversight", _("Oversight")
+
+
+class UnitQuerySet(TreeQuerySet):
+    def active(self) -> UnitQuerySet:
+        return self.filter(abolished_on__isnull=True)
+
+    def abolished(self) -> UnitQuerySet:
+        return self.filter(abolished_on__isnull=False)
+
+
+class OrganizationalUnit(MPTTModel):
+    """A node of the organization: an office, department, division, unit, ..."""
+
+    name = models.CharField(_("name"), max_length=255)
+    short_name = models.CharField(
+        _("acronym or short name"), max_length=64, blank=True, default=""
+    )
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        help_text=_("Stable key used in every URL; it does not change on rename."),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=UnitKind.choices)
+    mandate = models.TextField(_("mandate"), blank=True, default="")
+    location = models.CharField(_("location"), max_length=128, blank=True, default="")
+    learn_more_url = models.URLField(_("learn more link"), blank=True, default="")
+    parent = TreeForeignKey(
+        "self",
+        verbose_name=_("reports to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    reporting_line = models.CharField(
+        _("nature of the reporting line"),
+        max_length=32,
+        choices=ReportingLine.choices,
+        default=ReportingLine.DIRECT_SUPERVISION,
+    )
+    sibling_order = models.PositiveIntegerField(
+        _("order among siblings"), default=0, db_index=True
+    )
+    established_on = models.DateField(_("established on"), null=True, blank=True)
+    abolished_on = models.DateField(_("abolished on"), null=True, blank=True)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        help_text=_("Raised by every change; guards against lost updates."),
+    )
+
+    objects = TreeManager.from_queryset(UnitQuerySet)()
+    history = HistoricalRecords(
+        excluded_fields=TREE_FIELDS,
+        bases=[RecordedRevision],
+        cascade_delete_history=False,
+    )
+
+    class MPTTMeta:
+        order_insertion_by = ["sibling_order", "name"]
+
+    class Meta:
+        verbose_name = _("organizational unit")
+        verbose_name_plural = _("organizational units")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(abolished_on__isnull=True)
+                | models.Q(established_on__isnull=True)
+                | models.Q(abolished_on__gte=models.F("established_on")),
+                name="unit_abolished_after_established",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.short_name and self.short_name not in self.name:
+            return f"{self.name} ({self.short_name})"
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("units:unit-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_active(self) -> bool:
+        return self.abolished_on is None
+
+
+class FillingMethod(models.TextChoices):
+    ELECTED_BY_COUNCIL = "elected_by_council", _("Elected by the Council")
+    APPOINTED_BY_DIRECTOR_GENERAL = (
+        "appointed_by_director_general",
+        _("Appointed by the Director General"),
+    )
+    TEMPORARY_APPOINTMENT = (
+        "temporary_appointment",
+        _("Temporary appointment by the Director General"),
+    )
+    OTHER = "other", _("Other")
+
+
+class Post(models.Model):
+    """A position in a unit, possibly the one that heads it."""
+
+    title = models.CharField(_("title"), max_length=255)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    unit = models.ForeignKey(
+        OrganizationalUnit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="posts",
+    )
+    is_head = models.BooleanField(_("heads the unit"), default=False)
+    filling_method = models.CharField(
+        _("how it is filled"),
+        max_length=40,
+        choices=FillingMethod.choices,
+        default=FillingMethod.APPOINTED_BY_DIRECTOR_GENERAL,
+    )
+    term_years = models.PositiveSmallIntegerField(
+        _("term in years"), null=True, blank=True
+    )
+    term_note = models.CharField(
+        _("term"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_('For example "for the duration of the Director General\'s term".'),
+    )
+    established_on = models.DateField(_("established on"), null=True, blank=True)
+    abolished_on = models.DateField(_("abolished on"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["-is_head", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return self.abolished_on is None
+
+
+class Person(models.Model):
+    full_name = models.CharField(_("full name"), max_length=255)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Appointment(models.Model):
+    """A person holding a post from a start date to an optional end date."""
+
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    post = models.ForeignKey(
+        Post,
+        verbose_name=_("post"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    started_on = models.DateField(_("started on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True, default="")
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["-started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="appointment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.post}"
+
+    def is_current_on(self, day: datetime.date) -> bool:
+        return self.started_on <= day and (self.ended_on is None or day < self.ended_on)
+
+
+class RelationshipKind(models.TextChoices):
+    WORKS_IN_CONJUNCTION_WITH = (
+        "works_in_conjunction_with",
+        _("works in conjunction with"),
+    )
+    COLLABORATES_WITH = "collaborates_with", _("collaborates with")
+    SUPPORTS = "supports", _("supports")
+    ADVISES = "advises", _("advises")
+    COORDINATES_WITH = "coordinates_with", _("coordinates with")
+
+
+class UnitRelationship(models.Model):
+    """A typed, directed dotted line between two units, outside the reporting tree."""
+
+    source = models.ForeignKey(
+        OrganizationalUnit,
+        verbose_name=_("from unit"),
+        on_delete=models.PROTECT,
+        related_name="outgoing_relationships",
+    )
+    target = models.ForeignKey(
+        OrganizationalUnit,
+        verbose_name=_("to unit"),
+        on_delete=models.PROTECT,
+        related_name="incoming_relationships",
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=RelationshipKind.choices)
+    description = models.TextField(_("description"), blank=True, default="")
+    started_on = models.DateField(_("started on"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
+
+    class Meta:
+        verbose_name = _("relationship")
+        verbose_name_plural = _("relationships")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")),
+                name="relationship_links_two_units",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.get_kind_display()} {self.target}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None
