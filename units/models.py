@@ -318,3 +318,21 @@ class UnitRelationship(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_on is None
+
+
+class RegistryState(models.Model):
+    """One row counting committed writes, for cache keys and ETags of whole-tree reads.
+
+    The services raise it in the same transaction as every change (they already hold
+    the registry lock), so every application process sees the same value.
+    """
+
+    generation = models.BigIntegerField(_("generation"), default=0)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("registry state")
+        verbose_name_plural = _("registry state")
+
+    def __str__(self) -> str:
+        return f"generation {self.generation}"

@@ -27,6 +27,7 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    RegistryState,
     ReportingLine,
     UnitRelationship,
 )
@@ -172,9 +173,18 @@ def _save_revision(
     instance._history_date = effective_at  # type: ignore[attr-defined]
     try:
         instance.save()
+        _bump_generation()
     finally:
         for attribute in ("_history_user", "_change_reason", "_history_date"):
             instance.__dict__.pop(attribute, None)
+
+
+def _bump_generation() -> None:
+    updated = RegistryState.objects.filter(pk=1).update(
+        generation=models.F("generation") + 1, changed_at=timezone.now()
+    )
+    if not updated:
+        RegistryState.objects.create(pk=1, generation=1)
 
 
 def _begin_write(

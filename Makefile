@@ -1,0 +1,66 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test install install-test migrate seed lint format check benchmark clean
+
+help:
+	@echo "make run    - install, migrate, load the seed, create a local admin, serve on http://$(HOST):$(PORT)/"
+	@echo "make test   - install what the tests need and run the whole suite"
+	@echo "make lint   - ruff check and format check"
+	@echo "make benchmark - run the benchmarks (see docs/performance.md)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet ".[test]"
+	touch $(VENV)/.installed $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test node_modules/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py load_seed
+
+run: seed
+	DEBUG=true $(BIN)/python manage.py ensure_dev_admin
+	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-test
+	TESTING=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install
+	$(BIN)/python manage.py check_registry
+
+benchmark: install-test
+	$(BIN)/python -m benchmarks.run $(BENCHMARK_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache

@@ -1,0 +1,259 @@
+"""Reads: current tree, as-of states, history with differences, and the change feed."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from tests.conftest import ScriptedHistory, at
+from units import selectors, services
+from units.models import OrganizationalUnit
+
+pytestmark = pytest.mark.django_db
+
+
+def names(roots: list[selectors.UnitNode]) -> dict[str, str | None]:
+    """slug -> parent slug for every node."""
+    result: dict[str, str | None] = {}
+    for root in roots:
+        for node in root.walk():
+            for child in node.children:
+                result[child.slug] = node.slug
+            result.setdefault(node.slug, None)
+    return result
+
+
+def test_tree_as_of_before_anything_is_empty(scripted_history: ScriptedHistory) -> None:
+    assert selectors.unit_tree_as_of(at("2019-12-31")) == []
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ("2020-01-01", {"hq": None, "department-a": "hq", "department-b": "hq"}),
+        (
+            "2020-07-01",
+            {
+                "hq": None,
+                "department-a": "hq",
+                "department-b": "hq",
+                "unit-x": "department-a",
+            },
+        ),
+        (
+            "2022-02-01",
+            {
+                "hq": None,
+                "department-a": "hq",
+                "department-b": "hq",
+                "unit-x": "department-b",
+            },
+        ),
+        ("2022-07-01", {"hq": None, "department-b": "hq", "unit-x": "department-b"}),
+        (
+            "2023-07-01",
+            {
+                "hq": None,
+                "department-b": "hq",
+                "unit-x": "department-b",
+                "unit-y": "department-b",
+            },
+        ),
+    ],
+)
+def test_tree_as_of_follows_the_scripted_history(
+    scripted_history: ScriptedHistory, day: str, expected: dict[str, str | None]
+) -> None:
+    assert names(selectors.unit_tree_as_of(at(day))) == expected
+
+
+def test_backdated_unit_appears_from_its_effective_date(
+    scripted_history: ScriptedHistory,
+) -> None:
+    assert "unit-y" not in names(selectors.unit_tree_as_of(at("2023-05-31")))
+    assert "unit-y" in names(selectors.unit_tree_as_of(at("2023-06-02")))
+
+
+def test_unit_as_of_shows_the_name_and_head_of_the_time(
+    scripted_history: ScriptedHistory,
+) -> None:
+    before = selectors.unit_as_of("unit-x", at("2021-01-01"))
+    after = selectors.unit_as_of("unit-x", at("2023-02-01"))
+    assert before is not None and after is not None
+    assert before.name == "Unit X"
+    assert before.head is not None and before.head.holder.person_name == "Ana Lima"
+    assert after.name == "Unit Ex"
+    assert after.head.holder.person_name == "Ben Okoro"
+    assert selectors.unit_as_of("unit-x", at("2020-01-01")) is None
+    vacant = selectors.unit_as_of(
+        "unit-x", datetime.datetime(2023, 1, 1, 18, tzinfo=datetime.UTC)
+    )
+    assert vacant.head is not None and vacant.head.is_vacant
+
+
+def test_current_tree_matches_the_latest_as_of_tree(
+    scripted_history: ScriptedHistory,
+) -> None:
+    assert names(selectors.unit_tree()) == names(
+        selectors.unit_tree_as_of(datetime.datetime.now(datetime.UTC))
+    )
+
+
+def test_current_tree_uses_a_constant_number_of_queries(
+    scripted_history: ScriptedHistory, make_unit, django_assert_num_queries
+) -> None:
+    parent = scripted_history.department_b
+    for index in range(30):
+        parent = (
+            make_unit(f"Level {index}", parent)
+            if index % 3 == 0
+            else make_unit(f"Leaf {index}", parent)
+        )
+    with django_assert_num_queries(4):
+        roots = selectors.unit_tree()
+    assert (
+        sum(1 for _ in roots[0].walk()) == OrganizationalUnit.objects.active().count()
+    )
+
+
+def test_tree_as_of_uses_a_constant_number_of_queries(
+    scripted_history: ScriptedHistory, make_unit, django_assert_num_queries
+) -> None:
+    for index in range(30):
+        make_unit(f"Extra {index}", scripted_history.department_b)
+    with django_assert_num_queries(4):
+        selectors.unit_tree_as_of(at("2024-01-01"))
+
+
+def test_unit_history_lists_field_changes_newest_first(
+    scripted_history: ScriptedHistory,
+) -> None:
+    history = selectors.unit_history(scripted_history.unit_x)
+    assert [revision.reason for revision in history] == [
+        "Reorganization 2022",
+        "Renamed by the 2021 reform",
+        "Establish Unit X",
+    ]
+    move, rename, _ = history
+    assert "parent_id" in {change.field for change in move.changes}
+    parent_change = next(
+        change for change in move.changes if change.field == "parent_id"
+    )
+    assert (parent_change.old_display, parent_change.new_display) == (
+        "Department A",
+        "Department B",
+    )
+    assert {change.field for change in rename.changes} == {"name", "mandate"}
+    assert rename.author == "editor"
+    assert not rename.is_backdated or rename.effective_at < rename.recorded_at
+
+
+def test_changes_between_two_instants(scripted_history: ScriptedHistory) -> None:
+    changes = selectors.changes_between(at("2021-01-01"), at("2023-01-31"))
+    kinds = [(change.kind, change.unit_slug) for change in changes]
+    assert kinds == [
+        ("renamed", "unit-x"),
+        ("mandate_changed", "unit-x"),
+        ("moved", "unit-x"),
+        ("abolished", "department-a"),
+        ("appointment_ended", "unit-x"),
+        ("appointment_started", "unit-x"),
+    ]
+    moved = changes[2]
+    assert moved.details["from"]["slug"] == "department-a"
+    assert moved.details["to"]["slug"] == "department-b"
+    assert moved.reason == "Reorganization 2022"
+    assert changes[0].details["old_name"] == "Unit X"
+
+
+def test_changes_between_excludes_the_lower_bound_and_includes_the_upper(
+    scripted_history: ScriptedHistory,
+) -> None:
+    changes = selectors.changes_between(at("2022-01-01"), at("2022-06-01"))
+    assert [change.kind for change in changes] == ["abolished"]
+
+
+def test_changes_between_rejects_reversed_bounds() -> None:
+    with pytest.raises(selectors.InvalidInstant, match="until"):
+        selectors.changes_between(at("2022-01-01"), at("2021-01-01"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "2024-03-01",
+            datetime.datetime(2024, 3, 1, 23, 59, 59, 999999, tzinfo=datetime.UTC),
+        ),
+        (
+            "2024-03-01T10:00:00Z",
+            datetime.datetime(2024, 3, 1, 10, tzinfo=datetime.UTC),
+        ),
+        ("2024-03-01T10:00:00", datetime.datetime(2024, 3, 1, 10, tzinfo=datetime.UTC)),
+    ],
+)
+def test_parse_instant_accepts_dates_and_date_times(
+    text: str, expected: datetime.datetime
+) -> None:
+    assert selectors.parse_instant(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "2024-13-01", "2024-02-30", "2024-03-01T25:00"]
+)
+def test_parse_instant_rejects_malformed_values(text: str) -> None:
+    with pytest.raises(selectors.InvalidInstant, match="as_of"):
+        selectors.parse_instant(text)
+
+
+def test_registry_problems_is_empty_after_the_scripted_history(
+    scripted_history: ScriptedHistory,
+) -> None:
+    assert selectors.registry_problems() == []
+
+
+def test_tree_problems_reports_corrupted_tree_fields(
+    scripted_history: ScriptedHistory,
+) -> None:
+    OrganizationalUnit.objects.filter(pk=scripted_history.unit_x.pk).update(lft=999)
+    problems = selectors.tree_problems()
+    assert any(f"unit {scripted_history.unit_x.pk}" in problem for problem in problems)
+
+
+def test_history_problems_reports_a_change_made_behind_the_services_back(
+    scripted_history: ScriptedHistory,
+) -> None:
+    OrganizationalUnit.objects.filter(pk=scripted_history.unit_y.pk).update(
+        name="Sneaky"
+    )
+    problems = selectors.history_problems()
+    assert problems == [
+        f"organizational unit {scripted_history.unit_y.pk}: differs from its latest history record in name"
+    ]
+
+
+def test_revert_appears_in_the_change_feed_as_a_move(
+    scripted_history: ScriptedHistory, editor
+) -> None:
+    services.unit_move(
+        unit=scripted_history.unit_x,
+        new_parent=scripted_history.root,
+        user=editor,
+        reason="Up",
+    )
+    reorganized = selectors.unit_history(scripted_history.unit_x)[1]
+    assert reorganized.reason == "Reorganization 2022"
+    services.unit_revert(
+        unit=scripted_history.unit_x,
+        history_id=reorganized.history_id,
+        user=editor,
+        reason="Undo",
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    changes = selectors.changes_between(now - datetime.timedelta(minutes=5), now)
+    assert [(change.kind, change.reason) for change in changes] == [
+        ("moved", "Up"),
+        ("moved", "Undo"),
+    ]
+    assert changes[1].details["to"]["slug"] == "department-b"

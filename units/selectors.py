@@ -1,0 +1,911 @@
+"""Every read of the registry, current and as of any past instant.
+
+Past states are rebuilt from history rows fetched as plain ``.values()`` in a fixed
+number of queries (never ``history.as_of()`` instances, which cost a query per row and
+carry the *current* tree fields). History rows are ordered by effective time
+(``history_date``) and, for equal times, by ``history_id``: the later-recorded wins.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from units.models import (
+    TREE_FIELDS,
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    RegistryState,
+    UnitRelationship,
+)
+
+UNIT_STATE_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "short_name",
+    "kind",
+    "mandate",
+    "location",
+    "learn_more_url",
+    "parent_id",
+    "reporting_line",
+    "sibling_order",
+    "established_on",
+    "abolished_on",
+)
+# Fields shown in a unit's history, in the order a reader expects them.
+UNIT_HISTORY_FIELDS = (
+    "name",
+    "short_name",
+    "kind",
+    "parent_id",
+    "reporting_line",
+    "sibling_order",
+    "mandate",
+    "location",
+    "learn_more_url",
+    "established_on",
+    "abolished_on",
+)
+
+
+# --- Instants ------------------------------------------------------------------------
+
+
+class InvalidInstant(ValueError):
+    """A malformed ``as_of``/``since``/``until`` value; the message says what is wrong."""
+
+
+def parse_instant(value: str, *, parameter: str = "as_of") -> datetime.datetime:
+    """Read an ISO 8601 date or date-time.
+
+    A date means the end of that day (UTC): "as of 2024-03-01" includes every change
+    that took effect on that day. A date-time without offset is taken as UTC.
+    """
+    value = (value or "").strip()
+    try:
+        # parse_datetime also accepts a bare date (as midnight); read dates first.
+        day = parse_date(value)
+        moment = None if day else parse_datetime(value)
+    except ValueError as error:
+        raise InvalidInstant(
+            f"{parameter}: “{value}” is not a valid date ({error})."
+        ) from None
+    if moment is None and day is None:
+        raise InvalidInstant(
+            f"{parameter}: “{value}” is not an ISO 8601 date or date-time "
+            "(for example 2024-03-01 or 2024-03-01T12:00:00Z)."
+        )
+    if moment is None:
+        moment = datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
+    elif timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    return moment
+
+
+def first_recorded_instant() -> datetime.datetime | None:
+    """The effective time of the earliest change in the registry."""
+    return (
+        OrganizationalUnit.history.order_by("history_date")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+
+
+def registry_generation() -> int:
+    """A number that changes with every committed write (for ETags and cache keys)."""
+    return (
+        RegistryState.objects.filter(pk=1).values_list("generation", flat=True).first()
+        or 0
+    )
+
+
+# --- Plain results -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Holder:
+    person_id: int
+    person_slug: str
+    person_name: str
+    started_on: datetime.date
+    ended_on: datetime.date | None
+
+
+@dataclass(slots=True)
+class PostState:
+    id: int
+    slug: str
+    title: str
+    unit_id: int
+    is_head: bool
+    filling_method: str
+    term_years: int | None
+    term_note: str
+    abolished_on: datetime.date | None
+    holder: Holder | None = None
+
+    @property
+    def is_vacant(self) -> bool:
+        return self.holder is None
+
+
+@dataclass(slots=True)
+class UnitNode:
+    """One unit in a tree, with its head post and children, as of some instant."""
+
+    id: int
+    slug: str
+    name: str
+    short_name: str
+    kind: str
+    mandate: str
+    location: str
+    learn_more_url: str
+    parent_id: int | None
+    reporting_line: str
+    sibling_order: int
+    established_on: datetime.date | None
+    abolished_on: datetime.date | None
+    level: int = 0
+    head: PostState | None = None
+    children: list[UnitNode] = field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        return self.abolished_on is None
+
+    def walk(self) -> Iterable[UnitNode]:
+        """This node and all its descendants, depth first, in sibling order."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+
+@dataclass(slots=True)
+class FieldChange:
+    field: str
+    label: str
+    old: Any
+    new: Any
+    old_display: str
+    new_display: str
+
+
+@dataclass(slots=True)
+class UnitRevision:
+    history_id: int
+    effective_at: datetime.datetime
+    recorded_at: datetime.datetime
+    author: str | None
+    reason: str
+    history_type: str
+    changes: list[FieldChange]
+
+    @property
+    def is_backdated(self) -> bool:
+        return self.recorded_at - self.effective_at > datetime.timedelta(minutes=1)
+
+
+@dataclass(slots=True)
+class Change:
+    """One entry of the change feed between two instants."""
+
+    kind: str  # added, abolished, reinstated, moved, renamed, mandate_changed, ...
+    effective_at: datetime.datetime
+    recorded_at: datetime.datetime
+    history_id: int
+    reason: str
+    author: str | None
+    unit_slug: str
+    unit_name: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# --- Generic history helpers ----------------------------------------------------------
+
+
+def _history_model(model: type[models.Model]) -> type[models.Model]:
+    return model.history.model  # type: ignore[attr-defined]
+
+
+def _latest_revisions(
+    model: type[models.Model],
+    when: datetime.datetime,
+    *,
+    ids: Iterable[int] | None = None,
+) -> models.QuerySet:
+    """History rows giving each object's state as of ``when`` (one query when read)."""
+    history = _history_model(model)
+    rows = history.objects.filter(history_date__lte=when)
+    if ids is not None:
+        rows = rows.filter(id__in=list(ids))
+    if connection.vendor == "postgresql":
+        return rows.order_by("id", "-history_date", "-history_id").distinct("id")
+    latest = (
+        history.objects.filter(id=OuterRef("id"), history_date__lte=when)
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    return rows.filter(history_id=Subquery(latest))
+
+
+def _states_as_of(
+    model: type[models.Model],
+    when: datetime.datetime,
+    fields: Sequence[str],
+    *,
+    ids: Iterable[int] | None = None,
+) -> list[dict[str, Any]]:
+    rows = _latest_revisions(model, when, ids=ids).exclude(history_type="-")
+    return list(rows.values(*fields))
+
+
+# --- Trees ---------------------------------------------------------------------------
+
+
+def _sibling_key(node: UnitNode) -> tuple[int, str]:
+    return (node.sibling_order, node.name)
+
+
+def _assemble(
+    rows: Iterable[dict[str, Any]], heads: dict[int, PostState]
+) -> list[UnitNode]:
+    """Link flat unit rows into trees by parent id; return the roots in order."""
+    nodes = {row["id"]: UnitNode(**row) for row in rows}
+    roots: list[UnitNode] = []
+    for node in nodes.values():
+        node.head = heads.get(node.id)
+        parent = nodes.get(node.parent_id) if node.parent_id else None
+        (parent.children if parent else roots).append(node)
+    for node in nodes.values():
+        node.children.sort(key=_sibling_key)
+    roots.sort(key=_sibling_key)
+    for root in roots:
+        _set_levels(root)
+    return roots
+
+
+def _set_levels(root: UnitNode) -> None:
+    stack = [(root, 0)]
+    while stack:
+        node, level = stack.pop()
+        node.level = level
+        stack.extend((child, level + 1) for child in node.children)
+
+
+def _holders_by_post(
+    appointments: Iterable[dict[str, Any]], people: dict[int, dict[str, Any]]
+) -> dict[int, Holder]:
+    holders: dict[int, Holder] = {}
+    for row in appointments:
+        person = people.get(row["person_id"])
+        if person is None:
+            continue
+        holders[row["post_id"]] = Holder(
+            person_id=row["person_id"],
+            person_slug=person["slug"],
+            person_name=person["full_name"],
+            started_on=row["started_on"],
+            ended_on=row["ended_on"],
+        )
+    return holders
+
+
+POST_STATE_FIELDS = (
+    "id",
+    "slug",
+    "title",
+    "unit_id",
+    "is_head",
+    "filling_method",
+    "term_years",
+    "term_note",
+    "abolished_on",
+)
+APPOINTMENT_FIELDS = ("id", "person_id", "post_id", "started_on", "ended_on")
+
+
+def _posts_with_holders(
+    post_rows: Iterable[dict[str, Any]],
+    appointment_rows: Iterable[dict[str, Any]],
+    people: dict[int, dict[str, Any]],
+    day: datetime.date,
+) -> list[PostState]:
+    current = [
+        row
+        for row in appointment_rows
+        if row["started_on"] <= day
+        and (row["ended_on"] is None or day < row["ended_on"])
+    ]
+    holders = _holders_by_post(current, people)
+    posts = [PostState(**row) for row in post_rows]
+    for post in posts:
+        post.holder = holders.get(post.id)
+    return posts
+
+
+def unit_tree(*, include_abolished: bool = False) -> list[UnitNode]:
+    """The current organization as trees with their heads, in four queries."""
+    units = OrganizationalUnit.objects.order_by("tree_id", "lft")
+    if not include_abolished:
+        units = units.active()
+    rows = list(units.values(*UNIT_STATE_FIELDS))
+    head_rows = Post.objects.filter(is_head=True, abolished_on__isnull=True).values(
+        *POST_STATE_FIELDS
+    )
+    today = timezone.now().date()
+    appointment_rows = Appointment.objects.filter(
+        post__is_head=True, ended_on__isnull=True
+    ).values(*APPOINTMENT_FIELDS)
+    appointment_rows = list(appointment_rows)
+    people = {
+        row["id"]: row
+        for row in Person.objects.filter(
+            pk__in={row["person_id"] for row in appointment_rows}
+        ).values("id", "slug", "full_name")
+    }
+    heads = {
+        post.unit_id: post
+        for post in _posts_with_holders(head_rows, appointment_rows, people, today)
+    }
+    return _assemble(rows, heads)
+
+
+def unit_tree_as_of(
+    when: datetime.datetime, *, include_abolished: bool = False
+) -> list[UnitNode]:
+    """The organization as it stood at ``when``, rebuilt from historical parent links."""
+    rows = _states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
+    if not include_abolished:
+        rows = [row for row in rows if row["abolished_on"] is None]
+    heads = {post.unit_id: post for post in posts_as_of(when, heads_only=True)}
+    return _assemble(rows, heads)
+
+
+def subtree(roots: list[UnitNode], slug: str) -> UnitNode | None:
+    for root in roots:
+        for node in root.walk():
+            if node.slug == slug:
+                return node
+    return None
+
+
+def posts_as_of(
+    when: datetime.datetime | None = None,
+    *,
+    heads_only: bool = False,
+    unit_ids: Iterable[int] | None = None,
+) -> list[PostState]:
+    """Posts (active at ``when``, default now) with the person holding each, if any."""
+    when = when or timezone.now()
+    post_rows = [
+        row
+        for row in _states_as_of(Post, when, POST_STATE_FIELDS)
+        if row["abolished_on"] is None
+        and (not heads_only or row["is_head"])
+        and (unit_ids is None or row["unit_id"] in set(unit_ids))
+    ]
+    post_ids = {row["id"] for row in post_rows}
+    appointment_rows = [
+        row
+        for row in _states_as_of(Appointment, when, APPOINTMENT_FIELDS)
+        if row["post_id"] in post_ids
+    ]
+    people = {
+        row["id"]: row
+        for row in _states_as_of(
+            Person,
+            when,
+            ("id", "slug", "full_name"),
+            ids={row["person_id"] for row in appointment_rows},
+        )
+    }
+    return _posts_with_holders(post_rows, appointment_rows, people, when.date())
+
+
+def unit_as_of(slug: str, when: datetime.datetime | None = None) -> UnitNode | None:
+    """One unit's state as of ``when`` (default: now), or None if it did not exist yet."""
+    unit_id = (
+        OrganizationalUnit.objects.filter(slug=slug)
+        .values_list("id", flat=True)
+        .first()
+    )
+    if unit_id is None:
+        return None
+    if when is None:
+        row = (
+            OrganizationalUnit.objects.filter(pk=unit_id)
+            .values(*UNIT_STATE_FIELDS)
+            .get()
+        )
+    else:
+        states = _states_as_of(
+            OrganizationalUnit, when, UNIT_STATE_FIELDS, ids=[unit_id]
+        )
+        if not states:
+            return None
+        row = states[0]
+    node = UnitNode(**row)
+    heads = [post for post in posts_as_of(when, unit_ids=[unit_id]) if post.is_head]
+    node.head = heads[0] if heads else None
+    return node
+
+
+# --- History -------------------------------------------------------------------------
+
+
+def _display(field_name: str, value: Any, unit_names: dict[int, str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if field_name == "parent_id":
+        return unit_names.get(value, f"unit {value}")
+    model_field = OrganizationalUnit._meta.get_field(
+        "parent" if field_name == "parent_id" else field_name
+    )
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _label(field_name: str) -> str:
+    name = "parent" if field_name == "parent_id" else field_name
+    return str(OrganizationalUnit._meta.get_field(name).verbose_name)
+
+
+def unit_history(unit: OrganizationalUnit) -> list[UnitRevision]:
+    """A unit's versions, newest first, each with field-level differences (2 queries)."""
+    rows = list(
+        OrganizationalUnit.history.filter(id=unit.pk)
+        .order_by("history_date", "history_id")
+        .values(
+            "history_id",
+            "history_date",
+            "recorded_at",
+            "history_type",
+            "history_change_reason",
+            "history_user__username",
+            *UNIT_HISTORY_FIELDS,
+        )
+    )
+    parent_ids = {row["parent_id"] for row in rows if row["parent_id"]}
+    unit_names = dict(
+        OrganizationalUnit.objects.filter(pk__in=parent_ids).values_list("id", "name")
+    )
+    revisions = []
+    previous: dict[str, Any] | None = None
+    for row in rows:
+        changes = []
+        for field_name in UNIT_HISTORY_FIELDS:
+            old = previous[field_name] if previous else None
+            new = row[field_name]
+            if previous is None and new in (None, ""):
+                continue
+            if old != new:
+                changes.append(
+                    FieldChange(
+                        field=field_name,
+                        label=_label(field_name),
+                        old=old,
+                        new=new,
+                        old_display=_display(field_name, old, unit_names),
+                        new_display=_display(field_name, new, unit_names),
+                    )
+                )
+        revisions.append(
+            UnitRevision(
+                history_id=row["history_id"],
+                effective_at=row["history_date"],
+                recorded_at=row["recorded_at"],
+                author=row["history_user__username"],
+                reason=row["history_change_reason"] or "",
+                history_type=row["history_type"],
+                changes=changes,
+            )
+        )
+        previous = row
+    revisions.reverse()
+    return revisions
+
+
+def _window_with_previous(
+    model: type[models.Model],
+    since: datetime.datetime,
+    until: datetime.datetime,
+    fields: Sequence[str],
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each revision effective in (since, until] paired with the one before it."""
+    history = _history_model(model)
+    columns = (
+        "history_id",
+        "history_date",
+        "recorded_at",
+        "history_type",
+        "history_change_reason",
+        "history_user__username",
+        *fields,
+    )
+    window = list(
+        history.objects.filter(history_date__gt=since, history_date__lte=until)
+        .order_by("history_date", "history_id")
+        .values(*columns)
+    )
+    earlier = {
+        row["id"]: row
+        for row in _latest_revisions(
+            model, since, ids={row["id"] for row in window}
+        ).values(*columns)
+    }
+    pairs = []
+    for row in window:
+        pairs.append((row, earlier.get(row["id"])))
+        earlier[row["id"]] = row
+    return pairs
+
+
+def _change(kind: str, row: dict[str, Any], **values: Any) -> Change:
+    return Change(
+        kind=kind,
+        effective_at=row["history_date"],
+        recorded_at=row["recorded_at"],
+        history_id=row["history_id"],
+        reason=row["history_change_reason"] or "",
+        author=row["history_user__username"],
+        **values,
+    )
+
+
+def changes_between(since: datetime.datetime, until: datetime.datetime) -> list[Change]:
+    """What changed with effect in (since, until], oldest first, in a fixed query count."""
+    if until < since:
+        raise InvalidInstant("until must not be earlier than since.")
+    unit_pairs = _window_with_previous(
+        OrganizationalUnit, since, until, UNIT_STATE_FIELDS
+    )
+    appointment_pairs = _window_with_previous(
+        Appointment, since, until, APPOINTMENT_FIELDS
+    )
+    relationship_pairs = _window_with_previous(
+        UnitRelationship,
+        since,
+        until,
+        ("id", "source_id", "target_id", "kind", "started_on", "ended_on"),
+    )
+    unit_ids = {row["id"] for row, _ in unit_pairs}
+    unit_ids |= {row["parent_id"] for row, _ in unit_pairs if row["parent_id"]}
+    unit_ids |= {
+        prev["parent_id"] for _, prev in unit_pairs if prev and prev["parent_id"]
+    }
+    unit_ids |= {
+        row[key] for row, _ in relationship_pairs for key in ("source_id", "target_id")
+    }
+    posts = {
+        row["id"]: row
+        for row in Post.objects.filter(
+            pk__in={row["post_id"] for row, _ in appointment_pairs}
+        ).values("id", "title", "slug", "unit_id")
+    }
+    unit_ids |= {post["unit_id"] for post in posts.values()}
+    units = {
+        row["id"]: row
+        for row in OrganizationalUnit.objects.filter(pk__in=unit_ids).values(
+            "id", "slug", "name"
+        )
+    }
+    people = dict(
+        Person.objects.filter(
+            pk__in={row["person_id"] for row, _ in appointment_pairs}
+        ).values_list("id", "full_name")
+    )
+
+    def unit_name(unit_id: int | None) -> str:
+        return units[unit_id]["name"] if unit_id in units else "(top level)"
+
+    changes: list[Change] = []
+    for row, previous in unit_pairs:
+        base = {"unit_slug": row["slug"], "unit_name": row["name"]}
+        if previous is None:
+            changes.append(
+                _change(
+                    "added",
+                    row,
+                    summary=f"{row['name']} established under {unit_name(row['parent_id'])}",
+                    details={"parent": _unit_ref(units, row["parent_id"])},
+                    **base,
+                )
+            )
+            continue
+        if previous["abolished_on"] is None and row["abolished_on"] is not None:
+            changes.append(
+                _change("abolished", row, summary=f"{row['name']} abolished", **base)
+            )
+        if previous["abolished_on"] is not None and row["abolished_on"] is None:
+            changes.append(
+                _change("reinstated", row, summary=f"{row['name']} reinstated", **base)
+            )
+        if previous["parent_id"] != row["parent_id"]:
+            changes.append(
+                _change(
+                    "moved",
+                    row,
+                    summary=(
+                        f"{row['name']} moved from {unit_name(previous['parent_id'])} "
+                        f"to {unit_name(row['parent_id'])}"
+                    ),
+                    details={
+                        "from": _unit_ref(units, previous["parent_id"]),
+                        "to": _unit_ref(units, row["parent_id"]),
+                    },
+                    **base,
+                )
+            )
+        if (
+            previous["name"] != row["name"]
+            or previous["short_name"] != row["short_name"]
+        ):
+            changes.append(
+                _change(
+                    "renamed",
+                    row,
+                    summary=f"{previous['name']} renamed {row['name']}",
+                    details={
+                        "old_name": previous["name"],
+                        "new_name": row["name"],
+                        "old_short_name": previous["short_name"],
+                        "new_short_name": row["short_name"],
+                    },
+                    **base,
+                )
+            )
+        if previous["mandate"] != row["mandate"]:
+            changes.append(
+                _change(
+                    "mandate_changed",
+                    row,
+                    summary=f"Mandate of {row['name']} changed",
+                    details={
+                        "old_mandate": previous["mandate"],
+                        "new_mandate": row["mandate"],
+                    },
+                    **base,
+                )
+            )
+        if (
+            previous["reporting_line"] != row["reporting_line"]
+            and previous["parent_id"] == row["parent_id"]
+        ):
+            changes.append(
+                _change(
+                    "reporting_line_changed",
+                    row,
+                    summary=f"Reporting line of {row['name']} changed",
+                    details={
+                        "old": previous["reporting_line"],
+                        "new": row["reporting_line"],
+                    },
+                    **base,
+                )
+            )
+    for row, previous in appointment_pairs:
+        post = posts.get(row["post_id"])
+        unit = units.get(post["unit_id"]) if post else None
+        base = {
+            "unit_slug": unit["slug"] if unit else "",
+            "unit_name": unit["name"] if unit else "",
+        }
+        details = {
+            "person": people.get(row["person_id"], ""),
+            "post": post["title"] if post else "",
+            "post_slug": post["slug"] if post else "",
+            "started_on": row["started_on"],
+            "ended_on": row["ended_on"],
+        }
+        if previous is None:
+            changes.append(
+                _change(
+                    "appointment_started",
+                    row,
+                    summary=f"{details['person']} appointed {details['post']}",
+                    details=details,
+                    **base,
+                )
+            )
+        if row["ended_on"] is not None and (
+            previous is None or previous["ended_on"] is None
+        ):
+            changes.append(
+                _change(
+                    "appointment_ended",
+                    row,
+                    summary=f"{details['person']} no longer {details['post']}",
+                    details=details,
+                    **base,
+                )
+            )
+    for row, previous in relationship_pairs:
+        source = units.get(row["source_id"])
+        base = (
+            {"unit_slug": source["slug"], "unit_name": source["name"]}
+            if source
+            else {"unit_slug": "", "unit_name": ""}
+        )
+        details = {
+            "relationship": row["kind"],
+            "source": _unit_ref(units, row["source_id"]),
+            "target": _unit_ref(units, row["target_id"]),
+        }
+        if previous is None:
+            changes.append(
+                _change(
+                    "relationship_added",
+                    row,
+                    summary=f"{unit_name(row['source_id'])} now {row['kind'].replace('_', ' ')} {unit_name(row['target_id'])}",
+                    details=details,
+                    **base,
+                )
+            )
+        elif previous["ended_on"] is None and row["ended_on"] is not None:
+            changes.append(
+                _change(
+                    "relationship_ended",
+                    row,
+                    summary=f"{unit_name(row['source_id'])} no longer {row['kind'].replace('_', ' ')} {unit_name(row['target_id'])}",
+                    details=details,
+                    **base,
+                )
+            )
+    changes.sort(key=lambda change: (change.effective_at, change.history_id))
+    return changes
+
+
+def _unit_ref(
+    units: dict[int, dict[str, Any]], unit_id: int | None
+) -> dict[str, Any] | None:
+    if unit_id is None or unit_id not in units:
+        return None
+    return {"slug": units[unit_id]["slug"], "name": units[unit_id]["name"]}
+
+
+# --- Consistency -------------------------------------------------------------------------
+
+
+def tree_problems() -> list[str]:
+    """Compare mptt's bookkeeping with the parent links; empty when consistent."""
+    rows = list(OrganizationalUnit.objects.values("id", "parent_id", *TREE_FIELDS))
+    by_id = {row["id"]: row for row in rows}
+    children: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    problems: list[str] = []
+    for row in rows:
+        if row["parent_id"] is not None and row["parent_id"] not in by_id:
+            problems.append(
+                f"unit {row['id']}: parent {row['parent_id']} does not exist"
+            )
+        children[row["parent_id"]].append(row)
+    # Cycles: every unit must reach a root by parent links.
+    for row in rows:
+        seen, current = set(), row
+        while current["parent_id"] is not None and current["parent_id"] in by_id:
+            if current["id"] in seen:
+                problems.append(
+                    f"unit {row['id']}: its reporting line contains a cycle"
+                )
+                break
+            seen.add(current["id"])
+            current = by_id[current["parent_id"]]
+    if problems:
+        return problems
+    tree_ids = [row["tree_id"] for row in children[None]]
+    if len(tree_ids) != len(set(tree_ids)):
+        problems.append("two top-level units share one tree_id")
+    for root in children[None]:
+        problems.extend(_nested_set_problems(root, children))
+    reached = sum(1 for root in children[None] for _ in _descendants(root, children))
+    if reached != len(rows):
+        problems.append(
+            f"{len(rows) - reached} units cannot be reached from a top-level unit"
+        )
+    return problems
+
+
+def _descendants(
+    root: dict[str, Any], children: dict[Any, list[dict[str, Any]]]
+) -> Iterable[dict[str, Any]]:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children[node["id"]])
+
+
+def _nested_set_problems(
+    root: dict[str, Any], children: dict[Any, list[dict[str, Any]]]
+) -> list[str]:
+    """Recompute lft/rght/level from parent links in the stored sibling order."""
+    problems: list[str] = []
+    counter = 0
+    # Iterative depth-first numbering: (node, level, entering?).
+    stack: list[tuple[dict[str, Any], int, bool]] = [(root, 0, True)]
+    expected: dict[int, list[int]] = {}
+    while stack:
+        node, level, entering = stack.pop()
+        if entering:
+            counter += 1
+            expected[node["id"]] = [counter, 0, level]
+            stack.append((node, level, False))
+            for child in sorted(
+                children[node["id"]], key=lambda row: row["lft"], reverse=True
+            ):
+                stack.append((child, level + 1, True))
+        else:
+            counter += 1
+            expected[node["id"]][1] = counter
+    for node in _descendants(root, children):
+        lft, rght, level = expected[node["id"]]
+        actual = (node["lft"], node["rght"], node["level"])
+        if actual != (lft, rght, level) or node["tree_id"] != root["tree_id"]:
+            problems.append(
+                f"unit {node['id']}: tree fields (lft, rght, level, tree_id) are "
+                f"{(*actual, node['tree_id'])}, parent links give {(lft, rght, level, root['tree_id'])}"
+            )
+    return problems
+
+
+HISTORY_CHECKED_MODELS: tuple[type[models.Model], ...] = (
+    OrganizationalUnit,
+    Post,
+    Person,
+    Appointment,
+    UnitRelationship,
+)
+
+
+def history_problems() -> list[str]:
+    """Every current object must equal its latest history row (two queries a model)."""
+    problems: list[str] = []
+    for model in HISTORY_CHECKED_MODELS:
+        tracked = [
+            f.attname for f in model._meta.concrete_fields if f.name not in TREE_FIELDS
+        ]
+        current = {row["id"]: row for row in model.objects.values(*tracked)}  # type: ignore[attr-defined]
+        latest = {
+            row["id"]: row
+            for row in _latest_revisions(
+                model, datetime.datetime.max.replace(tzinfo=datetime.UTC)
+            ).values("history_type", *tracked)
+        }
+        label = model._meta.verbose_name
+        for pk, row in current.items():
+            revision = latest.get(pk)
+            if revision is None:
+                problems.append(f"{label} {pk}: no history record")
+                continue
+            differing = [name for name in tracked if row[name] != revision[name]]
+            if differing:
+                problems.append(
+                    f"{label} {pk}: differs from its latest history record in "
+                    + ", ".join(differing)
+                )
+        for pk in set(latest) - set(current):
+            if latest[pk]["history_type"] != "-":
+                problems.append(
+                    f"{label} {pk}: has history but no current row (deleted?)"
+                )
+    return problems
+
+
+def registry_problems() -> list[str]:
+    return tree_problems() + history_problems()
