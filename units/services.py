@@ -400,6 +400,8 @@ def unit_move(
         unit.sibling_order = sibling_order
     if reporting_line is not None:
         unit.reporting_line = reporting_line
+    if not _differs_from_latest_revision(unit):
+        return unit
     _save_revision(unit, user=user, reason=reason, effective_at=moment)
     unit.refresh_from_db()
     return unit
@@ -558,7 +560,9 @@ def post_create(
     _check_parent_usable(unit, moment)
     _check_single_head(unit, is_head)
     if slug and Post.objects.filter(slug=slug).exists():
-        raise ValidationError(f"The slug “{slug}” is already used by another post.")
+        raise ValidationError(
+            f"The slug “{slug}” is already used by another post.", code="slug_taken"
+        )
     post = Post(
         title=title.strip(),
         slug=slug or _unique_slug(Post, title),
@@ -656,7 +660,9 @@ def person_create(
     reason, moment = _begin_write(reason, effective_at)
     _check_effective_time(None, moment)
     if slug and Person.objects.filter(slug=slug).exists():
-        raise ValidationError(f"The slug “{slug}” is already used by another person.")
+        raise ValidationError(
+            f"The slug “{slug}” is already used by another person.", code="slug_taken"
+        )
     person = Person(
         full_name=full_name.strip(), slug=slug or _unique_slug(Person, full_name)
     )
