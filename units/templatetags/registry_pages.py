@@ -1,0 +1,164 @@
+"""Template helpers of the public pages: the unit tree, search highlights, text diffs.
+
+The tree is rendered in Python rather than by a recursive ``{% include %}``: a tree of
+thousands of units would otherwise cost one template render per unit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from units.models import ReportingLine, UnitKind
+from units.selectors import UnitNode
+
+register = template.Library()
+
+KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
+REPORTING_LABELS = {value: str(label) for value, label in ReportingLine.choices}
+# Levels opened on first view; deeper ones start folded so a large tree stays readable.
+OPEN_LEVELS = 2
+
+
+@register.filter
+def with_as_of(url: str, as_of: Any) -> str:
+    """Carry the page's date along a link (``as_of`` is a ``views.AsOf``)."""
+    query = getattr(as_of, "query", "")
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+@register.simple_tag(takes_context=True)
+def dated_url(context: template.Context, url: str) -> str:
+    """``url`` with the page's date, if any (safe on pages without one, like 404)."""
+    return with_as_of(url, context.get("as_of"))
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+@register.filter
+def reporting_label(reporting_line: str) -> str:
+    return REPORTING_LABELS.get(reporting_line, reporting_line)
+
+
+def _head_html(node: UnitNode) -> SafeString:
+    if node.head is None:
+        return mark_safe("")
+    if node.head.holder is None:
+        return format_html(
+            '<span class="head">{}: <em class="vacant">vacant</em></span>',
+            node.head.title,
+        )
+    return format_html(
+        '<span class="head">{}: <strong>{}</strong></span>',
+        node.head.title,
+        node.head.holder.person_name,
+    )
+
+
+def _entry_html(node: UnitNode, as_of: Any) -> SafeString:
+    url = with_as_of(reverse("units:unit-detail", kwargs={"slug": node.slug}), as_of)
+    acronym = (
+        format_html(' <abbr class="acronym">{}</abbr>', node.short_name)
+        if node.short_name and node.short_name not in node.name
+        else ""
+    )
+    line = ""
+    if node.parent_id is not None:
+        line = format_html(
+            '<span class="line line-{}">{}</span>',
+            node.reporting_line,
+            REPORTING_LABELS.get(node.reporting_line, node.reporting_line),
+        )
+    return format_html(
+        '<span class="entry"><a class="unit-link" href="{}">{}</a>{}'
+        '<span class="meta"><span class="kind">{}</span>{}{}</span></span>',
+        url,
+        node.name,
+        acronym,
+        KIND_LABELS.get(node.kind, node.kind),
+        line,
+        _head_html(node),
+    )
+
+
+@register.simple_tag
+def unit_tree(roots: list[UnitNode], as_of: Any = None) -> SafeString:
+    """The structure as nested lists; units with sub-units fold with <details>."""
+    parts: list[str] = ['<ul class="tree" data-tree>']
+    # Iterative walk with explicit close markers: no recursion limit on deep trees.
+    stack: list[UnitNode | None] = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node is None:
+            parts.append("</ul></details></li>")
+            continue
+        entry = _entry_html(node, as_of)
+        if not node.children:
+            parts.append(f'<li class="leaf">{entry}</li>')
+            continue
+        is_open = " open" if node.level < OPEN_LEVELS else ""
+        count = sum(1 for _ in node.walk()) - 1
+        parts.append(
+            f'<li class="branch"><details{is_open}><summary>{entry}'
+            f'<span class="count">{count} sub-unit{"s" if count != 1 else ""}'
+            "</span></summary><ul>"
+        )
+        stack.append(None)
+        stack.extend(reversed(node.children))
+    parts.append("</ul>")
+    return mark_safe("".join(parts))  # noqa: S308 -- every piece is escaped above
+
+
+def _search_pattern(query: str) -> re.Pattern[str] | None:
+    words = sorted({word for word in query.split() if word}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
+
+
+@register.filter
+def highlight(text: str, query: str) -> SafeString:
+    """Escape ``text`` and wrap each occurrence of a word of ``query`` in <mark>."""
+    text = str(text or "")
+    pattern = _search_pattern(str(query or ""))
+    if pattern is None:
+        return escape(text)
+    parts: list[str] = []
+    position = 0
+    for match in pattern.finditer(text):
+        parts.append(escape(text[position : match.start()]))
+        parts.append(f"<mark>{escape(match.group())}</mark>")
+        position = match.end()
+    parts.append(escape(text[position:]))
+    return mark_safe("".join(parts))  # noqa: S308 -- pieces are escaped above
+
+
+@register.simple_tag
+def text_diff(old: str, new: str) -> SafeString:
+    """A word-level diff: removed words in <del>, added words in <ins>."""
+    old_words = re.findall(r"\S+|\s+", old or "")
+    new_words = re.findall(r"\S+|\s+", new or "")
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    parts: list[str] = []
+    for operation, a_start, a_end, b_start, b_end in matcher.get_opcodes():
+        removed = escape("".join(old_words[a_start:a_end]))
+        added = escape("".join(new_words[b_start:b_end]))
+        if operation == "equal":
+            parts.append(added)
+            continue
+        if operation in ("delete", "replace") and removed.strip():
+            parts.append(f"<del>{removed}</del>")
+        if operation in ("insert", "replace") and added.strip():
+            parts.append(f"<ins>{added}</ins>")
+    return mark_safe("".join(parts))  # noqa: S308 -- pieces are escaped above

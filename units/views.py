@@ -1,0 +1,515 @@
+"""Public pages: the structure now and on any past date, a unit, compare, chart, search.
+
+Views stay thin: every read goes through ``units.selectors`` (or the few extra reads in
+``units.page_queries``), each page costs a fixed number of queries whatever the size of
+the tree, and nothing here ever shows who made a change (staff identities stay in the
+admin): only when it took effect and why.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import urlencode
+
+import cairosvg
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from units import chart as org_chart
+from units import page_queries
+from units.models import OrganizationalUnit, UnitKind
+from units.selectors import (
+    InvalidInstant,
+    UnitNode,
+    changes_between,
+    first_recorded_instant,
+    parse_instant,
+    posts_as_of,
+    subtree,
+    unit_history,
+    unit_tree,
+    unit_tree_as_of,
+)
+
+KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
+MAX_QUERY_LENGTH = 200
+DEFAULT_CHART_DEPTH = 3
+MAX_CHART_DEPTH = 30
+# Cap on exported PNG size so that a chart of thousands of units cannot exhaust memory.
+MAX_PNG_PIXELS = 40_000_000
+CHANGE_SECTIONS = (
+    ("added", "Units added"),
+    ("abolished", "Units abolished"),
+    ("reinstated", "Units reinstated"),
+    ("moved", "Units moved"),
+    ("renamed", "Units renamed"),
+    ("mandate_changed", "Mandates changed"),
+    ("reporting_line_changed", "Reporting lines changed"),
+    ("appointment_started", "Appointments started"),
+    ("appointment_ended", "Appointments ended"),
+    ("relationship_added", "Dotted-line relationships added"),
+    ("relationship_ended", "Dotted-line relationships ended"),
+)
+
+
+@dataclass(slots=True)
+class AsOf:
+    """The date a page shows: ``when`` is None for "now"; ``error`` explains a bad input."""
+
+    raw: str = ""
+    when: datetime.datetime | None = None
+    error: str = ""
+
+    @property
+    def is_past(self) -> bool:
+        return self.when is not None
+
+    @property
+    def day(self) -> datetime.date | None:
+        return self.when.date() if self.when else None
+
+    @property
+    def label(self) -> str:
+        if self.when is None:
+            return ""
+        if self.when.time() == datetime.time.max:
+            return f"{self.when:%-d %B %Y}"
+        return f"{self.when:%-d %B %Y, %H:%M} UTC"
+
+    @property
+    def input_value(self) -> str:
+        """What the date control shows: the date asked for, or empty for today."""
+        return self.when.date().isoformat() if self.when else ""
+
+    @property
+    def query(self) -> str:
+        """``as_of=...`` to carry the date along links, or empty for today."""
+        return urlencode({"as_of": self.raw}) if self.when else ""
+
+
+def read_as_of(request: HttpRequest) -> AsOf:
+    """The page's ``?as_of=``; a malformed or too early value gives a message instead."""
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return AsOf()
+    try:
+        when = parse_instant(raw)
+    except InvalidInstant as error:
+        return AsOf(
+            raw=raw,
+            error=f"{error} Showing the structure as it is today instead.".replace(
+                "as_of: ", "The date "
+            ),
+        )
+    first = first_recorded_instant()
+    if first is not None and when < first:
+        return AsOf(
+            raw=raw,
+            error=(
+                f"The registry starts on {first:%-d %B %Y}: there is no record of the "
+                f"structure on {when:%-d %B %Y}. Pick a date on or after "
+                f"{first:%Y-%m-%d}. Showing the structure as it is today instead."
+            ),
+        )
+    return AsOf(raw=raw, when=when)
+
+
+def _tree(as_of: AsOf, *, include_abolished: bool = False) -> list[UnitNode]:
+    if as_of.when is None:
+        return unit_tree(include_abolished=include_abolished)
+    return unit_tree_as_of(as_of.when, include_abolished=include_abolished)
+
+
+def _page(
+    request: HttpRequest,
+    template: str,
+    as_of: AsOf,
+    context: dict,
+    *,
+    status: int | None = None,
+) -> HttpResponse:
+    """Render a page with the date bar; a bad ``as_of`` makes the response a 400."""
+    if status is None:
+        status = HTTPStatus.BAD_REQUEST if as_of.error else HTTPStatus.OK
+    others = request.GET.copy()
+    others.pop("as_of", None)
+    today_url = request.path + (f"?{others.urlencode()}" if others else "")
+    return render(
+        request,
+        template,
+        {"as_of": as_of, "today_url": today_url, **context},
+        status=status,
+    )
+
+
+def _count(roots: list[UnitNode]) -> int:
+    return sum(1 for root in roots for _ in root.walk())
+
+
+@require_safe
+def structure(request: HttpRequest) -> HttpResponse:
+    """Home: the whole organization as a collapsible tree."""
+    as_of = read_as_of(request)
+    roots = _tree(as_of)
+    return _page(
+        request,
+        "units/structure.html",
+        as_of,
+        {"roots": roots, "unit_count": _count(roots)},
+    )
+
+
+def _ancestors(roots: list[UnitNode], node: UnitNode) -> list[UnitNode]:
+    parents = {
+        child.id: parent
+        for root in roots
+        for parent in root.walk()
+        for child in parent.children
+    }
+    chain: list[UnitNode] = []
+    current = parents.get(node.id)
+    while current is not None:
+        chain.append(current)
+        current = parents.get(current.id)
+    chain.reverse()
+    return chain
+
+
+@require_safe
+def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One unit: its mandate, posts and holders, place in the tree and its timeline."""
+    as_of = read_as_of(request)
+    roots = _tree(as_of, include_abolished=True)
+    node = subtree(roots, slug)
+    if node is None:
+        if not page_queries.unit_exists(slug):
+            raise Http404(f"There is no unit “{slug}” in the registry.")
+        # The unit exists, just not on that date: say so on the page.
+        return _page(
+            request,
+            "units/unit_not_yet.html",
+            as_of,
+            {"slug": slug},
+            status=HTTPStatus.NOT_FOUND,
+        )
+    posts = posts_as_of(as_of.when, unit_ids=[node.id])
+    post_tenures = page_queries.tenures(
+        as_of.when, post_ids=[post.id for post in posts]
+    )
+    past_holders = [tenure for tenure in post_tenures if not tenure.is_current]
+    revisions = unit_history(OrganizationalUnit(pk=node.id))
+    if as_of.when is not None:
+        revisions = [rev for rev in revisions if rev.effective_at <= as_of.when]
+    relationships = page_queries.relationships_as_of(as_of.when, unit_id=node.id)
+    return _page(
+        request,
+        "units/unit_detail.html",
+        as_of,
+        {
+            "unit": node,
+            "kind_label": KIND_LABELS.get(node.kind, node.kind),
+            "ancestors": _ancestors(roots, node),
+            "active_children": [child for child in node.children if child.is_active],
+            "abolished_children": [
+                child for child in node.children if not child.is_active
+            ],
+            "posts": posts,
+            "past_holders": past_holders,
+            "relationships": relationships,
+            "revisions": revisions,
+        },
+    )
+
+
+def _instant_or_error(
+    raw: str, parameter: str, label: str
+) -> tuple[datetime.datetime | None, str]:
+    try:
+        return parse_instant(raw, parameter=parameter), ""
+    except InvalidInstant:
+        return None, (
+            f"The {label} date “{raw}” is not a date: use the form YYYY-MM-DD, "
+            "for example 2024-03-01."
+        )
+
+
+@require_safe
+def compare(request: HttpRequest) -> HttpResponse:
+    """What changed between two dates, grouped by kind of change."""
+    as_of = read_as_of(request)
+    raw_from = request.GET.get("from", "").strip()
+    raw_to = request.GET.get("to", "").strip()
+    context: dict = {"raw_from": raw_from, "raw_to": raw_to or as_of.input_value}
+    if not raw_from and not raw_to:
+        return _page(request, "units/compare.html", as_of, context)
+    errors = []
+    since, error = _instant_or_error(raw_from, "from", "“from”")
+    if not raw_from:
+        error = "Give the “from” date as well as the “to” date."
+    errors += [error] if error else []
+    if raw_to:
+        until, error = _instant_or_error(raw_to, "to", "“to”")
+        errors += [error] if error else []
+    else:
+        until = as_of.when or timezone.now()
+    if since and until and until < since:
+        errors.append("The “from” date must be on or before the “to” date.")
+    if errors:
+        context["errors"] = errors
+        return _page(
+            request,
+            "units/compare.html",
+            as_of,
+            context,
+            status=HTTPStatus.BAD_REQUEST,
+        )
+    changes = changes_between(since, until)
+    sections = [
+        (kind, title, [change for change in changes if change.kind == kind])
+        for kind, title in CHANGE_SECTIONS
+    ]
+    context.update(
+        {
+            "since": since,
+            "until": until,
+            "sections": [section for section in sections if section[2]],
+            "change_count": len(changes),
+        }
+    )
+    return _page(request, "units/compare.html", as_of, context)
+
+
+@dataclass(slots=True)
+class ChartRequest:
+    as_of: AsOf
+    depth: int
+    root_slug: str
+    roots: list[UnitNode]
+    ancestors: list[UnitNode]
+    messages: list[str]
+
+
+def _chart_request(request: HttpRequest) -> ChartRequest:
+    """Read the chart's date, depth and opened sub-tree; 404 for an unknown unit."""
+    as_of = read_as_of(request)
+    messages: list[str] = []
+    raw_depth = request.GET.get("depth", "").strip()
+    depth = DEFAULT_CHART_DEPTH
+    if raw_depth == "all":
+        depth = MAX_CHART_DEPTH
+    elif raw_depth:
+        try:
+            depth = int(raw_depth)
+        except ValueError:
+            messages.append(
+                f"The depth “{raw_depth}” is not a number; showing "
+                f"{DEFAULT_CHART_DEPTH} levels."
+            )
+        else:
+            if not 1 <= depth <= MAX_CHART_DEPTH:
+                messages.append(
+                    f"The depth must be between 1 and {MAX_CHART_DEPTH}; showing "
+                    f"{DEFAULT_CHART_DEPTH} levels."
+                )
+                depth = DEFAULT_CHART_DEPTH
+    roots = _tree(as_of)
+    root_slug = request.GET.get("root", "").strip()
+    ancestors: list[UnitNode] = []
+    if root_slug:
+        node = subtree(roots, root_slug)
+        if node is None:
+            if not page_queries.unit_exists(root_slug):
+                raise Http404(f"There is no unit “{root_slug}” in the registry.")
+            messages.append(
+                "That unit was not part of the structure on this date; showing the "
+                "whole organization."
+            )
+            root_slug = ""
+        else:
+            ancestors = _ancestors(roots, node)
+            roots = [node]
+    return ChartRequest(as_of, depth, root_slug, roots, ancestors, messages)
+
+
+def _chart_svg(
+    request: HttpRequest, chart: ChartRequest, *, absolute: bool = False
+) -> str:
+    suffix = f"?{chart.as_of.query}" if chart.as_of.query else ""
+
+    def unit_url(slug: str) -> str:
+        url = reverse("units:unit-detail", kwargs={"slug": slug}) + suffix
+        return request.build_absolute_uri(url) if absolute else url
+
+    def expand_url(slug: str) -> str:
+        params = {"root": slug, "depth": chart.depth}
+        if chart.as_of.query:
+            params["as_of"] = chart.as_of.raw
+        url = f"{reverse('units:chart')}?{urlencode(params)}"
+        return request.build_absolute_uri(url) if absolute else url
+
+    links = [
+        org_chart.ChartLink(
+            source_slug=line.source.slug,
+            target_slug=line.target.slug,
+            label=f"{line.source.name} {line.kind_label} {line.target.name}",
+        )
+        for line in page_queries.relationships_as_of(chart.as_of.when)
+    ]
+    title = "Organization chart"
+    if chart.root_slug and chart.roots:
+        title = f"Organization chart: {chart.roots[0].name}"
+    return org_chart.render_svg(
+        chart.roots,
+        links=links,
+        max_depth=chart.depth,
+        title=title,
+        unit_url=unit_url,
+        expand_url=expand_url,
+        kind_labels=KIND_LABELS,
+        as_of=chart.as_of.day,
+    )
+
+
+def _chart_params(chart: ChartRequest, **extra: str) -> str:
+    params = {"depth": str(chart.depth)}
+    if chart.root_slug:
+        params["root"] = chart.root_slug
+    if chart.as_of.when is not None:
+        params["as_of"] = chart.as_of.raw
+    params.update(extra)
+    return urlencode(params)
+
+
+@require_safe
+def chart(request: HttpRequest) -> HttpResponse:
+    """The org chart as an inline SVG, with depth and sub-tree controls and downloads."""
+    chart_request = _chart_request(request)
+    roots = chart_request.roots
+    return _page(
+        request,
+        "units/chart.html",
+        chart_request.as_of,
+        {
+            "svg": _chart_svg(request, chart_request),
+            "chart": chart_request,
+            "opened": roots[0] if chart_request.root_slug else None,
+            "ancestors": chart_request.ancestors,
+            "depth_choices": range(1, 9),
+            "download_query": _chart_params(chart_request),
+            "unit_count": _count(roots),
+        },
+    )
+
+
+@require_safe
+def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
+    """The same chart as a file: SVG as drawn, PNG or PDF rendered by CairoSVG."""
+    if file_format not in {"svg", "png", "pdf"}:
+        raise Http404(
+            f"The chart can be downloaded as SVG, PNG or PDF, not “{file_format}”."
+        )
+    chart_request = _chart_request(request)
+    if chart_request.as_of.error or chart_request.messages:
+        problems = [chart_request.as_of.error, *chart_request.messages]
+        return HttpResponse(
+            " ".join(problem for problem in problems if problem),
+            status=HTTPStatus.BAD_REQUEST,
+            content_type="text/plain; charset=utf-8",
+        )
+    svg = _chart_svg(request, chart_request, absolute=True)
+    stamp = (chart_request.as_of.day or timezone.now().date()).isoformat()
+    name = f"org-chart-{chart_request.root_slug or 'all'}-{stamp}.{file_format}"
+    if file_format == "svg":
+        body, content_type = svg.encode(), "image/svg+xml"
+    elif file_format == "png":
+        layout = org_chart.layout(chart_request.roots, max_depth=chart_request.depth)
+        pixels = layout.width * layout.height
+        scale = min(2.0, (MAX_PNG_PIXELS / pixels) ** 0.5)
+        body = cairosvg.svg2png(bytestring=svg.encode(), scale=scale)
+        content_type = "image/png"
+    else:
+        body, content_type = (
+            cairosvg.svg2pdf(bytestring=svg.encode()),
+            "application/pdf",
+        )
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    """Units whose name, acronym or mandate match every word, highlighted."""
+    as_of = read_as_of(request)
+    query = request.GET.get("q", "").strip()
+    context: dict = {"query": query, "hits": []}
+    if len(query) > MAX_QUERY_LENGTH:
+        context["query_error"] = (
+            f"The search text is too long ({len(query)} characters); use at most "
+            f"{MAX_QUERY_LENGTH}."
+        )
+        return _page(
+            request,
+            "units/search.html",
+            as_of,
+            context,
+            status=HTTPStatus.BAD_REQUEST,
+        )
+    if query:
+        context["hits"] = page_queries.search_nodes(_tree(as_of), query)
+    return _page(request, "units/search.html", as_of, context)
+
+
+@require_safe
+def posts(request: HttpRequest) -> HttpResponse:
+    """Every post, unit by unit in tree order, with its holder and past holders."""
+    as_of = read_as_of(request)
+    roots = _tree(as_of)
+    units = [node for root in roots for node in root.walk()]
+    post_states = posts_as_of(as_of.when)
+    history = page_queries.tenures(as_of.when)
+    past_by_post: dict[int, list[page_queries.Tenure]] = {}
+    for tenure in history:
+        if not tenure.is_current:
+            past_by_post.setdefault(tenure.post_id, []).append(tenure)
+    posts_by_unit: dict[int, list] = {}
+    for post in post_states:
+        posts_by_unit.setdefault(post.unit_id, []).append(
+            (post, past_by_post.get(post.id, []))
+        )
+    for unit_posts in posts_by_unit.values():
+        unit_posts.sort(key=lambda item: (not item[0].is_head, item[0].title))
+    groups = [
+        (node, posts_by_unit[node.id]) for node in units if node.id in posts_by_unit
+    ]
+    return _page(
+        request,
+        "units/posts.html",
+        as_of,
+        {"groups": groups, "post_count": len(post_states)},
+    )
+
+
+@require_safe
+def people(request: HttpRequest) -> HttpResponse:
+    """Everyone who has held a post: what they hold now and what they held before."""
+    as_of = read_as_of(request)
+    by_person: dict[str, dict] = {}
+    for tenure in page_queries.tenures(as_of.when):
+        person = by_person.setdefault(
+            tenure.person_slug,
+            {
+                "slug": tenure.person_slug,
+                "name": tenure.person_name,
+                "current": [],
+                "past": [],
+            },
+        )
+        person["current" if tenure.is_current else "past"].append(tenure)
+    everyone = sorted(by_person.values(), key=lambda person: person["name"])
+    return _page(request, "units/people.html", as_of, {"people": everyone})
