@@ -147,8 +147,8 @@ def highlight(text: str, query: str) -> SafeString:
 @register.simple_tag
 def text_diff(old: str, new: str) -> SafeString:
     """A word-level diff: removed words in <del>, added words in <ins>."""
-    old_words = re.findall(r"\S+|\s+", old or "")
-    new_words = re.findall(r"\S+|\s+", new or "")
+    old_words = re.findall(r"\w+|[^\w\s]+|\s+", old or "")
+    new_words = re.findall(r"\w+|[^\w\s]+|\s+", new or "")
     matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
     parts: list[str] = []
     for operation, a_start, a_end, b_start, b_end in matcher.get_opcodes():

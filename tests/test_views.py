@@ -1,0 +1,583 @@
+"""The public pages, now and as of past dates, their error cases and query counts."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from tests.conftest import ScriptedHistory, at
+from units import services
+from units.models import OrganizationalUnit, ReportingLine, UnitKind
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: object) -> None:
+    """Serve static files without the manifest that only ``collectstatic`` builds."""
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
+def page_text(response: object) -> str:
+    """The page as text without tags or repeated whitespace, to assert on sentences."""
+    html = response.content.decode()  # type: ignore[attr-defined]
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def assert_no_staff_identity(response: object) -> None:
+    html = response.content.decode().lower()  # type: ignore[attr-defined]
+    assert "editor@example.org" not in html
+    assert not re.search(r"\beditor\b", html)
+
+
+# --- Structure ------------------------------------------------------------------------
+
+
+def test_structure_shows_the_current_tree_with_heads(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/")
+    assert response.status_code == HTTPStatus.OK
+    text = page_text(response)
+    assert "Headquarters" in text
+    assert "Unit Ex" in text
+    assert "Head of X: Ben Okoro" in text
+    # Department A was abolished in 2022: today's structure does not list it.
+    assert "Department A" not in text
+    assert "Past view" not in text
+    assert 'href="/units/unit-x/"' in response.content.decode()
+    assert_no_staff_identity(response)
+
+
+def test_structure_as_of_a_past_date_shows_that_tree_and_says_so(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/?as_of=2021-01-01")
+    assert response.status_code == HTTPStatus.OK
+    text = page_text(response)
+    assert "Past view: this page shows the structure as it stood on 1 January 2021" in (
+        text
+    )
+    assert "Department A" in text
+    assert "Unit X" in text and "Unit Ex" not in text
+    assert "Head of X: Ana Lima" in text
+    assert "Unit Y" not in text
+    html = response.content.decode()
+    # Links keep the date, so following them stays in the past.
+    assert 'href="/units/unit-x/?as_of=2021-01-01"' in html
+    assert 'value="2021-01-01"' in html
+
+
+def test_structure_marks_oversight_reporting_lines(
+    client: Client, make_unit: object
+) -> None:
+    root = make_unit("Board", kind=UnitKind.OFFICE)  # type: ignore[operator]
+    make_unit(  # type: ignore[operator]
+        "Audit Office", root, reporting_line=ReportingLine.OVERSIGHT
+    )
+    html = client.get("/").content.decode()
+    assert re.search(
+        r'Audit Office</a>.*?<span class="line line-oversight">Oversight</span>', html
+    )
+
+
+def test_structure_with_a_malformed_date_explains_and_shows_today(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/?as_of=2021-13-45")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    text = page_text(response)
+    assert "“2021-13-45” is not a valid date" in text
+    assert "Showing the structure as it is today instead." in text
+    assert "Unit Ex" in text
+    assert "Past view" not in text
+
+
+def test_structure_with_a_date_before_the_first_record_explains(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/?as_of=1999-05-01")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    text = page_text(response)
+    assert "The registry starts on 1 January 2020" in text
+    assert "no record of the structure on 1 May 1999" in text
+
+
+def test_structure_of_an_empty_registry_says_so(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == HTTPStatus.OK
+    assert "No units are recorded" in page_text(response)
+
+
+def test_pages_refuse_writes(client: Client, scripted_history: ScriptedHistory) -> None:
+    response = client.post("/", {"as_of": "2021-01-01"})
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+# --- Unit page ------------------------------------------------------------------------
+
+
+def test_unit_page_shows_mandate_posts_breadcrumbs_and_timeline(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/unit-x/")
+    assert response.status_code == HTTPStatus.OK
+    text = page_text(response)
+    assert "Unit Ex keeps the registry and publishes it." in text
+    assert re.search(r"Structure Headquarters Department B Unit Ex", text)
+    assert "Head of X Head Ben Okoro since 2 January 2023" in text
+    assert "Past holders Ana Lima , Head of X: 1 Jun 2020 – 1 Jan 2023" in text
+    # Timeline, newest first, with reasons but never the author.
+    for reason in ("Reorganization 2022", "Renamed by the 2021 reform", "Establish"):
+        assert reason in text
+    assert text.index("Reorganization 2022") < text.index("Renamed by the 2021")
+    assert "<del>Department A</del> → <ins>Department B</ins>" in (
+        response.content.decode()
+    )
+    assert_no_staff_identity(response)
+
+
+def test_unit_page_as_of_shows_the_unit_as_it_was(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/unit-x/?as_of=2021-06-01")
+    assert response.status_code == HTTPStatus.OK
+    text = page_text(response)
+    assert "as it stood on 1 June 2021" in text
+    assert re.search(r"Structure Headquarters Department A Unit Ex", text)
+    assert "Ana Lima since 1 June 2020" in text
+    assert "Ben Okoro" not in text
+    # Later changes are not yet in the timeline.
+    assert "Reorganization 2022" not in text
+    assert "Renamed by the 2021 reform" in text
+
+
+def test_unit_page_lists_sub_units_and_abolished_ones(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(client.get("/units/hq/"))
+    assert "Department B" in text
+    assert "Abolished sub-units Department A abolished" in text
+
+
+def test_unit_page_of_an_abolished_unit_says_so(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/department-a/")
+    assert response.status_code == HTTPStatus.OK
+    assert "This unit was abolished on" in page_text(response)
+
+
+def test_unit_page_shows_dotted_line_relationships(
+    client: Client, scripted_history: ScriptedHistory, editor: object
+) -> None:
+    services.relationship_create(
+        source=scripted_history.unit_y,
+        target=scripted_history.unit_x,
+        kind="supports",
+        description="Publishes the registry",
+        user=editor,
+        reason="Working arrangement",
+        effective_at=at("2023-07-01"),
+    )
+    text = page_text(client.get("/units/unit-x/"))
+    assert "Unit Y supports Unit Ex" in text
+    assert "Publishes the registry" in text
+    earlier = page_text(client.get("/units/unit-x/?as_of=2023-06-15"))
+    assert "Unit Y supports" not in earlier
+
+
+def test_unknown_unit_is_a_404_page(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/no-such-unit/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    text = page_text(response)
+    assert "Page not found" in text
+    assert "There is no unit “no-such-unit” in the registry." in text
+
+
+def test_unit_page_before_the_unit_existed_explains(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/unit-y/?as_of=2022-01-01")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "had not been established on 1 January 2022" in page_text(response)
+
+
+def test_unit_page_with_a_malformed_date_explains(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/unit-x/?as_of=yesterday")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    text = page_text(response)
+    assert "“yesterday” is not an ISO 8601 date" in text
+    assert "Unit Ex" in text
+
+
+def test_unknown_url_is_a_404_page(client: Client) -> None:
+    response = client.get("/no/such/page/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "There is no page at /no/such/page/" in page_text(response)
+
+
+# --- Compare --------------------------------------------------------------------------
+
+
+def test_compare_shows_renames_moves_abolitions_and_mandate_diff(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/compare/?from=2020-12-31&to=2022-12-31")
+    assert response.status_code == HTTPStatus.OK
+    text = page_text(response)
+    html = response.content.decode()
+    assert "4 changes between 31 December 2020 and 31 December 2022" in text
+    assert "Unit X renamed Unit Ex" in text
+    assert "Unit Ex moved from Department A to Department B" in text
+    assert "Units abolished 1" in text
+    assert "Department A closed" in text
+    assert "<del>Unit X keeps the registry.</del>" not in html  # word-level, not whole
+    assert "<del>X</del><ins>Ex</ins>" in html
+    assert "registry<ins> and publishes it</ins>." in html
+    assert_no_staff_identity(response)
+
+
+def test_compare_shows_appointments_and_additions(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(client.get("/compare/?from=2022-12-31&to=2023-12-31"))
+    assert "Ana Lima left the post of Head of X" in text
+    assert "Ben Okoro appointed Head of X" in text
+    assert "Units added 1" in text
+    assert "Unit Y" in text
+
+
+def test_compare_to_defaults_to_today(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/compare/?from=2023-01-01")
+    assert response.status_code == HTTPStatus.OK
+    assert "Ben Okoro appointed" in page_text(response)
+
+
+def test_compare_without_dates_shows_the_form_only(client: Client) -> None:
+    response = client.get("/compare/")
+    assert response.status_code == HTTPStatus.OK
+    assert "Pick two dates" in page_text(response)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=2023-02-30&to=2024-01-01", "The “from” date “2023-02-30” is not a date"),
+        ("from=2022-01-01&to=soon", "The “to” date “soon” is not a date"),
+        ("from=2024-01-01&to=2022-01-01", "must be on or before the “to” date"),
+        ("to=2024-01-01", "Give the “from” date as well"),
+    ],
+)
+def test_compare_refuses_bad_dates_with_a_message(
+    client: Client, scripted_history: ScriptedHistory, query: str, message: str
+) -> None:
+    response = client.get(f"/compare/?{query}")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert message in page_text(response)
+    assert "changes between" not in page_text(response)
+
+
+# --- Chart ----------------------------------------------------------------------------
+
+
+def test_chart_draws_an_svg_with_links_and_reporting_lines(
+    client: Client, make_unit: object
+) -> None:
+    root = make_unit("Board", kind=UnitKind.OFFICE, slug="board")  # type: ignore[operator]
+    make_unit("Audit", root, slug="audit", reporting_line=ReportingLine.OVERSIGHT)  # type: ignore[operator]
+    make_unit("Finance", root, slug="finance")  # type: ignore[operator]
+    response = client.get("/chart/")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    assert 'href="/units/audit/"' in html
+    assert html.count('class="edge edge-oversight"') == 1
+    assert html.count('class="edge edge-supervision"') == 1
+    assert 'href="/chart/download.png?depth=3"' in html
+
+
+def test_chart_folds_levels_below_the_depth_and_opens_a_subtree(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    folded = client.get("/chart/?depth=1").content.decode()
+    assert "+2" in folded  # Department B's two units are folded into a badge
+    assert 'href="/units/unit-x/"' not in folded
+    assert "/chart/?root=department-b&amp;depth=1" in folded
+    opened = client.get("/chart/?root=department-b&depth=1")
+    text = page_text(opened)
+    assert "Organization chart: Department B" in text
+    assert "Whole organization Headquarters Department B" in text
+    assert 'href="/units/unit-x/"' in opened.content.decode()
+    assert 'href="/units/department-a/"' not in opened.content.decode()
+
+
+def test_chart_as_of_a_date_draws_that_structure(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    html = client.get("/chart/?as_of=2021-01-01").content.decode()
+    assert 'href="/units/department-a/?as_of=2021-01-01"' in html
+    assert "as of 01 January 2021" in html
+    assert "Unit Y" not in html
+
+
+def test_chart_with_a_bad_depth_explains_and_uses_the_default(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(client.get("/chart/?depth=deep"))
+    assert "The depth “deep” is not a number; showing 3 levels." in text
+    text = page_text(client.get("/chart/?depth=0"))
+    assert "The depth must be between 1 and 30" in text
+
+
+def test_chart_of_an_unknown_unit_is_a_404(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/chart/?root=nowhere")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "There is no unit “nowhere” in the registry." in page_text(response)
+
+
+@pytest.mark.parametrize(
+    ("file_format", "content_type", "magic"),
+    [
+        ("svg", "image/svg+xml", b"<svg "),
+        ("png", "image/png", b"\x89PNG"),
+        ("pdf", "application/pdf", b"%PDF"),
+    ],
+)
+def test_chart_downloads(
+    client: Client,
+    scripted_history: ScriptedHistory,
+    file_format: str,
+    content_type: str,
+    magic: bytes,
+) -> None:
+    response = client.get(f"/chart/download.{file_format}?as_of=2021-01-01")
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == content_type
+    assert response.content.startswith(magic)
+    assert (
+        f'filename="org-chart-all-2021-01-01.{file_format}"'
+        in (response["Content-Disposition"])
+    )
+    if file_format == "svg":
+        # Links in a downloaded file must work outside the site.
+        assert b'href="http://testserver/units/department-a/?as_of=2021-01-01"' in (
+            response.content
+        )
+
+
+def test_chart_download_refuses_unknown_formats_and_bad_dates(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    assert client.get("/chart/download.gif").status_code == HTTPStatus.NOT_FOUND
+    response = client.get("/chart/download.png?as_of=not-a-date")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "“not-a-date” is not an ISO 8601 date" in response.content.decode()
+
+
+# --- Search ---------------------------------------------------------------------------
+
+
+def test_search_finds_names_and_mandates_and_highlights(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/search/?q=Registry")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert "1 unit matching “Registry”" in page_text(response)
+    assert "Unit Ex keeps the <mark>registry</mark> and publishes it." in html
+    by_name = client.get("/search/?q=department").content.decode()
+    assert "<mark>Department</mark> B" in by_name
+    assert "Department A" not in by_name  # abolished, not in today's structure
+
+
+def test_search_as_of_a_date_searches_that_structure(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(client.get("/search/?q=unit+x&as_of=2021-01-01"))
+    assert "1 unit matching “unit x” on 1 January 2021" in text
+    assert "Unit X" in text
+
+
+def test_search_escapes_the_query(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    html = client.get("/search/?q=<script>alert(1)</script>").content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)" in html
+    assert "0 units matching" in html
+
+
+def test_search_refuses_a_too_long_query(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/search/?q=" + "a" * 201)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "The search text is too long (201 characters)" in page_text(response)
+
+
+def test_search_without_a_query_shows_the_form(client: Client) -> None:
+    response = client.get("/search/")
+    assert response.status_code == HTTPStatus.OK
+    assert "matching" not in page_text(response)
+
+
+# --- Posts and people -----------------------------------------------------------------
+
+
+def test_posts_show_holders_and_past_holders(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(client.get("/posts/"))
+    assert "Head of X Head Ben Okoro since 2 Jan 2023 Ana Lima (2020–2023)" in text
+    past = page_text(client.get("/posts/?as_of=2021-01-01"))
+    assert "Head of X Head Ana Lima since 1 Jun 2020 —" in past
+
+
+def test_people_show_current_and_past_posts(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/people/")
+    text = page_text(response)
+    assert "Ben Okoro Holds: Head of X ( Unit Ex ) since 2 January 2023" in text
+    assert (
+        "Ana Lima Holds no post now. Held before: Head of X (1 Jun 2020 – 1 Jan 2023)"
+        in text
+    )
+    assert_no_staff_identity(response)
+    past = page_text(client.get("/people/?as_of=2021-01-01"))
+    assert "Ana Lima Holds: Head of X" in past
+    assert "Ben Okoro" not in past
+
+
+def test_people_with_a_bad_date_explain(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/people/?as_of=2020-02-31")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "is not a valid date" in page_text(response)
+
+
+# --- Constant queries -----------------------------------------------------------------
+
+
+def grow_the_tree(editor: object, extra_units: int) -> None:
+    """Add units, head posts, holders and relationships in a 2023 reorganization."""
+    parent = OrganizationalUnit.objects.get(slug="department-b")
+    previous = None
+    for number in range(extra_units):
+        unit = services.unit_create(
+            user=editor,
+            reason="Growth",
+            name=f"Team {number}",
+            slug=f"team-{number}",
+            kind=UnitKind.UNIT,
+            parent=parent,
+            mandate=f"Team {number} keeps the registry too.",
+            effective_at=at("2023-08-01"),
+        )
+        post = services.post_create(
+            user=editor,
+            reason="Growth",
+            title=f"Lead of team {number}",
+            unit=unit,
+            is_head=True,
+            effective_at=at("2023-08-01"),
+        )
+        person = services.person_create(
+            user=editor,
+            reason="Growth",
+            full_name=f"Person {number}",
+            effective_at=at("2023-08-01"),
+        )
+        services.appointment_start(
+            user=editor,
+            reason="Growth",
+            person=person,
+            post=post,
+            started_on=datetime.date(2023, 8, 1),
+            effective_at=at("2023-08-01"),
+        )
+        if previous is not None:
+            services.relationship_create(
+                source=unit,
+                target=previous,
+                kind="supports",
+                user=editor,
+                reason="Growth",
+                effective_at=at("2023-08-01"),
+            )
+        if number % 3 == 0:
+            parent = unit  # deepen the tree as well as widen it
+        previous = unit
+
+
+PAGES_AND_QUERIES = [
+    ("/", 4),
+    ("/?as_of=2024-01-01", 5),
+    ("/units/unit-x/", 13),
+    ("/units/unit-x/?as_of=2024-01-01", 14),
+    ("/units/team-4/", 14),
+    ("/compare/?from=2020-01-01&to=2024-01-01", 9),
+    ("/chart/", 6),
+    ("/chart/?as_of=2024-01-01&depth=all", 7),
+    ("/chart/?root=department-b", 6),
+    ("/chart/download.svg", 6),
+    ("/search/?q=registry", 4),
+    ("/search/?q=registry&as_of=2024-01-01", 5),
+    ("/posts/", 10),
+    ("/posts/?as_of=2024-01-01", 11),
+    ("/people/", 3),
+    ("/people/?as_of=2024-01-01", 4),
+]
+
+
+@pytest.mark.parametrize(("url", "queries"), PAGES_AND_QUERIES)
+def test_each_page_runs_a_constant_number_of_queries(
+    client: Client,
+    scripted_history: ScriptedHistory,
+    editor: object,
+    django_assert_num_queries: object,
+    url: str,
+    queries: int,
+) -> None:
+    grow_the_tree(editor, 6)
+    with django_assert_num_queries(queries):  # type: ignore[operator]
+        assert client.get(url).status_code == HTTPStatus.OK
+    grow_deeper(editor, 24)
+    with django_assert_num_queries(queries):  # type: ignore[operator]
+        assert client.get(url).status_code == HTTPStatus.OK
+
+
+def grow_deeper(editor: object, extra_units: int) -> None:
+    """Add chains of units four deep under the top."""
+    top = OrganizationalUnit.objects.get(slug="hq")
+    parent = top
+    for number in range(extra_units):
+        parent = services.unit_create(
+            user=editor,
+            reason="More growth",
+            name=f"Cell {number}",
+            kind=UnitKind.UNIT,
+            parent=parent if number % 4 else top,
+            mandate="Another registry keeper.",
+            effective_at=at("2023-09-01"),
+        )
