@@ -1,2 +1,71 @@
+"""The REST API under /api/v1/ (namespace "api")."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import exports, feeds, views
+
 app_name = "api"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("tree/", views.TreeView.as_view(), name="tree"),
+    path("units/", views.UnitListView.as_view(), name="unit-list"),
+    path("units/<slug:slug>/", views.UnitDetailView.as_view(), name="unit-detail"),
+    path(
+        "units/<slug:slug>/children/",
+        views.UnitChildrenView.as_view(),
+        name="unit-children",
+    ),
+    path(
+        "units/<slug:slug>/ancestors/",
+        views.UnitAncestorsView.as_view(),
+        name="unit-ancestors",
+    ),
+    path("units/<slug:slug>/tree/", views.UnitTreeView.as_view(), name="unit-tree"),
+    path(
+        "units/<slug:slug>/history/",
+        views.UnitHistoryView.as_view(),
+        name="unit-history",
+    ),
+    path("units/<slug:slug>/move/", views.UnitMoveView.as_view(), name="unit-move"),
+    path(
+        "units/<slug:slug>/abolish/",
+        views.UnitAbolishView.as_view(),
+        name="unit-abolish",
+    ),
+    path("posts/", views.PostListView.as_view(), name="post-list"),
+    path("posts/<slug:slug>/", views.PostDetailView.as_view(), name="post-detail"),
+    path("people/", views.PersonListView.as_view(), name="person-list"),
+    path("people/<slug:slug>/", views.PersonDetailView.as_view(), name="person-detail"),
+    path("appointments/", views.AppointmentListView.as_view(), name="appointment-list"),
+    path(
+        "appointments/<int:pk>/",
+        views.AppointmentDetailView.as_view(),
+        name="appointment-detail",
+    ),
+    path(
+        "appointments/<int:pk>/end/",
+        views.AppointmentEndView.as_view(),
+        name="appointment-end",
+    ),
+    path(
+        "relationships/", views.RelationshipListView.as_view(), name="relationship-list"
+    ),
+    path(
+        "relationships/<int:pk>/",
+        views.RelationshipDetailView.as_view(),
+        name="relationship-detail",
+    ),
+    path(
+        "relationships/<int:pk>/end/",
+        views.RelationshipEndView.as_view(),
+        name="relationship-end",
+    ),
+    path("changes/", views.ChangesView.as_view(), name="changes"),
+    path("changes.atom", feeds.changes_atom, name="changes-atom"),
+    path("export/units.csv", exports.UnitsCsvView.as_view(), name="export-csv"),
+    path("export/org.jsonld", exports.OrgJsonLdView.as_view(), name="export-jsonld"),
+    path("export/popolo.json", exports.PopoloView.as_view(), name="export-popolo"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,110 @@
+"""ETags, If-None-Match / If-Match and the read cache.
+
+Whole-registry reads (lists, trees, feeds, exports) are keyed on the registry
+generation, which every write transaction raises: a cached answer can never outlive the
+state it was computed from, so no explicit invalidation is needed. Single objects carry
+their own ``version``; their ETag names it, and a write sent with ``If-Match`` passes
+that version to the service, which refuses it if the object has moved on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.utils.cache import patch_vary_headers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.exceptions import PreconditionFailed
+from api.permissions import may_see_staff_identities
+from units.selectors import registry_generation
+
+CACHE_SECONDS = 300
+# Answers differ with the caller (staff identities), so shared caches must key on it.
+VARY_ON = ("Authorization", "Cookie")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _request_fingerprint(request: Request) -> str:
+    """What, besides the registry's state, decides the answer to this request."""
+    visibility = "staff" if may_see_staff_identities(request.user) else "public"
+    return _digest(
+        f"{visibility}|{request.path}|{sorted(request.query_params.lists())}"
+    )
+
+
+def _requested_tags(request: Request, header: str) -> set[str]:
+    raw = request.headers.get(header, "")
+    return {tag.strip().removeprefix("W/") for tag in raw.split(",") if tag.strip()}
+
+
+def _finish(response: Response, etag: str) -> Response:
+    response["ETag"] = etag
+    patch_vary_headers(response, VARY_ON)
+    return response
+
+
+def generation_read(request: Request, build: Callable[[], Any]) -> Response:
+    """Answer a whole-registry read from the cache or ``build``, with a generation ETag.
+
+    ``If-None-Match`` is checked before anything is built, so a client that is up to
+    date costs one small query.
+    """
+    generation = registry_generation()
+    fingerprint = _request_fingerprint(request)
+    etag = f'"g{generation}-{fingerprint}"'
+    if etag in _requested_tags(request, "If-None-Match"):
+        return _finish(Response(status=304), etag)
+    key = f"api:{generation}:{fingerprint}"
+    data = cache.get(key)
+    if data is None:
+        data = build()
+        cache.set(key, data, CACHE_SECONDS)
+    return _finish(Response(data), etag)
+
+
+def object_etag(kind: str, pk: int, version: int) -> str:
+    return f'"{kind}-{pk}-v{version}"'
+
+
+def object_read(
+    request: Request, data: dict[str, Any], *, kind: str, pk: int, version: int
+) -> Response:
+    """Answer a single-object read; its ETag names the object's version."""
+    etag = object_etag(kind, pk, version)
+    if etag in _requested_tags(request, "If-None-Match"):
+        return _finish(Response(status=304), etag)
+    return _finish(Response(data), etag)
+
+
+def object_response(
+    data: dict[str, Any], *, kind: str, pk: int, version: int, status: int = 200
+) -> Response:
+    return _finish(Response(data, status=status), object_etag(kind, pk, version))
+
+
+def expected_version(request: Request, *, kind: str, pk: int) -> int | None:
+    """The version an ``If-Match`` header names, for the service's lost-update check.
+
+    No header (or ``*``) means the client does not ask for the check. A header naming
+    something else than a version of this object can never match: 412.
+    """
+    tags = _requested_tags(request, "If-Match")
+    if not tags or "*" in tags:
+        return None
+    pattern = re.compile(rf'^"{re.escape(kind)}-{pk}-v(\d+)"$')
+    for tag in tags:
+        match = pattern.match(tag)
+        if match:
+            return int(match.group(1))
+    raise PreconditionFailed(
+        f"If-Match {', '.join(sorted(tags))} names no version of this {kind}; "
+        f'send the ETag you received when you read it (like "{kind}-{pk}-v3").'
+    )

@@ -1,0 +1,72 @@
+"""Turn every refusal into an HTTP answer with a message a person understands.
+
+Services raise Django's ``ValidationError`` with a ``code``; the code decides the status,
+so the API never answers a refused write with a 500. Nothing is written on any error:
+each service runs in its own transaction, which the exception has already rolled back.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from units.selectors import InvalidInstant
+
+SERVICE_CODE_STATUS: dict[str, HTTPStatus] = {
+    "stale_version": HTTPStatus.PRECONDITION_FAILED,
+    "cycle": HTTPStatus.CONFLICT,
+    "not_found": HTTPStatus.NOT_FOUND,
+}
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = HTTPStatus.PRECONDITION_FAILED
+    default_detail = "The If-Match header does not match the current version."
+    default_code = "stale_version"
+
+
+def _service_refusal(error: DjangoValidationError) -> Response:
+    if hasattr(error, "error_dict"):
+        # full_clean() found invalid field values: name each field and its problem.
+        return Response(
+            {
+                "detail": " ".join(error.messages),
+                "code": "invalid",
+                "errors": error.message_dict,
+            },
+            status=HTTPStatus.BAD_REQUEST,
+        )
+    code = (
+        next((item.code for item in error.error_list if item.code), None) or "invalid"
+    )
+    status = SERVICE_CODE_STATUS.get(code, HTTPStatus.BAD_REQUEST)
+    return Response({"detail": " ".join(error.messages), "code": code}, status=status)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus the registry's own refusals."""
+    if isinstance(exc, InvalidInstant):
+        return Response(
+            {"detail": str(exc), "code": "invalid_instant"},
+            status=HTTPStatus.BAD_REQUEST,
+        )
+    if isinstance(exc, DjangoValidationError):
+        return _service_refusal(exc)
+    if isinstance(exc, IntegrityError):
+        # A database constraint caught what validation missed (e.g. a concurrent write
+        # of the same slug); the transaction is rolled back, so nothing was written.
+        return Response(
+            {
+                "detail": "The change conflicts with data already in the registry; "
+                "reload and try again.",
+                "code": "conflict",
+            },
+            status=HTTPStatus.CONFLICT,
+        )
+    return drf_exception_handler(exc, context)

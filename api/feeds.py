@@ -1,0 +1,84 @@
+"""The change feed as Atom, so people can subscribe to what changes in the registry."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+from django.contrib.syndication.views import Feed
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import etag
+
+from api.permissions import may_see_staff_identities
+from api.views import change_window
+from units import selectors
+from units.selectors import Change, InvalidInstant
+
+FEED_SIZE = 100
+
+
+class ChangesFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Changes to the organizational structure"
+    subtitle = "Units added, abolished, moved, renamed; appointments started and ended."
+
+    def get_object(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> list[Change]:
+        """The latest changes of the requested window, newest first."""
+        since, until = change_window(request.GET)
+        return selectors.changes_between(since, until)[-FEED_SIZE:][::-1]
+
+    def link(self) -> str:
+        return reverse("api:changes")
+
+    def items(self, changes: list[Change]) -> list[Change]:
+        return changes
+
+    def item_title(self, change: Change) -> str:
+        return change.summary
+
+    def item_description(self, change: Change) -> str:
+        return f"{change.summary}. Reason: {change.reason}"
+
+    def item_link(self, change: Change) -> str:
+        if change.unit_slug:
+            url = reverse("api:unit-history", kwargs={"slug": change.unit_slug})
+        else:
+            url = reverse("api:changes")
+        return f"{url}#{change.kind}-{change.history_id}"
+
+    def item_guid(self, change: Change) -> str:
+        return f"orgregistry:change:{change.kind}:{change.history_id}"
+
+    def item_pubdate(self, change: Change) -> datetime.datetime:
+        return change.effective_at
+
+    def item_updateddate(self, change: Change) -> datetime.datetime:
+        return change.recorded_at
+
+    def item_author_name(self, change: Change) -> str | None:
+        return change.author if self._show_authors else None
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self._show_authors = may_see_staff_identities(request.user)
+        return super().__call__(request, *args, **kwargs)
+
+
+def _feed_etag(request: HttpRequest) -> str:
+    visibility = "staff" if may_see_staff_identities(request.user) else "public"
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
+    return f"atom-g{selectors.registry_generation()}-{visibility}-{query}"
+
+
+@etag(_feed_etag)
+def changes_atom(request: HttpRequest) -> HttpResponse:
+    """Serve the Atom feed; a malformed since/until is a 400 naming the parameter."""
+    try:
+        change_window(request.GET)
+    except InvalidInstant as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain")
+    return ChangesFeed()(request)

@@ -1,0 +1,44 @@
+"""Who may read and who may write through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+# Seeing who made a change is for people inside the registry's staff, not the public.
+STAFF_IDENTITY_PERMISSIONS = (
+    "units.view_organizationalunit",
+    "units.change_organizationalunit",
+)
+
+
+class ReadAnyoneWriteWithModelPermission(BasePermission):
+    """Anyone reads; a write needs the model permissions the view names per method.
+
+    DRF's DjangoModelPermissions maps POST to "add", but moving or abolishing a unit is
+    a POST that changes it; each view says exactly what each method requires.
+    """
+
+    message = "You do not have the permission this change needs."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        required = getattr(view, "write_permissions", {}).get(request.method)
+        if required is None:
+            return False
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and request.user.has_perms(required)
+        )
+
+
+def may_see_staff_identities(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Authenticated auditors and editors see usernames in history; others see null."""
+    if user is None or not user.is_authenticated:
+        return False
+    return any(user.has_perm(permission) for permission in STAFF_IDENTITY_PERMISSIONS)

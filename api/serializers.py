@@ -1,0 +1,384 @@
+"""Representations of the registry, and the input each write accepts.
+
+Output serializers read plain data (selector dataclasses and history rows), never model
+instances, so serializing cannot trigger a query. Maps from ids to slugs come in the
+serializer context, fetched once per request.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from units.models import (
+    FillingMethod,
+    OrganizationalUnit,
+    Person,
+    Post,
+    RelationshipKind,
+    ReportingLine,
+    UnitKind,
+)
+
+HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def value_of(item: Any, name: str) -> Any:
+    """Read a field from a history row (dict) or a selector dataclass alike."""
+    return item[name] if isinstance(item, dict) else getattr(item, name)
+
+
+def _slug(context: dict[str, Any], map_name: str, pk: int | None) -> str | None:
+    if pk is None:
+        return None
+    return context[map_name].get(pk)
+
+
+def _show_authors(context: dict[str, Any]) -> bool:
+    return bool(context.get("show_authors"))
+
+
+# --- Units ------------------------------------------------------------------------------
+
+
+class UnitSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    short_name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=UnitKind.choices)
+    mandate = serializers.CharField()
+    location = serializers.CharField()
+    learn_more_url = serializers.CharField()
+    parent = serializers.SerializerMethodField(
+        help_text="Slug of the unit it reports to."
+    )
+    reporting_line = serializers.ChoiceField(choices=ReportingLine.choices)
+    sibling_order = serializers.IntegerField()
+    established_on = serializers.DateField(allow_null=True)
+    abolished_on = serializers.DateField(allow_null=True)
+    status = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    def get_parent(self, unit: Any) -> str | None:
+        return _slug(self.context, "unit_slugs", value_of(unit, "parent_id"))
+
+    def get_status(self, unit: Any) -> str:
+        return "active" if value_of(unit, "abolished_on") is None else "abolished"
+
+    def get_url(self, unit: Any) -> str:
+        return reverse("api:unit-detail", kwargs={"slug": value_of(unit, "slug")})
+
+
+class HolderSerializer(serializers.Serializer):
+    person = serializers.CharField(source="person_slug")
+    name = serializers.CharField(source="person_name")
+    started_on = serializers.DateField()
+    ended_on = serializers.DateField(allow_null=True)
+
+
+class HeadSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    holder = HolderSerializer(allow_null=True)
+
+
+class UnitWithHeadSerializer(UnitSerializer):
+    head = HeadSerializer(allow_null=True)
+
+
+class UnitDetailSerializer(UnitSerializer):
+    version = serializers.IntegerField()
+
+
+class TreeNodeSerializer(UnitWithHeadSerializer):
+    children = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        {"type": "array", "items": {"$ref": "#/components/schemas/TreeNode"}}
+    )
+    def get_children(self, unit: Any) -> list[dict[str, Any]]:
+        return TreeNodeSerializer(unit.children, many=True, context=self.context).data
+
+
+# --- History and changes ----------------------------------------------------------------
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.SerializerMethodField()
+    label = serializers.CharField()
+    old = serializers.SerializerMethodField()
+    new = serializers.SerializerMethodField()
+    old_display = serializers.CharField()
+    new_display = serializers.CharField()
+
+    def get_field(self, change: Any) -> str:
+        return "parent" if change.field == "parent_id" else change.field
+
+    def _value(self, change: Any, value: Any) -> Any:
+        if change.field == "parent_id":
+            return _slug(self.context, "unit_slugs", value)
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return value
+
+    @extend_schema_field(OpenApiTypes.ANY)
+    def get_old(self, change: Any) -> Any:
+        return self._value(change, change.old)
+
+    @extend_schema_field(OpenApiTypes.ANY)
+    def get_new(self, change: Any) -> Any:
+        return self._value(change, change.new)
+
+
+class RevisionSerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    effective_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    is_backdated = serializers.BooleanField()
+    type = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    author = serializers.SerializerMethodField(
+        help_text="Username; null unless you are an authenticated auditor or editor."
+    )
+    changes = FieldChangeSerializer(many=True)
+
+    def get_type(self, revision: Any) -> str:
+        return HISTORY_TYPES.get(revision.history_type, revision.history_type)
+
+    def get_author(self, revision: Any) -> str | None:
+        return revision.author if _show_authors(self.context) else None
+
+
+class ChangeSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="added, abolished, reinstated, moved, renamed, mandate_changed, "
+        "reporting_line_changed, appointment_started, appointment_ended, "
+        "relationship_added or relationship_ended."
+    )
+    effective_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    history_id = serializers.IntegerField()
+    reason = serializers.CharField()
+    author = serializers.SerializerMethodField(
+        help_text="Username; null unless you are an authenticated auditor or editor."
+    )
+    unit = serializers.CharField(source="unit_slug")
+    unit_name = serializers.CharField()
+    summary = serializers.CharField()
+    details = serializers.JSONField()
+
+    def get_author(self, change: Any) -> str | None:
+        return change.author if _show_authors(self.context) else None
+
+
+# --- Posts, people, appointments, relationships -----------------------------------------
+
+
+class PostSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    unit = serializers.SerializerMethodField()
+    is_head = serializers.BooleanField()
+    filling_method = serializers.ChoiceField(choices=FillingMethod.choices)
+    term_years = serializers.IntegerField(allow_null=True)
+    term_note = serializers.CharField()
+    established_on = serializers.DateField(allow_null=True)
+    abolished_on = serializers.DateField(allow_null=True)
+    status = serializers.SerializerMethodField()
+    version = serializers.IntegerField()
+
+    def get_unit(self, post: dict[str, Any]) -> str | None:
+        return _slug(self.context, "unit_slugs", post["unit_id"])
+
+    def get_status(self, post: dict[str, Any]) -> str:
+        return "active" if post["abolished_on"] is None else "abolished"
+
+
+class PersonSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    full_name = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class AppointmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    person = serializers.SerializerMethodField()
+    post = serializers.SerializerMethodField()
+    started_on = serializers.DateField()
+    ended_on = serializers.DateField(allow_null=True)
+    note = serializers.CharField()
+    version = serializers.IntegerField()
+
+    def get_person(self, appointment: dict[str, Any]) -> str | None:
+        return _slug(self.context, "person_slugs", appointment["person_id"])
+
+    def get_post(self, appointment: dict[str, Any]) -> str | None:
+        return _slug(self.context, "post_slugs", appointment["post_id"])
+
+
+class RelationshipSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    source = serializers.SerializerMethodField()
+    target = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=RelationshipKind.choices)
+    description = serializers.CharField()
+    started_on = serializers.DateField(allow_null=True)
+    ended_on = serializers.DateField(allow_null=True)
+    status = serializers.SerializerMethodField()
+    version = serializers.IntegerField()
+
+    def get_source(self, relationship: dict[str, Any]) -> str | None:
+        return _slug(self.context, "unit_slugs", relationship["source_id"])
+
+    def get_target(self, relationship: dict[str, Any]) -> str | None:
+        return _slug(self.context, "unit_slugs", relationship["target_id"])
+
+    def get_status(self, relationship: dict[str, Any]) -> str:
+        return "active" if relationship["ended_on"] is None else "ended"
+
+
+# --- Input ------------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class InstantField(serializers.Field):
+    """An ISO 8601 date (the change takes effect at its start) or date-time."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 date or date-time, such as 2024-03-01 or "
+        "2024-03-01T12:00:00Z."
+    }
+
+    def to_internal_value(self, data: Any) -> datetime.date | datetime.datetime:
+        text = str(data).strip()
+        try:
+            value = parse_date(text) or parse_datetime(text)
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value: Any) -> str:
+        return value.isoformat()
+
+
+def unit_by_slug(**kwargs: Any) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="slug", queryset=OrganizationalUnit.objects.all(), **kwargs
+    )
+
+
+class WriteSerializer(serializers.Serializer):
+    """What every write carries: why, and since when."""
+
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why this change is made (required)."
+    )
+    effective_at = InstantField(
+        required=False, help_text="When the change took effect; default now."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown or unchangeable fields: {', '.join(unknown)}."
+            )
+        return attrs
+
+
+class UnitCreateSerializer(WriteSerializer):
+    name = serializers.CharField(max_length=255)
+    kind = serializers.ChoiceField(choices=UnitKind.choices)
+    parent = unit_by_slug(required=False, allow_null=True)
+    slug = serializers.SlugField(max_length=100, required=False)
+    short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    mandate = serializers.CharField(required=False, allow_blank=True)
+    location = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    learn_more_url = serializers.URLField(required=False, allow_blank=True)
+    reporting_line = serializers.ChoiceField(
+        choices=ReportingLine.choices, required=False
+    )
+    sibling_order = serializers.IntegerField(min_value=0, required=False)
+
+
+class UnitUpdateSerializer(WriteSerializer):
+    name = serializers.CharField(max_length=255, required=False)
+    short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=UnitKind.choices, required=False)
+    mandate = serializers.CharField(required=False, allow_blank=True)
+    location = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    learn_more_url = serializers.URLField(required=False, allow_blank=True)
+    reporting_line = serializers.ChoiceField(
+        choices=ReportingLine.choices, required=False
+    )
+    sibling_order = serializers.IntegerField(min_value=0, required=False)
+
+
+class UnitMoveSerializer(WriteSerializer):
+    parent = unit_by_slug(
+        allow_null=True, help_text="Slug of the new parent; null makes it top-level."
+    )
+    reporting_line = serializers.ChoiceField(
+        choices=ReportingLine.choices, required=False
+    )
+    sibling_order = serializers.IntegerField(min_value=0, required=False)
+
+
+class UnitAbolishSerializer(WriteSerializer):
+    sub_units = serializers.ChoiceField(
+        choices=["refuse", "abolish", "move"],
+        default="refuse",
+        help_text="What happens to active sub-units: refuse (default), abolish, move.",
+    )
+    move_sub_units_to = unit_by_slug(required=False, allow_null=True)
+
+
+class PostCreateSerializer(WriteSerializer):
+    title = serializers.CharField(max_length=255)
+    unit = unit_by_slug()
+    is_head = serializers.BooleanField(required=False, default=False)
+    filling_method = serializers.ChoiceField(
+        choices=FillingMethod.choices, required=False
+    )
+    term_years = serializers.IntegerField(
+        min_value=0, max_value=32767, required=False, allow_null=True
+    )
+    term_note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    slug = serializers.SlugField(max_length=100, required=False)
+
+
+class PersonCreateSerializer(WriteSerializer):
+    full_name = serializers.CharField(max_length=255)
+    slug = serializers.SlugField(max_length=100, required=False)
+
+
+class AppointmentCreateSerializer(WriteSerializer):
+    person = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Person.objects.all()
+    )
+    post = serializers.SlugRelatedField(slug_field="slug", queryset=Post.objects.all())
+    started_on = serializers.DateField()
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class AppointmentEndSerializer(WriteSerializer):
+    ended_on = serializers.DateField()
+
+
+class RelationshipCreateSerializer(WriteSerializer):
+    source = unit_by_slug()
+    target = unit_by_slug()
+    kind = serializers.ChoiceField(choices=RelationshipKind.choices)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class RelationshipEndSerializer(WriteSerializer):
+    pass

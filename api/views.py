@@ -1,0 +1,1121 @@
+"""The REST API: thin views over units.selectors (reads) and units.services (writes).
+
+Reads accept ``as_of`` (an ISO 8601 date or date-time) and answer with the structure as
+it stood then. Whole-registry reads are cached per registry generation; single objects
+carry a version ETag that writes can send back in ``If-Match``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from django.db import models
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import reads
+from api import serializers as api_serializers
+from api.conditional import (
+    expected_version,
+    generation_read,
+    object_read,
+    object_response,
+)
+from api.exceptions import api_exception_handler
+from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
+from units import selectors, services
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    RelationshipKind,
+    UnitKind,
+    UnitRelationship,
+)
+from units.selectors import UnitNode
+
+# --- Shared parameters and helpers ----------------------------------------------------
+
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.STR,
+    description="ISO 8601 date or date-time; answer as the registry stood then. "
+    "A date means the end of that day (UTC).",
+)
+INCLUDE_ABOLISHED = OpenApiParameter(
+    "include_abolished",
+    OpenApiTypes.BOOL,
+    description="Also show abolished units (flagged with status abolished).",
+)
+LIMIT = OpenApiParameter(
+    "limit", OpenApiTypes.INT, description="Page size (default 50)."
+)
+OFFSET = OpenApiParameter("offset", OpenApiTypes.INT, description="Start of the page.")
+PAGE = [LIMIT, OFFSET]
+STATUS = OpenApiParameter(
+    "status", OpenApiTypes.STR, enum=["active", "abolished"], description="Filter."
+)
+Q = OpenApiParameter("q", OpenApiTypes.STR, description="Case-insensitive search.")
+ERRORS = {
+    400: OpenApiResponse(description="Bad input; the message names the problem."),
+    404: OpenApiResponse(description="No such object (at that instant)."),
+}
+WRITE_ERRORS = {
+    **ERRORS,
+    403: OpenApiResponse(description="Not authenticated or missing permission."),
+    409: OpenApiResponse(description="The change would make a cycle."),
+    412: OpenApiResponse(description="If-Match names an outdated version."),
+}
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="The ETag you read; the write is refused (412) if it is outdated.",
+)
+
+UNIT_ORDERINGS: dict[str, Callable[[UnitNode], Any]] = {
+    "name": lambda node: node.name.casefold(),
+    "slug": lambda node: node.slug,
+    "kind": lambda node: node.kind,
+    "established_on": lambda node: node.established_on or datetime.date.min,
+}
+
+
+def paginated_serializer(item: type[serializers.Serializer]) -> type:
+    """The documented shape of a page (LimitOffsetPagination) of ``item``."""
+    name = item.__name__.removesuffix("Serializer")
+    return type(
+        f"Paginated{name}ListSerializer",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
+def page(
+    request: Request,
+    view: APIView,
+    items: list[Any],
+    serializer_class: type[serializers.Serializer],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    paginator = LimitOffsetPagination()
+    selected = paginator.paginate_queryset(items, request, view=view) or []
+    return {
+        "count": paginator.count,
+        "next": paginator.get_next_link(),
+        "previous": paginator.get_previous_link(),
+        "results": serializer_class(selected, many=True, context=context).data,
+    }
+
+
+def flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "false").strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValidationError({name: f"“{value}” is not a boolean; use true or false."})
+
+
+def choice(request: Request, name: str, allowed: Iterable[str]) -> str | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValidationError({name: f"“{value}” is not one of: {', '.join(allowed)}."})
+    return value
+
+
+def search_matches(query: str | None, *texts: str) -> bool:
+    if not query:
+        return True
+    needle = query.casefold()
+    return any(needle in text.casefold() for text in texts)
+
+
+def tree_at(
+    when: datetime.datetime | None, *, include_abolished: bool
+) -> list[UnitNode]:
+    if when is None:
+        return selectors.unit_tree(include_abolished=include_abolished)
+    return selectors.unit_tree_as_of(when, include_abolished=include_abolished)
+
+
+def all_nodes(roots: list[UnitNode]) -> list[UnitNode]:
+    return [node for root in roots for node in root.walk()]
+
+
+def unit_id_or_404(slug: str) -> int:
+    unit_id = reads.id_for_slug(OrganizationalUnit, slug)
+    if unit_id is None:
+        raise NotFound(f"No unit has the slug “{slug}”.")
+    return unit_id
+
+
+# Ids are 64-bit; a larger number in a URL cannot name anything (and would overflow).
+LARGEST_ID = 2**63 - 1
+
+
+def existing_id(model: type[models.Model], pk: int) -> int:
+    """Refuse ids no row can have before they reach the database."""
+    if pk > LARGEST_ID:
+        raise NotFound(f"{model._meta.verbose_name.capitalize()} {pk} does not exist.")
+    return pk
+
+
+def absent_at(kind: str, slug: str, when: datetime.datetime | None) -> NotFound:
+    moment = f"{when:%Y-%m-%d %H:%M} UTC" if when else "now"
+    return NotFound(
+        f"The {kind} “{slug}” is not in the registry as of {moment} "
+        "(not yet established, or abolished: try include_abolished=true)."
+    )
+
+
+def write_input(
+    serializer_class: type[serializers.Serializer], request: Request
+) -> tuple[dict[str, Any], str, Any]:
+    """Validated fields of a write, with its reason and effective time taken out."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    fields = dict(serializer.validated_data)
+    return fields, fields.pop("reason"), fields.pop("effective_at", None)
+
+
+class RegistryView(APIView):
+    """Base of every API view: open reads, permission-checked writes, clear errors."""
+
+    permission_classes = [ReadAnyoneWriteWithModelPermission]
+    write_permissions: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def get_exception_handler(self) -> Callable[..., Response | None]:
+        return api_exception_handler
+
+    def show_authors(self) -> bool:
+        return may_see_staff_identities(self.request.user)
+
+
+# --- Units ----------------------------------------------------------------------------
+
+
+def unit_written(unit_id: int, status: int = HTTPStatus.OK) -> Response:
+    """The representation of a unit just written, with its new version ETag."""
+    row = reads.unit_state(unit_id, None)
+    assert row is not None  # noqa: S101 - the service has just saved it
+    data = api_serializers.UnitDetailSerializer(
+        row,
+        context={"unit_slugs": reads.slug_map(OrganizationalUnit, [row["parent_id"]])},
+    ).data
+    response = object_response(
+        data, kind="unit", pk=unit_id, version=row["version"], status=status
+    )
+    if status == HTTPStatus.CREATED:
+        response["Location"] = data["url"]
+    return response
+
+
+class UnitListView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.add_organizationalunit",)}
+
+    @extend_schema(
+        summary="List units",
+        operation_id="units_list",
+        parameters=[
+            AS_OF,
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=UnitKind.values),
+            STATUS,
+            OpenApiParameter("parent", OpenApiTypes.STR, description="Parent's slug."),
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, description="Search name, acronym and mandate."
+            ),
+            OpenApiParameter(
+                "ordering",
+                OpenApiTypes.STR,
+                enum=["tree", *UNIT_ORDERINGS, *(f"-{key}" for key in UNIT_ORDERINGS)],
+            ),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.UnitWithHeadSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        """Every unit that existed at the instant, abolished ones flagged, tree order."""
+        when = reads.as_of_parameter(request.query_params)
+        kind = choice(request, "kind", UnitKind.values)
+        status = choice(request, "status", ["active", "abolished"])
+        ordering = choice(
+            request,
+            "ordering",
+            ["tree", *UNIT_ORDERINGS, *(f"-{key}" for key in UNIT_ORDERINGS)],
+        )
+        parent_slug = request.query_params.get("parent")
+        query = request.query_params.get("q")
+
+        def build() -> dict[str, Any]:
+            nodes = all_nodes(tree_at(when, include_abolished=True))
+            slugs = {node.id: node.slug for node in nodes}
+            parent_id = None
+            if parent_slug is not None:
+                ids = {slug: pk for pk, slug in slugs.items()}
+                if parent_slug not in ids:
+                    raise ValidationError(
+                        {"parent": f"No unit “{parent_slug}” exists at that instant."}
+                    )
+                parent_id = ids[parent_slug]
+            selected = [
+                node
+                for node in nodes
+                if (kind is None or node.kind == kind)
+                and (status is None or (status == "active") == node.is_active)
+                and (parent_slug is None or node.parent_id == parent_id)
+                and search_matches(query, node.name, node.short_name, node.mandate)
+            ]
+            if ordering and ordering != "tree":
+                key = UNIT_ORDERINGS[ordering.removeprefix("-")]
+                selected.sort(key=key, reverse=ordering.startswith("-"))
+            return page(
+                request,
+                self,
+                selected,
+                api_serializers.UnitWithHeadSerializer,
+                {"unit_slugs": slugs},
+            )
+
+        return generation_read(request, build)
+
+    @extend_schema(
+        summary="Establish a unit",
+        request=api_serializers.UnitCreateSerializer,
+        responses={201: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitCreateSerializer, request
+        )
+        unit = services.unit_create(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return unit_written(unit.pk, status=HTTPStatus.CREATED)
+
+
+class UnitDetailView(RegistryView):
+    write_permissions: ClassVar = {"PATCH": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="One unit",
+        parameters=[AS_OF],
+        responses={200: api_serializers.UnitDetailSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        when = reads.as_of_parameter(request.query_params)
+        unit_id = unit_id_or_404(slug)
+        row = reads.unit_state(unit_id, when)
+        if row is None:
+            raise absent_at("unit", slug, when)
+        data = api_serializers.UnitDetailSerializer(
+            row,
+            context={
+                "unit_slugs": reads.slug_map(OrganizationalUnit, [row["parent_id"]])
+            },
+        ).data
+        return object_read(
+            request, data, kind="unit", pk=unit_id, version=row["version"]
+        )
+
+    @extend_schema(
+        summary="Rename a unit or change its mandate and other descriptive fields",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitUpdateSerializer,
+        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitUpdateSerializer, request
+        )
+        services.unit_update(
+            unit=unit_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return unit_written(unit_id)
+
+
+class UnitMoveView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="Make a unit (and its subtree) report to another unit",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitMoveSerializer,
+        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitMoveSerializer, request
+        )
+        services.unit_move(
+            unit=unit_id,
+            new_parent=fields.pop("parent"),
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return unit_written(unit_id)
+
+
+class UnitAbolishView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="Abolish a unit (it stays in the registry and its history)",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitAbolishSerializer,
+        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitAbolishSerializer, request
+        )
+        services.unit_abolish(
+            unit=unit_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return unit_written(unit_id)
+
+
+class UnitRelativesView(RegistryView):
+    """Children or ancestors of a unit, as of an instant."""
+
+    relation: ClassVar[str] = "children"
+
+    def get(self, request: Request, slug: str) -> Response:
+        when = reads.as_of_parameter(request.query_params)
+        include_abolished = flag(request, "include_abolished")
+
+        def build() -> list[dict[str, Any]]:
+            nodes = all_nodes(tree_at(when, include_abolished=True))
+            by_id = {node.id: node for node in nodes}
+            node = next((node for node in nodes if node.slug == slug), None)
+            if node is None or (not include_abolished and not node.is_active):
+                unit_id_or_404(slug)
+                raise absent_at("unit", slug, when)
+            if self.relation == "children":
+                relatives = [
+                    child
+                    for child in node.children
+                    if include_abolished or child.is_active
+                ]
+            else:
+                relatives = []
+                parent = by_id.get(node.parent_id)
+                while parent is not None:
+                    relatives.insert(0, parent)
+                    parent = by_id.get(parent.parent_id)
+            return api_serializers.UnitWithHeadSerializer(
+                relatives,
+                many=True,
+                context={"unit_slugs": {node.id: node.slug for node in nodes}},
+            ).data
+
+        return generation_read(request, build)
+
+
+class UnitChildrenView(UnitRelativesView):
+    relation = "children"
+
+    @extend_schema(
+        summary="Direct sub-units of a unit",
+        parameters=[AS_OF, INCLUDE_ABOLISHED],
+        responses={200: api_serializers.UnitWithHeadSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return super().get(request, slug)
+
+
+class UnitAncestorsView(UnitRelativesView):
+    relation = "ancestors"
+
+    @extend_schema(
+        summary="The units above a unit, from the top down",
+        parameters=[AS_OF, INCLUDE_ABOLISHED],
+        responses={200: api_serializers.UnitWithHeadSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return super().get(request, slug)
+
+
+class TreeView(RegistryView):
+    @extend_schema(
+        summary="The whole organization, nested",
+        parameters=[AS_OF, INCLUDE_ABOLISHED],
+        responses={200: api_serializers.TreeNodeSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        when = reads.as_of_parameter(request.query_params)
+        include_abolished = flag(request, "include_abolished")
+
+        def build() -> list[dict[str, Any]]:
+            roots = tree_at(when, include_abolished=include_abolished)
+            slugs = {node.id: node.slug for node in all_nodes(roots)}
+            return api_serializers.TreeNodeSerializer(
+                roots, many=True, context={"unit_slugs": slugs}
+            ).data
+
+        return generation_read(request, build)
+
+
+class UnitTreeView(RegistryView):
+    @extend_schema(
+        summary="A unit with its whole subtree, nested",
+        parameters=[AS_OF, INCLUDE_ABOLISHED],
+        responses={200: api_serializers.TreeNodeSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        when = reads.as_of_parameter(request.query_params)
+        include_abolished = flag(request, "include_abolished")
+
+        def build() -> dict[str, Any]:
+            roots = tree_at(when, include_abolished=include_abolished)
+            node = selectors.subtree(roots, slug)
+            if node is None:
+                unit_id_or_404(slug)
+                raise absent_at("unit", slug, when)
+            slugs = {node.id: node.slug for node in all_nodes(roots)}
+            return api_serializers.TreeNodeSerializer(
+                node, context={"unit_slugs": slugs}
+            ).data
+
+        return generation_read(request, build)
+
+
+class UnitHistoryView(RegistryView):
+    @extend_schema(
+        summary="A unit's versions, newest first, with field-level changes",
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.STR,
+                description="Only versions effective at or before this instant.",
+            ),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.RevisionSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        when = reads.as_of_parameter(request.query_params)
+        unit_id = unit_id_or_404(slug)
+
+        def build() -> dict[str, Any]:
+            revisions = selectors.unit_history(OrganizationalUnit(pk=unit_id))
+            if when is not None:
+                revisions = [rev for rev in revisions if rev.effective_at <= when]
+            parent_ids = {
+                value
+                for revision in revisions
+                for change in revision.changes
+                if change.field == "parent_id"
+                for value in (change.old, change.new)
+            }
+            context = {
+                "unit_slugs": reads.slug_map(OrganizationalUnit, parent_ids),
+                "show_authors": self.show_authors(),
+            }
+            return page(
+                request, self, revisions, api_serializers.RevisionSerializer, context
+            )
+
+        return generation_read(request, build)
+
+
+# --- The change feed --------------------------------------------------------------------
+
+BEGINNING = datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
+
+
+def change_window(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
+    """The (since, until] window of a feed request.
+
+    ``since`` given as a bare date includes that whole day (it starts the window at the
+    day's beginning); ``until`` as a bare date includes that day too.
+    """
+    since_text = query.get("since")
+    until_text = query.get("until")
+    since = BEGINNING
+    if since_text is not None:
+        since = selectors.parse_instant(since_text, parameter="since")
+        if since.time() == datetime.time.max and "T" not in since_text.upper():
+            since -= datetime.timedelta(days=1)
+    until = (
+        selectors.parse_instant(until_text, parameter="until")
+        if until_text is not None
+        else reads.LATEST
+    )
+    if until < since:
+        raise selectors.InvalidInstant("until must not be earlier than since.")
+    return since, until
+
+
+class ChangesView(RegistryView):
+    @extend_schema(
+        summary="What changed between two instants, oldest first",
+        parameters=[
+            OpenApiParameter(
+                "since",
+                OpenApiTypes.STR,
+                description="ISO 8601 date or date-time (exclusive; a date includes "
+                "that day). Default: the beginning.",
+            ),
+            OpenApiParameter(
+                "until",
+                OpenApiTypes.STR,
+                description="ISO 8601 date or date-time (inclusive). Default: now.",
+            ),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.ChangeSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        since, until = change_window(request.query_params)
+
+        def build() -> dict[str, Any]:
+            changes = selectors.changes_between(since, until)
+            return page(
+                request,
+                self,
+                changes,
+                api_serializers.ChangeSerializer,
+                {"show_authors": self.show_authors()},
+            )
+
+        return generation_read(request, build)
+
+
+# --- Posts, people, appointments, relationships ----------------------------------------
+
+
+class HistoryBackedListView(RegistryView):
+    """A list of one model's objects as of an instant, filtered, one page at a time."""
+
+    model: ClassVar[type[models.Model]]
+    serializer_class: ClassVar[type[serializers.Serializer]]
+    # Context key → (model, field of the row holding its id) for id-to-slug maps.
+    slug_maps: ClassVar[dict[str, tuple[type[models.Model], tuple[str, ...]]]] = {}
+
+    def filter_rows(
+        self, rows: list[dict[str, Any]], when: datetime.datetime | None
+    ) -> list[dict[str, Any]]:
+        return rows
+
+    def list_response(self, request: Request) -> Response:
+        when = reads.as_of_parameter(request.query_params)
+        self.validate_filters(request)
+
+        def build() -> dict[str, Any]:
+            rows = reads.states(self.model, when, reads.MODEL_FIELDS[self.model])
+            rows = self.filter_rows(rows, when)
+            context = {
+                key: reads.slug_map(
+                    model, {row[field] for row in rows for field in fields}
+                )
+                for key, (model, fields) in self.slug_maps.items()
+            }
+            return page(request, self, rows, self.serializer_class, context)
+
+        return generation_read(request, build)
+
+    def validate_filters(self, request: Request) -> None:
+        """Refuse malformed filters before anything is read."""
+
+    def related_id(self, name: str, model: type[models.Model]) -> int | None:
+        """The id behind a slug filter; an unknown slug is a 400 naming it."""
+        slug = self.request.query_params.get(name)
+        if slug is None:
+            return None
+        pk = reads.id_for_slug(model, slug)
+        if pk is None:
+            raise ValidationError(
+                {name: f"No {model._meta.verbose_name} has the slug “{slug}”."}
+            )
+        return pk
+
+
+def created(
+    model: type[models.Model], pk: int, serializer_class: type, kind: str, url: str
+) -> Response:
+    row = reads.states(model, None, reads.MODEL_FIELDS[model], ids=[pk])[0]
+    context = context_for(row)
+    response = object_response(
+        serializer_class(row, context=context).data,
+        kind=kind,
+        pk=pk,
+        version=row["version"],
+        status=HTTPStatus.CREATED,
+    )
+    response["Location"] = url
+    return response
+
+
+def context_for(row: dict[str, Any]) -> dict[str, Any]:
+    """Slug maps for the foreign keys a single row carries (one query each)."""
+    unit_ids = {row.get(key) for key in ("unit_id", "source_id", "target_id")}
+    return {
+        "unit_slugs": reads.slug_map(OrganizationalUnit, unit_ids),
+        "post_slugs": reads.slug_map(Post, [row.get("post_id")]),
+        "person_slugs": reads.slug_map(Person, [row.get("person_id")]),
+    }
+
+
+def object_detail(
+    request: Request,
+    model: type[models.Model],
+    pk: int | None,
+    label: str,
+    serializer_class: type,
+    kind: str,
+) -> Response:
+    when = reads.as_of_parameter(request.query_params)
+    if pk is None:
+        raise NotFound(f"No {model._meta.verbose_name} has the {label}.")
+    existing_id(model, pk)
+    rows = reads.states(model, when, reads.MODEL_FIELDS[model], ids=[pk])
+    if not rows:
+        raise absent_at(str(model._meta.verbose_name), label, when)
+    row = rows[0]
+    data = serializer_class(row, context=context_for(row)).data
+    return object_read(request, data, kind=kind, pk=pk, version=row["version"])
+
+
+class PostListView(HistoryBackedListView):
+    model = Post
+    serializer_class = api_serializers.PostSerializer
+    slug_maps: ClassVar = {"unit_slugs": (OrganizationalUnit, ("unit_id",))}
+    write_permissions: ClassVar = {"POST": ("units.add_post",)}
+
+    def validate_filters(self, request: Request) -> None:
+        self.unit_id = self.related_id("unit", OrganizationalUnit)
+        self.status = choice(request, "status", ["active", "abolished"])
+        self.is_head = (
+            flag(request, "is_head") if "is_head" in request.query_params else None
+        )
+
+    def filter_rows(
+        self, rows: list[dict[str, Any]], when: datetime.datetime | None
+    ) -> list[dict[str, Any]]:
+        query = self.request.query_params.get("q")
+        return [
+            row
+            for row in rows
+            if (self.unit_id is None or row["unit_id"] == self.unit_id)
+            and (
+                self.status is None
+                or (self.status == "active") == (row["abolished_on"] is None)
+            )
+            and (self.is_head is None or row["is_head"] == self.is_head)
+            and search_matches(query, row["title"])
+        ]
+
+    @extend_schema(
+        summary="List posts",
+        operation_id="posts_list",
+        parameters=[
+            AS_OF,
+            OpenApiParameter("unit", OpenApiTypes.STR, description="Unit's slug."),
+            STATUS,
+            OpenApiParameter("is_head", OpenApiTypes.BOOL),
+            Q,
+            *PAGE,
+        ],
+        responses={200: paginated_serializer(api_serializers.PostSerializer), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return self.list_response(request)
+
+    @extend_schema(
+        summary="Create a post in a unit",
+        request=api_serializers.PostCreateSerializer,
+        responses={201: api_serializers.PostSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.PostCreateSerializer, request
+        )
+        post = services.post_create(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return created(
+            Post,
+            post.pk,
+            api_serializers.PostSerializer,
+            "post",
+            reverse("api:post-detail", kwargs={"slug": post.slug}),
+        )
+
+
+class PostDetailView(RegistryView):
+    @extend_schema(
+        summary="One post",
+        parameters=[AS_OF],
+        responses={200: api_serializers.PostSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return object_detail(
+            request,
+            Post,
+            reads.id_for_slug(Post, slug),
+            f"slug “{slug}”",
+            api_serializers.PostSerializer,
+            "post",
+        )
+
+
+class PersonListView(HistoryBackedListView):
+    model = Person
+    serializer_class = api_serializers.PersonSerializer
+    write_permissions: ClassVar = {"POST": ("units.add_person",)}
+
+    def filter_rows(
+        self, rows: list[dict[str, Any]], when: datetime.datetime | None
+    ) -> list[dict[str, Any]]:
+        query = self.request.query_params.get("q")
+        rows = [row for row in rows if search_matches(query, row["full_name"])]
+        return sorted(rows, key=lambda row: row["full_name"].casefold())
+
+    @extend_schema(
+        summary="List people",
+        operation_id="people_list",
+        parameters=[AS_OF, Q, *PAGE],
+        responses={
+            200: paginated_serializer(api_serializers.PersonSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return self.list_response(request)
+
+    @extend_schema(
+        summary="Record a person",
+        request=api_serializers.PersonCreateSerializer,
+        responses={201: api_serializers.PersonSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.PersonCreateSerializer, request
+        )
+        person = services.person_create(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return created(
+            Person,
+            person.pk,
+            api_serializers.PersonSerializer,
+            "person",
+            reverse("api:person-detail", kwargs={"slug": person.slug}),
+        )
+
+
+class PersonDetailView(RegistryView):
+    @extend_schema(
+        summary="One person",
+        parameters=[AS_OF],
+        responses={200: api_serializers.PersonSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return object_detail(
+            request,
+            Person,
+            reads.id_for_slug(Person, slug),
+            f"slug “{slug}”",
+            api_serializers.PersonSerializer,
+            "person",
+        )
+
+
+class AppointmentListView(HistoryBackedListView):
+    model = Appointment
+    serializer_class = api_serializers.AppointmentSerializer
+    slug_maps: ClassVar = {
+        "person_slugs": (Person, ("person_id",)),
+        "post_slugs": (Post, ("post_id",)),
+    }
+    write_permissions: ClassVar = {"POST": ("units.add_appointment",)}
+
+    def validate_filters(self, request: Request) -> None:
+        self.person_id = self.related_id("person", Person)
+        self.post_id = self.related_id("post", Post)
+        self.current = (
+            flag(request, "current") if "current" in request.query_params else None
+        )
+
+    def filter_rows(
+        self, rows: list[dict[str, Any]], when: datetime.datetime | None
+    ) -> list[dict[str, Any]]:
+        day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
+
+        def is_current(row: dict[str, Any]) -> bool:
+            return row["started_on"] <= day and (
+                row["ended_on"] is None or day < row["ended_on"]
+            )
+
+        rows = [
+            row
+            for row in rows
+            if (self.person_id is None or row["person_id"] == self.person_id)
+            and (self.post_id is None or row["post_id"] == self.post_id)
+            and (self.current is None or is_current(row) == self.current)
+        ]
+        return sorted(
+            rows, key=lambda row: (row["started_on"], row["id"]), reverse=True
+        )
+
+    @extend_schema(
+        summary="List appointments (who held which post, from when to when)",
+        operation_id="appointments_list",
+        parameters=[
+            AS_OF,
+            OpenApiParameter("person", OpenApiTypes.STR, description="Person's slug."),
+            OpenApiParameter("post", OpenApiTypes.STR, description="Post's slug."),
+            OpenApiParameter(
+                "current",
+                OpenApiTypes.BOOL,
+                description="Only appointments running (or not) at the instant.",
+            ),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.AppointmentSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return self.list_response(request)
+
+    @extend_schema(
+        summary="Appoint a person to a post",
+        request=api_serializers.AppointmentCreateSerializer,
+        responses={201: api_serializers.AppointmentSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.AppointmentCreateSerializer, request
+        )
+        appointment = services.appointment_start(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return created(
+            Appointment,
+            appointment.pk,
+            api_serializers.AppointmentSerializer,
+            "appointment",
+            reverse("api:appointment-detail", kwargs={"pk": appointment.pk}),
+        )
+
+
+class AppointmentDetailView(RegistryView):
+    @extend_schema(
+        summary="One appointment",
+        parameters=[AS_OF],
+        responses={200: api_serializers.AppointmentSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return object_detail(
+            request,
+            Appointment,
+            pk,
+            f"id {pk}",
+            api_serializers.AppointmentSerializer,
+            "appointment",
+        )
+
+
+class AppointmentEndView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_appointment",)}
+
+    @extend_schema(
+        summary="End an appointment",
+        parameters=[IF_MATCH],
+        request=api_serializers.AppointmentEndSerializer,
+        responses={200: api_serializers.AppointmentSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        existing_id(Appointment, pk)
+        version = expected_version(request, kind="appointment", pk=pk)
+        fields, reason, effective_at = write_input(
+            api_serializers.AppointmentEndSerializer, request
+        )
+        services.appointment_end(
+            appointment=pk,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return written(
+            Appointment, pk, api_serializers.AppointmentSerializer, "appointment"
+        )
+
+
+def written(
+    model: type[models.Model], pk: int, serializer_class: type, kind: str
+) -> Response:
+    row = reads.states(model, None, reads.MODEL_FIELDS[model], ids=[pk])[0]
+    return object_response(
+        serializer_class(row, context=context_for(row)).data,
+        kind=kind,
+        pk=pk,
+        version=row["version"],
+    )
+
+
+class RelationshipListView(HistoryBackedListView):
+    model = UnitRelationship
+    serializer_class = api_serializers.RelationshipSerializer
+    slug_maps: ClassVar = {
+        "unit_slugs": (OrganizationalUnit, ("source_id", "target_id")),
+    }
+    write_permissions: ClassVar = {"POST": ("units.add_unitrelationship",)}
+
+    def validate_filters(self, request: Request) -> None:
+        self.unit_id = self.related_id("unit", OrganizationalUnit)
+        self.kind = choice(request, "kind", RelationshipKind.values)
+        self.status = choice(request, "status", ["active", "ended"])
+
+    def filter_rows(
+        self, rows: list[dict[str, Any]], when: datetime.datetime | None
+    ) -> list[dict[str, Any]]:
+        return [
+            row
+            for row in rows
+            if (
+                self.unit_id is None
+                or self.unit_id in (row["source_id"], row["target_id"])
+            )
+            and (self.kind is None or row["kind"] == self.kind)
+            and (
+                self.status is None
+                or (self.status == "active") == (row["ended_on"] is None)
+            )
+        ]
+
+    @extend_schema(
+        summary="List dotted-line relationships between units",
+        operation_id="relationships_list",
+        parameters=[
+            AS_OF,
+            OpenApiParameter(
+                "unit", OpenApiTypes.STR, description="Slug of either unit."
+            ),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=RelationshipKind.values),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["active", "ended"]),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.RelationshipSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return self.list_response(request)
+
+    @extend_schema(
+        summary="Link two units by a dotted line",
+        request=api_serializers.RelationshipCreateSerializer,
+        responses={201: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.RelationshipCreateSerializer, request
+        )
+        relationship = services.relationship_create(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return created(
+            UnitRelationship,
+            relationship.pk,
+            api_serializers.RelationshipSerializer,
+            "relationship",
+            reverse("api:relationship-detail", kwargs={"pk": relationship.pk}),
+        )
+
+
+class RelationshipDetailView(RegistryView):
+    @extend_schema(
+        summary="One relationship",
+        parameters=[AS_OF],
+        responses={200: api_serializers.RelationshipSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return object_detail(
+            request,
+            UnitRelationship,
+            pk,
+            f"id {pk}",
+            api_serializers.RelationshipSerializer,
+            "relationship",
+        )
+
+
+class RelationshipEndView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_unitrelationship",)}
+
+    @extend_schema(
+        summary="End a relationship (it stays in history)",
+        parameters=[IF_MATCH],
+        request=api_serializers.RelationshipEndSerializer,
+        responses={200: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        existing_id(UnitRelationship, pk)
+        version = expected_version(request, kind="relationship", pk=pk)
+        _, reason, effective_at = write_input(
+            api_serializers.RelationshipEndSerializer, request
+        )
+        services.relationship_end(
+            relationship=pk,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+        )
+        return written(
+            UnitRelationship, pk, api_serializers.RelationshipSerializer, "relationship"
+        )
