@@ -1,0 +1,485 @@
+"""The unit admin's own pages: history, one version with revert, abolish, tree moves.
+
+Reads come from ``units.selectors`` (plus two small history look-ups kept here), writes
+from ``units.services``; these functions only translate between HTTP and those calls.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from units import selectors, services
+from units.forms import AbolishForm, RevertForm
+from units.models import OrganizationalUnit
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+# Fields whose old and new values are shown as one text with the edits marked.
+TEXT_DIFF_FIELDS = frozenset({"name", "short_name", "mandate", "location"})
+# Words, runs of spaces and punctuation apart, so "registry." vs "registry and" keeps
+# the shared word.
+DIFF_TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
+MOVE_POSITIONS = ("last-child", "left", "right")
+SIBLING_ORDER_STEP = 10
+
+
+# --- Differences ----------------------------------------------------------------------
+
+
+def inline_word_diff(old: str, new: str) -> SafeString:
+    """Mark words removed (<del>) and added (<ins>) between two texts."""
+    old_tokens = DIFF_TOKEN.findall(old or "")
+    new_tokens = DIFF_TOKEN.findall(new or "")
+    matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
+    parts: list[str] = []
+    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        removed = "".join(old_tokens[old_start:old_end])
+        added = "".join(new_tokens[new_start:new_end])
+        if tag == "equal":
+            parts.append(escape(removed))
+            continue
+        if removed:
+            parts.append(format_html("<del>{}</del>", removed))
+        if added:
+            parts.append(format_html("<ins>{}</ins>", added))
+    return mark_safe("".join(parts))  # noqa: S308 - every part is escaped above
+
+
+@dataclass
+class DisplayedChange:
+    """One field's change as the history pages show it."""
+
+    label: str
+    old: str
+    new: str
+    diff: SafeString | None
+
+
+def displayed_changes(revision: selectors.UnitRevision) -> list[DisplayedChange]:
+    creation = revision.history_type == "+"
+    return [
+        DisplayedChange(
+            label=change.label,
+            old=change.old_display,
+            new=change.new_display,
+            diff=(
+                inline_word_diff(change.old or "", change.new or "")
+                if change.field in TEXT_DIFF_FIELDS and not creation
+                else None
+            ),
+        )
+        for change in revision.changes
+    ]
+
+
+def _changes_since(
+    revisions: list[selectors.UnitRevision], current_version: int, loaded_version: int
+) -> list[selectors.UnitRevision]:
+    """The revisions written after the version an editor loaded (newest first).
+
+    Every service write raises the version by one and leaves one history row, so the
+    newest ``current - loaded`` revisions are exactly the ones the editor did not see.
+    """
+    return revisions[: max(current_version - loaded_version, 0)]
+
+
+def conflict_context(
+    unit: OrganizationalUnit, loaded_version: int | None
+) -> dict[str, Any]:
+    """What changed since the editor loaded the form, for the conflict message."""
+    if loaded_version is None:
+        return {}
+    current = OrganizationalUnit.objects.filter(pk=unit.pk).first()
+    if current is None:
+        return {}
+    revisions = _changes_since(
+        selectors.unit_history(current), current.version, loaded_version
+    )
+    return {
+        "conflict_revisions": [
+            {"revision": revision, "changes": displayed_changes(revision)}
+            for revision in revisions
+        ]
+    }
+
+
+# --- History pages ----------------------------------------------------------------------
+
+
+def _unit_or_404(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> Any:
+    unit = model_admin.get_object(request, object_id)
+    if unit is None:
+        raise Http404(_("There is no unit with the id %(id)s.") % {"id": object_id})
+    if not model_admin.has_view_permission(request, unit):
+        raise PermissionDenied
+    return unit
+
+
+def _base_context(
+    model_admin: ModelAdmin, request: HttpRequest, unit: OrganizationalUnit
+) -> dict[str, Any]:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "app_label": model_admin.model._meta.app_label,
+        "original": unit,
+        "object": unit,
+        "history_url": reverse(
+            "admin:units_organizationalunit_history", args=[unit.pk]
+        ),
+        "change_url": reverse("admin:units_organizationalunit_change", args=[unit.pk]),
+        "can_change": model_admin.has_change_permission(request, unit),
+    }
+
+
+def unit_history_view(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
+    """Every version of a unit with effective date, recorded at, author, reason, diff."""
+    unit = _unit_or_404(model_admin, request, object_id)
+    revisions = selectors.unit_history(unit)
+    context = {
+        **_base_context(model_admin, request, unit),
+        "title": _("History of %(unit)s") % {"unit": unit},
+        "revisions": [
+            {
+                "revision": revision,
+                "changes": displayed_changes(revision),
+                "url": reverse(
+                    "admin:units_organizationalunit_version",
+                    args=[unit.pk, revision.history_id],
+                ),
+            }
+            for revision in revisions
+        ],
+    }
+    return TemplateResponse(
+        request, "admin/units/organizationalunit/history.html", context
+    )
+
+
+def _version_row(unit: OrganizationalUnit, history_id: int) -> dict[str, Any] | None:
+    """One historical state of a unit as plain values."""
+    return (
+        OrganizationalUnit.history.filter(id=unit.pk, history_id=history_id)
+        .values("history_id", *selectors.UNIT_HISTORY_FIELDS)
+        .first()
+    )
+
+
+def _version_fields(row: dict[str, Any]) -> list[tuple[str, str]]:
+    parent_name = ""
+    if row["parent_id"]:
+        parent_name = (
+            OrganizationalUnit.objects.filter(pk=row["parent_id"])
+            .values_list("name", flat=True)
+            .first()
+            or f"unit {row['parent_id']}"
+        )
+    shown = []
+    for field_name in selectors.UNIT_HISTORY_FIELDS:
+        model_field = OrganizationalUnit._meta.get_field(
+            "parent" if field_name == "parent_id" else field_name
+        )
+        value = row[field_name]
+        if field_name == "parent_id":
+            value = parent_name
+        elif model_field.choices:
+            value = dict(model_field.flatchoices).get(value, value)
+        shown.append(
+            (str(model_field.verbose_name), "—" if value in (None, "") else str(value))
+        )
+    return shown
+
+
+def unit_version_view(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: str, history_id: int
+) -> HttpResponse:
+    """One version of a unit, its difference to the one before, and a revert form."""
+    unit = _unit_or_404(model_admin, request, object_id)
+    row = _version_row(unit, history_id)
+    if row is None:
+        return HttpResponse(
+            _("Version %(version)s is not a version of this unit.")
+            % {"version": history_id},
+            status=HTTPStatus.NOT_FOUND,
+        )
+    can_change = model_admin.has_change_permission(request, unit)
+    form = RevertForm(initial={"expected_version": unit.version})
+    status = HTTPStatus.OK
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        form = RevertForm(request.POST)
+        status = HTTPStatus.BAD_REQUEST
+        if form.is_valid():
+            try:
+                services.unit_revert(
+                    unit=unit,
+                    history_id=history_id,
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["expected_version"],
+                )
+            except ValidationError as error:
+                form = RevertForm(request.POST)
+                form.service_error = error
+                form.is_valid()
+                status = HTTPStatus.CONFLICT
+            else:
+                messages.success(
+                    request,
+                    _("“%(unit)s” was reverted to the version of %(date)s.")
+                    % {
+                        "unit": unit,
+                        "date": f"{_effective_of(unit, history_id):%Y-%m-%d %H:%M}",
+                    },
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:units_organizationalunit_history", args=[unit.pk])
+                )
+    revisions = selectors.unit_history(unit)
+    revision = next(r for r in revisions if r.history_id == history_id)
+    context = {
+        **_base_context(model_admin, request, unit),
+        "title": _("%(unit)s as of %(date)s")
+        % {"unit": unit, "date": f"{revision.effective_at:%Y-%m-%d %H:%M} UTC"},
+        "revision": revision,
+        "changes": displayed_changes(revision),
+        "fields": _version_fields(row),
+        "is_latest": revisions[0].history_id == history_id,
+        "form": form,
+        "can_change": can_change,
+    }
+    return TemplateResponse(
+        request, "admin/units/organizationalunit/version.html", context, status=status
+    )
+
+
+def _effective_of(unit: OrganizationalUnit, history_id: int) -> Any:
+    return (
+        OrganizationalUnit.history.filter(id=unit.pk, history_id=history_id)
+        .values_list("history_date", flat=True)
+        .first()
+    )
+
+
+# --- Abolish ---------------------------------------------------------------------------
+
+
+def abolish_units(
+    request: HttpRequest,
+    units: list[OrganizationalUnit],
+    form: AbolishForm,
+    *,
+    expected_version: int | None = None,
+) -> None:
+    """Abolish units in tree order, all or none; ValidationError if one is refused."""
+    with transaction.atomic():
+        for unit in sorted(units, key=lambda item: (item.tree_id, item.lft)):
+            # An earlier unit of this batch may have abolished it with its subtree.
+            if (
+                OrganizationalUnit.objects.filter(
+                    pk=unit.pk, abolished_on__isnull=False
+                ).exists()
+                and len(units) > 1
+            ):
+                continue
+            services.unit_abolish(
+                unit=unit,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                effective_at=form.effective_at,
+                sub_units=form.cleaned_data["sub_units"],
+                move_sub_units_to=form.cleaned_data.get("move_sub_units_to"),
+                expected_version=expected_version,
+            )
+
+
+def unit_abolish_view(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
+    """The "Abolish" button of a unit's page."""
+    unit = _unit_or_404(model_admin, request, object_id)
+    if not model_admin.has_change_permission(request, unit):
+        raise PermissionDenied
+    form = AbolishForm(initial={"expected_version": unit.version})
+    status = HTTPStatus.OK
+    if request.method == "POST":
+        form = AbolishForm(request.POST)
+        if form.is_valid():
+            try:
+                abolish_units(
+                    request,
+                    [unit],
+                    form,
+                    expected_version=form.cleaned_data.get("expected_version"),
+                )
+            except ValidationError as error:
+                form = AbolishForm(request.POST)
+                form.service_error = error
+                form.is_valid()
+                status = HTTPStatus.CONFLICT
+            else:
+                messages.success(
+                    request, _("“%(unit)s” was abolished.") % {"unit": unit}
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:units_organizationalunit_change", args=[unit.pk])
+                )
+        else:
+            status = HTTPStatus.BAD_REQUEST
+    context = {
+        **_base_context(model_admin, request, unit),
+        "title": _("Abolish %(unit)s") % {"unit": unit},
+        "form": form,
+        "units": [unit],
+        "media": model_admin.media + form.media,
+    }
+    return TemplateResponse(
+        request, "admin/units/organizationalunit/abolish.html", context, status=status
+    )
+
+
+# --- Drag-and-drop moves ---------------------------------------------------------------
+
+
+def _order_between(before: int | None, after: int | None) -> int | None:
+    """A sibling order strictly between two neighbours, or None if there is no room."""
+    if before is None and after is None:
+        return SIBLING_ORDER_STEP
+    if after is None:
+        return before + SIBLING_ORDER_STEP  # type: ignore[operator]
+    if before is None:
+        return after // 2 if after >= 1 else None
+    if after - before >= 2:
+        return (before + after) // 2
+    return None
+
+
+def move_unit_by_position(
+    *,
+    unit: OrganizationalUnit,
+    target: OrganizationalUnit,
+    position: str,
+    user: Any,
+    reason: str,
+) -> OrganizationalUnit:
+    """Move ``unit`` as last child of ``target`` or just before/after it.
+
+    All through ``services.unit_move``. When neighbours leave no free sibling order,
+    the siblings are renumbered first (each a recorded change with the same reason),
+    in the same transaction as the move.
+    """
+    if position == "last-child":
+        return services.unit_move(
+            unit=unit, new_parent=target, user=user, reason=reason
+        )
+    new_parent = target.parent
+    siblings = list(
+        OrganizationalUnit.objects.filter(parent=new_parent)
+        .exclude(pk=unit.pk)
+        .order_by("tree_id", "lft")
+    )
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == target.pk)
+    insert_at = index if position == "left" else index + 1
+    before = siblings[insert_at - 1].sibling_order if insert_at > 0 else None
+    after = siblings[insert_at].sibling_order if insert_at < len(siblings) else None
+    order = _order_between(before, after)
+    if order is None:
+        ordered = [*siblings[:insert_at], unit, *siblings[insert_at:]]
+        for number, sibling in enumerate(ordered, start=1):
+            if sibling.pk == unit.pk:
+                order = number * SIBLING_ORDER_STEP
+            elif sibling.sibling_order != number * SIBLING_ORDER_STEP:
+                services.unit_move(
+                    unit=sibling,
+                    new_parent=new_parent,
+                    sibling_order=number * SIBLING_ORDER_STEP,
+                    user=user,
+                    reason=_("%(reason)s (siblings renumbered to place “%(unit)s”)")
+                    % {"reason": reason, "unit": unit},
+                )
+    return services.unit_move(
+        unit=unit, new_parent=new_parent, sibling_order=order, user=user, reason=reason
+    )
+
+
+def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+    """Answer the draggable tree's ``cmd=move_node`` POST through the move service."""
+    position = request.POST.get("position")
+    reason = request.POST.get("reason", "")
+    queryset = OrganizationalUnit.objects.all()
+    if position not in MOVE_POSITIONS:
+        return _move_refused(
+            model_admin,
+            request,
+            _("Did not understand the move."),
+            HTTPStatus.BAD_REQUEST,
+        )
+    try:
+        unit = queryset.get(pk=request.POST.get("cut_item"))
+        target = queryset.get(pk=request.POST.get("pasted_on"))
+    except (OrganizationalUnit.DoesNotExist, TypeError, ValueError):
+        return _move_refused(
+            model_admin,
+            request,
+            _("One of these units no longer exists; reload the page."),
+            HTTPStatus.NOT_FOUND,
+        )
+    if not model_admin.has_change_permission(request, unit):
+        return _move_refused(
+            model_admin,
+            request,
+            _("You may not change the structure."),
+            HTTPStatus.FORBIDDEN,
+        )
+    try:
+        with transaction.atomic():
+            moved = move_unit_by_position(
+                unit=unit,
+                target=target,
+                position=position,
+                user=request.user,
+                reason=reason,
+            )
+    except ValidationError as error:
+        status = (
+            HTTPStatus.BAD_REQUEST
+            if getattr(error, "code", None) == "reason_required"
+            else HTTPStatus.CONFLICT
+        )
+        return _move_refused(model_admin, request, " ".join(error.messages), status)
+    parent = moved.parent
+    model_admin.message_user(
+        request,
+        _("“%(unit)s” now reports to %(parent)s.")
+        % {
+            "unit": moved,
+            "parent": f"“{parent}”" if parent else _("nobody (top level)"),
+        },
+        messages.SUCCESS,
+    )
+    return HttpResponse(_("Moved."), content_type="text/plain")
+
+
+def _move_refused(
+    model_admin: ModelAdmin, request: HttpRequest, message: str, status: int
+) -> HttpResponse:
+    model_admin.message_user(request, message, messages.ERROR)
+    return HttpResponse(message, status=status, content_type="text/plain")

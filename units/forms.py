@@ -1,0 +1,314 @@
+"""Admin forms: every change carries a reason, an optional effective date and a version.
+
+The forms only collect input. The admin hands ``cleaned_data`` to ``units.services``,
+which apply every rule (cycles, order of changes, lost updates); a refusal comes back
+as ``service_error`` and is shown as a form error on the re-rendered page.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    UnitRelationship,
+)
+
+REASON_HELP = _(
+    "Why is this change made? It is recorded in the history with your name."
+)
+EFFECTIVE_HELP = _(
+    "Leave empty if the change takes effect now; give an earlier date to record a "
+    "change that already took effect."
+)
+
+
+def effective_at_from(day: datetime.date | None) -> datetime.date | None:
+    """An effective date for the services: None ("now") unless it lies in the past.
+
+    Today means now: a change effective at midnight would land before one recorded
+    earlier today and be refused as out of order.
+    """
+    if day is None or day >= timezone.now().date():
+        return None
+    return day
+
+
+def clean_not_future(day: datetime.date | None) -> datetime.date | None:
+    if day is not None and day > timezone.now().date():
+        raise ValidationError(
+            _(
+                "The effective date %(day)s is in the future; record a change once it "
+                "has taken effect."
+            ),
+            code="future_effective_time",
+            params={"day": day.isoformat()},
+        )
+    return day
+
+
+class ServiceErrorMixin:
+    """Show a refusal from the services as an error of the whole form."""
+
+    service_error: ValidationError | None = None
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()  # type: ignore[misc]
+        if self.service_error is not None:
+            raise self.service_error
+        return cleaned_data
+
+
+class RecordedChangeForm(ServiceErrorMixin, forms.ModelForm):
+    """Base of the admin's add/change forms: reason, effective date, loaded version."""
+
+    reason = forms.CharField(
+        label=_("Reason for this change"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=REASON_HELP,
+    )
+    effective_date = forms.DateField(
+        label=_("Effective date"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=EFFECTIVE_HELP,
+    )
+    # The version the editor loaded; the services refuse the save if it moved on.
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
+            self.fields["expected_version"].required = True
+
+    def clean_effective_date(self) -> datetime.date | None:
+        return clean_not_future(self.cleaned_data.get("effective_date"))
+
+    @property
+    def effective_at(self) -> datetime.date | None:
+        return effective_at_from(self.cleaned_data.get("effective_date"))
+
+
+class UnitForm(RecordedChangeForm):
+    slug = forms.SlugField(
+        label=_("slug"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "Leave empty to derive it from the acronym or name. It never changes."
+        ),
+    )
+    sibling_order = forms.IntegerField(
+        label=_("order among siblings"),
+        required=False,
+        min_value=0,
+        help_text=_("Leave empty to place the unit after its siblings."),
+    )
+
+    class Meta:
+        model = OrganizationalUnit
+        fields = [
+            "name",
+            "short_name",
+            "slug",
+            "kind",
+            "parent",
+            "reporting_line",
+            "sibling_order",
+            "mandate",
+            "location",
+            "learn_more_url",
+        ]
+
+
+class PostForm(RecordedChangeForm):
+    slug = forms.SlugField(
+        label=_("slug"),
+        max_length=100,
+        required=False,
+        help_text=_("Leave empty to derive it from the title."),
+    )
+
+    class Meta:
+        model = Post
+        fields = [
+            "title",
+            "slug",
+            "unit",
+            "is_head",
+            "filling_method",
+            "term_years",
+            "term_note",
+        ]
+
+
+class PersonForm(RecordedChangeForm):
+    slug = forms.SlugField(
+        label=_("slug"),
+        max_length=100,
+        required=False,
+        help_text=_("Leave empty to derive it from the name."),
+    )
+
+    class Meta:
+        model = Person
+        fields = ["full_name", "slug"]
+
+
+class InlineRowForm(forms.ModelForm):
+    """An inline row: existing rows of ended or abolished objects are read-only."""
+
+    frozen_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name in self.frozen_fields:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+
+class PostInlineForm(InlineRowForm):
+    """A post of the unit, with its holder: appoint someone or end the appointment."""
+
+    appoint_person = forms.ModelChoiceField(
+        label=_("appoint"),
+        queryset=Person.objects.all(),
+        required=False,
+        widget=AutocompleteSelect(Appointment._meta.get_field("person"), admin.site),
+    )
+    appointed_on = forms.DateField(
+        label=_("from"), required=False, widget=AdminDateWidget
+    )
+    end_holder_on = forms.DateField(
+        label=_("end holder's appointment on"), required=False, widget=AdminDateWidget
+    )
+    abolish = forms.BooleanField(label=_("abolish"), required=False)
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1
+    )
+
+    class Meta:
+        model = Post
+        fields = ["title", "is_head", "filling_method", "term_years", "term_note"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
+            if not self.instance.is_active:
+                for field in self.fields.values():
+                    field.disabled = True
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        if cleaned_data.get("appoint_person") and not cleaned_data.get("appointed_on"):
+            self.add_error(
+                "appointed_on", _("Say from which date the person holds it.")
+            )
+        if self.instance.pk is None and (
+            cleaned_data.get("end_holder_on") or cleaned_data.get("abolish")
+        ):
+            raise ValidationError(
+                _("A new post has no holder and cannot be abolished.")
+            )
+        return cleaned_data
+
+
+class RelationshipInlineForm(InlineRowForm):
+    """A dotted line from this unit; an existing one can only be ended."""
+
+    frozen_fields = ("target", "kind", "description")
+    end = forms.BooleanField(label=_("end it"), required=False)
+
+    class Meta:
+        model = UnitRelationship
+        fields = ["target", "kind", "description"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and not self.instance.is_active:
+            self.fields["end"].disabled = True
+
+
+class AppointmentInlineForm(InlineRowForm):
+    """A post a person holds or held; an open appointment can be ended."""
+
+    frozen_fields = ("post", "started_on", "note")
+
+    class Meta:
+        model = Appointment
+        fields = ["post", "started_on", "ended_on", "note"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and self.instance.ended_on is not None:
+            self.fields["ended_on"].disabled = True
+
+
+class AbolishForm(ServiceErrorMixin, forms.Form):
+    """What the "Abolish" button and action ask before abolishing units."""
+
+    reason = forms.CharField(
+        label=_("Reason for abolishing"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=REASON_HELP,
+    )
+    effective_date = forms.DateField(
+        label=_("Abolished on"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("Leave empty for today."),
+    )
+    sub_units = forms.ChoiceField(
+        label=_("Its active sub-units"),
+        choices=[
+            ("refuse", _("Stop if it still has active sub-units")),
+            ("abolish", _("Abolish them too")),
+            ("move", _("Move them to another unit first")),
+        ],
+        initial="refuse",
+        widget=forms.RadioSelect,
+    )
+    move_sub_units_to = forms.ModelChoiceField(
+        label=_("Move them to"),
+        queryset=OrganizationalUnit.objects.active(),
+        required=False,
+        widget=AutocompleteSelect(
+            OrganizationalUnit._meta.get_field("parent"), admin.site
+        ),
+    )
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1
+    )
+
+    def clean_effective_date(self) -> datetime.date | None:
+        return clean_not_future(self.cleaned_data.get("effective_date"))
+
+    @property
+    def effective_at(self) -> datetime.date | None:
+        return effective_at_from(self.cleaned_data.get("effective_date"))
+
+
+class RevertForm(ServiceErrorMixin, forms.Form):
+    """Reverting is a new change: it needs its own reason."""
+
+    reason = forms.CharField(
+        label=_("Reason for reverting"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=REASON_HELP,
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
