@@ -349,7 +349,7 @@ def _box(
         tooltip += f"; {node.head.title}: {holder}"
     parts = [
         f'<g class="unit" data-slug={quoteattr(node.slug)}>',
-        f"<a href={quoteattr(unit_url(node.slug))} aria-label={quoteattr(label)}>",
+        f"<a href={quoteattr(unit_url(node.slug))}>",
         f"<title>{escape(tooltip)}</title>",
         f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{BOX_WIDTH}" '
         f'height="{BOX_HEIGHT}" rx="6" fill="{fill}" stroke="{BRAND}" '
@@ -374,7 +374,7 @@ def _box(
         noun = "sub-unit" if count == 1 else "sub-units"
         parts.append(
             f'<a href={quoteattr(expand_url(node.slug))} class="expand" '
-            f"aria-label={quoteattr(f'Open the {count} {noun} of {label}')}>"
+            f"aria-label={quoteattr(f'+{count}: open the {count} {noun} of {label}')}>"
             f"<title>Open the {count} {noun} of {escape(label)}</title>"
             f'<rect x="{badge_x:.1f}" y="{badge_y:.1f}" width="52" height="22" '
             f'rx="11" fill="{BRAND}" stroke="#ffffff" stroke-width="1.5"/>'

@@ -109,10 +109,13 @@ def unit_tree(roots: list[UnitNode], as_of: Any = None) -> SafeString:
             continue
         is_open = " open" if node.level < OPEN_LEVELS else ""
         count = sum(1 for _ in node.walk()) - 1
+        # The link stays outside <summary>: a link nested in the toggle is unusable
+        # with assistive technology (axe "nested-interactive").
         parts.append(
-            f'<li class="branch"><details{is_open}><summary>{entry}'
-            f'<span class="count">{count} sub-unit{"s" if count != 1 else ""}'
-            "</span></summary><ul>"
+            f'<li class="branch">{entry} <details{is_open}><summary>'
+            f"{count} sub-unit{'s' if count != 1 else ''}"
+            f'<span class="visually-hidden"> of {escape(node.name)}</span>'
+            "</summary><ul>"
         )
         stack.append(None)
         stack.extend(reversed(node.children))

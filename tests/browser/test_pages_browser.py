@@ -1,0 +1,324 @@
+"""The public pages in a real headless Chromium: browse, open, date, compare, chart, search.
+
+Runs on the real seed organization with a few later changes, so the screenshots in
+docs/screenshots/ show what a visitor sees. Each page is also checked with axe-core
+(from the npm registry, injected into the page) for serious or critical violations.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+
+from tests.browser.conftest import SCREENSHOTS, screenshot
+from tests.conftest import at
+from units import services
+from units.models import Appointment, OrganizationalUnit, Person, Post, UnitKind
+from units.seed import load_structure
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "fixtures" / "iom_structure.json"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: object) -> None:
+    """Serve static files without the manifest that only ``collectstatic`` builds."""
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
+def unit(slug: str) -> OrganizationalUnit:
+    return OrganizationalUnit.objects.get(slug=slug)
+
+
+@pytest.fixture
+def registry(editor: AbstractBaseUser) -> None:
+    """The seed (effective 1 January 2023) and a few changes since, through services."""
+    load_structure(SEED, user=editor)
+    director_general = Post.objects.get(slug="director-general")
+    deputy = Post.objects.get(slug="deputy-director-general-for-management-and-reform")
+    pope = Person.objects.get(slug="amy-e-pope")
+    for appointment in Appointment.objects.filter(ended_on__isnull=True):
+        services.appointment_end(
+            appointment=appointment,
+            ended_on=datetime.date(2023, 10, 1),
+            user=editor,
+            reason="End of term",
+            effective_at=at("2023-10-01"),
+        )
+    services.appointment_start(
+        person=pope,
+        post=director_general,
+        started_on=datetime.date(2023, 10, 1),
+        user=editor,
+        reason="Elected by the Council",
+        effective_at=at("2023-10-01"),
+    )
+    assert deputy.appointments.filter(ended_on__isnull=True).count() == 0
+    operations = unit("office-of-the-deputy-director-general-for-operations")
+    services.unit_update(
+        unit=operations,
+        user=editor,
+        reason="Mandate revised after the 2024 review",
+        effective_at=at("2024-03-01"),
+        mandate=operations.mandate.replace(
+            "directly supervises", "directly supervises and coordinates"
+        ),
+    )
+    services.unit_move(
+        unit=unit("global-compact-on-migration-unit"),
+        new_parent=unit("united-nations-network-on-migration-secretariat"),
+        user=editor,
+        reason="Aligned with the Network secretariat",
+        effective_at=at("2024-06-01"),
+    )
+    services.unit_create(
+        user=editor,
+        reason="New climate mobility work",
+        name="Climate Mobility Unit",
+        slug="climate-mobility-unit",
+        kind=UnitKind.UNIT,
+        parent=operations,
+        mandate="Coordinates the Organization's work on migration, environment and climate change.",
+        effective_at=at("2024-09-01"),
+    )
+    services.unit_abolish(
+        unit=unit("risk-management-unit"),
+        user=editor,
+        reason="Merged into the Operational Compliance Unit",
+        effective_at=at("2025-01-01"),
+    )
+
+
+def assert_accessible(page: object) -> None:
+    """No serious or critical axe-core violations on the page as it stands."""
+    page.add_script_tag(path=str(AXE))  # type: ignore[attr-defined]
+    result = page.evaluate(  # type: ignore[attr-defined]
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    serious = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + "; ".join(node["target"][0] for node in violation["nodes"][:3])
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+
+
+def test_browse_the_tree_open_a_unit_and_switch_the_date(
+    page: object, live_server: object, registry: None
+) -> None:
+    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Organizational structure").wait_for()  # type: ignore[attr-defined]
+    fund = page.get_by_role("link", name="IOM Development Fund Unit", exact=True)  # type: ignore[attr-defined]
+    assert fund.is_visible()
+    page.get_by_role("button", name="Collapse all").click()  # type: ignore[attr-defined]
+    assert not fund.is_visible()
+    page.get_by_role("button", name="Expand all").click()  # type: ignore[attr-defined]
+    assert fund.is_visible()
+    assert page.get_by_text("Director General: Amy E. Pope").is_visible()  # type: ignore[attr-defined]
+    assert page.locator("[data-tree] .line-oversight").count() == 6  # type: ignore[attr-defined]
+    screenshot(page, "page-structure")
+    assert_accessible(page)
+
+    page.get_by_role(  # type: ignore[attr-defined]
+        "link", name="Office of the Deputy Director General for Operations"
+    ).click()
+    page.get_by_role(  # type: ignore[attr-defined]
+        "heading", level=1, name="Office of the Deputy Director General for Operations"
+    ).wait_for()
+    assert page.url.endswith(
+        "/units/office-of-the-deputy-director-general-for-operations/"
+    )  # type: ignore[attr-defined]
+    breadcrumbs = page.get_by_role("navigation", name="Reporting line")  # type: ignore[attr-defined]
+    assert "Office of the Director General" in breadcrumbs.inner_text()
+    assert page.get_by_role("link", name="Climate Mobility Unit").is_visible()  # type: ignore[attr-defined]
+    assert page.get_by_text("Mandate revised after the 2024 review").is_visible()  # type: ignore[attr-defined]
+    assert page.locator(".timeline ins", has_text="and coordinates").count() == 1  # type: ignore[attr-defined]
+    screenshot(page, "page-unit")
+    assert_accessible(page)
+
+    # Switch the date with the date control on the page: the URL becomes a permalink.
+    page.get_by_label("View the structure as of").fill("2023-06-01")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show").click()  # type: ignore[attr-defined]
+    page.locator("#past-notice").wait_for()  # type: ignore[attr-defined]
+    assert "as_of=2023-06-01" in page.url  # type: ignore[attr-defined]
+    assert "1 June 2023" in page.locator("#past-notice").inner_text()  # type: ignore[attr-defined]
+    assert page.get_by_role("link", name="Climate Mobility Unit").count() == 0  # type: ignore[attr-defined]
+
+    page.get_by_role("navigation", name="Main").get_by_role(  # type: ignore[attr-defined]
+        "link", name="Structure"
+    ).click()
+    page.locator("#past-notice").wait_for()  # type: ignore[attr-defined]
+    assert "as_of=2023-06-01" in page.url  # type: ignore[attr-defined]
+    assert page.get_by_text("Director General: António Vitorino").is_visible()  # type: ignore[attr-defined]
+    assert page.get_by_role("link", name="Risk Management Unit").count() == 1  # type: ignore[attr-defined]
+    screenshot(page, "page-as-of")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Back to today").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Organizational structure").wait_for()  # type: ignore[attr-defined]
+    assert page.locator("#past-notice").count() == 0  # type: ignore[attr-defined]
+    assert page.get_by_role("link", name="Risk Management Unit").count() == 0  # type: ignore[attr-defined]
+
+
+def test_a_malformed_date_shows_a_message_not_an_error_page(
+    page: object, live_server: object, registry: None
+) -> None:
+    page.goto(f"{live_server.url}/units/prima-unit/?as_of=2023-02-30")  # type: ignore[attr-defined]
+    alert = page.get_by_role("alert")  # type: ignore[attr-defined]
+    assert "“2023-02-30” is not a valid date" in alert.inner_text()
+    assert page.get_by_role("heading", level=1, name="PRIMA Unit").is_visible()  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/units/no-such-unit/")  # type: ignore[attr-defined]
+    assert page.get_by_role("heading", name="Page not found").is_visible()  # type: ignore[attr-defined]
+    assert_accessible(page)
+
+
+def test_compare_two_dates(page: object, live_server: object, registry: None) -> None:
+    page.goto(f"{live_server.url}/compare/")  # type: ignore[attr-defined]
+    page.get_by_label("From").fill("2023-01-01")  # type: ignore[attr-defined]
+    page.get_by_label("To", exact=True).fill("2025-06-30")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Compare").click()  # type: ignore[attr-defined]
+    page.locator(".compare-summary").wait_for()  # type: ignore[attr-defined]
+    assert "from=2023-01-01" in page.url and "to=2025-06-30" in page.url  # type: ignore[attr-defined]
+    for section in (
+        "Units added",
+        "Units abolished",
+        "Units moved",
+        "Mandates changed",
+        "Appointments started",
+        "Appointments ended",
+    ):
+        assert page.get_by_role("heading", name=section).is_visible()  # type: ignore[attr-defined]
+    moved = page.locator(".change-moved li").inner_text()  # type: ignore[attr-defined]
+    assert (
+        "Global Compact on Migration Unit moved from Department of External Relations"
+        in moved
+    )
+    assert (
+        page.locator(".change-mandate_changed ins").first.inner_text().strip()
+        == "and coordinates"
+    )  # type: ignore[attr-defined]
+    screenshot(page, "page-compare")
+    assert_accessible(page)
+
+
+def test_org_chart_zoom_fold_open_and_download(
+    page: object, live_server: object, registry: None
+) -> None:
+    page.goto(f"{live_server.url}/chart/")  # type: ignore[attr-defined]
+    chart = page.locator("[data-chart] svg")  # type: ignore[attr-defined]
+    chart.wait_for()
+    assert page.locator("[data-chart] g.unit").count() == 44  # type: ignore[attr-defined]
+    assert page.locator("[data-chart] .edge-oversight").count() == 6  # type: ignore[attr-defined]
+    assert page.locator("[data-chart] .edge-relationship").count() == 3  # type: ignore[attr-defined]
+    screenshot(page, "page-chart")
+    assert_accessible(page)
+
+    width = float(chart.get_attribute("width"))
+    page.get_by_role("button", name="Zoom in").click()  # type: ignore[attr-defined]
+    assert float(chart.get_attribute("width")) > width * 1.2
+
+    # Fold below one level, then open a sub-tree from its badge.
+    page.get_by_label("Levels shown").select_option("1")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Redraw").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/chart/?depth=1")  # type: ignore[attr-defined]
+    badge = page.get_by_role(  # type: ignore[attr-defined]
+        "link",
+        name="open the 13 sub-units of Office of the Deputy Director General for Management and Reform",
+    )
+    badge.focus()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.get_by_role(  # type: ignore[attr-defined]
+        "heading",
+        name="Organization chart: Office of the Deputy Director General for Management and Reform",
+    ).wait_for()
+    assert page.locator("[data-chart] g.unit").count() == 14  # type: ignore[attr-defined]
+
+    with page.expect_download() as download_info:  # type: ignore[attr-defined]
+        page.get_by_role("link", name="PNG").click()  # type: ignore[attr-defined]
+    download = download_info.value
+    assert download.suggested_filename.startswith(
+        "org-chart-office-of-the-deputy-director-general-for-management-and-reform-"
+    )
+    assert Path(download.path()).read_bytes().startswith(b"\x89PNG")
+
+
+def test_search_highlights_matches(
+    page: object, live_server: object, registry: None
+) -> None:
+    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
+    page.get_by_role("searchbox", name="Search units").fill("migration")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.locator(".result-count").wait_for()  # type: ignore[attr-defined]
+    assert "q=migration" in page.url  # type: ignore[attr-defined]
+    assert page.locator(".results > li").count() >= 3  # type: ignore[attr-defined]
+    assert page.locator(".results mark").first.inner_text().lower() == "migration"  # type: ignore[attr-defined]
+    first = page.locator(".results h3 a").first  # type: ignore[attr-defined]
+    assert "Migration" in first.inner_text()  # name matches come first
+    screenshot(page, "page-search")
+    assert_accessible(page)
+
+
+def test_keyboard_navigation_and_visible_focus(
+    page: object, live_server: object, registry: None
+) -> None:
+    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    skip = page.get_by_role("link", name="Skip to content")  # type: ignore[attr-defined]
+    assert skip.evaluate("element => element === document.activeElement")
+    assert skip.is_visible()
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    outline = page.evaluate(  # type: ignore[attr-defined]
+        "() => getComputedStyle(document.activeElement).outlineStyle"
+    )
+    assert outline == "solid"
+    # A folded branch opens from the keyboard.
+    page.get_by_role("button", name="Collapse all").click()  # type: ignore[attr-defined]
+    branch = page.locator("[data-tree] details > summary").first  # type: ignore[attr-defined]
+    is_open = "summary => summary.parentElement.open"
+    assert branch.evaluate(is_open) is False
+    branch.focus()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    assert branch.evaluate(is_open) is True
+    assert page.get_by_role(  # type: ignore[attr-defined]
+        "link", name="Office of the Inspector General"
+    ).is_visible()
+
+
+def test_a_phone_sized_screen(
+    browser: object, live_server: object, registry: None
+) -> None:
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
+    page = context.new_page()
+    try:
+        page.goto(
+            f"{live_server.url}/units/office-of-the-deputy-director-general-for-operations/"
+        )
+        page.get_by_role("heading", level=1).wait_for()
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0
+        page.goto(f"{live_server.url}/?as_of=2024-07-01")
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0
+        # The first screenful, as a visitor on a phone sees it.
+        page.screenshot(path=str(SCREENSHOTS / "page-phone.png"))
+        assert_accessible(page)
+    finally:
+        context.close()
