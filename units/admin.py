@@ -289,7 +289,7 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
     list_display = (
         "tree_actions",
         "indented_title",
-        "short_name",
+        "acronym",
         "kind",
         "status",
         "sub_unit_count",
@@ -301,6 +301,7 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
     # the changelist stays usable with tens of thousands of units.
     list_per_page = 100
     list_max_show_all = 500
+    empty_value_display = ""
     show_full_result_count = False
     sortable_by = ()
     expand_tree_by_default = True
@@ -368,13 +369,26 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
             unit.level,
         )
 
+    @admin.display(description=_("title"))
+    def indented_title(self, unit: OrganizationalUnit) -> str:
+        # Padding rather than mptt's text-indent, so wrapped names stay indented.
+        return format_html(
+            '<span class="tree-title" style="padding-left:{}px">{}</span>',
+            unit.level * self.mptt_level_indent,
+            unit,
+        )
+
+    @admin.display(description=_("acronym"))
+    def acronym(self, unit: OrganizationalUnit) -> str:
+        return unit.short_name
+
     @admin.display(description=_("status"))
     def status(self, unit: OrganizationalUnit) -> str:
         if unit.is_active:
             return _("Active")
         return _("Abolished on %(day)s") % {"day": f"{unit.abolished_on:%Y-%m-%d}"}
 
-    @admin.display(description=_("units below"))
+    @admin.display(description=_("below"))
     def sub_unit_count(self, unit: OrganizationalUnit) -> int:
         return (unit.rght - unit.lft - 1) // 2
 

@@ -1,0 +1,231 @@
+"""An editor's whole round in a real headless Chromium: log in, create a unit, drag it
+under another unit, edit its mandate, read the history with the reason and the diff,
+and revert."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from tests.browser.conftest import screenshot
+from tests.conftest import assert_tree_matches_rebuild
+from units import services
+from units.models import OrganizationalUnit, UnitKind
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+roles_migration = importlib.import_module("units.migrations.0003_registry_roles")
+PASSWORD = "editor-pass-123"
+
+
+@pytest.fixture
+def browser_editor(transactional_db: None) -> Any:
+    # A transactional test starts from a flushed database: re-create the roles.
+    roles_migration.create_roles(django_apps, None)
+    user = get_user_model().objects.create_user(
+        username="hr-editor", password=PASSWORD, is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="Registry editors"))
+    return user
+
+
+@pytest.fixture
+def structure(browser_editor: Any) -> dict[str, OrganizationalUnit]:
+    def create(name: str, parent: OrganizationalUnit | None, kind: str) -> Any:
+        return services.unit_create(
+            user=browser_editor,
+            reason="Initial structure",
+            name=name,
+            kind=kind,
+            parent=parent,
+        )
+
+    root = create("Office of the Director General", None, UnitKind.OFFICE)
+    return {
+        "root": root,
+        "left": create("Department of Operations", root, UnitKind.DEPARTMENT),
+        "right": create("Department of Policy", root, UnitKind.DEPARTMENT),
+    }
+
+
+def log_in(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "hr-editor")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content-main")
+
+
+def choose_autocomplete(page: Any, field: str, text: str) -> None:
+    page.click(f"#id_{field} + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", text)
+    page.click(f".select2-results__option >> text={text}")
+
+
+def row_of(page: Any, name: str) -> Any:
+    return page.locator("#result_list tbody tr", has_text=name)
+
+
+def test_editor_creates_drags_edits_reads_history_and_reverts(
+    page: Any, live_server: Any, structure: dict[str, OrganizationalUnit]
+) -> None:
+    base = live_server.url
+    log_in(page, base)
+
+    # Create a unit under the Department of Operations.
+    page.goto(f"{base}/admin/units/organizationalunit/add/")
+    page.fill("#id_name", "Data Governance Unit")
+    page.fill("#id_short_name", "DGU")
+    page.select_option("#id_kind", "unit")
+    choose_autocomplete(page, "parent", "Department of Operations")
+    page.fill("#id_mandate", "Keeps the registry of data sets.")
+    page.fill("#id_reason", "Created by the 2026 data strategy")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    unit = OrganizationalUnit.objects.get(short_name="DGU")
+    assert unit.parent == structure["left"]
+
+    # Drag it under the Department of Policy; the browser asks for the reason.
+    page.goto(f"{base}/admin/units/organizationalunit/")
+    handle = row_of(page, "Data Governance Unit").locator(".drag-handle")
+    target = row_of(page, "Department of Policy").locator("th")
+    handle_box = handle.bounding_box()
+    target_box = target.bounding_box()
+    page.once("dialog", lambda dialog: dialog.accept("Policy owns data governance"))
+    page.mouse.move(
+        handle_box["x"] + handle_box["width"] / 2,
+        handle_box["y"] + handle_box["height"] / 2,
+    )
+    page.mouse.down()
+    page.mouse.move(
+        target_box["x"] + 40, target_box["y"] + target_box["height"] / 2, steps=12
+    )
+    with page.expect_navigation():
+        page.mouse.up()
+    page.wait_for_selector(".messagelist .success")
+    assert "now reports to" in page.inner_text(".messagelist")
+    unit.refresh_from_db()
+    assert unit.parent == structure["right"]
+    assert_tree_matches_rebuild()
+    # The tree shows the unit indented below its new parent.
+    names = page.locator("#result_list tbody th").all_inner_texts()
+    assert names.index("Data Governance Unit (DGU)") == (
+        names.index("Department of Policy") + 1
+    )
+    screenshot(page, "admin-tree")
+
+    # Edit the mandate with a reason.
+    page.goto(f"{base}/admin/units/organizationalunit/{unit.pk}/change/")
+    page.fill(
+        "#id_mandate",
+        "Keeps the catalogue of data sets and publishes it as open data.",
+    )
+    page.fill("#id_reason", "Mandate widened by the Council")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+
+    # The history lists both reasons and shows the mandate as a word diff.
+    page.goto(f"{base}/admin/units/organizationalunit/{unit.pk}/change/")
+    page.click("a.historylink")
+    page.wait_for_selector("#unit-history")
+    history = page.inner_text("#unit-history")
+    for reason in (
+        "Mandate widened by the Council",
+        "Policy owns data governance",
+        "Created by the 2026 data strategy",
+        "hr-editor",
+    ):
+        assert reason in history
+    inserted = page.locator("#unit-history .registry-diff ins").all_inner_texts()
+    assert " and publishes it as open data" in inserted
+    assert "catalogue" in inserted
+    assert (
+        "registry" in page.locator("#unit-history .registry-diff del").all_inner_texts()
+    )
+    screenshot(page, "admin-history")
+
+    # One version with its diff, then revert to the version before the edit.
+    page.locator("tr.revision", has_text="Mandate widened").locator("a").click()
+    page.wait_for_selector("#version-diff")
+    assert "open data" in page.inner_text("#version-diff .registry-diff")
+    screenshot(page, "admin-diff")
+    page.goto(f"{base}/admin/units/organizationalunit/{unit.pk}/history/")
+    page.locator("tr.revision", has_text="Policy owns data governance").locator(
+        "a"
+    ).click()
+    page.fill("#id_reason", "Council decision annulled")
+    page.click("input[name=revert]")
+    page.wait_for_selector(".messagelist .success")
+    assert re.search(r"was reverted", page.inner_text(".messagelist"))
+    unit.refresh_from_db()
+    assert unit.mandate == "Keeps the registry of data sets."
+    assert unit.parent == structure["right"]
+    assert unit.history.order_by("-history_id").first().history_change_reason == (
+        "Council decision annulled"
+    )
+    assert page.locator("tr.revision").count() == 4
+    assert_tree_matches_rebuild()
+
+
+def test_dragging_a_unit_into_its_own_subtree_shows_the_refusal(
+    page: Any, live_server: Any, structure: dict[str, OrganizationalUnit]
+) -> None:
+    child = services.unit_create(
+        user=None,
+        reason="x",
+        name="Operations Support",
+        kind="unit",
+        parent=structure["left"],
+    )
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/units/organizationalunit/")
+    handle = row_of(page, "Department of Operations").locator(".drag-handle")
+    target = row_of(page, "Operations Support").locator("th")
+    handle_box, target_box = handle.bounding_box(), target.bounding_box()
+    page.once("dialog", lambda dialog: dialog.accept("Loop"))
+    page.mouse.move(handle_box["x"] + 5, handle_box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(
+        target_box["x"] + 40, target_box["y"] + target_box["height"] / 2, steps=12
+    )
+    with page.expect_navigation():
+        page.mouse.up()
+    page.wait_for_selector(".messagelist .error")
+    assert "cycle" in page.inner_text(".messagelist")
+    child.refresh_from_db()
+    assert child.parent == structure["left"]
+    assert (
+        OrganizationalUnit.objects.get(pk=structure["left"].pk).parent
+        == (structure["root"])
+    )
+    assert_tree_matches_rebuild()
+
+
+def test_cancelling_the_reason_prompt_moves_nothing(
+    page: Any, live_server: Any, structure: dict[str, OrganizationalUnit]
+) -> None:
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/units/organizationalunit/")
+    handle = row_of(page, "Department of Policy").locator(".drag-handle")
+    target = row_of(page, "Department of Operations").locator("th")
+    handle_box, target_box = handle.bounding_box(), target.bounding_box()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.mouse.move(handle_box["x"] + 5, handle_box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(
+        target_box["x"] + 40, target_box["y"] + target_box["height"] / 2, steps=12
+    )
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    assert page.locator("#drag-line").count() == 0
+    assert (
+        OrganizationalUnit.objects.get(pk=structure["right"].pk).parent
+        == (structure["root"])
+    )
+    assert structure["right"].history.count() == 1
