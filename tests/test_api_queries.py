@@ -1,0 +1,136 @@
+"""Every API read costs a fixed number of queries, whatever the size of the tree.
+
+The same requests run against a handful of units and against more than 500 (with heads,
+holders, moves and renames in their history); each must issue exactly the same number
+of queries, on a cold cache.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from units import services
+from units.models import OrganizationalUnit, UnitKind
+
+API = "/api/v1/"
+START = datetime.datetime(2020, 1, 1, 12, tzinfo=datetime.UTC)
+
+
+def build_registry(
+    editor: AbstractBaseUser, departments: int, divisions: int, units: int
+) -> int:
+    """Root → departments → divisions (each headed and held) → units; returns the count."""
+
+    def create(
+        name: str, parent: OrganizationalUnit | None, kind: str
+    ) -> OrganizationalUnit:
+        return services.unit_create(
+            user=editor,
+            reason="Setup",
+            name=name,
+            kind=kind,
+            parent=parent,
+            effective_at=START,
+        )
+
+    root = create("Organization", None, UnitKind.ORGANIZATION)
+    created = 1
+    for d in range(departments):
+        department = create(f"Department {d}", root, UnitKind.DEPARTMENT)
+        created += 1
+        for v in range(divisions):
+            division = create(f"Division {d}.{v}", department, UnitKind.DIVISION)
+            created += 1
+            post = services.post_create(
+                user=editor,
+                reason="Setup",
+                title=f"Director {d}.{v}",
+                unit=division,
+                is_head=True,
+                effective_at=START,
+            )
+            person = services.person_create(
+                user=editor,
+                reason="Setup",
+                full_name=f"Person {d}.{v}",
+                effective_at=START,
+            )
+            services.appointment_start(
+                user=editor,
+                reason="Setup",
+                person=person,
+                post=post,
+                started_on=START.date(),
+            )
+            for u in range(units):
+                create(f"Unit {d}.{v}.{u}", division, UnitKind.UNIT)
+                created += 1
+    later = START + datetime.timedelta(days=400)
+    target = OrganizationalUnit.objects.get(name="Division 0.0")
+    services.unit_update(
+        unit=target,
+        user=editor,
+        reason="Rename",
+        name="Division Zero",
+        effective_at=later,
+    )
+    services.unit_move(
+        unit=target,
+        new_parent=OrganizationalUnit.objects.get(name=f"Department {departments - 1}"),
+        user=editor,
+        reason="Move",
+        effective_at=later + datetime.timedelta(days=1),
+    )
+    return created
+
+
+REQUESTS = [
+    ("tree/", {}),
+    ("tree/", {"as_of": "2020-06-01"}),
+    ("tree/", {"include_abolished": "true"}),
+    ("units/", {}),
+    ("units/", {"as_of": "2020-06-01", "q": "unit", "limit": "500"}),
+    ("units/", {"kind": "division", "ordering": "-name"}),
+    ("units/division-00/", {}),
+    ("units/division-00/", {"as_of": "2020-06-01"}),
+    ("units/division-00/tree/", {}),
+    ("units/division-00/tree/", {"as_of": "2020-06-01"}),
+    ("units/division-00/children/", {}),
+    ("units/division-00/ancestors/", {"as_of": "2020-06-01"}),
+    ("units/division-00/history/", {}),
+    ("changes/", {}),
+    ("changes/", {"since": "2020-06-01", "until": "2022-01-01"}),
+    ("posts/", {"limit": "500"}),
+    ("people/", {"as_of": "2020-06-01"}),
+    ("appointments/", {"current": "true"}),
+    ("relationships/", {}),
+    ("export/units.csv", {}),
+    ("export/org.jsonld", {"as_of": "2021-06-01"}),
+    ("export/popolo.json", {}),
+]
+
+# Queries per request, in the order of REQUESTS (anonymous caller, cold cache). Each
+# counts one read of the registry generation; the rest are the selectors' fixed reads.
+EXPECTED = [5, 5, 5, 5, 5, 5, 3, 3, 5, 5, 5, 5, 5, 9, 6, 3, 2, 4, 2, 5, 8, 8]
+
+
+@pytest.mark.parametrize(
+    ("departments", "divisions", "units", "at_least"),
+    [(1, 2, 1, 5), (6, 6, 13, 500)],
+    ids=["small", "over-500-units"],
+)
+def test_reads_cost_a_fixed_number_of_queries(
+    editor, django_assert_num_queries, departments, divisions, units, at_least
+):
+    assert build_registry(editor, departments, divisions, units) >= at_least
+    client = APIClient()
+    for (path, query), expected in zip(REQUESTS, EXPECTED, strict=True):
+        cache.clear()
+        with django_assert_num_queries(expected):
+            response = client.get(f"{API}{path}", query)
+        assert response.status_code == 200, (path, response.content[:300])

@@ -1,0 +1,77 @@
+"""Property-based run of the OpenAPI schema against the API: no request yields a 500.
+
+Every answer must also conform to the schema, so the published contract cannot drift.
+
+Schemathesis generates requests for every operation from the schema drf-spectacular
+publishes (valid and invalid parameters, bodies and headers) and sends them in-process
+through Django's WSGI application, against the scripted history. Writes are sent with an
+editor's token so that they reach the services, not just the permission check. A few
+examples per operation keep the whole run well under two minutes.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+# No server error, and every answer is one the schema documents (status, type, shape).
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+def editor_token(editor, scripted_history) -> str:
+    editor.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="units")
+    )
+    return Token.objects.create(user=editor).key
+
+
+@pytest.fixture(autouse=True)
+def _no_throttling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of anonymous requests a minute are the point here, not abuse."""
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "allow_request", lambda *args: True)
+    cache.clear()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_request_yields_a_server_error(case, editor_token):
+    case.call_and_validate(
+        headers={"Authorization": f"Token {editor_token}"},
+        checks=CHECKS,
+    )
+
+
+@schema.parametrize()
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_anonymous_request_yields_a_server_error(case, scripted_history):
+    case.call_and_validate(checks=CHECKS)
