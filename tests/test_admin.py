@@ -1023,3 +1023,77 @@ def test_page_tree_context_only_links_units_on_the_page(
     }
     assert linked <= on_page
     assert len(on_page) == 100
+
+
+def test_adding_under_an_abolished_parent_is_refused_with_the_services_message(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    right = small_tree[2]
+    services.unit_abolish(unit=right, user=None, reason="Closed")
+    before = snapshot()
+    data = form_data(
+        editor_client.get(ADD),
+        name="Orphan",
+        kind="unit",
+        parent=right.pk,
+        reason="Try",
+    )
+    response = editor_client.post(ADD, data)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "a unit cannot report to an abolished unit" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_a_future_effective_date_is_a_form_error(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    leaf = small_tree[3]
+    page = editor_client.get(change_url(leaf))
+    tomorrow = (timezone.now().date() + datetime.timedelta(days=1)).isoformat()
+    before = snapshot()
+    response = editor_client.post(
+        change_url(leaf),
+        form_data(page, name="Future", reason="Plan", effective_date=tomorrow),
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "is in the future" in str(response.context["adminform"].form.errors)
+    assert snapshot() == before
+
+
+def test_the_current_version_offers_no_revert(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    leaf = small_tree[3]
+    latest = leaf.history.order_by("-history_id").first()
+    html = editor_client.get(version_url(leaf, latest.history_id)).content.decode()
+    assert "This is the current version" in html
+    assert 'id="revert-form"' not in html
+
+
+def test_autocomplete_offers_people_and_only_active_parents(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    root, left, right, leaf = small_tree
+    services.unit_abolish(unit=right, user=None, reason="Closed")
+    services.person_create(user=None, reason="x", full_name="Carla Diaz")
+    url = reverse("admin:autocomplete")
+    people = editor_client.get(
+        url,
+        {
+            "app_label": "units",
+            "model_name": "appointment",
+            "field_name": "person",
+            "term": "carl",
+        },
+    ).json()
+    assert [item["text"] for item in people["results"]] == ["Carla Diaz"]
+    parents = editor_client.get(
+        url,
+        {
+            "app_label": "units",
+            "model_name": "organizationalunit",
+            "field_name": "parent",
+            "term": "Department",
+        },
+    ).json()
+    assert [item["text"] for item in parents["results"]] == ["Left Department"]

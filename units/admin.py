@@ -211,8 +211,6 @@ class PostInline(admin.TabularInline):
         "title",
         "is_head",
         "filling_method",
-        "term_years",
-        "term_note",
         "current_holder",
         "appoint_person",
         "appointed_on",

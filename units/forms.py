@@ -104,7 +104,7 @@ class RecordedChangeForm(ServiceErrorMixin, forms.ModelForm):
 
 class UnitForm(RecordedChangeForm):
     slug = forms.SlugField(
-        label=_("slug"),
+        label=_("Slug"),
         max_length=100,
         required=False,
         help_text=_(
@@ -112,7 +112,7 @@ class UnitForm(RecordedChangeForm):
         ),
     )
     sibling_order = forms.IntegerField(
-        label=_("order among siblings"),
+        label=_("Order among siblings"),
         required=False,
         min_value=0,
         help_text=_("Leave empty to place the unit after its siblings."),
@@ -136,7 +136,7 @@ class UnitForm(RecordedChangeForm):
 
 class PostForm(RecordedChangeForm):
     slug = forms.SlugField(
-        label=_("slug"),
+        label=_("Slug"),
         max_length=100,
         required=False,
         help_text=_("Leave empty to derive it from the title."),
@@ -157,7 +157,7 @@ class PostForm(RecordedChangeForm):
 
 class PersonForm(RecordedChangeForm):
     slug = forms.SlugField(
-        label=_("slug"),
+        label=_("Slug"),
         max_length=100,
         required=False,
         help_text=_("Leave empty to derive it from the name."),
@@ -203,7 +203,8 @@ class PostInlineForm(InlineRowForm):
 
     class Meta:
         model = Post
-        fields = ["title", "is_head", "filling_method", "term_years", "term_note"]
+        fields = ["title", "is_head", "filling_method"]
+        widgets = {"title": forms.TextInput(attrs={"size": 28})}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -237,6 +238,7 @@ class RelationshipInlineForm(InlineRowForm):
     class Meta:
         model = UnitRelationship
         fields = ["target", "kind", "description"]
+        widgets = {"description": forms.TextInput(attrs={"size": 40})}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

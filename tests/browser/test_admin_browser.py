@@ -4,6 +4,7 @@ and revert."""
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import re
 from typing import Any
@@ -16,7 +17,7 @@ from django.contrib.auth.models import Group
 from tests.browser.conftest import screenshot
 from tests.conftest import assert_tree_matches_rebuild
 from units import services
-from units.models import OrganizationalUnit, UnitKind
+from units.models import OrganizationalUnit, Post, UnitKind
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -229,3 +230,47 @@ def test_cancelling_the_reason_prompt_moves_nothing(
         == (structure["root"])
     )
     assert structure["right"].history.count() == 1
+
+
+def test_unit_page_shows_posts_holders_relationships_and_abolishes(
+    page: Any, live_server: Any, structure: dict[str, OrganizationalUnit]
+) -> None:
+    left, right = structure["left"], structure["right"]
+    head = services.post_create(
+        user=None, reason="x", title="Director of Operations", unit=left, is_head=True
+    )
+    person = services.person_create(user=None, reason="x", full_name="Amina Farah")
+    services.appointment_start(
+        user=None,
+        reason="x",
+        person=person,
+        post=head,
+        started_on=datetime.date(2024, 5, 1),
+    )
+    services.relationship_create(
+        user=None, reason="x", source=left, target=right, kind="collaborates_with"
+    )
+    services.unit_create(
+        user=None, reason="x", name="Field Support Unit", kind="unit", parent=left
+    )
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/units/organizationalunit/{left.pk}/change/")
+    assert "Amina Farah (since 2024-05-01)" in page.inner_text("#posts-group")
+    assert "Department of Policy" in page.inner_text("#outgoing_relationships-group")
+    screenshot(page, "admin-unit-form")
+
+    page.click("a.abolish-link")
+    page.fill("#id_reason", "Operations merged into Policy")
+    page.check("input[name=sub_units][value=move]")
+    choose_autocomplete(page, "move_sub_units_to", "Department of Policy")
+    screenshot(page, "admin-abolish")
+    page.click("#abolish-form input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert "was abolished" in page.inner_text(".messagelist")
+    assert "This unit was abolished on" in page.inner_text("#content-main")
+    left.refresh_from_db()
+    assert not left.is_active
+    moved = OrganizationalUnit.objects.get(name="Field Support Unit")
+    assert moved.parent == right and moved.is_active
+    assert not Post.objects.get(pk=head.pk).is_active
+    assert_tree_matches_rebuild()
