@@ -218,3 +218,21 @@ def test_the_svg_converts_to_png_and_pdf() -> None:
     svg = render([set_levels(node("Root", node("A"), node("B")))])
     assert cairosvg.svg2png(bytestring=svg.encode()).startswith(b"\x89PNG")
     assert cairosvg.svg2pdf(bytestring=svg.encode()).startswith(b"%PDF")
+
+
+def test_default_depth_folds_a_large_tree_into_an_overview() -> None:
+    def branch(prefix: str, depth: int, width: int) -> UnitNode:
+        if depth == 0:
+            return node(prefix)
+        return node(
+            prefix, *(branch(f"{prefix}.{i}", depth - 1, width) for i in range(width))
+        )
+
+    # 1 + 12 + 144 + 1,728 units: three levels (157 boxes) fit in 200, four do not.
+    large = set_levels(branch("L", 3, 12))
+    assert chart.depth_that_fits([large], max_boxes=200, ceiling=3) == 2
+    small = set_levels(branch("S", 3, 3))
+    assert chart.depth_that_fits([small], max_boxes=200, ceiling=3) == 3
+    # Never fewer than one level below the top, however wide the first level.
+    wide = set_levels(node("W", *(node(f"W{i}") for i in range(500))))
+    assert chart.depth_that_fits([wide], max_boxes=200, ceiling=3) == 1

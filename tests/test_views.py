@@ -7,6 +7,7 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 
 from tests.conftest import ScriptedHistory, at
@@ -581,3 +582,9 @@ def grow_deeper(editor: object, extra_units: int) -> None:
             mandate="Another registry keeper.",
             effective_at=at("2023-09-01"),
         )
+
+
+def test_server_error_page_renders_without_a_request() -> None:
+    html = render_to_string("500.html")
+    assert "Something went wrong" in html
+    assert 'href="/static/units/site.css"' in html

@@ -167,6 +167,29 @@ def _place(
         child_left += child.width + HORIZONTAL_GAP
 
 
+def depth_that_fits(roots: Sequence[UnitNode], *, max_boxes: int, ceiling: int) -> int:
+    """The most levels (at least one, at most ``ceiling``) that draw ``max_boxes`` or fewer.
+
+    A large organization then opens as a readable overview rather than a picture
+    thousands of boxes wide; its folded branches open one at a time.
+    """
+    per_level: dict[int, int] = {}
+    stack = [(root, 0) for root in roots]
+    while stack:
+        node, depth = stack.pop()
+        per_level[depth] = per_level.get(depth, 0) + 1
+        if depth < ceiling:
+            stack.extend((child, depth + 1) for child in node.children)
+    shown = per_level.get(0, 0)
+    best = 1
+    for depth in range(1, ceiling + 1):
+        shown += per_level.get(depth, 0)
+        if shown > max_boxes:
+            break
+        best = depth
+    return best
+
+
 def layout(roots: Sequence[UnitNode], *, max_depth: int) -> ChartLayout:
     """Position every unit down to ``max_depth`` levels below the roots."""
     boxes: list[PlacedBox] = []

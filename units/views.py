@@ -39,6 +39,8 @@ from units.selectors import (
 KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
 MAX_QUERY_LENGTH = 200
 DEFAULT_CHART_DEPTH = 3
+# Without an explicit depth, fold levels until the chart has at most this many boxes.
+DEFAULT_CHART_BOXES = 200
 MAX_CHART_DEPTH = 30
 # Cap on exported PNG size so that a chart of thousands of units cannot exhaust memory.
 MAX_PNG_PIXELS = 40_000_000
@@ -300,7 +302,9 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
     messages: list[str] = []
     raw_depth = request.GET.get("depth", "").strip()
     depth = DEFAULT_CHART_DEPTH
-    if raw_depth == "all":
+    if not raw_depth:
+        depth = 0  # chosen below, once the tree is known
+    elif raw_depth == "all":
         depth = MAX_CHART_DEPTH
     elif raw_depth:
         try:
@@ -333,6 +337,10 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
         else:
             ancestors = _ancestors(roots, node)
             roots = [node]
+    if not depth:
+        depth = org_chart.depth_that_fits(
+            roots, max_boxes=DEFAULT_CHART_BOXES, ceiling=DEFAULT_CHART_DEPTH
+        )
     return ChartRequest(as_of, depth, root_slug, roots, ancestors, messages)
 
 

@@ -322,3 +322,15 @@ def test_a_phone_sized_screen(
         assert_accessible(page)
     finally:
         context.close()
+
+
+def test_print_styles_hide_controls_and_keep_the_past_notice(
+    page: object, live_server: object, registry: None
+) -> None:
+    page.goto(f"{live_server.url}/?as_of=2024-01-01")  # type: ignore[attr-defined]
+    page.emulate_media(media="print")  # type: ignore[attr-defined]
+    assert not page.get_by_role("navigation", name="Main").is_visible()  # type: ignore[attr-defined]
+    assert not page.get_by_role("button", name="Expand all").is_visible()  # type: ignore[attr-defined]
+    assert not page.get_by_label("View the structure as of").is_visible()  # type: ignore[attr-defined]
+    assert page.locator("#past-notice").is_visible()  # type: ignore[attr-defined]
+    assert page.get_by_role("link", name="PRIMA Unit").is_visible()  # type: ignore[attr-defined]

@@ -112,6 +112,15 @@
   }
   frame.addEventListener("pointerup", endDrag);
   frame.addEventListener("pointercancel", endDrag);
-  // Start with the whole picture in view when that keeps the text readable.
-  if (baseWidth > frame.clientWidth && fitScale() >= 0.5) zoomTo(fitScale(), 0, 0);
+  // Start with the whole picture in view when that keeps the text readable;
+  // otherwise bring the top of the hierarchy into view.
+  if (baseWidth > frame.clientWidth && fitScale() >= 0.5) {
+    zoomTo(fitScale(), 0, 0);
+  } else {
+    var top = svg.querySelector("g.unit rect");
+    if (top) {
+      var centre = parseFloat(top.getAttribute("x")) + parseFloat(top.getAttribute("width")) / 2;
+      frame.scrollLeft = Math.max(0, centre * scale - frame.clientWidth / 2);
+    }
+  }
 })();
