@@ -29,8 +29,11 @@ DEBUG = env_bool("DEBUG", default=False)
 _DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", default=False):
-        raise ImproperlyConfigured("SECRET_KEY must be set when REQUIRE_SECRET_KEY is on.")
+    # A production deployment (SECURE) must never run on the published development key.
+    if not DEBUG and (env_bool("REQUIRE_SECRET_KEY") or env_bool("SECURE")):
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when SECURE or REQUIRE_SECRET_KEY is on."
+        )
     SECRET_KEY = _DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -123,7 +126,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -160,6 +163,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/minute")},
+    # Throttle by the connecting address; trust X-Forwarded-For only from as many proxies
+    # as the deployment declares, or a client could name a new address per request.
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,0 +1,36 @@
+"""gunicorn settings for orgregistry (see docs/deployment.md).
+
+Every value can be overridden from the environment, so one file serves every host.
+Several worker processes share nothing but the database: the registry lock and the
+generation counter live in PostgreSQL, so caches in each worker stay correct.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "orgregistry.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+
+# Sync workers: each request runs on its own process; the usual 2 x cores + 1.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# A whole-tree read of a 100,000-unit registry takes seconds when not cached.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+
+# Recycle workers now and then so that memory held after a large answer is returned.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+max_requests_jitter = 100
+
+# Load Django once before forking: faster start, shared code pages. Database
+# connections are opened lazily per worker, never inherited.
+preload_app = True
+
+# Only the reverse proxy in front may set X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# An empty GUNICORN_ACCESS_LOG turns the access log off (the proxy may keep one).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
