@@ -110,9 +110,8 @@ def _date(value: datetime.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+# Errors still answer in JSON whatever the client accepts.
 class ExportView(RegistryView):
-    """Errors still answer in JSON whatever the client accepts."""
-
     renderer_classes = [JSONRenderer]
 
     def perform_content_negotiation(

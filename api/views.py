@@ -198,9 +198,9 @@ def write_input(
     return fields, fields.pop("reason"), fields.pop("effective_at", None)
 
 
+# Base of every API view: open reads, permission-checked writes, clear errors. (A
+# comment, not a docstring: drf-spectacular would show it on every operation.)
 class RegistryView(APIView):
-    """Base of every API view: open reads, permission-checked writes, clear errors."""
-
     permission_classes = [ReadAnyoneWriteWithModelPermission]
     write_permissions: ClassVar[dict[str, tuple[str, ...]]] = {}
 
@@ -416,9 +416,8 @@ class UnitAbolishView(RegistryView):
         return unit_written(unit_id)
 
 
+# Children or ancestors of a unit, as of an instant.
 class UnitRelativesView(RegistryView):
-    """Children or ancestors of a unit, as of an instant."""
-
     relation: ClassVar[str] = "children"
 
     def get(self, request: Request, slug: str) -> Response:
@@ -632,9 +631,8 @@ class ChangesView(RegistryView):
 # --- Posts, people, appointments, relationships ----------------------------------------
 
 
+# A list of one model's objects as of an instant, filtered, one page at a time.
 class HistoryBackedListView(RegistryView):
-    """A list of one model's objects as of an instant, filtered, one page at a time."""
-
     model: ClassVar[type[models.Model]]
     serializer_class: ClassVar[type[serializers.Serializer]]
     # Context key → (model, field of the row holding its id) for id-to-slug maps.

@@ -11,11 +11,15 @@ examples per operation keep the whole run well under two minutes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -41,6 +45,18 @@ def editor_token(editor, scripted_history) -> str:
         *Permission.objects.filter(content_type__app_label="units")
     )
     return Token.objects.create(user=editor).key
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """Like Django's test client: the in-process WSGI calls must not close the
+    connection that holds the test's transaction (PostgreSQL would lose it)."""
+    signals = (request_started, request_finished)
+    for signal in signals:
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in signals:
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
