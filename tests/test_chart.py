@@ -236,3 +236,15 @@ def test_default_depth_folds_a_large_tree_into_an_overview() -> None:
     # Never fewer than one level below the top, however wide the first level.
     wide = set_levels(node("W", *(node(f"W{i}") for i in range(500))))
     assert chart.depth_that_fits([wide], max_boxes=200, ceiling=3) == 1
+
+
+def test_relationships_with_folded_units_go_to_the_box_that_folds_them() -> None:
+    inner = node("Inner")
+    root = set_levels(node("Top", node("Left", node("Folder", inner)), node("Right")))
+    links = [
+        chart.ChartLink("right", "inner", "Right advises Inner"),
+        chart.ChartLink("folder", "inner", "inside one box: not drawn"),
+    ]
+    svg = render([root], links=links, max_depth=2)
+    assert svg.count('class="edge edge-relationship"') == 1
+    assert "<title>Right advises Inner</title>" in svg

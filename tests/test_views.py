@@ -334,7 +334,7 @@ def test_chart_as_of_a_date_draws_that_structure(
 ) -> None:
     html = client.get("/chart/?as_of=2021-01-01").content.decode()
     assert 'href="/units/department-a/?as_of=2021-01-01"' in html
-    assert "as of 01 January 2021" in html
+    assert "Organization chart — as of 1 January 2021" in html
     assert "Unit Y" not in html
 
 
@@ -408,6 +408,17 @@ def test_search_finds_names_and_mandates_and_highlights(
     by_name = client.get("/search/?q=department").content.decode()
     assert "<mark>Department</mark> B" in by_name
     assert "Department A" not in by_name  # abolished, not in today's structure
+
+
+def test_search_finds_acronyms(client: Client, make_unit: object) -> None:
+    make_unit(  # type: ignore[operator]
+        "Internal Governance Framework Unit", short_name="IGF", slug="igf"
+    )
+    response = client.get("/search/?q=igf")
+    html = response.content.decode()
+    assert "1 unit matching “igf”" in page_text(response)
+    assert '<abbr class="acronym"><mark>IGF</mark></abbr>' in html
+    assert "matched in acronym" in html
 
 
 def test_search_as_of_a_date_searches_that_structure(

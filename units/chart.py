@@ -270,6 +270,11 @@ def render_svg(
     """The chart as a standalone SVG document (inline it, or serve it as a file)."""
     chart = layout(roots, max_depth=max_depth)
     by_slug = {box.node.slug: box for box in chart.boxes}
+    # A relationship with a folded unit is drawn to the box that folds it.
+    for box in chart.boxes:
+        if box.hidden_descendants:
+            for descendant in box.node.walk():
+                by_slug.setdefault(descendant.slug, box)
     parts: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" '
         f'xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
@@ -295,7 +300,7 @@ def render_svg(
     parts.append('<g class="relationships" fill="none">')
     for link in links:
         source, target = by_slug.get(link.source_slug), by_slug.get(link.target_slug)
-        if source is None or target is None:
+        if source is None or target is None or source is target:
             continue
         parts.append(
             f'<path d="{_relationship_path(source, target)}" '
@@ -313,7 +318,7 @@ def render_svg(
 
 
 def _legend(title: str, as_of: datetime.date | None) -> str:
-    heading = title if as_of is None else f"{title} — as of {as_of:%d %B %Y}"
+    heading = title if as_of is None else f"{title} — as of {as_of:%-d %B %Y}"
     y = MARGIN
     items = [
         ("Direct supervision", f'stroke="{SUPERVISION_STROKE}" stroke-width="1.5"'),

@@ -225,9 +225,28 @@ def test_org_chart_zoom_fold_open_and_download(
     screenshot(page, "page-chart")
     assert_accessible(page)
 
+    # Each box is a link that shows where the keyboard focus is.
+    first_box = page.locator("[data-chart] g.unit > a").first  # type: ignore[attr-defined]
+    first_box.focus()
+    stroke_width = "rect => getComputedStyle(rect).strokeWidth"
+    assert first_box.locator("rect").evaluate(stroke_width) == "4px"
+
     width = float(chart.get_attribute("width"))
     page.get_by_role("button", name="Zoom in").click()  # type: ignore[attr-defined]
-    assert float(chart.get_attribute("width")) > width * 1.2
+    page.get_by_role("button", name="Zoom in").click()  # type: ignore[attr-defined]
+    assert float(chart.get_attribute("width")) > width * 1.5
+
+    # Dragging pans the picture and does not follow the link under the pointer.
+    frame = page.locator("[data-chart]")  # type: ignore[attr-defined]
+    box = frame.bounding_box()
+    before = frame.evaluate("element => element.scrollLeft")
+    start_x, start_y = box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.5
+    page.mouse.move(start_x, start_y)  # type: ignore[attr-defined]
+    page.mouse.down()  # type: ignore[attr-defined]
+    page.mouse.move(start_x - 300, start_y, steps=8)  # type: ignore[attr-defined]
+    page.mouse.up()  # type: ignore[attr-defined]
+    assert frame.evaluate("element => element.scrollLeft") > before + 200
+    assert page.url.endswith("/chart/")  # type: ignore[attr-defined]
 
     # Fold below one level, then open a sub-tree from its badge.
     page.get_by_label("Levels shown").select_option("1")  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from units import chart
 from units.models import ReportingLine, UnitKind
 from units.selectors import UnitNode
 
@@ -165,3 +166,24 @@ def text_diff(old: str, new: str) -> SafeString:
         if operation in ("insert", "replace") and added.strip():
             parts.append(f"<ins>{added}</ins>")
     return mark_safe("".join(parts))  # noqa: S308 -- pieces are escaped above
+
+
+LEGEND_STYLES = {
+    "supervision": (chart.SUPERVISION_STROKE, "1.5", ""),
+    "oversight": (chart.OVERSIGHT_STROKE, "2", chart.OVERSIGHT_DASH),
+    "relationship": (chart.RELATIONSHIP_STROKE, "2.2", chart.RELATIONSHIP_DASH),
+}
+
+
+@register.simple_tag
+def chart_line_sample(kind: str) -> SafeString:
+    """A short line drawn exactly as the chart draws ``kind`` (one source of truth)."""
+    stroke, width, dash = LEGEND_STYLES[kind]
+    return format_html(
+        '<svg width="44" height="10" aria-hidden="true" focusable="false">'
+        '<line x1="0" y1="5" x2="44" y2="5" stroke="{}" stroke-width="{}"'
+        ' stroke-dasharray="{}" stroke-linecap="round"/></svg>',
+        stroke,
+        width,
+        dash or "none",
+    )
