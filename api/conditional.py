@@ -35,9 +35,9 @@ def _digest(text: str) -> str:
 def _request_fingerprint(request: Request) -> str:
     """What, besides the registry's state, decides the answer to this request."""
     visibility = "staff" if may_see_staff_identities(request.user) else "public"
-    return _digest(
-        f"{visibility}|{request.path}|{sorted(request.query_params.lists())}"
-    )
+    # The host is part of it because pages carry absolute next/previous links.
+    query = sorted(request.query_params.lists())
+    return _digest(f"{visibility}|{request.get_host()}|{request.path}|{query}")
 
 
 def _requested_tags(request: Request, header: str) -> set[str]:

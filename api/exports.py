@@ -68,18 +68,14 @@ class Snapshot:
     def unit_slugs(self) -> dict[int, str]:
         return {unit.id: unit.slug for unit in self.units}
 
-    def holder_of(self, post_id: int) -> dict[str, Any] | None:
-        for appointment in self.appointments:
-            if (
-                appointment["post_id"] == post_id
-                and appointment["started_on"] <= self.day
-                and (
-                    appointment["ended_on"] is None
-                    or self.day < appointment["ended_on"]
-                )
-            ):
-                return appointment
-        return None
+    def holders(self) -> dict[int, dict[str, Any]]:
+        """The appointment running on the snapshot's day, by post id."""
+        return {
+            row["post_id"]: row
+            for row in self.appointments
+            if row["started_on"] <= self.day
+            and (row["ended_on"] is None or self.day < row["ended_on"])
+        }
 
 
 def snapshot(when: datetime.datetime | None) -> Snapshot:
@@ -226,6 +222,7 @@ def org_graph(data: Snapshot, base: str) -> dict[str, Any]:
     def person_uri(person_id: int) -> str:
         return f"{base}people/{people[person_id]['slug']}/"
 
+    holders = data.holders()
     graph: list[dict[str, Any]] = []
     for unit in data.units:
         node: dict[str, Any] = {
@@ -258,7 +255,7 @@ def org_graph(data: Snapshot, base: str) -> dict[str, Any]:
             "identifier": post["slug"],
             "postIn": unit_uri(post["unit_id"]),
         }
-        holder = data.holder_of(post["id"])
+        holder = holders.get(post["id"])
         if holder and holder["person_id"] in people:
             node["heldBy"] = person_uri(holder["person_id"])
         graph.append(node)
