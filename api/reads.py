@@ -24,7 +24,7 @@ from units.models import (
     Post,
     UnitRelationship,
 )
-from units.selectors import parse_instant
+from units.selectors import InvalidInstant, parse_instant
 
 # "Now" for history reads: later than any effective time the services accept.
 LATEST = datetime.datetime.max.replace(tzinfo=datetime.UTC) - datetime.timedelta(days=1)
@@ -65,12 +65,27 @@ RELATIONSHIP_FIELDS = (
 )
 
 
+def read_instant(value: str, *, parameter: str) -> datetime.datetime:
+    """``parse_instant``, in UTC, refusing instants that cannot be expressed in UTC.
+
+    "0001-01-01T00:00:00+14:00" is a valid ISO 8601 date-time, but in UTC it falls
+    before year 1: the database adapter would overflow (a 500) when it converts it.
+    """
+    moment = parse_instant(value, parameter=parameter)
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:
+        raise InvalidInstant(
+            f"{parameter}: “{value.strip()}” lies outside the years 1 to 9999 in UTC."
+        ) from None
+
+
 def as_of_parameter(query: QueryDict) -> datetime.datetime | None:
     """The ``as_of`` instant of a request, or None for "now" (InvalidInstant → 400)."""
     value = query.get("as_of")
     if value is None:
         return None
-    return parse_instant(value, parameter="as_of")
+    return read_instant(value, parameter="as_of")
 
 
 def states(

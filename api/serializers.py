@@ -252,7 +252,8 @@ class InstantField(serializers.Field):
 
     default_error_messages = {
         "invalid": "Give an ISO 8601 date or date-time, such as 2024-03-01 or "
-        "2024-03-01T12:00:00Z."
+        "2024-03-01T12:00:00Z.",
+        "out_of_range": "This date-time lies outside the years 1 to 9999 in UTC.",
     }
 
     def to_internal_value(self, data: Any) -> datetime.date | datetime.datetime:
@@ -263,6 +264,14 @@ class InstantField(serializers.Field):
             value = None
         if value is None:
             self.fail("invalid")
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.UTC)
+            try:
+                # The database stores UTC; an offset could push it past year 1 or 9999.
+                value = value.astimezone(datetime.UTC)
+            except OverflowError:
+                self.fail("out_of_range")
         return value
 
     def to_representation(self, value: Any) -> str:

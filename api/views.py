@@ -564,6 +564,7 @@ class UnitHistoryView(RegistryView):
 
 # --- The change feed --------------------------------------------------------------------
 
+# Before any change the services can record (a day of margin below year 1's end).
 BEGINNING = datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
 
 
@@ -577,11 +578,19 @@ def change_window(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
     until_text = query.get("until")
     since = BEGINNING
     if since_text is not None:
-        since = selectors.parse_instant(since_text, parameter="since")
-        if since.time() == datetime.time.max and "T" not in since_text.upper():
-            since -= datetime.timedelta(days=1)
+        since = reads.read_instant(since_text, parameter="since")
+        is_bare_date = (
+            since.time() == datetime.time.max and "T" not in since_text.upper()
+        )
+        if is_bare_date:
+            # The end of the previous day: the window then starts with this day.
+            since = (
+                since - datetime.timedelta(days=1)
+                if since > BEGINNING
+                else BEGINNING - datetime.timedelta(days=1)
+            )
     until = (
-        selectors.parse_instant(until_text, parameter="until")
+        reads.read_instant(until_text, parameter="until")
         if until_text is not None
         else reads.LATEST
     )

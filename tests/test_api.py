@@ -543,6 +543,41 @@ def test_malformed_as_of_is_400_naming_it(
     assert message in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("tree/", "as_of"),
+        ("units/unit-x/", "as_of"),
+        ("changes/", "since"),
+        ("changes/", "until"),
+    ],
+)
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"]
+)
+def test_instants_outside_utc_years_are_400(
+    client, scripted_history, path, parameter, value
+):
+    response = client.get(f"{API}{path}", {parameter: value})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["detail"] == (
+        f"{parameter}: “{value}” lies outside the years 1 to 9999 in UTC."
+    )
+
+
+@pytest.mark.parametrize("path", ["changes/", "changes.atom"])
+def test_extreme_but_valid_windows_are_answered(client, scripted_history, path):
+    response = client.get(
+        f"{API}{path}", {"since": "0001-01-01", "until": "9999-12-31"}
+    )
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_as_of_in_the_far_future_is_the_present(client, scripted_history):
+    future = client.get(f"{API}tree/", {"as_of": "9999-12-31"}).json()
+    assert future == client.get(f"{API}tree/").json()
+
+
 # --- Exports ----------------------------------------------------------------------------
 
 
@@ -963,6 +998,23 @@ def test_future_effective_time_is_refused(editor_client, scripted_history):
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["code"] == "future_effective_time"
+
+
+def test_effective_time_outside_utc_years_is_refused(editor_client, scripted_history):
+    before = unit_snapshot()
+    response = editor_client.post(
+        f"{API}units/",
+        {
+            "name": "X",
+            "kind": "unit",
+            "reason": "r",
+            "effective_at": "0001-01-01T00:00:00+14:00",
+        },
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "outside the years 1 to 9999" in str(response.json()["effective_at"])
+    assert unit_snapshot() == before
 
 
 def test_taken_slug_is_refused(editor_client, scripted_history):
