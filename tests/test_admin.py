@@ -1097,3 +1097,21 @@ def test_autocomplete_offers_people_and_only_active_parents(
         },
     ).json()
     assert [item["text"] for item in parents["results"]] == ["Left Department"]
+
+
+def test_a_too_long_name_is_a_form_error_and_changes_nothing(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    root = small_tree[0]
+    before = snapshot()
+    data = form_data(
+        editor_client.get(ADD),
+        name="x" * 300,
+        kind="unit",
+        parent=root.pk,
+        reason="Too long",
+    )
+    response = editor_client.post(ADD, data)
+    assert response.status_code == HTTPStatus.OK
+    assert "at most 255 characters" in response.content.decode()
+    assert snapshot() == before

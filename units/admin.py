@@ -50,11 +50,15 @@ class ServiceRefused(Exception):
     """A service refused a save; carries its ValidationError back to the form."""
 
     def __init__(self, error: ValidationError, *, subject: str = "") -> None:
-        if subject:
-            error = ValidationError(
-                " ".join(f"{subject}: {message}" for message in error.messages),
-                code=getattr(error, "code", None),
-            )
+        # Flattened to one message: a model-level error keyed by a field the form
+        # does not show would otherwise make the form itself fail.
+        prefix = f"{subject}: " if subject else ""
+        code = getattr(error, "code", None)
+        if code is None and not hasattr(error, "error_dict"):
+            code = getattr(error.error_list[0], "code", None)
+        error = ValidationError(
+            " ".join(f"{prefix}{message}" for message in error.messages), code=code
+        )
         super().__init__(error.messages)
         self.error = error
 
