@@ -364,6 +364,27 @@ class PostCreateSerializer(WriteSerializer):
     slug = serializers.SlugField(max_length=100, required=False)
 
 
+class PostUpdateSerializer(WriteSerializer):
+    title = serializers.CharField(max_length=255, required=False)
+    unit = unit_by_slug(required=False)
+    is_head = serializers.BooleanField(required=False)
+    filling_method = serializers.ChoiceField(
+        choices=FillingMethod.choices, required=False
+    )
+    term_years = serializers.IntegerField(
+        min_value=0, max_value=32767, required=False, allow_null=True
+    )
+    term_note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class PostAbolishSerializer(WriteSerializer):
+    pass
+
+
+class PersonUpdateSerializer(WriteSerializer):
+    full_name = serializers.CharField(max_length=255, required=False)
+
+
 class PersonCreateSerializer(WriteSerializer):
     full_name = serializers.CharField(max_length=255)
     slug = serializers.SlugField(max_length=100, required=False)

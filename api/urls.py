@@ -35,6 +35,11 @@ urlpatterns = [
     ),
     path("posts/", views.PostListView.as_view(), name="post-list"),
     path("posts/<slug:slug>/", views.PostDetailView.as_view(), name="post-detail"),
+    path(
+        "posts/<slug:slug>/abolish/",
+        views.PostAbolishView.as_view(),
+        name="post-abolish",
+    ),
     path("people/", views.PersonListView.as_view(), name="person-list"),
     path("people/<slug:slug>/", views.PersonDetailView.as_view(), name="person-detail"),
     path("appointments/", views.AppointmentListView.as_view(), name="appointment-list"),

@@ -797,7 +797,38 @@ class PostListView(HistoryBackedListView):
         )
 
 
+def post_id_or_404(slug: str) -> int:
+    post_id = reads.id_for_slug(Post, slug)
+    if post_id is None:
+        raise NotFound(f"No post has the slug “{slug}”.")
+    return post_id
+
+
 class PostDetailView(RegistryView):
+    write_permissions: ClassVar = {"PATCH": ("units.change_post",)}
+
+    @extend_schema(
+        summary="Retitle a post, move it to another unit or change how it is filled",
+        parameters=[IF_MATCH],
+        request=api_serializers.PostUpdateSerializer,
+        responses={200: api_serializers.PostSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        post_id = post_id_or_404(slug)
+        version = expected_version(request, kind="post", pk=post_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.PostUpdateSerializer, request
+        )
+        services.post_update(
+            post=post_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return written(Post, post_id, api_serializers.PostSerializer, "post")
+
     @extend_schema(
         summary="One post",
         parameters=[AS_OF],
@@ -812,6 +843,31 @@ class PostDetailView(RegistryView):
             api_serializers.PostSerializer,
             "post",
         )
+
+
+class PostAbolishView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_post",)}
+
+    @extend_schema(
+        summary="Abolish a post; its holder's appointment ends the same day",
+        parameters=[IF_MATCH],
+        request=api_serializers.PostAbolishSerializer,
+        responses={200: api_serializers.PostSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        post_id = post_id_or_404(slug)
+        version = expected_version(request, kind="post", pk=post_id)
+        _, reason, effective_at = write_input(
+            api_serializers.PostAbolishSerializer, request
+        )
+        services.post_abolish(
+            post=post_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+        )
+        return written(Post, post_id, api_serializers.PostSerializer, "post")
 
 
 class PersonListView(HistoryBackedListView):
@@ -860,6 +916,32 @@ class PersonListView(HistoryBackedListView):
 
 
 class PersonDetailView(RegistryView):
+    write_permissions: ClassVar = {"PATCH": ("units.change_person",)}
+
+    @extend_schema(
+        summary="Correct a person's name",
+        parameters=[IF_MATCH],
+        request=api_serializers.PersonUpdateSerializer,
+        responses={200: api_serializers.PersonSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        person_id = reads.id_for_slug(Person, slug)
+        if person_id is None:
+            raise NotFound(f"No person has the slug “{slug}”.")
+        version = expected_version(request, kind="person", pk=person_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.PersonUpdateSerializer, request
+        )
+        services.person_update(
+            person=person_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return written(Person, person_id, api_serializers.PersonSerializer, "person")
+
     @extend_schema(
         summary="One person",
         parameters=[AS_OF],

@@ -47,7 +47,9 @@ EDITOR_PERMISSIONS = (
     "add_organizationalunit",
     "change_organizationalunit",
     "add_post",
+    "change_post",
     "add_person",
+    "change_person",
     "add_appointment",
     "change_appointment",
     "add_unitrelationship",
@@ -1184,6 +1186,85 @@ def test_create_post_person_appointment_and_relationship(
         format="json",
     )
     assert end.json()["status"] == "ended"
+
+
+def test_update_a_post_with_if_match(editor_client, scripted_history, editor):
+    etag = editor_client.get(f"{API}posts/head-of-x/")["ETag"]
+    response = editor_client.patch(
+        f"{API}posts/head-of-x/",
+        {"title": "Chief of X", "term_years": 4, "reason": "Retitled"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert (response.json()["title"], response.json()["version"]) == ("Chief of X", 2)
+    stale = editor_client.patch(
+        f"{API}posts/head-of-x/",
+        {"title": "Boss of X", "reason": "Again"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert stale.status_code == HTTPStatus.PRECONDITION_FAILED
+    assert Post.objects.get(slug="head-of-x").title == "Chief of X"
+
+
+def test_abolish_a_post_ends_its_holders_appointment(editor_client, scripted_history):
+    response = editor_client.post(
+        f"{API}posts/head-of-x/abolish/",
+        {"reason": "Post cut", "effective_at": "2024-03-01"},
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["status"] == "abolished"
+    ben = Appointment.objects.get(person=scripted_history.ben)
+    assert str(ben.ended_on) == "2024-03-01"
+    again = editor_client.post(
+        f"{API}posts/head-of-x/abolish/", {"reason": "Again"}, format="json"
+    )
+    assert again.status_code == HTTPStatus.BAD_REQUEST
+    assert again.json()["code"] == "abolished"
+
+
+def test_correct_a_persons_name(editor_client, scripted_history):
+    response = editor_client.patch(
+        f"{API}people/ana-lima/", {"full_name": "Ana Lima Souza", "reason": "Typo"}
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["full_name"] == "Ana Lima Souza"
+    refused = editor_client.patch(
+        f"{API}people/ana-lima/", {"slug": "ana", "reason": "r"}, format="json"
+    )
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert (
+        editor_client.patch(
+            f"{API}people/nobody/", {"full_name": "X", "reason": "r"}
+        ).status_code
+        == 404
+    )
+
+
+def test_post_and_person_updates_need_their_permissions(scripted_history, other_editor):
+    client = APIClient()
+    client.force_login(grant(other_editor, "add_post", "add_person"))
+    assert (
+        client.patch(
+            f"{API}posts/head-of-x/", {"title": "T", "reason": "r"}, format="json"
+        ).status_code
+        == HTTPStatus.FORBIDDEN
+    )
+    assert (
+        client.post(
+            f"{API}posts/head-of-x/abolish/", {"reason": "r"}, format="json"
+        ).status_code
+        == HTTPStatus.FORBIDDEN
+    )
+    assert (
+        client.patch(
+            f"{API}people/ana-lima/", {"full_name": "T", "reason": "r"}, format="json"
+        ).status_code
+        == HTTPStatus.FORBIDDEN
+    )
+    assert Post.objects.get(slug="head-of-x").is_active
 
 
 def test_appointment_to_an_occupied_post_is_refused(editor_client, scripted_history):
