@@ -419,6 +419,15 @@ def test_changes_atom_feed(client, scripted_history):
     assert feed.find(f"{atom}entry/{atom}author") is None
 
 
+def test_changes_atom_names_authors_for_auditors_only(
+    client, auditor_client, scripted_history
+):
+    assert b"<author><name>editor</name></author>" in (
+        auditor_client.get(f"{API}changes.atom").content
+    )
+    assert b"<author>" not in client.get(f"{API}changes.atom").content
+
+
 def test_changes_atom_refuses_bad_since(client, scripted_history):
     response = client.get(f"{API}changes.atom", {"since": "last week"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
