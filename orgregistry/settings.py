@@ -187,6 +187,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "units.models.UnitKind",
+        "RelationshipKindEnum": "units.models.RelationshipKind",
+    },
 }
 
 # Admin login lockout (django-axes): lock a username+address after repeated failures.

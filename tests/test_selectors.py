@@ -257,3 +257,8 @@ def test_revert_appears_in_the_change_feed_as_a_move(
         ("moved", "Undo"),
     ]
     assert changes[1].details["to"]["slug"] == "department-b"
+
+
+def test_parse_instant_refuses_instants_outside_utc_years() -> None:
+    with pytest.raises(selectors.InvalidInstant, match="outside the years 1 to 9999"):
+        selectors.parse_instant("0001-01-01T00:00:00+14:00")

@@ -91,7 +91,14 @@ def parse_instant(value: str, *, parameter: str = "as_of") -> datetime.datetime:
         moment = datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
     elif timezone.is_naive(moment):
         moment = timezone.make_aware(moment, datetime.UTC)
-    return moment
+    try:
+        # "0001-01-01T00:00+14:00" is valid ISO 8601 but lies before year 1 in UTC;
+        # the database adapter would overflow on it.
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:
+        raise InvalidInstant(
+            f"{parameter}: “{value}” lies outside the years 1 to 9999 in UTC."
+        ) from None
 
 
 def first_recorded_instant() -> datetime.datetime | None:
@@ -244,13 +251,14 @@ def _latest_revisions(
     return rows.filter(history_id=Subquery(latest))
 
 
-def _states_as_of(
+def states_as_of(
     model: type[models.Model],
     when: datetime.datetime,
     fields: Sequence[str],
     *,
     ids: Iterable[int] | None = None,
 ) -> list[dict[str, Any]]:
+    """Each object's ``fields`` as of ``when``, from its latest revision, in one query."""
     rows = _latest_revisions(model, when, ids=ids).exclude(history_type="-")
     return list(rows.values(*fields))
 
@@ -370,7 +378,7 @@ def unit_tree_as_of(
     when: datetime.datetime, *, include_abolished: bool = False
 ) -> list[UnitNode]:
     """The organization as it stood at ``when``, rebuilt from historical parent links."""
-    rows = _states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
+    rows = states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
     if not include_abolished:
         rows = [row for row in rows if row["abolished_on"] is None]
     heads = {post.unit_id: post for post in posts_as_of(when, heads_only=True)}
@@ -395,7 +403,7 @@ def posts_as_of(
     when = when or timezone.now()
     post_rows = [
         row
-        for row in _states_as_of(Post, when, POST_STATE_FIELDS)
+        for row in states_as_of(Post, when, POST_STATE_FIELDS)
         if row["abolished_on"] is None
         and (not heads_only or row["is_head"])
         and (unit_ids is None or row["unit_id"] in set(unit_ids))
@@ -403,12 +411,12 @@ def posts_as_of(
     post_ids = {row["id"] for row in post_rows}
     appointment_rows = [
         row
-        for row in _states_as_of(Appointment, when, APPOINTMENT_FIELDS)
+        for row in states_as_of(Appointment, when, APPOINTMENT_FIELDS)
         if row["post_id"] in post_ids
     ]
     people = {
         row["id"]: row
-        for row in _states_as_of(
+        for row in states_as_of(
             Person,
             when,
             ("id", "slug", "full_name"),
@@ -434,7 +442,7 @@ def unit_as_of(slug: str, when: datetime.datetime | None = None) -> UnitNode | N
             .get()
         )
     else:
-        states = _states_as_of(
+        states = states_as_of(
             OrganizationalUnit, when, UNIT_STATE_FIELDS, ids=[unit_id]
         )
         if not states:
