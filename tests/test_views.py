@@ -114,6 +114,17 @@ def test_structure_with_a_date_before_the_first_record_explains(
     assert "no record of the structure on 1 May 1999" in text
 
 
+def test_structure_on_a_future_date_explains_and_shows_today(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/?as_of=2999-01-01")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    text = page_text(response)
+    assert "1 January 2999 is in the future" in text
+    assert "Past view" not in text
+    assert "Unit Ex" in text
+
+
 def test_structure_of_an_empty_registry_says_so(client: Client) -> None:
     response = client.get("/")
     assert response.status_code == HTTPStatus.OK
@@ -198,6 +209,33 @@ def test_unit_page_shows_dotted_line_relationships(
     assert "Unit Y supports" not in earlier
 
 
+def test_an_ended_relationship_shows_only_while_it_lasted(
+    client: Client, scripted_history: ScriptedHistory, editor: object
+) -> None:
+    relationship = services.relationship_create(
+        source=scripted_history.unit_y,
+        target=scripted_history.unit_x,
+        kind="advises",
+        user=editor,
+        reason="Working arrangement",
+        effective_at=at("2023-07-01"),
+    )
+    services.relationship_end(
+        relationship=relationship,
+        user=editor,
+        reason="Arrangement over",
+        effective_at=at("2024-01-01"),
+    )
+    assert "Unit Y advises" not in page_text(client.get("/units/unit-x/"))
+    during = page_text(client.get("/units/unit-x/?as_of=2023-08-01"))
+    assert "Unit Y advises Unit Ex" in during
+    chart_then = client.get("/chart/?as_of=2023-08-01").content.decode()
+    assert chart_then.count('class="edge edge-relationship"') == 1
+    assert (
+        'class="edge edge-relationship"' not in client.get("/chart/").content.decode()
+    )
+
+
 def test_unknown_unit_is_a_404_page(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
@@ -222,7 +260,7 @@ def test_unit_page_with_a_malformed_date_explains(
     response = client.get("/units/unit-x/?as_of=yesterday")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     text = page_text(response)
-    assert "“yesterday” is not an ISO 8601 date" in text
+    assert "“yesterday” is not a valid date: use the form YYYY-MM-DD" in text
     assert "Unit Ex" in text
 
 
@@ -391,7 +429,7 @@ def test_chart_download_refuses_unknown_formats_and_bad_dates(
     assert client.get("/chart/download.gif").status_code == HTTPStatus.NOT_FOUND
     response = client.get("/chart/download.png?as_of=not-a-date")
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "“not-a-date” is not an ISO 8601 date" in response.content.decode()
+    assert "“not-a-date” is not a valid date" in response.content.decode()
 
 
 # --- Search ---------------------------------------------------------------------------

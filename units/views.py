@@ -101,11 +101,20 @@ def read_as_of(request: HttpRequest) -> AsOf:
         return AsOf()
     try:
         when = parse_instant(raw)
-    except InvalidInstant as error:
+    except InvalidInstant:
         return AsOf(
             raw=raw,
-            error=f"{error} Showing the structure as it is today instead.".replace(
-                "as_of: ", "The date "
+            error=(
+                f"“{raw}” is not a valid date: use the form YYYY-MM-DD, for example "
+                "2024-03-01. Showing the structure as it is today instead."
+            ),
+        )
+    if when > timezone.now() + datetime.timedelta(days=1):
+        return AsOf(
+            raw=raw,
+            error=(
+                f"{when:%-d %B %Y} is in the future: the registry only shows changes "
+                "that have taken effect. Showing the structure as it is today instead."
             ),
         )
     first = first_recorded_instant()
