@@ -309,6 +309,15 @@ def test_compare_to_defaults_to_today(
     assert "Ben Okoro appointed" in page_text(response)
 
 
+def test_compare_to_defaults_to_the_page_date(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(client.get("/compare/?from=2020-12-31&as_of=2021-06-01"))
+    assert "between 31 December 2020 and 1 June 2021" in text
+    assert "Unit X renamed Unit Ex" in text
+    assert "moved from" not in text
+
+
 def test_compare_without_dates_shows_the_form_only(client: Client) -> None:
     response = client.get("/compare/")
     assert response.status_code == HTTPStatus.OK

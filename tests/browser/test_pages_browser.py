@@ -289,6 +289,24 @@ def test_search_highlights_matches(
     assert_accessible(page)
 
 
+def test_posts_and_people_pages(
+    page: object, live_server: object, registry: None
+) -> None:
+    page.goto(f"{live_server.url}/posts/")  # type: ignore[attr-defined]
+    row = page.locator("tr", has=page.locator("#post-director-general"))  # type: ignore[attr-defined]
+    assert "Amy E. Pope" in row.inner_text()
+    assert "António Vitorino" in row.inner_text()  # held it before
+    assert_accessible(page)
+    row.get_by_role("link", name="Amy E. Pope").click()
+    page.wait_for_url("**/people/#amy-e-pope")  # type: ignore[attr-defined]
+    person = page.locator("#amy-e-pope")  # type: ignore[attr-defined]
+    assert "Holds: Director General" in person.inner_text()
+    assert "Held before: Deputy Director General for Management and Reform" in (
+        person.inner_text()
+    )
+    assert_accessible(page)
+
+
 def test_keyboard_navigation_and_visible_focus(
     page: object, live_server: object, registry: None
 ) -> None:
