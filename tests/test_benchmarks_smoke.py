@@ -1,0 +1,99 @@
+"""The benchmark generator, at a small scale: what it inserts is a valid registry.
+
+The benchmarks themselves are not part of the suite (``make benchmark``); this checks
+that the registry they measure is one the services could have written.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+
+from benchmarks import floors
+from benchmarks.generate import ABOLISHED_SHARE, GeneratedRegistry, generate
+from tests.conftest import assert_tree_matches_rebuild
+from units import selectors, services
+from units.models import Appointment, OrganizationalUnit, Person, Post
+
+pytestmark = pytest.mark.django_db
+
+UNITS = 200
+
+
+@pytest.fixture
+def generated() -> GeneratedRegistry:
+    return generate(UNITS, seed=11)
+
+
+def test_generated_registry_is_consistent(generated: GeneratedRegistry) -> None:
+    assert selectors.registry_problems() == []
+    assert_tree_matches_rebuild()
+
+
+def test_generated_registry_has_the_promised_shape(
+    generated: GeneratedRegistry,
+) -> None:
+    assert OrganizationalUnit.objects.count() == UNITS
+    revisions = OrganizationalUnit.history.count()
+    assert 9 * UNITS <= revisions <= 11 * UNITS
+    depth = max(OrganizationalUnit.objects.values_list("level", flat=True)) + 1
+    assert 5 <= depth <= 10
+    abolished = OrganizationalUnit.objects.abolished().count()
+    assert 0 < abolished <= UNITS * ABOLISHED_SHARE
+    # Every active unit has exactly one active head post; abolished ones have none.
+    heads = Post.objects.filter(is_head=True, abolished_on__isnull=True)
+    assert heads.count() == UNITS - abolished
+    assert not heads.filter(unit__abolished_on__isnull=False).exists()
+    assert Appointment.objects.filter(ended_on__isnull=True).count() <= heads.count()
+    moves = sum(
+        1
+        for change in selectors.changes_between(
+            datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+            datetime.datetime.now(tz=datetime.UTC),
+        )
+        if change.kind == "moved"
+    )
+    assert moves > UNITS // 2
+    assert selectors.registry_generation() == sum(
+        model.history.count()
+        for model in (OrganizationalUnit, Post, Person, Appointment)
+    )
+
+
+def test_generated_past_differs_from_the_present(generated: GeneratedRegistry) -> None:
+    early = selectors.unit_tree_as_of(
+        datetime.datetime(2012, 6, 1, tzinfo=datetime.UTC)
+    )
+    now = selectors.unit_tree()
+    count_early = sum(1 for root in early for _ in root.walk())
+    count_now = sum(1 for root in now for _ in root.walk())
+    assert 0 < count_early < count_now
+
+
+def test_services_work_on_the_generated_registry(
+    generated: GeneratedRegistry, editor: AbstractBaseUser
+) -> None:
+    branch = OrganizationalUnit.objects.get(slug=generated.largest_branch_slug)
+    target = OrganizationalUnit.objects.get(slug=generated.other_branch_slug)
+    services.unit_move(
+        unit=branch, new_parent=target, user=editor, reason="Smoke test move"
+    )
+    assert selectors.registry_problems() == []
+    assert_tree_matches_rebuild()
+
+
+def test_floors_fetch_the_same_units_as_the_selectors(
+    generated: GeneratedRegistry,
+) -> None:
+    active = OrganizationalUnit.objects.active().count()
+    assert sum(1 for root in selectors.unit_tree() for _ in root.walk()) == active
+    assert floors.tree() > 0
+    assert floors.nodes_as_json(selectors.unit_tree()) > 0
+
+
+def test_generator_refuses_a_non_empty_registry(generated: GeneratedRegistry) -> None:
+    with pytest.raises(RuntimeError, match="empty registry"):
+        generate(10)
+    assert OrganizationalUnit.objects.count() == UNITS
