@@ -160,6 +160,10 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # would save a historical instance and bypass the tree services.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# Reverse proxies in front of the application (0: clients connect directly). Only then
+# is X-Forwarded-For trusted, for throttling and login lockout alike.
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -176,7 +180,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/minute")},
     # Throttle by the connecting address; trust X-Forwarded-For only from as many proxies
     # as the deployment declares, or a client could name a new address per request.
-    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
+    "NUM_PROXIES": PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -199,6 +203,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The lockout's notion of a client address follows PROXY_COUNT, like the throttling.
+AXES_CLIENT_IP_CALLABLE = "orgregistry.client_ip.client_ip"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(
     os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)

@@ -248,3 +248,49 @@ def test_an_oversized_api_body_is_refused_and_changes_nothing(
     unit.refresh_from_db()
     assert unit.mandate == ""
     assert OrganizationalUnit.history.count() == revisions
+
+
+# --- Behind a reverse proxy (PROXY_COUNT=1) ---------------------------------------------
+
+PROXY = "10.0.0.2"
+
+
+def behind_one_proxy() -> Any:
+    """The settings PROXY_COUNT=1 produces (see test_deploy for the environment)."""
+    from django.test import override_settings
+
+    return override_settings(
+        PROXY_COUNT=1, REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    )
+
+
+def test_behind_a_proxy_the_lockout_is_per_client_not_per_proxy(
+    editor: AbstractBaseUser,
+) -> None:
+    with behind_one_proxy():
+        proxied = Client(REMOTE_ADDR=PROXY)
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            # A client-written entry before the proxy's own proves nothing.
+            failed_login(proxied, HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.66")
+        assert (
+            login(proxied, HTTP_X_FORWARDED_FOR="198.51.100.66").status_code
+            == HTTPStatus.TOO_MANY_REQUESTS
+        )
+
+        colleague = Client(REMOTE_ADDR=PROXY)
+        response = login(colleague, HTTP_X_FORWARDED_FOR="198.51.100.10")
+        assert response.status_code == HTTPStatus.FOUND
+        assert is_signed_in(colleague)
+
+
+def test_behind_a_proxy_throttling_is_per_client_not_per_proxy(
+    scripted_history: ScriptedHistory, small_anonymous_rate: None
+) -> None:
+    with behind_one_proxy():
+        client = Client(REMOTE_ADDR=PROXY)
+        use_up_anonymous_budget(client, HTTP_X_FORWARDED_FOR="198.51.100.66")
+        throttled = client.get(UNITS, HTTP_X_FORWARDED_FOR="198.51.100.66")
+        other = client.get(UNITS, HTTP_X_FORWARDED_FOR="198.51.100.10")
+
+    assert throttled.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert other.status_code == HTTPStatus.OK

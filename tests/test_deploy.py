@@ -138,6 +138,31 @@ def test_production_settings_come_from_the_environment() -> None:
     }
 
 
+def test_proxy_count_makes_throttling_and_lockout_trust_the_proxy() -> None:
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps([s.PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'],"
+        " s.AXES_CLIENT_IP_CALLABLE]))"
+    )
+
+    def proxy_settings(**overrides: str) -> list[object]:
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script],
+            cwd=PROJECT_ROOT,
+            env=production_environment(**overrides),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return json.loads(result.stdout)
+
+    # Without a declared proxy only the connecting address counts.
+    callable_path = "orgregistry.client_ip.client_ip"
+    assert proxy_settings() == [0, 0, callable_path]
+    assert proxy_settings(PROXY_COUNT="1") == [1, 1, callable_path]
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
