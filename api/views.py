@@ -541,7 +541,7 @@ class UnitHistoryView(RegistryView):
         unit_id = unit_id_or_404(slug)
 
         def build() -> dict[str, Any]:
-            revisions = selectors.unit_history(OrganizationalUnit(pk=unit_id))
+            revisions = selectors.unit_history(unit_id)
             if when is not None:
                 revisions = [rev for rev in revisions if rev.effective_at <= when]
             parent_ids = {

@@ -401,12 +401,13 @@ def posts_as_of(
 ) -> list[PostState]:
     """Posts (active at ``when``, default now) with the person holding each, if any."""
     when = when or timezone.now()
+    wanted_units = None if unit_ids is None else set(unit_ids)
     post_rows = [
         row
         for row in states_as_of(Post, when, POST_STATE_FIELDS)
         if row["abolished_on"] is None
         and (not heads_only or row["is_head"])
-        and (unit_ids is None or row["unit_id"] in set(unit_ids))
+        and (wanted_units is None or row["unit_id"] in wanted_units)
     ]
     post_ids = {row["id"] for row in post_rows}
     appointment_rows = [
@@ -475,10 +476,11 @@ def _label(field_name: str) -> str:
     return str(OrganizationalUnit._meta.get_field(name).verbose_name)
 
 
-def unit_history(unit: OrganizationalUnit) -> list[UnitRevision]:
+def unit_history(unit: OrganizationalUnit | int) -> list[UnitRevision]:
     """A unit's versions, newest first, each with field-level differences (2 queries)."""
+    unit_id = getattr(unit, "pk", unit)
     rows = list(
-        OrganizationalUnit.history.filter(id=unit.pk)
+        OrganizationalUnit.history.filter(id=unit_id)
         .order_by("history_date", "history_id")
         .values(
             "history_id",

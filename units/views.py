@@ -22,7 +22,7 @@ from django.views.decorators.http import require_safe
 
 from units import chart as org_chart
 from units import page_queries
-from units.models import OrganizationalUnit, UnitKind
+from units.models import UnitKind
 from units.selectors import (
     InvalidInstant,
     UnitNode,
@@ -213,7 +213,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         as_of.when, post_ids=[post.id for post in posts]
     )
     past_holders = [tenure for tenure in post_tenures if not tenure.is_current]
-    revisions = unit_history(OrganizationalUnit(pk=node.id))
+    revisions = unit_history(node.id)
     if as_of.when is not None:
         revisions = [rev for rev in revisions if rev.effective_at <= as_of.when]
     relationships = page_queries.relationships_as_of(as_of.when, unit_id=node.id)
