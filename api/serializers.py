@@ -106,6 +106,67 @@ class TreeNodeSerializer(UnitWithHeadSerializer):
         return TreeNodeSerializer(unit.children, many=True, context=self.context).data
 
 
+def tree_payload(roots: list[Any], unit_slugs: dict[int, str]) -> list[dict[str, Any]]:
+    """The ``TreeNodeSerializer`` representation of whole trees, built directly.
+
+    A recursive DRF serializer costs most of a millisecond per node (field objects,
+    ``reverse()`` per URL), which made a 10,000-unit tree take seconds. This builds the
+    same dictionaries in plain Python, iteratively; a test keeps both representations
+    equal, and the serializer still documents the shape in the OpenAPI schema.
+    """
+    url_template = reverse("api:unit-detail", kwargs={"slug": "SLUG"})
+    prefix, suffix = url_template.split("SLUG")
+
+    def node_payload(node: Any) -> dict[str, Any]:
+        head = node.head
+        holder = head.holder if head is not None else None
+        return {
+            "slug": node.slug,
+            "name": node.name,
+            "short_name": node.short_name,
+            "kind": node.kind,
+            "mandate": node.mandate,
+            "location": node.location,
+            "learn_more_url": node.learn_more_url,
+            "parent": unit_slugs.get(node.parent_id) if node.parent_id else None,
+            "reporting_line": node.reporting_line,
+            "sibling_order": node.sibling_order,
+            "established_on": _iso(node.established_on),
+            "abolished_on": _iso(node.abolished_on),
+            "status": "active" if node.abolished_on is None else "abolished",
+            "url": f"{prefix}{node.slug}{suffix}",
+            "head": None
+            if head is None
+            else {
+                "slug": head.slug,
+                "title": head.title,
+                "holder": None
+                if holder is None
+                else {
+                    "person": holder.person_slug,
+                    "name": holder.person_name,
+                    "started_on": _iso(holder.started_on),
+                    "ended_on": _iso(holder.ended_on),
+                },
+            },
+            "children": [],
+        }
+
+    payload = [node_payload(root) for root in roots]
+    stack = list(zip(roots, payload, strict=True))
+    while stack:
+        node, data = stack.pop()
+        for child in node.children:
+            child_data = node_payload(child)
+            data["children"].append(child_data)
+            stack.append((child, child_data))
+    return payload
+
+
+def _iso(day: datetime.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
 # --- History and changes ----------------------------------------------------------------
 
 

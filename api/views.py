@@ -489,9 +489,7 @@ class TreeView(RegistryView):
         def build() -> list[dict[str, Any]]:
             roots = tree_at(when, include_abolished=include_abolished)
             slugs = {node.id: node.slug for node in all_nodes(roots)}
-            return api_serializers.TreeNodeSerializer(
-                roots, many=True, context={"unit_slugs": slugs}
-            ).data
+            return api_serializers.tree_payload(roots, slugs)
 
         return generation_read(request, build)
 
@@ -513,9 +511,7 @@ class UnitTreeView(RegistryView):
                 unit_id_or_404(slug)
                 raise absent_at("unit", slug, when)
             slugs = {node.id: node.slug for node in all_nodes(roots)}
-            return api_serializers.TreeNodeSerializer(
-                node, context={"unit_slugs": slugs}
-            ).data
+            return api_serializers.tree_payload([node], slugs)[0]
 
         return generation_read(request, build)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.conftest import at
 from units import services
 from units.models import Appointment, OrganizationalUnit, Post, UnitKind
 
@@ -1384,3 +1386,23 @@ def test_interactive_docs_use_the_projects_own_assets(client, db):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
     assert "unpkg" not in html.lower()
+
+
+def test_tree_payload_equals_the_documented_tree_node_serializer(
+    scripted_history,
+) -> None:
+    """The fast tree builder must keep the shape the OpenAPI schema documents."""
+    from api.serializers import TreeNodeSerializer, tree_payload
+    from units import selectors
+
+    for roots in (
+        selectors.unit_tree(include_abolished=True),
+        selectors.unit_tree_as_of(at("2021-06-01")),
+    ):
+        slugs = {node.id: node.slug for root in roots for node in root.walk()}
+        documented = TreeNodeSerializer(
+            roots, many=True, context={"unit_slugs": slugs}
+        ).data
+        assert json.loads(json.dumps(tree_payload(roots, slugs))) == json.loads(
+            json.dumps(documented)
+        )
