@@ -162,7 +162,14 @@ def tables(report: dict[str, Any]) -> str:
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']} RAM; "
         f"{machine['system']}; Python {machine['python']}, Django {machine['django']}, "
         f"SQLite {machine['sqlite']}, psycopg {machine.get('psycopg', '—')}, "
-        "PostgreSQL on the same machine.",
+        "PostgreSQL on the same machine. Code: commit "
+        f"`{machine.get('commit') or 'unknown'}`"
+        + (
+            f" with {machine['uncommitted_python_files']} uncommitted Python files"
+            if machine.get("uncommitted_python_files")
+            else ""
+        )
+        + ".",
         "",
         "### Targets",
         "",

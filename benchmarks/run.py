@@ -337,6 +337,9 @@ def machine() -> dict[str, Any]:
     import sqlite3
 
     versions["sqlite"] = sqlite3.sqlite_version
+    versions["commit"] = _git("rev-parse", "--short", "HEAD")
+    changed = _git("status", "--porcelain", "--untracked-files=no", "--", "*.py")
+    versions["uncommitted_python_files"] = len(changed.splitlines())
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -344,6 +347,20 @@ def machine() -> dict[str, Any]:
         "system": platform.platform(),
         **versions,
     }
+
+
+def _git(*arguments: str) -> str:
+    """The measured code's revision (empty outside a git checkout)."""
+    try:
+        return subprocess.run(  # noqa: S603
+            ["git", *arguments],  # noqa: S607 - git from PATH, read-only commands
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
 
 
 def main(argv: list[str] | None = None) -> None:
