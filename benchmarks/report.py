@@ -204,9 +204,9 @@ def tables(report: dict[str, Any]) -> str:
 def chart(report: dict[str, Any]) -> str:
     """Log-log: seconds against units, one panel per database."""
     databases = [database for database in DATABASE_LABELS if _runs(report, database)]
-    panel_width, panel_height, margin = 420, 320, 60
+    panel_width, panel_height, margin = 420, 320, 80
     width = margin + len(databases) * (panel_width + margin) + 220
-    height = panel_height + 2 * margin
+    height = panel_height + 2 * margin + 10
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
@@ -269,9 +269,13 @@ def chart(report: dict[str, Any]) -> str:
                 f'<line x1="{x(count):.1f}" x2="{x(count):.1f}" y1="{top}" '
                 f'y2="{top + panel_height}" stroke="#ddd"/>'
                 f'<text x="{x(count):.1f}" y="{top + panel_height + 16}" '
-                f'text-anchor="middle">{count:,} units</text>'
+                f'text-anchor="middle">{_units_label(count)}</text>'
             )
             count *= 10
+        parts.append(
+            f'<text x="{left + panel_width / 2}" y="{top + panel_height + 34}" '
+            'text-anchor="middle" fill="#555">units in the registry</text>'
+        )
         parts.append(
             f'<rect x="{left}" y="{top}" width="{panel_width}" height="{panel_height}" '
             'fill="none" stroke="#444"/>'
@@ -320,6 +324,10 @@ def chart(report: dict[str, Any]) -> str:
     )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _units_label(count: int) -> str:
+    return f"{count // 1000:,}k" if count >= 1000 else str(count)
 
 
 def _value(run: dict[str, Any], name: str) -> float | None:
