@@ -15,6 +15,7 @@ Results go to ``benchmarks/results/latest.json``; ``docs/performance.md`` gets t
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -43,12 +44,20 @@ FEED_SINCE, FEED_UNTIL = "2023-01-01", "2023-12-31"
 
 
 def _median_time(function: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    timings, result = [], None
+    """Median seconds of ``repeat`` runs, and the last result if it is a size.
+
+    Results are dropped (and garbage collected) between runs: a 100,000-node tree
+    kept alive would make every later collection, in any measurement, slower.
+    """
+    timings, size = [], None
     for _ in range(repeat):
+        gc.collect()
         started = time.perf_counter()
         result = function()
         timings.append(time.perf_counter() - started)
-    return statistics.median(timings), result
+        size = result if isinstance(result, int) else None
+        del result
+    return statistics.median(timings), size
 
 
 def measure(
@@ -160,10 +169,13 @@ def measure(
     for name, (subject, floor) in cases.items():
         # Each request starts by emptying the query log; start from empty too.
         reset_queries()
+        gc.collect()
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            size = subject()  # also the warm-up when repeating
+            first = subject()  # also the warm-up when repeating
             first_seconds = time.perf_counter() - started
+        size = first if isinstance(first, int) else None
+        del first
         entry: dict[str, Any] = {"queries": len(queries)}
         if repeat > 1:
             entry["seconds"], size = _median_time(subject, repeat)
