@@ -191,9 +191,10 @@ def _begin_write(
     reason: str | None, effective_at: EffectiveTime
 ) -> tuple[str, datetime.datetime]:
     reason = _clean_reason(reason)
-    moment = effective_datetime(effective_at)
+    # "Now" is read once the lock is held: a writer that waited behind another must not
+    # date its change before the one it waited for (it would be refused as out of order).
     _lock_registry()
-    return reason, moment
+    return reason, effective_datetime(effective_at)
 
 
 def _fresh(model: type[models.Model], instance_or_pk: Any) -> Any:
