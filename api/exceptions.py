@@ -10,6 +10,12 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions
@@ -49,8 +55,36 @@ def _service_refusal(error: DjangoValidationError) -> Response:
     return Response({"detail": " ".join(error.messages), "code": code}, status=status)
 
 
+def _oversized_request(exc: Exception) -> Response | None:
+    """Django's request size limits, as JSON instead of its bare HTML 400 page.
+
+    Django raises these while the body is parsed (DRF parses it inside the view, so they
+    reach this handler); nothing has been read into the registry at that point.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = (
+            f"The request body is too large: the API accepts at most {limit:,} bytes."
+        )
+        code = "request_too_large"
+    elif isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        detail = f"The request has too many fields: the API accepts at most {limit:,}."
+        code = "too_many_fields"
+    elif isinstance(exc, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        detail = f"The request has too many files: the API accepts at most {limit:,}."
+        code = "too_many_files"
+    else:
+        return None
+    return Response({"detail": detail, "code": code}, status=HTTPStatus.BAD_REQUEST)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus the registry's own refusals."""
+    oversized = _oversized_request(exc)
+    if oversized is not None:
+        return oversized
     if isinstance(exc, InvalidInstant):
         return Response(
             {"detail": str(exc), "code": "invalid_instant"},

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import etag
+from django.views.decorators.vary import vary_on_cookie
 
 from api.permissions import may_see_staff_identities
 from api.views import change_window
@@ -45,13 +46,17 @@ class ChangesFeed(Feed):
         return f"{change.summary}. Reason: {change.reason}"
 
     def item_link(self, change: Change) -> str:
+        """The unit's public page, where a reader sees the unit and its timeline."""
         if change.unit_slug:
-            url = reverse("api:unit-history", kwargs={"slug": change.unit_slug})
-        else:
-            url = reverse("api:changes")
-        return f"{url}#{change.kind}-{change.history_id}"
+            return reverse("units:unit-detail", kwargs={"slug": change.unit_slug})
+        return reverse("units:structure")
 
     def item_guid(self, change: Change) -> str:
+        """Stable and unique: one history row yields at most one change of each kind.
+
+        Links are shared by every change of a unit, so feed readers must tell entries
+        apart by this id, which never changes once the change is recorded.
+        """
         return f"orgregistry:change:{change.kind}:{change.history_id}"
 
     def item_pubdate(self, change: Change) -> datetime.datetime:
@@ -74,6 +79,9 @@ def _feed_etag(request: HttpRequest) -> str:
     return f"atom-g{selectors.registry_generation()}-{visibility}-{query}"
 
 
+# Authors are shown to signed-in auditors only, so a shared cache must never hand their
+# version of the feed to anyone else.
+@vary_on_cookie
 @etag(_feed_etag)
 def changes_atom(request: HttpRequest) -> HttpResponse:
     """Serve the Atom feed; a malformed since/until is a 400 naming the parameter."""

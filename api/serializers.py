@@ -411,6 +411,18 @@ class UnitAbolishSerializer(WriteSerializer):
     move_sub_units_to = unit_by_slug(required=False, allow_null=True)
 
 
+class UnitRevertSerializer(WriteSerializer):
+    """A revert takes effect now: it is a new change, so it cannot be backdated."""
+
+    history_id = serializers.IntegerField(
+        min_value=1,
+        # Ids are 64-bit; a larger number names no version and would overflow.
+        max_value=2**63 - 1,
+        help_text="The version to bring back: a history_id from units/{slug}/history/.",
+    )
+    effective_at = None
+
+
 class PostCreateSerializer(WriteSerializer):
     title = serializers.CharField(max_length=255)
     unit = unit_by_slug()

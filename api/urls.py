@@ -33,6 +33,11 @@ urlpatterns = [
         views.UnitAbolishView.as_view(),
         name="unit-abolish",
     ),
+    path(
+        "units/<slug:slug>/revert/",
+        views.UnitRevertView.as_view(),
+        name="unit-revert",
+    ),
     path("posts/", views.PostListView.as_view(), name="post-list"),
     path("posts/<slug:slug>/", views.PostDetailView.as_view(), name="post-detail"),
     path(

@@ -416,6 +416,35 @@ class UnitAbolishView(RegistryView):
         return unit_written(unit_id)
 
 
+class UnitRevertView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="Bring a unit back to one of its earlier versions, as a new change",
+        description="The unit takes the fields, parent and status of the version named "
+        "by `history_id` (see the unit's history). The revert is recorded now as a new "
+        "version with its own reason; no version is erased. Reverting to a version from "
+        "before the unit was abolished reinstates it; to an abolished version, abolishes "
+        "it. 404 if the version is not one of this unit's, 409 if the old parent is now "
+        "inside the unit's subtree, 400 if the unit already matches that version.",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitRevertSerializer,
+        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        fields, reason, _ = write_input(api_serializers.UnitRevertSerializer, request)
+        services.unit_revert(
+            unit=unit_id,
+            history_id=fields["history_id"],
+            user=request.user,
+            reason=reason,
+            expected_version=version,
+        )
+        return unit_written(unit_id)
+
+
 # Children or ancestors of a unit, as of an instant.
 class UnitRelativesView(RegistryView):
     relation: ClassVar[str] = "children"

@@ -442,6 +442,72 @@ def test_changes_atom_answers_304_when_nothing_changed(client, scripted_history)
     assert again.status_code == HTTPStatus.NOT_MODIFIED
 
 
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def atom_entries(content: bytes) -> list[Any]:
+    from xml.etree import ElementTree
+
+    feed = ElementTree.fromstring(content)  # noqa: S314 - our own output
+    return list(feed.iter(f"{ATOM}entry"))
+
+
+def test_atom_entries_have_stable_unique_ids(client, scripted_history, editor):
+    first = {
+        entry.find(f"{ATOM}id").text: entry.find(f"{ATOM}title").text
+        for entry in atom_entries(client.get(f"{API}changes.atom").content)
+    }
+    entries = atom_entries(client.get(f"{API}changes.atom").content)
+    # The 2021 rename wrote one version that is both a rename and a mandate change.
+    assert len(first) == len(entries) == 12
+    assert {entry.find(f"{ATOM}id").text for entry in entries} == set(first)
+
+    services.unit_update(
+        unit=scripted_history.unit_y, user=editor, reason="Renamed", name="Unit Why"
+    )
+    after = {
+        entry.find(f"{ATOM}id").text: entry.find(f"{ATOM}title").text
+        for entry in atom_entries(client.get(f"{API}changes.atom").content)
+    }
+    # A new change adds one id; every earlier entry keeps its id (and its title).
+    assert len(after) == len(first) + 1
+    assert {key: after[key] for key in first} == first
+
+
+def test_atom_entries_link_to_the_public_unit_page(client, scripted_history):
+    entries = atom_entries(client.get(f"{API}changes.atom").content)
+    links = {
+        entry.find(f"{ATOM}title").text: entry.find(f"{ATOM}link").get("href")
+        for entry in entries
+    }
+    assert links["Unit Y established under Department B"] == (
+        "http://testserver/units/unit-y/"
+    )
+    assert links["Department A abolished"] == "http://testserver/units/department-a/"
+    assert links["Ben Okoro appointed Head of X"] == "http://testserver/units/unit-x/"
+    for link in links.values():
+        path = link.removeprefix("http://testserver")
+        assert client.get(path).status_code == HTTPStatus.OK, path
+
+
+def test_atom_feed_never_shows_authors_to_anonymous_or_unprivileged_users(
+    client, auditor_client, scripted_history, other_editor
+):
+    signed_in_without_permission = APIClient()
+    signed_in_without_permission.force_login(other_editor)
+    staff_feed = auditor_client.get(f"{API}changes.atom")
+    assert b"<name>editor</name>" in staff_feed.content
+
+    for reader in (client, signed_in_without_permission):
+        response = reader.get(f"{API}changes.atom")
+        assert response.status_code == HTTPStatus.OK
+        assert b"<author>" not in response.content
+        assert b"editor" not in response.content  # neither username nor e-mail
+        # The ETag differs, so a reader cannot revalidate into the auditors' version.
+        assert response["ETag"] != staff_feed["ETag"]
+        assert "Cookie" in response["Vary"]
+
+
 # --- Posts, people, appointments, relationships -----------------------------------------
 
 
@@ -1344,6 +1410,83 @@ def test_malformed_json_body_is_400(editor_client, scripted_history):
     assert "JSON parse error" in response.json()["detail"]
 
 
+@pytest.fixture
+def token_client(editor: AbstractBaseUser) -> APIClient:
+    """The editor authenticated by token (no session, so no CSRF check first)."""
+    token = Token.objects.create(user=grant(editor, *EDITOR_PERMISSIONS))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.mark.parametrize("client_name", ["editor_client", "token_client"])
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/x-www-form-urlencoded"]
+)
+def test_an_oversized_body_is_a_json_400_and_changes_nothing(
+    request, scripted_history, settings, client_name, content_type
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    api_client = request.getfixturevalue(client_name)
+    mandate = "x" * 10_001
+    body = (
+        json.dumps({"reason": "Huge mandate", "mandate": mandate})
+        if content_type == "application/json"
+        else f"reason=Huge+mandate&mandate={mandate}"
+    )
+    before, revisions = unit_snapshot(), history_count()
+
+    response = api_client.patch(f"{API}units/unit-y/", body, content_type=content_type)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "The request body is too large: the API accepts at most 10,000 "
+        "bytes.",
+        "code": "request_too_large",
+    }
+    assert unit_snapshot() == before
+    assert history_count() == revisions
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_too_many_form_fields_is_a_json_400_and_changes_nothing(
+    token_client, scripted_history, settings, encoding
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    fields = {"name": "Data Office", "kind": "office", "reason": "New office"}
+    fields |= {f"extra{number}": "1" for number in range(30)}
+    before, revisions = unit_snapshot(), history_count()
+
+    if encoding == "multipart":
+        response = token_client.post(f"{API}units/", fields, format="multipart")
+    else:
+        response = token_client.post(
+            f"{API}units/",
+            "&".join(f"{key}={value}" for key, value in fields.items()),
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {
+        "detail": "The request has too many fields: the API accepts at most 20.",
+        "code": "too_many_fields",
+    }
+    assert unit_snapshot() == before
+    assert history_count() == revisions
+
+
+def test_a_body_within_the_limit_is_still_accepted(token_client, scripted_history):
+    """The size check refuses only what is over the limit."""
+    response = token_client.patch(
+        f"{API}units/unit-y/",
+        {"reason": "Long mandate", "mandate": "y" * 5_000},
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["mandate"] == "y" * 5_000
+
+
 # --- Throttling, schema, docs -----------------------------------------------------------
 
 
@@ -1377,6 +1520,27 @@ def test_openapi_schema_documents_every_endpoint(client, db):
         p["name"] for p in schema["paths"]["/api/v1/units/"]["get"]["parameters"]
     }
     assert {"as_of", "kind", "status", "parent", "q", "ordering", "limit"} <= parameters
+
+
+def test_generating_the_schema_emits_no_warnings(db):
+    """What ``manage.py check --deploy`` runs (drf_spectacular.W001/W002): no warnings.
+
+    The two ``kind`` enums (unit kinds, relationship kinds) collided until they were
+    named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].
+    """
+    from drf_spectacular.checks import schema_check
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()
+    assert schema_check(None) == []
+    assert not GENERATOR_STATS
+    schema = APIClient().get(
+        f"{API}schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
+    enums = schema.json()["components"]["schemas"]
+    assert "UnitKindEnum" in enums
+    assert "RelationshipKindEnum" in enums
+    assert not [name for name in enums if name.startswith("Kind")]
 
 
 def test_interactive_docs_use_the_projects_own_assets(client, db):
