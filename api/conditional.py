@@ -10,12 +10,15 @@ that version to the service, which refuses it if the object has moved on.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseBase
 from django.utils.cache import patch_vary_headers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -45,7 +48,10 @@ def _requested_tags(request: Request, header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in raw.split(",") if tag.strip()}
 
 
-def _finish(response: Response, etag: str) -> Response:
+ResponseType = TypeVar("ResponseType", bound=HttpResponseBase)
+
+
+def _finish(response: ResponseType, etag: str) -> ResponseType:
     response["ETag"] = etag
     patch_vary_headers(response, VARY_ON)
     return response
@@ -68,6 +74,42 @@ def generation_read(request: Request, build: Callable[[], Any]) -> Response:
         data = build()
         cache.set(key, data, CACHE_SECONDS)
     return _finish(Response(data), etag)
+
+
+def generation_read_json(
+    request: Request, build_json: Callable[[], bytes]
+) -> HttpResponse | Response:
+    """Like ``generation_read``, for a read that ``build_json`` encodes itself.
+
+    The cache keeps the rendered bytes, so a hit costs copying them, not rendering a
+    large answer again. Compact JSON (what clients get) is sent as it is; any other
+    rendering (the browsable API, ``indent``) starts from the decoded data.
+    """
+    generation = registry_generation()
+    fingerprint = _request_fingerprint(request)
+    etag = f'"g{generation}-{fingerprint}"'
+    if etag in _requested_tags(request, "If-None-Match"):
+        return _finish(Response(status=304), etag)
+    key = f"api-json:{generation}:{fingerprint}"
+    body = cache.get(key)
+    if body is None:
+        body = build_json()
+        cache.set(key, body, CACHE_SECONDS)
+    renderer = getattr(request, "accepted_renderer", None)
+    if _renders_as_built(renderer, request):
+        return _finish(HttpResponse(body, content_type=renderer.media_type), etag)
+    return _finish(Response(json.loads(body)), etag)
+
+
+def _renders_as_built(renderer: Any, request: Request) -> bool:
+    """Whether the negotiated renderer would write exactly the bytes built."""
+    return (
+        isinstance(renderer, JSONRenderer)
+        and type(renderer).render is JSONRenderer.render
+        and renderer.compact
+        and not renderer.ensure_ascii
+        and renderer.get_indent(request.accepted_media_type, {}) is None
+    )
 
 
 def object_etag(kind: str, pk: int, version: int) -> str:

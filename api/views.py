@@ -28,11 +28,13 @@ from api import serializers as api_serializers
 from api.conditional import (
     expected_version,
     generation_read,
+    generation_read_json,
     object_read,
     object_response,
 )
 from api.exceptions import api_exception_handler
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
+from api.tree_json import tree_json
 from units import selectors, services
 from units.models import (
     Appointment,
@@ -515,12 +517,16 @@ class TreeView(RegistryView):
         when = reads.as_of_parameter(request.query_params)
         include_abolished = flag(request, "include_abolished")
 
-        def build() -> list[dict[str, Any]]:
-            roots = tree_at(when, include_abolished=include_abolished)
-            slugs = {node.id: node.slug for node in all_nodes(roots)}
-            return api_serializers.tree_payload(roots, slugs)
+        def build() -> bytes:
+            if when is None:
+                tree = selectors.unit_tree_flat(include_abolished=include_abolished)
+            else:
+                tree = selectors.unit_tree_as_of_flat(
+                    when, include_abolished=include_abolished
+                )
+            return tree_json(tree)
 
-        return generation_read(request, build)
+        return generation_read_json(request, build)
 
 
 class UnitTreeView(RegistryView):
@@ -533,16 +539,22 @@ class UnitTreeView(RegistryView):
         when = reads.as_of_parameter(request.query_params)
         include_abolished = flag(request, "include_abolished")
 
-        def build() -> dict[str, Any]:
-            roots = tree_at(when, include_abolished=include_abolished)
-            node = selectors.subtree(roots, slug)
-            if node is None:
+        def build() -> bytes:
+            # The current branch is read alone; a past one is cut from its tree.
+            if when is None:
+                branch = selectors.subtree_flat(
+                    slug, include_abolished=include_abolished
+                )
+            else:
+                branch = selectors.unit_tree_as_of_flat(
+                    when, include_abolished=include_abolished, root_slug=slug
+                )
+            if branch is None:
                 unit_id_or_404(slug)
                 raise absent_at("unit", slug, when)
-            slugs = {node.id: node.slug for node in all_nodes(roots)}
-            return api_serializers.tree_payload([node], slugs)[0]
+            return tree_json(branch, single_root=True)
 
-        return generation_read(request, build)
+        return generation_read_json(request, build)
 
 
 class UnitHistoryView(RegistryView):

@@ -9,13 +9,17 @@ carry the *current* tree fields). History rows are ordered by effective time
 from __future__ import annotations
 
 import datetime
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -243,12 +247,21 @@ def _latest_revisions(
         rows = rows.filter(id__in=list(ids))
     if connection.vendor == "postgresql":
         return rows.order_by("id", "-history_date", "-history_id").distinct("id")
+    # Elsewhere (SQLite): number each object's revisions, newest first, over the narrow
+    # (history_id, id, history_date) columns alone, then fetch the first by key. A
+    # subquery correlated per row costs about ten times as much on SQLite.
     latest = (
-        history.objects.filter(id=OuterRef("id"), history_date__lte=when)
-        .order_by("-history_date", "-history_id")
-        .values("history_id")[:1]
+        rows.annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("id")],
+                order_by=[F("history_date").desc(), F("history_id").desc()],
+            )
+        )
+        .filter(position=1)
+        .values("history_id")
     )
-    return rows.filter(history_id=Subquery(latest))
+    return history.objects.filter(history_id__in=latest)
 
 
 def states_as_of(
@@ -270,10 +283,34 @@ def _sibling_key(node: UnitNode) -> tuple[int, str]:
     return (node.sibling_order, node.name)
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a whole tree is built.
+
+    Building an object or two per unit makes the collector re-scan every object built
+    so far, again and again: the time then grows faster than the tree. The tree holds
+    no reference cycles, so reference counting alone frees it afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _assemble(
     rows: Iterable[dict[str, Any]], heads: dict[int, PostState]
 ) -> list[UnitNode]:
     """Link flat unit rows into trees by parent id; return the roots in order."""
+    with cyclic_gc_paused():
+        return _link(rows, heads)
+
+
+def _link(
+    rows: Iterable[dict[str, Any]], heads: dict[int, PostState]
+) -> list[UnitNode]:
     nodes = {row["id"]: UnitNode(**row) for row in rows}
     roots: list[UnitNode] = []
     for node in nodes.values():
@@ -347,30 +384,50 @@ def _posts_with_holders(
     return posts
 
 
-def unit_tree(*, include_abolished: bool = False) -> list[UnitNode]:
-    """The current organization as trees with their heads, in four queries."""
-    units = OrganizationalUnit.objects.order_by("tree_id", "lft")
-    if not include_abolished:
-        units = units.active()
-    rows = list(units.values(*UNIT_STATE_FIELDS))
-    head_rows = Post.objects.filter(is_head=True, abolished_on__isnull=True).values(
-        *POST_STATE_FIELDS
-    )
+def _current_heads(branch: Q | None = None) -> dict[int, PostState]:
+    """Each unit's current head post and holder, in three queries.
+
+    ``branch`` (a condition on units) limits them to some units, inside the database.
+    """
+    head_posts = Post.objects.filter(is_head=True, abolished_on__isnull=True)
+    appointments = Appointment.objects.filter(post__is_head=True, ended_on__isnull=True)
+    if branch is not None:
+        head_posts = head_posts.filter(_on_relation(branch, "unit"))
+        appointments = appointments.filter(_on_relation(branch, "post__unit"))
+    head_rows = head_posts.values(*POST_STATE_FIELDS)
     today = timezone.now().date()
-    appointment_rows = Appointment.objects.filter(
-        post__is_head=True, ended_on__isnull=True
-    ).values(*APPOINTMENT_FIELDS)
-    appointment_rows = list(appointment_rows)
+    appointment_rows = list(appointments.values(*APPOINTMENT_FIELDS))
     people = {
         row["id"]: row
         for row in Person.objects.filter(
             pk__in={row["person_id"] for row in appointment_rows}
         ).values("id", "slug", "full_name")
     }
-    heads = {
+    return {
         post.unit_id: post
         for post in _posts_with_holders(head_rows, appointment_rows, people, today)
     }
+
+
+def _on_relation(condition: Q, relation: str) -> Q:
+    """The same condition on units, written from a model related to them."""
+    return Q(
+        *(
+            (f"{relation}__{lookup}", value)
+            for lookup, value in condition.children  # type: ignore[misc]
+        ),
+        _connector=condition.connector,
+    )
+
+
+def unit_tree(*, include_abolished: bool = False) -> list[UnitNode]:
+    """The current organization as trees with their heads, in four queries."""
+    units = OrganizationalUnit.objects.order_by("tree_id", "lft")
+    if not include_abolished:
+        units = units.active()
+    with cyclic_gc_paused():
+        rows = list(units.values(*UNIT_STATE_FIELDS))
+        heads = _current_heads()
     return _assemble(rows, heads)
 
 
@@ -378,10 +435,11 @@ def unit_tree_as_of(
     when: datetime.datetime, *, include_abolished: bool = False
 ) -> list[UnitNode]:
     """The organization as it stood at ``when``, rebuilt from historical parent links."""
-    rows = states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
-    if not include_abolished:
-        rows = [row for row in rows if row["abolished_on"] is None]
-    heads = {post.unit_id: post for post in posts_as_of(when, heads_only=True)}
+    with cyclic_gc_paused():
+        rows = states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
+        if not include_abolished:
+            rows = [row for row in rows if row["abolished_on"] is None]
+        heads = {post.unit_id: post for post in posts_as_of(when, heads_only=True)}
     return _assemble(rows, heads)
 
 
@@ -391,6 +449,142 @@ def subtree(roots: list[UnitNode], slug: str) -> UnitNode | None:
             if node.slug == slug:
                 return node
     return None
+
+
+# --- Flat trees: for encoders that need no node objects -------------------------------
+
+
+@dataclass(slots=True)
+class FlatTree:
+    """A tree as rows in depth-first order, for building large answers fast.
+
+    ``units`` holds ``(depth, row)`` pairs, each unit before its descendants and
+    siblings in the order of ``unit_tree()``; ``row`` is a tuple of
+    ``UNIT_STATE_FIELDS``. ``heads`` maps unit ids to their head posts. ``slugs``
+    names the parent of every unit in ``units`` that has one in the same tree (a
+    subtree's root included), like ``unit_tree()``'s nodes would.
+    """
+
+    units: list[tuple[int, tuple[Any, ...]]]
+    heads: dict[int, PostState]
+    slugs: dict[int, str]
+
+
+_ID, _SLUG, _NAME = 0, 1, 2
+_PARENT_ID = UNIT_STATE_FIELDS.index("parent_id")
+_SIBLING_ORDER = UNIT_STATE_FIELDS.index("sibling_order")
+_ABOLISHED_ON = UNIT_STATE_FIELDS.index("abolished_on")
+
+
+def _row_sibling_key(row: tuple[Any, ...]) -> tuple[int, str]:
+    return (row[_SIBLING_ORDER], row[_NAME])
+
+
+def _depth_first(
+    rows: list[tuple[Any, ...]], *, root_slug: str | None = None
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """Order rows like ``_assemble`` links them: parents first, siblings sorted.
+
+    Sorting in Python (not by ``lft``) keeps the order of ``unit_tree()`` whatever
+    the database's collation, and works for past states, which have no tree fields.
+    """
+    ids = {row[_ID] for row in rows}
+    roots: list[tuple[Any, ...]] = []
+    children: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        parent_id = row[_PARENT_ID]
+        if parent_id and parent_id in ids:
+            children[parent_id].append(row)
+        else:
+            roots.append(row)
+    if root_slug is not None:
+        roots = [row for row in rows if row[_SLUG] == root_slug][:1]
+    ordered: list[tuple[int, tuple[Any, ...]]] = []
+    # Sorted forwards, pushed backwards: equal keys keep their order, as in _assemble.
+    roots.sort(key=_row_sibling_key)
+    stack = [(0, row) for row in reversed(roots)]
+    while stack:
+        depth, row = stack.pop()
+        ordered.append((depth, row))
+        below = children.get(row[_ID])
+        if below:
+            below.sort(key=_row_sibling_key)
+            stack.extend((depth + 1, child) for child in reversed(below))
+    return ordered
+
+
+def unit_tree_flat(*, include_abolished: bool = False) -> FlatTree:
+    """``unit_tree()`` as a ``FlatTree``: the same units and heads, four queries."""
+    units = OrganizationalUnit.objects.order_by("tree_id", "lft")
+    if not include_abolished:
+        units = units.active()
+    with cyclic_gc_paused():
+        rows = list(units.values_list(*UNIT_STATE_FIELDS))
+        heads = _current_heads()
+        slugs = {row[_ID]: row[_SLUG] for row in rows}
+        return FlatTree(_depth_first(rows), heads, slugs)
+
+
+def unit_tree_as_of_flat(
+    when: datetime.datetime,
+    *,
+    include_abolished: bool = False,
+    root_slug: str | None = None,
+) -> FlatTree | None:
+    """``unit_tree_as_of()`` as a ``FlatTree``, or the branch of ``root_slug`` in it.
+
+    None when ``root_slug`` names no unit of that tree.
+    """
+    with cyclic_gc_paused():
+        states = states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
+        as_row = itemgetter(*UNIT_STATE_FIELDS)
+        rows = [
+            as_row(state)
+            for state in states
+            if include_abolished or state["abolished_on"] is None
+        ]
+        del states
+        ordered = _depth_first(rows, root_slug=root_slug)
+        if not ordered:
+            return None if root_slug is not None else FlatTree([], {}, {})
+        heads = {post.unit_id: post for post in posts_as_of(when, heads_only=True)}
+        slugs = {row[_ID]: row[_SLUG] for row in rows}
+        return FlatTree(ordered, heads, slugs)
+
+
+def subtree_flat(slug: str, *, include_abolished: bool = False) -> FlatTree | None:
+    """The current branch under the unit ``slug``, reading only that branch.
+
+    The branch is the unit's ``lft``..``rght`` range, so its cost follows the branch's
+    size, not the registry's; four queries. None if no such (active) unit.
+    """
+    branch_root = OrganizationalUnit.objects.filter(slug=slug)
+    branch = Q(
+        tree_id=Subquery(branch_root.values("tree_id")),
+        lft__gte=Subquery(branch_root.values("lft")),
+        rght__lte=Subquery(branch_root.values("rght")),
+    )
+    units = OrganizationalUnit.objects.filter(branch).order_by("lft")
+    if not include_abolished:
+        units = units.active()
+    with cyclic_gc_paused():
+        rows = list(
+            units.values_list(
+                *UNIT_STATE_FIELDS, "parent__slug", "parent__abolished_on"
+            )
+        )
+        root = next((row for row in rows if row[_SLUG] == slug), None)
+        if root is None:
+            return None
+        slugs = {row[_ID]: row[_SLUG] for row in rows}
+        *_, parent_slug, parent_abolished_on = root
+        if root[_PARENT_ID] and (include_abolished or parent_abolished_on is None):
+            # The parent is outside the branch but in the whole tree, as in unit_tree().
+            slugs[root[_PARENT_ID]] = parent_slug
+        width = len(UNIT_STATE_FIELDS)
+        rows = [row[:width] for row in rows]
+        heads = _current_heads(branch)
+        return FlatTree(_depth_first(rows, root_slug=slug), heads, slugs)
 
 
 def posts_as_of(

@@ -1,0 +1,198 @@
+"""The fast tree answer: the same bytes as DRF rendering ``tree_payload``, fewer reads.
+
+``api.tree_json`` encodes ``selectors.*_flat`` rows directly, and the tree endpoints
+cache the rendered bytes; these tests hold them to the documented representation.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
+
+from api.serializers import tree_payload
+from api.tree_json import tree_json
+from benchmarks.generate import generate
+from tests.conftest import at
+from units import selectors, services
+from units.models import OrganizationalUnit, UnitKind
+
+API = "/api/v1/"
+
+
+def rendered(roots: list[selectors.UnitNode], branch: str | None = None) -> bytes:
+    """What the API sent before: DRF's JSON renderer over ``tree_payload``."""
+    slugs = {node.id: node.slug for root in roots for node in root.walk()}
+    if branch is None:
+        return JSONRenderer().render(tree_payload(roots, slugs))
+    node = selectors.subtree(roots, branch)
+    assert node is not None
+    return JSONRenderer().render(tree_payload([node], slugs)[0])
+
+
+@pytest.fixture
+def awkward_registry(scripted_history: Any, editor: Any) -> Any:
+    """Siblings that sort by order then name, two roots, text JSON must escape."""
+    department_b = scripted_history.department_b
+    for name, order in (("Zeta", 1), ("alpha", 2), ("Beta", 2), ("Ærø desk", 0)):
+        services.unit_create(
+            user=editor,
+            reason="Setup",
+            name=name,
+            kind=UnitKind.UNIT,
+            parent=department_b,
+            sibling_order=order,
+            mandate='Quotes " and \\ and \u2028 line and \u2029 paragraph, ünïcødé',
+        )
+    services.unit_create(
+        user=editor, reason="Setup", name="Second root", kind=UnitKind.OFFICE
+    )
+    return scripted_history
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("include_abolished", [False, True])
+def test_current_tree_bytes_equal_the_rendered_payload(
+    awkward_registry: Any, include_abolished: bool
+) -> None:
+    flat = selectors.unit_tree_flat(include_abolished=include_abolished)
+    roots = selectors.unit_tree(include_abolished=include_abolished)
+    assert len(roots) == 2
+    assert tree_json(flat) == rendered(roots)
+    assert b"\\u2028" in tree_json(flat)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "day", ["2019-12-31", "2020-06-01", "2021-06-01", "2023-07-01"]
+)
+@pytest.mark.parametrize("include_abolished", [False, True])
+def test_past_tree_bytes_equal_the_rendered_payload(
+    awkward_registry: Any, day: str, include_abolished: bool
+) -> None:
+    flat = selectors.unit_tree_as_of_flat(at(day), include_abolished=include_abolished)
+    roots = selectors.unit_tree_as_of(at(day), include_abolished=include_abolished)
+    assert flat is not None
+    assert tree_json(flat) == rendered(roots)
+
+
+@pytest.mark.django_db
+def test_branches_equal_the_branch_cut_from_the_whole_tree(awkward_registry) -> None:
+    roots = selectors.unit_tree()
+    for slug in ("hq", "department-b", "unit-x", "second-root"):
+        branch = selectors.subtree_flat(slug)
+        assert branch is not None, slug
+        assert tree_json(branch, single_root=True) == rendered(roots, slug)
+    past = selectors.unit_tree_as_of(at("2021-06-01"))
+    branch = selectors.unit_tree_as_of_flat(at("2021-06-01"), root_slug="department-a")
+    assert tree_json(branch, single_root=True) == rendered(past, "department-a")
+
+
+@pytest.mark.django_db
+def test_abolished_or_unknown_branch_is_none(scripted_history) -> None:
+    assert selectors.subtree_flat("department-a") is None
+    assert selectors.subtree_flat("no-such-unit") is None
+    abolished = selectors.subtree_flat("department-a", include_abolished=True)
+    assert abolished is not None
+    assert [row[1] for _, row in abolished.units] == ["department-a"]
+    assert selectors.unit_tree_as_of_flat(at("2023-01-01"), root_slug="unit-y") is None
+
+
+@pytest.mark.django_db
+def test_generated_registry_trees_equal_the_rendered_payload() -> None:
+    """Two hundred units with ten years of moves, renames and abolitions."""
+    generated = generate(200)
+    assert tree_json(selectors.unit_tree_flat()) == rendered(selectors.unit_tree())
+    for day in ("2014-01-01", "2019-01-01", "2024-06-30"):
+        flat = selectors.unit_tree_as_of_flat(at(day), include_abolished=True)
+        roots = selectors.unit_tree_as_of(at(day), include_abolished=True)
+        assert tree_json(flat) == rendered(roots)
+    roots = selectors.unit_tree()
+    for slug in (generated.largest_branch_slug, generated.other_branch_slug):
+        branch = selectors.subtree_flat(slug)
+        assert tree_json(branch, single_root=True) == rendered(roots, slug)
+
+
+@pytest.mark.django_db
+def test_branch_reads_only_its_own_units(scripted_history, make_unit) -> None:
+    """A subtree's rows come from its lft..rght range, not from the whole registry."""
+    for number in range(30):
+        make_unit(f"Elsewhere {number}", scripted_history.root)
+    branch = selectors.subtree_flat("department-b")
+    assert [row[1] for _, row in branch.units] == ["department-b", "unit-x", "unit-y"]
+    assert set(branch.heads) <= {row[0] for _, row in branch.units}
+    assert branch.slugs[scripted_history.root.pk] == "hq"
+
+
+@pytest.mark.django_db
+def test_branch_costs_four_queries(scripted_history, django_assert_num_queries) -> None:
+    with django_assert_num_queries(4):
+        selectors.subtree_flat("department-b")
+    with django_assert_num_queries(4):
+        selectors.unit_tree_flat()
+
+
+@pytest.mark.django_db
+def test_api_tree_sends_cached_bytes_equal_to_the_rendered_payload(
+    scripted_history, django_assert_num_queries
+) -> None:
+    client = APIClient()
+    cache.clear()
+    first = client.get(f"{API}tree/")
+    assert first.status_code == HTTPStatus.OK
+    assert first["Content-Type"] == "application/json"
+    assert first.content == rendered(selectors.unit_tree())
+    with django_assert_num_queries(1):  # the registry generation only
+        again = client.get(f"{API}tree/")
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+
+
+@pytest.mark.django_db
+def test_api_tree_follows_a_write(scripted_history, editor) -> None:
+    """The cached bytes are keyed on the registry generation, which a write raises."""
+    client = APIClient()
+    before = client.get(f"{API}units/department-b/tree/").json()
+    services.unit_update(
+        unit=OrganizationalUnit.objects.get(slug="unit-y"),
+        user=editor,
+        reason="Rename",
+        name="Unit Why",
+    )
+    after = client.get(f"{API}units/department-b/tree/").json()
+    assert [child["name"] for child in before["children"]] == ["Unit Ex", "Unit Y"]
+    assert [child["name"] for child in after["children"]] == ["Unit Ex", "Unit Why"]
+
+
+@pytest.mark.django_db
+def test_api_tree_in_other_renderings(scripted_history) -> None:
+    """Indented JSON and the browsable API start from the same cached answer."""
+    client = APIClient()
+    compact = client.get(f"{API}tree/").json()
+    indented = client.get(f"{API}tree/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content.startswith(b'[\n  {\n    "slug": "hq"')
+    assert json.loads(indented.content) == compact
+    page = client.get(f"{API}units/department-b/tree/", HTTP_ACCEPT="text/html")
+    assert page.status_code == HTTPStatus.OK
+    assert "Unit Ex" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_api_subtree_refusals_name_the_problem(scripted_history) -> None:
+    client = APIClient()
+    unknown = client.get(f"{API}units/no-such-unit/tree/")
+    assert unknown.status_code == HTTPStatus.NOT_FOUND
+    assert "no-such-unit" in unknown.json()["detail"]
+    abolished = client.get(f"{API}units/department-a/tree/")
+    assert abolished.status_code == HTTPStatus.NOT_FOUND
+    assert "include_abolished" in abolished.json()["detail"]
+    shown = client.get(f"{API}units/department-a/tree/", {"include_abolished": "true"})
+    assert shown.json()["status"] == "abolished"
+    bad = client.get(f"{API}units/unit-x/tree/", {"as_of": "yesterday-ish"})
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
+    assert "as_of" in json.dumps(bad.json())
