@@ -341,7 +341,7 @@ def test_out_of_order_backdated_change_is_refused_with_the_services_message(
     assert snapshot() == before
 
 
-def test_changing_the_parent_moves_the_unit_through_the_move_service(
+def test_changing_the_parent_and_mandate_is_one_revision_through_the_services(
     editor_client: Client, small_tree: tuple
 ) -> None:
     root, left, right, leaf = small_tree
@@ -357,7 +357,7 @@ def test_changing_the_parent_moves_the_unit_through_the_move_service(
     assert leaf.parent == right
     assert leaf.mandate == "Keeps the right leaves."
     reasons = list(leaf.history.values_list("history_change_reason", flat=True))
-    assert reasons.count("Moved") == 2  # the move and the update, same reason
+    assert reasons.count("Moved") == 1  # one revision: no half-done state in history
     assert_tree_matches_rebuild()
 
 
@@ -493,6 +493,22 @@ def test_dragging_renumbers_siblings_when_there_is_no_room(
     assert names.index("A first") < names.index("Mover") < names.index("A second")
     assert "siblings renumbered" in fresh(second).history.first().history_change_reason
     assert fresh(first).sibling_order < fresh(mover).sibling_order
+    assert_tree_matches_rebuild()
+
+
+def test_dragging_renumbers_around_an_abolished_sibling_without_touching_it(
+    editor_client: Client, editor: AbstractBaseUser, make_unit: Any, small_tree: tuple
+) -> None:
+    root = small_tree[0]
+    make_unit("A first", root, sibling_order=1)
+    abolished = make_unit("A gone", root, sibling_order=2)
+    make_unit("A third", root, sibling_order=3)
+    mover = make_unit("Mover", root)
+    services.unit_abolish(unit=abolished, user=editor, reason="Closed")
+    versions_before = fresh(abolished).history.count()
+    response = move(editor_client, mover, abolished, "right")
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert fresh(abolished).history.count() == versions_before
     assert_tree_matches_rebuild()
 
 

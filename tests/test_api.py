@@ -1221,7 +1221,13 @@ def test_create_post_person_appointment_and_relationship(
 ):
     post = editor_client.post(
         f"{API}posts/",
-        {"title": "Head of Y", "unit": "unit-y", "is_head": True, "reason": "New post"},
+        {
+            "title": "Head of Y",
+            "unit": "unit-y",
+            "is_head": True,
+            "reason": "New post",
+            "effective_at": "2023-12-01",
+        },
         format="json",
     )
     assert post.status_code == HTTPStatus.CREATED, post.json()

@@ -49,6 +49,26 @@ def small_tree(make_unit):
     return root, left, right, leaf
 
 
+@pytest.fixture
+def old_unit(editor) -> OrganizationalUnit:
+    """A unit recorded since 2019, with a post of its own since then."""
+    unit = services.unit_create(
+        user=editor,
+        reason="r",
+        name="Old",
+        kind=UnitKind.UNIT,
+        effective_at=at("2019-01-01"),
+    )
+    services.post_create(
+        user=editor,
+        reason="r",
+        title="Director",
+        unit=unit,
+        effective_at=at("2019-01-01"),
+    )
+    return unit
+
+
 # --- Creating ---------------------------------------------------------------------------
 
 
@@ -412,7 +432,7 @@ def test_unit_abolish_ends_posts_appointments_and_relationships(
         reason="r",
         person=person,
         post=post,
-        started_on=datetime.date(2020, 1, 1),
+        started_on=timezone.now().date(),
     )
     link = services.relationship_create(
         user=editor, reason="r", source=leaf, target=right, kind="supports"
@@ -520,11 +540,8 @@ def test_a_unit_has_one_head_post(small_tree, editor) -> None:
         )
 
 
-def test_a_post_has_one_holder_at_a_time(small_tree, editor) -> None:
-    _, left, _, _ = small_tree
-    post = services.post_create(
-        user=editor, reason="r", title="Director", unit=left, is_head=True
-    )
+def test_a_post_has_one_holder_at_a_time(old_unit, editor) -> None:
+    post = old_unit.posts.get()
     first = services.person_create(user=editor, reason="r", full_name="First Holder")
     second = services.person_create(user=editor, reason="r", full_name="Second Holder")
     appointment = services.appointment_start(
@@ -561,9 +578,8 @@ def test_a_post_has_one_holder_at_a_time(small_tree, editor) -> None:
     assert post.appointments.count() == 2
 
 
-def test_appointment_cannot_end_before_it_started(small_tree, editor) -> None:
-    _, left, _, _ = small_tree
-    post = services.post_create(user=editor, reason="r", title="Director", unit=left)
+def test_appointment_cannot_end_before_it_started(old_unit, editor) -> None:
+    post = old_unit.posts.get()
     person = services.person_create(user=editor, reason="r", full_name="P")
     appointment = services.appointment_start(
         user=editor,
@@ -664,3 +680,133 @@ def test_check_registry_command_reports_and_exits_non_zero(
     assert exit_info.value.code == 1
     output = capsys.readouterr().out
     assert "Tree: " in output and f"unit {scripted_history.unit_x.pk}" in output
+
+
+def test_a_post_cannot_be_held_before_it_existed(small_tree, editor) -> None:
+    _, left, _, _ = small_tree
+    post = services.post_create(user=editor, reason="r", title="Director", unit=left)
+    person = services.person_create(user=editor, reason="r", full_name="P")
+    before = snapshot()
+    with pytest.raises(ValidationError, match="did not exist yet") as error:
+        services.appointment_start(
+            user=editor,
+            reason="r",
+            person=person,
+            post=post,
+            started_on=datetime.date(2021, 5, 1),
+        )
+    assert error.value.code == "not_yet_established"
+    assert snapshot() == before
+
+
+def test_a_post_created_today_can_be_filled_from_today(small_tree, editor) -> None:
+    _, left, _, _ = small_tree
+    post = services.post_create(user=editor, reason="r", title="Director", unit=left)
+    person = services.person_create(user=editor, reason="r", full_name="P")
+    today = timezone.now().date()
+    appointment = services.appointment_start(
+        user=editor, reason="r", person=person, post=post, started_on=today
+    )
+    services.appointment_end(
+        appointment=appointment, user=editor, reason="Interim only", ended_on=today
+    )
+    appointment.refresh_from_db()
+    assert appointment.ended_on == today
+
+
+def test_a_person_recorded_later_is_shown_holding_an_earlier_post(
+    old_unit, editor
+) -> None:
+    from units import selectors
+
+    person = services.person_create(
+        user=editor, reason="Recorded today", full_name="Lee"
+    )
+    services.appointment_start(
+        user=editor,
+        reason="r",
+        person=person,
+        post=old_unit.posts.get(),
+        started_on=datetime.date(2020, 1, 1),
+    )
+    (post,) = selectors.posts_as_of(at("2021-01-01"), unit_ids=[old_unit.pk])
+    assert post.holder is not None
+    assert post.holder.person_name == "Lee"
+
+
+def test_a_move_and_a_rename_together_are_one_revision(small_tree, editor) -> None:
+    _, left, right, _ = small_tree
+    unit = services.unit_update(
+        unit=left, new_parent=right, user=editor, reason="Reform", name="Left Wing"
+    )
+    assert (unit.parent_id, unit.name) == (right.pk, "Left Wing")
+    assert unit.history.count() == 2
+    assert_tree_matches_rebuild()
+
+
+def test_backdated_move_that_made_a_cycle_in_the_past_is_refused(
+    make_unit, editor
+) -> None:
+    root = services.unit_create(
+        user=editor,
+        reason="r",
+        name="Root",
+        kind=UnitKind.OFFICE,
+        effective_at=at("2024-01-01"),
+    )
+    x = services.unit_create(
+        user=editor,
+        reason="r",
+        name="X",
+        kind=UnitKind.UNIT,
+        parent=root,
+        effective_at=at("2024-01-01"),
+    )
+    p = services.unit_create(
+        user=editor,
+        reason="r",
+        name="P",
+        kind=UnitKind.UNIT,
+        parent=x,
+        effective_at=at("2024-01-02"),
+    )
+    services.unit_move(
+        unit=p,
+        new_parent=root,
+        user=editor,
+        reason="Out",
+        effective_at=at("2024-06-01"),
+    )
+    before = snapshot()
+    with pytest.raises(ValidationError, match="cycle in the past") as error:
+        services.unit_move(
+            unit=x,
+            new_parent=p,
+            user=editor,
+            reason="Backdated",
+            effective_at=at("2024-03-01"),
+        )
+    assert error.value.code == "cycle"
+    assert snapshot() == before
+    # After P left X, the same move is fine.
+    services.unit_move(
+        unit=x, new_parent=p, user=editor, reason="Later", effective_at=at("2024-07-01")
+    )
+    assert_tree_matches_rebuild()
+
+
+def test_abolish_cannot_hand_sub_units_to_itself_or_its_subtree(
+    small_tree, editor
+) -> None:
+    _, left, _, leaf = small_tree
+    before = snapshot()
+    for target in (left, leaf):
+        with pytest.raises(ValidationError, match="cannot be taken over"):
+            services.unit_abolish(
+                unit=left,
+                user=editor,
+                reason="r",
+                sub_units="move",
+                move_sub_units_to=target,
+            )
+    assert snapshot() == before

@@ -564,21 +564,12 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
         if updates.get("sibling_order", 0) is None:
             del updates["sibling_order"]
         if "parent" in changed:
-            unit = services.unit_move(
-                **record,
-                unit=unit,
-                new_parent=data.get("parent"),
-                reporting_line=updates.pop("reporting_line", None),
-                sibling_order=updates.pop("sibling_order", None),
-                expected_version=version,
-            )
-            version = unit.version
-        if updates or "parent" not in changed:
-            # Also with no changes: the version check still tells a stale editor.
-            unit = services.unit_update(
-                **record, unit=unit, expected_version=version, **updates
-            )
-        return unit
+            updates["new_parent"] = data.get("parent")
+        # One call, so a move and a rename saved together are one revision. Also with
+        # no changes: the version check still tells a stale editor.
+        return services.unit_update(
+            **record, unit=unit, expected_version=version, **updates
+        )
 
     def save_formset(
         self, request: HttpRequest, form: UnitForm, formset: Any, change: bool

@@ -406,7 +406,11 @@ def move_unit_by_position(
         for number, sibling in enumerate(ordered, start=1):
             if sibling.pk == unit.pk:
                 order = number * SIBLING_ORDER_STEP
-            elif sibling.sibling_order != number * SIBLING_ORDER_STEP:
+            elif (
+                # Abolished units are frozen; they keep their place as recorded.
+                sibling.is_active
+                and sibling.sibling_order != number * SIBLING_ORDER_STEP
+            ):
                 services.unit_move(
                     unit=sibling,
                     new_parent=new_parent,

@@ -362,6 +362,7 @@ POST_STATE_FIELDS = (
     "term_note",
     "abolished_on",
 )
+PERSON_FIELDS = ("id", "slug", "full_name")
 APPOINTMENT_FIELDS = ("id", "person_id", "post_id", "started_on", "ended_on")
 
 
@@ -609,15 +610,18 @@ def posts_as_of(
         for row in states_as_of(Appointment, when, APPOINTMENT_FIELDS)
         if row["post_id"] in post_ids
     ]
+    person_ids = {row["person_id"] for row in appointment_rows}
     people = {
         row["id"]: row
-        for row in states_as_of(
-            Person,
-            when,
-            ("id", "slug", "full_name"),
-            ids={row["person_id"] for row in appointment_rows},
-        )
+        for row in states_as_of(Person, when, PERSON_FIELDS, ids=person_ids)
     }
+    if missing := person_ids - people.keys():
+        # People recorded after the appointment they held began: their record is
+        # bookkeeping, not structure, so show them as first recorded.
+        people.update(
+            (row["id"], row)
+            for row in Person.objects.filter(pk__in=missing).values(*PERSON_FIELDS)
+        )
     return _posts_with_holders(post_rows, appointment_rows, people, when.date())
 
 

@@ -249,16 +249,23 @@ def _check_parent_usable(
             "a unit cannot report to an abolished unit.",
             code="parent_abolished",
         )
+    _check_recorded_by(parent, effective_at, code="parent_not_yet_established")
+
+
+def _check_recorded_by(
+    instance: models.Model, effective_at: datetime.datetime, *, code: str
+) -> None:
+    """Refuse to link to an object at a time before the registry knew it."""
     first = (
-        parent.history.order_by("history_date", "history_id")
+        instance.history.order_by("history_date", "history_id")  # type: ignore[attr-defined]
         .values_list("history_date", flat=True)
         .first()
     )
     if first is not None and effective_at < first:
         raise ValidationError(
-            f"“{parent}” did not exist yet on {effective_at:%Y-%m-%d %H:%M} UTC "
+            f"“{instance}” did not exist yet on {effective_at:%Y-%m-%d %H:%M} UTC "
             f"(it is recorded from {first:%Y-%m-%d %H:%M} UTC).",
-            code="parent_not_yet_established",
+            code=code,
         )
 
 
@@ -335,6 +342,16 @@ def unit_create(
     return unit
 
 
+class _Keep:
+    """Marks "leave the parent as it is" (None already means "make it top level")."""
+
+    def __repr__(self) -> str:
+        return "KEEP_PARENT"
+
+
+KEEP_PARENT: Any = _Keep()
+
+
 @transaction.atomic
 def unit_update(
     *,
@@ -343,11 +360,14 @@ def unit_update(
     reason: str,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
+    new_parent: OrganizationalUnit | int | None = KEEP_PARENT,
     **changes: Any,
 ) -> OrganizationalUnit:
-    """Rename a unit, edit its mandate or other descriptive fields.
+    """Change a unit in one revision: rename it, edit its mandate, move it, ...
 
-    The parent is changed only by ``unit_move`` and the slug never changes. A call that
+    ``new_parent`` (a unit, its id, or None for top level) moves the unit with its
+    subtree; a move into its own subtree is refused, in the present and, for a
+    backdated move, at every instant since. The slug never changes. A call that
     changes nothing writes nothing.
     """
     reason, moment = _begin_write(reason, effective_at)
@@ -356,19 +376,37 @@ def unit_update(
     for text_field in ("name", "short_name", "mandate", "location", "learn_more_url"):
         if isinstance(changes.get(text_field), str):
             changes[text_field] = changes[text_field].strip()
+    new_parent_id = (
+        unit.parent_id
+        if new_parent is KEEP_PARENT
+        else getattr(new_parent, "pk", new_parent)
+    )
+    moves = new_parent_id != unit.parent_id
     changed = _apply_changes(unit, changes, UNIT_UPDATABLE_FIELDS)
-    if not changed:
+    if not changed and not moves:
         return unit
     if not unit.is_active:
         raise ValidationError(
             f"“{unit}” is abolished; it can no longer be changed.", code="abolished"
         )
     _check_effective_time(unit, moment)
+    if moves:
+        parent = (
+            None
+            if new_parent_id is None
+            else _locked_new_parent(unit, new_parent_id, moment)
+        )
+        if parent is not None:
+            _check_no_cycle_since(unit, parent, moment)
+        if "sibling_order" not in changes:
+            unit.sibling_order = _next_sibling_order(parent)
+        unit.parent = parent
     _save_revision(unit, user=user, reason=reason, effective_at=moment)
+    if moves:
+        unit.refresh_from_db()
     return unit
 
 
-@transaction.atomic
 def unit_move(
     *,
     unit: OrganizationalUnit,
@@ -381,31 +419,69 @@ def unit_move(
     expected_version: int | None = None,
 ) -> OrganizationalUnit:
     """Make ``unit`` (with its whole subtree) report to ``new_parent``."""
-    reason, moment = _begin_write(reason, effective_at)
-    unit = _fresh(OrganizationalUnit, unit)
-    _check_version(unit, expected_version)
-    if not unit.is_active:
-        raise ValidationError(
-            f"“{unit}” is abolished; it cannot be moved.", code="abolished"
-        )
-    _check_effective_time(unit, moment)
-    if new_parent is not None:
-        new_parent = _locked_new_parent(unit, new_parent, moment)
-    parent_changes = unit.parent_id != (new_parent.pk if new_parent else None)
-    if parent_changes:
-        unit.parent = new_parent
-        unit.sibling_order = (
-            _next_sibling_order(new_parent) if sibling_order is None else sibling_order
-        )
-    elif sibling_order is not None:
-        unit.sibling_order = sibling_order
+    changes: dict[str, Any] = {}
     if reporting_line is not None:
-        unit.reporting_line = reporting_line
-    if not _differs_from_latest_revision(unit):
-        return unit
-    _save_revision(unit, user=user, reason=reason, effective_at=moment)
-    unit.refresh_from_db()
-    return unit
+        changes["reporting_line"] = reporting_line
+    if sibling_order is not None:
+        changes["sibling_order"] = sibling_order
+    return unit_update(
+        unit=unit,
+        new_parent=new_parent,
+        user=user,
+        reason=reason,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        **changes,
+    )
+
+
+def _check_no_cycle_since(
+    unit: OrganizationalUnit,
+    new_parent: OrganizationalUnit,
+    effective_at: datetime.datetime,
+) -> None:
+    """Refuse a backdated move that would have made a cycle at some past instant.
+
+    Today's tree (lft/rght) only says the move is fine *now*. Replaying the parent
+    links from ``effective_at`` through every later recorded change, with the unit
+    under its new parent throughout, finds a loop that existed only in between.
+    """
+    history = OrganizationalUnit.history
+    later = list(
+        history.filter(history_date__gt=effective_at)
+        .order_by("history_date", "history_id")
+        .values_list("id", "parent_id", "history_date")
+    )
+    if not later:
+        return
+    parents = {row["id"]: row["parent_id"] for row in _unit_parents_as_of(effective_at)}
+
+    def loop_at(instant: datetime.datetime) -> None:
+        seen, current = {unit.pk}, new_parent.pk
+        while current is not None:
+            if current in seen:
+                raise ValidationError(
+                    f"“{unit}” cannot report to “{new_parent}” from "
+                    f"{effective_at:%Y-%m-%d}: on {instant:%Y-%m-%d} that unit was "
+                    "inside its subtree, which would make a cycle in the past.",
+                    code="cycle",
+                )
+            seen.add(current)
+            current = parents.get(current)
+
+    parents[unit.pk] = new_parent.pk
+    loop_at(effective_at)
+    for unit_id, parent_id, instant in later:
+        if unit_id == unit.pk:
+            continue
+        parents[unit_id] = parent_id
+        loop_at(instant)
+
+
+def _unit_parents_as_of(moment: datetime.datetime) -> list[dict[str, Any]]:
+    from units.selectors import states_as_of  # selectors import services' models only
+
+    return states_as_of(OrganizationalUnit, moment, ("id", "parent_id"))
 
 
 @transaction.atomic
@@ -449,6 +525,13 @@ def unit_abolish(
                 raise ValidationError(
                     "Name the unit that takes over the sub-units.",
                     code="move_target_required",
+                )
+            target = _fresh(OrganizationalUnit, move_sub_units_to)
+            if target.tree_id == unit.tree_id and unit.lft <= target.lft < unit.rght:
+                raise ValidationError(
+                    f"The sub-units of “{unit}” cannot be taken over by “{target}”, "
+                    "which is the abolished unit itself or one of its sub-units.",
+                    code="cycle",
                 )
             for child in active_children:
                 unit_move(
@@ -693,6 +776,21 @@ def person_update(
     return person
 
 
+def _moment_on_day(day: datetime.date, *records: models.Model) -> datetime.datetime:
+    """When a change dated by day only takes effect: the start of ``day``.
+
+    If something the change depends on was recorded later that same day (a post created
+    this afternoon, filled "from today"), the change takes effect just then instead, so
+    it never precedes what it refers to.
+    """
+    moment = effective_datetime(day)
+    for record in records:
+        latest = _latest_revision_time(record)
+        if latest is not None and moment < latest and latest.date() == day:
+            moment = latest
+    return moment
+
+
 @transaction.atomic
 def appointment_start(
     *,
@@ -708,10 +806,15 @@ def appointment_start(
 
     The change takes effect at the start of ``started_on`` unless told otherwise.
     """
-    reason, moment = _begin_write(reason, effective_at or started_on)
-    _check_effective_time(None, moment)
+    reason, moment = _begin_write(reason, effective_at)
     post = _fresh(Post, post)
     person = _fresh(Person, person)
+    if effective_at is None:
+        moment = _moment_on_day(started_on, post)
+    _check_effective_time(None, moment)
+    # A post is part of the structure: it cannot be held before it existed. A person
+    # is not, and may be recorded long after the posts they held.
+    _check_recorded_by(post, moment, code="not_yet_established")
     if not post.is_active:
         raise ValidationError(
             f"The post “{post}” is abolished; nobody can be appointed to it.",
@@ -750,8 +853,10 @@ def appointment_end(
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> Appointment:
-    reason, moment = _begin_write(reason, effective_at or ended_on)
+    reason, moment = _begin_write(reason, effective_at)
     appointment = _fresh(Appointment, appointment)
+    if effective_at is None:
+        moment = _moment_on_day(ended_on, appointment)
     _check_version(appointment, expected_version)
     if appointment.ended_on is not None:
         raise ValidationError(
