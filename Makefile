@@ -7,12 +7,13 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-test migrate seed lint format check benchmark clean
+.PHONY: help run test screenshots install install-test migrate seed lint format check benchmark clean
 
 help:
 	@echo "make run    - install, migrate, load the seed, create a local admin, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install what the tests need and run the whole suite"
 	@echo "make lint   - ruff check and format check"
+	@echo "make screenshots - refresh docs/screenshots/ from the browser tests"
 	@echo "make benchmark - run the benchmarks (see docs/performance.md)"
 
 $(BIN)/python:
@@ -47,6 +48,10 @@ run: seed
 
 test: install-test
 	TESTING=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Refresh the README's screenshots in docs/screenshots/ (look at them before committing).
+screenshots: install-test
+	UPDATE_SCREENSHOTS=1 TESTING=true $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
