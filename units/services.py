@@ -31,6 +31,7 @@ from units.models import (
     ReportingLine,
     UnitRelationship,
 )
+from units.selectors import states_as_of
 
 Actor = AbstractBaseUser | AnonymousUser | None
 EffectiveTime = datetime.datetime | datetime.date | None
@@ -454,7 +455,10 @@ def _check_no_cycle_since(
     )
     if not later:
         return
-    parents = {row["id"]: row["parent_id"] for row in _unit_parents_as_of(effective_at)}
+    parents = {
+        row["id"]: row["parent_id"]
+        for row in states_as_of(OrganizationalUnit, effective_at, ("id", "parent_id"))
+    }
 
     def loop_at(instant: datetime.datetime) -> None:
         seen, current = {unit.pk}, new_parent.pk
@@ -476,12 +480,6 @@ def _check_no_cycle_since(
             continue
         parents[unit_id] = parent_id
         loop_at(instant)
-
-
-def _unit_parents_as_of(moment: datetime.datetime) -> list[dict[str, Any]]:
-    from units.selectors import states_as_of  # selectors import services' models only
-
-    return states_as_of(OrganizationalUnit, moment, ("id", "parent_id"))
 
 
 @transaction.atomic
