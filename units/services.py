@@ -619,6 +619,96 @@ def _differs_from_latest_revision(unit: OrganizationalUnit) -> bool:
     )
 
 
+@transaction.atomic
+def post_revert(
+    *,
+    post: Post,
+    history_id: int,
+    user: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> Post:
+    """Bring a post back to the state of one of its versions, as one new change.
+
+    Reverting an active post to a version in which it was abolished abolishes it
+    through ``post_abolish`` (its holder's appointment ends). Reverting an abolished
+    post to an earlier version revives it, but only into an active unit and never as
+    a second head. Appointments are separate records and are not brought back.
+    """
+    reason, moment = _begin_write(reason, None)
+    post = _fresh(Post, post)
+    _check_version(post, expected_version)
+    target = post.history.filter(history_id=history_id).first()
+    if target is None:
+        raise ValidationError(
+            f"Version {history_id} is not a version of the post “{post}”.",
+            code="not_found",
+        )
+    if target.abolished_on is not None:
+        if post.is_active:
+            return post_abolish(
+                post=post, user=user, reason=reason, effective_at=moment
+            )
+        raise ValidationError(
+            f"The post “{post}” is abolished and that version is abolished too; "
+            "revert to a version from before it was abolished to revive it.",
+            code="abolished",
+        )
+    _check_effective_time(post, moment)
+    attnames = [Post._meta.get_field(name).attname for name in POST_UPDATABLE_FIELDS]
+    before = {name: getattr(post, name) for name in [*attnames, "abolished_on"]}
+    for name in attnames:
+        setattr(post, name, getattr(target, name))
+    post.abolished_on = None
+    if all(getattr(post, name) == value for name, value in before.items()):
+        raise ValidationError(
+            f"The post “{post}” already matches that version; there is nothing to "
+            "revert.",
+            code="no_change",
+        )
+    unit = _fresh(OrganizationalUnit, post.unit_id)
+    if not unit.is_active:
+        raise ValidationError(
+            f"“{unit}” was abolished on {unit.abolished_on:%Y-%m-%d}; the post "
+            f"“{post}” cannot be brought back into an abolished unit.",
+            code="unit_abolished",
+        )
+    _check_single_head(unit, post.is_head, exclude_pk=post.pk)
+    _save_revision(post, user=user, reason=reason, effective_at=moment)
+    return post
+
+
+@transaction.atomic
+def person_revert(
+    *,
+    person: Person,
+    history_id: int,
+    user: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> Person:
+    """Bring a person's record back to one of its versions, as one new change."""
+    reason, moment = _begin_write(reason, None)
+    person = _fresh(Person, person)
+    _check_version(person, expected_version)
+    target = person.history.filter(history_id=history_id).first()
+    if target is None:
+        raise ValidationError(
+            f"Version {history_id} is not a version of “{person}”.", code="not_found"
+        )
+    _check_effective_time(person, moment)
+    before = {name: getattr(person, name) for name in PERSON_UPDATABLE_FIELDS}
+    for name in PERSON_UPDATABLE_FIELDS:
+        setattr(person, name, getattr(target, name))
+    if all(getattr(person, name) == value for name, value in before.items()):
+        raise ValidationError(
+            f"“{person}” already matches that version; there is nothing to revert.",
+            code="no_change",
+        )
+    _save_revision(person, user=user, reason=reason, effective_at=moment)
+    return person
+
+
 # --- Posts, people and appointments ---------------------------------------------------
 
 
