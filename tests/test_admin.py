@@ -61,8 +61,10 @@ def snapshot() -> tuple:
         list(Post.objects.order_by("pk").values()),
         list(Appointment.objects.order_by("pk").values()),
         list(UnitRelationship.objects.order_by("pk").values()),
+        list(Person.objects.order_by("pk").values()),
         OrganizationalUnit.history.count(),
         Post.history.count(),
+        Person.history.count(),
     )
 
 
@@ -239,9 +241,11 @@ def test_nobody_can_hard_delete_not_even_a_superuser(
     assert snapshot() == before
 
 
-def test_history_pages_are_read_only(
+def test_a_version_page_never_saves_a_posted_form_of_the_old_state(
     superuser_client: Client, scripted_history: ScriptedHistory
 ) -> None:
+    # simple-history's version page saved the posted form; ours only reverts, and
+    # only with a reason and the version the editor loaded.
     post = scripted_history.head_of_x
     revision = post.history.first()
     url = reverse(
@@ -250,7 +254,7 @@ def test_history_pages_are_read_only(
     assert superuser_client.get(url).status_code == HTTPStatus.OK
     before = snapshot()
     response = superuser_client.post(url, {"title": "Overwritten", "reason": "x"})
-    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response.status_code == HTTPStatus.BAD_REQUEST
     assert snapshot() == before
 
 
@@ -707,6 +711,245 @@ def test_revert_without_reason_or_from_a_stale_page_changes_nothing(
     assert response.status_code == status
     assert message in response.content.decode()
     assert snapshot() == before
+
+
+# --- History and revert of posts and people ----------------------------------------
+
+
+def post_history_url(post: Post) -> str:
+    return reverse("admin:units_post_history", args=[post.pk])
+
+
+def post_version_url(post: Post, history_id: int) -> str:
+    return reverse("admin:units_post_simple_history", args=[post.pk, history_id])
+
+
+def person_version_url(person: Person, history_id: int) -> str:
+    return reverse("admin:units_person_simple_history", args=[person.pk, history_id])
+
+
+def test_post_and_person_history_say_which_date_is_effective(
+    editor_client: Client, scripted_history: ScriptedHistory
+) -> None:
+    post = scripted_history.head_of_x
+    services.post_update(
+        post=post,
+        user=None,
+        reason="Backdated retitling",
+        title="Chief of X",
+        effective_at=datetime.date(2024, 1, 1),
+    )
+    for url in (
+        post_history_url(post),
+        reverse("admin:units_person_history", args=[scripted_history.ana.pk]),
+    ):
+        response = editor_client.get(url)
+        html = response.content.decode()
+        assert response.status_code == HTTPStatus.OK
+        assert '<th scope="col">Effective</th>' in html
+        assert '<th scope="col">Recorded at</th>' in html
+        assert "recorded_at" not in html and "Date/time" not in html
+    html = editor_client.get(post_history_url(post)).content.decode()
+    assert "2024-01-01 00:00" in html  # the effective date of the backdated change
+    assert "recorded later (backdated)" in html
+    assert "Head of X &rarr; Chief of X" in html
+    assert "Backdated retitling" in html and "Create head post" in html
+
+
+def test_post_history_and_version_pages_use_a_constant_number_of_queries(
+    editor_client: Client,
+    scripted_history: ScriptedHistory,
+    django_assert_num_queries: Any,
+) -> None:
+    post = scripted_history.head_of_x
+    first = post.history.order_by("history_id").first().history_id
+    urls = (post_history_url(post), post_version_url(post, first))
+    counts = []
+    for url in urls:
+        editor_client.get(url)
+        with django_assert_num_queries(7) as captured:
+            editor_client.get(url)
+        counts.append(len(captured.captured_queries))
+    for number in range(5):
+        services.post_update(
+            post=post, user=None, reason=f"Edit {number}", term_note=str(number)
+        )
+    for url, count in zip(urls, counts, strict=True):
+        with django_assert_num_queries(count):
+            editor_client.get(url)
+
+
+def test_post_version_page_shows_the_state_and_reverts_with_a_reason(
+    editor_client: Client, editor: AbstractBaseUser, scripted_history: ScriptedHistory
+) -> None:
+    post = scripted_history.head_of_x
+    created = post.history.get()
+    services.post_update(
+        post=post,
+        user=None,
+        reason="Moved",
+        title="Head of Y",
+        unit=scripted_history.unit_y,
+    )
+    page = editor_client.get(post_version_url(post, created.history_id))
+    html = page.content.decode()
+    assert page.status_code == HTTPStatus.OK
+    assert "The post as recorded in this version" in html
+    assert "Unit Ex" in html and "Head of X" in html
+    assert 'id="revert-form"' in html
+    response = editor_client.post(
+        post_version_url(post, created.history_id),
+        {"reason": "Move annulled", "expected_version": 2},
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == post_history_url(post)
+    post.refresh_from_db()
+    assert (post.title, post.unit_id, post.version) == (
+        "Head of X",
+        scripted_history.unit_x.pk,
+        3,
+    )
+    latest = post.history.order_by("-history_id").first()
+    assert (latest.history_change_reason, latest.history_user) == (
+        "Move annulled",
+        editor,
+    )
+    history = editor_client.get(response["Location"])
+    assert "“Head of X” was reverted to the version of 2020-06-01 12:00." in (
+        messages_of(history)
+    )
+
+
+def test_person_version_page_reverts_a_rename(
+    editor_client: Client, scripted_history: ScriptedHistory
+) -> None:
+    ana = scripted_history.ana
+    created = ana.history.get()
+    services.person_update(person=ana, user=None, reason="Typo", full_name="Ana Lmia")
+    response = editor_client.post(
+        person_version_url(ana, created.history_id),
+        {"reason": "Undo the typo", "expected_version": 2},
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    ana.refresh_from_db()
+    assert (ana.full_name, ana.version) == ("Ana Lima", 3)
+    assert ana.history.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "message"),
+    [
+        ({"reason": "", "expected_version": 2}, 400, "This field is required."),
+        (
+            {"reason": "Stale", "expected_version": 1},
+            409,
+            "has changed since you loaded",
+        ),
+    ],
+)
+def test_post_revert_without_reason_or_from_a_stale_page_changes_nothing(
+    editor_client: Client,
+    scripted_history: ScriptedHistory,
+    data: dict,
+    status: int,
+    message: str,
+) -> None:
+    post = scripted_history.head_of_x
+    created = post.history.get()
+    services.post_update(post=post, user=None, reason="Retitled", title="Chief")
+    before = snapshot()
+    response = editor_client.post(post_version_url(post, created.history_id), data)
+    assert response.status_code == status
+    assert message in response.content.decode()
+    assert snapshot() == before
+
+
+def test_post_revert_refused_by_the_services_shows_why_and_changes_nothing(
+    editor_client: Client, scripted_history: ScriptedHistory
+) -> None:
+    post = scripted_history.head_of_x
+    created = post.history.get()
+    services.post_update(post=post, user=None, reason="Demoted", is_head=False)
+    services.post_create(
+        user=None,
+        reason="New head",
+        title="Director of X",
+        unit=scripted_history.unit_x,
+        is_head=True,
+    )
+    before = snapshot()
+    response = editor_client.post(
+        post_version_url(post, created.history_id),
+        {"reason": "Promote back", "expected_version": 2},
+    )
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert (
+        "is already headed by the post “Director of X”; a unit has one head."
+        in response.content.decode()
+    )
+    assert snapshot() == before
+
+
+def test_post_revert_into_an_abolished_unit_is_refused(
+    editor_client: Client, scripted_history: ScriptedHistory
+) -> None:
+    unit_y = scripted_history.unit_y
+    post = services.post_create(user=None, reason="New", title="Clerk", unit=unit_y)
+    created = post.history.get()
+    services.unit_abolish(unit=unit_y, user=None, reason="Closed")
+    before = snapshot()
+    response = editor_client.post(
+        post_version_url(post, created.history_id),
+        {"reason": "Revive", "expected_version": 2},
+    )
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert "cannot be brought back into an abolished unit" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_version_of_another_post_or_person_is_404(
+    editor_client: Client, scripted_history: ScriptedHistory
+) -> None:
+    ben_version = scripted_history.ben.history.get().history_id
+    before = snapshot()
+    for url in (
+        post_version_url(scripted_history.head_of_x, ben_version + 1000),
+        person_version_url(scripted_history.ana, ben_version),
+        post_version_url(scripted_history.head_of_x, "not-a-number"),  # type: ignore[arg-type]
+    ):
+        assert editor_client.get(url).status_code == HTTPStatus.NOT_FOUND
+        response = editor_client.post(url, {"reason": "x", "expected_version": 1})
+        assert response.status_code == HTTPStatus.NOT_FOUND
+        assert "is not a version of" in response.content.decode()
+    missing = reverse("admin:units_post_history", args=[999_999])
+    assert editor_client.get(missing).status_code == HTTPStatus.NOT_FOUND
+    assert snapshot() == before
+
+
+def test_auditors_see_post_versions_but_cannot_revert(
+    auditor_client: Client, scripted_history: ScriptedHistory
+) -> None:
+    post = scripted_history.head_of_x
+    services.post_update(post=post, user=None, reason="Retitled", title="Chief")
+    created = post.history.order_by("history_id").first()
+    url = post_version_url(post, created.history_id)
+    html = auditor_client.get(url).content.decode()
+    assert "Head of X" in html and 'id="revert-form"' not in html
+    before = snapshot()
+    response = auditor_client.post(url, {"reason": "x", "expected_version": 2})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert snapshot() == before
+
+
+def test_the_current_post_version_offers_no_revert(
+    editor_client: Client, scripted_history: ScriptedHistory
+) -> None:
+    post = scripted_history.head_of_x
+    html = editor_client.get(
+        post_version_url(post, post.history.get().history_id)
+    ).content.decode()
+    assert "This is the current version" in html
+    assert 'id="revert-form"' not in html
 
 
 # --- Abolish -----------------------------------------------------------------------------

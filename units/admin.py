@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html
@@ -116,20 +116,6 @@ class ServiceWriteAdmin(admin.ModelAdmin):
 
     def content_fieldsets(self, request: HttpRequest, obj: Any) -> list[Any]:
         raise NotImplementedError
-
-    def history_form_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        version_id: str,
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        # simple-history's version page would save a POSTed form; history is read-only.
-        if request.method != "GET":
-            return HttpResponseNotAllowed(["GET"])
-        return super().history_form_view(  # type: ignore[misc]
-            request, object_id, version_id, extra_context
-        )
 
 
 def _is_conflict(refusal: ServiceRefused) -> bool:
@@ -742,16 +728,74 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
 # --- Posts and people -------------------------------------------------------------------
 
 
+class RevertibleHistoryAdmin(ServiceWriteAdmin, SimpleHistoryAdmin):
+    """History and version pages laid out like a unit's, with a revert form.
+
+    simple-history's own pages are replaced: its list did not say which date is the
+    effective one, and its version page would save a form past the services.
+    """
+
+    history_fields: tuple[str, ...] = ()
+    revert_note = ""
+
+    def revert(self, obj: Any, **arguments: Any) -> Any:
+        raise NotImplementedError
+
+    def history_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return admin_views.object_history_view(
+            self, request, object_id, self.history_fields
+        )
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return admin_views.object_version_view(
+            self,
+            request,
+            object_id,
+            version_id,
+            fields=self.history_fields,
+            revert=self.revert,
+            revert_note=self.revert_note,
+        )
+
+
 @admin.register(Post)
-class PostAdmin(ServiceWriteAdmin, SimpleHistoryAdmin):
+class PostAdmin(RevertibleHistoryAdmin):
     form = PostForm
     list_display = ("title", "unit", "is_head", "filling_method", "abolished_on")
     list_select_related = ("unit",)
     list_filter = (StatusFilter, "is_head", "filling_method")
     search_fields = ("title", "slug", "unit__name", "unit__short_name")
     autocomplete_fields = ("unit",)
-    history_list_display = ["recorded_at"]
     show_full_result_count = False
+    history_fields = (
+        "title",
+        "slug",
+        "unit_id",
+        "is_head",
+        "filling_method",
+        "term_years",
+        "term_note",
+        "established_on",
+        "abolished_on",
+    )
+    revert_note = _(
+        "Reverting to a version in which the post is abolished abolishes it again and "
+        "ends its holder's appointment; reviving a post does not bring back who held it."
+    )
+
+    def revert(self, obj: Post, **arguments: Any) -> Post:
+        return services.post_revert(post=obj, **arguments)
 
     def content_fieldsets(self, request: HttpRequest, obj: Post | None) -> list[Any]:
         fields = ["title", "slug", "unit", "is_head", "filling_method"]
@@ -831,12 +875,15 @@ class AppointmentInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ServiceWriteAdmin, SimpleHistoryAdmin):
+class PersonAdmin(RevertibleHistoryAdmin):
     form = PersonForm
     list_display = ("full_name", "slug")
     search_fields = ("full_name", "slug")
     inlines = (AppointmentInline,)
-    history_list_display = ["recorded_at"]
+    history_fields = ("full_name", "slug")
+
+    def revert(self, obj: Person, **arguments: Any) -> Person:
+        return services.person_revert(person=obj, **arguments)
 
     def content_fieldsets(self, request: HttpRequest, obj: Person | None) -> list[Any]:
         return [(None, {"fields": ["full_name", "slug"]})]

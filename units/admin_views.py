@@ -1,6 +1,6 @@
-"""The unit admin's own pages: history, one version with revert, abolish, tree moves.
+"""The admin's own pages: history and revert of units, posts and people; abolish; moves.
 
-Reads come from ``units.selectors`` (plus two small history look-ups kept here), writes
+Reads come from ``units.selectors`` (plus the small history look-ups kept here), writes
 from ``units.services``; these functions only translate between HTTP and those calls.
 """
 
@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -276,6 +277,250 @@ def _effective_of(unit: OrganizationalUnit, history_id: int) -> Any:
         OrganizationalUnit.history.filter(id=unit.pk, history_id=history_id)
         .values_list("history_date", flat=True)
         .first()
+    )
+
+
+# --- History and revert of posts and people ---------------------------------------------
+
+
+def _displayed_value(
+    model: type[models.Model], attname: str, value: Any, unit_names: dict[int, str]
+) -> str:
+    if value is None or value == "":
+        return "—"
+    model_field = next(
+        field for field in model._meta.concrete_fields if field.attname == attname
+    )
+    if model_field.is_relation:
+        return unit_names.get(value, f"unit {value}")
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def _field_label(model: type[models.Model], attname: str) -> str:
+    for field in model._meta.concrete_fields:
+        if field.attname == attname:
+            return str(field.verbose_name)
+    raise LookupError(attname)
+
+
+def object_revisions(
+    model: type[models.Model], object_id: int, fields: tuple[str, ...]
+) -> list[tuple[selectors.UnitRevision, dict[str, Any]]]:
+    """A post's or person's versions, newest first, with their differences (2 queries).
+
+    Each comes with its full recorded state; ``fields`` are attribute names of the
+    model, a foreign key to a unit shown by the unit's name.
+    """
+    rows = list(
+        model.history.filter(id=object_id)  # type: ignore[attr-defined]
+        .order_by("history_date", "history_id")
+        .values(
+            "history_id",
+            "history_date",
+            "recorded_at",
+            "history_type",
+            "history_change_reason",
+            "history_user__username",
+            *fields,
+        )
+    )
+    unit_ids = {
+        row[attname]
+        for row in rows
+        for attname in fields
+        if attname.endswith("_id") and row[attname]
+    }
+    unit_names = dict(
+        OrganizationalUnit.objects.filter(pk__in=unit_ids).values_list("id", "name")
+        if unit_ids
+        else []
+    )
+    revisions: list[tuple[selectors.UnitRevision, dict[str, Any]]] = []
+    previous: dict[str, Any] | None = None
+    for row in rows:
+        changes = [
+            selectors.FieldChange(
+                field=attname,
+                label=_field_label(model, attname),
+                old=previous[attname] if previous else None,
+                new=row[attname],
+                old_display=_displayed_value(
+                    model, attname, previous[attname] if previous else None, unit_names
+                ),
+                new_display=_displayed_value(model, attname, row[attname], unit_names),
+            )
+            for attname in fields
+            if (previous is None and row[attname] not in (None, ""))
+            or (previous is not None and previous[attname] != row[attname])
+        ]
+        revision = selectors.UnitRevision(
+            history_id=row["history_id"],
+            effective_at=row["history_date"],
+            recorded_at=row["recorded_at"],
+            author=row["history_user__username"],
+            reason=row["history_change_reason"] or "",
+            history_type=row["history_type"],
+            changes=changes,
+        )
+        state = {
+            _field_label(model, attname): _displayed_value(
+                model, attname, row[attname], unit_names
+            )
+            for attname in fields
+        }
+        revisions.append((revision, state))
+        previous = row
+    revisions.reverse()
+    return revisions
+
+
+def _object_or_404(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: str
+) -> Any:
+    obj = model_admin.get_object(request, object_id)
+    if obj is None:
+        raise Http404(
+            _("There is no %(kind)s with the id %(id)s.")
+            % {"kind": model_admin.model._meta.verbose_name, "id": object_id}
+        )
+    if not model_admin.has_view_permission(request, obj):
+        raise PermissionDenied
+    return obj
+
+
+def _object_context(
+    model_admin: ModelAdmin, request: HttpRequest, obj: Any
+) -> dict[str, Any]:
+    opts = model_admin.model._meta
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "app_label": opts.app_label,
+        "original": obj,
+        "object": obj,
+        "changelist_url": reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_changelist"
+        ),
+        "history_url": reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]
+        ),
+        "change_url": reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
+        ),
+        "can_change": model_admin.has_change_permission(request, obj),
+    }
+
+
+def object_history_view(
+    model_admin: ModelAdmin,
+    request: HttpRequest,
+    object_id: str,
+    fields: tuple[str, ...],
+) -> HttpResponse:
+    """Every version of a post or person, laid out like a unit's history."""
+    obj = _object_or_404(model_admin, request, object_id)
+    opts = model_admin.model._meta
+    version_url_name = f"admin:{opts.app_label}_{opts.model_name}_simple_history"
+    context = {
+        **_object_context(model_admin, request, obj),
+        "title": _("History of %(object)s") % {"object": obj},
+        "revisions": [
+            {
+                "revision": revision,
+                "changes": displayed_changes(revision),
+                "url": reverse(version_url_name, args=[obj.pk, revision.history_id]),
+            }
+            for revision, _state in object_revisions(model_admin.model, obj.pk, fields)
+        ],
+    }
+    return TemplateResponse(request, "admin/units/object_history.html", context)
+
+
+def object_version_view(
+    model_admin: ModelAdmin,
+    request: HttpRequest,
+    object_id: str,
+    history_id: str,
+    *,
+    fields: tuple[str, ...],
+    revert: Callable[..., Any],
+    revert_note: str = "",
+) -> HttpResponse:
+    """One version of a post or person, its difference, and a revert form.
+
+    ``revert`` is the service (``post_revert``/``person_revert``) called with the
+    object, the version, the user, the reason and the version the editor loaded.
+    """
+    obj = _object_or_404(model_admin, request, object_id)
+    revisions = object_revisions(model_admin.model, obj.pk, fields)
+    position = next(
+        (
+            index
+            for index, (revision, _state) in enumerate(revisions)
+            if str(revision.history_id) == history_id
+        ),
+        None,
+    )
+    if position is None:
+        return HttpResponse(
+            _("Version %(version)s is not a version of “%(object)s”.")
+            % {"version": history_id, "object": obj},
+            status=HTTPStatus.NOT_FOUND,
+            content_type="text/plain; charset=utf-8",
+        )
+    revision, state = revisions[position]
+    can_change = model_admin.has_change_permission(request, obj)
+    form = RevertForm(initial={"expected_version": obj.version})
+    status = HTTPStatus.OK
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        form = RevertForm(request.POST)
+        status = HTTPStatus.BAD_REQUEST
+        if form.is_valid():
+            try:
+                reverted = revert(
+                    obj,
+                    history_id=revision.history_id,
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["expected_version"],
+                )
+            except ValidationError as error:
+                form = RevertForm(request.POST)
+                form.service_error = error
+                form.is_valid()
+                status = HTTPStatus.CONFLICT
+            else:
+                messages.success(
+                    request,
+                    _("“%(object)s” was reverted to the version of %(date)s.")
+                    % {
+                        "object": reverted,
+                        "date": f"{revision.effective_at:%Y-%m-%d %H:%M}",
+                    },
+                )
+                return HttpResponseRedirect(
+                    _object_context(model_admin, request, obj)["history_url"]
+                )
+    context = {
+        **_object_context(model_admin, request, obj),
+        "title": _("%(object)s as of %(date)s")
+        % {"object": obj, "date": f"{revision.effective_at:%Y-%m-%d %H:%M} UTC"},
+        "revision": revision,
+        "changes": displayed_changes(revision),
+        "fields": list(state.items()),
+        "is_latest": position == 0,
+        "form": form,
+        "can_change": can_change,
+        "revert_note": revert_note,
+    }
+    return TemplateResponse(
+        request, "admin/units/object_version.html", context, status=status
     )
 
 
