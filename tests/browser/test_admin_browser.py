@@ -274,3 +274,41 @@ def test_unit_page_shows_posts_holders_relationships_and_abolishes(
     assert moved.parent == right and moved.is_active
     assert not Post.objects.get(pk=head.pk).is_active
     assert_tree_matches_rebuild()
+
+
+def test_editor_reverts_a_post_to_an_earlier_version(
+    page: Any,
+    live_server: Any,
+    structure: dict[str, OrganizationalUnit],
+    browser_editor: Any,
+) -> None:
+    post = services.post_create(
+        user=browser_editor,
+        reason="New post",
+        title="Director of Operations",
+        unit=structure["left"],
+        is_head=True,
+    )
+    first_version = post.history.get()
+    services.post_update(
+        post=post,
+        user=browser_editor,
+        reason="Title shortened",
+        title="Operations Director",
+    )
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/units/post/{post.pk}/history/")
+    assert "Title shortened" in page.inner_text("#content")
+    page.goto(
+        f"{live_server.url}/admin/units/post/{post.pk}/history/{first_version.history_id}/"
+    )
+    page.fill(
+        "#revert-form textarea, #revert-form input[name=reason]", "Old title was right"
+    )
+    page.click("#revert-form input[name=revert]")
+    page.wait_for_selector(".messagelist")
+    post.refresh_from_db()
+    assert post.title == "Director of Operations"
+    assert post.history.count() == 3, "a revert is one new revision, not an erasure"
+    assert post.history.first().history_change_reason == "Old title was right"
+    screenshot(page, "admin-post-revert")
