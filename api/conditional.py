@@ -135,10 +135,12 @@ def object_response(
 def expected_version(request: Request, *, kind: str, pk: int) -> int | None:
     """The version an ``If-Match`` header names, for the service's lost-update check.
 
-    No header (or ``*``) means the client does not ask for the check. A header naming
-    something else than a version of this object can never match: 412.
+    No header (or ``*``) means the client does not ask for the check. If-Match uses the
+    strong comparison (RFC 9110, 13.1.1): a weak tag (``W/"…"``) never matches, so it is
+    refused like a tag naming something else than a version of this object: 412.
     """
-    tags = _requested_tags(request, "If-Match")
+    raw = request.headers.get("If-Match", "")
+    tags = [tag.strip() for tag in raw.split(",") if tag.strip()]
     if not tags or "*" in tags:
         return None
     pattern = re.compile(rf'^"{re.escape(kind)}-{pk}-v(\d+)"$')
@@ -146,6 +148,12 @@ def expected_version(request: Request, *, kind: str, pk: int) -> int | None:
         match = pattern.match(tag)
         if match:
             return int(match.group(1))
+    weak = [tag for tag in tags if tag.startswith("W/")]
+    if weak:
+        raise PreconditionFailed(
+            f"If-Match {', '.join(weak)}: a weak ETag never matches a write's "
+            f'precondition; send the strong ETag you received (like "{kind}-{pk}-v3").'
+        )
     raise PreconditionFailed(
         f"If-Match {', '.join(sorted(tags))} names no version of this {kind}; "
         f'send the ETag you received when you read it (like "{kind}-{pk}-v3").'

@@ -88,6 +88,24 @@ def states(
     return sorted(rows, key=lambda row: row["id"])
 
 
+def texts_as_of(
+    model: type[models.Model],
+    when: datetime.datetime | None,
+    ids: Iterable[int],
+    fields: tuple[str, ...],
+) -> dict[int, tuple[str, ...]]:
+    """Searchable texts (names, titles) of some objects as they stood at ``when``.
+
+    One query. Searching a list of relationships or appointments by the names of what
+    they link must see the names of that instant, as the unit list does.
+    """
+    ids = {pk for pk in ids if pk is not None}
+    if not ids:
+        return {}
+    rows = selectors.states_as_of(model, when or LATEST, ("id", *fields), ids=ids)
+    return {row["id"]: tuple(row[field] or "" for field in fields) for row in rows}
+
+
 def slug_map(model: type[models.Model], ids: Iterable[int]) -> dict[int, str]:
     ids = {pk for pk in ids if pk is not None}
     if not ids:

@@ -60,15 +60,24 @@ INCLUDE_ABOLISHED = OpenApiParameter(
     OpenApiTypes.BOOL,
     description="Also show abolished units (flagged with status abolished).",
 )
+# The largest page: a list answer is built in memory and cached whole, so a client
+# asking for everything at once must page instead (a larger limit is a 400, not a
+# silently shorter page, so the client learns why).
+MAX_PAGE_SIZE = 1000
 LIMIT = OpenApiParameter(
-    "limit", OpenApiTypes.INT, description="Page size (default 50)."
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+    description=f"Page size (default 50, at most {MAX_PAGE_SIZE}).",
 )
-OFFSET = OpenApiParameter("offset", OpenApiTypes.INT, description="Start of the page.")
+OFFSET = OpenApiParameter(
+    "offset",
+    {"type": "integer", "minimum": 0},
+    description="Start of the page (default 0).",
+)
 PAGE = [LIMIT, OFFSET]
 STATUS = OpenApiParameter(
     "status", OpenApiTypes.STR, enum=["active", "abolished"], description="Filter."
 )
-Q = OpenApiParameter("q", OpenApiTypes.STR, description="Case-insensitive search.")
 ERRORS = {
     400: OpenApiResponse(description="Bad input; the message names the problem."),
     404: OpenApiResponse(description="No such object (at that instant)."),
@@ -116,6 +125,7 @@ def page(
     serializer_class: type[serializers.Serializer],
     context: dict[str, Any],
 ) -> dict[str, Any]:
+    check_page_window(request)
     paginator = LimitOffsetPagination()
     selected = paginator.paginate_queryset(items, request, view=view) or []
     return {
@@ -124,6 +134,42 @@ def page(
         "previous": paginator.get_previous_link(),
         "results": serializer_class(selected, many=True, context=context).data,
     }
+
+
+def whole_number(text: str) -> int | None:
+    """A plain non-negative integer (ASCII digits, below 2**63), or None."""
+    digits = text.lstrip("0") or "0"
+    if text.isascii() and text.isdigit() and len(digits) <= len(str(LARGEST_ID)):
+        number = int(digits)
+        return number if number <= LARGEST_ID else None
+    return None
+
+
+def check_page_window(request: Request) -> None:
+    """Refuse a malformed or oversized ``limit``/``offset`` instead of ignoring it."""
+    limit_text = request.query_params.get("limit")
+    if limit_text is not None:
+        limit = whole_number(limit_text)
+        is_digits = limit_text.isascii() and limit_text.isdigit()
+        if is_digits and (limit is None or limit > MAX_PAGE_SIZE):
+            raise ValidationError(
+                {
+                    "limit": f"{limit_text[:20]} is more than the largest page, "
+                    f"{MAX_PAGE_SIZE}; read the rest with offset."
+                }
+            )
+        if limit is None or limit < 1:
+            raise ValidationError(
+                {
+                    "limit": f"“{limit_text[:40]}” is not a whole number "
+                    f"from 1 to {MAX_PAGE_SIZE}."
+                }
+            )
+    offset_text = request.query_params.get("offset")
+    if offset_text is not None and whole_number(offset_text) is None:
+        raise ValidationError(
+            {"offset": f"“{offset_text[:40]}” is not a whole number from 0 upwards."}
+        )
 
 
 def flag(request: Request, name: str) -> bool:
@@ -677,25 +723,87 @@ class ChangesView(RegistryView):
 # --- Posts, people, appointments, relationships ----------------------------------------
 
 
-# A list of one model's objects as of an instant, filtered, one page at a time.
+Row = dict[str, Any]
+RowKey = Callable[[Row], Any]
+
+
+def by_text(field: str) -> RowKey:
+    return lambda row: row[field].casefold()
+
+
+def by_date(field: str, *, missing: datetime.date) -> RowKey:
+    """Order on a date that may be absent; ``missing`` says where absent dates go."""
+    return lambda row: row[field] or missing
+
+
+def by_field(field: str) -> RowKey:
+    return lambda row: row[field]
+
+
+def ordering_choices(orderings: Iterable[str]) -> list[str]:
+    """Each ordering key and its descending ``-`` form, as ``ordering`` accepts them."""
+    keys = list(orderings)
+    return [*keys, *(f"-{key}" for key in keys)]
+
+
+def ordering_parameter(orderings: Iterable[str], default: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ordering",
+        OpenApiTypes.STR,
+        enum=ordering_choices(orderings),
+        description=f"Sort order; `-` descends. Default: {default}.",
+    )
+
+
+def search_parameter(what: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description=f"Case-insensitive search in {what}, as they stood at as_of.",
+    )
+
+
+# A list of one model's objects as of an instant, filtered, searched, ordered, one page
+# at a time. Subclasses declare what ``q`` searches and which orderings exist.
 class HistoryBackedListView(RegistryView):
     model: ClassVar[type[models.Model]]
     serializer_class: ClassVar[type[serializers.Serializer]]
     # Context key → (model, field of the row holding its id) for id-to-slug maps.
     slug_maps: ClassVar[dict[str, tuple[type[models.Model], tuple[str, ...]]]] = {}
+    # The row's own texts that ``q`` searches.
+    search_fields: ClassVar[tuple[str, ...]] = ()
+    # Texts of related objects that ``q`` searches, read as of the same instant:
+    # (model, fields of the row holding its ids, its fields to search).
+    search_related: ClassVar[
+        tuple[tuple[type[models.Model], tuple[str, ...], tuple[str, ...]], ...]
+    ] = ()
+    # Ordering key → sort key; ties are broken by id (descending with ``-``).
+    orderings: ClassVar[dict[str, RowKey]] = {"id": by_field("id")}
+    default_ordering: ClassVar[str] = "id"
 
-    def filter_rows(
-        self, rows: list[dict[str, Any]], when: datetime.datetime | None
-    ) -> list[dict[str, Any]]:
+    def filter_rows(self, rows: list[Row], when: datetime.datetime | None) -> list[Row]:
         return rows
 
     def list_response(self, request: Request) -> Response:
         when = reads.as_of_parameter(request.query_params)
         self.validate_filters(request)
+        ordering = (
+            choice(request, "ordering", ordering_choices(self.orderings))
+            or self.default_ordering
+        )
+        query = request.query_params.get("q")
+        check_page_window(request)
 
         def build() -> dict[str, Any]:
             rows = reads.states(self.model, when, reads.MODEL_FIELDS[self.model])
             rows = self.filter_rows(rows, when)
+            if query:
+                rows = self.search(rows, query, when)
+            key = self.orderings[ordering.removeprefix("-")]
+            rows.sort(
+                key=lambda row: (key(row), row["id"]),
+                reverse=ordering.startswith("-"),
+            )
             context = {
                 key: reads.slug_map(
                     model, {row[field] for row in rows for field in fields}
@@ -705,6 +813,32 @@ class HistoryBackedListView(RegistryView):
             return page(request, self, rows, self.serializer_class, context)
 
         return generation_read(request, build)
+
+    def search(
+        self, rows: list[Row], query: str, when: datetime.datetime | None
+    ) -> list[Row]:
+        """The rows whose own or related texts contain ``query`` (one query per model)."""
+        related = [
+            (
+                id_fields,
+                reads.texts_as_of(
+                    model,
+                    when,
+                    {row[field] for row in rows for field in id_fields},
+                    text_fields,
+                ),
+            )
+            for model, id_fields, text_fields in self.search_related
+        ]
+
+        def texts(row: Row) -> list[str]:
+            found = [row[field] for field in self.search_fields]
+            for id_fields, texts_by_id in related:
+                for field in id_fields:
+                    found.extend(texts_by_id.get(row[field], ()))
+            return found
+
+        return [row for row in rows if search_matches(query, *texts(row))]
 
     def validate_filters(self, request: Request) -> None:
         """Refuse malformed filters before anything is read."""
@@ -768,11 +902,21 @@ def object_detail(
     return object_read(request, data, kind=kind, pk=pk, version=row["version"])
 
 
+POST_ORDERINGS: dict[str, RowKey] = {
+    "id": by_field("id"),
+    "title": by_text("title"),
+    "slug": by_field("slug"),
+    "established_on": by_date("established_on", missing=datetime.date.min),
+}
+
+
 class PostListView(HistoryBackedListView):
     model = Post
     serializer_class = api_serializers.PostSerializer
     slug_maps: ClassVar = {"unit_slugs": (OrganizationalUnit, ("unit_id",))}
     write_permissions: ClassVar = {"POST": ("units.add_post",)}
+    search_fields = ("title",)
+    orderings = POST_ORDERINGS
 
     def validate_filters(self, request: Request) -> None:
         self.unit_id = self.related_id("unit", OrganizationalUnit)
@@ -784,7 +928,6 @@ class PostListView(HistoryBackedListView):
     def filter_rows(
         self, rows: list[dict[str, Any]], when: datetime.datetime | None
     ) -> list[dict[str, Any]]:
-        query = self.request.query_params.get("q")
         return [
             row
             for row in rows
@@ -794,7 +937,6 @@ class PostListView(HistoryBackedListView):
                 or (self.status == "active") == (row["abolished_on"] is None)
             )
             and (self.is_head is None or row["is_head"] == self.is_head)
-            and search_matches(query, row["title"])
         ]
 
     @extend_schema(
@@ -805,7 +947,8 @@ class PostListView(HistoryBackedListView):
             OpenApiParameter("unit", OpenApiTypes.STR, description="Unit's slug."),
             STATUS,
             OpenApiParameter("is_head", OpenApiTypes.BOOL),
-            Q,
+            search_parameter("post titles"),
+            ordering_parameter(POST_ORDERINGS, "id"),
             *PAGE,
         ],
         responses={200: paginated_serializer(api_serializers.PostSerializer), **ERRORS},
@@ -907,22 +1050,30 @@ class PostAbolishView(RegistryView):
         return written(Post, post_id, api_serializers.PostSerializer, "post")
 
 
+PERSON_ORDERINGS: dict[str, RowKey] = {
+    "full_name": by_text("full_name"),
+    "slug": by_field("slug"),
+    "id": by_field("id"),
+}
+
+
 class PersonListView(HistoryBackedListView):
     model = Person
     serializer_class = api_serializers.PersonSerializer
     write_permissions: ClassVar = {"POST": ("units.add_person",)}
-
-    def filter_rows(
-        self, rows: list[dict[str, Any]], when: datetime.datetime | None
-    ) -> list[dict[str, Any]]:
-        query = self.request.query_params.get("q")
-        rows = [row for row in rows if search_matches(query, row["full_name"])]
-        return sorted(rows, key=lambda row: row["full_name"].casefold())
+    search_fields = ("full_name",)
+    orderings = PERSON_ORDERINGS
+    default_ordering = "full_name"
 
     @extend_schema(
         summary="List people",
         operation_id="people_list",
-        parameters=[AS_OF, Q, *PAGE],
+        parameters=[
+            AS_OF,
+            search_parameter("full names"),
+            ordering_parameter(PERSON_ORDERINGS, "full_name"),
+            *PAGE,
+        ],
         responses={
             200: paginated_serializer(api_serializers.PersonSerializer),
             **ERRORS,
@@ -995,6 +1146,14 @@ class PersonDetailView(RegistryView):
         )
 
 
+APPOINTMENT_ORDERINGS: dict[str, RowKey] = {
+    "started_on": by_field("started_on"),
+    # An appointment still running ends after every ended one.
+    "ended_on": by_date("ended_on", missing=datetime.date.max),
+    "id": by_field("id"),
+}
+
+
 class AppointmentListView(HistoryBackedListView):
     model = Appointment
     serializer_class = api_serializers.AppointmentSerializer
@@ -1003,6 +1162,12 @@ class AppointmentListView(HistoryBackedListView):
         "post_slugs": (Post, ("post_id",)),
     }
     write_permissions: ClassVar = {"POST": ("units.add_appointment",)}
+    search_related: ClassVar = (
+        (Person, ("person_id",), ("full_name",)),
+        (Post, ("post_id",), ("title",)),
+    )
+    orderings = APPOINTMENT_ORDERINGS
+    default_ordering = "-started_on"
 
     def validate_filters(self, request: Request) -> None:
         self.person_id = self.related_id("person", Person)
@@ -1021,16 +1186,13 @@ class AppointmentListView(HistoryBackedListView):
                 row["ended_on"] is None or day < row["ended_on"]
             )
 
-        rows = [
+        return [
             row
             for row in rows
             if (self.person_id is None or row["person_id"] == self.person_id)
             and (self.post_id is None or row["post_id"] == self.post_id)
             and (self.current is None or is_current(row) == self.current)
         ]
-        return sorted(
-            rows, key=lambda row: (row["started_on"], row["id"]), reverse=True
-        )
 
     @extend_schema(
         summary="List appointments (who held which post, from when to when)",
@@ -1044,6 +1206,8 @@ class AppointmentListView(HistoryBackedListView):
                 OpenApiTypes.BOOL,
                 description="Only appointments running (or not) at the instant.",
             ),
+            search_parameter("the person's full name and the post's title"),
+            ordering_parameter(APPOINTMENT_ORDERINGS, "-started_on"),
             *PAGE,
         ],
         responses={
@@ -1132,6 +1296,15 @@ def written(
     )
 
 
+RELATIONSHIP_ORDERINGS: dict[str, RowKey] = {
+    "id": by_field("id"),
+    "kind": by_field("kind"),
+    "started_on": by_date("started_on", missing=datetime.date.min),
+    # A relationship still running ends after every ended one.
+    "ended_on": by_date("ended_on", missing=datetime.date.max),
+}
+
+
 class RelationshipListView(HistoryBackedListView):
     model = UnitRelationship
     serializer_class = api_serializers.RelationshipSerializer
@@ -1139,6 +1312,11 @@ class RelationshipListView(HistoryBackedListView):
         "unit_slugs": (OrganizationalUnit, ("source_id", "target_id")),
     }
     write_permissions: ClassVar = {"POST": ("units.add_unitrelationship",)}
+    search_fields = ("description",)
+    search_related: ClassVar = (
+        (OrganizationalUnit, ("source_id", "target_id"), ("name", "short_name")),
+    )
+    orderings = RELATIONSHIP_ORDERINGS
 
     def validate_filters(self, request: Request) -> None:
         self.unit_id = self.related_id("unit", OrganizationalUnit)
@@ -1172,6 +1350,8 @@ class RelationshipListView(HistoryBackedListView):
             ),
             OpenApiParameter("kind", OpenApiTypes.STR, enum=RelationshipKind.values),
             OpenApiParameter("status", OpenApiTypes.STR, enum=["active", "ended"]),
+            search_parameter("the description and both units' names and acronyms"),
+            ordering_parameter(RELATIONSHIP_ORDERINGS, "id"),
             *PAGE,
         ],
         responses={
