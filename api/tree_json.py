@@ -1,21 +1,30 @@
-"""The nested tree answer, encoded straight from a ``FlatTree`` into JSON bytes.
+"""The nested tree answer, encoded straight from unit rows into JSON bytes.
 
 A 100,000-unit tree as node objects, then payload dictionaries, then JSON held three
 copies of the registry at once and spent most of its time allocating them. Here each
-unit's row becomes one JSON fragment, and the nesting comes from the rows' depth-first
-order. The bytes equal DRF's ``JSONRenderer`` output for ``tree_payload`` (a test
-compares them), so the rendered body can be cached and sent as it is.
+unit's row becomes one JSON fragment, encoded to UTF-8 at once and written into one
+growing buffer, and the nesting comes from the rows' depth-first order. The current
+tree is encoded while its rows arrive from the database (``*_in_stored_order``), so
+a request holds about the answer's bytes plus a chunk of rows, not the whole registry
+as Python objects beside it. The bytes equal DRF's ``JSONRenderer`` output for
+``tree_payload`` (a test compares them), so they can be cached and sent as they are.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 from json.encoder import encode_basestring
 from typing import Any
 
 from django.urls import reverse
 
-from units.selectors import FlatTree, cyclic_gc_paused
+from units import selectors
+from units.selectors import FlatTree, PostState, StoredOrderRows, cyclic_gc_paused
+
+_ID, _SLUG, _NAME = 0, 1, 2
+_PARENT_ID = selectors.UNIT_STATE_FIELDS.index("parent_id")
+_SIBLING_ORDER = selectors.UNIT_STATE_FIELDS.index("sibling_order")
 
 
 def _text(value: str | None) -> str:
@@ -26,7 +35,7 @@ def _day(value: datetime.date | None) -> str:
     return "null" if value is None else f'"{value.isoformat()}"'
 
 
-def _head(post: Any) -> str:
+def _head(post: PostState | None) -> str:
     if post is None:
         return "null"
     holder = post.holder
@@ -44,59 +53,216 @@ def _head(post: Any) -> str:
     )
 
 
+def _url_parts() -> tuple[str, str]:
+    prefix, suffix = reverse("api:unit-detail", kwargs={"slug": "SLUG"}).split("SLUG")
+    return prefix, suffix
+
+
+def _opening(
+    row: tuple[Any, ...],
+    parent_slug: str | None,
+    head: PostState | None,
+    url: tuple[str, str],
+) -> bytes:
+    """A unit's object up to its open ``children`` list, as UTF-8 JSON."""
+    (
+        _unit_id,
+        slug,
+        name,
+        short_name,
+        kind,
+        mandate,
+        location,
+        learn_more_url,
+        _parent_id,
+        reporting_line,
+        sibling_order,
+        established_on,
+        abolished_on,
+    ) = row
+    text = (
+        f'{{"slug":{_text(slug)},"name":{_text(name)},'
+        f'"short_name":{_text(short_name)},"kind":{_text(kind)},'
+        f'"mandate":{_text(mandate)},"location":{_text(location)},'
+        f'"learn_more_url":{_text(learn_more_url)},'
+        f'"parent":{_text(parent_slug)},'
+        f'"reporting_line":{_text(reporting_line)},'
+        f'"sibling_order":{"null" if sibling_order is None else sibling_order},'
+        f'"established_on":{_day(established_on)},'
+        f'"abolished_on":{_day(abolished_on)},'
+        f'"status":"{"active" if abolished_on is None else "abolished"}",'
+        f'"url":{_text(f"{url[0]}{slug}{url[1]}")},'
+        f'"head":{_head(head)},"children":['
+    )
+    # As DRF's JSONRenderer: these two are valid JSON but end lines in JavaScript.
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
 def tree_json(tree: FlatTree, *, single_root: bool = False) -> bytes:
     """The ``TreeNodeSerializer`` list of ``tree``'s roots, as compact UTF-8 JSON.
 
     With ``single_root`` the answer is the one root object (a subtree), not a list.
     """
-    url_prefix, url_suffix = reverse("api:unit-detail", kwargs={"slug": "SLUG"}).split(
-        "SLUG"
-    )
+    url = _url_parts()
     heads, slugs = tree.heads, tree.slugs
-    parts: list[str] = [] if single_root else ["["]
-    append = parts.append
+    out = io.BytesIO()
+    write = out.write
+    if not single_root:
+        write(b"[")
     previous_depth = -1
     with cyclic_gc_paused():
         for depth, row in tree.units:
-            (
-                unit_id,
-                slug,
-                name,
-                short_name,
-                kind,
-                mandate,
-                location,
-                learn_more_url,
-                parent_id,
-                reporting_line,
-                sibling_order,
-                established_on,
-                abolished_on,
-            ) = row
             if depth <= previous_depth:
                 # Close the previous unit and its open descendants, then a sibling.
-                append("]}" * (previous_depth - depth + 1) + ",")
+                write(b"]}" * (previous_depth - depth + 1) + b",")
             previous_depth = depth
+            parent_id = row[_PARENT_ID]
             parent_slug = slugs.get(parent_id) if parent_id else None
-            append(
-                f'{{"slug":{_text(slug)},"name":{_text(name)},'
-                f'"short_name":{_text(short_name)},"kind":{_text(kind)},'
-                f'"mandate":{_text(mandate)},"location":{_text(location)},'
-                f'"learn_more_url":{_text(learn_more_url)},'
-                f'"parent":{_text(parent_slug)},'
-                f'"reporting_line":{_text(reporting_line)},'
-                f'"sibling_order":{"null" if sibling_order is None else sibling_order},'
-                f'"established_on":{_day(established_on)},'
-                f'"abolished_on":{_day(abolished_on)},'
-                f'"status":"{"active" if abolished_on is None else "abolished"}",'
-                f'"url":{_text(f"{url_prefix}{slug}{url_suffix}")},'
-                f'"head":{_head(heads.get(unit_id))},"children":['
-            )
+            write(_opening(row, parent_slug, heads.get(row[_ID]), url))
         if previous_depth >= 0:
-            append("]}" * (previous_depth + 1))
-        if not single_root:
-            append("]")
-        body = "".join(parts)
-    del parts
-    # As DRF's JSONRenderer: these two are valid JSON but end lines in JavaScript.
-    return body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+            write(b"]}" * (previous_depth + 1))
+    if not single_root:
+        write(b"]")
+    # The buffer's own bytes are handed over, not copied.
+    return out.getvalue()
+
+
+class _OutOfShape(Exception):
+    """The stored rows do not form the tree ``unit_tree()`` would build from them."""
+
+
+# A finished child's sibling key and where its bytes start: (order, name, start).
+_Span = tuple[int, str, int]
+
+
+def _sibling_key(span: _Span) -> tuple[int, str]:
+    return (span[0], span[1])
+
+
+def _put_in_sibling_order(out: io.BytesIO, spans: list[_Span], end: int) -> None:
+    """Reorder finished sibling subtrees in place if the database filed them otherwise.
+
+    Each subtree's bytes are contiguous and siblings are separated by one comma (the
+    last one ends at ``end``), so the region keeps its length. Sorting is stable, as
+    ``_depth_first``'s is.
+    """
+    keys = [_sibling_key(span) for span in spans]
+    if all(earlier <= later for earlier, later in zip(keys, keys[1:], strict=False)):
+        return
+    ends = [span[2] - 1 for span in spans[1:]] + [end]
+    start = spans[0][2]
+    order = sorted(range(len(spans)), key=keys.__getitem__)
+    with out.getbuffer() as view:
+        region = bytes(view[start:end])  # one copy of the region, then in place
+        position = start
+        for index in order:
+            if position > start:
+                view[position] = ord(",")
+                position += 1
+            first, last = spans[index][2] - start, ends[index] - start
+            view[position : position + last - first] = region[first:last]
+            position += last - first
+
+
+class _OutOfShape(Exception):
+    """The stored rows do not form the tree ``unit_tree()`` would build from them."""
+
+
+_NOT_A_UNIT = -1  # the id of the list of roots at the bottom of the stack
+
+
+def _stream(
+    stored: StoredOrderRows, *, root_slug: str | None, url: tuple[str, str]
+) -> bytes | None:
+    """Encode rows as they arrive; raise ``_OutOfShape`` if they are not a clean tree.
+
+    None when ``root_slug`` is given and its unit is not in the rows. The open units
+    (the current unit's ancestors) are kept as three parallel stacks: ids, slugs and
+    the spans of their finished children (None until a unit has a child).
+    """
+    heads = stored.heads
+    out = io.BytesIO()
+    write, tell = out.write, out.tell
+    ids: list[int | None] = [_NOT_A_UNIT]
+    slugs: list[str | None] = [None]
+    spans: list[list[_Span] | None] = [None]
+
+    def close() -> None:
+        ids.pop()
+        slugs.pop()
+        children = spans.pop()
+        if children is not None and len(children) > 1:
+            _put_in_sibling_order(out, children, tell())
+        write(b"]}")
+
+    if root_slug is None:
+        write(b"[")
+    for row in stored.rows:
+        parent_id = row[_PARENT_ID]
+        if root_slug is not None and len(ids) == 1:
+            if spans[0] is not None or row[_SLUG] != root_slug:
+                raise _OutOfShape  # a second root, or the branch root came late
+            parent_slug = stored.root_parent_slug
+        else:
+            while len(ids) > 1 and ids[-1] != parent_id:
+                close()
+            if len(ids) == 1 and parent_id is not None:
+                raise _OutOfShape  # an orphan, or a parent already closed
+            parent_slug = slugs[-1]
+        siblings = spans[-1]
+        span = (row[_SIBLING_ORDER], row[_NAME], tell() + (siblings is not None))
+        if siblings is None:
+            spans[-1] = [span]
+        else:
+            write(b",")
+            siblings.append(span)
+        unit_id = row[_ID]
+        write(_opening(row, parent_slug, heads.pop(unit_id, None), url))
+        ids.append(unit_id)
+        slugs.append(row[_SLUG])
+        spans.append(None)
+    while len(ids) > 1:
+        close()
+    roots = spans[0]
+    if root_slug is not None:
+        return None if roots is None else out.getvalue()
+    if roots is not None and len(roots) > 1:
+        _put_in_sibling_order(out, roots, tell())
+    write(b"]")
+    return out.getvalue()
+
+
+def current_tree_json(*, include_abolished: bool = False) -> bytes:
+    """``tree_json(unit_tree_flat(...))``, streamed from the database as it is read.
+
+    Four queries; four more only if the stored rows do not form a clean tree (an
+    active unit under an abolished one), when the rows are read again and sorted.
+    """
+    stored = selectors.unit_rows_in_stored_order(include_abolished=include_abolished)
+    with cyclic_gc_paused():
+        try:
+            body = _stream(stored, root_slug=None, url=_url_parts())
+        except _OutOfShape:
+            body = None
+    if body is not None:
+        return body
+    del stored
+    return tree_json(selectors.unit_tree_flat(include_abolished=include_abolished))
+
+
+def current_branch_json(slug: str, *, include_abolished: bool = False) -> bytes | None:
+    """``tree_json(subtree_flat(slug, ...), single_root=True)``, streamed; None if
+    there is no such (active) unit."""
+    stored = selectors.branch_rows_in_stored_order(
+        slug, include_abolished=include_abolished
+    )
+    if stored is None:
+        return None
+    with cyclic_gc_paused():
+        try:
+            return _stream(stored, root_slug=slug, url=_url_parts())
+        except _OutOfShape:
+            pass
+    del stored
+    branch = selectors.subtree_flat(slug, include_abolished=include_abolished)
+    return None if branch is None else tree_json(branch, single_root=True)

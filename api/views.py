@@ -34,7 +34,7 @@ from api.conditional import (
 )
 from api.exceptions import api_exception_handler
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
-from api.tree_json import tree_json
+from api.tree_json import current_branch_json, current_tree_json, tree_json
 from units import selectors, services
 from units.models import (
     Appointment,
@@ -565,11 +565,11 @@ class TreeView(RegistryView):
 
         def build() -> bytes:
             if when is None:
-                tree = selectors.unit_tree_flat(include_abolished=include_abolished)
-            else:
-                tree = selectors.unit_tree_as_of_flat(
-                    when, include_abolished=include_abolished
-                )
+                # Encoded while the rows arrive: no registry-sized list beside the JSON.
+                return current_tree_json(include_abolished=include_abolished)
+            tree = selectors.unit_tree_as_of_flat(
+                when, include_abolished=include_abolished
+            )
             return tree_json(tree)
 
         return generation_read_json(request, build)
@@ -588,17 +588,16 @@ class UnitTreeView(RegistryView):
         def build() -> bytes:
             # The current branch is read alone; a past one is cut from its tree.
             if when is None:
-                branch = selectors.subtree_flat(
-                    slug, include_abolished=include_abolished
-                )
+                body = current_branch_json(slug, include_abolished=include_abolished)
             else:
                 branch = selectors.unit_tree_as_of_flat(
                     when, include_abolished=include_abolished, root_slug=slug
                 )
-            if branch is None:
+                body = None if branch is None else tree_json(branch, single_root=True)
+            if body is None:
                 unit_id_or_404(slug)
                 raise absent_at("unit", slug, when)
-            return tree_json(branch, single_root=True)
+            return body
 
         return generation_read_json(request, build)
 

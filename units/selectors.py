@@ -526,6 +526,80 @@ def unit_tree_flat(*, include_abolished: bool = False) -> FlatTree:
         return FlatTree(_depth_first(rows), heads, slugs)
 
 
+@dataclass(slots=True)
+class StoredOrderRows:
+    """Current units read lazily in their stored depth-first order, for streaming.
+
+    ``rows`` yields ``UNIT_STATE_FIELDS`` tuples by ``(tree_id, lft)``: each unit
+    before its descendants, each subtree contiguous, but siblings in the order the
+    database filed them, which can differ from ``unit_tree()``'s (order, name) when
+    the database collates names differently. ``heads`` maps unit ids to head posts;
+    a consumer may pop them as it goes. ``root_parent_slug`` is the slug that
+    ``unit_tree()`` shows as a branch root's parent (None for whole trees).
+    """
+
+    rows: Iterator[tuple[Any, ...]]
+    heads: dict[int, PostState]
+    root_parent_slug: str | None = None
+
+
+# Rows fetched per database round trip while streaming a tree: large enough to cost
+# few round trips, small enough that the rows in flight stay a few megabytes.
+STREAM_CHUNK_ROWS = 2000
+
+
+def unit_rows_in_stored_order(*, include_abolished: bool = False) -> StoredOrderRows:
+    """The rows of ``unit_tree_flat()``, unsorted and not held: four queries.
+
+    The heads are read first; the units are read as they are consumed.
+    """
+    units = OrganizationalUnit.objects.order_by("tree_id", "lft")
+    if not include_abolished:
+        units = units.active()
+    with cyclic_gc_paused():
+        heads = _current_heads()
+    rows = units.values_list(*UNIT_STATE_FIELDS).iterator(chunk_size=STREAM_CHUNK_ROWS)
+    return StoredOrderRows(rows, heads)
+
+
+def branch_rows_in_stored_order(
+    slug: str, *, include_abolished: bool = False
+) -> StoredOrderRows | None:
+    """The rows of ``subtree_flat()``, unsorted and not held: four queries.
+
+    None if no such (active) unit. The first row is the branch's root.
+    """
+    branch_root = OrganizationalUnit.objects.filter(slug=slug)
+    branch = Q(
+        tree_id=Subquery(branch_root.values("tree_id")),
+        lft__gte=Subquery(branch_root.values("lft")),
+        rght__lte=Subquery(branch_root.values("rght")),
+    )
+    units = OrganizationalUnit.objects.filter(branch).order_by("lft")
+    if not include_abolished:
+        units = units.active()
+    fetched = units.values_list(
+        *UNIT_STATE_FIELDS, "parent__slug", "parent__abolished_on"
+    ).iterator(chunk_size=STREAM_CHUNK_ROWS)
+    first = next(fetched, None)
+    if first is None:
+        return None
+    width = len(UNIT_STATE_FIELDS)
+    *_, parent_slug, parent_abolished_on = first
+    shown_parent = first[_PARENT_ID] and (
+        include_abolished or parent_abolished_on is None
+    )
+    with cyclic_gc_paused():
+        heads = _current_heads(branch)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        yield first[:width]
+        for row in fetched:
+            yield row[:width]
+
+    return StoredOrderRows(rows(), heads, parent_slug if shown_parent else None)
+
+
 def unit_tree_as_of_flat(
     when: datetime.datetime,
     *,
