@@ -112,6 +112,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+# Behind PgBouncer in transaction pooling mode, server-side cursors do not survive.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DISABLE_SERVER_SIDE_CURSORS", default=False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers queue
     # instead of failing when a read lock is upgraded; the timeout says how long to wait.
