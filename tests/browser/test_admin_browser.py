@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 roles_migration = importlib.import_module("units.migrations.0003_registry_roles")
 PASSWORD = "editor-pass-123"
+STRUCTURE_RECORDED_FROM = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def structure(browser_editor: Any) -> dict[str, OrganizationalUnit]:
             name=name,
             kind=kind,
             parent=parent,
+            effective_at=STRUCTURE_RECORDED_FROM,
         )
 
     root = create("Office of the Director General", None, UnitKind.OFFICE)
@@ -237,7 +239,12 @@ def test_unit_page_shows_posts_holders_relationships_and_abolishes(
 ) -> None:
     left, right = structure["left"], structure["right"]
     head = services.post_create(
-        user=None, reason="x", title="Director of Operations", unit=left, is_head=True
+        user=None,
+        reason="x",
+        title="Director of Operations",
+        unit=left,
+        is_head=True,
+        effective_at=STRUCTURE_RECORDED_FROM,
     )
     person = services.person_create(user=None, reason="x", full_name="Amina Farah")
     services.appointment_start(
