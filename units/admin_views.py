@@ -131,23 +131,6 @@ def _unit_or_404(model_admin: ModelAdmin, request: HttpRequest, object_id: str) 
     return unit
 
 
-def _base_context(
-    model_admin: ModelAdmin, request: HttpRequest, unit: OrganizationalUnit
-) -> dict[str, Any]:
-    return {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "app_label": model_admin.model._meta.app_label,
-        "original": unit,
-        "object": unit,
-        "history_url": reverse(
-            "admin:units_organizationalunit_history", args=[unit.pk]
-        ),
-        "change_url": reverse("admin:units_organizationalunit_change", args=[unit.pk]),
-        "can_change": model_admin.has_change_permission(request, unit),
-    }
-
-
 def unit_history_view(
     model_admin: ModelAdmin, request: HttpRequest, object_id: str
 ) -> HttpResponse:
@@ -155,7 +138,7 @@ def unit_history_view(
     unit = _unit_or_404(model_admin, request, object_id)
     revisions = selectors.unit_history(unit)
     context = {
-        **_base_context(model_admin, request, unit),
+        **_object_context(model_admin, request, unit),
         "title": _("History of %(unit)s") % {"unit": unit},
         "revisions": [
             {
@@ -257,7 +240,7 @@ def unit_version_view(
     revisions = selectors.unit_history(unit)
     revision = next(r for r in revisions if r.history_id == history_id)
     context = {
-        **_base_context(model_admin, request, unit),
+        **_object_context(model_admin, request, unit),
         "title": _("%(unit)s as of %(date)s")
         % {"unit": unit, "date": f"{revision.effective_at:%Y-%m-%d %H:%M} UTC"},
         "revision": revision,
@@ -268,7 +251,7 @@ def unit_version_view(
         "can_change": can_change,
     }
     return TemplateResponse(
-        request, "admin/units/organizationalunit/version.html", context, status=status
+        request, "admin/units/object_version.html", context, status=status
     )
 
 
@@ -590,7 +573,7 @@ def unit_abolish_view(
         else:
             status = HTTPStatus.BAD_REQUEST
     context = {
-        **_base_context(model_admin, request, unit),
+        **_object_context(model_admin, request, unit),
         "title": _("Abolish %(unit)s") % {"unit": unit},
         "form": form,
         "units": [unit],
