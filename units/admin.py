@@ -46,6 +46,15 @@ from units.models import (
 RECORD_FIELDSET_FIELDS = ["reason", "effective_date", "expected_version"]
 
 
+def revision_record(request: HttpRequest, form: Any) -> dict[str, Any]:
+    """Who made the change, why and when it took effect: what every service takes."""
+    return {
+        "user": request.user,
+        "reason": form.cleaned_data["reason"],
+        "effective_at": form.effective_at,
+    }
+
+
 class ServiceRefused(Exception):
     """A service refused a save; carries its ValidationError back to the form."""
 
@@ -506,11 +515,7 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
         change: bool,
     ) -> None:
         data = form.cleaned_data
-        record = {
-            "user": request.user,
-            "reason": data["reason"],
-            "effective_at": form.effective_at,
-        }
+        record = revision_record(request, form)
         try:
             if not change:
                 unit = services.unit_create(
@@ -560,11 +565,7 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
     def save_formset(
         self, request: HttpRequest, form: UnitForm, formset: Any, change: bool
     ) -> None:
-        record = {
-            "user": request.user,
-            "reason": form.cleaned_data["reason"],
-            "effective_at": form.effective_at,
-        }
+        record = revision_record(request, form)
         unit = form.instance
         if formset.model is Post:
             self._save_posts(unit, formset, record)
@@ -818,11 +819,7 @@ class PostAdmin(RevertibleHistoryAdmin):
         self, request: HttpRequest, obj: Post, form: PostForm, change: bool
     ) -> None:
         data = form.cleaned_data
-        record = {
-            "user": request.user,
-            "reason": data["reason"],
-            "effective_at": form.effective_at,
-        }
+        record = revision_record(request, form)
         try:
             if not change:
                 post = services.post_create(
@@ -895,11 +892,7 @@ class PersonAdmin(RevertibleHistoryAdmin):
         self, request: HttpRequest, obj: Person, form: PersonForm, change: bool
     ) -> None:
         data = form.cleaned_data
-        record = {
-            "user": request.user,
-            "reason": data["reason"],
-            "effective_at": form.effective_at,
-        }
+        record = revision_record(request, form)
         try:
             if not change:
                 person = services.person_create(
