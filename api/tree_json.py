@@ -24,6 +24,7 @@ from units.selectors import FlatTree, PostState, StoredOrderRows, cyclic_gc_paus
 
 _ID, _SLUG, _NAME = 0, 1, 2
 _PARENT_ID = selectors.UNIT_STATE_FIELDS.index("parent_id")
+_UNIT_WIDTH = len(selectors.UNIT_STATE_FIELDS)
 _SIBLING_ORDER = selectors.UNIT_STATE_FIELDS.index("sibling_order")
 
 
@@ -35,21 +36,39 @@ def _day(value: datetime.date | None) -> str:
     return "null" if value is None else f'"{value.isoformat()}"'
 
 
-def _head(post: PostState | None) -> str:
+def _head(
+    slug: str | None,
+    title: str | None,
+    person_slug: str | None,
+    person_name: str | None,
+    started_on: datetime.date | None,
+    ended_on: datetime.date | None,
+) -> str:
+    """A head post and its holder (``selectors.HEAD_COLUMNS``) as a JSON object."""
+    if slug is None:
+        return "null"
+    holder = (
+        "null"
+        if person_slug is None
+        else f'{{"person":{_text(person_slug)},"name":{_text(person_name)},'
+        f'"started_on":{_day(started_on)},"ended_on":{_day(ended_on)}}}'
+    )
+    return f'{{"slug":{_text(slug)},"title":{_text(title)},"holder":{holder}}}'
+
+
+def _head_of(post: PostState | None) -> str:
     if post is None:
         return "null"
     holder = post.holder
-    holder_json = (
-        "null"
-        if holder is None
-        else f'{{"person":{_text(holder.person_slug)},'
-        f'"name":{_text(holder.person_name)},'
-        f'"started_on":{_day(holder.started_on)},'
-        f'"ended_on":{_day(holder.ended_on)}}}'
-    )
-    return (
-        f'{{"slug":{_text(post.slug)},"title":{_text(post.title)},'
-        f'"holder":{holder_json}}}'
+    if holder is None:
+        return _head(post.slug, post.title, None, None, None, None)
+    return _head(
+        post.slug,
+        post.title,
+        holder.person_slug,
+        holder.person_name,
+        holder.started_on,
+        holder.ended_on,
     )
 
 
@@ -59,12 +78,13 @@ def _url_parts() -> tuple[str, str]:
 
 
 def _opening(
-    row: tuple[Any, ...],
-    parent_slug: str | None,
-    head: PostState | None,
-    url: tuple[str, str],
+    row: tuple[Any, ...], parent_slug: str | None, head: str, url: tuple[str, str]
 ) -> bytes:
-    """A unit's object up to its open ``children`` list, as UTF-8 JSON."""
+    """A unit's object up to its open ``children`` list, as UTF-8 JSON.
+
+    The text columns are NOT NULL in the unit and history tables, so they go to the
+    C encoder directly; U+2028/U+2029 are escaped once for the whole body (``_finish``).
+    """
     (
         _unit_id,
         slug,
@@ -79,23 +99,36 @@ def _opening(
         sibling_order,
         established_on,
         abolished_on,
-    ) = row
-    text = (
-        f'{{"slug":{_text(slug)},"name":{_text(name)},'
-        f'"short_name":{_text(short_name)},"kind":{_text(kind)},'
-        f'"mandate":{_text(mandate)},"location":{_text(location)},'
-        f'"learn_more_url":{_text(learn_more_url)},'
+    ) = row[:_UNIT_WIDTH]
+    return (
+        f'{{"slug":{encode_basestring(slug)},"name":{encode_basestring(name)},'
+        f'"short_name":{encode_basestring(short_name)},'
+        f'"kind":{encode_basestring(kind)},'
+        f'"mandate":{encode_basestring(mandate)},'
+        f'"location":{encode_basestring(location)},'
+        f'"learn_more_url":{encode_basestring(learn_more_url)},'
         f'"parent":{_text(parent_slug)},'
-        f'"reporting_line":{_text(reporting_line)},'
+        f'"reporting_line":{encode_basestring(reporting_line)},'
         f'"sibling_order":{"null" if sibling_order is None else sibling_order},'
         f'"established_on":{_day(established_on)},'
-        f'"abolished_on":{_day(abolished_on)},'
+        f'"abolished_on":{"null" if abolished_on is None else _day(abolished_on)},'
         f'"status":"{"active" if abolished_on is None else "abolished"}",'
-        f'"url":{_text(f"{url[0]}{slug}{url[1]}")},'
-        f'"head":{_head(head)},"children":['
-    )
-    # As DRF's JSONRenderer: these two are valid JSON but end lines in JavaScript.
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+        f'"url":{encode_basestring(f"{url[0]}{slug}{url[1]}")},'
+        f'"head":{head},"children":['
+    ).encode()
+
+
+_LINE_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
+
+
+def _finish(body: bytes) -> bytes:
+    """Escape U+2028 and U+2029 as DRF's JSONRenderer does (valid JSON, but they end
+    lines in JavaScript). Both are rare, so the body is only copied when one occurs."""
+    for separator in _LINE_SEPARATORS:
+        if separator in body:
+            escaped = separator.decode().encode("unicode_escape")
+            body = body.replace(separator, escaped)
+    return body
 
 
 def tree_json(tree: FlatTree, *, single_root: bool = False) -> bytes:
@@ -118,17 +151,13 @@ def tree_json(tree: FlatTree, *, single_root: bool = False) -> bytes:
             previous_depth = depth
             parent_id = row[_PARENT_ID]
             parent_slug = slugs.get(parent_id) if parent_id else None
-            write(_opening(row, parent_slug, heads.get(row[_ID]), url))
+            write(_opening(row, parent_slug, _head_of(heads.get(row[_ID])), url))
         if previous_depth >= 0:
             write(b"]}" * (previous_depth + 1))
     if not single_root:
         write(b"]")
     # The buffer's own bytes are handed over, not copied.
-    return out.getvalue()
-
-
-class _OutOfShape(Exception):
-    """The stored rows do not form the tree ``unit_tree()`` would build from them."""
+    return _finish(out.getvalue())
 
 
 # A finished child's sibling key and where its bytes start: (order, name, start).
@@ -180,9 +209,9 @@ def _stream(
     (the current unit's ancestors) are kept as three parallel stacks: ids, slugs and
     the spans of their finished children (None until a unit has a child).
     """
-    heads = stored.heads
     out = io.BytesIO()
     write, tell = out.write, out.tell
+    previous_id = _NOT_A_UNIT
     ids: list[int | None] = [_NOT_A_UNIT]
     slugs: list[str | None] = [None]
     spans: list[list[_Span] | None] = [None]
@@ -198,6 +227,10 @@ def _stream(
     if root_slug is None:
         write(b"[")
     for row in stored.rows:
+        unit_id = row[_ID]
+        if unit_id == previous_id:
+            raise _OutOfShape  # two current heads, or a head with two holders
+        previous_id = unit_id
         parent_id = row[_PARENT_ID]
         if root_slug is not None and len(ids) == 1:
             if spans[0] is not None or row[_SLUG] != root_slug:
@@ -216,8 +249,7 @@ def _stream(
         else:
             write(b",")
             siblings.append(span)
-        unit_id = row[_ID]
-        write(_opening(row, parent_slug, heads.pop(unit_id, None), url))
+        write(_opening(row, parent_slug, _head(*row[_UNIT_WIDTH:]), url))
         ids.append(unit_id)
         slugs.append(row[_SLUG])
         spans.append(None)
@@ -225,18 +257,19 @@ def _stream(
         close()
     roots = spans[0]
     if root_slug is not None:
-        return None if roots is None else out.getvalue()
+        return None if roots is None else _finish(out.getvalue())
     if roots is not None and len(roots) > 1:
         _put_in_sibling_order(out, roots, tell())
     write(b"]")
-    return out.getvalue()
+    return _finish(out.getvalue())
 
 
 def current_tree_json(*, include_abolished: bool = False) -> bytes:
     """``tree_json(unit_tree_flat(...))``, streamed from the database as it is read.
 
-    Four queries; four more only if the stored rows do not form a clean tree (an
-    active unit under an abolished one), when the rows are read again and sorted.
+    One query; four more only if the stored rows do not form a clean tree (an active
+    unit under an abolished one, a unit with two current heads), when the rows are
+    read again and sorted.
     """
     stored = selectors.unit_rows_in_stored_order(include_abolished=include_abolished)
     with cyclic_gc_paused():
