@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import gc
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.models import F, FilteredRelation, Q, Subquery, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -234,17 +236,39 @@ def _history_model(model: type[models.Model]) -> type[models.Model]:
     return model.history.model  # type: ignore[attr-defined]
 
 
+def _in_ids(ids: Iterable[int]) -> RawSQL | list[int]:
+    """The right-hand side of an ``__in`` filter carrying any number of ids.
+
+    As one parameter (an array, a JSON list): as-of reads at 100,000 units filter on
+    tens of thousands of ids, and one placeholder per id costs the driver more than
+    the database's work (and SQLite refuses more than 32,766 of them).
+    """
+    wanted = sorted(set(ids))
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (wanted,))
+    if connection.vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(wanted),))
+    return wanted
+
+
 def _latest_revisions(
     model: type[models.Model],
     when: datetime.datetime,
     *,
     ids: Iterable[int] | None = None,
+    started_by: datetime.date | None = None,
 ) -> models.QuerySet:
-    """History rows giving each object's state as of ``when`` (one query when read)."""
+    """History rows giving each object's state as of ``when`` (one query when read).
+
+    Deletions (``history_type`` "-") are among them: filtering them out here would,
+    on PostgreSQL, pick a deleted object's last earlier revision instead.
+    """
     history = _history_model(model)
     rows = history.objects.filter(history_date__lte=when)
     if ids is not None:
-        rows = rows.filter(id__in=list(ids))
+        rows = rows.filter(id__in=_in_ids(ids))
+    if started_by is not None:
+        rows = rows.filter(started_on__lte=started_by)
     if connection.vendor == "postgresql":
         return rows.order_by("id", "-history_date", "-history_id").distinct("id")
     # Elsewhere (SQLite): number each object's revisions, newest first, over the narrow
@@ -264,6 +288,25 @@ def _latest_revisions(
     return history.objects.filter(history_id__in=latest)
 
 
+def state_rows_as_of(
+    model: type[models.Model],
+    when: datetime.datetime,
+    fields: Sequence[str],
+    *,
+    ids: Iterable[int] | None = None,
+    started_by: datetime.date | None = None,
+) -> list[tuple[Any, ...]]:
+    """``states_as_of()`` as tuples of ``fields``: about half the cost per row.
+
+    ``started_by`` keeps objects whose ``started_on`` (a field no revision changes)
+    is on or before that day.
+    """
+    rows = _latest_revisions(model, when, ids=ids, started_by=started_by)
+    return [
+        row[1:] for row in rows.values_list("history_type", *fields) if row[0] != "-"
+    ]
+
+
 def states_as_of(
     model: type[models.Model],
     when: datetime.datetime,
@@ -272,8 +315,10 @@ def states_as_of(
     ids: Iterable[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Each object's ``fields`` as of ``when``, from its latest revision, in one query."""
-    rows = _latest_revisions(model, when, ids=ids).exclude(history_type="-")
-    return list(rows.values(*fields))
+    return [
+        dict(zip(fields, row, strict=True))
+        for row in state_rows_as_of(model, when, fields, ids=ids)
+    ]
 
 
 # --- Trees ---------------------------------------------------------------------------
@@ -364,6 +409,9 @@ POST_STATE_FIELDS = (
 )
 PERSON_FIELDS = ("id", "slug", "full_name")
 APPOINTMENT_FIELDS = ("id", "person_id", "post_id", "started_on", "ended_on")
+_POST_UNIT_ID = POST_STATE_FIELDS.index("unit_id")
+_POST_IS_HEAD = POST_STATE_FIELDS.index("is_head")
+_POST_ABOLISHED_ON = POST_STATE_FIELDS.index("abolished_on")
 
 
 def _posts_with_holders(
@@ -703,35 +751,54 @@ def posts_as_of(
     heads_only: bool = False,
     unit_ids: Iterable[int] | None = None,
 ) -> list[PostState]:
-    """Posts (active at ``when``, default now) with the person holding each, if any."""
+    """Posts (active at ``when``, default now) with the person holding each, if any.
+
+    Appointments never change post, person or start once made (they are started and
+    ended, nothing else), so only those started by ``when``'s day are read.
+    """
     when = when or timezone.now()
+    day = when.date()
     wanted_units = None if unit_ids is None else set(unit_ids)
     post_rows = [
         row
-        for row in states_as_of(Post, when, POST_STATE_FIELDS)
-        if row["abolished_on"] is None
-        and (not heads_only or row["is_head"])
-        and (wanted_units is None or row["unit_id"] in wanted_units)
+        for row in state_rows_as_of(Post, when, POST_STATE_FIELDS)
+        if row[_POST_ABOLISHED_ON] is None
+        and (not heads_only or row[_POST_IS_HEAD])
+        and (wanted_units is None or row[_POST_UNIT_ID] in wanted_units)
     ]
-    post_ids = {row["id"] for row in post_rows}
-    appointment_rows = [
+    post_ids = {row[0] for row in post_rows}
+    held = [
         row
-        for row in states_as_of(Appointment, when, APPOINTMENT_FIELDS)
-        if row["post_id"] in post_ids
+        for row in state_rows_as_of(
+            Appointment, when, APPOINTMENT_FIELDS, started_by=day
+        )
+        if row[2] in post_ids and (row[4] is None or day < row[4])
     ]
-    person_ids = {row["person_id"] for row in appointment_rows}
+    person_ids = {row[1] for row in held}
     people = {
-        row["id"]: row
-        for row in states_as_of(Person, when, PERSON_FIELDS, ids=person_ids)
+        row[0]: row
+        for row in state_rows_as_of(Person, when, PERSON_FIELDS, ids=person_ids)
     }
     if missing := person_ids - people.keys():
         # People recorded after the appointment they held began: their record is
         # bookkeeping, not structure, so show them as first recorded.
         people.update(
-            (row["id"], row)
-            for row in Person.objects.filter(pk__in=missing).values(*PERSON_FIELDS)
+            (row[0], row)
+            for row in Person.objects.filter(pk__in=_in_ids(missing)).values_list(
+                *PERSON_FIELDS
+            )
         )
-    return _posts_with_holders(post_rows, appointment_rows, people, when.date())
+    holders = {
+        post_id: Holder(
+            person_id, people[person_id][1], people[person_id][2], start, end
+        )
+        for _, person_id, post_id, start, end in held
+        if person_id in people
+    }
+    posts = [PostState(*row) for row in post_rows]
+    for post in posts:
+        post.holder = holders.get(post.id)
+    return posts
 
 
 def unit_as_of(slug: str, when: datetime.datetime | None = None) -> UnitNode | None:
