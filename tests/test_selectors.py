@@ -262,3 +262,52 @@ def test_revert_appears_in_the_change_feed_as_a_move(
 def test_parse_instant_refuses_instants_outside_utc_years() -> None:
     with pytest.raises(selectors.InvalidInstant, match="outside the years 1 to 9999"):
         selectors.parse_instant("0001-01-01T00:00:00+14:00")
+
+
+@pytest.mark.django_db
+def test_an_object_deleted_in_history_is_gone_as_of_later_dates(
+    scripted_history: ScriptedHistory,
+) -> None:
+    """A deletion row (only written behind the services' back: units are abolished)
+    hides the object from then on; its previous revision must not stand in for it."""
+    unit = OrganizationalUnit.objects.get(slug="unit-y")
+    latest = unit.history.order_by("-history_date", "-history_id").first()
+    deletion = latest.instance
+    latest_date = latest.history_date
+    unit.history.create(
+        **{
+            field.attname: getattr(deletion, field.attname)
+            for field in OrganizationalUnit._meta.concrete_fields
+            if field.name not in ("lft", "rght", "tree_id", "level")
+        },
+        history_date=latest_date + datetime.timedelta(days=1),
+        recorded_at=latest_date + datetime.timedelta(days=1),
+        history_type="-",
+        history_change_reason="Deleted behind the services' back",
+    )
+    after = latest_date + datetime.timedelta(days=2)
+    ids_after = {
+        row["id"] for row in selectors.states_as_of(OrganizationalUnit, after, ("id",))
+    }
+    assert unit.pk not in ids_after
+    assert (
+        selectors.states_as_of(OrganizationalUnit, after, ("id",), ids=[unit.pk]) == []
+    )
+    before = {
+        row["id"]
+        for row in selectors.states_as_of(OrganizationalUnit, latest_date, ("id",))
+    }
+    assert unit.pk in before
+
+
+@pytest.mark.django_db
+def test_as_of_reads_take_more_ids_than_sqlite_has_placeholders(
+    scripted_history: ScriptedHistory,
+) -> None:
+    """Ids travel as one parameter: 40,000 of them (SQLite allows 32,766 placeholders)."""
+    unit = OrganizationalUnit.objects.get(slug="unit-y")
+    ids = [unit.pk, *range(10**6, 10**6 + 40_000)]
+    rows = selectors.states_as_of(
+        OrganizationalUnit, at("2030-01-01"), ("id", "slug"), ids=ids
+    )
+    assert rows == [{"id": unit.pk, "slug": "unit-y"}]
