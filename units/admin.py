@@ -272,6 +272,14 @@ class RelationshipInline(admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("target")
 
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # An ended or frozen description is a disabled field: in a one-line input the
+        # end of a long text could not even be scrolled to, so it wraps in a text area.
+        kwargs.setdefault(
+            "widgets", {"description": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+        )
+        return super().get_formset(request, obj, **kwargs)
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and not obj.is_active:
             return False

@@ -319,3 +319,140 @@ def test_editor_reverts_a_post_to_an_earlier_version(
     assert post.history.count() == 3, "a revert is one new revision, not an erasure"
     assert post.history.first().history_change_reason == "Old title was right"
     screenshot(page, "admin-post-revert")
+
+
+def test_unit_form_with_many_posts_and_long_names_fits_1280_pixels(
+    page: Any, live_server: Any, structure: dict[str, OrganizationalUnit]
+) -> None:
+    """A unit with a dozen posts and long names: no sideways scroll, nothing clipped."""
+    parent = services.unit_create(
+        user=None,
+        reason="x",
+        name="Department of Programme Support and Migration Management for "
+        "Humanitarian Emergencies, Transition, Recovery and Durable Solutions",
+        kind=UnitKind.DEPARTMENT,
+        parent=structure["root"],
+        effective_at=STRUCTURE_RECORDED_FROM,
+    )
+    unit = services.unit_create(
+        user=None,
+        reason="x",
+        name="Division of Regional Operations, Partnerships, Knowledge Management "
+        "and Resource Mobilization for Small Island Developing States",
+        kind=UnitKind.DIVISION,
+        parent=parent,
+        effective_at=STRUCTURE_RECORDED_FROM,
+    )
+    partner = services.unit_create(
+        user=None,
+        reason="x",
+        name="Office of the Special Envoy for Migration, Climate Change, Environment "
+        "and Disaster Risk Reduction in Small Island Developing States",
+        kind=UnitKind.OFFICE,
+        parent=structure["root"],
+        effective_at=STRUCTURE_RECORDED_FROM,
+    )
+    holder_names = []
+    for index in range(12):
+        post = services.post_create(
+            user=None,
+            reason="x",
+            title="Senior Programme Coordination and Knowledge Management Officer "
+            f"for Regional Operations, Partnerships and Resource Mobilization {index}",
+            unit=unit,
+            is_head=index == 0,
+            filling_method="temporary_appointment" if index % 3 else "other",
+            effective_at=STRUCTURE_RECORDED_FROM,
+        )
+        if index % 2 == 0:
+            name = (
+                "Maria-Fernanda Alexandrina Konstantopoulou-Wolfeschlegelsteinhausen "
+                f"de la Cruz y Villanueva {index}"
+            )
+            holder_names.append(name)
+            services.appointment_start(
+                user=None,
+                reason="x",
+                person=services.person_create(
+                    user=None,
+                    reason="x",
+                    full_name=name,
+                    effective_at=STRUCTURE_RECORDED_FROM,
+                ),
+                post=post,
+                started_on=datetime.date(2024, 5, 1),
+            )
+    services.relationship_create(
+        user=None,
+        reason="x",
+        source=unit,
+        target=partner,
+        kind="works_in_conjunction_with",
+        description="Joint planning of field operations in the Pacific and the "
+        "Caribbean, with shared reporting to donors and a common risk register",
+    )
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/units/organizationalunit/{unit.pk}/change/")
+    page.wait_for_selector("#posts-group .select2-container")
+    screenshot(page, "admin-unit-many-posts")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    posts = page.inner_text("#posts-group")
+    for name in holder_names:
+        assert f"{name} (since 2024-05-01)" in " ".join(posts.split())
+    # Nothing is clipped: no cell, row label or chosen name is wider than its box,
+    # and every post and relationship field lies inside the content column.
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll(
+            '#posts-group tr.form-row:not(.empty-form) td, '
+            + '#outgoing_relationships-group tr.form-row:not(.empty-form) td, '
+            + '.inline-group td.original p, .select2-selection__rendered'
+        )].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.outerHTML)"""
+    )
+    assert clipped == []
+    right_edge = page.evaluate(
+        "document.querySelector('#content-main').getBoundingClientRect().right"
+    )
+    widest = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll(
+            '#posts-group tr.form-row:not(.empty-form) td > *, '
+            + '#outgoing_relationships-group tr.form-row:not(.empty-form) td > *'
+        )].map(e => e.getBoundingClientRect().right))"""
+    )
+    assert widest <= right_edge
+    # The buttons above the form leave the long name in the heading uncovered.
+    overlap = page.evaluate(
+        """() => {
+            const a = document.querySelector('#content > h2').getBoundingClientRect();
+            const b = document.querySelector('ul.object-tools').getBoundingClientRect();
+            return a.left < b.right && b.left < a.right
+                && a.top < b.bottom && b.top < a.bottom;
+        }"""
+    )
+    assert not overlap
+    description = page.locator("#id_outgoing_relationships-0-description")
+    assert description.is_disabled()
+    assert description.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+
+    # Rows added in the page take the same layout and still fit.
+    page.click("#posts-group .add-row a")
+    page.click("#outgoing_relationships-group .add-row a")
+    new_title = page.locator("#id_posts-12-title")
+    assert new_title.is_visible()
+    assert page.locator("#id_outgoing_relationships-1-description").is_visible()
+    row_width = "e => e.closest('tr').getBoundingClientRect().width"
+    assert new_title.evaluate(row_width) == page.locator("#id_posts-0-title").evaluate(
+        row_width
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # The longest way of filling a post is shown whole in its list.
+    select = page.locator("#id_posts-1-filling_method")
+    assert select.evaluate(
+        """select => {
+            const context = document.createElement('canvas').getContext('2d');
+            context.font = getComputedStyle(select).font;
+            const text = select.options[select.selectedIndex].text;
+            return context.measureText(text).width + 24 <= select.clientWidth;
+        }"""
+    )
