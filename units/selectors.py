@@ -694,14 +694,9 @@ def unit_tree_as_of_flat(
     None when ``root_slug`` names no unit of that tree.
     """
     with cyclic_gc_paused():
-        states = states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
-        as_row = itemgetter(*UNIT_STATE_FIELDS)
-        rows = [
-            as_row(state)
-            for state in states
-            if include_abolished or state["abolished_on"] is None
-        ]
-        del states
+        rows = state_rows_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
+        if not include_abolished:
+            rows = [row for row in rows if row[_ABOLISHED_ON] is None]
         ordered = _depth_first(rows, root_slug=root_slug)
         if not ordered:
             return None if root_slug is not None else FlatTree([], {}, {})
