@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from orgregistry import cache as cache_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -65,6 +67,8 @@ INSTALLED_APPS = [
     "axes",
     "units",
     "api",
+    # Creates the DatabaseCache table after every migrate (CACHE_URL=db://…).
+    "orgregistry",
 ]
 
 MIDDLEWARE = [
@@ -215,7 +219,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(
     os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 )
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The read cache (docs/deployment.md). Per-process memory by default; under several
+# workers a shared one (redis://host:6379/0, db://table) lets one worker build a large
+# answer for all. Keys carry a prefix naming the database, so registries sharing one
+# Redis never see each other's answers, and a version to raise when a release changes
+# what the API answers.
+try:
+    CACHE_VERSION = int(os.environ.get("CACHE_VERSION") or "1")
+except ValueError as error:
+    raise ImproperlyConfigured("CACHE_VERSION must be a whole number.") from error
+CACHES = {
+    "default": cache_url.parse(
+        os.environ.get("CACHE_URL") or "locmem://",
+        key_prefix=os.environ.get("CACHE_KEY_PREFIX")
+        or cache_url.default_key_prefix(DATABASES["default"]),
+        version=CACHE_VERSION,
+    )
+}
 
 if env_bool("SECURE", default=False):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
