@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import random
 import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
 
 import cairosvg
 import pytest
@@ -153,7 +155,9 @@ def test_oversight_and_relationships_are_drawn_distinctly() -> None:
     assert oversight[0].get("stroke-dasharray") == chart.OVERSIGHT_DASH
     assert supervision[0].get("stroke-dasharray") is None
     assert relationships[0].get("stroke-dasharray") == chart.RELATIONSHIP_DASH
-    assert relationships[0].find(f"{SVG}title").text == "Finance supports Audit"
+    group = tree.find(f".//{SVG}g[@class='relationship']")
+    assert group is not None
+    assert group.find(f"{SVG}title").text == "Finance supports Audit"
 
 
 def test_names_are_escaped_and_heads_shown() -> None:
@@ -248,3 +252,351 @@ def test_relationships_with_folded_units_go_to_the_box_that_folds_them() -> None
     svg = render([root], links=links, max_depth=2)
     assert svg.count('class="edge edge-relationship"') == 1
     assert "<title>Right advises Inner</title>" in svg
+
+
+# --- Dotted-line relationships routed between the boxes ------------------------------
+
+
+@dataclass
+class Drawn:
+    """What the SVG shows: the box rectangles by slug and each dotted line."""
+
+    boxes: dict[str, list[tuple[float, float, float, float]]]
+    lines: list[tuple[str, str, list[tuple[float, float]], str]]
+    labels: list[tuple[float, float, float, float]]
+
+
+def drawn(svg: str) -> Drawn:
+    tree = ElementTree.fromstring(svg)  # noqa: S314 -- our own output
+    boxes: dict[str, list[tuple[float, float, float, float]]] = {}
+    for unit in tree.iter(f"{SVG}g"):
+        if unit.get("class") != "unit":
+            continue
+        rects = boxes.setdefault(unit.get("data-slug", ""), [])
+        for rect in unit.iter(f"{SVG}rect"):  # the box and its "+N" badge
+            x, y = float(rect.get("x", 0)), float(rect.get("y", 0))
+            width, height = float(rect.get("width", 0)), float(rect.get("height", 0))
+            rects.append((x, y, x + width, y + height))
+    lines = []
+    labels = []
+    for group in tree.iter(f"{SVG}g"):
+        if group.get("class") != "relationship":
+            continue
+        path = group.find(f"{SVG}path[@class='edge edge-relationship']")
+        assert path is not None
+        points = []
+        for command in path.get("d", "").split():
+            x, y = command.lstrip("ML").split(",")
+            points.append((float(x), float(y)))
+        title = group.find(f"{SVG}title")
+        lines.append(
+            (
+                group.get("data-from", ""),
+                group.get("data-to", ""),
+                points,
+                title.text if title is not None else "",
+            )
+        )
+        for back in group.iter(f"{SVG}rect"):
+            x, y = float(back.get("x", 0)), float(back.get("y", 0))
+            width, height = float(back.get("width", 0)), float(back.get("height", 0))
+            labels.append((x, y, x + width, y + height))
+    return Drawn(boxes, lines, labels)
+
+
+def meets(
+    start: tuple[float, float],
+    end: tuple[float, float],
+    rect: tuple[float, float, float, float],
+    *,
+    interior_only: bool,
+) -> bool:
+    """Whether a level or upright segment meets a rectangle (or only its inside)."""
+    left, right = sorted((start[0], end[0]))
+    top, bottom = sorted((start[1], end[1]))
+    if interior_only:
+        return left < rect[2] and right > rect[0] and top < rect[3] and bottom > rect[1]
+    return left <= rect[2] and right >= rect[0] and top <= rect[3] and bottom >= rect[1]
+
+
+def on_border(point: tuple[float, float], rect: tuple[float, float, float, float]):
+    x, y = point
+    inside_x, inside_y = rect[0] <= x <= rect[2], rect[1] <= y <= rect[3]
+    return (inside_y and x in (rect[0], rect[2])) or (
+        inside_x and y in (rect[1], rect[3])
+    )
+
+
+def crossing_problems(picture: Drawn) -> list[str]:
+    """Every way a dotted line leaves its channels: the list should be empty."""
+    problems = []
+    for source, target, points, title in picture.lines:
+        if len(points) < 2:
+            problems.append(f"{title}: fewer than two points")
+            continue
+        if not on_border(points[0], picture.boxes[source][0]):
+            problems.append(f"{title}: does not start on the border of {source}")
+        if not on_border(points[-1], picture.boxes[target][0]):
+            problems.append(f"{title}: does not end on the border of {target}")
+        for start, end in itertools.pairwise(points):
+            if start == end or (start[0] != end[0] and start[1] != end[1]):
+                problems.append(f"{title}: piece {start}-{end} is not level or upright")
+            for slug, rects in picture.boxes.items():
+                own = slug in (source, target)
+                for rect in rects:
+                    if meets(start, end, rect, interior_only=own):
+                        problems.append(f"{title}: piece {start}-{end} crosses {slug}")
+    return problems
+
+
+def random_organization(
+    rng: random.Random, units: int
+) -> tuple[list[UnitNode], list[UnitNode]]:
+    """Roots of a tree of about ``units`` units mixing columns, wide forks and chains."""
+    roots = [node(f"R{index}") for index in range(rng.choice([1, 1, 2, 3]))]
+    every = list(roots)
+    while len(every) < units:
+        parent = rng.choice(every)
+        shape = rng.random()
+        if shape < 0.3:  # a column of leaves
+            children = [node(f"U{len(every) + i}") for i in range(rng.randint(2, 9))]
+        elif shape < 0.5:  # a short chain
+            child = node(f"U{len(every)}")
+            children = [child]
+        else:
+            children = [node(f"U{len(every) + i}") for i in range(rng.randint(1, 4))]
+        for child in children:
+            child.parent_id = parent.id
+            child.reporting_line = rng.choice(list(ReportingLine))
+        parent.children.extend(children)
+        every.extend(children)
+    for root in roots:
+        set_levels(root)
+    return roots, every
+
+
+def random_links(
+    rng: random.Random, units: list[UnitNode], count: int
+) -> list[chart.ChartLink]:
+    """Links between random units, with superiors, siblings and repeated pairs."""
+    links = []
+    for index in range(count):
+        source = rng.choice(units)
+        if index % 5 == 0 and source.children:
+            target = rng.choice(source.children)  # to a sub-unit
+        elif index % 7 == 0 and links:
+            previous = links[-1]
+            links.append(
+                chart.ChartLink(previous.target_slug, previous.source_slug, "back")
+            )
+            continue
+        else:
+            target = rng.choice(units)
+        if target is source:
+            continue
+        links.append(
+            chart.ChartLink(
+                source.slug, target.slug, f"{source.name} to {target.name}", "supports"
+            )
+        )
+    return links
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_dotted_lines_never_cross_a_box_other_than_their_ends(seed: int) -> None:
+    rng = random.Random(seed)  # noqa: S311 - reproducible shapes, not secrets
+    roots, units = random_organization(rng, rng.choice([30, 80, 160]))
+    links = random_links(rng, units, rng.choice([20, 60, 150]))
+    depth = rng.choice([2, 3, 5, 12])
+    picture = drawn(render(roots, links=links, max_depth=depth))
+    assert crossing_problems(picture) == []
+    # Every link between two different boxes is drawn, a folded unit standing for the
+    # box that folds it; a link within one box is not.
+    box_of = {}
+    for box in chart.layout(roots, max_depth=depth).boxes:
+        for unit in box.node.walk() if box.hidden_descendants else [box.node]:
+            box_of[unit.slug] = box.node.slug
+    expected = sorted(
+        (box_of[link.source_slug], box_of[link.target_slug])
+        for link in links
+        if box_of.get(link.source_slug, "") != box_of.get(link.target_slug, "")
+    )
+    assert sorted((source, target) for source, target, *_ in picture.lines) == expected
+    assert len(expected) > len(links) / 3
+
+
+def test_the_geometry_check_catches_a_line_through_a_box() -> None:
+    picture = Drawn(
+        boxes={
+            "a": [(0, 0, 200, 74)],
+            "b": [(0, 200, 200, 274)],
+            "c": [(0, 100, 200, 174)],
+        },
+        lines=[("a", "b", [(100, 74), (100, 200)], "straight through c")],
+        labels=[],
+    )
+    assert crossing_problems(picture) == [
+        "straight through c: piece (100, 74)-(100, 200) crosses c"
+    ]
+    picture.lines = [("a", "b", [(100, 74), (300, 200)], "slanted")]
+    assert "slanted: piece (100, 74)-(300, 200) is not level or upright" in (
+        crossing_problems(picture)
+    )
+    picture.lines = [("a", "b", [(100, 30), (100, 200)], "from inside a")]
+    assert crossing_problems(picture)[0] == (
+        "from inside a: does not start on the border of a"
+    )
+
+
+def column_and_forks() -> UnitNode:
+    """A top unit over a column of five and two forks, each over columns."""
+    column = node("Column", *(node(f"C{index}") for index in range(5)))
+    left = node(
+        "Left",
+        node("LA", *(node(f"LA{index}") for index in range(4))),
+        node("LB", *(node(f"LB{index}") for index in range(6))),
+    )
+    right = node(
+        "Right",
+        node("RA", *(node(f"RA{index}") for index in range(3))),
+        node("RB"),
+    )
+    return set_levels(node("Top", column, left, right))
+
+
+def relationship_path(svg: str, source: str, target: str) -> list[tuple[float, float]]:
+    for line_source, line_target, points, _title in drawn(svg).lines:
+        if (line_source, line_target) == (source, target):
+            return points
+    raise AssertionError(f"no line from {source} to {target}")
+
+
+def test_neighbours_are_joined_by_one_straight_line() -> None:
+    top = column_and_forks()
+    svg = render(
+        [top],
+        links=[
+            chart.ChartLink("c1", "c2", "one above the other"),
+            chart.ChartLink("la1", "lb1", "side by side in two columns"),
+        ],
+    )
+    stacked = relationship_path(svg, "c1", "c2")
+    assert len(stacked) == 2 and stacked[0][0] == stacked[1][0]
+    side_by_side = relationship_path(svg, "la1", "lb1")
+    assert len(side_by_side) == 2 and side_by_side[0][1] == side_by_side[1][1]
+    assert crossing_problems(drawn(svg)) == []
+
+
+def test_distant_units_are_joined_through_the_gaps_and_bands() -> None:
+    top = column_and_forks()
+    layout = chart.layout([top], max_depth=5)
+    placed = {box.node.slug: box for box in layout.boxes}
+    links = [
+        chart.ChartLink("c4", "rb", "column to a far branch"),
+        chart.ChartLink("lb5", "ra2", "deep in one fork to deep in another"),
+        chart.ChartLink("top", "lb3", "top unit to a unit two levels down"),
+        chart.ChartLink("ra0", "c0", "back to the column"),
+    ]
+    svg = render([top], links=links)
+    picture = drawn(svg)
+    assert crossing_problems(picture) == []
+    assert len(picture.lines) == 4
+    for source, target, points, _title in picture.lines:
+        assert len(points) >= 3, "no straight line exists between these"
+        # An arrow needs room: the last piece is at least an arrowhead long.
+        last = abs(points[-1][0] - points[-2][0]) + abs(points[-1][1] - points[-2][1])
+        assert last >= chart.ARROW_ROOM
+        assert placed[source] is not placed[target]
+    # From the top unit the line leaves its bottom, beside the solid line.
+    top_line = relationship_path(svg, "top", "lb3")
+    top_box = placed["top"]
+    assert top_line[0][1] == top_box.y + chart.BOX_HEIGHT
+    assert top_line[0][0] != top_box.x + chart.BOX_WIDTH / 2
+
+
+def test_lines_sharing_a_channel_are_set_apart() -> None:
+    top = column_and_forks()
+    links = [
+        chart.ChartLink("la0", "rb", "first"),
+        chart.ChartLink("la1", "rb", "second"),
+        chart.ChartLink("la2", "rb", "third"),
+        chart.ChartLink("rb", "la0", "back"),
+    ]
+    picture = drawn(render([top], links=links))
+    assert crossing_problems(picture) == []
+    pieces = []
+    for index, (_source, _target, points, _title) in enumerate(picture.lines):
+        for start, end in itertools.pairwise(points):
+            vertical = start[0] == end[0]
+            at = start[0] if vertical else start[1]
+            low, high = sorted((start[1], end[1]) if vertical else (start[0], end[0]))
+            pieces.append((index, vertical, at, low, high))
+    on_top = [
+        (first, second)
+        for first, second in itertools.combinations(pieces, 2)
+        if first[0] != second[0]
+        and first[1] == second[1]
+        and abs(first[2] - second[2]) < chart.NUDGE
+        and min(first[4], second[4]) - max(first[3], second[3]) > 2
+    ]
+    assert on_top == []
+
+
+def test_relationship_kinds_are_written_clear_of_the_boxes() -> None:
+    top = column_and_forks()
+    links = [
+        chart.ChartLink("c4", "rb", "C4 supports RB", "supports"),
+        chart.ChartLink("lb5", "ra2", "LB5 advises RA2", "advises"),
+        chart.ChartLink("c0", "c1", "no room on a short line", "coordinates with"),
+    ]
+    svg = render([top], links=links)
+    picture = drawn(svg)
+    texts = [
+        text.text
+        for text in ElementTree.fromstring(svg).iter(f"{SVG}text")  # noqa: S314
+        if text.get("class") == "relationship-label"
+    ]
+    assert sorted(texts) == ["advises", "supports"]
+    for label in picture.labels:
+        for slug, rects in picture.boxes.items():
+            assert not any(overlap(label, rect) for rect in rects), slug
+    for first, second in itertools.combinations(picture.labels, 2):
+        assert not overlap(first, second)
+
+
+def overlap(
+    first: tuple[float, float, float, float], second: tuple[float, float, float, float]
+) -> bool:
+    return (
+        first[0] < second[2]
+        and second[0] < first[2]
+        and first[1] < second[3]
+        and second[1] < first[3]
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_route_through_the_channels_is_free_for_any_two_boxes(seed: int) -> None:
+    """The route every line can fall back on keeps off all boxes by construction."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible shapes, not secrets
+    roots, _units = random_organization(rng, 120)
+    layout = chart.layout(roots, max_depth=rng.choice([3, 12]))
+    obstacles = chart._Obstacles(layout.boxes)
+    top_track = chart.MARGIN + chart.LEGEND_HEIGHT - chart.TOP_TRACK
+    pairs = list(itertools.permutations(layout.boxes, 2))
+    for source, target in rng.sample(pairs, min(len(pairs), 1500)):
+        route = chart._tidy(chart._structural_route(source, target, top_track))
+        assert chart._free(route, obstacles, source, target, chart.CLEARANCE), (
+            source.node.name,
+            target.node.name,
+            route,
+        )
+
+
+def test_a_chart_with_many_relationships_converts_to_png_and_pdf() -> None:
+    rng = random.Random(7)  # noqa: S311 - reproducible shapes, not secrets
+    roots, units = random_organization(rng, 60)
+    svg = render(roots, links=random_links(rng, units, 40))
+    assert len(drawn(svg).lines) > 20
+    assert cairosvg.svg2png(bytestring=svg.encode()).startswith(b"\x89PNG")
+    assert cairosvg.svg2pdf(bytestring=svg.encode()).startswith(b"%PDF")

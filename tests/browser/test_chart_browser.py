@@ -1,0 +1,199 @@
+"""The org chart's dotted lines in a real headless Chromium: routed between the boxes.
+
+Runs on the seed organization with more dotted-line relationships than it ships with
+(between neighbours, within a column, across the chart, from the top unit down), and
+checks the picture the browser draws: Chromium's own geometry of each path must not
+enter a box other than the two it joins.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+
+from tests.browser.conftest import screenshot
+from units import services
+from units.models import OrganizationalUnit
+from units.seed import load_structure
+
+SEED = Path(__file__).resolve().parents[2] / "fixtures" / "iom_structure.json"
+MORE_RELATIONSHIPS = [
+    (
+        "office-of-staff-security",
+        "department-of-operations-and-emergencies",
+        "collaborates_with",
+    ),
+    (
+        "office-of-the-inspector-general",
+        "office-of-the-ombudsperson",
+        "coordinates_with",
+    ),
+    (
+        "risk-management-unit",
+        "operational-compliance-unit",
+        "works_in_conjunction_with",
+    ),
+    ("department-of-legal-affairs", "office-of-the-inspector-general", "advises"),
+    (
+        "monitoring-and-evaluation-unit",
+        "department-of-policy-and-research",
+        "collaborates_with",
+    ),
+    ("media-and-communications-unit", "department-of-external-relations", "supports"),
+    ("office-of-the-director-general", "global-data-institute", "advises"),
+    (
+        "ethics-and-conduct-unit",
+        "office-of-the-ombudsperson",
+        "works_in_conjunction_with",
+    ),
+    (
+        "global-compact-on-migration-unit",
+        "united-nations-network-on-migration-secretariat",
+        "supports",
+    ),
+]
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: object) -> None:
+    """Serve static files without the manifest that only ``collectstatic`` builds."""
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
+@pytest.fixture
+def organization(editor: AbstractBaseUser) -> None:
+    """The seed with its three dotted lines and nine more."""
+    load_structure(SEED, user=editor)
+    for source, target, kind in MORE_RELATIONSHIPS:
+        services.relationship_create(
+            source=OrganizationalUnit.objects.get(slug=source),
+            target=OrganizationalUnit.objects.get(slug=target),
+            kind=kind,
+            user=editor,
+            reason="Working arrangement",
+        )
+
+
+# For each dotted line: where the browser puts points along it every 2 pixels that
+# fall inside a box (or "+N" badge) other than its two ends, or inside one of its ends
+# rather than on the border.
+POINTS_INSIDE_BOXES = """
+() => {
+  const boxes = [...document.querySelectorAll('[data-chart] g.unit')].map(unit => ({
+    slug: unit.dataset.slug,
+    rects: [...unit.querySelectorAll('rect')].map(rect => rect.getBBox()),
+  }));
+  return [...document.querySelectorAll('[data-chart] g.relationship')].map(group => {
+    const path = group.querySelector('path.edge-relationship');
+    const length = path.getTotalLength();
+    const inside = [];
+    for (let at = 0; at <= length; at += 2) {
+      const point = path.getPointAtLength(at);
+      for (const box of boxes) {
+        const own = box.slug === group.dataset.from || box.slug === group.dataset.to;
+        // Its own boxes it may touch on the border; others it must not even touch.
+        const margin = own ? 0.5 : -0.5;
+        for (const rect of box.rects) {
+          if (point.x > rect.x + margin && point.x < rect.x + rect.width - margin
+              && point.y > rect.y + margin && point.y < rect.y + rect.height - margin) {
+            inside.push(`${Math.round(point.x)},${Math.round(point.y)} in ${box.slug}`);
+          }
+        }
+      }
+    }
+    return {
+      from: group.dataset.from,
+      to: group.dataset.to,
+      title: group.querySelector('title').textContent,
+      path: path.getAttribute('d'),
+      inside: inside,
+    };
+  });
+}
+"""
+
+
+def corners(path: str) -> list[tuple[float, float]]:
+    return [
+        (float(x), float(y)) for x, y in re.findall(r"[ML](-?[\d.]+),(-?[\d.]+)", path)
+    ]
+
+
+def test_dotted_lines_run_between_the_boxes_in_chromium(
+    page: object, live_server: object, organization: None
+) -> None:
+    page.goto(f"{live_server.url}/chart/")  # type: ignore[attr-defined]
+    page.locator("[data-chart] svg").wait_for()  # type: ignore[attr-defined]
+    assert page.locator("[data-chart] g.unit").count() == 44  # type: ignore[attr-defined]
+    lines = page.evaluate(POINTS_INSIDE_BOXES)  # type: ignore[attr-defined]
+    assert len(lines) == 12
+    for line in lines:
+        assert line["inside"] == [], line["title"]
+        points = corners(line["path"])
+        assert all(
+            start[0] == end[0] or start[1] == end[1]
+            for start, end in zip(points, points[1:], strict=False)
+        ), line["title"]
+    titles = {line["title"] for line in lines}
+    assert "PRIMA Unit works in conjunction with Department of Information and " in (
+        " ".join(sorted(titles))
+    )
+    assert "Office of the Director General advises Global Data Institute" in titles, (
+        titles
+    )
+
+    # Dotted, with an arrow, and drawn over white casings: unlike the solid lines.
+    style = page.evaluate(  # type: ignore[attr-defined]
+        """() => {
+          const dotted = document.querySelector('[data-chart] .edge-relationship');
+          const solid = document.querySelector('[data-chart] .edge-supervision');
+          return {
+            dotted: getComputedStyle(dotted).strokeDasharray,
+            solid: getComputedStyle(solid).strokeDasharray,
+            arrow: dotted.getAttribute('marker-end'),
+            casings: document.querySelectorAll(
+              '[data-chart] .relationship-casings path').length,
+          };
+        }"""
+    )
+    assert style["dotted"] not in ("", "none")
+    assert style["solid"] == "none"
+    assert style["arrow"] == "url(#relationship-arrow)"
+    assert style["casings"] == 12
+
+    # Neighbours side by side are joined by one straight piece.
+    neighbours = next(
+        line
+        for line in lines
+        if line["from"] == "office-of-the-inspector-general"
+        and line["to"] == "office-of-the-ombudsperson"
+    )
+    assert len(corners(neighbours["path"])) == 2
+
+    # The whole picture, fitted to the frame and not cut at its height, to look at.
+    page.get_by_role("button", name="Fit").click()  # type: ignore[attr-defined]
+    page.evaluate(  # type: ignore[attr-defined]
+        "document.querySelector('[data-chart]').style.maxHeight = 'none'"
+    )
+    screenshot(page, "page-chart-relationships")
+
+    # The downloads draw the same routes.
+    download = page.request.get(f"{live_server.url}/chart/download.svg")  # type: ignore[attr-defined]
+    assert download.ok
+    assert download.text().count('class="edge edge-relationship"') == 12
+    for file_format, magic in (("png", b"\x89PNG"), ("pdf", b"%PDF")):
+        response = page.request.get(  # type: ignore[attr-defined]
+            f"{live_server.url}/chart/download.{file_format}"
+        )
+        assert response.ok
+        assert response.body().startswith(magic)
