@@ -1,8 +1,10 @@
 """gunicorn settings for orgregistry (see docs/deployment.md).
 
 Every value can be overridden from the environment, so one file serves every host.
-Several worker processes share nothing but the database: the registry lock and the
-generation counter live in PostgreSQL, so caches in each worker stay correct.
+The registry lock and the generation counter live in PostgreSQL, so cached answers
+stay correct whether each worker keeps its own (the default ``locmem://``) or all of
+them share one through ``CACHE_URL`` (Redis or a database table; one copy of each
+answer instead of one per worker).
 """
 
 import multiprocessing
