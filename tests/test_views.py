@@ -7,12 +7,25 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from benchmarks.generate import GeneratedRegistry, generate
 from tests.conftest import ScriptedHistory, at
 from units import services
 from units.models import OrganizationalUnit, ReportingLine, UnitKind
+from units.selectors import (
+    UnitNode,
+    parse_instant,
+    unit_children,
+    unit_lineage,
+    unit_tree,
+    unit_tree_as_of,
+    unit_tree_top,
+)
+from units.views import COMPARE_SECTION_CHANGES, SEARCH_RESULTS, STRUCTURE_UNITS
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +146,113 @@ def test_structure_of_an_empty_registry_says_so(client: Client) -> None:
 
 def test_pages_refuse_writes(client: Client, scripted_history: ScriptedHistory) -> None:
     response = client.post("/", {"as_of": "2021-01-01"})
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+def test_structure_of_a_small_registry_shows_every_unit_at_once(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    html = client.get("/").content.decode()
+    assert "data-children-url" not in html
+    assert ">Expand all</button>" in html
+    assert "loads its sub-units when you open it" not in html
+    # Headquarters holds Department B, Unit Ex and Unit Y today, not Department A.
+    assert re.search(r"Headquarters</a>.*?<summary>3 sub-units<", html)
+
+
+# --- Sub-units loaded into the structure page ------------------------------------------
+
+
+def test_sub_units_part_lists_the_active_children_with_their_counts(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/hq/children/")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert html.startswith("<ul>") and html.rstrip().endswith("</ul>")
+    assert "<html" not in html  # a piece of the page, not a page
+    # Department A was abolished in 2022; Department B holds two units, not loaded.
+    assert "Department A" not in html
+    assert re.search(
+        r'href="/units/department-b/">Department B</a>.*?'
+        r'<details data-children-url="/units/department-b/children/">'
+        r"<summary>2 sub-units<",
+        html,
+    )
+    assert 'href="/units/department-b/#subunits-heading"' in html
+    assert "Unit Ex" not in html  # one level only
+
+
+def test_sub_units_part_as_of_a_date_shows_that_structure(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    html = client.get("/units/hq/children/?as_of=2021-01-01").content.decode()
+    assert 'href="/units/department-a/?as_of=2021-01-01"' in html
+    assert 'data-children-url="/units/department-a/children/?as_of=2021-01-01"' in html
+    assert re.search(r"Department A</a>.*?<summary>1 sub-unit<", html)
+    # Unit X only moved to Department B in 2022: then, B had no sub-units.
+    assert (
+        '<li class="leaf"><span class="entry"><a class="unit-link" '
+        'href="/units/department-b/?as_of=2021-01-01">Department B</a>'
+    ) in html
+    units = client.get("/units/department-a/children/?as_of=2021-01-01")
+    text = page_text(units)
+    assert "Unit X" in text and "Head of X: Ana Lima" in text
+
+
+def test_sub_units_part_of_an_unknown_unit_is_a_404(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/nowhere/children/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == "There is no unit “nowhere” in the registry."
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "/units/department-a/children/",
+            "The unit “department-a” is not part of the structure today.",
+        ),
+        (
+            "/units/unit-y/children/?as_of=2022-01-01",
+            "The unit “unit-y” is not part of the structure on 1 January 2022.",
+        ),
+    ],
+)
+def test_sub_units_part_of_a_unit_absent_on_that_date_is_a_404(
+    client: Client, scripted_history: ScriptedHistory, url: str, message: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.content.decode() == message
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("2021-13-45", "“2021-13-45” is not a valid date: use the form YYYY-MM-DD"),
+        ("2999-01-01", "1 January 2999 is in the future"),
+        ("1999-05-01", "The registry starts on 1 January 2020"),
+    ],
+)
+def test_sub_units_part_refuses_a_bad_date(
+    client: Client, scripted_history: ScriptedHistory, as_of: str, message: str
+) -> None:
+    response = client.get(f"/units/hq/children/?as_of={as_of}")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    text = response.content.decode()
+    assert message in text
+    assert "instead" not in text  # nothing is shown instead
+
+
+def test_sub_units_part_refuses_writes(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.post("/units/hq/children/")
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
@@ -590,18 +710,20 @@ def grow_the_tree(editor: object, extra_units: int) -> None:
 
 
 PAGES_AND_QUERIES = [
-    ("/", 4),
+    ("/", 6),
     ("/?as_of=2024-01-01", 5),
-    ("/units/unit-x/", 13),
-    ("/units/unit-x/?as_of=2024-01-01", 14),
-    ("/units/team-4/", 14),
+    ("/units/department-b/children/", 6),
+    ("/units/department-b/children/?as_of=2024-01-01", 5),
+    ("/units/unit-x/", 11),
+    ("/units/unit-x/?as_of=2024-01-01", 13),
+    ("/units/team-4/", 12),
     ("/compare/?from=2020-01-01&to=2024-01-01", 9),
     ("/chart/", 6),
     ("/chart/?as_of=2024-01-01&depth=all", 7),
-    ("/chart/?root=department-b", 6),
+    ("/chart/?root=department-b", 7),
     ("/chart/download.svg", 6),
-    ("/search/?q=registry", 4),
-    ("/search/?q=registry&as_of=2024-01-01", 5),
+    ("/search/?q=registry", 2),
+    ("/search/?q=registry&as_of=2024-01-01", 2),
     ("/posts/", 10),
     ("/posts/?as_of=2024-01-01", 11),
     ("/people/", 3),
@@ -646,3 +768,213 @@ def test_server_error_page_renders_without_a_request() -> None:
     html = render_to_string("500.html")
     assert "Something went wrong" in html
     assert 'href="/static/units/site.css"' in html
+
+
+# --- A registry too large to show at once ------------------------------------------------
+
+# Large enough that the structure page folds levels (more than STRUCTURE_UNITS units).
+LARGE_REGISTRY = 3000
+PAST = "2019-01-01"
+
+
+@pytest.fixture
+def large_registry() -> GeneratedRegistry:
+    return generate(LARGE_REGISTRY, seed=11)
+
+
+def descendant_counts(roots: list[UnitNode]) -> dict[str, int]:
+    """Each unit's descendants, counted by walking a whole tree."""
+    return {
+        node.slug: sum(1 for _ in node.walk()) - 1
+        for root in roots
+        for node in root.walk()
+    }
+
+
+def tree_order(roots: list[UnitNode], *, below: int | None = None) -> list[str]:
+    return [
+        node.slug
+        for root in roots
+        for node in root.walk()
+        if below is None or node.level < below
+    ]
+
+
+@pytest.mark.parametrize("as_of", [None, PAST])
+def test_tree_top_holds_whole_levels_of_the_tree_with_counts_from_data(
+    large_registry: GeneratedRegistry, as_of: str | None
+) -> None:
+    when = parse_instant(as_of) if as_of else None
+    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    top = unit_tree_top(when, max_units=STRUCTURE_UNITS)
+    assert top.is_cut
+    assert top.loaded_count <= STRUCTURE_UNITS
+    assert top.unit_count == len(tree_order(whole))
+    # Exactly the units of the top levels, in the same order, each with its heads.
+    assert tree_order(top.roots) == tree_order(whole, below=top.levels)
+    assert len(tree_order(whole, below=top.levels + 1)) > STRUCTURE_UNITS
+    expected = descendant_counts(whole)
+    shown = {node.slug: node for root in top.roots for node in root.walk()}
+    assert {slug: top.descendants[node.id] for slug, node in shown.items()} == {
+        slug: expected[slug] for slug in shown
+    }
+    whole_nodes = {node.slug: node for root in whole for node in root.walk()}
+    assert all(node.head == whole_nodes[slug].head for slug, node in shown.items())
+    # Abolished units are in the nested sets but in no count.
+    assert OrganizationalUnit.objects.abolished().exists()
+
+
+@pytest.mark.parametrize("as_of", [None, PAST])
+def test_sub_units_of_a_cut_branch_match_the_whole_tree(
+    large_registry: GeneratedRegistry, as_of: str | None
+) -> None:
+    when = parse_instant(as_of) if as_of else None
+    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    whole_nodes = {node.slug: node for root in whole for node in root.walk()}
+    expected = descendant_counts(whole)
+    top = unit_tree_top(when, max_units=STRUCTURE_UNITS)
+    cut = [
+        node
+        for root in top.roots
+        for node in root.walk()
+        if top.descendants[node.id] and not node.children
+    ]
+    assert cut
+    for branch in sorted(cut, key=lambda node: -top.descendants[node.id])[:5]:
+        part = unit_children(branch.slug, when)
+        assert part is not None
+        children = whole_nodes[branch.slug].children
+        assert [child.slug for child in part.roots] == [c.slug for c in children]
+        assert part.unit_count == expected[branch.slug]
+        for child in part.roots:
+            assert part.descendants[child.id] == expected[child.slug]
+            assert child.head == whole_nodes[child.slug].head
+            assert not child.children
+
+
+def test_structure_page_of_a_large_registry_loads_deeper_branches_on_demand(
+    client: Client, large_registry: GeneratedRegistry
+) -> None:
+    response = client.get("/")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert html.count('class="unit-link"') <= STRUCTURE_UNITS
+    counts = descendant_counts(unit_tree())
+    assert f"{sum(1 for _ in counts)} units." in page_text(response)
+    assert "a branch below them loads its sub-units when you open it" in html
+    assert ">Expand all loaded</button>" in html
+    folded = re.findall(
+        r'<details data-children-url="/units/([\w-]+)/children/">'
+        r"<summary>(\d+) sub-units?<.*?"
+        r'<a href="/units/\1/#subunits-heading">See the sub-units of ',
+        html,
+    )
+    assert folded
+    assert all(int(count) == counts[slug] for slug, count in folded)
+    slug = folded[0][0]
+    part = client.get(f"/units/{slug}/children/")
+    assert part.status_code == HTTPStatus.OK
+    # Without script, the placeholder's link leads to a page listing the sub-units.
+    unit_page = client.get(f"/units/{slug}/")
+    for child in re.findall(
+        r'class="unit-link" href="/units/([\w-]+)/"', part.content.decode()
+    ):
+        assert f'href="/units/{child}/"' in unit_page.content.decode()
+
+
+@pytest.mark.parametrize("as_of", [None, PAST])
+def test_unit_lineage_follows_the_parent_links_of_that_date(
+    large_registry: GeneratedRegistry, as_of: str | None
+) -> None:
+    when = parse_instant(as_of) if as_of else None
+    whole = (
+        unit_tree(include_abolished=True)
+        if when is None
+        else unit_tree_as_of(when, include_abolished=True)
+    )
+    parents = {
+        child.slug: node
+        for root in whole
+        for node in root.walk()
+        for child in node.children
+    }
+    deep = [node for root in whole for node in root.walk() if node.level >= 4][:20]
+    assert deep
+    for node in deep:
+        lineage = unit_lineage(node.slug, when)
+        assert lineage is not None
+        expected = []
+        current = node
+        while current is not None:
+            expected.append(current.slug)
+            current = parents.get(current.slug)
+        assert [unit.slug for unit in lineage] == expected[::-1]
+        assert lineage[-1].name == node.name
+
+
+def test_compare_lists_the_first_changes_of_each_kind_and_links_the_feed(
+    client: Client, large_registry: GeneratedRegistry
+) -> None:
+    response = client.get("/compare/?from=2015-01-01&to=2020-12-31")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    renamed = html.split('class="change-section change-renamed"')[1].split(
+        "</section>"
+    )[0]
+    total = int(re.search(r'<span class="count">(\d+)</span>', renamed).group(1))
+    assert total > COMPARE_SECTION_CHANGES
+    assert renamed.count("<li>") == COMPARE_SECTION_CHANGES
+    assert f"And {total - COMPARE_SECTION_CHANGES} more" in renamed
+    feed = re.search(r'<a href="(/api/v1/changes/\?[^"]+)">all (\d+) changes', renamed)
+    assert feed is not None
+    answer = client.get(feed.group(1).replace("&amp;", "&"))
+    assert answer.status_code == HTTPStatus.OK
+    # The feed covers the same window: after the end of the "from" day, up to the
+    # end of the "to" day.
+    instants = [change["effective_at"] for change in answer.json()["results"]]
+    assert instants
+    assert all("2015-01-02" <= instant < "2021-01-01" for instant in instants)
+
+
+def test_search_lists_the_first_hits_and_says_how_many_match(
+    client: Client, large_registry: GeneratedRegistry
+) -> None:
+    active = OrganizationalUnit.objects.active().count()
+    text = page_text(client.get("/search/?q=of"))  # every generated name has "of"
+    assert f"{active} units matching “of”" in text
+    assert f"The first {SEARCH_RESULTS} are listed" in text
+    html = client.get("/search/?q=of").content.decode()
+    assert html.count("<h3>") == SEARCH_RESULTS
+
+
+# Pages whose query count must not grow with the registry: {branch} is the largest
+# top-level branch, {top} the top unit.
+SCALED_PAGES = [
+    ("/", 6),
+    (f"/?as_of={PAST}", 5),
+    ("/units/{top}/children/", 6),
+    (f"/units/{{top}}/children/?as_of={PAST}", 5),
+    ("/units/{top}/", 10),
+    (f"/units/{{top}}/?as_of={PAST}", 12),
+    ("/chart/?root={branch}", 6),
+    (f"/chart/?root={{branch}}&as_of={PAST}", 8),
+    ("/search/?q=migration", 2),
+    (f"/search/?q=migration&as_of={PAST}", 2),
+    (f"/compare/?from=2015-01-01&to={PAST}", 9),
+]
+
+
+@pytest.mark.parametrize("units", [44, LARGE_REGISTRY])
+def test_pages_take_as_many_queries_for_44_units_as_for_thousands(
+    client: Client, units: int
+) -> None:
+    registry = generate(units, seed=11)
+    # The top unit has held posts and sub-units all along, at any size.
+    slugs = {"branch": registry.largest_branch_slug, "top": "unit-1"}
+    taken = {}
+    for url, _ in SCALED_PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url.format(**slugs))
+        assert response.status_code == HTTPStatus.OK, url
+        taken[url] = len(queries)
+    assert taken == dict(SCALED_PAGES)

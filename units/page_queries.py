@@ -24,7 +24,7 @@ from units.models import (
     RelationshipKind,
     UnitRelationship,
 )
-from units.selectors import UnitNode
+from units.selectors import UNIT_STATE_FIELDS, UnitNode, states_as_of
 
 
 @dataclass(slots=True)
@@ -98,10 +98,17 @@ def relationships_as_of(
             )
         found = list(rows.values(*fields))
     else:
+        filters: dict[str, Any] = {}
+        if unit_id is not None:
+            # Only the revisions of relationships that ever touched the unit.
+            touching = UnitRelationship.history.filter(  # type: ignore[attr-defined]
+                models.Q(source_id=unit_id) | models.Q(target_id=unit_id)
+            ).values("id")
+            filters["id__in"] = models.Subquery(touching)
         found = [
             row
             for row in _latest_history_rows(
-                UnitRelationship, when, (*fields, "ended_on")
+                UnitRelationship, when, (*fields, "ended_on"), **filters
             )
             if row["ended_on"] is None or row["ended_on"] > when.date()
         ]
@@ -207,6 +214,10 @@ def unit_exists(slug: str) -> bool:
     return OrganizationalUnit.objects.filter(slug=slug).exists()
 
 
+# Units' texts fetched per round trip while searching: few trips, a few MB in flight.
+SEARCH_CHUNK_ROWS = 10_000
+
+
 @dataclass(slots=True)
 class SearchHit:
     node: UnitNode
@@ -214,42 +225,76 @@ class SearchHit:
     mandate_excerpt: str
 
 
-def search_nodes(roots: Iterable[UnitNode], query: str) -> list[SearchHit]:
-    """Units whose name, acronym or mandate contains every word of ``query``.
+def search_units(
+    query: str, when: datetime.datetime | None, *, limit: int
+) -> tuple[list[SearchHit], int]:
+    """Active units at ``when`` (default now) whose name, acronym or mandate contains
+    every word of ``query``: the first ``limit`` hits, and how many there are.
 
-    Runs over an already loaded tree, so it works identically for any past date and
-    costs no query of its own.
+    The texts are matched in Python, so case folding is the same on every database,
+    and no tree is built. Now: two queries, the texts of every active unit and the
+    rows of the hits listed; as of a past date: the units' states from history, one.
     """
     words = [word.casefold() for word in query.split() if word.strip()]
     if not words:
-        return []
-    hits = []
-    for root in roots:
-        for node in root.walk():
-            texts = {
-                "name": node.name,
-                "acronym": node.short_name,
-                "mandate": node.mandate,
-            }
-            haystack = " ".join(texts.values()).casefold()
-            if not all(word in haystack for word in words):
-                continue
-            matched = [
-                label
-                for label, text in texts.items()
-                if any(word in text.casefold() for word in words)
-            ]
-            hits.append(
-                SearchHit(
-                    node=node,
-                    matched_fields=matched,
-                    mandate_excerpt=_excerpt(node.mandate, words),
-                )
+        return [], 0
+    states: dict[int, dict[str, Any]] = {}
+    if when is None:
+        texts: Iterable[tuple[int, str, str, str]] = (
+            OrganizationalUnit.objects.active()
+            .order_by()
+            .values_list("id", "name", "short_name", "mandate")
+            .iterator(chunk_size=SEARCH_CHUNK_ROWS)
+        )
+    else:
+        states = {
+            row["id"]: row
+            for row in states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
+            if row["abolished_on"] is None
+        }
+        texts = (
+            (row["id"], row["name"], row["short_name"], row["mandate"])
+            for row in states.values()
+        )
+    found: list[tuple[bool, str, int]] = []
+    for unit_id, name, short_name, mandate in texts:
+        folded_name = name.casefold()
+        haystack = f"{folded_name} {short_name.casefold()} {mandate.casefold()}"
+        if all(word in haystack for word in words):
+            # Name matches first: a reader searching "data" wants the Data unit
+            # before units that merely mention data in their mandate.
+            named = any(word in folded_name for word in words)
+            found.append((not named, name, unit_id))
+    found.sort()
+    listed = [unit_id for _, _, unit_id in found[:limit]]
+    if when is None:
+        states = {
+            row["id"]: row
+            for row in OrganizationalUnit.objects.filter(pk__in=listed).values(
+                *UNIT_STATE_FIELDS
             )
-    # Name matches first: a reader searching "data" wants the Data unit before units
-    # that merely mention data in their mandate.
-    hits.sort(key=lambda hit: ("name" not in hit.matched_fields, hit.node.name))
-    return hits
+        }
+    hits = []
+    for unit_id in listed:
+        node = UnitNode(**states[unit_id])
+        fields = {
+            "name": node.name,
+            "acronym": node.short_name,
+            "mandate": node.mandate,
+        }
+        matched = [
+            label
+            for label, text in fields.items()
+            if any(word in text.casefold() for word in words)
+        ]
+        hits.append(
+            SearchHit(
+                node=node,
+                matched_fields=matched,
+                mandate_excerpt=_excerpt(node.mandate, words),
+            )
+        )
+    return hits, len(found)
 
 
 def _excerpt(text: str, words: Sequence[str], width: int = 220) -> str:

@@ -8,6 +8,7 @@ carry the *current* tree fields). History rows are ordered by effective time
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import gc
 import json
@@ -822,6 +823,451 @@ def unit_as_of(slug: str, when: datetime.datetime | None = None) -> UnitNode | N
     heads = [post for post in posts_as_of(when, unit_ids=[unit_id]) if post.is_head]
     node.head = heads[0] if heads else None
     return node
+
+
+# --- Parts of a tree: what the pages show of a registry too large to list ---------------
+
+
+@dataclass(slots=True)
+class PartialTree:
+    """Some levels of a tree, linked, with how many active units lie below each unit.
+
+    ``roots`` are linked down ``levels`` levels, siblings in the order of
+    ``unit_tree()``; units on the last loaded level have no children loaded, even
+    when they have sub-units. ``descendants`` counts every loaded unit's active
+    descendants, loaded or not. ``unit_count`` is the number of active units the part
+    was taken from: the whole organization, or the branch below one unit.
+    """
+
+    roots: list[UnitNode]
+    levels: int
+    unit_count: int
+    loaded_count: int
+    descendants: dict[int, int]
+
+    @property
+    def is_cut(self) -> bool:
+        """Whether some units below the loaded levels are left to load on demand."""
+        return self.loaded_count < self.unit_count
+
+
+def levels_that_fit(units_per_level: dict[int, int], max_units: int) -> int:
+    """The most top levels (at least one) that hold ``max_units`` units or fewer."""
+    levels = shown = 0
+    for level in range(max(units_per_level, default=-1) + 1):
+        shown += units_per_level.get(level, 0)
+        if shown > max_units and levels:
+            break
+        levels = level + 1
+    return max(levels, 1)
+
+
+def unit_tree_top(
+    when: datetime.datetime | None = None, *, max_units: int
+) -> PartialTree:
+    """The top levels of the tree at ``when`` (default now) holding at most ``max_units``.
+
+    Whole levels are kept (at least the top one), so every shown unit shows all its
+    sub-units or none. Now: six queries that read the shown units, their heads, how
+    many active units each level holds and where the abolished units lie. As of a past
+    instant the units are rebuilt from history and cut in one pass over them; only the
+    shown units' heads are read.
+    """
+    if when is not None:
+        units = _depth_first_as_of(when)
+        per_level: dict[int, int] = defaultdict(int)
+        for depth, _ in units:
+            per_level[depth] += 1
+        levels = levels_that_fit(per_level, max_units)
+        part = _link_depth_first(units, first_depth=0, levels=levels)
+        _set_heads_as_of(part, when)
+        return part
+    per_level = dict(
+        OrganizationalUnit.objects.active()
+        .order_by()
+        .values_list("level")
+        .annotate(units=models.Count("id"))
+    )
+    levels = levels_that_fit(per_level, max_units)
+    shown = Q(abolished_on__isnull=True, level__lt=levels)
+    with cyclic_gc_paused():
+        rows = list(
+            OrganizationalUnit.objects.filter(shown)
+            .order_by()
+            .values(*UNIT_STATE_FIELDS, "tree_id", "lft", "rght")
+        )
+        heads = _current_heads(shown)
+    abolished = _abolished_positions()
+    descendants = {
+        row["id"]: _active_descendants(
+            row.pop("tree_id"), row.pop("lft"), row.pop("rght"), abolished
+        )
+        for row in rows
+    }
+    return PartialTree(
+        roots=_assemble(rows, heads),
+        levels=levels,
+        unit_count=sum(per_level.values()),
+        loaded_count=len(rows),
+        descendants=descendants,
+    )
+
+
+def unit_children(
+    slug: str, when: datetime.datetime | None = None
+) -> PartialTree | None:
+    """The active sub-units of the unit ``slug`` at ``when`` (default now), one level.
+
+    None if the unit is not an active part of the structure then. Now: six queries
+    that read the unit, its sub-units and their heads, and the abolished units in its
+    ``lft``..``rght`` range. As of a past instant: rebuilt from history, as
+    ``unit_tree_top()`` does.
+    """
+    if when is not None:
+        units = _depth_first_as_of(when, root_slug=slug)
+        if not units:
+            return None
+        part = _link_depth_first(units, first_depth=1, levels=1)
+        _set_heads_as_of(part, when)
+        return part
+    unit = (
+        OrganizationalUnit.objects.active()
+        .filter(slug=slug)
+        .values("id", "tree_id", "lft", "rght", "level")
+        .first()
+    )
+    if unit is None:
+        return None
+    below_unit = Q(abolished_on__isnull=True, parent_id=unit["id"])
+    rows = list(
+        OrganizationalUnit.objects.filter(below_unit)
+        .order_by()
+        .values(*UNIT_STATE_FIELDS, "tree_id", "lft", "rght")
+    )
+    heads = _current_heads(below_unit)
+    abolished = _abolished_positions(
+        within=(unit["tree_id"], unit["lft"], unit["rght"])
+    )
+    children: list[UnitNode] = []
+    descendants: dict[int, int] = {}
+    for row in rows:
+        span = (row.pop("tree_id"), row.pop("lft"), row.pop("rght"))
+        child = UnitNode(**row, level=unit["level"] + 1, head=heads.get(row["id"]))
+        descendants[child.id] = _active_descendants(*span, abolished)
+        children.append(child)
+    children.sort(key=_sibling_key)
+    return PartialTree(
+        roots=children,
+        levels=1,
+        unit_count=sum(1 + count for count in descendants.values()),
+        loaded_count=len(children),
+        descendants=descendants,
+    )
+
+
+def _abolished_positions(
+    *, within: tuple[int, int, int] | None = None
+) -> dict[int, list[int]]:
+    """The sorted ``lft`` of the abolished units in each tree (or in one branch).
+
+    Nested sets count a unit's descendants as (rght - lft - 1) / 2, abolished ones
+    included; the abolished ones in its range are subtracted using these positions.
+    One query that returns the abolished units alone (a small share of the registry),
+    where counting the active units below each unit would scan or sort the whole
+    table: ``lft`` has no index. ``within`` is a branch's tree_id, lft and rght.
+    """
+    units = OrganizationalUnit.objects.abolished().order_by()
+    if within is not None:
+        tree_id, lft, rght = within
+        units = units.filter(tree_id=tree_id, lft__gt=lft, lft__lt=rght)
+    positions: dict[int, list[int]] = defaultdict(list)
+    for tree_id, lft in units.values_list("tree_id", "lft"):
+        positions[tree_id].append(lft)
+    for lfts in positions.values():
+        lfts.sort()
+    return positions
+
+
+def _active_descendants(
+    tree_id: int, lft: int, rght: int, abolished: dict[int, list[int]]
+) -> int:
+    lfts = abolished.get(tree_id, ())
+    gone = bisect.bisect_left(lfts, rght) - bisect.bisect_right(lfts, lft)
+    return (rght - lft - 1) // 2 - gone
+
+
+def _depth_first_as_of(
+    when: datetime.datetime, *, root_slug: str | None = None
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """The active units at ``when`` in the order of ``unit_tree_as_of_flat()``.
+
+    The same rows without the heads of every unit, which a page showing some units
+    reads for those alone (``_set_heads_as_of``). Empty if ``root_slug`` names no
+    active unit then.
+    """
+    with cyclic_gc_paused():
+        rows = [
+            row
+            for row in state_rows_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
+            if row[_ABOLISHED_ON] is None
+        ]
+        return _depth_first(rows, root_slug=root_slug)
+
+
+def _link_depth_first(
+    units: list[tuple[int, tuple[Any, ...]]], *, first_depth: int, levels: int
+) -> PartialTree:
+    """The units from ``first_depth`` down ``levels`` levels of depth-first rows, linked.
+
+    Subtree sizes come from the order in one pass: a unit's descendants are the rows
+    after it until the next row at its depth or above. Heads are left to the caller.
+    """
+    sizes = [0] * len(units)
+    open_rows: list[int] = []
+    for index, (depth, _) in enumerate(units):
+        while open_rows and units[open_rows[-1]][0] >= depth:
+            start = open_rows.pop()
+            sizes[start] = index - start - 1
+        open_rows.append(index)
+    for start in open_rows:
+        sizes[start] = len(units) - start - 1
+    roots: list[UnitNode] = []
+    path: list[UnitNode] = []
+    descendants: dict[int, int] = {}
+    unit_count = 0
+    for index, (depth, row) in enumerate(units):
+        if depth < first_depth:
+            continue
+        unit_count += 1
+        if depth >= first_depth + levels:
+            continue
+        node = UnitNode(**dict(zip(UNIT_STATE_FIELDS, row, strict=True)), level=depth)
+        descendants[node.id] = sizes[index]
+        del path[depth - first_depth :]
+        (path[-1].children if path else roots).append(node)
+        path.append(node)
+    return PartialTree(
+        roots=roots,
+        levels=levels,
+        unit_count=unit_count,
+        loaded_count=len(descendants),
+        descendants=descendants,
+    )
+
+
+def _set_heads_as_of(part: PartialTree, when: datetime.datetime) -> None:
+    """Give the loaded units of ``part`` their heads at ``when`` (three queries)."""
+    nodes = [node for root in part.roots for node in root.walk()]
+    posts = _posts_of_units_as_of({node.id for node in nodes}, when, heads_only=True)
+    heads = {post.unit_id: post for post in posts}
+    for node in nodes:
+        node.head = heads.get(node.id)
+
+
+@dataclass(slots=True)
+class UnitFamily:
+    """One unit with its line of parents (top first) and its sub-units, as of a date."""
+
+    unit: UnitNode
+    ancestors: list[UnitNode]
+    children: list[UnitNode]  # abolished ones too, in sibling order
+
+
+@dataclass(slots=True)
+class Branch:
+    """A unit linked with all its active descendants, and the units above it."""
+
+    root: UnitNode  # levels count from the top of the whole tree
+    ancestors: list[UnitNode]
+
+
+def unit_branch(slug: str, when: datetime.datetime | None = None) -> Branch | None:
+    """The active branch under the unit ``slug`` at ``when`` (default now).
+
+    None if the unit is not an active part of the structure then. Now: the branch's
+    rows alone (``subtree_flat()``) and its line of parents; as of a past instant:
+    cut from the tree rebuilt from history.
+    """
+    if when is None:
+        flat = subtree_flat(slug)
+    else:
+        flat = unit_tree_as_of_flat(when, root_slug=slug)
+    if flat is None or not flat.units:
+        return None
+    lineage = unit_lineage(slug, when) or []
+    ancestors = lineage[:-1]
+    depth = max(depth for depth, _ in flat.units)
+    root = _link_depth_first(flat.units, first_depth=0, levels=depth + 1).roots[0]
+    for node in root.walk():
+        node.level += len(ancestors)
+        node.head = flat.heads.get(node.id)
+    return Branch(root=root, ancestors=ancestors)
+
+
+# Deeper than any reporting line: stops the walk up a (corrupt) cycle of parent links.
+MAX_LINEAGE_DEPTH = 1000
+
+
+def unit_lineage(
+    slug: str, when: datetime.datetime | None = None
+) -> list[UnitNode] | None:
+    """The unit ``slug`` and the units above it at ``when`` (default now), top first.
+
+    Abolished units included. None if the unit did not exist then. Walks the parent
+    links up in the database (a recursive query, one indexed step per level) rather
+    than reading the tree: one query now, two as of a past instant.
+    """
+    units = OrganizationalUnit._meta.db_table
+    quote = connection.ops.quote_name
+    if when is None:
+        # Only quoted identifiers are interpolated; every value is a parameter.
+        chain = (
+            "WITH RECURSIVE chain(id, parent_id, depth) AS ("  # noqa: S608
+            f"SELECT id, parent_id, 0 FROM {quote(units)} WHERE slug = %s "
+            f"UNION ALL SELECT unit.id, unit.parent_id, chain.depth + 1 "
+            f"FROM {quote(units)} unit JOIN chain ON unit.id = chain.parent_id "
+            "WHERE chain.depth < %s) SELECT id FROM chain"
+        )
+        rows = list(
+            OrganizationalUnit.objects.filter(
+                id__in=RawSQL(chain, (slug, MAX_LINEAGE_DEPTH))  # noqa: S611
+            ).values(*UNIT_STATE_FIELDS)
+        )
+    else:
+        history = quote(_history_model(OrganizationalUnit)._meta.db_table)
+        # Each step takes the parent from the unit's latest revision at ``when``.
+        chain = (
+            "WITH RECURSIVE chain(id, depth) AS ("  # noqa: S608
+            f"SELECT id, 0 FROM {quote(units)} WHERE slug = %s "
+            "UNION ALL SELECT (SELECT revision.parent_id "
+            f"FROM {history} revision WHERE revision.id = chain.id "
+            "AND revision.history_date <= %s "
+            "ORDER BY revision.history_date DESC, revision.history_id DESC LIMIT 1), "
+            "chain.depth + 1 FROM chain WHERE chain.id IS NOT NULL AND chain.depth < %s"
+            ") SELECT id FROM chain WHERE id IS NOT NULL"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(chain, (slug, when, MAX_LINEAGE_DEPTH))
+            ids = [row[0] for row in cursor.fetchall()]
+        rows = states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS, ids=ids)
+    by_id = {row["id"]: row for row in rows}
+    start = next((row for row in rows if row["slug"] == slug), None)
+    if start is None:
+        return None
+    lineage: list[UnitNode] = []
+    row: dict[str, Any] | None = start
+    while row is not None and len(lineage) <= MAX_LINEAGE_DEPTH:
+        lineage.append(UnitNode(**row))
+        row = by_id.get(row["parent_id"]) if row["parent_id"] else None
+    lineage.reverse()
+    for level, node in enumerate(lineage):
+        node.level = level
+    return lineage
+
+
+def unit_family(slug: str, when: datetime.datetime | None = None) -> UnitFamily | None:
+    """The unit ``slug`` at ``when`` with its ancestors and sub-units; None if absent.
+
+    Reads only those units: two queries now, three as of a past instant.
+    """
+    lineage = unit_lineage(slug, when)
+    if lineage is None:
+        return None
+    unit = lineage[-1]
+    if when is None:
+        rows = list(
+            OrganizationalUnit.objects.filter(parent_id=unit.id).values(
+                *UNIT_STATE_FIELDS
+            )
+        )
+    else:
+        rows = [
+            row
+            for row in _states_as_of_where(
+                OrganizationalUnit, when, UNIT_STATE_FIELDS, Q(parent_id=unit.id)
+            )
+            if row["parent_id"] == unit.id
+        ]
+    children = [UnitNode(**row, level=unit.level + 1) for row in rows]
+    children.sort(key=_sibling_key)
+    return UnitFamily(unit=unit, ancestors=lineage[:-1], children=children)
+
+
+def unit_posts_as_of(
+    unit_id: int, when: datetime.datetime | None = None
+) -> list[PostState]:
+    """``posts_as_of(when, unit_ids=[unit_id])`` reading only that unit's posts.
+
+    Three queries (four when a holder was recorded after the appointment began),
+    whatever the size of the registry.
+    """
+    return _posts_of_units_as_of({unit_id}, when or timezone.now())
+
+
+def _posts_of_units_as_of(
+    unit_ids: set[int], when: datetime.datetime, *, heads_only: bool = False
+) -> list[PostState]:
+    """``posts_as_of()`` for some units, reading only their posts' history."""
+    ever = (
+        Q(unit_id__in=unit_ids, is_head=True) if heads_only else Q(unit_id__in=unit_ids)
+    )
+    post_rows = [
+        row
+        for row in _states_as_of_where(Post, when, POST_STATE_FIELDS, ever)
+        if row["unit_id"] in unit_ids
+        and row["abolished_on"] is None
+        and (row["is_head"] or not heads_only)
+    ]
+    post_ids = {row["id"] for row in post_rows}
+    appointment_rows = [
+        row
+        for row in _states_as_of_where(
+            Appointment, when, APPOINTMENT_FIELDS, Q(post_id__in=post_ids)
+        )
+        if row["post_id"] in post_ids
+    ]
+    person_ids = {row["person_id"] for row in appointment_rows}
+    people = {
+        row["id"]: row
+        for row in states_as_of(Person, when, PERSON_FIELDS, ids=person_ids)
+    }
+    if missing := person_ids - people.keys():
+        # As in posts_as_of: people recorded after their appointment began are shown
+        # as first recorded.
+        people.update(
+            (row["id"], row)
+            for row in Person.objects.filter(pk__in=missing).values(*PERSON_FIELDS)
+        )
+    return _posts_with_holders(post_rows, appointment_rows, people, when.date())
+
+
+def _states_as_of_where(
+    model: type[models.Model],
+    when: datetime.datetime,
+    fields: Sequence[str],
+    ever: Q,
+) -> list[dict[str, Any]]:
+    """``fields`` at ``when`` of the objects any revision of which matched ``ever``.
+
+    One query over those objects' revisions alone. The caller checks the condition
+    on the state returned: an object may have matched only in another revision.
+    """
+    history = _history_model(model).objects
+    rows = (
+        history.filter(
+            history_date__lte=when, id__in=Subquery(history.filter(ever).values("id"))
+        )
+        .order_by("history_date", "history_id")
+        .values("history_type", *fields)
+    )
+    latest: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        latest[row["id"]] = row
+    return [
+        {name: row[name] for name in fields}
+        for row in latest.values()
+        if row["history_type"] != "-"
+    ]
 
 
 # --- History -------------------------------------------------------------------------

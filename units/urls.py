@@ -6,6 +6,11 @@ app_name = "units"
 urlpatterns = [
     path("", views.structure, name="structure"),
     path("units/<slug:slug>/", views.unit_detail, name="unit-detail"),
+    path(
+        "units/<slug:slug>/children/",
+        views.unit_children_part,
+        name="unit-children",
+    ),
     path("compare/", views.compare, name="compare"),
     path("chart/", views.chart, name="chart"),
     path(

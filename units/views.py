@@ -30,10 +30,14 @@ from units.selectors import (
     first_recorded_instant,
     parse_instant,
     posts_as_of,
-    subtree,
+    unit_branch,
+    unit_children,
+    unit_family,
     unit_history,
+    unit_posts_as_of,
     unit_tree,
     unit_tree_as_of,
+    unit_tree_top,
 )
 
 KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
@@ -44,6 +48,13 @@ DEFAULT_CHART_BOXES = 200
 MAX_CHART_DEPTH = 30
 # Cap on exported PNG size so that a chart of thousands of units cannot exhaust memory.
 MAX_PNG_PIXELS = 40_000_000
+# The structure page shows whole top levels holding at most this many units; deeper
+# branches load their sub-units when opened. The seed (44 units) always shows whole.
+STRUCTURE_UNITS = 400
+# Changes listed per section of the compare page; the change feed has them all.
+COMPARE_SECTION_CHANGES = 100
+# Search results listed; a reader narrows a longer list with more words.
+SEARCH_RESULTS = 200
 CHANGE_SECTIONS = (
     ("added", "Units added"),
     ("abolished", "Units abolished"),
@@ -66,6 +77,8 @@ class AsOf:
     raw: str = ""
     when: datetime.datetime | None = None
     error: str = ""
+    # What is wrong with ``raw``, without what the page does about it.
+    problem: str = ""
 
     @property
     def is_past(self) -> bool:
@@ -99,33 +112,31 @@ def read_as_of(request: HttpRequest) -> AsOf:
     raw = request.GET.get("as_of", "").strip()
     if not raw:
         return AsOf()
+    problem = ""
     try:
         when = parse_instant(raw)
     except InvalidInstant:
-        return AsOf(
-            raw=raw,
-            error=(
-                f"“{raw}” is not a valid date: use the form YYYY-MM-DD, for example "
-                "2024-03-01. Showing the structure as it is today instead."
-            ),
+        problem = (
+            f"“{raw}” is not a valid date: use the form YYYY-MM-DD, for example "
+            "2024-03-01."
         )
-    if when > timezone.now() + datetime.timedelta(days=1):
-        return AsOf(
-            raw=raw,
-            error=(
+    else:
+        if when > timezone.now() + datetime.timedelta(days=1):
+            problem = (
                 f"{when:%-d %B %Y} is in the future: the registry only shows changes "
-                "that have taken effect. Showing the structure as it is today instead."
-            ),
-        )
-    first = first_recorded_instant()
-    if first is not None and when < first:
-        return AsOf(
-            raw=raw,
-            error=(
+                "that have taken effect."
+            )
+        elif (first := first_recorded_instant()) is not None and when < first:
+            problem = (
                 f"The registry starts on {first:%-d %B %Y}: there is no record of the "
                 f"structure on {when:%-d %B %Y}. Pick a date on or after "
-                f"{first:%Y-%m-%d}. Showing the structure as it is today instead."
-            ),
+                f"{first:%Y-%m-%d}."
+            )
+    if problem:
+        return AsOf(
+            raw=raw,
+            problem=problem,
+            error=f"{problem} Showing the structure as it is today instead.",
         )
     return AsOf(raw=raw, when=when)
 
@@ -162,42 +173,55 @@ def _count(roots: list[UnitNode]) -> int:
     return sum(1 for root in roots for _ in root.walk())
 
 
-@require_safe
-def structure(request: HttpRequest) -> HttpResponse:
-    """Home: the whole organization as a collapsible tree."""
-    as_of = read_as_of(request)
-    roots = _tree(as_of)
-    return _page(
-        request,
-        "units/structure.html",
-        as_of,
-        {"roots": roots, "unit_count": _count(roots)},
+def _plain(message: str, status: int) -> HttpResponse:
+    """A short answer for scripts: the message alone, as text."""
+    return HttpResponse(
+        message, status=status, content_type="text/plain; charset=utf-8"
     )
 
 
-def _ancestors(roots: list[UnitNode], node: UnitNode) -> list[UnitNode]:
-    parents = {
-        child.id: parent
-        for root in roots
-        for parent in root.walk()
-        for child in parent.children
-    }
-    chain: list[UnitNode] = []
-    current = parents.get(node.id)
-    while current is not None:
-        chain.append(current)
-        current = parents.get(current.id)
-    chain.reverse()
-    return chain
+@require_safe
+def structure(request: HttpRequest) -> HttpResponse:
+    """Home: the organization as a collapsible tree, its top levels at first.
+
+    A large registry shows the top levels holding at most ``STRUCTURE_UNITS`` units;
+    each branch below them loads its sub-units when opened (``unit_children_part``).
+    """
+    as_of = read_as_of(request)
+    tree = unit_tree_top(as_of.when, max_units=STRUCTURE_UNITS)
+    return _page(request, "units/structure.html", as_of, {"tree": tree})
+
+
+@require_safe
+def unit_children_part(request: HttpRequest, slug: str) -> HttpResponse:
+    """The sub-units of one unit as a piece of the structure page's tree (for script).
+
+    Errors are short texts the page shows in place of the sub-units: 400 for a bad
+    date, 404 for a unit that does not exist or is not part of the structure then.
+    """
+    as_of = read_as_of(request)
+    if as_of.error:
+        return _plain(as_of.problem, HTTPStatus.BAD_REQUEST)
+    part = unit_children(slug, as_of.when)
+    if part is None:
+        if not page_queries.unit_exists(slug):
+            return _plain(
+                f"There is no unit “{slug}” in the registry.", HTTPStatus.NOT_FOUND
+            )
+        on = f"on {as_of.label}" if as_of.is_past else "today"
+        return _plain(
+            f"The unit “{slug}” is not part of the structure {on}.",
+            HTTPStatus.NOT_FOUND,
+        )
+    return render(request, "units/unit_children.html", {"tree": part, "as_of": as_of})
 
 
 @require_safe
 def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """One unit: its mandate, posts and holders, place in the tree and its timeline."""
     as_of = read_as_of(request)
-    roots = _tree(as_of, include_abolished=True)
-    node = subtree(roots, slug)
-    if node is None:
+    family = unit_family(slug, as_of.when)
+    if family is None:
         if not page_queries.unit_exists(slug):
             raise Http404(f"There is no unit “{slug}” in the registry.")
         # The unit exists, just not on that date: say so on the page.
@@ -208,7 +232,8 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
             {"slug": slug},
             status=HTTPStatus.NOT_FOUND,
         )
-    posts = posts_as_of(as_of.when, unit_ids=[node.id])
+    node = family.unit
+    posts = unit_posts_as_of(node.id, as_of.when)
     post_tenures = page_queries.tenures(
         as_of.when, post_ids=[post.id for post in posts]
     )
@@ -224,10 +249,10 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "unit": node,
             "kind_label": KIND_LABELS.get(node.kind, node.kind),
-            "ancestors": _ancestors(roots, node),
-            "active_children": [child for child in node.children if child.is_active],
+            "ancestors": family.ancestors,
+            "active_children": [child for child in family.children if child.is_active],
             "abolished_children": [
-                child for child in node.children if not child.is_active
+                child for child in family.children if not child.is_active
             ],
             "posts": posts,
             "past_holders": past_holders,
@@ -280,19 +305,49 @@ def compare(request: HttpRequest) -> HttpResponse:
             status=HTTPStatus.BAD_REQUEST,
         )
     changes = changes_between(since, until)
+    by_kind: dict[str, list] = {}
+    for change in changes:
+        by_kind.setdefault(change.kind, []).append(change)
     sections = [
-        (kind, title, [change for change in changes if change.kind == kind])
+        ChangeSection(
+            kind=kind,
+            title=title,
+            changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
+            total=len(by_kind[kind]),
+        )
         for kind, title in CHANGE_SECTIONS
+        if kind in by_kind
     ]
+    # The same (since, until] window in the API's feed, as exact instants.
+    feed_url = (
+        reverse("api:changes")
+        + "?"
+        + urlencode({"since": since.isoformat(), "until": until.isoformat()})
+    )
     context.update(
         {
             "since": since,
             "until": until,
-            "sections": [section for section in sections if section[2]],
+            "sections": sections,
             "change_count": len(changes),
+            "feed_url": feed_url,
         }
     )
     return _page(request, "units/compare.html", as_of, context)
+
+
+@dataclass(slots=True)
+class ChangeSection:
+    """One kind of change on the compare page: the first ones, and how many in all."""
+
+    kind: str
+    title: str
+    changes: list
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.changes)
 
 
 @dataclass(slots=True)
@@ -330,12 +385,14 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
                     f"{DEFAULT_CHART_DEPTH} levels."
                 )
                 depth = DEFAULT_CHART_DEPTH
-    roots = _tree(as_of)
     root_slug = request.GET.get("root", "").strip()
     ancestors: list[UnitNode] = []
+    # An opened sub-tree reads that branch alone; the whole organization needs every
+    # unit, since the chart counts what each folded box holds by walking it.
+    roots: list[UnitNode] = []
     if root_slug:
-        node = subtree(roots, root_slug)
-        if node is None:
+        branch = unit_branch(root_slug, as_of.when)
+        if branch is None:
             if not page_queries.unit_exists(root_slug):
                 raise Http404(f"There is no unit “{root_slug}” in the registry.")
             messages.append(
@@ -344,8 +401,10 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
             )
             root_slug = ""
         else:
-            ancestors = _ancestors(roots, node)
-            roots = [node]
+            ancestors = branch.ancestors
+            roots = [branch.root]
+    if not root_slug:
+        roots = _tree(as_of)
     if not depth:
         depth = org_chart.depth_that_fits(
             roots, max_boxes=DEFAULT_CHART_BOXES, ceiling=DEFAULT_CHART_DEPTH
@@ -464,7 +523,7 @@ def search(request: HttpRequest) -> HttpResponse:
     """Units whose name, acronym or mandate match every word, highlighted."""
     as_of = read_as_of(request)
     query = request.GET.get("q", "").strip()
-    context: dict = {"query": query, "hits": []}
+    context: dict = {"query": query, "hits": [], "hit_count": 0}
     if len(query) > MAX_QUERY_LENGTH:
         context["query_error"] = (
             f"The search text is too long ({len(query)} characters); use at most "
@@ -478,7 +537,9 @@ def search(request: HttpRequest) -> HttpResponse:
             status=HTTPStatus.BAD_REQUEST,
         )
     if query:
-        context["hits"] = page_queries.search_nodes(_tree(as_of), query)
+        context["hits"], context["hit_count"] = page_queries.search_units(
+            query, as_of.when, limit=SEARCH_RESULTS
+        )
     return _page(request, "units/search.html", as_of, context)
 
 

@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 
+from benchmarks.generate import GeneratedRegistry, generate
 from tests.browser.conftest import SCREENSHOTS, screenshot
 from tests.conftest import at
 from units import services
 from units.models import Appointment, OrganizationalUnit, Person, Post, UnitKind
 from units.seed import load_structure
+from units.selectors import parse_instant, unit_children
+from units.views import STRUCTURE_UNITS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "fixtures" / "iom_structure.json"
@@ -371,3 +374,145 @@ def test_print_styles_hide_controls_and_keep_the_past_notice(
     assert not page.get_by_label("View the structure as of").is_visible()  # type: ignore[attr-defined]
     assert page.locator("#past-notice").is_visible()  # type: ignore[attr-defined]
     assert page.get_by_role("link", name="PRIMA Unit").is_visible()  # type: ignore[attr-defined]
+
+
+# --- A registry too large to show at once ------------------------------------------------
+
+# Enough units that the structure page keeps only its top levels (STRUCTURE_UNITS).
+LARGE_REGISTRY = 1500
+
+
+@pytest.fixture
+def large_registry(transactional_db: None) -> GeneratedRegistry:
+    return generate(LARGE_REGISTRY, seed=11)
+
+
+def first_unloaded_branch(page: object) -> object:
+    """The first branch whose sub-units are not on the page, made visible."""
+    page.get_by_role("button", name="Expand all loaded").click()  # type: ignore[attr-defined]
+    return page.locator("[data-tree] details[data-children-url]").first  # type: ignore[attr-defined]
+
+
+def branch_slug(branch: object) -> str:
+    url = branch.get_attribute("data-children-url")  # type: ignore[attr-defined]
+    return url.split("/")[2]
+
+
+def test_a_large_structure_loads_a_branch_when_it_opens(
+    page: object, live_server: object, large_registry: GeneratedRegistry
+) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
+    assert page.locator("#tree-cut-note").is_visible()  # type: ignore[attr-defined]
+    shown = page.locator("[data-tree] .unit-link").count()  # type: ignore[attr-defined]
+    assert 0 < shown <= STRUCTURE_UNITS
+    branch = first_unloaded_branch(page)
+    slug = branch_slug(branch)
+    expected = unit_children(slug)
+    assert expected is not None and expected.roots
+    summary = branch.locator(":scope > summary")
+    count = expected.unit_count
+    assert summary.inner_text().startswith(f"{count} sub-unit")
+    # Expanding everything loaded opened no branch that would need a request.
+    assert branch.evaluate("details => details.open") is False
+    assert not [url for url in requests if "/children/" in url]
+
+    # Open it from the keyboard: the sub-units arrive in place and are announced.
+    summary.focus()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    branch.locator(":scope > ul > li .unit-link").first.wait_for()
+    assert branch.get_attribute("data-state") == "loaded"
+    names = branch.locator(":scope > ul > li > .entry .unit-link").all_inner_texts()
+    assert names == [child.name for child in expected.roots]
+    status = page.locator("[data-tree-status]")  # type: ignore[attr-defined]
+    name = page.locator(f'a.unit-link[href="/units/{slug}/"]').inner_text()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "text => document.querySelector('[data-tree-status]').textContent === text",
+        arg=f"Loaded {len(names)} sub-unit{'s' if len(names) != 1 else ''} of {name}.",
+    )
+    assert status.get_attribute("role") == "status"
+    assert summary.evaluate("element => element === document.activeElement")
+    # The keyboard goes on into the loaded units.
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    focused = page.evaluate("() => document.activeElement.textContent")  # type: ignore[attr-defined]
+    assert focused == names[0]
+    assert len([url for url in requests if "/children/" in url]) == 1
+    # Folding and opening it again uses what was loaded.
+    summary.click()
+    summary.click()
+    assert branch.evaluate("details => details.open") is True
+    assert len([url for url in requests if "/children/" in url]) == 1
+    # The opened branch as a visitor sees it (the whole page is thousands of pixels).
+    summary.scroll_into_view_if_needed()
+    page.evaluate("() => window.scrollBy(0, -120)")  # type: ignore[attr-defined]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "page-structure-large.png"))  # type: ignore[attr-defined]
+    assert_accessible(page)
+
+
+def test_a_branch_that_fails_to_load_says_so_and_loads_on_retry(
+    page: object, live_server: object, large_registry: GeneratedRegistry
+) -> None:
+    page.goto(f"{live_server.url}/?as_of=2019-01-01")  # type: ignore[attr-defined]
+    branch = first_unloaded_branch(page)
+    slug = branch_slug(branch)
+    assert branch.get_attribute("data-children-url").endswith("?as_of=2019-01-01")
+    page.route(  # type: ignore[attr-defined]
+        "**/children/**",
+        lambda route: route.fulfill(status=503, body="", content_type="text/html"),
+    )
+    summary = branch.locator(":scope > summary")
+    summary.click()
+    alert = branch.get_by_role("alert")
+    alert.wait_for()
+    assert "could not be loaded: the server answered 503." in alert.inner_text()
+    assert branch.get_attribute("data-state") == "failed"
+    fallback = branch.get_by_role("link", name="see them on the unit's page")
+    assert fallback.get_attribute("href") == (
+        f"/units/{slug}/?as_of=2019-01-01#subunits-heading"
+    )
+    alert.scroll_into_view_if_needed()
+    page.evaluate("() => window.scrollBy(0, -120)")  # type: ignore[attr-defined]
+    page.screenshot(path=str(SCREENSHOTS / "page-structure-load-error.png"))  # type: ignore[attr-defined]
+    assert_accessible(page)
+
+    page.unroute("**/children/**")  # type: ignore[attr-defined]
+    retry = branch.get_by_role("button", name="Try again")
+    retry.focus()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    branch.locator(":scope > ul > li .unit-link").first.wait_for()
+    assert branch.get_attribute("data-state") == "loaded"
+    assert summary.evaluate("element => element === document.activeElement")
+    expected = unit_children(slug, parse_instant("2019-01-01"))
+    assert expected is not None
+    links = branch.locator(":scope > ul > li > .entry .unit-link")
+    assert links.all_inner_texts() == [child.name for child in expected.roots]
+    assert links.first.get_attribute("href").endswith("/?as_of=2019-01-01")
+
+
+def test_without_script_a_folded_branch_links_to_the_unit_page(
+    browser: object, live_server: object, large_registry: GeneratedRegistry
+) -> None:
+    context = browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/")
+        # No script: the tools that need it stay hidden, the <details> still fold.
+        assert not page.get_by_role("button", name="Expand all loaded").is_visible()
+        branch = page.locator("[data-tree] details[data-children-url]").first
+        slug = branch_slug(branch)
+        # Open the folded levels above it, outermost first, then the branch itself.
+        closed = branch.locator("xpath=ancestor::details[not(@open)]/summary")
+        while closed.count():
+            closed.first.click()
+        branch.locator(":scope > summary").click()
+        link = branch.get_by_role("link", name="See the sub-units of")
+        link.click()
+        page.wait_for_url(f"**/units/{slug}/#subunits-heading")
+        listed = page.locator(".sub-units li > a").all_inner_texts()
+        expected = unit_children(slug)
+        assert expected is not None
+        assert listed == [child.name for child in expected.roots]
+    finally:
+        context.close()

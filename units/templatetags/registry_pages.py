@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from units import chart
 from units.models import ReportingLine, UnitKind
-from units.selectors import UnitNode
+from units.selectors import PartialTree, UnitNode
 
 register = template.Library()
 
@@ -67,8 +67,29 @@ def _head_html(node: UnitNode) -> SafeString:
     )
 
 
-def _entry_html(node: UnitNode, as_of: Any) -> SafeString:
-    url = with_as_of(reverse("units:unit-detail", kwargs={"slug": node.slug}), as_of)
+class _UnitUrls:
+    """Links of one rendered tree: each route reversed once, not once per unit."""
+
+    MARK = "unit-slug-mark"
+
+    def __init__(self, as_of: Any) -> None:
+        self.as_of = as_of
+        self.page = reverse("units:unit-detail", kwargs={"slug": self.MARK})
+        self.children = reverse("units:unit-children", kwargs={"slug": self.MARK})
+
+    def _url(self, route: str, slug: str) -> str:
+        # Slugs hold only URL-safe characters: placing one needs no quoting.
+        return with_as_of(route.replace(self.MARK, slug, 1), self.as_of)
+
+    def page_of(self, slug: str) -> str:
+        return self._url(self.page, slug)
+
+    def children_of(self, slug: str) -> str:
+        return self._url(self.children, slug)
+
+
+def _entry_html(node: UnitNode, urls: _UnitUrls) -> SafeString:
+    url = urls.page_of(node.slug)
     acronym = (
         format_html(' <abbr class="acronym">{}</abbr>', node.short_name)
         if node.short_name and node.short_name not in node.name
@@ -93,35 +114,83 @@ def _entry_html(node: UnitNode, as_of: Any) -> SafeString:
     )
 
 
-@register.simple_tag
-def unit_tree(roots: list[UnitNode], as_of: Any = None) -> SafeString:
-    """The structure as nested lists; units with sub-units fold with <details>."""
-    parts: list[str] = ['<ul class="tree" data-tree>']
+def _summary_html(node: UnitNode, count: int) -> str:
+    return format_html(
+        '<summary>{} sub-unit{}<span class="visually-hidden"> of {}</span></summary>',
+        count,
+        "s" if count != 1 else "",
+        node.name,
+    )
+
+
+def _unloaded_branch_html(
+    node: UnitNode, entry: str, count: int, urls: _UnitUrls
+) -> str:
+    """A branch whose sub-units load when it opens (pages.js fetches them).
+
+    Until then, and without script, it holds a link to the unit's page, which lists
+    the sub-units.
+    """
+    return format_html(
+        '<li class="branch">{} <details data-children-url="{}">{}<ul>'
+        '<li class="tree-note"><a href="{}#subunits-heading">See the sub-units of {}'
+        "</a></li></ul></details></li>",
+        entry,
+        urls.children_of(node.slug),
+        _summary_html(node, count),
+        urls.page_of(node.slug),
+        node.name,
+    )
+
+
+def _tree_html(
+    tree: PartialTree, as_of: Any, *, open_levels: int, attributes: str
+) -> SafeString:
+    urls = _UnitUrls(as_of)
+    parts: list[str] = [f"<ul{attributes}>"]
     # Iterative walk with explicit close markers: no recursion limit on deep trees.
-    stack: list[UnitNode | None] = list(reversed(roots))
+    stack: list[UnitNode | None] = list(reversed(tree.roots))
     while stack:
         node = stack.pop()
         if node is None:
             parts.append("</ul></details></li>")
             continue
-        entry = _entry_html(node, as_of)
-        if not node.children:
+        entry = _entry_html(node, urls)
+        count = tree.descendants.get(node.id, 0)
+        if not count:
             parts.append(f'<li class="leaf">{entry}</li>')
             continue
-        is_open = " open" if node.level < OPEN_LEVELS else ""
-        count = sum(1 for _ in node.walk()) - 1
+        if not node.children:
+            parts.append(_unloaded_branch_html(node, entry, count, urls))
+            continue
+        is_open = " open" if node.level < open_levels else ""
         # The link stays outside <summary>: a link nested in the toggle is unusable
         # with assistive technology (axe "nested-interactive").
         parts.append(
-            f'<li class="branch">{entry} <details{is_open}><summary>'
-            f"{count} sub-unit{'s' if count != 1 else ''}"
-            f'<span class="visually-hidden"> of {escape(node.name)}</span>'
-            "</summary><ul>"
+            f'<li class="branch">{entry} <details{is_open}>'
+            f"{_summary_html(node, count)}<ul>"
         )
         stack.append(None)
         stack.extend(reversed(node.children))
     parts.append("</ul>")
     return mark_safe("".join(parts))  # noqa: S308 -- every piece is escaped above
+
+
+@register.simple_tag
+def unit_tree(tree: PartialTree, as_of: Any = None) -> SafeString:
+    """The structure as nested lists; units with sub-units fold with <details>.
+
+    Branches below the loaded levels fold too and load their sub-units when opened.
+    """
+    return _tree_html(
+        tree, as_of, open_levels=OPEN_LEVELS, attributes=' class="tree" data-tree'
+    )
+
+
+@register.simple_tag
+def unit_subtree(tree: PartialTree, as_of: Any = None) -> SafeString:
+    """Sub-units loaded into an opened branch of ``unit_tree``: one folded level."""
+    return _tree_html(tree, as_of, open_levels=0, attributes="")
 
 
 def _search_pattern(query: str) -> re.Pattern[str] | None:

@@ -2,7 +2,116 @@
 (function () {
   "use strict";
 
-  // Tree: expand or collapse every <details> at once.
+  // Tree: a branch below the levels on the page loads its sub-units when it first
+  // opens. Its placeholder link (to the unit's page) is what readers without script use.
+  var treeStatus = document.querySelector("[data-tree-status]");
+
+  function announce(text) {
+    if (!treeStatus) return;
+    // Clear first so that the same words are announced again.
+    treeStatus.textContent = "";
+    window.setTimeout(function () { treeStatus.textContent = text; }, 50);
+  }
+
+  function branchName(details) {
+    var link = details.parentElement.querySelector(":scope > .entry .unit-link");
+    return link ? link.textContent : "this unit";
+  }
+
+  function isUnloaded(details) {
+    return details.hasAttribute("data-children-url") && details.dataset.state !== "loaded";
+  }
+
+  function showFailure(details, list, reason) {
+    var fallback = details.dataset.fallbackUrl;
+    var item = document.createElement("li");
+    item.className = "tree-error";
+    // The alert is inside the item: a list may only hold list items.
+    var message = document.createElement("span");
+    message.setAttribute("role", "alert");
+    message.textContent =
+      "The sub-units of " + branchName(details) + " could not be loaded: " + reason;
+    item.appendChild(message);
+    item.appendChild(document.createTextNode(" "));
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.textContent = "Try again";
+    retry.addEventListener("click", function () { loadChildren(details); });
+    item.appendChild(retry);
+    if (fallback) {
+      item.appendChild(document.createTextNode(" or "));
+      var link = document.createElement("a");
+      link.href = fallback;
+      link.textContent = "see them on the unit's page";
+      item.appendChild(link);
+    }
+    list.replaceChildren(item);
+  }
+
+  function loadChildren(details) {
+    var list = details.querySelector(":scope > ul");
+    if (!list || details.dataset.state === "loading") return;
+    if (!details.dataset.fallbackUrl) {
+      var placeholder = list.querySelector("a");
+      if (placeholder) details.dataset.fallbackUrl = placeholder.getAttribute("href");
+    }
+    if (list.contains(document.activeElement)) {
+      // "Try again" is about to go: keep the keyboard on the branch's toggle.
+      details.querySelector(":scope > summary").focus();
+    }
+    details.dataset.state = "loading";
+    list.setAttribute("aria-busy", "true");
+    var loading = document.createElement("li");
+    loading.className = "tree-note tree-loading";
+    loading.textContent = "Loading the sub-units…";
+    list.replaceChildren(loading);
+    announce("Loading the sub-units of " + branchName(details) + ".");
+    fetch(details.dataset.childrenUrl, {
+      headers: { Accept: "text/html" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        if (!response.ok) {
+          var message = response.headers.get("Content-Type") || "";
+          throw new Error(message.indexOf("text/plain") === 0 && text.length < 500
+            ? text : "the server answered " + response.status + ".");
+        }
+        return text;
+      });
+    }).then(function (html) {
+      var template = document.createElement("template");
+      template.innerHTML = html.trim();
+      var loaded = template.content.querySelector("ul");
+      if (!loaded) throw new Error("the answer held no list of units.");
+      list.replaceChildren.apply(list, Array.prototype.slice.call(loaded.children));
+      list.removeAttribute("aria-busy");
+      details.dataset.state = "loaded";
+      var count = list.children.length;
+      announce("Loaded " + count + " sub-unit" + (count === 1 ? "" : "s") + " of " +
+        branchName(details) + ".");
+    }).catch(function (error) {
+      list.removeAttribute("aria-busy");
+      details.dataset.state = "failed";
+      var reason = error && error.message ? error.message : "the network failed.";
+      if (error instanceof TypeError) reason = "the network failed.";
+      showFailure(details, list, reason);
+      announce("The sub-units of " + branchName(details) + " could not be loaded.");
+    });
+  }
+
+  document.querySelectorAll("[data-tree]").forEach(function (tree) {
+    // "toggle" does not bubble; listening while it is captured covers loaded branches.
+    tree.addEventListener("toggle", function (event) {
+      var details = event.target;
+      if (details.open && details.hasAttribute("data-children-url") &&
+          (!details.dataset.state || details.dataset.state === "failed")) {
+        loadChildren(details);
+      }
+    }, true);
+  });
+
+  // Tree: expand or collapse every <details> at once. "Expand" opens what is on the
+  // page: opening every unloaded branch would fetch the whole organization.
   document.querySelectorAll("[data-tree-tools]").forEach(function (tools) {
     tools.hidden = false;
     tools.addEventListener("click", function (event) {
@@ -10,17 +119,18 @@
       if (!button) return;
       var open = button.dataset.treeAction === "expand";
       document.querySelectorAll("[data-tree] details").forEach(function (item) {
+        if (open && isUnloaded(item)) return;
         item.open = open;
       });
     });
   });
 
-  // Print the whole tree, then restore what the reader had folded.
+  // Print the tree as loaded, then restore what the reader had folded.
   var foldedBeforePrint = [];
   window.addEventListener("beforeprint", function () {
     foldedBeforePrint = Array.prototype.filter.call(
       document.querySelectorAll("[data-tree] details"),
-      function (item) { return !item.open; }
+      function (item) { return !item.open && !isUnloaded(item); }
     );
     foldedBeforePrint.forEach(function (item) { item.open = true; });
   });
