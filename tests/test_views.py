@@ -496,6 +496,29 @@ def test_chart_folds_levels_below_the_depth_and_opens_a_subtree(
     assert 'href="/units/department-a/"' not in opened.content.decode()
 
 
+def opened_box_fill(html: str, slug: str) -> str:
+    box = html.split(f'data-slug="{slug}"')[1]
+    return re.search(r'<rect [^>]*fill="([^"]+)"[^>]*class="box"', box).group(1)
+
+
+@pytest.mark.parametrize("as_of", ["", "&as_of=2023-01-01"])
+def test_chart_of_an_opened_branch_keeps_its_place_in_the_organization(
+    client: Client, scripted_history: ScriptedHistory, as_of: str
+) -> None:
+    """The branch is read alone, but its units keep their levels: it is no top unit."""
+    whole = client.get(f"/chart/?depth=3{as_of}").content.decode()
+    assert opened_box_fill(whole, "hq") == "#0b3d91"
+    opened = client.get(f"/chart/?root=department-b{as_of}")
+    assert opened.status_code == HTTPStatus.OK
+    html = opened.content.decode()
+    assert opened_box_fill(html, "department-b") == opened_box_fill(
+        whole, "department-b"
+    )
+    assert "Whole organization Headquarters Department B" in page_text(opened)
+    assert 'data-slug="unit-x"' in html
+    assert 'data-slug="department-a"' not in html
+
+
 def test_chart_as_of_a_date_draws_that_structure(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
