@@ -294,6 +294,25 @@ def test_unit_page_as_of_shows_the_unit_as_it_was(
     assert "Renamed by the 2021 reform" in text
 
 
+def test_unit_page_lists_the_head_post_first_then_by_title(
+    client: Client, scripted_history: ScriptedHistory, editor: object
+) -> None:
+    for title in ("Registrar", "Analyst"):
+        services.post_create(
+            user=editor,
+            reason="More posts",
+            title=title,
+            unit=scripted_history.unit_x,
+            effective_at=at("2023-03-01"),
+        )
+    text = page_text(client.get("/units/unit-x/"))
+    assert (
+        text.index("Head of X Head") < text.index("Analyst") < text.index("Registrar")
+    )
+    earlier = page_text(client.get("/units/unit-x/?as_of=2023-02-01"))
+    assert "Head of X Head" in earlier and "Analyst" not in earlier
+
+
 def test_unit_page_lists_sub_units_and_abolished_ones(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:

@@ -1199,9 +1199,11 @@ def unit_posts_as_of(
     """``posts_as_of(when, unit_ids=[unit_id])`` reading only that unit's posts.
 
     Three queries (four when a holder was recorded after the appointment began),
-    whatever the size of the registry.
+    whatever the size of the registry. The head post comes first, then by title.
     """
-    return _posts_of_units_as_of({unit_id}, when or timezone.now())
+    posts = _posts_of_units_as_of({unit_id}, when or timezone.now())
+    posts.sort(key=lambda post: (not post.is_head, post.title))
+    return posts
 
 
 def _posts_of_units_as_of(
