@@ -129,6 +129,11 @@ class OrganizationalUnit(MPTTModel):
     class Meta:
         verbose_name = _("organizational unit")
         verbose_name_plural = _("organizational units")
+        # Tree order and branch ranges (tree_id, lft BETWEEN ...): the whole tree
+        # streams in this order and every subtree read is a range on it. Undeclared,
+        # django-mptt adds it to _meta.indexes behind Meta's back, where migrations
+        # never see it: the index was never created.
+        indexes = [models.Index(fields=["tree_id", "lft"], name="unit_tree_position")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(abolished_on__isnull=True)
