@@ -118,6 +118,17 @@ def measure(
     until = selectors.parse_instant(FEED_UNTIL)
     unit = OrganizationalUnit.objects.get(slug=busiest)
     branch = OrganizationalUnit.objects.get(slug=largest)
+    # A unit that existed on the past day (the seed's history starts in 2023).
+    past_day = "2024-06-01" if scale == "seed" else AS_OF_DAY
+    past_ids = sorted(
+        row["id"]
+        for row in selectors.states_as_of(
+            OrganizationalUnit, selectors.parse_instant(past_day), ("id",)
+        )
+    )
+    past_unit = OrganizationalUnit.objects.get(
+        pk=unit.pk if unit.pk in past_ids else past_ids[0]
+    )
 
     def get(client: Client, url: str) -> Callable[[], int]:
         def request() -> int:
@@ -151,6 +162,19 @@ def measure(
             floors.changelist_page,
         ),
         "public structure page": (get(anonymous, "/"), floors.tree),
+        "structure page, largest branch opened": (
+            get(anonymous, f"/units/{largest}/children/"),
+            lambda: floors.subtree(branch.pk),
+        ),
+        "public unit page": (
+            get(anonymous, f"/units/{busiest}/"),
+            lambda: floors.unit_history(unit.pk),
+        ),
+        "past unit page": (
+            get(anonymous, f"/units/{past_unit.slug}/?as_of={past_day}"),
+            lambda: floors.unit_history(past_unit.pk),
+        ),
+        "change feed, Atom": (get(anonymous, "/api/v1/changes.atom"), None),
         "selector unit_tree": (selectors.unit_tree, floors.tree),
         "selector unit_tree_as_of": (
             lambda: selectors.unit_tree_as_of(as_of),
