@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+from django.core import signing
 from django.db import models
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +22,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from api import reads
@@ -145,8 +148,13 @@ def whole_number(text: str) -> int | None:
     return None
 
 
-def check_page_window(request: Request) -> None:
-    """Refuse a malformed or oversized ``limit``/``offset`` instead of ignoring it."""
+def check_page_window(
+    request: Request, *, read_on: str = "read the rest with offset"
+) -> None:
+    """Refuse a malformed or oversized ``limit``/``offset`` instead of ignoring it.
+
+    ``read_on`` tells a client asking for too large a page how to read the rest.
+    """
     limit_text = request.query_params.get("limit")
     if limit_text is not None:
         limit = whole_number(limit_text)
@@ -155,7 +163,7 @@ def check_page_window(request: Request) -> None:
             raise ValidationError(
                 {
                     "limit": f"{limit_text[:20]} is more than the largest page, "
-                    f"{MAX_PAGE_SIZE}; read the rest with offset."
+                    f"{MAX_PAGE_SIZE}; {read_on}."
                 }
             )
         if limit is None or limit < 1:
@@ -681,9 +689,87 @@ def change_window(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
     return since, until
 
 
+# A cursor is the base64 JSON of a feed position (ChangeKey) and the way to read from
+# it, signed so that a cursor changed by hand, cut short or made up is refused with a
+# 400 instead of answering from a place no page of this feed ended at.
+CURSOR_SALT = "api.changes.cursor"
+CURSOR_DIRECTIONS = ("after", "before")
+
+
+def change_cursor(direction: str, key: selectors.ChangeKey) -> str:
+    """The opaque ``cursor`` of a next (``after``) or previous (``before``) link."""
+    position = [
+        direction,
+        key.effective_at.isoformat(),
+        key.history_id,
+        key.source,
+        key.ordinal,
+    ]
+    return signing.Signer(salt=CURSOR_SALT).sign_object(position)
+
+
+def read_change_cursor(text: str) -> tuple[str, selectors.ChangeKey]:
+    """The direction and position of a ``cursor``; 400 unless this API issued it."""
+    refusal = ValidationError(
+        {
+            "cursor": f"“{text[:40]}” is not a cursor of this feed (changed, cut "
+            "short or from elsewhere). Use the next and previous links as given, "
+            "or start again without cursor."
+        }
+    )
+    try:
+        position = signing.Signer(salt=CURSOR_SALT).unsign_object(text)
+    except (signing.BadSignature, ValueError):
+        raise refusal from None
+    # Signed by this API, so well formed unless its format has changed since.
+    try:
+        direction, instant, history_id, source, ordinal = position
+        effective_at = datetime.datetime.fromisoformat(instant)
+    except (TypeError, ValueError):
+        raise refusal from None
+    numbers = (history_id, source, ordinal)
+    if (
+        direction not in CURSOR_DIRECTIONS
+        or effective_at.tzinfo is None
+        or not all(type(number) is int for number in numbers)
+        or not 0 <= history_id <= LARGEST_ID
+        or source not in range(len(selectors.FEED_SOURCES))
+        or not 0 <= ordinal <= LARGEST_ID
+    ):
+        raise refusal
+    return direction, selectors.ChangeKey(effective_at, history_id, source, ordinal)
+
+
+def feed_page_size(request: Request) -> int:
+    check_page_window(request, read_on="read the rest by following next")
+    limit = request.query_params.get("limit")
+    return int(limit) if limit is not None else api_settings.PAGE_SIZE
+
+
+class ChangePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        allow_null=True,
+        help_text="Changes in the window: only with offset (deprecated); null on "
+        "cursor pages, whose cost does not grow with the window.",
+    )
+    next = serializers.URLField(
+        allow_null=True,
+        help_text="The following page; null at the end of the window.",
+    )
+    previous = serializers.URLField(
+        allow_null=True,
+        help_text="The page before; null at the start of the window.",
+    )
+    results = api_serializers.ChangeSerializer(many=True)
+
+
 class ChangesView(RegistryView):
     @extend_schema(
         summary="What changed between two instants, oldest first",
+        description="A page of changes, read from a cursor: follow `next` until it is "
+        "null. A page holds at most `limit` changes and can hold fewer while more "
+        "follow (some revisions record nothing the feed lists). `offset` is the "
+        "former way to page, deprecated: its cost grows with the window.",
         parameters=[
             OpenApiParameter(
                 "since",
@@ -696,25 +782,73 @@ class ChangesView(RegistryView):
                 OpenApiTypes.STR,
                 description="ISO 8601 date or date-time (inclusive). Default: now.",
             ),
-            *PAGE,
+            OpenApiParameter(
+                "cursor",
+                OpenApiTypes.STR,
+                description="Where the page starts: take it from a next or previous "
+                "link, never build it.",
+            ),
+            LIMIT,
+            OpenApiParameter(
+                "offset",
+                {"type": "integer", "minimum": 0},
+                deprecated=True,
+                description="Deprecated: counts and pages the whole window (slow on "
+                "long windows) and gives offset links. Use cursor (the next links).",
+            ),
         ],
-        responses={
-            200: paginated_serializer(api_serializers.ChangeSerializer),
-            **ERRORS,
-        },
+        responses={200: ChangePageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         since, until = change_window(request.query_params)
+        context = {"show_authors": self.show_authors()}
+        cursor = request.query_params.get("cursor")
+        if "offset" in request.query_params:
+            if cursor is not None:
+                raise ValidationError(
+                    {"offset": "Page with cursor or with offset, not both."}
+                )
+            return generation_read(
+                request,
+                lambda: page(
+                    request,
+                    self,
+                    selectors.changes_between(since, until),
+                    api_serializers.ChangeSerializer,
+                    context,
+                ),
+            )
+        limit = feed_page_size(request)
+        direction, position = (
+            read_change_cursor(cursor) if cursor is not None else ("after", None)
+        )
 
         def build() -> dict[str, Any]:
-            changes = selectors.changes_between(since, until)
-            return page(
-                request,
-                self,
-                changes,
-                api_serializers.ChangeSerializer,
-                {"show_authors": self.show_authors()},
-            )
+            if direction == "before":
+                feed_page = selectors.changes_page_before(
+                    since, until, before=position, limit=limit
+                )
+            else:
+                feed_page = selectors.changes_page(
+                    since, until, after=position, limit=limit
+                )
+            url = request.build_absolute_uri()
+            links = {
+                name: None
+                if key is None
+                else replace_query_param(url, "cursor", change_cursor(way, key))
+                for name, way, key in (
+                    ("next", "after", feed_page.later),
+                    ("previous", "before", feed_page.earlier),
+                )
+            }
+            return {
+                "count": None,
+                **links,
+                "results": api_serializers.ChangeSerializer(
+                    feed_page.changes, many=True, context=context
+                ).data,
+            }
 
         return generation_read(request, build)
 
