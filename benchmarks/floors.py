@@ -83,8 +83,12 @@ def tree_as_of(when: datetime.datetime) -> int:
     )
 
 
-def changes(since: datetime.datetime, until: datetime.datetime) -> int:
-    """Every unit and appointment revision effective in (since, until]."""
+def changes(
+    since: datetime.datetime, until: datetime.datetime, limit: int | None = None
+) -> int:
+    """Every unit and appointment revision effective in (since, until], or the first
+    ``limit`` of them (one page of the feed)."""
+    page = "" if limit is None else f" LIMIT {int(limit)}"
     return _json(
         "SELECT 'unit' AS kind, h.history_id, h.history_date, h.recorded_at, "
         "h.history_change_reason, h.history_type, h.id, h.name, h.parent_id, "
@@ -97,7 +101,7 @@ def changes(since: datetime.datetime, until: datetime.datetime) -> int:
         "h.ended_on, h.post_id, h.person_id "
         "FROM units_historicalappointment h "
         "WHERE h.history_date > %s AND h.history_date <= %s "
-        "ORDER BY 3, 2",
+        f"ORDER BY 3, 2{page}",
         [since, until, since, until],
     )
 

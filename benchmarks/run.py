@@ -38,6 +38,7 @@ CHART = PROJECT_ROOT / "docs" / "performance-chart.svg"
 DEFAULT_SIZES = "seed,1000,10000,100000"
 AS_OF_DAY = "2019-01-01"  # years before the end of the synthetic history
 FEED_SINCE, FEED_UNTIL = "2023-01-01", "2023-12-31"
+FEED_PAGE = 50  # the change feed's default page
 
 
 # --- The worker: one database, one scale ---------------------------------------------
@@ -151,7 +152,7 @@ def measure(
         ),
         "change feed, one year (API)": (
             get(anonymous, f"/api/v1/changes/?since={FEED_SINCE}&until={FEED_UNTIL}"),
-            lambda: floors.changes(since, until),
+            lambda: floors.changes(since, until, limit=FEED_PAGE),
         ),
         "one unit's history (API)": (
             get(anonymous, f"/api/v1/units/{busiest}/history/"),
@@ -179,6 +180,10 @@ def measure(
         "selector unit_tree_as_of": (
             lambda: selectors.unit_tree_as_of(as_of),
             lambda: floors.tree_as_of(as_of),
+        ),
+        "selector changes_page": (
+            lambda: selectors.changes_page(since, until, limit=FEED_PAGE),
+            lambda: floors.changes(since, until, limit=FEED_PAGE),
         ),
         "selector changes_between": (
             lambda: selectors.changes_between(since, until),
