@@ -16,16 +16,24 @@ from benchmarks.generate import GeneratedRegistry, generate
 from tests.conftest import ScriptedHistory, at
 from units import services
 from units.models import OrganizationalUnit, ReportingLine, UnitKind
+from units.page_queries import tenures
 from units.selectors import (
     UnitNode,
     parse_instant,
+    posts_as_of,
     unit_children,
     unit_lineage,
     unit_tree,
     unit_tree_as_of,
     unit_tree_top,
 )
-from units.views import COMPARE_SECTION_CHANGES, SEARCH_RESULTS, STRUCTURE_UNITS
+from units.views import (
+    COMPARE_SECTION_CHANGES,
+    PEOPLE_PAGE_SIZE,
+    POSTS_PAGE_UNITS,
+    SEARCH_RESULTS,
+    STRUCTURE_UNITS,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -697,6 +705,69 @@ def test_people_with_a_bad_date_explain(
     assert "is not a valid date" in page_text(response)
 
 
+def test_posts_of_one_unit_and_people_link_to_each_other(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/posts/?unit=unit-x")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert "The posts of one unit." in page_text(response)
+    assert 'id="post-head-of-x"' in html
+    assert 'href="/people/?person=ben-okoro#ben-okoro"' in html
+    person = client.get("/people/?person=ben-okoro")
+    text = page_text(person)
+    assert "Ben Okoro Holds: Head of X" in text
+    assert "Ana Lima" not in text
+    assert 'href="/posts/?unit=unit-x#post-head-of-x"' in person.content.decode()
+    past = client.get("/people/?person=ana-lima&as_of=2021-01-01").content.decode()
+    assert 'href="/posts/?unit=unit-x&amp;as_of=2021-01-01#post-head-of-x"' in past
+    unit_page = client.get("/units/unit-x/").content.decode()
+    assert 'href="/people/?person=ben-okoro#ben-okoro"' in unit_page
+
+
+def test_posts_of_a_unit_without_posts_say_so(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(client.get("/posts/?unit=department-b"))
+    assert "No posts are recorded for that unit." in text
+    nobody = page_text(client.get("/people/?person=ben-okoro&as_of=2021-01-01"))
+    assert "This person held no post on that date." in nobody
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/posts/?unit=nowhere", "There is no unit “nowhere” in the registry."),
+        ("/people/?person=nobody", "There is no person “nobody” in the registry."),
+    ],
+)
+def test_posts_and_people_of_an_unknown_slug_are_a_404(
+    client: Client, scripted_history: ScriptedHistory, url: str, message: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert message in page_text(response)
+
+
+@pytest.mark.parametrize("url", ["/posts/", "/people/"])
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("2", "There is no page 2: there is 1 page. Showing the first page instead."),
+        ("0", "“0” is not a page number. Showing the first page instead."),
+        ("two", "“two” is not a page number. Showing the first page instead."),
+    ],
+)
+def test_posts_and_people_refuse_a_page_that_does_not_exist(
+    client: Client, scripted_history: ScriptedHistory, url: str, page: str, message: str
+) -> None:
+    response = client.get(f"{url}?page={page}")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    text = page_text(response)
+    assert message in text
+    assert "Ben Okoro" in text  # the first page, as it says
+
+
 # --- Constant queries -----------------------------------------------------------------
 
 
@@ -766,10 +837,12 @@ PAGES_AND_QUERIES = [
     ("/chart/download.svg", 6),
     ("/search/?q=registry", 2),
     ("/search/?q=registry&as_of=2024-01-01", 2),
-    ("/posts/", 10),
-    ("/posts/?as_of=2024-01-01", 11),
-    ("/people/", 3),
-    ("/people/?as_of=2024-01-01", 4),
+    ("/posts/", 9),
+    ("/posts/?as_of=2024-01-01", 9),
+    ("/posts/?unit=unit-x", 10),
+    ("/people/", 5),
+    ("/people/?as_of=2024-01-01", 6),
+    ("/people/?person=ben-okoro", 6),
 ]
 
 
@@ -831,6 +904,10 @@ def descendant_counts(roots: list[UnitNode]) -> dict[str, int]:
         for root in roots
         for node in root.walk()
     }
+
+
+def tree_nodes(roots: list[UnitNode]) -> list[UnitNode]:
+    return [node for root in roots for node in root.walk()]
 
 
 def tree_order(roots: list[UnitNode], *, below: int | None = None) -> list[str]:
@@ -989,6 +1066,59 @@ def test_search_lists_the_first_hits_and_says_how_many_match(
     assert html.count("<h3>") == SEARCH_RESULTS
 
 
+@pytest.mark.parametrize("as_of", [None, PAST])
+def test_posts_page_by_page_in_tree_order(
+    client: Client, large_registry: GeneratedRegistry, as_of: str | None
+) -> None:
+    when = parse_instant(as_of) if as_of else None
+    suffix = f"&as_of={as_of}" if as_of else ""
+    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    posts = posts_as_of(when)
+    with_posts = {post.unit_id for post in posts}
+    expected = [node.slug for node in tree_nodes(whole) if node.id in with_posts]
+    pages = -(-len(expected) // POSTS_PAGE_UNITS)
+    assert pages > 2
+    for number in (1, 2, pages):
+        response = client.get(f"/posts/?page={number}{suffix}")
+        assert response.status_code == HTTPStatus.OK
+        html = response.content.decode()
+        listed = re.findall(r'<h2 id="posts-([\w-]+)">', html)
+        start = (number - 1) * POSTS_PAGE_UNITS
+        assert listed == expected[start : start + POSTS_PAGE_UNITS]
+        text = page_text(response)
+        assert f"{len(posts)} posts in {len(expected)} units" in text
+        assert f"Page {number} of {pages}" in text
+        assert ('rel="prev"' in html) == (number > 1)
+        assert ('rel="next"' in html) == (number < pages)
+    assert f'href="/posts/?page=2{suffix.replace("&", "&amp;")}" rel="next"' in (
+        client.get(f"/posts/?page=1{suffix}").content.decode()
+    )
+
+
+@pytest.mark.parametrize("as_of", [None, PAST])
+def test_people_page_by_page_by_name(
+    client: Client, large_registry: GeneratedRegistry, as_of: str | None
+) -> None:
+    when = parse_instant(as_of) if as_of else None
+    suffix = f"&as_of={as_of}" if as_of else ""
+    held = sorted(
+        {(tenure.person_name, tenure.person_slug) for tenure in tenures(when)}
+    )
+    pages = -(-len(held) // PEOPLE_PAGE_SIZE)
+    assert pages > 2
+    for number in (1, pages):
+        response = client.get(f"/people/?page={number}{suffix}")
+        assert response.status_code == HTTPStatus.OK
+        listed = re.findall(
+            r'<li id="([\w-]+)" class="person">', response.content.decode()
+        )
+        start = (number - 1) * PEOPLE_PAGE_SIZE
+        assert listed == [slug for _, slug in held[start : start + PEOPLE_PAGE_SIZE]]
+        assert f"{len(held)} people, by name: page {number} of {pages}" in (
+            page_text(response)
+        )
+
+
 # Pages whose query count must not grow with the registry: {branch} is the largest
 # top-level branch, {top} the top unit.
 SCALED_PAGES = [
@@ -1003,6 +1133,10 @@ SCALED_PAGES = [
     ("/search/?q=migration", 2),
     (f"/search/?q=migration&as_of={PAST}", 2),
     (f"/compare/?from=2015-01-01&to={PAST}", 9),
+    ("/posts/", 9),
+    (f"/posts/?as_of={PAST}", 9),
+    ("/people/", 5),
+    (f"/people/?as_of={PAST}", 6),
 ]
 
 

@@ -9,6 +9,7 @@ before the instant (ties broken by the later-recorded revision) wins.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,14 @@ from units.models import (
     RelationshipKind,
     UnitRelationship,
 )
-from units.selectors import UNIT_STATE_FIELDS, UnitNode, states_as_of
+from units.selectors import (
+    UNIT_STATE_FIELDS,
+    PostState,
+    UnitNode,
+    posts_of_units_as_of,
+    states_as_of,
+    units_in_order_as_of,
+)
 
 
 @dataclass(slots=True)
@@ -207,6 +215,197 @@ def tenures(
         )
     result.sort(key=lambda tenure: tenure.started_on, reverse=True)
     return result
+
+
+@dataclass(slots=True)
+class PageOf:
+    """Where one page stands in a long list; ``missing`` is a page asked for in vain."""
+
+    number: int
+    count: int
+    missing: int | None = None
+
+
+def _page_of(total: int, per_page: int, number: int) -> PageOf:
+    """Page ``number`` of ``total`` items, or the first if there is no such page."""
+    count = max(1, -(-total // per_page))
+    if number > count:
+        return PageOf(1, count, missing=number)
+    return PageOf(number, count)
+
+
+@dataclass(slots=True)
+class PostGroup:
+    """A unit's posts, head first, each with its past holders (newest first)."""
+
+    unit_slug: str
+    unit_name: str
+    posts: list[tuple[PostState, list[Tenure]]]
+
+
+@dataclass(slots=True)
+class PostsPage:
+    groups: list[PostGroup]
+    page: PageOf
+    unit_count: int  # units with posts, on every page
+    post_count: int
+
+
+def posts_page(
+    when: datetime.datetime | None,
+    *,
+    number: int,
+    per_page: int,
+    unit_id: int | None = None,
+) -> PostsPage:
+    """One page of the units that have posts at ``when`` (default now), in tree order.
+
+    Now: the page's units are chosen in the database, so the cost follows the page,
+    not the registry (ten queries). As of a past date, the units' order and which of
+    them had posts come from history for the whole registry, then only the page's
+    posts and holders are read. ``unit_id`` keeps that unit alone.
+    """
+    if when is None:
+        has_posts = models.Exists(
+            Post.objects.filter(unit=models.OuterRef("pk"), abolished_on__isnull=True)
+        )
+        units = OrganizationalUnit.objects.active().filter(has_posts)
+        posts = Post.objects.filter(
+            abolished_on__isnull=True, unit__abolished_on__isnull=True
+        )
+        if unit_id is not None:
+            units = units.filter(pk=unit_id)
+            posts = posts.filter(unit_id=unit_id)
+        unit_count = units.count()
+        post_count = posts.count()
+        page = _page_of(unit_count, per_page, number)
+        start = (page.number - 1) * per_page
+        listed = list(
+            units.order_by("tree_id", "lft").values_list("id", "slug", "name")[
+                start : start + per_page
+            ]
+        )
+    else:
+        posts_per_unit = Counter(
+            row["unit_id"]
+            for row in states_as_of(Post, when, ("id", "unit_id", "abolished_on"))
+            if row["abolished_on"] is None
+        )
+        ordered = [
+            unit
+            for unit in units_in_order_as_of(when)
+            if unit[0] in posts_per_unit and unit_id in (None, unit[0])
+        ]
+        unit_count = len(ordered)
+        post_count = sum(posts_per_unit[unit[0]] for unit in ordered)
+        page = _page_of(unit_count, per_page, number)
+        start = (page.number - 1) * per_page
+        listed = ordered[start : start + per_page]
+    post_states = posts_of_units_as_of(
+        {unit[0] for unit in listed}, when or timezone.now()
+    )
+    past: dict[int, list[Tenure]] = {}
+    for tenure in tenures(when, post_ids=[post.id for post in post_states]):
+        if not tenure.is_current:
+            past.setdefault(tenure.post_id, []).append(tenure)
+    by_unit: dict[int, list[tuple[PostState, list[Tenure]]]] = {}
+    for post in sorted(post_states, key=lambda post: (not post.is_head, post.title)):
+        by_unit.setdefault(post.unit_id, []).append((post, past.get(post.id, [])))
+    groups = [
+        PostGroup(unit_slug=slug, unit_name=name, posts=by_unit[unit])
+        for unit, slug, name in listed
+        if unit in by_unit
+    ]
+    return PostsPage(groups, page, unit_count, post_count)
+
+
+@dataclass(slots=True)
+class PersonTenures:
+    slug: str
+    name: str
+    current: list[Tenure]
+    past: list[Tenure]
+
+
+@dataclass(slots=True)
+class PeoplePage:
+    people: list[PersonTenures]
+    page: PageOf
+    person_count: int
+
+
+def people_page(
+    when: datetime.datetime | None,
+    *,
+    number: int,
+    per_page: int,
+    person_id: int | None = None,
+) -> PeoplePage:
+    """One page of the people who held a post up to ``when`` (default now), by name.
+
+    Now: the page's people are chosen in the database (five queries). As of a past
+    date, who had started in a post then comes from the appointments' history for
+    the whole registry, then only the page's people are read in full. ``person_id``
+    keeps that person alone.
+    """
+    if when is None:
+        today = timezone.now().date()
+        held = models.Exists(
+            Appointment.objects.filter(
+                person=models.OuterRef("pk"), started_on__lte=today
+            )
+        )
+        people = Person.objects.filter(held)
+        if person_id is not None:
+            people = people.filter(pk=person_id)
+        person_count = people.count()
+        page = _page_of(person_count, per_page, number)
+        start = (page.number - 1) * per_page
+        listed = list(
+            people.order_by("full_name", "id").values_list("id", "slug")[
+                start : start + per_page
+            ]
+        )
+    else:
+        day = when.date()
+        started = {
+            row["person_id"]
+            for row in _latest_history_rows(
+                Appointment, when, ("id", "person_id", "started_on")
+            )
+            if row["started_on"] <= day and person_id in (None, row["person_id"])
+        }
+        # Names as recorded now, as everywhere on the people page.
+        named = sorted(
+            (name, pk, slug)
+            for pk, name, slug in Person.objects.values_list("id", "full_name", "slug")
+            if pk in started
+        )
+        person_count = len(named)
+        page = _page_of(person_count, per_page, number)
+        start = (page.number - 1) * per_page
+        listed = [(pk, slug) for _, pk, slug in named[start : start + per_page]]
+    by_person: dict[str, PersonTenures] = {}
+    for tenure in tenures(when, person_ids=[pk for pk, _ in listed]):
+        person = by_person.setdefault(
+            tenure.person_slug,
+            PersonTenures(tenure.person_slug, tenure.person_name, [], []),
+        )
+        (person.current if tenure.is_current else person.past).append(tenure)
+    people_listed = [by_person[slug] for _, slug in listed if slug in by_person]
+    return PeoplePage(people_listed, page, person_count)
+
+
+def unit_id_of(slug: str) -> int | None:
+    return (
+        OrganizationalUnit.objects.filter(slug=slug)
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def person_id_of(slug: str) -> int | None:
+    return Person.objects.filter(slug=slug).values_list("id", flat=True).first()
 
 
 def unit_exists(slug: str) -> bool:

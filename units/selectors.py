@@ -1055,10 +1055,15 @@ def _link_depth_first(
     )
 
 
+def units_in_order_as_of(when: datetime.datetime) -> list[tuple[int, str, str]]:
+    """Id, slug and name of the active units at ``when``, in the order of the tree."""
+    return [(row[_ID], row[_SLUG], row[_NAME]) for _, row in _depth_first_as_of(when)]
+
+
 def _set_heads_as_of(part: PartialTree, when: datetime.datetime) -> None:
     """Give the loaded units of ``part`` their heads at ``when`` (three queries)."""
     nodes = [node for root in part.roots for node in root.walk()]
-    posts = _posts_of_units_as_of({node.id for node in nodes}, when, heads_only=True)
+    posts = posts_of_units_as_of({node.id for node in nodes}, when, heads_only=True)
     heads = {post.unit_id: post for post in posts}
     for node in nodes:
         node.head = heads.get(node.id)
@@ -1201,15 +1206,18 @@ def unit_posts_as_of(
     Three queries (four when a holder was recorded after the appointment began),
     whatever the size of the registry. The head post comes first, then by title.
     """
-    posts = _posts_of_units_as_of({unit_id}, when or timezone.now())
+    posts = posts_of_units_as_of({unit_id}, when or timezone.now())
     posts.sort(key=lambda post: (not post.is_head, post.title))
     return posts
 
 
-def _posts_of_units_as_of(
+def posts_of_units_as_of(
     unit_ids: set[int], when: datetime.datetime, *, heads_only: bool = False
 ) -> list[PostState]:
-    """``posts_as_of()`` for some units, reading only their posts' history."""
+    """``posts_as_of()`` for some units, reading only their posts' history.
+
+    Three queries (four when a holder was recorded after the appointment began).
+    """
     ever = (
         Q(unit_id__in=unit_ids, is_head=True) if heads_only else Q(unit_id__in=unit_ids)
     )

@@ -29,7 +29,6 @@ from units.selectors import (
     changes_between,
     first_recorded_instant,
     parse_instant,
-    posts_as_of,
     unit_branch,
     unit_children,
     unit_family,
@@ -55,6 +54,9 @@ STRUCTURE_UNITS = 400
 COMPARE_SECTION_CHANGES = 100
 # Search results listed; a reader narrows a longer list with more words.
 SEARCH_RESULTS = 200
+# Units (with their posts) and people listed per page of the posts and people pages.
+POSTS_PAGE_UNITS = 50
+PEOPLE_PAGE_SIZE = 100
 CHANGE_SECTIONS = (
     ("added", "Units added"),
     ("abolished", "Units abolished"),
@@ -543,51 +545,110 @@ def search(request: HttpRequest) -> HttpResponse:
     return _page(request, "units/search.html", as_of, context)
 
 
+@dataclass(slots=True)
+class Pager:
+    """Links between the pages of a long list, keeping the page's other parameters."""
+
+    number: int
+    count: int
+    previous_url: str
+    next_url: str
+
+
+def _asked_page(request: HttpRequest) -> tuple[int, str]:
+    """The ``?page=`` asked for (1 by default) and what is wrong with it, if anything."""
+    raw = request.GET.get("page", "").strip()
+    if not raw:
+        return 1, ""
+    if raw.isascii() and raw.isdigit() and int(raw) >= 1:
+        return int(raw), ""
+    return 1, f"“{raw}” is not a page number. Showing the first page instead."
+
+
+def _pager(request: HttpRequest, page: page_queries.PageOf) -> Pager:
+    def url(number: int) -> str:
+        if not 1 <= number <= page.count:
+            return ""
+        params = request.GET.copy()
+        params["page"] = str(number)
+        return f"{request.path}?{params.urlencode()}"
+
+    return Pager(page.number, page.count, url(page.number - 1), url(page.number + 1))
+
+
+def _missing_page(page: page_queries.PageOf) -> str:
+    if page.missing is None:
+        return ""
+    there = "is 1 page" if page.count == 1 else f"are {page.count} pages"
+    return (
+        f"There is no page {page.missing}: there {there}. Showing the first page "
+        "instead."
+    )
+
+
+def _listing_status(as_of: AsOf, problem: str) -> int:
+    return HTTPStatus.BAD_REQUEST if as_of.error or problem else HTTPStatus.OK
+
+
 @require_safe
 def posts(request: HttpRequest) -> HttpResponse:
-    """Every post, unit by unit in tree order, with its holder and past holders."""
+    """Posts unit by unit in tree order, with holders and past holders, page by page.
+
+    ``?unit=<slug>`` shows one unit's posts (what other pages link to).
+    """
     as_of = read_as_of(request)
-    roots = _tree(as_of)
-    units = [node for root in roots for node in root.walk()]
-    post_states = posts_as_of(as_of.when)
-    history = page_queries.tenures(as_of.when)
-    past_by_post: dict[int, list[page_queries.Tenure]] = {}
-    for tenure in history:
-        if not tenure.is_current:
-            past_by_post.setdefault(tenure.post_id, []).append(tenure)
-    posts_by_unit: dict[int, list] = {}
-    for post in post_states:
-        posts_by_unit.setdefault(post.unit_id, []).append(
-            (post, past_by_post.get(post.id, []))
-        )
-    for unit_posts in posts_by_unit.values():
-        unit_posts.sort(key=lambda item: (not item[0].is_head, item[0].title))
-    groups = [
-        (node, posts_by_unit[node.id]) for node in units if node.id in posts_by_unit
-    ]
+    number, problem = _asked_page(request)
+    unit_slug = request.GET.get("unit", "").strip()
+    unit_id = None
+    if unit_slug:
+        unit_id = page_queries.unit_id_of(unit_slug)
+        if unit_id is None:
+            raise Http404(f"There is no unit “{unit_slug}” in the registry.")
+    listing = page_queries.posts_page(
+        as_of.when, number=number, per_page=POSTS_PAGE_UNITS, unit_id=unit_id
+    )
+    problem = problem or _missing_page(listing.page)
     return _page(
         request,
         "units/posts.html",
         as_of,
-        {"groups": groups, "post_count": len(post_states)},
+        {
+            "listing": listing,
+            "pager": _pager(request, listing.page),
+            "problem": problem,
+            "unit_slug": unit_slug,
+        },
+        status=_listing_status(as_of, problem),
     )
 
 
 @require_safe
 def people(request: HttpRequest) -> HttpResponse:
-    """Everyone who has held a post: what they hold now and what they held before."""
+    """Everyone who has held a post, by name, page by page: their posts now and before.
+
+    ``?person=<slug>`` shows one person (what other pages link to).
+    """
     as_of = read_as_of(request)
-    by_person: dict[str, dict] = {}
-    for tenure in page_queries.tenures(as_of.when):
-        person = by_person.setdefault(
-            tenure.person_slug,
-            {
-                "slug": tenure.person_slug,
-                "name": tenure.person_name,
-                "current": [],
-                "past": [],
-            },
-        )
-        person["current" if tenure.is_current else "past"].append(tenure)
-    everyone = sorted(by_person.values(), key=lambda person: person["name"])
-    return _page(request, "units/people.html", as_of, {"people": everyone})
+    number, problem = _asked_page(request)
+    person_slug = request.GET.get("person", "").strip()
+    person_id = None
+    if person_slug:
+        person_id = page_queries.person_id_of(person_slug)
+        if person_id is None:
+            raise Http404(f"There is no person “{person_slug}” in the registry.")
+    listing = page_queries.people_page(
+        as_of.when, number=number, per_page=PEOPLE_PAGE_SIZE, person_id=person_id
+    )
+    problem = problem or _missing_page(listing.page)
+    return _page(
+        request,
+        "units/people.html",
+        as_of,
+        {
+            "listing": listing,
+            "pager": _pager(request, listing.page),
+            "problem": problem,
+            "person_slug": person_slug,
+        },
+        status=_listing_status(as_of, problem),
+    )

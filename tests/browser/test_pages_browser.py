@@ -20,7 +20,7 @@ from units import services
 from units.models import Appointment, OrganizationalUnit, Person, Post, UnitKind
 from units.seed import load_structure
 from units.selectors import parse_instant, unit_children
-from units.views import STRUCTURE_UNITS
+from units.views import PEOPLE_PAGE_SIZE, POSTS_PAGE_UNITS, STRUCTURE_UNITS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "fixtures" / "iom_structure.json"
@@ -301,13 +301,18 @@ def test_posts_and_people_pages(
     assert "António Vitorino" in row.inner_text()  # held it before
     assert_accessible(page)
     row.get_by_role("link", name="Amy E. Pope").click()
-    page.wait_for_url("**/people/#amy-e-pope")  # type: ignore[attr-defined]
+    page.wait_for_url("**/people/?person=amy-e-pope#amy-e-pope")  # type: ignore[attr-defined]
     person = page.locator("#amy-e-pope")  # type: ignore[attr-defined]
     assert "Holds: Director General" in person.inner_text()
     assert "Held before: Deputy Director General for Management and Reform" in (
         person.inner_text()
     )
     assert_accessible(page)
+    # And back to the post, on the posts page of its unit.
+    person.get_by_role("link", name="Director General", exact=True).click()
+    page.wait_for_url("**/posts/?unit=*#post-director-general")  # type: ignore[attr-defined]
+    assert page.locator("#post-director-general").is_visible()  # type: ignore[attr-defined]
+    assert page.locator(".post-group").count() == 1  # type: ignore[attr-defined]
 
 
 def test_keyboard_navigation_and_visible_focus(
@@ -516,3 +521,29 @@ def test_without_script_a_folded_branch_links_to_the_unit_page(
         assert listed == [child.name for child in expected.roots]
     finally:
         context.close()
+
+
+def test_posts_and_people_of_a_large_registry_come_page_by_page(
+    page: object, live_server: object, large_registry: GeneratedRegistry
+) -> None:
+    page.goto(f"{live_server.url}/people/?as_of=2019-01-01")  # type: ignore[attr-defined]
+    pages = page.get_by_role("navigation", name="Pages")  # type: ignore[attr-defined]
+    assert "Page 1 of" in pages.inner_text()
+    first = page.locator(".person h2").first.inner_text()  # type: ignore[attr-defined]
+    assert page.locator(".person").count() == PEOPLE_PAGE_SIZE  # type: ignore[attr-defined]
+    next_page = pages.get_by_role("link", name="Next page")
+    next_page.focus()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.wait_for_url("**/people/?as_of=2019-01-01&page=2")  # type: ignore[attr-defined]
+    assert "Page 2 of" in page.get_by_role("navigation", name="Pages").inner_text()  # type: ignore[attr-defined]
+    assert page.locator(".person h2").first.inner_text() >= first  # type: ignore[attr-defined]
+    assert page.locator("#past-notice").is_visible()  # type: ignore[attr-defined]
+    assert_accessible(page)
+    page.goto(f"{live_server.url}/posts/")  # type: ignore[attr-defined]
+    assert page.locator(".post-group").count() == POSTS_PAGE_UNITS  # type: ignore[attr-defined]
+    page.get_by_role("navigation", name="Pages").get_by_role(  # type: ignore[attr-defined]
+        "link", name="Next page"
+    ).click()
+    page.wait_for_url("**/posts/?page=2")  # type: ignore[attr-defined]
+    assert page.get_by_role("link", name="Previous page").is_visible()  # type: ignore[attr-defined]
+    assert_accessible(page)
