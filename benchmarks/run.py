@@ -176,6 +176,21 @@ def measure(
             lambda: floors.unit_history(past_unit.pk),
         ),
         "change feed, Atom": (get(anonymous, "/api/v1/changes.atom"), None),
+        f"structure page as of {AS_OF_DAY}": (
+            get(anonymous, f"/?as_of={AS_OF_DAY}"),
+            lambda: floors.tree_as_of(as_of),
+        ),
+        "chart of the largest branch": (
+            get(anonymous, f"/chart/?root={largest}"),
+            lambda: floors.subtree(branch.pk),
+        ),
+        "search page": (get(anonymous, "/search/?q=migration"), None),
+        "posts page": (get(anonymous, "/posts/"), None),
+        "people page": (get(anonymous, "/people/"), None),
+        "compare page, one year": (
+            get(anonymous, f"/compare/?from={FEED_SINCE}&to={FEED_UNTIL}"),
+            lambda: floors.changes(since, until),
+        ),
         "selector unit_tree": (selectors.unit_tree, floors.tree),
         "selector unit_tree_as_of": (
             lambda: selectors.unit_tree_as_of(as_of),

@@ -435,6 +435,7 @@ def _chart_svg(
             source_slug=line.source.slug,
             target_slug=line.target.slug,
             label=f"{line.source.name} {line.kind_label} {line.target.name}",
+            kind=line.kind_label,
         )
         for line in page_queries.relationships_as_of(chart.as_of.when)
     ]
