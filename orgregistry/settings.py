@@ -120,6 +120,18 @@ DATABASES = {
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
     "DISABLE_SERVER_SIDE_CURSORS", default=False
 )
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+):
+    # Every server-side cursor here (the streamed tree, exports) is read to its end, so
+    # plan it for all its rows, not PostgreSQL's default first 10%: at 100,000 units
+    # the fast-start nested loops took 1.15-1.4x as long. Left out behind PgBouncer,
+    # which refuses startup options and where server-side cursors are off anyway.
+    database_options = DATABASES["default"].setdefault("OPTIONS", {})
+    database_options["options"] = " ".join(
+        filter(None, [database_options.get("options"), "-c cursor_tuple_fraction=1"])
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers queue
     # instead of failing when a read lock is upgraded; the timeout says how long to wait.

@@ -18,6 +18,9 @@ import urllib.request
 from http import HTTPStatus
 from pathlib import Path
 
+import pytest
+from django.db import connection
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION_HOST = "registry.example.org"
 
@@ -246,3 +249,44 @@ def test_gunicorn_with_several_workers_serves_pages_and_static_files(
         server.terminate()
         _, log = server.communicate(timeout=30)
     assert log.count("Booting worker") == 2, log[-3000:]
+
+
+def test_postgres_cursors_are_planned_for_all_their_rows_unless_behind_pgbouncer() -> (
+    None
+):
+    """Server-side cursors (the streamed tree) are read to the end; PgBouncer refuses
+    startup options, and there server-side cursors are off anyway."""
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {}).get('options')))"
+    )
+
+    def startup_options(**overrides: str) -> object:
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script],
+            cwd=PROJECT_ROOT,
+            env=production_environment(**overrides),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return json.loads(result.stdout)
+
+    assert startup_options() == "-c cursor_tuple_fraction=1"
+    assert startup_options(DISABLE_SERVER_SIDE_CURSORS="true") is None
+    kept = startup_options(
+        DATABASE_URL="postgres://registry@db.internal:5432/orgregistry"
+        "?options=-c%20statement_timeout%3D5000"
+    )
+    assert kept == "-c statement_timeout=5000 -c cursor_tuple_fraction=1"
+    assert startup_options(DATABASE_URL="sqlite:////tmp/registry.sqlite3") is None
+
+
+@pytest.mark.django_db
+def test_the_database_connection_uses_the_cursor_plan_setting() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW cursor_tuple_fraction")
+        assert cursor.fetchone()[0] == "1"
