@@ -59,6 +59,24 @@ def manage(
     )
 
 
+def production_settings(expression: str, **overrides: str) -> object:
+    """``expression`` over ``django.conf.settings`` (as ``s``) in a production process."""
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s;"
+        f"print(json.dumps({expression}))"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=production_environment(**overrides),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
 def test_check_deploy_passes_with_the_production_environment() -> None:
     result = manage("check", "--deploy", environment=production_environment())
     assert result.returncode == 0, result.stdout + result.stderr
@@ -142,23 +160,11 @@ def test_production_settings_come_from_the_environment() -> None:
 
 
 def test_proxy_count_makes_throttling_and_lockout_trust_the_proxy() -> None:
-    script = (
-        "import json, django; django.setup(); from django.conf import settings as s;"
-        "print(json.dumps([s.PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'],"
-        " s.AXES_CLIENT_IP_CALLABLE]))"
-    )
-
-    def proxy_settings(**overrides: str) -> list[object]:
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", script],
-            cwd=PROJECT_ROOT,
-            env=production_environment(**overrides),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
+    def proxy_settings(**overrides: str) -> object:
+        return production_settings(
+            "[s.PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'], s.AXES_CLIENT_IP_CALLABLE]",
+            **overrides,
         )
-        return json.loads(result.stdout)
 
     # Without a declared proxy only the connecting address counts.
     callable_path = "orgregistry.client_ip.client_ip"
@@ -256,22 +262,11 @@ def test_postgres_cursors_are_planned_for_all_their_rows_unless_behind_pgbouncer
 ):
     """Server-side cursors (the streamed tree) are read to the end; PgBouncer refuses
     startup options, and there server-side cursors are off anyway."""
-    script = (
-        "import json, django; django.setup(); from django.conf import settings as s;"
-        "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {}).get('options')))"
-    )
 
     def startup_options(**overrides: str) -> object:
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", script],
-            cwd=PROJECT_ROOT,
-            env=production_environment(**overrides),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
+        return production_settings(
+            "s.DATABASES['default'].get('OPTIONS', {}).get('options')", **overrides
         )
-        return json.loads(result.stdout)
 
     assert startup_options() == "-c cursor_tuple_fraction=1"
     assert startup_options(DISABLE_SERVER_SIDE_CURSORS="true") is None
