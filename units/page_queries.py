@@ -29,7 +29,7 @@ from units.selectors import (
     UNIT_STATE_FIELDS,
     PostState,
     UnitNode,
-    posts_of_units_as_of,
+    posts_as_of,
     states_as_of,
     units_in_order_as_of,
 )
@@ -301,9 +301,7 @@ def posts_page(
         page = _page_of(unit_count, per_page, number)
         start = (page.number - 1) * per_page
         listed = ordered[start : start + per_page]
-    post_states = posts_of_units_as_of(
-        {unit[0] for unit in listed}, when or timezone.now()
-    )
+    post_states = posts_as_of(when, unit_ids={unit[0] for unit in listed})
     past: dict[int, list[Tenure]] = {}
     for tenure in tenures(when, post_ids=[post.id for post in post_states]):
         if not tenure.is_current:

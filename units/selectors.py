@@ -256,17 +256,20 @@ def _latest_revisions(
     model: type[models.Model],
     when: datetime.datetime,
     *,
-    ids: Iterable[int] | None = None,
+    ids: Iterable[int] | models.QuerySet | None = None,
     started_by: datetime.date | None = None,
 ) -> models.QuerySet:
     """History rows giving each object's state as of ``when`` (one query when read).
 
+    ``ids`` limits them to some objects: ids, or a query of them (``_ever_matched``).
     Deletions (``history_type`` "-") are among them: filtering them out here would,
     on PostgreSQL, pick a deleted object's last earlier revision instead.
     """
     history = _history_model(model)
     rows = history.objects.filter(history_date__lte=when)
-    if ids is not None:
+    if isinstance(ids, models.QuerySet):
+        rows = rows.filter(id__in=ids)
+    elif ids is not None:
         rows = rows.filter(id__in=_in_ids(ids))
     if started_by is not None:
         rows = rows.filter(started_on__lte=started_by)
@@ -294,7 +297,7 @@ def state_rows_as_of(
     when: datetime.datetime,
     fields: Sequence[str],
     *,
-    ids: Iterable[int] | None = None,
+    ids: Iterable[int] | models.QuerySet | None = None,
     started_by: datetime.date | None = None,
 ) -> list[tuple[Any, ...]]:
     """``states_as_of()`` as tuples of ``fields``: about half the cost per row.
@@ -306,6 +309,15 @@ def state_rows_as_of(
     return [
         row[1:] for row in rows.values_list("history_type", *fields) if row[0] != "-"
     ]
+
+
+def _ever_matched(model: type[models.Model], condition: Q) -> models.QuerySet:
+    """Ids of the objects any revision of which matched ``condition``.
+
+    For ``ids=``: the states read are then those objects' alone, and the caller checks
+    the condition on them (an object may have matched only in another revision).
+    """
+    return _history_model(model).objects.filter(condition).values("id")
 
 
 def states_as_of(
@@ -749,24 +761,42 @@ def posts_as_of(
 ) -> list[PostState]:
     """Posts (active at ``when``, default now) with the person holding each, if any.
 
-    Appointments never change post, person or start once made (they are started and
-    ended, nothing else), so only those started by ``when``'s day are read.
+    With ``unit_ids`` only those units' posts and appointments are read, so the cost
+    follows them, not the registry. Appointments never change post, person or start
+    once made (they are started and ended, nothing else), so only those started by
+    ``when``'s day are read. Three queries (four when a holder was recorded after the
+    appointment began).
     """
     when = when or timezone.now()
     day = when.date()
-    wanted_units = None if unit_ids is None else set(unit_ids)
+    posts_read: models.QuerySet | None = None
+    if unit_ids is not None:
+        wanted_units = set(unit_ids)
+        ever = Q(unit_id__in=_in_ids(wanted_units))
+        if heads_only:
+            ever &= Q(is_head=True)
+        posts_read = _ever_matched(Post, ever)
     post_rows = [
         row
-        for row in state_rows_as_of(Post, when, POST_STATE_FIELDS)
+        for row in state_rows_as_of(Post, when, POST_STATE_FIELDS, ids=posts_read)
         if row[_POST_ABOLISHED_ON] is None
         and (not heads_only or row[_POST_IS_HEAD])
-        and (wanted_units is None or row[_POST_UNIT_ID] in wanted_units)
+        and (unit_ids is None or row[_POST_UNIT_ID] in wanted_units)
     ]
     post_ids = {row[0] for row in post_rows}
+    appointments_read = (
+        None
+        if unit_ids is None
+        else _ever_matched(Appointment, Q(post_id__in=_in_ids(post_ids)))
+    )
     held = [
         row
         for row in state_rows_as_of(
-            Appointment, when, APPOINTMENT_FIELDS, started_by=day
+            Appointment,
+            when,
+            APPOINTMENT_FIELDS,
+            ids=appointments_read,
+            started_by=day,
         )
         if row[2] in post_ids and (row[4] is None or day < row[4])
     ]
@@ -1063,7 +1093,7 @@ def units_in_order_as_of(when: datetime.datetime) -> list[tuple[int, str, str]]:
 def _set_heads_as_of(part: PartialTree, when: datetime.datetime) -> None:
     """Give the loaded units of ``part`` their heads at ``when`` (three queries)."""
     nodes = [node for root in part.roots for node in root.walk()]
-    posts = posts_of_units_as_of({node.id for node in nodes}, when, heads_only=True)
+    posts = posts_as_of(when, unit_ids={node.id for node in nodes}, heads_only=True)
     heads = {post.unit_id: post for post in posts}
     for node in nodes:
         node.head = heads.get(node.id)
@@ -1188,8 +1218,11 @@ def unit_family(slug: str, when: datetime.datetime | None = None) -> UnitFamily 
     else:
         rows = [
             row
-            for row in _states_as_of_where(
-                OrganizationalUnit, when, UNIT_STATE_FIELDS, Q(parent_id=unit.id)
+            for row in states_as_of(
+                OrganizationalUnit,
+                when,
+                UNIT_STATE_FIELDS,
+                ids=_ever_matched(OrganizationalUnit, Q(parent_id=unit.id)),
             )
             if row["parent_id"] == unit.id
         ]
@@ -1201,83 +1234,10 @@ def unit_family(slug: str, when: datetime.datetime | None = None) -> UnitFamily 
 def unit_posts_as_of(
     unit_id: int, when: datetime.datetime | None = None
 ) -> list[PostState]:
-    """``posts_as_of(when, unit_ids=[unit_id])`` reading only that unit's posts.
-
-    Three queries (four when a holder was recorded after the appointment began),
-    whatever the size of the registry. The head post comes first, then by title.
-    """
-    posts = posts_of_units_as_of({unit_id}, when or timezone.now())
+    """One unit's posts at ``when`` as its page lists them: the head first, then by title."""
+    posts = posts_as_of(when, unit_ids={unit_id})
     posts.sort(key=lambda post: (not post.is_head, post.title))
     return posts
-
-
-def posts_of_units_as_of(
-    unit_ids: set[int], when: datetime.datetime, *, heads_only: bool = False
-) -> list[PostState]:
-    """``posts_as_of()`` for some units, reading only their posts' history.
-
-    Three queries (four when a holder was recorded after the appointment began).
-    """
-    ever = (
-        Q(unit_id__in=unit_ids, is_head=True) if heads_only else Q(unit_id__in=unit_ids)
-    )
-    post_rows = [
-        row
-        for row in _states_as_of_where(Post, when, POST_STATE_FIELDS, ever)
-        if row["unit_id"] in unit_ids
-        and row["abolished_on"] is None
-        and (row["is_head"] or not heads_only)
-    ]
-    post_ids = {row["id"] for row in post_rows}
-    appointment_rows = [
-        row
-        for row in _states_as_of_where(
-            Appointment, when, APPOINTMENT_FIELDS, Q(post_id__in=post_ids)
-        )
-        if row["post_id"] in post_ids
-    ]
-    person_ids = {row["person_id"] for row in appointment_rows}
-    people = {
-        row["id"]: row
-        for row in states_as_of(Person, when, PERSON_FIELDS, ids=person_ids)
-    }
-    if missing := person_ids - people.keys():
-        # As in posts_as_of: people recorded after their appointment began are shown
-        # as first recorded.
-        people.update(
-            (row["id"], row)
-            for row in Person.objects.filter(pk__in=missing).values(*PERSON_FIELDS)
-        )
-    return _posts_with_holders(post_rows, appointment_rows, people, when.date())
-
-
-def _states_as_of_where(
-    model: type[models.Model],
-    when: datetime.datetime,
-    fields: Sequence[str],
-    ever: Q,
-) -> list[dict[str, Any]]:
-    """``fields`` at ``when`` of the objects any revision of which matched ``ever``.
-
-    One query over those objects' revisions alone. The caller checks the condition
-    on the state returned: an object may have matched only in another revision.
-    """
-    history = _history_model(model).objects
-    rows = (
-        history.filter(
-            history_date__lte=when, id__in=Subquery(history.filter(ever).values("id"))
-        )
-        .order_by("history_date", "history_id")
-        .values("history_type", *fields)
-    )
-    latest: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        latest[row["id"]] = row
-    return [
-        {name: row[name] for name in fields}
-        for row in latest.values()
-        if row["history_type"] != "-"
-    ]
 
 
 # --- History -------------------------------------------------------------------------
@@ -1474,25 +1434,13 @@ def _feed_revisions(
         history_date__gt=since, history_date__lte=until
     )
     if bound is not None:
-        instant, history_id = bound.effective_at, bound.history_id
-        if descending:
-            tie = (
-                Q(history_id__lt=history_id)
-                if strict
-                else Q(history_id__lte=history_id)
-            )
-            rows = rows.filter(
-                Q(history_date__lt=instant) | tie, history_date__lte=instant
-            )
-        else:
-            tie = (
-                Q(history_id__gt=history_id)
-                if strict
-                else Q(history_id__gte=history_id)
-            )
-            rows = rows.filter(
-                Q(history_date__gt=instant) | tie, history_date__gte=instant
-            )
+        beyond, reaching = ("lt", "lte") if descending else ("gt", "gte")
+        instant = bound.effective_at
+        tie = Q(**{f"history_id__{beyond if strict else reaching}": bound.history_id})
+        rows = rows.filter(
+            Q(**{f"history_date__{beyond}": instant}) | tie,
+            **{f"history_date__{reaching}": instant},
+        )
     order = ("history_date", "history_id")
     if descending:
         order = ("-history_date", "-history_id")
