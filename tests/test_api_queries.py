@@ -116,7 +116,11 @@ REQUESTS = [
 
 # Queries per request, in the order of REQUESTS (anonymous caller, cold cache). Each
 # counts one read of the registry generation; the rest are the selectors' fixed reads.
-EXPECTED = [2, 5, 2, 5, 5, 5, 3, 3, 2, 5, 5, 5, 5, 9, 6, 3, 2, 4, 2, 5, 8, 8]
+# None: a change-feed page, which looks up posts, people and relationships only for
+# the kinds of revision on it, so its count follows what the page holds (and history
+# ids, which PostgreSQL's sequences do not reset between tests): at most FEED_AT_MOST.
+EXPECTED = [2, 5, 2, 5, 5, 5, 3, 3, 2, 5, 5, 5, 5, None, None, 3, 2, 4, 2, 5, 8, 8]
+FEED_AT_MOST = 10
 
 
 @pytest.mark.parametrize(
@@ -125,12 +129,23 @@ EXPECTED = [2, 5, 2, 5, 5, 5, 3, 3, 2, 5, 5, 5, 5, 9, 6, 3, 2, 4, 2, 5, 8, 8]
     ids=["small", "over-500-units"],
 )
 def test_reads_cost_a_fixed_number_of_queries(
-    editor, django_assert_num_queries, departments, divisions, units, at_least
+    editor,
+    django_assert_num_queries,
+    django_assert_max_num_queries,
+    departments,
+    divisions,
+    units,
+    at_least,
 ):
     assert build_registry(editor, departments, divisions, units) >= at_least
     client = APIClient()
     for (path, query), expected in zip(REQUESTS, EXPECTED, strict=True):
         cache.clear()
-        with django_assert_num_queries(expected):
+        counted = (
+            django_assert_max_num_queries(FEED_AT_MOST)
+            if expected is None
+            else django_assert_num_queries(expected)
+        )
+        with counted:
             response = client.get(f"{API}{path}", query)
         assert response.status_code == 200, (path, response.content[:300])
