@@ -111,7 +111,7 @@ def _opening(
         f'"reporting_line":{encode_basestring(reporting_line)},'
         f'"sibling_order":{"null" if sibling_order is None else sibling_order},'
         f'"established_on":{_day(established_on)},'
-        f'"abolished_on":{"null" if abolished_on is None else _day(abolished_on)},'
+        f'"abolished_on":{_day(abolished_on)},'
         f'"status":"{"active" if abolished_on is None else "abolished"}",'
         f'"url":{encode_basestring(f"{url[0]}{slug}{url[1]}")},'
         f'"head":{head},"children":['

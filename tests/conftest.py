@@ -202,3 +202,15 @@ def assert_tree_matches_rebuild() -> None:
     before = tree_fields()
     OrganizationalUnit.objects.rebuild()
     assert tree_fields() == before
+
+
+@pytest.fixture
+def plain_static_files(settings: Any) -> None:
+    """Serve static files without the manifest that only ``collectstatic`` builds
+    (pages rendered with ``{% static %}`` outside DEBUG)."""
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }

@@ -42,7 +42,12 @@ from django.test import override_settings
 
 from orgregistry import cache as cache_url
 from orgregistry.cache import ResilientRedisCache
-from tests.test_deploy import PRODUCTION_HOST, manage, production_environment
+from tests.test_deploy import (
+    PRODUCTION_HOST,
+    manage,
+    production_environment,
+    production_settings,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -235,21 +240,8 @@ def test_default_key_prefix_names_the_database_not_its_credentials() -> None:
     assert cache_url.default_key_prefix(database | {"HOST": "db2.internal"}) != prefix
 
 
-def _settings_in_a_fresh_process(**environment: str) -> dict[str, Any]:
-    script = (
-        "import json, django; django.setup(); from django.conf import settings;"
-        "print(json.dumps(settings.CACHES['default']))"
-    )
-    result = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,
-        env=production_environment(**environment),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout)
+def _settings_in_a_fresh_process(**environment: str) -> Any:
+    return production_settings("s.CACHES['default']", **environment)
 
 
 def test_settings_take_the_cache_from_the_environment() -> None:

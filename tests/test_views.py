@@ -35,18 +35,7 @@ from units.views import (
     STRUCTURE_UNITS,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings: object) -> None:
-    """Serve static files without the manifest that only ``collectstatic`` builds."""
-    settings.STORAGES = {  # type: ignore[attr-defined]
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
 
 def page_text(response: object) -> str:

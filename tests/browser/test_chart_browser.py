@@ -56,18 +56,7 @@ MORE_RELATIONSHIPS = [
     ),
 ]
 
-pytestmark = pytest.mark.usefixtures("transactional_db")
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings: object) -> None:
-    """Serve static files without the manifest that only ``collectstatic`` builds."""
-    settings.STORAGES = {  # type: ignore[attr-defined]
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
+pytestmark = pytest.mark.usefixtures("transactional_db", "plain_static_files")
 
 
 @pytest.fixture

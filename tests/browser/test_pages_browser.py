@@ -26,18 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "fixtures" / "iom_structure.json"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
-pytestmark = pytest.mark.usefixtures("transactional_db")
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings: object) -> None:
-    """Serve static files without the manifest that only ``collectstatic`` builds."""
-    settings.STORAGES = {  # type: ignore[attr-defined]
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
+pytestmark = pytest.mark.usefixtures("transactional_db", "plain_static_files")
 
 
 def unit(slug: str) -> OrganizationalUnit:
