@@ -73,9 +73,12 @@ def page(browser: object, live_server: object) -> Iterator[object]:
     context.close()
 
 
-def screenshot(page: object, name: str) -> Path:
-    """Save a screenshot (into docs/screenshots/, shown in the README, on request)."""
+def screenshot(page: object, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot (into docs/screenshots/, shown in the README, on request).
+
+    ``full_page=False`` keeps the window only, for pages too long to read whole.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
     return path
