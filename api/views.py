@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-from django.core import signing
 from django.db import models
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -39,6 +38,11 @@ from api.exceptions import api_exception_handler
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
 from api.tree_json import current_branch_json, current_tree_json, tree_json
 from units import selectors, services
+from units.change_cursor import (
+    InvalidChangeCursor,
+    change_cursor,
+    read_change_cursor,
+)
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -689,55 +693,18 @@ def change_window(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
     return since, until
 
 
-# A cursor is the base64 JSON of a feed position (ChangeKey) and the way to read from
-# it, signed so that a cursor changed by hand, cut short or made up is refused with a
-# 400 instead of answering from a place no page of this feed ended at.
-CURSOR_SALT = "api.changes.cursor"
-CURSOR_DIRECTIONS = ("after", "before")
-
-
-def change_cursor(direction: str, key: selectors.ChangeKey) -> str:
-    """The opaque ``cursor`` of a next (``after``) or previous (``before``) link."""
-    position = [
-        direction,
-        key.effective_at.isoformat(),
-        key.history_id,
-        key.source,
-        key.ordinal,
-    ]
-    return signing.Signer(salt=CURSOR_SALT).sign_object(position)
-
-
-def read_change_cursor(text: str) -> tuple[str, selectors.ChangeKey]:
+def read_feed_cursor(text: str) -> tuple[str, selectors.ChangeKey]:
     """The direction and position of a ``cursor``; 400 unless this API issued it."""
-    refusal = ValidationError(
-        {
-            "cursor": f"“{text[:40]}” is not a cursor of this feed (changed, cut "
-            "short or from elsewhere). Use the next and previous links as given, "
-            "or start again without cursor."
-        }
-    )
     try:
-        position = signing.Signer(salt=CURSOR_SALT).unsign_object(text)
-    except (signing.BadSignature, ValueError):
-        raise refusal from None
-    # Signed by this API, so well formed unless its format has changed since.
-    try:
-        direction, instant, history_id, source, ordinal = position
-        effective_at = datetime.datetime.fromisoformat(instant)
-    except (TypeError, ValueError):
-        raise refusal from None
-    numbers = (history_id, source, ordinal)
-    if (
-        direction not in CURSOR_DIRECTIONS
-        or effective_at.tzinfo is None
-        or not all(type(number) is int for number in numbers)
-        or not 0 <= history_id <= LARGEST_ID
-        or source not in range(len(selectors.FEED_SOURCES))
-        or not 0 <= ordinal <= LARGEST_ID
-    ):
-        raise refusal
-    return direction, selectors.ChangeKey(effective_at, history_id, source, ordinal)
+        return read_change_cursor(text)
+    except InvalidChangeCursor:
+        raise ValidationError(
+            {
+                "cursor": f"“{text[:40]}” is not a cursor of this feed (changed, cut "
+                "short or from elsewhere). Use the next and previous links as given, "
+                "or start again without cursor."
+            }
+        ) from None
 
 
 def feed_page_size(request: Request) -> int:
@@ -820,7 +787,7 @@ class ChangesView(RegistryView):
             )
         limit = feed_page_size(request)
         direction, position = (
-            read_change_cursor(cursor) if cursor is not None else ("after", None)
+            read_feed_cursor(cursor) if cursor is not None else ("after", None)
         )
 
         def build() -> dict[str, Any]:

@@ -22,11 +22,13 @@ from django.views.decorators.http import require_safe
 
 from units import chart as org_chart
 from units import page_queries
+from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
 from units.models import UnitKind
 from units.selectors import (
     InvalidInstant,
     UnitNode,
-    changes_between,
+    changes_page,
+    changes_page_before,
     first_recorded_instant,
     parse_instant,
     unit_branch,
@@ -50,7 +52,12 @@ MAX_PNG_PIXELS = 40_000_000
 # The structure page shows whole top levels holding at most this many units; deeper
 # branches load their sub-units when opened. The seed (44 units) always shows whole.
 STRUCTURE_UNITS = 400
-# Changes listed per section of the compare page; the change feed has them all.
+# Changes the compare page reads at a time (by index, from a cursor, as the change
+# feed does), so its cost stays flat however long the window; "Earlier changes" and
+# "Later changes" page through the rest. At most the API's largest page
+# (api.views.MAX_PAGE_SIZE): the page links its changes as one page of the feed.
+COMPARE_PAGE_CHANGES = 1000
+# Changes listed per section of a compare page; the change feed has them all.
 COMPARE_SECTION_CHANGES = 100
 # Search results listed; a reader narrows a longer list with more words.
 SEARCH_RESULTS = 200
@@ -278,7 +285,12 @@ def _instant_or_error(
 
 @require_safe
 def compare(request: HttpRequest) -> HttpResponse:
-    """What changed between two dates, grouped by kind of change."""
+    """What changed between two dates, grouped by kind of change, a page at a time.
+
+    The page reads at most ``COMPARE_PAGE_CHANGES`` changes by index from a cursor (as
+    the API's change feed does), so its cost does not grow with the window; a window
+    of one page reads exactly as before, with its exact counts.
+    """
     as_of = read_as_of(request)
     raw_from = request.GET.get("from", "").strip()
     raw_to = request.GET.get("to", "").strip()
@@ -306,9 +318,55 @@ def compare(request: HttpRequest) -> HttpResponse:
             context,
             status=HTTPStatus.BAD_REQUEST,
         )
-    changes = changes_between(since, until)
+
+    def compare_url(cursor: str | None = None) -> str:
+        """This window again (the dates as asked, and the page date), at ``cursor``."""
+        query = {"from": raw_from}
+        if raw_to:
+            query["to"] = raw_to
+        if as_of.when is not None:
+            query["as_of"] = as_of.raw
+        if cursor is not None:
+            query["cursor"] = cursor
+        return f"{request.path}?{urlencode(query)}"
+
+    direction, position = "after", None
+    cursor_text = request.GET.get("cursor")
+    if cursor_text is not None:
+        try:
+            direction, position = read_change_cursor(cursor_text)
+        except InvalidChangeCursor:
+            context.update(
+                {
+                    "errors": [
+                        "The link you followed points to no place in the list of "
+                        "changes: it was changed, cut short or not made by this site. "
+                        "Use the “Earlier changes” and “Later changes” links as "
+                        "given, or start again from the first changes."
+                    ],
+                    "first_page_url": compare_url(),
+                }
+            )
+            return _page(
+                request,
+                "units/compare.html",
+                as_of,
+                context,
+                status=HTTPStatus.BAD_REQUEST,
+            )
+        if not since < position.effective_at <= until:
+            # Cursors are only issued inside their window; this one outlived a change
+            # of the dates (the date bar keeps it). Start the window again, and say so.
+            context["outside_window"] = True
+            direction, position = "after", None
+    if direction == "before":
+        page = changes_page_before(
+            since, until, before=position, limit=COMPARE_PAGE_CHANGES
+        )
+    else:
+        page = changes_page(since, until, after=position, limit=COMPARE_PAGE_CHANGES)
     by_kind: dict[str, list] = {}
-    for change in changes:
+    for change in page.changes:
         by_kind.setdefault(change.kind, []).append(change)
     sections = [
         ChangeSection(
@@ -321,18 +379,36 @@ def compare(request: HttpRequest) -> HttpResponse:
         if kind in by_kind
     ]
     # The same (since, until] window in the API's feed, as exact instants.
-    feed_url = (
-        reverse("api:changes")
-        + "?"
-        + urlencode({"since": since.isoformat(), "until": until.isoformat()})
-    )
+    feed_query = {"since": since.isoformat(), "until": until.isoformat()}
+    is_whole_window = page.earlier is None and page.later is None
+    if not is_whole_window:
+        # The feed page holding exactly this page's changes: same place, same size.
+        if position is not None:
+            feed_query["cursor"] = change_cursor(direction, position)
+        feed_query["limit"] = str(COMPARE_PAGE_CHANGES)
     context.update(
         {
             "since": since,
             "until": until,
             "sections": sections,
-            "change_count": len(changes),
-            "feed_url": feed_url,
+            "change_count": len(page.changes),
+            "feed_url": f"{reverse('api:changes')}?{urlencode(feed_query)}",
+            "is_paged": not is_whole_window,
+            "page_place": (
+                "first"
+                if page.earlier is None
+                else "last"
+                if page.later is None
+                else "next"
+            ),
+            "first_day": page.changes[0].effective_at if page.changes else None,
+            "last_day": page.changes[-1].effective_at if page.changes else None,
+            "earlier_url": None
+            if page.earlier is None
+            else compare_url(change_cursor("before", page.earlier)),
+            "later_url": None
+            if page.later is None
+            else compare_url(change_cursor("after", page.later)),
         }
     )
     return _page(request, "units/compare.html", as_of, context)
@@ -340,7 +416,7 @@ def compare(request: HttpRequest) -> HttpResponse:
 
 @dataclass(slots=True)
 class ChangeSection:
-    """One kind of change on the compare page: the first ones, and how many in all."""
+    """One kind of change on a compare page: the first ones, and how many it holds."""
 
     kind: str
     title: str

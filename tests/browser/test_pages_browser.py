@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from benchmarks.generate import GeneratedRegistry, generate
 from tests.browser.conftest import SCREENSHOTS, screenshot
 from tests.conftest import at
-from units import services
+from units import services, views
 from units.models import Appointment, OrganizationalUnit, Person, Post, UnitKind
 from units.seed import load_structure
 from units.selectors import parse_instant, unit_children
@@ -203,6 +203,45 @@ def test_compare_two_dates(page: object, live_server: object, registry: None) ->
     )  # type: ignore[attr-defined]
     screenshot(page, "page-compare")
     assert_accessible(page)
+
+
+def follow(page: object, link: object) -> str:
+    """Click a link and wait for the page it leads to; its address."""
+    before = page.url  # type: ignore[attr-defined]
+    link.click()  # type: ignore[attr-defined]
+    page.wait_for_url(lambda url: url != before)  # type: ignore[attr-defined]
+    return page.url  # type: ignore[attr-defined]
+
+
+def test_compare_pages_through_a_window_longer_than_a_page(
+    page: object, live_server: object, registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 2)
+    page.goto(f"{live_server.url}/compare/?from=2023-01-01&to=2025-06-30")  # type: ignore[attr-defined]
+    note = page.locator("#compare-page-note")  # type: ignore[attr-defined]
+    assert "These are the first 2 changes" in note.inner_text()
+    assert "more follow" in note.inner_text()
+    top = page.get_by_role("navigation", name="Earlier and later changes", exact=True)  # type: ignore[attr-defined]
+    assert top.get_by_role("link", name="Earlier changes").count() == 0
+    assert_accessible(page)
+    visited = [page.url]  # type: ignore[attr-defined]
+    while top.get_by_role("link", name="Later changes").count():
+        visited.append(follow(page, top.get_by_role("link", name="Later changes")))
+        assert len(visited) < 20
+        assert "from=2023-01-01" in page.url and "to=2025-06-30" in page.url  # type: ignore[attr-defined]
+        assert "cursor=" in page.url  # type: ignore[attr-defined]
+        assert page.locator(".compare-summary").inner_text() == (  # type: ignore[attr-defined]
+            "Changes between 1 January 2023 and 30 June 2025"
+        )
+    assert len(visited) > 2
+    assert "These are the last" in note.inner_text()
+    assert "earlier ones come before" in note.inner_text()
+    # The abolition of 1 January 2025 is the window's last change.
+    assert "Risk Management Unit" in page.locator(".change-abolished li").inner_text()  # type: ignore[attr-defined]
+    assert_accessible(page)
+    follow(page, top.get_by_role("link", name="Earlier changes"))
+    assert page.locator(".change-abolished").count() == 0  # type: ignore[attr-defined]
+    assert top.get_by_role("link", name="Later changes").count() == 1
 
 
 def test_org_chart_zoom_fold_open_and_download(
