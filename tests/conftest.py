@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -214,3 +215,10 @@ def plain_static_files(settings: Any) -> None:
             "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         },
     }
+
+
+def page_text(response: object) -> str:
+    """The page as text without tags or repeated whitespace, to assert on sentences."""
+    html = response.content.decode()  # type: ignore[attr-defined]
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
