@@ -143,17 +143,17 @@ def test_structure_page_of_a_large_registry_loads_deeper_branches_on_demand(
     html = response.content.decode()
     assert html.count('class="unit-link"') <= STRUCTURE_UNITS
     counts = descendant_counts(unit_tree())
-    assert f"{sum(1 for _ in counts)} units." in page_text(response)
+    assert f"{sum(1 for _ in counts):,} units." in page_text(response)
     assert "a branch below them loads its sub-units when you open it" in html
     assert ">Expand all loaded</button>" in html
     folded = re.findall(
         r'<details data-children-url="/units/([\w-]+)/children/">'
-        r"<summary>(\d+) sub-units?<.*?"
+        r"<summary>([\d,]+) sub-units?<.*?"
         r'<a href="/units/\1/#subunits-heading">See the sub-units of ',
         html,
     )
     assert folded
-    assert all(int(count) == counts[slug] for slug, count in folded)
+    assert all(count == f"{counts[slug]:,}" for slug, count in folded)
     slug = folded[0][0]
     part = client.get(f"/units/{slug}/children/")
     assert part.status_code == HTTPStatus.OK
@@ -204,9 +204,9 @@ def test_compare_lists_the_first_changes_of_each_kind_and_links_the_feed(
     # The window holds more than a page: the page says which part it shows, and
     # counts only what it read.
     text = page_text(response)
-    assert f"These are the first {COMPARE_PAGE_CHANGES} changes, from " in text
+    assert f"These are the first {COMPARE_PAGE_CHANGES:,} changes, from " in text
     assert "; more follow." in text
-    assert re.search(r"\d+ changes between", text) is None
+    assert re.search(r"[\d,]+ changes between", text) is None
     renamed = html.split('class="change-section change-renamed"')[1].split(
         "</section>"
     )[0]
@@ -217,10 +217,10 @@ def test_compare_lists_the_first_changes_of_each_kind_and_links_the_feed(
     assert renamed.count("<li>") == COMPARE_SECTION_CHANGES
     assert f"And {total - COMPARE_SECTION_CHANGES} more on this page" in renamed
     feed = re.search(
-        r'<a href="(/api/v1/changes/\?[^"]+)">these (\d+) changes', renamed
+        r'<a href="(/api/v1/changes/\?[^"]+)">these ([\d,]+) changes', renamed
     )
     assert feed is not None
-    assert int(feed.group(2)) == COMPARE_PAGE_CHANGES
+    assert feed.group(2) == f"{COMPARE_PAGE_CHANGES:,}"
     answer = client.get(feed.group(1).replace("&amp;", "&"))
     assert answer.status_code == HTTPStatus.OK
     # The feed gives this page's changes, as one page of the same window: after the
@@ -237,7 +237,7 @@ def test_search_lists_the_first_hits_and_says_how_many_match(
 ) -> None:
     active = OrganizationalUnit.objects.active().count()
     text = page_text(client.get("/search/?q=of"))  # every generated name has "of"
-    assert f"{active} units matching “of”" in text
+    assert f"{active:,} units matching “of”" in text
     assert f"The first {SEARCH_RESULTS} are listed" in text
     html = client.get("/search/?q=of").content.decode()
     assert html.count("<h3>") == SEARCH_RESULTS
@@ -263,7 +263,7 @@ def test_posts_page_by_page_in_tree_order(
         start = (number - 1) * POSTS_PAGE_UNITS
         assert listed == expected[start : start + POSTS_PAGE_UNITS]
         text = page_text(response)
-        assert f"{len(posts)} posts in {len(expected)} units" in text
+        assert f"{len(posts):,} posts in {len(expected):,} units" in text
         assert f"Page {number} of {pages}" in text
         assert ('rel="prev"' in html) == (number > 1)
         assert ('rel="next"' in html) == (number < pages)
@@ -291,7 +291,7 @@ def test_people_page_by_page_by_name(
         )
         start = (number - 1) * PEOPLE_PAGE_SIZE
         assert listed == [slug for _, slug in held[start : start + PEOPLE_PAGE_SIZE]]
-        assert f"{len(held)} people, by name: page {number} of {pages}" in (
+        assert f"{len(held):,} people, by name: page {number} of {pages}" in (
             page_text(response)
         )
 

@@ -446,7 +446,7 @@ def test_a_large_structure_loads_a_branch_when_it_opens(
     assert expected is not None and expected.roots
     summary = branch.locator(":scope > summary")
     count = expected.unit_count
-    assert summary.inner_text().startswith(f"{count} sub-unit")
+    assert summary.inner_text().startswith(f"{count:,} sub-unit")
     # Expanding everything loaded opened no branch that would need a request.
     assert branch.evaluate("details => details.open") is False
     assert not [url for url in requests if "/children/" in url]

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -117,7 +118,7 @@ def _entry_html(node: UnitNode, urls: _UnitUrls) -> SafeString:
 def _summary_html(node: UnitNode, count: int) -> str:
     return format_html(
         '<summary>{} sub-unit{}<span class="visually-hidden"> of {}</span></summary>',
-        count,
+        intcomma(count),
         "s" if count != 1 else "",
         node.name,
     )
