@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import xml.etree.ElementTree as ElementTree
+from collections import Counter
 from dataclasses import dataclass
 
 import cairosvg
@@ -234,12 +236,25 @@ def test_default_depth_folds_a_large_tree_into_an_overview() -> None:
 
     # 1 + 12 + 144 + 1,728 units: three levels (157 boxes) fit in 200, four do not.
     large = set_levels(branch("L", 3, 12))
-    assert chart.depth_that_fits([large], max_boxes=200, ceiling=3) == 2
+    assert chart.depth_that_fits(units_per_level([large]), **DEFAULT_FIT) == 2
     small = set_levels(branch("S", 3, 3))
-    assert chart.depth_that_fits([small], max_boxes=200, ceiling=3) == 3
+    assert chart.depth_that_fits(units_per_level([small]), **DEFAULT_FIT) == 3
+    # A shallow tree is drawn whole at the deepest default.
+    shallow = set_levels(node("S", node("S1"), node("S2")))
+    assert chart.depth_that_fits(units_per_level([shallow]), **DEFAULT_FIT) == 3
     # Never fewer than one level below the top, however wide the first level.
     wide = set_levels(node("W", *(node(f"W{i}") for i in range(500))))
-    assert chart.depth_that_fits([wide], max_boxes=200, ceiling=3) == 1
+    assert chart.depth_that_fits(units_per_level([wide]), **DEFAULT_FIT) == 1
+
+
+DEFAULT_FIT = {"max_boxes": 200, "ceiling": 3}
+
+
+def units_per_level(roots: list[UnitNode]) -> dict[int, int]:
+    """How many units each level of whole trees holds, the roots' being 0."""
+    return dict(
+        Counter(node.level - root.level for root in roots for node in root.walk())
+    )
 
 
 def test_relationships_with_folded_units_go_to_the_box_that_folds_them() -> None:
@@ -600,3 +615,63 @@ def test_a_chart_with_many_relationships_converts_to_png_and_pdf() -> None:
     assert len(drawn(svg).lines) > 20
     assert cairosvg.svg2png(bytestring=svg.encode()).startswith(b"\x89PNG")
     assert cairosvg.svg2pdf(bytestring=svg.encode()).startswith(b"%PDF")
+
+
+def cut(roots: list[UnitNode], depth: int) -> tuple[list[UnitNode], dict[int, int]]:
+    """Copies of ``roots`` down ``depth`` levels below them, as a ``PartialTree`` holds
+    them, and each copied unit's descendants in the whole trees."""
+    descendants = {}
+
+    def copy(unit: UnitNode, level: int) -> UnitNode:
+        descendants[unit.id] = sum(1 for _ in unit.walk()) - 1
+        below = (
+            [copy(child, level + 1) for child in unit.children] if level < depth else []
+        )
+        return dataclasses.replace(unit, children=below)
+
+    return [copy(root, 0) for root in roots], descendants
+
+
+def folded_units(roots: list[UnitNode], depth: int) -> dict[str, str]:
+    """Each unit below ``depth`` levels, by slug, and the slug of the box folding it."""
+    folded = {}
+    for root in roots:
+        stack = [(root, 0, "")]
+        while stack:
+            unit, level, box = stack.pop()
+            if level > depth:
+                folded[unit.slug] = box
+            if level == depth:
+                box = unit.slug
+            stack.extend((child, level + 1, box) for child in unit.children)
+    return folded
+
+
+def placed(layout: chart.ChartLayout) -> list[tuple[str, float, float, int]]:
+    return [
+        (box.node.slug, box.x, box.y, box.hidden_descendants) for box in layout.boxes
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_levels_cut_below_the_drawn_ones_draw_the_chart_of_the_whole_tree(
+    seed: int,
+) -> None:
+    """Given what each folded box holds, the drawn levels alone make the same bytes."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible shapes, not secrets
+    roots, units = random_organization(rng, rng.choice([80, 160]))
+    links = random_links(rng, units, 40)
+    for depth in (1, 2, 3, 5):
+        drawn_roots, descendants = cut(roots, depth)
+        if depth == 1:
+            assert len(descendants) < len(units)
+        partial = render(
+            drawn_roots,
+            links=links,
+            max_depth=depth,
+            descendants=descendants,
+            folded=folded_units(roots, depth),
+        )
+        assert partial == render(roots, links=links, max_depth=depth)
+        layout = chart.layout(drawn_roots, max_depth=depth, descendants=descendants)
+        assert placed(layout) == placed(chart.layout(roots, max_depth=depth))

@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime
 import re
 from http import HTTPStatus
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import Client
 
 from benchmarks.generate import generate
 from tests.conftest import ScriptedHistory, at, page_text
-from tests.test_views_at_scale import SCALED_PAGES, queries_per_page
+from tests.test_views_at_scale import (
+    SCALED_PAGES,
+    assert_chart_drawn_as_from_the_whole_tree,
+    queries_per_page,
+)
 from units import services
 from units.models import OrganizationalUnit, ReportingLine, UnitKind
 
@@ -574,6 +580,57 @@ def test_chart_download_refuses_unknown_formats_and_bad_dates(
     assert "“not-a-date” is not a valid date" in response.content.decode()
 
 
+@pytest.mark.parametrize("root", [None, "department-b"])
+@pytest.mark.parametrize("as_of", [None, "2021-01-01", "2023-08-15"])
+def test_chart_of_a_history_draws_what_the_whole_tree_drew(
+    client: Client,
+    scripted_history: ScriptedHistory,
+    editor: object,
+    as_of: str | None,
+    root: str | None,
+) -> None:
+    """Reading only the drawn levels changes no byte of the chart, at any depth."""
+    services.relationship_create(
+        source=scripted_history.unit_y,
+        target=scripted_history.unit_x,
+        kind="advises",
+        user=editor,
+        reason="Working arrangement",
+        effective_at=at("2023-07-01"),
+    )
+    grow_the_tree(editor, 6)
+    grow_deeper(editor, 24)
+    services.relationship_create(
+        source=OrganizationalUnit.objects.get(name="Cell 11"),
+        target=OrganizationalUnit.objects.get(slug="team-2"),
+        kind="supports",
+        user=editor,
+        reason="Working arrangement",
+    )
+    for depth in (None, 1, 2, 4):
+        assert_chart_drawn_as_from_the_whole_tree(
+            client, root=root, depth=depth, as_of=as_of
+        )
+
+
+@pytest.mark.parametrize("opened", [False, True], ids=["whole", "largest-branch"])
+@pytest.mark.parametrize("as_of", [None, "2024-06-01"])
+def test_chart_of_the_seed_draws_what_the_whole_tree_drew(
+    client: Client, db: None, as_of: str | None, opened: bool
+) -> None:
+    call_command("load_seed", stdout=StringIO())
+    largest = max(
+        OrganizationalUnit.objects.filter(level=1),
+        key=lambda unit: unit.rght - unit.lft,
+    )
+    for depth in (None, 1, 2, 4):
+        drawn = assert_chart_drawn_as_from_the_whole_tree(
+            client, root=largest.slug if opened else None, depth=depth, as_of=as_of
+        )
+        if not opened:
+            assert 'class="relationship"' in drawn.svg
+
+
 # --- Search ---------------------------------------------------------------------------
 
 
@@ -794,10 +851,10 @@ PAGES_AND_QUERIES = [
     ("/units/unit-x/?as_of=2024-01-01", 13),
     ("/units/team-4/", 12),
     ("/compare/?from=2020-01-01&to=2024-01-01", 9),
-    ("/chart/", 6),
+    ("/chart/", 9),
     ("/chart/?as_of=2024-01-01&depth=all", 7),
-    ("/chart/?root=department-b", 7),
-    ("/chart/download.svg", 6),
+    ("/chart/?root=department-b", 11),
+    ("/chart/download.svg", 9),
     ("/search/?q=registry", 2),
     ("/search/?q=registry&as_of=2024-01-01", 2),
     ("/posts/", 9),

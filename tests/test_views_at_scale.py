@@ -5,33 +5,44 @@ One registry serves the whole module: generating it for each test cost minutes.
 
 from __future__ import annotations
 
+import random
 import re
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoDbBlocker
 
 from benchmarks.generate import GeneratedRegistry, generate
-from tests.conftest import page_text
-from units.models import OrganizationalUnit
-from units.page_queries import tenures
+from tests.conftest import at, page_text
+from units import chart, services
+from units.models import OrganizationalUnit, RelationshipKind
+from units.page_queries import relationships_as_of, tenures
 from units.selectors import (
     UnitNode,
     parse_instant,
     posts_as_of,
+    subtree,
     unit_children,
     unit_lineage,
     unit_tree,
     unit_tree_as_of,
+    unit_tree_levels,
     unit_tree_top,
 )
 from units.views import (
     COMPARE_PAGE_CHANGES,
     COMPARE_SECTION_CHANGES,
+    DEFAULT_CHART_BOXES,
+    DEFAULT_CHART_DEPTH,
+    KIND_LABELS,
     PEOPLE_PAGE_SIZE,
     POSTS_PAGE_UNITS,
     SEARCH_RESULTS,
@@ -296,6 +307,229 @@ def test_people_page_by_page_by_name(
         )
 
 
+# --- The org chart: the drawn levels alone, drawn as from the whole tree --------------
+
+
+def chart_query(*, root: str | None, depth: int | None, as_of: str | None) -> str:
+    """The query of a chart URL, its parameters in the order the chart writes them."""
+    params = {"root": root, "depth": depth, "as_of": as_of}
+    return urlencode({name: value for name, value in params.items() if value})
+
+
+@dataclass
+class WholeTreeChart:
+    """The chart as drawn before it read only the levels it draws."""
+
+    svg: str  # as on the page
+    download: str  # as downloaded: absolute links
+    depth: int
+    units: int
+
+
+def chart_from_the_whole_tree(
+    *, root: str | None, depth: int | None, as_of: str | None
+) -> WholeTreeChart:
+    """Draw the chart from the whole tree at that date, walking it to count the units
+    each folded box holds, to choose the default depth and to place dotted lines."""
+    when = parse_instant(as_of) if as_of else None
+    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    roots, title = whole, "Organization chart"
+    if root is not None:
+        branch = subtree(whole, root)
+        assert branch is not None
+        roots, title = [branch], f"{title}: {branch.name}"
+    if depth is None:
+        depth = chart.depth_that_fits(
+            Counter(unit.level - top.level for top in roots for unit in top.walk()),
+            max_boxes=DEFAULT_CHART_BOXES,
+            ceiling=DEFAULT_CHART_DEPTH,
+        )
+    links = [
+        chart.ChartLink(
+            line.source.slug,
+            line.target.slug,
+            f"{line.source.name} {line.kind_label} {line.target.name}",
+            line.kind_label,
+        )
+        for line in relationships_as_of(when)
+    ]
+    suffix = f"?{urlencode({'as_of': as_of})}" if as_of else ""
+
+    def draw(host: str) -> str:
+        return chart.render_svg(
+            roots,
+            links=links,
+            max_depth=depth,
+            title=title,
+            unit_url=lambda slug: f"{host}/units/{slug}/{suffix}",
+            expand_url=lambda slug: (
+                f"{host}/chart/?{chart_query(root=slug, depth=depth, as_of=as_of)}"
+            ),
+            kind_labels=KIND_LABELS,
+            as_of=when.date() if when else None,
+        )
+
+    units = sum(1 for top in roots for _ in top.walk())
+    return WholeTreeChart(draw(""), draw("http://testserver"), depth, units)
+
+
+def assert_chart_drawn_as_from_the_whole_tree(
+    client: Client, *, root: str | None, depth: int | None, as_of: str | None
+) -> WholeTreeChart:
+    """The chart page and its download draw, byte for byte, what the whole tree drew."""
+    expected = chart_from_the_whole_tree(root=root, depth=depth, as_of=as_of)
+    query = chart_query(root=root, depth=depth, as_of=as_of)
+    page = client.get(f"/chart/?{query}")
+    assert page.status_code == HTTPStatus.OK
+    html = page.content.decode()
+    drawn = re.search(r'<svg [^>]*class="org-chart".*?</svg>', html, re.S)
+    assert drawn is not None
+    assert drawn.group(0) == expected.svg
+    noun = "unit" if expected.units == 1 else "units"
+    assert f" {expected.units:,} {noun}. " in page_text(page)
+    assert re.search(rf'download\.svg\?depth={expected.depth}(&amp;|")', html)
+    download = client.get(f"/chart/download.svg?{query}")
+    assert download.status_code == HTTPStatus.OK
+    assert download.content.decode() == expected.download
+    return expected
+
+
+@pytest.fixture(scope="class")
+def dotted_lines(
+    large_registry: GeneratedRegistry, django_db_blocker: DjangoDbBlocker
+) -> Iterator[list[tuple[str, str]]]:
+    """Dotted lines since mid-2018 (the generator writes none): within the largest
+    branch, out of it and elsewhere, between units at every level.
+
+    Written once for the class's tests, in a savepoint rolled back after them, so the
+    module's other tests never see them.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _write_dotted_lines(large_registry)
+        transaction.set_rollback(True)
+
+
+def _write_dotted_lines(large_registry: GeneratedRegistry) -> list[tuple[str, str]]:
+    editor = get_user_model().objects.create_user(username="chart-editor")
+    since = at("2018-06-01")
+    existing = {unit.slug for unit in tree_nodes(unit_tree_as_of(since))}
+    now = unit_tree()
+    branch = subtree(now, large_registry.largest_branch_slug)
+    branch_then = subtree(
+        unit_tree_as_of(parse_instant(PAST)), large_registry.largest_branch_slug
+    )
+    assert branch is not None and branch_then is not None
+    # In the branch both now and on the past day.
+    inside_then = {unit.slug for unit in branch_then.walk()}
+    inside = [
+        unit
+        for unit in branch.walk()
+        if unit.slug in existing and unit.slug in inside_then
+    ]
+    everywhere = [unit for unit in tree_nodes(now) if unit.slug in existing]
+    rng = random.Random(5)  # noqa: S311 - reproducible picks, not secrets
+    pairs = {
+        (source.slug, target.slug)
+        for sources, targets in [
+            (inside, inside),
+            (inside, everywhere),
+            (everywhere, everywhere),
+        ]
+        for source, target in zip(
+            rng.sample(sources, 6), rng.sample(targets, 6), strict=True
+        )
+        if source is not target
+    }
+    units = OrganizationalUnit.objects.in_bulk(
+        {slug for pair in pairs for slug in pair}, field_name="slug"
+    )
+    kinds = list(RelationshipKind)
+    for index, (source, target) in enumerate(sorted(pairs)):
+        services.relationship_create(
+            source=units[source],
+            target=units[target],
+            kind=kinds[index % len(kinds)],
+            user=editor,
+            reason="Working arrangement",
+            effective_at=since,
+        )
+    return sorted(pairs)
+
+
+@pytest.mark.usefixtures("dotted_lines")
+class TestChartWithDottedLines:
+    @pytest.mark.parametrize("depth", [None, 1, 2, 4])
+    @pytest.mark.parametrize("opened", [False, True], ids=["whole", "largest-branch"])
+    @pytest.mark.parametrize("as_of", [None, PAST])
+    def test_chart_reads_its_levels_alone_and_draws_what_the_whole_tree_drew(
+        self,
+        client: Client,
+        large_registry: GeneratedRegistry,
+        as_of: str | None,
+        opened: bool,
+        depth: int | None,
+    ) -> None:
+        root = large_registry.largest_branch_slug if opened else None
+        expected = assert_chart_drawn_as_from_the_whole_tree(
+            client, root=root, depth=depth, as_of=as_of
+        )
+        assert expected.units > (1000 if not opened else 100)
+        assert 'class="relationship"' in expected.svg
+        assert 'class="expand"' in expected.svg  # some levels are folded
+
+
+@pytest.mark.parametrize("opened", [False, True], ids=["whole", "largest-branch"])
+@pytest.mark.parametrize("as_of", [None, PAST])
+def test_tree_levels_hold_the_drawn_levels_with_counts_from_data(
+    large_registry: GeneratedRegistry, as_of: str | None, opened: bool
+) -> None:
+    when = parse_instant(as_of) if as_of else None
+    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    slug = large_registry.largest_branch_slug if opened else None
+    roots = whole if slug is None else [subtree(whole, slug)]
+    top = roots[0].level
+    every = tree_nodes(roots)
+    by_slug = {unit.slug: unit for unit in every}
+    expected = descendant_counts(roots)
+    per_level = Counter(unit.level - top for unit in every)
+    for levels in (1, 2, 4):
+        part = unit_tree_levels(
+            when, slug=slug, levels=levels, placing=[unit.slug for unit in every]
+        )
+        assert part is not None
+        assert part.levels == levels
+        assert part.unit_count == len(every)
+        loaded = tree_nodes(part.roots)
+        assert [unit.slug for unit in loaded] == [
+            unit.slug for unit in every if unit.level < top + levels
+        ]
+        assert part.loaded_count == len(loaded) < len(every)
+        for unit in loaded:
+            assert part.descendants[unit.id] == expected[unit.slug]
+            assert unit.level == by_slug[unit.slug].level
+            assert unit.head == by_slug[unit.slug].head
+            below_loaded = unit.level < top + levels - 1
+            assert bool(unit.children) == (
+                below_loaded and bool(by_slug[unit.slug].children)
+            )
+        # Every unit below the loaded levels is placed in the loaded unit above it.
+        assert part.folded == {
+            below.slug: unit.slug
+            for unit in loaded
+            if unit.level == top + levels - 1
+            for below in by_slug[unit.slug].walk()
+            if below is not by_slug[unit.slug]
+        }
+    # Without a depth, the levels are chosen from counts of the first few levels.
+    chosen = unit_tree_levels(when, slug=slug, levels=4, fit=lambda counts: 2)
+    assert chosen is not None
+    assert chosen.units_per_level == {
+        level: count for level, count in per_level.items() if level < 4
+    }
+    assert chosen.levels == 2
+    assert chosen.loaded_count == per_level[0] + per_level[1]
+
+
 # Pages whose query count must not grow with the registry: {branch} is the largest
 # top-level branch, {top} the top unit.
 SCALED_PAGES = [
@@ -305,7 +539,11 @@ SCALED_PAGES = [
     (f"/units/{{top}}/children/?as_of={PAST}", 5),
     ("/units/{top}/", 10),
     (f"/units/{{top}}/?as_of={PAST}", 12),
-    ("/chart/?root={branch}", 6),
+    ("/chart/", 7),
+    (f"/chart/?as_of={PAST}", 6),
+    ("/chart/?depth=2", 6),
+    ("/chart/download.svg", 7),
+    ("/chart/?root={branch}", 9),
     (f"/chart/?root={{branch}}&as_of={PAST}", 8),
     ("/search/?q=migration", 2),
     (f"/search/?q=migration&as_of={PAST}", 2),

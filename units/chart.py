@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from xml.sax.saxutils import escape, quoteattr
@@ -145,16 +145,27 @@ def _count_descendants(node: UnitNode) -> int:
     return sum(1 for _ in node.walk()) - 1
 
 
-def _measure(node: UnitNode, depth: int, max_depth: int) -> _Block:
+def _measure(
+    node: UnitNode,
+    depth: int,
+    max_depth: int,
+    descendants: Mapping[int, int] | None,
+) -> _Block:
     if depth >= max_depth:
         return _Block(
             node,
             BOX_WIDTH,
             BOX_HEIGHT,
             stacked=False,
-            hidden_descendants=_count_descendants(node),
+            hidden_descendants=(
+                _count_descendants(node)
+                if descendants is None
+                else descendants.get(node.id, 0)
+            ),
         )
-    children = [_measure(child, depth + 1, max_depth) for child in node.children]
+    children = [
+        _measure(child, depth + 1, max_depth, descendants) for child in node.children
+    ]
     if not children:
         return _Block(node, BOX_WIDTH, BOX_HEIGHT, stacked=False)
     if all(not child.children for child in children):
@@ -277,36 +288,44 @@ def _place(
         child_left += child.width + HORIZONTAL_GAP
 
 
-def depth_that_fits(roots: Sequence[UnitNode], *, max_boxes: int, ceiling: int) -> int:
+def depth_that_fits(
+    units_per_level: Mapping[int, int], *, max_boxes: int, ceiling: int
+) -> int:
     """The most levels (at least one, at most ``ceiling``) that draw ``max_boxes`` or fewer.
 
-    A large organization then opens as a readable overview rather than a picture
-    thousands of boxes wide; its folded branches open one at a time.
+    ``units_per_level`` counts the units on each level, the roots' being 0, at least
+    down to ``ceiling`` (``PartialTree.units_per_level``). A large organization then
+    opens as a readable overview rather than a picture thousands of boxes wide; its
+    folded branches open one at a time.
     """
-    per_level: dict[int, int] = {}
-    stack = [(root, 0) for root in roots]
-    while stack:
-        node, depth = stack.pop()
-        per_level[depth] = per_level.get(depth, 0) + 1
-        if depth < ceiling:
-            stack.extend((child, depth + 1) for child in node.children)
-    shown = per_level.get(0, 0)
+    shown = units_per_level.get(0, 0)
     best = 1
     for depth in range(1, ceiling + 1):
-        shown += per_level.get(depth, 0)
+        shown += units_per_level.get(depth, 0)
         if shown > max_boxes:
             break
         best = depth
     return best
 
 
-def layout(roots: Sequence[UnitNode], *, max_depth: int) -> ChartLayout:
-    """Position every unit down to ``max_depth`` levels below the roots."""
+def layout(
+    roots: Sequence[UnitNode],
+    *,
+    max_depth: int,
+    descendants: Mapping[int, int] | None = None,
+) -> ChartLayout:
+    """Position every unit down to ``max_depth`` levels below the roots.
+
+    A unit on the last drawn level folds what lies below it into a "+N" badge: N is
+    its entry in ``descendants`` (by unit id: ``PartialTree.descendants``, whose
+    roots need be loaded no deeper than drawn) or, without it, counted by walking
+    ``roots``, which are then whole trees.
+    """
     chart = ChartLayout([], [], 0.0, 0.0)
     left = MARGIN
     height = 0.0
     for root in roots:
-        block = _measure(root, 0, max_depth)
+        block = _measure(root, 0, max_depth, descendants)
         _place(block, left, MARGIN + LEGEND_HEIGHT, None, chart)
         left += block.width + HORIZONTAL_GAP * 2
         height = max(height, block.height)
@@ -863,15 +882,28 @@ def render_svg(
     expand_url: Callable[[str], str],
     kind_labels: dict[str, str],
     as_of: datetime.date | None = None,
+    descendants: Mapping[int, int] | None = None,
+    folded: Mapping[str, str] | None = None,
 ) -> str:
-    """The chart as a standalone SVG document (inline it, or serve it as a file)."""
-    chart = layout(roots, max_depth=max_depth)
+    """The chart as a standalone SVG document (inline it, or serve it as a file).
+
+    ``descendants`` is as for ``layout()``. A relationship with a folded unit is
+    drawn to the box that folds it: ``folded`` names that box for the units below the
+    drawn levels (``PartialTree.folded``, by slug); without it the folded boxes'
+    sub-trees are walked.
+    """
+    chart = layout(roots, max_depth=max_depth, descendants=descendants)
     by_slug = {box.node.slug: box for box in chart.boxes}
-    # A relationship with a folded unit is drawn to the box that folds it.
-    for box in chart.boxes:
-        if box.hidden_descendants:
-            for descendant in box.node.walk():
-                by_slug.setdefault(descendant.slug, box)
+    if folded is None:
+        for box in chart.boxes:
+            if box.hidden_descendants:
+                for descendant in box.node.walk():
+                    by_slug.setdefault(descendant.slug, box)
+    else:
+        for slug, box_slug in folded.items():
+            box = by_slug.get(box_slug)
+            if box is not None and box.hidden_descendants:
+                by_slug.setdefault(slug, box)
     parts: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" '
         f'xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
@@ -1066,7 +1098,9 @@ def _box(
 ) -> str:
     node = box.node
     is_top = node.level == 0
-    fill = BRAND if is_top else ("#e8eef8" if node.children else "#ffffff")
+    # A folded box has sub-units too, although they are not loaded.
+    has_sub_units = bool(node.children) or box.hidden_descendants > 0
+    fill = BRAND if is_top else ("#e8eef8" if has_sub_units else "#ffffff")
     ink = "#ffffff" if is_top else INK
     muted = "#ffffff" if is_top else MUTED_INK
     name_lines = wrap(node.name)

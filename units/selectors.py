@@ -13,7 +13,7 @@ import datetime
 import gc
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -867,6 +867,11 @@ class PartialTree:
     when they have sub-units. ``descendants`` counts every loaded unit's active
     descendants, loaded or not. ``unit_count`` is the number of active units the part
     was taken from: the whole organization, or the branch below one unit.
+
+    ``unit_tree_levels()`` also fills ``units_per_level``, the active units on each
+    level it counted (the part's top level is 0), and ``folded``: for each unit it was
+    asked to place that lies below the loaded levels, the slug of the unit on the last
+    loaded level whose branch holds it.
     """
 
     roots: list[UnitNode]
@@ -874,6 +879,8 @@ class PartialTree:
     unit_count: int
     loaded_count: int
     descendants: dict[int, int]
+    units_per_level: dict[int, int] = field(default_factory=dict)
+    folded: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_cut(self) -> bool:
@@ -995,6 +1002,151 @@ def unit_children(
     )
 
 
+def unit_tree_levels(
+    when: datetime.datetime | None = None,
+    *,
+    slug: str | None = None,
+    levels: int,
+    fit: Callable[[dict[int, int]], int] | None = None,
+    placing: Collection[str] = (),
+) -> PartialTree | None:
+    """The top ``levels`` levels of the tree at ``when`` (default now), or of a branch.
+
+    With ``slug`` the part is that unit's branch, the unit included, its levels still
+    counted from the top of the whole tree; None if the unit is not an active part of
+    the structure then. With ``fit`` the part holds ``fit(units_per_level)`` levels,
+    chosen from how many active units each of the first ``levels`` levels holds,
+    counted without loading them. ``placing`` names units (by slug) whose place below
+    the loaded levels is wanted: ``folded`` gives it.
+
+    Now: the loaded units, their heads and the abolished units of the part, the nested
+    sets giving each loaded unit's active descendants; below the loaded levels only a
+    count per level (with ``fit``) and the units to place (with ``placing``) are read.
+    Six to eight queries. As of a past instant the units are rebuilt from history and
+    cut in one pass, as ``unit_tree_top()`` does; only the loaded units' heads are read.
+    """
+    if when is not None:
+        return _tree_levels_as_of(
+            when, slug=slug, levels=levels, fit=fit, placing=placing
+        )
+    part: dict[str, Any] = {"abolished_on__isnull": True}
+    within: tuple[int, int, int] | None = None
+    top_level = 0
+    if slug is not None:
+        unit = (
+            OrganizationalUnit.objects.active()
+            .filter(slug=slug)
+            .values("tree_id", "lft", "rght", "level")
+            .first()
+        )
+        if unit is None:
+            return None
+        within = (unit["tree_id"], unit["lft"], unit["rght"])
+        top_level = unit["level"]
+        # The branch is its root's range of the (tree_id, lft) index.
+        part.update(tree_id=unit["tree_id"], lft__gte=unit["lft"], lft__lt=unit["rght"])
+    units_per_level: dict[int, int] = {}
+    if fit is not None:
+        counted = (
+            OrganizationalUnit.objects.filter(**part, level__lt=top_level + levels)
+            .order_by()
+            .values_list("level")
+            .annotate(units=models.Count("id"))
+        )
+        units_per_level = {level - top_level: units for level, units in counted}
+        levels = fit(units_per_level)
+    last_level = top_level + levels - 1
+    with cyclic_gc_paused():
+        rows = list(
+            OrganizationalUnit.objects.filter(**part, level__lte=last_level)
+            .order_by()
+            .values(*UNIT_STATE_FIELDS, "tree_id", "lft", "rght", "level")
+        )
+        heads = _current_heads(Q(id__in=_in_ids(row["id"] for row in rows)))
+    abolished = _abolished_positions(within=within)
+    descendants: dict[int, int] = {}
+    # The last loaded level's ranges by tree, to find the units below them.
+    last_ranges: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+    for row in rows:
+        tree_id, lft, rght = row.pop("tree_id"), row.pop("lft"), row.pop("rght")
+        descendants[row["id"]] = _active_descendants(tree_id, lft, rght, abolished)
+        if row.pop("level") == last_level:
+            last_ranges[tree_id].append((lft, rght, row["slug"]))
+    roots = _assemble(rows, heads)
+    if top_level:
+        for root in roots:
+            for node in root.walk():
+                node.level += top_level
+    folded: dict[str, str] = {}
+    if placing:
+        for ranges in last_ranges.values():
+            ranges.sort()
+        below = OrganizationalUnit.objects.filter(
+            **part, level__gt=last_level, slug__in=sorted(set(placing))
+        ).values_list("slug", "tree_id", "lft")
+        for placed, tree_id, lft in below:
+            ranges = last_ranges.get(tree_id, [])
+            index = bisect.bisect_right(ranges, (lft,)) - 1
+            if index >= 0 and lft < ranges[index][1]:
+                folded[placed] = ranges[index][2]
+    return PartialTree(
+        roots=roots,
+        levels=levels,
+        unit_count=sum(1 + descendants[root.id] for root in roots),
+        loaded_count=len(rows),
+        descendants=descendants,
+        units_per_level=units_per_level,
+        folded=folded,
+    )
+
+
+def _tree_levels_as_of(
+    when: datetime.datetime,
+    *,
+    slug: str | None,
+    levels: int,
+    fit: Callable[[dict[int, int]], int] | None,
+    placing: Collection[str],
+) -> PartialTree | None:
+    """``unit_tree_levels()`` as of a past instant, rebuilt from history."""
+    units = _depth_first_as_of(when)
+    top = 0
+    if slug is not None:
+        # A branch is its root's row and the deeper rows right after it.
+        start = next(
+            (index for index, (_, row) in enumerate(units) if row[_SLUG] == slug), None
+        )
+        if start is None:
+            return None
+        top = units[start][0]
+        end = next(
+            (index for index in range(start + 1, len(units)) if units[index][0] <= top),
+            len(units),
+        )
+        units = units[start:end]
+    units_per_level: dict[int, int] = defaultdict(int)
+    if fit is not None:
+        for depth, _ in units:
+            if depth - top < levels:
+                units_per_level[depth - top] += 1
+        levels = fit(dict(units_per_level))
+    part = _link_depth_first(units, first_depth=top, levels=levels)
+    _set_heads_as_of(part, when)
+    part.units_per_level = dict(units_per_level)
+    if placing:
+        wanted = set(placing)
+        last = top + levels - 1
+        holder = ""
+        # Depth first, a unit below the last loaded level follows the loaded unit
+        # above it, and comes before the next unit on that level.
+        for depth, row in units:
+            if depth == last:
+                holder = row[_SLUG]
+            elif depth > last and row[_SLUG] in wanted:
+                part.folded[row[_SLUG]] = holder
+    return part
+
+
 def _abolished_positions(
     *, within: tuple[int, int, int] | None = None
 ) -> dict[int, list[int]]:
@@ -1106,37 +1258,6 @@ class UnitFamily:
     unit: UnitNode
     ancestors: list[UnitNode]
     children: list[UnitNode]  # abolished ones too, in sibling order
-
-
-@dataclass(slots=True)
-class Branch:
-    """A unit linked with all its active descendants, and the units above it."""
-
-    root: UnitNode  # levels count from the top of the whole tree
-    ancestors: list[UnitNode]
-
-
-def unit_branch(slug: str, when: datetime.datetime | None = None) -> Branch | None:
-    """The active branch under the unit ``slug`` at ``when`` (default now).
-
-    None if the unit is not an active part of the structure then. Now: the branch's
-    rows alone (``subtree_flat()``) and its line of parents; as of a past instant:
-    cut from the tree rebuilt from history.
-    """
-    if when is None:
-        flat = subtree_flat(slug)
-    else:
-        flat = unit_tree_as_of_flat(when, root_slug=slug)
-    if flat is None or not flat.units:
-        return None
-    lineage = unit_lineage(slug, when) or []
-    ancestors = lineage[:-1]
-    depth = max(depth for depth, _ in flat.units)
-    root = _link_depth_first(flat.units, first_depth=0, levels=depth + 1).roots[0]
-    for node in root.walk():
-        node.level += len(ancestors)
-        node.head = flat.heads.get(node.id)
-    return Branch(root=root, ancestors=ancestors)
 
 
 # Deeper than any reporting line: stops the walk up a (corrupt) cycle of parent links.

@@ -26,18 +26,18 @@ from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_
 from units.models import UnitKind
 from units.selectors import (
     InvalidInstant,
+    PartialTree,
     UnitNode,
     changes_page,
     changes_page_before,
     first_recorded_instant,
     parse_instant,
-    unit_branch,
     unit_children,
     unit_family,
     unit_history,
+    unit_lineage,
     unit_posts_as_of,
-    unit_tree,
-    unit_tree_as_of,
+    unit_tree_levels,
     unit_tree_top,
 )
 
@@ -150,12 +150,6 @@ def read_as_of(request: HttpRequest) -> AsOf:
     return AsOf(raw=raw, when=when)
 
 
-def _tree(as_of: AsOf, *, include_abolished: bool = False) -> list[UnitNode]:
-    if as_of.when is None:
-        return unit_tree(include_abolished=include_abolished)
-    return unit_tree_as_of(as_of.when, include_abolished=include_abolished)
-
-
 def _page(
     request: HttpRequest,
     template: str,
@@ -176,10 +170,6 @@ def _page(
         {"as_of": as_of, "today_url": today_url, **context},
         status=status,
     )
-
-
-def _count(roots: list[UnitNode]) -> int:
-    return sum(1 for root in roots for _ in root.walk())
 
 
 def _plain(message: str, status: int) -> HttpResponse:
@@ -433,9 +423,22 @@ class ChartRequest:
     as_of: AsOf
     depth: int
     root_slug: str
-    roots: list[UnitNode]
+    # The drawn levels alone, with what each folded box holds.
+    tree: PartialTree
     ancestors: list[UnitNode]
+    links: list[org_chart.ChartLink]
     messages: list[str]
+
+    @property
+    def roots(self) -> list[UnitNode]:
+        return self.tree.roots
+
+
+def _chart_levels_that_fit(units_per_level: dict[int, int]) -> int:
+    """The levels drawn without an explicit depth: the roots and those that fit."""
+    return 1 + org_chart.depth_that_fits(
+        units_per_level, max_boxes=DEFAULT_CHART_BOXES, ceiling=DEFAULT_CHART_DEPTH
+    )
 
 
 def _chart_request(request: HttpRequest) -> ChartRequest:
@@ -445,7 +448,7 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
     raw_depth = request.GET.get("depth", "").strip()
     depth = DEFAULT_CHART_DEPTH
     if not raw_depth:
-        depth = 0  # chosen below, once the tree is known
+        depth = 0  # chosen below, from how many units each level holds
     elif raw_depth == "all":
         depth = MAX_CHART_DEPTH
     elif raw_depth:
@@ -464,13 +467,29 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
                 )
                 depth = DEFAULT_CHART_DEPTH
     root_slug = request.GET.get("root", "").strip()
+    links = [
+        org_chart.ChartLink(
+            source_slug=line.source.slug,
+            target_slug=line.target.slug,
+            label=f"{line.source.name} {line.kind_label} {line.target.name}",
+            kind=line.kind_label,
+        )
+        for line in page_queries.relationships_as_of(as_of.when)
+    ]
+    # Only the drawn levels are read: the tree counts what each folded box holds,
+    # tells which box folds each unit a dotted line joins, and, without a depth,
+    # counts the units per level to choose one before reading them.
+    levels, fit = depth + 1, None
+    if not depth:
+        levels, fit = DEFAULT_CHART_DEPTH + 1, _chart_levels_that_fit
+    placing = {slug for link in links for slug in (link.source_slug, link.target_slug)}
     ancestors: list[UnitNode] = []
-    # An opened sub-tree reads that branch alone; the whole organization needs every
-    # unit, since the chart counts what each folded box holds by walking it.
-    roots: list[UnitNode] = []
+    tree: PartialTree | None = None
     if root_slug:
-        branch = unit_branch(root_slug, as_of.when)
-        if branch is None:
+        tree = unit_tree_levels(
+            as_of.when, slug=root_slug, levels=levels, fit=fit, placing=placing
+        )
+        if tree is None:
             if not page_queries.unit_exists(root_slug):
                 raise Http404(f"There is no unit “{root_slug}” in the registry.")
             messages.append(
@@ -479,15 +498,13 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
             )
             root_slug = ""
         else:
-            ancestors = branch.ancestors
-            roots = [branch.root]
-    if not root_slug:
-        roots = _tree(as_of)
-    if not depth:
-        depth = org_chart.depth_that_fits(
-            roots, max_boxes=DEFAULT_CHART_BOXES, ceiling=DEFAULT_CHART_DEPTH
-        )
-    return ChartRequest(as_of, depth, root_slug, roots, ancestors, messages)
+            ancestors = (unit_lineage(root_slug, as_of.when) or [])[:-1]
+    if tree is None:
+        tree = unit_tree_levels(as_of.when, levels=levels, fit=fit, placing=placing)
+        assert tree is not None  # noqa: S101 - only a branch can be missing
+    return ChartRequest(
+        as_of, tree.levels - 1, root_slug, tree, ancestors, links, messages
+    )
 
 
 def _chart_svg(
@@ -506,27 +523,20 @@ def _chart_svg(
         url = f"{reverse('units:chart')}?{urlencode(params)}"
         return request.build_absolute_uri(url) if absolute else url
 
-    links = [
-        org_chart.ChartLink(
-            source_slug=line.source.slug,
-            target_slug=line.target.slug,
-            label=f"{line.source.name} {line.kind_label} {line.target.name}",
-            kind=line.kind_label,
-        )
-        for line in page_queries.relationships_as_of(chart.as_of.when)
-    ]
     title = "Organization chart"
     if chart.root_slug and chart.roots:
         title = f"Organization chart: {chart.roots[0].name}"
     return org_chart.render_svg(
         chart.roots,
-        links=links,
+        links=chart.links,
         max_depth=chart.depth,
         title=title,
         unit_url=unit_url,
         expand_url=expand_url,
         kind_labels=KIND_LABELS,
         as_of=chart.as_of.day,
+        descendants=chart.tree.descendants,
+        folded=chart.tree.folded,
     )
 
 
@@ -556,7 +566,7 @@ def chart(request: HttpRequest) -> HttpResponse:
             "ancestors": chart_request.ancestors,
             "depth_choices": range(1, 9),
             "download_query": _chart_params(chart_request),
-            "unit_count": _count(roots),
+            "unit_count": chart_request.tree.unit_count,
         },
     )
 
@@ -582,7 +592,11 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
     if file_format == "svg":
         body, content_type = svg.encode(), "image/svg+xml"
     elif file_format == "png":
-        layout = org_chart.layout(chart_request.roots, max_depth=chart_request.depth)
+        layout = org_chart.layout(
+            chart_request.roots,
+            max_depth=chart_request.depth,
+            descendants=chart_request.tree.descendants,
+        )
         pixels = layout.width * layout.height
         scale = min(2.0, (MAX_PNG_PIXELS / pixels) ** 0.5)
         body = cairosvg.svg2png(bytestring=svg.encode(), scale=scale)
