@@ -300,14 +300,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     if since and until and until < since:
         errors.append("The “from” date must be on or before the “to” date.")
     if errors:
-        context["errors"] = errors
-        return _page(
-            request,
-            "units/compare.html",
-            as_of,
-            context,
-            status=HTTPStatus.BAD_REQUEST,
-        )
+        return _compare_refused(request, as_of, context, errors)
 
     def compare_url(cursor: str | None = None) -> str:
         """This window again (the dates as asked, and the page date), at ``cursor``."""
@@ -326,24 +319,14 @@ def compare(request: HttpRequest) -> HttpResponse:
         try:
             direction, position = read_change_cursor(cursor_text)
         except InvalidChangeCursor:
-            context.update(
-                {
-                    "errors": [
-                        "The link you followed points to no place in the list of "
-                        "changes: it was changed, cut short or not made by this site. "
-                        "Use the “Earlier changes” and “Later changes” links as "
-                        "given, or start again from the first changes."
-                    ],
-                    "first_page_url": compare_url(),
-                }
+            context["first_page_url"] = compare_url()
+            message = (
+                "The link you followed points to no place in the list of changes: it "
+                "was changed, cut short or not made by this site. Use the “Earlier "
+                "changes” and “Later changes” links as given, or start again from "
+                "the first changes."
             )
-            return _page(
-                request,
-                "units/compare.html",
-                as_of,
-                context,
-                status=HTTPStatus.BAD_REQUEST,
-            )
+            return _compare_refused(request, as_of, context, [message])
         if not since < position.effective_at <= until:
             # Cursors are only issued inside their window; this one outlived a change
             # of the dates (the date bar keeps it). Start the window again, and say so.
@@ -402,6 +385,20 @@ def compare(request: HttpRequest) -> HttpResponse:
         }
     )
     return _page(request, "units/compare.html", as_of, context)
+
+
+def _compare_refused(
+    request: HttpRequest, as_of: AsOf, context: dict, errors: list[str]
+) -> HttpResponse:
+    """The compare page with what is wrong with its request, as a 400."""
+    context["errors"] = errors
+    return _page(
+        request,
+        "units/compare.html",
+        as_of,
+        context,
+        status=HTTPStatus.BAD_REQUEST,
+    )
 
 
 @dataclass(slots=True)
