@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, overload
 
 from django.db import connection, models
 from django.db.models import F, FilteredRelation, Q, Subquery, Window
@@ -905,48 +905,13 @@ def unit_tree_top(
     """The top levels of the tree at ``when`` (default now) holding at most ``max_units``.
 
     Whole levels are kept (at least the top one), so every shown unit shows all its
-    sub-units or none. Now: six queries that read the shown units, their heads, how
-    many active units each level holds and where the abolished units lie. As of a past
-    instant the units are rebuilt from history and cut in one pass over them; only the
-    shown units' heads are read.
+    sub-units or none: ``unit_tree_levels()`` chooses them from how many active units
+    each level holds.
     """
-    if when is not None:
-        units = _depth_first_as_of(when)
-        per_level: dict[int, int] = defaultdict(int)
-        for depth, _ in units:
-            per_level[depth] += 1
-        levels = levels_that_fit(per_level, max_units)
-        part = _link_depth_first(units, first_depth=0, levels=levels)
-        _set_heads_as_of(part, when)
-        return part
-    per_level = dict(
-        OrganizationalUnit.objects.active()
-        .order_by()
-        .values_list("level")
-        .annotate(units=models.Count("id"))
-    )
-    levels = levels_that_fit(per_level, max_units)
-    shown = Q(abolished_on__isnull=True, level__lt=levels)
-    with cyclic_gc_paused():
-        rows = list(
-            OrganizationalUnit.objects.filter(shown)
-            .order_by()
-            .values(*UNIT_STATE_FIELDS, "tree_id", "lft", "rght")
-        )
-        heads = _current_heads(shown)
-    abolished = _abolished_positions()
-    descendants = {
-        row["id"]: _active_descendants(
-            row.pop("tree_id"), row.pop("lft"), row.pop("rght"), abolished
-        )
-        for row in rows
-    }
-    return PartialTree(
-        roots=_assemble(rows, heads),
-        levels=levels,
-        unit_count=sum(per_level.values()),
-        loaded_count=len(rows),
-        descendants=descendants,
+    return unit_tree_levels(
+        when,
+        levels=MAX_TREE_LEVELS,
+        fit=lambda units_per_level: levels_that_fit(units_per_level, max_units),
     )
 
 
@@ -1000,6 +965,32 @@ def unit_children(
         loaded_count=len(children),
         descendants=descendants,
     )
+
+
+# More levels than any tree holds: "every level" for unit_tree_levels().
+MAX_TREE_LEVELS = 1000
+
+
+@overload
+def unit_tree_levels(
+    when: datetime.datetime | None = None,
+    *,
+    slug: None = None,
+    levels: int,
+    fit: Callable[[dict[int, int]], int] | None = None,
+    placing: Collection[str] = (),
+) -> PartialTree: ...
+
+
+@overload
+def unit_tree_levels(
+    when: datetime.datetime | None = None,
+    *,
+    slug: str,
+    levels: int,
+    fit: Callable[[dict[int, int]], int] | None = None,
+    placing: Collection[str] = (),
+) -> PartialTree | None: ...
 
 
 def unit_tree_levels(

@@ -498,7 +498,6 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
             ancestors = (unit_lineage(root_slug, as_of.when) or [])[:-1]
     if tree is None:
         tree = unit_tree_levels(as_of.when, levels=levels, fit=fit, placing=placing)
-        assert tree is not None  # noqa: S101 - only a branch can be missing
     return ChartRequest(
         as_of, tree.levels - 1, root_slug, tree, ancestors, links, messages
     )
