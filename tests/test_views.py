@@ -20,7 +20,12 @@ from tests.test_views_at_scale import (
     queries_per_page,
 )
 from units import services
-from units.models import OrganizationalUnit, ReportingLine, UnitKind
+from units.models import (
+    OrganizationalUnit,
+    ReportingLine,
+    UnitKind,
+    UnitRelationship,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
@@ -325,17 +330,22 @@ def test_unit_page_shows_dotted_line_relationships(
     assert "Unit Y supports" not in earlier
 
 
-def test_an_ended_relationship_shows_only_while_it_lasted(
-    client: Client, scripted_history: ScriptedHistory, editor: object
-) -> None:
-    relationship = services.relationship_create(
-        source=scripted_history.unit_y,
-        target=scripted_history.unit_x,
+def y_advises_x(history: ScriptedHistory, editor: object) -> UnitRelationship:
+    """A dotted line from Unit Y to Unit X since 1 July 2023."""
+    return services.relationship_create(
+        source=history.unit_y,
+        target=history.unit_x,
         kind="advises",
         user=editor,
         reason="Working arrangement",
         effective_at=at("2023-07-01"),
     )
+
+
+def test_an_ended_relationship_shows_only_while_it_lasted(
+    client: Client, scripted_history: ScriptedHistory, editor: object
+) -> None:
+    relationship = y_advises_x(scripted_history, editor)
     services.relationship_end(
         relationship=relationship,
         user=editor,
@@ -590,14 +600,7 @@ def test_chart_of_a_history_draws_what_the_whole_tree_drew(
     root: str | None,
 ) -> None:
     """Reading only the drawn levels changes no byte of the chart, at any depth."""
-    services.relationship_create(
-        source=scripted_history.unit_y,
-        target=scripted_history.unit_x,
-        kind="advises",
-        user=editor,
-        reason="Working arrangement",
-        effective_at=at("2023-07-01"),
-    )
+    y_advises_x(scripted_history, editor)
     grow_the_tree(editor, 6)
     grow_deeper(editor, 24)
     services.relationship_create(
