@@ -5,6 +5,7 @@ One registry serves the whole module: generating it for each test cost minutes.
 
 from __future__ import annotations
 
+import datetime
 import random
 import re
 from collections import Counter
@@ -72,6 +73,12 @@ def large_registry(
         transaction.set_rollback(True)
 
 
+def whole_tree_at(as_of: str | None) -> tuple[datetime.datetime | None, list[UnitNode]]:
+    """The instant of ``as_of`` (None: now) and the whole tree then, walked in full."""
+    when = parse_instant(as_of) if as_of else None
+    return when, unit_tree() if when is None else unit_tree_as_of(when)
+
+
 def descendant_counts(roots: list[UnitNode]) -> dict[str, int]:
     """Each unit's descendants, counted by walking a whole tree."""
     return {
@@ -98,8 +105,7 @@ def tree_order(roots: list[UnitNode], *, below: int | None = None) -> list[str]:
 def test_tree_top_holds_whole_levels_of_the_tree_with_counts_from_data(
     large_registry: GeneratedRegistry, as_of: str | None
 ) -> None:
-    when = parse_instant(as_of) if as_of else None
-    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    when, whole = whole_tree_at(as_of)
     top = unit_tree_top(when, max_units=STRUCTURE_UNITS)
     assert top.is_cut
     assert top.loaded_count <= STRUCTURE_UNITS
@@ -122,8 +128,7 @@ def test_tree_top_holds_whole_levels_of_the_tree_with_counts_from_data(
 def test_sub_units_of_a_cut_branch_match_the_whole_tree(
     large_registry: GeneratedRegistry, as_of: str | None
 ) -> None:
-    when = parse_instant(as_of) if as_of else None
-    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    when, whole = whole_tree_at(as_of)
     whole_nodes = {node.slug: node for root in whole for node in root.walk()}
     expected = descendant_counts(whole)
     top = unit_tree_top(when, max_units=STRUCTURE_UNITS)
@@ -258,9 +263,8 @@ def test_search_lists_the_first_hits_and_says_how_many_match(
 def test_posts_page_by_page_in_tree_order(
     client: Client, large_registry: GeneratedRegistry, as_of: str | None
 ) -> None:
-    when = parse_instant(as_of) if as_of else None
+    when, whole = whole_tree_at(as_of)
     suffix = f"&as_of={as_of}" if as_of else ""
-    whole = unit_tree() if when is None else unit_tree_as_of(when)
     posts = posts_as_of(when)
     with_posts = {post.unit_id for post in posts}
     expected = [node.slug for node in tree_nodes(whole) if node.id in with_posts]
@@ -331,8 +335,7 @@ def chart_from_the_whole_tree(
 ) -> WholeTreeChart:
     """Draw the chart from the whole tree at that date, walking it to count the units
     each folded box holds, to choose the default depth and to place dotted lines."""
-    when = parse_instant(as_of) if as_of else None
-    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    when, whole = whole_tree_at(as_of)
     roots, title = whole, "Organization chart"
     if root is not None:
         branch = subtree(whole, root)
@@ -483,8 +486,7 @@ class TestChartWithDottedLines:
 def test_tree_levels_hold_the_drawn_levels_with_counts_from_data(
     large_registry: GeneratedRegistry, as_of: str | None, opened: bool
 ) -> None:
-    when = parse_instant(as_of) if as_of else None
-    whole = unit_tree() if when is None else unit_tree_as_of(when)
+    when, whole = whole_tree_at(as_of)
     slug = large_registry.largest_branch_slug if opened else None
     roots = whole if slug is None else [subtree(whole, slug)]
     top = roots[0].level
