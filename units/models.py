@@ -66,11 +66,43 @@ class ReportingLine(models.TextChoices):
 
 
 class UnitQuerySet(TreeQuerySet):
+    """Units, with the nested-set arithmetic of the tree spelled out once, here.
+
+    A unit's subtree is the ``lft``..``rght`` range of its tree (the ``tree_id, lft``
+    index); a unit with ``rght = lft + 1`` has no sub-units; it has
+    ``(rght - lft - 1) / 2`` descendants.
+    """
+
     def active(self) -> UnitQuerySet:
         return self.filter(abolished_on__isnull=True)
 
     def abolished(self) -> UnitQuerySet:
         return self.filter(abolished_on__isnull=False)
+
+    def children_of(self, parent: OrganizationalUnit | None) -> UnitQuerySet:
+        """The direct sub-units of ``parent`` (None: the top-level units)."""
+        return self.filter(parent=parent)
+
+    def descendants_of(
+        self, unit: OrganizationalUnit, *, include_self: bool = False
+    ) -> UnitQuerySet:
+        """Every unit below ``unit`` (read from its current ``lft``/``rght``)."""
+        lowest = unit.lft if include_self else unit.lft + 1
+        return self.filter(tree_id=unit.tree_id, lft__gte=lowest, lft__lt=unit.rght)
+
+    def with_sub_units(self) -> UnitQuerySet:
+        """Only units that have at least one sub-unit (no leaves)."""
+        return self.filter(rght__gt=models.F("lft") + 1)
+
+    def with_descendant_count(self) -> UnitQuerySet:
+        """Annotate ``descendant_count``: how many units lie below each one."""
+        return self.annotate(
+            descendant_count=(models.F("rght") - models.F("lft") - 1) / 2
+        )
+
+    def in_tree_order(self) -> UnitQuerySet:
+        """Each unit before its descendants, each subtree contiguous."""
+        return self.order_by("tree_id", "lft")
 
 
 class OrganizationalUnit(MPTTModel):
