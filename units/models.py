@@ -86,9 +86,19 @@ class UnitQuerySet(TreeQuerySet):
     def descendants_of(
         self, unit: OrganizationalUnit, *, include_self: bool = False
     ) -> UnitQuerySet:
-        """Every unit below ``unit`` (read from its current ``lft``/``rght``)."""
-        lowest = unit.lft if include_self else unit.lft + 1
-        return self.filter(tree_id=unit.tree_id, lft__gte=lowest, lft__lt=unit.rght)
+        """Every unit below ``unit`` (and ``unit`` itself if ``include_self``).
+
+        The range is read from the database in the same query, not from ``unit``'s
+        attributes: after a tree change, an instance in memory holds stale
+        ``lft``/``rght`` values and would give a wrong range.
+        """
+        branch = self.model._default_manager.filter(pk=unit.pk).order_by()
+        lowest = models.Subquery(branch.values("lft"))
+        return self.filter(
+            tree_id=models.Subquery(branch.values("tree_id")),
+            lft__gte=lowest if include_self else lowest + 1,
+            lft__lt=models.Subquery(branch.values("rght")),
+        )
 
     def with_sub_units(self) -> UnitQuerySet:
         """Only units that have at least one sub-unit (no leaves)."""

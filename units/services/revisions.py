@@ -182,10 +182,13 @@ def fresh(model: type[models.Model], instance_or_pk: Any) -> Any:
         ) from None
 
 
-def unique_slug(model: type[models.Model], text: str) -> str:
+def unique_slug(
+    model: type[models.Model], text: str, *, reserved: frozenset[str] = frozenset()
+) -> str:
+    """A free slug made from ``text``; ``reserved`` slugs count as taken."""
     base = slugify(text)[:90] or "item"
     slug, counter = base, 2
-    while model.objects.filter(slug=slug).exists():  # type: ignore[attr-defined]
+    while slug in reserved or model.objects.filter(slug=slug).exists():  # type: ignore[attr-defined]
         slug = f"{base}-{counter}"
         counter += 1
     return slug

@@ -46,6 +46,8 @@ MOVE_POSITIONS: tuple[MovePosition, ...] = (
 # Gap between the sibling orders the services hand out, so a unit can usually be placed
 # between two siblings without renumbering them.
 SIBLING_ORDER_STEP = 10
+# Slugs no unit may take: the API reads them as addresses (POST units/abolish/).
+RESERVED_UNIT_SLUGS = frozenset({"abolish"})
 
 UNIT_UPDATABLE_FIELDS = frozenset(
     {
@@ -118,6 +120,11 @@ def unit_create(
     if parent is not None:
         parent = fresh(OrganizationalUnit, parent)
         check_unit_usable(parent, moment)
+    if slug in RESERVED_UNIT_SLUGS:
+        raise ValidationError(
+            f"The slug “{slug}” is reserved: the API uses it as an address.",
+            code=Refusal.SLUG_TAKEN,
+        )
     if slug and OrganizationalUnit.objects.filter(slug=slug).exists():
         raise ValidationError(
             f"The slug “{slug}” is already used by another unit.",
@@ -126,7 +133,10 @@ def unit_create(
     unit = OrganizationalUnit(
         name=name.strip(),
         short_name=short_name.strip(),
-        slug=slug or unique_slug(OrganizationalUnit, short_name or name),
+        slug=slug
+        or unique_slug(
+            OrganizationalUnit, short_name or name, reserved=RESERVED_UNIT_SLUGS
+        ),
         kind=kind,
         parent=parent,
         mandate=mandate.strip(),
@@ -444,6 +454,7 @@ def unit_move_to_position(
     position: MovePosition,
     user: Actor,
     reason: str,
+    reporting_line: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> OrganizationalUnit:
@@ -470,6 +481,7 @@ def unit_move_to_position(
             new_parent=target,
             user=user,
             reason=reason,
+            reporting_line=reporting_line,
             effective_at=moment,
             expected_version=expected_version,
         )
@@ -510,6 +522,7 @@ def unit_move_to_position(
         sibling_order=order,
         user=user,
         reason=reason,
+        reporting_line=reporting_line,
         effective_at=moment,
         expected_version=expected_version,
     )
