@@ -1,7 +1,8 @@
 """Turn every refusal into an HTTP answer with a message a person understands.
 
-Services raise Django's ``ValidationError`` with a ``code``; the code decides the status,
-so the API never answers a refused write with a 500. Nothing is written on any error:
+Services raise Django's ``ValidationError`` with a ``code``; the code decides the status
+(``units.services.refusals``, the same mapping the admin answers with), so the API never
+answers a refused write with a 500. Nothing is written on any error:
 each service runs in its own transaction, which the exception has already rolled back.
 """
 
@@ -23,12 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from units.selectors import InvalidInstant
-
-SERVICE_CODE_STATUS: dict[str, HTTPStatus] = {
-    "stale_version": HTTPStatus.PRECONDITION_FAILED,
-    "cycle": HTTPStatus.CONFLICT,
-    "not_found": HTTPStatus.NOT_FOUND,
-}
+from units.services.refusals import refusal_code, refusal_status
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -38,21 +34,12 @@ class PreconditionFailed(exceptions.APIException):
 
 
 def _service_refusal(error: DjangoValidationError) -> Response:
+    code = refusal_code(error)
+    body: dict[str, Any] = {"detail": " ".join(error.messages), "code": code}
     if hasattr(error, "error_dict"):
         # full_clean() found invalid field values: name each field and its problem.
-        return Response(
-            {
-                "detail": " ".join(error.messages),
-                "code": "invalid",
-                "errors": error.message_dict,
-            },
-            status=HTTPStatus.BAD_REQUEST,
-        )
-    code = (
-        next((item.code for item in error.error_list if item.code), None) or "invalid"
-    )
-    status = SERVICE_CODE_STATUS.get(code, HTTPStatus.BAD_REQUEST)
-    return Response({"detail": " ".join(error.messages), "code": code}, status=status)
+        body["errors"] = error.message_dict
+    return Response(body, status=refusal_status(error))
 
 
 def _oversized_request(exc: Exception) -> Response | None:

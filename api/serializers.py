@@ -25,8 +25,12 @@ from units.models import (
     ReportingLine,
     UnitKind,
 )
+from units.services import MOVE_POSITIONS
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+# One abolish-many request stays one bounded transaction (the admin's action offers
+# at most a page of 500 units too).
+MAX_UNITS_ABOLISHED_AT_ONCE = 500
 
 
 def value_of(item: Any, name: str) -> Any:
@@ -392,14 +396,49 @@ class UnitUpdateSerializer(WriteSerializer):
     sibling_order = serializers.IntegerField(min_value=0, required=False)
 
 
+# Either ``parent`` (with an optional ``sibling_order``), or ``position`` and ``target``.
+# (A comment, not a docstring: drf-spectacular would publish it as the schema's text.)
 class UnitMoveSerializer(WriteSerializer):
     parent = unit_by_slug(
-        allow_null=True, help_text="Slug of the new parent; null makes it top-level."
+        required=False,
+        allow_null=True,
+        help_text="Slug of the new parent; null makes it top-level.",
     )
     reporting_line = serializers.ChoiceField(
         choices=ReportingLine.choices, required=False
     )
     sibling_order = serializers.IntegerField(min_value=0, required=False)
+    position = serializers.ChoiceField(
+        choices=MOVE_POSITIONS,
+        required=False,
+        help_text="Where the unit goes relative to `target` (instead of `parent`): "
+        "its first or last sub-unit, or its sibling just before or after it.",
+    )
+    target = unit_by_slug(
+        required=False, help_text="Slug of the unit `position` is relative to."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        positional = "position" in attrs or "target" in attrs
+        if not positional:
+            if "parent" not in attrs:
+                raise serializers.ValidationError(
+                    {"parent": [self.fields["parent"].error_messages["required"]]},
+                    code="required",
+                )
+            return attrs
+        if "position" not in attrs or "target" not in attrs:
+            raise serializers.ValidationError(
+                "Give position and target together (or parent alone)."
+            )
+        clashing = sorted({"parent", "sibling_order"} & set(attrs))
+        if clashing:
+            raise serializers.ValidationError(
+                f"A move by position and target takes no {' or '.join(clashing)}: "
+                "the target decides the parent and the order among siblings."
+            )
+        return attrs
 
 
 class UnitAbolishSerializer(WriteSerializer):
@@ -409,6 +448,29 @@ class UnitAbolishSerializer(WriteSerializer):
         help_text="What happens to active sub-units: refuse (default), abolish, move.",
     )
     move_sub_units_to = unit_by_slug(required=False, allow_null=True)
+
+
+class UnitsAbolishSerializer(UnitAbolishSerializer):
+    units = serializers.ListField(
+        child=serializers.SlugField(max_length=100),
+        allow_empty=False,
+        min_length=1,
+        max_length=MAX_UNITS_ABOLISHED_AT_ONCE,
+        help_text="Slugs of the units to abolish: all of them, or none if one is "
+        f"refused (at most {MAX_UNITS_ABOLISHED_AT_ONCE}).",
+    )
+
+    def validate_units(self, slugs: list[str]) -> list[int]:
+        """The units' ids, in one query; every unknown slug named."""
+        ids = dict(
+            OrganizationalUnit.objects.filter(slug__in=slugs).values_list("slug", "id")
+        )
+        unknown = [slug for slug in dict.fromkeys(slugs) if slug not in ids]
+        if unknown:
+            raise serializers.ValidationError(
+                f"No unit has the slug {', '.join(unknown)}."
+            )
+        return [ids[slug] for slug in slugs]
 
 
 class UnitRevertSerializer(WriteSerializer):

@@ -10,6 +10,8 @@ app_name = "api"
 urlpatterns = [
     path("tree/", views.TreeView.as_view(), name="tree"),
     path("units/", views.UnitListView.as_view(), name="unit-list"),
+    # Before unit-detail, which would take "abolish" for a slug (a slug no unit gets).
+    path("units/abolish/", views.UnitsAbolishView.as_view(), name="units-abolish"),
     path("units/<slug:slug>/", views.UnitDetailView.as_view(), name="unit-detail"),
     path(
         "units/<slug:slug>/children/",

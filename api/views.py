@@ -92,8 +92,16 @@ ERRORS = {
 WRITE_ERRORS = {
     **ERRORS,
     403: OpenApiResponse(description="Not authenticated or missing permission."),
-    409: OpenApiResponse(description="The change would make a cycle."),
+    409: OpenApiResponse(
+        description="The change conflicts with the registry's state (a cycle, an "
+        "abolished unit, a held post, a change out of order, ...)."
+    ),
     412: OpenApiResponse(description="If-Match names an outdated version."),
+}
+WITHOUT_IF_MATCH_ERRORS = {
+    status: response
+    for status, response in WRITE_ERRORS.items()
+    if status != HTTPStatus.PRECONDITION_FAILED
 }
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -428,6 +436,12 @@ class UnitMoveView(RegistryView):
 
     @extend_schema(
         summary="Make a unit (and its subtree) report to another unit",
+        description="Name the new parent (`parent`, optionally with `sibling_order`), "
+        "or place the unit relative to another one: `position` `first-child` or "
+        "`last-child` of `target`, or `before`/`after` the sibling `target`. Siblings "
+        "are renumbered (each a recorded change with the same reason) when the "
+        "neighbours leave no free order. 409 if the new parent is the unit itself or "
+        "inside its subtree; nothing is written on any refusal.",
         parameters=[IF_MATCH],
         request=api_serializers.UnitMoveSerializer,
         responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
@@ -438,15 +452,27 @@ class UnitMoveView(RegistryView):
         fields, reason, effective_at = write_input(
             api_serializers.UnitMoveSerializer, request
         )
-        services.unit_move(
-            unit=unit_id,
-            new_parent=fields.pop("parent"),
-            user=request.user,
-            reason=reason,
-            effective_at=effective_at,
-            expected_version=version,
-            **fields,
-        )
+        if "position" in fields:
+            services.unit_move_to_position(
+                unit=unit_id,
+                target=fields.pop("target"),
+                position=fields.pop("position"),
+                user=request.user,
+                reason=reason,
+                effective_at=effective_at,
+                expected_version=version,
+                **fields,
+            )
+        else:
+            services.unit_move(
+                unit=unit_id,
+                new_parent=fields.pop("parent"),
+                user=request.user,
+                reason=reason,
+                effective_at=effective_at,
+                expected_version=version,
+                **fields,
+            )
         return unit_written(unit_id)
 
 
@@ -474,6 +500,47 @@ class UnitAbolishView(RegistryView):
             **fields,
         )
         return unit_written(unit_id)
+
+
+class UnitsAbolishView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        operation_id="units_abolish_many",
+        summary="Abolish several units at once (all of them, or none)",
+        description="Like abolishing each unit, in tree order, with one reason, "
+        "effective time and sub-unit policy, in one transaction: if one of them is "
+        "refused, none is abolished. A unit already abolished with the subtree of an "
+        "earlier one is passed over. Answers the named units as abolished, in tree "
+        "order. No If-Match: abolish one unit for the lost-update check.",
+        request=api_serializers.UnitsAbolishSerializer,
+        responses={
+            200: api_serializers.UnitDetailSerializer(many=True),
+            **WITHOUT_IF_MATCH_ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitsAbolishSerializer, request
+        )
+        abolished = services.units_abolish(
+            units=fields.pop("units"),
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            **fields,
+        )
+        rows = [reads.unit_state(unit.pk, None) for unit in abolished]
+        parent_slugs = reads.slug_map(
+            OrganizationalUnit, [row["parent_id"] for row in rows if row]
+        )
+        return Response(
+            api_serializers.UnitDetailSerializer(
+                [row for row in rows if row],
+                many=True,
+                context={"unit_slugs": parent_slugs},
+            ).data
+        )
 
 
 class UnitRevertView(RegistryView):

@@ -404,7 +404,8 @@ def test_a_stale_form_gets_a_conflict_showing_what_changed_meanwhile(
         change_url(leaf),
         form_data(page, name="Leafy Unit", reason="My rename"),
     )
-    assert response.status_code == HTTPStatus.CONFLICT
+    # A lost update answers like the API's If-Match refusal: 412.
+    assert response.status_code == HTTPStatus.PRECONDITION_FAILED
     html = response.content.decode()
     assert "has changed since you loaded it" in html
     assert "Someone else changed this unit" in html
@@ -423,8 +424,8 @@ def test_the_conflict_lasts_until_the_editor_reloads(
     services.unit_update(
         unit=leaf, user=other_editor, reason="Other", location="Geneva"
     )
-    assert editor_client.post(change_url(leaf), stale).status_code == 409
-    assert editor_client.post(change_url(leaf), stale).status_code == 409
+    assert editor_client.post(change_url(leaf), stale).status_code == 412
+    assert editor_client.post(change_url(leaf), stale).status_code == 412
     reloaded = form_data(editor_client.get(change_url(leaf)), name="Leafy", reason="R")
     assert editor_client.post(change_url(leaf), reloaded).status_code == 302
     leaf = fresh(leaf)
@@ -698,7 +699,7 @@ def test_revert_under_an_abolished_parent_is_refused(
         ({"reason": "", "expected_version": 1}, 400, "This field is required."),
         (
             {"reason": "Stale", "expected_version": 1},
-            409,
+            412,
             "has changed since you loaded",
         ),
     ],
@@ -845,7 +846,7 @@ def test_person_version_page_reverts_a_rename(
         ({"reason": "", "expected_version": 2}, 400, "This field is required."),
         (
             {"reason": "Stale", "expected_version": 1},
-            409,
+            412,
             "has changed since you loaded",
         ),
     ],
@@ -1385,7 +1386,7 @@ def test_adding_under_an_abolished_parent_is_refused_with_the_services_message(
         reason="Try",
     )
     response = editor_client.post(ADD, data)
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert "a unit cannot report to an abolished unit" in response.content.decode()
     assert snapshot() == before
 

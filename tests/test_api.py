@@ -1103,7 +1103,7 @@ def test_taken_slug_is_refused(editor_client, scripted_history):
         {"name": "X", "kind": "unit", "reason": "r", "slug": "unit-x"},
         format="json",
     )
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert (
         response.json()["detail"]
         == "The slug “unit-x” is already used by another unit."
@@ -1126,7 +1126,7 @@ def test_update_of_an_abolished_unit_is_refused(editor_client, scripted_history)
     response = editor_client.patch(
         f"{API}units/department-a/", {"name": "A again", "reason": "r"}, format="json"
     )
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "abolished"
 
 
@@ -1161,6 +1161,108 @@ def test_move_into_own_subtree_is_409_and_changes_nothing(
     assert history_count() == revisions
 
 
+def move(client: APIClient, slug: str, body: dict[str, Any]) -> Any:
+    return client.post(f"{API}units/{slug}/move/", body, format="json")
+
+
+@pytest.mark.parametrize(
+    ("body", "children_of_b"),
+    [
+        ({"position": "before", "target": "unit-x"}, ["unit-y", "unit-x"]),
+        ({"position": "first-child", "target": "department-b"}, ["unit-y", "unit-x"]),
+        ({"position": "last-child", "target": "department-b"}, ["unit-x", "unit-y"]),
+        ({"position": "after", "target": "unit-x"}, ["unit-x", "unit-y"]),
+    ],
+)
+def test_move_by_position_and_target(
+    editor_client, scripted_history, body, children_of_b
+):
+    response = move(editor_client, "unit-y", {**body, "reason": "Reordered"})
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["parent"] == "department-b"
+    tree = editor_client.get(f"{API}tree/").json()
+    department_b = tree[0]["children"][0]
+    assert [child["slug"] for child in department_b["children"]] == children_of_b
+
+
+def test_move_by_position_before_a_top_level_sibling(editor_client, scripted_history):
+    response = move(
+        editor_client,
+        "unit-y",
+        {"position": "before", "target": "hq", "reason": "Independent"},
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["parent"] is None
+    tree = editor_client.get(f"{API}tree/").json()
+    assert [node["slug"] for node in tree] == ["unit-y", "hq"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"position": "before", "target": "nowhere"}, "slug=nowhere does not exist"),
+        ({"position": "sideways", "target": "hq"}, "not a valid choice"),
+        ({"position": "first-child"}, "Give position and target together"),
+        ({"target": "hq"}, "Give position and target together"),
+        (
+            {"position": "first-child", "target": "hq", "parent": "hq"},
+            "takes no parent",
+        ),
+        (
+            {"position": "after", "target": "hq", "sibling_order": 5},
+            "takes no sibling_order",
+        ),
+        ({}, "This field is required"),
+    ],
+)
+def test_move_by_position_with_bad_input_is_400_and_changes_nothing(
+    editor_client, scripted_history, body, message
+):
+    before, revisions = unit_snapshot(), history_count()
+    response = move(editor_client, "unit-y", {**body, "reason": "Try"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert message in json.dumps(response.json(), ensure_ascii=False)
+    assert unit_snapshot() == before
+    assert history_count() == revisions
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"position": "first-child", "target": "unit-x"},
+            "that unit is inside its own subtree",
+        ),
+        ({"position": "before", "target": "unit-x"}, "cannot report to itself"),
+        ({"position": "last-child", "target": "department-b"}, "to itself"),
+    ],
+)
+def test_move_by_position_under_own_subtree_is_409_and_changes_nothing(
+    editor_client, scripted_history, body, message
+):
+    before, revisions = unit_snapshot(), history_count()
+    response = move(editor_client, "department-b", {**body, "reason": "Loop"})
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json()["code"] == "cycle"
+    assert message in response.json()["detail"]
+    assert unit_snapshot() == before
+    assert history_count() == revisions
+
+
+def test_move_by_position_checks_if_match(editor_client, scripted_history):
+    unit = OrganizationalUnit.objects.get(slug="unit-y")
+    before = unit_snapshot()
+    response = editor_client.post(
+        f"{API}units/unit-y/move/",
+        {"position": "first-child", "target": "hq", "reason": "Stale"},
+        format="json",
+        HTTP_IF_MATCH=f'"unit-{unit.pk}-v{unit.version - 1}"',
+    )
+    assert response.status_code == HTTPStatus.PRECONDITION_FAILED
+    assert response.json()["code"] == "stale_version"
+    assert unit_snapshot() == before
+
+
 def test_move_under_itself_is_409(editor_client, scripted_history):
     response = editor_client.post(
         f"{API}units/unit-x/move/", {"parent": "unit-x", "reason": "r"}, format="json"
@@ -1169,13 +1271,13 @@ def test_move_under_itself_is_409(editor_client, scripted_history):
     assert "cannot report to itself" in response.json()["detail"]
 
 
-def test_move_under_an_abolished_unit_is_400(editor_client, scripted_history):
+def test_move_under_an_abolished_unit_is_409(editor_client, scripted_history):
     response = editor_client.post(
         f"{API}units/unit-y/move/",
         {"parent": "department-a", "reason": "r"},
         format="json",
     )
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "parent_abolished"
 
 
@@ -1191,7 +1293,7 @@ def test_abolish_refuses_units_with_active_sub_units(editor_client, scripted_his
     response = editor_client.post(
         f"{API}units/department-b/abolish/", {"reason": "Closing"}, format="json"
     )
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "has_active_sub_units"
     assert "still has active sub-units (Unit Ex, Unit Y)" in response.json()["detail"]
     assert unit_snapshot() == before
@@ -1209,11 +1311,84 @@ def test_abolish_moving_sub_units_elsewhere(editor_client, scripted_history):
     assert outline(tree) == [("Headquarters", [("Unit Ex", []), ("Unit Y", [])])]
 
 
+def abolish_many(client: APIClient, body: dict[str, Any]) -> Any:
+    return client.post(f"{API}units/abolish/", body, format="json")
+
+
+def test_abolish_many_abolishes_every_unit_named(editor_client, scripted_history):
+    response = abolish_many(
+        editor_client, {"units": ["unit-y", "unit-x"], "reason": "Merged away"}
+    )
+    assert response.status_code == HTTPStatus.OK
+    body = response.json()
+    assert [unit["slug"] for unit in body] == ["unit-x", "unit-y"]
+    assert {unit["status"] for unit in body} == {"abolished"}
+    tree = editor_client.get(f"{API}tree/").json()
+    assert outline(tree) == [("Headquarters", [("Department B", [])])]
+
+
+def test_abolish_many_handles_sub_units_like_the_single_abolish(
+    editor_client, scripted_history
+):
+    response = abolish_many(
+        editor_client,
+        {
+            "units": ["department-b", "unit-y"],
+            "sub_units": "move",
+            "move_sub_units_to": "hq",
+            "reason": "Flattened",
+        },
+    )
+    assert response.status_code == HTTPStatus.OK
+    tree = editor_client.get(f"{API}tree/").json()
+    assert outline(tree) == [("Headquarters", [("Unit Ex", [])])]
+
+
+def test_abolish_many_is_all_or_none(editor_client, scripted_history):
+    before, revisions = unit_snapshot(), history_count()
+    response = abolish_many(
+        editor_client, {"units": ["unit-y", "department-b"], "reason": "Closing"}
+    )
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json()["code"] == "has_active_sub_units"
+    assert "still has active sub-units (Unit Ex, Unit Y)" in response.json()["detail"]
+    assert unit_snapshot() == before
+    assert history_count() == revisions
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"units": ["unit-y", "nowhere"]}, "No unit has the slug nowhere."),
+        ({"units": []}, "may not be empty"),
+        ({}, "This field is required"),
+        ({"units": ["unit-y"], "sub_units": "keep"}, "not a valid choice"),
+        ({"units": ["unit-y"], "move_sub_units_to": "nowhere"}, "does not exist"),
+        ({"units": ["unit-y"], "reason": ""}, "A reason is required"),
+    ],
+)
+def test_abolish_many_with_bad_input_is_400_and_changes_nothing(
+    editor_client, scripted_history, body, message
+):
+    before, revisions = unit_snapshot(), history_count()
+    response = abolish_many(editor_client, {"reason": "Closing", **body})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert message in json.dumps(response.json(), ensure_ascii=False)
+    assert unit_snapshot() == before
+    assert history_count() == revisions
+
+
+def test_abolish_many_needs_the_change_permission(client, scripted_history):
+    response = abolish_many(client, {"units": ["unit-y"], "reason": "Closing"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert OrganizationalUnit.objects.get(slug="unit-y").is_active
+
+
 def test_abolish_twice_is_refused(editor_client, scripted_history):
     response = editor_client.post(
         f"{API}units/department-a/abolish/", {"reason": "Again"}, format="json"
     )
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "abolished"
 
 
@@ -1305,7 +1480,7 @@ def test_abolish_a_post_ends_its_holders_appointment(editor_client, scripted_his
     again = editor_client.post(
         f"{API}posts/head-of-x/abolish/", {"reason": "Again"}, format="json"
     )
-    assert again.status_code == HTTPStatus.BAD_REQUEST
+    assert again.status_code == HTTPStatus.CONFLICT
     assert again.json()["code"] == "abolished"
 
 
@@ -1363,7 +1538,7 @@ def test_appointment_to_an_occupied_post_is_refused(editor_client, scripted_hist
         },
         format="json",
     )
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "post_occupied"
     assert "held by Ben Okoro from 2023-01-02" in response.json()["detail"]
     assert Appointment.objects.count() == count
@@ -1375,7 +1550,7 @@ def test_second_head_post_is_refused(editor_client, scripted_history):
         {"title": "Co-head", "unit": "unit-x", "is_head": True, "reason": "r"},
         format="json",
     )
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "head_exists"
     assert not Post.objects.filter(title="Co-head").exists()
 

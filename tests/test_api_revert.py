@@ -179,7 +179,7 @@ def test_revert_that_would_make_a_cycle_is_409_and_changes_nothing(
     assert all_history() == versions
 
 
-def test_revert_under_a_parent_abolished_since_is_400(editor_client, scripted_history):
+def test_revert_under_a_parent_abolished_since_is_409(editor_client, scripted_history):
     """Unit X's first version reported to Department A, abolished in 2022."""
     created = history_ids("unit-x")[0]
     before, versions = unit_snapshot(), all_history()
@@ -188,7 +188,7 @@ def test_revert_under_a_parent_abolished_since_is_400(editor_client, scripted_hi
         editor_client, "unit-x", {"history_id": created, "reason": "Undo everything"}
     )
 
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "parent_abolished"
     assert "Department A" in response.json()["detail"]
     assert unit_snapshot() == before

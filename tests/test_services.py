@@ -810,3 +810,162 @@ def test_abolish_cannot_hand_sub_units_to_itself_or_its_subtree(
                 move_sub_units_to=target,
             )
     assert snapshot() == before
+
+
+# --- Moves to a position and abolishing several units -----------------------------------
+
+
+def children_names(parent: OrganizationalUnit | None) -> list[str]:
+    return list(
+        OrganizationalUnit.objects.children_of(parent)
+        .in_tree_order()
+        .values_list("name", flat=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("position", "target_name", "expected"),
+    [
+        ("first-child", "Root", ["Leaf", "Left", "Right"]),
+        ("last-child", "Root", ["Left", "Right", "Leaf"]),
+        ("before", "Right", ["Left", "Leaf", "Right"]),
+        ("after", "Left", ["Left", "Leaf", "Right"]),
+        ("before", "Left", ["Leaf", "Left", "Right"]),
+    ],
+)
+def test_unit_move_to_position_places_the_unit_among_the_targets_siblings(
+    editor, small_tree, position, target_name, expected
+):
+    root, _left, _right, leaf = small_tree
+    target = OrganizationalUnit.objects.get(name=target_name)
+    moved = services.unit_move_to_position(
+        unit=leaf, target=target, position=position, user=editor, reason="Placed"
+    )
+    assert moved.parent_id == root.pk
+    assert children_names(root) == expected
+    assert leaf.history.latest("history_id").history_change_reason == "Placed"
+    assert_tree_matches_rebuild()
+
+
+def test_unit_move_to_position_renumbers_siblings_when_there_is_no_room(
+    editor, make_unit
+):
+    root = make_unit("Root", kind=UnitKind.OFFICE)
+    first = make_unit("First", root, sibling_order=0)
+    make_unit("Second", root, sibling_order=1)
+    mover = make_unit("Mover", root)
+    services.unit_move_to_position(
+        unit=mover, target=first, position="after", user=editor, reason="Squeeze in"
+    )
+    assert children_names(root) == ["First", "Mover", "Second"]
+    orders = dict(
+        OrganizationalUnit.objects.children_of(root).values_list(
+            "name", "sibling_order"
+        )
+    )
+    assert orders == {"First": 10, "Mover": 20, "Second": 30}
+    second = OrganizationalUnit.objects.get(name="Second")
+    assert second.history.latest("history_id").history_change_reason == (
+        "Squeeze in (siblings renumbered to place “Mover”)"
+    )
+    assert_tree_matches_rebuild()
+
+
+@pytest.mark.parametrize(
+    ("position", "target_name", "code", "message"),
+    [
+        ("first-child", "Leaf", "cycle", "inside its own subtree"),
+        ("last-child", "Left", "cycle", "cannot report to itself"),
+        ("before", "Leaf", "cycle", "cannot report to itself"),
+        ("after", "Left", "bad_position", "cannot be placed after itself"),
+        ("sideways", "Root", "bad_position", "Unknown position “sideways”"),
+    ],
+)
+def test_unit_move_to_position_refusals_change_nothing(
+    editor, small_tree, position, target_name, code, message
+):
+    left = small_tree[1]
+    target = OrganizationalUnit.objects.get(name=target_name)
+    before = snapshot()
+    with pytest.raises(ValidationError) as refused:
+        services.unit_move_to_position(
+            unit=left, target=target, position=position, user=editor, reason="Try"
+        )
+    assert refused.value.code == code
+    assert message in " ".join(refused.value.messages)
+    assert snapshot() == before
+
+
+def test_unit_move_to_position_refuses_a_cycle_before_renumbering(editor, make_unit):
+    root = make_unit("Root", kind=UnitKind.OFFICE)
+    mover = make_unit("Mover", root)
+    first = make_unit("First", mover, sibling_order=0)
+    make_unit("Second", mover, sibling_order=1)
+    before = snapshot()
+    with pytest.raises(ValidationError) as refused:
+        services.unit_move_to_position(
+            unit=mover, target=first, position="after", user=editor, reason="Loop"
+        )
+    assert refused.value.code == "cycle"
+    assert snapshot() == before
+
+
+def test_units_abolish_abolishes_all_in_tree_order(editor, small_tree):
+    root, _left, right, leaf = small_tree
+    abolished = services.units_abolish(units=[right, leaf], user=editor, reason="R")
+    assert [unit.name for unit in abolished] == ["Leaf", "Right"]
+    assert all(not unit.is_active for unit in abolished)
+    assert OrganizationalUnit.objects.get(pk=root.pk).is_active
+
+
+def test_units_abolish_passes_over_units_abolished_with_an_earlier_subtree(
+    editor, small_tree
+):
+    _root, left, _right, leaf = small_tree
+    services.units_abolish(
+        units=[leaf.pk, left.pk], user=editor, reason="Closing", sub_units="abolish"
+    )
+    assert leaf.history.filter(abolished_on__isnull=False).count() == 1
+
+
+def test_units_abolish_is_all_or_none(editor, small_tree):
+    _root, left, right, _leaf = small_tree
+    before = snapshot()
+    with pytest.raises(ValidationError) as refused:
+        services.units_abolish(units=[right, left], user=editor, reason="Closing")
+    assert refused.value.code == "has_active_sub_units"
+    assert "still has active sub-units (Leaf)" in refused.value.messages[0]
+    assert snapshot() == before
+
+
+def test_units_abolish_refuses_an_unknown_unit_or_none(editor, small_tree):
+    before = snapshot()
+    with pytest.raises(ValidationError) as unknown:
+        services.units_abolish(units=[small_tree[3], 999_999], user=editor, reason="R")
+    assert unknown.value.code == "not_found"
+    with pytest.raises(ValidationError) as empty:
+        services.units_abolish(units=[], user=editor, reason="R")
+    assert "at least one unit" in empty.value.messages[0]
+    assert snapshot() == before
+
+
+def test_the_abolish_slug_is_reserved_for_the_api(editor):
+    with pytest.raises(ValidationError) as refused:
+        services.unit_create(
+            user=editor, reason="r", name="X", kind=UnitKind.UNIT, slug="abolish"
+        )
+    assert refused.value.code == "slug_taken"
+    unit = services.unit_create(user=editor, reason="r", name="Abolish", kind="unit")
+    assert unit.slug == "abolish-2"
+
+
+def test_tree_queryset_methods(small_tree):
+    root, left, right, leaf = small_tree
+    units = OrganizationalUnit.objects
+    assert set(units.descendants_of(root)) == {left, right, leaf}
+    assert set(units.descendants_of(left, include_self=True)) == {left, leaf}
+    assert list(units.descendants_of(leaf)) == []
+    assert list(units.children_of(root).in_tree_order()) == [left, right]
+    assert set(units.with_sub_units()) == {root, left}
+    counts = dict(units.with_descendant_count().values_list("name", "descendant_count"))
+    assert counts == {"Root": 3, "Left": 1, "Right": 0, "Leaf": 0}

@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -98,7 +98,7 @@ class ServiceWriteAdmin(admin.ModelAdmin):
                 **self.refusal_context(request, object_id, refusal),
             }
             response = super().changeform_view(request, object_id, form_url, context)
-            response.status_code = 409 if _is_conflict(refusal) else 400
+            response.status_code = services.refusal_status(refusal.error)
             return response
 
     def refusal_context(
@@ -125,18 +125,6 @@ class ServiceWriteAdmin(admin.ModelAdmin):
 
     def content_fieldsets(self, request: HttpRequest, obj: Any) -> list[Any]:
         raise NotImplementedError
-
-
-def _is_conflict(refusal: ServiceRefused) -> bool:
-    return getattr(refusal.error, "code", None) in {
-        "stale_version",
-        "cycle",
-        "out_of_order",
-        "abolished",
-        "has_active_sub_units",
-        "post_occupied",
-        "head_exists",
-    }
 
 
 def _refuse(error: ValidationError, subject: str = "") -> ServiceRefused:
@@ -181,10 +169,9 @@ class ParentFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         parents = (
-            OrganizationalUnit.objects.filter(
-                level__lte=self.offered_levels, rght__gt=F("lft") + 1
-            )
-            .order_by("tree_id", "lft")
+            OrganizationalUnit.objects.filter(level__lte=self.offered_levels)
+            .with_sub_units()
+            .in_tree_order()
             .values_list("pk", "name", "level")
         )
         return [(str(pk), "\u2003" * level + name) for pk, name, level in parents]
@@ -395,7 +382,7 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
 
     @admin.display(description=_("below"))
     def sub_unit_count(self, unit: OrganizationalUnit) -> int:
-        return (unit.rght - unit.lft - 1) // 2
+        return unit.get_descendant_count()
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -693,19 +680,26 @@ class OrganizationalUnitAdmin(ServiceWriteAdmin, DraggableMPTTAdmin):
     def abolish_selected(
         self, request: HttpRequest, queryset: QuerySet
     ) -> HttpResponse | None:
-        units = list(queryset.order_by("tree_id", "lft"))
+        units = list(queryset.in_tree_order())
         form = AbolishForm()
         status = 200
         if "confirm" in request.POST:
             form = AbolishForm(request.POST)
             if form.is_valid():
                 try:
-                    admin_views.abolish_units(request, units, form)
+                    services.units_abolish(
+                        units=units,
+                        user=request.user,
+                        reason=form.cleaned_data["reason"],
+                        effective_at=form.effective_at,
+                        sub_units=form.cleaned_data["sub_units"],
+                        move_sub_units_to=form.cleaned_data.get("move_sub_units_to"),
+                    )
                 except ValidationError as error:
                     form = AbolishForm(request.POST)
                     form.service_error = error
                     form.is_valid()
-                    status = 409
+                    status = services.refusal_status(error)
                 else:
                     self.message_user(
                         request,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -35,8 +35,12 @@ TEXT_DIFF_FIELDS = frozenset({"name", "short_name", "mandate", "location"})
 # Words, runs of spaces and punctuation apart, so "registry." vs "registry and" keeps
 # the shared word.
 DIFF_TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
-MOVE_POSITIONS = ("last-child", "left", "right")
-SIBLING_ORDER_STEP = 10
+# The draggable tree's positions (django-mptt's) as the move service names them.
+DRAG_POSITIONS: dict[str, services.MovePosition] = {
+    "last-child": "last-child",
+    "left": "before",
+    "right": "after",
+}
 
 
 # --- Differences ----------------------------------------------------------------------
@@ -224,7 +228,7 @@ def unit_version_view(
                 form = RevertForm(request.POST)
                 form.service_error = error
                 form.is_valid()
-                status = HTTPStatus.CONFLICT
+                status = services.refusal_status(error)
             else:
                 messages.success(
                     request,
@@ -477,7 +481,7 @@ def object_version_view(
                 form = RevertForm(request.POST)
                 form.service_error = error
                 form.is_valid()
-                status = HTTPStatus.CONFLICT
+                status = services.refusal_status(error)
             else:
                 messages.success(
                     request,
@@ -510,35 +514,6 @@ def object_version_view(
 # --- Abolish ---------------------------------------------------------------------------
 
 
-def abolish_units(
-    request: HttpRequest,
-    units: list[OrganizationalUnit],
-    form: AbolishForm,
-    *,
-    expected_version: int | None = None,
-) -> None:
-    """Abolish units in tree order, all or none; ValidationError if one is refused."""
-    with transaction.atomic():
-        for unit in sorted(units, key=lambda item: (item.tree_id, item.lft)):
-            # An earlier unit of this batch may have abolished it with its subtree.
-            if (
-                OrganizationalUnit.objects.filter(
-                    pk=unit.pk, abolished_on__isnull=False
-                ).exists()
-                and len(units) > 1
-            ):
-                continue
-            services.unit_abolish(
-                unit=unit,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                effective_at=form.effective_at,
-                sub_units=form.cleaned_data["sub_units"],
-                move_sub_units_to=form.cleaned_data.get("move_sub_units_to"),
-                expected_version=expected_version,
-            )
-
-
 def unit_abolish_view(
     model_admin: ModelAdmin, request: HttpRequest, object_id: str
 ) -> HttpResponse:
@@ -551,18 +526,26 @@ def unit_abolish_view(
     if request.method == "POST":
         form = AbolishForm(request.POST)
         if form.is_valid():
+            expected_version = form.cleaned_data.get("expected_version")
             try:
-                abolish_units(
-                    request,
-                    [unit],
-                    form,
-                    expected_version=form.cleaned_data.get("expected_version"),
+                services.units_abolish(
+                    units=[unit],
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                    effective_at=form.effective_at,
+                    sub_units=form.cleaned_data["sub_units"],
+                    move_sub_units_to=form.cleaned_data.get("move_sub_units_to"),
+                    expected_versions=(
+                        None
+                        if expected_version is None
+                        else {unit.pk: expected_version}
+                    ),
                 )
             except ValidationError as error:
                 form = AbolishForm(request.POST)
                 form.service_error = error
                 form.is_valid()
-                status = HTTPStatus.CONFLICT
+                status = services.refusal_status(error)
             else:
                 messages.success(
                     request, _("“%(unit)s” was abolished.") % {"unit": unit}
@@ -587,77 +570,12 @@ def unit_abolish_view(
 # --- Drag-and-drop moves ---------------------------------------------------------------
 
 
-def _order_between(before: int | None, after: int | None) -> int | None:
-    """A sibling order strictly between two neighbours, or None if there is no room."""
-    if before is None and after is None:
-        return SIBLING_ORDER_STEP
-    if after is None:
-        return before + SIBLING_ORDER_STEP  # type: ignore[operator]
-    if before is None:
-        return after // 2 if after >= 1 else None
-    if after - before >= 2:
-        return (before + after) // 2
-    return None
-
-
-def move_unit_by_position(
-    *,
-    unit: OrganizationalUnit,
-    target: OrganizationalUnit,
-    position: str,
-    user: Any,
-    reason: str,
-) -> OrganizationalUnit:
-    """Move ``unit`` as last child of ``target`` or just before/after it.
-
-    All through ``services.unit_move``. When neighbours leave no free sibling order,
-    the siblings are renumbered first (each a recorded change with the same reason),
-    in the same transaction as the move.
-    """
-    if position == "last-child":
-        return services.unit_move(
-            unit=unit, new_parent=target, user=user, reason=reason
-        )
-    new_parent = target.parent
-    siblings = list(
-        OrganizationalUnit.objects.filter(parent=new_parent)
-        .exclude(pk=unit.pk)
-        .order_by("tree_id", "lft")
-    )
-    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == target.pk)
-    insert_at = index if position == "left" else index + 1
-    before = siblings[insert_at - 1].sibling_order if insert_at > 0 else None
-    after = siblings[insert_at].sibling_order if insert_at < len(siblings) else None
-    order = _order_between(before, after)
-    if order is None:
-        ordered = [*siblings[:insert_at], unit, *siblings[insert_at:]]
-        for number, sibling in enumerate(ordered, start=1):
-            if sibling.pk == unit.pk:
-                order = number * SIBLING_ORDER_STEP
-            elif (
-                # Abolished units are frozen; they keep their place as recorded.
-                sibling.is_active
-                and sibling.sibling_order != number * SIBLING_ORDER_STEP
-            ):
-                services.unit_move(
-                    unit=sibling,
-                    new_parent=new_parent,
-                    sibling_order=number * SIBLING_ORDER_STEP,
-                    user=user,
-                    reason=_("%(reason)s (siblings renumbered to place “%(unit)s”)")
-                    % {"reason": reason, "unit": unit},
-                )
-    return services.unit_move(
-        unit=unit, new_parent=new_parent, sibling_order=order, user=user, reason=reason
-    )
-
-
 def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     """Answer the draggable tree's ``cmd=move_node`` POST through the move service."""
     position = request.POST.get("position")
     reason = request.POST.get("reason", "")
     queryset = OrganizationalUnit.objects.all()
-    if position not in MOVE_POSITIONS:
+    if position not in DRAG_POSITIONS:
         return _move_refused(
             model_admin,
             request,
@@ -682,21 +600,20 @@ def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRespons
             HTTPStatus.FORBIDDEN,
         )
     try:
-        with transaction.atomic():
-            moved = move_unit_by_position(
-                unit=unit,
-                target=target,
-                position=position,
-                user=request.user,
-                reason=reason,
-            )
-    except ValidationError as error:
-        status = (
-            HTTPStatus.BAD_REQUEST
-            if getattr(error, "code", None) == "reason_required"
-            else HTTPStatus.CONFLICT
+        moved = services.unit_move_to_position(
+            unit=unit,
+            target=target,
+            position=DRAG_POSITIONS[position],
+            user=request.user,
+            reason=reason,
         )
-        return _move_refused(model_admin, request, " ".join(error.messages), status)
+    except ValidationError as error:
+        return _move_refused(
+            model_admin,
+            request,
+            " ".join(error.messages),
+            services.refusal_status(error),
+        )
     parent = moved.parent
     model_admin.message_user(
         request,

@@ -66,11 +66,53 @@ class ReportingLine(models.TextChoices):
 
 
 class UnitQuerySet(TreeQuerySet):
+    """Units, with the nested-set arithmetic of the tree spelled out once, here.
+
+    A unit's subtree is the ``lft``..``rght`` range of its tree (the ``tree_id, lft``
+    index); a unit with ``rght = lft + 1`` has no sub-units; it has
+    ``(rght - lft - 1) / 2`` descendants.
+    """
+
     def active(self) -> UnitQuerySet:
         return self.filter(abolished_on__isnull=True)
 
     def abolished(self) -> UnitQuerySet:
         return self.filter(abolished_on__isnull=False)
+
+    def children_of(self, parent: OrganizationalUnit | None) -> UnitQuerySet:
+        """The direct sub-units of ``parent`` (None: the top-level units)."""
+        return self.filter(parent=parent)
+
+    def descendants_of(
+        self, unit: OrganizationalUnit, *, include_self: bool = False
+    ) -> UnitQuerySet:
+        """Every unit below ``unit`` (and ``unit`` itself if ``include_self``).
+
+        The range is read from the database in the same query, not from ``unit``'s
+        attributes: after a tree change, an instance in memory holds stale
+        ``lft``/``rght`` values and would give a wrong range.
+        """
+        branch = self.model._default_manager.filter(pk=unit.pk).order_by()
+        lowest = models.Subquery(branch.values("lft"))
+        return self.filter(
+            tree_id=models.Subquery(branch.values("tree_id")),
+            lft__gte=lowest if include_self else lowest + 1,
+            lft__lt=models.Subquery(branch.values("rght")),
+        )
+
+    def with_sub_units(self) -> UnitQuerySet:
+        """Only units that have at least one sub-unit (no leaves)."""
+        return self.filter(rght__gt=models.F("lft") + 1)
+
+    def with_descendant_count(self) -> UnitQuerySet:
+        """Annotate ``descendant_count``: how many units lie below each one."""
+        return self.annotate(
+            descendant_count=(models.F("rght") - models.F("lft") - 1) / 2
+        )
+
+    def in_tree_order(self) -> UnitQuerySet:
+        """Each unit before its descendants, each subtree contiguous."""
+        return self.order_by("tree_id", "lft")
 
 
 class OrganizationalUnit(MPTTModel):

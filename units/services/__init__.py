@@ -1,0 +1,94 @@
+"""Every write to the registry.
+
+Each service takes the acting user and a reason, runs in one transaction, and leaves
+exactly one history row per object it changed, carrying that user, that reason and the
+time the change took effect. The admin, the API, the pages and management commands all
+call these functions; none of them saves a model directly. ``from units import
+services; services.unit_create(...)`` is the way to call them.
+
+- ``revisions``: the registry lock, author, reason and time checks, saving a revision
+- ``refusals``: the codes a service refuses with, and the HTTP status of each
+- ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
+"""
+
+from units.services.appointments import appointment_end, appointment_start
+from units.services.people import (
+    PERSON_UPDATABLE_FIELDS,
+    person_create,
+    person_revert,
+    person_update,
+)
+from units.services.posts import (
+    POST_UPDATABLE_FIELDS,
+    post_abolish,
+    post_create,
+    post_revert,
+    post_update,
+)
+from units.services.refusals import (
+    REFUSAL_STATUS,
+    Refusal,
+    refusal_code,
+    refusal_status,
+)
+from units.services.relationships import relationship_create, relationship_end
+from units.services.revisions import (
+    CLOCK_TOLERANCE,
+    REGISTRY_LOCK_KEY,
+    Actor,
+    EffectiveTime,
+    effective_datetime,
+)
+from units.services.units import (
+    KEEP_PARENT,
+    MOVE_POSITIONS,
+    SIBLING_ORDER_STEP,
+    UNIT_UPDATABLE_FIELDS,
+    MovePosition,
+    SubUnitPolicy,
+    unit_abolish,
+    unit_create,
+    unit_move,
+    unit_move_to_position,
+    unit_revert,
+    unit_update,
+    units_abolish,
+)
+
+__all__ = [
+    "CLOCK_TOLERANCE",
+    "KEEP_PARENT",
+    "MOVE_POSITIONS",
+    "PERSON_UPDATABLE_FIELDS",
+    "POST_UPDATABLE_FIELDS",
+    "REFUSAL_STATUS",
+    "REGISTRY_LOCK_KEY",
+    "SIBLING_ORDER_STEP",
+    "UNIT_UPDATABLE_FIELDS",
+    "Actor",
+    "EffectiveTime",
+    "MovePosition",
+    "Refusal",
+    "SubUnitPolicy",
+    "appointment_end",
+    "appointment_start",
+    "effective_datetime",
+    "person_create",
+    "person_revert",
+    "person_update",
+    "post_abolish",
+    "post_create",
+    "post_revert",
+    "post_update",
+    "refusal_code",
+    "refusal_status",
+    "relationship_create",
+    "relationship_end",
+    "unit_abolish",
+    "unit_create",
+    "unit_move",
+    "unit_move_to_position",
+    "unit_revert",
+    "unit_update",
+    "units_abolish",
+]

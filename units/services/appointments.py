@@ -1,0 +1,106 @@
+"""Appointments: a person holds a post from one day to another."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from units.models import Appointment, Person, Post
+from units.services.refusals import Refusal
+from units.services.revisions import (
+    Actor,
+    EffectiveTime,
+    begin_write,
+    check_effective_time,
+    check_recorded_by,
+    check_version,
+    fresh,
+    moment_on_day,
+    save_revision,
+)
+
+
+@transaction.atomic
+def appointment_start(
+    *,
+    person: Person,
+    post: Post,
+    started_on: datetime.date,
+    user: Actor,
+    reason: str,
+    note: str = "",
+    effective_at: EffectiveTime = None,
+) -> Appointment:
+    """Appoint ``person`` to ``post`` from ``started_on``; a post has one holder at a time.
+
+    The change takes effect at the start of ``started_on`` unless told otherwise.
+    """
+    reason, moment = begin_write(reason, effective_at)
+    post = fresh(Post, post)
+    person = fresh(Person, person)
+    if effective_at is None:
+        moment = moment_on_day(started_on, post)
+    check_effective_time(None, moment)
+    # A post is part of the structure: it cannot be held before it existed. A person
+    # is not, and may be recorded long after the posts they held.
+    check_recorded_by(post, moment, code=Refusal.NOT_YET_ESTABLISHED)
+    if not post.is_active:
+        raise ValidationError(
+            f"The post “{post}” is abolished; nobody can be appointed to it.",
+            code=Refusal.ABOLISHED,
+        )
+    holder = (
+        post.appointments.filter(
+            models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=started_on)
+        )
+        .select_related("person")
+        .first()
+    )
+    if holder is not None:
+        raise ValidationError(
+            f"“{post}” is held by {holder.person} from {holder.started_on:%Y-%m-%d}"
+            + (f" to {holder.ended_on:%Y-%m-%d}" if holder.ended_on else "")
+            + "; end that appointment first.",
+            code=Refusal.POST_OCCUPIED,
+        )
+    appointment = Appointment(
+        person=person, post=post, started_on=started_on, note=note.strip()
+    )
+    save_revision(
+        appointment, user=user, reason=reason, effective_at=moment, is_new=True
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_end(
+    *,
+    appointment: Appointment,
+    ended_on: datetime.date,
+    user: Actor,
+    reason: str,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+) -> Appointment:
+    reason, moment = begin_write(reason, effective_at)
+    appointment = fresh(Appointment, appointment)
+    if effective_at is None:
+        moment = moment_on_day(ended_on, appointment)
+    check_version(appointment, expected_version)
+    if appointment.ended_on is not None:
+        raise ValidationError(
+            f"This appointment already ended on {appointment.ended_on:%Y-%m-%d}.",
+            code=Refusal.ALREADY_ENDED,
+        )
+    if ended_on < appointment.started_on:
+        raise ValidationError(
+            f"An appointment cannot end ({ended_on:%Y-%m-%d}) before it started "
+            f"({appointment.started_on:%Y-%m-%d}).",
+            code=Refusal.ENDS_BEFORE_START,
+        )
+    check_effective_time(appointment, moment)
+    appointment.ended_on = ended_on
+    save_revision(appointment, user=user, reason=reason, effective_at=moment)
+    return appointment

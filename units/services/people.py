@@ -1,0 +1,101 @@
+"""People: record, rename and revert a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from units.models import Person
+from units.services.refusals import Refusal
+from units.services.revisions import (
+    Actor,
+    EffectiveTime,
+    apply_changes,
+    begin_write,
+    check_effective_time,
+    check_version,
+    fresh,
+    save_revision,
+    unique_slug,
+)
+
+PERSON_UPDATABLE_FIELDS = frozenset({"full_name"})
+
+
+@transaction.atomic
+def person_revert(
+    *,
+    person: Person,
+    history_id: int,
+    user: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> Person:
+    """Bring a person's record back to one of its versions, as one new change."""
+    reason, moment = begin_write(reason, None)
+    person = fresh(Person, person)
+    check_version(person, expected_version)
+    target = person.history.filter(history_id=history_id).first()
+    if target is None:
+        raise ValidationError(
+            f"Version {history_id} is not a version of “{person}”.",
+            code=Refusal.NOT_FOUND,
+        )
+    check_effective_time(person, moment)
+    before = {name: getattr(person, name) for name in PERSON_UPDATABLE_FIELDS}
+    for name in PERSON_UPDATABLE_FIELDS:
+        setattr(person, name, getattr(target, name))
+    if all(getattr(person, name) == value for name, value in before.items()):
+        raise ValidationError(
+            f"“{person}” already matches that version; there is nothing to revert.",
+            code=Refusal.NO_CHANGE,
+        )
+    save_revision(person, user=user, reason=reason, effective_at=moment)
+    return person
+
+
+@transaction.atomic
+def person_create(
+    *,
+    user: Actor,
+    reason: str,
+    full_name: str,
+    slug: str = "",
+    effective_at: EffectiveTime = None,
+) -> Person:
+    reason, moment = begin_write(reason, effective_at)
+    check_effective_time(None, moment)
+    if slug and Person.objects.filter(slug=slug).exists():
+        raise ValidationError(
+            f"The slug “{slug}” is already used by another person.",
+            code=Refusal.SLUG_TAKEN,
+        )
+    person = Person(
+        full_name=full_name.strip(), slug=slug or unique_slug(Person, full_name)
+    )
+    save_revision(person, user=user, reason=reason, effective_at=moment, is_new=True)
+    return person
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person,
+    user: Actor,
+    reason: str,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> Person:
+    reason, moment = begin_write(reason, effective_at)
+    person = fresh(Person, person)
+    check_version(person, expected_version)
+    if isinstance(changes.get("full_name"), str):
+        changes["full_name"] = changes["full_name"].strip()
+    if not apply_changes(person, changes, PERSON_UPDATABLE_FIELDS):
+        return person
+    check_effective_time(person, moment)
+    save_revision(person, user=user, reason=reason, effective_at=moment)
+    return person

@@ -1,0 +1,198 @@
+"""Posts: create, change, abolish and revert a post (a unit has one head post)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from units.models import OrganizationalUnit, Post
+from units.services.appointments import appointment_end
+from units.services.refusals import Refusal
+from units.services.revisions import (
+    Actor,
+    EffectiveTime,
+    apply_changes,
+    begin_write,
+    check_effective_time,
+    check_unit_usable,
+    check_version,
+    fresh,
+    save_revision,
+    unique_slug,
+)
+
+POST_UPDATABLE_FIELDS = frozenset(
+    {"title", "unit", "is_head", "filling_method", "term_years", "term_note"}
+)
+
+
+@transaction.atomic
+def post_revert(
+    *,
+    post: Post,
+    history_id: int,
+    user: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> Post:
+    """Bring a post back to the state of one of its versions, as one new change.
+
+    Reverting an active post to a version in which it was abolished abolishes it
+    through ``post_abolish`` (its holder's appointment ends). Reverting an abolished
+    post to an earlier version revives it, but only into an active unit and never as
+    a second head. Appointments are separate records and are not brought back.
+    """
+    reason, moment = begin_write(reason, None)
+    post = fresh(Post, post)
+    check_version(post, expected_version)
+    target = post.history.filter(history_id=history_id).first()
+    if target is None:
+        raise ValidationError(
+            f"Version {history_id} is not a version of the post “{post}”.",
+            code=Refusal.NOT_FOUND,
+        )
+    if target.abolished_on is not None:
+        if post.is_active:
+            return post_abolish(
+                post=post, user=user, reason=reason, effective_at=moment
+            )
+        raise ValidationError(
+            f"The post “{post}” is abolished and that version is abolished too; "
+            "revert to a version from before it was abolished to revive it.",
+            code=Refusal.ABOLISHED,
+        )
+    check_effective_time(post, moment)
+    attnames = [Post._meta.get_field(name).attname for name in POST_UPDATABLE_FIELDS]
+    before = {name: getattr(post, name) for name in [*attnames, "abolished_on"]}
+    for name in attnames:
+        setattr(post, name, getattr(target, name))
+    post.abolished_on = None
+    if all(getattr(post, name) == value for name, value in before.items()):
+        raise ValidationError(
+            f"The post “{post}” already matches that version; there is nothing to "
+            "revert.",
+            code=Refusal.NO_CHANGE,
+        )
+    unit = fresh(OrganizationalUnit, post.unit_id)
+    if not unit.is_active:
+        raise ValidationError(
+            f"“{unit}” was abolished on {unit.abolished_on:%Y-%m-%d}; the post "
+            f"“{post}” cannot be brought back into an abolished unit.",
+            code=Refusal.UNIT_ABOLISHED,
+        )
+    _check_single_head(unit, post.is_head, exclude_pk=post.pk)
+    save_revision(post, user=user, reason=reason, effective_at=moment)
+    return post
+
+
+@transaction.atomic
+def post_create(
+    *,
+    user: Actor,
+    reason: str,
+    title: str,
+    unit: OrganizationalUnit,
+    is_head: bool = False,
+    filling_method: str = "appointed_by_director_general",
+    term_years: int | None = None,
+    term_note: str = "",
+    slug: str = "",
+    effective_at: EffectiveTime = None,
+) -> Post:
+    reason, moment = begin_write(reason, effective_at)
+    check_effective_time(None, moment)
+    unit = fresh(OrganizationalUnit, unit)
+    check_unit_usable(unit, moment)
+    _check_single_head(unit, is_head)
+    if slug and Post.objects.filter(slug=slug).exists():
+        raise ValidationError(
+            f"The slug “{slug}” is already used by another post.",
+            code=Refusal.SLUG_TAKEN,
+        )
+    post = Post(
+        title=title.strip(),
+        slug=slug or unique_slug(Post, title),
+        unit=unit,
+        is_head=is_head,
+        filling_method=filling_method,
+        term_years=term_years,
+        term_note=term_note.strip(),
+        established_on=moment.date(),
+    )
+    save_revision(post, user=user, reason=reason, effective_at=moment, is_new=True)
+    return post
+
+
+def _check_single_head(
+    unit: OrganizationalUnit, is_head: bool, exclude_pk: int | None = None
+) -> None:
+    if not is_head:
+        return
+    heads = Post.objects.filter(unit=unit, is_head=True, abolished_on__isnull=True)
+    head = heads.exclude(pk=exclude_pk).first()
+    if head is not None:
+        raise ValidationError(
+            f"“{unit}” is already headed by the post “{head}”; a unit has one head.",
+            code=Refusal.HEAD_EXISTS,
+        )
+
+
+@transaction.atomic
+def post_update(
+    *,
+    post: Post,
+    user: Actor,
+    reason: str,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> Post:
+    reason, moment = begin_write(reason, effective_at)
+    post = fresh(Post, post)
+    check_version(post, expected_version)
+    changed = apply_changes(post, changes, POST_UPDATABLE_FIELDS)
+    if not changed:
+        return post
+    if not post.is_active:
+        raise ValidationError(
+            f"The post “{post}” is abolished.", code=Refusal.ABOLISHED
+        )
+    check_effective_time(post, moment)
+    if "unit" in changed:
+        check_unit_usable(post.unit, moment)
+    _check_single_head(post.unit, post.is_head, exclude_pk=post.pk)
+    save_revision(post, user=user, reason=reason, effective_at=moment)
+    return post
+
+
+@transaction.atomic
+def post_abolish(
+    *,
+    post: Post,
+    user: Actor,
+    reason: str,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+) -> Post:
+    """Abolish a post; whoever holds it stops holding it on the same date."""
+    reason, moment = begin_write(reason, effective_at)
+    post = fresh(Post, post)
+    check_version(post, expected_version)
+    if not post.is_active:
+        raise ValidationError(
+            f"The post “{post}” is already abolished.", code=Refusal.ABOLISHED
+        )
+    check_effective_time(post, moment)
+    for appointment in post.appointments.filter(ended_on__isnull=True):
+        appointment_end(
+            appointment=appointment,
+            user=user,
+            reason=reason,
+            ended_on=moment.date(),
+            effective_at=moment,
+        )
+    post.abolished_on = moment.date()
+    save_revision(post, user=user, reason=reason, effective_at=moment)
+    return post

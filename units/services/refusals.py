@@ -1,0 +1,116 @@
+"""Why a service refuses a write, and the one HTTP status each refusal answers with.
+
+Services raise Django's ``ValidationError`` with one of these codes and a message written
+for the person who asked; the API's exception handler and the admin's pages both read the
+status from ``refusal_status`` so the same refusal never gets two answers. The labels say
+in general what each code means (the raised message says it for the case at hand).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Refusal(models.TextChoices):
+    # The request itself is incomplete or malformed: 400.
+    INVALID = "invalid", _("A field has an invalid value.")
+    REASON_REQUIRED = "reason_required", _("A reason is required.")
+    FUTURE_EFFECTIVE_TIME = (
+        "future_effective_time",
+        _("A change cannot take effect in the future."),
+    )
+    NOT_UPDATABLE = "not_updatable", _("That field cannot be changed here.")
+    ENDS_BEFORE_START = (
+        "ends_before_start",
+        _("An appointment cannot end before it started."),
+    )
+    SELF_RELATIONSHIP = (
+        "self_relationship",
+        _("A relationship links two different units."),
+    )
+    MOVE_TARGET_REQUIRED = (
+        "move_target_required",
+        _("Name the unit that takes over the sub-units."),
+    )
+    BAD_POSITION = "bad_position", _("The position of a move is not understood.")
+    NO_CHANGE = "no_change", _("The object already matches that version.")
+    # The request names something the registry does not hold: 404.
+    NOT_FOUND = "not_found", _("No such object or version.")
+    # The request was based on an older version of the object: 412.
+    STALE_VERSION = (
+        "stale_version",
+        _("The object changed since it was loaded."),
+    )
+    # The request is well formed but conflicts with the registry's state: 409.
+    CYCLE = "cycle", _("The move would put a unit inside its own subtree.")
+    OUT_OF_ORDER = (
+        "out_of_order",
+        _("The change would land before one already recorded."),
+    )
+    ABOLISHED = "abolished", _("The object is abolished.")
+    HAS_ACTIVE_SUB_UNITS = (
+        "has_active_sub_units",
+        _("The unit still has active sub-units."),
+    )
+    POST_OCCUPIED = "post_occupied", _("The post is already held.")
+    HEAD_EXISTS = "head_exists", _("The unit already has a head post.")
+    SLUG_TAKEN = "slug_taken", _("The slug is already used.")
+    PARENT_ABOLISHED = "parent_abolished", _("The unit linked to is abolished.")
+    UNIT_ABOLISHED = "unit_abolished", _("The post's unit is abolished.")
+    PARENT_NOT_YET_ESTABLISHED = (
+        "parent_not_yet_established",
+        _("The unit linked to did not exist yet at that time."),
+    )
+    NOT_YET_ESTABLISHED = (
+        "not_yet_established",
+        _("The post did not exist yet at that time."),
+    )
+    ALREADY_ENDED = "already_ended", _("The appointment or relationship has ended.")
+    DUPLICATE_RELATIONSHIP = (
+        "duplicate_relationship",
+        _("The two units already have this relationship."),
+    )
+
+
+# Well-formed requests that the registry's current state (or its recorded history) does
+# not allow: the client must change something else first, not fix its request.
+STATE_CONFLICTS = frozenset(
+    {
+        Refusal.CYCLE,
+        Refusal.OUT_OF_ORDER,
+        Refusal.ABOLISHED,
+        Refusal.HAS_ACTIVE_SUB_UNITS,
+        Refusal.POST_OCCUPIED,
+        Refusal.HEAD_EXISTS,
+        Refusal.SLUG_TAKEN,
+        Refusal.PARENT_ABOLISHED,
+        Refusal.UNIT_ABOLISHED,
+        Refusal.PARENT_NOT_YET_ESTABLISHED,
+        Refusal.NOT_YET_ESTABLISHED,
+        Refusal.ALREADY_ENDED,
+        Refusal.DUPLICATE_RELATIONSHIP,
+    }
+)
+REFUSAL_STATUS: dict[str, HTTPStatus] = {
+    Refusal.NOT_FOUND: HTTPStatus.NOT_FOUND,
+    Refusal.STALE_VERSION: HTTPStatus.PRECONDITION_FAILED,
+    **dict.fromkeys(STATE_CONFLICTS, HTTPStatus.CONFLICT),
+}
+
+
+def refusal_code(error: ValidationError) -> str:
+    """The code of a refusal; ``invalid`` for field errors and uncoded ones."""
+    if hasattr(error, "error_dict"):
+        # full_clean() found invalid field values.
+        return Refusal.INVALID.value
+    code = next((item.code for item in error.error_list if item.code), None)
+    return str(code) if code else Refusal.INVALID.value
+
+
+def refusal_status(error: ValidationError) -> HTTPStatus:
+    """The HTTP status a refusal answers with; anything not listed is a plain 400."""
+    return REFUSAL_STATUS.get(refusal_code(error), HTTPStatus.BAD_REQUEST)

@@ -1,0 +1,84 @@
+"""Dotted-line relationships between units: link and unlink, each one revision."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from units.models import OrganizationalUnit, UnitRelationship
+from units.services.refusals import Refusal
+from units.services.revisions import (
+    Actor,
+    EffectiveTime,
+    begin_write,
+    check_effective_time,
+    check_unit_usable,
+    check_version,
+    fresh,
+    save_revision,
+)
+
+
+@transaction.atomic
+def relationship_create(
+    *,
+    source: OrganizationalUnit,
+    target: OrganizationalUnit,
+    kind: str,
+    user: Actor,
+    reason: str,
+    description: str = "",
+    effective_at: EffectiveTime = None,
+) -> UnitRelationship:
+    reason, moment = begin_write(reason, effective_at)
+    check_effective_time(None, moment)
+    source = fresh(OrganizationalUnit, source)
+    target = fresh(OrganizationalUnit, target)
+    if source.pk == target.pk:
+        raise ValidationError(
+            "A relationship links two different units.", code=Refusal.SELF_RELATIONSHIP
+        )
+    for unit in (source, target):
+        check_unit_usable(unit, moment)
+    if UnitRelationship.objects.filter(
+        source=source, target=target, kind=kind, ended_on__isnull=True
+    ).exists():
+        raise ValidationError(
+            f"“{source}” already has this relationship with “{target}”.",
+            code=Refusal.DUPLICATE_RELATIONSHIP,
+        )
+    relationship = UnitRelationship(
+        source=source,
+        target=target,
+        kind=kind,
+        description=description.strip(),
+        started_on=moment.date(),
+    )
+    save_revision(
+        relationship, user=user, reason=reason, effective_at=moment, is_new=True
+    )
+    return relationship
+
+
+@transaction.atomic
+def relationship_end(
+    *,
+    relationship: UnitRelationship,
+    user: Actor,
+    reason: str,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+) -> UnitRelationship:
+    """Unlink two units; the relationship stays in history with its end date."""
+    reason, moment = begin_write(reason, effective_at)
+    relationship = fresh(UnitRelationship, relationship)
+    check_version(relationship, expected_version)
+    if relationship.ended_on is not None:
+        raise ValidationError(
+            f"This relationship already ended on {relationship.ended_on:%Y-%m-%d}.",
+            code=Refusal.ALREADY_ENDED,
+        )
+    check_effective_time(relationship, moment)
+    relationship.ended_on = moment.date()
+    save_revision(relationship, user=user, reason=reason, effective_at=moment)
+    return relationship

@@ -1,0 +1,261 @@
+"""The plumbing every write shares: the registry lock, author, reason and time checks.
+
+The one place that decides who is recorded as the author of a revision, what its reason
+is and when it took effect. Every service begins with ``begin_write`` (reason checked,
+registry locked, effective time fixed) and ends with ``save_revision`` (validated, one
+history row, generation bumped).
+
+Tree writes are serialized by one registry-wide lock (see ``lock_registry``): django-mptt
+does no locking of its own, and two concurrent moves could otherwise leave stale
+``lft``/``rght`` values or give two roots the same ``tree_id``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.text import slugify
+
+from units.models import OrganizationalUnit, RegistryState
+from units.services.refusals import Refusal
+
+Actor = AbstractBaseUser | AnonymousUser | None
+EffectiveTime = datetime.datetime | datetime.date | None
+
+# An arbitrary constant naming this application's advisory lock on PostgreSQL.
+REGISTRY_LOCK_KEY = 7_420_318_114
+# Clocks of several application servers differ a little; a change "effective now" that
+# reaches the database a moment later must not be refused as lying in the future.
+CLOCK_TOLERANCE = datetime.timedelta(minutes=5)
+
+
+def lock_registry() -> None:
+    """Serialize registry writers until the surrounding transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the settings open every
+    transaction as IMMEDIATE, which already holds the database's single write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REGISTRY_LOCK_KEY])
+
+
+def effective_datetime(value: EffectiveTime) -> datetime.datetime:
+    """Turn an effective date or time into an aware datetime (a date means its start)."""
+    if value is None:
+        return timezone.now()
+    if isinstance(value, datetime.datetime):
+        if timezone.is_naive(value):
+            return timezone.make_aware(value, datetime.UTC)
+        return value
+    return datetime.datetime.combine(value, datetime.time.min, tzinfo=datetime.UTC)
+
+
+def clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            "A reason is required: say why this change is made.",
+            code=Refusal.REASON_REQUIRED,
+        )
+    return reason
+
+
+def _history_user(user: Actor) -> AbstractBaseUser | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user  # type: ignore[return-value]
+
+
+def latest_revision_time(instance: models.Model) -> datetime.datetime | None:
+    return (
+        instance.history.order_by("-history_date", "-history_id")  # type: ignore[attr-defined]
+        .values_list("history_date", flat=True)
+        .first()
+    )
+
+
+def check_effective_time(
+    instance: models.Model | None, effective_at: datetime.datetime
+) -> None:
+    """Refuse future changes and backdated ones that would precede a recorded change."""
+    if effective_at > timezone.now() + CLOCK_TOLERANCE:
+        raise ValidationError(
+            f"The effective time {effective_at:%Y-%m-%d %H:%M} UTC is in the future; "
+            "record a change once it has taken effect.",
+            code=Refusal.FUTURE_EFFECTIVE_TIME,
+        )
+    if instance is None or instance.pk is None:
+        return
+    latest = latest_revision_time(instance)
+    if latest is not None and effective_at < latest:
+        raise ValidationError(
+            f"“{instance}” already has a change effective {latest:%Y-%m-%d %H:%M} UTC; "
+            f"a change effective {effective_at:%Y-%m-%d %H:%M} UTC would land before it. "
+            "Record changes of one object in the order they took effect.",
+            code=Refusal.OUT_OF_ORDER,
+        )
+
+
+def check_version(instance: models.Model, expected_version: int | None) -> None:
+    """Refuse a write based on an older version of the object (a lost update)."""
+    if expected_version is None or expected_version == instance.version:  # type: ignore[attr-defined]
+        return
+    latest = (
+        instance.history.order_by("-history_date", "-history_id")  # type: ignore[attr-defined]
+        .select_related("history_user")
+        .first()
+    )
+    who = ""
+    if latest is not None:
+        author = (
+            latest.history_user.get_username() if latest.history_user else "someone"
+        )
+        who = (
+            f" It was last changed by {author} on {latest.recorded_at:%Y-%m-%d %H:%M} UTC"
+            f" (“{latest.history_change_reason}”)."
+        )
+    raise ValidationError(
+        f"“{instance}” has changed since you loaded it: you edited version "
+        f"{expected_version}, the registry now holds version "
+        f"{instance.version}.{who} Reload it and apply your change again.",  # type: ignore[attr-defined]
+        code=Refusal.STALE_VERSION,
+    )
+
+
+def save_revision(
+    instance: models.Model,
+    *,
+    user: Actor,
+    reason: str,
+    effective_at: datetime.datetime,
+    is_new: bool = False,
+) -> None:
+    """Validate and save ``instance`` as one history row with user, reason and time."""
+    if not is_new:
+        instance.version += 1  # type: ignore[attr-defined]
+    instance.full_clean(validate_unique=True, validate_constraints=True)
+    instance._history_user = _history_user(user)  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+    instance._history_date = effective_at  # type: ignore[attr-defined]
+    try:
+        instance.save()
+        _bump_generation()
+    finally:
+        for attribute in ("_history_user", "_change_reason", "_history_date"):
+            instance.__dict__.pop(attribute, None)
+
+
+def _bump_generation() -> None:
+    updated = RegistryState.objects.filter(pk=1).update(
+        generation=models.F("generation") + 1, changed_at=timezone.now()
+    )
+    if not updated:
+        RegistryState.objects.create(pk=1, generation=1)
+
+
+def begin_write(
+    reason: str | None, effective_at: EffectiveTime
+) -> tuple[str, datetime.datetime]:
+    reason = clean_reason(reason)
+    # "Now" is read once the lock is held: a writer that waited behind another must not
+    # date its change before the one it waited for (it would be refused as out of order).
+    lock_registry()
+    return reason, effective_datetime(effective_at)
+
+
+def fresh(model: type[models.Model], instance_or_pk: Any) -> Any:
+    """Re-read a row inside the locked transaction: callers may hold stale copies."""
+    pk = getattr(instance_or_pk, "pk", instance_or_pk)
+    try:
+        return model.objects.select_for_update().get(pk=pk)  # type: ignore[attr-defined]
+    except model.DoesNotExist:  # type: ignore[attr-defined]
+        raise ValidationError(
+            f"{model._meta.verbose_name.capitalize()} {pk} does not exist.",
+            code=Refusal.NOT_FOUND,
+        ) from None
+
+
+def unique_slug(
+    model: type[models.Model], text: str, *, reserved: frozenset[str] = frozenset()
+) -> str:
+    """A free slug made from ``text``; ``reserved`` slugs count as taken."""
+    base = slugify(text)[:90] or "item"
+    slug, counter = base, 2
+    while slug in reserved or model.objects.filter(slug=slug).exists():  # type: ignore[attr-defined]
+        slug = f"{base}-{counter}"
+        counter += 1
+    return slug
+
+
+def apply_changes(
+    instance: models.Model, changes: dict[str, Any], allowed: Iterable[str]
+) -> list[str]:
+    """Set the allowed fields that really change; return their names."""
+    allowed = set(allowed)
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationError(
+            f"These fields cannot be changed here: {', '.join(unknown)}.",
+            code=Refusal.NOT_UPDATABLE,
+        )
+    changed = []
+    for field_name, value in changes.items():
+        if getattr(instance, field_name) != value:
+            setattr(instance, field_name, value)
+            changed.append(field_name)
+    return changed
+
+
+# --- Links in time: what a change refers to must exist when it takes effect ------------
+
+
+def check_unit_usable(
+    parent: OrganizationalUnit, effective_at: datetime.datetime
+) -> None:
+    """Refuse to link to a unit that is abolished, or not yet recorded at that time."""
+    if not parent.is_active:
+        raise ValidationError(
+            f"“{parent}” was abolished on {parent.abolished_on:%Y-%m-%d}; "
+            "a unit cannot report to an abolished unit.",
+            code=Refusal.PARENT_ABOLISHED,
+        )
+    check_recorded_by(parent, effective_at, code=Refusal.PARENT_NOT_YET_ESTABLISHED)
+
+
+def check_recorded_by(
+    instance: models.Model, effective_at: datetime.datetime, *, code: str
+) -> None:
+    """Refuse to link to an object at a time before the registry knew it."""
+    first = (
+        instance.history.order_by("history_date", "history_id")  # type: ignore[attr-defined]
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    if first is not None and effective_at < first:
+        raise ValidationError(
+            f"“{instance}” did not exist yet on {effective_at:%Y-%m-%d %H:%M} UTC "
+            f"(it is recorded from {first:%Y-%m-%d %H:%M} UTC).",
+            code=code,
+        )
+
+
+def moment_on_day(day: datetime.date, *records: models.Model) -> datetime.datetime:
+    """When a change dated by day only takes effect: the start of ``day``.
+
+    If something the change depends on was recorded later that same day (a post created
+    this afternoon, filled "from today"), the change takes effect just then instead, so
+    it never precedes what it refers to.
+    """
+    moment = effective_datetime(day)
+    for record in records:
+        latest = latest_revision_time(record)
+        if latest is not None and moment < latest and latest.date() == day:
+            moment = latest
+    return moment

@@ -1,0 +1,608 @@
+"""Units: establish, change, move (under a parent or at a position), abolish, revert.
+
+Every tree write of the registry lives here, so django-mptt and simple-history are
+handled in one place: parents are re-read under the registry lock before mptt computes a
+move, moves into a unit's own subtree are refused (now and at every instant since a
+backdated move), and each changed unit leaves exactly one history row.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from units.models import OrganizationalUnit, ReportingLine, UnitRelationship
+from units.selectors import states_as_of
+from units.services.posts import post_abolish
+from units.services.refusals import Refusal
+from units.services.relationships import relationship_end
+from units.services.revisions import (
+    Actor,
+    EffectiveTime,
+    apply_changes,
+    begin_write,
+    check_effective_time,
+    check_unit_usable,
+    check_version,
+    fresh,
+    save_revision,
+    unique_slug,
+)
+
+SubUnitPolicy = Literal["refuse", "abolish", "move"]
+# Where a unit goes relative to ``target`` in ``unit_move_to_position``.
+MovePosition = Literal["first-child", "last-child", "before", "after"]
+MOVE_POSITIONS: tuple[MovePosition, ...] = (
+    "first-child",
+    "last-child",
+    "before",
+    "after",
+)
+# Gap between the sibling orders the services hand out, so a unit can usually be placed
+# between two siblings without renumbering them.
+SIBLING_ORDER_STEP = 10
+# Slugs no unit may take: the API reads them as addresses (POST units/abolish/).
+RESERVED_UNIT_SLUGS = frozenset({"abolish"})
+
+UNIT_UPDATABLE_FIELDS = frozenset(
+    {
+        "name",
+        "short_name",
+        "kind",
+        "mandate",
+        "location",
+        "learn_more_url",
+        "reporting_line",
+        "sibling_order",
+    }
+)
+
+
+def _locked_new_parent(
+    unit: OrganizationalUnit,
+    new_parent: OrganizationalUnit | int,
+    effective_at: datetime.datetime,
+) -> OrganizationalUnit:
+    """Re-read and check the parent a unit moves under; refuse cycles."""
+    # The locked, re-read parent carries current tree fields; a stale copy would make
+    # mptt compute the move from wrong lft/rght values and corrupt the tree.
+    new_parent = fresh(OrganizationalUnit, new_parent)
+    if new_parent.pk == unit.pk:
+        raise ValidationError(f"“{unit}” cannot report to itself.", code=Refusal.CYCLE)
+    if _is_inside(new_parent, unit):
+        raise ValidationError(
+            f"“{unit}” cannot report to “{new_parent}”: that unit is inside its own "
+            "subtree, which would make a cycle.",
+            code=Refusal.CYCLE,
+        )
+    check_unit_usable(new_parent, effective_at)
+    return new_parent
+
+
+def _is_inside(candidate: OrganizationalUnit, unit: OrganizationalUnit) -> bool:
+    """Whether ``candidate`` lies in ``unit``'s subtree (``unit`` itself excluded)."""
+    return (
+        OrganizationalUnit.objects.descendants_of(unit).filter(pk=candidate.pk).exists()
+    )
+
+
+def _next_sibling_order(parent: OrganizationalUnit | None) -> int:
+    siblings = OrganizationalUnit.objects.children_of(parent)
+    highest = siblings.aggregate(models.Max("sibling_order"))["sibling_order__max"]
+    return SIBLING_ORDER_STEP if highest is None else highest + SIBLING_ORDER_STEP
+
+
+@transaction.atomic
+def unit_create(
+    *,
+    user: Actor,
+    reason: str,
+    name: str,
+    kind: str,
+    parent: OrganizationalUnit | None = None,
+    slug: str = "",
+    short_name: str = "",
+    mandate: str = "",
+    location: str = "",
+    learn_more_url: str = "",
+    reporting_line: str = ReportingLine.DIRECT_SUPERVISION,
+    sibling_order: int | None = None,
+    effective_at: EffectiveTime = None,
+) -> OrganizationalUnit:
+    """Establish a unit, effective ``effective_at`` (default: now)."""
+    reason, moment = begin_write(reason, effective_at)
+    check_effective_time(None, moment)
+    if parent is not None:
+        parent = fresh(OrganizationalUnit, parent)
+        check_unit_usable(parent, moment)
+    if slug in RESERVED_UNIT_SLUGS:
+        raise ValidationError(
+            f"The slug “{slug}” is reserved: the API uses it as an address.",
+            code=Refusal.SLUG_TAKEN,
+        )
+    if slug and OrganizationalUnit.objects.filter(slug=slug).exists():
+        raise ValidationError(
+            f"The slug “{slug}” is already used by another unit.",
+            code=Refusal.SLUG_TAKEN,
+        )
+    unit = OrganizationalUnit(
+        name=name.strip(),
+        short_name=short_name.strip(),
+        slug=slug
+        or unique_slug(
+            OrganizationalUnit, short_name or name, reserved=RESERVED_UNIT_SLUGS
+        ),
+        kind=kind,
+        parent=parent,
+        mandate=mandate.strip(),
+        location=location.strip(),
+        learn_more_url=learn_more_url.strip(),
+        reporting_line=reporting_line,
+        sibling_order=(
+            _next_sibling_order(parent) if sibling_order is None else sibling_order
+        ),
+        established_on=moment.date(),
+    )
+    save_revision(unit, user=user, reason=reason, effective_at=moment, is_new=True)
+    return unit
+
+
+class _Keep:
+    """Marks "leave the parent as it is" (None already means "make it top level")."""
+
+    def __repr__(self) -> str:
+        return "KEEP_PARENT"
+
+
+KEEP_PARENT: Any = _Keep()
+
+
+@transaction.atomic
+def unit_update(
+    *,
+    unit: OrganizationalUnit,
+    user: Actor,
+    reason: str,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+    new_parent: OrganizationalUnit | int | None = KEEP_PARENT,
+    **changes: Any,
+) -> OrganizationalUnit:
+    """Change a unit in one revision: rename it, edit its mandate, move it, ...
+
+    ``new_parent`` (a unit, its id, or None for top level) moves the unit with its
+    subtree; a move into its own subtree is refused, in the present and, for a
+    backdated move, at every instant since. The slug never changes. A call that
+    changes nothing writes nothing.
+    """
+    reason, moment = begin_write(reason, effective_at)
+    unit = fresh(OrganizationalUnit, unit)
+    check_version(unit, expected_version)
+    for text_field in ("name", "short_name", "mandate", "location", "learn_more_url"):
+        if isinstance(changes.get(text_field), str):
+            changes[text_field] = changes[text_field].strip()
+    new_parent_id = (
+        unit.parent_id
+        if new_parent is KEEP_PARENT
+        else getattr(new_parent, "pk", new_parent)
+    )
+    moves = new_parent_id != unit.parent_id
+    changed = apply_changes(unit, changes, UNIT_UPDATABLE_FIELDS)
+    if not changed and not moves:
+        return unit
+    if not unit.is_active:
+        raise ValidationError(
+            f"“{unit}” is abolished; it can no longer be changed.",
+            code=Refusal.ABOLISHED,
+        )
+    check_effective_time(unit, moment)
+    if moves:
+        parent = (
+            None
+            if new_parent_id is None
+            else _locked_new_parent(unit, new_parent_id, moment)
+        )
+        if parent is not None:
+            _check_no_cycle_since(unit, parent, moment)
+        if "sibling_order" not in changes:
+            unit.sibling_order = _next_sibling_order(parent)
+        unit.parent = parent
+    save_revision(unit, user=user, reason=reason, effective_at=moment)
+    if moves:
+        unit.refresh_from_db()
+    return unit
+
+
+def unit_move(
+    *,
+    unit: OrganizationalUnit,
+    new_parent: OrganizationalUnit | None,
+    user: Actor,
+    reason: str,
+    reporting_line: str | None = None,
+    sibling_order: int | None = None,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+) -> OrganizationalUnit:
+    """Make ``unit`` (with its whole subtree) report to ``new_parent``."""
+    changes: dict[str, Any] = {}
+    if reporting_line is not None:
+        changes["reporting_line"] = reporting_line
+    if sibling_order is not None:
+        changes["sibling_order"] = sibling_order
+    return unit_update(
+        unit=unit,
+        new_parent=new_parent,
+        user=user,
+        reason=reason,
+        effective_at=effective_at,
+        expected_version=expected_version,
+        **changes,
+    )
+
+
+def _check_no_cycle_since(
+    unit: OrganizationalUnit,
+    new_parent: OrganizationalUnit,
+    effective_at: datetime.datetime,
+) -> None:
+    """Refuse a backdated move that would have made a cycle at some past instant.
+
+    Today's tree (lft/rght) only says the move is fine *now*. Replaying the parent
+    links from ``effective_at`` through every later recorded change, with the unit
+    under its new parent throughout, finds a loop that existed only in between.
+    """
+    history = OrganizationalUnit.history
+    later = list(
+        history.filter(history_date__gt=effective_at)
+        .order_by("history_date", "history_id")
+        .values_list("id", "parent_id", "history_date")
+    )
+    if not later:
+        return
+    parents = {
+        row["id"]: row["parent_id"]
+        for row in states_as_of(OrganizationalUnit, effective_at, ("id", "parent_id"))
+    }
+
+    def loop_at(instant: datetime.datetime) -> None:
+        seen, current = {unit.pk}, new_parent.pk
+        while current is not None:
+            if current in seen:
+                raise ValidationError(
+                    f"“{unit}” cannot report to “{new_parent}” from "
+                    f"{effective_at:%Y-%m-%d}: on {instant:%Y-%m-%d} that unit was "
+                    "inside its subtree, which would make a cycle in the past.",
+                    code=Refusal.CYCLE,
+                )
+            seen.add(current)
+            current = parents.get(current)
+
+    parents[unit.pk] = new_parent.pk
+    loop_at(effective_at)
+    for unit_id, parent_id, instant in later:
+        if unit_id == unit.pk:
+            continue
+        parents[unit_id] = parent_id
+        loop_at(instant)
+
+
+@transaction.atomic
+def unit_abolish(
+    *,
+    unit: OrganizationalUnit,
+    user: Actor,
+    reason: str,
+    effective_at: EffectiveTime = None,
+    sub_units: SubUnitPolicy = "refuse",
+    move_sub_units_to: OrganizationalUnit | None = None,
+    expected_version: int | None = None,
+) -> OrganizationalUnit:
+    """Abolish a unit: it stays in the registry and in history, marked abolished.
+
+    Active sub-units must be dealt with explicitly: ``sub_units="abolish"`` abolishes the
+    whole subtree, ``sub_units="move"`` moves the direct sub-units to
+    ``move_sub_units_to`` first. Its posts are abolished, their holders' appointments and
+    its dotted-line relationships end on the same date.
+    """
+    reason, moment = begin_write(reason, effective_at)
+    unit = fresh(OrganizationalUnit, unit)
+    check_version(unit, expected_version)
+    if not unit.is_active:
+        raise ValidationError(
+            f"“{unit}” was already abolished on {unit.abolished_on:%Y-%m-%d}.",
+            code=Refusal.ABOLISHED,
+        )
+    check_effective_time(unit, moment)
+    active_children = list(unit.get_children().active())
+    if active_children:
+        if sub_units == "refuse":
+            names = ", ".join(str(child) for child in active_children)
+            raise ValidationError(
+                f"“{unit}” still has active sub-units ({names}). Say what happens to "
+                "them: abolish them too, or move them to another unit first.",
+                code=Refusal.HAS_ACTIVE_SUB_UNITS,
+            )
+        if sub_units == "move":
+            if move_sub_units_to is None:
+                raise ValidationError(
+                    "Name the unit that takes over the sub-units.",
+                    code=Refusal.MOVE_TARGET_REQUIRED,
+                )
+            target = fresh(OrganizationalUnit, move_sub_units_to)
+            if target.pk == unit.pk or _is_inside(target, unit):
+                raise ValidationError(
+                    f"The sub-units of “{unit}” cannot be taken over by “{target}”, "
+                    "which is the abolished unit itself or one of its sub-units.",
+                    code=Refusal.CYCLE,
+                )
+            for child in active_children:
+                unit_move(
+                    unit=child,
+                    new_parent=move_sub_units_to,
+                    user=user,
+                    reason=reason,
+                    effective_at=moment,
+                )
+        elif sub_units == "abolish":
+            for child in active_children:
+                unit_abolish(
+                    unit=child,
+                    user=user,
+                    reason=reason,
+                    effective_at=moment,
+                    sub_units="abolish",
+                )
+        else:
+            raise ValidationError(f"Unknown sub-unit policy “{sub_units}”.")
+        unit = fresh(OrganizationalUnit, unit)
+    for post in unit.posts.filter(abolished_on__isnull=True):
+        post_abolish(post=post, user=user, reason=reason, effective_at=moment)
+    for relationship in UnitRelationship.objects.filter(
+        models.Q(source=unit) | models.Q(target=unit), ended_on__isnull=True
+    ):
+        relationship_end(
+            relationship=relationship, user=user, reason=reason, effective_at=moment
+        )
+    unit.abolished_on = moment.date()
+    save_revision(unit, user=user, reason=reason, effective_at=moment)
+    return unit
+
+
+@transaction.atomic
+def unit_revert(
+    *,
+    unit: OrganizationalUnit,
+    history_id: int,
+    user: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> OrganizationalUnit:
+    """Bring a unit back to the state of one of its versions, as one new change.
+
+    The parent is restored through the same checks as ``unit_move`` and saved on a
+    freshly read instance (never ``history.instance.save()``, which would hide the
+    parent change from mptt and corrupt the tree). Reverting to a version from before
+    the unit was abolished reinstates it.
+    """
+    reason, moment = begin_write(reason, None)
+    unit = fresh(OrganizationalUnit, unit)
+    check_version(unit, expected_version)
+    target = unit.history.filter(history_id=history_id).first()
+    if target is None:
+        raise ValidationError(
+            f"Version {history_id} is not a version of “{unit}”.",
+            code=Refusal.NOT_FOUND,
+        )
+    if target.abolished_on is not None and unit.abolished_on is None:
+        return unit_abolish(unit=unit, user=user, reason=reason, effective_at=moment)
+    check_effective_time(unit, moment)
+    if target.parent_id != unit.parent_id:
+        if target.parent_id is None:
+            unit.parent = None
+        else:
+            unit.parent = _locked_new_parent(unit, target.parent_id, moment)
+    elif target.abolished_on is None and unit.parent is not None:
+        check_unit_usable(unit.parent, moment)
+    for field in UNIT_UPDATABLE_FIELDS:
+        setattr(unit, field, getattr(target, field))
+    unit.abolished_on = target.abolished_on
+    if not _differs_from_latest_revision(unit):
+        raise ValidationError(
+            f"“{unit}” already matches that version; there is nothing to revert.",
+            code=Refusal.NO_CHANGE,
+        )
+    save_revision(unit, user=user, reason=reason, effective_at=moment)
+    unit.refresh_from_db()
+    return unit
+
+
+def _differs_from_latest_revision(unit: OrganizationalUnit) -> bool:
+    latest = unit.history.order_by("-history_date", "-history_id").first()
+    fields = [*UNIT_UPDATABLE_FIELDS, "parent_id", "abolished_on"]
+    return latest is None or any(
+        getattr(latest, field) != getattr(unit, field) for field in fields
+    )
+
+
+# --- Moves to a position among siblings, and abolishing several units -------------------
+
+
+def _order_between(before: int | None, after: int | None) -> int | None:
+    """A sibling order strictly between two neighbours, or None if there is no room."""
+    if before is None:
+        if after is None:
+            return SIBLING_ORDER_STEP
+        return after // 2 if after >= 1 else None
+    if after is None:
+        return before + SIBLING_ORDER_STEP
+    if after - before >= 2:
+        return (before + after) // 2
+    return None
+
+
+@transaction.atomic
+def unit_move_to_position(
+    *,
+    unit: OrganizationalUnit | int,
+    target: OrganizationalUnit | int,
+    position: MovePosition,
+    user: Actor,
+    reason: str,
+    reporting_line: str | None = None,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+) -> OrganizationalUnit:
+    """Move ``unit`` (with its subtree) to a place relative to ``target``.
+
+    ``first-child``/``last-child`` make it the first or last sub-unit of ``target``;
+    ``before``/``after`` make it ``target``'s sibling just before or after it. All
+    through ``unit_move``: when the neighbours leave no free sibling order, the siblings
+    are renumbered first (each a recorded change with the same reason), in the same
+    transaction, so a refused move leaves nothing renumbered.
+    """
+    reason, moment = begin_write(reason, effective_at)
+    if position not in MOVE_POSITIONS:
+        raise ValidationError(
+            f"Unknown position “{position}”: use one of {', '.join(MOVE_POSITIONS)}.",
+            code=Refusal.BAD_POSITION,
+        )
+    unit = fresh(OrganizationalUnit, unit)
+    target = fresh(OrganizationalUnit, target)
+    check_version(unit, expected_version)
+    if position == "last-child":
+        return unit_move(
+            unit=unit,
+            new_parent=target,
+            user=user,
+            reason=reason,
+            reporting_line=reporting_line,
+            effective_at=moment,
+            expected_version=expected_version,
+        )
+    if target.pk == unit.pk:
+        raise ValidationError(
+            f"“{unit}” cannot be placed {position.replace('-', ' ')} itself.",
+            code=Refusal.CYCLE if position == "first-child" else Refusal.BAD_POSITION,
+        )
+    new_parent = target if position == "first-child" else target.parent
+    if new_parent is not None:
+        # Refuse a cycle or an abolished parent before any sibling is renumbered.
+        new_parent = _locked_new_parent(unit, new_parent, moment)
+    siblings = list(
+        OrganizationalUnit.objects.children_of(new_parent)
+        .exclude(pk=unit.pk)
+        .in_tree_order()
+    )
+    if position == "first-child":
+        insert_at = 0
+    else:
+        index = next(i for i, sibling in enumerate(siblings) if sibling.pk == target.pk)
+        insert_at = index if position == "before" else index + 1
+    before = siblings[insert_at - 1].sibling_order if insert_at > 0 else None
+    after = siblings[insert_at].sibling_order if insert_at < len(siblings) else None
+    order = _order_between(before, after)
+    if order is None:
+        order = _renumber_siblings(
+            unit,
+            [*siblings[:insert_at], unit, *siblings[insert_at:]],
+            new_parent=new_parent,
+            user=user,
+            reason=reason,
+            effective_at=moment,
+        )
+    return unit_move(
+        unit=unit,
+        new_parent=new_parent,
+        sibling_order=order,
+        user=user,
+        reason=reason,
+        reporting_line=reporting_line,
+        effective_at=moment,
+        expected_version=expected_version,
+    )
+
+
+def _renumber_siblings(
+    unit: OrganizationalUnit,
+    ordered: list[OrganizationalUnit],
+    *,
+    new_parent: OrganizationalUnit | None,
+    user: Actor,
+    reason: str,
+    effective_at: datetime.datetime,
+) -> int:
+    """Space the siblings ``SIBLING_ORDER_STEP`` apart; return ``unit``'s new order."""
+    unit_order = SIBLING_ORDER_STEP
+    for number, sibling in enumerate(ordered, start=1):
+        order = number * SIBLING_ORDER_STEP
+        if sibling.pk == unit.pk:
+            unit_order = order
+        elif (
+            # Abolished units are frozen; they keep their place as recorded.
+            sibling.is_active and sibling.sibling_order != order
+        ):
+            unit_move(
+                unit=sibling,
+                new_parent=new_parent,
+                sibling_order=order,
+                user=user,
+                reason=_("%(reason)s (siblings renumbered to place “%(unit)s”)")
+                % {"reason": reason, "unit": unit},
+                effective_at=effective_at,
+            )
+    return unit_order
+
+
+@transaction.atomic
+def units_abolish(
+    *,
+    units: Iterable[OrganizationalUnit | int],
+    user: Actor,
+    reason: str,
+    effective_at: EffectiveTime = None,
+    sub_units: SubUnitPolicy = "refuse",
+    move_sub_units_to: OrganizationalUnit | None = None,
+    expected_versions: dict[int, int] | None = None,
+) -> list[OrganizationalUnit]:
+    """Abolish several units, all or none, in tree order; return them as abolished.
+
+    Each goes through ``unit_abolish`` with the same reason, time and sub-unit policy.
+    When several are named, a unit already abolished (by an earlier one of the batch,
+    with its subtree) is passed over. ``expected_versions`` maps a unit's id to the
+    version the caller loaded, for the lost-update check.
+    """
+    reason, moment = begin_write(reason, effective_at)
+    wanted = {getattr(unit, "pk", unit) for unit in units}
+    if not wanted:
+        raise ValidationError(
+            "Name at least one unit to abolish.", code=Refusal.INVALID
+        )
+    chosen = list(OrganizationalUnit.objects.filter(pk__in=wanted).in_tree_order())
+    missing = wanted - {unit.pk for unit in chosen}
+    if missing:
+        raise ValidationError(
+            f"Organizational unit {min(missing)} does not exist.",
+            code=Refusal.NOT_FOUND,
+        )
+    for unit in chosen:
+        if (
+            len(chosen) > 1
+            and OrganizationalUnit.objects.abolished().filter(pk=unit.pk).exists()
+        ):
+            continue
+        unit_abolish(
+            unit=unit,
+            user=user,
+            reason=reason,
+            effective_at=moment,
+            sub_units=sub_units,
+            move_sub_units_to=move_sub_units_to,
+            expected_version=(expected_versions or {}).get(unit.pk),
+        )
+    return list(OrganizationalUnit.objects.filter(pk__in=wanted).in_tree_order())
