@@ -1,0 +1,160 @@
+"""Every read of the registry, current and as of any past instant.
+
+One module per kind of read; this package re-exports their public names, so callers
+write ``from units import selectors`` and ``selectors.unit_tree()``. As-of reads all go
+through ``as_of`` (the latest revision of each object at an instant, in one query).
+
+- ``instants``: reading ``as_of``/``since``/``until``; the registry's generation.
+- ``fields``: the fields each read takes from a model.
+- ``results``: the plain dataclasses reads return.
+- ``as_of``: the as-of engine.
+- ``trees``, ``flat_trees``, ``levels``: whole trees, trees as rows, parts of trees.
+- ``posts``: posts with their holders.  ``units``: one unit; ids and slugs.
+- ``revisions``: the history of any object.  ``change_feed``: changes between instants.
+- ``listings``: the posts, people and relationships pages.  ``search``: unit search.
+- ``consistency``: checks of the tree bookkeeping and of the history.
+"""
+
+from units.selectors.as_of import (
+    state_rows_as_of,
+    states_as_of,
+)
+from units.selectors.change_feed import (
+    FEED_SOURCES,
+    RELATIONSHIP_CHANGE_FIELDS,
+    ChangeKey,
+    ChangePage,
+    Revision,
+    RevisionPairs,
+    changes_between,
+    changes_page,
+    changes_page_before,
+)
+from units.selectors.consistency import (
+    HISTORY_CHECKED_MODELS,
+    history_problems,
+    registry_problems,
+    tree_problems,
+)
+from units.selectors.fields import (
+    APPOINTMENT_FIELDS,
+    PERSON_FIELDS,
+    POST_STATE_FIELDS,
+    UNIT_HISTORY_FIELDS,
+    UNIT_STATE_FIELDS,
+)
+from units.selectors.flat_trees import (
+    HEAD_COLUMNS,
+    STREAM_CHUNK_ROWS,
+    FlatTree,
+    StoredOrderRows,
+    branch_rows_in_stored_order,
+    subtree_flat,
+    unit_rows_in_stored_order,
+    unit_tree_as_of_flat,
+    unit_tree_flat,
+    units_in_order_as_of,
+)
+from units.selectors.instants import (
+    InvalidInstant,
+    first_recorded_instant,
+    parse_instant,
+    registry_generation,
+)
+from units.selectors.levels import (
+    MAX_TREE_LEVELS,
+    PartialTree,
+    levels_that_fit,
+    unit_children,
+    unit_tree_levels,
+    unit_tree_top,
+)
+from units.selectors.posts import (
+    posts_as_of,
+    unit_posts_as_of,
+)
+from units.selectors.results import (
+    Change,
+    FieldChange,
+    Holder,
+    PostState,
+    UnitNode,
+    UnitRevision,
+)
+from units.selectors.revisions import (
+    unit_history,
+)
+from units.selectors.trees import (
+    cyclic_gc_paused,
+    subtree,
+    unit_tree,
+    unit_tree_as_of,
+)
+from units.selectors.units import (
+    MAX_LINEAGE_DEPTH,
+    UnitFamily,
+    unit_as_of,
+    unit_family,
+    unit_lineage,
+)
+
+__all__ = [
+    "APPOINTMENT_FIELDS",
+    "Change",
+    "ChangeKey",
+    "ChangePage",
+    "FEED_SOURCES",
+    "FieldChange",
+    "FlatTree",
+    "HEAD_COLUMNS",
+    "HISTORY_CHECKED_MODELS",
+    "Holder",
+    "InvalidInstant",
+    "MAX_LINEAGE_DEPTH",
+    "MAX_TREE_LEVELS",
+    "PERSON_FIELDS",
+    "POST_STATE_FIELDS",
+    "PartialTree",
+    "PostState",
+    "RELATIONSHIP_CHANGE_FIELDS",
+    "Revision",
+    "RevisionPairs",
+    "STREAM_CHUNK_ROWS",
+    "StoredOrderRows",
+    "UNIT_HISTORY_FIELDS",
+    "UNIT_STATE_FIELDS",
+    "UnitFamily",
+    "UnitNode",
+    "UnitRevision",
+    "branch_rows_in_stored_order",
+    "changes_between",
+    "changes_page",
+    "changes_page_before",
+    "cyclic_gc_paused",
+    "first_recorded_instant",
+    "history_problems",
+    "levels_that_fit",
+    "parse_instant",
+    "posts_as_of",
+    "registry_generation",
+    "registry_problems",
+    "state_rows_as_of",
+    "states_as_of",
+    "subtree",
+    "subtree_flat",
+    "tree_problems",
+    "unit_as_of",
+    "unit_children",
+    "unit_family",
+    "unit_history",
+    "unit_lineage",
+    "unit_posts_as_of",
+    "unit_rows_in_stored_order",
+    "unit_tree",
+    "unit_tree_as_of",
+    "unit_tree_as_of_flat",
+    "unit_tree_flat",
+    "unit_tree_levels",
+    "unit_tree_top",
+    "units_in_order_as_of",
+]
