@@ -16,8 +16,10 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 """
 
 from units.selectors.as_of import (
+    records_as_of,
     state_rows_as_of,
     states_as_of,
+    texts_as_of,
 )
 from units.selectors.change_feed import (
     FEED_SOURCES,
@@ -38,9 +40,15 @@ from units.selectors.consistency import (
 )
 from units.selectors.fields import (
     APPOINTMENT_FIELDS,
+    APPOINTMENT_RECORD_FIELDS,
     PERSON_FIELDS,
+    PERSON_RECORD_FIELDS,
+    POST_RECORD_FIELDS,
     POST_STATE_FIELDS,
+    RECORD_FIELDS,
+    RELATIONSHIP_RECORD_FIELDS,
     UNIT_HISTORY_FIELDS,
+    UNIT_RECORD_FIELDS,
     UNIT_STATE_FIELDS,
 )
 from units.selectors.flat_trees import (
@@ -56,7 +64,9 @@ from units.selectors.flat_trees import (
     units_in_order_as_of,
 )
 from units.selectors.instants import (
+    LATEST,
     InvalidInstant,
+    as_of_parameter,
     first_recorded_instant,
     parse_instant,
     registry_generation,
@@ -68,6 +78,20 @@ from units.selectors.levels import (
     unit_children,
     unit_tree_levels,
     unit_tree_top,
+)
+from units.selectors.listings import (
+    PageOf,
+    PeoplePage,
+    PersonTenures,
+    PostGroup,
+    PostsPage,
+    RelationshipLine,
+    Tenure,
+    UnitRef,
+    people_page,
+    posts_page,
+    relationships_as_of,
+    tenures,
 )
 from units.selectors.posts import (
     posts_as_of,
@@ -84,6 +108,11 @@ from units.selectors.results import (
 from units.selectors.revisions import (
     unit_history,
 )
+from units.selectors.search import (
+    SEARCH_CHUNK_ROWS,
+    SearchHit,
+    search_units,
+)
 from units.selectors.trees import (
     cyclic_gc_paused,
     subtree,
@@ -93,13 +122,18 @@ from units.selectors.trees import (
 from units.selectors.units import (
     MAX_LINEAGE_DEPTH,
     UnitFamily,
+    id_for_slug,
+    slug_map,
     unit_as_of,
+    unit_exists,
     unit_family,
     unit_lineage,
+    unit_record,
 )
 
 __all__ = [
     "APPOINTMENT_FIELDS",
+    "APPOINTMENT_RECORD_FIELDS",
     "Change",
     "ChangeKey",
     "ChangePage",
@@ -110,22 +144,39 @@ __all__ = [
     "HISTORY_CHECKED_MODELS",
     "Holder",
     "InvalidInstant",
+    "LATEST",
     "MAX_LINEAGE_DEPTH",
     "MAX_TREE_LEVELS",
     "PERSON_FIELDS",
+    "PERSON_RECORD_FIELDS",
+    "POST_RECORD_FIELDS",
     "POST_STATE_FIELDS",
+    "PageOf",
     "PartialTree",
+    "PeoplePage",
+    "PersonTenures",
+    "PostGroup",
     "PostState",
+    "PostsPage",
+    "RECORD_FIELDS",
     "RELATIONSHIP_CHANGE_FIELDS",
+    "RELATIONSHIP_RECORD_FIELDS",
+    "RelationshipLine",
     "Revision",
     "RevisionPairs",
+    "SEARCH_CHUNK_ROWS",
     "STREAM_CHUNK_ROWS",
+    "SearchHit",
     "StoredOrderRows",
+    "Tenure",
     "UNIT_HISTORY_FIELDS",
+    "UNIT_RECORD_FIELDS",
     "UNIT_STATE_FIELDS",
     "UnitFamily",
     "UnitNode",
+    "UnitRef",
     "UnitRevision",
+    "as_of_parameter",
     "branch_rows_in_stored_order",
     "changes_between",
     "changes_page",
@@ -133,22 +184,33 @@ __all__ = [
     "cyclic_gc_paused",
     "first_recorded_instant",
     "history_problems",
+    "id_for_slug",
     "levels_that_fit",
     "parse_instant",
+    "people_page",
     "posts_as_of",
+    "posts_page",
+    "records_as_of",
     "registry_generation",
     "registry_problems",
+    "relationships_as_of",
+    "search_units",
+    "slug_map",
     "state_rows_as_of",
     "states_as_of",
     "subtree",
     "subtree_flat",
+    "tenures",
+    "texts_as_of",
     "tree_problems",
     "unit_as_of",
     "unit_children",
+    "unit_exists",
     "unit_family",
     "unit_history",
     "unit_lineage",
     "unit_posts_as_of",
+    "unit_record",
     "unit_rows_in_stored_order",
     "unit_tree",
     "unit_tree_as_of",

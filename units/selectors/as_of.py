@@ -18,6 +18,8 @@ from django.db.models import F, Q, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
+from units.selectors.instants import LATEST
+
 
 def _history_model(model: type[models.Model]) -> type[models.Model]:
     return model.history.model  # type: ignore[attr-defined]
@@ -111,10 +113,44 @@ def states_as_of(
     when: datetime.datetime,
     fields: Sequence[str],
     *,
-    ids: Iterable[int] | None = None,
+    ids: Iterable[int] | models.QuerySet | None = None,
+    started_by: datetime.date | None = None,
 ) -> list[dict[str, Any]]:
     """Each object's ``fields`` as of ``when``, from its latest revision, in one query."""
     return [
         dict(zip(fields, row, strict=True))
-        for row in state_rows_as_of(model, when, fields, ids=ids)
+        for row in state_rows_as_of(model, when, fields, ids=ids, started_by=started_by)
     ]
+
+
+def records_as_of(
+    model: type[models.Model],
+    when: datetime.datetime | None,
+    fields: Iterable[str],
+    *,
+    ids: Iterable[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Each object's state as of ``when`` (None: now), by id, in one query.
+
+    Now is the latest revision: history and tables agree (``history_problems``).
+    """
+    rows = states_as_of(model, when or LATEST, tuple(fields), ids=ids)
+    return sorted(rows, key=lambda row: row["id"])
+
+
+def texts_as_of(
+    model: type[models.Model],
+    when: datetime.datetime | None,
+    ids: Iterable[int],
+    fields: tuple[str, ...],
+) -> dict[int, tuple[str, ...]]:
+    """Searchable texts (names, titles) of some objects as they stood at ``when``.
+
+    One query. Searching a list of relationships or appointments by the names of what
+    they link must see the names of that instant, as the unit list does.
+    """
+    ids = {pk for pk in ids if pk is not None}
+    if not ids:
+        return {}
+    rows = states_as_of(model, when or LATEST, ("id", *fields), ids=ids)
+    return {row["id"]: tuple(row[field] or "" for field in fields) for row in rows}

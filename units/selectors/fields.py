@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import models
+
+from units.models import Appointment, OrganizationalUnit, Person, Post, UnitRelationship
+
 UNIT_STATE_FIELDS = (
     "id",
     "slug",
@@ -33,7 +37,8 @@ UNIT_HISTORY_FIELDS = (
 )
 
 
-POST_STATE_FIELDS = (
+# A post's whole record, as the API and exports serve it.
+POST_RECORD_FIELDS = (
     "id",
     "slug",
     "title",
@@ -42,7 +47,38 @@ POST_STATE_FIELDS = (
     "filling_method",
     "term_years",
     "term_note",
+    "established_on",
     "abolished_on",
+    "version",
+)
+# What a ``PostState`` holds, in its order.
+POST_STATE_FIELDS = tuple(
+    name for name in POST_RECORD_FIELDS if name not in {"established_on", "version"}
 )
 PERSON_FIELDS = ("id", "slug", "full_name")
 APPOINTMENT_FIELDS = ("id", "person_id", "post_id", "started_on", "ended_on")
+
+# Whole records (with the version an editor must send back), as the API serves them.
+UNIT_RECORD_FIELDS = (*UNIT_STATE_FIELDS, "version")
+PERSON_RECORD_FIELDS = (*PERSON_FIELDS, "version")
+APPOINTMENT_RECORD_FIELDS = (*APPOINTMENT_FIELDS, "note", "version")
+RELATIONSHIP_RECORD_FIELDS = (
+    "id",
+    "source_id",
+    "target_id",
+    "kind",
+    "description",
+    "started_on",
+    "ended_on",
+    "version",
+)
+
+
+# Each model's whole record, as the API serves it.
+RECORD_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    OrganizationalUnit: UNIT_RECORD_FIELDS,
+    Post: POST_RECORD_FIELDS,
+    Person: PERSON_RECORD_FIELDS,
+    Appointment: APPOINTMENT_RECORD_FIELDS,
+    UnitRelationship: RELATIONSHIP_RECORD_FIELDS,
+}

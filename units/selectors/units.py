@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from units.models import (
-    OrganizationalUnit,
+from units.models import OrganizationalUnit
+from units.selectors.as_of import (
+    _ever_matched,
+    _history_model,
+    records_as_of,
+    states_as_of,
 )
-from units.selectors.as_of import _ever_matched, _history_model, states_as_of
-from units.selectors.fields import UNIT_STATE_FIELDS
+from units.selectors.fields import UNIT_RECORD_FIELDS, UNIT_STATE_FIELDS
 from units.selectors.posts import posts_as_of
 from units.selectors.results import UnitNode
 from units.selectors.trees import _sibling_key
@@ -147,3 +151,26 @@ def unit_family(slug: str, when: datetime.datetime | None = None) -> UnitFamily 
     children = [UnitNode(**row, level=unit.level + 1) for row in rows]
     children.sort(key=_sibling_key)
     return UnitFamily(unit=unit, ancestors=lineage[:-1], children=children)
+
+
+def id_for_slug(model: type[models.Model], slug: str) -> int | None:
+    return model.objects.filter(slug=slug).values_list("id", flat=True).first()  # type: ignore[attr-defined]
+
+
+def slug_map(model: type[models.Model], ids: Iterable[int]) -> dict[int, str]:
+    """Slugs of some objects by id: current ones, as slugs never change."""
+    ids = {pk for pk in ids if pk is not None}
+    if not ids:
+        return {}
+    return dict(model.objects.filter(pk__in=ids).values_list("id", "slug"))  # type: ignore[attr-defined]
+
+
+def unit_exists(slug: str) -> bool:
+    """Whether a unit with this slug was ever recorded (units are never deleted)."""
+    return OrganizationalUnit.objects.filter(slug=slug).exists()
+
+
+def unit_record(unit_id: int, when: datetime.datetime | None) -> dict[str, Any] | None:
+    """A unit's whole record (with its version) as of ``when`` (None: now)."""
+    rows = records_as_of(OrganizationalUnit, when, UNIT_RECORD_FIELDS, ids=[unit_id])
+    return rows[0] if rows else None
