@@ -20,7 +20,11 @@ from units.models import (
     UnitRelationship,
 )
 from units.selectors.as_of import _history_model, _latest_revisions
-from units.selectors.fields import APPOINTMENT_FIELDS, UNIT_STATE_FIELDS
+from units.selectors.fields import (
+    APPOINTMENT_FIELDS,
+    REVISION_COLUMNS,
+    UNIT_STATE_FIELDS,
+)
 from units.selectors.instants import InvalidInstant
 from units.selectors.results import Change
 
@@ -74,15 +78,7 @@ class ChangePage:
 
 
 def _feed_columns(fields: Sequence[str]) -> tuple[str, ...]:
-    return (
-        "history_id",
-        "history_date",
-        "recorded_at",
-        "history_type",
-        "history_change_reason",
-        "history_user__username",
-        *fields,
-    )
+    return (*REVISION_COLUMNS, *fields)
 
 
 def _paired(rows: list[Revision], earlier: dict[int, Revision]) -> RevisionPairs:

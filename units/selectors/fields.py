@@ -6,6 +6,16 @@ from django.db import models
 
 from units.models import Appointment, OrganizationalUnit, Person, Post, UnitRelationship
 
+# What every revision records besides the object's fields: when it took effect, when
+# it was written, what kind of change it was, why and by whom.
+REVISION_COLUMNS = (
+    "history_id",
+    "history_date",
+    "recorded_at",
+    "history_type",
+    "history_change_reason",
+    "history_user__username",
+)
 UNIT_STATE_FIELDS = (
     "id",
     "slug",
