@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from api.conditional import generation_read
 from api.views import AS_OF, ERRORS, RegistryView, all_nodes, tree_at
 from units import selectors
-from units.models import Appointment, Person, Post
+from units.models import Appointment, Person, Post, appointment_is_current
 from units.selectors import UnitNode
 
 ORG_CONTEXT: dict[str, Any] = {
@@ -73,8 +73,7 @@ class Snapshot:
         return {
             row["post_id"]: row
             for row in self.appointments
-            if row["started_on"] <= self.day
-            and (row["ended_on"] is None or self.day < row["ended_on"])
+            if appointment_is_current(row["started_on"], row["ended_on"], self.day)
         }
 
 

@@ -50,6 +50,7 @@ from units.models import (
     RelationshipKind,
     UnitKind,
     UnitRelationship,
+    appointment_is_current,
 )
 from units.selectors import UnitNode
 
@@ -1288,17 +1289,16 @@ class AppointmentListView(HistoryBackedListView):
     ) -> list[dict[str, Any]]:
         day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
 
-        def is_current(row: dict[str, Any]) -> bool:
-            return row["started_on"] <= day and (
-                row["ended_on"] is None or day < row["ended_on"]
-            )
-
         return [
             row
             for row in rows
             if (self.person_id is None or row["person_id"] == self.person_id)
             and (self.post_id is None or row["post_id"] == self.post_id)
-            and (self.current is None or is_current(row) == self.current)
+            and (
+                self.current is None
+                or appointment_is_current(row["started_on"], row["ended_on"], day)
+                == self.current
+            )
         ]
 
     @extend_schema(

@@ -61,6 +61,11 @@ POST_RECORD_FIELDS = (
     "abolished_on",
     "version",
 )
+# Fields shown in a post's history, in the order a reader expects them.
+POST_HISTORY_FIELDS = (
+    "title",
+    *(name for name in POST_RECORD_FIELDS if name not in {"id", "title", "version"}),
+)
 # What a ``PostState`` holds, in its order.
 POST_STATE_FIELDS = tuple(
     name for name in POST_RECORD_FIELDS if name not in {"established_on", "version"}

@@ -14,6 +14,7 @@ from units.models import (
     Appointment,
     Person,
     Post,
+    appointment_is_current,
 )
 from units.selectors.as_of import _ever_matched, _in_ids, state_rows_as_of
 from units.selectors.fields import APPOINTMENT_FIELDS, PERSON_FIELDS, POST_STATE_FIELDS
@@ -47,15 +48,8 @@ def _posts_with_holders(
     post_rows: Iterable[dict[str, Any]],
     appointment_rows: Iterable[dict[str, Any]],
     people: dict[int, dict[str, Any]],
-    day: datetime.date,
 ) -> list[PostState]:
-    current = [
-        row
-        for row in appointment_rows
-        if row["started_on"] <= day
-        and (row["ended_on"] is None or day < row["ended_on"])
-    ]
-    holders = _holders_by_post(current, people)
+    holders = _holders_by_post(appointment_rows, people)
     posts = [PostState(**row) for row in post_rows]
     for post in posts:
         post.holder = holders.get(post.id)
@@ -68,12 +62,14 @@ def _current_heads(branch: Q | None = None) -> dict[int, PostState]:
     ``branch`` (a condition on units) limits them to some units, inside the database.
     """
     head_posts = Post.objects.filter(is_head=True, abolished_on__isnull=True)
-    appointments = Appointment.objects.filter(post__is_head=True, ended_on__isnull=True)
+    # Open appointments only (no end date yet), as ``_with_current_head`` joins them.
+    appointments = Appointment.objects.current_on(timezone.now().date()).filter(
+        post__is_head=True, ended_on__isnull=True
+    )
     if branch is not None:
         head_posts = head_posts.filter(_on_relation(branch, "unit"))
         appointments = appointments.filter(_on_relation(branch, "post__unit"))
     head_rows = head_posts.values(*POST_STATE_FIELDS)
-    today = timezone.now().date()
     appointment_rows = list(appointments.values(*APPOINTMENT_FIELDS))
     people = {
         row["id"]: row
@@ -83,7 +79,7 @@ def _current_heads(branch: Q | None = None) -> dict[int, PostState]:
     }
     return {
         post.unit_id: post
-        for post in _posts_with_holders(head_rows, appointment_rows, people, today)
+        for post in _posts_with_holders(head_rows, appointment_rows, people)
     }
 
 
@@ -143,7 +139,7 @@ def posts_as_of(
             ids=appointments_read,
             started_by=day,
         )
-        if row[2] in post_ids and (row[4] is None or day < row[4])
+        if row[2] in post_ids and appointment_is_current(row[3], row[4], day)
     ]
     person_ids = {row[1] for row in held}
     people = {
