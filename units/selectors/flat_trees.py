@@ -12,9 +12,7 @@ from django.db import models
 from django.db.models import FilteredRelation, Q, Subquery
 from django.utils import timezone
 
-from units.models import (
-    OrganizationalUnit,
-)
+from units.models import OrganizationalUnit
 from units.selectors.as_of import state_rows_as_of
 from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.posts import _current_heads, posts_as_of

@@ -12,9 +12,7 @@ from typing import Any, overload
 from django.db import models
 from django.db.models import Q
 
-from units.models import (
-    OrganizationalUnit,
-)
+from units.models import OrganizationalUnit
 from units.selectors.as_of import _in_ids
 from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.flat_trees import _SLUG, _depth_first_as_of

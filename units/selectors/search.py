@@ -7,9 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from units.models import (
-    OrganizationalUnit,
-)
+from units.models import OrganizationalUnit
 from units.selectors.as_of import states_as_of
 from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.results import UnitNode

@@ -8,9 +8,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from units.models import (
-    OrganizationalUnit,
-)
+from units.models import OrganizationalUnit
 from units.selectors.as_of import states_as_of
 from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.posts import _current_heads, posts_as_of
