@@ -20,10 +20,10 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import reads
 from api.conditional import generation_read
 from api.views import AS_OF, ERRORS, RegistryView, all_nodes, tree_at
-from units.models import Appointment, Person, Post
+from units import selectors
+from units.models import Appointment, Person, Post, appointment_is_current
 from units.selectors import UnitNode
 
 ORG_CONTEXT: dict[str, Any] = {
@@ -73,8 +73,7 @@ class Snapshot:
         return {
             row["post_id"]: row
             for row in self.appointments
-            if row["started_on"] <= self.day
-            and (row["ended_on"] is None or self.day < row["ended_on"])
+            if appointment_is_current(row["started_on"], row["ended_on"], self.day)
         }
 
 
@@ -83,19 +82,21 @@ def snapshot(when: datetime.datetime | None) -> Snapshot:
     known_units = {unit.id for unit in units}
     posts = [
         row
-        for row in reads.states(Post, when, reads.POST_FIELDS)
+        for row in selectors.records_as_of(Post, when, selectors.POST_RECORD_FIELDS)
         if row["unit_id"] in known_units
     ]
     known_posts = {row["id"] for row in posts}
     appointments = [
         row
-        for row in reads.states(Appointment, when, reads.APPOINTMENT_FIELDS)
+        for row in selectors.records_as_of(
+            Appointment, when, selectors.APPOINTMENT_RECORD_FIELDS
+        )
         if row["post_id"] in known_posts
     ]
-    people = reads.states(
+    people = selectors.records_as_of(
         Person,
         when,
-        reads.PERSON_FIELDS,
+        selectors.PERSON_RECORD_FIELDS,
         ids={row["person_id"] for row in appointments},
     )
     day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
@@ -144,7 +145,7 @@ class UnitsCsvView(ExportView):
         },
     )
     def get(self, request: Request) -> Response | HttpResponse:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
 
         def build() -> str:
             units = all_nodes(tree_at(when, include_abolished=True))
@@ -198,7 +199,7 @@ class OrgJsonLdView(ExportView):
         },
     )
     def get(self, request: Request) -> Response | HttpResponse:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         base = request.build_absolute_uri("/api/v1/")
 
         def build() -> str:
@@ -302,7 +303,7 @@ class PopoloView(ExportView):
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         return generation_read(request, lambda: popolo(snapshot(when)))
 
 

@@ -25,7 +25,6 @@ from rest_framework.settings import api_settings
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from api import reads
 from api import serializers as api_serializers
 from api.conditional import (
     expected_version,
@@ -51,6 +50,7 @@ from units.models import (
     RelationshipKind,
     UnitKind,
     UnitRelationship,
+    appointment_is_current,
 )
 from units.selectors import UnitNode
 
@@ -231,7 +231,7 @@ def all_nodes(roots: list[UnitNode]) -> list[UnitNode]:
 
 
 def unit_id_or_404(slug: str) -> int:
-    unit_id = reads.id_for_slug(OrganizationalUnit, slug)
+    unit_id = selectors.id_for_slug(OrganizationalUnit, slug)
     if unit_id is None:
         raise NotFound(f"No unit has the slug “{slug}”.")
     return unit_id
@@ -284,11 +284,13 @@ class RegistryView(APIView):
 
 def unit_written(unit_id: int, status: int = HTTPStatus.OK) -> Response:
     """The representation of a unit just written, with its new version ETag."""
-    row = reads.unit_state(unit_id, None)
+    row = selectors.unit_record(unit_id, None)
     assert row is not None  # noqa: S101 - the service has just saved it
     data = api_serializers.UnitDetailSerializer(
         row,
-        context={"unit_slugs": reads.slug_map(OrganizationalUnit, [row["parent_id"]])},
+        context={
+            "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]])
+        },
     ).data
     response = object_response(
         data, kind="unit", pk=unit_id, version=row["version"], status=status
@@ -326,7 +328,7 @@ class UnitListView(RegistryView):
     )
     def get(self, request: Request) -> Response:
         """Every unit that existed at the instant, abolished ones flagged, tree order."""
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         kind = choice(request, "kind", UnitKind.values)
         status = choice(request, "status", ["active", "abolished"])
         ordering = choice(
@@ -393,15 +395,15 @@ class UnitDetailView(RegistryView):
         responses={200: api_serializers.UnitDetailSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         unit_id = unit_id_or_404(slug)
-        row = reads.unit_state(unit_id, when)
+        row = selectors.unit_record(unit_id, when)
         if row is None:
             raise absent_at("unit", slug, when)
         data = api_serializers.UnitDetailSerializer(
             row,
             context={
-                "unit_slugs": reads.slug_map(OrganizationalUnit, [row["parent_id"]])
+                "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]])
             },
         ).data
         return object_read(
@@ -530,8 +532,8 @@ class UnitsAbolishView(RegistryView):
             effective_at=effective_at,
             **fields,
         )
-        rows = [reads.unit_state(unit.pk, None) for unit in abolished]
-        parent_slugs = reads.slug_map(
+        rows = [selectors.unit_record(unit.pk, None) for unit in abolished]
+        parent_slugs = selectors.slug_map(
             OrganizationalUnit, [row["parent_id"] for row in rows if row]
         )
         return Response(
@@ -577,7 +579,7 @@ class UnitRelativesView(RegistryView):
     relation: ClassVar[str] = "children"
 
     def get(self, request: Request, slug: str) -> Response:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         include_abolished = flag(request, "include_abolished")
 
         def build() -> list[dict[str, Any]]:
@@ -639,7 +641,7 @@ class TreeView(RegistryView):
         responses={200: api_serializers.TreeNodeSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         include_abolished = flag(request, "include_abolished")
 
         def build() -> bytes:
@@ -661,7 +663,7 @@ class UnitTreeView(RegistryView):
         responses={200: api_serializers.TreeNodeSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         include_abolished = flag(request, "include_abolished")
 
         def build() -> bytes:
@@ -698,7 +700,7 @@ class UnitHistoryView(RegistryView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         unit_id = unit_id_or_404(slug)
 
         def build() -> dict[str, Any]:
@@ -713,7 +715,7 @@ class UnitHistoryView(RegistryView):
                 for value in (change.old, change.new)
             }
             context = {
-                "unit_slugs": reads.slug_map(OrganizationalUnit, parent_ids),
+                "unit_slugs": selectors.slug_map(OrganizationalUnit, parent_ids),
                 "show_authors": self.show_authors(),
             }
             return page(
@@ -739,7 +741,7 @@ def change_window(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
     until_text = query.get("until")
     since = BEGINNING
     if since_text is not None:
-        since = reads.read_instant(since_text, parameter="since")
+        since = selectors.parse_instant(since_text, parameter="since")
         is_bare_date = (
             since.time() == datetime.time.max and "T" not in since_text.upper()
         )
@@ -751,9 +753,9 @@ def change_window(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
                 else BEGINNING - datetime.timedelta(days=1)
             )
     until = (
-        reads.read_instant(until_text, parameter="until")
+        selectors.parse_instant(until_text, parameter="until")
         if until_text is not None
-        else reads.LATEST
+        else selectors.LATEST
     )
     if until < since:
         raise selectors.InvalidInstant("until must not be earlier than since.")
@@ -952,7 +954,7 @@ class HistoryBackedListView(RegistryView):
         return rows
 
     def list_response(self, request: Request) -> Response:
-        when = reads.as_of_parameter(request.query_params)
+        when = selectors.as_of_parameter(request.query_params)
         self.validate_filters(request)
         ordering = (
             choice(request, "ordering", ordering_choices(self.orderings))
@@ -962,7 +964,9 @@ class HistoryBackedListView(RegistryView):
         check_page_window(request)
 
         def build() -> dict[str, Any]:
-            rows = reads.states(self.model, when, reads.MODEL_FIELDS[self.model])
+            rows = selectors.records_as_of(
+                self.model, when, selectors.RECORD_FIELDS[self.model]
+            )
             rows = self.filter_rows(rows, when)
             if query:
                 rows = self.search(rows, query, when)
@@ -972,7 +976,7 @@ class HistoryBackedListView(RegistryView):
                 reverse=ordering.startswith("-"),
             )
             context = {
-                key: reads.slug_map(
+                key: selectors.slug_map(
                     model, {row[field] for row in rows for field in fields}
                 )
                 for key, (model, fields) in self.slug_maps.items()
@@ -988,7 +992,7 @@ class HistoryBackedListView(RegistryView):
         related = [
             (
                 id_fields,
-                reads.texts_as_of(
+                selectors.texts_as_of(
                     model,
                     when,
                     {row[field] for row in rows for field in id_fields},
@@ -1015,7 +1019,7 @@ class HistoryBackedListView(RegistryView):
         slug = self.request.query_params.get(name)
         if slug is None:
             return None
-        pk = reads.id_for_slug(model, slug)
+        pk = selectors.id_for_slug(model, slug)
         if pk is None:
             raise ValidationError(
                 {name: f"No {model._meta.verbose_name} has the slug “{slug}”."}
@@ -1026,7 +1030,9 @@ class HistoryBackedListView(RegistryView):
 def created(
     model: type[models.Model], pk: int, serializer_class: type, kind: str, url: str
 ) -> Response:
-    row = reads.states(model, None, reads.MODEL_FIELDS[model], ids=[pk])[0]
+    row = selectors.records_as_of(
+        model, None, selectors.RECORD_FIELDS[model], ids=[pk]
+    )[0]
     context = context_for(row)
     response = object_response(
         serializer_class(row, context=context).data,
@@ -1043,9 +1049,9 @@ def context_for(row: dict[str, Any]) -> dict[str, Any]:
     """Slug maps for the foreign keys a single row carries (one query each)."""
     unit_ids = {row.get(key) for key in ("unit_id", "source_id", "target_id")}
     return {
-        "unit_slugs": reads.slug_map(OrganizationalUnit, unit_ids),
-        "post_slugs": reads.slug_map(Post, [row.get("post_id")]),
-        "person_slugs": reads.slug_map(Person, [row.get("person_id")]),
+        "unit_slugs": selectors.slug_map(OrganizationalUnit, unit_ids),
+        "post_slugs": selectors.slug_map(Post, [row.get("post_id")]),
+        "person_slugs": selectors.slug_map(Person, [row.get("person_id")]),
     }
 
 
@@ -1057,11 +1063,13 @@ def object_detail(
     serializer_class: type,
     kind: str,
 ) -> Response:
-    when = reads.as_of_parameter(request.query_params)
+    when = selectors.as_of_parameter(request.query_params)
     if pk is None:
         raise NotFound(f"No {model._meta.verbose_name} has the {label}.")
     existing_id(model, pk)
-    rows = reads.states(model, when, reads.MODEL_FIELDS[model], ids=[pk])
+    rows = selectors.records_as_of(
+        model, when, selectors.RECORD_FIELDS[model], ids=[pk]
+    )
     if not rows:
         raise absent_at(str(model._meta.verbose_name), label, when)
     row = rows[0]
@@ -1145,7 +1153,7 @@ class PostListView(HistoryBackedListView):
 
 
 def post_id_or_404(slug: str) -> int:
-    post_id = reads.id_for_slug(Post, slug)
+    post_id = selectors.id_for_slug(Post, slug)
     if post_id is None:
         raise NotFound(f"No post has the slug “{slug}”.")
     return post_id
@@ -1185,7 +1193,7 @@ class PostDetailView(RegistryView):
         return object_detail(
             request,
             Post,
-            reads.id_for_slug(Post, slug),
+            selectors.id_for_slug(Post, slug),
             f"slug “{slug}”",
             api_serializers.PostSerializer,
             "post",
@@ -1280,7 +1288,7 @@ class PersonDetailView(RegistryView):
         responses={200: api_serializers.PersonSerializer, **WRITE_ERRORS},
     )
     def patch(self, request: Request, slug: str) -> Response:
-        person_id = reads.id_for_slug(Person, slug)
+        person_id = selectors.id_for_slug(Person, slug)
         if person_id is None:
             raise NotFound(f"No person has the slug “{slug}”.")
         version = expected_version(request, kind="person", pk=person_id)
@@ -1306,7 +1314,7 @@ class PersonDetailView(RegistryView):
         return object_detail(
             request,
             Person,
-            reads.id_for_slug(Person, slug),
+            selectors.id_for_slug(Person, slug),
             f"slug “{slug}”",
             api_serializers.PersonSerializer,
             "person",
@@ -1348,17 +1356,16 @@ class AppointmentListView(HistoryBackedListView):
     ) -> list[dict[str, Any]]:
         day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
 
-        def is_current(row: dict[str, Any]) -> bool:
-            return row["started_on"] <= day and (
-                row["ended_on"] is None or day < row["ended_on"]
-            )
-
         return [
             row
             for row in rows
             if (self.person_id is None or row["person_id"] == self.person_id)
             and (self.post_id is None or row["post_id"] == self.post_id)
-            and (self.current is None or is_current(row) == self.current)
+            and (
+                self.current is None
+                or appointment_is_current(row["started_on"], row["ended_on"], day)
+                == self.current
+            )
         ]
 
     @extend_schema(
@@ -1454,7 +1461,9 @@ class AppointmentEndView(RegistryView):
 def written(
     model: type[models.Model], pk: int, serializer_class: type, kind: str
 ) -> Response:
-    row = reads.states(model, None, reads.MODEL_FIELDS[model], ids=[pk])[0]
+    row = selectors.records_as_of(
+        model, None, selectors.RECORD_FIELDS[model], ids=[pk]
+    )[0]
     return object_response(
         serializer_class(row, context=context_for(row)).data,
         kind=kind,

@@ -29,6 +29,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
+from units import selectors
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -103,19 +104,7 @@ HISTORY_COLUMNS = (
     "history_type",
     "history_user_id",
 )
-POST_COLUMNS = (
-    "id",
-    "title",
-    "slug",
-    "unit_id",
-    "is_head",
-    "filling_method",
-    "term_years",
-    "term_note",
-    "established_on",
-    "abolished_on",
-    "version",
-)
+POST_COLUMNS = selectors.POST_RECORD_FIELDS
 PERSON_COLUMNS = ("id", "full_name", "slug", "version")
 APPOINTMENT_COLUMNS = (
     "id",

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ScriptedHistory, at
 from units import selectors, services
-from units.models import OrganizationalUnit
+from units.models import Appointment, OrganizationalUnit, appointment_is_current
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +311,27 @@ def test_as_of_reads_take_more_ids_than_sqlite_has_placeholders(
         OrganizationalUnit, at("2030-01-01"), ("id", "slug"), ids=ids
     )
     assert rows == [{"id": unit.pk, "slug": "unit-y"}]
+
+
+@pytest.mark.parametrize(
+    ("day", "holders"),
+    [
+        ("2020-05-31", set()),
+        ("2020-06-01", {"ana-lima"}),
+        ("2022-12-31", {"ana-lima"}),
+        ("2023-01-01", set()),  # the end date is the first day out of the post
+        ("2023-01-02", {"ben-okoro"}),
+    ],
+)
+def test_appointment_current_on_agrees_with_the_rule_for_rows(
+    scripted_history: ScriptedHistory, day: str, holders: set[str]
+) -> None:
+    on = datetime.date.fromisoformat(day)
+    appointments = Appointment.objects.select_related("person")
+    in_database = {a.person.slug for a in appointments.current_on(on)}
+    by_rows = {
+        a.person.slug
+        for a in appointments
+        if appointment_is_current(a.started_on, a.ended_on, on)
+    }
+    assert in_database == by_rows == holders

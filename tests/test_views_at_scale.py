@@ -25,12 +25,13 @@ from benchmarks.generate import GeneratedRegistry, generate
 from tests.conftest import at, page_text
 from units import chart, services
 from units.models import OrganizationalUnit, RelationshipKind
-from units.page_queries import relationships_as_of, tenures
 from units.selectors import (
     UnitNode,
     parse_instant,
     posts_as_of,
+    relationships_as_of,
     subtree,
+    tenures,
     unit_children,
     unit_lineage,
     unit_tree,

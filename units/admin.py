@@ -25,7 +25,7 @@ from js_asset import Script
 from mptt.admin import DraggableMPTTAdmin, MPTTModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from units import admin_views, services
+from units import admin_views, selectors, services
 from units.forms import (
     AbolishForm,
     AppointmentInlineForm,
@@ -781,17 +781,7 @@ class PostAdmin(RevertibleHistoryAdmin):
     search_fields = ("title", "slug", "unit__name", "unit__short_name")
     autocomplete_fields = ("unit",)
     show_full_result_count = False
-    history_fields = (
-        "title",
-        "slug",
-        "unit_id",
-        "is_head",
-        "filling_method",
-        "term_years",
-        "term_note",
-        "established_on",
-        "abolished_on",
-    )
+    history_fields = selectors.POST_HISTORY_FIELDS
     revert_note = _(
         "Reverting to a version in which the post is abolished abolishes it again and "
         "ends its holder's appointment; reviving a post does not bring back who held it."

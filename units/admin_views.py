@@ -1,7 +1,7 @@
 """The admin's own pages: history and revert of units, posts and people; abolish; moves.
 
-Reads come from ``units.selectors`` (plus the small history look-ups kept here), writes
-from ``units.services``; these functions only translate between HTTP and those calls.
+Reads come from ``units.selectors``, writes from ``units.services``; these functions
+only translate between HTTP and those calls.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -161,47 +160,15 @@ def unit_history_view(
     )
 
 
-def _version_row(unit: OrganizationalUnit, history_id: int) -> dict[str, Any] | None:
-    """One historical state of a unit as plain values."""
-    return (
-        OrganizationalUnit.history.filter(id=unit.pk, history_id=history_id)
-        .values("history_id", *selectors.UNIT_HISTORY_FIELDS)
-        .first()
-    )
-
-
-def _version_fields(row: dict[str, Any]) -> list[tuple[str, str]]:
-    parent_name = ""
-    if row["parent_id"]:
-        parent_name = (
-            OrganizationalUnit.objects.filter(pk=row["parent_id"])
-            .values_list("name", flat=True)
-            .first()
-            or f"unit {row['parent_id']}"
-        )
-    shown = []
-    for field_name in selectors.UNIT_HISTORY_FIELDS:
-        model_field = OrganizationalUnit._meta.get_field(
-            "parent" if field_name == "parent_id" else field_name
-        )
-        value = row[field_name]
-        if field_name == "parent_id":
-            value = parent_name
-        elif model_field.choices:
-            value = dict(model_field.flatchoices).get(value, value)
-        shown.append(
-            (str(model_field.verbose_name), "—" if value in (None, "") else str(value))
-        )
-    return shown
-
-
 def unit_version_view(
     model_admin: ModelAdmin, request: HttpRequest, object_id: str, history_id: int
 ) -> HttpResponse:
     """One version of a unit, its difference to the one before, and a revert form."""
     unit = _unit_or_404(model_admin, request, object_id)
-    row = _version_row(unit, history_id)
-    if row is None:
+    version = selectors.object_version(
+        OrganizationalUnit, unit.pk, history_id, selectors.UNIT_HISTORY_FIELDS
+    )
+    if version is None:
         return HttpResponse(
             _("Version %(version)s is not a version of this unit.")
             % {"version": history_id},
@@ -235,22 +202,21 @@ def unit_version_view(
                     _("“%(unit)s” was reverted to the version of %(date)s.")
                     % {
                         "unit": unit,
-                        "date": f"{_effective_of(unit, history_id):%Y-%m-%d %H:%M}",
+                        "date": f"{version.revision.effective_at:%Y-%m-%d %H:%M}",
                     },
                 )
                 return HttpResponseRedirect(
                     reverse("admin:units_organizationalunit_history", args=[unit.pk])
                 )
-    revisions = selectors.unit_history(unit)
-    revision = next(r for r in revisions if r.history_id == history_id)
+    revision = version.revision
     context = {
         **_object_context(model_admin, request, unit),
         "title": _("%(unit)s as of %(date)s")
         % {"unit": unit, "date": f"{revision.effective_at:%Y-%m-%d %H:%M} UTC"},
         "revision": revision,
         "changes": displayed_changes(revision),
-        "fields": _version_fields(row),
-        "is_latest": revisions[0].history_id == history_id,
+        "fields": list(version.state.items()),
+        "is_latest": version.is_latest,
         "form": form,
         "can_change": can_change,
     }
@@ -259,110 +225,7 @@ def unit_version_view(
     )
 
 
-def _effective_of(unit: OrganizationalUnit, history_id: int) -> Any:
-    return (
-        OrganizationalUnit.history.filter(id=unit.pk, history_id=history_id)
-        .values_list("history_date", flat=True)
-        .first()
-    )
-
-
 # --- History and revert of posts and people ---------------------------------------------
-
-
-def _displayed_value(
-    model: type[models.Model], attname: str, value: Any, unit_names: dict[int, str]
-) -> str:
-    if value is None or value == "":
-        return "—"
-    model_field = next(
-        field for field in model._meta.concrete_fields if field.attname == attname
-    )
-    if model_field.is_relation:
-        return unit_names.get(value, f"unit {value}")
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    return str(value)
-
-
-def _field_label(model: type[models.Model], attname: str) -> str:
-    for field in model._meta.concrete_fields:
-        if field.attname == attname:
-            return str(field.verbose_name)
-    raise LookupError(attname)
-
-
-def object_revisions(
-    model: type[models.Model], object_id: int, fields: tuple[str, ...]
-) -> list[tuple[selectors.UnitRevision, dict[str, Any]]]:
-    """A post's or person's versions, newest first, with their differences (2 queries).
-
-    Each comes with its full recorded state; ``fields`` are attribute names of the
-    model, a foreign key to a unit shown by the unit's name.
-    """
-    rows = list(
-        model.history.filter(id=object_id)  # type: ignore[attr-defined]
-        .order_by("history_date", "history_id")
-        .values(
-            "history_id",
-            "history_date",
-            "recorded_at",
-            "history_type",
-            "history_change_reason",
-            "history_user__username",
-            *fields,
-        )
-    )
-    unit_ids = {
-        row[attname]
-        for row in rows
-        for attname in fields
-        if attname.endswith("_id") and row[attname]
-    }
-    unit_names = dict(
-        OrganizationalUnit.objects.filter(pk__in=unit_ids).values_list("id", "name")
-        if unit_ids
-        else []
-    )
-    revisions: list[tuple[selectors.UnitRevision, dict[str, Any]]] = []
-    previous: dict[str, Any] | None = None
-    for row in rows:
-        changes = [
-            selectors.FieldChange(
-                field=attname,
-                label=_field_label(model, attname),
-                old=previous[attname] if previous else None,
-                new=row[attname],
-                old_display=_displayed_value(
-                    model, attname, previous[attname] if previous else None, unit_names
-                ),
-                new_display=_displayed_value(model, attname, row[attname], unit_names),
-            )
-            for attname in fields
-            if (previous is None and row[attname] not in (None, ""))
-            or (previous is not None and previous[attname] != row[attname])
-        ]
-        revision = selectors.UnitRevision(
-            history_id=row["history_id"],
-            effective_at=row["history_date"],
-            recorded_at=row["recorded_at"],
-            author=row["history_user__username"],
-            reason=row["history_change_reason"] or "",
-            history_type=row["history_type"],
-            changes=changes,
-        )
-        state = {
-            _field_label(model, attname): _displayed_value(
-                model, attname, row[attname], unit_names
-            )
-            for attname in fields
-        }
-        revisions.append((revision, state))
-        previous = row
-    revisions.reverse()
-    return revisions
 
 
 def _object_or_404(
@@ -421,7 +284,9 @@ def object_history_view(
                 "changes": displayed_changes(revision),
                 "url": reverse(version_url_name, args=[obj.pk, revision.history_id]),
             }
-            for revision, _state in object_revisions(model_admin.model, obj.pk, fields)
+            for revision, _state in selectors.object_revisions(
+                model_admin.model, obj.pk, fields
+            )
         ],
     }
     return TemplateResponse(request, "admin/units/object_history.html", context)
@@ -443,23 +308,15 @@ def object_version_view(
     object, the version, the user, the reason and the version the editor loaded.
     """
     obj = _object_or_404(model_admin, request, object_id)
-    revisions = object_revisions(model_admin.model, obj.pk, fields)
-    position = next(
-        (
-            index
-            for index, (revision, _state) in enumerate(revisions)
-            if str(revision.history_id) == history_id
-        ),
-        None,
-    )
-    if position is None:
+    version = selectors.object_version(model_admin.model, obj.pk, history_id, fields)
+    if version is None:
         return HttpResponse(
             _("Version %(version)s is not a version of “%(object)s”.")
             % {"version": history_id, "object": obj},
             status=HTTPStatus.NOT_FOUND,
             content_type="text/plain; charset=utf-8",
         )
-    revision, state = revisions[position]
+    revision = version.revision
     can_change = model_admin.has_change_permission(request, obj)
     form = RevertForm(initial={"expected_version": obj.version})
     status = HTTPStatus.OK
@@ -500,8 +357,8 @@ def object_version_view(
         % {"object": obj, "date": f"{revision.effective_at:%Y-%m-%d %H:%M} UTC"},
         "revision": revision,
         "changes": displayed_changes(revision),
-        "fields": list(state.items()),
-        "is_latest": position == 0,
+        "fields": list(version.state.items()),
+        "is_latest": version.is_latest,
         "form": form,
         "can_change": can_change,
         "revert_note": revert_note,

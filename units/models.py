@@ -274,6 +274,26 @@ class Person(models.Model):
         return self.full_name
 
 
+def appointment_is_current(
+    started_on: datetime.date, ended_on: datetime.date | None, day: datetime.date
+) -> bool:
+    """Whether an appointment runs on ``day``: started by then, ending after it.
+
+    The rule for plain rows (``.values()``, history); ``AppointmentQuerySet.current_on``
+    is the same rule in the database. The end date is the first day out of the post.
+    """
+    return started_on <= day and (ended_on is None or day < ended_on)
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def current_on(self, day: datetime.date) -> AppointmentQuerySet:
+        """The appointments running on ``day`` (see ``appointment_is_current``)."""
+        return self.filter(
+            models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=day),
+            started_on__lte=day,
+        )
+
+
 class Appointment(models.Model):
     """A person holding a post from a start date to an optional end date."""
 
@@ -294,6 +314,7 @@ class Appointment(models.Model):
     note = models.CharField(_("note"), max_length=255, blank=True, default="")
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
+    objects = AppointmentQuerySet.as_manager()
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
 
     class Meta:
@@ -312,7 +333,7 @@ class Appointment(models.Model):
         return f"{self.person} — {self.post}"
 
     def is_current_on(self, day: datetime.date) -> bool:
-        return self.started_on <= day and (self.ended_on is None or day < self.ended_on)
+        return appointment_is_current(self.started_on, self.ended_on, day)
 
 
 class RelationshipKind(models.TextChoices):

@@ -1,7 +1,6 @@
 """Public pages: the structure now and on any past date, a unit, compare, chart, search.
 
-Views stay thin: every read goes through ``units.selectors`` (or the few extra reads in
-``units.page_queries``), each page costs a fixed number of queries whatever the size of
+Views stay thin: every read goes through ``units.selectors``, each page costs a fixed number of queries whatever the size of
 the tree, and nothing here ever shows who made a change (staff identities stay in the
 admin): only when it took effect and why.
 """
@@ -21,9 +20,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from units import chart as org_chart
-from units import page_queries
+from units import selectors
 from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
-from units.models import UnitKind
+from units.models import OrganizationalUnit, Person, UnitKind
 from units.selectors import (
     InvalidInstant,
     PartialTree,
@@ -203,7 +202,7 @@ def unit_children_part(request: HttpRequest, slug: str) -> HttpResponse:
         return _plain(as_of.problem, HTTPStatus.BAD_REQUEST)
     part = unit_children(slug, as_of.when)
     if part is None:
-        if not page_queries.unit_exists(slug):
+        if not selectors.unit_exists(slug):
             return _plain(
                 f"There is no unit “{slug}” in the registry.", HTTPStatus.NOT_FOUND
             )
@@ -221,7 +220,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     as_of = read_as_of(request)
     family = unit_family(slug, as_of.when)
     if family is None:
-        if not page_queries.unit_exists(slug):
+        if not selectors.unit_exists(slug):
             raise Http404(f"There is no unit “{slug}” in the registry.")
         # The unit exists, just not on that date: say so on the page.
         return _page(
@@ -233,14 +232,12 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         )
     node = family.unit
     posts = unit_posts_as_of(node.id, as_of.when)
-    post_tenures = page_queries.tenures(
-        as_of.when, post_ids=[post.id for post in posts]
-    )
+    post_tenures = selectors.tenures(as_of.when, post_ids=[post.id for post in posts])
     past_holders = [tenure for tenure in post_tenures if not tenure.is_current]
     revisions = unit_history(node.id)
     if as_of.when is not None:
         revisions = [rev for rev in revisions if rev.effective_at <= as_of.when]
-    relationships = page_queries.relationships_as_of(as_of.when, unit_id=node.id)
+    relationships = selectors.relationships_as_of(as_of.when, unit_id=node.id)
     return _page(
         request,
         "units/unit_detail.html",
@@ -471,7 +468,7 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
             label=f"{line.source.name} {line.kind_label} {line.target.name}",
             kind=line.kind_label,
         )
-        for line in page_queries.relationships_as_of(as_of.when)
+        for line in selectors.relationships_as_of(as_of.when)
     ]
     # Only the drawn levels are read: the tree counts what each folded box holds,
     # tells which box folds each unit a dotted line joins, and, without a depth,
@@ -487,7 +484,7 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
             as_of.when, slug=root_slug, levels=levels, fit=fit, placing=placing
         )
         if tree is None:
-            if not page_queries.unit_exists(root_slug):
+            if not selectors.unit_exists(root_slug):
                 raise Http404(f"There is no unit “{root_slug}” in the registry.")
             messages.append(
                 "That unit was not part of the structure on this date; showing the "
@@ -626,7 +623,7 @@ def search(request: HttpRequest) -> HttpResponse:
             status=HTTPStatus.BAD_REQUEST,
         )
     if query:
-        context["hits"], context["hit_count"] = page_queries.search_units(
+        context["hits"], context["hit_count"] = selectors.search_units(
             query, as_of.when, limit=SEARCH_RESULTS
         )
     return _page(request, "units/search.html", as_of, context)
@@ -652,7 +649,7 @@ def _asked_page(request: HttpRequest) -> tuple[int, str]:
     return 1, f"“{raw}” is not a page number. Showing the first page instead."
 
 
-def _pager(request: HttpRequest, page: page_queries.PageOf) -> Pager:
+def _pager(request: HttpRequest, page: selectors.PageOf) -> Pager:
     def url(number: int) -> str:
         if not 1 <= number <= page.count:
             return ""
@@ -663,7 +660,7 @@ def _pager(request: HttpRequest, page: page_queries.PageOf) -> Pager:
     return Pager(page.number, page.count, url(page.number - 1), url(page.number + 1))
 
 
-def _missing_page(page: page_queries.PageOf) -> str:
+def _missing_page(page: selectors.PageOf) -> str:
     if page.missing is None:
         return ""
     there = "is 1 page" if page.count == 1 else f"are {page.count} pages"
@@ -688,10 +685,10 @@ def posts(request: HttpRequest) -> HttpResponse:
     unit_slug = request.GET.get("unit", "").strip()
     unit_id = None
     if unit_slug:
-        unit_id = page_queries.unit_id_of(unit_slug)
+        unit_id = selectors.id_for_slug(OrganizationalUnit, unit_slug)
         if unit_id is None:
             raise Http404(f"There is no unit “{unit_slug}” in the registry.")
-    listing = page_queries.posts_page(
+    listing = selectors.posts_page(
         as_of.when, number=number, per_page=POSTS_PAGE_UNITS, unit_id=unit_id
     )
     problem = problem or _missing_page(listing.page)
@@ -720,10 +717,10 @@ def people(request: HttpRequest) -> HttpResponse:
     person_slug = request.GET.get("person", "").strip()
     person_id = None
     if person_slug:
-        person_id = page_queries.person_id_of(person_slug)
+        person_id = selectors.id_for_slug(Person, person_slug)
         if person_id is None:
             raise Http404(f"There is no person “{person_slug}” in the registry.")
-    listing = page_queries.people_page(
+    listing = selectors.people_page(
         as_of.when, number=number, per_page=PEOPLE_PAGE_SIZE, person_id=person_id
     )
     problem = problem or _missing_page(listing.page)

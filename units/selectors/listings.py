@@ -1,20 +1,18 @@
-"""Reads the public pages need that ``units.selectors`` does not offer (yet).
+"""The posts, people and relationships pages: lists of a registry too large to show whole.
 
-Each function runs a fixed number of queries whatever the size of the registry: rows are
-fetched with ``.values()`` and joined in Python. Past states are read from history rows
-in the same way as the selectors do: the latest revision of each object effective at or
-before the instant (ties broken by the later-recorded revision) wins.
+Each function runs a fixed number of queries whatever the size of the registry: rows
+are fetched with ``.values()`` and joined in Python; past states come from ``as_of``.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from units.models import (
@@ -24,15 +22,13 @@ from units.models import (
     Post,
     RelationshipKind,
     UnitRelationship,
+    appointment_is_current,
 )
-from units.selectors import (
-    UNIT_STATE_FIELDS,
-    PostState,
-    UnitNode,
-    posts_as_of,
-    states_as_of,
-    units_in_order_as_of,
-)
+from units.selectors.as_of import _ever_matched, state_rows_as_of, states_as_of
+from units.selectors.fields import APPOINTMENT_FIELDS
+from units.selectors.flat_trees import units_in_order_as_of
+from units.selectors.posts import posts_as_of
+from units.selectors.results import PostState
 
 
 @dataclass(slots=True)
@@ -74,25 +70,6 @@ class Tenure:
         return self.ended_on is None
 
 
-def _latest_history_rows(
-    model: type[models.Model],
-    when: datetime.datetime,
-    fields: Sequence[str],
-    **filters: Any,
-) -> list[dict[str, Any]]:
-    """Each object's state at ``when`` from its history, one query; deleted ones dropped."""
-    history = model.history.model  # type: ignore[attr-defined]
-    rows = (
-        history.objects.filter(history_date__lte=when, **filters)
-        .order_by("history_date", "history_id")
-        .values("history_type", *fields)
-    )
-    latest: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        latest[row["id"]] = row
-    return [row for row in latest.values() if row["history_type"] != "-"]
-
-
 def relationships_as_of(
     when: datetime.datetime | None, *, unit_id: int | None = None
 ) -> list[RelationshipLine]:
@@ -106,17 +83,18 @@ def relationships_as_of(
             )
         found = list(rows.values(*fields))
     else:
-        filters: dict[str, Any] = {}
-        if unit_id is not None:
-            # Only the revisions of relationships that ever touched the unit.
-            touching = UnitRelationship.history.filter(  # type: ignore[attr-defined]
-                models.Q(source_id=unit_id) | models.Q(target_id=unit_id)
-            ).values("id")
-            filters["id__in"] = models.Subquery(touching)
+        # Only the relationships that ever touched the unit.
+        touching = (
+            None
+            if unit_id is None
+            else _ever_matched(
+                UnitRelationship, Q(source_id=unit_id) | Q(target_id=unit_id)
+            )
+        )
         found = [
             row
-            for row in _latest_history_rows(
-                UnitRelationship, when, (*fields, "ended_on"), **filters
+            for row in states_as_of(
+                UnitRelationship, when, (*fields, "ended_on"), ids=touching
             )
             if row["ended_on"] is None or row["ended_on"] > when.date()
         ]
@@ -167,19 +145,29 @@ def tenures(
     Appointments recorded after ``when`` are not known at ``when``, and an end date
     later than ``when`` had not happened yet, so it is shown as still running.
     """
-    fields = ("id", "person_id", "post_id", "started_on", "ended_on")
-    filters: dict[str, Any] = {}
+    # An appointment's post and person never change: filtering on them picks the
+    # same appointments in every revision.
+    wanted = Q()
     if post_ids is not None:
-        filters["post_id__in"] = list(post_ids)
+        wanted &= Q(post_id__in=list(post_ids))
     if person_ids is not None:
-        filters["person_id__in"] = list(person_ids)
+        wanted &= Q(person_id__in=list(person_ids))
     if when is None:
-        rows = list(Appointment.objects.filter(**filters).values(*fields))
         day = timezone.now().date()
+        rows = list(
+            Appointment.objects.filter(wanted, started_on__lte=day).values(
+                *APPOINTMENT_FIELDS
+            )
+        )
     else:
-        rows = _latest_history_rows(Appointment, when, fields, **filters)
         day = when.date()
-    rows = [row for row in rows if row["started_on"] <= day]
+        rows = states_as_of(
+            Appointment,
+            when,
+            APPOINTMENT_FIELDS,
+            ids=_ever_matched(Appointment, wanted) if wanted else None,
+            started_by=day,
+        )
     posts = {
         row["id"]: row
         for row in Post.objects.filter(pk__in={row["post_id"] for row in rows}).values(
@@ -197,9 +185,9 @@ def tenures(
         post, person = posts.get(row["post_id"]), people.get(row["person_id"])
         if post is None or person is None:
             continue
-        ended_on = row["ended_on"]
-        if ended_on is not None and ended_on > day:
-            ended_on = None
+        # An end later than ``day`` had not happened yet: still running then.
+        running = appointment_is_current(row["started_on"], row["ended_on"], day)
+        ended_on = None if running else row["ended_on"]
         result.append(
             Tenure(
                 post_id=post["id"],
@@ -367,11 +355,11 @@ def people_page(
     else:
         day = when.date()
         started = {
-            row["person_id"]
-            for row in _latest_history_rows(
-                Appointment, when, ("id", "person_id", "started_on")
+            person
+            for (person,) in state_rows_as_of(
+                Appointment, when, ("person_id",), started_by=day
             )
-            if row["started_on"] <= day and person_id in (None, row["person_id"])
+            if person_id in (None, person)
         }
         # Names as recorded now, as everywhere on the people page.
         named = sorted(
@@ -392,121 +380,3 @@ def people_page(
         (person.current if tenure.is_current else person.past).append(tenure)
     people_listed = [by_person[slug] for _, slug in listed if slug in by_person]
     return PeoplePage(people_listed, page, person_count)
-
-
-def unit_id_of(slug: str) -> int | None:
-    return (
-        OrganizationalUnit.objects.filter(slug=slug)
-        .values_list("id", flat=True)
-        .first()
-    )
-
-
-def person_id_of(slug: str) -> int | None:
-    return Person.objects.filter(slug=slug).values_list("id", flat=True).first()
-
-
-def unit_exists(slug: str) -> bool:
-    """Whether a unit with this slug was ever recorded (units are never deleted)."""
-    return OrganizationalUnit.objects.filter(slug=slug).exists()
-
-
-# Units' texts fetched per round trip while searching: few trips, a few MB in flight.
-SEARCH_CHUNK_ROWS = 10_000
-
-
-@dataclass(slots=True)
-class SearchHit:
-    node: UnitNode
-    matched_fields: list[str]
-    mandate_excerpt: str
-
-
-def search_units(
-    query: str, when: datetime.datetime | None, *, limit: int
-) -> tuple[list[SearchHit], int]:
-    """Active units at ``when`` (default now) whose name, acronym or mandate contains
-    every word of ``query``: the first ``limit`` hits, and how many there are.
-
-    The texts are matched in Python, so case folding is the same on every database,
-    and no tree is built. Now: two queries, the texts of every active unit and the
-    rows of the hits listed; as of a past date: the units' states from history, one.
-    """
-    words = [word.casefold() for word in query.split() if word.strip()]
-    if not words:
-        return [], 0
-    states: dict[int, dict[str, Any]] = {}
-    if when is None:
-        texts: Iterable[tuple[int, str, str, str]] = (
-            OrganizationalUnit.objects.active()
-            .order_by()
-            .values_list("id", "name", "short_name", "mandate")
-            .iterator(chunk_size=SEARCH_CHUNK_ROWS)
-        )
-    else:
-        states = {
-            row["id"]: row
-            for row in states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
-            if row["abolished_on"] is None
-        }
-        texts = (
-            (row["id"], row["name"], row["short_name"], row["mandate"])
-            for row in states.values()
-        )
-    found: list[tuple[bool, str, int]] = []
-    for unit_id, name, short_name, mandate in texts:
-        folded_name = name.casefold()
-        haystack = f"{folded_name} {short_name.casefold()} {mandate.casefold()}"
-        if all(word in haystack for word in words):
-            # Name matches first: a reader searching "data" wants the Data unit
-            # before units that merely mention data in their mandate.
-            named = any(word in folded_name for word in words)
-            found.append((not named, name, unit_id))
-    found.sort()
-    listed = [unit_id for _, _, unit_id in found[:limit]]
-    if when is None:
-        states = {
-            row["id"]: row
-            for row in OrganizationalUnit.objects.filter(pk__in=listed).values(
-                *UNIT_STATE_FIELDS
-            )
-        }
-    hits = []
-    for unit_id in listed:
-        node = UnitNode(**states[unit_id])
-        fields = {
-            "name": node.name,
-            "acronym": node.short_name,
-            "mandate": node.mandate,
-        }
-        matched = [
-            label
-            for label, text in fields.items()
-            if any(word in text.casefold() for word in words)
-        ]
-        hits.append(
-            SearchHit(
-                node=node,
-                matched_fields=matched,
-                mandate_excerpt=_excerpt(node.mandate, words),
-            )
-        )
-    return hits, len(found)
-
-
-def _excerpt(text: str, words: Sequence[str], width: int = 220) -> str:
-    """A window of ``text`` around the first matching word."""
-    if len(text) <= width:
-        return text
-    folded = text.casefold()
-    positions = [folded.find(word) for word in words if word in folded]
-    if not positions:
-        return text[:width].rsplit(" ", 1)[0] + "…"
-    start = max(0, min(positions) - width // 3)
-    if start:
-        start = text.find(" ", start) + 1 or start
-    end = min(len(text), start + width)
-    excerpt = text[start:end]
-    if end < len(text):
-        excerpt = excerpt.rsplit(" ", 1)[0] + "…"
-    return ("…" if start else "") + excerpt

@@ -1,0 +1,578 @@
+"""The change feed: what changed between two instants, a page at a time."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+from django.db import models
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    UnitRelationship,
+)
+from units.selectors.as_of import _history_model, _latest_revisions
+from units.selectors.fields import (
+    APPOINTMENT_FIELDS,
+    REVISION_COLUMNS,
+    UNIT_STATE_FIELDS,
+)
+from units.selectors.instants import InvalidInstant
+from units.selectors.results import Change
+
+Revision = dict[str, Any]
+RevisionPairs = list[tuple[Revision, Revision | None]]
+
+RELATIONSHIP_CHANGE_FIELDS = (
+    "id",
+    "source_id",
+    "target_id",
+    "kind",
+    "started_on",
+    "ended_on",
+)
+# The history tables the feed reads, with the fields its changes need, in the order
+# that breaks a tie of (effective time, history_id) between tables: history ids are
+# counted per table, so a unit's revision and an appointment's can share both.
+FEED_SOURCES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+    (OrganizationalUnit, UNIT_STATE_FIELDS),
+    (Appointment, APPOINTMENT_FIELDS),
+    (UnitRelationship, RELATIONSHIP_CHANGE_FIELDS),
+)
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class ChangeKey:
+    """A change's place in the feed, whose order is total.
+
+    Effective time, then history_id, then the history table (``source``: 0 units,
+    1 appointments, 2 relationships), then ``ordinal``: the change's place, from 1,
+    among those its revision records (one revision can rename a unit and rewrite its
+    mandate). A key also names a point between changes: ordinal 0 lies before a
+    revision's first change.
+    """
+
+    effective_at: datetime.datetime
+    history_id: int
+    source: int
+    ordinal: int
+
+
+@dataclass(slots=True)
+class ChangePage:
+    """A stretch of the change feed, oldest first, and where its neighbours start."""
+
+    changes: list[Change]
+    # Pass as ``after`` to read on; None: nothing follows in the window.
+    later: ChangeKey | None
+    # Pass as ``before`` to read back; None: the stretch starts the window.
+    earlier: ChangeKey | None
+
+
+def _feed_columns(fields: Sequence[str]) -> tuple[str, ...]:
+    return (*REVISION_COLUMNS, *fields)
+
+
+def _paired(rows: list[Revision], earlier: dict[int, Revision]) -> RevisionPairs:
+    """Each row (oldest first) with its object's revision before it, if any."""
+    pairs = []
+    for row in rows:
+        pairs.append((row, earlier.get(row["id"])))
+        earlier[row["id"]] = row
+    return pairs
+
+
+def _window_with_previous(
+    model: type[models.Model],
+    since: datetime.datetime,
+    until: datetime.datetime,
+    fields: Sequence[str],
+) -> RevisionPairs:
+    """Each revision effective in (since, until] paired with the one before it."""
+    history = _history_model(model)
+    columns = _feed_columns(fields)
+    window = list(
+        history.objects.filter(history_date__gt=since, history_date__lte=until)
+        .order_by("history_date", "history_id")
+        .values(*columns)
+    )
+    earlier = {
+        row["id"]: row
+        for row in _latest_revisions(
+            model, since, ids={row["id"] for row in window}
+        ).values(*columns)
+    }
+    return _paired(window, earlier)
+
+
+def _feed_revisions(
+    model: type[models.Model],
+    fields: Sequence[str],
+    since: datetime.datetime,
+    until: datetime.datetime,
+    *,
+    bound: ChangeKey | None,
+    strict: bool,
+    descending: bool,
+    count: int,
+) -> list[Revision]:
+    """Up to ``count`` revisions effective in (since, until], onwards from ``bound``.
+
+    In (history_date, history_id) order, or back from ``bound`` if ``descending``. The
+    row comparison is spelled as a range on history_date plus a filter on the
+    rows of its first instant, so the (history_date, history_id) index hands the rows
+    over in order and the read stops after ``count``, on SQLite and PostgreSQL alike.
+    """
+    rows = _history_model(model).objects.filter(
+        history_date__gt=since, history_date__lte=until
+    )
+    if bound is not None:
+        beyond, reaching = ("lt", "lte") if descending else ("gt", "gte")
+        instant = bound.effective_at
+        tie = Q(**{f"history_id__{beyond if strict else reaching}": bound.history_id})
+        rows = rows.filter(
+            Q(**{f"history_date__{beyond}": instant}) | tie,
+            **{f"history_date__{reaching}": instant},
+        )
+    order = ("history_date", "history_id")
+    if descending:
+        order = ("-history_date", "-history_id")
+    return list(rows.order_by(*order).values(*_feed_columns(fields))[:count])
+
+
+def _revisions_before(
+    model: type[models.Model], fields: Sequence[str], first: Revision, ids: set[int]
+) -> dict[int, Revision]:
+    """Each object's latest revision before ``first``, in one query.
+
+    ``first`` is the earliest of a run of consecutive revisions read in order, so no
+    revision of these objects lies between what this finds and the run.
+    """
+    instant, history_id = first["history_date"], first["history_id"]
+    before = Q(history_date__lt=instant) | Q(
+        history_date=instant, history_id__lt=history_id
+    )
+    latest_first = Window(
+        RowNumber(),
+        partition_by=[F("id")],
+        order_by=[F("history_date").desc(), F("history_id").desc()],
+    )
+    rows = (
+        _history_model(model)
+        .objects.filter(before, id__in=ids)
+        .annotate(position=latest_first)
+        .filter(position=1)
+        .values(*_feed_columns(fields))
+    )
+    return {row["id"]: row for row in rows}
+
+
+def _feed_stretch(
+    since: datetime.datetime,
+    until: datetime.datetime,
+    position: ChangeKey | None,
+    *,
+    descending: bool,
+    limit: int,
+) -> tuple[list[tuple[ChangeKey, Change]], tuple[Any, ...] | None]:
+    """The changes near ``position`` (nearest first), read by index, and their horizon.
+
+    Reads ``limit + 1`` revisions of each history table onwards from ``position``
+    (back from it if ``descending``). Where a table filled its read, what lies beyond
+    its last row is unknown, so the stretch ends at the nearest such row, the horizon
+    (effective time, history_id, source), None if every table was read to the end of
+    the window. The revisions up to it yield at least ``limit`` changes unless some
+    record nothing the feed lists (a new location, say). The row at ``position`` is
+    read again: the caller drops the changes of it that it has already given.
+    """
+    if limit < 1:
+        raise ValueError("A page holds at least one change.")
+    count = limit + 1
+    reads = []
+    for source, (model, fields) in enumerate(FEED_SOURCES):
+        # Tables that sort before the position's at its instant and history_id have
+        # given that row already; the position's own table reads it again.
+        strict = position is not None and (
+            source > position.source if descending else source < position.source
+        )
+        reads.append(
+            _feed_revisions(
+                model,
+                fields,
+                since,
+                until,
+                bound=position,
+                strict=strict,
+                descending=descending,
+                count=count,
+            )
+        )
+    ends = [
+        (rows[-1]["history_date"], rows[-1]["history_id"], source)
+        for source, rows in enumerate(reads)
+        if len(rows) == count
+    ]
+    horizon = (max if descending else min)(ends, default=None)
+
+    def within(row: Revision, source: int) -> bool:
+        if horizon is None:
+            return True
+        place = (row["history_date"], row["history_id"], source)
+        return place >= horizon if descending else place <= horizon
+
+    pairs = []
+    for source, ((model, fields), rows) in enumerate(
+        zip(FEED_SOURCES, reads, strict=True)
+    ):
+        covered = [row for row in rows if within(row, source)]
+        if descending:
+            covered.reverse()
+        earlier = (
+            _revisions_before(model, fields, covered[0], {row["id"] for row in covered})
+            if covered
+            else {}
+        )
+        pairs.append(_paired(covered, earlier))
+    keyed = _keyed_changes(*pairs)
+    keyed.sort(key=itemgetter(0), reverse=descending)
+    return keyed, horizon
+
+
+def _changes_at(keyed: list[tuple[ChangeKey, Change]], place: tuple[Any, ...]) -> int:
+    """How many changes the revision at ``place`` records."""
+    return sum(
+        1 for key, _ in keyed if (key.effective_at, key.history_id, key.source) == place
+    )
+
+
+def changes_page(
+    since: datetime.datetime,
+    until: datetime.datetime,
+    *,
+    after: ChangeKey | None = None,
+    limit: int,
+) -> ChangePage:
+    """Up to ``limit`` changes with effect in (since, until] after ``after``, oldest first.
+
+    The same changes in the same order as ``changes_between``, whose slice this is,
+    but read by index from ``after`` (``limit + 1`` revisions of each history table
+    and the states before them), so a page costs the same whatever the window; fixed
+    query count. A page can hold fewer than ``limit`` changes while more follow, when
+    some revisions it read record nothing the feed lists; ``later`` is None only at
+    the end of the window.
+    """
+    if until < since:
+        raise InvalidInstant("until must not be earlier than since.")
+    keyed, horizon = _feed_stretch(since, until, after, descending=False, limit=limit)
+    later = None
+    if horizon is not None:
+        # Past the horizon's revision, all of whose changes this page covers.
+        later = ChangeKey(*horizon, ordinal=_changes_at(keyed, horizon))
+    if after is not None:
+        keyed = [item for item in keyed if item[0] > after]
+    if len(keyed) > limit:
+        keyed = keyed[:limit]
+        later = keyed[-1][0]
+    earlier = None
+    if after is not None:
+        earlier = (
+            keyed[0][0]
+            if keyed
+            else ChangeKey(
+                after.effective_at, after.history_id, after.source, after.ordinal + 1
+            )
+        )
+    return ChangePage([change for _, change in keyed], later, earlier)
+
+
+def changes_page_before(
+    since: datetime.datetime,
+    until: datetime.datetime,
+    *,
+    before: ChangeKey | None = None,
+    limit: int,
+) -> ChangePage:
+    """Up to ``limit`` changes with effect in (since, until] just before ``before``.
+
+    Without ``before``, the latest changes of the window (the Atom feed), read back
+    from ``until`` by index without computing the window; with it, the page before a
+    page of ``changes_page``. Oldest first, like every page; as ``changes_page``
+    otherwise, ``earlier`` being None only at the start of the window.
+    """
+    if until < since:
+        raise InvalidInstant("until must not be earlier than since.")
+    keyed, horizon = _feed_stretch(since, until, before, descending=True, limit=limit)
+    if before is not None:
+        keyed = [item for item in keyed if item[0] < before]
+    earlier = None
+    if len(keyed) > limit:
+        keyed = keyed[:limit]
+        earlier = keyed[-1][0]
+    elif horizon is not None:
+        # Before the horizon's revision, all of whose changes this page covers.
+        earlier = ChangeKey(*horizon, ordinal=1)
+    later = None
+    if before is not None:
+        later = (
+            keyed[0][0]
+            if keyed
+            else ChangeKey(
+                before.effective_at,
+                before.history_id,
+                before.source,
+                before.ordinal - 1,
+            )
+        )
+    return ChangePage([change for _, change in reversed(keyed)], later, earlier)
+
+
+def _change(kind: str, row: dict[str, Any], **values: Any) -> Change:
+    return Change(
+        kind=kind,
+        effective_at=row["history_date"],
+        recorded_at=row["recorded_at"],
+        history_id=row["history_id"],
+        reason=row["history_change_reason"] or "",
+        author=row["history_user__username"],
+        **values,
+    )
+
+
+def changes_between(since: datetime.datetime, until: datetime.datetime) -> list[Change]:
+    """What changed with effect in (since, until], oldest first, in a fixed query count.
+
+    The whole window at once, for readers that need all of it (the compare page,
+    exports); the API reads it a page at a time with ``changes_page``.
+    """
+    if until < since:
+        raise InvalidInstant("until must not be earlier than since.")
+    keyed = _keyed_changes(
+        *(
+            _window_with_previous(model, since, until, fields)
+            for model, fields in FEED_SOURCES
+        )
+    )
+    keyed.sort(key=itemgetter(0))
+    return [change for _, change in keyed]
+
+
+def _keyed_changes(
+    unit_pairs: RevisionPairs,
+    appointment_pairs: RevisionPairs,
+    relationship_pairs: RevisionPairs,
+) -> list[tuple[ChangeKey, Change]]:
+    """The feed's changes recorded by these revisions, each with its key; 3 queries."""
+    unit_ids = {row["id"] for row, _ in unit_pairs}
+    unit_ids |= {row["parent_id"] for row, _ in unit_pairs if row["parent_id"]}
+    unit_ids |= {
+        prev["parent_id"] for _, prev in unit_pairs if prev and prev["parent_id"]
+    }
+    unit_ids |= {
+        row[key] for row, _ in relationship_pairs for key in ("source_id", "target_id")
+    }
+    posts = {
+        row["id"]: row
+        for row in Post.objects.filter(
+            pk__in={row["post_id"] for row, _ in appointment_pairs}
+        ).values("id", "title", "slug", "unit_id")
+    }
+    unit_ids |= {post["unit_id"] for post in posts.values()}
+    units = {
+        row["id"]: row
+        for row in OrganizationalUnit.objects.filter(pk__in=unit_ids).values(
+            "id", "slug", "name"
+        )
+    }
+    people = dict(
+        Person.objects.filter(
+            pk__in={row["person_id"] for row, _ in appointment_pairs}
+        ).values_list("id", "full_name")
+    )
+
+    def unit_name(unit_id: int | None) -> str:
+        return units[unit_id]["name"] if unit_id in units else "(top level)"
+
+    keyed: list[tuple[ChangeKey, Change]] = []
+
+    def record(source: int, row: Revision, changes: list[Change]) -> None:
+        keyed.extend(
+            (ChangeKey(row["history_date"], row["history_id"], source, ordinal), change)
+            for ordinal, change in enumerate(changes, start=1)
+        )
+
+    for row, previous in unit_pairs:
+        base = {"unit_slug": row["slug"], "unit_name": row["name"]}
+        changes: list[Change] = []
+        if previous is None:
+            changes.append(
+                _change(
+                    "added",
+                    row,
+                    summary=f"{row['name']} established under {unit_name(row['parent_id'])}",
+                    details={"parent": _unit_ref(units, row["parent_id"])},
+                    **base,
+                )
+            )
+            record(0, row, changes)
+            continue
+        if previous["abolished_on"] is None and row["abolished_on"] is not None:
+            changes.append(
+                _change("abolished", row, summary=f"{row['name']} abolished", **base)
+            )
+        if previous["abolished_on"] is not None and row["abolished_on"] is None:
+            changes.append(
+                _change("reinstated", row, summary=f"{row['name']} reinstated", **base)
+            )
+        if previous["parent_id"] != row["parent_id"]:
+            changes.append(
+                _change(
+                    "moved",
+                    row,
+                    summary=(
+                        f"{row['name']} moved from {unit_name(previous['parent_id'])} "
+                        f"to {unit_name(row['parent_id'])}"
+                    ),
+                    details={
+                        "from": _unit_ref(units, previous["parent_id"]),
+                        "to": _unit_ref(units, row["parent_id"]),
+                    },
+                    **base,
+                )
+            )
+        if (
+            previous["name"] != row["name"]
+            or previous["short_name"] != row["short_name"]
+        ):
+            changes.append(
+                _change(
+                    "renamed",
+                    row,
+                    summary=f"{previous['name']} renamed {row['name']}",
+                    details={
+                        "old_name": previous["name"],
+                        "new_name": row["name"],
+                        "old_short_name": previous["short_name"],
+                        "new_short_name": row["short_name"],
+                    },
+                    **base,
+                )
+            )
+        if previous["mandate"] != row["mandate"]:
+            changes.append(
+                _change(
+                    "mandate_changed",
+                    row,
+                    summary=f"Mandate of {row['name']} changed",
+                    details={
+                        "old_mandate": previous["mandate"],
+                        "new_mandate": row["mandate"],
+                    },
+                    **base,
+                )
+            )
+        if (
+            previous["reporting_line"] != row["reporting_line"]
+            and previous["parent_id"] == row["parent_id"]
+        ):
+            changes.append(
+                _change(
+                    "reporting_line_changed",
+                    row,
+                    summary=f"Reporting line of {row['name']} changed",
+                    details={
+                        "old": previous["reporting_line"],
+                        "new": row["reporting_line"],
+                    },
+                    **base,
+                )
+            )
+        record(0, row, changes)
+    for row, previous in appointment_pairs:
+        post = posts.get(row["post_id"])
+        unit = units.get(post["unit_id"]) if post else None
+        base = {
+            "unit_slug": unit["slug"] if unit else "",
+            "unit_name": unit["name"] if unit else "",
+        }
+        details = {
+            "person": people.get(row["person_id"], ""),
+            "post": post["title"] if post else "",
+            "post_slug": post["slug"] if post else "",
+            "started_on": row["started_on"],
+            "ended_on": row["ended_on"],
+        }
+        changes = []
+        if previous is None:
+            changes.append(
+                _change(
+                    "appointment_started",
+                    row,
+                    summary=f"{details['person']} appointed {details['post']}",
+                    details=details,
+                    **base,
+                )
+            )
+        if row["ended_on"] is not None and (
+            previous is None or previous["ended_on"] is None
+        ):
+            changes.append(
+                _change(
+                    "appointment_ended",
+                    row,
+                    summary=f"{details['person']} no longer {details['post']}",
+                    details=details,
+                    **base,
+                )
+            )
+        record(1, row, changes)
+    for row, previous in relationship_pairs:
+        source = units.get(row["source_id"])
+        base = (
+            {"unit_slug": source["slug"], "unit_name": source["name"]}
+            if source
+            else {"unit_slug": "", "unit_name": ""}
+        )
+        details = {
+            "relationship": row["kind"],
+            "source": _unit_ref(units, row["source_id"]),
+            "target": _unit_ref(units, row["target_id"]),
+        }
+        changes = []
+        if previous is None:
+            changes.append(
+                _change(
+                    "relationship_added",
+                    row,
+                    summary=f"{unit_name(row['source_id'])} now {row['kind'].replace('_', ' ')} {unit_name(row['target_id'])}",
+                    details=details,
+                    **base,
+                )
+            )
+        elif previous["ended_on"] is None and row["ended_on"] is not None:
+            changes.append(
+                _change(
+                    "relationship_ended",
+                    row,
+                    summary=f"{unit_name(row['source_id'])} no longer {row['kind'].replace('_', ' ')} {unit_name(row['target_id'])}",
+                    details=details,
+                    **base,
+                )
+            )
+        record(2, row, changes)
+    return keyed
+
+
+def _unit_ref(
+    units: dict[int, dict[str, Any]], unit_id: int | None
+) -> dict[str, Any] | None:
+    if unit_id is None or unit_id not in units:
+        return None
+    return {"slug": units[unit_id]["slug"], "name": units[unit_id]["name"]}

@@ -1,0 +1,99 @@
+"""The fields each read takes from a model, named once for every reader."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from units.models import Appointment, OrganizationalUnit, Person, Post, UnitRelationship
+
+# What every revision records besides the object's fields: when it took effect, when
+# it was written, what kind of change it was, why and by whom.
+REVISION_COLUMNS = (
+    "history_id",
+    "history_date",
+    "recorded_at",
+    "history_type",
+    "history_change_reason",
+    "history_user__username",
+)
+UNIT_STATE_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "short_name",
+    "kind",
+    "mandate",
+    "location",
+    "learn_more_url",
+    "parent_id",
+    "reporting_line",
+    "sibling_order",
+    "established_on",
+    "abolished_on",
+)
+# Fields shown in a unit's history, in the order a reader expects them.
+UNIT_HISTORY_FIELDS = (
+    "name",
+    "short_name",
+    "kind",
+    "parent_id",
+    "reporting_line",
+    "sibling_order",
+    "mandate",
+    "location",
+    "learn_more_url",
+    "established_on",
+    "abolished_on",
+)
+
+
+# A post's whole record, as the API and exports serve it.
+POST_RECORD_FIELDS = (
+    "id",
+    "slug",
+    "title",
+    "unit_id",
+    "is_head",
+    "filling_method",
+    "term_years",
+    "term_note",
+    "established_on",
+    "abolished_on",
+    "version",
+)
+# Fields shown in a post's history, in the order a reader expects them.
+POST_HISTORY_FIELDS = (
+    "title",
+    *(name for name in POST_RECORD_FIELDS if name not in {"id", "title", "version"}),
+)
+# What a ``PostState`` holds, in its order.
+POST_STATE_FIELDS = tuple(
+    name for name in POST_RECORD_FIELDS if name not in {"established_on", "version"}
+)
+PERSON_FIELDS = ("id", "slug", "full_name")
+APPOINTMENT_FIELDS = ("id", "person_id", "post_id", "started_on", "ended_on")
+
+# Whole records (with the version an editor must send back), as the API serves them.
+UNIT_RECORD_FIELDS = (*UNIT_STATE_FIELDS, "version")
+PERSON_RECORD_FIELDS = (*PERSON_FIELDS, "version")
+APPOINTMENT_RECORD_FIELDS = (*APPOINTMENT_FIELDS, "note", "version")
+RELATIONSHIP_RECORD_FIELDS = (
+    "id",
+    "source_id",
+    "target_id",
+    "kind",
+    "description",
+    "started_on",
+    "ended_on",
+    "version",
+)
+
+
+# Each model's whole record, as the API serves it.
+RECORD_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    OrganizationalUnit: UNIT_RECORD_FIELDS,
+    Post: POST_RECORD_FIELDS,
+    Person: PERSON_RECORD_FIELDS,
+    Appointment: APPOINTMENT_RECORD_FIELDS,
+    UnitRelationship: RELATIONSHIP_RECORD_FIELDS,
+}

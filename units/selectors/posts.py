@@ -1,0 +1,177 @@
+"""Posts with the person holding each, now or as of an instant."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from units.models import (
+    Appointment,
+    Person,
+    Post,
+    appointment_is_current,
+)
+from units.selectors.as_of import _ever_matched, _in_ids, state_rows_as_of
+from units.selectors.fields import APPOINTMENT_FIELDS, PERSON_FIELDS, POST_STATE_FIELDS
+from units.selectors.results import Holder, PostState
+
+
+def _holders_by_post(
+    appointments: Iterable[dict[str, Any]], people: dict[int, dict[str, Any]]
+) -> dict[int, Holder]:
+    holders: dict[int, Holder] = {}
+    for row in appointments:
+        person = people.get(row["person_id"])
+        if person is None:
+            continue
+        holders[row["post_id"]] = Holder(
+            person_id=row["person_id"],
+            person_slug=person["slug"],
+            person_name=person["full_name"],
+            started_on=row["started_on"],
+            ended_on=row["ended_on"],
+        )
+    return holders
+
+
+_POST_UNIT_ID = POST_STATE_FIELDS.index("unit_id")
+_POST_IS_HEAD = POST_STATE_FIELDS.index("is_head")
+_POST_ABOLISHED_ON = POST_STATE_FIELDS.index("abolished_on")
+
+
+def _posts_with_holders(
+    post_rows: Iterable[dict[str, Any]],
+    appointment_rows: Iterable[dict[str, Any]],
+    people: dict[int, dict[str, Any]],
+) -> list[PostState]:
+    holders = _holders_by_post(appointment_rows, people)
+    posts = [PostState(**row) for row in post_rows]
+    for post in posts:
+        post.holder = holders.get(post.id)
+    return posts
+
+
+def _current_heads(branch: Q | None = None) -> dict[int, PostState]:
+    """Each unit's current head post and holder, in three queries.
+
+    ``branch`` (a condition on units) limits them to some units, inside the database.
+    """
+    head_posts = Post.objects.filter(is_head=True, abolished_on__isnull=True)
+    # Open appointments only (no end date yet), as ``_with_current_head`` joins them.
+    appointments = Appointment.objects.current_on(timezone.now().date()).filter(
+        post__is_head=True, ended_on__isnull=True
+    )
+    if branch is not None:
+        head_posts = head_posts.filter(_on_relation(branch, "unit"))
+        appointments = appointments.filter(_on_relation(branch, "post__unit"))
+    head_rows = head_posts.values(*POST_STATE_FIELDS)
+    appointment_rows = list(appointments.values(*APPOINTMENT_FIELDS))
+    people = {
+        row["id"]: row
+        for row in Person.objects.filter(
+            pk__in={row["person_id"] for row in appointment_rows}
+        ).values("id", "slug", "full_name")
+    }
+    return {
+        post.unit_id: post
+        for post in _posts_with_holders(head_rows, appointment_rows, people)
+    }
+
+
+def _on_relation(condition: Q, relation: str) -> Q:
+    """The same condition on units, written from a model related to them."""
+    return Q(
+        *(
+            (f"{relation}__{lookup}", value)
+            for lookup, value in condition.children  # type: ignore[misc]
+        ),
+        _connector=condition.connector,
+    )
+
+
+def posts_as_of(
+    when: datetime.datetime | None = None,
+    *,
+    heads_only: bool = False,
+    unit_ids: Iterable[int] | None = None,
+) -> list[PostState]:
+    """Posts (active at ``when``, default now) with the person holding each, if any.
+
+    With ``unit_ids`` only those units' posts and appointments are read, so the cost
+    follows them, not the registry. Appointments never change post, person or start
+    once made (they are started and ended, nothing else), so only those started by
+    ``when``'s day are read. Three queries (four when a holder was recorded after the
+    appointment began).
+    """
+    when = when or timezone.now()
+    day = when.date()
+    posts_read: models.QuerySet | None = None
+    if unit_ids is not None:
+        wanted_units = set(unit_ids)
+        ever = Q(unit_id__in=_in_ids(wanted_units))
+        if heads_only:
+            ever &= Q(is_head=True)
+        posts_read = _ever_matched(Post, ever)
+    post_rows = [
+        row
+        for row in state_rows_as_of(Post, when, POST_STATE_FIELDS, ids=posts_read)
+        if row[_POST_ABOLISHED_ON] is None
+        and (not heads_only or row[_POST_IS_HEAD])
+        and (unit_ids is None or row[_POST_UNIT_ID] in wanted_units)
+    ]
+    post_ids = {row[0] for row in post_rows}
+    appointments_read = (
+        None
+        if unit_ids is None
+        else _ever_matched(Appointment, Q(post_id__in=_in_ids(post_ids)))
+    )
+    held = [
+        row
+        for row in state_rows_as_of(
+            Appointment,
+            when,
+            APPOINTMENT_FIELDS,
+            ids=appointments_read,
+            started_by=day,
+        )
+        if row[2] in post_ids and appointment_is_current(row[3], row[4], day)
+    ]
+    person_ids = {row[1] for row in held}
+    people = {
+        row[0]: row
+        for row in state_rows_as_of(Person, when, PERSON_FIELDS, ids=person_ids)
+    }
+    if missing := person_ids - people.keys():
+        # People recorded after the appointment they held began: their record is
+        # bookkeeping, not structure, so show them as first recorded.
+        people.update(
+            (row[0], row)
+            for row in Person.objects.filter(pk__in=_in_ids(missing)).values_list(
+                *PERSON_FIELDS
+            )
+        )
+    holders = {
+        post_id: Holder(
+            person_id, people[person_id][1], people[person_id][2], start, end
+        )
+        for _, person_id, post_id, start, end in held
+        if person_id in people
+    }
+    posts = [PostState(*row) for row in post_rows]
+    for post in posts:
+        post.holder = holders.get(post.id)
+    return posts
+
+
+def unit_posts_as_of(
+    unit_id: int, when: datetime.datetime | None = None
+) -> list[PostState]:
+    """One unit's posts at ``when`` as its page lists them: the head first, then by title."""
+    posts = posts_as_of(when, unit_ids={unit_id})
+    posts.sort(key=lambda post: (not post.is_head, post.title))
+    return posts

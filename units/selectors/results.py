@@ -1,0 +1,110 @@
+"""The plain results reads return: no model instances, no lazy queries."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Holder:
+    person_id: int
+    person_slug: str
+    person_name: str
+    started_on: datetime.date
+    ended_on: datetime.date | None
+
+
+@dataclass(slots=True)
+class PostState:
+    id: int
+    slug: str
+    title: str
+    unit_id: int
+    is_head: bool
+    filling_method: str
+    term_years: int | None
+    term_note: str
+    abolished_on: datetime.date | None
+    holder: Holder | None = None
+
+    @property
+    def is_vacant(self) -> bool:
+        return self.holder is None
+
+
+@dataclass(slots=True)
+class UnitNode:
+    """One unit in a tree, with its head post and children, as of some instant."""
+
+    id: int
+    slug: str
+    name: str
+    short_name: str
+    kind: str
+    mandate: str
+    location: str
+    learn_more_url: str
+    parent_id: int | None
+    reporting_line: str
+    sibling_order: int
+    established_on: datetime.date | None
+    abolished_on: datetime.date | None
+    level: int = 0
+    head: PostState | None = None
+    children: list[UnitNode] = field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        return self.abolished_on is None
+
+    def walk(self) -> Iterable[UnitNode]:
+        """This node and all its descendants, depth first, in sibling order."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+
+@dataclass(slots=True)
+class FieldChange:
+    field: str
+    label: str
+    old: Any
+    new: Any
+    old_display: str
+    new_display: str
+
+
+@dataclass(slots=True)
+class UnitRevision:
+    history_id: int
+    effective_at: datetime.datetime
+    recorded_at: datetime.datetime
+    author: str | None
+    reason: str
+    history_type: str
+    changes: list[FieldChange]
+
+    @property
+    def is_backdated(self) -> bool:
+        return self.recorded_at - self.effective_at > datetime.timedelta(minutes=1)
+
+
+@dataclass(slots=True)
+class Change:
+    """One entry of the change feed between two instants."""
+
+    kind: str  # added, abolished, reinstated, moved, renamed, mandate_changed, ...
+    effective_at: datetime.datetime
+    recorded_at: datetime.datetime
+    history_id: int
+    reason: str
+    author: str | None
+    unit_slug: str
+    unit_name: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)

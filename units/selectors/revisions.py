@@ -1,0 +1,158 @@
+"""The history of any tracked object: its versions, each with its field-level changes.
+
+Units, posts and people share one reading of their history: the admin's history and
+version pages, the unit page's history and the API's all come from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from units.models import OrganizationalUnit
+from units.selectors.as_of import _history_model
+from units.selectors.fields import REVISION_COLUMNS, UNIT_HISTORY_FIELDS
+from units.selectors.results import FieldChange, UnitRevision
+
+# A version's recorded state as shown: each field's label and displayed value.
+ShownState = dict[str, str]
+
+
+@dataclass(slots=True)
+class ObjectVersion:
+    """One version of an object, with its full recorded state as shown."""
+
+    revision: UnitRevision
+    state: ShownState
+    is_latest: bool
+
+
+def _model_field(model: type[models.Model], attname: str) -> models.Field:
+    return next(
+        field for field in model._meta.concrete_fields if field.attname == attname
+    )
+
+
+def _displayed_value(
+    model: type[models.Model], attname: str, value: Any, unit_names: dict[int, str]
+) -> str:
+    if value is None or value == "":
+        return "—"
+    model_field = _model_field(model, attname)
+    if model_field.is_relation:
+        return unit_names.get(value, f"unit {value}")
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def _field_label(model: type[models.Model], attname: str) -> str:
+    return str(_model_field(model, attname).verbose_name)
+
+
+def _revisions(
+    model: type[models.Model],
+    object_id: int,
+    fields: tuple[str, ...],
+    *,
+    with_state: bool,
+) -> list[tuple[UnitRevision, ShownState]]:
+    """An object's versions, newest first, with their differences (2 queries).
+
+    ``fields`` are attribute names of the model; a foreign key among them must point
+    to a unit, shown by the unit's (current) name. With ``with_state`` each version
+    comes with its full recorded state as shown, else with an empty one.
+    """
+    rows = list(
+        _history_model(model)
+        .objects.filter(id=object_id)
+        .order_by("history_date", "history_id")
+        .values(*REVISION_COLUMNS, *fields)
+    )
+    unit_ids = {
+        row[attname]
+        for row in rows
+        for attname in fields
+        if attname.endswith("_id") and row[attname]
+    }
+    unit_names = dict(
+        OrganizationalUnit.objects.filter(pk__in=unit_ids).values_list("id", "name")
+        if unit_ids
+        else []
+    )
+    revisions: list[tuple[UnitRevision, ShownState]] = []
+    previous: dict[str, Any] | None = None
+    for row in rows:
+        changes = [
+            FieldChange(
+                field=attname,
+                label=_field_label(model, attname),
+                old=previous[attname] if previous else None,
+                new=row[attname],
+                old_display=_displayed_value(
+                    model, attname, previous[attname] if previous else None, unit_names
+                ),
+                new_display=_displayed_value(model, attname, row[attname], unit_names),
+            )
+            for attname in fields
+            if (previous is None and row[attname] not in (None, ""))
+            or (previous is not None and previous[attname] != row[attname])
+        ]
+        revision = UnitRevision(
+            history_id=row["history_id"],
+            effective_at=row["history_date"],
+            recorded_at=row["recorded_at"],
+            author=row["history_user__username"],
+            reason=row["history_change_reason"] or "",
+            history_type=row["history_type"],
+            changes=changes,
+        )
+        state: ShownState = {}
+        if with_state:
+            state = {
+                _field_label(model, attname): _displayed_value(
+                    model, attname, row[attname], unit_names
+                )
+                for attname in fields
+            }
+        revisions.append((revision, state))
+        previous = row
+    revisions.reverse()
+    return revisions
+
+
+def object_revisions(
+    model: type[models.Model], object_id: int, fields: tuple[str, ...]
+) -> list[tuple[UnitRevision, ShownState]]:
+    """An object's versions, newest first, each with its recorded state (2 queries)."""
+    return _revisions(model, object_id, fields, with_state=True)
+
+
+def object_version(
+    model: type[models.Model],
+    object_id: int,
+    history_id: int | str,
+    fields: tuple[str, ...],
+) -> ObjectVersion | None:
+    """One version of an object (``history_id`` as in a URL); None if not one of its."""
+    revisions = object_revisions(model, object_id, fields)
+    for position, (revision, state) in enumerate(revisions):
+        if str(revision.history_id) == str(history_id):
+            return ObjectVersion(revision, state, is_latest=position == 0)
+    return None
+
+
+def unit_history(unit: OrganizationalUnit | int) -> list[UnitRevision]:
+    """A unit's versions, newest first, each with field-level differences (2 queries)."""
+    unit_id = getattr(unit, "pk", unit)
+    return [
+        revision
+        for revision, _state in _revisions(
+            OrganizationalUnit, unit_id, UNIT_HISTORY_FIELDS, with_state=False
+        )
+    ]
