@@ -22,7 +22,8 @@ from rest_framework.response import Response
 
 from api import reads
 from api.conditional import generation_read
-from api.views import AS_OF, ERRORS, RegistryView, all_nodes, tree_at
+from api.views.base import AS_OF, ERRORS, RegistryView
+from api.views.tree import all_nodes, tree_at
 from units.models import Appointment, Person, Post
 from units.selectors import UnitNode
 

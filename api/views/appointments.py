@@ -1,0 +1,175 @@
+"""Appointments (who held which post, from when to when): list, one, start, end."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as api_serializers
+from api.conditional import expected_version
+from api.views.base import (
+    AS_OF,
+    ERRORS,
+    IF_MATCH,
+    PAGE,
+    WRITE_ERRORS,
+    HistoryBackedListView,
+    RegistryView,
+    RowKey,
+    by_date,
+    by_field,
+    created,
+    existing_id,
+    flag,
+    object_detail,
+    ordering_parameter,
+    paginated_serializer,
+    search_parameter,
+    write_input,
+    written,
+)
+from units import services
+from units.models import Appointment, Person, Post
+
+APPOINTMENT_ORDERINGS: dict[str, RowKey] = {
+    "started_on": by_field("started_on"),
+    # An appointment still running ends after every ended one.
+    "ended_on": by_date("ended_on", missing=datetime.date.max),
+    "id": by_field("id"),
+}
+
+
+class AppointmentListView(HistoryBackedListView):
+    model = Appointment
+    serializer_class = api_serializers.AppointmentSerializer
+    slug_maps: ClassVar = {
+        "person_slugs": (Person, ("person_id",)),
+        "post_slugs": (Post, ("post_id",)),
+    }
+    write_permissions: ClassVar = {"POST": ("units.add_appointment",)}
+    search_related: ClassVar = (
+        (Person, ("person_id",), ("full_name",)),
+        (Post, ("post_id",), ("title",)),
+    )
+    orderings = APPOINTMENT_ORDERINGS
+    default_ordering = "-started_on"
+
+    def validate_filters(self, request: Request) -> None:
+        self.person_id = self.related_id("person", Person)
+        self.post_id = self.related_id("post", Post)
+        self.current = (
+            flag(request, "current") if "current" in request.query_params else None
+        )
+
+    def filter_rows(
+        self, rows: list[dict[str, Any]], when: datetime.datetime | None
+    ) -> list[dict[str, Any]]:
+        day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
+
+        def is_current(row: dict[str, Any]) -> bool:
+            return row["started_on"] <= day and (
+                row["ended_on"] is None or day < row["ended_on"]
+            )
+
+        return [
+            row
+            for row in rows
+            if (self.person_id is None or row["person_id"] == self.person_id)
+            and (self.post_id is None or row["post_id"] == self.post_id)
+            and (self.current is None or is_current(row) == self.current)
+        ]
+
+    @extend_schema(
+        summary="List appointments (who held which post, from when to when)",
+        operation_id="appointments_list",
+        parameters=[
+            AS_OF,
+            OpenApiParameter("person", OpenApiTypes.STR, description="Person's slug."),
+            OpenApiParameter("post", OpenApiTypes.STR, description="Post's slug."),
+            OpenApiParameter(
+                "current",
+                OpenApiTypes.BOOL,
+                description="Only appointments running (or not) at the instant.",
+            ),
+            search_parameter("the person's full name and the post's title"),
+            ordering_parameter(APPOINTMENT_ORDERINGS, "-started_on"),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.AppointmentSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return self.list_response(request)
+
+    @extend_schema(
+        summary="Appoint a person to a post",
+        request=api_serializers.AppointmentCreateSerializer,
+        responses={201: api_serializers.AppointmentSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.AppointmentCreateSerializer, request
+        )
+        appointment = services.appointment_start(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return created(
+            Appointment,
+            appointment.pk,
+            api_serializers.AppointmentSerializer,
+            "appointment",
+            reverse("api:appointment-detail", kwargs={"pk": appointment.pk}),
+        )
+
+
+class AppointmentDetailView(RegistryView):
+    @extend_schema(
+        summary="One appointment",
+        parameters=[AS_OF],
+        responses={200: api_serializers.AppointmentSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return object_detail(
+            request,
+            Appointment,
+            pk,
+            f"id {pk}",
+            api_serializers.AppointmentSerializer,
+            "appointment",
+        )
+
+
+class AppointmentEndView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_appointment",)}
+
+    @extend_schema(
+        summary="End an appointment",
+        parameters=[IF_MATCH],
+        request=api_serializers.AppointmentEndSerializer,
+        responses={200: api_serializers.AppointmentSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        existing_id(Appointment, pk)
+        version = expected_version(request, kind="appointment", pk=pk)
+        fields, reason, effective_at = write_input(
+            api_serializers.AppointmentEndSerializer, request
+        )
+        services.appointment_end(
+            appointment=pk,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return written(
+            Appointment, pk, api_serializers.AppointmentSerializer, "appointment"
+        )

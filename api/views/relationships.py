@@ -1,0 +1,168 @@
+"""Dotted-line relationships between units: list, one, link, end."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as api_serializers
+from api.conditional import expected_version
+from api.views.base import (
+    AS_OF,
+    ERRORS,
+    IF_MATCH,
+    PAGE,
+    WRITE_ERRORS,
+    HistoryBackedListView,
+    RegistryView,
+    RowKey,
+    by_date,
+    by_field,
+    choice,
+    created,
+    existing_id,
+    object_detail,
+    ordering_parameter,
+    paginated_serializer,
+    search_parameter,
+    write_input,
+    written,
+)
+from units import services
+from units.models import OrganizationalUnit, RelationshipKind, UnitRelationship
+
+RELATIONSHIP_ORDERINGS: dict[str, RowKey] = {
+    "id": by_field("id"),
+    "kind": by_field("kind"),
+    "started_on": by_date("started_on", missing=datetime.date.min),
+    # A relationship still running ends after every ended one.
+    "ended_on": by_date("ended_on", missing=datetime.date.max),
+}
+
+
+class RelationshipListView(HistoryBackedListView):
+    model = UnitRelationship
+    serializer_class = api_serializers.RelationshipSerializer
+    slug_maps: ClassVar = {
+        "unit_slugs": (OrganizationalUnit, ("source_id", "target_id")),
+    }
+    write_permissions: ClassVar = {"POST": ("units.add_unitrelationship",)}
+    search_fields = ("description",)
+    search_related: ClassVar = (
+        (OrganizationalUnit, ("source_id", "target_id"), ("name", "short_name")),
+    )
+    orderings = RELATIONSHIP_ORDERINGS
+
+    def validate_filters(self, request: Request) -> None:
+        self.unit_id = self.related_id("unit", OrganizationalUnit)
+        self.kind = choice(request, "kind", RelationshipKind.values)
+        self.status = choice(request, "status", ["active", "ended"])
+
+    def filter_rows(
+        self, rows: list[dict[str, Any]], when: datetime.datetime | None
+    ) -> list[dict[str, Any]]:
+        return [
+            row
+            for row in rows
+            if (
+                self.unit_id is None
+                or self.unit_id in (row["source_id"], row["target_id"])
+            )
+            and (self.kind is None or row["kind"] == self.kind)
+            and (
+                self.status is None
+                or (self.status == "active") == (row["ended_on"] is None)
+            )
+        ]
+
+    @extend_schema(
+        summary="List dotted-line relationships between units",
+        operation_id="relationships_list",
+        parameters=[
+            AS_OF,
+            OpenApiParameter(
+                "unit", OpenApiTypes.STR, description="Slug of either unit."
+            ),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=RelationshipKind.values),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["active", "ended"]),
+            search_parameter("the description and both units' names and acronyms"),
+            ordering_parameter(RELATIONSHIP_ORDERINGS, "id"),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.RelationshipSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return self.list_response(request)
+
+    @extend_schema(
+        summary="Link two units by a dotted line",
+        request=api_serializers.RelationshipCreateSerializer,
+        responses={201: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.RelationshipCreateSerializer, request
+        )
+        relationship = services.relationship_create(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return created(
+            UnitRelationship,
+            relationship.pk,
+            api_serializers.RelationshipSerializer,
+            "relationship",
+            reverse("api:relationship-detail", kwargs={"pk": relationship.pk}),
+        )
+
+
+class RelationshipDetailView(RegistryView):
+    @extend_schema(
+        summary="One relationship",
+        parameters=[AS_OF],
+        responses={200: api_serializers.RelationshipSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return object_detail(
+            request,
+            UnitRelationship,
+            pk,
+            f"id {pk}",
+            api_serializers.RelationshipSerializer,
+            "relationship",
+        )
+
+
+class RelationshipEndView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_unitrelationship",)}
+
+    @extend_schema(
+        summary="End a relationship (it stays in history)",
+        parameters=[IF_MATCH],
+        request=api_serializers.RelationshipEndSerializer,
+        responses={200: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        existing_id(UnitRelationship, pk)
+        version = expected_version(request, kind="relationship", pk=pk)
+        _, reason, effective_at = write_input(
+            api_serializers.RelationshipEndSerializer, request
+        )
+        services.relationship_end(
+            relationship=pk,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+        )
+        return written(
+            UnitRelationship, pk, api_serializers.RelationshipSerializer, "relationship"
+        )
