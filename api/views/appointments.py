@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
-from api.conditional import expected_version
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -20,19 +19,16 @@ from api.views.base import (
     PAGE,
     WRITE_ERRORS,
     HistoryBackedListView,
-    RegistryView,
+    ObjectEndView,
+    ObjectView,
     RowKey,
     by_date,
     by_field,
-    created,
-    existing_id,
     flag,
-    object_detail,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
     write_input,
-    written,
 )
 from units import services
 from units.models import Appointment, Person, Post
@@ -48,6 +44,7 @@ APPOINTMENT_ORDERINGS: dict[str, RowKey] = {
 class AppointmentListView(HistoryBackedListView):
     model = Appointment
     serializer_class = api_serializers.AppointmentSerializer
+    object_kind = "appointment"
     slug_maps: ClassVar = {
         "person_slugs": (Person, ("person_id",)),
         "post_slugs": (Post, ("post_id",)),
@@ -121,33 +118,31 @@ class AppointmentListView(HistoryBackedListView):
         appointment = services.appointment_start(
             user=request.user, reason=reason, effective_at=effective_at, **fields
         )
-        return created(
-            Appointment,
+        return self.created(
             appointment.pk,
-            api_serializers.AppointmentSerializer,
-            "appointment",
             reverse("api:appointment-detail", kwargs={"pk": appointment.pk}),
         )
 
 
-class AppointmentDetailView(RegistryView):
+class AppointmentDetailView(ObjectView):
+    model = Appointment
+    serializer_class = api_serializers.AppointmentSerializer
+    object_kind = "appointment"
+
     @extend_schema(
         summary="One appointment",
         parameters=[AS_OF],
         responses={200: api_serializers.AppointmentSerializer, **ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return object_detail(
-            request,
-            Appointment,
-            pk,
-            f"id {pk}",
-            api_serializers.AppointmentSerializer,
-            "appointment",
-        )
+        return self.read_object(request, pk, f"id {pk}")
 
 
-class AppointmentEndView(RegistryView):
+class AppointmentEndView(ObjectEndView):
+    model = Appointment
+    serializer_class = api_serializers.AppointmentSerializer
+    object_kind = "appointment"
+    end_serializer = api_serializers.AppointmentEndSerializer
     write_permissions: ClassVar = {"POST": ("units.change_appointment",)}
 
     @extend_schema(
@@ -157,19 +152,7 @@ class AppointmentEndView(RegistryView):
         responses={200: api_serializers.AppointmentSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        existing_id(Appointment, pk)
-        version = expected_version(request, kind="appointment", pk=pk)
-        fields, reason, effective_at = write_input(
-            api_serializers.AppointmentEndSerializer, request
-        )
-        services.appointment_end(
-            appointment=pk,
-            user=request.user,
-            reason=reason,
-            effective_at=effective_at,
-            expected_version=version,
-            **fields,
-        )
-        return written(
-            Appointment, pk, api_serializers.AppointmentSerializer, "appointment"
-        )
+        return self.end(request, pk)
+
+    def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
+        services.appointment_end(appointment=pk, **write, **fields)

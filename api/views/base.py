@@ -25,7 +25,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import reads
-from api.conditional import generation_read, object_read, object_response
+from api.conditional import (
+    expected_version,
+    generation_read,
+    object_read,
+    object_response,
+)
 from api.exceptions import api_exception_handler
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
 from units.models import OrganizationalUnit, Person, Post
@@ -286,11 +291,37 @@ def search_parameter(what: str) -> OpenApiParameter:
     )
 
 
-# A list of one model's objects as of an instant, filtered, searched, ordered, one page
-# at a time. Subclasses declare what ``q`` searches and which orderings exist.
-class HistoryBackedListView(RegistryView):
+# A view of a model whose objects reads.states() gives as of an instant (posts,
+# people, appointments, relationships). Subclasses name the model, its serializer and
+# what its ETags call it (``object_kind``).
+class HistoryBackedView(RegistryView):
     model: ClassVar[type[models.Model]]
     serializer_class: ClassVar[type[serializers.Serializer]]
+    object_kind: ClassVar[str]
+
+    def written(self, pk: int, status: int = HTTPStatus.OK) -> Response:
+        """The object just written, as it stands now, with its new version ETag."""
+        row = reads.states(self.model, None, reads.MODEL_FIELDS[self.model], ids=[pk])[
+            0
+        ]
+        return object_response(
+            self.serializer_class(row, context=context_for(row)).data,
+            kind=self.object_kind,
+            pk=pk,
+            version=row["version"],
+            status=status,
+        )
+
+    def created(self, pk: int, url: str) -> Response:
+        """The object just created: 201, with its address in ``Location``."""
+        response = self.written(pk, HTTPStatus.CREATED)
+        response["Location"] = url
+        return response
+
+
+# A list of one model's objects as of an instant, filtered, searched, ordered, one page
+# at a time. Subclasses declare what ``q`` searches and which orderings exist.
+class HistoryBackedListView(HistoryBackedView):
     # Context key → (model, field of the row holding its id) for id-to-slug maps.
     slug_maps: ClassVar[dict[str, tuple[type[models.Model], tuple[str, ...]]]] = {}
     # The row's own texts that ``q`` searches.
@@ -379,22 +410,6 @@ class HistoryBackedListView(RegistryView):
         return pk
 
 
-def created(
-    model: type[models.Model], pk: int, serializer_class: type, kind: str, url: str
-) -> Response:
-    row = reads.states(model, None, reads.MODEL_FIELDS[model], ids=[pk])[0]
-    context = context_for(row)
-    response = object_response(
-        serializer_class(row, context=context).data,
-        kind=kind,
-        pk=pk,
-        version=row["version"],
-        status=HTTPStatus.CREATED,
-    )
-    response["Location"] = url
-    return response
-
-
 def context_for(row: dict[str, Any]) -> dict[str, Any]:
     """Slug maps for the foreign keys a single row carries (one query each)."""
     unit_ids = {row.get(key) for key in ("unit_id", "source_id", "target_id")}
@@ -405,33 +420,46 @@ def context_for(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def object_detail(
-    request: Request,
-    model: type[models.Model],
-    pk: int | None,
-    label: str,
-    serializer_class: type,
-    kind: str,
-) -> Response:
-    when = reads.as_of_parameter(request.query_params)
-    if pk is None:
-        raise NotFound(f"No {model._meta.verbose_name} has the {label}.")
-    existing_id(model, pk)
-    rows = reads.states(model, when, reads.MODEL_FIELDS[model], ids=[pk])
-    if not rows:
-        raise absent_at(str(model._meta.verbose_name), label, when)
-    row = rows[0]
-    data = serializer_class(row, context=context_for(row)).data
-    return object_read(request, data, kind=kind, pk=pk, version=row["version"])
+# One object of a history-backed model as of an instant, by slug or id. Subclasses'
+# methods carry the schema and call ``read_object``, or answer a write with
+# ``written``.
+class ObjectView(HistoryBackedView):
+    def read_object(self, request: Request, pk: int | None, label: str) -> Response:
+        """The object at ``as_of``; ``label`` names it in a 404 (“slug “x””, “id 3”)."""
+        when = reads.as_of_parameter(request.query_params)
+        if pk is None:
+            raise NotFound(f"No {self.model._meta.verbose_name} has the {label}.")
+        existing_id(self.model, pk)
+        rows = reads.states(self.model, when, reads.MODEL_FIELDS[self.model], ids=[pk])
+        if not rows:
+            raise absent_at(str(self.model._meta.verbose_name), label, when)
+        row = rows[0]
+        data = self.serializer_class(row, context=context_for(row)).data
+        return object_read(
+            request, data, kind=self.object_kind, pk=pk, version=row["version"]
+        )
 
 
-def written(
-    model: type[models.Model], pk: int, serializer_class: type, kind: str
-) -> Response:
-    row = reads.states(model, None, reads.MODEL_FIELDS[model], ids=[pk])[0]
-    return object_response(
-        serializer_class(row, context=context_for(row)).data,
-        kind=kind,
-        pk=pk,
-        version=row["version"],
-    )
+# Ends an object named by id (an appointment, a relationship); it stays in the
+# history with its end date. Subclasses name the input and call their service in
+# ``end_object``; their ``post`` carries the schema and calls ``end``.
+class ObjectEndView(HistoryBackedView):
+    end_serializer: ClassVar[type[serializers.Serializer]]
+
+    def end(self, request: Request, pk: int) -> Response:
+        existing_id(self.model, pk)
+        version = expected_version(request, kind=self.object_kind, pk=pk)
+        fields, reason, effective_at = write_input(self.end_serializer, request)
+        self.end_object(
+            pk,
+            fields,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+        )
+        return self.written(pk)
+
+    def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
+        """Call the service that ends the object; ``write`` holds who, why and when."""
+        raise NotImplementedError

@@ -20,17 +20,14 @@ from api.views.base import (
     PAGE,
     WRITE_ERRORS,
     HistoryBackedListView,
-    RegistryView,
+    ObjectView,
     RowKey,
     by_field,
     by_text,
-    created,
-    object_detail,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
     write_input,
-    written,
 )
 from units import services
 from units.models import Person
@@ -45,6 +42,7 @@ PERSON_ORDERINGS: dict[str, RowKey] = {
 class PersonListView(HistoryBackedListView):
     model = Person
     serializer_class = api_serializers.PersonSerializer
+    object_kind = "person"
     write_permissions: ClassVar = {"POST": ("units.add_person",)}
     search_fields = ("full_name",)
     orderings = PERSON_ORDERINGS
@@ -79,16 +77,15 @@ class PersonListView(HistoryBackedListView):
         person = services.person_create(
             user=request.user, reason=reason, effective_at=effective_at, **fields
         )
-        return created(
-            Person,
-            person.pk,
-            api_serializers.PersonSerializer,
-            "person",
-            reverse("api:person-detail", kwargs={"slug": person.slug}),
+        return self.created(
+            person.pk, reverse("api:person-detail", kwargs={"slug": person.slug})
         )
 
 
-class PersonDetailView(RegistryView):
+class PersonDetailView(ObjectView):
+    model = Person
+    serializer_class = api_serializers.PersonSerializer
+    object_kind = "person"
     write_permissions: ClassVar = {"PATCH": ("units.change_person",)}
 
     @extend_schema(
@@ -113,7 +110,7 @@ class PersonDetailView(RegistryView):
             expected_version=version,
             **fields,
         )
-        return written(Person, person_id, api_serializers.PersonSerializer, "person")
+        return self.written(person_id)
 
     @extend_schema(
         summary="One person",
@@ -121,11 +118,6 @@ class PersonDetailView(RegistryView):
         responses={200: api_serializers.PersonSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        return object_detail(
-            request,
-            Person,
-            reads.id_for_slug(Person, slug),
-            f"slug “{slug}”",
-            api_serializers.PersonSerializer,
-            "person",
+        return self.read_object(
+            request, reads.id_for_slug(Person, slug), f"slug “{slug}”"
         )

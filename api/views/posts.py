@@ -23,20 +23,17 @@ from api.views.base import (
     STATUS,
     WRITE_ERRORS,
     HistoryBackedListView,
-    RegistryView,
+    ObjectView,
     RowKey,
     by_date,
     by_field,
     by_text,
     choice,
-    created,
     flag,
-    object_detail,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
     write_input,
-    written,
 )
 from units import services
 from units.models import OrganizationalUnit, Post
@@ -52,6 +49,7 @@ POST_ORDERINGS: dict[str, RowKey] = {
 class PostListView(HistoryBackedListView):
     model = Post
     serializer_class = api_serializers.PostSerializer
+    object_kind = "post"
     slug_maps: ClassVar = {"unit_slugs": (OrganizationalUnit, ("unit_id",))}
     write_permissions: ClassVar = {"POST": ("units.add_post",)}
     search_fields = ("title",)
@@ -107,12 +105,8 @@ class PostListView(HistoryBackedListView):
         post = services.post_create(
             user=request.user, reason=reason, effective_at=effective_at, **fields
         )
-        return created(
-            Post,
-            post.pk,
-            api_serializers.PostSerializer,
-            "post",
-            reverse("api:post-detail", kwargs={"slug": post.slug}),
+        return self.created(
+            post.pk, reverse("api:post-detail", kwargs={"slug": post.slug})
         )
 
 
@@ -123,7 +117,10 @@ def post_id_or_404(slug: str) -> int:
     return post_id
 
 
-class PostDetailView(RegistryView):
+class PostDetailView(ObjectView):
+    model = Post
+    serializer_class = api_serializers.PostSerializer
+    object_kind = "post"
     write_permissions: ClassVar = {"PATCH": ("units.change_post",)}
 
     @extend_schema(
@@ -146,7 +143,7 @@ class PostDetailView(RegistryView):
             expected_version=version,
             **fields,
         )
-        return written(Post, post_id, api_serializers.PostSerializer, "post")
+        return self.written(post_id)
 
     @extend_schema(
         summary="One post",
@@ -154,17 +151,15 @@ class PostDetailView(RegistryView):
         responses={200: api_serializers.PostSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        return object_detail(
-            request,
-            Post,
-            reads.id_for_slug(Post, slug),
-            f"slug “{slug}”",
-            api_serializers.PostSerializer,
-            "post",
+        return self.read_object(
+            request, reads.id_for_slug(Post, slug), f"slug “{slug}”"
         )
 
 
-class PostAbolishView(RegistryView):
+class PostAbolishView(ObjectView):
+    model = Post
+    serializer_class = api_serializers.PostSerializer
+    object_kind = "post"
     write_permissions: ClassVar = {"POST": ("units.change_post",)}
 
     @extend_schema(
@@ -186,4 +181,4 @@ class PostAbolishView(RegistryView):
             effective_at=effective_at,
             expected_version=version,
         )
-        return written(Post, post_id, api_serializers.PostSerializer, "post")
+        return self.written(post_id)

@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
-from api.conditional import expected_version
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -20,19 +19,16 @@ from api.views.base import (
     PAGE,
     WRITE_ERRORS,
     HistoryBackedListView,
-    RegistryView,
+    ObjectEndView,
+    ObjectView,
     RowKey,
     by_date,
     by_field,
     choice,
-    created,
-    existing_id,
-    object_detail,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
     write_input,
-    written,
 )
 from units import services
 from units.models import OrganizationalUnit, RelationshipKind, UnitRelationship
@@ -49,6 +45,7 @@ RELATIONSHIP_ORDERINGS: dict[str, RowKey] = {
 class RelationshipListView(HistoryBackedListView):
     model = UnitRelationship
     serializer_class = api_serializers.RelationshipSerializer
+    object_kind = "relationship"
     slug_maps: ClassVar = {
         "unit_slugs": (OrganizationalUnit, ("source_id", "target_id")),
     }
@@ -115,33 +112,31 @@ class RelationshipListView(HistoryBackedListView):
         relationship = services.relationship_create(
             user=request.user, reason=reason, effective_at=effective_at, **fields
         )
-        return created(
-            UnitRelationship,
+        return self.created(
             relationship.pk,
-            api_serializers.RelationshipSerializer,
-            "relationship",
             reverse("api:relationship-detail", kwargs={"pk": relationship.pk}),
         )
 
 
-class RelationshipDetailView(RegistryView):
+class RelationshipDetailView(ObjectView):
+    model = UnitRelationship
+    serializer_class = api_serializers.RelationshipSerializer
+    object_kind = "relationship"
+
     @extend_schema(
         summary="One relationship",
         parameters=[AS_OF],
         responses={200: api_serializers.RelationshipSerializer, **ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return object_detail(
-            request,
-            UnitRelationship,
-            pk,
-            f"id {pk}",
-            api_serializers.RelationshipSerializer,
-            "relationship",
-        )
+        return self.read_object(request, pk, f"id {pk}")
 
 
-class RelationshipEndView(RegistryView):
+class RelationshipEndView(ObjectEndView):
+    model = UnitRelationship
+    serializer_class = api_serializers.RelationshipSerializer
+    object_kind = "relationship"
+    end_serializer = api_serializers.RelationshipEndSerializer
     write_permissions: ClassVar = {"POST": ("units.change_unitrelationship",)}
 
     @extend_schema(
@@ -151,18 +146,8 @@ class RelationshipEndView(RegistryView):
         responses={200: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        existing_id(UnitRelationship, pk)
-        version = expected_version(request, kind="relationship", pk=pk)
-        _, reason, effective_at = write_input(
-            api_serializers.RelationshipEndSerializer, request
-        )
-        services.relationship_end(
-            relationship=pk,
-            user=request.user,
-            reason=reason,
-            effective_at=effective_at,
-            expected_version=version,
-        )
-        return written(
-            UnitRelationship, pk, api_serializers.RelationshipSerializer, "relationship"
-        )
+        return self.end(request, pk)
+
+    def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
+        # The input carries nothing but who, why and when.
+        services.relationship_end(relationship=pk, **write)
