@@ -291,6 +291,16 @@ def search_parameter(what: str) -> OpenApiParameter:
     )
 
 
+def context_for(row: dict[str, Any]) -> dict[str, Any]:
+    """Slug maps for the foreign keys a single row carries (one query each)."""
+    unit_ids = {row.get(key) for key in ("unit_id", "source_id", "target_id")}
+    return {
+        "unit_slugs": reads.slug_map(OrganizationalUnit, unit_ids),
+        "post_slugs": reads.slug_map(Post, [row.get("post_id")]),
+        "person_slugs": reads.slug_map(Person, [row.get("person_id")]),
+    }
+
+
 # A view of a model whose objects reads.states() gives as of an instant (posts,
 # people, appointments, relationships). Subclasses name the model, its serializer and
 # what its ETags call it (``object_kind``).
@@ -301,9 +311,8 @@ class HistoryBackedView(RegistryView):
 
     def written(self, pk: int, status: int = HTTPStatus.OK) -> Response:
         """The object just written, as it stands now, with its new version ETag."""
-        row = reads.states(self.model, None, reads.MODEL_FIELDS[self.model], ids=[pk])[
-            0
-        ]
+        fields = reads.MODEL_FIELDS[self.model]
+        row = reads.states(self.model, None, fields, ids=[pk])[0]
         return object_response(
             self.serializer_class(row, context=context_for(row)).data,
             kind=self.object_kind,
@@ -410,22 +419,12 @@ class HistoryBackedListView(HistoryBackedView):
         return pk
 
 
-def context_for(row: dict[str, Any]) -> dict[str, Any]:
-    """Slug maps for the foreign keys a single row carries (one query each)."""
-    unit_ids = {row.get(key) for key in ("unit_id", "source_id", "target_id")}
-    return {
-        "unit_slugs": reads.slug_map(OrganizationalUnit, unit_ids),
-        "post_slugs": reads.slug_map(Post, [row.get("post_id")]),
-        "person_slugs": reads.slug_map(Person, [row.get("person_id")]),
-    }
-
-
 # One object of a history-backed model as of an instant, by slug or id. Subclasses'
 # methods carry the schema and call ``read_object``, or answer a write with
 # ``written``.
 class ObjectView(HistoryBackedView):
     def read_object(self, request: Request, pk: int | None, label: str) -> Response:
-        """The object at ``as_of``; ``label`` names it in a 404 (“slug “x””, “id 3”)."""
+        """The object at ``as_of``; ``label`` names it in a 404 (``id 3``)."""
         when = reads.as_of_parameter(request.query_params)
         if pk is None:
             raise NotFound(f"No {self.model._meta.verbose_name} has the {label}.")
