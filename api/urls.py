@@ -3,7 +3,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import exports, feeds, views
+from api import views
+from api.formats import exports, feeds
 
 app_name = "api"
 

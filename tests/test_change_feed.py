@@ -23,11 +23,11 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
-from api import feeds
-from api.views import change_cursor
+from api.formats import feeds
 from benchmarks.generate import generate
 from tests.conftest import ScriptedHistory
 from units import selectors, services
+from units.change_cursor import change_cursor
 from units.models import (
     Appointment,
     OrganizationalUnit,

@@ -13,6 +13,7 @@ import cairosvg
 import pytest
 
 from units import chart
+from units.chart import routing
 from units.models import ReportingLine
 from units.selectors import Holder, PostState, UnitNode
 
@@ -596,12 +597,12 @@ def test_the_route_through_the_channels_is_free_for_any_two_boxes(seed: int) -> 
     rng = random.Random(seed)  # noqa: S311 - reproducible shapes, not secrets
     roots, _units = random_organization(rng, 120)
     layout = chart.layout(roots, max_depth=rng.choice([3, 12]))
-    obstacles = chart._Obstacles(layout.boxes)
+    obstacles = routing._Obstacles(layout.boxes)
     top_track = chart.MARGIN + chart.LEGEND_HEIGHT - chart.TOP_TRACK
     pairs = list(itertools.permutations(layout.boxes, 2))
     for source, target in rng.sample(pairs, min(len(pairs), 1500)):
-        route = chart._tidy(chart._structural_route(source, target, top_track))
-        assert chart._free(route, obstacles, source, target, chart.CLEARANCE), (
+        route = routing._tidy(routing._structural_route(source, target, top_track))
+        assert routing._free(route, obstacles, source, target, chart.CLEARANCE), (
             source.node.name,
             target.node.name,
             route,

@@ -1,7 +1,8 @@
 """The fast tree answer: the same bytes as DRF rendering ``tree_payload``, fewer reads.
 
-``api.tree_json`` encodes ``selectors.*_flat`` rows directly, and the tree endpoints
-cache the rendered bytes; these tests hold them to the documented representation.
+``api.formats.tree_json`` encodes ``selectors.*_flat`` rows directly, and the tree
+endpoints cache the rendered bytes; these tests hold them to the documented
+representation.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from django.db import connection
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from api.formats.tree_json import current_branch_json, current_tree_json, tree_json
 from api.serializers import tree_payload
-from api.tree_json import current_branch_json, current_tree_json, tree_json
 from benchmarks.generate import generate
 from tests.conftest import at
 from units import selectors, services

@@ -14,7 +14,7 @@ from django.views.decorators.http import etag
 from django.views.decorators.vary import vary_on_cookie
 
 from api.permissions import may_see_staff_identities
-from api.views import change_window
+from api.views.changes import change_window
 from units import selectors
 from units.selectors import Change, InvalidInstant
 

@@ -21,7 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.conditional import generation_read
-from api.views import AS_OF, ERRORS, RegistryView, all_nodes, tree_at
+from api.views.base import AS_OF, ERRORS, RegistryView
+from api.views.tree import all_nodes, tree_at
 from units import selectors
 from units.models import Appointment, Person, Post, appointment_is_current
 from units.selectors import UnitNode

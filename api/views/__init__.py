@@ -1,0 +1,60 @@
+"""The REST API: thin views over units.selectors (reads) and units.services (writes).
+
+One module per resource; ``base`` holds what they share. The views are re-exported
+here for ``api.urls``.
+"""
+
+from api.views.appointments import (
+    AppointmentDetailView,
+    AppointmentEndView,
+    AppointmentListView,
+)
+from api.views.base import MAX_PAGE_SIZE, RegistryView
+from api.views.changes import ChangesView
+from api.views.people import PersonDetailView, PersonListView
+from api.views.posts import PostAbolishView, PostDetailView, PostListView
+from api.views.relationships import (
+    RelationshipDetailView,
+    RelationshipEndView,
+    RelationshipListView,
+)
+from api.views.tree import TreeView, UnitTreeView
+from api.views.units import (
+    UnitAbolishView,
+    UnitAncestorsView,
+    UnitChildrenView,
+    UnitDetailView,
+    UnitHistoryView,
+    UnitListView,
+    UnitMoveView,
+    UnitRevertView,
+    UnitsAbolishView,
+)
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "AppointmentDetailView",
+    "AppointmentEndView",
+    "AppointmentListView",
+    "ChangesView",
+    "PersonDetailView",
+    "PersonListView",
+    "PostAbolishView",
+    "PostDetailView",
+    "PostListView",
+    "RegistryView",
+    "RelationshipDetailView",
+    "RelationshipEndView",
+    "RelationshipListView",
+    "TreeView",
+    "UnitAbolishView",
+    "UnitAncestorsView",
+    "UnitChildrenView",
+    "UnitDetailView",
+    "UnitHistoryView",
+    "UnitListView",
+    "UnitMoveView",
+    "UnitRevertView",
+    "UnitTreeView",
+    "UnitsAbolishView",
+]

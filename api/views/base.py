@@ -1,0 +1,476 @@
+"""The base of every API view and what the views share.
+
+The documented parameters and error answers, paging, query-string checks, the input
+of a write, and the list of a history-backed model. Reads accept ``as_of`` (an ISO
+8601 date or date-time) and answer with the structure as it stood then. Whole-registry
+reads are cached per registry generation; single objects carry a version ETag that
+writes can send back in ``If-Match``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.conditional import (
+    expected_version,
+    generation_read,
+    object_read,
+    object_response,
+)
+from api.exceptions import api_exception_handler
+from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
+from units import selectors
+from units.models import OrganizationalUnit, Person, Post
+
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.STR,
+    description="ISO 8601 date or date-time; answer as the registry stood then. "
+    "A date means the end of that day (UTC).",
+)
+
+
+INCLUDE_ABOLISHED = OpenApiParameter(
+    "include_abolished",
+    OpenApiTypes.BOOL,
+    description="Also show abolished units (flagged with status abolished).",
+)
+
+
+# The largest page: a list answer is built in memory and cached whole, so a client
+# asking for everything at once must page instead (a larger limit is a 400, not a
+# silently shorter page, so the client learns why).
+MAX_PAGE_SIZE = 1000
+
+
+LIMIT = OpenApiParameter(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+    description=f"Page size (default 50, at most {MAX_PAGE_SIZE}).",
+)
+
+
+OFFSET = OpenApiParameter(
+    "offset",
+    {"type": "integer", "minimum": 0},
+    description="Start of the page (default 0).",
+)
+
+
+PAGE = [LIMIT, OFFSET]
+
+
+STATUS = OpenApiParameter(
+    "status", OpenApiTypes.STR, enum=["active", "abolished"], description="Filter."
+)
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Bad input; the message names the problem."),
+    404: OpenApiResponse(description="No such object (at that instant)."),
+}
+
+
+WRITE_ERRORS = {
+    **ERRORS,
+    403: OpenApiResponse(description="Not authenticated or missing permission."),
+    409: OpenApiResponse(
+        description="The change conflicts with the registry's state (a cycle, an "
+        "abolished unit, a held post, a change out of order, ...)."
+    ),
+    412: OpenApiResponse(description="If-Match names an outdated version."),
+}
+WITHOUT_IF_MATCH_ERRORS = {
+    status: response
+    for status, response in WRITE_ERRORS.items()
+    if status != HTTPStatus.PRECONDITION_FAILED
+}
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="The ETag you read; the write is refused (412) if it is outdated.",
+)
+
+
+def paginated_serializer(item: type[serializers.Serializer]) -> type:
+    """The documented shape of a page (LimitOffsetPagination) of ``item``."""
+    name = item.__name__.removesuffix("Serializer")
+    return type(
+        f"Paginated{name}ListSerializer",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
+def page(
+    request: Request,
+    view: APIView,
+    items: list[Any],
+    serializer_class: type[serializers.Serializer],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    check_page_window(request)
+    paginator = LimitOffsetPagination()
+    selected = paginator.paginate_queryset(items, request, view=view) or []
+    return {
+        "count": paginator.count,
+        "next": paginator.get_next_link(),
+        "previous": paginator.get_previous_link(),
+        "results": serializer_class(selected, many=True, context=context).data,
+    }
+
+
+def whole_number(text: str) -> int | None:
+    """A plain non-negative integer (ASCII digits, below 2**63), or None."""
+    digits = text.lstrip("0") or "0"
+    if text.isascii() and text.isdigit() and len(digits) <= len(str(LARGEST_ID)):
+        number = int(digits)
+        return number if number <= LARGEST_ID else None
+    return None
+
+
+def check_page_window(
+    request: Request, *, read_on: str = "read the rest with offset"
+) -> None:
+    """Refuse a malformed or oversized ``limit``/``offset`` instead of ignoring it.
+
+    ``read_on`` tells a client asking for too large a page how to read the rest.
+    """
+    limit_text = request.query_params.get("limit")
+    if limit_text is not None:
+        limit = whole_number(limit_text)
+        is_digits = limit_text.isascii() and limit_text.isdigit()
+        if is_digits and (limit is None or limit > MAX_PAGE_SIZE):
+            raise ValidationError(
+                {
+                    "limit": f"{limit_text[:20]} is more than the largest page, "
+                    f"{MAX_PAGE_SIZE}; {read_on}."
+                }
+            )
+        if limit is None or limit < 1:
+            raise ValidationError(
+                {
+                    "limit": f"“{limit_text[:40]}” is not a whole number "
+                    f"from 1 to {MAX_PAGE_SIZE}."
+                }
+            )
+    offset_text = request.query_params.get("offset")
+    if offset_text is not None and whole_number(offset_text) is None:
+        raise ValidationError(
+            {"offset": f"“{offset_text[:40]}” is not a whole number from 0 upwards."}
+        )
+
+
+def flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "false").strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValidationError({name: f"“{value}” is not a boolean; use true or false."})
+
+
+def choice(request: Request, name: str, allowed: Iterable[str]) -> str | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValidationError({name: f"“{value}” is not one of: {', '.join(allowed)}."})
+    return value
+
+
+def search_matches(query: str | None, *texts: str) -> bool:
+    if not query:
+        return True
+    needle = query.casefold()
+    return any(needle in text.casefold() for text in texts)
+
+
+def unit_id_or_404(slug: str) -> int:
+    unit_id = selectors.id_for_slug(OrganizationalUnit, slug)
+    if unit_id is None:
+        raise NotFound(f"No unit has the slug “{slug}”.")
+    return unit_id
+
+
+# Ids are 64-bit; a larger number in a URL cannot name anything (and would overflow).
+LARGEST_ID = 2**63 - 1
+
+
+def existing_id(model: type[models.Model], pk: int) -> int:
+    """Refuse ids no row can have before they reach the database."""
+    if pk > LARGEST_ID:
+        raise NotFound(f"{model._meta.verbose_name.capitalize()} {pk} does not exist.")
+    return pk
+
+
+def absent_at(kind: str, slug: str, when: datetime.datetime | None) -> NotFound:
+    moment = f"{when:%Y-%m-%d %H:%M} UTC" if when else "now"
+    return NotFound(
+        f"The {kind} “{slug}” is not in the registry as of {moment} "
+        "(not yet established, or abolished: try include_abolished=true)."
+    )
+
+
+def write_input(
+    serializer_class: type[serializers.Serializer], request: Request
+) -> tuple[dict[str, Any], str, Any]:
+    """Validated fields of a write, with its reason and effective time taken out."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    fields = dict(serializer.validated_data)
+    return fields, fields.pop("reason"), fields.pop("effective_at", None)
+
+
+# Base of every API view: open reads, permission-checked writes, clear errors. (A
+# comment, not a docstring: drf-spectacular would show it on every operation.)
+class RegistryView(APIView):
+    permission_classes = [ReadAnyoneWriteWithModelPermission]
+    write_permissions: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def get_exception_handler(self) -> Callable[..., Response | None]:
+        return api_exception_handler
+
+    def show_authors(self) -> bool:
+        return may_see_staff_identities(self.request.user)
+
+
+Row = dict[str, Any]
+
+
+RowKey = Callable[[Row], Any]
+
+
+def by_text(field: str) -> RowKey:
+    return lambda row: row[field].casefold()
+
+
+def by_date(field: str, *, missing: datetime.date) -> RowKey:
+    """Order on a date that may be absent; ``missing`` says where absent dates go."""
+    return lambda row: row[field] or missing
+
+
+def by_field(field: str) -> RowKey:
+    return lambda row: row[field]
+
+
+def ordering_choices(orderings: Iterable[str]) -> list[str]:
+    """Each ordering key and its descending ``-`` form, as ``ordering`` accepts them."""
+    keys = list(orderings)
+    return [*keys, *(f"-{key}" for key in keys)]
+
+
+def ordering_parameter(orderings: Iterable[str], default: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ordering",
+        OpenApiTypes.STR,
+        enum=ordering_choices(orderings),
+        description=f"Sort order; `-` descends. Default: {default}.",
+    )
+
+
+def search_parameter(what: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description=f"Case-insensitive search in {what}, as they stood at as_of.",
+    )
+
+
+def context_for(row: dict[str, Any]) -> dict[str, Any]:
+    """Slug maps for the foreign keys a single row carries (one query each)."""
+    unit_ids = {row.get(key) for key in ("unit_id", "source_id", "target_id")}
+    return {
+        "unit_slugs": selectors.slug_map(OrganizationalUnit, unit_ids),
+        "post_slugs": selectors.slug_map(Post, [row.get("post_id")]),
+        "person_slugs": selectors.slug_map(Person, [row.get("person_id")]),
+    }
+
+
+# A view of a model whose objects selectors.records_as_of() gives as of an instant (posts,
+# people, appointments, relationships). Subclasses name the model, its serializer and
+# what its ETags call it (``object_kind``).
+class HistoryBackedView(RegistryView):
+    model: ClassVar[type[models.Model]]
+    serializer_class: ClassVar[type[serializers.Serializer]]
+    object_kind: ClassVar[str]
+
+    def written(self, pk: int, status: int = HTTPStatus.OK) -> Response:
+        """The object just written, as it stands now, with its new version ETag."""
+        fields = selectors.RECORD_FIELDS[self.model]
+        row = selectors.records_as_of(self.model, None, fields, ids=[pk])[0]
+        return object_response(
+            self.serializer_class(row, context=context_for(row)).data,
+            kind=self.object_kind,
+            pk=pk,
+            version=row["version"],
+            status=status,
+        )
+
+    def created(self, pk: int, url: str) -> Response:
+        """The object just created: 201, with its address in ``Location``."""
+        response = self.written(pk, HTTPStatus.CREATED)
+        response["Location"] = url
+        return response
+
+
+# A list of one model's objects as of an instant, filtered, searched, ordered, one page
+# at a time. Subclasses declare what ``q`` searches and which orderings exist.
+class HistoryBackedListView(HistoryBackedView):
+    # Context key → (model, field of the row holding its id) for id-to-slug maps.
+    slug_maps: ClassVar[dict[str, tuple[type[models.Model], tuple[str, ...]]]] = {}
+    # The row's own texts that ``q`` searches.
+    search_fields: ClassVar[tuple[str, ...]] = ()
+    # Texts of related objects that ``q`` searches, read as of the same instant:
+    # (model, fields of the row holding its ids, its fields to search).
+    search_related: ClassVar[
+        tuple[tuple[type[models.Model], tuple[str, ...], tuple[str, ...]], ...]
+    ] = ()
+    # Ordering key → sort key; ties are broken by id (descending with ``-``).
+    orderings: ClassVar[dict[str, RowKey]] = {"id": by_field("id")}
+    default_ordering: ClassVar[str] = "id"
+
+    def filter_rows(self, rows: list[Row], when: datetime.datetime | None) -> list[Row]:
+        return rows
+
+    def list_response(self, request: Request) -> Response:
+        when = selectors.as_of_parameter(request.query_params)
+        self.validate_filters(request)
+        ordering = (
+            choice(request, "ordering", ordering_choices(self.orderings))
+            or self.default_ordering
+        )
+        query = request.query_params.get("q")
+        check_page_window(request)
+
+        def build() -> dict[str, Any]:
+            rows = selectors.records_as_of(
+                self.model, when, selectors.RECORD_FIELDS[self.model]
+            )
+            rows = self.filter_rows(rows, when)
+            if query:
+                rows = self.search(rows, query, when)
+            key = self.orderings[ordering.removeprefix("-")]
+            rows.sort(
+                key=lambda row: (key(row), row["id"]),
+                reverse=ordering.startswith("-"),
+            )
+            context = {
+                key: selectors.slug_map(
+                    model, {row[field] for row in rows for field in fields}
+                )
+                for key, (model, fields) in self.slug_maps.items()
+            }
+            return page(request, self, rows, self.serializer_class, context)
+
+        return generation_read(request, build)
+
+    def search(
+        self, rows: list[Row], query: str, when: datetime.datetime | None
+    ) -> list[Row]:
+        """The rows whose own or related texts contain ``query`` (one query per model)."""
+        related = [
+            (
+                id_fields,
+                selectors.texts_as_of(
+                    model,
+                    when,
+                    {row[field] for row in rows for field in id_fields},
+                    text_fields,
+                ),
+            )
+            for model, id_fields, text_fields in self.search_related
+        ]
+
+        def texts(row: Row) -> list[str]:
+            found = [row[field] for field in self.search_fields]
+            for id_fields, texts_by_id in related:
+                for field in id_fields:
+                    found.extend(texts_by_id.get(row[field], ()))
+            return found
+
+        return [row for row in rows if search_matches(query, *texts(row))]
+
+    def validate_filters(self, request: Request) -> None:
+        """Refuse malformed filters before anything is read."""
+
+    def related_id(self, name: str, model: type[models.Model]) -> int | None:
+        """The id behind a slug filter; an unknown slug is a 400 naming it."""
+        slug = self.request.query_params.get(name)
+        if slug is None:
+            return None
+        pk = selectors.id_for_slug(model, slug)
+        if pk is None:
+            raise ValidationError(
+                {name: f"No {model._meta.verbose_name} has the slug “{slug}”."}
+            )
+        return pk
+
+
+# One object of a history-backed model as of an instant, by slug or id. Subclasses'
+# methods carry the schema and call ``read_object``, or answer a write with
+# ``written``.
+class ObjectView(HistoryBackedView):
+    def read_object(self, request: Request, pk: int | None, label: str) -> Response:
+        """The object at ``as_of``; ``label`` names it in a 404 (``id 3``)."""
+        when = selectors.as_of_parameter(request.query_params)
+        if pk is None:
+            raise NotFound(f"No {self.model._meta.verbose_name} has the {label}.")
+        existing_id(self.model, pk)
+        rows = selectors.records_as_of(
+            self.model, when, selectors.RECORD_FIELDS[self.model], ids=[pk]
+        )
+        if not rows:
+            raise absent_at(str(self.model._meta.verbose_name), label, when)
+        row = rows[0]
+        data = self.serializer_class(row, context=context_for(row)).data
+        return object_read(
+            request, data, kind=self.object_kind, pk=pk, version=row["version"]
+        )
+
+
+# Ends an object named by id (an appointment, a relationship); it stays in the
+# history with its end date. Subclasses name the input and call their service in
+# ``end_object``; their ``post`` carries the schema and calls ``end``.
+class ObjectEndView(HistoryBackedView):
+    end_serializer: ClassVar[type[serializers.Serializer]]
+
+    def end(self, request: Request, pk: int) -> Response:
+        existing_id(self.model, pk)
+        version = expected_version(request, kind=self.object_kind, pk=pk)
+        fields, reason, effective_at = write_input(self.end_serializer, request)
+        self.end_object(
+            pk,
+            fields,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+        )
+        return self.written(pk)
+
+    def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
+        """Call the service that ends the object; ``write`` holds who, why and when."""
+        raise NotImplementedError

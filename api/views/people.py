@@ -1,0 +1,122 @@
+"""People: list, one person, and the writes on people."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as api_serializers
+from api.conditional import expected_version
+from api.views.base import (
+    AS_OF,
+    ERRORS,
+    IF_MATCH,
+    PAGE,
+    WRITE_ERRORS,
+    HistoryBackedListView,
+    ObjectView,
+    RowKey,
+    by_field,
+    by_text,
+    ordering_parameter,
+    paginated_serializer,
+    search_parameter,
+    write_input,
+)
+from units import selectors, services
+from units.models import Person
+
+PERSON_ORDERINGS: dict[str, RowKey] = {
+    "full_name": by_text("full_name"),
+    "slug": by_field("slug"),
+    "id": by_field("id"),
+}
+
+
+class PersonListView(HistoryBackedListView):
+    model = Person
+    serializer_class = api_serializers.PersonSerializer
+    object_kind = "person"
+    write_permissions: ClassVar = {"POST": ("units.add_person",)}
+    search_fields = ("full_name",)
+    orderings = PERSON_ORDERINGS
+    default_ordering = "full_name"
+
+    @extend_schema(
+        summary="List people",
+        operation_id="people_list",
+        parameters=[
+            AS_OF,
+            search_parameter("full names"),
+            ordering_parameter(PERSON_ORDERINGS, "full_name"),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.PersonSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return self.list_response(request)
+
+    @extend_schema(
+        summary="Record a person",
+        request=api_serializers.PersonCreateSerializer,
+        responses={201: api_serializers.PersonSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.PersonCreateSerializer, request
+        )
+        person = services.person_create(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return self.created(
+            person.pk, reverse("api:person-detail", kwargs={"slug": person.slug})
+        )
+
+
+class PersonDetailView(ObjectView):
+    model = Person
+    serializer_class = api_serializers.PersonSerializer
+    object_kind = "person"
+    write_permissions: ClassVar = {"PATCH": ("units.change_person",)}
+
+    @extend_schema(
+        summary="Correct a person's name",
+        parameters=[IF_MATCH],
+        request=api_serializers.PersonUpdateSerializer,
+        responses={200: api_serializers.PersonSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        person_id = selectors.id_for_slug(Person, slug)
+        if person_id is None:
+            raise NotFound(f"No person has the slug “{slug}”.")
+        version = expected_version(request, kind="person", pk=person_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.PersonUpdateSerializer, request
+        )
+        services.person_update(
+            person=person_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return self.written(person_id)
+
+    @extend_schema(
+        summary="One person",
+        parameters=[AS_OF],
+        responses={200: api_serializers.PersonSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return self.read_object(
+            request, selectors.id_for_slug(Person, slug), f"slug “{slug}”"
+        )

@@ -1,0 +1,183 @@
+"""Posts: list, one post, and the writes on posts."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as api_serializers
+from api.conditional import expected_version
+from api.views.base import (
+    AS_OF,
+    ERRORS,
+    IF_MATCH,
+    PAGE,
+    STATUS,
+    WRITE_ERRORS,
+    HistoryBackedListView,
+    ObjectView,
+    RowKey,
+    by_date,
+    by_field,
+    by_text,
+    choice,
+    flag,
+    ordering_parameter,
+    paginated_serializer,
+    search_parameter,
+    write_input,
+)
+from units import selectors, services
+from units.models import OrganizationalUnit, Post
+
+POST_ORDERINGS: dict[str, RowKey] = {
+    "id": by_field("id"),
+    "title": by_text("title"),
+    "slug": by_field("slug"),
+    "established_on": by_date("established_on", missing=datetime.date.min),
+}
+
+
+class PostListView(HistoryBackedListView):
+    model = Post
+    serializer_class = api_serializers.PostSerializer
+    object_kind = "post"
+    slug_maps: ClassVar = {"unit_slugs": (OrganizationalUnit, ("unit_id",))}
+    write_permissions: ClassVar = {"POST": ("units.add_post",)}
+    search_fields = ("title",)
+    orderings = POST_ORDERINGS
+
+    def validate_filters(self, request: Request) -> None:
+        self.unit_id = self.related_id("unit", OrganizationalUnit)
+        self.status = choice(request, "status", ["active", "abolished"])
+        self.is_head = (
+            flag(request, "is_head") if "is_head" in request.query_params else None
+        )
+
+    def filter_rows(
+        self, rows: list[dict[str, Any]], when: datetime.datetime | None
+    ) -> list[dict[str, Any]]:
+        return [
+            row
+            for row in rows
+            if (self.unit_id is None or row["unit_id"] == self.unit_id)
+            and (
+                self.status is None
+                or (self.status == "active") == (row["abolished_on"] is None)
+            )
+            and (self.is_head is None or row["is_head"] == self.is_head)
+        ]
+
+    @extend_schema(
+        summary="List posts",
+        operation_id="posts_list",
+        parameters=[
+            AS_OF,
+            OpenApiParameter("unit", OpenApiTypes.STR, description="Unit's slug."),
+            STATUS,
+            OpenApiParameter("is_head", OpenApiTypes.BOOL),
+            search_parameter("post titles"),
+            ordering_parameter(POST_ORDERINGS, "id"),
+            *PAGE,
+        ],
+        responses={200: paginated_serializer(api_serializers.PostSerializer), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return self.list_response(request)
+
+    @extend_schema(
+        summary="Create a post in a unit",
+        request=api_serializers.PostCreateSerializer,
+        responses={201: api_serializers.PostSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.PostCreateSerializer, request
+        )
+        post = services.post_create(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return self.created(
+            post.pk, reverse("api:post-detail", kwargs={"slug": post.slug})
+        )
+
+
+def post_id_or_404(slug: str) -> int:
+    post_id = selectors.id_for_slug(Post, slug)
+    if post_id is None:
+        raise NotFound(f"No post has the slug “{slug}”.")
+    return post_id
+
+
+class PostDetailView(ObjectView):
+    model = Post
+    serializer_class = api_serializers.PostSerializer
+    object_kind = "post"
+    write_permissions: ClassVar = {"PATCH": ("units.change_post",)}
+
+    @extend_schema(
+        summary="Retitle a post, move it to another unit or change how it is filled",
+        parameters=[IF_MATCH],
+        request=api_serializers.PostUpdateSerializer,
+        responses={200: api_serializers.PostSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        post_id = post_id_or_404(slug)
+        version = expected_version(request, kind="post", pk=post_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.PostUpdateSerializer, request
+        )
+        services.post_update(
+            post=post_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return self.written(post_id)
+
+    @extend_schema(
+        summary="One post",
+        parameters=[AS_OF],
+        responses={200: api_serializers.PostSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return self.read_object(
+            request, selectors.id_for_slug(Post, slug), f"slug “{slug}”"
+        )
+
+
+class PostAbolishView(ObjectView):
+    model = Post
+    serializer_class = api_serializers.PostSerializer
+    object_kind = "post"
+    write_permissions: ClassVar = {"POST": ("units.change_post",)}
+
+    @extend_schema(
+        summary="Abolish a post; its holder's appointment ends the same day",
+        parameters=[IF_MATCH],
+        request=api_serializers.PostAbolishSerializer,
+        responses={200: api_serializers.PostSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        post_id = post_id_or_404(slug)
+        version = expected_version(request, kind="post", pk=post_id)
+        _, reason, effective_at = write_input(
+            api_serializers.PostAbolishSerializer, request
+        )
+        services.post_abolish(
+            post=post_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+        )
+        return self.written(post_id)

@@ -1,0 +1,85 @@
+"""The organization as a nested tree, whole or from one unit down."""
+
+from __future__ import annotations
+
+import datetime
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as api_serializers
+from api.conditional import generation_read_json
+from api.formats.tree_json import current_branch_json, current_tree_json, tree_json
+from api.views.base import (
+    AS_OF,
+    ERRORS,
+    INCLUDE_ABOLISHED,
+    RegistryView,
+    absent_at,
+    flag,
+    unit_id_or_404,
+)
+from units import selectors
+from units.selectors import UnitNode
+
+
+def tree_at(
+    when: datetime.datetime | None, *, include_abolished: bool
+) -> list[UnitNode]:
+    if when is None:
+        return selectors.unit_tree(include_abolished=include_abolished)
+    return selectors.unit_tree_as_of(when, include_abolished=include_abolished)
+
+
+def all_nodes(roots: list[UnitNode]) -> list[UnitNode]:
+    return [node for root in roots for node in root.walk()]
+
+
+class TreeView(RegistryView):
+    @extend_schema(
+        summary="The whole organization, nested",
+        parameters=[AS_OF, INCLUDE_ABOLISHED],
+        responses={200: api_serializers.TreeNodeSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        when = selectors.as_of_parameter(request.query_params)
+        include_abolished = flag(request, "include_abolished")
+
+        def build() -> bytes:
+            if when is None:
+                # Encoded while the rows arrive: no registry-sized list beside the JSON.
+                return current_tree_json(include_abolished=include_abolished)
+            tree = selectors.unit_tree_as_of_flat(
+                when, include_abolished=include_abolished
+            )
+            return tree_json(tree)
+
+        return generation_read_json(request, build)
+
+
+class UnitTreeView(RegistryView):
+    @extend_schema(
+        summary="A unit with its whole subtree, nested",
+        parameters=[AS_OF, INCLUDE_ABOLISHED],
+        responses={200: api_serializers.TreeNodeSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        when = selectors.as_of_parameter(request.query_params)
+        include_abolished = flag(request, "include_abolished")
+
+        def build() -> bytes:
+            # The current branch is read alone; a past one is cut from its tree.
+            if when is None:
+                body = current_branch_json(slug, include_abolished=include_abolished)
+            else:
+                branch = selectors.unit_tree_as_of_flat(
+                    when, include_abolished=include_abolished, root_slug=slug
+                )
+                body = None if branch is None else tree_json(branch, single_root=True)
+            if body is None:
+                unit_id_or_404(slug)
+                raise absent_at("unit", slug, when)
+            return body
+
+        return generation_read_json(request, build)

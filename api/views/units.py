@@ -1,0 +1,446 @@
+"""Units: list, one unit, its relatives and history, and the writes on a unit."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as api_serializers
+from api.conditional import (
+    expected_version,
+    generation_read,
+    object_read,
+    object_response,
+)
+from api.views.base import (
+    AS_OF,
+    ERRORS,
+    IF_MATCH,
+    INCLUDE_ABOLISHED,
+    PAGE,
+    STATUS,
+    WITHOUT_IF_MATCH_ERRORS,
+    WRITE_ERRORS,
+    RegistryView,
+    absent_at,
+    choice,
+    flag,
+    page,
+    paginated_serializer,
+    search_matches,
+    unit_id_or_404,
+    write_input,
+)
+from api.views.tree import all_nodes, tree_at
+from units import selectors, services
+from units.models import OrganizationalUnit, UnitKind
+from units.selectors import UnitNode
+
+UNIT_ORDERINGS: dict[str, Callable[[UnitNode], Any]] = {
+    "name": lambda node: node.name.casefold(),
+    "slug": lambda node: node.slug,
+    "kind": lambda node: node.kind,
+    "established_on": lambda node: node.established_on or datetime.date.min,
+}
+
+
+def unit_written(unit_id: int, status: int = HTTPStatus.OK) -> Response:
+    """The representation of a unit just written, with its new version ETag."""
+    row = selectors.unit_record(unit_id, None)
+    assert row is not None  # noqa: S101 - the service has just saved it
+    data = api_serializers.UnitDetailSerializer(
+        row,
+        context={
+            "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]])
+        },
+    ).data
+    response = object_response(
+        data, kind="unit", pk=unit_id, version=row["version"], status=status
+    )
+    if status == HTTPStatus.CREATED:
+        response["Location"] = data["url"]
+    return response
+
+
+class UnitListView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.add_organizationalunit",)}
+
+    @extend_schema(
+        summary="List units",
+        operation_id="units_list",
+        parameters=[
+            AS_OF,
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=UnitKind.values),
+            STATUS,
+            OpenApiParameter("parent", OpenApiTypes.STR, description="Parent's slug."),
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, description="Search name, acronym and mandate."
+            ),
+            OpenApiParameter(
+                "ordering",
+                OpenApiTypes.STR,
+                enum=["tree", *UNIT_ORDERINGS, *(f"-{key}" for key in UNIT_ORDERINGS)],
+            ),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.UnitWithHeadSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        """Every unit that existed at the instant, abolished ones flagged, tree order."""
+        when = selectors.as_of_parameter(request.query_params)
+        kind = choice(request, "kind", UnitKind.values)
+        status = choice(request, "status", ["active", "abolished"])
+        ordering = choice(
+            request,
+            "ordering",
+            ["tree", *UNIT_ORDERINGS, *(f"-{key}" for key in UNIT_ORDERINGS)],
+        )
+        parent_slug = request.query_params.get("parent")
+        query = request.query_params.get("q")
+
+        def build() -> dict[str, Any]:
+            nodes = all_nodes(tree_at(when, include_abolished=True))
+            slugs = {node.id: node.slug for node in nodes}
+            parent_id = None
+            if parent_slug is not None:
+                ids = {slug: pk for pk, slug in slugs.items()}
+                if parent_slug not in ids:
+                    raise ValidationError(
+                        {"parent": f"No unit “{parent_slug}” exists at that instant."}
+                    )
+                parent_id = ids[parent_slug]
+            selected = [
+                node
+                for node in nodes
+                if (kind is None or node.kind == kind)
+                and (status is None or (status == "active") == node.is_active)
+                and (parent_slug is None or node.parent_id == parent_id)
+                and search_matches(query, node.name, node.short_name, node.mandate)
+            ]
+            if ordering and ordering != "tree":
+                key = UNIT_ORDERINGS[ordering.removeprefix("-")]
+                selected.sort(key=key, reverse=ordering.startswith("-"))
+            return page(
+                request,
+                self,
+                selected,
+                api_serializers.UnitWithHeadSerializer,
+                {"unit_slugs": slugs},
+            )
+
+        return generation_read(request, build)
+
+    @extend_schema(
+        summary="Establish a unit",
+        request=api_serializers.UnitCreateSerializer,
+        responses={201: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitCreateSerializer, request
+        )
+        unit = services.unit_create(
+            user=request.user, reason=reason, effective_at=effective_at, **fields
+        )
+        return unit_written(unit.pk, status=HTTPStatus.CREATED)
+
+
+class UnitDetailView(RegistryView):
+    write_permissions: ClassVar = {"PATCH": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="One unit",
+        parameters=[AS_OF],
+        responses={200: api_serializers.UnitDetailSerializer, **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        when = selectors.as_of_parameter(request.query_params)
+        unit_id = unit_id_or_404(slug)
+        row = selectors.unit_record(unit_id, when)
+        if row is None:
+            raise absent_at("unit", slug, when)
+        data = api_serializers.UnitDetailSerializer(
+            row,
+            context={
+                "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]])
+            },
+        ).data
+        return object_read(
+            request, data, kind="unit", pk=unit_id, version=row["version"]
+        )
+
+    @extend_schema(
+        summary="Rename a unit or change its mandate and other descriptive fields",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitUpdateSerializer,
+        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitUpdateSerializer, request
+        )
+        services.unit_update(
+            unit=unit_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return unit_written(unit_id)
+
+
+class UnitMoveView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="Make a unit (and its subtree) report to another unit",
+        description="Name the new parent (`parent`, optionally with `sibling_order`), "
+        "or place the unit relative to another one: `position` `first-child` or "
+        "`last-child` of `target`, or `before`/`after` the sibling `target`. Siblings "
+        "are renumbered (each a recorded change with the same reason) when the "
+        "neighbours leave no free order. 409 if the new parent is the unit itself or "
+        "inside its subtree; nothing is written on any refusal.",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitMoveSerializer,
+        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitMoveSerializer, request
+        )
+        if "position" in fields:
+            services.unit_move_to_position(
+                unit=unit_id,
+                target=fields.pop("target"),
+                position=fields.pop("position"),
+                user=request.user,
+                reason=reason,
+                effective_at=effective_at,
+                expected_version=version,
+                **fields,
+            )
+        else:
+            services.unit_move(
+                unit=unit_id,
+                new_parent=fields.pop("parent"),
+                user=request.user,
+                reason=reason,
+                effective_at=effective_at,
+                expected_version=version,
+                **fields,
+            )
+        return unit_written(unit_id)
+
+
+class UnitAbolishView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="Abolish a unit (it stays in the registry and its history)",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitAbolishSerializer,
+        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitAbolishSerializer, request
+        )
+        services.unit_abolish(
+            unit=unit_id,
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return unit_written(unit_id)
+
+
+class UnitsAbolishView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        operation_id="units_abolish_many",
+        summary="Abolish several units at once (all of them, or none)",
+        description="Like abolishing each unit, in tree order, with one reason, "
+        "effective time and sub-unit policy, in one transaction: if one of them is "
+        "refused, none is abolished. A unit already abolished with the subtree of an "
+        "earlier one is passed over. Answers the named units as abolished, in tree "
+        "order. No If-Match: abolish one unit for the lost-update check.",
+        request=api_serializers.UnitsAbolishSerializer,
+        responses={
+            200: api_serializers.UnitDetailSerializer(many=True),
+            **WITHOUT_IF_MATCH_ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        fields, reason, effective_at = write_input(
+            api_serializers.UnitsAbolishSerializer, request
+        )
+        abolished = services.units_abolish(
+            units=fields.pop("units"),
+            user=request.user,
+            reason=reason,
+            effective_at=effective_at,
+            **fields,
+        )
+        rows = [selectors.unit_record(unit.pk, None) for unit in abolished]
+        parent_slugs = selectors.slug_map(
+            OrganizationalUnit, [row["parent_id"] for row in rows if row]
+        )
+        return Response(
+            api_serializers.UnitDetailSerializer(
+                [row for row in rows if row],
+                many=True,
+                context={"unit_slugs": parent_slugs},
+            ).data
+        )
+
+
+class UnitRevertView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="Bring a unit back to one of its earlier versions, as a new change",
+        description="The unit takes the fields, parent and status of the version named "
+        "by `history_id` (see the unit's history). The revert is recorded now as a new "
+        "version with its own reason; no version is erased. Reverting to a version from "
+        "before the unit was abolished reinstates it; to an abolished version, abolishes "
+        "it. 404 if the version is not one of this unit's, 409 if the old parent is now "
+        "inside the unit's subtree, 400 if the unit already matches that version.",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitRevertSerializer,
+        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        fields, reason, _ = write_input(api_serializers.UnitRevertSerializer, request)
+        services.unit_revert(
+            unit=unit_id,
+            history_id=fields["history_id"],
+            user=request.user,
+            reason=reason,
+            expected_version=version,
+        )
+        return unit_written(unit_id)
+
+
+# Children or ancestors of a unit, as of an instant.
+class UnitRelativesView(RegistryView):
+    relation: ClassVar[str] = "children"
+
+    def get(self, request: Request, slug: str) -> Response:
+        when = selectors.as_of_parameter(request.query_params)
+        include_abolished = flag(request, "include_abolished")
+
+        def build() -> list[dict[str, Any]]:
+            nodes = all_nodes(tree_at(when, include_abolished=True))
+            by_id = {node.id: node for node in nodes}
+            node = next((node for node in nodes if node.slug == slug), None)
+            if node is None or (not include_abolished and not node.is_active):
+                unit_id_or_404(slug)
+                raise absent_at("unit", slug, when)
+            if self.relation == "children":
+                relatives = [
+                    child
+                    for child in node.children
+                    if include_abolished or child.is_active
+                ]
+            else:
+                relatives = []
+                parent = by_id.get(node.parent_id)
+                while parent is not None:
+                    relatives.insert(0, parent)
+                    parent = by_id.get(parent.parent_id)
+            return api_serializers.UnitWithHeadSerializer(
+                relatives,
+                many=True,
+                context={"unit_slugs": {node.id: node.slug for node in nodes}},
+            ).data
+
+        return generation_read(request, build)
+
+
+class UnitChildrenView(UnitRelativesView):
+    relation = "children"
+
+    @extend_schema(
+        summary="Direct sub-units of a unit",
+        parameters=[AS_OF, INCLUDE_ABOLISHED],
+        responses={200: api_serializers.UnitWithHeadSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return super().get(request, slug)
+
+
+class UnitAncestorsView(UnitRelativesView):
+    relation = "ancestors"
+
+    @extend_schema(
+        summary="The units above a unit, from the top down",
+        parameters=[AS_OF, INCLUDE_ABOLISHED],
+        responses={200: api_serializers.UnitWithHeadSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return super().get(request, slug)
+
+
+class UnitHistoryView(RegistryView):
+    @extend_schema(
+        summary="A unit's versions, newest first, with field-level changes",
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.STR,
+                description="Only versions effective at or before this instant.",
+            ),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.RevisionSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        when = selectors.as_of_parameter(request.query_params)
+        unit_id = unit_id_or_404(slug)
+
+        def build() -> dict[str, Any]:
+            revisions = selectors.unit_history(unit_id)
+            if when is not None:
+                revisions = [rev for rev in revisions if rev.effective_at <= when]
+            parent_ids = {
+                value
+                for revision in revisions
+                for change in revision.changes
+                if change.field == "parent_id"
+                for value in (change.old, change.new)
+            }
+            context = {
+                "unit_slugs": selectors.slug_map(OrganizationalUnit, parent_ids),
+                "show_authors": self.show_authors(),
+            }
+            return page(
+                request, self, revisions, api_serializers.RevisionSerializer, context
+            )
+
+        return generation_read(request, build)

@@ -1,0 +1,277 @@
+"""Where each unit's box stands in the org chart.
+
+The layout is a compact org chart: a unit whose sub-units have no visible sub-units of
+their own stacks them in a column below it; otherwise the sub-trees stand side by side
+under it. That keeps the seed organization readable at a glance, and a tree of
+thousands of units stays usable because levels below ``max_depth`` are folded into a
+"+N" badge that opens the sub-tree on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from units.selectors import UnitNode
+
+BOX_WIDTH = 200
+BOX_HEIGHT = 74
+HORIZONTAL_GAP = 24
+LEVEL_GAP = 44
+STACK_INDENT = 22
+STACK_GAP = 12
+MARGIN = 24
+LEGEND_HEIGHT = 78
+
+Point = tuple[float, float]
+
+
+class BoxRole(StrEnum):
+    """Where a box stands in the layout, which decides how lines leave it."""
+
+    FORK = "fork"  # sub-trees side by side below it, under a band
+    COLUMN = "column"  # its sub-units stacked in a column below it
+    STACKED = "stacked"  # one of the stacked sub-units of a column
+    LEAF = "leaf"  # nothing drawn below it (it may fold a sub-tree)
+
+
+@dataclass(slots=True)
+class ChartLink:
+    """A dotted-line relationship to draw between two units (by slug)."""
+
+    source_slug: str
+    target_slug: str
+    label: str
+    # The kind of relationship ("supports"), written along the line where it fits.
+    kind: str = ""
+
+
+@dataclass(slots=True, eq=False)
+class PlacedBox:
+    node: UnitNode
+    x: float
+    y: float
+    hidden_descendants: int = 0
+    parent: PlacedBox | None = None
+    role: BoxRole = BoxRole.LEAF
+    # Centres of the free gaps left and right of the box's sub-tree (of its column, for
+    # a stacked box): nothing else is drawn there below the band above it.
+    left_lane: float = 0.0
+    right_lane: float = 0.0
+
+    @property
+    def centre(self) -> float:
+        return self.x + BOX_WIDTH / 2
+
+    def lane(self, side: int) -> float:
+        return self.right_lane if side > 0 else self.left_lane
+
+
+@dataclass(slots=True)
+class _Block:
+    """The measured footprint of a sub-tree, before it is given a position."""
+
+    node: UnitNode
+    width: float
+    height: float
+    stacked: bool
+    children: list[_Block] = field(default_factory=list)
+    hidden_descendants: int = 0
+
+
+@dataclass(slots=True)
+class ChartLayout:
+    boxes: list[PlacedBox]
+    edges: list[tuple[str, str]]  # (path data, reporting line)
+    width: float
+    height: float
+    # The corner points of each solid line, which dotted lines must not run along.
+    lines: list[list[Point]] = field(default_factory=list)
+
+
+def _count_descendants(node: UnitNode) -> int:
+    return sum(1 for _ in node.walk()) - 1
+
+
+def _measure(
+    node: UnitNode,
+    depth: int,
+    max_depth: int,
+    descendants: Mapping[int, int] | None,
+) -> _Block:
+    if depth >= max_depth:
+        return _Block(
+            node,
+            BOX_WIDTH,
+            BOX_HEIGHT,
+            stacked=False,
+            hidden_descendants=(
+                _count_descendants(node)
+                if descendants is None
+                else descendants.get(node.id, 0)
+            ),
+        )
+    children = [
+        _measure(child, depth + 1, max_depth, descendants) for child in node.children
+    ]
+    if not children:
+        return _Block(node, BOX_WIDTH, BOX_HEIGHT, stacked=False)
+    if all(not child.children for child in children):
+        height = BOX_HEIGHT + len(children) * (BOX_HEIGHT + STACK_GAP)
+        return _Block(
+            node, STACK_INDENT + BOX_WIDTH, height, stacked=True, children=children
+        )
+    width = sum(child.width for child in children) + HORIZONTAL_GAP * (
+        len(children) - 1
+    )
+    height = BOX_HEIGHT + LEVEL_GAP + max(child.height for child in children)
+    return _Block(node, max(width, BOX_WIDTH), height, stacked=False, children=children)
+
+
+def _add_edge(chart: ChartLayout, points: list[Point], reporting_line: str) -> None:
+    parts = [f"M{points[0][0]:.1f},{points[0][1]:.1f}"]
+    previous = points[0]
+    for point in points[1:]:
+        if point[0] == previous[0]:
+            parts.append(f"V{point[1]:.1f}")
+        else:
+            parts.append(f"H{point[0]:.1f}")
+        previous = point
+    chart.edges.append((" ".join(parts), reporting_line))
+    chart.lines.append(points)
+
+
+def _place(
+    block: _Block,
+    left: float,
+    top: float,
+    parent: PlacedBox | None,
+    chart: ChartLayout,
+) -> None:
+    left_lane = left - HORIZONTAL_GAP / 2
+    right_lane = left + block.width + HORIZONTAL_GAP / 2
+    if block.stacked:
+        head = PlacedBox(
+            block.node,
+            left,
+            top,
+            block.hidden_descendants,
+            parent,
+            BoxRole.COLUMN,
+            left_lane,
+            right_lane,
+        )
+        chart.boxes.append(head)
+        trunk_x = left + STACK_INDENT / 2
+        # Each child owns the trunk segment from the previous child down to itself, so
+        # an oversight line stays dashed only where it leads to an overseen unit.
+        trunk_y = top + BOX_HEIGHT
+        for index, child in enumerate(block.children):
+            child_top = top + BOX_HEIGHT + STACK_GAP + index * (BOX_HEIGHT + STACK_GAP)
+            child_left = left + STACK_INDENT
+            middle = child_top + BOX_HEIGHT / 2
+            _add_edge(
+                chart,
+                [(trunk_x, trunk_y), (trunk_x, middle), (child_left, middle)],
+                child.node.reporting_line,
+            )
+            trunk_y = middle
+            chart.boxes.append(
+                PlacedBox(
+                    child.node,
+                    child_left,
+                    child_top,
+                    child.hidden_descendants,
+                    head,
+                    BoxRole.STACKED,
+                    left_lane,
+                    right_lane,
+                )
+            )
+        return
+    box_left = left + (block.width - BOX_WIDTH) / 2
+    box = PlacedBox(
+        block.node,
+        box_left,
+        top,
+        block.hidden_descendants,
+        parent,
+        BoxRole.FORK if block.children else BoxRole.LEAF,
+        left_lane,
+        right_lane,
+    )
+    chart.boxes.append(box)
+    if not block.children:
+        return
+    children_width = sum(child.width for child in block.children) + HORIZONTAL_GAP * (
+        len(block.children) - 1
+    )
+    child_left = left + (block.width - children_width) / 2
+    child_top = top + BOX_HEIGHT + LEVEL_GAP
+    parent_x = box_left + BOX_WIDTH / 2
+    bus_y = top + BOX_HEIGHT + LEVEL_GAP / 2
+    for child in block.children:
+        # A stacked block keeps its head box at its left edge; others centre it.
+        child_box_x = (
+            child_left if child.stacked else child_left + (child.width - BOX_WIDTH) / 2
+        )
+        child_x = child_box_x + BOX_WIDTH / 2
+        _add_edge(
+            chart,
+            [
+                (parent_x, top + BOX_HEIGHT),
+                (parent_x, bus_y),
+                (child_x, bus_y),
+                (child_x, child_top),
+            ],
+            child.node.reporting_line,
+        )
+        _place(child, child_left, child_top, box, chart)
+        child_left += child.width + HORIZONTAL_GAP
+
+
+def depth_that_fits(
+    units_per_level: Mapping[int, int], *, max_boxes: int, ceiling: int
+) -> int:
+    """The most levels (at least one, at most ``ceiling``) that draw ``max_boxes`` or fewer.
+
+    ``units_per_level`` counts the units on each level, the roots' being 0, at least
+    down to ``ceiling`` (``PartialTree.units_per_level``). A large organization then
+    opens as a readable overview rather than a picture thousands of boxes wide; its
+    folded branches open one at a time.
+    """
+    shown = units_per_level.get(0, 0)
+    best = 1
+    for depth in range(1, ceiling + 1):
+        shown += units_per_level.get(depth, 0)
+        if shown > max_boxes:
+            break
+        best = depth
+    return best
+
+
+def layout(
+    roots: Sequence[UnitNode],
+    *,
+    max_depth: int,
+    descendants: Mapping[int, int] | None = None,
+) -> ChartLayout:
+    """Position every unit down to ``max_depth`` levels below the roots.
+
+    A unit on the last drawn level folds what lies below it into a "+N" badge: N is
+    its entry in ``descendants`` (by unit id: ``PartialTree.descendants``, whose
+    roots need be loaded no deeper than drawn) or, without it, counted by walking
+    ``roots``, which are then whole trees.
+    """
+    chart = ChartLayout([], [], 0.0, 0.0)
+    left = MARGIN
+    height = 0.0
+    for root in roots:
+        block = _measure(root, 0, max_depth, descendants)
+        _place(block, left, MARGIN + LEGEND_HEIGHT, None, chart)
+        left += block.width + HORIZONTAL_GAP * 2
+        height = max(height, block.height)
+    chart.width = max(left - HORIZONTAL_GAP * 2 + MARGIN, 560)
+    chart.height = height + LEGEND_HEIGHT + MARGIN * 2
+    return chart

@@ -1,0 +1,375 @@
+"""The laid-out, routed chart written as a standalone SVG document.
+
+Every style is a presentation attribute (not a stylesheet) so that exported files look
+the same as the page in any viewer; CairoSVG renders the very same markup to PNG/PDF.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from units.chart.layout import (
+    BOX_HEIGHT,
+    BOX_WIDTH,
+    LEGEND_HEIGHT,
+    MARGIN,
+    ChartLayout,
+    ChartLink,
+    PlacedBox,
+    Point,
+    layout,
+)
+from units.chart.routing import (
+    NUDGE_CLEARANCE,
+    PORT_Y,
+    TOP_TRACK,
+    Rect,
+    _free,
+    _Lines,
+    _Obstacles,
+    _pieces,
+    _route,
+    _separate,
+)
+from units.models import ReportingLine
+from units.selectors import UnitNode
+
+NAME_LINE_CHARS = 28
+NAME_LINES = 3
+FONT_FAMILY = "Liberation Sans, Arial, Helvetica, sans-serif"
+
+# Colours chosen for WCAG AA contrast on white (text) and to tell the lines apart in
+# grey-scale print as well: solid, long dashes and dots.
+INK = "#1b2533"
+MUTED_INK = "#3d4b5c"
+BRAND = "#0b3d91"
+SUPERVISION_STROKE = "#3d4b5c"
+OVERSIGHT_STROKE = "#8a2d91"
+RELATIONSHIP_STROKE = "#00695c"
+OVERSIGHT_DASH = "9 5"
+RELATIONSHIP_DASH = "2 4"
+LABEL_FONT_SIZE = 10
+LABEL_CHAR_WIDTH = 5.6
+
+
+def wrap(text: str, width: int = NAME_LINE_CHARS, lines: int = NAME_LINES) -> list[str]:
+    """Greedy word wrap to at most ``lines`` lines, with an ellipsis if cut."""
+    result: list[str] = []
+    current = ""
+    words = text.split()
+    for index, word in enumerate(words):
+        candidate = f"{current} {word}".strip()
+        if len(candidate) <= width or not current:
+            current = candidate
+            continue
+        result.append(current)
+        current = word
+        if len(result) == lines:
+            current = ""
+            remaining = " ".join(words[index:])
+            if remaining:
+                last = result[-1]
+                result[-1] = (last[: width - 1].rstrip() + "…") if last else "…"
+            break
+    if current:
+        result.append(current)
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in result]
+
+
+def _edge_style(reporting_line: str) -> str:
+    if reporting_line == ReportingLine.OVERSIGHT:
+        return (
+            f'stroke="{OVERSIGHT_STROKE}" stroke-width="2" '
+            f'stroke-dasharray="{OVERSIGHT_DASH}" class="edge edge-oversight"'
+        )
+    return (
+        f'stroke="{SUPERVISION_STROKE}" stroke-width="1.5" '
+        'class="edge edge-supervision"'
+    )
+
+
+def render_svg(
+    roots: Sequence[UnitNode],
+    *,
+    links: Iterable[ChartLink] = (),
+    max_depth: int,
+    title: str,
+    unit_url: Callable[[str], str],
+    expand_url: Callable[[str], str],
+    kind_labels: dict[str, str],
+    as_of: datetime.date | None = None,
+    descendants: Mapping[int, int] | None = None,
+    folded: Mapping[str, str] | None = None,
+) -> str:
+    """The chart as a standalone SVG document (inline it, or serve it as a file).
+
+    ``descendants`` is as for ``layout()``. A relationship with a folded unit is
+    drawn to the box that folds it: ``folded`` names that box for the units below the
+    drawn levels (``PartialTree.folded``, by slug); without it the folded boxes'
+    sub-trees are walked.
+    """
+    chart = layout(roots, max_depth=max_depth, descendants=descendants)
+    by_slug = {box.node.slug: box for box in chart.boxes}
+    if folded is None:
+        for box in chart.boxes:
+            if box.hidden_descendants:
+                for descendant in box.node.walk():
+                    by_slug.setdefault(descendant.slug, box)
+    else:
+        for slug, box_slug in folded.items():
+            box = by_slug.get(box_slug)
+            if box is not None and box.hidden_descendants:
+                by_slug.setdefault(slug, box)
+    parts: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" '
+        f'xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
+        f'width="{chart.width:.0f}" height="{chart.height:.0f}" '
+        f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
+        f'font-family="{FONT_FAMILY}" class="org-chart" '
+        f'aria-labelledby="chart-title chart-desc">',
+        f'<title id="chart-title">{escape(title)}</title>',
+        '<desc id="chart-desc">Boxes are units, linked to their pages. Solid lines: '
+        "direct supervision. Long dashes: oversight. Dotted lines with an arrow, "
+        "running between the boxes: dotted-line relationships, named along the line "
+        "or in its tooltip. A “+N” badge opens a folded sub-tree.</desc>",
+        f'<rect x="0" y="0" width="{chart.width:.0f}" height="{chart.height:.0f}" '
+        'fill="#ffffff"/>',
+        '<defs><marker id="relationship-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+        'markerWidth="5" markerHeight="5" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{RELATIONSHIP_STROKE}"/></marker></defs>',
+    ]
+    parts.append(_legend(title, as_of))
+    parts.append('<g class="edges" fill="none">')
+    for path, reporting_line in chart.edges:
+        parts.append(f'<path d="{path}" {_edge_style(reporting_line)}/>')
+    parts.append("</g>")
+    parts.append('<g class="relationships" fill="none">')
+    parts.extend(_relationships(chart, by_slug, links))
+    parts.append("</g>")
+    parts.append('<g class="units">')
+    for box in chart.boxes:
+        parts.append(_box(box, unit_url, expand_url, kind_labels))
+    parts.append("</g></svg>")
+    return "".join(parts)
+
+
+def _relationships(
+    chart: ChartLayout, by_slug: dict[str, PlacedBox], links: Iterable[ChartLink]
+) -> list[str]:
+    """Each relationship routed between the boxes, as a group with its title."""
+    ends = []
+    for link in links:
+        source, target = by_slug.get(link.source_slug), by_slug.get(link.target_slug)
+        if source is not None and target is not None and source is not target:
+            ends.append((link, source, target))
+    if not ends:
+        return []
+    obstacles = _Obstacles(chart.boxes)
+    top_track = MARGIN + LEGEND_HEIGHT - TOP_TRACK
+    drawn = [
+        (link, source, target, _route(source, target, obstacles, top_track))
+        for link, source, target in ends
+    ]
+    separated = _separate(
+        [(points, source, target) for _link, source, target, points in drawn],
+        _pieces(chart.lines),
+        obstacles,
+    )
+    routes = [
+        apart if _free(apart, obstacles, source, target, NUDGE_CLEARANCE) else points
+        for (_link, source, target, points), apart in zip(drawn, separated, strict=True)
+    ]
+    # Labels go where they hide neither a box nor another line.
+    lines = _Lines()
+    if any(link.kind for link, *_ in drawn):
+        for start, end in _pieces(chart.lines):
+            lines.add(start, end)
+    for points in routes:
+        for start, end in zip(points, points[1:], strict=False):
+            lines.add(start, end, points)
+    labels: list[Rect] = []
+    # White casings under all the dotted lines keep the dots readable where they cross
+    # solid lines, without covering another dotted line or its arrowhead.
+    casings = [
+        '<g class="relationship-casings" stroke="#ffffff" stroke-width="6" '
+        'stroke-linejoin="round">'
+    ]
+    parts = []
+    for (link, source, target, _points), points in zip(drawn, routes, strict=True):
+        path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        casings.append(f'<path d="{path}"/>')
+        parts.append(
+            f'<g class="relationship" data-from={quoteattr(source.node.slug)} '
+            f"data-to={quoteattr(target.node.slug)}>"
+            f"<title>{escape(link.label)}</title>"
+            # An invisible wider stroke makes the thin line easy to point at.
+            f'<path d="{path}" stroke="#ffffff" stroke-opacity="0" stroke-width="8" '
+            'class="relationship-hit"/>'
+            f'<path d="{path}" stroke="{RELATIONSHIP_STROKE}" stroke-width="2.2" '
+            f'stroke-dasharray="{RELATIONSHIP_DASH}" stroke-linecap="round" '
+            'stroke-linejoin="round" marker-end="url(#relationship-arrow)" '
+            'class="edge edge-relationship"/>'
+        )
+        if link.kind:
+            parts.append(
+                _relationship_label(points, link.kind, obstacles, lines, labels)
+            )
+        parts.append("</g>")
+    casings.append("</g>")
+    return casings + parts
+
+
+def _relationship_label(
+    points: list[Point],
+    text: str,
+    obstacles: _Obstacles,
+    lines: _Lines,
+    labels: list[Rect],
+) -> str:
+    """The kind written above the longest level piece it fits on, hiding nothing.
+
+    The label may sit on its own line but not on a box, another line or another
+    label; where no piece has room the kind stays in the line's tooltip only.
+    """
+    width = len(text) * LABEL_CHAR_WIDTH + 6
+    height = LABEL_FONT_SIZE + 4
+    pieces = sorted(
+        (
+            (abs(end[0] - start[0]), start, end)
+            for start, end in zip(points, points[1:], strict=False)
+            if start[1] == end[1]
+        ),
+        key=lambda piece: -piece[0],
+    )
+    for length, start, end in pieces:
+        if length < width + 2 * PORT_Y:
+            break
+        middle = (start[0] + end[0]) / 2
+        left, top = middle - width / 2, start[1] - height - 1
+        rect = (left, top, left + width, top + height)
+        if (
+            obstacles.rect_blocked(rect)
+            or lines.crosses(rect, ignore=points)
+            or any(_overlap(rect, other) for other in labels)
+        ):
+            continue
+        labels.append(rect)
+        return (
+            f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" '
+            f'height="{height}" rx="3" fill="#ffffff" fill-opacity="0.85" '
+            'class="relationship-label-back"/>'
+            f'<text x="{middle:.1f}" y="{top + height - 4:.1f}" '
+            f'font-size="{LABEL_FONT_SIZE}" fill="{RELATIONSHIP_STROKE}" '
+            f'text-anchor="middle" class="relationship-label">{escape(text)}</text>'
+        )
+    return ""
+
+
+def _overlap(first: Rect, second: Rect) -> bool:
+    return (
+        first[0] < second[2]
+        and second[0] < first[2]
+        and first[1] < second[3]
+        and second[1] < first[3]
+    )
+
+
+def _legend(title: str, as_of: datetime.date | None) -> str:
+    heading = title if as_of is None else f"{title} — as of {as_of:%-d %B %Y}"
+    y = MARGIN
+    items = [
+        ("Direct supervision", f'stroke="{SUPERVISION_STROKE}" stroke-width="1.5"'),
+        (
+            "Oversight",
+            f'stroke="{OVERSIGHT_STROKE}" stroke-width="2" '
+            f'stroke-dasharray="{OVERSIGHT_DASH}"',
+        ),
+        (
+            "Dotted-line relationship",
+            f'stroke="{RELATIONSHIP_STROKE}" stroke-width="2.2" '
+            f'stroke-dasharray="{RELATIONSHIP_DASH}" stroke-linecap="round"',
+        ),
+    ]
+    parts = [
+        f'<g class="legend"><text x="{MARGIN}" y="{y + 12}" font-size="16" '
+        f'font-weight="bold" fill="{INK}">{escape(heading)}</text>'
+    ]
+    x = MARGIN
+    for label, style in items:
+        parts.append(
+            f'<line x1="{x}" y1="{y + 40}" x2="{x + 44}" y2="{y + 40}" {style}/>'
+            f'<text x="{x + 52}" y="{y + 44}" font-size="12" fill="{MUTED_INK}">'
+            f"{escape(label)}</text>"
+        )
+        x += 70 + len(label) * 7
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _box(
+    box: PlacedBox,
+    unit_url: Callable[[str], str],
+    expand_url: Callable[[str], str],
+    kind_labels: dict[str, str],
+) -> str:
+    node = box.node
+    is_top = node.level == 0
+    # A folded box has sub-units too, although they are not loaded.
+    has_sub_units = bool(node.children) or box.hidden_descendants > 0
+    fill = BRAND if is_top else ("#e8eef8" if has_sub_units else "#ffffff")
+    ink = "#ffffff" if is_top else INK
+    muted = "#ffffff" if is_top else MUTED_INK
+    name_lines = wrap(node.name)
+    if node.head is None:
+        head_line = kind_labels.get(node.kind, node.kind)
+    elif node.head.holder is None:
+        head_line = "Head post vacant"
+    else:
+        head_line = node.head.holder.person_name
+    head_line = wrap(head_line, width=34, lines=1)[0] if head_line else ""
+    label = str(node.name)
+    if node.short_name:
+        label += f" ({node.short_name})"
+    tooltip = f"{label} — {kind_labels.get(node.kind, node.kind)}"
+    if node.head is not None:
+        holder = node.head.holder.person_name if node.head.holder else "vacant"
+        tooltip += f"; {node.head.title}: {holder}"
+    parts = [
+        f'<g class="unit" data-slug={quoteattr(node.slug)}>',
+        f"<a href={quoteattr(unit_url(node.slug))}>",
+        f"<title>{escape(tooltip)}</title>",
+        f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{BOX_WIDTH}" '
+        f'height="{BOX_HEIGHT}" rx="6" fill="{fill}" stroke="{BRAND}" '
+        'stroke-width="1.2" class="box"/>',
+    ]
+    text_y = box.y + 18
+    for line in name_lines:
+        parts.append(
+            f'<text x="{box.x + 10:.1f}" y="{text_y:.1f}" font-size="12" '
+            f'font-weight="bold" fill="{ink}">{escape(line)}</text>'
+        )
+        text_y += 15
+    parts.append(
+        f'<text x="{box.x + 10:.1f}" y="{box.y + BOX_HEIGHT - 9:.1f}" '
+        f'font-size="11" fill="{muted}">{escape(head_line)}</text>'
+    )
+    parts.append("</a>")
+    if box.hidden_descendants:
+        badge_x = box.x + BOX_WIDTH - 46
+        badge_y = box.y + BOX_HEIGHT - 12
+        count = box.hidden_descendants
+        noun = "sub-unit" if count == 1 else "sub-units"
+        parts.append(
+            f'<a href={quoteattr(expand_url(node.slug))} class="expand" '
+            f"aria-label={quoteattr(f'+{count}: open the {count} {noun} of {label}')}>"
+            f"<title>Open the {count} {noun} of {escape(label)}</title>"
+            f'<rect x="{badge_x:.1f}" y="{badge_y:.1f}" width="52" height="22" '
+            f'rx="11" fill="{BRAND}" stroke="#ffffff" stroke-width="1.5"/>'
+            f'<text x="{badge_x + 26:.1f}" y="{badge_y + 15:.1f}" font-size="12" '
+            f'font-weight="bold" fill="#ffffff" text-anchor="middle">+{count}</text>'
+            "</a>"
+        )
+    parts.append("</g>")
+    return "".join(parts)
