@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_HOST = "registry.example.org"
 
 

@@ -6,7 +6,7 @@ serialize writers with one registry-wide lock; these tests run real OS processes
 threads sharing one interpreter) against the test database and then check the tree, the
 history and the generation counter.
 
-This module is also the worker: ``python -m tests.test_concurrency <role> <options>``
+This module is also the worker: ``python -m tests.services.test_concurrency <role> <options>``
 runs one writer and prints a JSON report of every write it made.
 """
 
@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORKER_SECONDS = 8.0
 WORKER_TIMEOUT_SECONDS = 40
 
@@ -217,7 +217,7 @@ def _run_workers(commands: list[list[str]]) -> list[dict[str, Any]]:
     }
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "tests.test_concurrency", *command],
+            [sys.executable, "-m", "tests.services.test_concurrency", *command],
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=subprocess.PIPE,

@@ -575,5 +575,5 @@ def queries_per_page(client: Client, registry: GeneratedRegistry) -> dict[str, i
 def test_pages_take_as_many_queries_for_thousands_of_units_as_for_44(
     client: Client, large_registry: GeneratedRegistry
 ) -> None:
-    # tests/test_views.py counts the same pages on a generated registry of 44 units.
+    # tests/pages/test_views.py counts the same pages on a generated registry of 44 units.
     assert queries_per_page(client, large_registry) == dict(SCALED_PAGES)

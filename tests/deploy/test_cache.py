@@ -42,14 +42,14 @@ from django.test import override_settings
 
 from orgregistry import cache as cache_url
 from orgregistry.cache import ResilientRedisCache
-from tests.test_deploy import (
+from tests.deploy.test_deploy import (
     PRODUCTION_HOST,
     manage,
     production_environment,
     production_settings,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CACHE_TABLE = "registry_cache"
 # The whole tree of a 100,000-unit registry is about this large.

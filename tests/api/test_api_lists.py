@@ -15,8 +15,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from tests.api.test_api_queries import build_registry
 from tests.conftest import ScriptedHistory, at
-from tests.test_api_queries import build_registry
 from units import services
 from units.models import OrganizationalUnit, Person, Post, UnitRelationship
 
@@ -342,7 +342,7 @@ def test_pages_of_a_sorted_search_hold_together(client, registry):
 
 @pytest.fixture
 def editor_client(editor) -> APIClient:
-    from tests.test_api import EDITOR_PERMISSIONS, grant
+    from tests.api.test_api import EDITOR_PERMISSIONS, grant
 
     client = APIClient()
     client.force_login(grant(editor, *EDITOR_PERMISSIONS))
