@@ -16,6 +16,22 @@ from units import services
 from units.models import OrganizationalUnit, Person, Post, UnitKind
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run without TESTING=true rather than run under the wrong settings.
+
+    The settings read TESTING from the environment only; without it every password
+    hash takes 0.6 s and pages need collectstatic's manifest, so a bare ``pytest``
+    would fail slowly and obscurely. ``make test`` and CI set it.
+    """
+    from django.conf import settings
+
+    if not settings.TESTING:
+        raise pytest.UsageError(
+            "The tests need TESTING=true in the environment: run `make test`, or "
+            "`TESTING=true python -m pytest ...`."
+        )
+
+
 def at(day: str) -> datetime.datetime:
     """An effective time at noon UTC of an ISO date (noon keeps dates unambiguous)."""
     return datetime.datetime.fromisoformat(f"{day}T12:00:00+00:00")
