@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from benchmarks.generate import generate
 from tests.conftest import ScriptedHistory, assert_tree_matches_rebuild
+from tests.factories import UnitFactory
 from units import services
 from units.models import (
     Appointment,
@@ -1227,11 +1228,11 @@ def test_search_and_filters(editor_client: Client, small_tree: tuple) -> None:
 
 def build_units(count: int, editor: AbstractBaseUser) -> None:
     """A root with departments of 20 units each, through the services."""
-    root = services.unit_create(user=editor, reason="Scale", name="Root", kind="office")
+    root = UnitFactory(user=editor, reason="Scale", name="Root", kind="office")
     made, department = 1, None
     while made < count:
         if department is None or made % 21 == 1:
-            department = services.unit_create(
+            department = UnitFactory(
                 user=editor,
                 reason="Scale",
                 name=f"Department {made}",
@@ -1239,7 +1240,7 @@ def build_units(count: int, editor: AbstractBaseUser) -> None:
                 parent=root,
             )
         else:
-            services.unit_create(
+            UnitFactory(
                 user=editor,
                 reason="Scale",
                 name=f"Unit {made}",

@@ -241,27 +241,24 @@ def _run_workers(commands: list[list[str]]) -> list[dict[str, Any]]:
 
 def _build_tree(user: Any, *, departments: int, units_each: int) -> None:
     """A root, departments under it, and units under each department."""
-    from units import services
+    from tests.factories import UnitFactory
     from units.models import UnitKind
 
-    root = services.unit_create(
-        user=user, reason="Setup", name="Headquarters", kind=UnitKind.OFFICE
-    )
+    setup = {"user": user, "reason": "Setup"}
+    root = UnitFactory(name="Headquarters", kind=UnitKind.OFFICE, **setup)
     for department_number in range(departments):
-        department = services.unit_create(
-            user=user,
-            reason="Setup",
+        department = UnitFactory(
             name=f"Department {department_number}",
             kind=UnitKind.DEPARTMENT,
             parent=root,
+            **setup,
         )
         for unit_number in range(units_each):
-            services.unit_create(
-                user=user,
-                reason="Setup",
+            UnitFactory(
                 name=f"Unit {department_number}.{unit_number}",
                 kind=UnitKind.UNIT,
                 parent=department,
+                **setup,
             )
 
 
