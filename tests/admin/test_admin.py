@@ -1250,6 +1250,7 @@ def build_units(count: int, editor: AbstractBaseUser) -> None:
         made += 1
 
 
+@pytest.mark.slow
 def test_changelist_queries_stay_constant_from_50_to_250_units(
     editor_client: Client, editor: AbstractBaseUser, django_assert_num_queries: Any
 ) -> None:
@@ -1305,6 +1306,8 @@ def measure_changelist(
     return measured
 
 
+@pytest.mark.scale
+@pytest.mark.slow
 def test_changelist_at_10000_units_uses_as_many_queries_as_at_50(
     editor_client: Client, django_assert_max_num_queries: Any
 ) -> None:
@@ -1356,6 +1359,7 @@ def test_changelist_at_10000_units_uses_as_many_queries_as_at_50(
     )
 
 
+@pytest.mark.slow
 def test_page_tree_context_only_links_units_on_the_page(
     editor_client: Client, editor: AbstractBaseUser
 ) -> None:

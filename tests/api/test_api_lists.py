@@ -420,6 +420,7 @@ LIST_REQUESTS = [
     [(1, 2, 1, 5), (6, 6, 13, 500)],
     ids=["small", "over-500-units"],
 )
+@pytest.mark.slow
 def test_searched_and_ordered_lists_cost_a_fixed_number_of_queries(
     editor, django_assert_num_queries, departments, divisions, units, at_least
 ):

@@ -122,6 +122,7 @@ FEED_AT_MOST = 10
     [(1, 2, 1, 5), (6, 6, 13, 500)],
     ids=["small", "over-500-units"],
 )
+@pytest.mark.slow
 def test_reads_cost_a_fixed_number_of_queries(
     editor,
     django_assert_num_queries,

@@ -187,6 +187,7 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]
         return error.code, dict(error.headers), error.read()
 
 
+@pytest.mark.slow
 def test_gunicorn_with_several_workers_serves_pages_and_static_files(
     tmp_path: Path,
 ) -> None:

@@ -355,6 +355,7 @@ def _assert_generation_counts_every_revision() -> None:
 
 
 @pytest.mark.postgres_only
+@pytest.mark.slow
 def test_random_writers_in_four_processes_keep_the_registry_consistent(
     transactional_db: None, editor: Any
 ) -> None:
@@ -393,6 +394,7 @@ def test_random_writers_in_four_processes_keep_the_registry_consistent(
 
 
 @pytest.mark.postgres_only
+@pytest.mark.slow
 def test_two_concurrent_subtree_movers_leave_lft_rght_level_consistent(
     transactional_db: None, editor: Any
 ) -> None:
