@@ -714,6 +714,7 @@ def test_two_processes_share_one_cached_answer_and_a_write_refreshes_both(
         assert key in shared_store.answer_keys()
 
 
+@pytest.mark.slow
 def test_production_server_answers_while_redis_is_unreachable(
     registry: Registry, closed_port_url: str, tmp_path: Path
 ) -> None:
