@@ -5,7 +5,6 @@ asked for. Production switches its hardening on from the environment (see README
 """
 
 import os
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -32,8 +31,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", default=False)
-# Under the test runner (or with TESTING=true): fast password hashing, plain static files.
-TESTING = env_bool("TESTING") or "pytest" in sys.modules
+# TESTING=true (set by `make test` and CI): fast password hashing, plain static files.
+# Read from the environment only, so what runs is never decided by what was imported.
+TESTING = env_bool("TESTING")
 
 _DEVELOPMENT_SECRET_KEY = (
     "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105

@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from pytest_django import DjangoDbBlocker
 
+from tests.factories import (
+    AppointmentFactory,
+    PersonFactory,
+    PostFactory,
+    UnitFactory,
+    editor_user,
+)
 from units import services
 from units.models import OrganizationalUnit, Person, Post, UnitKind
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run without TESTING=true rather than run under the wrong settings.
+
+    The settings read TESTING from the environment only; without it every password
+    hash takes 0.6 s and pages need collectstatic's manifest, so a bare ``pytest``
+    would fail slowly and obscurely. ``make test`` and CI set it.
+    """
+    from django.conf import settings
+
+    if not settings.TESTING:
+        raise pytest.UsageError(
+            "The tests need TESTING=true in the environment: run `make test`, or "
+            "`TESTING=true python -m pytest ...`."
+        )
 
 
 def at(day: str) -> datetime.datetime:
@@ -23,12 +50,9 @@ def at(day: str) -> datetime.datetime:
 
 @pytest.fixture
 def editor(db: None) -> AbstractBaseUser:
-    return get_user_model().objects.create_user(
-        username="editor",
-        password="editor-pass-123",
-        email="editor@example.org",
-        is_staff=True,
-    )
+    """The staff user tests write as; the one a module's shared registry was written
+    by when there is one (a fresh instance each test)."""
+    return editor_user()
 
 
 @pytest.fixture
@@ -50,7 +74,7 @@ def make_unit(editor: AbstractBaseUser) -> Callable[..., OrganizationalUnit]:
         reason: str = "Test setup",
         **fields: Any,
     ) -> OrganizationalUnit:
-        return services.unit_create(
+        return UnitFactory(
             user=editor, reason=reason, name=name, kind=kind, parent=parent, **fields
         )
 
@@ -80,12 +104,13 @@ class ScriptedHistory:
     ben: Person
 
 
-@pytest.fixture
-def scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
+def build_scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
+    """Write the scripted history through the services, as ``editor``."""
+
     def create(
         name: str, parent: OrganizationalUnit | None, day: str, **kw: Any
     ) -> OrganizationalUnit:
-        return services.unit_create(
+        return UnitFactory(
             user=editor,
             reason=f"Establish {name}",
             name=name,
@@ -105,7 +130,7 @@ def scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
         slug="unit-x",
         mandate="Unit X keeps the registry.",
     )
-    head_of_x = services.post_create(
+    head_of_x = PostFactory(
         user=editor,
         reason="Create head post",
         title="Head of X",
@@ -114,21 +139,17 @@ def scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
         effective_at=at("2020-06-01"),
         slug="head-of-x",
     )
-    ana = services.person_create(
-        user=editor,
-        reason="New person",
-        full_name="Ana Lima",
-        slug="ana-lima",
-        effective_at=at("2020-06-01"),
+    ana, ben = (
+        PersonFactory(
+            user=editor,
+            reason="New person",
+            full_name=full_name,
+            slug=slug,
+            effective_at=at("2020-06-01"),
+        )
+        for full_name, slug in (("Ana Lima", "ana-lima"), ("Ben Okoro", "ben-okoro"))
     )
-    ben = services.person_create(
-        user=editor,
-        reason="New person",
-        full_name="Ben Okoro",
-        slug="ben-okoro",
-        effective_at=at("2020-06-01"),
-    )
-    services.appointment_start(
+    AppointmentFactory(
         user=editor,
         reason="Ana appointed",
         person=ana,
@@ -165,7 +186,7 @@ def scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
         ended_on=datetime.date(2023, 1, 1),
         effective_at=at("2023-01-01"),
     )
-    services.appointment_start(
+    AppointmentFactory(
         user=editor,
         reason="Ben appointed",
         person=ben,
@@ -188,6 +209,113 @@ def scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
         ana=ana,
         ben=ben,
     )
+
+
+def reread(history: ScriptedHistory) -> ScriptedHistory:
+    """The same history with every object read anew from the database.
+
+    A test may change the objects it is given (a service updates an instance in
+    place, mptt shifts tree fields); rereading keeps one test's instances from
+    leaking into the next, exactly as when the history was rebuilt for each test.
+    """
+    return ScriptedHistory(
+        **{
+            field.name: type(value).objects.get(pk=value.pk)
+            for field in dataclasses.fields(history)
+            for value in [getattr(history, field.name)]
+        }
+    )
+
+
+@contextmanager
+def rolled_back_registry(
+    django_db_blocker: DjangoDbBlocker,
+) -> Iterator[None]:
+    """A transaction, held open for a module's tests and rolled back after the last.
+
+    What a module-scoped fixture writes inside it is shared by the module's tests,
+    each of which runs in its own savepoint within it (pytest-django's ``db``), so
+    nothing one test writes reaches the next. Transactional tests (``transactional_db``,
+    ``live_server``) cannot see it: they need data committed for them alone.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+# What reaches the test database: a test asking for none of these cannot touch it (pytest-
+# django refuses), so it gives the same result on SQLite and on PostgreSQL.
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_setup", "live_server", "_django_db_helper"}
+)
+SLOW_FOLDERS = {"scale": "scale", "browser": "browser"}
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark what CI runs once (``database_free``) and the slow folders.
+
+    Applied at collection, before ``-m`` selects, so ``-m "not database_free"`` works.
+    """
+    if item.get_closest_marker("django_db") is None and DATABASE_FIXTURES.isdisjoint(
+        getattr(item, "fixturenames", ())
+    ):
+        item.add_marker(pytest.mark.database_free)
+    folder = item.path.parent.name
+    if folder in SLOW_FOLDERS and item.path.parent.parent.name == "tests":
+        item.add_marker(getattr(pytest.mark, SLOW_FOLDERS[folder]))
+        item.add_marker(pytest.mark.slow)
+
+
+# Module-scoped fixtures written through ``rolled_back_registry``: a module's tests that
+# use one run after its other tests, which must not see the shared rows.
+SHARED_REGISTRIES = frozenset({"shared_scripted_history", "large_registry"})
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Within each module's run of tests, the ones on a shared registry go last.
+
+    Runs after pytest-django's own ordering (database tests, then transactional ones)
+    and keeps it: only neighbours from the same module are reordered.
+    """
+
+    def shares(item: pytest.Item) -> bool:
+        return not SHARED_REGISTRIES.isdisjoint(getattr(item, "fixturenames", ()))
+
+    ordered: list[pytest.Item] = []
+    run: list[pytest.Item] = []
+    for item in items:
+        if run and item.path != run[0].path:
+            ordered.extend(sorted(run, key=shares))
+            run = []
+        run.append(item)
+    ordered.extend(sorted(run, key=shares))
+    items[:] = ordered
+
+
+@pytest.fixture(scope="module")
+def shared_scripted_history(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[ScriptedHistory]:
+    """The scripted history, written once for a module (it was rebuilt ~310 times)."""
+    with rolled_back_registry(django_db_blocker):
+        yield build_scripted_history(editor_user())
+
+
+@pytest.fixture
+def scripted_history(
+    shared_scripted_history: ScriptedHistory, db: None
+) -> ScriptedHistory:
+    """The module's scripted history, as fresh instances for this test."""
+    return reread(shared_scripted_history)
+
+
+@pytest.fixture
+def committed_scripted_history(
+    transactional_db: None,
+) -> ScriptedHistory:
+    """The scripted history committed for one test (``live_server``, other processes)."""
+    return build_scripted_history(editor_user())
 
 
 def tree_fields() -> list[tuple[int, int, int, int, int]]:

@@ -14,6 +14,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from tests.factories import (
+    AppointmentFactory,
+    PersonFactory,
+    PostFactory,
+    UnitFactory,
+)
 from units import services
 from units.models import OrganizationalUnit, UnitKind
 
@@ -25,50 +31,38 @@ def build_registry(
     editor: AbstractBaseUser, departments: int, divisions: int, units: int
 ) -> int:
     """Root → departments → divisions (each headed and held) → units; returns the count."""
-
-    def create(
-        name: str, parent: OrganizationalUnit | None, kind: str
-    ) -> OrganizationalUnit:
-        return services.unit_create(
-            user=editor,
-            reason="Setup",
-            name=name,
-            kind=kind,
-            parent=parent,
-            effective_at=START,
-        )
-
-    root = create("Organization", None, UnitKind.ORGANIZATION)
+    setup = {"user": editor, "reason": "Setup", "effective_at": START}
+    root = UnitFactory(name="Organization", kind=UnitKind.ORGANIZATION, **setup)
     created = 1
     for d in range(departments):
-        department = create(f"Department {d}", root, UnitKind.DEPARTMENT)
+        department = UnitFactory(
+            name=f"Department {d}", parent=root, kind=UnitKind.DEPARTMENT, **setup
+        )
         created += 1
         for v in range(divisions):
-            division = create(f"Division {d}.{v}", department, UnitKind.DIVISION)
+            division = UnitFactory(
+                name=f"Division {d}.{v}",
+                parent=department,
+                kind=UnitKind.DIVISION,
+                **setup,
+            )
             created += 1
-            post = services.post_create(
+            AppointmentFactory(
                 user=editor,
                 reason="Setup",
-                title=f"Director {d}.{v}",
-                unit=division,
-                is_head=True,
-                effective_at=START,
-            )
-            person = services.person_create(
-                user=editor,
-                reason="Setup",
-                full_name=f"Person {d}.{v}",
-                effective_at=START,
-            )
-            services.appointment_start(
-                user=editor,
-                reason="Setup",
-                person=person,
-                post=post,
+                person=PersonFactory(full_name=f"Person {d}.{v}", **setup),
+                post=PostFactory(
+                    title=f"Director {d}.{v}", unit=division, is_head=True, **setup
+                ),
                 started_on=START.date(),
             )
             for u in range(units):
-                create(f"Unit {d}.{v}.{u}", division, UnitKind.UNIT)
+                UnitFactory(
+                    name=f"Unit {d}.{v}.{u}",
+                    parent=division,
+                    kind=UnitKind.UNIT,
+                    **setup,
+                )
                 created += 1
     later = START + datetime.timedelta(days=400)
     target = OrganizationalUnit.objects.get(name="Division 0.0")
@@ -128,6 +122,7 @@ FEED_AT_MOST = 10
     [(1, 2, 1, 5), (6, 6, 13, 500)],
     ids=["small", "over-500-units"],
 )
+@pytest.mark.slow
 def test_reads_cost_a_fixed_number_of_queries(
     editor,
     django_assert_num_queries,

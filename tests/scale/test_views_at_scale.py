@@ -16,13 +16,13 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoDbBlocker
 
 from benchmarks.generate import GeneratedRegistry, generate
-from tests.conftest import at, page_text
+from tests.conftest import at, page_text, rolled_back_registry
 from units import chart, services
 from units.models import OrganizationalUnit, RelationshipKind
 from units.selectors import (
@@ -65,13 +65,10 @@ def large_registry(
 ) -> Iterator[GeneratedRegistry]:
     """One generated registry for this module's tests, rolled back after the last.
 
-    Every test here reads it; each runs in a savepoint inside this transaction
-    (pytest-django's ``db``), so nothing one test writes reaches the next. Generating
-    it for each test cost CI two minutes.
+    Generating it for each test cost CI two minutes.
     """
-    with django_db_blocker.unblock(), transaction.atomic():
+    with rolled_back_registry(django_db_blocker):
         yield generate(LARGE_REGISTRY, seed=11)
-        transaction.set_rollback(True)
 
 
 def whole_tree_at(as_of: str | None) -> tuple[datetime.datetime | None, list[UnitNode]]:
@@ -408,9 +405,8 @@ def dotted_lines(
     Written once for the class's tests, in a savepoint rolled back after them, so the
     module's other tests never see them.
     """
-    with django_db_blocker.unblock(), transaction.atomic():
+    with rolled_back_registry(django_db_blocker):
         yield _write_dotted_lines(large_registry)
-        transaction.set_rollback(True)
 
 
 def _write_dotted_lines(large_registry: GeneratedRegistry) -> list[tuple[str, str]]:
@@ -576,5 +572,5 @@ def queries_per_page(client: Client, registry: GeneratedRegistry) -> dict[str, i
 def test_pages_take_as_many_queries_for_thousands_of_units_as_for_44(
     client: Client, large_registry: GeneratedRegistry
 ) -> None:
-    # tests/test_views.py counts the same pages on a generated registry of 44 units.
+    # tests/pages/test_views.py counts the same pages on a generated registry of 44 units.
     assert queries_per_page(client, large_registry) == dict(SCALED_PAGES)

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 
+from tests.factories import PersonFactory, PostFactory, UnitFactory
 from units import services
 from units.models import (
     Appointment,
@@ -36,9 +37,13 @@ def snapshot() -> tuple:
 
 
 @pytest.fixture
-def two_units(make_unit: object) -> tuple[OrganizationalUnit, OrganizationalUnit]:
-    root = make_unit("Root", kind=UnitKind.OFFICE)  # type: ignore[operator]
-    other = make_unit("Other", root, kind=UnitKind.DEPARTMENT)  # type: ignore[operator]
+def two_units(
+    editor: AbstractBaseUser,
+) -> tuple[OrganizationalUnit, OrganizationalUnit]:
+    root = UnitFactory(user=editor, name="Root", kind=UnitKind.OFFICE)
+    other = UnitFactory(
+        user=editor, name="Other", parent=root, kind=UnitKind.DEPARTMENT
+    )
     return root, other
 
 
@@ -46,7 +51,7 @@ def two_units(make_unit: object) -> tuple[OrganizationalUnit, OrganizationalUnit
 def head_post(
     two_units: tuple[OrganizationalUnit, OrganizationalUnit], editor: AbstractBaseUser
 ) -> Post:
-    return services.post_create(
+    return PostFactory(
         user=editor, reason="Created", title="Director", unit=two_units[0], is_head=True
     )
 
@@ -255,7 +260,7 @@ def test_post_revert_refuses_a_stale_version_and_a_blank_reason(
 
 @pytest.fixture
 def person(editor: AbstractBaseUser) -> Person:
-    return services.person_create(user=editor, reason="Hired", full_name="Ana Lima")
+    return PersonFactory(user=editor, reason="Hired", full_name="Ana Lima")
 
 
 def test_person_revert_restores_the_name_as_one_new_revision(

@@ -42,14 +42,14 @@ from django.test import override_settings
 
 from orgregistry import cache as cache_url
 from orgregistry.cache import ResilientRedisCache
-from tests.test_deploy import (
+from tests.deploy.test_deploy import (
     PRODUCTION_HOST,
     manage,
     production_environment,
     production_settings,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CACHE_TABLE = "registry_cache"
 # The whole tree of a 100,000-unit registry is about this large.
@@ -302,6 +302,7 @@ def test_redis_holds_an_answer_the_size_of_the_whole_tree(redis_prefix: str) -> 
     assert backend.get("api-json:1:whole-tree") == body
 
 
+@pytest.mark.slow
 def test_database_cache_holds_an_answer_the_size_of_the_whole_tree(db: None) -> None:
     """On the test database: SQLite here, PostgreSQL when DATABASE_URL names it."""
     config = cache_url.parse(f"db://{CACHE_TABLE}", key_prefix="test")
@@ -522,6 +523,7 @@ def _tables(database: Path) -> set[str]:
         return {name for (name,) in rows}
 
 
+@pytest.mark.slow
 def test_migrate_creates_the_cache_table_every_time_it_runs(
     registry: Registry,
 ) -> None:
@@ -654,6 +656,7 @@ def _names(tree: list[dict[str, Any]]) -> set[str]:
     }
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_cached_answer_and_a_write_refreshes_both(
     registry: Registry, shared_store: SharedStore, tmp_path: Path
 ) -> None:
@@ -711,6 +714,7 @@ def test_two_processes_share_one_cached_answer_and_a_write_refreshes_both(
         assert key in shared_store.answer_keys()
 
 
+@pytest.mark.slow
 def test_production_server_answers_while_redis_is_unreachable(
     registry: Registry, closed_port_url: str, tmp_path: Path
 ) -> None:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.test_api import API, EDITOR_PERMISSIONS, grant, unit_snapshot
+from tests.api.test_api import API, EDITOR_PERMISSIONS, grant, unit_snapshot
 from units import services
 from units.models import OrganizationalUnit
 

@@ -246,6 +246,7 @@ WINDOWS = [(since, until) for i, since in enumerate(INSTANTS) for until in INSTA
 
 
 @pytest.mark.parametrize("limit", [1, 3, 5, 1000])
+@pytest.mark.slow
 def test_pages_read_either_way_are_the_window_in_order(
     tied_history: TiedHistory, limit: int
 ) -> None:
@@ -264,6 +265,7 @@ def test_pages_read_either_way_are_the_window_in_order(
                 assert len(page.changes) == limit, (since, until)
 
 
+@pytest.mark.slow
 def test_reading_on_or_back_from_any_change_gives_the_rest_in_order(
     tied_history: TiedHistory,
 ) -> None:
@@ -572,6 +574,8 @@ def page_queries(
 PAGE_QUERIES = {"first page": 9, "next page": 9, "previous page": 9, "atom": 9}
 
 
+@pytest.mark.scale
+@pytest.mark.slow
 def test_a_page_costs_as_many_queries_at_3000_units_as_at_44(
     client: APIClient, django_assert_num_queries: Any
 ) -> None:

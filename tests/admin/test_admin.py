@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from benchmarks.generate import generate
 from tests.conftest import ScriptedHistory, assert_tree_matches_rebuild
+from tests.factories import UnitFactory
 from units import services
 from units.models import (
     Appointment,
@@ -1228,11 +1229,11 @@ def test_search_and_filters(editor_client: Client, small_tree: tuple) -> None:
 
 def build_units(count: int, editor: AbstractBaseUser) -> None:
     """A root with departments of 20 units each, through the services."""
-    root = services.unit_create(user=editor, reason="Scale", name="Root", kind="office")
+    root = UnitFactory(user=editor, reason="Scale", name="Root", kind="office")
     made, department = 1, None
     while made < count:
         if department is None or made % 21 == 1:
-            department = services.unit_create(
+            department = UnitFactory(
                 user=editor,
                 reason="Scale",
                 name=f"Department {made}",
@@ -1240,7 +1241,7 @@ def build_units(count: int, editor: AbstractBaseUser) -> None:
                 parent=root,
             )
         else:
-            services.unit_create(
+            UnitFactory(
                 user=editor,
                 reason="Scale",
                 name=f"Unit {made}",
@@ -1250,6 +1251,7 @@ def build_units(count: int, editor: AbstractBaseUser) -> None:
         made += 1
 
 
+@pytest.mark.slow
 def test_changelist_queries_stay_constant_from_50_to_250_units(
     editor_client: Client, editor: AbstractBaseUser, django_assert_num_queries: Any
 ) -> None:
@@ -1305,6 +1307,8 @@ def measure_changelist(
     return measured
 
 
+@pytest.mark.scale
+@pytest.mark.slow
 def test_changelist_at_10000_units_uses_as_many_queries_as_at_50(
     editor_client: Client, django_assert_max_num_queries: Any
 ) -> None:
@@ -1356,6 +1360,7 @@ def test_changelist_at_10000_units_uses_as_many_queries_as_at_50(
     )
 
 
+@pytest.mark.slow
 def test_page_tree_context_only_links_units_on_the_page(
     editor_client: Client, editor: AbstractBaseUser
 ) -> None:

@@ -109,6 +109,7 @@ def test_abolished_or_unknown_branch_is_none(scripted_history) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_generated_registry_trees_equal_the_rendered_payload() -> None:
     """Two hundred units with ten years of moves, renames and abolitions."""
     generated = generate(200)
@@ -328,6 +329,7 @@ def traced_peak(build: Any) -> tuple[int, bytes]:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_streamed_tree_holds_little_beside_its_json() -> None:
     """Issue 6: the rows are encoded as they arrive, never all held beside the JSON.
 

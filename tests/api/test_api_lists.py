@@ -15,8 +15,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from tests.api.test_api_queries import build_registry
 from tests.conftest import ScriptedHistory, at
-from tests.test_api_queries import build_registry
 from units import services
 from units.models import OrganizationalUnit, Person, Post, UnitRelationship
 
@@ -342,7 +342,7 @@ def test_pages_of_a_sorted_search_hold_together(client, registry):
 
 @pytest.fixture
 def editor_client(editor) -> APIClient:
-    from tests.test_api import EDITOR_PERMISSIONS, grant
+    from tests.api.test_api import EDITOR_PERMISSIONS, grant
 
     client = APIClient()
     client.force_login(grant(editor, *EDITOR_PERMISSIONS))
@@ -420,6 +420,7 @@ LIST_REQUESTS = [
     [(1, 2, 1, 5), (6, 6, 13, 500)],
     ids=["small", "over-500-units"],
 )
+@pytest.mark.slow
 def test_searched_and_ordered_lists_cost_a_fixed_number_of_queries(
     editor, django_assert_num_queries, departments, divisions, units, at_least
 ):

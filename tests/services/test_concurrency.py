@@ -6,7 +6,7 @@ serialize writers with one registry-wide lock; these tests run real OS processes
 threads sharing one interpreter) against the test database and then check the tree, the
 history and the generation counter.
 
-This module is also the worker: ``python -m tests.test_concurrency <role> <options>``
+This module is also the worker: ``python -m tests.services.test_concurrency <role> <options>``
 runs one writer and prints a JSON report of every write it made.
 """
 
@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORKER_SECONDS = 8.0
 WORKER_TIMEOUT_SECONDS = 40
 
@@ -217,7 +217,7 @@ def _run_workers(commands: list[list[str]]) -> list[dict[str, Any]]:
     }
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "tests.test_concurrency", *command],
+            [sys.executable, "-m", "tests.services.test_concurrency", *command],
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=subprocess.PIPE,
@@ -241,27 +241,24 @@ def _run_workers(commands: list[list[str]]) -> list[dict[str, Any]]:
 
 def _build_tree(user: Any, *, departments: int, units_each: int) -> None:
     """A root, departments under it, and units under each department."""
-    from units import services
+    from tests.factories import UnitFactory
     from units.models import UnitKind
 
-    root = services.unit_create(
-        user=user, reason="Setup", name="Headquarters", kind=UnitKind.OFFICE
-    )
+    setup = {"user": user, "reason": "Setup"}
+    root = UnitFactory(name="Headquarters", kind=UnitKind.OFFICE, **setup)
     for department_number in range(departments):
-        department = services.unit_create(
-            user=user,
-            reason="Setup",
+        department = UnitFactory(
             name=f"Department {department_number}",
             kind=UnitKind.DEPARTMENT,
             parent=root,
+            **setup,
         )
         for unit_number in range(units_each):
-            services.unit_create(
-                user=user,
-                reason="Setup",
+            UnitFactory(
                 name=f"Unit {department_number}.{unit_number}",
                 kind=UnitKind.UNIT,
                 parent=department,
+                **setup,
             )
 
 
@@ -358,6 +355,7 @@ def _assert_generation_counts_every_revision() -> None:
 
 
 @pytest.mark.postgres_only
+@pytest.mark.slow
 def test_random_writers_in_four_processes_keep_the_registry_consistent(
     transactional_db: None, editor: Any
 ) -> None:
@@ -396,6 +394,7 @@ def test_random_writers_in_four_processes_keep_the_registry_consistent(
 
 
 @pytest.mark.postgres_only
+@pytest.mark.slow
 def test_two_concurrent_subtree_movers_leave_lft_rght_level_consistent(
     transactional_db: None, editor: Any
 ) -> None:

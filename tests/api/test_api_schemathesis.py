@@ -75,6 +75,7 @@ def _no_throttling(monkeypatch: pytest.MonkeyPatch) -> None:
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
+@pytest.mark.slow
 def test_no_request_yields_a_server_error(case, editor_token):
     case.call_and_validate(
         headers={"Authorization": f"Token {editor_token}"},

@@ -14,7 +14,7 @@ from django.test import Client
 
 from benchmarks.generate import generate
 from tests.conftest import ScriptedHistory, at, page_text
-from tests.test_views_at_scale import (
+from tests.scale.test_views_at_scale import (
     SCALED_PAGES,
     assert_chart_drawn_as_from_the_whole_tree,
     queries_per_page,
@@ -911,5 +911,5 @@ def test_server_error_page_renders_without_a_request() -> None:
 def test_pages_take_as_many_queries_for_44_generated_units_as_for_thousands(
     client: Client,
 ) -> None:
-    # tests/test_views_at_scale.py counts the same pages on 3,000 units.
+    # tests/scale/test_views_at_scale.py counts the same pages on 3,000 units.
     assert queries_per_page(client, generate(44, seed=11)) == dict(SCALED_PAGES)

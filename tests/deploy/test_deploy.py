@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_HOST = "registry.example.org"
 
 
@@ -187,6 +187,7 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]
         return error.code, dict(error.headers), error.read()
 
 
+@pytest.mark.slow
 def test_gunicorn_with_several_workers_serves_pages_and_static_files(
     tmp_path: Path,
 ) -> None:

@@ -1,0 +1,141 @@
+"""factory_boy factories that write through ``units.services``.
+
+Every object a test makes this way has its first history row, its author and its
+reason, exactly as one the admin or the API would have made: no test can stand on a
+record the registry could not contain. Each factory's fields are the service's
+keyword arguments; ``user`` defaults to the shared test editor and ``reason`` to
+"Test setup". Only ``create`` is supported (a service always saves).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+
+from units import services
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    RelationshipKind,
+    UnitKind,
+    UnitRelationship,
+)
+
+EDITOR_USERNAME = "editor"
+EDITOR_PASSWORD = "editor-pass-123"
+# Early enough that any later change a test makes is allowed to follow it.
+LONG_AGO = datetime.datetime(2000, 1, 1, 12, tzinfo=datetime.UTC)
+
+
+def editor_user() -> AbstractBaseUser:
+    """The staff user tests write as (conftest's ``editor``), made on first use."""
+    user_model = get_user_model()
+    existing = user_model.objects.filter(username=EDITOR_USERNAME).first()
+    if existing is not None:
+        return existing
+    return user_model.objects.create_user(
+        username=EDITOR_USERNAME,
+        password=EDITOR_PASSWORD,
+        email="editor@example.org",
+        is_staff=True,
+    )
+
+
+class ServiceFactory(factory.Factory):
+    """A factory whose ``create`` is a service call, never a bare ``save()``."""
+
+    class Meta:
+        abstract = True
+        strategy = factory.CREATE_STRATEGY
+
+    user = factory.LazyFunction(editor_user)
+    reason = "Test setup"
+
+    @classmethod
+    def _build(cls, model_class: type, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"{cls.__name__} writes through the services; use create()."
+        )
+
+
+class UnitFactory(ServiceFactory):
+    """``services.unit_create``; effective now unless given ``effective_at``."""
+
+    class Meta:
+        model = OrganizationalUnit
+
+    name = factory.Sequence(lambda number: f"Unit {number}")
+    kind = UnitKind.UNIT
+    parent = None
+
+    @classmethod
+    def _create(
+        cls, model_class: type, *args: Any, **kwargs: Any
+    ) -> OrganizationalUnit:
+        return services.unit_create(**kwargs)
+
+
+class PostFactory(ServiceFactory):
+    """``services.post_create`` in a new unit unless given one."""
+
+    class Meta:
+        model = Post
+
+    title = factory.Sequence(lambda number: f"Post {number}")
+    unit = factory.SubFactory(UnitFactory)
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Post:
+        return services.post_create(**kwargs)
+
+
+class PersonFactory(ServiceFactory):
+    """``services.person_create``."""
+
+    class Meta:
+        model = Person
+
+    full_name = factory.Sequence(lambda number: f"Person {number}")
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Person:
+        return services.person_create(**kwargs)
+
+
+class AppointmentFactory(ServiceFactory):
+    """``services.appointment_start``; the default post and person exist since 2000,
+    so the default start (2020-01-01) may follow them."""
+
+    class Meta:
+        model = Appointment
+
+    person = factory.SubFactory(PersonFactory, effective_at=LONG_AGO)
+    post = factory.SubFactory(
+        PostFactory, effective_at=LONG_AGO, unit__effective_at=LONG_AGO
+    )
+    started_on = datetime.date(2020, 1, 1)
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Appointment:
+        return services.appointment_start(**kwargs)
+
+
+class RelationshipFactory(ServiceFactory):
+    """``services.relationship_create`` between two new units unless given them."""
+
+    class Meta:
+        model = UnitRelationship
+
+    source = factory.SubFactory(UnitFactory)
+    target = factory.SubFactory(UnitFactory)
+    kind = RelationshipKind.COLLABORATES_WITH
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> UnitRelationship:
+        return services.relationship_create(**kwargs)
