@@ -1,0 +1,56 @@
+"""Hardening, round two: what an attacker and a careless paste could still do.
+
+Each test names the attack or accident, and shows that it now gets a clear answer and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html.parser import HTMLParser
+
+import feedparser
+import pytest
+from django.test import Client
+
+from units.models import OrganizationalUnit
+
+API = "/api/v1/"
+SCRIPT = '<img src=x onerror="alert(document.cookie)">'
+
+
+# --- 2. The Atom feed's summaries -------------------------------------------------------
+
+
+class _Elements(HTMLParser):
+    """The element names and the text of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+@pytest.mark.django_db
+def test_atom_summaries_show_a_scripted_name_as_text_not_an_element(
+    client: Client, make_unit: Callable[..., OrganizationalUnit]
+) -> None:
+    make_unit(SCRIPT, reason=f"Because {SCRIPT}")
+
+    feed = feedparser.parse(client.get(f"{API}changes.atom").content)
+
+    (entry,) = feed.entries
+    assert entry.summary_detail.type == "text/html"
+    summary = _Elements()
+    summary.feed(entry.summary)
+    assert summary.tags == []
+    assert summary.text.startswith(f"{SCRIPT} established")
+    assert summary.text.endswith(f". Reason: Because {SCRIPT}")
+    # The title is plain text in Atom already.
+    assert entry.title.startswith(f"{SCRIPT} established")
