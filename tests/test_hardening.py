@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from html.parser import HTMLParser
+from http import HTTPStatus
 
 import feedparser
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.test import Client
 
+from tests.conftest import ScriptedHistory
 from units.models import OrganizationalUnit
 
 API = "/api/v1/"
@@ -104,3 +109,57 @@ def test_csv_export_neutralizes_formulas_in_every_text_cell(
     # Plain values are untouched: a level is still a number.
     assert row["level"] == "0"
     assert row["status"] == "active"
+
+
+# --- 7. Deeply nested JSON --------------------------------------------------------------
+
+
+@pytest.fixture
+def unit_editor_client(
+    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+) -> Client:
+    editor.user_permissions.add(
+        Permission.objects.get(codename="change_organizationalunit"),
+        Permission.objects.get(codename="add_organizationalunit"),
+    )
+    client = Client()
+    client.force_login(get_user_model().objects.get(pk=editor.pk))
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("depth", [100_000, 33])
+def test_deeply_nested_json_is_a_400_that_says_so_and_changes_nothing(
+    unit_editor_client: Client, depth: int
+) -> None:
+    unit = OrganizationalUnit.objects.get(slug="unit-y")
+    revisions = OrganizationalUnit.history.count()
+    body = '{"reason": "Deep", "mandate": ' + "[" * depth + "]" * depth + "}"
+
+    response = unit_editor_client.patch(
+        f"{API}units/unit-y/", body, content_type="application/json"
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "nested too deeply" in response.json()["detail"]
+    assert "at most 32 levels" in response.json()["detail"]
+    unit.refresh_from_db()
+    assert unit.mandate == ""
+    assert OrganizationalUnit.history.count() == revisions
+
+
+@pytest.mark.django_db
+def test_json_nested_as_deep_as_allowed_reaches_validation(
+    unit_editor_client: Client,
+) -> None:
+    """The limit is on nesting only: a body within it gets the usual field errors."""
+    depth = 31  # the body object is level 1
+    body = '{"reason": "Deep", "mandate": ' + "[" * depth + "]" * depth + "}"
+
+    response = unit_editor_client.patch(
+        f"{API}units/unit-y/", body, content_type="application/json"
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "mandate" in json.dumps(response.json())
+    assert "nested too deeply" not in json.dumps(response.json())
