@@ -46,6 +46,24 @@ def default_key_prefix(database: dict[str, Any]) -> str:
     return "orgregistry-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
+THROTTLE_TABLE = "orgregistry_throttle"
+
+
+def shared_throttle_url(cache_url: str, *, single_process: bool) -> str:
+    """Where API throttle counters live: a store every worker process sees.
+
+    Redis is shared and made for it. Any other read cache may be per process
+    (``locmem://``), never count (``dummy://``) or cull counters with cached answers
+    (``db://``'s 300 entries), so the counters get a table of their own. A development
+    server or test run is one process: its memory is shared enough.
+    """
+    if urlsplit(cache_url).scheme.lower() in {"redis", "rediss"}:
+        return cache_url
+    if single_process:
+        return "locmem://"
+    return f"db://{THROTTLE_TABLE}"
+
+
 def parse(url: str, *, key_prefix: str, version: int = 1) -> dict[str, Any]:
     """One ``CACHES`` entry from a cache URL; ImproperlyConfigured says what is wrong."""
     parts = urlsplit(url)

@@ -209,8 +209,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/minute")},
+    # DRF's anonymous and user throttles, counting in the "throttle" cache (below).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.AnonymousRateThrottle",
+        "api.throttling.SignedInRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_ANON_RATE", "600/minute"),
+        "user": os.environ.get("API_USER_RATE", "6000/minute"),
+    },
     # Throttle by the connecting address; trust X-Forwarded-For only from as many proxies
     # as the deployment declares, or a client could name a new address per request.
     "NUM_PROXIES": PROXY_COUNT,
@@ -252,14 +259,32 @@ try:
     CACHE_VERSION = int(os.environ.get("CACHE_VERSION") or "1")
 except ValueError as error:
     raise ImproperlyConfigured("CACHE_VERSION must be a whole number.") from error
+_CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX") or cache_url.default_key_prefix(
+    DATABASES["default"]
+)
 CACHES = {
     "default": cache_url.parse(
         os.environ.get("CACHE_URL") or "locmem://",
-        key_prefix=os.environ.get("CACHE_KEY_PREFIX")
-        or cache_url.default_key_prefix(DATABASES["default"]),
+        key_prefix=_CACHE_KEY_PREFIX,
         version=CACHE_VERSION,
-    )
+    ),
+    # The API throttle's counters, which must be shared by every worker process or each
+    # worker grants the whole limit again: the shared Redis cache when there is one,
+    # otherwise a table in the registry's database. Development servers and test runs
+    # are one process and keep them in the default memory cache, which LocMemCache's
+    # common location makes the same store (so clearing the cache clears them too).
+    "throttle": cache_url.parse(
+        os.environ.get("THROTTLE_CACHE_URL")
+        or cache_url.shared_throttle_url(
+            os.environ.get("CACHE_URL") or "", single_process=DEBUG or TESTING
+        ),
+        key_prefix=_CACHE_KEY_PREFIX,
+    ),
 }
+if CACHES["throttle"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # One row per client address and signed-in user in the last minute; Django's 300
+    # would cull (reset) counters as soon as a few hundred clients are about.
+    CACHES["throttle"]["OPTIONS"] = {"MAX_ENTRIES": 100_000}
 
 if env_bool("SECURE", default=False):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)

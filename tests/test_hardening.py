@@ -9,9 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from html.parser import HTMLParser
 from http import HTTPStatus
+from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -20,6 +24,12 @@ from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.test import Client
 
 from tests.conftest import ScriptedHistory
+from tests.test_deploy import (
+    PRODUCTION_HOST,
+    PROJECT_ROOT,
+    manage,
+    production_environment,
+)
 from units.models import OrganizationalUnit
 
 API = "/api/v1/"
@@ -163,3 +173,120 @@ def test_json_nested_as_deep_as_allowed_reaches_validation(
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "mandate" in json.dumps(response.json())
     assert "nested too deeply" not in json.dumps(response.json())
+
+
+# --- 8. Throttle counters shared by every worker ----------------------------------------
+
+# One "worker": a fresh interpreter sending anonymous API requests through Django's
+# test client (the whole middleware and DRF stack), printing each status.
+_WORKER = """
+import sys, django
+django.setup()
+from django.test import Client
+client = Client(REMOTE_ADDR="198.51.100.7")
+for _ in range(int(sys.argv[1])):
+    print(client.get("/api/v1/units/", secure=True, HTTP_HOST=sys.argv[2]).status_code)
+"""
+
+
+def _worker(count: int, environment: dict[str, str]) -> list[int]:
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", _WORKER, str(count), PRODUCTION_HOST],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [int(line) for line in result.stdout.split()]
+
+
+def test_two_worker_processes_share_the_anonymous_throttle_count(
+    tmp_path: Path,
+) -> None:
+    """Without CACHE_URL the counters live in a database table both processes see."""
+    environment = production_environment(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        API_ANON_RATE="3/minute",
+    )
+    migrated = manage("migrate", "--noinput", environment=environment, timeout=180)
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
+
+    first = _worker(2, environment)
+    second = _worker(2, environment)
+
+    assert first == [HTTPStatus.OK, HTTPStatus.OK]
+    # Per-process counting would have granted the second process three more.
+    assert second == [HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]
+
+
+def production_cache_settings(**overrides: str) -> dict[str, Any]:
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps({'caches': s.CACHES, 'rates': "
+        "s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']}, default=str))"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=production_environment(**overrides),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_throttle_counters_go_to_redis_when_it_is_the_shared_cache() -> None:
+    on_redis = production_cache_settings(CACHE_URL="redis://cache.internal:6379/0")
+    assert on_redis["caches"]["throttle"]["BACKEND"] == (
+        "orgregistry.cache.ResilientRedisCache"
+    )
+    assert on_redis["caches"]["throttle"]["LOCATION"] == "redis://cache.internal:6379/0"
+
+    # A per-process read cache is no place for them: a table of their own instead.
+    for read_cache in ("locmem://", "dummy://", "db://registry_cache"):
+        throttle = production_cache_settings(CACHE_URL=read_cache)["caches"]["throttle"]
+        assert throttle["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+        assert throttle["LOCATION"] == "orgregistry_throttle"
+        assert throttle["OPTIONS"]["MAX_ENTRIES"] >= 100_000
+
+
+def test_signed_in_users_have_their_own_higher_rate_from_the_environment() -> None:
+    rates = production_cache_settings()["rates"]
+    anonymous, _ = _per_minute(rates["anon"])
+    signed_in, _ = _per_minute(rates["user"])
+    assert signed_in > anonymous
+
+    assert production_cache_settings(API_USER_RATE="50/minute")["rates"]["user"] == (
+        "50/minute"
+    )
+
+
+def _per_minute(rate: str) -> tuple[int, str]:
+    number, period = rate.split("/")
+    return int(number), period
+
+
+@pytest.mark.django_db
+def test_signed_in_users_are_throttled_at_their_own_rate(
+    scripted_history: ScriptedHistory,
+    editor: AbstractBaseUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.cache import caches
+    from rest_framework.throttling import UserRateThrottle
+
+    caches["throttle"].clear()
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    client = Client()
+    client.force_login(editor)
+
+    statuses = [client.get(f"{API}units/").status_code for _ in range(4)]
+
+    assert statuses == [HTTPStatus.OK] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
+    # Another user has a budget of their own; anonymous clients are not counted here.
+    assert Client().get(f"{API}units/").status_code == HTTPStatus.OK
