@@ -46,6 +46,16 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when SECURE or REQUIRE_SECRET_KEY is on."
         )
     SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+if env_bool("SECURE") and (
+    SECRET_KEY == _DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure-")
+):
+    # DEBUG=true must not smuggle the published key into a deployment that serves real
+    # sessions: anyone could forge them. "django-insecure-" marks keys Django generated
+    # for a development project, which are just as likely to be in a repository.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a published development key, which is refused when SECURE is "
+        "on (even with DEBUG=true). Set SECRET_KEY to 50+ random characters."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -119,6 +129,9 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+# Only here may `make run` create the well-known development account admin/admin: the
+# embedded SQLite file, or a test run's throwaway database. Never a DATABASE_URL's.
+DISPOSABLE_DATABASE = not os.environ.get("DATABASE_URL") or TESTING
 # Behind PgBouncer in transaction pooling mode, server-side cursors do not survive.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
     "DISABLE_SERVER_SIDE_CURSORS", default=False

@@ -9,18 +9,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import runpy
 import subprocess
 import sys
 from collections.abc import Callable
 from html.parser import HTMLParser
 from http import HTTPStatus
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.core.management import call_command
 from django.test import Client
 
 from tests.conftest import ScriptedHistory
@@ -290,3 +294,119 @@ def test_signed_in_users_are_throttled_at_their_own_rate(
     assert statuses == [HTTPStatus.OK] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
     # Another user has a budget of their own; anonymous clients are not counted here.
     assert Client().get(f"{API}units/").status_code == HTTPStatus.OK
+
+
+# --- 9. gunicorn's address --------------------------------------------------------------
+
+
+def _gunicorn_bind(monkeypatch: pytest.MonkeyPatch, **environment: str) -> str:
+    for name in ("GUNICORN_BIND", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))["bind"]
+
+
+def test_gunicorn_listens_on_loopback_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reached directly, a client would write the X-Forwarded-For PROXY_COUNT trusts."""
+    assert _gunicorn_bind(monkeypatch) == "127.0.0.1:8000"
+    assert _gunicorn_bind(monkeypatch, PORT="9000") == "127.0.0.1:9000"
+    assert _gunicorn_bind(monkeypatch, GUNICORN_BIND="") == "127.0.0.1:8000"
+    assert (
+        _gunicorn_bind(monkeypatch, GUNICORN_BIND="0.0.0.0:8000")  # noqa: S104
+        == "0.0.0.0:8000"  # noqa: S104
+    )
+
+
+# --- 10. Development defaults in a real deployment --------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_dev_admin_is_not_created_in_a_database_named_by_database_url(
+    settings: Any,
+) -> None:
+    settings.DEBUG = True
+    settings.DISPOSABLE_DATABASE = False
+    out, err = StringIO(), StringIO()
+
+    call_command("ensure_dev_admin", stdout=out, stderr=err)
+
+    assert not get_user_model().objects.filter(username="admin").exists()
+    assert "Skipped" in err.getvalue()
+    assert "DATABASE_URL" in err.getvalue()
+    assert "--any-database" in err.getvalue()
+    assert "Password" not in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_dev_admin_is_created_in_a_real_database_only_when_asked(
+    settings: Any,
+) -> None:
+    settings.DEBUG = True
+    settings.DISPOSABLE_DATABASE = False
+
+    call_command("ensure_dev_admin", "--any-database", stdout=StringIO())
+
+    assert get_user_model().objects.get(username="admin").is_superuser
+
+
+def test_disposable_database_means_the_embedded_sqlite_file() -> None:
+    """What the command's guard reads, in a process configured like `make run`."""
+
+    def disposable(**environment: str) -> bool:
+        result = manage(
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.DISPOSABLE_DATABASE)",
+            environment=production_environment(
+                SECURE="false", DEBUG="true", **environment
+            ),
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()[-1] == "True"
+
+    assert disposable(DATABASE_URL="")
+    assert not disposable(DATABASE_URL="postgres://registry@db.internal/orgregistry")
+    assert not disposable(DATABASE_URL="sqlite:////srv/registry.sqlite3")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "django-insecure-development-only-key-do-not-use-in-production",
+        "django-insecure-7f$x1q0y3(generated-by-startproject)",
+    ],
+)
+def test_secure_refuses_a_published_development_key_even_with_debug(key: str) -> None:
+    for environment in (
+        production_environment(SECRET_KEY=key),
+        production_environment(SECRET_KEY=key, DEBUG="true"),
+    ):
+        result = manage("check", environment=environment)
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr
+        assert "published development key" in result.stderr
+
+
+def test_secure_with_debug_and_no_secret_key_does_not_run_on_the_development_key() -> (
+    None
+):
+    environment = production_environment(DEBUG="true")
+    del environment["SECRET_KEY"]
+
+    result = manage("check", environment=environment)
+
+    assert result.returncode != 0
+    assert "published development key" in result.stderr
+
+
+def test_development_without_secure_still_runs_on_the_development_key() -> None:
+    environment = production_environment(DEBUG="true", SECURE="false")
+    del environment["SECRET_KEY"]
+
+    result = manage("check", environment=environment)
+
+    assert result.returncode == 0, result.stderr
+    assert settings.SECRET_KEY  # and the test run itself is such a process
