@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from orgregistry import cache as cache_url
@@ -86,6 +87,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every answer (pages, the admin, the API, errors) carries the policy.
+    "csp.middleware.CSPMiddleware",
+    "orgregistry.csp.AdminTreeIndentPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,6 +121,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # CSP_NONCE, for the few inline scripts and styles of third-party pages.
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -199,6 +205,28 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Revisions are append-only: the admin never offers simple-history's own revert, which
 # would save a historical instance and bypass the tree services.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Content-Security-Policy (django-csp): only this site's own files run or style a page.
+# A name or reason an editor typed can then never become a script, even where some
+# template forgot to escape it. Inline scripts and styles need the request's nonce
+# (templates/ add it where a third-party page has one); chart SVGs use presentation
+# attributes, which CSP does not restrict, and images include the admin's data: icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Links to other sites do not carry registry addresses (with their dates and searches).
+SECURE_REFERRER_POLICY = "same-origin"
 
 # Reverse proxies in front of the application (0: clients connect directly). Only then
 # is X-Forwarded-For trusted, for throttling and login lockout alike.
