@@ -1,9 +1,9 @@
 """The API's JSON parser, refusing documents nested deeper than any request needs.
 
 Python's JSON decoder recurses once per level: a body of a hundred thousand ``[`` fits
-well inside the upload limit and raised ``RecursionError``, a 500. The deepest request
-body the API takes is an object holding a list of objects, so a small limit costs no
-client anything and keeps every later step (validation, error messages) shallow too.
+well inside the upload limit and raised ``RecursionError``, a 500. Every request body
+the API takes is a flat object, so a limit far above that costs no client anything and
+keeps every later step (validation, error messages) shallow too.
 """
 
 from __future__ import annotations
