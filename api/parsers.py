@@ -8,6 +8,7 @@ keeps every later step (validation, error messages) shallow too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from rest_framework import parsers
@@ -23,7 +24,7 @@ class JSONParser(parsers.JSONParser):
         self,
         stream: IO[Any],
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         try:
             data = super().parse(stream, media_type, parser_context)
@@ -46,6 +47,7 @@ def _depth_exceeds(data: Any, limit: int) -> bool:
     pending: list[tuple[Any, int]] = [(data, 1)]
     while pending:
         value, depth = pending.pop()
+        children: Iterable[Any]
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):

@@ -8,9 +8,9 @@ store every process sees (see docs/deployment.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.utils.connection import ConnectionProxy
 from rest_framework import throttling
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 # A proxy, like django.core.cache.cache: each thread gets its own backend instance.
-throttle_cache = ConnectionProxy(caches, "throttle")
+throttle_cache = cast(BaseCache, ConnectionProxy(caches, "throttle"))
 
 
 class AnonymousRateThrottle(throttling.AnonRateThrottle):
