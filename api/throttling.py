@@ -8,10 +8,10 @@ store every process sees (see docs/deployment.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from django.core.cache import BaseCache, caches
-from django.utils.connection import ConnectionProxy
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from rest_framework import throttling
 
 if TYPE_CHECKING:
@@ -19,14 +19,27 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
-# A proxy, like django.core.cache.cache: each thread gets its own backend instance.
-throttle_cache = cast(BaseCache, ConnectionProxy(caches, "throttle"))
+THROTTLE_CACHE_ALIAS = "throttle"
+
+
+def throttle_cache() -> BaseCache:
+    """The shared counters' cache (this thread's connection to it).
+
+    Settings without a "throttle" cache (a test replacing CACHES with one entry)
+    count in the default cache, as DRF does.
+    """
+    if THROTTLE_CACHE_ALIAS in settings.CACHES:
+        return caches[THROTTLE_CACHE_ALIAS]
+    return caches[DEFAULT_CACHE_ALIAS]
 
 
 class AnonymousRateThrottle(throttling.AnonRateThrottle):
     """Anonymous requests per client address (rate ``anon``), counted across workers."""
 
-    cache = throttle_cache
+    def __init__(self) -> None:
+        # Per request (DRF makes a throttle per request), so it follows the settings.
+        self.cache = throttle_cache()
+        super().__init__()
 
 
 class SignedInRateThrottle(throttling.UserRateThrottle):
@@ -36,7 +49,9 @@ class SignedInRateThrottle(throttling.UserRateThrottle):
     workers; people and well-behaved scripts never reach it.
     """
 
-    cache = throttle_cache
+    def __init__(self) -> None:
+        self.cache = throttle_cache()
+        super().__init__()
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         # Anonymous requests are the anonymous throttle's alone; DRF's user throttle

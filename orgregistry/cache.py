@@ -49,18 +49,17 @@ def default_key_prefix(database: dict[str, Any]) -> str:
 THROTTLE_TABLE = "orgregistry_throttle"
 
 
-def shared_throttle_url(cache_url: str, *, single_process: bool) -> str:
-    """Where API throttle counters live: a store every worker process sees.
+def throttle_cache_url(cache_url: str, *, single_process: bool) -> str | None:
+    """Where API throttle counters must live, or None when the default cache will do.
 
-    Redis is shared and made for it. Any other read cache may be per process
-    (``locmem://``), never count (``dummy://``) or cull counters with cached answers
-    (``db://``'s 300 entries), so the counters get a table of their own. A development
-    server or test run is one process: its memory is shared enough.
+    They must be seen by every worker process. Redis is shared and made for it, and a
+    development server or a test run is one process: the default cache then serves.
+    Any other read cache may be per process (``locmem://``), never count
+    (``dummy://``) or cull counters along with cached answers (``db://``'s 300
+    entries), so the counters get a table of their own.
     """
-    if urlsplit(cache_url).scheme.lower() in {"redis", "rediss"}:
-        return cache_url
-    if single_process:
-        return "locmem://"
+    if single_process or urlsplit(cache_url).scheme.lower() in {"redis", "rediss"}:
+        return None
     return f"db://{THROTTLE_TABLE}"
 
 

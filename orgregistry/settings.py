@@ -309,23 +309,23 @@ CACHES = {
         key_prefix=_CACHE_KEY_PREFIX,
         version=CACHE_VERSION,
     ),
-    # The API throttle's counters, which must be shared by every worker process or each
-    # worker grants the whole limit again: the shared Redis cache when there is one,
-    # otherwise a table in the registry's database. Development servers and test runs
-    # are one process and keep them in the default memory cache, which LocMemCache's
-    # common location makes the same store (so clearing the cache clears them too).
-    "throttle": cache_url.parse(
-        os.environ.get("THROTTLE_CACHE_URL")
-        or cache_url.shared_throttle_url(
-            os.environ.get("CACHE_URL") or "", single_process=DEBUG or TESTING
-        ),
-        key_prefix=_CACHE_KEY_PREFIX,
-    ),
 }
-if CACHES["throttle"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
-    # One row per client address and signed-in user in the last minute; Django's 300
-    # would cull (reset) counters as soon as a few hundred clients are about.
-    CACHES["throttle"]["OPTIONS"] = {"MAX_ENTRIES": 100_000}
+# The API throttle's counters (api/throttling.py) must be shared by every worker process,
+# or each worker grants the whole limit again: in the default cache when that is Redis
+# (or in a one-process development server or test run), else in a table of their own.
+_THROTTLE_CACHE_URL = os.environ.get(
+    "THROTTLE_CACHE_URL"
+) or cache_url.throttle_cache_url(
+    os.environ.get("CACHE_URL") or "", single_process=DEBUG or TESTING
+)
+if _THROTTLE_CACHE_URL:
+    CACHES["throttle"] = cache_url.parse(
+        _THROTTLE_CACHE_URL, key_prefix=_CACHE_KEY_PREFIX
+    )
+    if CACHES["throttle"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+        # One row per client address and signed-in user in the last minute; Django's
+        # 300 would cull (reset) counters as soon as a few hundred clients are about.
+        CACHES["throttle"]["OPTIONS"] = {"MAX_ENTRIES": 100_000}
 
 if env_bool("SECURE", default=False):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
