@@ -11,7 +11,11 @@ import multiprocessing
 import os
 
 wsgi_app = "orgregistry.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Loopback unless told otherwise: the reverse proxy in front is the only client. Reached
+# directly, any client could send its own X-Forwarded-For, which PROXY_COUNT=1 trusts
+# (throttling, login lockout). Bind elsewhere with GUNICORN_BIND only behind a firewall
+# that lets nothing but the proxy in (docs/deployment.md).
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
 # Sync workers: each request runs on its own process; the usual 2 x cores + 1.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))

@@ -46,6 +46,23 @@ def default_key_prefix(database: dict[str, Any]) -> str:
     return "orgregistry-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
+THROTTLE_TABLE = "orgregistry_throttle"
+
+
+def throttle_cache_url(cache_url: str, *, single_process: bool) -> str | None:
+    """Where API throttle counters must live, or None when the default cache will do.
+
+    They must be seen by every worker process. Redis is shared and made for it, and a
+    development server or a test run is one process: the default cache then serves.
+    Any other read cache may be per process (``locmem://``), never count
+    (``dummy://``) or cull counters along with cached answers (``db://``'s 300
+    entries), so the counters get a table of their own.
+    """
+    if single_process or urlsplit(cache_url).scheme.lower() in {"redis", "rediss"}:
+        return None
+    return f"db://{THROTTLE_TABLE}"
+
+
 def parse(url: str, *, key_prefix: str, version: int = 1) -> dict[str, Any]:
     """One ``CACHES`` entry from a cache URL; ImproperlyConfigured says what is wrong."""
     parts = urlsplit(url)

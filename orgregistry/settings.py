@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from orgregistry import cache as cache_url
@@ -46,6 +47,16 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when SECURE or REQUIRE_SECRET_KEY is on."
         )
     SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+if env_bool("SECURE") and (
+    SECRET_KEY == _DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure-")
+):
+    # DEBUG=true must not smuggle the published key into a deployment that serves real
+    # sessions: anyone could forge them. "django-insecure-" marks keys Django generated
+    # for a development project, which are just as likely to be in a repository.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a published development key, which is refused when SECURE is "
+        "on (even with DEBUG=true). Set SECRET_KEY to 50+ random characters."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -76,6 +87,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every answer (pages, the admin, the API, errors) carries the policy.
+    "csp.middleware.CSPMiddleware",
+    "orgregistry.csp.AdminTreeIndentPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,6 +121,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # CSP_NONCE, for the few inline scripts and styles of third-party pages.
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -119,6 +135,9 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+# Only here may `make run` create the well-known development account admin/admin: the
+# embedded SQLite file, or a test run's throwaway database. Never a DATABASE_URL's.
+DISPOSABLE_DATABASE = not os.environ.get("DATABASE_URL") or TESTING
 # Behind PgBouncer in transaction pooling mode, server-side cursors do not survive.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
     "DISABLE_SERVER_SIDE_CURSORS", default=False
@@ -187,6 +206,28 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # would save a historical instance and bypass the tree services.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# Content-Security-Policy (django-csp): only this site's own files run or style a page.
+# A name or reason an editor typed can then never become a script, even where some
+# template forgot to escape it. Inline scripts and styles need the request's nonce
+# (templates/ add it where a third-party page has one); chart SVGs use presentation
+# attributes, which CSP does not restrict, and images include the admin's data: icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Links to other sites do not carry registry addresses (with their dates and searches).
+SECURE_REFERRER_POLICY = "same-origin"
+
 # Reverse proxies in front of the application (0: clients connect directly). Only then
 # is X-Forwarded-For trusted, for throttling and login lockout alike.
 PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
@@ -199,12 +240,25 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly",
     ],
+    # DRF's defaults, with a JSON parser that answers too-deep nesting with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/minute")},
+    # DRF's anonymous and user throttles, counting in the "throttle" cache (below).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.AnonymousRateThrottle",
+        "api.throttling.SignedInRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_ANON_RATE", "600/minute"),
+        "user": os.environ.get("API_USER_RATE", "6000/minute"),
+    },
     # Throttle by the connecting address; trust X-Forwarded-For only from as many proxies
     # as the deployment declares, or a client could name a new address per request.
     "NUM_PROXIES": PROXY_COUNT,
@@ -246,14 +300,32 @@ try:
     CACHE_VERSION = int(os.environ.get("CACHE_VERSION") or "1")
 except ValueError as error:
     raise ImproperlyConfigured("CACHE_VERSION must be a whole number.") from error
+_CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX") or cache_url.default_key_prefix(
+    DATABASES["default"]
+)
 CACHES = {
     "default": cache_url.parse(
         os.environ.get("CACHE_URL") or "locmem://",
-        key_prefix=os.environ.get("CACHE_KEY_PREFIX")
-        or cache_url.default_key_prefix(DATABASES["default"]),
+        key_prefix=_CACHE_KEY_PREFIX,
         version=CACHE_VERSION,
-    )
+    ),
 }
+# The API throttle's counters (api/throttling.py) must be shared by every worker process,
+# or each worker grants the whole limit again: in the default cache when that is Redis
+# (or in a one-process development server or test run), else in a table of their own.
+_THROTTLE_CACHE_URL = os.environ.get(
+    "THROTTLE_CACHE_URL"
+) or cache_url.throttle_cache_url(
+    os.environ.get("CACHE_URL") or "", single_process=DEBUG or TESTING
+)
+if _THROTTLE_CACHE_URL:
+    CACHES["throttle"] = cache_url.parse(
+        _THROTTLE_CACHE_URL, key_prefix=_CACHE_KEY_PREFIX
+    )
+    if CACHES["throttle"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+        # One row per client address and signed-in user in the last minute; Django's
+        # 300 would cull (reset) counters as soon as a few hundred clients are about.
+        CACHES["throttle"]["OPTIONS"] = {"MAX_ENTRIES": 100_000}
 
 if env_bool("SECURE", default=False):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)

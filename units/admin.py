@@ -25,6 +25,7 @@ from js_asset import Script
 from mptt.admin import DraggableMPTTAdmin, MPTTModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+import units.admin_users  # noqa: F401 - registers the User admin (deactivate, not delete)
 from units import admin_views, selectors, services
 from units.forms import (
     AbolishForm,

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.db.models.signals import pre_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +8,13 @@ class UnitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "units"
     verbose_name = _("Organization registry")
+
+    def ready(self) -> None:
+        from units.authorship import refuse_deleting_authors
+
+        # Every path that deletes a user (admin, shell, scripts) passes here first.
+        pre_delete.connect(
+            refuse_deleting_authors,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="units.refuse_deleting_authors",
+        )

@@ -37,8 +37,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.core.validators import MaxLengthValidator
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from units import selectors
@@ -279,7 +281,7 @@ def _load_table(
     ]
     attnames = [model_field.attname for model_field in fields]
     batch: list[models.Model] = []
-    for _ in range(count):
+    for number in range(1, count + 1):
         row = _read_json(lines, f"a row of {_label(model)}")
         if not isinstance(row, list) or len(row) != len(columns):
             raise BackupError(f"A row of {_label(model)} does not have its columns.")
@@ -292,14 +294,63 @@ def _load_table(
             elif value is None or model_field.is_relation:
                 values[attname] = value
             else:
-                values[attname] = model_field.to_python(value)
+                try:
+                    values[attname] = _storable(model_field, value)
+                except ValidationError as error:
+                    raise BackupError(
+                        f"{_row_name(model, columns, row, number)}, field {name}: "
+                        f"{' '.join(error.messages)} The file holds {value!r}."
+                    ) from None
         batch.append(model(**values))
         if len(batch) >= BATCH_SIZE:
-            model._default_manager.bulk_create(batch)
+            _insert(model, batch, number)
             batch.clear()
     if batch:
-        model._default_manager.bulk_create(batch)
+        _insert(model, batch, count)
     return count
+
+
+def _storable(model_field: models.Field[Any, Any], value: Any) -> Any:
+    """The value as Python, if this database can store it; else ValidationError.
+
+    A registry may come from another database: SQLite keeps any 64-bit integer and
+    any length of text in any column, PostgreSQL refuses what its column type does not
+    hold, with an error that names neither the row nor the field. Integer fields carry
+    their bounds (the model's, and this database's range) as validators.
+    """
+    python = model_field.to_python(value)
+    if isinstance(model_field, models.IntegerField):
+        model_field.run_validators(python)
+    elif isinstance(model_field, models.CharField) and model_field.max_length:
+        MaxLengthValidator(model_field.max_length)(python)
+    return python
+
+
+def _row_name(
+    model: type[models.Model], columns: list[str], row: list[Any], number: int
+) -> str:
+    """Which object a row is, in words: its table, position, id and slug."""
+    named = dict(zip(columns, row, strict=True))
+    pk_name = model._meta.pk.attname
+    details = []
+    if named.get(pk_name) is not None:
+        details.append(f"{pk_name} {named[pk_name]}")
+    if named.get("slug"):
+        details.append(f"slug “{named['slug']}”")
+    where = f"row {number} of {_label(model)}"
+    return f"{where} ({', '.join(details)})" if details else where
+
+
+def _insert(model: type[models.Model], batch: list[models.Model], last: int) -> None:
+    """Insert a batch; a row the database still refuses is named by its rows' range."""
+    try:
+        model._default_manager.bulk_create(batch)
+    except DatabaseError as error:
+        first = last - len(batch) + 1
+        raise BackupError(
+            f"The database refused rows {first} to {last} of {_label(model)}: "
+            f"{str(error).strip()}"
+        ) from None
 
 
 def _author_id(

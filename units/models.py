@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,12 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 from simple_history.models import HistoricalRecords
+
+# The largest values PostgreSQL's integer and smallint columns hold. SQLite stores 64-bit
+# integers in any column, so without these bounds an SQLite registry could accept a
+# value (an order of 2147483648) that it then cannot move to PostgreSQL.
+INTEGER_MAX = 2_147_483_647
+SMALL_INTEGER_MAX = 32_767
 
 
 class RecordedRevision(models.Model):
@@ -147,7 +154,10 @@ class OrganizationalUnit(MPTTModel):
         default=ReportingLine.DIRECT_SUPERVISION,
     )
     sibling_order = models.PositiveIntegerField(
-        _("order among siblings"), default=0, db_index=True
+        _("order among siblings"),
+        default=0,
+        db_index=True,
+        validators=[MaxValueValidator(INTEGER_MAX)],
     )
     established_on = models.DateField(_("established on"), null=True, blank=True)
     abolished_on = models.DateField(_("abolished on"), null=True, blank=True)
@@ -155,6 +165,7 @@ class OrganizationalUnit(MPTTModel):
         _("version"),
         default=1,
         editable=False,
+        validators=[MaxValueValidator(INTEGER_MAX)],
         help_text=_("Raised by every change; guards against lost updates."),
     )
 
@@ -230,7 +241,10 @@ class Post(models.Model):
         default=FillingMethod.APPOINTED_BY_DIRECTOR_GENERAL,
     )
     term_years = models.PositiveSmallIntegerField(
-        _("term in years"), null=True, blank=True
+        _("term in years"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(SMALL_INTEGER_MAX)],
     )
     term_note = models.CharField(
         _("term"),
@@ -241,7 +255,12 @@ class Post(models.Model):
     )
     established_on = models.DateField(_("established on"), null=True, blank=True)
     abolished_on = models.DateField(_("abolished on"), null=True, blank=True)
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        validators=[MaxValueValidator(INTEGER_MAX)],
+    )
 
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
 
@@ -261,7 +280,12 @@ class Post(models.Model):
 class Person(models.Model):
     full_name = models.CharField(_("full name"), max_length=255)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        validators=[MaxValueValidator(INTEGER_MAX)],
+    )
 
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
 
@@ -312,7 +336,12 @@ class Appointment(models.Model):
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True, default="")
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        validators=[MaxValueValidator(INTEGER_MAX)],
+    )
 
     objects = AppointmentQuerySet.as_manager()
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
@@ -366,7 +395,12 @@ class UnitRelationship(models.Model):
     description = models.TextField(_("description"), blank=True, default="")
     started_on = models.DateField(_("started on"), null=True, blank=True)
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        validators=[MaxValueValidator(INTEGER_MAX)],
+    )
 
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
 

@@ -104,6 +104,22 @@ def snapshot(when: datetime.datetime | None) -> Snapshot:
     return Snapshot(units, posts, people, appointments, day)
 
 
+# A spreadsheet opening the CSV runs a cell starting with one of these as a formula
+# (=HYPERLINK(...), +cmd|...): OWASP's CSV injection rule.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell that a spreadsheet shows as text, never evaluates.
+
+    Text starting with a formula trigger gets a leading single quote, which spreadsheets
+    hide and treat as "this is text". Numbers pass through, so a level stays a number.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def _date(value: datetime.date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -156,24 +172,23 @@ class UnitsCsvView(ExportView):
             writer.writerow(CSV_COLUMNS)
             for unit in units:
                 head = unit.head
-                writer.writerow(
-                    [
-                        unit.slug,
-                        unit.name,
-                        unit.short_name,
-                        unit.kind,
-                        slugs.get(unit.parent_id, ""),
-                        unit.reporting_line,
-                        unit.level,
-                        "active" if unit.is_active else "abolished",
-                        _date(unit.established_on) or "",
-                        _date(unit.abolished_on) or "",
-                        unit.location,
-                        unit.mandate,
-                        head.title if head else "",
-                        head.holder.person_name if head and head.holder else "",
-                    ]
-                )
+                row = [
+                    unit.slug,
+                    unit.name,
+                    unit.short_name,
+                    unit.kind,
+                    slugs.get(unit.parent_id, ""),
+                    unit.reporting_line,
+                    unit.level,
+                    "active" if unit.is_active else "abolished",
+                    _date(unit.established_on) or "",
+                    _date(unit.abolished_on) or "",
+                    unit.location,
+                    unit.mandate,
+                    head.title if head else "",
+                    head.holder.person_name if head and head.holder else "",
+                ]
+                writer.writerow([spreadsheet_safe(cell) for cell in row])
             return buffer.getvalue()
 
         return as_file(generation_read(request, build), "text/csv; charset=utf-8")

@@ -10,6 +10,7 @@ from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.views.decorators.http import etag
 from django.views.decorators.vary import vary_on_cookie
 
@@ -50,7 +51,12 @@ class ChangesFeed(Feed):
         return change.summary
 
     def item_description(self, change: Change) -> str:
-        return f"{change.summary}. Reason: {change.reason}"
+        """Escaped: Atom sends the summary as ``type="html"``, which readers render.
+
+        Names and reasons are whatever editors typed; unescaped, a unit named
+        ``<img src=x onerror=…>`` would run in every subscriber's feed reader.
+        """
+        return escape(f"{change.summary}. Reason: {change.reason}")
 
     def item_link(self, change: Change) -> str:
         """The unit's public page, where a reader sees the unit and its timeline."""

@@ -1,4 +1,8 @@
-"""Create the development superuser ``admin`` (password ``admin``) if it is missing."""
+"""Create the development superuser ``admin`` (password ``admin``) if it is missing.
+
+Only on the embedded SQLite database: ``make run`` with a real ``DATABASE_URL`` must not
+leave a superuser with a published password in it.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ PASSWORD = "admin"  # noqa: S105
 class Command(BaseCommand):
     help = (
         "Create the superuser admin/admin for local development if it does not exist. "
-        "Refused when DEBUG is off, unless --force is given."
+        "Refused when DEBUG is off, unless --force is given; skipped on any database "
+        "but the embedded SQLite file, unless --any-database is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,6 +30,14 @@ class Command(BaseCommand):
             "--force",
             action="store_true",
             help="Create the account even though DEBUG is off (never in production).",
+        )
+        parser.add_argument(
+            "--any-database",
+            action="store_true",
+            help=(
+                "Create the account even in the database DATABASE_URL names (a "
+                "development copy only; never a database real people use)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,6 +47,16 @@ class Command(BaseCommand):
                 "is off. This command is for development only; pass --force if this "
                 "really is a development machine."
             )
+        if not settings.DISPOSABLE_DATABASE and not options["any_database"]:
+            # Not an error: `make run` goes on to serve, and the people of that
+            # database sign in with their own accounts.
+            self.stderr.write(
+                f"Skipped: the development account “{USERNAME}” is created only in the "
+                "embedded SQLite database, and DATABASE_URL names another database. "
+                "Sign in with an account of that database, or pass --any-database if "
+                "it really is a development copy."
+            )
+            return
         user_model = get_user_model()
         if user_model.objects.filter(**{user_model.USERNAME_FIELD: USERNAME}).exists():
             self.stdout.write(
