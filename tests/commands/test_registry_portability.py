@@ -30,7 +30,7 @@ from units import services
 from units.backup import CURRENT_MODELS, HISTORY_MODELS
 from units.models import OrganizationalUnit, Post
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_RANGES = {
     "SmallIntegerField": 32_767,
     "PositiveSmallIntegerField": 32_767,
