@@ -28,7 +28,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.conftest import ScriptedHistory
-from tests.test_deploy import (
+from tests.deploy.test_deploy import (
     PRODUCTION_HOST,
     PROJECT_ROOT,
     manage,
@@ -97,7 +97,7 @@ def test_atom_summaries_show_a_scripted_name_as_text_not_an_element(
 def test_spreadsheet_safe_quotes_cells_a_spreadsheet_would_evaluate(
     cell: object, written: object
 ) -> None:
-    from api.exports import spreadsheet_safe
+    from api.formats.exports import spreadsheet_safe
 
     assert spreadsheet_safe(cell) == written
 
