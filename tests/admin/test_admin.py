@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
@@ -1467,3 +1468,120 @@ def test_a_too_long_name_is_a_form_error_and_changes_nothing(
     assert response.status_code == HTTPStatus.OK
     assert "at most 255 characters" in response.content.decode()
     assert snapshot() == before
+
+
+# --- Query parameters -------------------------------------------------------------------
+
+
+def changelist_parameters(client: Client) -> dict[str, set[str]]:
+    """Every registered changelist and the query parameters it reads.
+
+    Its list filters' parameters, its search, paging and ordering, and one lookup on
+    a text field no filter offers (Django's changelist passes those on as well).
+    """
+    walked: dict[str, set[str]] = {}
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        response = client.get(url)
+        assert response.status_code == HTTPStatus.OK, url
+        parameters = {"p", "o", "all", "_to_field"}
+        for spec in response.context["cl"].filter_specs:
+            parameters.update(spec.expected_parameters())
+        if model_admin.search_fields:
+            parameters.add("q")
+        text_field = next(
+            field.name
+            for field in opts.concrete_fields
+            if field.get_internal_type() in {"CharField", "TextField"}
+        )
+        parameters.add(f"{text_field}__exact")
+        walked[url] = parameters
+    return walked
+
+
+def test_a_nul_in_any_changelist_parameter_is_a_400_naming_it(
+    superuser_client: Client, small_tree: tuple
+) -> None:
+    # PostgreSQL refuses a NUL in a string: each of these was a 500 there.
+    walked = changelist_parameters(superuser_client)
+    assert "kind__exact" in walked[CHANGELIST]
+    assert {"status", "parent", "q"} <= walked[CHANGELIST]
+    before = snapshot()
+    for url, parameters in walked.items():
+        for name in sorted(parameters):
+            response = superuser_client.get(f"{url}?{name}=a%00b")
+            assert response.status_code == HTTPStatus.BAD_REQUEST, (url, name)
+            assert response.content.decode() == (
+                f"The query parameter “{name}” contains a NUL character; no value "
+                "in the registry can hold one."
+            )
+        response = superuser_client.get(f"{url}?kind%00=unit")
+        assert response.status_code == HTTPStatus.BAD_REQUEST, url
+        assert "“kind\\x00”" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_a_nul_in_an_autocomplete_term_is_a_400(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    url = reverse("admin:autocomplete")
+    fields = [
+        ("organizationalunit", "parent"),
+        ("unitrelationship", "target"),
+        ("appointment", "person"),
+        ("appointment", "post"),
+        ("post", "unit"),
+    ]
+    for model_name, field_name in fields:
+        query = {"app_label": "units", "model_name": model_name}
+        query["field_name"] = field_name
+        assert editor_client.get(url, {**query, "term": "Left"}).status_code == 200
+        for name in ("term", "app_label", "model_name", "field_name"):
+            response = editor_client.get(url, {**query, name: "x\x00"})
+            assert response.status_code == HTTPStatus.BAD_REQUEST, (field_name, name)
+            assert f"“{name}” contains a NUL character" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("parent=abc", "“abc” is not an id, so the filter “parent” cannot use it."),
+        ("parent=%C2%B2", "“²” is not an id"),
+        ("parent=-1", "“-1” is not an id"),
+        ("parent=99999999999999999999", "“99999999999999999999” is not an id"),
+        ("status=gone", "The status filter takes “active” or “abolished”, not “gone”."),
+    ],
+)
+def test_a_filter_value_that_cannot_be_read_is_a_400_saying_why(
+    editor_client: Client, small_tree: tuple, query: str, message: str
+) -> None:
+    response = editor_client.get(f"{CHANGELIST}?{query}")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert message in response.content.decode()
+
+
+def test_admin_pages_refuse_a_nul_parameter_and_a_nul_id_is_not_found(
+    editor_client: Client, scripted_history: ScriptedHistory
+) -> None:
+    post = scripted_history.head_of_x
+    unit = post.unit
+    pages = [
+        history_url(unit),
+        change_url(unit),
+        abolish_url(unit),
+        reverse("admin:units_post_history", args=[post.pk]),
+        reverse("admin:index"),
+    ]
+    for url in pages:
+        response = editor_client.get(f"{url}?_changelist_filters=%00")
+        assert response.status_code == HTTPStatus.BAD_REQUEST, url
+    # An id with a NUL names no object: not found (Django's change page sends the
+    # editor back to the index with a message), never a server error.
+    missing = {
+        reverse("admin:units_post_simple_history", args=[post.pk, "1\x00"]): 404,
+        reverse("admin:units_person_history", args=["\x00"]): 404,
+        reverse("admin:units_organizationalunit_change", args=["1\x00"]): 302,
+    }
+    for url, status in missing.items():
+        assert editor_client.get(url).status_code == status, url

@@ -969,3 +969,33 @@ def test_tree_queryset_methods(small_tree):
     assert set(units.with_sub_units()) == {root, left}
     counts = dict(units.with_descendant_count().values_list("name", "descendant_count"))
     assert counts == {"Root": 3, "Left": 1, "Right": 0, "Leaf": 0}
+
+
+def test_post_end_holder_ends_the_open_appointment_on_the_day_given(
+    scripted_history: ScriptedHistory, editor
+) -> None:
+    post = scripted_history.head_of_x
+    holder = post.appointments.get(ended_on__isnull=True)
+    ended = services.post_end_holder(
+        post=post, ended_on=datetime.date(2024, 3, 1), user=editor, reason="Left"
+    )
+    assert ended.pk == holder.pk
+    assert ended.ended_on == datetime.date(2024, 3, 1)
+    revision = ended.history.first()
+    assert revision.history_change_reason == "Left"
+    assert revision.history_user == editor
+    assert not post.appointments.filter(ended_on__isnull=True).exists()
+
+
+def test_post_end_holder_of_a_vacant_post_is_refused(old_unit, editor) -> None:
+    post = old_unit.posts.get()
+    before = snapshot()
+    with pytest.raises(ValidationError) as error:
+        services.post_end_holder(
+            post=post, ended_on=datetime.date(2024, 3, 1), user=editor, reason="x"
+        )
+    assert error.value.messages == [
+        f"Nobody holds the post “{post}”, so no appointment can end."
+    ]
+    assert error.value.code == "not_found"
+    assert snapshot() == before

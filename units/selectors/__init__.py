@@ -77,6 +77,7 @@ from units.selectors.levels import (
     MAX_TREE_LEVELS,
     PartialTree,
     levels_that_fit,
+    parents_down_to,
     unit_children,
     unit_tree_levels,
     unit_tree_top,
@@ -96,8 +97,10 @@ from units.selectors.listings import (
     tenures,
 )
 from units.selectors.posts import (
+    open_appointments,
     posts_as_of,
     unit_posts_as_of,
+    with_open_appointments,
 )
 from units.selectors.results import (
     Change,
@@ -113,6 +116,7 @@ from units.selectors.revisions import (
     object_revisions,
     object_version,
     unit_history,
+    unit_revisions_since,
 )
 from units.selectors.search import (
     SEARCH_CHUNK_ROWS,
@@ -198,6 +202,8 @@ __all__ = [
     "levels_that_fit",
     "object_revisions",
     "object_version",
+    "open_appointments",
+    "parents_down_to",
     "parse_instant",
     "people_page",
     "posts_as_of",
@@ -223,6 +229,7 @@ __all__ = [
     "unit_lineage",
     "unit_posts_as_of",
     "unit_record",
+    "unit_revisions_since",
     "unit_rows_in_stored_order",
     "unit_tree",
     "unit_tree_as_of",
@@ -231,4 +238,5 @@ __all__ = [
     "unit_tree_levels",
     "unit_tree_top",
     "units_in_order_as_of",
+    "with_open_appointments",
 ]

@@ -380,3 +380,16 @@ def _set_heads_as_of(part: PartialTree, when: datetime.datetime) -> None:
     heads = {post.unit_id: post for post in posts}
     for node in nodes:
         node.head = heads.get(node.id)
+
+
+def parents_down_to(level: int) -> list[tuple[int, str, int]]:
+    """``(id, name, level)`` of the units down to ``level`` that have sub-units.
+
+    In tree order: what a "reports to" choice offers without listing every unit.
+    """
+    return list(
+        OrganizationalUnit.objects.filter(level__lte=level)
+        .with_sub_units()
+        .in_tree_order()
+        .values_list("pk", "name", "level")
+    )

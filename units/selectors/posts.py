@@ -175,3 +175,26 @@ def unit_posts_as_of(
     posts = posts_as_of(when, unit_ids={unit_id})
     posts.sort(key=lambda post: (not post.is_head, post.title))
     return posts
+
+
+def with_open_appointments(posts: models.QuerySet[Post]) -> models.QuerySet[Post]:
+    """``posts`` with ``open_appointments``: who holds each now, person loaded."""
+    return posts.prefetch_related(
+        models.Prefetch(
+            "appointments",
+            queryset=Appointment.objects.filter(ended_on__isnull=True).select_related(
+                "person"
+            ),
+            to_attr="open_appointments",
+        )
+    )
+
+
+def open_appointments(post: Post) -> list[Appointment]:
+    """Who holds ``post`` now: the open appointment, or none (read if not prefetched)."""
+    prefetched = getattr(post, "open_appointments", None)
+    if prefetched is not None:
+        return prefetched
+    return list(
+        post.appointments.filter(ended_on__isnull=True).select_related("person")
+    )

@@ -156,3 +156,20 @@ def unit_history(unit: OrganizationalUnit | int) -> list[UnitRevision]:
             OrganizationalUnit, unit_id, UNIT_HISTORY_FIELDS, with_state=False
         )
     ]
+
+
+def unit_revisions_since(unit_id: int, loaded_version: int) -> list[UnitRevision]:
+    """The revisions of a unit written after ``loaded_version`` (newest first).
+
+    Every service write raises the version by one and leaves one history row, so the
+    newest ``current - loaded`` revisions are exactly the ones written since. Empty if
+    the unit no longer exists.
+    """
+    current_version = (
+        OrganizationalUnit.objects.filter(pk=unit_id)
+        .values_list("version", flat=True)
+        .first()
+    )
+    if current_version is None:
+        return []
+    return unit_history(unit_id)[: max(current_version - loaded_version, 0)]

@@ -22,6 +22,7 @@ from units.services.posts import (
     POST_UPDATABLE_FIELDS,
     post_abolish,
     post_create,
+    post_end_holder,
     post_revert,
     post_update,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "person_update",
     "post_abolish",
     "post_create",
+    "post_end_holder",
     "post_revert",
     "post_update",
     "refusal_code",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from units.models import OrganizationalUnit, Post
+from units.models import Appointment, OrganizationalUnit, Post
 from units.services.appointments import appointment_end
 from units.services.refusals import Refusal
 from units.services.revisions import (
@@ -196,3 +197,29 @@ def post_abolish(
     post.abolished_on = moment.date()
     save_revision(post, user=user, reason=reason, effective_at=moment)
     return post
+
+
+@transaction.atomic
+def post_end_holder(
+    *,
+    post: Post,
+    ended_on: datetime.date,
+    user: Actor,
+    reason: str,
+) -> Appointment:
+    """End the appointment of whoever holds ``post`` now, on ``ended_on``.
+
+    For callers that know the post but not the appointment (the admin's post rows);
+    the holder is read under the registry lock, so it is the one that gets ended.
+    """
+    reason, _moment = begin_write(reason, None)
+    post = fresh(Post, post)
+    holder = post.appointments.filter(ended_on__isnull=True).first()
+    if holder is None:
+        raise ValidationError(
+            f"Nobody holds the post “{post}”, so no appointment can end.",
+            code=Refusal.NOT_FOUND,
+        )
+    return appointment_end(
+        appointment=holder, ended_on=ended_on, user=user, reason=reason
+    )

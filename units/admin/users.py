@@ -1,6 +1,6 @@
 """The admin's user pages: users who wrote history are deactivated, never deleted.
 
-Kept apart from units/admin.py, which holds the registry's own models.
+Kept in its own module: the other admin modules hold the registry's own models.
 """
 
 from __future__ import annotations

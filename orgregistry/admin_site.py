@@ -1,0 +1,50 @@
+"""The admin site: Django's, with every request's query parameters read first.
+
+Every admin page passes through ``admin_view`` (changelists, autocomplete, history,
+the registry's own pages, and the pages of the users, groups, tokens and lockouts
+other apps register), so a parameter no query can take is refused here once, as a
+400 that names it, instead of a server error from the database. It lives outside
+``units.admin``: building the default site must not import the modules that register
+on it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.http import HttpRequest, HttpResponse
+
+
+class RegistryAdminSite(admin.AdminSite):
+    def admin_view(
+        self, view: Callable[..., HttpResponse], cacheable: bool = False
+    ) -> Callable[..., HttpResponse]:
+        # Imported here: this module is loaded with the app registry, before models
+        # (and so units.admin) can be imported. Pages are wrapped once apps are ready.
+        from units.admin.parameters import (
+            QueryParameterError,
+            check_query_parameters,
+            refused_parameter,
+        )
+
+        @functools.wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                check_query_parameters(request.GET)
+                return view(request, *args, **kwargs)
+            except QueryParameterError as error:
+                # Raised above, or by a list filter that could not read its value.
+                return refused_parameter(error)
+
+        # Inside Django's wrapper: who may see the page is decided first.
+        return super().admin_view(checked, cacheable)
+
+
+class RegistryAdminConfig(AdminConfig):
+    """``django.contrib.admin`` with ``admin.site`` a RegistryAdminSite."""
+
+    default_site = "orgregistry.admin_site.RegistryAdminSite"

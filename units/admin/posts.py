@@ -1,0 +1,90 @@
+"""The posts' admin: a post's own page, its history and revert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from units import selectors, services
+from units.admin.base import (
+    RevertibleHistoryAdmin,
+    ServiceRefused,
+    copy_saved_state,
+    revision_record,
+)
+from units.admin.filters import StatusFilter
+from units.admin.forms import PostForm
+from units.models import Post
+
+
+@admin.register(Post)
+class PostAdmin(RevertibleHistoryAdmin):
+    form = PostForm
+    list_display = ("title", "unit", "is_head", "filling_method", "abolished_on")
+    list_select_related = ("unit",)
+    list_filter = (StatusFilter, "is_head", "filling_method")
+    search_fields = ("title", "slug", "unit__name", "unit__short_name")
+    autocomplete_fields = ("unit",)
+    show_full_result_count = False
+    history_fields = selectors.POST_HISTORY_FIELDS
+    version_url_name = "units_post_simple_history"
+    revert_note = _(
+        "Reverting to a version in which the post is abolished abolishes it again and "
+        "ends its holder's appointment; reviving a post does not bring back who held it."
+    )
+
+    def revert(self, obj: Post, **arguments: Any) -> Post:
+        return services.post_revert(post=obj, **arguments)
+
+    def content_fieldsets(self, request: HttpRequest, obj: Post | None) -> list[Any]:
+        fields = ["title", "slug", "unit", "is_head", "filling_method"]
+        fieldsets: list[Any] = [
+            (None, {"fields": fields}),
+            (_("Term"), {"fields": ["term_years", "term_note"]}),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                (_("Status"), {"fields": ["established_on", "abolished_on", "version"]})
+            )
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["slug", "established_on", "abolished_on", "version"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Post, form: PostForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        record = revision_record(request, form)
+        try:
+            if not change:
+                post = services.post_create(
+                    **record,
+                    title=data["title"],
+                    unit=data["unit"],
+                    slug=data.get("slug") or "",
+                    is_head=data.get("is_head", False),
+                    filling_method=data["filling_method"],
+                    term_years=data.get("term_years"),
+                    term_note=data.get("term_note", ""),
+                )
+            else:
+                post = services.post_update(
+                    **record,
+                    post=obj,
+                    expected_version=data.get("expected_version"),
+                    **{
+                        name: data[name]
+                        for name in form.changed_data
+                        if name in services.POST_UPDATABLE_FIELDS
+                    },
+                )
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
+        copy_saved_state(obj, post)

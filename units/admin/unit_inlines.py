@@ -1,0 +1,185 @@
+"""The rows on a unit's page: its posts with their holders, its dotted lines.
+
+Each saved row becomes the service calls for what the editor changed in it; a
+refusal names the row it came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from units import selectors, services
+from units.admin.base import ServiceRefused, formset_bookkeeping
+from units.admin.forms import PostInlineForm, RelationshipInlineForm
+from units.models import OrganizationalUnit, Post, UnitRelationship
+
+
+class ActiveUnitInline(admin.TabularInline):
+    """Rows can be added only while the unit is active."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not obj.is_active:
+            return False
+        return super().has_add_permission(request, obj)
+
+
+class PostInline(ActiveUnitInline):
+    """The unit's posts with their current holders; appoint or end from here."""
+
+    model = Post
+    form = PostInlineForm
+    fields = (
+        "title",
+        "is_head",
+        "filling_method",
+        "current_holder",
+        "appoint_person",
+        "appointed_on",
+        "end_holder_on",
+        "abolish",
+        "abolished_on",
+        "expected_version",
+    )
+    readonly_fields = ("current_holder", "abolished_on")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return selectors.with_open_appointments(super().get_queryset(request))
+
+    @admin.display(description=_("held by"))
+    def current_holder(self, post: Post) -> str:
+        if not post.pk:
+            return ""
+        holders = selectors.open_appointments(post)
+        if not holders:
+            return "—"
+        holder = holders[0]
+        return f"{holder.person} (since {holder.started_on:%Y-%m-%d})"
+
+
+class RelationshipInline(ActiveUnitInline):
+    """Dotted lines from this unit to others; existing ones can only be ended."""
+
+    model = UnitRelationship
+    fk_name = "source"
+    form = RelationshipInlineForm
+    fields = ("target", "kind", "description", "started_on", "ended_on", "end")
+    readonly_fields = ("started_on", "ended_on")
+    autocomplete_fields = ("target",)
+    extra = 0
+    can_delete = False
+    verbose_name = _("dotted-line relationship")
+    verbose_name_plural = _("dotted-line relationships")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("target")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # An ended or frozen description is a disabled field: in a one-line input the
+        # end of a long text could not even be scrolled to, so it wraps in a text area.
+        kwargs.setdefault(
+            "widgets", {"description": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+        )
+        return super().get_formset(request, obj, **kwargs)
+
+
+def save_posts(unit: OrganizationalUnit, formset: Any, record: dict[str, Any]) -> None:
+    """Create or change each changed post row, then its holder, then abolish it."""
+    new: list[Post] = []
+    changed_posts: list[tuple[Post, list[str]]] = []
+    for post_form in formset.forms:
+        if not post_form.has_changed() or not post_form.cleaned_data:
+            continue
+        data = post_form.cleaned_data
+        post = post_form.instance
+        subject = str(_("Post “%(title)s”") % {"title": data.get("title") or post})
+        try:
+            if post.pk is None:
+                post = services.post_create(
+                    **record,
+                    unit=unit,
+                    title=data["title"],
+                    is_head=data.get("is_head", False),
+                    filling_method=data["filling_method"],
+                    term_years=data.get("term_years"),
+                    term_note=data.get("term_note", ""),
+                )
+                new.append(post)
+            else:
+                changes = {
+                    name: data[name]
+                    for name in post_form.changed_data
+                    if name in services.POST_UPDATABLE_FIELDS
+                }
+                if changes:
+                    post = services.post_update(
+                        **record,
+                        post=post,
+                        expected_version=data.get("expected_version"),
+                        **changes,
+                    )
+                    changed_posts.append((post, list(changes)))
+            _save_holder(post, data, record)
+            if data.get("abolish"):
+                services.post_abolish(**record, post=post)
+        except ValidationError as error:
+            raise ServiceRefused(error, subject=subject) from error
+    formset_bookkeeping(formset, new, changed_posts)
+
+
+def _save_holder(post: Post, data: dict[str, Any], record: dict[str, Any]) -> None:
+    # Dated by their own days (the appointment's start or end), not the form's
+    # effective date: so only the author and the reason are passed on.
+    author = {"user": record["user"], "reason": record["reason"]}
+    if data.get("end_holder_on"):
+        services.post_end_holder(post=post, ended_on=data["end_holder_on"], **author)
+    if data.get("appoint_person"):
+        services.appointment_start(
+            person=data["appoint_person"],
+            post=post,
+            started_on=data["appointed_on"],
+            **author,
+        )
+
+
+def save_relationships(
+    unit: OrganizationalUnit, formset: Any, record: dict[str, Any]
+) -> None:
+    """Create each new dotted line; end each one whose "end it" box is ticked."""
+    new: list[UnitRelationship] = []
+    ended: list[tuple[UnitRelationship, list[str]]] = []
+    for relationship_form in formset.forms:
+        if not relationship_form.has_changed() or not relationship_form.cleaned_data:
+            continue
+        data = relationship_form.cleaned_data
+        relationship = relationship_form.instance
+        try:
+            if relationship.pk is None:
+                new.append(
+                    services.relationship_create(
+                        **record,
+                        source=unit,
+                        target=data["target"],
+                        kind=data["kind"],
+                        description=data.get("description", ""),
+                    )
+                )
+            elif data.get("end"):
+                ended.append(
+                    (
+                        services.relationship_end(**record, relationship=relationship),
+                        ["ended_on"],
+                    )
+                )
+        except ValidationError as error:
+            raise ServiceRefused(error, subject=str(_("Relationship"))) from error
+    formset_bookkeeping(formset, new, ended)
