@@ -90,7 +90,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every answer (pages, the admin, the API, errors) carries the policy.
     "csp.middleware.CSPMiddleware",
-    "orgregistry.csp.AdminTreeIndentPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -75,6 +75,14 @@ def row_of(page: Any, name: str) -> Any:
     return page.locator("#result_list tbody tr", has_text=name)
 
 
+def title_indent(page: Any, name: str) -> float:
+    """The left padding the browser computed for a unit's title in the admin tree."""
+    title = row_of(page, name).locator(".tree-title")
+    return float(
+        title.evaluate("el => getComputedStyle(el).paddingLeft").removesuffix("px")
+    )
+
+
 def test_editor_creates_drags_edits_reads_history_and_reverts(
     page: Any, live_server: Any, structure: dict[str, OrganizationalUnit]
 ) -> None:
@@ -120,6 +128,11 @@ def test_editor_creates_drags_edits_reads_history_and_reverts(
     names = page.locator("#result_list tbody th").all_inner_texts()
     assert names.index("Data Governance Unit (DGU)") == (
         names.index("Department of Policy") + 1
+    )
+    # Indented one level (22px) deeper than its parent, by a class, as the
+    # Content-Security-Policy allows no style attributes.
+    assert title_indent(page, "Data Governance Unit (DGU)") == (
+        title_indent(page, "Department of Policy") + 22
     )
     screenshot(page, "admin-tree")
 

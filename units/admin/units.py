@@ -39,6 +39,9 @@ from units.admin.unit_inlines import (
 )
 from units.models import OrganizationalUnit, Post, UnitRelationship
 
+# registry-admin.css has a .tree-level-N class up to this level; deeper units share it.
+DEEPEST_INDENTED_LEVEL = 15
+
 
 @admin.register(OrganizationalUnit)
 class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPTTAdmin):
@@ -136,10 +139,12 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
 
     @admin.display(description=_("title"))
     def indented_title(self, unit: OrganizationalUnit) -> str:
-        # Padding rather than mptt's text-indent, so wrapped names stay indented.
+        # A class per level, not a style attribute: the Content-Security-Policy allows
+        # no inline styles. Padding rather than text-indent, so wrapped names stay
+        # indented; registry-admin.css indents each level by mptt_level_indent.
         return format_html(
-            '<span class="tree-title" style="padding-left:{}px">{}</span>',
-            unit.level * self.mptt_level_indent,
+            '<span class="tree-title tree-level-{}">{}</span>',
+            min(unit.level, DEEPEST_INDENTED_LEVEL),
             unit,
         )
 
