@@ -58,6 +58,9 @@ if env_bool("SECURE") and (
         "on (even with DEBUG=true). Set SECRET_KEY to 50+ random characters."
     )
 
+# What the registry is called on its pages, in their titles and in the admin's header.
+REGISTRY_NAME = os.environ.get("REGISTRY_NAME", "").strip() or "Organization registry"
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
