@@ -3,12 +3,13 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api import root, views
 from api.formats import exports, feeds
 
 app_name = "api"
 
 urlpatterns = [
+    path("", root.ApiRootView.as_view(), name="root"),
     path("tree/", views.TreeView.as_view(), name="tree"),
     path("units/", views.UnitListView.as_view(), name="unit-list"),
     # Before unit-detail, which would take "abolish" for a slug (a slug no unit gets).
@@ -81,4 +82,5 @@ urlpatterns = [
     path("export/popolo.json", exports.PopoloView.as_view(), name="export-popolo"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("tour/", root.tour, name="tour"),
 ]

@@ -14,12 +14,27 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest, HttpResponse
 
 
 class RegistryAdminSite(admin.AdminSite):
+    # Read on each page, so that the name is the setting's (REGISTRY_NAME) rather than
+    # "Django administration".
+    @property
+    def site_header(self) -> str:  # type: ignore[override]
+        return settings.REGISTRY_NAME
+
+    @property
+    def site_title(self) -> str:  # type: ignore[override]
+        return f"{settings.REGISTRY_NAME} admin"
+
+    @property
+    def index_title(self) -> str:  # type: ignore[override]
+        return f"{settings.REGISTRY_NAME} administration"
+
     def admin_view(
         self, view: Callable[..., HttpResponse], cacheable: bool = False
     ) -> Callable[..., HttpResponse]:

@@ -58,6 +58,9 @@ if env_bool("SECURE") and (
         "on (even with DEBUG=true). Set SECRET_KEY to 50+ random characters."
     )
 
+# What the registry is called on its pages, in their titles and in the admin's header.
+REGISTRY_NAME = os.environ.get("REGISTRY_NAME", "").strip() or "Organization registry"
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -79,6 +82,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "axes",
     "units",
     "api",
@@ -87,6 +91,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, as django-cors-headers asks: it answers read preflights itself, and adds
+    # its headers to every answer below it, errors and throttled reads included.
+    "orgregistry.cors.ReadOnlyCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every answer (pages, the admin, the API, errors) carries the policy.
     "csp.middleware.CSPMiddleware",
@@ -227,6 +234,30 @@ CONTENT_SECURITY_POLICY = {
 }
 # Links to other sites do not carry registry addresses (with their dates and searches).
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Cross-origin reads (django-cors-headers, orgregistry/cors.py): another site's
+# script may read the API, its change feed and the exports (the chart's downloads
+# too), anonymously; writes stay same-origin. CORS_ALLOWED_ORIGINS is "*" (any site,
+# the default: the data is public), a comma-separated list of origins, or empty for
+# none.
+_CORS_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "*")
+if "*" in _CORS_ORIGINS and _CORS_ORIGINS != ["*"]:
+    raise ImproperlyConfigured(
+        "CORS_ALLOWED_ORIGINS is either * (any origin) or a list of origins such as "
+        "https://app.example.org,https://other.example.org, not both."
+    )
+CORS_ALLOW_ALL_ORIGINS = _CORS_ORIGINS == ["*"]
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _CORS_ORIGINS
+CORS_URLS_REGEX = r"^/(api/v1/|chart/download\.)"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+# Only what a read sends: Authorization and X-CSRFToken are left out, so a preflight
+# for a token or session request from another site is refused.
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "if-none-match"]
+# Without this a script elsewhere could not read the ETag to send If-None-Match, nor
+# how long a throttled client must wait.
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+# Never: a cross-origin read is anonymous, whatever cookies the browser holds.
+CORS_ALLOW_CREDENTIALS = False
 
 # Reverse proxies in front of the application (0: clients connect directly). Only then
 # is X-Forwarded-For trusted, for throttling and login lockout alike.

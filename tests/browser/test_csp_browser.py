@@ -98,8 +98,7 @@ def visit(page: Any, url: str, console_errors: list[str]) -> list[str]:
     failed: list[str] = []
 
     def record_failure(response: Any) -> None:
-        # Chromium asks every site for /favicon.ico; the registry has none.
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+        if response.status >= 400:
             failed.append(f"{response.status} {response.url}")
 
     page.on("response", record_failure)

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.html import escape, format_html
@@ -26,6 +27,16 @@ KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
 REPORTING_LABELS = {value: str(label) for value, label in ReportingLine.choices}
 # Levels opened on first view; deeper ones start folded so a large tree stays readable.
 OPEN_LEVELS = 2
+
+
+@register.simple_tag
+def registry_name() -> str:
+    """The registry's name (``REGISTRY_NAME``), escaped by the template.
+
+    A tag rather than a context variable: the server error page is rendered without
+    a request, so without context processors.
+    """
+    return settings.REGISTRY_NAME
 
 
 @register.filter

@@ -1,0 +1,138 @@
+"""No page logs a console error or a failed request in Chromium (issue 16).
+
+Every page used to log a 404 for /favicon.ico. This visits the public pages, the API's
+root, tour and docs and the admin, and collects every console error, uncaught script
+error and answer of 400 or more (the icon's included), with nothing excused.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.conftest import at
+from units import services
+from units.models import UnitKind
+
+pytestmark = pytest.mark.usefixtures("transactional_db", "plain_static_files")
+
+PASSWORD = "root-pass-123"
+
+
+@pytest.fixture
+def unit_slug(transactional_db: None) -> str:
+    """A small registry (a unit with a held post), written by a superuser."""
+    root_user = get_user_model().objects.create_superuser(
+        username="root", password=PASSWORD, email="root@example.org"
+    )
+    office = services.unit_create(
+        user=root_user,
+        reason="Founded",
+        name="Head Office",
+        kind=UnitKind.OFFICE,
+        effective_at=at("2024-01-01"),
+    )
+    post = services.post_create(
+        user=root_user,
+        reason="Head needed",
+        unit=office,
+        title="Director",
+        is_head=True,
+        effective_at=at("2024-01-01"),
+    )
+    person = services.person_create(
+        user=root_user,
+        reason="Hired",
+        full_name="Ana Example",
+        effective_at=at("2024-01-01"),
+    )
+    services.appointment_start(
+        person=person,
+        post=post,
+        started_on=datetime.date(2024, 1, 1),
+        user=root_user,
+        reason="Appointed",
+        effective_at=at("2024-01-01"),
+    )
+    return office.slug
+
+
+class Problems:
+    """What the browser complained about on the page being visited."""
+
+    def __init__(self, page: Any) -> None:
+        self.found: list[str] = []
+        page.on("console", self.console)
+        page.on("pageerror", lambda error: self.found.append(f"script: {error}"))
+        page.on("response", self.response)
+        page.on(
+            "requestfailed",
+            lambda request: self.found.append(
+                f"failed: {request.url} {request.failure}"
+            ),
+        )
+
+    def console(self, message: Any) -> None:
+        if message.type == "error":
+            self.found.append(f"console: {message.text}")
+
+    def response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.found.append(f"{response.status} {response.url}")
+
+    def visit(self, page: Any, url: str) -> list[str]:
+        self.found = []
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        return self.found
+
+
+def test_no_page_logs_a_console_error_or_a_failed_request(
+    page: Any, live_server: Any, unit_slug: str
+) -> None:
+    base = live_server.url
+    problems = Problems(page)
+    public = [
+        "/",
+        "/?as_of=2024-06-01",
+        f"/units/{unit_slug}/",
+        "/chart/",
+        "/compare/?from=2024-01-01&to=2024-12-31",
+        "/search/?q=Office",
+        "/posts/",
+        "/people/",
+        "/api/v1/",
+        "/api/v1/tour/",
+        "/api/v1/docs/",
+    ]
+    found = {path: problems.visit(page, base + path) for path in public}
+
+    found["/admin/login/"] = problems.visit(page, f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content-main")
+    found["/admin/"] = problems.visit(page, f"{base}/admin/")
+
+    complaints = {path: logged for path, logged in found.items() if logged}
+    assert not complaints, json.dumps(complaints, indent=1)
+
+
+def test_the_icon_is_linked_and_favicon_ico_leads_to_it(
+    page: Any, live_server: Any, unit_slug: str
+) -> None:
+    page.goto(f"{live_server.url}/")
+    icon = page.locator('link[rel="icon"]').get_attribute("href")
+
+    linked = page.request.get(f"{live_server.url}{icon}")
+    asked = page.goto(f"{live_server.url}/favicon.ico")
+
+    assert linked.status == 200
+    assert linked.headers["content-type"].startswith("image/svg+xml")
+    assert asked.status == 200
+    assert asked.url == f"{live_server.url}{icon}"
+    assert asked.headers["content-type"].startswith("image/svg+xml")
