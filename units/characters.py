@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+from django.db import models
 
 # Every control character (Unicode category Cc: C0, DEL and C1) but tab, line feed and
 # carriage return; lone surrogates (JSON can spell them, no database stores them) and the
@@ -42,6 +45,42 @@ def describe_character(character: str) -> str:
     if unicodedata.category(character) == "Cc":
         return f"a control character ({code_point})"
     return f"the character {code_point}, which is not text"
+
+
+def text_problem(label: str, text: str, *, multi_line: bool) -> str | None:
+    """Why ``text`` cannot be stored in the field called ``label``, or None.
+
+    ``multi_line``: whether the field may hold line breaks (a ``TextField``).
+    """
+    character = forbidden_character(text, multi_line=multi_line)
+    if character is None:
+        return None
+    position = text.index(character) + 1
+    rule = (
+        "Only tabs and line breaks may be stored besides text."
+        if multi_line
+        else "It must be one line; only tabs may be stored besides text."
+    )
+    return (
+        f"The {label} holds {describe_character(character)} at position {position}: "
+        f"remove it. {rule}"
+    )
+
+
+def field_text_problem(field: models.Field[Any, Any], value: object) -> str | None:
+    """Why ``value`` cannot be stored in the model ``field``, or None.
+
+    Text fields only; a ``TextField`` is multi-line, every other text field one line.
+    """
+    if not isinstance(field, models.CharField | models.TextField) or not isinstance(
+        value, str
+    ):
+        return None
+    return text_problem(
+        str(field.verbose_name),
+        value,
+        multi_line=isinstance(field, models.TextField),
+    )
 
 
 def is_blank(text: str) -> bool:

@@ -22,7 +22,7 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.text import slugify
 
-from units.characters import describe_character, forbidden_character, is_blank
+from units.characters import field_text_problem, is_blank, text_problem
 from units.models import OrganizationalUnit, RegistryState
 from units.services.refusals import Refusal
 
@@ -74,44 +74,18 @@ def clean_reason(reason: str | None) -> str:
     return reason
 
 
-def text_problem(label: str, text: str, *, multi_line: bool) -> str | None:
-    """Why ``text`` cannot be stored in the field called ``label``, or None."""
-    character = forbidden_character(text, multi_line=multi_line)
-    if character is None:
-        return None
-    position = text.index(character) + 1
-    rule = (
-        "Only tabs and line breaks may be stored besides text."
-        if multi_line
-        else "It must be one line; only tabs may be stored besides text."
-    )
-    return (
-        f"The {label} holds {describe_character(character)} at position {position}: "
-        f"remove it. {rule}"
-    )
-
-
 def check_texts(instance: models.Model, *, is_new: bool) -> None:
     """Refuse a text this write would store with a control character (every field).
 
     Multi-line fields (``TextField``) may hold line breaks; the others are one line.
-    A row stored before this rule (or restored from a backup) may hold such a value:
-    only values this write introduces are refused, so an old row can still be
-    corrected, abolished or ended. Costs a query only when a value is refused.
+    A row stored before this rule may hold such a value: only values this write
+    introduces are refused, so an old row can still be corrected, abolished or ended. Costs a query only when a value is refused.
     """
     suspect: dict[models.Field[Any, Any], str] = {}
     for field in instance._meta.concrete_fields:
-        value = getattr(instance, field.attname)
-        if isinstance(field, models.CharField | models.TextField) and isinstance(
-            value, str
-        ):
-            problem = text_problem(
-                str(field.verbose_name),
-                value,
-                multi_line=isinstance(field, models.TextField),
-            )
-            if problem:
-                suspect[field] = problem
+        problem = field_text_problem(field, getattr(instance, field.attname))
+        if problem:
+            suspect[field] = problem
     if suspect and not is_new:
         stored = (
             type(instance)
