@@ -314,7 +314,7 @@ def stored_control_characters(scripted_history: ScriptedHistory) -> ScriptedHist
         name="Unit\x0bY", short_name="U\x1fY", mandate="Bell\x07rings"
     )
     OrganizationalUnit.history.filter(id=history.unit_y.pk).update(
-        name="Unit\x0bY", history_change_reason="Backdated\x1f\x00 creation"
+        name="Unit\x0bY", history_change_reason="Backdated\x1f\x0c creation"
     )
     Post.objects.filter(pk=history.head_of_x.pk).update(title="Head\x0bof X")
     Person.objects.filter(pk=history.ben.pk).update(full_name="Ben\x07Okoro")
