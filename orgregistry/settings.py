@@ -23,6 +23,26 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_rate(name: str, default: str | None) -> str | None:
+    """A throttle rate such as ``300/minute`` (DRF's form); ``off`` lifts the limit."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    if value.lower() == "off":
+        return None
+    number, _, period = value.partition("/")
+    if (
+        not number.isdigit()
+        or int(number) < 1
+        or period[:1] not in {"s", "m", "h", "d"}
+    ):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: write requests per period, such as "
+            "300/minute (periods: second, minute, hour, day), or off."
+        )
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [
         item.strip()
@@ -105,6 +125,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Throttles the public pages per address or account (needs request.user).
+    "orgregistry.throttling.PageThrottleMiddleware",
     # Last, so that it sees the outcome of authentication (admin login lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -293,6 +315,18 @@ REST_FRAMEWORK = {
     # Throttle by the connecting address; trust X-Forwarded-For only from as many proxies
     # as the deployment declares, or a client could name a new address per request.
     "NUM_PROXIES": PROXY_COUNT,
+}
+
+# The public pages and, far lower, the chart's PNG and PDF renders (the most expensive
+# answers) are throttled like the API: per client address, and per account (higher) for
+# signed-in users, counted in the same shared "throttle" cache (orgregistry/throttling.py).
+# Test runs lift these limits unless the environment sets them: the suite and the browser
+# tests ask for hundreds of pages a minute from one address.
+PAGE_THROTTLE_RATES = {
+    "pages_anon": env_rate("PAGE_ANON_RATE", None if TESTING else "300/minute"),
+    "pages_user": env_rate("PAGE_USER_RATE", None if TESTING else "3000/minute"),
+    "renders_anon": env_rate("RENDER_ANON_RATE", None if TESTING else "10/minute"),
+    "renders_user": env_rate("RENDER_USER_RATE", None if TESTING else "100/minute"),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -44,6 +44,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from units import selectors
+from units.characters import field_text_problem
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -316,9 +317,14 @@ def _storable(model_field: models.Field[Any, Any], value: Any) -> Any:
     A registry may come from another database: SQLite keeps any 64-bit integer and
     any length of text in any column, PostgreSQL refuses what its column type does not
     hold, with an error that names neither the row nor the field. Integer fields carry
-    their bounds (the model's, and this database's range) as validators.
+    their bounds (the model's, and this database's range) as validators. Texts follow
+    the services' rule: a control character would break the feed and the chart (and a
+    NUL is refused by PostgreSQL outright).
     """
     python = model_field.to_python(value)
+    problem = field_text_problem(model_field, python)
+    if problem:
+        raise ValidationError(problem)
     if isinstance(model_field, models.IntegerField):
         model_field.run_validators(python)
     elif isinstance(model_field, models.CharField) and model_field.max_length:

@@ -27,6 +27,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from units import services
+from units.characters import field_text_problem
 from units.models import (
     Appointment,
     FillingMethod,
@@ -193,13 +194,18 @@ def _check_fields(
                 errors.append(f"{label}: “{name}” must not be empty.")
                 usable = False
             try:
-                max_length = model._meta.get_field(name).max_length
+                model_field = model._meta.get_field(name)
             except FieldDoesNotExist:  # a field of the file format only
-                max_length = None
+                model_field = None
+            max_length = getattr(model_field, "max_length", None)
             if max_length and len(value.strip()) > max_length:
                 errors.append(
                     f"{label}: “{name}” is longer than {max_length} characters."
                 )
+            # The services' rule, checked here so that every such text is listed.
+            problem = field_text_problem(model_field, value) if model_field else None
+            if problem:
+                errors.append(f"{label}: “{name}”: {problem}")
     return usable
 
 

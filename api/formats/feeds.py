@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_cookie
 from api.permissions import may_see_staff_identities
 from api.views.changes import change_window
 from units import selectors
+from units.characters import xml_safe
 from units.selectors import Change, InvalidInstant
 
 # Entries in the feed at most: the latest changes of the window. (Fewer when some of
@@ -47,8 +48,11 @@ class ChangesFeed(Feed):
     def items(self, changes: list[Change]) -> list[Change]:
         return changes
 
+    # Every text an editor typed passes xml_safe: a control character stored before the
+    # services refused them would otherwise make the whole feed a 500.
+
     def item_title(self, change: Change) -> str:
-        return change.summary
+        return xml_safe(change.summary)
 
     def item_description(self, change: Change) -> str:
         """Escaped: Atom sends the summary as ``type="html"``, which readers render.
@@ -56,7 +60,7 @@ class ChangesFeed(Feed):
         Names and reasons are whatever editors typed; unescaped, a unit named
         ``<img src=x onerror=…>`` would run in every subscriber's feed reader.
         """
-        return escape(f"{change.summary}. Reason: {change.reason}")
+        return escape(xml_safe(f"{change.summary}. Reason: {change.reason}"))
 
     def item_link(self, change: Change) -> str:
         """The unit's public page, where a reader sees the unit and its timeline."""
@@ -79,7 +83,7 @@ class ChangesFeed(Feed):
         return change.recorded_at
 
     def item_author_name(self, change: Change) -> str | None:
-        return change.author if self._show_authors else None
+        return xml_safe(change.author) if self._show_authors and change.author else None
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self._show_authors = may_see_staff_identities(request.user)

@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from units.characters import xml_safe
 from units.chart.layout import (
     BOX_HEIGHT,
     BOX_WIDTH,
@@ -152,7 +153,9 @@ def render_svg(
     for box in chart.boxes:
         parts.append(_box(box, unit_url, expand_url, kind_labels))
     parts.append("</g></svg>")
-    return "".join(parts)
+    # Names and mandates stored before the services refused control characters must
+    # not make the document malformed (and CairoSVG's PNG and PDF renders fail).
+    return xml_safe("".join(parts))
 
 
 def _relationships(

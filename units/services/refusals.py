@@ -18,6 +18,10 @@ from django.utils.translation import gettext_lazy as _
 class Refusal(models.TextChoices):
     # The request itself is incomplete or malformed: 400.
     INVALID = "invalid", _("A field has an invalid value.")
+    INVALID_TEXT = (
+        "invalid_text",
+        _("A text holds a control character, or a line break where one line is due."),
+    )
     REASON_REQUIRED = "reason_required", _("A reason is required.")
     FUTURE_EFFECTIVE_TIME = (
         "future_effective_time",
@@ -105,7 +109,11 @@ REFUSAL_STATUS: dict[str, HTTPStatus] = {
 def refusal_code(error: ValidationError) -> str:
     """The code of a refusal; ``invalid`` for field errors and uncoded ones."""
     if hasattr(error, "error_dict"):
-        # full_clean() found invalid field values.
+        # Invalid field values: full_clean()'s (``invalid``), or a text the services
+        # refuse (``invalid_text``), which names its field as full_clean() does.
+        codes = {item.code for items in error.error_dict.values() for item in items}
+        if Refusal.INVALID_TEXT in codes:
+            return Refusal.INVALID_TEXT.value
         return Refusal.INVALID.value
     code = next((item.code for item in error.error_list if item.code), None)
     return str(code) if code else Refusal.INVALID.value

@@ -22,6 +22,7 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from units.characters import field_text_problem, is_blank, text_problem
 from units.models import OrganizationalUnit, RegistryState
 from units.services.refusals import Refusal
 
@@ -59,12 +60,52 @@ def effective_datetime(value: EffectiveTime) -> datetime.datetime:
 
 def clean_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
-    if not reason:
+    # A reason of zero-width spaces is as empty as no reason, only harder to see.
+    if is_blank(reason):
         raise ValidationError(
             "A reason is required: say why this change is made.",
             code=Refusal.REASON_REQUIRED,
         )
+    problem = text_problem("reason", reason, multi_line=True)
+    if problem:
+        raise ValidationError(
+            {"reason": ValidationError(problem, code=Refusal.INVALID_TEXT)}
+        )
     return reason
+
+
+def check_texts(instance: models.Model, *, is_new: bool) -> None:
+    """Refuse a text this write would store with a control character (every field).
+
+    Multi-line fields (``TextField``) may hold line breaks; the others are one line.
+    A row stored before this rule may hold such a value: only values this write
+    introduces are refused, so an old row can still be corrected, abolished or ended. Costs a query only when a value is refused.
+    """
+    suspect: dict[models.Field[Any, Any], str] = {}
+    for field in instance._meta.concrete_fields:
+        problem = field_text_problem(field, getattr(instance, field.attname))
+        if problem:
+            suspect[field] = problem
+    if suspect and not is_new:
+        stored = (
+            type(instance)
+            ._default_manager.filter(pk=instance.pk)
+            .values(*(field.attname for field in suspect))
+            .first()
+            or {}
+        )
+        suspect = {
+            field: problem
+            for field, problem in suspect.items()
+            if stored.get(field.attname) != getattr(instance, field.attname)
+        }
+    if suspect:
+        raise ValidationError(
+            {
+                field.name: ValidationError(problem, code=Refusal.INVALID_TEXT)
+                for field, problem in suspect.items()
+            }
+        )
 
 
 def _history_user(user: Actor) -> AbstractBaseUser | None:
@@ -137,7 +178,12 @@ def save_revision(
     effective_at: datetime.datetime,
     is_new: bool = False,
 ) -> None:
-    """Validate and save ``instance`` as one history row with user, reason and time."""
+    """Validate and save ``instance`` as one history row with user, reason and time.
+
+    Every text is checked first (``check_texts``): this is the one place all writes
+    pass, so no service can store a control character the feed or chart cannot show.
+    """
+    check_texts(instance, is_new=is_new)
     if not is_new:
         instance.version += 1  # type: ignore[attr-defined]
     instance.full_clean(validate_unique=True, validate_constraints=True)

@@ -1,0 +1,443 @@
+"""Issue 12, item 1: one control character broke the feed and the chart for everyone.
+
+A name, reason or description holding ``\\x0b``, ``\\x1f`` or ``\\x07`` was accepted; the
+Atom feed then answered 500, every PNG/PDF chart including the unit answered 500 and the
+SVG download was not XML. Now every write (API, admin, seed, restore) refuses such a
+text naming its field, and a row already stored with one (imported, or older) still
+renders: the feed, the chart and its downloads answer 200 with well-formed XML.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from http import HTTPStatus
+from io import StringIO
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import feedparser
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.admin.test_admin import form_data
+from tests.commands.test_backup import empty_the_registry, registry_row_counts
+from tests.conftest import ScriptedHistory
+from tests.factories import PostFactory, RelationshipFactory, editor_user
+from units import selectors, services
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    UnitRelationship,
+)
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/"
+CONTROL_CHARACTERS = ("\x0b", "\x1f", "\x07")
+MODELS = (OrganizationalUnit, Post, Person, Appointment, UnitRelationship)
+# Texts the services store (and so refuse with ``invalid_text``); the other strings of
+# a write are slugs, dates and choices, which the API's own validation refuses.
+STORED_TEXTS = {
+    "reason",
+    "name",
+    "short_name",
+    "mandate",
+    "location",
+    "title",
+    "term_note",
+    "full_name",
+    "note",
+    "description",
+}
+
+
+def snapshot() -> tuple[Any, ...]:
+    return (
+        *(list(model.objects.order_by("pk").values()) for model in MODELS),
+        *(model.history.count() for model in MODELS),
+        selectors.registry_generation(),
+    )
+
+
+# --- Every write endpoint of the API, walked from the schema ----------------------------
+
+
+@pytest.fixture
+def api_client(db: None) -> APIClient:
+    superuser = get_user_model().objects.create_superuser(
+        username="walker", password="walker-pass-123", email="walker@example.org"
+    )
+    client = APIClient()
+    client.force_authenticate(superuser)
+    return client
+
+
+def _valid_writes(history: ScriptedHistory) -> dict[tuple[str, str], tuple[str, dict]]:
+    """A valid body for every write operation: (method, schema path) -> (URL, body)."""
+    vacant = PostFactory(title="Vacant", unit=history.root)
+    link = RelationshipFactory(source=history.department_b, target=history.root)
+    held = Appointment.objects.get(person=history.ben, ended_on__isnull=True)
+    first_y = history.unit_y.history.order_by("history_id").first().history_id
+    services.unit_update(
+        unit=history.unit_y, location="Geneva", user=editor_user(), reason="Moved"
+    )
+    today = datetime.date.today().isoformat()
+    y, head = history.unit_y.slug, history.head_of_x.slug
+    return {
+        ("post", "/api/v1/units/"): (
+            "units/",
+            {"name": "New unit", "kind": "unit", "parent": "hq"},
+        ),
+        ("patch", "/api/v1/units/{slug}/"): (f"units/{y}/", {"name": "Unit Why"}),
+        ("post", "/api/v1/units/{slug}/move/"): (
+            f"units/{y}/move/",
+            {"parent": "hq"},
+        ),
+        ("post", "/api/v1/units/{slug}/abolish/"): (f"units/{y}/abolish/", {}),
+        ("post", "/api/v1/units/abolish/"): ("units/abolish/", {"units": [y]}),
+        ("post", "/api/v1/units/{slug}/revert/"): (
+            f"units/{y}/revert/",
+            {"history_id": first_y},
+        ),
+        ("post", "/api/v1/posts/"): ("posts/", {"title": "Deputy", "unit": "hq"}),
+        ("patch", "/api/v1/posts/{slug}/"): (f"posts/{head}/", {"title": "Chief"}),
+        ("post", "/api/v1/posts/{slug}/abolish/"): (
+            f"posts/{vacant.slug}/abolish/",
+            {},
+        ),
+        ("post", "/api/v1/people/"): ("people/", {"full_name": "Cleo"}),
+        ("patch", "/api/v1/people/{slug}/"): (
+            f"people/{history.ana.slug}/",
+            {"full_name": "Ana Maria Lima"},
+        ),
+        ("post", "/api/v1/appointments/"): (
+            "appointments/",
+            {"person": history.ana.slug, "post": vacant.slug, "started_on": today},
+        ),
+        ("post", "/api/v1/appointments/{id}/end/"): (
+            f"appointments/{held.pk}/end/",
+            {"ended_on": today},
+        ),
+        ("post", "/api/v1/relationships/"): (
+            "relationships/",
+            {"source": "department-b", "target": "hq", "kind": "advises"},
+        ),
+        ("post", "/api/v1/relationships/{id}/end/"): (
+            f"relationships/{link.pk}/end/",
+            {},
+        ),
+    }
+
+
+def _string_fields(schema: dict[str, Any], operation: dict[str, Any]) -> list[str]:
+    """The request body's fields that take free strings (no choice, date or number)."""
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    name = body["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][name]["properties"]
+    fields = []
+    for field, spec in properties.items():
+        variants = spec.get("oneOf", [spec])
+        if all(
+            variant.get("type") == "string" and variant.get("format") is None
+            for variant in variants
+        ):
+            fields.append(field)
+    return fields
+
+
+def _write_operations(client: APIClient) -> Iterator[tuple[str, str, dict]]:
+    schema = client.get(f"{API}schema/", {"format": "json"}).json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method in {"post", "put", "patch"}:
+                yield method, path, {"schema": schema, "operation": operation}
+
+
+def test_control_characters_through_every_write_endpoint_are_refused_naming_the_field(
+    scripted_history: ScriptedHistory, api_client: APIClient
+) -> None:
+    writes = _valid_writes(scripted_history)
+    operations = list(_write_operations(api_client))
+    # A new write endpoint fails here until it has a valid body, and so is walked.
+    assert {(method, path) for method, path, _ in operations} == set(writes)
+
+    walked: list[tuple[str, str, int]] = []
+    for method, path, found in operations:
+        url, valid = writes[(method, path)]
+        send = getattr(api_client, method)
+        # The valid body is accepted (then rolled back): the character is the problem.
+        with transaction.atomic():
+            accepted = send(f"{API}{url}", {**valid, "reason": "Walk"}, format="json")
+            assert accepted.status_code < 300, (path, accepted.content)
+            transaction.set_rollback(True)
+        for number, field in enumerate(_string_fields(**found)):
+            character = CONTROL_CHARACTERS[number % len(CONTROL_CHARACTERS)]
+            plain = valid.get(field, "Because" if field == "reason" else "x")
+            body = {"reason": "Walk", **valid, field: f"{plain}{character}{plain}"}
+            before = snapshot()
+
+            response = send(f"{API}{url}", body, format="json")
+
+            assert response.status_code == HTTPStatus.BAD_REQUEST, (path, field)
+            answer = response.json()
+            assert field in answer.get("errors", answer), (path, field, answer)
+            if field in STORED_TEXTS:
+                assert answer["code"] == "invalid_text", (path, field, answer)
+                assert f"U+{ord(character):04X}" in answer["detail"]
+            assert snapshot() == before, (path, field)
+            walked.append((method, path, field))
+    walked_texts = {field for _method, _path, field in walked} & STORED_TEXTS
+    assert walked_texts == STORED_TEXTS
+    assert len({(method, path) for method, path, _ in walked}) == len(writes)
+
+
+def test_a_line_break_in_a_name_through_the_api_is_refused_but_not_in_a_mandate(
+    scripted_history: ScriptedHistory, api_client: APIClient
+) -> None:
+    url = f"{API}units/{scripted_history.unit_y.slug}/"
+    before = snapshot()
+
+    refused = api_client.patch(
+        url, {"name": "Unit\nWhy", "reason": "Rename"}, format="json"
+    )
+
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert refused.json()["code"] == "invalid_text"
+    assert "one line" in refused.json()["errors"]["name"][0]
+    assert snapshot() == before
+    accepted = api_client.patch(
+        url, {"mandate": "Two\nlines", "reason": "Two\nlines"}, format="json"
+    )
+    assert accepted.status_code == HTTPStatus.OK
+
+
+def test_a_reason_of_zero_width_characters_through_the_api_is_refused(
+    scripted_history: ScriptedHistory, api_client: APIClient
+) -> None:
+    before = snapshot()
+
+    response = api_client.patch(
+        f"{API}units/{scripted_history.unit_y.slug}/",
+        {"name": "Unit Why", "reason": "\u200b\ufeff\u2060"},
+        format="json",
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["code"] == "reason_required"
+    assert snapshot() == before
+
+
+# --- The admin's forms --------------------------------------------------------------
+
+
+@pytest.fixture
+def editor_client(editor: AbstractBaseUser) -> Client:
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    import_string("units.migrations.0003_registry_roles.create_roles")(apps, None)
+    editor.groups.add(Group.objects.get(name="Registry editors"))
+    client = Client()
+    client.force_login(editor)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Office\x0bof Data"),
+        ("short_name", "O\x1fD"),
+        ("mandate", "Looks\x07after data."),
+        ("reason", "Created\x1bby the reform"),
+    ],
+)
+def test_the_admin_add_form_shows_a_control_character_as_a_form_error(
+    scripted_history: ScriptedHistory, editor_client: Client, field: str, value: str
+) -> None:
+    add = reverse("admin:units_organizationalunit_add")
+    data = form_data(
+        editor_client.get(add),
+        **{
+            "name": "Office of Data",
+            "kind": "office",
+            "parent": scripted_history.root.pk,
+            "reason": "Created by the reform",
+            field: value,
+        },
+    )
+    before = snapshot()
+
+    response = editor_client.post(add, data)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    (error,) = response.context["adminform"].form.non_field_errors()
+    label = {"short_name": "acronym or short name"}.get(field, field)
+    assert error.startswith(f"The {label} holds a control character (U+")
+    assert snapshot() == before
+
+
+def test_the_admin_change_form_refuses_a_line_break_in_a_title(
+    scripted_history: ScriptedHistory, editor_client: Client
+) -> None:
+    post = scripted_history.head_of_x
+    url = reverse("admin:units_post_change", args=[post.pk])
+    data = form_data(editor_client.get(url), title="Head\r\nof X", reason="Retitled")
+    before = snapshot()
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "line break" in response.content.decode()
+    assert snapshot() == before
+
+
+# --- A row already stored with control characters still renders -------------------------
+
+
+@pytest.fixture
+def stored_control_characters(scripted_history: ScriptedHistory) -> ScriptedHistory:
+    """Texts holding control characters, written past the services (an older release,
+    or a hand edit), in everything the feed and the chart show."""
+    history = scripted_history
+    OrganizationalUnit.objects.filter(pk=history.unit_y.pk).update(
+        name="Unit\x0bY", short_name="U\x1fY", mandate="Bell\x07rings"
+    )
+    OrganizationalUnit.history.filter(id=history.unit_y.pk).update(
+        name="Unit\x0bY", history_change_reason="Backdated\x1f\x0c creation"
+    )
+    Post.objects.filter(pk=history.head_of_x.pk).update(title="Head\x0bof X")
+    Person.objects.filter(pk=history.ben.pk).update(full_name="Ben\x07Okoro")
+    Person.history.filter(id=history.ben.pk).update(full_name="Ben\x07Okoro")
+    link = RelationshipFactory(
+        source=history.unit_y, target=history.root, description="fine"
+    )
+    UnitRelationship.objects.filter(pk=link.pk).update(description="Ad\x0bvises")
+    return history
+
+
+def test_the_change_feed_and_its_atom_stay_well_formed(
+    stored_control_characters: ScriptedHistory, client: Client
+) -> None:
+    assert client.get(f"{API}changes/").status_code == HTTPStatus.OK
+
+    response = client.get(f"{API}changes.atom")
+
+    assert response.status_code == HTTPStatus.OK
+    ElementTree.fromstring(response.content)  # noqa: S314 - our own output
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    titles = " ".join(entry.title for entry in feed.entries)
+    summaries = " ".join(entry.summary for entry in feed.entries)
+    assert "Unit\ufffdY" in titles
+    assert "Backdated\ufffd\ufffd creation" in summaries
+
+
+@pytest.mark.parametrize("query", ["", "?depth=8", "?root=unit-y", "?root=hq&depth=1"])
+def test_the_chart_and_its_downloads_still_answer_and_the_svg_is_xml(
+    stored_control_characters: ScriptedHistory, client: Client, query: str
+) -> None:
+    page = client.get(f"/chart/{query}")
+    assert page.status_code == HTTPStatus.OK
+
+    svg = client.get(f"/chart/download.svg{query}")
+    png = client.get(f"/chart/download.png{query}")
+    pdf = client.get(f"/chart/download.pdf{query}")
+
+    assert svg.status_code == png.status_code == pdf.status_code == HTTPStatus.OK
+    document = ElementTree.fromstring(svg.content)  # noqa: S314 - our own output
+    assert document.tag == "{http://www.w3.org/2000/svg}svg"
+    assert png.content.startswith(b"\x89PNG")
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_the_chart_shows_where_a_control_character_was(
+    stored_control_characters: ScriptedHistory, client: Client
+) -> None:
+    svg = client.get("/chart/download.svg?depth=8").content.decode()
+
+    assert "Unit\ufffdY" in svg
+    assert "\x0b" not in svg
+
+
+def test_the_public_pages_of_such_a_row_still_answer(
+    stored_control_characters: ScriptedHistory, client: Client
+) -> None:
+    for url in (
+        "/",
+        "/units/unit-y/",
+        "/units/unit-x/",
+        "/search/?q=unit",
+        "/posts/",
+        "/people/",
+        "/compare/?from=2019-01-01&to=2030-01-01",
+    ):
+        assert client.get(url).status_code == HTTPStatus.OK, url
+
+
+# --- Seed files and backups ---------------------------------------------------------------
+
+
+def test_load_seed_refuses_a_file_with_control_characters_naming_each(
+    tmp_path: Path,
+) -> None:
+    document = {
+        "source": "A test",
+        "effective_on": "2023-01-01",
+        "units": [
+            {
+                "slug": "office",
+                "name": "Office\x0bof Data",
+                "kind": "office",
+                "parent": None,
+                "reporting_line": "direct_supervision",
+                "mandate": "Two\nlines are fine",
+            }
+        ],
+        "people": [{"slug": "ana", "full_name": "Ana\nLima"}],
+    }
+    path = tmp_path / "structure.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = snapshot()
+
+    with pytest.raises(CommandError) as refusal:
+        call_command("load_seed", file=str(path), stdout=StringIO())
+
+    message = str(refusal.value)
+    assert (
+        "units[0] “office”: “name”: The name holds a control character (U+000B)"
+        in message
+    )
+    assert "people[0] “ana”: “full_name”: The full name holds a line break" in message
+    assert "mandate" not in message
+    assert snapshot() == before
+
+
+def test_import_registry_refuses_a_backup_holding_a_control_character(
+    scripted_history: ScriptedHistory, tmp_path: Path
+) -> None:
+    backup = tmp_path / "registry.jsonl"
+    call_command("export_registry", str(backup), stdout=StringIO())
+    text = backup.read_text(encoding="utf-8")
+    assert text.count('"Unit Y"') >= 1
+    backup.write_text(text.replace('"Unit Y"', '"Unit\\u000bY"'), encoding="utf-8")
+    empty_the_registry()
+
+    with pytest.raises(CommandError) as refusal:
+        call_command("import_registry", str(backup), stdout=StringIO())
+
+    message = str(refusal.value)
+    assert message.startswith("Nothing was restored.")
+    assert "slug “unit-y”), field name: The name holds a control character" in message
+    assert "'Unit\\x0bY'" in message
+    assert set(registry_row_counts().values()) == {0}
