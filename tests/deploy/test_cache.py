@@ -48,6 +48,7 @@ from tests.deploy.test_deploy import (
     production_environment,
     production_settings,
 )
+from tests.services_needed import missing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -59,13 +60,6 @@ HTTPS = {
     "X-Forwarded-Proto": "https",
     "Accept": "application/json",
 }
-
-
-def _missing(reason: str) -> None:
-    """Skip for a developer without Redis; fail in CI, which must provide it."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must provide it (.ci/run installs and starts it)")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -94,7 +88,7 @@ def redis_prefix() -> Iterator[str]:
     try:
         client.ping()
     except redis.exceptions.ConnectionError as error:
-        _missing(f"no Redis at {REDIS_URL} ({error})")
+        missing(f"no Redis at {REDIS_URL} ({error})")
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     yield prefix
     for key in client.scan_iter(match=f"{prefix}:*"):
@@ -385,7 +379,7 @@ def test_unreachable_redis_is_not_asked_again_until_the_retry_delay_passed(
 def redis_server_program() -> str:
     program = shutil.which("redis-server")
     if program is None:
-        _missing("the redis-server program is not installed")
+        missing("the redis-server program is not installed")
     return program
 
 

@@ -9,7 +9,6 @@ budget of their own, in the shared store the API's counters use.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import uuid
@@ -30,6 +29,7 @@ from tests.deploy.test_deploy import (
     manage,
     production_environment,
 )
+from tests.services_needed import missing, redis_is_running
 
 PAGES = 4
 RENDERS = 2
@@ -266,21 +266,13 @@ def _worker(urls: list[str], environment: dict[str, str]) -> list[int]:
     return [int(line) for line in result.stdout.split()]
 
 
-def _redis_is_running() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.mark.parametrize("store", ["database", "redis"])
 def test_two_worker_processes_share_the_page_and_render_counts(
     tmp_path: Path, store: str
 ) -> None:
     """The counters live in the database's table (no CACHE_URL) or in Redis."""
-    if store == "redis" and not _redis_is_running():
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    if store == "redis" and not redis_is_running():
+        missing("no Redis at 127.0.0.1:6379")
     environment = production_environment(
         DATABASE_URL=f"sqlite:///{tmp_path / 'registry.sqlite3'}",
         PAGE_ANON_RATE="3/minute",
