@@ -37,6 +37,7 @@ from units.models import (
     ReportingLine,
     UnitKind,
     UnitRelationship,
+    column_field,
 )
 
 SEED_REASON = "Initial load from seed"
@@ -193,7 +194,7 @@ def _check_fields(
                 errors.append(f"{label}: “{name}” must not be empty.")
                 usable = False
             try:
-                max_length = model._meta.get_field(name).max_length
+                max_length = column_field(model, name).max_length
             except FieldDoesNotExist:  # a field of the file format only
                 max_length = None
             if max_length and len(value.strip()) > max_length:

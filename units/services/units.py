@@ -189,7 +189,9 @@ def unit_update(
     new_parent_id = (
         unit.parent_id
         if new_parent is KEEP_PARENT
-        else getattr(new_parent, "pk", new_parent)
+        else new_parent.pk
+        if isinstance(new_parent, OrganizationalUnit)
+        else new_parent
     )
     moves = new_parent_id != unit.parent_id
     changed = apply_changes(unit, changes, UNIT_UPDATABLE_FIELDS)
@@ -271,7 +273,8 @@ def _check_no_cycle_since(
     }
 
     def loop_at(instant: datetime.datetime) -> None:
-        seen, current = {unit.pk}, new_parent.pk
+        seen: set[int] = {unit.pk}
+        current: int | None = new_parent.pk
         while current is not None:
             if current in seen:
                 raise ValidationError(
@@ -578,7 +581,9 @@ def units_abolish(
     version the caller loaded, for the lost-update check.
     """
     reason, moment = begin_write(reason, effective_at)
-    wanted = {getattr(unit, "pk", unit) for unit in units}
+    wanted = {
+        unit.pk if isinstance(unit, OrganizationalUnit) else unit for unit in units
+    }
     if not wanted:
         raise ValidationError(
             "Name at least one unit to abolish.", code=Refusal.INVALID
