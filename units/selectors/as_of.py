@@ -54,7 +54,7 @@ def _latest_revisions(
     on PostgreSQL, pick a deleted object's last earlier revision instead.
     """
     history = _history_model(model)
-    rows = history.objects.filter(history_date__lte=when)
+    rows = history._default_manager.filter(history_date__lte=when)
     if isinstance(ids, models.QuerySet):
         rows = rows.filter(id__in=ids)
     elif ids is not None:
@@ -77,7 +77,7 @@ def _latest_revisions(
         .filter(position=1)
         .values("history_id")
     )
-    return history.objects.filter(history_id__in=latest)
+    return history._default_manager.filter(history_id__in=latest)
 
 
 def state_rows_as_of(
@@ -105,7 +105,7 @@ def _ever_matched(model: type[models.Model], condition: Q) -> models.QuerySet:
     For ``ids=``: the states read are then those objects' alone, and the caller checks
     the condition on them (an object may have matched only in another revision).
     """
-    return _history_model(model).objects.filter(condition).values("id")
+    return _history_model(model)._default_manager.filter(condition).values("id")
 
 
 def states_as_of(

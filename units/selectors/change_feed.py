@@ -30,6 +30,8 @@ from units.selectors.results import Change
 
 Revision = dict[str, Any]
 RevisionPairs = list[tuple[Revision, Revision | None]]
+# A revision's place in the feed: effective time, history_id, source table.
+RevisionPlace = tuple[datetime.datetime, int, int]
 
 RELATIONSHIP_CHANGE_FIELDS = (
     "id",
@@ -100,7 +102,7 @@ def _window_with_previous(
     history = _history_model(model)
     columns = _feed_columns(fields)
     window = list(
-        history.objects.filter(history_date__gt=since, history_date__lte=until)
+        history._default_manager.filter(history_date__gt=since, history_date__lte=until)
         .order_by("history_date", "history_id")
         .values(*columns)
     )
@@ -131,7 +133,7 @@ def _feed_revisions(
     rows of its first instant, so the (history_date, history_id) index hands the rows
     over in order and the read stops after ``count``, on SQLite and PostgreSQL alike.
     """
-    rows = _history_model(model).objects.filter(
+    rows = _history_model(model)._default_manager.filter(
         history_date__gt=since, history_date__lte=until
     )
     if bound is not None:
@@ -167,7 +169,7 @@ def _revisions_before(
     )
     rows = (
         _history_model(model)
-        .objects.filter(before, id__in=ids)
+        ._default_manager.filter(before, id__in=ids)
         .annotate(position=latest_first)
         .filter(position=1)
         .values(*_feed_columns(fields))
@@ -182,7 +184,7 @@ def _feed_stretch(
     *,
     descending: bool,
     limit: int,
-) -> tuple[list[tuple[ChangeKey, Change]], tuple[Any, ...] | None]:
+) -> tuple[list[tuple[ChangeKey, Change]], RevisionPlace | None]:
     """The changes near ``position`` (nearest first), read by index, and their horizon.
 
     Reads ``limit + 1`` revisions of each history table onwards from ``position``
@@ -215,7 +217,7 @@ def _feed_stretch(
                 count=count,
             )
         )
-    ends = [
+    ends: list[RevisionPlace] = [
         (rows[-1]["history_date"], rows[-1]["history_id"], source)
         for source, rows in enumerate(reads)
         if len(rows) == count
@@ -246,7 +248,7 @@ def _feed_stretch(
     return keyed, horizon
 
 
-def _changes_at(keyed: list[tuple[ChangeKey, Change]], place: tuple[Any, ...]) -> int:
+def _changes_at(keyed: list[tuple[ChangeKey, Change]], place: RevisionPlace) -> int:
     """How many changes the revision at ``place`` records."""
     return sum(
         1 for key, _ in keyed if (key.effective_at, key.history_id, key.source) == place

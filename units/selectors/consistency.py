@@ -117,7 +117,7 @@ def history_problems() -> list[str]:
         tracked = [
             f.attname for f in model._meta.concrete_fields if f.name not in TREE_FIELDS
         ]
-        current = {row["id"]: row for row in model.objects.values(*tracked)}  # type: ignore[attr-defined]
+        current = {row["id"]: row for row in model._default_manager.values(*tracked)}
         latest = {
             row["id"]: row
             for row in _latest_revisions(

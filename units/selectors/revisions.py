@@ -70,7 +70,7 @@ def _revisions(
     """
     rows = list(
         _history_model(model)
-        .objects.filter(id=object_id)
+        ._default_manager.filter(id=object_id)
         .order_by("history_date", "history_id")
         .values(*REVISION_COLUMNS, *fields)
     )
@@ -149,7 +149,7 @@ def object_version(
 
 def unit_history(unit: OrganizationalUnit | int) -> list[UnitRevision]:
     """A unit's versions, newest first, each with field-level differences (2 queries)."""
-    unit_id = getattr(unit, "pk", unit)
+    unit_id = unit.pk if isinstance(unit, OrganizationalUnit) else unit
     return [
         revision
         for revision, _state in _revisions(

@@ -154,7 +154,7 @@ def unit_family(slug: str, when: datetime.datetime | None = None) -> UnitFamily 
 
 
 def id_for_slug(model: type[models.Model], slug: str) -> int | None:
-    return model.objects.filter(slug=slug).values_list("id", flat=True).first()  # type: ignore[attr-defined]
+    return model._default_manager.filter(slug=slug).values_list("id", flat=True).first()
 
 
 def slug_map(model: type[models.Model], ids: Iterable[int]) -> dict[int, str]:
@@ -162,7 +162,7 @@ def slug_map(model: type[models.Model], ids: Iterable[int]) -> dict[int, str]:
     ids = {pk for pk in ids if pk is not None}
     if not ids:
         return {}
-    return dict(model.objects.filter(pk__in=ids).values_list("id", "slug"))  # type: ignore[attr-defined]
+    return dict(model._default_manager.filter(pk__in=ids).values_list("id", "slug"))
 
 
 def unit_exists(slug: str) -> bool:
