@@ -145,7 +145,7 @@ def _check_single_head(
 @transaction.atomic
 def post_update(
     *,
-    post: Post,
+    post: Post | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,
@@ -173,7 +173,7 @@ def post_update(
 @transaction.atomic
 def post_abolish(
     *,
-    post: Post,
+    post: Post | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,

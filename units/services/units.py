@@ -165,7 +165,7 @@ KEEP_PARENT: Any = _Keep()
 @transaction.atomic
 def unit_update(
     *,
-    unit: OrganizationalUnit,
+    unit: OrganizationalUnit | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,
@@ -222,8 +222,8 @@ def unit_update(
 
 def unit_move(
     *,
-    unit: OrganizationalUnit,
-    new_parent: OrganizationalUnit | None,
+    unit: OrganizationalUnit | int,
+    new_parent: OrganizationalUnit | int | None,
     user: Actor,
     reason: str,
     reporting_line: str | None = None,
@@ -298,7 +298,7 @@ def _check_no_cycle_since(
 @transaction.atomic
 def unit_abolish(
     *,
-    unit: OrganizationalUnit,
+    unit: OrganizationalUnit | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,
@@ -380,7 +380,7 @@ def unit_abolish(
 @transaction.atomic
 def unit_revert(
     *,
-    unit: OrganizationalUnit,
+    unit: OrganizationalUnit | int,
     history_id: int,
     user: Actor,
     reason: str,
