@@ -132,7 +132,11 @@ def page(
 ) -> dict[str, Any]:
     check_page_window(request)
     paginator = LimitOffsetPagination()
-    selected = paginator.paginate_queryset(items, request, view=view) or []
+    # DRF's pagination slices any sequence; its stubs ask for a QuerySet.
+    selected: list[Any] = (
+        paginator.paginate_queryset(items, request, view=view)  # type: ignore[arg-type]
+        or []
+    )
     return {
         "count": paginator.count,
         "next": paginator.get_next_link(),
@@ -222,7 +226,9 @@ LARGEST_ID = 2**63 - 1
 def existing_id(model: type[models.Model], pk: int) -> int:
     """Refuse ids no row can have before they reach the database."""
     if pk > LARGEST_ID:
-        raise NotFound(f"{model._meta.verbose_name.capitalize()} {pk} does not exist.")
+        raise NotFound(
+            f"{str(model._meta.verbose_name).capitalize()} {pk} does not exist."
+        )
     return pk
 
 

@@ -157,8 +157,8 @@ def id_for_slug(model: type[models.Model], slug: str) -> int | None:
     return model._default_manager.filter(slug=slug).values_list("id", flat=True).first()
 
 
-def slug_map(model: type[models.Model], ids: Iterable[int]) -> dict[int, str]:
-    """Slugs of some objects by id: current ones, as slugs never change."""
+def slug_map(model: type[models.Model], ids: Iterable[int | None]) -> dict[int, str]:
+    """Slugs of some objects by id, None skipped: current ones, as slugs never change."""
     ids = {pk for pk in ids if pk is not None}
     if not ids:
         return {}
