@@ -18,11 +18,12 @@ from django.db.models import F, Q, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
+from units.models import RecordedModel
 from units.selectors.instants import LATEST
 
 
-def _history_model(model: type[models.Model]) -> type[models.Model]:
-    return model.history.model  # type: ignore[attr-defined]
+def _history_model(model: type[RecordedModel]) -> type[models.Model]:
+    return model.history.model
 
 
 def _in_ids(ids: Iterable[int]) -> RawSQL | list[int]:
@@ -41,7 +42,7 @@ def _in_ids(ids: Iterable[int]) -> RawSQL | list[int]:
 
 
 def _latest_revisions(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime,
     *,
     ids: Iterable[int] | models.QuerySet | None = None,
@@ -81,7 +82,7 @@ def _latest_revisions(
 
 
 def state_rows_as_of(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime,
     fields: Sequence[str],
     *,
@@ -99,7 +100,7 @@ def state_rows_as_of(
     ]
 
 
-def _ever_matched(model: type[models.Model], condition: Q) -> models.QuerySet:
+def _ever_matched(model: type[RecordedModel], condition: Q) -> models.QuerySet:
     """Ids of the objects any revision of which matched ``condition``.
 
     For ``ids=``: the states read are then those objects' alone, and the caller checks
@@ -109,7 +110,7 @@ def _ever_matched(model: type[models.Model], condition: Q) -> models.QuerySet:
 
 
 def states_as_of(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime,
     fields: Sequence[str],
     *,
@@ -124,7 +125,7 @@ def states_as_of(
 
 
 def records_as_of(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime | None,
     fields: Iterable[str],
     *,
@@ -139,7 +140,7 @@ def records_as_of(
 
 
 def texts_as_of(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime | None,
     ids: Iterable[int],
     fields: tuple[str, ...],

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
@@ -17,6 +16,7 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    RecordedModel,
     UnitRelationship,
 )
 from units.selectors.as_of import _history_model, _latest_revisions
@@ -44,7 +44,7 @@ RELATIONSHIP_CHANGE_FIELDS = (
 # The history tables the feed reads, with the fields its changes need, in the order
 # that breaks a tie of (effective time, history_id) between tables: history ids are
 # counted per table, so a unit's revision and an appointment's can share both.
-FEED_SOURCES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+FEED_SOURCES: tuple[tuple[type[RecordedModel], tuple[str, ...]], ...] = (
     (OrganizationalUnit, UNIT_STATE_FIELDS),
     (Appointment, APPOINTMENT_FIELDS),
     (UnitRelationship, RELATIONSHIP_CHANGE_FIELDS),
@@ -93,7 +93,7 @@ def _paired(rows: list[Revision], earlier: dict[int, Revision]) -> RevisionPairs
 
 
 def _window_with_previous(
-    model: type[models.Model],
+    model: type[RecordedModel],
     since: datetime.datetime,
     until: datetime.datetime,
     fields: Sequence[str],
@@ -116,7 +116,7 @@ def _window_with_previous(
 
 
 def _feed_revisions(
-    model: type[models.Model],
+    model: type[RecordedModel],
     fields: Sequence[str],
     since: datetime.datetime,
     until: datetime.datetime,
@@ -151,7 +151,7 @@ def _feed_revisions(
 
 
 def _revisions_before(
-    model: type[models.Model], fields: Sequence[str], first: Revision, ids: set[int]
+    model: type[RecordedModel], fields: Sequence[str], first: Revision, ids: set[int]
 ) -> dict[int, Revision]:
     """Each object's latest revision before ``first``, in one query.
 

@@ -7,14 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models
-
 from units.models import (
     TREE_FIELDS,
     Appointment,
     OrganizationalUnit,
     Person,
     Post,
+    RecordedModel,
     UnitRelationship,
 )
 from units.selectors.as_of import _latest_revisions
@@ -101,7 +100,7 @@ def _nested_set_problems(
     return problems
 
 
-HISTORY_CHECKED_MODELS: tuple[type[models.Model], ...] = (
+HISTORY_CHECKED_MODELS: tuple[type[RecordedModel], ...] = (
     OrganizationalUnit,
     Post,
     Person,

@@ -68,9 +68,9 @@ def clean_reason(reason: str | None) -> str:
 
 
 def _history_user(user: Actor) -> AbstractBaseUser | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return user  # type: ignore[return-value]
+    if isinstance(user, AbstractBaseUser) and user.is_authenticated:
+        return user
+    return None
 
 
 def latest_revision_time(instance: RecordedModel) -> datetime.datetime | None:
