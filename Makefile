@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - install, migrate, load the seed, create a local admin, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   - install what the tests need and run the whole suite"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check, format check and mypy"
 	@echo "make screenshots - refresh docs/screenshots/ from the browser tests"
 	@echo "make benchmark - run the benchmarks (see docs/performance.md)"
 
@@ -53,9 +53,15 @@ test: install-test
 screenshots: install-test
 	UPDATE_SCREENSHOTS=1 TESTING=true $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
+# mypy's Django plugin imports the settings: as for the tests, with TESTING=true and
+# without the production switches a caller's environment may hold (SECURE would
+# demand a real SECRET_KEY). What it checks is set in pyproject.toml ([tool.mypy]).
+MYPY_ENV := TESTING=true SECURE= REQUIRE_SECRET_KEY=
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY_ENV) $(BIN)/mypy
 
 format: install-test
 	$(BIN)/ruff format .
@@ -68,4 +74,4 @@ benchmark: install-test
 	$(BIN)/python -m benchmarks.run $(BENCHMARK_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .mypy_cache

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBase
@@ -101,7 +101,7 @@ def generation_read_json(
     return _finish(Response(json.loads(body)), etag)
 
 
-def _renders_as_built(renderer: Any, request: Request) -> bool:
+def _renders_as_built(renderer: Any, request: Request) -> TypeGuard[JSONRenderer]:
     """Whether the negotiated renderer would write exactly the bytes built."""
     return (
         isinstance(renderer, JSONRenderer)

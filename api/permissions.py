@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -37,7 +37,7 @@ class ReadAnyoneWriteWithModelPermission(BasePermission):
         )
 
 
-def may_see_staff_identities(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+def may_see_staff_identities(user: User | AnonymousUser | None) -> bool:
     """Authenticated auditors and editors see usernames in history; others see null."""
     if user is None or not user.is_authenticated:
         return False

@@ -8,13 +8,14 @@ serializer context, fetched once per request.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import ReturnList
 
 from units.models import (
     FillingMethod,
@@ -48,6 +49,12 @@ def _show_authors(context: dict[str, Any]) -> bool:
     return bool(context.get("show_authors"))
 
 
+# Fields named parent, label or source: the DRF stubs give every Field (and so every
+# Serializer) attributes of those names, but the serializer metaclass moves declared
+# fields out of the class, so nothing is shadowed at run time; hence the
+# ``type: ignore[assignment]`` on those lines, and on ``effective_at = None``, DRF's way
+# of leaving out an inherited field.
+
 # --- Units ------------------------------------------------------------------------------
 
 
@@ -59,7 +66,7 @@ class UnitSerializer(serializers.Serializer):
     mandate = serializers.CharField()
     location = serializers.CharField()
     learn_more_url = serializers.CharField()
-    parent = serializers.SerializerMethodField(
+    parent = serializers.SerializerMethodField(  # type: ignore[assignment]
         help_text="Slug of the unit it reports to."
     )
     reporting_line = serializers.ChoiceField(choices=ReportingLine.choices)
@@ -107,7 +114,11 @@ class TreeNodeSerializer(UnitWithHeadSerializer):
         {"type": "array", "items": {"$ref": "#/components/schemas/TreeNode"}}
     )
     def get_children(self, unit: Any) -> list[dict[str, Any]]:
-        return TreeNodeSerializer(unit.children, many=True, context=self.context).data
+        # many=True makes a ListSerializer, whose data is a list: the stubs do not know.
+        return cast(
+            ReturnList,
+            TreeNodeSerializer(unit.children, many=True, context=self.context).data,
+        )
 
 
 def tree_payload(roots: list[Any], unit_slugs: dict[int, str]) -> list[dict[str, Any]]:
@@ -176,7 +187,7 @@ def _iso(day: datetime.date | None) -> str | None:
 
 class FieldChangeSerializer(serializers.Serializer):
     field = serializers.SerializerMethodField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     old = serializers.SerializerMethodField()
     new = serializers.SerializerMethodField()
     old_display = serializers.CharField()
@@ -289,7 +300,7 @@ class AppointmentSerializer(serializers.Serializer):
 
 class RelationshipSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    source = serializers.SerializerMethodField()
+    source = serializers.SerializerMethodField()  # type: ignore[assignment]
     target = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=RelationshipKind.choices)
     description = serializers.CharField()
@@ -371,7 +382,7 @@ class WriteSerializer(serializers.Serializer):
 class UnitCreateSerializer(WriteSerializer):
     name = serializers.CharField(max_length=255)
     kind = serializers.ChoiceField(choices=UnitKind.choices)
-    parent = unit_by_slug(required=False, allow_null=True)
+    parent = unit_by_slug(required=False, allow_null=True)  # type: ignore[assignment]
     slug = serializers.SlugField(max_length=100, required=False)
     short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
     mandate = serializers.CharField(required=False, allow_blank=True)
@@ -399,7 +410,7 @@ class UnitUpdateSerializer(WriteSerializer):
 # Either ``parent`` (with an optional ``sibling_order``), or ``position`` and ``target``.
 # (A comment, not a docstring: drf-spectacular would publish it as the schema's text.)
 class UnitMoveSerializer(WriteSerializer):
-    parent = unit_by_slug(
+    parent = unit_by_slug(  # type: ignore[assignment]
         required=False,
         allow_null=True,
         help_text="Slug of the new parent; null makes it top-level.",
@@ -482,7 +493,7 @@ class UnitRevertSerializer(WriteSerializer):
         max_value=2**63 - 1,
         help_text="The version to bring back: a history_id from units/{slug}/history/.",
     )
-    effective_at = None
+    effective_at = None  # type: ignore[assignment]
 
 
 class PostCreateSerializer(WriteSerializer):
@@ -539,7 +550,7 @@ class AppointmentEndSerializer(WriteSerializer):
 
 
 class RelationshipCreateSerializer(WriteSerializer):
-    source = unit_by_slug()
+    source = unit_by_slug()  # type: ignore[assignment]
     target = unit_by_slug()
     kind = serializers.ChoiceField(choices=RelationshipKind.choices)
     description = serializers.CharField(required=False, allow_blank=True)

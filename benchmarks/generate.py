@@ -35,6 +35,7 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    RecordedModel,
     RegistryState,
     UnitKind,
 )
@@ -182,7 +183,8 @@ def build_registry(
     for index in order:
         unit_id = id_of[index]
         level = levels[index]
-        parent_id = id_of[parents[index]] if parents[index] is not None else None
+        parent_index = parents[index]
+        parent_id = id_of[parent_index] if parent_index is not None else None
         parent_created = units[parent_id].created if parent_id else START
         created = _between(
             rng,
@@ -192,7 +194,7 @@ def build_registry(
         topic = rng.choice(TOPICS)
         kind = KINDS_BY_LEVEL[level]
         sibling_counter[parent_id] += 10
-        state = {
+        state: dict[str, Any] = {
             "id": unit_id,
             "name": f"{UnitKind(kind).label} of {topic} {unit_id}",
             "short_name": f"U{unit_id}",
@@ -316,9 +318,12 @@ def _rows(rng: random.Random, units: dict[int, _Unit]) -> dict[str, Any]:
     """Current and history rows of every table, as tuples in column order."""
     tree = _nested_sets(units)
     unit_rows, unit_history = [], []
-    post_rows, post_history = [], []
-    person_rows, person_history = [], []
-    appointment_rows, appointment_history = [], []
+    post_rows: list[tuple[Any, ...]] = []
+    post_history: list[tuple[Any, ...]] = []
+    person_rows: list[tuple[Any, ...]] = []
+    person_history: list[tuple[Any, ...]] = []
+    appointment_rows: list[tuple[Any, ...]] = []
+    appointment_history: list[tuple[Any, ...]] = []
     for unit in sorted(units.values(), key=lambda unit: unit.id):
         unit_rows.append(
             tuple(unit.state[column] for column in UNIT_COLUMNS) + tree[unit.id]
@@ -503,7 +508,7 @@ def generate(
     user, _ = get_user_model().objects.get_or_create(
         username=BENCHMARK_USERNAME, defaults={"is_active": False}
     )
-    tables = {
+    tables: dict[type[RecordedModel], tuple[Any, ...]] = {
         OrganizationalUnit: (
             UNIT_COLUMNS + TREE_COLUMNS,
             rows["units"],
@@ -528,7 +533,7 @@ def generate(
     history_rows = 0
     for model, (columns, current, tracked, revisions) in tables.items():
         counts[model._meta.db_table] = _insert(model._meta.db_table, columns, current)
-        history_table = model.history.model._meta.db_table  # type: ignore[attr-defined]
+        history_table = model.history.model._meta.db_table
         written = _insert(
             history_table,
             HISTORY_COLUMNS + tuple(tracked),
@@ -548,10 +553,12 @@ def generate(
 def _reset_sequences() -> None:
     from django.core.management.color import no_style
 
-    models = [Appointment, OrganizationalUnit, Person, Post]
-    models += [model.history.model for model in list(models)]  # type: ignore[attr-defined]
+    models: list[type[RecordedModel]] = [Appointment, OrganizationalUnit, Person, Post]
+    history_models = [model.history.model for model in models]
     with connection.cursor() as cursor:
-        for statement in connection.ops.sequence_reset_sql(no_style(), models):
+        for statement in connection.ops.sequence_reset_sql(
+            no_style(), [*models, *history_models]
+        ):
             cursor.execute(statement)
 
 
@@ -564,11 +571,11 @@ def _describe(
         lft, rght, _, level = row[-4:]
         if level == 1:
             sizes[row[0]] = (rght - lft + 1) // 2
-    largest = sorted(sizes, key=sizes.get, reverse=True)
+    largest = sorted(sizes, key=sizes.__getitem__, reverse=True)
     revisions_per_unit: dict[int, int] = defaultdict(int)
     for *_, values in rows["unit_history"]:
         revisions_per_unit[values[0]] += 1
-    busiest = max(revisions_per_unit, key=revisions_per_unit.get)
+    busiest = max(revisions_per_unit, key=revisions_per_unit.__getitem__)
     return GeneratedRegistry(
         units=count,
         history_rows=history_rows,

@@ -220,12 +220,12 @@ def chart(report: dict[str, Any]) -> str:
         for database in databases
     }
     values = [
-        _value(run, name)
+        value
         for runs in series_runs.values()
         for run in runs
         for name, *_ in CHARTED
+        if (value := _value(run, name))
     ]
-    values = [value for value in values if value]
     if not values:
         return "\n".join([*parts, "</svg>"])
     low = 10 ** math.floor(math.log10(min(values)))
@@ -285,9 +285,9 @@ def chart(report: dict[str, Any]) -> str:
         )
         for name, colour, dash in CHARTED:
             points = [
-                (x(run["units"]), y(_value(run, name)))
+                (x(run["units"]), y(value))
                 for run in series_runs[database]
-                if _value(run, name)
+                if (value := _value(run, name))
             ]
             if not points:
                 continue

@@ -93,7 +93,7 @@ def measure(
         )
         slugs = list(biggest)
         largest, other = slugs[0], slugs[-1]
-        busiest = OrganizationalUnit.objects.order_by("-version", "pk").first().slug
+        busiest = OrganizationalUnit.objects.order_by("-version", "pk")[0].slug
     else:
         generated = generate(int(scale))
         largest, other = generated.largest_branch_slug, generated.other_branch_slug
@@ -384,7 +384,10 @@ def machine() -> dict[str, Any]:
         memory = f"{kilobytes / 1024 / 1024:.0f} GiB"
     import django
 
-    versions = {"python": platform.python_version(), "django": django.get_version()}
+    versions: dict[str, str | int] = {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+    }
     try:
         import psycopg
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 class RegistryAdminSite(admin.AdminSite):
@@ -35,9 +37,7 @@ class RegistryAdminSite(admin.AdminSite):
     def index_title(self) -> str:  # type: ignore[override]
         return f"{settings.REGISTRY_NAME} administration"
 
-    def admin_view(
-        self, view: Callable[..., HttpResponse], cacheable: bool = False
-    ) -> Callable[..., HttpResponse]:
+    def admin_view(self, view: View, cacheable: bool = False) -> View:
         # Imported here: this module is loaded with the app registry, before models
         # (and so units.admin) can be imported. Pages are wrapped once apps are ready.
         from units.admin.parameters import (
@@ -47,7 +47,9 @@ class RegistryAdminSite(admin.AdminSite):
         )
 
         @functools.wraps(view)
-        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def checked(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             try:
                 check_query_parameters(request.GET)
                 return view(request, *args, **kwargs)
@@ -56,7 +58,8 @@ class RegistryAdminSite(admin.AdminSite):
                 return refused_parameter(error)
 
         # Inside Django's wrapper: who may see the page is decided first.
-        return super().admin_view(checked, cacheable)
+        # The wrapper takes what the view takes (functools.wraps), as AdminSite's own.
+        return super().admin_view(cast(View, checked), cacheable)
 
 
 class RegistryAdminConfig(AdminConfig):

@@ -12,13 +12,13 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.core.exceptions import ImproperlyConfigured
 from redis import exceptions as redis_errors
 from redis.connection import ConnectionPool
@@ -33,7 +33,7 @@ REDIS_CONNECT_TIMEOUT = 1.0
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def default_key_prefix(database: dict[str, Any]) -> str:
+def default_key_prefix(database: Mapping[str, Any]) -> str:
     """A prefix naming the registry's database, so two registries never share keys.
 
     Keys hold the generation, which counts writes in one database: two registries on
@@ -172,6 +172,9 @@ class ResilientRedisCache(RedisCache):
     """
 
     retry_seconds = 5.0
+    # Set by RedisCache; django-stubs leave these internals undeclared.
+    _servers: list[str]
+    _cache: RedisCacheClient
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
@@ -231,9 +234,9 @@ class ResilientRedisCache(RedisCache):
         return self._attempt(partial(super().has_key, key, version), False)
 
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
-        missing = object()
-        result = self._attempt(partial(super().incr, key, delta, version), missing)
-        if result is missing:
+        # None stands for "unreachable": Redis's INCR always answers a number.
+        result = self._attempt(partial(super().incr, key, delta, version), None)
+        if result is None:
             # What an empty cache answers.
             raise ValueError(f"Key '{key}' not found.")
         return result

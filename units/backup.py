@@ -50,8 +50,10 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    RecordedModel,
     RegistryState,
     UnitRelationship,
+    column_field,
 )
 
 FORMAT_NAME = "orgregistry-backup"
@@ -59,7 +61,7 @@ FORMAT_VERSION = 1
 BATCH_SIZE = 2_000
 
 # Parents before children: restore inserts in this order.
-CURRENT_MODELS: tuple[type[models.Model], ...] = (
+CURRENT_MODELS: tuple[type[RecordedModel], ...] = (
     OrganizationalUnit,
     Person,
     Post,
@@ -67,10 +69,13 @@ CURRENT_MODELS: tuple[type[models.Model], ...] = (
     UnitRelationship,
 )
 HISTORY_MODELS: tuple[type[models.Model], ...] = tuple(
-    model.history.model  # type: ignore[attr-defined]
-    for model in CURRENT_MODELS
+    model.history.model for model in CURRENT_MODELS
 )
-REGISTRY_MODELS = (*CURRENT_MODELS, *HISTORY_MODELS, RegistryState)
+REGISTRY_MODELS: tuple[type[models.Model], ...] = (
+    *CURRENT_MODELS,
+    *HISTORY_MODELS,
+    RegistryState,
+)
 USER_TABLE = "auth.user"
 # Written in place of history_user_id: the author's username.
 AUTHOR_COLUMN = "history_user__username"
@@ -107,7 +112,7 @@ def _columns(model: type[models.Model]) -> list[str]:
 
 def _open(path: Path, mode: str) -> IO[str]:
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8")
+        return io.TextIOWrapper(gzip.GzipFile(path, mode + "b"), encoding="utf-8")
     return path.open(mode, encoding="utf-8")
 
 
@@ -277,7 +282,7 @@ def _load_table(
     report: RestoreReport,
 ) -> int:
     fields = [
-        model._meta.get_field("history_user" if name == AUTHOR_COLUMN else name)
+        column_field(model, "history_user" if name == AUTHOR_COLUMN else name)
         for name in columns
     ]
     attnames = [model_field.attname for model_field in fields]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
@@ -438,3 +439,17 @@ class RegistryState(models.Model):
 
     def __str__(self) -> str:
         return f"generation {self.generation}"
+
+
+# The models whose every change is a recorded revision: each has ``version`` (raised by
+# each change, against lost updates) and ``history``. What the services' revision
+# helpers accept.
+RecordedModel = OrganizationalUnit | Post | Person | Appointment | UnitRelationship
+
+
+def column_field(model: type[models.Model], name: str) -> models.Field:
+    """``model``'s field ``name`` that is a column of its table (not a reverse link)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise FieldDoesNotExist(f"{model.__name__}.{name} is not a column.")
+    return field

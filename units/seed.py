@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import URLValidator, validate_slug
@@ -38,6 +38,7 @@ from units.models import (
     ReportingLine,
     UnitKind,
     UnitRelationship,
+    column_field,
 )
 
 SEED_REASON = "Initial load from seed"
@@ -193,8 +194,9 @@ def _check_fields(
             if required and not value.strip():
                 errors.append(f"{label}: “{name}” must not be empty.")
                 usable = False
+            model_field: models.Field | None
             try:
-                model_field = model._meta.get_field(name)
+                model_field = column_field(model, name)
             except FieldDoesNotExist:  # a field of the file format only
                 model_field = None
             max_length = getattr(model_field, "max_length", None)
@@ -236,7 +238,7 @@ def _known(
     if slug in in_file:
         return True
     if slug not in cache:
-        cache[slug] = model.objects.filter(slug=slug).exists()  # type: ignore[attr-defined]
+        cache[slug] = model._default_manager.filter(slug=slug).exists()
     return cache[slug]
 
 
@@ -402,11 +404,15 @@ def load_structure(path: str | Path, *, user: services.Actor = None) -> LoadRepo
     return report
 
 
+# The models a seed file names by slug.
+SluggedT = TypeVar("SluggedT", OrganizationalUnit, Post, Person)
+
+
 def _existing_by_slug(
-    model: type[models.Model], items: list[dict[str, Any]], extra: Iterable[str] = ()
-) -> dict[str, Any]:
+    model: type[SluggedT], items: list[dict[str, Any]], extra: Iterable[str] = ()
+) -> dict[str, SluggedT]:
     slugs = {item["slug"] for item in items} | set(extra)
-    return {obj.slug: obj for obj in model.objects.filter(slug__in=slugs)}  # type: ignore[attr-defined]
+    return {obj.slug: obj for obj in model._default_manager.filter(slug__in=slugs)}
 
 
 def _load_units(

@@ -296,7 +296,8 @@ def compare(request: HttpRequest) -> HttpResponse:
         until = as_of.when or timezone.now()
     if since and until and until < since:
         errors.append("The “from” date must be on or before the “to” date.")
-    if errors:
+    # Both dates are read when no error was found (the None checks say so to mypy).
+    if errors or since is None or until is None:
         return _compare_refused(request, as_of, context, errors)
 
     def compare_url(cursor: str | None = None) -> str:

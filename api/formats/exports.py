@@ -166,7 +166,8 @@ class UnitsCsvView(ExportView):
 
         def build() -> str:
             units = all_nodes(tree_at(when, include_abolished=True))
-            slugs = {unit.id: unit.slug for unit in units}
+            # Looked up by parent_id, None for a top-level unit (no parent slug).
+            slugs: dict[int | None, str] = {unit.id: unit.slug for unit in units}
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(CSV_COLUMNS)
@@ -338,7 +339,9 @@ def popolo(data: Snapshot) -> dict[str, Any]:
                     else []
                 ),
                 "classification": unit.kind,
-                "parent_id": slugs.get(unit.parent_id),
+                "parent_id": (
+                    None if unit.parent_id is None else slugs.get(unit.parent_id)
+                ),
                 "founding_date": _date(unit.established_on),
                 "dissolution_date": _date(unit.abolished_on),
                 "description": unit.mandate,

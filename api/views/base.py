@@ -33,7 +33,7 @@ from api.conditional import (
 from api.exceptions import api_exception_handler
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
 from units import selectors
-from units.models import OrganizationalUnit, Person, Post
+from units.models import OrganizationalUnit, Person, Post, RecordedModel
 
 AS_OF = OpenApiParameter(
     "as_of",
@@ -132,7 +132,11 @@ def page(
 ) -> dict[str, Any]:
     check_page_window(request)
     paginator = LimitOffsetPagination()
-    selected = paginator.paginate_queryset(items, request, view=view) or []
+    # DRF's pagination slices any sequence; its stubs ask for a QuerySet.
+    selected: list[Any] = (
+        paginator.paginate_queryset(items, request, view=view)  # type: ignore[arg-type]
+        or []
+    )
     return {
         "count": paginator.count,
         "next": paginator.get_next_link(),
@@ -222,7 +226,9 @@ LARGEST_ID = 2**63 - 1
 def existing_id(model: type[models.Model], pk: int) -> int:
     """Refuse ids no row can have before they reach the database."""
     if pk > LARGEST_ID:
-        raise NotFound(f"{model._meta.verbose_name.capitalize()} {pk} does not exist.")
+        raise NotFound(
+            f"{str(model._meta.verbose_name).capitalize()} {pk} does not exist."
+        )
     return pk
 
 
@@ -313,7 +319,7 @@ def context_for(row: dict[str, Any]) -> dict[str, Any]:
 # people, appointments, relationships). Subclasses name the model, its serializer and
 # what its ETags call it (``object_kind``).
 class HistoryBackedView(RegistryView):
-    model: ClassVar[type[models.Model]]
+    model: ClassVar[type[RecordedModel]]
     serializer_class: ClassVar[type[serializers.Serializer]]
     object_kind: ClassVar[str]
 
@@ -346,7 +352,7 @@ class HistoryBackedListView(HistoryBackedView):
     # Texts of related objects that ``q`` searches, read as of the same instant:
     # (model, fields of the row holding its ids, its fields to search).
     search_related: ClassVar[
-        tuple[tuple[type[models.Model], tuple[str, ...], tuple[str, ...]], ...]
+        tuple[tuple[type[RecordedModel], tuple[str, ...], tuple[str, ...]], ...]
     ] = ()
     # Ordering key → sort key; ties are broken by id (descending with ``-``).
     orderings: ClassVar[dict[str, RowKey]] = {"id": by_field("id")}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -78,7 +78,8 @@ def read_feed_cursor(text: str) -> tuple[str, selectors.ChangeKey]:
 def feed_page_size(request: Request) -> int:
     check_page_window(request, read_on="read the rest by following next")
     limit = request.query_params.get("limit")
-    return int(limit) if limit is not None else api_settings.PAGE_SIZE
+    # PAGE_SIZE is set in settings.REST_FRAMEWORK (DRF's own default is None).
+    return int(limit) if limit is not None else cast(int, api_settings.PAGE_SIZE)
 
 
 class ChangePageSerializer(serializers.Serializer):

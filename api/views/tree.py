@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from api import serializers as api_serializers
 from api.conditional import generation_read_json
@@ -42,7 +42,7 @@ class TreeView(RegistryView):
         parameters=[AS_OF, INCLUDE_ABOLISHED],
         responses={200: api_serializers.TreeNodeSerializer(many=True), **ERRORS},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         when = selectors.as_of_parameter(request.query_params)
         include_abolished = flag(request, "include_abolished")
 
@@ -64,7 +64,7 @@ class UnitTreeView(RegistryView):
         parameters=[AS_OF, INCLUDE_ABOLISHED],
         responses={200: api_serializers.TreeNodeSerializer, **ERRORS},
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponse:
         when = selectors.as_of_parameter(request.query_params)
         include_abolished = flag(request, "include_abolished")
 

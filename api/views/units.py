@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.serializer_helpers import ReturnList
 
 from api import serializers as api_serializers
 from api.conditional import (
@@ -354,7 +355,7 @@ class UnitRelativesView(RegistryView):
 
         def build() -> list[dict[str, Any]]:
             nodes = all_nodes(tree_at(when, include_abolished=True))
-            by_id = {node.id: node for node in nodes}
+            by_id: dict[int | None, UnitNode] = {node.id: node for node in nodes}
             node = next((node for node in nodes if node.slug == slug), None)
             if node is None or (not include_abolished and not node.is_active):
                 unit_id_or_404(slug)
@@ -371,11 +372,15 @@ class UnitRelativesView(RegistryView):
                 while parent is not None:
                     relatives.insert(0, parent)
                     parent = by_id.get(parent.parent_id)
-            return api_serializers.UnitWithHeadSerializer(
-                relatives,
-                many=True,
-                context={"unit_slugs": {node.id: node.slug for node in nodes}},
-            ).data
+            # many=True makes a ListSerializer, whose data is a list.
+            return cast(
+                ReturnList,
+                api_serializers.UnitWithHeadSerializer(
+                    relatives,
+                    many=True,
+                    context={"unit_slugs": {node.id: node.slug for node in nodes}},
+                ).data,
+            )
 
         return generation_read(request, build)
 

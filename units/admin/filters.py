@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from units import selectors
 from units.admin.parameters import QueryParameterError, id_parameter, shown
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class StatusFilter(admin.SimpleListFilter):
     """Active or abolished units (or posts)."""
@@ -19,7 +22,9 @@ class StatusFilter(admin.SimpleListFilter):
     title = _("status")
     parameter_name = "status"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: Any
+    ) -> list[tuple[str, StrOrPromise]]:
         return [("active", _("Active")), ("abolished", _("Abolished"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -47,7 +52,9 @@ class ParentFilter(admin.SimpleListFilter):
     parameter_name = "parent"
     offered_levels = 1
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: Any
+    ) -> list[tuple[str, StrOrPromise]]:
         return [
             (str(pk), "\u2003" * level + name)
             for pk, name, level in selectors.parents_down_to(self.offered_levels)

@@ -8,6 +8,7 @@ as ``service_error`` and is shown as a form error on the re-rendered page.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -88,7 +89,7 @@ class RecordedChangeForm(ServiceErrorMixin, forms.ModelForm):
         widget=forms.HiddenInput, required=False, min_value=1
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.fields["expected_version"].initial = self.instance.version
@@ -173,7 +174,7 @@ class InlineRowForm(forms.ModelForm):
 
     frozen_fields: tuple[str, ...] = ()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             for name in self.frozen_fields:
@@ -206,7 +207,7 @@ class PostInlineForm(InlineRowForm):
         fields = ["title", "is_head", "filling_method"]
         widgets = {"title": forms.TextInput(attrs={"size": 28})}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.fields["expected_version"].initial = self.instance.version
@@ -214,8 +215,9 @@ class PostInlineForm(InlineRowForm):
                 for field in self.fields.values():
                     field.disabled = True
 
-    def clean(self) -> dict:
-        cleaned_data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned_data = self.cleaned_data
         if cleaned_data.get("appoint_person") and not cleaned_data.get("appointed_on"):
             self.add_error(
                 "appointed_on", _("Say from which date the person holds it.")
@@ -240,7 +242,7 @@ class RelationshipInlineForm(InlineRowForm):
         fields = ["target", "kind", "description"]
         widgets = {"description": forms.TextInput(attrs={"size": 40})}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None and not self.instance.is_active:
             self.fields["end"].disabled = True
@@ -255,7 +257,7 @@ class AppointmentInlineForm(InlineRowForm):
         model = Appointment
         fields = ["post", "started_on", "ended_on", "note"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None and self.instance.ended_on is not None:
             self.fields["ended_on"].disabled = True

@@ -26,8 +26,14 @@ from units.admin.forms import RevertForm
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
+    # To the type checker the mixin is a ModelAdmin, as every admin it joins is one:
+    # the pages below use both its attributes and the ModelAdmin's.
+    _AdminBase = ModelAdmin[Any]
+else:
+    _AdminBase = object
 
-class RevertibleHistory:
+
+class RevertibleHistory(_AdminBase):
     """What a ModelAdmin tells the history pages: fields shown, how to revert.
 
     Mixed into the units', posts' and people's admins; the pages below read these.
@@ -42,12 +48,6 @@ class RevertibleHistory:
     def revert(self, obj: Any, **arguments: Any) -> Any:
         """The revert service, called with the object, version, user, reason, version."""
         raise NotImplementedError
-
-
-if TYPE_CHECKING:
-
-    class HistoryModelAdmin(RevertibleHistory, ModelAdmin):
-        """A ModelAdmin with RevertibleHistory mixed in, as the pages see it."""
 
 
 def conflict_context(unit_id: int, loaded_version: int | None) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def object_context(
 
 
 def history_view(
-    model_admin: HistoryModelAdmin, request: HttpRequest, object_id: str
+    model_admin: RevertibleHistory, request: HttpRequest, object_id: str
 ) -> HttpResponse:
     """Every version with effective date, recorded at, author, reason, difference."""
     obj = object_or_404(model_admin, request, object_id)
@@ -124,7 +124,7 @@ def history_view(
 
 
 def version_view(
-    model_admin: HistoryModelAdmin,
+    model_admin: RevertibleHistory,
     request: HttpRequest,
     object_id: str,
     history_id: int | str,

@@ -6,7 +6,7 @@ Nothing can be deleted here, not even by superusers: units are abolished instead
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -37,7 +37,10 @@ from units.admin.unit_inlines import (
     save_posts,
     save_relationships,
 )
-from units.models import OrganizationalUnit, Post, UnitRelationship
+from units.models import OrganizationalUnit, Post, UnitQuerySet, UnitRelationship
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # registry-admin.css has a .tree-level-N class up to this level; deeper units share it.
 DEEPEST_INDENTED_LEVEL = 15
@@ -153,7 +156,7 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
         return unit.short_name
 
     @admin.display(description=_("status"))
-    def status(self, unit: OrganizationalUnit) -> str:
+    def status(self, unit: OrganizationalUnit) -> StrOrPromise:
         if unit.is_active:
             return _("Active")
         return _("Abolished on %(day)s") % {"day": f"{unit.abolished_on:%Y-%m-%d}"}
@@ -249,7 +252,7 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
 
     @admin.action(description=_("Abolish selected units…"), permissions=["change"])
     def abolish_selected(
-        self, request: HttpRequest, queryset: QuerySet
+        self, request: HttpRequest, queryset: UnitQuerySet
     ) -> HttpResponse | None:
         return tree_views.abolish_selected_view(
             self, request, list(queryset.in_tree_order())

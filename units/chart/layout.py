@@ -117,6 +117,7 @@ def _measure(
     ]
     if not children:
         return _Block(node, BOX_WIDTH, BOX_HEIGHT, stacked=False)
+    height: float
     if all(not child.children for child in children):
         height = BOX_HEIGHT + len(children) * (BOX_HEIGHT + STACK_GAP)
         return _Block(
@@ -265,7 +266,7 @@ def layout(
     ``roots``, which are then whole trees.
     """
     chart = ChartLayout([], [], 0.0, 0.0)
-    left = MARGIN
+    left: float = MARGIN
     height = 0.0
     for root in roots:
         block = _measure(root, 0, max_depth, descendants)

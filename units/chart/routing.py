@@ -313,7 +313,7 @@ def _free(
     for index, (start, end) in enumerate(zip(points, points[1:], strict=False)):
         if (start[0] != end[0] and start[1] != end[1]) or start == end:
             return False
-        ends = (source,) if index == 0 else ()
+        ends: tuple[PlacedBox, ...] = (source,) if index == 0 else ()
         ends += (target,) if index == last else ()
         if obstacles.blocked(start, end, clearance, ends):
             return False
@@ -513,10 +513,11 @@ def _separate(
         shifted = [list(point) for point in points]
         last = len(points) - 2
         for piece in range(len(points) - 1):
-            start, end = tuple(shifted[piece]), tuple(shifted[piece + 1])
+            start = (shifted[piece][0], shifted[piece][1])
+            end = (shifted[piece + 1][0], shifted[piece + 1][1])
             vertical, at, low, high = span(start, end)
             axis = 0 if vertical else 1
-            ends = (source,) if piece == 0 else ()
+            ends: tuple[PlacedBox, ...] = (source,) if piece == 0 else ()
             ends += (target,) if piece == last else ()
             for number in range(2 * MAX_TRACK + 1):
                 offset = NUDGE * ((number + 1) // 2) * (1 if number % 2 else -1)

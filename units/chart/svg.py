@@ -120,9 +120,9 @@ def render_svg(
                     by_slug.setdefault(descendant.slug, box)
     else:
         for slug, box_slug in folded.items():
-            box = by_slug.get(box_slug)
-            if box is not None and box.hidden_descendants:
-                by_slug.setdefault(slug, box)
+            folded_into = by_slug.get(box_slug)
+            if folded_into is not None and folded_into.hidden_descendants:
+                by_slug.setdefault(slug, folded_into)
     parts: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" '
         f'xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '

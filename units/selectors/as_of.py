@@ -18,11 +18,12 @@ from django.db.models import F, Q, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
+from units.models import RecordedModel
 from units.selectors.instants import LATEST
 
 
-def _history_model(model: type[models.Model]) -> type[models.Model]:
-    return model.history.model  # type: ignore[attr-defined]
+def _history_model(model: type[RecordedModel]) -> type[models.Model]:
+    return model.history.model
 
 
 def _in_ids(ids: Iterable[int]) -> RawSQL | list[int]:
@@ -41,7 +42,7 @@ def _in_ids(ids: Iterable[int]) -> RawSQL | list[int]:
 
 
 def _latest_revisions(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime,
     *,
     ids: Iterable[int] | models.QuerySet | None = None,
@@ -54,7 +55,7 @@ def _latest_revisions(
     on PostgreSQL, pick a deleted object's last earlier revision instead.
     """
     history = _history_model(model)
-    rows = history.objects.filter(history_date__lte=when)
+    rows = history._default_manager.filter(history_date__lte=when)
     if isinstance(ids, models.QuerySet):
         rows = rows.filter(id__in=ids)
     elif ids is not None:
@@ -77,11 +78,11 @@ def _latest_revisions(
         .filter(position=1)
         .values("history_id")
     )
-    return history.objects.filter(history_id__in=latest)
+    return history._default_manager.filter(history_id__in=latest)
 
 
 def state_rows_as_of(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime,
     fields: Sequence[str],
     *,
@@ -99,17 +100,17 @@ def state_rows_as_of(
     ]
 
 
-def _ever_matched(model: type[models.Model], condition: Q) -> models.QuerySet:
+def _ever_matched(model: type[RecordedModel], condition: Q) -> models.QuerySet:
     """Ids of the objects any revision of which matched ``condition``.
 
     For ``ids=``: the states read are then those objects' alone, and the caller checks
     the condition on them (an object may have matched only in another revision).
     """
-    return _history_model(model).objects.filter(condition).values("id")
+    return _history_model(model)._default_manager.filter(condition).values("id")
 
 
 def states_as_of(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime,
     fields: Sequence[str],
     *,
@@ -124,7 +125,7 @@ def states_as_of(
 
 
 def records_as_of(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime | None,
     fields: Iterable[str],
     *,
@@ -139,7 +140,7 @@ def records_as_of(
 
 
 def texts_as_of(
-    model: type[models.Model],
+    model: type[RecordedModel],
     when: datetime.datetime | None,
     ids: Iterable[int],
     fields: tuple[str, ...],

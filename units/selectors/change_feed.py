@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
@@ -17,6 +16,7 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    RecordedModel,
     UnitRelationship,
 )
 from units.selectors.as_of import _history_model, _latest_revisions
@@ -30,6 +30,8 @@ from units.selectors.results import Change
 
 Revision = dict[str, Any]
 RevisionPairs = list[tuple[Revision, Revision | None]]
+# A revision's place in the feed: effective time, history_id, source table.
+RevisionPlace = tuple[datetime.datetime, int, int]
 
 RELATIONSHIP_CHANGE_FIELDS = (
     "id",
@@ -42,7 +44,7 @@ RELATIONSHIP_CHANGE_FIELDS = (
 # The history tables the feed reads, with the fields its changes need, in the order
 # that breaks a tie of (effective time, history_id) between tables: history ids are
 # counted per table, so a unit's revision and an appointment's can share both.
-FEED_SOURCES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+FEED_SOURCES: tuple[tuple[type[RecordedModel], tuple[str, ...]], ...] = (
     (OrganizationalUnit, UNIT_STATE_FIELDS),
     (Appointment, APPOINTMENT_FIELDS),
     (UnitRelationship, RELATIONSHIP_CHANGE_FIELDS),
@@ -91,7 +93,7 @@ def _paired(rows: list[Revision], earlier: dict[int, Revision]) -> RevisionPairs
 
 
 def _window_with_previous(
-    model: type[models.Model],
+    model: type[RecordedModel],
     since: datetime.datetime,
     until: datetime.datetime,
     fields: Sequence[str],
@@ -100,7 +102,7 @@ def _window_with_previous(
     history = _history_model(model)
     columns = _feed_columns(fields)
     window = list(
-        history.objects.filter(history_date__gt=since, history_date__lte=until)
+        history._default_manager.filter(history_date__gt=since, history_date__lte=until)
         .order_by("history_date", "history_id")
         .values(*columns)
     )
@@ -114,7 +116,7 @@ def _window_with_previous(
 
 
 def _feed_revisions(
-    model: type[models.Model],
+    model: type[RecordedModel],
     fields: Sequence[str],
     since: datetime.datetime,
     until: datetime.datetime,
@@ -131,7 +133,7 @@ def _feed_revisions(
     rows of its first instant, so the (history_date, history_id) index hands the rows
     over in order and the read stops after ``count``, on SQLite and PostgreSQL alike.
     """
-    rows = _history_model(model).objects.filter(
+    rows = _history_model(model)._default_manager.filter(
         history_date__gt=since, history_date__lte=until
     )
     if bound is not None:
@@ -149,7 +151,7 @@ def _feed_revisions(
 
 
 def _revisions_before(
-    model: type[models.Model], fields: Sequence[str], first: Revision, ids: set[int]
+    model: type[RecordedModel], fields: Sequence[str], first: Revision, ids: set[int]
 ) -> dict[int, Revision]:
     """Each object's latest revision before ``first``, in one query.
 
@@ -167,7 +169,7 @@ def _revisions_before(
     )
     rows = (
         _history_model(model)
-        .objects.filter(before, id__in=ids)
+        ._default_manager.filter(before, id__in=ids)
         .annotate(position=latest_first)
         .filter(position=1)
         .values(*_feed_columns(fields))
@@ -182,7 +184,7 @@ def _feed_stretch(
     *,
     descending: bool,
     limit: int,
-) -> tuple[list[tuple[ChangeKey, Change]], tuple[Any, ...] | None]:
+) -> tuple[list[tuple[ChangeKey, Change]], RevisionPlace | None]:
     """The changes near ``position`` (nearest first), read by index, and their horizon.
 
     Reads ``limit + 1`` revisions of each history table onwards from ``position``
@@ -215,7 +217,7 @@ def _feed_stretch(
                 count=count,
             )
         )
-    ends = [
+    ends: list[RevisionPlace] = [
         (rows[-1]["history_date"], rows[-1]["history_id"], source)
         for source, rows in enumerate(reads)
         if len(rows) == count
@@ -246,7 +248,7 @@ def _feed_stretch(
     return keyed, horizon
 
 
-def _changes_at(keyed: list[tuple[ChangeKey, Change]], place: tuple[Any, ...]) -> int:
+def _changes_at(keyed: list[tuple[ChangeKey, Change]], place: RevisionPlace) -> int:
     """How many changes the revision at ``place`` records."""
     return sum(
         1 for key, _ in keyed if (key.effective_at, key.history_id, key.source) == place

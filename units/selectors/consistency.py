@@ -7,14 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models
-
 from units.models import (
     TREE_FIELDS,
     Appointment,
     OrganizationalUnit,
     Person,
     Post,
+    RecordedModel,
     UnitRelationship,
 )
 from units.selectors.as_of import _latest_revisions
@@ -101,7 +100,7 @@ def _nested_set_problems(
     return problems
 
 
-HISTORY_CHECKED_MODELS: tuple[type[models.Model], ...] = (
+HISTORY_CHECKED_MODELS: tuple[type[RecordedModel], ...] = (
     OrganizationalUnit,
     Post,
     Person,
@@ -117,7 +116,7 @@ def history_problems() -> list[str]:
         tracked = [
             f.attname for f in model._meta.concrete_fields if f.name not in TREE_FIELDS
         ]
-        current = {row["id"]: row for row in model.objects.values(*tracked)}  # type: ignore[attr-defined]
+        current = {row["id"]: row for row in model._default_manager.values(*tracked)}
         latest = {
             row["id"]: row
             for row in _latest_revisions(

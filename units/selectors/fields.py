@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import models
-
-from units.models import Appointment, OrganizationalUnit, Person, Post, UnitRelationship
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    RecordedModel,
+    UnitRelationship,
+)
 
 # What every revision records besides the object's fields: when it took effect, when
 # it was written, what kind of change it was, why and by whom.
@@ -90,7 +95,7 @@ RELATIONSHIP_RECORD_FIELDS = (
 
 
 # Each model's whole record, as the API serves it.
-RECORD_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+RECORD_FIELDS: dict[type[RecordedModel], tuple[str, ...]] = {
     OrganizationalUnit: UNIT_RECORD_FIELDS,
     Post: POST_RECORD_FIELDS,
     Person: PERSON_RECORD_FIELDS,

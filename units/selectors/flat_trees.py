@@ -6,7 +6,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from django.db import models
 from django.db.models import FilteredRelation, Q, Subquery
@@ -200,6 +200,14 @@ def branch_rows_in_stored_order(
     return StoredOrderRows(rows(), parent_slug if shown_parent else None)
 
 
+@overload
+def unit_tree_as_of_flat(
+    when: datetime.datetime, *, include_abolished: bool = ..., root_slug: None = ...
+) -> FlatTree: ...
+@overload
+def unit_tree_as_of_flat(
+    when: datetime.datetime, *, include_abolished: bool = ..., root_slug: str
+) -> FlatTree | None: ...
 def unit_tree_as_of_flat(
     when: datetime.datetime,
     *,

@@ -39,13 +39,13 @@ def parse_instant(value: str, *, parameter: str = "as_of") -> datetime.datetime:
         raise InvalidInstant(
             f"{parameter}: “{value}” is not a valid date ({error})."
         ) from None
-    if moment is None and day is None:
+    if day is not None:
+        moment = datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
+    elif moment is None:
         raise InvalidInstant(
             f"{parameter}: “{value}” is not an ISO 8601 date or date-time "
             "(for example 2024-03-01 or 2024-03-01T12:00:00Z)."
         )
-    if moment is None:
-        moment = datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
     elif timezone.is_naive(moment):
         moment = timezone.make_aware(moment, datetime.UTC)
     try:

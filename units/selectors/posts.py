@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models
@@ -22,7 +22,7 @@ from units.selectors.results import Holder, PostState
 
 
 def _holders_by_post(
-    appointments: Iterable[dict[str, Any]], people: dict[int, dict[str, Any]]
+    appointments: Iterable[dict[str, Any]], people: Mapping[int, Mapping[str, Any]]
 ) -> dict[int, Holder]:
     holders: dict[int, Holder] = {}
     for row in appointments:
@@ -47,7 +47,7 @@ _POST_ABOLISHED_ON = POST_STATE_FIELDS.index("abolished_on")
 def _posts_with_holders(
     post_rows: Iterable[dict[str, Any]],
     appointment_rows: Iterable[dict[str, Any]],
-    people: dict[int, dict[str, Any]],
+    people: Mapping[int, Mapping[str, Any]],
 ) -> list[PostState]:
     holders = _holders_by_post(appointment_rows, people)
     posts = [PostState(**row) for row in post_rows]
@@ -84,14 +84,17 @@ def _current_heads(branch: Q | None = None) -> dict[int, PostState]:
 
 
 def _on_relation(condition: Q, relation: str) -> Q:
-    """The same condition on units, written from a model related to them."""
-    return Q(
-        *(
-            (f"{relation}__{lookup}", value)
-            for lookup, value in condition.children  # type: ignore[misc]
-        ),
-        _connector=condition.connector,
-    )
+    """The same condition on units, written from a model related to them.
+
+    ``condition`` is flat (lookups under one connector), as every caller builds it.
+    """
+    lookups = []
+    for child in condition.children:
+        if not isinstance(child, tuple):
+            raise TypeError("Only a flat condition of lookups moves to a relation.")
+        lookup, value = child
+        lookups.append((f"{relation}__{lookup}", value))
+    return Q(*lookups, _connector=condition.connector)
 
 
 def posts_as_of(

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
-from units.models import OrganizationalUnit
+from units.models import OrganizationalUnit, RecordedModel
 from units.selectors.as_of import _history_model
 from units.selectors.fields import REVISION_COLUMNS, UNIT_HISTORY_FIELDS
 from units.selectors.results import FieldChange, UnitRevision
@@ -30,14 +30,14 @@ class ObjectVersion:
     is_latest: bool
 
 
-def _model_field(model: type[models.Model], attname: str) -> models.Field:
+def _model_field(model: type[RecordedModel], attname: str) -> models.Field:
     return next(
         field for field in model._meta.concrete_fields if field.attname == attname
     )
 
 
 def _displayed_value(
-    model: type[models.Model], attname: str, value: Any, unit_names: dict[int, str]
+    model: type[RecordedModel], attname: str, value: Any, unit_names: dict[int, str]
 ) -> str:
     if value is None or value == "":
         return "—"
@@ -51,12 +51,12 @@ def _displayed_value(
     return str(value)
 
 
-def _field_label(model: type[models.Model], attname: str) -> str:
+def _field_label(model: type[RecordedModel], attname: str) -> str:
     return str(_model_field(model, attname).verbose_name)
 
 
 def _revisions(
-    model: type[models.Model],
+    model: type[RecordedModel],
     object_id: int,
     fields: tuple[str, ...],
     *,
@@ -70,7 +70,7 @@ def _revisions(
     """
     rows = list(
         _history_model(model)
-        .objects.filter(id=object_id)
+        ._default_manager.filter(id=object_id)
         .order_by("history_date", "history_id")
         .values(*REVISION_COLUMNS, *fields)
     )
@@ -127,14 +127,14 @@ def _revisions(
 
 
 def object_revisions(
-    model: type[models.Model], object_id: int, fields: tuple[str, ...]
+    model: type[RecordedModel], object_id: int, fields: tuple[str, ...]
 ) -> list[tuple[UnitRevision, ShownState]]:
     """An object's versions, newest first, each with its recorded state (2 queries)."""
     return _revisions(model, object_id, fields, with_state=True)
 
 
 def object_version(
-    model: type[models.Model],
+    model: type[RecordedModel],
     object_id: int,
     history_id: int | str,
     fields: tuple[str, ...],
@@ -149,7 +149,7 @@ def object_version(
 
 def unit_history(unit: OrganizationalUnit | int) -> list[UnitRevision]:
     """A unit's versions, newest first, each with field-level differences (2 queries)."""
-    unit_id = getattr(unit, "pk", unit)
+    unit_id = unit.pk if isinstance(unit, OrganizationalUnit) else unit
     return [
         revision
         for revision, _state in _revisions(

@@ -154,15 +154,15 @@ def unit_family(slug: str, when: datetime.datetime | None = None) -> UnitFamily 
 
 
 def id_for_slug(model: type[models.Model], slug: str) -> int | None:
-    return model.objects.filter(slug=slug).values_list("id", flat=True).first()  # type: ignore[attr-defined]
+    return model._default_manager.filter(slug=slug).values_list("id", flat=True).first()
 
 
-def slug_map(model: type[models.Model], ids: Iterable[int]) -> dict[int, str]:
-    """Slugs of some objects by id: current ones, as slugs never change."""
+def slug_map(model: type[models.Model], ids: Iterable[int | None]) -> dict[int, str]:
+    """Slugs of some objects by id, None skipped: current ones, as slugs never change."""
     ids = {pk for pk in ids if pk is not None}
     if not ids:
         return {}
-    return dict(model.objects.filter(pk__in=ids).values_list("id", "slug"))  # type: ignore[attr-defined]
+    return dict(model._default_manager.filter(pk__in=ids).values_list("id", "slug"))
 
 
 def unit_exists(slug: str) -> bool:

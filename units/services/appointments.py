@@ -77,7 +77,7 @@ def appointment_start(
 @transaction.atomic
 def appointment_end(
     *,
-    appointment: Appointment,
+    appointment: Appointment | int,
     ended_on: datetime.date,
     user: Actor,
     reason: str,

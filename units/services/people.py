@@ -82,7 +82,7 @@ def person_create(
 @transaction.atomic
 def person_update(
     *,
-    person: Person,
+    person: Person | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from units.models import Appointment, OrganizationalUnit, Post
+from units.models import Appointment, OrganizationalUnit, Post, column_field
 from units.services.appointments import appointment_end
 from units.services.refusals import Refusal
 from units.services.revisions import (
@@ -65,7 +65,7 @@ def post_revert(
             code=Refusal.ABOLISHED,
         )
     check_effective_time(post, moment)
-    attnames = [Post._meta.get_field(name).attname for name in POST_UPDATABLE_FIELDS]
+    attnames = [column_field(Post, name).attname for name in POST_UPDATABLE_FIELDS]
     before = {name: getattr(post, name) for name in [*attnames, "abolished_on"]}
     for name in attnames:
         setattr(post, name, getattr(target, name))
@@ -132,7 +132,9 @@ def _check_single_head(
     if not is_head:
         return
     heads = Post.objects.filter(unit=unit, is_head=True, abolished_on__isnull=True)
-    head = heads.exclude(pk=exclude_pk).first()
+    if exclude_pk is not None:
+        heads = heads.exclude(pk=exclude_pk)
+    head = heads.first()
     if head is not None:
         raise ValidationError(
             f"“{unit}” is already headed by the post “{head}”; a unit has one head.",
@@ -143,7 +145,7 @@ def _check_single_head(
 @transaction.atomic
 def post_update(
     *,
-    post: Post,
+    post: Post | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,
@@ -171,7 +173,7 @@ def post_update(
 @transaction.atomic
 def post_abolish(
     *,
-    post: Post,
+    post: Post | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,

@@ -63,7 +63,7 @@ def relationship_create(
 @transaction.atomic
 def relationship_end(
     *,
-    relationship: UnitRelationship,
+    relationship: UnitRelationship | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,

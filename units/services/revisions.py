@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.text import slugify
 
 from units.characters import field_text_problem, is_blank, text_problem
-from units.models import OrganizationalUnit, RegistryState
+from units.models import OrganizationalUnit, RecordedModel, RegistryState
 from units.services.refusals import Refusal
 
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -109,21 +109,21 @@ def check_texts(instance: models.Model, *, is_new: bool) -> None:
 
 
 def _history_user(user: Actor) -> AbstractBaseUser | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return user  # type: ignore[return-value]
+    if isinstance(user, AbstractBaseUser) and user.is_authenticated:
+        return user
+    return None
 
 
-def latest_revision_time(instance: models.Model) -> datetime.datetime | None:
+def latest_revision_time(instance: RecordedModel) -> datetime.datetime | None:
     return (
-        instance.history.order_by("-history_date", "-history_id")  # type: ignore[attr-defined]
+        instance.history.order_by("-history_date", "-history_id")
         .values_list("history_date", flat=True)
         .first()
     )
 
 
 def check_effective_time(
-    instance: models.Model | None, effective_at: datetime.datetime
+    instance: RecordedModel | None, effective_at: datetime.datetime
 ) -> None:
     """Refuse future changes and backdated ones that would precede a recorded change."""
     if effective_at > timezone.now() + CLOCK_TOLERANCE:
@@ -144,12 +144,12 @@ def check_effective_time(
         )
 
 
-def check_version(instance: models.Model, expected_version: int | None) -> None:
+def check_version(instance: RecordedModel, expected_version: int | None) -> None:
     """Refuse a write based on an older version of the object (a lost update)."""
-    if expected_version is None or expected_version == instance.version:  # type: ignore[attr-defined]
+    if expected_version is None or expected_version == instance.version:
         return
     latest = (
-        instance.history.order_by("-history_date", "-history_id")  # type: ignore[attr-defined]
+        instance.history.order_by("-history_date", "-history_id")
         .select_related("history_user")
         .first()
     )
@@ -165,13 +165,13 @@ def check_version(instance: models.Model, expected_version: int | None) -> None:
     raise ValidationError(
         f"“{instance}” has changed since you loaded it: you edited version "
         f"{expected_version}, the registry now holds version "
-        f"{instance.version}.{who} Reload it and apply your change again.",  # type: ignore[attr-defined]
+        f"{instance.version}.{who} Reload it and apply your change again.",
         code=Refusal.STALE_VERSION,
     )
 
 
 def save_revision(
-    instance: models.Model,
+    instance: RecordedModel,
     *,
     user: Actor,
     reason: str,
@@ -185,11 +185,15 @@ def save_revision(
     """
     check_texts(instance, is_new=is_new)
     if not is_new:
-        instance.version += 1  # type: ignore[attr-defined]
+        instance.version += 1
     instance.full_clean(validate_unique=True, validate_constraints=True)
-    instance._history_user = _history_user(user)  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance._history_date = effective_at  # type: ignore[attr-defined]
+    # What simple-history reads from the instance when it writes the history row;
+    # plain instance attributes, removed again below.
+    instance.__dict__.update(
+        _history_user=_history_user(user),
+        _change_reason=reason,
+        _history_date=effective_at,
+    )
     try:
         instance.save()
         _bump_generation()
@@ -216,14 +220,17 @@ def begin_write(
     return reason, effective_datetime(effective_at)
 
 
-def fresh(model: type[models.Model], instance_or_pk: Any) -> Any:
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def fresh(model: type[ModelT], instance_or_pk: ModelT | int) -> ModelT:
     """Re-read a row inside the locked transaction: callers may hold stale copies."""
     pk = getattr(instance_or_pk, "pk", instance_or_pk)
     try:
-        return model.objects.select_for_update().get(pk=pk)  # type: ignore[attr-defined]
-    except model.DoesNotExist:  # type: ignore[attr-defined]
+        return model._default_manager.select_for_update().get(pk=pk)
+    except ObjectDoesNotExist:
         raise ValidationError(
-            f"{model._meta.verbose_name.capitalize()} {pk} does not exist.",
+            f"{str(model._meta.verbose_name).capitalize()} {pk} does not exist.",
             code=Refusal.NOT_FOUND,
         ) from None
 
@@ -234,7 +241,7 @@ def unique_slug(
     """A free slug made from ``text``; ``reserved`` slugs count as taken."""
     base = slugify(text)[:90] or "item"
     slug, counter = base, 2
-    while slug in reserved or model.objects.filter(slug=slug).exists():  # type: ignore[attr-defined]
+    while slug in reserved or model._default_manager.filter(slug=slug).exists():
         slug = f"{base}-{counter}"
         counter += 1
     return slug
@@ -276,11 +283,11 @@ def check_unit_usable(
 
 
 def check_recorded_by(
-    instance: models.Model, effective_at: datetime.datetime, *, code: str
+    instance: RecordedModel, effective_at: datetime.datetime, *, code: str
 ) -> None:
     """Refuse to link to an object at a time before the registry knew it."""
     first = (
-        instance.history.order_by("history_date", "history_id")  # type: ignore[attr-defined]
+        instance.history.order_by("history_date", "history_id")
         .values_list("history_date", flat=True)
         .first()
     )
@@ -292,7 +299,7 @@ def check_recorded_by(
         )
 
 
-def moment_on_day(day: datetime.date, *records: models.Model) -> datetime.datetime:
+def moment_on_day(day: datetime.date, *records: RecordedModel) -> datetime.datetime:
     """When a change dated by day only takes effect: the start of ``day``.
 
     If something the change depends on was recorded later that same day (a post created

@@ -165,7 +165,7 @@ KEEP_PARENT: Any = _Keep()
 @transaction.atomic
 def unit_update(
     *,
-    unit: OrganizationalUnit,
+    unit: OrganizationalUnit | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,
@@ -189,7 +189,9 @@ def unit_update(
     new_parent_id = (
         unit.parent_id
         if new_parent is KEEP_PARENT
-        else getattr(new_parent, "pk", new_parent)
+        else new_parent.pk
+        if isinstance(new_parent, OrganizationalUnit)
+        else new_parent
     )
     moves = new_parent_id != unit.parent_id
     changed = apply_changes(unit, changes, UNIT_UPDATABLE_FIELDS)
@@ -220,8 +222,8 @@ def unit_update(
 
 def unit_move(
     *,
-    unit: OrganizationalUnit,
-    new_parent: OrganizationalUnit | None,
+    unit: OrganizationalUnit | int,
+    new_parent: OrganizationalUnit | int | None,
     user: Actor,
     reason: str,
     reporting_line: str | None = None,
@@ -271,7 +273,8 @@ def _check_no_cycle_since(
     }
 
     def loop_at(instant: datetime.datetime) -> None:
-        seen, current = {unit.pk}, new_parent.pk
+        seen: set[int] = {unit.pk}
+        current: int | None = new_parent.pk
         while current is not None:
             if current in seen:
                 raise ValidationError(
@@ -295,7 +298,7 @@ def _check_no_cycle_since(
 @transaction.atomic
 def unit_abolish(
     *,
-    unit: OrganizationalUnit,
+    unit: OrganizationalUnit | int,
     user: Actor,
     reason: str,
     effective_at: EffectiveTime = None,
@@ -377,7 +380,7 @@ def unit_abolish(
 @transaction.atomic
 def unit_revert(
     *,
-    unit: OrganizationalUnit,
+    unit: OrganizationalUnit | int,
     history_id: int,
     user: Actor,
     reason: str,
@@ -578,7 +581,9 @@ def units_abolish(
     version the caller loaded, for the lost-update check.
     """
     reason, moment = begin_write(reason, effective_at)
-    wanted = {getattr(unit, "pk", unit) for unit in units}
+    wanted = {
+        unit.pk if isinstance(unit, OrganizationalUnit) else unit for unit in units
+    }
     if not wanted:
         raise ValidationError(
             "Name at least one unit to abolish.", code=Refusal.INVALID
