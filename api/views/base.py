@@ -244,9 +244,21 @@ def write_input(
     return fields, fields.pop("reason"), fields.pop("effective_at", None)
 
 
+# Answers a method the view has no handler for with 405 and ``Allow`` before anything
+# else. DRF authenticates (a session write without a CSRF token is refused there) and
+# checks permissions before it looks for the handler, so a PUT or DELETE used to be a
+# 401/403 that told an editor "you may not" when the truth is "no such operation".
+class MethodsFirst(APIView):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        method = request.method.lower() if request.method else ""
+        if method not in self.http_method_names or not hasattr(self, method):
+            self.http_method_not_allowed(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)
+
+
 # Base of every API view: open reads, permission-checked writes, clear errors. (A
 # comment, not a docstring: drf-spectacular would show it on every operation.)
-class RegistryView(APIView):
+class RegistryView(MethodsFirst):
     permission_classes = [ReadAnyoneWriteWithModelPermission]
     write_permissions: ClassVar[dict[str, tuple[str, ...]]] = {}
 
