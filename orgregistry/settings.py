@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "orgregistry.csp.AdminTreeIndentPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Its process_view runs first: no view sees a parameter holding NUL or non-UTF-8.
+    "orgregistry.query_string.QueryStringMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
