@@ -79,7 +79,7 @@ def page_address(name: str, history: ScriptedHistory) -> str:
 class RecordingQueryDict(QueryDict):
     """Notes the name of every parameter a view (or its template) asks for."""
 
-    asked: set[str] = set()  # noqa: RUF012 - shared on purpose: one per test
+    asked: set[str] = set()  # one set per test, reset by parameters_read
 
     def __getitem__(self, key: str) -> Any:
         self.asked.add(key)
