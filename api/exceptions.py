@@ -23,7 +23,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from units.selectors import InvalidInstant
+from units.selectors import InvalidInstant, MissingAtInstant
 from units.services.refusals import refusal_code, refusal_status
 
 
@@ -77,6 +77,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             {"detail": str(exc), "code": "invalid_instant"},
             status=HTTPStatus.BAD_REQUEST,
         )
+    if isinstance(exc, MissingAtInstant):
+        # A list filter naming what did not exist then: the parameter and why.
+        return Response({exc.parameter: exc.message}, status=HTTPStatus.BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         return _service_refusal(exc)
     if isinstance(exc, IntegrityError):

@@ -118,6 +118,8 @@ MIDDLEWARE = [
     # Early, so that every answer (pages, the admin, the API, errors) carries the policy.
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Its process_view runs first: no view sees a parameter holding NUL or non-UTF-8.
+    "orgregistry.query_string.QueryStringMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

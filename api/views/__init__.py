@@ -11,6 +11,7 @@ from api.views.appointments import (
 )
 from api.views.base import MAX_PAGE_SIZE, RegistryView
 from api.views.changes import ChangesView
+from api.views.docs import DocsView, SchemaView
 from api.views.people import PersonDetailView, PersonListView
 from api.views.posts import PostAbolishView, PostDetailView, PostListView
 from api.views.relationships import (
@@ -37,6 +38,7 @@ __all__ = [
     "AppointmentEndView",
     "AppointmentListView",
     "ChangesView",
+    "DocsView",
     "PersonDetailView",
     "PersonListView",
     "PostAbolishView",
@@ -46,6 +48,7 @@ __all__ = [
     "RelationshipDetailView",
     "RelationshipEndView",
     "RelationshipListView",
+    "SchemaView",
     "TreeView",
     "UnitAbolishView",
     "UnitAncestorsView",

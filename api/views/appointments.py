@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, ClassVar
 
 from django.urls import reverse
@@ -12,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
+from api.filters import AppointmentFilterSet
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -21,24 +21,13 @@ from api.views.base import (
     HistoryBackedListView,
     ObjectEndView,
     ObjectView,
-    RowKey,
-    by_date,
-    by_field,
-    flag,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
     write_input,
 )
-from units import services
-from units.models import Appointment, Person, Post, appointment_is_current
-
-APPOINTMENT_ORDERINGS: dict[str, RowKey] = {
-    "started_on": by_field("started_on"),
-    # An appointment still running ends after every ended one.
-    "ended_on": by_date("ended_on", missing=datetime.date.max),
-    "id": by_field("id"),
-}
+from units import selectors, services
+from units.models import Appointment, Person, Post
 
 
 class AppointmentListView(HistoryBackedListView):
@@ -50,36 +39,10 @@ class AppointmentListView(HistoryBackedListView):
         "post_slugs": (Post, ("post_id",)),
     }
     write_permissions: ClassVar = {"POST": ("units.add_appointment",)}
-    search_related: ClassVar = (
-        (Person, ("person_id",), ("full_name",)),
-        (Post, ("post_id",), ("title",)),
-    )
-    orderings = APPOINTMENT_ORDERINGS
-    default_ordering = "-started_on"
+    filterset_class = AppointmentFilterSet
 
-    def validate_filters(self, request: Request) -> None:
-        self.person_id = self.related_id("person", Person)
-        self.post_id = self.related_id("post", Post)
-        self.current = (
-            flag(request, "current") if "current" in request.query_params else None
-        )
-
-    def filter_rows(
-        self, rows: list[dict[str, Any]], when: datetime.datetime | None
-    ) -> list[dict[str, Any]]:
-        day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
-
-        return [
-            row
-            for row in rows
-            if (self.person_id is None or row["person_id"] == self.person_id)
-            and (self.post_id is None or row["post_id"] == self.post_id)
-            and (
-                self.current is None
-                or appointment_is_current(row["started_on"], row["ended_on"], day)
-                == self.current
-            )
-        ]
+    def records(self, **filters: Any) -> list[dict[str, Any]]:
+        return selectors.appointment_records(**filters)
 
     @extend_schema(
         summary="List appointments (who held which post, from when to when)",
@@ -94,7 +57,7 @@ class AppointmentListView(HistoryBackedListView):
                 description="Only appointments running (or not) at the instant.",
             ),
             search_parameter("the person's full name and the post's title"),
-            ordering_parameter(APPOINTMENT_ORDERINGS, "-started_on"),
+            ordering_parameter(selectors.APPOINTMENT_ORDERINGS, "-started_on"),
             *PAGE,
         ],
         responses={

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -31,6 +32,7 @@ from api.conditional import (
     object_response,
 )
 from api.exceptions import api_exception_handler
+from api.filters import FlagField, ListFilterSet, ordering_choices
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
 from units import selectors
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
@@ -187,29 +189,11 @@ def check_page_window(
 
 
 def flag(request: Request, name: str) -> bool:
-    value = request.query_params.get(name, "false").strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValidationError({name: f"“{value}” is not a boolean; use true or false."})
-
-
-def choice(request: Request, name: str, allowed: Iterable[str]) -> str | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    allowed = list(allowed)
-    if value not in allowed:
-        raise ValidationError({name: f"“{value}” is not one of: {', '.join(allowed)}."})
-    return value
-
-
-def search_matches(query: str | None, *texts: str) -> bool:
-    if not query:
-        return True
-    needle = query.casefold()
-    return any(needle in text.casefold() for text in texts)
+    """A boolean parameter outside the lists (``include_abolished``); absent: false."""
+    try:
+        return FlagField(absent=False).clean(request.query_params.get(name))
+    except DjangoValidationError as error:
+        raise ValidationError({name: " ".join(error.messages)}) from None
 
 
 def unit_id_or_404(slug: str) -> int:
@@ -250,9 +234,21 @@ def write_input(
     return fields, fields.pop("reason"), fields.pop("effective_at", None)
 
 
+# Answers a method the view has no handler for with 405 and ``Allow`` before anything
+# else. DRF authenticates (a session write without a CSRF token is refused there) and
+# checks permissions before it looks for the handler, so a PUT or DELETE used to be a
+# 401/403 that told an editor "you may not" when the truth is "no such operation".
+class MethodsFirst(APIView):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        method = request.method.lower() if request.method else ""
+        if method not in self.http_method_names or not hasattr(self, method):
+            self.http_method_not_allowed(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)
+
+
 # Base of every API view: open reads, permission-checked writes, clear errors. (A
 # comment, not a docstring: drf-spectacular would show it on every operation.)
-class RegistryView(APIView):
+class RegistryView(MethodsFirst):
     permission_classes = [ReadAnyoneWriteWithModelPermission]
     write_permissions: ClassVar[dict[str, tuple[str, ...]]] = {}
 
@@ -261,31 +257,6 @@ class RegistryView(APIView):
 
     def show_authors(self) -> bool:
         return may_see_staff_identities(self.request.user)
-
-
-Row = dict[str, Any]
-
-
-RowKey = Callable[[Row], Any]
-
-
-def by_text(field: str) -> RowKey:
-    return lambda row: row[field].casefold()
-
-
-def by_date(field: str, *, missing: datetime.date) -> RowKey:
-    """Order on a date that may be absent; ``missing`` says where absent dates go."""
-    return lambda row: row[field] or missing
-
-
-def by_field(field: str) -> RowKey:
-    return lambda row: row[field]
-
-
-def ordering_choices(orderings: Iterable[str]) -> list[str]:
-    """Each ordering key and its descending ``-`` form, as ``ordering`` accepts them."""
-    keys = list(orderings)
-    return [*keys, *(f"-{key}" for key in keys)]
 
 
 def ordering_parameter(orderings: Iterable[str], default: str) -> OpenApiParameter:
@@ -343,46 +314,23 @@ class HistoryBackedView(RegistryView):
 
 
 # A list of one model's objects as of an instant, filtered, searched, ordered, one page
-# at a time. Subclasses declare what ``q`` searches and which orderings exist.
+# at a time. Subclasses name the FilterSet that reads the query and the selector that
+# chooses and orders the rows (it takes the FilterSet's cleaned values by keyword).
 class HistoryBackedListView(HistoryBackedView):
-    # Context key → (model, field of the row holding its id) for id-to-slug maps.
+    filterset_class: ClassVar[type[ListFilterSet]]
+    # Context key → (model, fields of the row holding its ids) for id-to-slug maps.
     slug_maps: ClassVar[dict[str, tuple[type[models.Model], tuple[str, ...]]]] = {}
-    # The row's own texts that ``q`` searches.
-    search_fields: ClassVar[tuple[str, ...]] = ()
-    # Texts of related objects that ``q`` searches, read as of the same instant:
-    # (model, fields of the row holding its ids, its fields to search).
-    search_related: ClassVar[
-        tuple[tuple[type[RecordedModel], tuple[str, ...], tuple[str, ...]], ...]
-    ] = ()
-    # Ordering key → sort key; ties are broken by id (descending with ``-``).
-    orderings: ClassVar[dict[str, RowKey]] = {"id": by_field("id")}
-    default_ordering: ClassVar[str] = "id"
 
-    def filter_rows(self, rows: list[Row], when: datetime.datetime | None) -> list[Row]:
-        return rows
+    def records(self, **filters: Any) -> list[dict[str, Any]]:
+        """The selector's rows for the validated filters (``when`` is ``as_of``)."""
+        raise NotImplementedError
 
     def list_response(self, request: Request) -> Response:
-        when = selectors.as_of_parameter(request.query_params)
-        self.validate_filters(request)
-        ordering = (
-            choice(request, "ordering", ordering_choices(self.orderings))
-            or self.default_ordering
-        )
-        query = request.query_params.get("q")
+        filters = self.filterset_class(request.query_params).selector_arguments()
         check_page_window(request)
 
         def build() -> dict[str, Any]:
-            rows = selectors.records_as_of(
-                self.model, when, selectors.RECORD_FIELDS[self.model]
-            )
-            rows = self.filter_rows(rows, when)
-            if query:
-                rows = self.search(rows, query, when)
-            key = self.orderings[ordering.removeprefix("-")]
-            rows.sort(
-                key=lambda row: (key(row), row["id"]),
-                reverse=ordering.startswith("-"),
-            )
+            rows = self.records(**filters)
             context = {
                 key: selectors.slug_map(
                     model, {row[field] for row in rows for field in fields}
@@ -392,47 +340,6 @@ class HistoryBackedListView(HistoryBackedView):
             return page(request, self, rows, self.serializer_class, context)
 
         return generation_read(request, build)
-
-    def search(
-        self, rows: list[Row], query: str, when: datetime.datetime | None
-    ) -> list[Row]:
-        """The rows whose own or related texts contain ``query`` (one query per model)."""
-        related = [
-            (
-                id_fields,
-                selectors.texts_as_of(
-                    model,
-                    when,
-                    {row[field] for row in rows for field in id_fields},
-                    text_fields,
-                ),
-            )
-            for model, id_fields, text_fields in self.search_related
-        ]
-
-        def texts(row: Row) -> list[str]:
-            found = [row[field] for field in self.search_fields]
-            for id_fields, texts_by_id in related:
-                for field in id_fields:
-                    found.extend(texts_by_id.get(row[field], ()))
-            return found
-
-        return [row for row in rows if search_matches(query, *texts(row))]
-
-    def validate_filters(self, request: Request) -> None:
-        """Refuse malformed filters before anything is read."""
-
-    def related_id(self, name: str, model: type[models.Model]) -> int | None:
-        """The id behind a slug filter; an unknown slug is a 400 naming it."""
-        slug = self.request.query_params.get(name)
-        if slug is None:
-            return None
-        pk = selectors.id_for_slug(model, slug)
-        if pk is None:
-            raise ValidationError(
-                {name: f"No {model._meta.verbose_name} has the slug “{slug}”."}
-            )
-        return pk
 
 
 # One object of a history-backed model as of an instant, by slug or id. Subclasses'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from api import serializers as api_serializers
 from api.conditional import expected_version
+from api.filters import PersonFilterSet
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -20,9 +21,6 @@ from api.views.base import (
     WRITE_ERRORS,
     HistoryBackedListView,
     ObjectView,
-    RowKey,
-    by_field,
-    by_text,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -31,21 +29,16 @@ from api.views.base import (
 from units import selectors, services
 from units.models import Person
 
-PERSON_ORDERINGS: dict[str, RowKey] = {
-    "full_name": by_text("full_name"),
-    "slug": by_field("slug"),
-    "id": by_field("id"),
-}
-
 
 class PersonListView(HistoryBackedListView):
     model = Person
     serializer_class = api_serializers.PersonSerializer
     object_kind = "person"
     write_permissions: ClassVar = {"POST": ("units.add_person",)}
-    search_fields = ("full_name",)
-    orderings = PERSON_ORDERINGS
-    default_ordering = "full_name"
+    filterset_class = PersonFilterSet
+
+    def records(self, **filters: Any) -> list[dict[str, Any]]:
+        return selectors.person_records(**filters)
 
     @extend_schema(
         summary="List people",
@@ -53,7 +46,7 @@ class PersonListView(HistoryBackedListView):
         parameters=[
             AS_OF,
             search_parameter("full names"),
-            ordering_parameter(PERSON_ORDERINGS, "full_name"),
+            ordering_parameter(selectors.PERSON_ORDERINGS, "full_name"),
             *PAGE,
         ],
         responses={

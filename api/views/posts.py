@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, ClassVar
 
 from django.urls import reverse
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 
 from api import serializers as api_serializers
 from api.conditional import expected_version
+from api.filters import PostFilterSet
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -23,12 +23,6 @@ from api.views.base import (
     WRITE_ERRORS,
     HistoryBackedListView,
     ObjectView,
-    RowKey,
-    by_date,
-    by_field,
-    by_text,
-    choice,
-    flag,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -37,13 +31,6 @@ from api.views.base import (
 from units import selectors, services
 from units.models import OrganizationalUnit, Post
 
-POST_ORDERINGS: dict[str, RowKey] = {
-    "id": by_field("id"),
-    "title": by_text("title"),
-    "slug": by_field("slug"),
-    "established_on": by_date("established_on", missing=datetime.date.min),
-}
-
 
 class PostListView(HistoryBackedListView):
     model = Post
@@ -51,29 +38,10 @@ class PostListView(HistoryBackedListView):
     object_kind = "post"
     slug_maps: ClassVar = {"unit_slugs": (OrganizationalUnit, ("unit_id",))}
     write_permissions: ClassVar = {"POST": ("units.add_post",)}
-    search_fields = ("title",)
-    orderings = POST_ORDERINGS
+    filterset_class = PostFilterSet
 
-    def validate_filters(self, request: Request) -> None:
-        self.unit_id = self.related_id("unit", OrganizationalUnit)
-        self.status = choice(request, "status", ["active", "abolished"])
-        self.is_head = (
-            flag(request, "is_head") if "is_head" in request.query_params else None
-        )
-
-    def filter_rows(
-        self, rows: list[dict[str, Any]], when: datetime.datetime | None
-    ) -> list[dict[str, Any]]:
-        return [
-            row
-            for row in rows
-            if (self.unit_id is None or row["unit_id"] == self.unit_id)
-            and (
-                self.status is None
-                or (self.status == "active") == (row["abolished_on"] is None)
-            )
-            and (self.is_head is None or row["is_head"] == self.is_head)
-        ]
+    def records(self, **filters: Any) -> list[dict[str, Any]]:
+        return selectors.post_records(**filters)
 
     @extend_schema(
         summary="List posts",
@@ -84,7 +52,7 @@ class PostListView(HistoryBackedListView):
             STATUS,
             OpenApiParameter("is_head", OpenApiTypes.BOOL),
             search_parameter("post titles"),
-            ordering_parameter(POST_ORDERINGS, "id"),
+            ordering_parameter(selectors.POST_ORDERINGS, "id"),
             *PAGE,
         ],
         responses={200: paginated_serializer(api_serializers.PostSerializer), **ERRORS},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, ClassVar
 
 from django.urls import reverse
@@ -12,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
+from api.filters import RelationshipFilterSet
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -21,25 +21,13 @@ from api.views.base import (
     HistoryBackedListView,
     ObjectEndView,
     ObjectView,
-    RowKey,
-    by_date,
-    by_field,
-    choice,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
     write_input,
 )
-from units import services
+from units import selectors, services
 from units.models import OrganizationalUnit, RelationshipKind, UnitRelationship
-
-RELATIONSHIP_ORDERINGS: dict[str, RowKey] = {
-    "id": by_field("id"),
-    "kind": by_field("kind"),
-    "started_on": by_date("started_on", missing=datetime.date.min),
-    # A relationship still running ends after every ended one.
-    "ended_on": by_date("ended_on", missing=datetime.date.max),
-}
 
 
 class RelationshipListView(HistoryBackedListView):
@@ -50,33 +38,10 @@ class RelationshipListView(HistoryBackedListView):
         "unit_slugs": (OrganizationalUnit, ("source_id", "target_id")),
     }
     write_permissions: ClassVar = {"POST": ("units.add_unitrelationship",)}
-    search_fields = ("description",)
-    search_related: ClassVar = (
-        (OrganizationalUnit, ("source_id", "target_id"), ("name", "short_name")),
-    )
-    orderings = RELATIONSHIP_ORDERINGS
+    filterset_class = RelationshipFilterSet
 
-    def validate_filters(self, request: Request) -> None:
-        self.unit_id = self.related_id("unit", OrganizationalUnit)
-        self.kind = choice(request, "kind", RelationshipKind.values)
-        self.status = choice(request, "status", ["active", "ended"])
-
-    def filter_rows(
-        self, rows: list[dict[str, Any]], when: datetime.datetime | None
-    ) -> list[dict[str, Any]]:
-        return [
-            row
-            for row in rows
-            if (
-                self.unit_id is None
-                or self.unit_id in (row["source_id"], row["target_id"])
-            )
-            and (self.kind is None or row["kind"] == self.kind)
-            and (
-                self.status is None
-                or (self.status == "active") == (row["ended_on"] is None)
-            )
-        ]
+    def records(self, **filters: Any) -> list[dict[str, Any]]:
+        return selectors.relationship_records(**filters)
 
     @extend_schema(
         summary="List dotted-line relationships between units",
@@ -89,7 +54,7 @@ class RelationshipListView(HistoryBackedListView):
             OpenApiParameter("kind", OpenApiTypes.STR, enum=RelationshipKind.values),
             OpenApiParameter("status", OpenApiTypes.STR, enum=["active", "ended"]),
             search_parameter("the description and both units' names and acronyms"),
-            ordering_parameter(RELATIONSHIP_ORDERINGS, "id"),
+            ordering_parameter(selectors.RELATIONSHIP_ORDERINGS, "id"),
             *PAGE,
         ],
         responses={

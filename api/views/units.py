@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.serializer_helpers import ReturnList
@@ -21,6 +18,7 @@ from api.conditional import (
     object_read,
     object_response,
 )
+from api.filters import UnitFilterSet, ordering_choices
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -32,25 +30,15 @@ from api.views.base import (
     WRITE_ERRORS,
     RegistryView,
     absent_at,
-    choice,
     flag,
     page,
     paginated_serializer,
-    search_matches,
     unit_id_or_404,
     write_input,
 )
 from api.views.tree import all_nodes, tree_at
 from units import selectors, services
 from units.models import OrganizationalUnit, UnitKind
-from units.selectors import UnitNode
-
-UNIT_ORDERINGS: dict[str, Callable[[UnitNode], Any]] = {
-    "name": lambda node: node.name.casefold(),
-    "slug": lambda node: node.slug,
-    "kind": lambda node: node.kind,
-    "established_on": lambda node: node.established_on or datetime.date.min,
-}
 
 
 def unit_written(unit_id: int, status: int = HTTPStatus.OK) -> Response:
@@ -88,7 +76,7 @@ class UnitListView(RegistryView):
             OpenApiParameter(
                 "ordering",
                 OpenApiTypes.STR,
-                enum=["tree", *UNIT_ORDERINGS, *(f"-{key}" for key in UNIT_ORDERINGS)],
+                enum=["tree", *ordering_choices(selectors.UNIT_ORDERINGS)],
             ),
             *PAGE,
         ],
@@ -99,45 +87,16 @@ class UnitListView(RegistryView):
     )
     def get(self, request: Request) -> Response:
         """Every unit that existed at the instant, abolished ones flagged, tree order."""
-        when = selectors.as_of_parameter(request.query_params)
-        kind = choice(request, "kind", UnitKind.values)
-        status = choice(request, "status", ["active", "abolished"])
-        ordering = choice(
-            request,
-            "ordering",
-            ["tree", *UNIT_ORDERINGS, *(f"-{key}" for key in UNIT_ORDERINGS)],
-        )
-        parent_slug = request.query_params.get("parent")
-        query = request.query_params.get("q")
+        filters = UnitFilterSet(request.query_params).selector_arguments()
 
         def build() -> dict[str, Any]:
-            nodes = all_nodes(tree_at(when, include_abolished=True))
-            slugs = {node.id: node.slug for node in nodes}
-            parent_id = None
-            if parent_slug is not None:
-                ids = {slug: pk for pk, slug in slugs.items()}
-                if parent_slug not in ids:
-                    raise ValidationError(
-                        {"parent": f"No unit “{parent_slug}” exists at that instant."}
-                    )
-                parent_id = ids[parent_slug]
-            selected = [
-                node
-                for node in nodes
-                if (kind is None or node.kind == kind)
-                and (status is None or (status == "active") == node.is_active)
-                and (parent_slug is None or node.parent_id == parent_id)
-                and search_matches(query, node.name, node.short_name, node.mandate)
-            ]
-            if ordering and ordering != "tree":
-                key = UNIT_ORDERINGS[ordering.removeprefix("-")]
-                selected.sort(key=key, reverse=ordering.startswith("-"))
+            listed = selectors.unit_list(**filters)
             return page(
                 request,
                 self,
-                selected,
+                listed.units,
                 api_serializers.UnitWithHeadSerializer,
-                {"unit_slugs": slugs},
+                {"unit_slugs": listed.slugs},
             )
 
         return generation_read(request, build)
@@ -355,7 +314,9 @@ class UnitRelativesView(RegistryView):
 
         def build() -> list[dict[str, Any]]:
             nodes = all_nodes(tree_at(when, include_abolished=True))
-            by_id: dict[int | None, UnitNode] = {node.id: node for node in nodes}
+            by_id: dict[int | None, selectors.UnitNode] = {
+                node.id: node for node in nodes
+            }
             node = next((node for node in nodes if node.slug == slug), None)
             if node is None or (not include_abolished and not node.is_active):
                 unit_id_or_404(slug)

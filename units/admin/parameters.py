@@ -12,7 +12,8 @@ from django.core.exceptions import BadRequest
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.utils.translation import gettext as _
 
-NUL = "\x00"
+from orgregistry.query_string import NUL, nul_refusal, shown
+
 # The largest id a BigAutoField holds; a longer number cannot name any row.
 MAX_ID = 2**63 - 1
 
@@ -21,22 +22,15 @@ class QueryParameterError(BadRequest):
     """A query parameter no query can take; its message names the parameter."""
 
 
-def shown(text: str) -> str:
-    """The parameter as a person can read it back, NUL characters made visible."""
-    return text.replace(NUL, "\\x00")[:100]
-
-
 def check_query_parameters(query: QueryDict) -> None:
-    """Refuse a NUL character in any parameter's name or value."""
+    """Refuse a NUL character in any parameter's name or value.
+
+    ``orgregistry.query_string`` refuses them for every request already; this check
+    stays with the admin's pages so that they hold on their own.
+    """
     for name, values in query.lists():
         if NUL in name or any(NUL in value for value in values):
-            raise QueryParameterError(
-                _(
-                    "The query parameter “%(name)s” contains a NUL character; no "
-                    "value in the registry can hold one."
-                )
-                % {"name": shown(name)}
-            )
+            raise QueryParameterError(nul_refusal(name))
 
 
 def id_parameter(name: str, value: str) -> int:

@@ -1,4 +1,5 @@
-"""The posts, people and relationships pages: lists of a registry too large to show whole.
+"""Lists of a registry too large to show whole: the posts, people and relationships
+pages, and the API's lists of units, posts, people, appointments and relationships.
 
 Each function runs a fixed number of queries whatever the size of the registry: rows
 are fetched with ``.values()`` and joined in Python; past states come from ``as_of``.
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -20,15 +22,23 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    RecordedModel,
     RelationshipKind,
     UnitRelationship,
     appointment_is_current,
 )
-from units.selectors.as_of import _ever_matched, state_rows_as_of, states_as_of
-from units.selectors.fields import APPOINTMENT_FIELDS
+from units.selectors.as_of import (
+    _ever_matched,
+    records_as_of,
+    state_rows_as_of,
+    states_as_of,
+    texts_as_of,
+)
+from units.selectors.fields import APPOINTMENT_FIELDS, RECORD_FIELDS
 from units.selectors.flat_trees import units_in_order_as_of
 from units.selectors.posts import posts_as_of
-from units.selectors.results import PostState
+from units.selectors.results import PostState, UnitNode
+from units.selectors.trees import unit_tree, unit_tree_as_of
 
 
 @dataclass(slots=True)
@@ -380,3 +390,309 @@ def people_page(
         (person.current if tenure.is_current else person.past).append(tenure)
     people_listed = [by_person[slug] for _, slug in listed if slug in by_person]
     return PeoplePage(people_listed, page, person_count)
+
+
+# --- The API's lists: every object as of an instant, filtered, searched, ordered ---------
+#
+# The API validates the filters (api/filters.py) and pages the result; the choice of rows
+# and their order are made here. Each list is one query for the rows, one per related
+# model whose names ``q`` searches, whatever the size of the registry.
+
+Row = dict[str, Any]
+RowKey = Callable[[Row], Any]
+
+
+class MissingAtInstant(LookupError):
+    """A filter names an object the registry did not hold at the instant asked for."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+def by_text(field: str) -> RowKey:
+    return lambda row: row[field].casefold()
+
+
+def by_date(field: str, *, missing: datetime.date) -> RowKey:
+    """Order on a date that may be absent; ``missing`` says where absent dates go."""
+    return lambda row: row[field] or missing
+
+
+def by_field(field: str) -> RowKey:
+    return lambda row: row[field]
+
+
+# Ordering key → sort key, in the order the API documents them; ties are broken by id.
+POST_ORDERINGS: dict[str, RowKey] = {
+    "id": by_field("id"),
+    "title": by_text("title"),
+    "slug": by_field("slug"),
+    "established_on": by_date("established_on", missing=datetime.date.min),
+}
+PERSON_ORDERINGS: dict[str, RowKey] = {
+    "full_name": by_text("full_name"),
+    "slug": by_field("slug"),
+    "id": by_field("id"),
+}
+APPOINTMENT_ORDERINGS: dict[str, RowKey] = {
+    "started_on": by_field("started_on"),
+    # An appointment still running ends after every ended one.
+    "ended_on": by_date("ended_on", missing=datetime.date.max),
+    "id": by_field("id"),
+}
+RELATIONSHIP_ORDERINGS: dict[str, RowKey] = {
+    "id": by_field("id"),
+    "kind": by_field("kind"),
+    "started_on": by_date("started_on", missing=datetime.date.min),
+    # A relationship still running ends after every ended one.
+    "ended_on": by_date("ended_on", missing=datetime.date.max),
+}
+# Units keep tree order unless asked otherwise (``tree``), and sort stably from it.
+UNIT_ORDERINGS: dict[str, Callable[[UnitNode], Any]] = {
+    "name": lambda node: node.name.casefold(),
+    "slug": lambda node: node.slug,
+    "kind": lambda node: node.kind,
+    "established_on": lambda node: node.established_on or datetime.date.min,
+}
+
+
+def text_matches(query: str | None, *texts: str) -> bool:
+    """Whether any text contains ``query``, ignoring case; no query matches all."""
+    if not query:
+        return True
+    needle = query.casefold()
+    return any(needle in text.casefold() for text in texts)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSearch:
+    """What ``q`` searches in a list: the row's own texts, and texts of related
+    objects read as of the same instant (model, row fields holding its ids, its
+    fields to search)."""
+
+    own: tuple[str, ...] = ()
+    related: tuple[
+        tuple[type[RecordedModel], tuple[str, ...], tuple[str, ...]], ...
+    ] = ()
+
+
+def _records_listed(
+    model: type[RecordedModel],
+    when: datetime.datetime | None,
+    *,
+    keep: Callable[[Row], bool],
+    query: str | None,
+    search: RecordSearch,
+    ordering: str,
+    orderings: dict[str, RowKey],
+) -> list[Row]:
+    rows = [
+        row for row in records_as_of(model, when, RECORD_FIELDS[model]) if keep(row)
+    ]
+    if query:
+        rows = _searched(rows, query, when, search)
+    key = orderings[ordering.removeprefix("-")]
+    rows.sort(key=lambda row: (key(row), row["id"]), reverse=ordering.startswith("-"))
+    return rows
+
+
+def _searched(
+    rows: list[Row], query: str, when: datetime.datetime | None, search: RecordSearch
+) -> list[Row]:
+    """The rows whose own or related texts contain ``query`` (one query per model)."""
+    related = [
+        (
+            id_fields,
+            texts_as_of(
+                model, when, {row[field] for row in rows for field in id_fields}, fields
+            ),
+        )
+        for model, id_fields, fields in search.related
+    ]
+
+    def texts(row: Row) -> list[str]:
+        found = [row[field] for field in search.own]
+        for id_fields, texts_by_id in related:
+            for field in id_fields:
+                found.extend(texts_by_id.get(row[field], ()))
+        return found
+
+    return [row for row in rows if text_matches(query, *texts(row))]
+
+
+def post_records(
+    when: datetime.datetime | None,
+    *,
+    unit_id: int | None = None,
+    status: str | None = None,
+    is_head: bool | None = None,
+    query: str | None = None,
+    ordering: str | None = None,
+) -> list[Row]:
+    """Posts as of ``when`` (None: now), in a unit, ``active``/``abolished``, heads."""
+
+    def keep(row: Row) -> bool:
+        return (
+            (unit_id is None or row["unit_id"] == unit_id)
+            and (
+                status is None or (status == "active") == (row["abolished_on"] is None)
+            )
+            and (is_head is None or row["is_head"] == is_head)
+        )
+
+    return _records_listed(
+        Post,
+        when,
+        keep=keep,
+        query=query,
+        search=RecordSearch(own=("title",)),
+        ordering=ordering or "id",
+        orderings=POST_ORDERINGS,
+    )
+
+
+def person_records(
+    when: datetime.datetime | None,
+    *,
+    query: str | None = None,
+    ordering: str | None = None,
+) -> list[Row]:
+    """People as of ``when`` (None: now), by full name unless ordered otherwise."""
+    return _records_listed(
+        Person,
+        when,
+        keep=lambda row: True,
+        query=query,
+        search=RecordSearch(own=("full_name",)),
+        ordering=ordering or "full_name",
+        orderings=PERSON_ORDERINGS,
+    )
+
+
+def appointment_records(
+    when: datetime.datetime | None,
+    *,
+    person_id: int | None = None,
+    post_id: int | None = None,
+    current: bool | None = None,
+    query: str | None = None,
+    ordering: str | None = None,
+) -> list[Row]:
+    """Appointments as of ``when``, of a person, to a post, running (or not) then."""
+    day = (when or timezone.now()).date()
+
+    def keep(row: Row) -> bool:
+        return (
+            (person_id is None or row["person_id"] == person_id)
+            and (post_id is None or row["post_id"] == post_id)
+            and (
+                current is None
+                or appointment_is_current(row["started_on"], row["ended_on"], day)
+                == current
+            )
+        )
+
+    return _records_listed(
+        Appointment,
+        when,
+        keep=keep,
+        query=query,
+        search=RecordSearch(
+            related=(
+                (Person, ("person_id",), ("full_name",)),
+                (Post, ("post_id",), ("title",)),
+            )
+        ),
+        ordering=ordering or "-started_on",
+        orderings=APPOINTMENT_ORDERINGS,
+    )
+
+
+def relationship_records(
+    when: datetime.datetime | None,
+    *,
+    unit_id: int | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    query: str | None = None,
+    ordering: str | None = None,
+) -> list[Row]:
+    """Dotted lines as of ``when``, touching a unit, of a kind, ``active``/``ended``."""
+
+    def keep(row: Row) -> bool:
+        return (
+            (unit_id is None or unit_id in (row["source_id"], row["target_id"]))
+            and (kind is None or row["kind"] == kind)
+            and (status is None or (status == "active") == (row["ended_on"] is None))
+        )
+
+    return _records_listed(
+        UnitRelationship,
+        when,
+        keep=keep,
+        query=query,
+        search=RecordSearch(
+            own=("description",),
+            related=(
+                (
+                    OrganizationalUnit,
+                    ("source_id", "target_id"),
+                    ("name", "short_name"),
+                ),
+            ),
+        ),
+        ordering=ordering or "id",
+        orderings=RELATIONSHIP_ORDERINGS,
+    )
+
+
+@dataclass(slots=True)
+class UnitList:
+    """The units a list shows, and the slug of every unit of that instant (parents)."""
+
+    units: list[UnitNode]
+    slugs: dict[int, str]
+
+
+def unit_list(
+    when: datetime.datetime | None,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    parent: str | None = None,
+    query: str | None = None,
+    ordering: str | None = None,
+) -> UnitList:
+    """Every unit at ``when``, abolished ones too, in tree order unless ordered.
+
+    ``parent`` is a slug: the units directly under it. A parent the registry did not
+    hold at ``when`` is refused (MissingAtInstant), not answered with an empty list.
+    """
+    roots = (
+        unit_tree(include_abolished=True)
+        if when is None
+        else unit_tree_as_of(when, include_abolished=True)
+    )
+    nodes = [node for root in roots for node in root.walk()]
+    slugs = {node.id: node.slug for node in nodes}
+    parent_id = None
+    if parent is not None:
+        parent_id = next((pk for pk, slug in slugs.items() if slug == parent), None)
+        if parent_id is None:
+            raise MissingAtInstant(
+                "parent", f"No unit “{parent}” exists at that instant."
+            )
+    units = [
+        node
+        for node in nodes
+        if (kind is None or node.kind == kind)
+        and (status is None or (status == "active") == node.is_active)
+        and (parent is None or node.parent_id == parent_id)
+        and text_matches(query, node.name, node.short_name, node.mandate)
+    ]
+    if ordering and ordering != "tree":
+        key = UNIT_ORDERINGS[ordering.removeprefix("-")]
+        units.sort(key=key, reverse=ordering.startswith("-"))
+    return UnitList(units, slugs)

@@ -1,0 +1,202 @@
+"""The lists' query parameters, read once by a FilterSet per list (api/filters.py).
+
+Every bad value of every filter is a 400 naming that parameter and nothing else; the
+FilterSets and the published schema name the same parameters, so what is validated and
+what is documented cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.core.cache import cache
+from django.http import QueryDict
+from django.test import Client
+
+from api.filters import (
+    AppointmentFilterSet,
+    ChoiceTextField,
+    FlagField,
+    ListFilterSet,
+    PersonFilterSet,
+    PostFilterSet,
+    RelationshipFilterSet,
+    SlugIdField,
+    UnitFilterSet,
+)
+from tests.conftest import ScriptedHistory, at
+from units import selectors
+
+API = "/api/v1/"
+FILTERSETS: dict[str, type[ListFilterSet]] = {
+    "units/": UnitFilterSet,
+    "posts/": PostFilterSet,
+    "people/": PersonFilterSet,
+    "appointments/": AppointmentFilterSet,
+    "relationships/": RelationshipFilterSet,
+}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    cache.clear()
+
+
+def bad_values(filterset: type[ListFilterSet]) -> list[tuple[str, str, str]]:
+    """(parameter, bad value, expected message) for every filter that can refuse."""
+    cases = [("as_of", "yesterday", "as_of: “yesterday” is not an ISO 8601 date")]
+    for name, parameter_filter in filterset.base_filters.items():
+        field = parameter_filter.field
+        if isinstance(field, ChoiceTextField):
+            allowed = ", ".join(field.allowed)
+            cases.append((name, "Bogus", f"“Bogus” is not one of: {allowed}."))
+        elif isinstance(field, FlagField):
+            cases.append(
+                (name, "Maybe", "“maybe” is not a boolean; use true or false.")
+            )
+        elif isinstance(field, SlugIdField):
+            kind = field.model._meta.verbose_name
+            cases.append((name, "atlantis", f"No {kind} has the slug “atlantis”."))
+    return cases
+
+
+CASES = [
+    (path, *case)
+    for path, filterset in FILTERSETS.items()
+    for case in bad_values(filterset)
+]
+
+
+@pytest.mark.parametrize(("path", "parameter", "value", "message"), CASES)
+def test_every_bad_filter_value_is_a_400_naming_its_parameter(
+    client: Client,
+    scripted_history: ScriptedHistory,
+    path: str,
+    parameter: str,
+    value: str,
+    message: str,
+) -> None:
+    response = client.get(f"{API}{path}", {parameter: value})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    body = response.json()
+    if parameter == "as_of":
+        assert body["code"] == "invalid_instant"
+        assert body["detail"].startswith(message)
+    else:
+        assert body == {parameter: message}
+
+
+def test_the_cases_cover_every_kind_of_filter() -> None:
+    kinds = {(path, parameter) for path, parameter, *_ in CASES}
+    assert {
+        ("units/", "kind"),
+        ("units/", "ordering"),
+        ("posts/", "unit"),
+        ("posts/", "is_head"),
+        ("appointments/", "person"),
+        ("appointments/", "post"),
+        ("appointments/", "current"),
+        ("relationships/", "unit"),
+        ("relationships/", "status"),
+        ("people/", "ordering"),
+    } <= kinds
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "named"),
+    [
+        # as_of is read first, then the filters in the order the list documents them.
+        ("posts/", {"ordering": "bogus", "as_of": "never"}, "detail"),
+        ("posts/", {"ordering": "bogus", "unit": "atlantis"}, "unit"),
+        ("appointments/", {"current": "perhaps", "person": "nobody"}, "person"),
+        ("relationships/", {"status": "gone", "kind": "loves"}, "kind"),
+        ("units/", {"limit": "0", "ordering": "bogus"}, "ordering"),
+    ],
+)
+def test_the_first_bad_parameter_is_the_one_named(
+    client: Client,
+    scripted_history: ScriptedHistory,
+    path: str,
+    query: dict,
+    named: str,
+) -> None:
+    response = client.get(f"{API}{path}", query)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert named in response.json()
+    assert len(response.json()) == (2 if named == "detail" else 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", FILTERSETS)
+def test_the_filtersets_read_what_the_schema_documents(
+    client: Client, path: str
+) -> None:
+    schema = client.get(f"{API}schema/", {"format": "json"}).json()
+    documented = {
+        parameter["name"]
+        for parameter in schema["paths"][f"{API}{path}"]["get"]["parameters"]
+        if parameter["in"] == "query"
+    }
+    # Paging is read by the pager, the rest by the list's FilterSet.
+    assert documented - {"limit", "offset"} == set(FILTERSETS[path].base_filters)
+
+
+def test_the_schema_enums_are_the_values_the_filtersets_accept(client: Client) -> None:
+    schema = client.get(f"{API}schema/", {"format": "json"}).json()
+    for path, filterset in FILTERSETS.items():
+        parameters = schema["paths"][f"{API}{path}"]["get"]["parameters"]
+        for parameter in parameters:
+            enum = parameter["schema"].get("enum")
+            field = filterset.base_filters.get(parameter["name"])
+            if enum and field is not None:
+                # The schema may sort an enum (a component such as UnitKindEnum).
+                assert set(enum) == set(field.field.allowed), (path, parameter["name"])
+
+
+def test_a_filterset_gives_the_selector_its_keyword_arguments(
+    scripted_history: ScriptedHistory,
+) -> None:
+    query = QueryDict(
+        "unit=unit-x&is_head=Yes&q=+Head&ordering=-title&as_of=2021-01-01"
+    )
+
+    arguments = PostFilterSet(query).selector_arguments()
+
+    assert arguments == {
+        "when": at("2021-01-01").replace(
+            hour=23, minute=59, second=59, microsecond=999999
+        ),
+        "unit_id": scripted_history.unit_x.pk,
+        "status": None,
+        "is_head": True,
+        # Spaces in a search count, as before: q is not trimmed.
+        "query": " Head",
+        "ordering": "-title",
+    }
+
+
+def test_an_absent_flag_filters_nothing_and_an_empty_one_is_false(
+    scripted_history: ScriptedHistory,
+) -> None:
+    assert AppointmentFilterSet(QueryDict("")).selector_arguments()["current"] is None
+    arguments = AppointmentFilterSet(QueryDict("current=")).selector_arguments()
+    assert arguments["current"] is False
+
+
+def test_a_parent_that_did_not_exist_at_the_instant_is_refused(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    # Unit Y was established in 2023: in 2021 nothing could report to it.
+    response = client.get(f"{API}units/", {"parent": "unit-y", "as_of": "2021-01-01"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"parent": "No unit “unit-y” exists at that instant."}
+
+    with pytest.raises(selectors.MissingAtInstant) as refused:
+        selectors.unit_list(at("2021-01-01"), parent="unit-y")
+    assert refused.value.parameter == "parent"
+
+    now = client.get(f"{API}units/", {"parent": "unit-y"})
+    assert now.status_code == HTTPStatus.OK
+    assert now.json()["count"] == 0

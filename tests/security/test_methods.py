@@ -1,0 +1,148 @@
+"""Issue 12, item 12: a method an endpoint does not offer is a 405, for everyone.
+
+DRF checks permissions before it looks for the method's handler, so a PUT or DELETE
+used to be a 403 ("you may not") to an editor, a CSRF refusal to a signed-in browser,
+when the truth is "no such operation here". Every endpoint of the API is walked from
+the URL conf, as an editor signed in through the session (CSRF checks on, as in a
+browser), with an editor's token, and anonymously.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.test import Client
+from django.urls import URLPattern, get_resolver, reverse
+from rest_framework.authtoken.models import Token
+
+from tests.conftest import ScriptedHistory
+from tests.factories import RelationshipFactory
+from units.models import UnitRelationship
+
+METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+
+
+def api_patterns() -> Iterator[URLPattern]:
+    """Every route of the API namespace, from the URL conf."""
+    (api,) = (
+        resolver
+        for resolver in get_resolver().url_patterns
+        if getattr(resolver, "namespace", None) == "api"
+    )
+    yield from api.url_patterns
+
+
+API_ROUTES = [pattern.name for pattern in api_patterns()]
+
+
+def address(name: str, history: ScriptedHistory) -> str:
+    """The route filled with objects that exist, so a handler would find them."""
+    pattern = next(pattern for pattern in api_patterns() if pattern.name == name)
+    arguments = pattern.pattern.converters
+    if not arguments:
+        return reverse(f"api:{name}")
+    values = {
+        "unit": {"slug": history.unit_x.slug},
+        "post": {"slug": history.head_of_x.slug},
+        "person": {"slug": history.ana.slug},
+        "appointment": {"pk": history.head_of_x.appointments.first().pk},
+        "relationship": {"pk": UnitRelationship.objects.first().pk},
+    }
+    kind = name.split("-")[0]
+    return reverse(f"api:{name}", kwargs=values[kind])
+
+
+def offered(client: Client, url: str) -> set[str]:
+    """The methods the endpoint answers, from its ``Allow`` header on OPTIONS/GET."""
+    response = client.options(url)
+    assert response.status_code in {HTTPStatus.OK, HTTPStatus.METHOD_NOT_ALLOWED}
+    if "Allow" not in response:
+        response = client.get(url)
+    return {method.strip() for method in response["Allow"].split(",")}
+
+
+@pytest.fixture
+def registry(scripted_history: ScriptedHistory) -> ScriptedHistory:
+    """The scripted history with a dotted line, so every kind of object exists."""
+    RelationshipFactory(source=scripted_history.unit_x, target=scripted_history.unit_y)
+    return scripted_history
+
+
+@pytest.fixture
+def editor_session(editor: AbstractBaseUser, registry: ScriptedHistory) -> Client:
+    editor.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="units")
+    )
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def editor_token_client(editor: AbstractBaseUser, registry: ScriptedHistory) -> Client:
+    editor.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="units")
+    )
+    token = Token.objects.create(user=editor).key
+    return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token}")
+
+
+@pytest.fixture(params=["anonymous", "editor_session", "editor_token_client"])
+def some_client(request: pytest.FixtureRequest, registry: ScriptedHistory) -> Client:
+    if request.param == "anonymous":
+        return Client(enforce_csrf_checks=True)
+    return request.getfixturevalue(request.param)
+
+
+def test_the_walk_covers_the_api() -> None:
+    assert {"unit-list", "unit-detail", "changes-atom", "export-csv", "schema"} <= set(
+        API_ROUTES
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", API_ROUTES)
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "POST"])
+def test_a_method_the_endpoint_does_not_offer_is_405_with_allow(
+    some_client: Client, registry: ScriptedHistory, name: str, method: str
+) -> None:
+    url = address(name, registry)
+    allowed = offered(Client(), url)
+    if method in allowed:
+        pytest.skip(f"{name} offers {method}")
+
+    response = some_client.generic(method, url)
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED, response.content
+    shown = {item.strip() for item in response["Allow"].split(",")}
+    assert method not in shown
+    assert shown == allowed
+    assert "GET" in shown or "POST" in shown
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", API_ROUTES)
+def test_every_endpoint_offers_what_it_answers_and_nothing_more(
+    registry: ScriptedHistory, name: str
+) -> None:
+    """PUT and DELETE exist nowhere in the API; the Allow header says so."""
+    allowed = offered(Client(), address(name, registry))
+    assert allowed <= set(METHODS)
+    assert not {"PUT", "DELETE"} & allowed
+
+
+@pytest.mark.django_db
+def test_a_405_refusal_changes_nothing(
+    editor_token_client: Client, registry: ScriptedHistory
+) -> None:
+    url = address("unit-detail", registry)
+    before = editor_token_client.get(url).json()
+
+    response = editor_token_client.delete(url)
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert "DELETE" in response.json()["detail"]
+    assert editor_token_client.get(url).json() == before
