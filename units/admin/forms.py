@@ -58,14 +58,22 @@ def clean_not_future(day: datetime.date | None) -> datetime.date | None:
 
 
 class ServiceErrorMixin:
-    """Show a refusal from the services as an error of the whole form."""
+    """Show a refusal from the services next to its field, or on the whole form.
+
+    ``service_error_field`` names the field the refusal concerns, when the admin
+    knows it and the form has that field.
+    """
 
     service_error: ValidationError | None = None
+    service_error_field: str | None = None
 
     def clean(self) -> dict:
         cleaned_data = super().clean()  # type: ignore[misc]
         if self.service_error is not None:
-            raise self.service_error
+            if self.service_error_field in self.fields:  # type: ignore[attr-defined]
+                self.add_error(self.service_error_field, self.service_error)  # type: ignore[attr-defined]
+            else:
+                raise self.service_error
         return cleaned_data
 
 
@@ -102,6 +110,65 @@ class RecordedChangeForm(ServiceErrorMixin, forms.ModelForm):
         return effective_at_from(self.cleaned_data.get("effective_date"))
 
 
+class HolderFields(forms.Form):
+    """Who holds a post: appoint a recorded person or a new one, or end the holder.
+
+    A new person is recorded by the same save, with the same reason, so an editor
+    never has to record them on another page first.
+    """
+
+    appoint_person = forms.ModelChoiceField(
+        label=_("Appoint a recorded person"),
+        queryset=Person.objects.all(),
+        required=False,
+        widget=AutocompleteSelect(Appointment._meta.get_field("person"), admin.site),
+        help_text=_("Type to search the people already in the registry."),
+    )
+    new_person = forms.CharField(
+        label=_("…or a new person"),
+        max_length=Person._meta.get_field("full_name").max_length,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 22, "placeholder": _("Full name")}),
+        help_text=_(
+            "Someone not yet in the registry: they are recorded with this change's "
+            "reason and appointed."
+        ),
+    )
+    appointed_on = forms.DateField(
+        label=_("Appointed from"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("The first day the person holds the post."),
+    )
+    end_holder_on = forms.DateField(
+        label=_("End current holder's appointment on"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("The last day the current holder holds the post."),
+    )
+
+    def clean_holder(self, cleaned_data: dict) -> None:
+        """Check that an appointment names one person and its first day."""
+        person = cleaned_data.get("appoint_person")
+        new_person = cleaned_data.get("new_person")
+        if person and new_person:
+            self.add_error(
+                "new_person",
+                _("Choose a recorded person or type a new person's name, not both."),
+            )
+        if (person or new_person) and not cleaned_data.get("appointed_on"):
+            self.add_error(
+                "appointed_on", _("Say from which date the person holds it.")
+            )
+        if cleaned_data.get("appointed_on") and not (
+            person or new_person or "appoint_person" in self.errors
+        ):
+            self.add_error(
+                "appoint_person",
+                _("Choose the person to appoint, or type a new person's name."),
+            )
+
+
 class UnitForm(RecordedChangeForm):
     slug = forms.SlugField(
         label=_("Slug"),
@@ -134,7 +201,7 @@ class UnitForm(RecordedChangeForm):
         ]
 
 
-class PostForm(RecordedChangeForm):
+class PostForm(HolderFields, RecordedChangeForm):
     slug = forms.SlugField(
         label=_("Slug"),
         max_length=100,
@@ -154,6 +221,15 @@ class PostForm(RecordedChangeForm):
             "term_note",
         ]
 
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        self.clean_holder(cleaned_data)
+        if self.instance.pk is None and cleaned_data.get("end_holder_on"):
+            self.add_error(
+                "end_holder_on", _("A new post has no holder whose term could end.")
+            )
+        return cleaned_data
+
 
 class PersonForm(RecordedChangeForm):
     slug = forms.SlugField(
@@ -168,35 +244,32 @@ class PersonForm(RecordedChangeForm):
         fields = ["full_name", "slug"]
 
 
-class InlineRowForm(forms.ModelForm):
-    """An inline row: existing rows of ended or abolished objects are read-only."""
+class InlineRowForm(ServiceErrorMixin, forms.ModelForm):
+    """An inline row: existing rows of ended or abolished objects are read-only.
+
+    A refusal of the services for this row is shown on the row, next to its field.
+    """
 
     frozen_fields: tuple[str, ...] = ()
+    # The refusal of a posted row, by row prefix: (its field or None, the error).
+    row_refusals: dict[str, tuple[str | None, ValidationError]] = {}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        if self.prefix in self.row_refusals:
+            self.service_error_field, self.service_error = self.row_refusals[
+                self.prefix
+            ]
         if self.instance.pk is not None:
             for name in self.frozen_fields:
                 if name in self.fields:
                     self.fields[name].disabled = True
 
 
-class PostInlineForm(InlineRowForm):
+class PostInlineForm(HolderFields, InlineRowForm):
     """A post of the unit, with its holder: appoint someone or end the appointment."""
 
-    appoint_person = forms.ModelChoiceField(
-        label=_("appoint"),
-        queryset=Person.objects.all(),
-        required=False,
-        widget=AutocompleteSelect(Appointment._meta.get_field("person"), admin.site),
-    )
-    appointed_on = forms.DateField(
-        label=_("from"), required=False, widget=AdminDateWidget
-    )
-    end_holder_on = forms.DateField(
-        label=_("end holder's appointment on"), required=False, widget=AdminDateWidget
-    )
-    abolish = forms.BooleanField(label=_("abolish"), required=False)
+    abolish = forms.BooleanField(label=_("Abolish the post"), required=False)
     expected_version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=1
     )
@@ -204,6 +277,11 @@ class PostInlineForm(InlineRowForm):
     class Meta:
         model = Post
         fields = ["title", "is_head", "filling_method"]
+        labels = {
+            "title": _("Title"),
+            "is_head": _("Heads the unit"),
+            "filling_method": _("How it is filled"),
+        }
         widgets = {"title": forms.TextInput(attrs={"size": 28})}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -216,16 +294,14 @@ class PostInlineForm(InlineRowForm):
 
     def clean(self) -> dict:
         cleaned_data = super().clean()
-        if cleaned_data.get("appoint_person") and not cleaned_data.get("appointed_on"):
-            self.add_error(
-                "appointed_on", _("Say from which date the person holds it.")
-            )
-        if self.instance.pk is None and (
-            cleaned_data.get("end_holder_on") or cleaned_data.get("abolish")
-        ):
-            raise ValidationError(
-                _("A new post has no holder and cannot be abolished.")
-            )
+        self.clean_holder(cleaned_data)
+        if self.instance.pk is None:
+            if cleaned_data.get("end_holder_on"):
+                self.add_error(
+                    "end_holder_on", _("A new post has no holder whose term could end.")
+                )
+            if cleaned_data.get("abolish"):
+                self.add_error("abolish", _("A new post cannot be abolished."))
         return cleaned_data
 
 

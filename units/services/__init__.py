@@ -11,7 +11,11 @@ services; services.unit_create(...)`` is the way to call them.
 - ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
 """
 
-from units.services.appointments import appointment_end, appointment_start
+from units.services.appointments import (
+    appointment_end,
+    appointment_start,
+    appointment_start_for_new_person,
+)
 from units.services.people import (
     PERSON_UPDATABLE_FIELDS,
     person_create,
@@ -73,6 +77,7 @@ __all__ = [
     "SubUnitPolicy",
     "appointment_end",
     "appointment_start",
+    "appointment_start_for_new_person",
     "effective_datetime",
     "person_create",
     "person_revert",
