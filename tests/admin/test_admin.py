@@ -934,7 +934,7 @@ def test_the_current_post_version_offers_no_revert(
 # --- Abolish -----------------------------------------------------------------------------
 
 
-def test_abolish_button_refuses_while_sub_units_are_active(
+def test_abolish_button_refuses_a_sub_unit_nobody_answered_for(
     editor_client: Client, small_tree: tuple
 ) -> None:
     left = small_tree[1]
@@ -943,11 +943,10 @@ def test_abolish_button_refuses_while_sub_units_are_active(
         in editor_client.get(change_url(left)).content.decode()
     )
     before = snapshot()
-    response = editor_client.post(
-        abolish_url(left), {"reason": "Closing", "sub_units": "refuse"}
-    )
-    assert response.status_code == HTTPStatus.CONFLICT
-    assert "still has active sub-units (Leaf Unit)" in response.content.decode()
+    # A form without the row of Leaf Unit (as if it appeared after the page loaded).
+    response = editor_client.post(abolish_url(left), {"reason": "Closing"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.context["form"].errors[f"sub_unit_{small_tree[3].pk}"]
     assert snapshot() == before
 
 
@@ -959,8 +958,8 @@ def test_abolish_button_moves_sub_units_then_abolishes(
         abolish_url(left),
         {
             "reason": "Merged into Right",
-            "sub_units": "move",
-            "move_sub_units_to": right.pk,
+            f"sub_unit_{leaf.pk}": "move",
+            f"sub_unit_{leaf.pk}_to": right.pk,
         },
     )
     assert response.status_code == HTTPStatus.FOUND

@@ -8,6 +8,7 @@ as ``service_error`` and is shown as a form error on the re-rendered page.
 from __future__ import annotations
 
 import datetime
+from typing import Any, NamedTuple
 
 from django import forms
 from django.contrib import admin
@@ -337,8 +338,20 @@ class AppointmentInlineForm(InlineRowForm):
             self.fields["ended_on"].disabled = True
 
 
+def active_unit_choice(label: str, *, required: bool = False) -> forms.ModelChoiceField:
+    """A search field for an active unit (the autocomplete offers active ones only)."""
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=OrganizationalUnit.objects.active(),
+        required=required,
+        widget=AutocompleteSelect(
+            OrganizationalUnit._meta.get_field("parent"), admin.site
+        ),
+    )
+
+
 class AbolishForm(ServiceErrorMixin, forms.Form):
-    """What the "Abolish" button and action ask before abolishing units."""
+    """What abolishing asks: the reason, the day, and the version the editor loaded."""
 
     reason = forms.CharField(
         label=_("Reason for abolishing"),
@@ -351,24 +364,6 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
         widget=AdminDateWidget,
         help_text=_("Leave empty for today."),
     )
-    sub_units = forms.ChoiceField(
-        label=_("Its active sub-units"),
-        choices=[
-            ("refuse", _("Stop if it still has active sub-units")),
-            ("abolish", _("Abolish them too")),
-            ("move", _("Move them to another unit first")),
-        ],
-        initial="refuse",
-        widget=forms.RadioSelect,
-    )
-    move_sub_units_to = forms.ModelChoiceField(
-        label=_("Move them to"),
-        queryset=OrganizationalUnit.objects.active(),
-        required=False,
-        widget=AutocompleteSelect(
-            OrganizationalUnit._meta.get_field("parent"), admin.site
-        ),
-    )
     expected_version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=1
     )
@@ -379,6 +374,142 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
     @property
     def effective_at(self) -> datetime.date | None:
         return effective_at_from(self.cleaned_data.get("effective_date"))
+
+    def record_fields(self) -> list[forms.BoundField]:
+        """The fields shown one per line (the sub-units' rows are a table)."""
+        return [
+            self[name]
+            for name in ("reason", "effective_date", "sub_units", "move_sub_units_to")
+            if name in self.fields
+        ]
+
+    def service_arguments(self) -> dict[str, Any]:
+        """What ``units_abolish`` is told about the sub-units."""
+        return {}
+
+
+class SubUnitRow(NamedTuple):
+    """One active sub-unit on the abolish page: what happens to it, and where to."""
+
+    unit: OrganizationalUnit
+    fate: forms.BoundField
+    destination: forms.BoundField
+
+
+class AbolishUnitForm(AbolishForm):
+    """The "Abolish" button of a unit's page: each active sub-unit gets its own say.
+
+    Each sub-unit moves under the unit chosen for it (at first the abolished unit's
+    parent, so the first submit works) or is abolished with it. The rows are those of
+    the sub-units active when the form is posted: one that appeared meanwhile has no
+    answer and is a form error, never abolished unasked.
+    """
+
+    FATES = (("move", _("Moves under")), ("abolish", _("Is abolished too")))
+
+    def __init__(self, *args: Any, unit: OrganizationalUnit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sub_units = list(unit.get_children().active())
+        parent = unit.parent if unit.parent and unit.parent.is_active else None
+        for sub_unit in self.sub_units:
+            self.fields[self.fate_name(sub_unit)] = forms.ChoiceField(
+                label=_("What happens to “%(unit)s”") % {"unit": sub_unit},
+                choices=self.FATES,
+                initial="move" if parent else "abolish",
+                widget=forms.RadioSelect,
+            )
+            self.fields[self.destination_name(sub_unit)] = active_unit_choice(
+                _("Unit “%(unit)s” moves under") % {"unit": sub_unit}
+            )
+            self.fields[self.destination_name(sub_unit)].initial = parent
+
+    @staticmethod
+    def fate_name(sub_unit: OrganizationalUnit) -> str:
+        return f"sub_unit_{sub_unit.pk}"
+
+    @staticmethod
+    def destination_name(sub_unit: OrganizationalUnit) -> str:
+        return f"sub_unit_{sub_unit.pk}_to"
+
+    def sub_unit_rows(self) -> list[SubUnitRow]:
+        return [
+            SubUnitRow(
+                sub_unit,
+                self[self.fate_name(sub_unit)],
+                self[self.destination_name(sub_unit)],
+            )
+            for sub_unit in self.sub_units
+        ]
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        for sub_unit in self.sub_units:
+            destination = self.destination_name(sub_unit)
+            if (
+                cleaned_data.get(self.fate_name(sub_unit)) == "move"
+                and not cleaned_data.get(destination)
+                and destination not in self.errors
+            ):
+                self.add_error(destination, _("Choose the unit it moves under."))
+        return cleaned_data
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {
+            "sub_unit_destinations": {
+                sub_unit.pk: (
+                    self.cleaned_data[self.destination_name(sub_unit)]
+                    if self.cleaned_data[self.fate_name(sub_unit)] == "move"
+                    else None
+                )
+                for sub_unit in self.sub_units
+            }
+        }
+
+    def sub_unit_field(self, sub_unit_id: int) -> str | None:
+        """The field a refusal about one sub-unit belongs next to."""
+        sub_unit = next(
+            (unit for unit in self.sub_units if unit.pk == sub_unit_id), None
+        )
+        if sub_unit is None:
+            return None
+        if self.data.get(self.add_prefix(self.fate_name(sub_unit))) == "abolish":
+            return self.fate_name(sub_unit)
+        return self.destination_name(sub_unit)
+
+
+class AbolishUnitsForm(AbolishForm):
+    """The "Abolish selected units" action: one rule for all their sub-units.
+
+    When a selected unit has active sub-units, the rule starts at "abolish them too",
+    which works, rather than at "stop", which would refuse the first submit.
+    """
+
+    sub_units = forms.ChoiceField(
+        label=_("Their active sub-units"),
+        choices=[
+            ("refuse", _("Stop if one still has active sub-units")),
+            ("abolish", _("Abolish them too")),
+            ("move", _("Move them to another unit first")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    move_sub_units_to = active_unit_choice(_("Move them to"))
+
+    def __init__(
+        self, *args: Any, units: list[OrganizationalUnit], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        chosen = {unit.pk for unit in units}
+        has_sub_units = (
+            OrganizationalUnit.objects.active().filter(parent__in=chosen).exists()
+        )
+        self.fields["sub_units"].initial = "abolish" if has_sub_units else "refuse"
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {
+            "sub_units": self.cleaned_data["sub_units"],
+            "move_sub_units_to": self.cleaned_data.get("move_sub_units_to"),
+        }
 
 
 class RevertForm(ServiceErrorMixin, forms.Form):
