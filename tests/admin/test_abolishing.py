@@ -1,5 +1,6 @@
 """Abolishing from a unit's page: each active sub-unit is sent its own way, the first
-submit works, refusals sit next to the sub-unit they concern and change nothing."""
+submit works, refusals sit next to the sub-unit they concern and change nothing, and
+the page after it says so plainly."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.admin.test_admin import snapshot
+from tests.admin.test_admin import change_url, snapshot
 from tests.conftest import assert_tree_matches_rebuild
 from units import services
 from units.models import OrganizationalUnit, UnitKind
@@ -266,3 +267,24 @@ def test_the_action_starts_at_abolishing_sub_units_when_there_are_some(
         {"action": "abolish_selected", "_selected_action": [units["north"].pk]},
     )
     assert without.context["form"]["sub_units"].value() == "refuse"
+
+
+# --- After abolishing ---------------------------------------------------------------
+
+
+def test_after_abolishing_the_page_says_so_without_alarm_or_an_add_button(
+    editor_client: Client, reorganization: dict
+) -> None:
+    north = reorganization["north"]
+    response = editor_client.post(abolish_url(north), {"reason": "Closed"}, follow=True)
+    assert response.redirect_chain == [(change_url(north), HTTPStatus.FOUND)]
+    html = response.content.decode()
+    assert [str(message) for message in response.context["messages"]] == [
+        "“North Department” was abolished. It stays in the registry, read-only."
+    ]
+    assert 'class="success"' in html
+    assert "errornote" not in html and 'class="errorlist' not in html
+    assert "This unit was abolished on" in html
+    for button in ("_save", "_continue", "_addanother"):
+        assert f'name="{button}"' not in html
+    assert 'name="name"' not in html  # read-only

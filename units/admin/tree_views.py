@@ -84,7 +84,8 @@ def unit_abolish_view(
         if done:
             messages.success(
                 request,
-                _("“%(unit)s” was abolished.") % {"unit": unit},
+                _("“%(unit)s” was abolished. It stays in the registry, read-only.")
+                % {"unit": unit},
             )
             return HttpResponseRedirect(
                 reverse("admin:units_organizationalunit_change", args=[unit.pk])
