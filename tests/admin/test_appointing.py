@@ -220,7 +220,9 @@ def test_appointing_to_a_held_post_is_refused_next_to_the_person_and_records_nob
         editor_client, leaf, "Hired", new_person="Carla Diaz", appointed_on=today()
     )
     assert response.status_code == HTTPStatus.CONFLICT
-    assert "is held by Ben Holder" in row_errors(response)["new_person"][0]
+    errors = row_errors(response)
+    assert list(errors) == ["new_person"]  # the person was named: nothing else asked
+    assert "is held by Ben Holder" in errors["new_person"][0]
     top = response.context["adminform"].form.non_field_errors()
     assert top == ["Nothing was saved: Post “Head of Leaf” was refused, see below."]
     assert snapshot() == before

@@ -161,9 +161,11 @@ class HolderFields(forms.Form):
             self.add_error(
                 "appointed_on", _("Say from which date the person holds it.")
             )
-        if cleaned_data.get("appointed_on") and not (
-            person or new_person or "appoint_person" in self.errors
-        ):
+        # A person field with an error of its own (a refusal next to it) was named.
+        named = (
+            person or new_person or {"appoint_person", "new_person"} & set(self.errors)
+        )
+        if cleaned_data.get("appointed_on") and not named:
             self.add_error(
                 "appoint_person",
                 _("Choose the person to appoint, or type a new person's name."),
