@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from tests.browser.conftest import screenshot
 from tests.conftest import assert_tree_matches_rebuild
 from units import services
-from units.models import OrganizationalUnit, Post, UnitKind
+from units.models import OrganizationalUnit, Person, Post, UnitKind
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -281,8 +281,8 @@ def test_unit_page_shows_posts_holders_relationships_and_abolishes(
 
     page.click("a.abolish-link")
     page.fill("#id_reason", "Operations merged into Policy")
-    page.check("input[name=sub_units][value=move]")
-    choose_autocomplete(page, "move_sub_units_to", "Department of Policy")
+    field_support = OrganizationalUnit.objects.get(name="Field Support Unit")
+    choose_autocomplete(page, f"sub_unit_{field_support.pk}_to", "Department of Policy")
     screenshot(page, "admin-abolish")
     page.click("#abolish-form input[type=submit]")
     page.wait_for_selector(".messagelist .success")
@@ -469,3 +469,93 @@ def test_unit_form_with_many_posts_and_long_names_fits_1280_pixels(
             return context.measureText(text).width + 24 <= select.clientWidth;
         }"""
     )
+
+
+def test_editor_appoints_a_new_person_and_sends_sub_units_to_two_places(
+    page: Any, live_server: Any, structure: dict[str, OrganizationalUnit]
+) -> None:
+    """Appointing someone the registry does not know, and splitting a department."""
+    left, right, root = structure["left"], structure["right"], structure["root"]
+    post = services.post_create(
+        user=None,
+        reason="x",
+        title="Director of Operations",
+        unit=left,
+        is_head=True,
+        effective_at=STRUCTURE_RECORDED_FROM,
+    )
+    sub_units = {
+        name: services.unit_create(
+            user=None,
+            reason="x",
+            name=name,
+            kind="unit",
+            parent=left,
+            effective_at=STRUCTURE_RECORDED_FROM,
+        )
+        for name in ("Field Support Unit", "Logistics Unit", "Archive Unit")
+    }
+    base = live_server.url
+    log_in(page, base)
+
+    # One save, one reason: the new person is recorded and appointed.
+    page.goto(f"{base}/admin/units/organizationalunit/{left.pk}/change/")
+    headers = page.inner_text("#posts-group thead").lower()
+    for header in ("appoint a recorded person", "or a new person", "appointed from"):
+        assert header in headers
+    page.fill("#id_posts-0-new_person", "Amara Okafor")
+    page.fill("#id_posts-0-appointed_on", "2024-06-03")
+    page.fill("#id_reason", "Director recruited after the vacancy notice")
+    screenshot(page, "admin-appoint-new-person")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Amara Okafor (since 2024-06-03)" in page.inner_text("#posts-group")
+    appointment = post.appointments.get()
+    for revision in (appointment.person.history.get(), appointment.history.get()):
+        assert revision.history_change_reason == (
+            "Director recruited after the vacancy notice"
+        )
+        assert revision.history_user.username == "hr-editor"
+
+    # A refused appointment shows its message next to the field.
+    page.fill("#id_posts-0-new_person", "Someone Else")
+    page.fill("#id_posts-0-appointed_on", "2024-07-01")
+    page.fill("#id_reason", "Second director")
+    page.click("input[name=_continue]")
+    page.wait_for_selector("#posts-group .field-new_person .errorlist")
+    assert "is held by Amara Okafor" in page.inner_text(
+        "#posts-group .field-new_person .errorlist"
+    )
+    # Only that message: the person was named, so nothing else is asked for.
+    assert page.locator("#posts-group .errorlist").count() == 1
+    screenshot(page, "admin-appoint-refused")
+    assert not Person.objects.filter(full_name="Someone Else").exists()
+
+    # Abolish the department: each sub-unit goes its own way, on the first submit.
+    page.goto(f"{base}/admin/units/organizationalunit/{left.pk}/abolish/")
+    rows = page.locator("#sub-units tbody tr")
+    assert rows.count() == 3
+    # Each starts moving under the abolished department's parent.
+    assert "Office of the Director General" in rows.first.inner_text()
+    field_support = sub_units["Field Support Unit"].pk
+    archive = sub_units["Archive Unit"].pk
+    choose_autocomplete(page, f"sub_unit_{field_support}_to", "Department of Policy")
+    page.check(f"input[name=sub_unit_{archive}][value=abolish]")
+    page.fill("#id_reason", "Operations split between Policy and the Office")
+    screenshot(page, "admin-abolish-per-sub-unit")
+    page.click("#abolish-form input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert "was abolished" in page.inner_text(".messagelist")
+    assert page.locator(".errornote").count() == 0
+    assert page.locator("input[name=_addanother]").count() == 0
+    screenshot(page, "admin-abolished")
+
+    def parent_of(name: str) -> OrganizationalUnit | None:
+        return OrganizationalUnit.objects.get(name=name).parent
+
+    assert parent_of("Field Support Unit") == right
+    assert parent_of("Logistics Unit") == root
+    assert not OrganizationalUnit.objects.get(name="Archive Unit").is_active
+    left.refresh_from_db()
+    assert not left.is_active
+    assert_tree_matches_rebuild()

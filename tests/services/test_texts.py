@@ -337,6 +337,15 @@ def _write_calls(
         "appointment_start": lambda reason: services.appointment_start(
             person=history.ana, post=vacant, started_on=today, user=user, reason=reason
         ),
+        "appointment_start_for_new_person": lambda reason: (
+            services.appointment_start_for_new_person(
+                full_name="Dara",
+                post=vacant,
+                started_on=today,
+                user=user,
+                reason=reason,
+            )
+        ),
         "person_create": lambda reason: services.person_create(
             full_name="Cleo", user=user, reason=reason
         ),

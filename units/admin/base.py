@@ -7,10 +7,12 @@ from the services comes back as an error on the re-rendered form with nothing wr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
@@ -49,21 +51,73 @@ def formset_bookkeeping(formset: Any, new: list, changed: list) -> None:
     formset.deleted_objects = []
 
 
-class ServiceRefused(Exception):
-    """A service refused a save; carries its ValidationError back to the form."""
+# The form fields a refusal concerns, by refusal code, most specific first: the
+# refusal is shown next to the first of them the form has.
+REFUSAL_FIELDS: dict[str, tuple[str, ...]] = {
+    services.Refusal.REASON_REQUIRED: ("reason",),
+    services.Refusal.FUTURE_EFFECTIVE_TIME: ("effective_date",),
+    services.Refusal.OUT_OF_ORDER: ("effective_date",),
+    services.Refusal.SLUG_TAKEN: ("slug",),
+    services.Refusal.HEAD_EXISTS: ("is_head",),
+    services.Refusal.CYCLE: ("parent",),
+    services.Refusal.PARENT_ABOLISHED: ("parent", "unit", "target"),
+    services.Refusal.PARENT_NOT_YET_ESTABLISHED: ("parent", "unit", "target"),
+    services.Refusal.UNIT_ABOLISHED: ("unit",),
+}
 
-    def __init__(self, error: ValidationError, *, subject: str = "") -> None:
+
+def refusal_field(error: ValidationError, fields: Iterable[str]) -> str | None:
+    """The field of ``fields`` a refusal concerns, or None for the whole form."""
+    fields = list(fields)
+    if hasattr(error, "error_dict"):
+        # full_clean() found invalid values: keyed by model field names.
+        candidates: tuple[str, ...] = tuple(error.error_dict)
+    else:
+        candidates = REFUSAL_FIELDS.get(services.refusal_code(error), ())
+    return next((name for name in candidates if name in fields), None)
+
+
+class ServiceRefused(Exception):
+    """A service refused a save; carries its ValidationError back to the form.
+
+    ``field`` is the field it concerns when the caller knows it; ``row`` the prefix of
+    the inline row it came from (the row then shows it, and the page says where).
+    """
+
+    def __init__(
+        self,
+        error: ValidationError,
+        *,
+        subject: str = "",
+        field: str | None = None,
+        row: str | None = None,
+    ) -> None:
         # Flattened to one message: a model-level error keyed by a field the form
         # does not show would otherwise make the form itself fail.
         prefix = f"{subject}: " if subject else ""
-        code = getattr(error, "code", None)
-        if code is None and not hasattr(error, "error_dict"):
-            code = getattr(error.error_list[0], "code", None)
-        error = ValidationError(
+        code = services.refusal_code(error)
+        self.plain_error = ValidationError(" ".join(error.messages), code=code)
+        self.error = ValidationError(
             " ".join(f"{prefix}{message}" for message in error.messages), code=code
         )
-        super().__init__(error.messages)
-        self.error = error
+        super().__init__(self.error.messages)
+        self.field = field
+        self.row = row
+        self.subject = subject
+
+
+class RefusedRowInline(InlineModelAdmin):
+    """An inline whose rows show a refusal of the services next to their field."""
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is not None and refusal.row is not None:
+            row_refusals = {refusal.row: (refusal.field, refusal.plain_error)}
+            formset.form = type(
+                formset.form.__name__, (formset.form,), {"row_refusals": row_refusals}
+            )
+        return formset
 
 
 class ServiceWriteAdmin(admin.ModelAdmin):
@@ -105,9 +159,28 @@ class ServiceWriteAdmin(admin.ModelAdmin):
     ) -> type[forms.ModelForm]:
         form = super().get_form(request, obj, change, **kwargs)
         refusal = getattr(request, "_service_refusal", None)
-        if refusal is not None:
-            form = type(form.__name__, (form,), {"service_error": refusal.error})
-        return form
+        if refusal is None:
+            return form
+        if refusal.row is not None:
+            # The row shows the refusal itself; the top of the page says where.
+            error = ValidationError(
+                _("Nothing was saved: %(subject)s was refused, see below.")
+                % {"subject": refusal.subject or _("a row")},
+                code=refusal.error.code,
+            )
+            field = None
+        else:
+            error = refusal.plain_error
+            field = refusal.field or refusal_field(
+                refusal.plain_error, form.base_fields
+            )
+            if field is None:
+                error = refusal.error
+        return type(
+            form.__name__,
+            (form,),
+            {"service_error": error, "service_error_field": field},
+        )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fieldsets = list(self.content_fieldsets(request, obj))

@@ -8,7 +8,7 @@ as ``service_error`` and is shown as a form error on the re-rendered page.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django import forms
 from django.contrib import admin
@@ -32,6 +32,12 @@ EFFECTIVE_HELP = _(
     "Leave empty if the change takes effect now; give an earlier date to record a "
     "change that already took effect."
 )
+
+if TYPE_CHECKING:
+    # A label may be a lazy translation; the type exists in django-stubs only.
+    from django.utils.functional import _StrPromise
+
+    StrOrLazy = str | _StrPromise
 
 
 def effective_at_from(day: datetime.date | None) -> datetime.date | None:
@@ -59,14 +65,22 @@ def clean_not_future(day: datetime.date | None) -> datetime.date | None:
 
 
 class ServiceErrorMixin:
-    """Show a refusal from the services as an error of the whole form."""
+    """Show a refusal from the services next to its field, or on the whole form.
+
+    ``service_error_field`` names the field the refusal concerns, when the admin
+    knows it and the form has that field.
+    """
 
     service_error: ValidationError | None = None
+    service_error_field: str | None = None
 
     def clean(self) -> dict:
         cleaned_data = super().clean()  # type: ignore[misc]
         if self.service_error is not None:
-            raise self.service_error
+            if self.service_error_field in self.fields:  # type: ignore[attr-defined]
+                self.add_error(self.service_error_field, self.service_error)  # type: ignore[attr-defined]
+            else:
+                raise self.service_error
         return cleaned_data
 
 
@@ -103,6 +117,67 @@ class RecordedChangeForm(ServiceErrorMixin, forms.ModelForm):
         return effective_at_from(self.cleaned_data.get("effective_date"))
 
 
+class HolderFields(forms.Form):
+    """Who holds a post: appoint a recorded person or a new one, or end the holder.
+
+    A new person is recorded by the same save, with the same reason, so an editor
+    never has to record them on another page first.
+    """
+
+    appoint_person = forms.ModelChoiceField(
+        label=_("Appoint a recorded person"),
+        queryset=Person.objects.all(),
+        required=False,
+        widget=AutocompleteSelect(Appointment._meta.get_field("person"), admin.site),
+        help_text=_("Type to search the people already in the registry."),
+    )
+    new_person = forms.CharField(
+        label=_("…or a new person"),
+        max_length=Person._meta.get_field("full_name").max_length,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 22, "placeholder": _("Full name")}),
+        help_text=_(
+            "Someone not yet in the registry: they are recorded with this change's "
+            "reason and appointed."
+        ),
+    )
+    appointed_on = forms.DateField(
+        label=_("Appointed from"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("The first day the person holds the post."),
+    )
+    end_holder_on = forms.DateField(
+        label=_("End current holder's appointment on"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("The last day the current holder holds the post."),
+    )
+
+    def clean_holder(self, cleaned_data: dict) -> None:
+        """Check that an appointment names one person and its first day."""
+        person = cleaned_data.get("appoint_person")
+        new_person = cleaned_data.get("new_person")
+        if person and new_person:
+            self.add_error(
+                "new_person",
+                _("Choose a recorded person or type a new person's name, not both."),
+            )
+        if (person or new_person) and not cleaned_data.get("appointed_on"):
+            self.add_error(
+                "appointed_on", _("Say from which date the person holds it.")
+            )
+        # A person field with an error of its own (a refusal next to it) was named.
+        named = (
+            person or new_person or {"appoint_person", "new_person"} & set(self.errors)
+        )
+        if cleaned_data.get("appointed_on") and not named:
+            self.add_error(
+                "appoint_person",
+                _("Choose the person to appoint, or type a new person's name."),
+            )
+
+
 class UnitForm(RecordedChangeForm):
     slug = forms.SlugField(
         label=_("Slug"),
@@ -135,7 +210,7 @@ class UnitForm(RecordedChangeForm):
         ]
 
 
-class PostForm(RecordedChangeForm):
+class PostForm(HolderFields, RecordedChangeForm):
     slug = forms.SlugField(
         label=_("Slug"),
         max_length=100,
@@ -155,6 +230,15 @@ class PostForm(RecordedChangeForm):
             "term_note",
         ]
 
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        self.clean_holder(cleaned_data)
+        if self.instance.pk is None and cleaned_data.get("end_holder_on"):
+            self.add_error(
+                "end_holder_on", _("A new post has no holder whose term could end.")
+            )
+        return cleaned_data
+
 
 class PersonForm(RecordedChangeForm):
     slug = forms.SlugField(
@@ -169,35 +253,32 @@ class PersonForm(RecordedChangeForm):
         fields = ["full_name", "slug"]
 
 
-class InlineRowForm(forms.ModelForm):
-    """An inline row: existing rows of ended or abolished objects are read-only."""
+class InlineRowForm(ServiceErrorMixin, forms.ModelForm):
+    """An inline row: existing rows of ended or abolished objects are read-only.
+
+    A refusal of the services for this row is shown on the row, next to its field.
+    """
 
     frozen_fields: tuple[str, ...] = ()
+    # The refusal of a posted row, by row prefix: (its field or None, the error).
+    row_refusals: dict[str, tuple[str | None, ValidationError]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.prefix in self.row_refusals:
+            self.service_error_field, self.service_error = self.row_refusals[
+                self.prefix
+            ]
         if self.instance.pk is not None:
             for name in self.frozen_fields:
                 if name in self.fields:
                     self.fields[name].disabled = True
 
 
-class PostInlineForm(InlineRowForm):
+class PostInlineForm(HolderFields, InlineRowForm):
     """A post of the unit, with its holder: appoint someone or end the appointment."""
 
-    appoint_person = forms.ModelChoiceField(
-        label=_("appoint"),
-        queryset=Person.objects.all(),
-        required=False,
-        widget=AutocompleteSelect(Appointment._meta.get_field("person"), admin.site),
-    )
-    appointed_on = forms.DateField(
-        label=_("from"), required=False, widget=AdminDateWidget
-    )
-    end_holder_on = forms.DateField(
-        label=_("end holder's appointment on"), required=False, widget=AdminDateWidget
-    )
-    abolish = forms.BooleanField(label=_("abolish"), required=False)
+    abolish = forms.BooleanField(label=_("Abolish the post"), required=False)
     expected_version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=1
     )
@@ -205,6 +286,11 @@ class PostInlineForm(InlineRowForm):
     class Meta:
         model = Post
         fields = ["title", "is_head", "filling_method"]
+        labels = {
+            "title": _("Title"),
+            "is_head": _("Heads the unit"),
+            "filling_method": _("How it is filled"),
+        }
         widgets = {"title": forms.TextInput(attrs={"size": 28})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -216,18 +302,15 @@ class PostInlineForm(InlineRowForm):
                     field.disabled = True
 
     def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned_data = self.cleaned_data
-        if cleaned_data.get("appoint_person") and not cleaned_data.get("appointed_on"):
-            self.add_error(
-                "appointed_on", _("Say from which date the person holds it.")
-            )
-        if self.instance.pk is None and (
-            cleaned_data.get("end_holder_on") or cleaned_data.get("abolish")
-        ):
-            raise ValidationError(
-                _("A new post has no holder and cannot be abolished.")
-            )
+        cleaned_data = super().clean()
+        self.clean_holder(cleaned_data)
+        if self.instance.pk is None:
+            if cleaned_data.get("end_holder_on"):
+                self.add_error(
+                    "end_holder_on", _("A new post has no holder whose term could end.")
+                )
+            if cleaned_data.get("abolish"):
+                self.add_error("abolish", _("A new post cannot be abolished."))
         return cleaned_data
 
 
@@ -263,8 +346,22 @@ class AppointmentInlineForm(InlineRowForm):
             self.fields["ended_on"].disabled = True
 
 
+def active_unit_choice(
+    label: StrOrLazy, *, required: bool = False
+) -> forms.ModelChoiceField:
+    """A search field for an active unit (the autocomplete offers active ones only)."""
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=OrganizationalUnit.objects.active(),
+        required=required,
+        widget=AutocompleteSelect(
+            OrganizationalUnit._meta.get_field("parent"), admin.site
+        ),
+    )
+
+
 class AbolishForm(ServiceErrorMixin, forms.Form):
-    """What the "Abolish" button and action ask before abolishing units."""
+    """What abolishing asks: the reason, the day, and the version the editor loaded."""
 
     reason = forms.CharField(
         label=_("Reason for abolishing"),
@@ -277,24 +374,6 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
         widget=AdminDateWidget,
         help_text=_("Leave empty for today."),
     )
-    sub_units = forms.ChoiceField(
-        label=_("Its active sub-units"),
-        choices=[
-            ("refuse", _("Stop if it still has active sub-units")),
-            ("abolish", _("Abolish them too")),
-            ("move", _("Move them to another unit first")),
-        ],
-        initial="refuse",
-        widget=forms.RadioSelect,
-    )
-    move_sub_units_to = forms.ModelChoiceField(
-        label=_("Move them to"),
-        queryset=OrganizationalUnit.objects.active(),
-        required=False,
-        widget=AutocompleteSelect(
-            OrganizationalUnit._meta.get_field("parent"), admin.site
-        ),
-    )
     expected_version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=1
     )
@@ -305,6 +384,142 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
     @property
     def effective_at(self) -> datetime.date | None:
         return effective_at_from(self.cleaned_data.get("effective_date"))
+
+    def record_fields(self) -> list[forms.BoundField]:
+        """The fields shown one per line (the sub-units' rows are a table)."""
+        return [
+            self[name]
+            for name in ("reason", "effective_date", "sub_units", "move_sub_units_to")
+            if name in self.fields
+        ]
+
+    def service_arguments(self) -> dict[str, Any]:
+        """What ``units_abolish`` is told about the sub-units."""
+        return {}
+
+
+class SubUnitRow(NamedTuple):
+    """One active sub-unit on the abolish page: what happens to it, and where to."""
+
+    unit: OrganizationalUnit
+    fate: forms.BoundField
+    destination: forms.BoundField
+
+
+class AbolishUnitForm(AbolishForm):
+    """The "Abolish" button of a unit's page: each active sub-unit gets its own say.
+
+    Each sub-unit moves under the unit chosen for it (at first the abolished unit's
+    parent, so the first submit works) or is abolished with it. The rows are those of
+    the sub-units active when the form is posted: one that appeared meanwhile has no
+    answer and is a form error, never abolished unasked.
+    """
+
+    FATES = (("move", _("Moves under")), ("abolish", _("Is abolished too")))
+
+    def __init__(self, *args: Any, unit: OrganizationalUnit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sub_units = list(unit.get_children().active())
+        parent = unit.parent if unit.parent and unit.parent.is_active else None
+        for sub_unit in self.sub_units:
+            self.fields[self.fate_name(sub_unit)] = forms.ChoiceField(
+                label=_("What happens to “%(unit)s”") % {"unit": sub_unit},
+                choices=self.FATES,
+                initial="move" if parent else "abolish",
+                widget=forms.RadioSelect,
+            )
+            self.fields[self.destination_name(sub_unit)] = active_unit_choice(
+                _("Unit “%(unit)s” moves under") % {"unit": sub_unit}
+            )
+            self.fields[self.destination_name(sub_unit)].initial = parent
+
+    @staticmethod
+    def fate_name(sub_unit: OrganizationalUnit) -> str:
+        return f"sub_unit_{sub_unit.pk}"
+
+    @staticmethod
+    def destination_name(sub_unit: OrganizationalUnit) -> str:
+        return f"sub_unit_{sub_unit.pk}_to"
+
+    def sub_unit_rows(self) -> list[SubUnitRow]:
+        return [
+            SubUnitRow(
+                sub_unit,
+                self[self.fate_name(sub_unit)],
+                self[self.destination_name(sub_unit)],
+            )
+            for sub_unit in self.sub_units
+        ]
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        for sub_unit in self.sub_units:
+            destination = self.destination_name(sub_unit)
+            if (
+                cleaned_data.get(self.fate_name(sub_unit)) == "move"
+                and not cleaned_data.get(destination)
+                and destination not in self.errors
+            ):
+                self.add_error(destination, _("Choose the unit it moves under."))
+        return cleaned_data
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {
+            "sub_unit_destinations": {
+                sub_unit.pk: (
+                    self.cleaned_data[self.destination_name(sub_unit)]
+                    if self.cleaned_data[self.fate_name(sub_unit)] == "move"
+                    else None
+                )
+                for sub_unit in self.sub_units
+            }
+        }
+
+    def sub_unit_field(self, sub_unit_id: int) -> str | None:
+        """The field a refusal about one sub-unit belongs next to."""
+        sub_unit = next(
+            (unit for unit in self.sub_units if unit.pk == sub_unit_id), None
+        )
+        if sub_unit is None:
+            return None
+        if self.data.get(self.add_prefix(self.fate_name(sub_unit))) == "abolish":
+            return self.fate_name(sub_unit)
+        return self.destination_name(sub_unit)
+
+
+class AbolishUnitsForm(AbolishForm):
+    """The "Abolish selected units" action: one rule for all their sub-units.
+
+    When a selected unit has active sub-units, the rule starts at "abolish them too",
+    which works, rather than at "stop", which would refuse the first submit.
+    """
+
+    sub_units = forms.ChoiceField(
+        label=_("Their active sub-units"),
+        choices=[
+            ("refuse", _("Stop if one still has active sub-units")),
+            ("abolish", _("Abolish them too")),
+            ("move", _("Move them to another unit first")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    move_sub_units_to = active_unit_choice(_("Move them to"))
+
+    def __init__(
+        self, *args: Any, units: list[OrganizationalUnit], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        chosen = {unit.pk for unit in units}
+        has_sub_units = (
+            OrganizationalUnit.objects.active().filter(parent__in=chosen).exists()
+        )
+        self.fields["sub_units"].initial = "abolish" if has_sub_units else "refuse"
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {
+            "sub_units": self.cleaned_data["sub_units"],
+            "move_sub_units_to": self.cleaned_data.get("move_sub_units_to"),
+        }
 
 
 class RevertForm(ServiceErrorMixin, forms.Form):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from units import selectors, services
 from units.admin.diffs import displayed_changes
 from units.admin.forms import RevertForm
+from units.selectors.instants import moment_text
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -155,14 +156,14 @@ def version_view(
                 _("“%(object)s” was reverted to the version of %(date)s.")
                 % {
                     "object": reverted,
-                    "date": f"{revision.effective_at:%Y-%m-%d %H:%M}",
+                    "date": moment_text(revision.effective_at),
                 },
             )
             return HttpResponseRedirect(frame["history_url"])
     context = {
         **frame,
         "title": _("%(object)s as of %(date)s")
-        % {"object": obj, "date": f"{revision.effective_at:%Y-%m-%d %H:%M} UTC"},
+        % {"object": obj, "date": moment_text(revision.effective_at)},
         "revision": revision,
         "changes": displayed_changes(revision),
         "fields": list(version.state.items()),

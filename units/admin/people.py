@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from units import services
 from units.admin.base import (
+    RefusedRowInline,
     RevertibleHistoryAdmin,
     ServiceRefused,
     copy_saved_state,
@@ -22,7 +23,7 @@ from units.admin.forms import AppointmentInlineForm, PersonForm
 from units.models import Appointment, Person
 
 
-class AppointmentInline(admin.TabularInline):
+class AppointmentInline(RefusedRowInline, admin.TabularInline):
     """The posts a person holds or held; appoint to a post or end an appointment."""
 
     model = Appointment
@@ -133,5 +134,13 @@ class PersonAdmin(RevertibleHistoryAdmin):
                 subject = str(
                     _("Appointment to “%(post)s”") % {"post": data.get("post")}
                 )
-                raise ServiceRefused(error, subject=subject) from error
+                ending = appointment.pk is not None or (
+                    services.refusal_code(error) == services.Refusal.ENDS_BEFORE_START
+                )
+                raise ServiceRefused(
+                    error,
+                    subject=subject,
+                    field="ended_on" if ending else "post",
+                    row=appointment_form.prefix,
+                ) from error
         formset_bookkeeping(formset, new, ended)

@@ -18,6 +18,7 @@ from units.admin.base import (
 )
 from units.admin.filters import StatusFilter
 from units.admin.forms import PostForm
+from units.admin.unit_inlines import appoint, author_of, refused_field
 from units.models import Post
 
 
@@ -46,6 +47,11 @@ class PostAdmin(RevertibleHistoryAdmin):
             (None, {"fields": fields}),
             (_("Term"), {"fields": ["term_years", "term_note"]}),
         ]
+        holder = ["appoint_person", "new_person", "appointed_on"]
+        if obj is not None:
+            holder = ["current_holder", *holder, "end_holder_on"]
+        if obj is None or obj.is_active:
+            fieldsets.append((_("Holder"), {"fields": holder}))
         if obj is not None:
             fieldsets.append(
                 (_("Status"), {"fields": ["established_on", "abolished_on", "version"]})
@@ -55,7 +61,17 @@ class PostAdmin(RevertibleHistoryAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return []
-        return ["slug", "established_on", "abolished_on", "version"]
+        return ["slug", "current_holder", "established_on", "abolished_on", "version"]
+
+    @admin.display(description=_("Held by"))
+    def current_holder(self, post: Post) -> str:
+        holders = selectors.open_appointments(post)
+        if not holders:
+            return str(_("vacant"))
+        return _("%(person)s (since %(day)s)") % {
+            "person": holders[0].person,
+            "day": f"{holders[0].started_on:%Y-%m-%d}",
+        }
 
     def save_model(
         self, request: HttpRequest, obj: Post, form: PostForm, change: bool
@@ -87,4 +103,16 @@ class PostAdmin(RevertibleHistoryAdmin):
                 )
         except ValidationError as error:
             raise ServiceRefused(error) from error
+        step = "end_holder_on"
+        try:
+            if data.get("end_holder_on"):
+                services.post_end_holder(
+                    post=post, ended_on=data["end_holder_on"], **author_of(record)
+                )
+            step = "appoint"
+            appoint(post, data, record)
+        except ValidationError as error:
+            raise ServiceRefused(
+                error, field=refused_field(step, error, form)
+            ) from error
         copy_saved_state(obj, post)

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from units import services
-from units.admin.forms import AbolishForm
+from units.admin.base import refusal_field
+from units.admin.forms import AbolishForm, AbolishUnitForm, AbolishUnitsForm
 from units.admin.history_views import object_context, object_or_404
 from units.models import OrganizationalUnit
 
@@ -34,16 +35,16 @@ DRAG_POSITIONS: dict[str, services.MovePosition] = {
 
 
 def abolish(
-    request: HttpRequest, units: list[OrganizationalUnit]
-) -> tuple[AbolishForm, int, bool]:
-    """Post the abolish form for ``units``: the form to show, its status, and done.
+    request: HttpRequest, units: list[OrganizationalUnit], form: AbolishForm
+) -> tuple[int, bool]:
+    """Abolish ``units`` as the posted ``form`` says: its status, and whether done.
 
-    The version the editor loaded comes only from a unit's own page; the action
+    A refusal of the services goes onto the form, next to the field it concerns. The
+    version the editor loaded comes only from a unit's own page; the action
     abolishing several units does not send one.
     """
-    form = AbolishForm(request.POST)
     if not form.is_valid():
-        return form, HTTPStatus.BAD_REQUEST, False
+        return HTTPStatus.BAD_REQUEST, False
     loaded_version = form.cleaned_data.get("expected_version")
     try:
         services.units_abolish(
@@ -51,36 +52,46 @@ def abolish(
             user=request.user,
             reason=form.cleaned_data["reason"],
             effective_at=form.effective_at,
-            sub_units=form.cleaned_data["sub_units"],
-            move_sub_units_to=form.cleaned_data.get("move_sub_units_to"),
             expected_versions=(
                 None if loaded_version is None else {units[0].pk: loaded_version}
             ),
+            **form.service_arguments(),
         )
     except ValidationError as error:
-        form = AbolishForm(request.POST)
-        form.service_error = error
-        form.is_valid()
-        return form, services.refusal_status(error), False
-    return form, HTTPStatus.OK, True
+        field = refusal_field(error, form.fields)
+        if isinstance(error, services.SubUnitRefusal) and isinstance(
+            form, AbolishUnitForm
+        ):
+            field = form.sub_unit_field(error.sub_unit_id)
+        # Nothing was written (the transaction rolled back); the valid form takes the
+        # refusal as an error of its own.
+        form.add_error(field if field in form.fields else None, error)
+        return services.refusal_status(error), False
+    return HTTPStatus.OK, True
 
 
 def unit_abolish_view(
     model_admin: ModelAdmin, request: HttpRequest, object_id: str
 ) -> HttpResponse:
-    """The "Abolish" button of a unit's page."""
+    """The "Abolish" button of a unit's page: each active sub-unit gets its own say."""
     unit = object_or_404(model_admin, request, object_id)
     if not model_admin.has_change_permission(request, unit):
         raise PermissionDenied
-    form = AbolishForm(initial={"expected_version": unit.version})
     status: int = HTTPStatus.OK
     if request.method == "POST":
-        form, status, done = abolish(request, [unit])
+        form = AbolishUnitForm(request.POST, unit=unit)
+        status, done = abolish(request, [unit], form)
         if done:
-            messages.success(request, _("“%(unit)s” was abolished.") % {"unit": unit})
+            messages.success(
+                request,
+                _("“%(unit)s” was abolished. It stays in the registry, read-only.")
+                % {"unit": unit},
+            )
             return HttpResponseRedirect(
                 reverse("admin:units_organizationalunit_change", args=[unit.pk])
             )
+    else:
+        form = AbolishUnitForm(initial={"expected_version": unit.version}, unit=unit)
     context = {
         **object_context(model_admin, request, unit),
         "title": _("Abolish %(unit)s") % {"unit": unit},
@@ -95,10 +106,10 @@ def abolish_selected_view(
     model_admin: ModelAdmin, request: HttpRequest, units: list[OrganizationalUnit]
 ) -> HttpResponse | None:
     """The "Abolish selected units" action: its form, then None once done."""
-    form = AbolishForm()
     status: int = HTTPStatus.OK
     if "confirm" in request.POST:
-        form, status, done = abolish(request, units)
+        form = AbolishUnitsForm(request.POST, units=units)
+        status, done = abolish(request, units, form)
         if done:
             model_admin.message_user(
                 request,
@@ -107,6 +118,8 @@ def abolish_selected_view(
                 messages.SUCCESS,
             )
             return None
+    else:
+        form = AbolishUnitsForm(units=units)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": _("Abolish units"),

@@ -16,12 +16,17 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from units import selectors, services
-from units.admin.base import ServiceRefused, formset_bookkeeping
+from units.admin.base import (
+    RefusedRowInline,
+    ServiceRefused,
+    formset_bookkeeping,
+    refusal_field,
+)
 from units.admin.forms import PostInlineForm, RelationshipInlineForm
 from units.models import OrganizationalUnit, Post, UnitRelationship
 
 
-class ActiveUnitInline(admin.TabularInline):
+class ActiveUnitInline(RefusedRowInline, admin.TabularInline):
     """Rows can be added only while the unit is active."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -41,6 +46,7 @@ class PostInline(ActiveUnitInline):
         "filling_method",
         "current_holder",
         "appoint_person",
+        "new_person",
         "appointed_on",
         "end_holder_on",
         "abolish",
@@ -55,15 +61,18 @@ class PostInline(ActiveUnitInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return selectors.with_open_appointments(super().get_queryset(request))
 
-    @admin.display(description=_("held by"))
+    @admin.display(description=_("Held by"))
     def current_holder(self, post: Post) -> str:
         if not post.pk:
             return ""
         holders = selectors.open_appointments(post)
         if not holders:
-            return "—"
+            return str(_("vacant"))
         holder = holders[0]
-        return f"{holder.person} (since {holder.started_on:%Y-%m-%d})"
+        return _("%(person)s (since %(day)s)") % {
+            "person": holder.person,
+            "day": f"{holder.started_on:%Y-%m-%d}",
+        }
 
 
 class RelationshipInline(ActiveUnitInline):
@@ -93,7 +102,10 @@ class RelationshipInline(ActiveUnitInline):
 
 
 def save_posts(unit: OrganizationalUnit, formset: Any, record: dict[str, Any]) -> None:
-    """Create or change each changed post row, then its holder, then abolish it."""
+    """Create or change each changed post row, then its holder, then abolish it.
+
+    A refusal is shown on its row, next to the field of the step that was refused.
+    """
     new: list[Post] = []
     changed_posts: list[tuple[Post, list[str]]] = []
     for post_form in formset.forms:
@@ -102,6 +114,7 @@ def save_posts(unit: OrganizationalUnit, formset: Any, record: dict[str, Any]) -
         data = post_form.cleaned_data
         post = post_form.instance
         subject = str(_("Post “%(title)s”") % {"title": data.get("title") or post})
+        step = "post"
         try:
             if post.pk is None:
                 post = services.post_create(
@@ -128,26 +141,71 @@ def save_posts(unit: OrganizationalUnit, formset: Any, record: dict[str, Any]) -
                         **changes,
                     )
                     changed_posts.append((post, list(changes)))
-            _save_holder(post, data, record)
+            step = "end_holder_on"
+            if data.get("end_holder_on"):
+                services.post_end_holder(
+                    post=post, ended_on=data["end_holder_on"], **author_of(record)
+                )
+            step = "appoint"
+            appoint(post, data, record)
+            step = "abolish"
             if data.get("abolish"):
                 services.post_abolish(**record, post=post)
         except ValidationError as error:
-            raise ServiceRefused(error, subject=subject) from error
+            raise ServiceRefused(
+                error,
+                subject=subject,
+                field=refused_field(step, error, post_form),
+                row=post_form.prefix,
+            ) from error
     formset_bookkeeping(formset, new, changed_posts)
 
 
-def _save_holder(post: Post, data: dict[str, Any], record: dict[str, Any]) -> None:
-    # Dated by their own days (the appointment's start or end), not the form's
-    # effective date: so only the author and the reason are passed on.
-    author = {"user": record["user"], "reason": record["reason"]}
-    if data.get("end_holder_on"):
-        services.post_end_holder(post=post, ended_on=data["end_holder_on"], **author)
-    if data.get("appoint_person"):
+# Appointment refusals about its day (the post did not exist yet, a future day, a
+# change recorded after it) belong next to the day; any other next to the person.
+APPOINTMENT_DAY_REFUSALS = frozenset(
+    {
+        services.Refusal.NOT_YET_ESTABLISHED,
+        services.Refusal.FUTURE_EFFECTIVE_TIME,
+        services.Refusal.OUT_OF_ORDER,
+    }
+)
+
+
+def refused_field(step: str, error: ValidationError, post_form: Any) -> str | None:
+    """The field of a post row that the refusal of ``step`` concerns."""
+    if step == "post":
+        return refusal_field(error, post_form.fields)
+    if step != "appoint":
+        return step
+    if services.refusal_code(error) in APPOINTMENT_DAY_REFUSALS:
+        return "appointed_on"
+    if post_form.cleaned_data.get("new_person"):
+        return "new_person"
+    return "appoint_person"
+
+
+def author_of(record: dict[str, Any]) -> dict[str, Any]:
+    """Appointments are dated by their own days (their start or end), not by the
+    form's effective date: only the author and the reason are passed on."""
+    return {"user": record["user"], "reason": record["reason"]}
+
+
+def appoint(post: Post, data: dict[str, Any], record: dict[str, Any]) -> None:
+    """Appoint the chosen person to ``post``, or record the new one and appoint them."""
+    if data.get("new_person"):
+        services.appointment_start_for_new_person(
+            full_name=data["new_person"],
+            post=post,
+            started_on=data["appointed_on"],
+            **author_of(record),
+        )
+    elif data.get("appoint_person"):
         services.appointment_start(
             person=data["appoint_person"],
             post=post,
             started_on=data["appointed_on"],
-            **author,
+            **author_of(record),
         )
 
 
@@ -181,5 +239,10 @@ def save_relationships(
                     )
                 )
         except ValidationError as error:
-            raise ServiceRefused(error, subject=str(_("Relationship"))) from error
+            raise ServiceRefused(
+                error,
+                subject=str(_("Relationship")),
+                field=refusal_field(error, relationship_form.fields),
+                row=relationship_form.prefix,
+            ) from error
     formset_bookkeeping(formset, new, ended)

@@ -268,7 +268,12 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
         unit = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
         if unit is not None and not unit.is_active:
-            extra_context.update(show_save=False, show_save_and_continue=False)
+            # Read-only: no button saves, and "add another" has nothing to add to.
+            extra_context.update(
+                show_save=False,
+                show_save_and_continue=False,
+                show_save_and_add_another=False,
+            )
         extra_context["can_abolish"] = (
             unit is not None
             and unit.is_active

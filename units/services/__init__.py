@@ -11,7 +11,11 @@ services; services.unit_create(...)`` is the way to call them.
 - ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
 """
 
-from units.services.appointments import appointment_end, appointment_start
+from units.services.appointments import (
+    appointment_end,
+    appointment_start,
+    appointment_start_for_new_person,
+)
 from units.services.people import (
     PERSON_UPDATABLE_FIELDS,
     person_create,
@@ -46,7 +50,9 @@ from units.services.units import (
     SIBLING_ORDER_STEP,
     UNIT_UPDATABLE_FIELDS,
     MovePosition,
+    SubUnitDestinations,
     SubUnitPolicy,
+    SubUnitRefusal,
     unit_abolish,
     unit_create,
     unit_move,
@@ -70,9 +76,12 @@ __all__ = [
     "EffectiveTime",
     "MovePosition",
     "Refusal",
+    "SubUnitDestinations",
     "SubUnitPolicy",
+    "SubUnitRefusal",
     "appointment_end",
     "appointment_start",
+    "appointment_start_for_new_person",
     "effective_datetime",
     "person_create",
     "person_revert",

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from units.models import Appointment, Person, Post
+from units.services.people import person_create
 from units.services.refusals import Refusal
 from units.services.revisions import (
     Actor,
@@ -72,6 +73,33 @@ def appointment_start(
         appointment, user=user, reason=reason, effective_at=moment, is_new=True
     )
     return appointment
+
+
+@transaction.atomic
+def appointment_start_for_new_person(
+    *,
+    full_name: str,
+    post: Post,
+    started_on: datetime.date,
+    user: Actor,
+    reason: str,
+    slug: str = "",
+    note: str = "",
+) -> Appointment:
+    """Record a new person and appoint them to ``post``: one step, one reason.
+
+    An editor appointing someone the registry does not know yet gives one reason for
+    both changes; if the appointment is refused, the person is not recorded either.
+    """
+    person = person_create(user=user, reason=reason, full_name=full_name, slug=slug)
+    return appointment_start(
+        person=person,
+        post=post,
+        started_on=started_on,
+        user=user,
+        reason=reason,
+        note=note,
+    )
 
 
 @transaction.atomic

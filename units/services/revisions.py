@@ -24,6 +24,7 @@ from django.utils.text import slugify
 
 from units.characters import field_text_problem, is_blank, text_problem
 from units.models import OrganizationalUnit, RecordedModel, RegistryState
+from units.selectors.instants import moment_text
 from units.services.refusals import Refusal
 
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -128,7 +129,7 @@ def check_effective_time(
     """Refuse future changes and backdated ones that would precede a recorded change."""
     if effective_at > timezone.now() + CLOCK_TOLERANCE:
         raise ValidationError(
-            f"The effective time {effective_at:%Y-%m-%d %H:%M} UTC is in the future; "
+            f"The effective time {moment_text(effective_at)} is in the future; "
             "record a change once it has taken effect.",
             code=Refusal.FUTURE_EFFECTIVE_TIME,
         )
@@ -137,8 +138,8 @@ def check_effective_time(
     latest = latest_revision_time(instance)
     if latest is not None and effective_at < latest:
         raise ValidationError(
-            f"“{instance}” already has a change effective {latest:%Y-%m-%d %H:%M} UTC; "
-            f"a change effective {effective_at:%Y-%m-%d %H:%M} UTC would land before it. "
+            f"“{instance}” already has a change effective {moment_text(latest)}; "
+            f"a change effective {moment_text(effective_at)} would land before it. "
             "Record changes of one object in the order they took effect.",
             code=Refusal.OUT_OF_ORDER,
         )
@@ -293,8 +294,8 @@ def check_recorded_by(
     )
     if first is not None and effective_at < first:
         raise ValidationError(
-            f"“{instance}” did not exist yet on {effective_at:%Y-%m-%d %H:%M} UTC "
-            f"(it is recorded from {first:%Y-%m-%d %H:%M} UTC).",
+            f"“{instance}” did not exist yet on {moment_text(effective_at)} "
+            f"(it is recorded from {moment_text(first)}).",
             code=code,
         )
 

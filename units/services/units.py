@@ -9,7 +9,7 @@ backdated move), and each changed unit leaves exactly one history row.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from units.models import OrganizationalUnit, ReportingLine, UnitRelationship
 from units.selectors import states_as_of
 from units.services.posts import post_abolish
-from units.services.refusals import Refusal
+from units.services.refusals import Refusal, refusal_code
 from units.services.relationships import relationship_end
 from units.services.revisions import (
     Actor,
@@ -35,6 +35,9 @@ from units.services.revisions import (
 )
 
 SubUnitPolicy = Literal["refuse", "abolish", "move"]
+# Where each direct sub-unit of an abolished unit goes: its id -> the unit (or the id of
+# the unit) it moves under, or None to abolish it with the unit.
+SubUnitDestinations = Mapping[int, "OrganizationalUnit | int | None"]
 # Where a unit goes relative to ``target`` in ``unit_move_to_position``.
 MovePosition = Literal["first-child", "last-child", "before", "after"]
 MOVE_POSITIONS: tuple[MovePosition, ...] = (
@@ -304,14 +307,17 @@ def unit_abolish(
     effective_at: EffectiveTime = None,
     sub_units: SubUnitPolicy = "refuse",
     move_sub_units_to: OrganizationalUnit | None = None,
+    sub_unit_destinations: SubUnitDestinations | None = None,
     expected_version: int | None = None,
 ) -> OrganizationalUnit:
     """Abolish a unit: it stays in the registry and in history, marked abolished.
 
     Active sub-units must be dealt with explicitly: ``sub_units="abolish"`` abolishes the
     whole subtree, ``sub_units="move"`` moves the direct sub-units to
-    ``move_sub_units_to`` first. Its posts are abolished, their holders' appointments and
-    its dotted-line relationships end on the same date.
+    ``move_sub_units_to`` first. ``sub_unit_destinations`` (which replaces both) says it
+    for each direct sub-unit: its id maps to the unit it moves under, or to None to
+    abolish it with its subtree. Its posts are abolished, their holders' appointments
+    and its dotted-line relationships end on the same date.
     """
     reason, moment = begin_write(reason, effective_at)
     unit = fresh(OrganizationalUnit, unit)
@@ -323,7 +329,17 @@ def unit_abolish(
         )
     check_effective_time(unit, moment)
     active_children = list(unit.get_children().active())
-    if active_children:
+    if sub_unit_destinations is not None:
+        _send_sub_units(
+            unit,
+            active_children,
+            sub_unit_destinations,
+            user=user,
+            reason=reason,
+            effective_at=moment,
+        )
+        unit = fresh(OrganizationalUnit, unit)
+    elif active_children:
         if sub_units == "refuse":
             names = ", ".join(str(child) for child in active_children)
             raise ValidationError(
@@ -375,6 +391,85 @@ def unit_abolish(
     unit.abolished_on = moment.date()
     save_revision(unit, user=user, reason=reason, effective_at=moment)
     return unit
+
+
+class SubUnitRefusal(ValidationError):
+    """A refusal about where one sub-unit goes; ``sub_unit_id`` names the sub-unit.
+
+    So a form can show it next to that sub-unit's choice rather than at the top.
+    """
+
+    def __init__(self, error: ValidationError, sub_unit: OrganizationalUnit) -> None:
+        super().__init__(" ".join(error.messages), code=refusal_code(error))
+        self.sub_unit_id = sub_unit.pk
+
+
+def _send_sub_units(
+    unit: OrganizationalUnit,
+    active_children: list[OrganizationalUnit],
+    destinations: SubUnitDestinations,
+    *,
+    user: Actor,
+    reason: str,
+    effective_at: datetime.datetime,
+) -> None:
+    """Move or abolish each active sub-unit of ``unit`` as ``destinations`` says.
+
+    Every active sub-unit must be named, and only those; no sub-unit may move into
+    the subtree being abolished. Moves come first, so a refusal leaves nothing done
+    (the caller's transaction rolls back whatever came before it).
+    """
+    children = {child.pk: child for child in active_children}
+    strangers = sorted(set(destinations) - set(children))
+    if strangers:
+        raise ValidationError(
+            f"Organizational unit {strangers[0]} is not an active sub-unit of “{unit}”.",
+            code=Refusal.INVALID,
+        )
+    unnamed = [child for child in active_children if child.pk not in destinations]
+    if unnamed:
+        names = ", ".join(str(child) for child in unnamed)
+        raise ValidationError(
+            f"“{unit}” has active sub-units nobody said anything about ({names}). Say "
+            "for each whether it moves to another unit or is abolished too.",
+            code=Refusal.HAS_ACTIVE_SUB_UNITS,
+        )
+    for child_id, child in children.items():
+        destination = destinations[child_id]
+        if destination is None:
+            continue
+        target = fresh(OrganizationalUnit, destination)
+        if target.pk == unit.pk or _is_inside(target, unit):
+            raise SubUnitRefusal(
+                ValidationError(
+                    f"“{child}” cannot move to “{target}”: that is “{unit}” itself or "
+                    "a unit inside it, which is being abolished.",
+                    code=Refusal.CYCLE,
+                ),
+                child,
+            )
+        try:
+            unit_move(
+                unit=child,
+                new_parent=target,
+                user=user,
+                reason=reason,
+                effective_at=effective_at,
+            )
+        except ValidationError as error:
+            raise SubUnitRefusal(error, child) from error
+    for child_id, destination in destinations.items():
+        if destination is None:
+            try:
+                unit_abolish(
+                    unit=children[child_id],
+                    user=user,
+                    reason=reason,
+                    effective_at=effective_at,
+                    sub_units="abolish",
+                )
+            except ValidationError as error:
+                raise SubUnitRefusal(error, children[child_id]) from error
 
 
 @transaction.atomic
@@ -571,14 +666,17 @@ def units_abolish(
     effective_at: EffectiveTime = None,
     sub_units: SubUnitPolicy = "refuse",
     move_sub_units_to: OrganizationalUnit | None = None,
+    sub_unit_destinations: SubUnitDestinations | None = None,
     expected_versions: dict[int, int] | None = None,
 ) -> list[OrganizationalUnit]:
     """Abolish several units, all or none, in tree order; return them as abolished.
 
-    Each goes through ``unit_abolish`` with the same reason, time and sub-unit policy.
-    When several are named, a unit already abolished (by an earlier one of the batch,
-    with its subtree) is passed over. ``expected_versions`` maps a unit's id to the
-    version the caller loaded, for the lost-update check.
+    Each goes through ``unit_abolish`` with the same reason, time and sub-unit policy;
+    ``sub_unit_destinations`` is handed to each unit for its own sub-units, and naming
+    a unit that is no sub-unit of any of them is refused. When several are named, a
+    unit already abolished (by an earlier one of the batch, with its subtree) is passed
+    over. ``expected_versions`` maps a unit's id to the version the caller loaded, for
+    the lost-update check.
     """
     reason, moment = begin_write(reason, effective_at)
     wanted = {
@@ -595,6 +693,22 @@ def units_abolish(
             f"Organizational unit {min(missing)} does not exist.",
             code=Refusal.NOT_FOUND,
         )
+    destinations_of: dict[int, dict[int, Any]] = {unit.pk: {} for unit in chosen}
+    if sub_unit_destinations is not None:
+        parents = dict(
+            OrganizationalUnit.objects.filter(
+                pk__in=list(sub_unit_destinations)
+            ).values_list("pk", "parent_id")
+        )
+        for child_id, destination in sub_unit_destinations.items():
+            parent_id = parents.get(child_id)
+            if parent_id not in destinations_of:
+                raise ValidationError(
+                    f"Organizational unit {child_id} is not a sub-unit of a unit "
+                    "being abolished.",
+                    code=Refusal.INVALID,
+                )
+            destinations_of[parent_id][child_id] = destination
     for unit in chosen:
         if (
             len(chosen) > 1
@@ -608,6 +722,9 @@ def units_abolish(
             effective_at=moment,
             sub_units=sub_units,
             move_sub_units_to=move_sub_units_to,
+            sub_unit_destinations=(
+                None if sub_unit_destinations is None else destinations_of[unit.pk]
+            ),
             expected_version=(expected_versions or {}).get(unit.pk),
         )
     return list(OrganizationalUnit.objects.filter(pk__in=wanted).in_tree_order())
