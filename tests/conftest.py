@@ -8,11 +8,11 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from pytest_django import DjangoDbBlocker
 
@@ -49,21 +49,21 @@ def at(day: str) -> datetime.datetime:
 
 
 @pytest.fixture
-def editor(db: None) -> AbstractBaseUser:
+def editor(db: None) -> User:
     """The staff user tests write as; the one a module's shared registry was written
     by when there is one (a fresh instance each test)."""
     return editor_user()
 
 
 @pytest.fixture
-def other_editor(db: None) -> AbstractBaseUser:
+def other_editor(db: None) -> User:
     return get_user_model().objects.create_user(
         username="other-editor", password="other-pass-123", is_staff=True
     )
 
 
 @pytest.fixture
-def make_unit(editor: AbstractBaseUser) -> Callable[..., OrganizationalUnit]:
+def make_unit(editor: User) -> Callable[..., OrganizationalUnit]:
     """Create a unit through the service, as the editor."""
 
     def make(
@@ -74,7 +74,7 @@ def make_unit(editor: AbstractBaseUser) -> Callable[..., OrganizationalUnit]:
         reason: str = "Test setup",
         **fields: Any,
     ) -> OrganizationalUnit:
-        return UnitFactory(
+        return UnitFactory.create(
             user=editor, reason=reason, name=name, kind=kind, parent=parent, **fields
         )
 
@@ -104,13 +104,13 @@ class ScriptedHistory:
     ben: Person
 
 
-def build_scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
+def build_scripted_history(editor: User) -> ScriptedHistory:
     """Write the scripted history through the services, as ``editor``."""
 
     def create(
         name: str, parent: OrganizationalUnit | None, day: str, **kw: Any
     ) -> OrganizationalUnit:
-        return UnitFactory(
+        return UnitFactory.create(
             user=editor,
             reason=f"Establish {name}",
             name=name,
@@ -130,7 +130,7 @@ def build_scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
         slug="unit-x",
         mandate="Unit X keeps the registry.",
     )
-    head_of_x = PostFactory(
+    head_of_x = PostFactory.create(
         user=editor,
         reason="Create head post",
         title="Head of X",
@@ -140,7 +140,7 @@ def build_scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
         slug="head-of-x",
     )
     ana, ben = (
-        PersonFactory(
+        PersonFactory.create(
             user=editor,
             reason="New person",
             full_name=full_name,
@@ -149,7 +149,7 @@ def build_scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
         )
         for full_name, slug in (("Ana Lima", "ana-lima"), ("Ben Okoro", "ben-okoro"))
     )
-    AppointmentFactory(
+    AppointmentFactory.create(
         user=editor,
         reason="Ana appointed",
         person=ana,
@@ -186,7 +186,7 @@ def build_scripted_history(editor: AbstractBaseUser) -> ScriptedHistory:
         ended_on=datetime.date(2023, 1, 1),
         effective_at=at("2023-01-01"),
     )
-    AppointmentFactory(
+    AppointmentFactory.create(
         user=editor,
         reason="Ben appointed",
         person=ben,
@@ -345,8 +345,15 @@ def plain_static_files(settings: Any) -> None:
     }
 
 
-def page_text(response: object) -> str:
+class ResponseWithContent(Protocol):
+    """A response whose body a test reads: the test client's, or Django's own."""
+
+    @property
+    def content(self) -> bytes: ...
+
+
+def page_text(response: ResponseWithContent) -> str:
     """The page as text without tags or repeated whitespace, to assert on sentences."""
-    html = response.content.decode()  # type: ignore[attr-defined]
+    html = response.content.decode()
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

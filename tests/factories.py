@@ -4,17 +4,19 @@ Every object a test makes this way has its first history row, its author and its
 reason, exactly as one the admin or the API would have made: no test can stand on a
 record the registry could not contain. Each factory's fields are the service's
 keyword arguments; ``user`` defaults to the shared test editor and ``reason`` to
-"Test setup". Only ``create`` is supported (a service always saves).
+"Test setup". Only ``create`` is supported (a service always saves); tests call
+``UnitFactory.create(...)``, which mypy types as the model (factory_boy's
+``UnitFactory(...)`` does the same but is typed as a factory instance).
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from units import services
 from units.models import (
@@ -33,7 +35,7 @@ EDITOR_PASSWORD = "editor-pass-123"
 LONG_AGO = datetime.datetime(2000, 1, 1, 12, tzinfo=datetime.UTC)
 
 
-def editor_user() -> AbstractBaseUser:
+def editor_user() -> User:
     """The staff user tests write as (conftest's ``editor``), made on first use."""
     user_model = get_user_model()
     existing = user_model.objects.filter(username=EDITOR_USERNAME).first()
@@ -47,7 +49,10 @@ def editor_user() -> AbstractBaseUser:
     )
 
 
-class ServiceFactory(factory.Factory):
+ModelT = TypeVar("ModelT")
+
+
+class ServiceFactory(factory.Factory[ModelT]):
     """A factory whose ``create`` is a service call, never a bare ``save()``."""
 
     class Meta:
@@ -64,7 +69,7 @@ class ServiceFactory(factory.Factory):
         )
 
 
-class UnitFactory(ServiceFactory):
+class UnitFactory(ServiceFactory[OrganizationalUnit]):
     """``services.unit_create``; effective now unless given ``effective_at``."""
 
     class Meta:
@@ -81,7 +86,7 @@ class UnitFactory(ServiceFactory):
         return services.unit_create(**kwargs)
 
 
-class PostFactory(ServiceFactory):
+class PostFactory(ServiceFactory[Post]):
     """``services.post_create`` in a new unit unless given one."""
 
     class Meta:
@@ -95,7 +100,7 @@ class PostFactory(ServiceFactory):
         return services.post_create(**kwargs)
 
 
-class PersonFactory(ServiceFactory):
+class PersonFactory(ServiceFactory[Person]):
     """``services.person_create``."""
 
     class Meta:
@@ -108,7 +113,7 @@ class PersonFactory(ServiceFactory):
         return services.person_create(**kwargs)
 
 
-class AppointmentFactory(ServiceFactory):
+class AppointmentFactory(ServiceFactory[Appointment]):
     """``services.appointment_start``; the default post and person exist since 2000,
     so the default start (2020-01-01) may follow them."""
 
@@ -126,7 +131,7 @@ class AppointmentFactory(ServiceFactory):
         return services.appointment_start(**kwargs)
 
 
-class RelationshipFactory(ServiceFactory):
+class RelationshipFactory(ServiceFactory[UnitRelationship]):
     """``services.relationship_create`` between two new units unless given them."""
 
     class Meta:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from units.models import OrganizationalUnit, UnitKind
@@ -26,7 +26,7 @@ def roles(db: None) -> dict[str, Group]:
 
 
 @pytest.fixture
-def editor_client(editor: AbstractBaseUser, roles: dict[str, Group]) -> Client:
+def editor_client(editor: User, roles: dict[str, Group]) -> Client:
     editor.groups.add(roles["editors"])
     client = Client()
     client.force_login(editor)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import F
 from django.test import Client
@@ -95,9 +95,7 @@ def form_data(response: Any, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def other_editor_client(
-    other_editor: AbstractBaseUser, roles: dict[str, Group]
-) -> Client:
+def other_editor_client(other_editor: User, roles: dict[str, Group]) -> Client:
     other_editor.groups.add(roles["editors"])
     client = Client()
     client.force_login(other_editor)
@@ -105,7 +103,7 @@ def other_editor_client(
 
 
 @pytest.fixture
-def auditor(roles: dict[str, Group]) -> AbstractBaseUser:
+def auditor(roles: dict[str, Group]) -> User:
     user = get_user_model().objects.create_user(
         username="auditor", password="auditor-pass-123", is_staff=True
     )
@@ -114,7 +112,7 @@ def auditor(roles: dict[str, Group]) -> AbstractBaseUser:
 
 
 @pytest.fixture
-def auditor_client(auditor: AbstractBaseUser) -> Client:
+def auditor_client(auditor: User) -> Client:
     client = Client()
     client.force_login(auditor)
     return client
@@ -260,7 +258,7 @@ def test_adding_a_unit_requires_a_reason(
 
 
 def test_adding_a_unit_records_the_reason_and_the_user(
-    editor_client: Client, editor: AbstractBaseUser, small_tree: tuple
+    editor_client: Client, editor: User, small_tree: tuple
 ) -> None:
     root = small_tree[0]
     data = form_data(
@@ -362,7 +360,7 @@ def test_a_cycle_is_refused_with_a_clear_message_and_nothing_changes(
 
 
 def test_a_stale_form_gets_a_conflict_showing_what_changed_meanwhile(
-    editor_client: Client, other_editor: AbstractBaseUser, small_tree: tuple
+    editor_client: Client, other_editor: User, small_tree: tuple
 ) -> None:
     leaf = small_tree[3]
     page = editor_client.get(change_url(leaf))  # the editor opens version 1
@@ -391,7 +389,7 @@ def test_a_stale_form_gets_a_conflict_showing_what_changed_meanwhile(
 
 
 def test_the_conflict_lasts_until_the_editor_reloads(
-    editor_client: Client, other_editor: AbstractBaseUser, small_tree: tuple
+    editor_client: Client, other_editor: User, small_tree: tuple
 ) -> None:
     leaf = small_tree[3]
     stale = form_data(editor_client.get(change_url(leaf)), name="Leafy", reason="R")
@@ -425,7 +423,7 @@ def move(
 
 
 def test_dragging_under_another_unit_moves_it_with_reason_and_user(
-    editor_client: Client, editor: AbstractBaseUser, small_tree: tuple
+    editor_client: Client, editor: User, small_tree: tuple
 ) -> None:
     root, left, right, leaf = small_tree
     response = move(editor_client, leaf, right, "last-child", "Belongs to the right")
@@ -479,7 +477,7 @@ def test_dragging_renumbers_siblings_when_there_is_no_room(
 
 
 def test_dragging_renumbers_around_an_abolished_sibling_without_touching_it(
-    editor_client: Client, editor: AbstractBaseUser, make_unit: Any, small_tree: tuple
+    editor_client: Client, editor: User, make_unit: Any, small_tree: tuple
 ) -> None:
     root = small_tree[0]
     make_unit("A first", root, sibling_order=1)
@@ -612,7 +610,7 @@ def test_version_of_another_unit_is_404(
 
 
 def test_revert_restores_an_old_version_as_a_new_change(
-    editor_client: Client, editor: AbstractBaseUser, scripted_history: ScriptedHistory
+    editor_client: Client, editor: User, scripted_history: ScriptedHistory
 ) -> None:
     unit = fresh(scripted_history.unit_x)
     moved = unit.history.get(history_change_reason="Reorganization 2022")
@@ -698,7 +696,8 @@ def post_history_url(post: Post) -> str:
     return reverse("admin:units_post_history", args=[post.pk])
 
 
-def post_version_url(post: Post, history_id: int) -> str:
+def post_version_url(post: Post, history_id: int | str) -> str:
+    """A post's version page; ``history_id`` may be anything, to test a bad one."""
     return reverse("admin:units_post_simple_history", args=[post.pk, history_id])
 
 
@@ -759,7 +758,7 @@ def test_post_history_and_version_pages_use_a_constant_number_of_queries(
 
 
 def test_post_version_page_shows_the_state_and_reverts_with_a_reason(
-    editor_client: Client, editor: AbstractBaseUser, scripted_history: ScriptedHistory
+    editor_client: Client, editor: User, scripted_history: ScriptedHistory
 ) -> None:
     post = scripted_history.head_of_x
     created = post.history.get()
@@ -894,7 +893,7 @@ def test_version_of_another_post_or_person_is_404(
     for url in (
         post_version_url(scripted_history.head_of_x, ben_version + 1000),
         person_version_url(scripted_history.ana, ben_version),
-        post_version_url(scripted_history.head_of_x, "not-a-number"),  # type: ignore[arg-type]
+        post_version_url(scripted_history.head_of_x, "not-a-number"),
     ):
         assert editor_client.get(url).status_code == HTTPStatus.NOT_FOUND
         response = editor_client.post(url, {"reason": "x", "expected_version": 1})
@@ -1149,7 +1148,7 @@ def test_person_page_lists_the_posts_held_and_can_end_one(
 
 
 def test_person_and_post_forms_go_through_the_services(
-    editor_client: Client, editor: AbstractBaseUser, small_tree: tuple
+    editor_client: Client, editor: User, small_tree: tuple
 ) -> None:
     leaf = small_tree[3]
     response = editor_client.post(
@@ -1200,13 +1199,13 @@ def test_search_and_filters(editor_client: Client, small_tree: tuple) -> None:
     assert names(f"parent={root.pk}") == ["Left Department", "Right Department"]
 
 
-def build_units(count: int, editor: AbstractBaseUser) -> None:
+def build_units(count: int, editor: User) -> None:
     """A root with departments of 20 units each, through the services."""
-    root = UnitFactory(user=editor, reason="Scale", name="Root", kind="office")
+    root = UnitFactory.create(user=editor, reason="Scale", name="Root", kind="office")
     made, department = 1, None
     while made < count:
         if department is None or made % 21 == 1:
-            department = UnitFactory(
+            department = UnitFactory.create(
                 user=editor,
                 reason="Scale",
                 name=f"Department {made}",
@@ -1214,7 +1213,7 @@ def build_units(count: int, editor: AbstractBaseUser) -> None:
                 parent=root,
             )
         else:
-            UnitFactory(
+            UnitFactory.create(
                 user=editor,
                 reason="Scale",
                 name=f"Unit {made}",
@@ -1226,7 +1225,7 @@ def build_units(count: int, editor: AbstractBaseUser) -> None:
 
 @pytest.mark.slow
 def test_changelist_queries_stay_constant_from_50_to_250_units(
-    editor_client: Client, editor: AbstractBaseUser, django_assert_num_queries: Any
+    editor_client: Client, editor: User, django_assert_num_queries: Any
 ) -> None:
     build_units(50, editor)
     editor_client.get(CHANGELIST)
@@ -1335,7 +1334,7 @@ def test_changelist_at_10000_units_uses_as_many_queries_as_at_50(
 
 @pytest.mark.slow
 def test_page_tree_context_only_links_units_on_the_page(
-    editor_client: Client, editor: AbstractBaseUser
+    editor_client: Client, editor: User
 ) -> None:
     build_units(150, editor)
     response = editor_client.get(CHANGELIST)

@@ -14,7 +14,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.test import Client
 from django.utils.module_loading import import_string
@@ -54,14 +54,18 @@ def use_up_anonymous_budget(client: Client, **headers: Any) -> None:
 
 
 def test_configured_anonymous_rate_is_a_real_limit() -> None:
-    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"]
+    # The settings module's dict mixes value types, so mypy sees its values as objects.
+    rest_framework: dict[str, Any] = settings.REST_FRAMEWORK
+    rate = rest_framework["DEFAULT_THROTTLE_RATES"]["anon"]
     requests, seconds = AnonRateThrottle().parse_rate(rate)
+    assert requests is not None
     assert 0 < requests <= 10_000
+    assert seconds is not None
     assert seconds >= 1
     # DRF's anonymous throttle, counting in the shared "throttle" cache.
     assert any(
         issubclass(import_string(path), AnonRateThrottle)
-        for path in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]
+        for path in rest_framework["DEFAULT_THROTTLE_CLASSES"]
     )
 
 
@@ -103,7 +107,7 @@ def test_each_address_has_its_own_budget(
 def test_signed_in_users_are_not_throttled_as_anonymous(
     scripted_history: ScriptedHistory,
     small_anonymous_rate: None,
-    editor: AbstractBaseUser,
+    editor: User,
 ) -> None:
     client = Client()
     use_up_anonymous_budget(client)
@@ -133,7 +137,7 @@ def is_signed_in(client: Client) -> bool:
 
 
 def test_admin_login_locks_out_after_repeated_failures(
-    editor: AbstractBaseUser,
+    editor: User,
 ) -> None:
     client = Client(REMOTE_ADDR="192.0.2.10")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
@@ -159,7 +163,7 @@ def test_admin_login_locks_out_after_repeated_failures(
 
 
 def test_lockout_is_not_evaded_by_a_spoofed_forwarded_for_header(
-    editor: AbstractBaseUser,
+    editor: User,
 ) -> None:
     client = Client(REMOTE_ADDR="192.0.2.10")
     for number in range(settings.AXES_FAILURE_LIMIT):
@@ -172,7 +176,7 @@ def test_lockout_is_not_evaded_by_a_spoofed_forwarded_for_header(
 
 
 def test_lockout_of_one_address_does_not_lock_the_user_out_everywhere(
-    editor: AbstractBaseUser,
+    editor: User,
 ) -> None:
     attacker = Client(REMOTE_ADDR="192.0.2.66")
     for _ in range(settings.AXES_FAILURE_LIMIT):
@@ -186,7 +190,7 @@ def test_lockout_of_one_address_does_not_lock_the_user_out_everywhere(
 
 
 def test_a_success_before_the_limit_resets_the_failure_count(
-    editor: AbstractBaseUser,
+    editor: User,
 ) -> None:
     client = Client(REMOTE_ADDR="192.0.2.10")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
@@ -202,7 +206,7 @@ def test_a_success_before_the_limit_resets_the_failure_count(
 # --- Request size limits ----------------------------------------------------------------
 
 
-def test_an_oversized_form_post_is_refused_with_400(editor: AbstractBaseUser) -> None:
+def test_an_oversized_form_post_is_refused_with_400(editor: User) -> None:
     client = Client(REMOTE_ADDR="192.0.2.10")
     padding = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
 
@@ -215,7 +219,7 @@ def test_an_oversized_form_post_is_refused_with_400(editor: AbstractBaseUser) ->
 
 
 def test_a_post_with_too_many_fields_is_refused_with_400(
-    editor: AbstractBaseUser,
+    editor: User,
 ) -> None:
     fields = {f"field{number}": "1" for number in range(1_100)}
 
@@ -227,7 +231,7 @@ def test_a_post_with_too_many_fields_is_refused_with_400(
 
 
 def test_an_oversized_api_body_is_refused_and_changes_nothing(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     editor.user_permissions.add(
         Permission.objects.get(codename="change_organizationalunit")
@@ -267,7 +271,7 @@ def behind_one_proxy() -> Any:
 
 
 def test_behind_a_proxy_the_lockout_is_per_client_not_per_proxy(
-    editor: AbstractBaseUser,
+    editor: User,
 ) -> None:
     with behind_one_proxy():
         proxied = Client(REMOTE_ADDR=PROXY)

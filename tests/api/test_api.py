@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -34,7 +34,7 @@ def client() -> APIClient:
     return APIClient()
 
 
-def grant(user: AbstractBaseUser, *codenames: str) -> AbstractBaseUser:
+def grant(user: User, *codenames: str) -> User:
     user.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="units", codename__in=codenames
@@ -60,7 +60,7 @@ EDITOR_PERMISSIONS = (
 
 
 @pytest.fixture
-def editor_client(editor: AbstractBaseUser) -> APIClient:
+def editor_client(editor: User) -> APIClient:
     """The scripted history's editor, allowed to write, authenticated by session."""
     client = APIClient()
     client.force_login(grant(editor, *EDITOR_PERMISSIONS))
@@ -415,7 +415,11 @@ def test_changes_atom_feed(client, scripted_history):
 
     atom = "{http://www.w3.org/2005/Atom}"
     feed = ElementTree.fromstring(response.content)  # noqa: S314 - our own output
-    titles = [entry.find(f"{atom}title").text for entry in feed.iter(f"{atom}entry")]
+    titles = []
+    for entry in feed.iter(f"{atom}entry"):
+        title = entry.find(f"{atom}title")
+        assert title is not None
+        titles.append(title.text)
     assert titles[0] == "Unit Y established under Department B"
     assert "Unit Ex moved from Department A to Department B" in titles
     assert "Department A abolished" in titles
@@ -1593,7 +1597,7 @@ def test_malformed_json_body_is_400(editor_client, scripted_history):
 
 
 @pytest.fixture
-def token_client(editor: AbstractBaseUser) -> APIClient:
+def token_client(editor: User) -> APIClient:
     """The editor authenticated by token (no session, so no CSRF check first)."""
     token = Token.objects.create(user=grant(editor, *EDITOR_PERMISSIONS))
     client = APIClient()

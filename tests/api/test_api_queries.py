@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -27,37 +27,35 @@ API = "/api/v1/"
 START = datetime.datetime(2020, 1, 1, 12, tzinfo=datetime.UTC)
 
 
-def build_registry(
-    editor: AbstractBaseUser, departments: int, divisions: int, units: int
-) -> int:
+def build_registry(editor: User, departments: int, divisions: int, units: int) -> int:
     """Root → departments → divisions (each headed and held) → units; returns the count."""
     setup = {"user": editor, "reason": "Setup", "effective_at": START}
-    root = UnitFactory(name="Organization", kind=UnitKind.ORGANIZATION, **setup)
+    root = UnitFactory.create(name="Organization", kind=UnitKind.ORGANIZATION, **setup)
     created = 1
     for d in range(departments):
-        department = UnitFactory(
+        department = UnitFactory.create(
             name=f"Department {d}", parent=root, kind=UnitKind.DEPARTMENT, **setup
         )
         created += 1
         for v in range(divisions):
-            division = UnitFactory(
+            division = UnitFactory.create(
                 name=f"Division {d}.{v}",
                 parent=department,
                 kind=UnitKind.DIVISION,
                 **setup,
             )
             created += 1
-            AppointmentFactory(
+            AppointmentFactory.create(
                 user=editor,
                 reason="Setup",
-                person=PersonFactory(full_name=f"Person {d}.{v}", **setup),
-                post=PostFactory(
+                person=PersonFactory.create(full_name=f"Person {d}.{v}", **setup),
+                post=PostFactory.create(
                     title=f"Director {d}.{v}", unit=division, is_head=True, **setup
                 ),
                 started_on=START.date(),
             )
             for u in range(units):
-                UnitFactory(
+                UnitFactory.create(
                     name=f"Unit {d}.{v}.{u}",
                     parent=division,
                     kind=UnitKind.UNIT,

@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -22,7 +22,7 @@ def _empty_cache() -> None:
 
 
 @pytest.fixture
-def editor_client(editor: AbstractBaseUser) -> APIClient:
+def editor_client(editor: User) -> APIClient:
     """The scripted history's editor, with the permissions to write."""
     client = APIClient()
     client.force_login(grant(editor, *EDITOR_PERMISSIONS))
@@ -47,12 +47,12 @@ def all_history() -> list[tuple[Any, ...]]:
     )
 
 
-def revert(client: APIClient, slug: str, body: dict[str, Any], **headers: str) -> Any:
+def revert(client: APIClient, slug: str, body: dict[str, Any], **headers: Any) -> Any:
     return client.post(f"{API}units/{slug}/revert/", body, format="json", **headers)
 
 
 @pytest.fixture
-def renamed_unit_y(scripted_history: Any, editor: AbstractBaseUser) -> Any:
+def renamed_unit_y(scripted_history: Any, editor: User) -> Any:
     """Unit Y renamed after its creation: version 1 "Unit Y", version 2 "Unit Why"."""
     services.unit_update(
         unit=scripted_history.unit_y,

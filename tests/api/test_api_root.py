@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
 
@@ -15,7 +16,7 @@ API = "/api/v1/"
 
 
 @pytest.fixture
-def fresh_tour() -> None:
+def fresh_tour() -> Iterator[None]:
     """Render the tour from whatever ``root.TOUR`` names now, and forget it after."""
     root.tour_html.cache_clear()
     yield

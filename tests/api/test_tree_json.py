@@ -95,6 +95,7 @@ def test_branches_equal_the_branch_cut_from_the_whole_tree(awkward_registry) -> 
         assert tree_json(branch, single_root=True) == rendered(roots, slug)
     past = selectors.unit_tree_as_of(at("2021-06-01"))
     branch = selectors.unit_tree_as_of_flat(at("2021-06-01"), root_slug="department-a")
+    assert branch is not None
     assert tree_json(branch, single_root=True) == rendered(past, "department-a")
 
 
@@ -121,6 +122,7 @@ def test_generated_registry_trees_equal_the_rendered_payload() -> None:
     roots = selectors.unit_tree()
     for slug in (generated.largest_branch_slug, generated.other_branch_slug):
         branch = selectors.subtree_flat(slug)
+        assert branch is not None, slug
         assert tree_json(branch, single_root=True) == rendered(roots, slug)
 
 
@@ -130,6 +132,7 @@ def test_branch_reads_only_its_own_units(scripted_history, make_unit) -> None:
     for number in range(30):
         make_unit(f"Elsewhere {number}", scripted_history.root)
     branch = selectors.subtree_flat("department-b")
+    assert branch is not None
     assert [row[1] for _, row in branch.units] == ["department-b", "unit-x", "unit-y"]
     assert set(branch.heads) <= {row[0] for _, row in branch.units}
     assert branch.slugs[scripted_history.root.pk] == "hq"

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from tests.browser.conftest import screenshot
 from units import services
 from units.models import OrganizationalUnit
 from units.seed import load_structure
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "iom_structure.json"
 MORE_RELATIONSHIPS = [
@@ -60,7 +65,7 @@ pytestmark = pytest.mark.usefixtures("transactional_db", "plain_static_files")
 
 
 @pytest.fixture
-def organization(editor: AbstractBaseUser) -> None:
+def organization(editor: User) -> None:
     """The seed with its three dotted lines and nine more."""
     load_structure(SEED, user=editor)
     for source, target, kind in MORE_RELATIONSHIPS:
@@ -119,12 +124,12 @@ def corners(path: str) -> list[tuple[float, float]]:
 
 
 def test_dotted_lines_run_between_the_boxes_in_chromium(
-    page: object, live_server: object, organization: None
+    page: Page, live_server: LiveServer, organization: None
 ) -> None:
-    page.goto(f"{live_server.url}/chart/")  # type: ignore[attr-defined]
-    page.locator("[data-chart] svg").wait_for()  # type: ignore[attr-defined]
-    assert page.locator("[data-chart] g.unit").count() == 44  # type: ignore[attr-defined]
-    lines = page.evaluate(POINTS_INSIDE_BOXES)  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/chart/")
+    page.locator("[data-chart] svg").wait_for()
+    assert page.locator("[data-chart] g.unit").count() == 44
+    lines = page.evaluate(POINTS_INSIDE_BOXES)
     assert len(lines) == 12
     for line in lines:
         assert line["inside"] == [], line["title"]
@@ -142,7 +147,7 @@ def test_dotted_lines_run_between_the_boxes_in_chromium(
     )
 
     # Dotted, with an arrow, and drawn over white casings: unlike the solid lines.
-    style = page.evaluate(  # type: ignore[attr-defined]
+    style = page.evaluate(
         """() => {
           const dotted = document.querySelector('[data-chart] .edge-relationship');
           const solid = document.querySelector('[data-chart] .edge-supervision');
@@ -170,19 +175,15 @@ def test_dotted_lines_run_between_the_boxes_in_chromium(
     assert len(corners(neighbours["path"])) == 2
 
     # The whole picture, fitted to the frame and not cut at its height, to look at.
-    page.get_by_role("button", name="Fit").click()  # type: ignore[attr-defined]
-    page.evaluate(  # type: ignore[attr-defined]
-        "document.querySelector('[data-chart]').style.maxHeight = 'none'"
-    )
+    page.get_by_role("button", name="Fit").click()
+    page.evaluate("document.querySelector('[data-chart]').style.maxHeight = 'none'")
     screenshot(page, "page-chart-relationships")
 
     # The downloads draw the same routes.
-    download = page.request.get(f"{live_server.url}/chart/download.svg")  # type: ignore[attr-defined]
+    download = page.request.get(f"{live_server.url}/chart/download.svg")
     assert download.ok
     assert download.text().count('class="edge edge-relationship"') == 12
     for file_format, magic in (("png", b"\x89PNG"), ("pdf", b"%PDF")):
-        response = page.request.get(  # type: ignore[attr-defined]
-            f"{live_server.url}/chart/download.{file_format}"
-        )
+        response = page.request.get(f"{live_server.url}/chart/download.{file_format}")
         assert response.ok
         assert response.body().startswith(magic)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import itertools
 import random
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import cairosvg
 import pytest
@@ -58,8 +60,8 @@ def set_levels(root: UnitNode) -> UnitNode:
     return root
 
 
-def render(roots: list[UnitNode], **options: object) -> str:
-    defaults: dict[str, object] = {
+def render(roots: list[UnitNode], **options: Any) -> str:
+    defaults: dict[str, Any] = {
         "max_depth": 5,
         "title": "Chart",
         "unit_url": lambda slug: f"/units/{slug}/",
@@ -67,7 +69,7 @@ def render(roots: list[UnitNode], **options: object) -> str:
         "kind_labels": {"unit": "Unit"},
     }
     defaults.update(options)
-    return chart.render_svg(roots, **defaults)  # type: ignore[arg-type]
+    return chart.render_svg(roots, **defaults)
 
 
 def overlapping(boxes: list[chart.PlacedBox]) -> list[tuple[str, str]]:
@@ -160,7 +162,9 @@ def test_oversight_and_relationships_are_drawn_distinctly() -> None:
     assert relationships[0].get("stroke-dasharray") == chart.RELATIONSHIP_DASH
     group = tree.find(f".//{SVG}g[@class='relationship']")
     assert group is not None
-    assert group.find(f"{SVG}title").text == "Finance supports Audit"
+    title = group.find(f"{SVG}title")
+    assert title is not None
+    assert title.text == "Finance supports Audit"
 
 
 def test_names_are_escaped_and_heads_shown() -> None:
@@ -175,7 +179,9 @@ def test_names_are_escaped_and_heads_shown() -> None:
         term_years=None,
         term_note="",
         abolished_on=None,
-        holder=Holder(1, "ana", "Ana Lima", started_on=None, ended_on=None),  # type: ignore[arg-type]
+        holder=Holder(
+            1, "ana", "Ana Lima", started_on=datetime.date(2020, 1, 1), ended_on=None
+        ),
     )
     vacant = node("Empty")
     vacant.head = PostState(
@@ -278,7 +284,7 @@ class Drawn:
     """What the SVG shows: the box rectangles by slug and each dotted line."""
 
     boxes: dict[str, list[tuple[float, float, float, float]]]
-    lines: list[tuple[str, str, list[tuple[float, float]], str]]
+    lines: list[tuple[str, str, list[tuple[float, float]], str | None]]
     labels: list[tuple[float, float, float, float]]
 
 
@@ -302,8 +308,8 @@ def drawn(svg: str) -> Drawn:
         assert path is not None
         points = []
         for command in path.get("d", "").split():
-            x, y = command.lstrip("ML").split(",")
-            points.append((float(x), float(y)))
+            x_text, y_text = command.lstrip("ML").split(",")
+            points.append((float(x_text), float(y_text)))
         title = group.find(f"{SVG}title")
         lines.append(
             (
@@ -395,7 +401,7 @@ def random_links(
     rng: random.Random, units: list[UnitNode], count: int
 ) -> list[chart.ChartLink]:
     """Links between random units, with superiors, siblings and repeated pairs."""
-    links = []
+    links: list[chart.ChartLink] = []
     for index in range(count):
         source = rng.choice(units)
         if index % 5 == 0 and source.children:
@@ -568,7 +574,7 @@ def test_relationship_kinds_are_written_clear_of_the_boxes() -> None:
     svg = render([top], links=links)
     picture = drawn(svg)
     texts = [
-        text.text
+        text.text or ""
         for text in ElementTree.fromstring(svg).iter(f"{SVG}text")  # noqa: S314
         if text.get("class") == "relationship-label"
     ]

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Model
 
 from tests.conftest import ScriptedHistory, at
 from units import selectors, services
@@ -88,10 +89,12 @@ def empty_the_registry(*, also_users: bool = False) -> None:
     Raw deletes: deleting through the ORM would record "deleted" history rows, and
     units protect their children, so one statement removes each whole table.
     """
-    tables = [
-        model._meta.db_table
-        for model in (*reversed(CURRENT_MODELS), *HISTORY_MODELS, RegistryState)
+    models: list[type[Model]] = [
+        *reversed(CURRENT_MODELS),
+        *HISTORY_MODELS,
+        RegistryState,
     ]
+    tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
@@ -150,7 +153,9 @@ def test_restored_registry_accepts_new_writes(
 ) -> None:
     backup = tmp_path / "registry.jsonl"
     call_command("export_registry", str(backup), stdout=_quiet())
-    highest_unit_id = OrganizationalUnit.objects.order_by("-pk").first().pk
+    highest_unit = OrganizationalUnit.objects.order_by("-pk").first()
+    assert highest_unit is not None
+    highest_unit_id = highest_unit.pk
     empty_the_registry()
     call_command("import_registry", str(backup), stdout=_quiet())
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.core.validators import MaxValueValidator
@@ -66,7 +66,7 @@ def test_every_entered_integer_field_is_bounded_to_what_postgresql_holds() -> No
 
 @pytest.mark.django_db
 def test_a_sibling_order_postgresql_cannot_hold_is_refused_and_changes_nothing(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     units_before = OrganizationalUnit.objects.count()
 
@@ -87,7 +87,7 @@ def test_a_sibling_order_postgresql_cannot_hold_is_refused_and_changes_nothing(
 
 @pytest.mark.django_db
 def test_the_api_answers_an_out_of_range_order_with_a_400_naming_the_field(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     editor.user_permissions.add(
         Permission.objects.get(codename="change_organizationalunit")

@@ -22,6 +22,7 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    RecordedModel,
     RelationshipKind,
     ReportingLine,
     UnitKind,
@@ -33,7 +34,13 @@ pytestmark = pytest.mark.django_db
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "iom_structure.json"
 EFFECTIVE_AT = datetime.datetime(2023, 1, 1, tzinfo=datetime.UTC)
-TRACKED_MODELS = [OrganizationalUnit, Post, Person, Appointment, UnitRelationship]
+TRACKED_MODELS: list[type[RecordedModel]] = [
+    OrganizationalUnit,
+    Post,
+    Person,
+    Appointment,
+    UnitRelationship,
+]
 
 DG = "Office of the Director General"
 DDG_OPS = "Office of the Deputy Director General for Operations"

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.test import Client
 
@@ -53,11 +53,15 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 @pytest.fixture
-def rounds(editor: AbstractBaseUser, scripted_history: ScriptedHistory) -> None:
+def rounds(editor: User, scripted_history: ScriptedHistory) -> None:
     previous = scripted_history.department_b
     for number in range(1, ROUNDS + 1):
         effective_at = at(f"2024-02-{number:02}")
-        write = {"user": editor, "reason": "Round", "effective_at": effective_at}
+        write: dict[str, Any] = {
+            "user": editor,
+            "reason": "Round",
+            "effective_at": effective_at,
+        }
         unit = services.unit_create(
             name=f"Team {number}",
             slug=f"team-{number}",
@@ -83,6 +87,13 @@ def page_text(response: Any) -> str:
     markup = response.content.decode()
     markup = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", markup, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup))
+
+
+def link_to(response: Any, name: str) -> str:
+    """The address of the page's first link named ``name``; the test fails without it."""
+    address = link(response, name)
+    assert address is not None, f"no link named {name!r}"
+    return address
 
 
 def link(response: Any, name: str) -> str | None:
@@ -177,7 +188,7 @@ def test_earlier_changes_gives_the_previous_page_again(
         assert response.status_code == HTTPStatus.OK
         assert listed(response) == listed(pages[number - 1])
         # And forward again from there.
-        later = client.get(link(response, "Later changes"))
+        later = client.get(link_to(response, "Later changes"))
         assert listed(later) == listed(pages[number])
 
 
@@ -210,7 +221,7 @@ def test_a_window_just_over_a_page_says_which_part_it_shows(
     # No total: the page has not counted the window.
     assert "4 changes" not in text
     assert "Units renamed 1 on this page" in text
-    last = client.get(link(response, "Later changes"))
+    last = client.get(link_to(response, "Later changes"))
     last_text = page_text(last)
     assert (
         "These are the last 1 change, all on 1 June 2022; earlier ones come before."
@@ -223,16 +234,17 @@ def test_a_window_just_over_a_page_says_which_part_it_shows(
 def test_a_page_whose_revisions_list_nothing_still_says_more_follow(
     client: Client,
     scripted_history: ScriptedHistory,
-    editor: AbstractBaseUser,
+    editor: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Two new locations (revisions the page lists nothing for), then a rename.
     unit = scripted_history.unit_y
-    for day, changes in (
+    revisions: list[tuple[str, dict[str, Any]]] = [
         ("2024-03-01", {"location": "Geneva"}),
         ("2024-03-02", {"location": "Nairobi"}),
         ("2024-03-03", {"name": "Unit Why"}),
-    ):
+    ]
+    for day, changes in revisions:
         unit = services.unit_update(
             unit=unit, user=editor, reason="Moves", effective_at=at(day), **changes
         )
@@ -259,9 +271,9 @@ def test_a_page_of_a_long_window_costs_the_queries_of_a_short_one(
         first = client.get(ROUNDS_WINDOW)
     assert "These are the first 3 changes" in page_text(first)
     with django_assert_num_queries(COMPARE_QUERIES):
-        middle = client.get(link(first, "Later changes"))
+        middle = client.get(link_to(first, "Later changes"))
     with django_assert_num_queries(COMPARE_QUERIES):
-        back = client.get(link(middle, "Earlier changes"))
+        back = client.get(link_to(middle, "Earlier changes"))
     assert listed(back) == listed(first)
     url = link(middle, "Later changes")
     while url is not None:
@@ -287,7 +299,7 @@ def test_the_page_and_the_change_feed_read_the_same_cursors(
     monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 6)
     monkeypatch.setattr(views, "COMPARE_SECTION_CHANGES", 1)
     first = client.get(ROUNDS_WINDOW)
-    middle = client.get(link(first, "Later changes"))
+    middle = client.get(link_to(first, "Later changes"))
     assert "And 1 more on this page, not listed here" in page_text(middle)
     feed_url = link(middle, "these 6 changes in the change feed")
     assert feed_url is not None
@@ -309,7 +321,7 @@ def test_the_page_and_the_change_feed_read_the_same_cursors(
     cursor = parse_qs(urlsplit(feed["next"]).query)["cursor"][0]
     after = client.get(f"{ROUNDS_WINDOW}&{urlencode({'cursor': cursor})}")
     assert after.status_code == HTTPStatus.OK
-    assert listed(after) == listed(client.get(link(middle, "Later changes")))
+    assert listed(after) == listed(client.get(link_to(middle, "Later changes")))
 
 
 def test_the_cursor_codec_keeps_the_salt_of_the_cursors_already_issued() -> None:
@@ -388,7 +400,7 @@ def test_a_cursor_outside_the_window_starts_the_window_again_and_says_so(
     client: Client, small_pages: int, window: str, first_day: str
 ) -> None:
     page = client.get(ROUNDS_WINDOW)
-    page = client.get(link(page, "Later changes"))  # 2 February 2024
+    page = client.get(link_to(page, "Later changes"))  # 2 February 2024
     cursor = cursor_of(link(page, "Later changes"))
     response = client.get(f"/compare/?{window}&{urlencode({'cursor': cursor})}")
     assert response.status_code == HTTPStatus.OK
@@ -406,18 +418,18 @@ def test_links_carry_the_dates_and_the_page_date(
 ) -> None:
     # Without "to", the window ends on the page date.
     response = client.get("/compare/?from=2019-12-31&as_of=2022-12-31")
-    later = link(response, "Later changes")
+    later = link_to(response, "Later changes")
     assert later.startswith("/compare/?from=2019-12-31&as_of=2022-12-31&cursor=")
     following = client.get(later)
     assert following.status_code == HTTPStatus.OK
     text = page_text(following)
     assert "Past view" in text
     assert "Changes between 31 December 2019 and 31 December 2022" in text
-    earlier = link(following, "Earlier changes")
+    earlier = link_to(following, "Earlier changes")
     assert earlier.startswith("/compare/?from=2019-12-31&as_of=2022-12-31&cursor=")
     # With "to", both dates are carried as given.
     response = client.get("/compare/?from=2019-12-31&to=2022-12-31&as_of=2023-06-01")
-    assert link(response, "Later changes").startswith(
+    assert link_to(response, "Later changes").startswith(
         "/compare/?from=2019-12-31&to=2022-12-31&as_of=2023-06-01&cursor="
     )
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from http import HTTPStatus
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 
 from benchmarks.generate import generate
-from tests.conftest import ScriptedHistory, at, page_text
+from tests.conftest import ResponseWithContent, ScriptedHistory, at, page_text
 from tests.scale.test_views_at_scale import (
     SCALED_PAGES,
     assert_chart_drawn_as_from_the_whole_tree,
@@ -30,8 +33,8 @@ from units.models import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
 
-def assert_no_staff_identity(response: object) -> None:
-    html = response.content.decode().lower()  # type: ignore[attr-defined]
+def assert_no_staff_identity(response: ResponseWithContent) -> None:
+    html = response.content.decode().lower()
     assert "editor@example.org" not in html
     assert not re.search(r"\beditor\b", html)
 
@@ -75,12 +78,10 @@ def test_structure_as_of_a_past_date_shows_that_tree_and_says_so(
 
 
 def test_structure_marks_oversight_reporting_lines(
-    client: Client, make_unit: object
+    client: Client, make_unit: Callable[..., OrganizationalUnit]
 ) -> None:
-    root = make_unit("Board", kind=UnitKind.OFFICE)  # type: ignore[operator]
-    make_unit(  # type: ignore[operator]
-        "Audit Office", root, reporting_line=ReportingLine.OVERSIGHT
-    )
+    root = make_unit("Board", kind=UnitKind.OFFICE)
+    make_unit("Audit Office", root, reporting_line=ReportingLine.OVERSIGHT)
     html = client.get("/").content.decode()
     assert re.search(
         r'Audit Office</a>.*?<span class="line line-oversight">Oversight</span>', html
@@ -277,7 +278,7 @@ def test_unit_page_as_of_shows_the_unit_as_it_was(
 
 
 def test_unit_page_lists_the_head_post_first_then_by_title(
-    client: Client, scripted_history: ScriptedHistory, editor: object
+    client: Client, scripted_history: ScriptedHistory, editor: User
 ) -> None:
     for title in ("Registrar", "Analyst"):
         services.post_create(
@@ -312,7 +313,7 @@ def test_unit_page_of_an_abolished_unit_says_so(
 
 
 def test_unit_page_shows_dotted_line_relationships(
-    client: Client, scripted_history: ScriptedHistory, editor: object
+    client: Client, scripted_history: ScriptedHistory, editor: User
 ) -> None:
     services.relationship_create(
         source=scripted_history.unit_y,
@@ -330,7 +331,7 @@ def test_unit_page_shows_dotted_line_relationships(
     assert "Unit Y supports" not in earlier
 
 
-def y_advises_x(history: ScriptedHistory, editor: object) -> UnitRelationship:
+def y_advises_x(history: ScriptedHistory, editor: User) -> UnitRelationship:
     """A dotted line from Unit Y to Unit X since 1 July 2023."""
     return services.relationship_create(
         source=history.unit_y,
@@ -343,7 +344,7 @@ def y_advises_x(history: ScriptedHistory, editor: object) -> UnitRelationship:
 
 
 def test_an_ended_relationship_shows_only_while_it_lasted(
-    client: Client, scripted_history: ScriptedHistory, editor: object
+    client: Client, scripted_history: ScriptedHistory, editor: User
 ) -> None:
     relationship = y_advises_x(scripted_history, editor)
     services.relationship_end(
@@ -472,11 +473,11 @@ def test_compare_refuses_bad_dates_with_a_message(
 
 
 def test_chart_draws_an_svg_with_links_and_reporting_lines(
-    client: Client, make_unit: object
+    client: Client, make_unit: Callable[..., OrganizationalUnit]
 ) -> None:
-    root = make_unit("Board", kind=UnitKind.OFFICE, slug="board")  # type: ignore[operator]
-    make_unit("Audit", root, slug="audit", reporting_line=ReportingLine.OVERSIGHT)  # type: ignore[operator]
-    make_unit("Finance", root, slug="finance")  # type: ignore[operator]
+    root = make_unit("Board", kind=UnitKind.OFFICE, slug="board")
+    make_unit("Audit", root, slug="audit", reporting_line=ReportingLine.OVERSIGHT)
+    make_unit("Finance", root, slug="finance")
     response = client.get("/chart/")
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
@@ -504,7 +505,9 @@ def test_chart_folds_levels_below_the_depth_and_opens_a_subtree(
 
 def opened_box_fill(html: str, slug: str) -> str:
     box = html.split(f'data-slug="{slug}"')[1]
-    return re.search(r'<rect [^>]*fill="([^"]+)"[^>]*class="box"', box).group(1)
+    fill = re.search(r'<rect [^>]*fill="([^"]+)"[^>]*class="box"', box)
+    assert fill is not None, slug
+    return fill.group(1)
 
 
 @pytest.mark.parametrize("as_of", ["", "&as_of=2023-01-01"])
@@ -595,7 +598,7 @@ def test_chart_download_refuses_unknown_formats_and_bad_dates(
 def test_chart_of_a_history_draws_what_the_whole_tree_drew(
     client: Client,
     scripted_history: ScriptedHistory,
-    editor: object,
+    editor: User,
     as_of: str | None,
     root: str | None,
 ) -> None:
@@ -650,10 +653,10 @@ def test_search_finds_names_and_mandates_and_highlights(
     assert "Department A" not in by_name  # abolished, not in today's structure
 
 
-def test_search_finds_acronyms(client: Client, make_unit: object) -> None:
-    make_unit(  # type: ignore[operator]
-        "Internal Governance Framework Unit", short_name="IGF", slug="igf"
-    )
+def test_search_finds_acronyms(
+    client: Client, make_unit: Callable[..., OrganizationalUnit]
+) -> None:
+    make_unit("Internal Governance Framework Unit", short_name="IGF", slug="igf")
     response = client.get("/search/?q=igf")
     html = response.content.decode()
     assert "1 unit matching “igf”" in page_text(response)
@@ -794,7 +797,7 @@ def test_posts_and_people_refuse_a_page_that_does_not_exist(
 # --- Constant queries -----------------------------------------------------------------
 
 
-def grow_the_tree(editor: object, extra_units: int) -> None:
+def grow_the_tree(editor: User, extra_units: int) -> None:
     """Add units, head posts, holders and relationships in a 2023 reorganization."""
     parent = OrganizationalUnit.objects.get(slug="department-b")
     previous = None
@@ -873,20 +876,20 @@ PAGES_AND_QUERIES = [
 def test_each_page_runs_a_constant_number_of_queries(
     client: Client,
     scripted_history: ScriptedHistory,
-    editor: object,
-    django_assert_num_queries: object,
+    editor: User,
+    django_assert_num_queries: DjangoAssertNumQueries,
     url: str,
     queries: int,
 ) -> None:
     grow_the_tree(editor, 6)
-    with django_assert_num_queries(queries):  # type: ignore[operator]
+    with django_assert_num_queries(queries):
         assert client.get(url).status_code == HTTPStatus.OK
     grow_deeper(editor, 24)
-    with django_assert_num_queries(queries):  # type: ignore[operator]
+    with django_assert_num_queries(queries):
         assert client.get(url).status_code == HTTPStatus.OK
 
 
-def grow_deeper(editor: object, extra_units: int) -> None:
+def grow_deeper(editor: User, extra_units: int) -> None:
     """Add chains of units four deep under the top."""
     top = OrganizationalUnit.objects.get(slug="hq")
     parent = top

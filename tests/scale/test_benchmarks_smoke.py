@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from benchmarks import floors
 from benchmarks.generate import ABOLISHED_SHARE, GeneratedRegistry, generate
@@ -73,7 +73,7 @@ def test_generated_past_differs_from_the_present(generated: GeneratedRegistry) -
 
 
 def test_services_work_on_the_generated_registry(
-    generated: GeneratedRegistry, editor: AbstractBaseUser
+    generated: GeneratedRegistry, editor: User
 ) -> None:
     branch = OrganizationalUnit.objects.get(slug=generated.largest_branch_slug)
     target = OrganizationalUnit.objects.get(slug=generated.other_branch_slug)

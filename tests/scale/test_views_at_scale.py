@@ -201,7 +201,7 @@ def test_unit_lineage_follows_the_parent_links_of_that_date(
         lineage = unit_lineage(node.slug, when)
         assert lineage is not None
         expected = []
-        current = node
+        current: UnitNode | None = node
         while current is not None:
             expected.append(current.slug)
             current = parents.get(current.slug)
@@ -224,9 +224,9 @@ def test_compare_lists_the_first_changes_of_each_kind_and_links_the_feed(
     renamed = html.split('class="change-section change-renamed"')[1].split(
         "</section>"
     )[0]
-    total = int(
-        re.search(r'<span class="count">(\d+) on this page</span>', renamed).group(1)
-    )
+    count = re.search(r'<span class="count">(\d+) on this page</span>', renamed)
+    assert count is not None
+    total = int(count.group(1))
     assert total > COMPARE_SECTION_CHANGES
     assert renamed.count("<li>") == COMPARE_SECTION_CHANGES
     assert f"And {total - COMPARE_SECTION_CHANGES} more on this page" in renamed
@@ -485,7 +485,12 @@ def test_tree_levels_hold_the_drawn_levels_with_counts_from_data(
 ) -> None:
     when, whole = whole_tree_at(as_of)
     slug = large_registry.largest_branch_slug if opened else None
-    roots = whole if slug is None else [subtree(whole, slug)]
+    if slug is None:
+        roots = whole
+    else:
+        branch = subtree(whole, slug)
+        assert branch is not None
+        roots = [branch]
     top = roots[0].level
     every = tree_nodes(roots)
     by_slug = {unit.slug: unit for unit in every}

@@ -10,7 +10,7 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.db import transaction
 from django.db.models.deletion import ProtectedError
 from django.test import Client
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/"
 
 
-def authored_revisions(user: AbstractBaseUser) -> int:
+def authored_revisions(user: User) -> int:
     return OrganizationalUnit.history.filter(history_user=user).count()
 
 
@@ -51,7 +51,7 @@ def auditor_client(db: None) -> Client:
 
 
 def test_deleting_a_user_who_wrote_history_is_refused_and_changes_nothing(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     written = authored_revisions(editor)
     assert written > 0
@@ -67,7 +67,7 @@ def test_deleting_a_user_who_wrote_history_is_refused_and_changes_nothing(
 
 
 def test_a_bulk_delete_of_users_is_refused_too(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     written = authored_revisions(editor)
 
@@ -90,7 +90,7 @@ def test_a_user_who_wrote_nothing_can_still_be_deleted(
 
 def test_the_admin_refuses_to_delete_an_author_and_says_to_deactivate(
     scripted_history: ScriptedHistory,
-    editor: AbstractBaseUser,
+    editor: User,
     superuser_client: Client,
 ) -> None:
     written = authored_revisions(editor)
@@ -111,7 +111,7 @@ def test_the_admin_refuses_to_delete_an_author_and_says_to_deactivate(
 
 def test_the_admin_delete_action_refuses_authors(
     scripted_history: ScriptedHistory,
-    editor: AbstractBaseUser,
+    editor: User,
     superuser_client: Client,
 ) -> None:
     response = superuser_client.post(
@@ -126,7 +126,7 @@ def test_the_admin_delete_action_refuses_authors(
 
 def test_the_admin_deactivates_an_author_who_keeps_their_revisions(
     scripted_history: ScriptedHistory,
-    editor: AbstractBaseUser,
+    editor: User,
     superuser_client: Client,
     auditor_client: Client,
 ) -> None:

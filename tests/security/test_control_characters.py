@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
@@ -85,8 +85,8 @@ def api_client(db: None) -> APIClient:
 
 def _valid_writes(history: ScriptedHistory) -> dict[tuple[str, str], tuple[str, dict]]:
     """A valid body for every write operation: (method, schema path) -> (URL, body)."""
-    vacant = PostFactory(title="Vacant", unit=history.root)
-    link = RelationshipFactory(source=history.department_b, target=history.root)
+    vacant = PostFactory.create(title="Vacant", unit=history.root)
+    link = RelationshipFactory.create(source=history.department_b, target=history.root)
     held = Appointment.objects.get(person=history.ben, ended_on__isnull=True)
     first_y = history.unit_y.history.order_by("history_id").first().history_id
     services.unit_update(
@@ -172,7 +172,7 @@ def test_control_characters_through_every_write_endpoint_are_refused_naming_the_
     # A new write endpoint fails here until it has a valid body, and so is walked.
     assert {(method, path) for method, path, _ in operations} == set(writes)
 
-    walked: list[tuple[str, str, int]] = []
+    walked: list[tuple[str, str, str]] = []
     for method, path, found in operations:
         url, valid = writes[(method, path)]
         send = getattr(api_client, method)
@@ -242,7 +242,7 @@ def test_a_reason_of_zero_width_characters_through_the_api_is_refused(
 
 
 @pytest.fixture
-def editor_client(editor: AbstractBaseUser) -> Client:
+def editor_client(editor: User) -> Client:
     from django.apps import apps
     from django.utils.module_loading import import_string
 
@@ -319,7 +319,7 @@ def stored_control_characters(scripted_history: ScriptedHistory) -> ScriptedHist
     Post.objects.filter(pk=history.head_of_x.pk).update(title="Head\x0bof X")
     Person.objects.filter(pk=history.ben.pk).update(full_name="Ben\x07Okoro")
     Person.history.filter(id=history.ben.pk).update(full_name="Ben\x07Okoro")
-    link = RelationshipFactory(
+    link = RelationshipFactory.create(
         source=history.unit_y, target=history.root, description="fine"
     )
     UnitRelationship.objects.filter(pk=link.pk).update(description="Ad\x0bvises")

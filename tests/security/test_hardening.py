@@ -23,7 +23,7 @@ import feedparser
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.test import Client
 
@@ -129,9 +129,7 @@ def test_csv_export_neutralizes_formulas_in_every_text_cell(
 
 
 @pytest.fixture
-def unit_editor_client(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
-) -> Client:
+def unit_editor_client(scripted_history: ScriptedHistory, editor: User) -> Client:
     editor.user_permissions.add(
         Permission.objects.get(codename="change_organizationalunit"),
         Permission.objects.get(codename="add_organizationalunit"),
@@ -279,7 +277,7 @@ def _per_minute(rate: str) -> tuple[int, str]:
 @pytest.mark.django_db
 def test_signed_in_users_are_throttled_at_their_own_rate(
     scripted_history: ScriptedHistory,
-    editor: AbstractBaseUser,
+    editor: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from rest_framework.throttling import UserRateThrottle

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from http import HTTPStatus
+from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.test import Client
-from django.urls import URLPattern, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 
 from tests.conftest import ScriptedHistory
@@ -32,7 +33,10 @@ def api_patterns() -> Iterator[URLPattern]:
         for resolver in get_resolver().url_patterns
         if getattr(resolver, "namespace", None) == "api"
     )
-    yield from api.url_patterns
+    assert isinstance(api, URLResolver), api
+    for pattern in api.url_patterns:
+        assert isinstance(pattern, URLPattern), pattern
+        yield pattern
 
 
 API_ROUTES = [pattern.name for pattern in api_patterns()]
@@ -44,12 +48,15 @@ def address(name: str, history: ScriptedHistory) -> str:
     arguments = pattern.pattern.converters
     if not arguments:
         return reverse(f"api:{name}")
-    values = {
+    appointment = history.head_of_x.appointments.first()
+    relationship = UnitRelationship.objects.first()
+    assert appointment is not None and relationship is not None
+    values: dict[str, dict[str, Any]] = {
         "unit": {"slug": history.unit_x.slug},
         "post": {"slug": history.head_of_x.slug},
         "person": {"slug": history.ana.slug},
-        "appointment": {"pk": history.head_of_x.appointments.first().pk},
-        "relationship": {"pk": UnitRelationship.objects.first().pk},
+        "appointment": {"pk": appointment.pk},
+        "relationship": {"pk": relationship.pk},
     }
     kind = name.split("-")[0]
     return reverse(f"api:{name}", kwargs=values[kind])
@@ -67,12 +74,14 @@ def offered(client: Client, url: str) -> set[str]:
 @pytest.fixture
 def registry(scripted_history: ScriptedHistory) -> ScriptedHistory:
     """The scripted history with a dotted line, so every kind of object exists."""
-    RelationshipFactory(source=scripted_history.unit_x, target=scripted_history.unit_y)
+    RelationshipFactory.create(
+        source=scripted_history.unit_x, target=scripted_history.unit_y
+    )
     return scripted_history
 
 
 @pytest.fixture
-def editor_session(editor: AbstractBaseUser, registry: ScriptedHistory) -> Client:
+def editor_session(editor: User, registry: ScriptedHistory) -> Client:
     editor.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="units")
     )
@@ -82,7 +91,7 @@ def editor_session(editor: AbstractBaseUser, registry: ScriptedHistory) -> Clien
 
 
 @pytest.fixture
-def editor_token_client(editor: AbstractBaseUser, registry: ScriptedHistory) -> Client:
+def editor_token_client(editor: User, registry: ScriptedHistory) -> Client:
     editor.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="units")
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 
@@ -134,8 +134,8 @@ def test_a_spoofed_forwarded_for_header_does_not_reset_the_budget(
 def test_signed_in_users_are_throttled_per_account_at_a_higher_rate(
     scripted_history: ScriptedHistory,
     small_page_rates: None,
-    editor: AbstractBaseUser,
-    other_editor: AbstractBaseUser,
+    editor: User,
+    other_editor: User,
 ) -> None:
     """Even an account without any permission: it was never throttled before."""
     client = Client()

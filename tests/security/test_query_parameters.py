@@ -39,7 +39,9 @@ def _fresh_cache() -> None:
 
 @pytest.fixture
 def registry(scripted_history: ScriptedHistory) -> ScriptedHistory:
-    RelationshipFactory(source=scripted_history.unit_x, target=scripted_history.unit_y)
+    RelationshipFactory.create(
+        source=scripted_history.unit_x, target=scripted_history.unit_y
+    )
     return scripted_history
 
 
@@ -174,15 +176,18 @@ def schema_get_operations(client: Client) -> list[tuple[str, list[str]]]:
 
 
 def api_address(path: str, history: ScriptedHistory) -> str:
-    samples = {
+    appointment = history.head_of_x.appointments.first()
+    relationship = UnitRelationship.objects.first()
+    assert appointment is not None and relationship is not None
+    samples: dict[str, dict[str, object]] = {
         "{slug}": {
             "units": history.unit_x.slug,
             "posts": history.head_of_x.slug,
             "people": history.ana.slug,
         },
         "{id}": {
-            "appointments": history.head_of_x.appointments.first().pk,
-            "relationships": UnitRelationship.objects.first().pk,
+            "appointments": appointment.pk,
+            "relationships": relationship.pk,
         },
     }
     kind = path.removeprefix(API).split("/")[0]

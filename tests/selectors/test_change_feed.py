@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -49,7 +49,13 @@ T2 = datetime.datetime(2023, 1, 1, 12, tzinfo=UTC)
 TICK = datetime.timedelta(microseconds=1)
 BEGINNING = datetime.datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime.datetime(9999, 12, 30, tzinfo=UTC)
-HISTORY_MODELS = (OrganizationalUnit, Appointment, UnitRelationship)
+HISTORY_MODELS: tuple[
+    type[OrganizationalUnit | Appointment | UnitRelationship], ...
+] = (
+    OrganizationalUnit,
+    Appointment,
+    UnitRelationship,
+)
 
 
 @dataclass
@@ -59,7 +65,7 @@ class TiedHistory:
 
 
 @pytest.fixture
-def tied_history(editor: AbstractBaseUser) -> TiedHistory:
+def tied_history(editor: User) -> TiedHistory:
     """Everything at three instants, so effective time alone orders nothing.
 
     T0: three departments, four units, two held head posts, two relationships.
@@ -383,7 +389,7 @@ def test_the_last_page_has_no_next_link(
 
 
 def test_a_cursor_stays_valid_after_a_write_and_reads_on_to_new_changes(
-    client: APIClient, tied_history: TiedHistory, editor: AbstractBaseUser
+    client: APIClient, tied_history: TiedHistory, editor: User
 ) -> None:
     first = client.get(f"{API}changes/", {"limit": "5"}).json()
     services.unit_update(
@@ -475,7 +481,7 @@ def test_offset_still_pages_the_whole_window_with_a_count(
 
 
 def test_pages_answer_304_until_the_registry_changes(
-    client: APIClient, tied_history: TiedHistory, editor: AbstractBaseUser
+    client: APIClient, tied_history: TiedHistory, editor: User
 ) -> None:
     first = client.get(f"{API}changes/", {"limit": "2"}).json()
     url = first["next"]
@@ -522,7 +528,12 @@ def atom_titles(content: bytes) -> list[str]:
     from xml.etree import ElementTree
 
     feed = ElementTree.fromstring(content)  # noqa: S314 - our own output
-    return [entry.find(f"{ATOM}title").text for entry in feed.iter(f"{ATOM}entry")]
+    titles = []
+    for entry in feed.iter(f"{ATOM}entry"):
+        title = entry.find(f"{ATOM}title")
+        assert title is not None and title.text is not None
+        titles.append(title.text)
+    return titles
 
 
 def test_atom_lists_the_latest_changes_newest_first(

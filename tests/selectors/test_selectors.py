@@ -82,13 +82,16 @@ def test_unit_as_of_shows_the_name_and_head_of_the_time(
     after = selectors.unit_as_of("unit-x", at("2023-02-01"))
     assert before is not None and after is not None
     assert before.name == "Unit X"
-    assert before.head is not None and before.head.holder.person_name == "Ana Lima"
+    assert before.head is not None and before.head.holder is not None
+    assert before.head.holder.person_name == "Ana Lima"
     assert after.name == "Unit Ex"
+    assert after.head is not None and after.head.holder is not None
     assert after.head.holder.person_name == "Ben Okoro"
     assert selectors.unit_as_of("unit-x", at("2020-01-01")) is None
     vacant = selectors.unit_as_of(
         "unit-x", datetime.datetime(2023, 1, 1, 18, tzinfo=datetime.UTC)
     )
+    assert vacant is not None
     assert vacant.head is not None and vacant.head.is_vacant
 
 

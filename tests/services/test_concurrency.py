@@ -245,16 +245,16 @@ def _build_tree(user: Any, *, departments: int, units_each: int) -> None:
     from units.models import UnitKind
 
     setup = {"user": user, "reason": "Setup"}
-    root = UnitFactory(name="Headquarters", kind=UnitKind.OFFICE, **setup)
+    root = UnitFactory.create(name="Headquarters", kind=UnitKind.OFFICE, **setup)
     for department_number in range(departments):
-        department = UnitFactory(
+        department = UnitFactory.create(
             name=f"Department {department_number}",
             kind=UnitKind.DEPARTMENT,
             parent=root,
             **setup,
         )
         for unit_number in range(units_each):
-            UnitFactory(
+            UnitFactory.create(
                 name=f"Unit {department_number}.{unit_number}",
                 kind=UnitKind.UNIT,
                 parent=department,

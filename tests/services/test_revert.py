@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from tests.factories import PersonFactory, PostFactory, UnitFactory
@@ -38,10 +38,10 @@ def snapshot() -> tuple:
 
 @pytest.fixture
 def two_units(
-    editor: AbstractBaseUser,
+    editor: User,
 ) -> tuple[OrganizationalUnit, OrganizationalUnit]:
-    root = UnitFactory(user=editor, name="Root", kind=UnitKind.OFFICE)
-    other = UnitFactory(
+    root = UnitFactory.create(user=editor, name="Root", kind=UnitKind.OFFICE)
+    other = UnitFactory.create(
         user=editor, name="Other", parent=root, kind=UnitKind.DEPARTMENT
     )
     return root, other
@@ -49,9 +49,9 @@ def two_units(
 
 @pytest.fixture
 def head_post(
-    two_units: tuple[OrganizationalUnit, OrganizationalUnit], editor: AbstractBaseUser
+    two_units: tuple[OrganizationalUnit, OrganizationalUnit], editor: User
 ) -> Post:
-    return PostFactory(
+    return PostFactory.create(
         user=editor, reason="Created", title="Director", unit=two_units[0], is_head=True
     )
 
@@ -64,7 +64,7 @@ def first_version(instance: Post | Person) -> int:
 
 
 def test_post_revert_restores_fields_as_one_new_revision(
-    head_post: Post, two_units: tuple, editor: AbstractBaseUser
+    head_post: Post, two_units: tuple, editor: User
 ) -> None:
     root, other = two_units
     original = first_version(head_post)
@@ -95,7 +95,7 @@ def test_post_revert_restores_fields_as_one_new_revision(
 
 
 def test_post_revert_revives_an_abolished_post_in_an_active_unit(
-    head_post: Post, editor: AbstractBaseUser
+    head_post: Post, editor: User
 ) -> None:
     original = first_version(head_post)
     services.post_abolish(post=head_post, user=editor, reason="Cut")
@@ -107,7 +107,7 @@ def test_post_revert_revives_an_abolished_post_in_an_active_unit(
 
 
 def test_post_revert_to_an_abolished_version_abolishes_and_ends_the_holder(
-    head_post: Post, editor: AbstractBaseUser
+    head_post: Post, editor: User
 ) -> None:
     services.post_abolish(post=head_post, user=editor, reason="Cut")
     abolished_version = head_post.history.order_by("-history_id").first().history_id
@@ -134,7 +134,7 @@ def test_post_revert_to_an_abolished_version_abolishes_and_ends_the_holder(
 
 
 def test_post_revert_refuses_a_version_of_another_post(
-    head_post: Post, two_units: tuple, editor: AbstractBaseUser
+    head_post: Post, two_units: tuple, editor: User
 ) -> None:
     other_post = services.post_create(
         user=editor, reason="Created", title="Clerk", unit=two_units[1]
@@ -152,7 +152,7 @@ def test_post_revert_refuses_a_version_of_another_post(
 
 
 def test_post_revert_refuses_when_nothing_would_change(
-    head_post: Post, editor: AbstractBaseUser
+    head_post: Post, editor: User
 ) -> None:
     before = snapshot()
     with pytest.raises(ValidationError, match="nothing to revert") as error:
@@ -167,7 +167,7 @@ def test_post_revert_refuses_when_nothing_would_change(
 
 
 def test_post_revert_refuses_to_revive_into_an_abolished_unit(
-    two_units: tuple, editor: AbstractBaseUser
+    two_units: tuple, editor: User
 ) -> None:
     _, other = two_units
     post = services.post_create(
@@ -185,7 +185,7 @@ def test_post_revert_refuses_to_revive_into_an_abolished_unit(
 
 
 def test_post_revert_refuses_to_move_back_into_an_abolished_unit(
-    two_units: tuple, editor: AbstractBaseUser
+    two_units: tuple, editor: User
 ) -> None:
     root, other = two_units
     post = services.post_create(
@@ -202,7 +202,7 @@ def test_post_revert_refuses_to_move_back_into_an_abolished_unit(
 
 
 def test_post_revert_refuses_a_second_head(
-    head_post: Post, two_units: tuple, editor: AbstractBaseUser
+    head_post: Post, two_units: tuple, editor: User
 ) -> None:
     root = two_units[0]
     original = first_version(head_post)
@@ -220,7 +220,7 @@ def test_post_revert_refuses_a_second_head(
 
 
 def test_post_revert_refuses_an_abolished_version_of_an_abolished_post(
-    head_post: Post, editor: AbstractBaseUser
+    head_post: Post, editor: User
 ) -> None:
     services.post_abolish(post=head_post, user=editor, reason="Cut")
     abolished_version = head_post.history.order_by("-history_id").first().history_id
@@ -233,7 +233,7 @@ def test_post_revert_refuses_an_abolished_version_of_an_abolished_post(
 
 
 def test_post_revert_refuses_a_stale_version_and_a_blank_reason(
-    head_post: Post, editor: AbstractBaseUser
+    head_post: Post, editor: User
 ) -> None:
     original = first_version(head_post)
     services.post_update(post=head_post, user=editor, reason="Renamed", title="Chief")
@@ -259,12 +259,12 @@ def test_post_revert_refuses_a_stale_version_and_a_blank_reason(
 
 
 @pytest.fixture
-def person(editor: AbstractBaseUser) -> Person:
-    return PersonFactory(user=editor, reason="Hired", full_name="Ana Lima")
+def person(editor: User) -> Person:
+    return PersonFactory.create(user=editor, reason="Hired", full_name="Ana Lima")
 
 
 def test_person_revert_restores_the_name_as_one_new_revision(
-    person: Person, editor: AbstractBaseUser
+    person: Person, editor: User
 ) -> None:
     original = first_version(person)
     services.person_update(
@@ -283,9 +283,7 @@ def test_person_revert_restores_the_name_as_one_new_revision(
     )
 
 
-def test_person_revert_refusals_change_nothing(
-    person: Person, editor: AbstractBaseUser
-) -> None:
+def test_person_revert_refusals_change_nothing(person: Person, editor: User) -> None:
     other = services.person_create(user=editor, reason="Hired", full_name="Ben Okoro")
     before = snapshot()
     with pytest.raises(ValidationError, match="is not a version of “Ana Lima”"):

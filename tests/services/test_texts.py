@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Model, TextField
+from django.db.models import CharField, Field, Model, TextField
 
 from tests.conftest import ScriptedHistory
 from tests.factories import PostFactory, RelationshipFactory
@@ -102,11 +102,11 @@ def test_a_reason_with_text_is_not_blank() -> None:
 
 # --- Every text field of every write --------------------------------------------------
 
-Write = Callable[[AbstractBaseUser, ScriptedHistory, dict[str, Any]], object]
+Write = Callable[[User, ScriptedHistory, dict[str, Any]], object]
 
 
 def _unit_create(
-    editor: AbstractBaseUser, history: ScriptedHistory, fields: dict[str, Any]
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
 ) -> object:
     return services.unit_create(
         user=editor,
@@ -116,7 +116,7 @@ def _unit_create(
 
 
 def _unit_update(
-    editor: AbstractBaseUser, history: ScriptedHistory, fields: dict[str, Any]
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
 ) -> object:
     return services.unit_update(
         unit=history.unit_y, user=editor, reason="Edit", **fields
@@ -124,7 +124,7 @@ def _unit_update(
 
 
 def _post_create(
-    editor: AbstractBaseUser, history: ScriptedHistory, fields: dict[str, Any]
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
 ) -> object:
     return services.post_create(
         user=editor,
@@ -134,7 +134,7 @@ def _post_create(
 
 
 def _post_update(
-    editor: AbstractBaseUser, history: ScriptedHistory, fields: dict[str, Any]
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
 ) -> object:
     return services.post_update(
         post=history.head_of_x, user=editor, reason="Edit", **fields
@@ -142,7 +142,7 @@ def _post_update(
 
 
 def _person_create(
-    editor: AbstractBaseUser, history: ScriptedHistory, fields: dict[str, Any]
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
 ) -> object:
     return services.person_create(
         user=editor, reason="New", **{"full_name": "Cleo", **fields}
@@ -150,7 +150,7 @@ def _person_create(
 
 
 def _person_update(
-    editor: AbstractBaseUser, history: ScriptedHistory, fields: dict[str, Any]
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
 ) -> object:
     return services.person_update(
         person=history.ana, user=editor, reason="Edit", **fields
@@ -158,7 +158,7 @@ def _person_update(
 
 
 def _appointment_start(
-    editor: AbstractBaseUser, history: ScriptedHistory, fields: dict[str, Any]
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
 ) -> object:
     return services.appointment_start(
         person=history.ana,
@@ -171,7 +171,7 @@ def _appointment_start(
 
 
 def _relationship_create(
-    editor: AbstractBaseUser, history: ScriptedHistory, fields: dict[str, Any]
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
 ) -> object:
     return services.relationship_create(
         source=history.department_b,
@@ -230,19 +230,21 @@ def test_the_list_covers_every_free_text_field_of_every_model() -> None:
 @pytest.mark.parametrize("character", ["\x0b", "\x1f", "\x07"])
 def test_a_control_character_in_any_text_is_refused_naming_the_field(
     scripted_history: ScriptedHistory,
-    editor: AbstractBaseUser,
+    editor: User,
     write: Write,
     model: type[Model],
     field: str,
     character: str,
 ) -> None:
-    PostFactory(title="Vacant", unit=scripted_history.root)
+    PostFactory.create(title="Vacant", unit=scripted_history.root)
 
     errors = refused_text(
         lambda: write(editor, scripted_history, {field: f"bad{character}value"})
     )
 
-    label = model._meta.get_field(field).verbose_name
+    model_field = model._meta.get_field(field)
+    assert isinstance(model_field, Field)
+    label = model_field.verbose_name
     assert errors == {
         field: [
             f"The {label} holds a control character (U+{ord(character):04X}) at "
@@ -266,12 +268,12 @@ ONE_LINE = [entry for entry in TEXT_FIELDS if not _is_multi_line(*entry[1:])]
 )
 def test_a_line_break_in_a_one_line_text_is_refused(
     scripted_history: ScriptedHistory,
-    editor: AbstractBaseUser,
+    editor: User,
     write: Write,
     model: type[Model],
     field: str,
 ) -> None:
-    PostFactory(title="Vacant", unit=scripted_history.root)
+    PostFactory.create(title="Vacant", unit=scripted_history.root)
 
     errors = refused_text(
         lambda: write(editor, scripted_history, {field: "two\nlines"})
@@ -282,7 +284,7 @@ def test_a_line_break_in_a_one_line_text_is_refused(
 
 
 def test_multi_line_texts_and_reasons_keep_tabs_and_line_breaks(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     mandate = "Keeps the registry.\r\nAnswers questions:\n\t- about units"
     unit = services.unit_update(
@@ -309,11 +311,11 @@ def test_multi_line_texts_and_reasons_keep_tabs_and_line_breaks(
 
 
 def _write_calls(
-    history: ScriptedHistory, editor: AbstractBaseUser
+    history: ScriptedHistory, editor: User
 ) -> dict[str, Callable[[str], object]]:
     """One valid call of every service that takes a reason, with the reason left open."""
-    vacant = PostFactory(title="Vacant", unit=history.root)
-    link = RelationshipFactory(source=history.department_b, target=history.root)
+    vacant = PostFactory.create(title="Vacant", unit=history.root)
+    link = RelationshipFactory.create(source=history.department_b, target=history.root)
     ben = Appointment.objects.get(person=history.ben, ended_on__isnull=True)
     first_y = history.unit_y.history.order_by("history_id").first().history_id
     first_post = history.head_of_x.history.order_by("history_id").first().history_id
@@ -411,14 +413,14 @@ def _services_taking_a_reason() -> set[str]:
 
 
 def test_every_write_with_a_reason_is_walked(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     assert set(_write_calls(scripted_history, editor)) == _services_taking_a_reason()
 
 
 @pytest.mark.parametrize("service", sorted(_services_taking_a_reason()))
 def test_every_write_refuses_a_control_character_in_its_reason(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser, service: str
+    scripted_history: ScriptedHistory, editor: User, service: str
 ) -> None:
     call = _write_calls(scripted_history, editor)[service]
 
@@ -435,7 +437,7 @@ def test_every_write_refuses_a_control_character_in_its_reason(
 @pytest.mark.parametrize("reason", ["\u200b", "\ufeff\u200b \u2060", " \u200d\n"])
 def test_every_write_refuses_a_reason_of_invisible_characters(
     scripted_history: ScriptedHistory,
-    editor: AbstractBaseUser,
+    editor: User,
     service: str,
     reason: str,
 ) -> None:
@@ -456,7 +458,7 @@ def test_every_write_refuses_a_reason_of_invisible_characters(
 
 
 def test_an_old_row_holding_a_control_character_can_still_be_changed_and_abolished(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     unit = scripted_history.unit_y
     OrganizationalUnit.objects.filter(pk=unit.pk).update(name="Unit\x0bWhy")
@@ -471,7 +473,7 @@ def test_an_old_row_holding_a_control_character_can_still_be_changed_and_abolish
 
 
 def test_correcting_an_old_row_is_accepted_and_a_new_bad_value_refused(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     unit = scripted_history.unit_y
     OrganizationalUnit.objects.filter(pk=unit.pk).update(name="Unit\x0bWhy")
@@ -489,7 +491,7 @@ def test_correcting_an_old_row_is_accepted_and_a_new_bad_value_refused(
 
 
 def test_reverting_to_a_version_holding_a_control_character_is_refused(
-    scripted_history: ScriptedHistory, editor: AbstractBaseUser
+    scripted_history: ScriptedHistory, editor: User
 ) -> None:
     unit = scripted_history.unit_y
     first = unit.history.order_by("history_id").first()
