@@ -200,3 +200,97 @@ def test_a_parent_that_did_not_exist_at_the_instant_is_refused(
     now = client.get(f"{API}units/", {"parent": "unit-y"})
     assert now.status_code == HTTPStatus.OK
     assert now.json()["count"] == 0
+
+
+NOT_A_CURSOR = (
+    "“garbage” is not a cursor of this feed (changed, cut short or from elsewhere). "
+    "Use the next and previous links as given, or start again without cursor."
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # The window first: since, until, then the two together.
+        (
+            {"since": "never", "until": "nor", "cursor": "x", "offset": "1"},
+            "since: “never” is not an ISO 8601 date",
+        ),
+        ({"until": "nor", "cursor": "x", "offset": "1"}, "until: “nor” is not an"),
+        (
+            {"since": "2023-01-01", "until": "2022-01-01", "limit": "0", "offset": "x"},
+            "until must not be earlier than since.",
+        ),
+        # Then cursor and offset together, which makes the page's size moot.
+        (
+            {"cursor": "garbage", "offset": "-1", "limit": "0"},
+            {"offset": "Page with cursor or with offset, not both."},
+        ),
+        (
+            {"cursor": "garbage", "offset": ""},
+            {"offset": "Page with cursor or with offset, not both."},
+        ),
+        # Then the page: limit, then offset or cursor, whichever pages.
+        (
+            {"offset": "-1", "limit": "0"},
+            {"limit": "“0” is not a whole number from 1 to 1000."},
+        ),
+        ({"offset": "-1"}, {"offset": "“-1” is not a whole number from 0 upwards."}),
+        ({"offset": ""}, {"offset": "“” is not a whole number from 0 upwards."}),
+        (
+            {"limit": "0", "cursor": "garbage"},
+            {"limit": "“0” is not a whole number from 1 to 1000."},
+        ),
+        ({"cursor": "garbage"}, {"cursor": NOT_A_CURSOR}),
+        # A page too large says how to read on, the way this request pages.
+        (
+            {"limit": "1001", "offset": "0"},
+            {
+                "limit": "1001 is more than the largest page, 1000; read the rest "
+                "with offset."
+            },
+        ),
+        (
+            {"limit": "1001", "cursor": "garbage"},
+            {
+                "limit": "1001 is more than the largest page, 1000; read the rest "
+                "by following next."
+            },
+        ),
+    ],
+)
+def test_the_change_feed_names_its_first_bad_parameter(
+    client: Client, scripted_history: ScriptedHistory, query: dict, expected: object
+) -> None:
+    response = client.get(f"{API}changes/", query)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    body = response.json()
+    if isinstance(expected, str):
+        assert body["code"] == "invalid_instant"
+        assert body["detail"].startswith(expected)
+    else:
+        assert body == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tree/",
+        "units/unit-x/tree/",
+        "units/unit-x/children/",
+        "units/unit-x/ancestors/",
+    ],
+)
+def test_the_tree_reads_reports_as_of_before_include_abolished(
+    client: Client, scripted_history: ScriptedHistory, path: str
+) -> None:
+    both = client.get(f"{API}{path}", {"as_of": "never", "include_abolished": "maybe"})
+    assert both.status_code == HTTPStatus.BAD_REQUEST
+    assert both.json()["code"] == "invalid_instant"
+
+    flag = client.get(f"{API}{path}", {"include_abolished": "Maybe"})
+    assert flag.status_code == HTTPStatus.BAD_REQUEST
+    assert flag.json() == {
+        "include_abolished": "“maybe” is not a boolean; use true or false."
+    }
