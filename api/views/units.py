@@ -18,7 +18,7 @@ from api.conditional import (
     object_read,
     object_response,
 )
-from api.filters import UnitFilterSet, ordering_choices
+from api.filters import TreeFilterSet, UnitFilterSet, ordering_choices
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -30,7 +30,6 @@ from api.views.base import (
     WRITE_ERRORS,
     RegistryView,
     absent_at,
-    flag,
     page,
     paginated_serializer,
     unit_id_or_404,
@@ -309,8 +308,8 @@ class UnitRelativesView(RegistryView):
     relation: ClassVar[str] = "children"
 
     def get(self, request: Request, slug: str) -> Response:
-        when = selectors.as_of_parameter(request.query_params)
-        include_abolished = flag(request, "include_abolished")
+        query = TreeFilterSet(request.query_params).selector_arguments()
+        when, include_abolished = query["when"], query["include_abolished"]
 
         def build() -> list[dict[str, Any]]:
             nodes = all_nodes(tree_at(when, include_abolished=True))
