@@ -34,6 +34,7 @@ from api.exceptions import api_exception_handler
 from api.filters import (
     LARGEST_ID,
     MAX_PAGE_SIZE,
+    AsOfFilterSet,
     ListFilterSet,
     PageFilterSet,
     ordering_choices,
@@ -144,6 +145,11 @@ def page(
         "previous": paginator.get_previous_link(),
         "results": serializer_class(selected, many=True, context=context).data,
     }
+
+
+def as_of_instant(request: Request) -> datetime.datetime | None:
+    """The ``as_of`` of a read outside the lists (None: now); malformed → 400."""
+    return AsOfFilterSet(request.query_params).selector_arguments()["when"]
 
 
 def check_page_window(request: Request) -> None:
@@ -299,7 +305,7 @@ class HistoryBackedListView(HistoryBackedView):
 class ObjectView(HistoryBackedView):
     def read_object(self, request: Request, pk: int | None, label: str) -> Response:
         """The object at ``as_of``; ``label`` names it in a 404 (``id 3``)."""
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
         if pk is None:
             raise NotFound(f"No {self.model._meta.verbose_name} has the {label}.")
         existing_id(self.model, pk)

@@ -30,6 +30,7 @@ from api.views.base import (
     WRITE_ERRORS,
     RegistryView,
     absent_at,
+    as_of_instant,
     page,
     paginated_serializer,
     unit_id_or_404,
@@ -124,7 +125,7 @@ class UnitDetailView(RegistryView):
         responses={200: api_serializers.UnitDetailSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
         unit_id = unit_id_or_404(slug)
         row = selectors.unit_record(unit_id, when)
         if row is None:
@@ -386,7 +387,7 @@ class UnitHistoryView(RegistryView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
         unit_id = unit_id_or_404(slug)
 
         def build() -> dict[str, Any]:
