@@ -1,31 +1,35 @@
-"""The query parameters of the API's lists, validated once, before anything is read.
+"""The query parameters of the API's reads, validated once, before anything is read.
 
-One FilterSet per list (django-filter): each parameter is a form field whose cleaning
+One FilterSet per read (django-filter): each parameter is a form field whose cleaning
 turns the text into what the selector takes (a slug into an id, ``true`` into True)
-or refuses it with a message that names the value. The selectors in
-``units.selectors.listings`` then choose and order the rows; the views only page them.
-A refusal is a 400 shaped as the API has always answered: ``{"parameter": "message"}``
-for the first bad parameter, in the order the list documents them, or, for a
-malformed ``as_of``, ``{"detail": ..., "code": "invalid_instant"}``.
+or refuses it with a message that names the value. The selectors (``units.selectors``)
+then choose and order the rows; the views only page them. A refusal is a 400 shaped as
+the API has always answered: ``{"parameter": "message"}`` for the first bad parameter,
+in the order the read documents them, or, for a malformed instant (``as_of``,
+``since``, ``until``), ``{"detail": ..., "code": "invalid_instant"}``.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import django_filters
 from django import forms
 from django.db import models
 from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 from units import selectors
+from units.change_cursor import InvalidChangeCursor, read_change_cursor
 from units.models import (
     Appointment,
     OrganizationalUnit,
     Person,
     Post,
+    RegistryState,
     RelationshipKind,
     UnitKind,
     UnitRelationship,
@@ -34,6 +38,16 @@ from units.models import (
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 INVALID_INSTANT = "invalid_instant"
+PAGING_CONFLICT = "paging_conflict"
+
+# The largest page: a list answer is built in memory and cached whole, so a client
+# asking for everything at once must page instead (a larger limit is a 400, not a
+# silently shorter page, so the client learns why).
+MAX_PAGE_SIZE = 1000
+# Ids and offsets are 64-bit; a larger number cannot name anything (and would overflow).
+LARGEST_ID = 2**63 - 1
+# Before any change the services can record (a day of margin below year 1's end).
+BEGINNING = datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
 
 
 def ordering_choices(orderings: Iterable[str]) -> list[str]:
@@ -45,16 +59,58 @@ def ordering_choices(orderings: Iterable[str]) -> list[str]:
 # --- Fields: the text of one parameter, read or refused --------------------------------
 
 
+def whole_number(text: str) -> int | None:
+    """A plain non-negative integer (ASCII digits, below 2**63), or None."""
+    digits = text.lstrip("0") or "0"
+    if text.isascii() and text.isdigit() and len(digits) <= len(str(LARGEST_ID)):
+        number = int(digits)
+        return number if number <= LARGEST_ID else None
+    return None
+
+
 class InstantField(forms.Field):
-    """An ISO 8601 date or date-time (``as_of``); None for now."""
+    """An ISO 8601 date or date-time; ``absent`` (None: now) when not given.
+
+    ``parameter`` names it in a refusal: ``as_of``, ``since`` or ``until``.
+    """
+
+    def __init__(
+        self,
+        *,
+        parameter: str = "as_of",
+        absent: datetime.datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.parameter = parameter
+        self.absent = absent
 
     def to_python(self, value: str | None) -> Any:
         if value is None:
-            return None
+            return self.absent
         try:
-            return selectors.parse_instant(value, parameter="as_of")
+            return selectors.parse_instant(value, parameter=self.parameter)
         except selectors.InvalidInstant as error:
             raise forms.ValidationError(str(error), code=INVALID_INSTANT) from None
+
+
+class WindowStartField(InstantField):
+    """``since``: the window excludes it, but a bare date includes that whole day."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(parameter="since", absent=BEGINNING, **kwargs)
+
+    def to_python(self, value: str | None) -> Any:
+        since = super().to_python(value)
+        if value is None:
+            return since
+        is_bare_date = since.time() == datetime.time.max and "T" not in value.upper()
+        if not is_bare_date:
+            return since
+        # The end of the previous day: the window then starts with this day.
+        if since > BEGINNING:
+            return since - datetime.timedelta(days=1)
+        return BEGINNING - datetime.timedelta(days=1)
 
 
 class ChoiceTextField(forms.Field):
@@ -117,6 +173,73 @@ class TextField(forms.Field):
     """Free text as sent (``q``: spaces count); None when absent."""
 
 
+class PageSizeField(forms.Field):
+    """``limit``: a whole number from 1 to ``MAX_PAGE_SIZE``; ``absent`` if not given.
+
+    ``read_on`` tells a client asking for too large a page how to read the rest.
+    """
+
+    def __init__(
+        self,
+        *,
+        absent: int | None = None,
+        read_on: str = "read the rest with offset",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.absent = absent
+        self.read_on = read_on
+
+    def to_python(self, value: str | None) -> int | None:
+        if value is None:
+            return self.absent
+        limit = whole_number(value)
+        is_digits = value.isascii() and value.isdigit()
+        if is_digits and (limit is None or limit > MAX_PAGE_SIZE):
+            raise forms.ValidationError(
+                f"{value[:20]} is more than the largest page, {MAX_PAGE_SIZE}; "
+                f"{self.read_on}.",
+                code="invalid",
+            )
+        if limit is None or limit < 1:
+            raise forms.ValidationError(
+                f"“{value[:40]}” is not a whole number from 1 to {MAX_PAGE_SIZE}.",
+                code="invalid",
+            )
+        return limit
+
+
+class OffsetField(forms.Field):
+    """``offset``: a whole number from 0; None when not given."""
+
+    def to_python(self, value: str | None) -> int | None:
+        if value is None:
+            return None
+        offset = whole_number(value)
+        if offset is None:
+            raise forms.ValidationError(
+                f"“{value[:40]}” is not a whole number from 0 upwards.", code="invalid"
+            )
+        return offset
+
+
+class CursorField(forms.Field):
+    """A change feed ``cursor``: its direction and position; None when not given."""
+
+    def to_python(self, value: str | None) -> tuple[str, selectors.ChangeKey] | None:
+        if value is None:
+            return None
+        try:
+            return read_change_cursor(value)
+        except InvalidChangeCursor:
+            raise forms.ValidationError(
+                f"“{value[:40]}” is not a cursor of this feed (changed, cut short or "
+                "from elsewhere). Use the next and previous links as given, or start "
+                "again without cursor.",
+                code="invalid",
+            ) from None
+
+
 # --- Filters: the fields, named as the selector's keyword arguments ----------------------
 
 
@@ -151,22 +274,48 @@ class TextFilter(ParameterFilter):
     field_class = TextField
 
 
+class WindowStartFilter(ParameterFilter):
+    field_class = WindowStartField
+
+
+class PageSizeFilter(ParameterFilter):
+    field_class = PageSizeField
+
+
+class OffsetFilter(ParameterFilter):
+    field_class = OffsetField
+
+
+class CursorFilter(ParameterFilter):
+    field_class = CursorField
+
+
 STATUS_CHOICES = ["active", "abolished"]
 
 
-class ListFilterSet(django_filters.FilterSet):
-    """The parameters of one list: ``as_of`` first, ``q`` and ``ordering`` last."""
+# --- FilterSets: the parameters of one read ---------------------------------------------
 
-    as_of = InstantFilter(field_name="when")
+
+class QueryFilterSet(django_filters.FilterSet):
+    """The parameters of one read, cleaned in the order they are declared.
+
+    The filters never filter a queryset (the selectors read), but django-filter wants
+    one: that of ``Meta.model``, or an empty one of the registry's state.
+    """
 
     def __init__(self, query: QueryDict) -> None:
-        model = self._meta.model
+        model = self._meta.model or RegistryState
         super().__init__(data=query, queryset=model._default_manager.none())
+
+    def refusal(self) -> tuple[str, forms.ValidationError]:
+        """The parameter to name in the 400 and its error: the first found."""
+        name, (error, *_) = next(iter(self.form.errors.as_data().items()))
+        return name, error
 
     def selector_arguments(self) -> dict[str, Any]:
         """The cleaned parameters by selector keyword; ValidationError → 400."""
         if not self.is_valid():
-            name, (error, *_) = next(iter(self.form.errors.as_data().items()))
+            name, error = self.refusal()
             message = " ".join(error.messages)
             if error.code == INVALID_INSTANT:
                 raise selectors.InvalidInstant(message)
@@ -175,6 +324,103 @@ class ListFilterSet(django_filters.FilterSet):
             self.filters[name].field_name: value
             for name, value in self.form.cleaned_data.items()
         }
+
+
+class AsOfFilterSet(QueryFilterSet):
+    """A read of the registry as of an instant: ``as_of`` first."""
+
+    as_of = InstantFilter(field_name="when")
+
+
+class ListFilterSet(AsOfFilterSet):
+    """The parameters of one list: ``as_of`` first, ``q`` and ``ordering`` last."""
+
+
+class TreeFilterSet(AsOfFilterSet):
+    """The tree, a branch of it, a unit's children or ancestors."""
+
+    include_abolished = FlagFilter(absent=False)
+
+    class Meta:
+        model = OrganizationalUnit
+        fields: ClassVar[list[str]] = []
+
+
+class PageFilterSet(QueryFilterSet):
+    """``limit`` and ``offset`` of a list, checked before DRF's pager reads them."""
+
+    limit = PageSizeFilter()
+    offset = OffsetFilter()
+
+
+class ChangeWindowForm(forms.Form):
+    def clean_until(self) -> datetime.datetime:
+        until: datetime.datetime = self.cleaned_data["until"]
+        since = self.cleaned_data.get("since")
+        if since is not None and until < since:
+            raise forms.ValidationError(
+                "until must not be earlier than since.", code=INVALID_INSTANT
+            )
+        return until
+
+
+class ChangeWindowFilterSet(QueryFilterSet):
+    """The (since, until] window of the change feed, as JSON or Atom.
+
+    Either bound may be a bare date, which includes that day: ``since`` then starts
+    the window at the day's beginning.
+    """
+
+    since = WindowStartFilter()
+    until = InstantFilter(parameter="until", absent=selectors.LATEST)
+
+    class Meta:
+        form = ChangeWindowForm
+
+
+class ChangeFeedForm(ChangeWindowForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = cast(PageSizeField, self.fields["limit"])
+        # PAGE_SIZE is set in settings.REST_FRAMEWORK (DRF's own default is None).
+        limit.absent = api_settings.PAGE_SIZE
+        # A page too large tells the client to read on the way it pages.
+        if "offset" not in self.data:
+            limit.read_on = "read the rest by following next"
+
+    def clean(self) -> dict[str, Any]:
+        if "offset" in self.data and "cursor" in self.data:
+            self.add_error(
+                "offset",
+                forms.ValidationError(
+                    "Page with cursor or with offset, not both.", code=PAGING_CONFLICT
+                ),
+            )
+        return self.cleaned_data
+
+
+class ChangeFeedFilterSet(ChangeWindowFilterSet):
+    """The change feed's window and page: by ``cursor`` or (deprecated) ``offset``.
+
+    Refusals come in the order the feed has always given them: the window, then a
+    cursor with an offset (which makes the rest moot), then limit, offset, cursor.
+    """
+
+    limit = PageSizeFilter()
+    offset = OffsetFilter()
+    cursor = CursorFilter()
+
+    class Meta:
+        form = ChangeFeedForm
+
+    def refusal(self) -> tuple[str, forms.ValidationError]:
+        errors = self.form.errors.as_data()
+        conflict = [
+            error for error in errors.get("offset", []) if error.code == PAGING_CONFLICT
+        ]
+        if conflict and not errors.keys() & {"since", "until"}:
+            return "offset", conflict[0]
+        return super().refusal()
 
 
 def search_filter() -> TextFilter:

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.conditional import generation_read
-from api.views.base import AS_OF, ERRORS, RegistryView
+from api.views.base import AS_OF, ERRORS, RegistryView, as_of_instant
 from api.views.tree import all_nodes, tree_at
 from units import selectors
 from units.models import Appointment, Person, Post, appointment_is_current
@@ -162,7 +162,7 @@ class UnitsCsvView(ExportView):
         },
     )
     def get(self, request: Request) -> Response | HttpResponse:
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
 
         def build() -> str:
             units = all_nodes(tree_at(when, include_abolished=True))
@@ -216,7 +216,7 @@ class OrgJsonLdView(ExportView):
         },
     )
     def get(self, request: Request) -> Response | HttpResponse:
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
         base = request.build_absolute_uri("/api/v1/")
 
         def build() -> str:
@@ -320,7 +320,7 @@ class PopoloView(ExportView):
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
         return generation_read(request, lambda: popolo(snapshot(when)))
 
 

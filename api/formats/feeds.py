@@ -14,8 +14,8 @@ from django.utils.html import escape
 from django.views.decorators.http import etag
 from django.views.decorators.vary import vary_on_cookie
 
+from api.filters import ChangeWindowFilterSet
 from api.permissions import may_see_staff_identities
-from api.views.changes import change_window
 from units import selectors
 from units.characters import xml_safe
 from units.selectors import Change, InvalidInstant
@@ -38,8 +38,10 @@ class ChangesFeed(Feed):
         Read back from ``until`` by index, so the cost is the same for a window of a
         day and for the whole history.
         """
-        since, until = change_window(request.GET)
-        latest = selectors.changes_page_before(since, until, limit=FEED_SIZE)
+        window = ChangeWindowFilterSet(request.GET).selector_arguments()
+        latest = selectors.changes_page_before(
+            window["since"], window["until"], limit=FEED_SIZE
+        )
         return latest.changes[::-1]
 
     def link(self) -> str:
@@ -103,7 +105,7 @@ def _feed_etag(request: HttpRequest) -> str:
 def changes_atom(request: HttpRequest) -> HttpResponse:
     """Serve the Atom feed; a malformed since/until is a 400 naming the parameter."""
     try:
-        change_window(request.GET)
+        ChangeWindowFilterSet(request.GET).selector_arguments()
     except InvalidInstant as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain")
     return ChangesFeed()(request)

@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,7 +31,14 @@ from api.conditional import (
     object_response,
 )
 from api.exceptions import api_exception_handler
-from api.filters import FlagField, ListFilterSet, ordering_choices
+from api.filters import (
+    LARGEST_ID,
+    MAX_PAGE_SIZE,
+    AsOfFilterSet,
+    ListFilterSet,
+    PageFilterSet,
+    ordering_choices,
+)
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
 from units import selectors
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
@@ -50,12 +56,6 @@ INCLUDE_ABOLISHED = OpenApiParameter(
     OpenApiTypes.BOOL,
     description="Also show abolished units (flagged with status abolished).",
 )
-
-
-# The largest page: a list answer is built in memory and cached whole, so a client
-# asking for everything at once must page instead (a larger limit is a 400, not a
-# silently shorter page, so the client learns why).
-MAX_PAGE_SIZE = 1000
 
 
 LIMIT = OpenApiParameter(
@@ -147,53 +147,14 @@ def page(
     }
 
 
-def whole_number(text: str) -> int | None:
-    """A plain non-negative integer (ASCII digits, below 2**63), or None."""
-    digits = text.lstrip("0") or "0"
-    if text.isascii() and text.isdigit() and len(digits) <= len(str(LARGEST_ID)):
-        number = int(digits)
-        return number if number <= LARGEST_ID else None
-    return None
+def as_of_instant(request: Request) -> datetime.datetime | None:
+    """The ``as_of`` of a read outside the lists (None: now); malformed → 400."""
+    return AsOfFilterSet(request.query_params).selector_arguments()["when"]
 
 
-def check_page_window(
-    request: Request, *, read_on: str = "read the rest with offset"
-) -> None:
-    """Refuse a malformed or oversized ``limit``/``offset`` instead of ignoring it.
-
-    ``read_on`` tells a client asking for too large a page how to read the rest.
-    """
-    limit_text = request.query_params.get("limit")
-    if limit_text is not None:
-        limit = whole_number(limit_text)
-        is_digits = limit_text.isascii() and limit_text.isdigit()
-        if is_digits and (limit is None or limit > MAX_PAGE_SIZE):
-            raise ValidationError(
-                {
-                    "limit": f"{limit_text[:20]} is more than the largest page, "
-                    f"{MAX_PAGE_SIZE}; {read_on}."
-                }
-            )
-        if limit is None or limit < 1:
-            raise ValidationError(
-                {
-                    "limit": f"“{limit_text[:40]}” is not a whole number "
-                    f"from 1 to {MAX_PAGE_SIZE}."
-                }
-            )
-    offset_text = request.query_params.get("offset")
-    if offset_text is not None and whole_number(offset_text) is None:
-        raise ValidationError(
-            {"offset": f"“{offset_text[:40]}” is not a whole number from 0 upwards."}
-        )
-
-
-def flag(request: Request, name: str) -> bool:
-    """A boolean parameter outside the lists (``include_abolished``); absent: false."""
-    try:
-        return FlagField(absent=False).clean(request.query_params.get(name))
-    except DjangoValidationError as error:
-        raise ValidationError({name: " ".join(error.messages)}) from None
+def check_page_window(request: Request) -> None:
+    """Refuse a malformed or oversized ``limit``/``offset`` instead of ignoring it."""
+    PageFilterSet(request.query_params).selector_arguments()
 
 
 def unit_id_or_404(slug: str) -> int:
@@ -201,10 +162,6 @@ def unit_id_or_404(slug: str) -> int:
     if unit_id is None:
         raise NotFound(f"No unit has the slug “{slug}”.")
     return unit_id
-
-
-# Ids are 64-bit; a larger number in a URL cannot name anything (and would overflow).
-LARGEST_ID = 2**63 - 1
 
 
 def existing_id(model: type[models.Model], pk: int) -> int:
@@ -348,7 +305,7 @@ class HistoryBackedListView(HistoryBackedView):
 class ObjectView(HistoryBackedView):
     def read_object(self, request: Request, pk: int | None, label: str) -> Response:
         """The object at ``as_of``; ``label`` names it in a 404 (``id 3``)."""
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
         if pk is None:
             raise NotFound(f"No {self.model._meta.verbose_name} has the {label}.")
         existing_id(self.model, pk)

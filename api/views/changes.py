@@ -2,84 +2,21 @@
 
 from __future__ import annotations
 
-import datetime
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.utils.urls import replace_query_param
 
 from api import serializers as api_serializers
 from api.conditional import generation_read
-from api.views.base import (
-    ERRORS,
-    LIMIT,
-    RegistryView,
-    check_page_window,
-    page,
-)
+from api.filters import ChangeFeedFilterSet
+from api.views.base import ERRORS, LIMIT, RegistryView, page
 from units import selectors
-from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
-
-# Before any change the services can record (a day of margin below year 1's end).
-BEGINNING = datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
-
-
-def change_window(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
-    """The (since, until] window of a feed request.
-
-    ``since`` given as a bare date includes that whole day (it starts the window at the
-    day's beginning); ``until`` as a bare date includes that day too.
-    """
-    since_text = query.get("since")
-    until_text = query.get("until")
-    since = BEGINNING
-    if since_text is not None:
-        since = selectors.parse_instant(since_text, parameter="since")
-        is_bare_date = (
-            since.time() == datetime.time.max and "T" not in since_text.upper()
-        )
-        if is_bare_date:
-            # The end of the previous day: the window then starts with this day.
-            since = (
-                since - datetime.timedelta(days=1)
-                if since > BEGINNING
-                else BEGINNING - datetime.timedelta(days=1)
-            )
-    until = (
-        selectors.parse_instant(until_text, parameter="until")
-        if until_text is not None
-        else selectors.LATEST
-    )
-    if until < since:
-        raise selectors.InvalidInstant("until must not be earlier than since.")
-    return since, until
-
-
-def read_feed_cursor(text: str) -> tuple[str, selectors.ChangeKey]:
-    """The direction and position of a ``cursor``; 400 unless this API issued it."""
-    try:
-        return read_change_cursor(text)
-    except InvalidChangeCursor:
-        raise ValidationError(
-            {
-                "cursor": f"“{text[:40]}” is not a cursor of this feed (changed, cut "
-                "short or from elsewhere). Use the next and previous links as given, "
-                "or start again without cursor."
-            }
-        ) from None
-
-
-def feed_page_size(request: Request) -> int:
-    check_page_window(request, read_on="read the rest by following next")
-    limit = request.query_params.get("limit")
-    # PAGE_SIZE is set in settings.REST_FRAMEWORK (DRF's own default is None).
-    return int(limit) if limit is not None else cast(int, api_settings.PAGE_SIZE)
+from units.change_cursor import change_cursor
 
 
 class ChangePageSerializer(serializers.Serializer):
@@ -136,14 +73,10 @@ class ChangesView(RegistryView):
         responses={200: ChangePageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        since, until = change_window(request.query_params)
+        query = ChangeFeedFilterSet(request.query_params).selector_arguments()
+        since, until, limit = query["since"], query["until"], query["limit"]
         context = {"show_authors": self.show_authors()}
-        cursor = request.query_params.get("cursor")
-        if "offset" in request.query_params:
-            if cursor is not None:
-                raise ValidationError(
-                    {"offset": "Page with cursor or with offset, not both."}
-                )
+        if query["offset"] is not None:
             return generation_read(
                 request,
                 lambda: page(
@@ -154,10 +87,7 @@ class ChangesView(RegistryView):
                     context,
                 ),
             )
-        limit = feed_page_size(request)
-        direction, position = (
-            read_feed_cursor(cursor) if cursor is not None else ("after", None)
-        )
+        direction, position = query["cursor"] or ("after", None)
 
         def build() -> dict[str, Any]:
             if direction == "before":

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 
 from api import serializers as api_serializers
 from api.conditional import generation_read_json
+from api.filters import TreeFilterSet
 from api.formats.tree_json import current_branch_json, current_tree_json, tree_json
 from api.views.base import (
     AS_OF,
@@ -17,7 +18,6 @@ from api.views.base import (
     INCLUDE_ABOLISHED,
     RegistryView,
     absent_at,
-    flag,
     unit_id_or_404,
 )
 from units import selectors
@@ -43,8 +43,8 @@ class TreeView(RegistryView):
         responses={200: api_serializers.TreeNodeSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request) -> HttpResponse:
-        when = selectors.as_of_parameter(request.query_params)
-        include_abolished = flag(request, "include_abolished")
+        query = TreeFilterSet(request.query_params).selector_arguments()
+        when, include_abolished = query["when"], query["include_abolished"]
 
         def build() -> bytes:
             if when is None:
@@ -65,8 +65,8 @@ class UnitTreeView(RegistryView):
         responses={200: api_serializers.TreeNodeSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> HttpResponse:
-        when = selectors.as_of_parameter(request.query_params)
-        include_abolished = flag(request, "include_abolished")
+        query = TreeFilterSet(request.query_params).selector_arguments()
+        when, include_abolished = query["when"], query["include_abolished"]
 
         def build() -> bytes:
             # The current branch is read alone; a past one is cut from its tree.

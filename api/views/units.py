@@ -18,7 +18,7 @@ from api.conditional import (
     object_read,
     object_response,
 )
-from api.filters import UnitFilterSet, ordering_choices
+from api.filters import TreeFilterSet, UnitFilterSet, ordering_choices
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -30,7 +30,7 @@ from api.views.base import (
     WRITE_ERRORS,
     RegistryView,
     absent_at,
-    flag,
+    as_of_instant,
     page,
     paginated_serializer,
     unit_id_or_404,
@@ -125,7 +125,7 @@ class UnitDetailView(RegistryView):
         responses={200: api_serializers.UnitDetailSerializer, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
         unit_id = unit_id_or_404(slug)
         row = selectors.unit_record(unit_id, when)
         if row is None:
@@ -309,8 +309,8 @@ class UnitRelativesView(RegistryView):
     relation: ClassVar[str] = "children"
 
     def get(self, request: Request, slug: str) -> Response:
-        when = selectors.as_of_parameter(request.query_params)
-        include_abolished = flag(request, "include_abolished")
+        query = TreeFilterSet(request.query_params).selector_arguments()
+        when, include_abolished = query["when"], query["include_abolished"]
 
         def build() -> list[dict[str, Any]]:
             nodes = all_nodes(tree_at(when, include_abolished=True))
@@ -387,7 +387,7 @@ class UnitHistoryView(RegistryView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        when = selectors.as_of_parameter(request.query_params)
+        when = as_of_instant(request)
         unit_id = unit_id_or_404(slug)
 
         def build() -> dict[str, Any]:

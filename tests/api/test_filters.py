@@ -1,6 +1,6 @@
-"""The lists' query parameters, read once by a FilterSet per list (api/filters.py).
+"""The API's query parameters, read once by a FilterSet per read (api/filters.py).
 
-Every bad value of every filter is a 400 naming that parameter and nothing else; the
+Every bad value of every parameter is a 400 naming that parameter and nothing else; the
 FilterSets and the published schema name the same parameters, so what is validated and
 what is documented cannot drift apart.
 """
@@ -15,14 +15,24 @@ from django.http import QueryDict
 from django.test import Client
 
 from api.filters import (
+    MAX_PAGE_SIZE,
     AppointmentFilterSet,
+    AsOfFilterSet,
+    ChangeFeedFilterSet,
     ChoiceTextField,
+    CursorField,
     FlagField,
+    InstantField,
     ListFilterSet,
+    OffsetField,
+    PageFilterSet,
+    PageSizeField,
     PersonFilterSet,
     PostFilterSet,
+    QueryFilterSet,
     RelationshipFilterSet,
     SlugIdField,
+    TreeFilterSet,
     UnitFilterSet,
 )
 from tests.conftest import ScriptedHistory, at
@@ -36,6 +46,37 @@ FILTERSETS: dict[str, type[ListFilterSet]] = {
     "appointments/": AppointmentFilterSet,
     "relationships/": RelationshipFilterSet,
 }
+# Every read with query parameters, by its path in the schema: a path to request and
+# the FilterSets that read its parameters (limit and offset: PageFilterSet, for the
+# pager). A parameter is checked before the object is looked up, so an id need not
+# exist.
+READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
+    **{
+        path: (path, (filterset, PageFilterSet))
+        for path, filterset in FILTERSETS.items()
+    },
+    "tree/": ("tree/", (TreeFilterSet,)),
+    "units/{slug}/tree/": ("units/unit-x/tree/", (TreeFilterSet,)),
+    "units/{slug}/children/": ("units/unit-x/children/", (TreeFilterSet,)),
+    "units/{slug}/ancestors/": ("units/unit-x/ancestors/", (TreeFilterSet,)),
+    "changes/": ("changes/", (ChangeFeedFilterSet,)),
+    "units/{slug}/": ("units/unit-x/", (AsOfFilterSet,)),
+    "units/{slug}/history/": (
+        "units/unit-x/history/",
+        (AsOfFilterSet, PageFilterSet),
+    ),
+    "posts/{slug}/": ("posts/head-of-x/", (AsOfFilterSet,)),
+    "people/{slug}/": ("people/ana-lima/", (AsOfFilterSet,)),
+    "appointments/{id}/": ("appointments/1/", (AsOfFilterSet,)),
+    "relationships/{id}/": ("relationships/1/", (AsOfFilterSet,)),
+    "export/units.csv": ("export/units.csv", (AsOfFilterSet,)),
+    "export/org.jsonld": ("export/org.jsonld", (AsOfFilterSet,)),
+    "export/popolo.json": ("export/popolo.json", (AsOfFilterSet,)),
+}
+NOT_A_CURSOR = (
+    "“garbage” is not a cursor of this feed (changed, cut short or from elsewhere). "
+    "Use the next and previous links as given, or start again without cursor."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -43,65 +84,104 @@ def _empty_cache() -> None:
     cache.clear()
 
 
-def bad_values(filterset: type[ListFilterSet]) -> list[tuple[str, str, str]]:
-    """(parameter, bad value, expected message) for every filter that can refuse."""
-    cases = [("as_of", "yesterday", "as_of: “yesterday” is not an ISO 8601 date")]
+def bad_values(filterset: type[QueryFilterSet]) -> list[tuple[str, str, str, bool]]:
+    """(parameter, bad value, message, is an instant) for every filter that can refuse.
+
+    A bad instant is answered as ``{"detail": ..., "code": "invalid_instant"}``.
+    """
+    cases = []
     for name, parameter_filter in filterset.base_filters.items():
         field = parameter_filter.field
-        if isinstance(field, ChoiceTextField):
+        if isinstance(field, InstantField):
+            message = f"{field.parameter}: “yesterday” is not an ISO 8601 date"
+            cases.append((name, "yesterday", message, True))
+        elif isinstance(field, ChoiceTextField):
             allowed = ", ".join(field.allowed)
-            cases.append((name, "Bogus", f"“Bogus” is not one of: {allowed}."))
+            cases.append((name, "Bogus", f"“Bogus” is not one of: {allowed}.", False))
         elif isinstance(field, FlagField):
-            cases.append(
-                (name, "Maybe", "“maybe” is not a boolean; use true or false.")
-            )
+            message = "“maybe” is not a boolean; use true or false."
+            cases.append((name, "Maybe", message, False))
         elif isinstance(field, SlugIdField):
             kind = field.model._meta.verbose_name
-            cases.append((name, "atlantis", f"No {kind} has the slug “atlantis”."))
+            message = f"No {kind} has the slug “atlantis”."
+            cases.append((name, "atlantis", message, False))
+        elif isinstance(field, PageSizeField):
+            message = f"“0” is not a whole number from 1 to {MAX_PAGE_SIZE}."
+            cases.append((name, "0", message, False))
+        elif isinstance(field, OffsetField):
+            message = "“-1” is not a whole number from 0 upwards."
+            cases.append((name, "-1", message, False))
+        elif isinstance(field, CursorField):
+            cases.append((name, "garbage", NOT_A_CURSOR, False))
     return cases
 
 
 CASES = [
-    (path, *case)
-    for path, filterset in FILTERSETS.items()
+    (schema_path, path, *case)
+    for schema_path, (path, filtersets) in READS.items()
+    for filterset in filtersets
     for case in bad_values(filterset)
 ]
 
 
-@pytest.mark.parametrize(("path", "parameter", "value", "message"), CASES)
-def test_every_bad_filter_value_is_a_400_naming_its_parameter(
+@pytest.mark.parametrize(
+    ("schema_path", "path", "parameter", "value", "message", "is_instant"), CASES
+)
+def test_every_bad_parameter_value_is_a_400_naming_its_parameter(
     client: Client,
     scripted_history: ScriptedHistory,
+    schema_path: str,
     path: str,
     parameter: str,
     value: str,
     message: str,
+    is_instant: bool,
 ) -> None:
     response = client.get(f"{API}{path}", {parameter: value})
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     body = response.json()
-    if parameter == "as_of":
+    if is_instant:
         assert body["code"] == "invalid_instant"
         assert body["detail"].startswith(message)
     else:
         assert body == {parameter: message}
 
 
-def test_the_cases_cover_every_kind_of_filter() -> None:
-    kinds = {(path, parameter) for path, parameter, *_ in CASES}
+def test_the_cases_cover_every_kind_of_parameter() -> None:
+    kinds = {(schema_path, parameter) for schema_path, _, parameter, *_ in CASES}
     assert {
+        ("units/", "as_of"),
         ("units/", "kind"),
         ("units/", "ordering"),
+        ("units/", "limit"),
         ("posts/", "unit"),
         ("posts/", "is_head"),
+        ("posts/", "offset"),
         ("appointments/", "person"),
         ("appointments/", "post"),
         ("appointments/", "current"),
         ("relationships/", "unit"),
         ("relationships/", "status"),
         ("people/", "ordering"),
+        ("tree/", "include_abolished"),
+        ("units/{slug}/children/", "include_abolished"),
+        ("changes/", "since"),
+        ("changes/", "until"),
+        ("changes/", "cursor"),
+        ("changes/", "limit"),
+        ("changes/", "offset"),
+        ("units/{slug}/history/", "limit"),
+        ("export/popolo.json", "as_of"),
     } <= kinds
+    # Only free text (q, parent: a slug read at the instant) has no bad value here.
+    documented = {
+        (schema_path, name)
+        for schema_path, (_, filtersets) in READS.items()
+        for filterset in filtersets
+        for name in filterset.base_filters
+    }
+    assert {name for _, name in documented - kinds} == {"q", "parent"}
 
 
 @pytest.mark.parametrize(
@@ -129,18 +209,33 @@ def test_the_first_bad_parameter_is_the_one_named(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", FILTERSETS)
+@pytest.mark.parametrize("schema_path", READS)
 def test_the_filtersets_read_what_the_schema_documents(
-    client: Client, path: str
+    client: Client, schema_path: str
 ) -> None:
     schema = client.get(f"{API}schema/", {"format": "json"}).json()
     documented = {
         parameter["name"]
-        for parameter in schema["paths"][f"{API}{path}"]["get"]["parameters"]
+        for parameter in schema["paths"][f"{API}{schema_path}"]["get"]["parameters"]
         if parameter["in"] == "query"
     }
-    # Paging is read by the pager, the rest by the list's FilterSet.
-    assert documented - {"limit", "offset"} == set(FILTERSETS[path].base_filters)
+    _, filtersets = READS[schema_path]
+    read = [name for filterset in filtersets for name in filterset.base_filters]
+    assert sorted(read) == sorted(documented)
+
+
+@pytest.mark.django_db
+def test_every_read_with_query_parameters_has_its_filtersets(client: Client) -> None:
+    schema = client.get(f"{API}schema/", {"format": "json"}).json()
+    with_query = {
+        path.removeprefix(API)
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        if any(
+            parameter["in"] == "query" for parameter in operation.get("parameters", [])
+        )
+    }
+    assert with_query == set(READS)
 
 
 def test_the_schema_enums_are_the_values_the_filtersets_accept(client: Client) -> None:
@@ -200,3 +295,118 @@ def test_a_parent_that_did_not_exist_at_the_instant_is_refused(
     now = client.get(f"{API}units/", {"parent": "unit-y"})
     assert now.status_code == HTTPStatus.OK
     assert now.json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # The window first: since, until, then the two together.
+        (
+            {"since": "never", "until": "nor", "cursor": "x", "offset": "1"},
+            "since: “never” is not an ISO 8601 date",
+        ),
+        ({"until": "nor", "cursor": "x", "offset": "1"}, "until: “nor” is not an"),
+        (
+            {"since": "2023-01-01", "until": "2022-01-01", "limit": "0", "offset": "x"},
+            "until must not be earlier than since.",
+        ),
+        # Then cursor and offset together, which makes the page's size moot.
+        (
+            {"cursor": "garbage", "offset": "-1", "limit": "0"},
+            {"offset": "Page with cursor or with offset, not both."},
+        ),
+        (
+            {"cursor": "garbage", "offset": ""},
+            {"offset": "Page with cursor or with offset, not both."},
+        ),
+        # Then the page: limit, then offset or cursor, whichever pages.
+        (
+            {"offset": "-1", "limit": "0"},
+            {"limit": "“0” is not a whole number from 1 to 1000."},
+        ),
+        ({"offset": "-1"}, {"offset": "“-1” is not a whole number from 0 upwards."}),
+        ({"offset": ""}, {"offset": "“” is not a whole number from 0 upwards."}),
+        (
+            {"limit": "0", "cursor": "garbage"},
+            {"limit": "“0” is not a whole number from 1 to 1000."},
+        ),
+        ({"cursor": "garbage"}, {"cursor": NOT_A_CURSOR}),
+        # A page too large says how to read on, the way this request pages.
+        (
+            {"limit": "1001", "offset": "0"},
+            {
+                "limit": "1001 is more than the largest page, 1000; read the rest "
+                "with offset."
+            },
+        ),
+        (
+            {"limit": "1001", "cursor": "garbage"},
+            {
+                "limit": "1001 is more than the largest page, 1000; read the rest "
+                "by following next."
+            },
+        ),
+    ],
+)
+def test_the_change_feed_names_its_first_bad_parameter(
+    client: Client, scripted_history: ScriptedHistory, query: dict, expected: object
+) -> None:
+    response = client.get(f"{API}changes/", query)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    body = response.json()
+    if isinstance(expected, str):
+        assert body["code"] == "invalid_instant"
+        assert body["detail"].startswith(expected)
+    else:
+        assert body == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tree/",
+        "units/unit-x/tree/",
+        "units/unit-x/children/",
+        "units/unit-x/ancestors/",
+    ],
+)
+def test_the_tree_reads_reports_as_of_before_include_abolished(
+    client: Client, scripted_history: ScriptedHistory, path: str
+) -> None:
+    both = client.get(f"{API}{path}", {"as_of": "never", "include_abolished": "maybe"})
+    assert both.status_code == HTTPStatus.BAD_REQUEST
+    assert both.json()["code"] == "invalid_instant"
+
+    flag = client.get(f"{API}{path}", {"include_abolished": "Maybe"})
+    assert flag.status_code == HTTPStatus.BAD_REQUEST
+    assert flag.json() == {
+        "include_abolished": "“maybe” is not a boolean; use true or false."
+    }
+
+
+def test_the_change_feed_filterset_gives_the_selectors_the_window_and_page() -> None:
+    arguments = ChangeFeedFilterSet(QueryDict("since=2023-01-02")).selector_arguments()
+
+    # A bare since includes its day: the window starts at the end of the day before.
+    assert arguments == {
+        "since": at("2023-01-01").replace(
+            hour=23, minute=59, second=59, microsecond=999999
+        ),
+        "until": selectors.LATEST,
+        "limit": 50,
+        "offset": None,
+        "cursor": None,
+    }
+
+
+@pytest.mark.django_db
+def test_the_atom_feed_refuses_a_window_that_ends_before_it_starts(
+    client: Client,
+) -> None:
+    response = client.get(
+        f"{API}changes.atom", {"since": "2023-01-01", "until": "2022-01-01"}
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.content.decode() == "until must not be earlier than since."

@@ -68,7 +68,6 @@ from units.selectors.flat_trees import (
 from units.selectors.instants import (
     LATEST,
     InvalidInstant,
-    as_of_parameter,
     first_recorded_instant,
     parse_instant,
     registry_generation,
@@ -210,7 +209,6 @@ __all__ = [
     "UnitRef",
     "UnitRevision",
     "appointment_records",
-    "as_of_parameter",
     "branch_rows_in_stored_order",
     "changes_between",
     "changes_page",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -12,9 +11,6 @@ from units.models import (
     OrganizationalUnit,
     RegistryState,
 )
-
-if TYPE_CHECKING:
-    from django.http import QueryDict
 
 # "Now" for history reads: later than any effective time the services accept.
 LATEST = datetime.datetime.max.replace(tzinfo=datetime.UTC) - datetime.timedelta(days=1)
@@ -68,14 +64,6 @@ def parse_instant(value: str, *, parameter: str = "as_of") -> datetime.datetime:
         raise InvalidInstant(
             f"{parameter}: “{value}” lies outside the years 1 to 9999 in UTC."
         ) from None
-
-
-def as_of_parameter(query: QueryDict) -> datetime.datetime | None:
-    """The ``as_of`` instant of a request, or None for "now" (InvalidInstant → 400)."""
-    value = query.get("as_of")
-    if value is None:
-        return None
-    return parse_instant(value, parameter="as_of")
 
 
 def first_recorded_instant() -> datetime.datetime | None:
