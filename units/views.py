@@ -13,6 +13,7 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 import cairosvg
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -525,13 +526,27 @@ def _chart_svg(
         links=chart.links,
         max_depth=chart.depth,
         title=title,
+        organization=chart_organization(chart.roots, chart.ancestors),
         unit_url=unit_url,
         expand_url=expand_url,
         kind_labels=KIND_LABELS,
-        as_of=chart.as_of.day,
+        as_of=chart.as_of.day or timezone.now().date(),
         descendants=chart.tree.descendants,
         folded=chart.tree.folded,
     )
+
+
+def chart_organization(roots: list[UnitNode], ancestors: list[UnitNode]) -> str:
+    """Whose chart it is: the top unit above the drawn one, or the registry's name.
+
+    A registry holding several top units is not one organization, so its own name
+    (``REGISTRY_NAME``) stands for them.
+    """
+    if ancestors:
+        return ancestors[0].name
+    if len(roots) == 1:
+        return roots[0].name
+    return settings.REGISTRY_NAME
 
 
 def _chart_params(chart: ChartRequest, **extra: str) -> str:

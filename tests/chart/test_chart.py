@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import itertools
 import random
 import xml.etree.ElementTree as ElementTree
@@ -676,3 +677,30 @@ def test_levels_cut_below_the_drawn_ones_draw_the_chart_of_the_whole_tree(
         assert partial == render(roots, links=links, max_depth=depth)
         layout = chart.layout(drawn_roots, max_depth=depth, descendants=descendants)
         assert placed(layout) == placed(chart.layout(roots, max_depth=depth))
+
+
+def test_the_chart_is_headed_by_the_organization_and_its_date() -> None:
+    svg = render(
+        [set_levels(node("Root", node("A")))],
+        title="Organization chart",
+        organization="International Organization for Migration",
+        as_of=datetime.date(2024, 3, 5),
+    )
+    tree = ElementTree.fromstring(svg)  # noqa: S314 -- our own markup
+    heading = tree.find(f".//{SVG}text[@class='chart-heading']")
+    subheading = tree.find(f".//{SVG}text[@class='chart-subheading']")
+    assert heading is not None
+    assert heading.text == "International Organization for Migration"
+    assert subheading is not None
+    assert subheading.text == "Organization chart — as of 5 March 2024"
+    assert tree.find(f"{SVG}title").text == (
+        "International Organization for Migration — Organization chart — as of "
+        "5 March 2024"
+    )
+
+
+def test_a_narrow_chart_widens_to_hold_its_heading() -> None:
+    name = "The Very Long Name of an Organization That Runs Past One Box " * 2
+    svg = render([set_levels(node("Leaf"))], organization=name.strip())
+    width = float(ElementTree.fromstring(svg).get("width"))  # noqa: S314
+    assert width >= len(name.strip()) * 11

@@ -22,7 +22,7 @@ LEVEL_GAP = 44
 STACK_INDENT = 22
 STACK_GAP = 12
 MARGIN = 24
-LEGEND_HEIGHT = 78
+LEGEND_HEIGHT = 100
 
 Point = tuple[float, float]
 

@@ -52,6 +52,11 @@ RELATIONSHIP_STROKE = "#00695c"
 OVERSIGHT_DASH = "9 5"
 RELATIONSHIP_DASH = "2 4"
 LABEL_FONT_SIZE = 10
+HEADING_FONT_SIZE = 20
+SUBHEADING_FONT_SIZE = 14
+# Generous average advances (bold heading, plain subheading) for widening the chart.
+HEADING_CHAR_WIDTH = 11.5
+SUBHEADING_CHAR_WIDTH = 7.5
 LABEL_CHAR_WIDTH = 5.6
 
 
@@ -97,6 +102,7 @@ def render_svg(
     links: Iterable[ChartLink] = (),
     max_depth: int,
     title: str,
+    organization: str = "",
     unit_url: Callable[[str], str],
     expand_url: Callable[[str], str],
     kind_labels: dict[str, str],
@@ -110,8 +116,18 @@ def render_svg(
     drawn to the box that folds it: ``folded`` names that box for the units below the
     drawn levels (``PartialTree.folded``, by slug); without it the folded boxes'
     sub-trees are walked.
+
+    The picture carries its own heading (``organization``, then ``title`` and the
+    date ``as_of``) so that a downloaded or printed file says what it shows.
     """
     chart = layout(roots, max_depth=max_depth, descendants=descendants)
+    heading, subheading = _headings(title, organization, as_of)
+    # The heading is never cut: a narrow chart (one branch) widens to hold it.
+    chart.width = max(
+        chart.width,
+        2 * MARGIN + len(heading) * HEADING_CHAR_WIDTH,
+        2 * MARGIN + len(subheading) * SUBHEADING_CHAR_WIDTH,
+    )
     by_slug = {box.node.slug: box for box in chart.boxes}
     if folded is None:
         for box in chart.boxes:
@@ -130,7 +146,7 @@ def render_svg(
         f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
         f'font-family="{FONT_FAMILY}" class="org-chart" '
         f'aria-labelledby="chart-title chart-desc">',
-        f'<title id="chart-title">{escape(title)}</title>',
+        f'<title id="chart-title">{escape(f"{heading} — {subheading}")}</title>',
         '<desc id="chart-desc">Boxes are units, linked to their pages. Solid lines: '
         "direct supervision. Long dashes: oversight. Dotted lines with an arrow, "
         "running between the boxes: dotted-line relationships, named along the line "
@@ -141,7 +157,7 @@ def render_svg(
         'markerWidth="5" markerHeight="5" orient="auto-start-reverse">'
         f'<path d="M0,0 L10,5 L0,10 z" fill="{RELATIONSHIP_STROKE}"/></marker></defs>',
     ]
-    parts.append(_legend(title, as_of))
+    parts.append(_legend(heading, subheading))
     parts.append('<g class="edges" fill="none">')
     for path, reporting_line in chart.edges:
         parts.append(f'<path d="{path}" {_edge_style(reporting_line)}/>')
@@ -279,8 +295,15 @@ def _overlap(first: Rect, second: Rect) -> bool:
     )
 
 
-def _legend(title: str, as_of: datetime.date | None) -> str:
-    heading = title if as_of is None else f"{title} — as of {as_of:%-d %B %Y}"
+def _headings(
+    title: str, organization: str, as_of: datetime.date | None
+) -> tuple[str, str]:
+    """The chart's heading (the organization) and what it shows, on which date."""
+    subheading = title if as_of is None else f"{title} — as of {as_of:%-d %B %Y}"
+    return organization or title, subheading
+
+
+def _legend(heading: str, subheading: str) -> str:
     y = MARGIN
     items = [
         ("Direct supervision", f'stroke="{SUPERVISION_STROKE}" stroke-width="1.5"'),
@@ -296,14 +319,17 @@ def _legend(title: str, as_of: datetime.date | None) -> str:
         ),
     ]
     parts = [
-        f'<g class="legend"><text x="{MARGIN}" y="{y + 12}" font-size="16" '
-        f'font-weight="bold" fill="{INK}">{escape(heading)}</text>'
+        f'<g class="legend"><text x="{MARGIN}" y="{y + 16}" '
+        f'font-size="{HEADING_FONT_SIZE}" font-weight="bold" fill="{INK}" '
+        f'class="chart-heading">{escape(heading)}</text>'
+        f'<text x="{MARGIN}" y="{y + 38}" font-size="{SUBHEADING_FONT_SIZE}" '
+        f'fill="{INK}" class="chart-subheading">{escape(subheading)}</text>'
     ]
     x = MARGIN
     for label, style in items:
         parts.append(
-            f'<line x1="{x}" y1="{y + 40}" x2="{x + 44}" y2="{y + 40}" {style}/>'
-            f'<text x="{x + 52}" y="{y + 44}" font-size="12" fill="{MUTED_INK}">'
+            f'<line x1="{x}" y1="{y + 62}" x2="{x + 44}" y2="{y + 62}" {style}/>'
+            f'<text x="{x + 52}" y="{y + 66}" font-size="12" fill="{MUTED_INK}">'
             f"{escape(label)}</text>"
         )
         x += 70 + len(label) * 7
