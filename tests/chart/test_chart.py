@@ -193,8 +193,11 @@ def test_names_are_escaped_and_heads_shown() -> None:
     svg = render([set_levels(node("Top", unit, vacant))])
     ElementTree.fromstring(svg)  # noqa: S314 -- well-formed despite the markup
     assert "R&amp;D &lt;Lab&gt;" in svg
-    assert ">Ana Lima</text>" in svg
-    assert ">Head post vacant</text>" in svg
+    assert ">Head: Ana Lima</text>" in svg
+    assert ">Head post vacant: Chief</text>" in svg
+    # A unit without a head post shows no line where the head would be, not its kind.
+    assert svg.count('class="head"') == 2
+    assert ">Unit</text>" not in svg
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import xml.etree.ElementTree as ElementTree
+from http import HTTPStatus
+from typing import Any
 
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import ScriptedHistory
+from tests.conftest import ScriptedHistory, at
+from tests.factories import (
+    AppointmentFactory,
+    PersonFactory,
+    PostFactory,
+    UnitFactory,
+)
+from units.models import OrganizationalUnit, UnitKind
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -60,3 +74,105 @@ def test_a_registry_of_several_top_units_is_named_by_the_setting(
     make_unit("Second Agency", slug="second-agency")  # type: ignore[operator]
     svg = page_svg(client.get("/chart/").content.decode())
     assert headings(svg)[0] == "Two Agencies Registry"
+
+
+def head_lines(svg: str) -> dict[str, str]:
+    """Each box's head line, by unit slug."""
+    tree = ElementTree.fromstring(svg)  # noqa: S314 -- the registry's own markup
+    lines = {}
+    for unit in tree.iter(f"{SVG}g"):
+        if unit.get("class") == "unit":
+            head = unit.find(f".//{SVG}text[@class='head']")
+            lines[unit.get("data-slug", "")] = "" if head is None else head.text or ""
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("as_of", "head_of_x"),
+    [
+        ("", "Head of X: Ben Okoro"),
+        ("?as_of=2021-01-01", "Head of X: Ana Lima"),
+        ("?as_of=2020-03-01", None),  # before Unit X was established
+    ],
+)
+def test_boxes_show_the_head_post_and_its_holder_on_the_charts_date(
+    client: Client, scripted_history: ScriptedHistory, as_of: str, head_of_x: str
+) -> None:
+    lines = head_lines(page_svg(client.get(f"/chart/{as_of}").content.decode()))
+    assert lines.get("unit-x") == head_of_x
+    # Units without a head post show no head line (and not their kind instead).
+    assert lines["hq"] == ""
+    assert lines["department-b"] == ""
+
+
+def test_a_vacant_head_post_is_named_as_vacant(
+    client: Client, scripted_history: ScriptedHistory, editor: AbstractBaseUser
+) -> None:
+    PostFactory(
+        user=editor,
+        reason="Head post for B",
+        title="Director of B",
+        unit=scripted_history.department_b,
+        is_head=True,
+        slug="director-of-b",
+    )
+    lines = head_lines(page_svg(client.get("/chart/").content.decode()))
+    assert lines["department-b"] == "Head post vacant: Director of B"
+
+
+def add_headed_units(
+    editor: AbstractBaseUser, parent: OrganizationalUnit, count: int
+) -> None:
+    """Units under ``parent``, each with a head post and someone holding it."""
+    for number in range(count):
+        unit = UnitFactory(
+            user=editor,
+            reason="Test setup",
+            name=f"Section {parent.slug} {number}",
+            parent=parent,
+            kind=UnitKind.UNIT,
+            effective_at=at("2020-02-01"),
+        )
+        post = PostFactory(
+            user=editor,
+            reason="Head post",
+            title=f"Chief {number}",
+            unit=unit,
+            is_head=True,
+            effective_at=at("2020-02-01"),
+        )
+        person = PersonFactory(
+            user=editor,
+            reason="New person",
+            full_name=f"Person {parent.slug} {number}",
+            effective_at=at("2020-02-01"),
+        )
+        AppointmentFactory(
+            user=editor,
+            reason="Appointed",
+            person=person,
+            post=post,
+            started_on=datetime.date(2020, 2, 1),
+            effective_at=at("2020-02-01"),
+        )
+
+
+@pytest.mark.parametrize("as_of", ["", "?as_of=2024-01-01"])
+def test_the_heads_are_read_in_a_number_of_queries_that_does_not_grow(
+    client: Client,
+    scripted_history: ScriptedHistory,
+    editor: AbstractBaseUser,
+    django_assert_num_queries: Any,
+    as_of: str,
+) -> None:
+    url = f"/chart/{as_of}"
+    add_headed_units(editor, scripted_history.department_b, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == HTTPStatus.OK
+    add_headed_units(editor, scripted_history.root, 12)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    lines = head_lines(page_svg(response.content.decode()))
+    headed = [line for line in lines.values() if line.startswith("Chief ")]
+    assert len(headed) == 14
+    assert "Chief 11: Person hq 11" in lines.values()

@@ -337,6 +337,19 @@ def _legend(heading: str, subheading: str) -> str:
     return "".join(parts)
 
 
+def head_text(node: UnitNode) -> str:
+    """Who heads the unit on the chart's date: where readers look for the head.
+
+    "Director General: António Vitorino", or "Head post vacant: Deputy Director
+    General for Operations"; empty for a unit without a head post.
+    """
+    if node.head is None:
+        return ""
+    if node.head.holder is None:
+        return f"Head post vacant: {node.head.title}"
+    return f"{node.head.title}: {node.head.holder.person_name}"
+
+
 def _box(
     box: PlacedBox,
     unit_url: Callable[[str], str],
@@ -351,13 +364,7 @@ def _box(
     ink = "#ffffff" if is_top else INK
     muted = "#ffffff" if is_top else MUTED_INK
     name_lines = wrap(node.name)
-    if node.head is None:
-        head_line = kind_labels.get(node.kind, node.kind)
-    elif node.head.holder is None:
-        head_line = "Head post vacant"
-    else:
-        head_line = node.head.holder.person_name
-    head_line = wrap(head_line, width=34, lines=1)[0] if head_line else ""
+    head_line = wrap(head_text(node), width=34, lines=1)[0] if node.head else ""
     label = str(node.name)
     if node.short_name:
         label += f" ({node.short_name})"
@@ -380,10 +387,11 @@ def _box(
             f'font-weight="bold" fill="{ink}">{escape(line)}</text>'
         )
         text_y += 15
-    parts.append(
-        f'<text x="{box.x + 10:.1f}" y="{box.y + BOX_HEIGHT - 9:.1f}" '
-        f'font-size="11" fill="{muted}">{escape(head_line)}</text>'
-    )
+    if head_line:
+        parts.append(
+            f'<text x="{box.x + 10:.1f}" y="{box.y + BOX_HEIGHT - 9:.1f}" '
+            f'font-size="11" fill="{muted}" class="head">{escape(head_line)}</text>'
+        )
     parts.append("</a>")
     if box.hidden_descendants:
         badge_x = box.x + BOX_WIDTH - 46
