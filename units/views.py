@@ -601,12 +601,8 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
     if file_format == "svg":
         body, content_type = svg.encode(), "image/svg+xml"
     elif file_format == "png":
-        layout = org_chart.layout(
-            chart_request.roots,
-            max_depth=chart_request.depth,
-            descendants=chart_request.tree.descendants,
-        )
-        pixels = layout.width * layout.height
+        width, height = org_chart.document_size(svg)
+        pixels = width * height
         scale = min(2.0, (MAX_PNG_PIXELS / pixels) ** 0.5)
         body = cairosvg.svg2png(bytestring=svg.encode(), scale=scale)
         content_type = "image/png"

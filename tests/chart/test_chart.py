@@ -79,7 +79,7 @@ def overlapping(boxes: list[chart.PlacedBox]) -> list[tuple[str, str]]:
         for other in ordered[index + 1 :]:
             if other.x >= box.x + chart.BOX_WIDTH:
                 break
-            if abs(other.y - box.y) < chart.BOX_HEIGHT:
+            if other.y < box.y + box.height and box.y < other.y + other.height:
                 found.append((box.node.name, other.node.name))
     return found
 
@@ -131,7 +131,7 @@ def test_a_large_tree_lays_out_without_overlaps() -> None:
     assert not overlapping(layout.boxes)
     assert all(
         0 <= box.x <= layout.width - chart.BOX_WIDTH
-        and 0 <= box.y <= layout.height - chart.BOX_HEIGHT
+        and 0 <= box.y <= layout.height - box.height
         for box in layout.boxes
     )
 
@@ -193,8 +193,8 @@ def test_names_are_escaped_and_heads_shown() -> None:
     svg = render([set_levels(node("Top", unit, vacant))])
     ElementTree.fromstring(svg)  # noqa: S314 -- well-formed despite the markup
     assert "R&amp;D &lt;Lab&gt;" in svg
-    assert ">Head: Ana Lima</text>" in svg
-    assert ">Head post vacant: Chief</text>" in svg
+    assert ">Head: Ana Lima</tspan>" in svg
+    assert ">Head post vacant: Chief</tspan>" in svg
     # A unit without a head post shows no line where the head would be, not its kind.
     assert svg.count('class="head"') == 2
     assert ">Unit</text>" not in svg
@@ -212,17 +212,121 @@ def test_names_are_escaped_and_heads_shown() -> None:
             "Prevention of and Response to Sexual Exploitation and Abuse and "
             "Sexual Harassment Unit",
             [
-                "Prevention of and Response",
-                "to Sexual Exploitation and",
-                "Abuse and Sexual Harassment…",
+                "Prevention of and",
+                "Response to Sexual",
+                "Exploitation and Abuse",
+                "and Sexual Harassment",
+                "Unit",
             ],
         ),
-        ("Supercalifragilisticexpialidociouslylong", ["Supercalifragilisticexpiali…"]),
+        (
+            "The Supercalifragilisticexpialidociouslylong Unit",
+            ["The", "Supercalifragilisticex-", "pialidociouslylong Unit"],
+        ),
     ],
 )
-def test_wrap_fits_names_in_three_lines(text: str, expected: list[str]) -> None:
-    assert chart.wrap(text) == expected
-    assert all(len(line) <= chart.NAME_LINE_CHARS for line in chart.wrap(text))
+def test_wrap_keeps_every_word_of_a_name(text: str, expected: list[str]) -> None:
+    lines = chart.wrap(text)
+    assert lines == expected
+    assert all(len(line) <= chart.NAME_LINE_CHARS for line in lines)
+    assert "…" not in "".join(lines)
+    joined = "".join(line.removesuffix("-") for line in lines)
+    assert joined.replace(" ", "") == text.replace(" ", "")
+
+
+def box_texts(svg: str) -> dict[str, tuple[float, list[str], list[str]]]:
+    """Each box's height, name lines and head lines, by unit slug."""
+    found = {}
+    for unit in ElementTree.fromstring(svg).iter(f"{SVG}g"):  # noqa: S314
+        if unit.get("class") != "unit":
+            continue
+        box = unit.find(f".//{SVG}rect[@class='box']")
+        lines = {
+            kind: [
+                span.text or ""
+                for span in unit.findall(f".//{SVG}text[@class='{kind}']/{SVG}tspan")
+            ]
+            for kind in ("name", "head")
+        }
+        found[unit.get("data-slug", "")] = (
+            float(box.get("height")),
+            lines["name"],
+            lines["head"],
+        )
+    return found
+
+
+def test_boxes_grow_to_hold_every_line_of_their_text() -> None:
+    long_name = (
+        "Prevention of and Response to Sexual Exploitation and Abuse and Sexual "
+        "Harassment Unit"
+    )
+    headed = node(long_name)
+    headed.head = PostState(
+        id=1,
+        slug="head",
+        title="Deputy Director General for Operations",
+        unit_id=headed.id,
+        is_head=True,
+        filling_method="other",
+        term_years=None,
+        term_note="",
+        abolished_on=None,
+    )
+    short = node("Audit")
+    svg = render([set_levels(node("Top", headed, short, node("Sub", node("Leaf"))))])
+    texts = box_texts(svg)
+    height, name, head = texts[headed.slug]
+    assert " ".join(name) == long_name
+    assert " ".join(head) == (
+        "Head post vacant: Deputy Director General for Operations"
+    )
+    assert len(name) == 5
+    assert len(head) == 3
+    # Boxes side by side line up; a box in a column is as tall as its own text.
+    assert texts["audit"][0] == height
+    leaf_height, leaf_name, leaf_head = texts["leaf"]
+    assert (leaf_name, leaf_head) == (["Leaf"], [])
+    assert leaf_height < height
+    # The text stays inside its box: the last line's baseline is above its foot.
+    tree = ElementTree.fromstring(svg)  # noqa: S314
+    for unit in tree.iter(f"{SVG}g"):
+        if unit.get("class") != "unit":
+            continue
+        box = unit.find(f".//{SVG}rect[@class='box']")
+        bottom = float(box.get("y")) + float(box.get("height"))
+        for span in unit.findall(f".//{SVG}tspan"):
+            assert float(box.get("y")) < float(span.get("y")) <= bottom - 8
+    # No text in the chart is smaller than the smallest size the page keeps readable.
+    sizes = {float(text.get("font-size")) for text in tree.iter(f"{SVG}text")}
+    assert min(sizes) >= chart.SMALLEST_TEXT
+    assert tree.get("data-smallest-text") == str(chart.SMALLEST_TEXT)
+
+
+def test_boxes_side_by_side_line_up_and_a_column_follows_its_boxes() -> None:
+    tall = node("A Name Long Enough to Take Three Lines in Its Box", node("A1"))
+    tall_column = node(
+        "Column",
+        node(
+            "First With a Name So Long That It Needs Four or Five Full Lines in Its Box"
+        ),
+        node("Second"),
+    )
+    root = set_levels(node("Root", tall, tall_column))
+    layout = chart.layout([root], max_depth=5, box_height=chart.box_height)
+    boxes = {box.node.slug: box for box in layout.boxes}
+    # A row of sub-trees side by side: their boxes share top and height.
+    assert boxes[tall.slug].y == boxes["column"].y
+    assert boxes[tall.slug].height == boxes["column"].height
+    # A column: each box starts below the previous one, whatever its height.
+    first = boxes[
+        "first-with-a-name-so-long-that-it-needs-four-or-five-full-lines-in-its-box"
+    ]
+    second = boxes["second"]
+    assert first.height > second.height
+    assert second.y == first.y + first.height + 12
+    assert layout.height >= max(box.y + box.height for box in layout.boxes)
+    assert overlapping(layout.boxes) == []
 
 
 def test_the_svg_converts_to_png_and_pdf() -> None:
@@ -509,7 +613,7 @@ def test_neighbours_are_joined_by_one_straight_line() -> None:
 
 def test_distant_units_are_joined_through_the_gaps_and_bands() -> None:
     top = column_and_forks()
-    layout = chart.layout([top], max_depth=5)
+    layout = chart.layout([top], max_depth=5, box_height=chart.box_height)
     placed = {box.node.slug: box for box in layout.boxes}
     links = [
         chart.ChartLink("c4", "rb", "column to a far branch"),
@@ -530,7 +634,7 @@ def test_distant_units_are_joined_through_the_gaps_and_bands() -> None:
     # From the top unit the line leaves its bottom, beside the solid line.
     top_line = relationship_path(svg, "top", "lb3")
     top_box = placed["top"]
-    assert top_line[0][1] == top_box.y + chart.BOX_HEIGHT
+    assert top_line[0][1] == top_box.y + top_box.height
     assert top_line[0][0] != top_box.x + chart.BOX_WIDTH / 2
 
 

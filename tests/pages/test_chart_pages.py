@@ -83,7 +83,9 @@ def head_lines(svg: str) -> dict[str, str]:
     for unit in tree.iter(f"{SVG}g"):
         if unit.get("class") == "unit":
             head = unit.find(f".//{SVG}text[@class='head']")
-            lines[unit.get("data-slug", "")] = "" if head is None else head.text or ""
+            lines[unit.get("data-slug", "")] = (
+                "" if head is None else " ".join(head.itertext())
+            )
     return lines
 
 
