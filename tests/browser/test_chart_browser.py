@@ -256,3 +256,40 @@ def test_text_stays_readable_at_fit_and_no_name_is_cut(
     assert branch["smallest"] >= READABLE_TEXT_PX
     screenshot(page, "page-chart-branch")
     assert errors == []
+
+
+def test_printing_the_chart_page_prints_the_chart_alone(
+    page: object, live_server: object, organization: None
+) -> None:
+    page.goto(f"{live_server.url}/chart/")  # type: ignore[attr-defined]
+    page.locator("[data-chart] svg").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Zoom in").click()  # type: ignore[attr-defined]
+    page.emulate_media(media="print")  # type: ignore[attr-defined]
+    shown = page.evaluate(  # type: ignore[attr-defined]
+        """() => {
+          const visible = element => element.getClientRects().length > 0;
+          const main = document.querySelector('main');
+          const svg = document.querySelector('[data-chart] svg');
+          return {
+            header: visible(document.querySelector('.site-header')),
+            footer: visible(document.querySelector('.site-footer')),
+            dateBar: visible(document.querySelector('.date-bar')),
+            others: [...main.children].filter(
+              child => !child.matches('[data-chart]') && visible(child)
+            ).map(child => child.outerHTML.slice(0, 60)),
+            chart: visible(svg),
+            chartWidth: svg.getBoundingClientRect().width,
+            mainWidth: main.getBoundingClientRect().width,
+          };
+        }"""
+    )
+    assert shown["chart"]
+    assert not shown["header"]
+    assert not shown["footer"]
+    assert not shown["dateBar"]
+    assert shown["others"] == []
+    # Zoomed in on screen, the chart still prints at the paper's width.
+    assert shown["chartWidth"] == pytest.approx(shown["mainWidth"], abs=2)
+    screenshot(page, "page-chart-print")
+    pdf = page.pdf(format="A4", landscape=True)  # type: ignore[attr-defined]
+    assert pdf.startswith(b"%PDF")

@@ -14,7 +14,7 @@ import cairosvg
 import pytest
 
 from units import chart
-from units.chart import routing
+from units.chart import pages, routing
 from units.models import ReportingLine
 from units.selectors import Holder, PostState, UnitNode
 
@@ -811,3 +811,43 @@ def test_a_narrow_chart_widens_to_hold_its_heading() -> None:
     svg = render([set_levels(node("Leaf"))], organization=name.strip())
     width = float(ElementTree.fromstring(svg).get("width"))  # noqa: S314
     assert width >= len(name.strip()) * 11
+
+
+@pytest.mark.parametrize("page", ["a4", "a3"])
+@pytest.mark.parametrize(
+    ("width", "height"), [(560, 300), (2172, 1423), (9000, 800), (1200, 5000)]
+)
+def test_the_pdf_tiles_cover_the_chart_at_a_legible_size(
+    page: str, width: float, height: float
+) -> None:
+    size = pages.PAGE_SIZES[page]
+    tiles = pages.tiling(width, height, size)
+    assert tiles.scale * chart.SMALLEST_TEXT >= pages.MIN_TEXT_PT - 1e-9
+    assert tiles.scale <= 1
+    # The tiles cover the chart, and one fewer column or row would not.
+    assert tiles.columns * tiles.tile_width >= width
+    assert tiles.rows * tiles.tile_height >= height
+    assert (tiles.columns - 1) * tiles.tile_width < width
+    assert (tiles.rows - 1) * tiles.tile_height < height
+    # Each tile fills the printable area of the page, no more.
+    printable_width = size.width - 2 * pages.MARGIN_PT
+    assert tiles.tile_width * tiles.scale == pytest.approx(printable_width)
+    if tiles.pages == 1:
+        # A chart that fits one page is scaled to it (never enlarged).
+        assert tiles.scale == pytest.approx(
+            min(
+                1,
+                printable_width / width,
+                (size.height - 2 * pages.MARGIN_PT - pages.FOOTER_PT) / height,
+            )
+        )
+
+
+def test_a_small_chart_is_one_page_a_wide_one_several_and_the_pdf_a4() -> None:
+    a4 = pages.PAGE_SIZES["a4"]
+    assert pages.tiling(560, 300, a4).pages == 1
+    assert pages.tiling(9000, 800, a4).pages > 1
+    svg = render([set_levels(node("Root", *(node(f"U{i}") for i in range(30))))])
+    pdf = pages.chart_pdf(svg, page=a4, title="Chart")
+    assert pdf.startswith(b"%PDF")
+    assert pdf.count(b"/MediaBox [ 0 0 841.89 595.28 ]") >= 1

@@ -22,6 +22,8 @@ from tests.factories import (
     PostFactory,
     UnitFactory,
 )
+from units.chart import SMALLEST_TEXT, document_size
+from units.chart.pages import MIN_TEXT_PT, PAGE_SIZES, tiling
 from units.models import OrganizationalUnit, UnitKind
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -178,3 +180,84 @@ def test_the_heads_are_read_in_a_number_of_queries_that_does_not_grow(
     headed = [line for line in lines.values() if line.startswith("Chief ")]
     assert len(headed) == 14
     assert "Chief 11: Person hq 11" in lines.values()
+
+
+def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """Each page's width and height in points, read from its MediaBox."""
+    assert pdf.startswith(b"%PDF")
+    boxes = re.findall(
+        rb"/Type\s*/Page\b(?!s).*?/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+"
+        rb"([\d.]+)\s*\]",
+        pdf,
+        re.S,
+    )
+    if not boxes:  # MediaBox written before /Type
+        boxes = re.findall(
+            rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf
+        )
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+    sizes = [
+        (float(right) - float(left), float(top) - float(bottom))
+        for left, bottom, right, top in boxes
+    ]
+    assert len(sizes) == pages, (sizes, pages)
+    return sizes
+
+
+A4 = (841.89, 595.28)
+A3 = (1190.55, 841.89)
+
+
+@pytest.mark.parametrize(
+    ("query", "size"),
+    [("", A4), ("&page=a4", A4), ("&page=A3", A3), ("&page=a3", A3)],
+)
+def test_the_pdf_is_on_a4_or_a3_landscape_pages(
+    client: Client, scripted_history: ScriptedHistory, query: str, size: tuple
+) -> None:
+    response = client.get(f"/chart/download.pdf?as_of=2021-01-01{query}")
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "application/pdf"
+    pages = pdf_pages(response.content)
+    # A chart of five units fits one page legibly.
+    assert len(pages) == 1
+    assert pages[0] == pytest.approx(size, abs=0.01)
+
+
+@pytest.mark.parametrize("page", ["b5", "a4 portrait", "letter", ""])
+def test_an_unknown_page_size_is_refused_with_a_message(
+    client: Client, scripted_history: ScriptedHistory, page: str
+) -> None:
+    response = client.get(f"/chart/download.pdf?page={page}")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response["Content-Type"].startswith("text/plain")
+    assert f"The page size “{page}” is not offered; choose A4 or A3" in (
+        response.content.decode()
+    )
+
+
+def test_a_chart_too_wide_for_one_page_is_split_over_several(
+    client: Client, scripted_history: ScriptedHistory, editor: AbstractBaseUser
+) -> None:
+    add_headed_units(editor, scripted_history.root, 12)
+    svg = client.get("/chart/download.svg").content.decode()
+    width, height = document_size(svg)
+    a4 = client.get("/chart/download.pdf?page=a4").content
+    a3 = client.get("/chart/download.pdf?page=a3").content
+    a4_pages, a3_pages = pdf_pages(a4), pdf_pages(a3)
+    assert all(page == pytest.approx(A4, abs=0.01) for page in a4_pages)
+    assert all(page == pytest.approx(A3, abs=0.01) for page in a3_pages)
+    # Scaled to one A4 page the text would be too small: it takes more pages, A3
+    # fewer, each at least as legible as the set minimum.
+    expected = tiling(width, height, PAGE_SIZES["a4"])
+    assert expected.scale * SMALLEST_TEXT >= MIN_TEXT_PT
+    assert len(a4_pages) == expected.pages > 1
+    assert len(a3_pages) < len(a4_pages)
+
+
+def test_the_chart_page_offers_the_pdf_on_a4_and_a3(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    html = client.get("/chart/?root=department-b").content.decode()
+    assert 'download.pdf?depth=3&amp;root=department-b&amp;page=a4"' in html
+    assert 'download.pdf?depth=3&amp;root=department-b&amp;page=a3"' in html
