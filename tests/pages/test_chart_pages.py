@@ -261,3 +261,53 @@ def test_the_chart_page_offers_the_pdf_on_a4_and_a3(
     html = client.get("/chart/?root=department-b").content.decode()
     assert 'download.pdf?depth=3&amp;root=department-b&amp;page=a4"' in html
     assert 'download.pdf?depth=3&amp;root=department-b&amp;page=a3"' in html
+
+
+def branch_links(html: str) -> list[str]:
+    """The unit page's links to the chart of its branch and its downloads."""
+    section = re.search(r'<p class="branch-chart">.*?</p>', html, re.S)
+    if section is None:
+        return []
+    return [
+        link.replace("&amp;", "&")
+        for link in re.findall(r'href="([^"]+)"', section.group(0))
+    ]
+
+
+@pytest.mark.parametrize("as_of", ["", "2023-08-01"])
+def test_a_unit_page_links_to_the_chart_of_its_branch_and_its_downloads(
+    client: Client, scripted_history: ScriptedHistory, as_of: str
+) -> None:
+    query = f"?as_of={as_of}" if as_of else ""
+    links = branch_links(client.get(f"/units/department-b/{query}").content.decode())
+    assert [link.split("?")[0] for link in links] == [
+        "/chart/",
+        "/chart/download.svg",
+        "/chart/download.png",
+        "/chart/download.pdf",
+        "/chart/download.pdf",
+    ]
+    assert all("root=department-b" in link for link in links)
+    assert all((f"as_of={as_of}" in link) == bool(as_of) for link in links)
+    chart_page = page_svg(client.get(links[0]).content.decode())
+    download = client.get(links[1])
+    assert download.status_code == HTTPStatus.OK
+    for drawn in (chart_page, download.content.decode()):
+        slugs = set(head_lines(drawn))
+        # The branch: the unit and what is below it, nothing beside or above it.
+        assert slugs == {"department-b", "unit-x", "unit-y"}
+        assert headings(drawn)[1].startswith("Organization chart: Department B")
+    for link, size in ((links[3], A4), (links[4], A3)):
+        response = client.get(link)
+        assert response.status_code == HTTPStatus.OK
+        assert pdf_pages(response.content) == [pytest.approx(size, abs=0.01)]
+
+
+def test_an_abolished_unit_offers_no_chart_of_its_branch(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    html = client.get("/units/department-a/").content.decode()
+    assert "This unit was abolished" in html
+    assert branch_links(html) == []
+    before = client.get("/units/department-a/?as_of=2021-06-01").content.decode()
+    assert branch_links(before)[0] == "/chart/?root=department-a&as_of=2021-06-01"
