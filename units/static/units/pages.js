@@ -159,11 +159,17 @@
     return Math.max(readable, Math.min(1, frame.clientWidth / baseWidth));
   }
 
+  // Keep the chart's heading (at its left) in view unless that hides the top unit.
   function showTop() {
     var top = svg.querySelector("g.unit rect");
     if (!top) return;
-    var centre = parseFloat(top.getAttribute("x")) + parseFloat(top.getAttribute("width")) / 2;
-    frame.scrollLeft = Math.max(0, centre * scale - frame.clientWidth / 2);
+    var left = parseFloat(top.getAttribute("x"));
+    var width = parseFloat(top.getAttribute("width"));
+    if ((left + width) * scale <= frame.clientWidth) {
+      frame.scrollLeft = 0;
+      return;
+    }
+    frame.scrollLeft = Math.max(0, (left + width / 2) * scale - frame.clientWidth / 2);
   }
 
   function zoomTo(next, anchorX, anchorY) {
