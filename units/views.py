@@ -13,6 +13,7 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 import cairosvg
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_safe
 from units import chart as org_chart
 from units import selectors
 from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
+from units.chart.pages import PAGE_SIZES, chart_pdf
 from units.models import OrganizationalUnit, Person, UnitKind
 from units.selectors import (
     InvalidInstant,
@@ -525,13 +527,27 @@ def _chart_svg(
         links=chart.links,
         max_depth=chart.depth,
         title=title,
+        organization=chart_organization(chart.roots, chart.ancestors),
         unit_url=unit_url,
         expand_url=expand_url,
         kind_labels=KIND_LABELS,
-        as_of=chart.as_of.day,
+        as_of=chart.as_of.day or timezone.now().date(),
         descendants=chart.tree.descendants,
         folded=chart.tree.folded,
     )
+
+
+def chart_organization(roots: list[UnitNode], ancestors: list[UnitNode]) -> str:
+    """Whose chart it is: the top unit above the drawn one, or the registry's name.
+
+    A registry holding several top units is not one organization, so its own name
+    (``REGISTRY_NAME``) stands for them.
+    """
+    if ancestors:
+        return ancestors[0].name
+    if len(roots) == 1:
+        return roots[0].name
+    return settings.REGISTRY_NAME
 
 
 def _chart_params(chart: ChartRequest, **extra: str) -> str:
@@ -567,14 +583,26 @@ def chart(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
-    """The same chart as a file: SVG as drawn, PNG or PDF rendered by CairoSVG."""
+    """The same chart as a file: SVG as drawn, PNG or PDF rendered by CairoSVG.
+
+    The PDF is on A4 (or, with ``page=a3``, A3) landscape pages, split over several
+    where one page would print the text too small to read.
+    """
     if file_format not in {"svg", "png", "pdf"}:
         raise Http404(
             f"The chart can be downloaded as SVG, PNG or PDF, not “{file_format}”."
         )
     chart_request = _chart_request(request)
-    if chart_request.as_of.error or chart_request.messages:
-        problems = [chart_request.as_of.error, *chart_request.messages]
+    raw_page = request.GET.get("page", "a4").strip()
+    page = PAGE_SIZES.get(raw_page.lower())
+    page_problem = ""
+    if page is None:
+        offered = " or ".join(size.label for size in PAGE_SIZES.values())
+        page_problem = (
+            f"The page size “{raw_page}” is not offered; choose {offered} (landscape)."
+        )
+    if chart_request.as_of.error or chart_request.messages or page is None:
+        problems = [chart_request.as_of.error, *chart_request.messages, page_problem]
         return HttpResponse(
             " ".join(problem for problem in problems if problem),
             status=HTTPStatus.BAD_REQUEST,
@@ -586,20 +614,15 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
     if file_format == "svg":
         body, content_type = svg.encode(), "image/svg+xml"
     elif file_format == "png":
-        layout = org_chart.layout(
-            chart_request.roots,
-            max_depth=chart_request.depth,
-            descendants=chart_request.tree.descendants,
-        )
-        pixels = layout.width * layout.height
+        width, height = org_chart.document_size(svg)
+        pixels = width * height
         scale = min(2.0, (MAX_PNG_PIXELS / pixels) ** 0.5)
         body = cairosvg.svg2png(bytestring=svg.encode(), scale=scale)
         content_type = "image/png"
     else:
-        body, content_type = (
-            cairosvg.svg2pdf(bytestring=svg.encode()),
-            "application/pdf",
-        )
+        title = chart_organization(chart_request.roots, chart_request.ancestors)
+        body = chart_pdf(svg, page=page, title=f"{title} — organization chart, {stamp}")
+        content_type = "application/pdf"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

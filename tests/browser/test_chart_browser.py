@@ -187,3 +187,108 @@ def test_dotted_lines_run_between_the_boxes_in_chromium(
         response = page.request.get(f"{live_server.url}/chart/download.{file_format}")
         assert response.ok
         assert response.body().startswith(magic)
+
+
+# The least size, in screen pixels, of any text of the chart at "Fit" (pages.js).
+READABLE_TEXT_PX = 10
+
+# Every text of the chart: its size on screen (its font size times the zoom), and for
+# each line of a box whether it runs past the box's inner edge.
+TEXT_ON_SCREEN = """
+() => {
+  const svg = document.querySelector('[data-chart] svg');
+  const zoom = svg.getScreenCTM().a;
+  const sizes = [...svg.querySelectorAll('text')].map(
+    text => parseFloat(getComputedStyle(text).fontSize) * zoom);
+  const overflowing = [];
+  for (const unit of svg.querySelectorAll('g.unit')) {
+    const box = unit.querySelector('rect.box').getBBox();
+    for (const span of unit.querySelectorAll('text.name tspan, text.head tspan')) {
+      const line = span.getBBox();
+      if (line.x + line.width > box.x + box.width - 4
+          || line.y + line.height > box.y + box.height) {
+        overflowing.push(`${unit.dataset.slug}: ${span.textContent}`);
+      }
+    }
+  }
+  return {zoom, smallest: Math.min(...sizes), overflowing,
+    width: svg.getBoundingClientRect().width,
+    frame: document.querySelector('[data-chart]').clientWidth,
+    ellipses: svg.textContent.includes('…')};
+}
+"""
+
+
+def test_text_stays_readable_at_fit_and_no_name_is_cut(
+    page: Page, live_server: LiveServer, organization: None
+) -> None:
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/chart/?depth=all")
+    page.locator("[data-chart] svg").wait_for()
+    opened = page.evaluate(TEXT_ON_SCREEN)
+    page.get_by_role("button", name="Zoom out").click()
+    page.get_by_role("button", name="Zoom out").click()
+    page.get_by_role("button", name="Fit").click()
+    fitted = page.evaluate(TEXT_ON_SCREEN)
+    for drawn in (opened, fitted):
+        assert drawn["smallest"] >= READABLE_TEXT_PX - 0.01, drawn
+        assert drawn["overflowing"] == []
+        assert not drawn["ellipses"]
+    # The seed is wider than the window at a readable size: "Fit" zooms out only as
+    # far as the text allows, and the rest of the width scrolls.
+    assert fitted["zoom"] == pytest.approx(READABLE_TEXT_PX / 12, abs=0.01)
+    assert fitted["width"] > fitted["frame"]
+    screenshot(page, "page-chart-fit", full_page=False)
+    # A branch narrower than the window is shown whole, at full size.
+    page.goto(f"{live_server.url}/chart/?root=department-of-operations-and-emergencies")
+    page.get_by_role("button", name="Fit").click()
+    branch = page.evaluate(TEXT_ON_SCREEN)
+    assert branch["overflowing"] == []
+    assert branch["width"] <= branch["frame"]
+    assert branch["smallest"] >= READABLE_TEXT_PX
+    screenshot(page, "page-chart-branch")
+    assert errors == []
+
+
+def test_printing_the_chart_page_prints_the_chart_alone(
+    page: Page, live_server: LiveServer, organization: None
+) -> None:
+    page.goto(f"{live_server.url}/chart/")
+    page.locator("[data-chart] svg").wait_for()
+    page.get_by_role("button", name="Zoom in").click()
+    page.emulate_media(media="print")
+    shown = page.evaluate(
+        """() => {
+          const visible = element => element.getClientRects().length > 0;
+          const main = document.querySelector('main');
+          const svg = document.querySelector('[data-chart] svg');
+          return {
+            header: visible(document.querySelector('.site-header')),
+            footer: visible(document.querySelector('.site-footer')),
+            dateBar: visible(document.querySelector('.date-bar')),
+            others: [...main.children].filter(
+              child => !child.matches('[data-chart]') && visible(child)
+            ).map(child => child.outerHTML.slice(0, 60)),
+            chart: visible(svg),
+            chartWidth: svg.getBoundingClientRect().width,
+            mainWidth: main.getBoundingClientRect().width,
+          };
+        }"""
+    )
+    assert shown["chart"]
+    assert not shown["header"]
+    assert not shown["footer"]
+    assert not shown["dateBar"]
+    assert shown["others"] == []
+    # Zoomed in on screen, the chart still prints at the paper's width.
+    assert shown["chartWidth"] == pytest.approx(shown["mainWidth"], abs=2)
+    screenshot(page, "page-chart-print")
+    pdf = page.pdf(format="A4", landscape=True)
+    assert pdf.startswith(b"%PDF")

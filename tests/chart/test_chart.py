@@ -15,9 +15,18 @@ import cairosvg
 import pytest
 
 from units import chart
-from units.chart import routing
+from units.chart import pages, routing
 from units.models import ReportingLine
 from units.selectors import Holder, PostState, UnitNode
+
+
+def number(element: ElementTree.Element | None, name: str) -> float:
+    """An element's numeric attribute; the test fails if either is missing."""
+    assert element is not None
+    value = element.get(name)
+    assert value is not None, name
+    return float(value)
+
 
 SVG = "{http://www.w3.org/2000/svg}"
 _ids = itertools.count(1)
@@ -80,7 +89,7 @@ def overlapping(boxes: list[chart.PlacedBox]) -> list[tuple[str, str]]:
         for other in ordered[index + 1 :]:
             if other.x >= box.x + chart.BOX_WIDTH:
                 break
-            if abs(other.y - box.y) < chart.BOX_HEIGHT:
+            if other.y < box.y + box.height and box.y < other.y + other.height:
                 found.append((box.node.name, other.node.name))
     return found
 
@@ -132,7 +141,7 @@ def test_a_large_tree_lays_out_without_overlaps() -> None:
     assert not overlapping(layout.boxes)
     assert all(
         0 <= box.x <= layout.width - chart.BOX_WIDTH
-        and 0 <= box.y <= layout.height - chart.BOX_HEIGHT
+        and 0 <= box.y <= layout.height - box.height
         for box in layout.boxes
     )
 
@@ -198,8 +207,11 @@ def test_names_are_escaped_and_heads_shown() -> None:
     svg = render([set_levels(node("Top", unit, vacant))])
     ElementTree.fromstring(svg)  # noqa: S314 -- well-formed despite the markup
     assert "R&amp;D &lt;Lab&gt;" in svg
-    assert ">Ana Lima</text>" in svg
-    assert ">Head post vacant</text>" in svg
+    assert ">Head: Ana Lima</tspan>" in svg
+    assert ">Head post vacant: Chief</tspan>" in svg
+    # A unit without a head post shows no line where the head would be, not its kind.
+    assert svg.count('class="head"') == 2
+    assert ">Unit</text>" not in svg
 
 
 @pytest.mark.parametrize(
@@ -214,17 +226,121 @@ def test_names_are_escaped_and_heads_shown() -> None:
             "Prevention of and Response to Sexual Exploitation and Abuse and "
             "Sexual Harassment Unit",
             [
-                "Prevention of and Response",
-                "to Sexual Exploitation and",
-                "Abuse and Sexual Harassment…",
+                "Prevention of and",
+                "Response to Sexual",
+                "Exploitation and Abuse",
+                "and Sexual Harassment",
+                "Unit",
             ],
         ),
-        ("Supercalifragilisticexpialidociouslylong", ["Supercalifragilisticexpiali…"]),
+        (
+            "The Supercalifragilisticexpialidociouslylong Unit",
+            ["The", "Supercalifragilisticex-", "pialidociouslylong Unit"],
+        ),
     ],
 )
-def test_wrap_fits_names_in_three_lines(text: str, expected: list[str]) -> None:
-    assert chart.wrap(text) == expected
-    assert all(len(line) <= chart.NAME_LINE_CHARS for line in chart.wrap(text))
+def test_wrap_keeps_every_word_of_a_name(text: str, expected: list[str]) -> None:
+    lines = chart.wrap(text)
+    assert lines == expected
+    assert all(len(line) <= chart.NAME_LINE_CHARS for line in lines)
+    assert "…" not in "".join(lines)
+    joined = "".join(line.removesuffix("-") for line in lines)
+    assert joined.replace(" ", "") == text.replace(" ", "")
+
+
+def box_texts(svg: str) -> dict[str, tuple[float, list[str], list[str]]]:
+    """Each box's height, name lines and head lines, by unit slug."""
+    found = {}
+    for unit in ElementTree.fromstring(svg).iter(f"{SVG}g"):  # noqa: S314
+        if unit.get("class") != "unit":
+            continue
+        box = unit.find(f".//{SVG}rect[@class='box']")
+        lines = {
+            kind: [
+                span.text or ""
+                for span in unit.findall(f".//{SVG}text[@class='{kind}']/{SVG}tspan")
+            ]
+            for kind in ("name", "head")
+        }
+        found[unit.get("data-slug", "")] = (
+            number(box, "height"),
+            lines["name"],
+            lines["head"],
+        )
+    return found
+
+
+def test_boxes_grow_to_hold_every_line_of_their_text() -> None:
+    long_name = (
+        "Prevention of and Response to Sexual Exploitation and Abuse and Sexual "
+        "Harassment Unit"
+    )
+    headed = node(long_name)
+    headed.head = PostState(
+        id=1,
+        slug="head",
+        title="Deputy Director General for Operations",
+        unit_id=headed.id,
+        is_head=True,
+        filling_method="other",
+        term_years=None,
+        term_note="",
+        abolished_on=None,
+    )
+    short = node("Audit")
+    svg = render([set_levels(node("Top", headed, short, node("Sub", node("Leaf"))))])
+    texts = box_texts(svg)
+    height, name, head = texts[headed.slug]
+    assert " ".join(name) == long_name
+    assert " ".join(head) == (
+        "Head post vacant: Deputy Director General for Operations"
+    )
+    assert len(name) == 5
+    assert len(head) == 3
+    # Boxes side by side line up; a box in a column is as tall as its own text.
+    assert texts["audit"][0] == height
+    leaf_height, leaf_name, leaf_head = texts["leaf"]
+    assert (leaf_name, leaf_head) == (["Leaf"], [])
+    assert leaf_height < height
+    # The text stays inside its box: the last line's baseline is above its foot.
+    tree = ElementTree.fromstring(svg)  # noqa: S314
+    for unit in tree.iter(f"{SVG}g"):
+        if unit.get("class") != "unit":
+            continue
+        box = unit.find(f".//{SVG}rect[@class='box']")
+        bottom = number(box, "y") + number(box, "height")
+        for span in unit.findall(f".//{SVG}tspan"):
+            assert number(box, "y") < number(span, "y") <= bottom - 8
+    # No text in the chart is smaller than the smallest size the page keeps readable.
+    sizes = {number(text, "font-size") for text in tree.iter(f"{SVG}text")}
+    assert min(sizes) >= chart.SMALLEST_TEXT
+    assert tree.get("data-smallest-text") == str(chart.SMALLEST_TEXT)
+
+
+def test_boxes_side_by_side_line_up_and_a_column_follows_its_boxes() -> None:
+    tall = node("A Name Long Enough to Take Three Lines in Its Box", node("A1"))
+    tall_column = node(
+        "Column",
+        node(
+            "First With a Name So Long That It Needs Four or Five Full Lines in Its Box"
+        ),
+        node("Second"),
+    )
+    root = set_levels(node("Root", tall, tall_column))
+    layout = chart.layout([root], max_depth=5, box_height=chart.box_height)
+    boxes = {box.node.slug: box for box in layout.boxes}
+    # A row of sub-trees side by side: their boxes share top and height.
+    assert boxes[tall.slug].y == boxes["column"].y
+    assert boxes[tall.slug].height == boxes["column"].height
+    # A column: each box starts below the previous one, whatever its height.
+    first = boxes[
+        "first-with-a-name-so-long-that-it-needs-four-or-five-full-lines-in-its-box"
+    ]
+    second = boxes["second"]
+    assert first.height > second.height
+    assert second.y == first.y + first.height + 12
+    assert layout.height >= max(box.y + box.height for box in layout.boxes)
+    assert overlapping(layout.boxes) == []
 
 
 def test_the_svg_converts_to_png_and_pdf() -> None:
@@ -511,7 +627,7 @@ def test_neighbours_are_joined_by_one_straight_line() -> None:
 
 def test_distant_units_are_joined_through_the_gaps_and_bands() -> None:
     top = column_and_forks()
-    layout = chart.layout([top], max_depth=5)
+    layout = chart.layout([top], max_depth=5, box_height=chart.box_height)
     placed = {box.node.slug: box for box in layout.boxes}
     links = [
         chart.ChartLink("c4", "rb", "column to a far branch"),
@@ -532,7 +648,7 @@ def test_distant_units_are_joined_through_the_gaps_and_bands() -> None:
     # From the top unit the line leaves its bottom, beside the solid line.
     top_line = relationship_path(svg, "top", "lb3")
     top_box = placed["top"]
-    assert top_line[0][1] == top_box.y + chart.BOX_HEIGHT
+    assert top_line[0][1] == top_box.y + top_box.height
     assert top_line[0][0] != top_box.x + chart.BOX_WIDTH / 2
 
 
@@ -682,3 +798,72 @@ def test_levels_cut_below_the_drawn_ones_draw_the_chart_of_the_whole_tree(
         assert partial == render(roots, links=links, max_depth=depth)
         layout = chart.layout(drawn_roots, max_depth=depth, descendants=descendants)
         assert placed(layout) == placed(chart.layout(roots, max_depth=depth))
+
+
+def test_the_chart_is_headed_by_the_organization_and_its_date() -> None:
+    svg = render(
+        [set_levels(node("Root", node("A")))],
+        title="Organization chart",
+        organization="International Organization for Migration",
+        as_of=datetime.date(2024, 3, 5),
+    )
+    tree = ElementTree.fromstring(svg)  # noqa: S314 -- our own markup
+    heading = tree.find(f".//{SVG}text[@class='chart-heading']")
+    subheading = tree.find(f".//{SVG}text[@class='chart-subheading']")
+    assert heading is not None
+    assert heading.text == "International Organization for Migration"
+    assert subheading is not None
+    assert subheading.text == "Organization chart — as of 5 March 2024"
+    title = tree.find(f"{SVG}title")
+    assert title is not None
+    assert title.text == (
+        "International Organization for Migration — Organization chart — as of "
+        "5 March 2024"
+    )
+
+
+def test_a_narrow_chart_widens_to_hold_its_heading() -> None:
+    name = "The Very Long Name of an Organization That Runs Past One Box " * 2
+    svg = render([set_levels(node("Leaf"))], organization=name.strip())
+    width = number(ElementTree.fromstring(svg), "width")  # noqa: S314
+    assert width >= len(name.strip()) * 11
+
+
+@pytest.mark.parametrize("page", ["a4", "a3"])
+@pytest.mark.parametrize(
+    ("width", "height"), [(560, 300), (2172, 1423), (9000, 800), (1200, 5000)]
+)
+def test_the_pdf_tiles_cover_the_chart_at_a_legible_size(
+    page: str, width: float, height: float
+) -> None:
+    size = pages.PAGE_SIZES[page]
+    tiles = pages.tiling(width, height, size)
+    assert tiles.scale * chart.SMALLEST_TEXT >= pages.MIN_TEXT_PT - 1e-9
+    assert tiles.scale <= 1
+    # The tiles cover the chart, and one fewer column or row would not.
+    assert tiles.columns * tiles.tile_width >= width
+    assert tiles.rows * tiles.tile_height >= height
+    assert (tiles.columns - 1) * tiles.tile_width < width
+    assert (tiles.rows - 1) * tiles.tile_height < height
+    # Each tile fills the printable area of the page, no more.
+    printable_width = size.width - 2 * pages.MARGIN_PT
+    assert tiles.tile_width * tiles.scale == pytest.approx(printable_width)
+    if tiles.pages == 1:
+        # A chart that fits one page is scaled to it (never enlarged).
+        assert tiles.scale == pytest.approx(
+            min(
+                1,
+                printable_width / width,
+                (size.height - 2 * pages.MARGIN_PT - pages.FOOTER_PT) / height,
+            )
+        )
+
+
+def test_a_small_chart_is_one_page_a_wide_one_several_and_the_pdf_a4() -> None:
+    a4 = pages.PAGE_SIZES["a4"]
+    assert pages.tiling(560, 300, a4).pages == 1
+    assert pages.tiling(9000, 800, a4).pages > 1
+    svg = render([set_levels(node("Root", *(node(f"U{i}") for i in range(30))))])
+    pdf = pages.chart_pdf(svg, page=a4, title="Chart")
+    assert pdf.startswith(b"%PDF")
+    assert pdf.count(b"/MediaBox [ 0 0 841.89 595.28 ]") >= 1

@@ -15,10 +15,12 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pytest_django import DjangoDbBlocker
 
 from benchmarks.generate import GeneratedRegistry, generate
@@ -335,10 +337,14 @@ def chart_from_the_whole_tree(
     each folded box holds, to choose the default depth and to place dotted lines."""
     when, whole = whole_tree_at(as_of)
     roots, title = whole, "Organization chart"
+    organization = whole[0].name if len(whole) == 1 else settings.REGISTRY_NAME
     if root is not None:
         branch = subtree(whole, root)
         assert branch is not None
         roots, title = [branch], f"{title}: {branch.name}"
+        organization = next(
+            top.name for top in whole if any(unit is branch for unit in top.walk())
+        )
     if depth is None:
         depth = chart.depth_that_fits(
             Counter(unit.level - top.level for top in roots for unit in top.walk()),
@@ -362,12 +368,13 @@ def chart_from_the_whole_tree(
             links=links,
             max_depth=depth,
             title=title,
+            organization=organization,
             unit_url=lambda slug: f"{host}/units/{slug}/{suffix}",
             expand_url=lambda slug: (
                 f"{host}/chart/?{chart_query(root=slug, depth=depth, as_of=as_of)}"
             ),
             kind_labels=KIND_LABELS,
-            as_of=when.date() if when else None,
+            as_of=when.date() if when else timezone.now().date(),
         )
 
     units = sum(1 for top in roots for _ in top.walk())

@@ -9,22 +9,30 @@ thousands of units stays usable because levels below ``max_depth`` are folded in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from units.selectors import UnitNode
 
 BOX_WIDTH = 200
+# The height of a box when nobody measures its text (``layout()``'s default), and the
+# least height of any box.
 BOX_HEIGHT = 74
 HORIZONTAL_GAP = 24
 LEVEL_GAP = 44
 STACK_INDENT = 22
 STACK_GAP = 12
 MARGIN = 24
-LEGEND_HEIGHT = 78
+LEGEND_HEIGHT = 100
 
 Point = tuple[float, float]
+# How tall a unit's box must be to hold its text, given how many units it folds.
+BoxHeight = Callable[["UnitNode", int], float]
+
+
+def _fixed_height(node: UnitNode, hidden_descendants: int) -> float:
+    return BOX_HEIGHT
 
 
 class BoxRole(StrEnum):
@@ -59,6 +67,7 @@ class PlacedBox:
     # a stacked box): nothing else is drawn there below the band above it.
     left_lane: float = 0.0
     right_lane: float = 0.0
+    height: float = BOX_HEIGHT
 
     @property
     def centre(self) -> float:
@@ -78,6 +87,8 @@ class _Block:
     stacked: bool
     children: list[_Block] = field(default_factory=list)
     hidden_descendants: int = 0
+    # The height of the unit's own box (its sub-tree's is ``height``).
+    box_height: float = BOX_HEIGHT
 
 
 @dataclass(slots=True)
@@ -94,40 +105,73 @@ def _count_descendants(node: UnitNode) -> int:
     return sum(1 for _ in node.walk()) - 1
 
 
+def _hidden(
+    node: UnitNode, depth: int, max_depth: int, descendants: Mapping[int, int] | None
+) -> int:
+    """How many units the box of ``node`` folds (none above the last drawn level)."""
+    if depth < max_depth:
+        return 0
+    if descendants is None:
+        return _count_descendants(node)
+    return descendants.get(node.id, 0)
+
+
 def _measure(
     node: UnitNode,
     depth: int,
     max_depth: int,
     descendants: Mapping[int, int] | None,
+    box_height: BoxHeight,
+    row_height: float = 0.0,
 ) -> _Block:
-    if depth >= max_depth:
+    """The footprint of the sub-tree of ``node``; its box is at least ``row_height``
+    tall, so that boxes standing side by side in a row line up top and bottom."""
+    hidden = _hidden(node, depth, max_depth, descendants)
+    own = max(row_height, box_height(node, hidden))
+    if depth >= max_depth or not node.children:
         return _Block(
             node,
             BOX_WIDTH,
-            BOX_HEIGHT,
+            own,
             stacked=False,
-            hidden_descendants=(
-                _count_descendants(node)
-                if descendants is None
-                else descendants.get(node.id, 0)
-            ),
+            hidden_descendants=hidden,
+            box_height=own,
         )
-    children = [
-        _measure(child, depth + 1, max_depth, descendants) for child in node.children
-    ]
-    if not children:
-        return _Block(node, BOX_WIDTH, BOX_HEIGHT, stacked=False)
-    height: float
-    if all(not child.children for child in children):
-        height = BOX_HEIGHT + len(children) * (BOX_HEIGHT + STACK_GAP)
+    drawn_below = depth + 1 < max_depth
+    if not drawn_below or all(not child.children for child in node.children):
+        children = [
+            _measure(child, depth + 1, max_depth, descendants, box_height)
+            for child in node.children
+        ]
+        height = own + sum(child.box_height + STACK_GAP for child in children)
         return _Block(
-            node, STACK_INDENT + BOX_WIDTH, height, stacked=True, children=children
+            node,
+            STACK_INDENT + BOX_WIDTH,
+            height,
+            stacked=True,
+            children=children,
+            box_height=own,
         )
+    row = max(
+        box_height(child, _hidden(child, depth + 1, max_depth, descendants))
+        for child in node.children
+    )
+    children = [
+        _measure(child, depth + 1, max_depth, descendants, box_height, row)
+        for child in node.children
+    ]
     width = sum(child.width for child in children) + HORIZONTAL_GAP * (
         len(children) - 1
     )
-    height = BOX_HEIGHT + LEVEL_GAP + max(child.height for child in children)
-    return _Block(node, max(width, BOX_WIDTH), height, stacked=False, children=children)
+    height = own + LEVEL_GAP + max(child.height for child in children)
+    return _Block(
+        node,
+        max(width, BOX_WIDTH),
+        height,
+        stacked=False,
+        children=children,
+        box_height=own,
+    )
 
 
 def _add_edge(chart: ChartLayout, points: list[Point], reporting_line: str) -> None:
@@ -162,16 +206,17 @@ def _place(
             BoxRole.COLUMN,
             left_lane,
             right_lane,
+            block.box_height,
         )
         chart.boxes.append(head)
         trunk_x = left + STACK_INDENT / 2
         # Each child owns the trunk segment from the previous child down to itself, so
         # an oversight line stays dashed only where it leads to an overseen unit.
-        trunk_y = top + BOX_HEIGHT
-        for index, child in enumerate(block.children):
-            child_top = top + BOX_HEIGHT + STACK_GAP + index * (BOX_HEIGHT + STACK_GAP)
+        trunk_y = top + block.box_height
+        child_top = trunk_y + STACK_GAP
+        for child in block.children:
             child_left = left + STACK_INDENT
-            middle = child_top + BOX_HEIGHT / 2
+            middle = child_top + child.box_height / 2
             _add_edge(
                 chart,
                 [(trunk_x, trunk_y), (trunk_x, middle), (child_left, middle)],
@@ -188,8 +233,10 @@ def _place(
                     BoxRole.STACKED,
                     left_lane,
                     right_lane,
+                    child.box_height,
                 )
             )
+            child_top += child.box_height + STACK_GAP
         return
     box_left = left + (block.width - BOX_WIDTH) / 2
     box = PlacedBox(
@@ -201,6 +248,7 @@ def _place(
         BoxRole.FORK if block.children else BoxRole.LEAF,
         left_lane,
         right_lane,
+        block.box_height,
     )
     chart.boxes.append(box)
     if not block.children:
@@ -209,9 +257,10 @@ def _place(
         len(block.children) - 1
     )
     child_left = left + (block.width - children_width) / 2
-    child_top = top + BOX_HEIGHT + LEVEL_GAP
+    bottom = top + block.box_height
+    child_top = bottom + LEVEL_GAP
     parent_x = box_left + BOX_WIDTH / 2
-    bus_y = top + BOX_HEIGHT + LEVEL_GAP / 2
+    bus_y = bottom + LEVEL_GAP / 2
     for child in block.children:
         # A stacked block keeps its head box at its left edge; others centre it.
         child_box_x = (
@@ -221,7 +270,7 @@ def _place(
         _add_edge(
             chart,
             [
-                (parent_x, top + BOX_HEIGHT),
+                (parent_x, bottom),
                 (parent_x, bus_y),
                 (child_x, bus_y),
                 (child_x, child_top),
@@ -257,19 +306,21 @@ def layout(
     *,
     max_depth: int,
     descendants: Mapping[int, int] | None = None,
+    box_height: BoxHeight = _fixed_height,
 ) -> ChartLayout:
     """Position every unit down to ``max_depth`` levels below the roots.
 
     A unit on the last drawn level folds what lies below it into a "+N" badge: N is
     its entry in ``descendants`` (by unit id: ``PartialTree.descendants``, whose
     roots need be loaded no deeper than drawn) or, without it, counted by walking
-    ``roots``, which are then whole trees.
+    ``roots``, which are then whole trees. ``box_height`` says how tall each box
+    must be to hold its text (by default all are ``BOX_HEIGHT``).
     """
     chart = ChartLayout([], [], 0.0, 0.0)
     left: float = MARGIN
     height = 0.0
     for root in roots:
-        block = _measure(root, 0, max_depth, descendants)
+        block = _measure(root, 0, max_depth, descendants, box_height)
         _place(block, left, MARGIN + LEGEND_HEIGHT, None, chart)
         left += block.width + HORIZONTAL_GAP * 2
         height = max(height, block.height)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
-from units.chart.layout import BOX_HEIGHT, BOX_WIDTH, BoxRole, PlacedBox, Point
+from units.chart.layout import BOX_WIDTH, BoxRole, PlacedBox, Point
 
 # Routing of dotted lines. A band's track runs this far below the superior's box, above
 # the solid bus line in the middle of the band; above the top units it runs this far
@@ -57,9 +57,9 @@ class _Obstacles:
     def __init__(self, boxes: Iterable[PlacedBox]) -> None:
         rects: list[tuple[Rect, PlacedBox]] = []
         for box in boxes:
-            rects.append(((box.x, box.y, box.x + BOX_WIDTH, box.y + BOX_HEIGHT), box))
+            rects.append(((box.x, box.y, box.x + BOX_WIDTH, box.y + box.height), box))
             if box.hidden_descendants:
-                x, y = box.x + BOX_WIDTH - 46, box.y + BOX_HEIGHT - 12
+                x, y = box.x + BOX_WIDTH - 46, box.y + box.height - 12
                 rects.append(((x, y, x + 52, y + 22), box))
         self.widest = max((rect[2] - rect[0] for rect, _box in rects), default=0.0)
         self.tallest = max((rect[3] - rect[1] for rect, _box in rects), default=0.0)
@@ -183,7 +183,7 @@ def _track(fork: PlacedBox | None, top_track: float) -> float:
     """The height at which dotted lines cross the band below ``fork`` (or the top)."""
     if fork is None:
         return top_track
-    return fork.y + BOX_HEIGHT + BAND_TRACK
+    return fork.y + fork.height + BAND_TRACK
 
 
 def _side(box: PlacedBox, toward: PlacedBox) -> int:
@@ -246,7 +246,7 @@ def _structural_route(
         else:
             side = _side(superior, inferior)
             x = superior.centre + side * PORT_SHIFT
-            down = [(x, superior.y + BOX_HEIGHT), (x, _track(superior, top_track))]
+            down = [(x, superior.y + superior.height), (x, _track(superior, top_track))]
             up = _climb(inferior, superior, -side, top_track)
         route = down + up[::-1]
         return route if common is source else route[::-1]
@@ -329,7 +329,7 @@ def _crosses_interior(start: Point, end: Point, box: PlacedBox) -> bool:
     return (
         left < box.x + BOX_WIDTH
         and right > box.x
-        and top < box.y + BOX_HEIGHT
+        and top < box.y + box.height
         and bottom > box.y
     )
 
@@ -393,11 +393,11 @@ def _direct_routes(source: PlacedBox, target: PlacedBox) -> list[list[Point]]:
     # Side by side: one straight line between facing sides, clear of the connector
     # that enters a stacked box at its middle.
     top = max(source.y, target.y) + 10
-    bottom = min(source.y, target.y) + BOX_HEIGHT - 10
+    bottom = min(source.y + source.height, target.y + target.height) - 10
     if top <= bottom and (target_edge - source_edge) * side > 0:
         for y in (max(source.y, target.y) + PORT_Y, (top + bottom) / 2, top, bottom):
             if top <= y <= bottom and all(
-                abs(y - (box.y + BOX_HEIGHT / 2)) > NUDGE for box in (source, target)
+                abs(y - (box.y + box.height / 2)) > NUDGE for box in (source, target)
             ):
                 routes.append([(source_edge, y), (target_edge, y)])
                 break
@@ -406,8 +406,8 @@ def _direct_routes(source: PlacedBox, target: PlacedBox) -> list[list[Point]]:
     left = max(source.x, target.x) + 10
     right = min(source.x, target.x) + BOX_WIDTH - 10
     down = 1 if target.y > source.y else -1
-    source_y = source.y + BOX_HEIGHT if down > 0 else source.y
-    target_y = target.y if down > 0 else target.y + BOX_HEIGHT
+    source_y = source.y + source.height if down > 0 else source.y
+    target_y = target.y if down > 0 else target.y + target.height
     if left <= right and (target_y - source_y) * down > 0:
         middle = (left + right) / 2
         for x in (middle, middle + PORT_SHIFT, middle - PORT_SHIFT):
@@ -426,8 +426,8 @@ def _direct_routes(source: PlacedBox, target: PlacedBox) -> list[list[Point]]:
             continue
         if y < second.y:
             end_y = second.y
-        elif y > second.y + BOX_HEIGHT:
-            end_y = second.y + BOX_HEIGHT
+        elif y > second.y + second.height:
+            end_y = second.y + second.height
         else:
             continue
         route = [(edge, y), (x, y), (x, end_y)]

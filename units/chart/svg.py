@@ -7,12 +7,12 @@ the same as the page in any viewer; CairoSVG renders the very same markup to PNG
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from units.characters import xml_safe
 from units.chart.layout import (
-    BOX_HEIGHT,
     BOX_WIDTH,
     LEGEND_HEIGHT,
     MARGIN,
@@ -37,8 +37,21 @@ from units.chart.routing import (
 from units.models import ReportingLine
 from units.selectors import UnitNode
 
-NAME_LINE_CHARS = 28
-NAME_LINES = 3
+# The text in the boxes, at sizes read without zooming (``SMALLEST_TEXT`` is the
+# smallest size anywhere in the chart; the page's "Fit" keeps it readable). The line
+# lengths are for the box's inner width at those sizes, with room for wide letters.
+NAME_FONT_SIZE = 14
+HEAD_FONT_SIZE = 12
+SMALLEST_TEXT = 12
+NAME_LINE_CHARS = 23
+HEAD_LINE_CHARS = 29
+NAME_TOP = 20  # first name baseline below the box's top
+NAME_LINE_HEIGHT = 17
+HEAD_GAP = 18  # from the last name baseline to the first head baseline
+HEAD_LINE_HEIGHT = 15
+TEXT_BOTTOM = 10  # from the last baseline to the box's foot
+BADGE_ROOM = 12
+MIN_BOX_HEIGHT = 64
 FONT_FAMILY = "Liberation Sans, Arial, Helvetica, sans-serif"
 
 # Colours chosen for WCAG AA contrast on white (text) and to tell the lines apart in
@@ -51,32 +64,58 @@ OVERSIGHT_STROKE = "#8a2d91"
 RELATIONSHIP_STROKE = "#00695c"
 OVERSIGHT_DASH = "9 5"
 RELATIONSHIP_DASH = "2 4"
-LABEL_FONT_SIZE = 10
-LABEL_CHAR_WIDTH = 5.6
+LABEL_FONT_SIZE = 12
+HEADING_FONT_SIZE = 20
+SUBHEADING_FONT_SIZE = 14
+# Generous average advances (bold heading, plain subheading) for widening the chart.
+HEADING_CHAR_WIDTH = 11.5
+SUBHEADING_CHAR_WIDTH = 7.5
+LABEL_CHAR_WIDTH = 6.7
 
 
-def wrap(text: str, width: int = NAME_LINE_CHARS, lines: int = NAME_LINES) -> list[str]:
-    """Greedy word wrap to at most ``lines`` lines, with an ellipsis if cut."""
-    result: list[str] = []
+def wrap(text: str, width: int = NAME_LINE_CHARS) -> list[str]:
+    """Greedy word wrap to lines of at most ``width`` characters, losing nothing.
+
+    A name is never cut short: it takes as many lines as it needs (the box grows),
+    and a word longer than a line is broken with a hyphen.
+    """
+    lines: list[str] = []
     current = ""
-    words = text.split()
-    for index, word in enumerate(words):
+    for word in text.split():
+        while len(word) > width:
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[: width - 1] + "-")
+            word = word[width - 1 :]
         candidate = f"{current} {word}".strip()
-        if len(candidate) <= width or not current:
+        if len(candidate) <= width:
             current = candidate
-            continue
-        result.append(current)
-        current = word
-        if len(result) == lines:
-            current = ""
-            remaining = " ".join(words[index:])
-            if remaining:
-                last = result[-1]
-                result[-1] = (last[: width - 1].rstrip() + "…") if last else "…"
-            break
+        else:
+            lines.append(current)
+            current = word
     if current:
-        result.append(current)
-    return [line if len(line) <= width else line[: width - 1] + "…" for line in result]
+        lines.append(current)
+    return lines
+
+
+def _text_lines(node: UnitNode) -> tuple[list[str], list[str]]:
+    """The lines of a box: its name, then who heads it."""
+    return wrap(node.name), wrap(head_text(node), HEAD_LINE_CHARS)
+
+
+def box_height(node: UnitNode, hidden_descendants: int) -> float:
+    """How tall the box of ``node`` is drawn: enough for every line of its text.
+
+    A box that folds sub-units keeps a strip at its foot for the "+N" badge.
+    """
+    name_lines, head_lines = _text_lines(node)
+    height = NAME_TOP + (len(name_lines) - 1) * NAME_LINE_HEIGHT + TEXT_BOTTOM
+    if head_lines:
+        height += HEAD_GAP + (len(head_lines) - 1) * HEAD_LINE_HEIGHT
+    if hidden_descendants:
+        height += BADGE_ROOM
+    return max(MIN_BOX_HEIGHT, height)
 
 
 def _edge_style(reporting_line: str) -> str:
@@ -97,6 +136,7 @@ def render_svg(
     links: Iterable[ChartLink] = (),
     max_depth: int,
     title: str,
+    organization: str = "",
     unit_url: Callable[[str], str],
     expand_url: Callable[[str], str],
     kind_labels: dict[str, str],
@@ -110,8 +150,20 @@ def render_svg(
     drawn to the box that folds it: ``folded`` names that box for the units below the
     drawn levels (``PartialTree.folded``, by slug); without it the folded boxes'
     sub-trees are walked.
+
+    The picture carries its own heading (``organization``, then ``title`` and the
+    date ``as_of``) so that a downloaded or printed file says what it shows.
     """
-    chart = layout(roots, max_depth=max_depth, descendants=descendants)
+    chart = layout(
+        roots, max_depth=max_depth, descendants=descendants, box_height=box_height
+    )
+    heading, subheading = _headings(title, organization, as_of)
+    # The heading is never cut: a narrow chart (one branch) widens to hold it.
+    chart.width = max(
+        chart.width,
+        2 * MARGIN + len(heading) * HEADING_CHAR_WIDTH,
+        2 * MARGIN + len(subheading) * SUBHEADING_CHAR_WIDTH,
+    )
     by_slug = {box.node.slug: box for box in chart.boxes}
     if folded is None:
         for box in chart.boxes:
@@ -129,8 +181,9 @@ def render_svg(
         f'width="{chart.width:.0f}" height="{chart.height:.0f}" '
         f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
         f'font-family="{FONT_FAMILY}" class="org-chart" '
+        f'data-smallest-text="{SMALLEST_TEXT}" '
         f'aria-labelledby="chart-title chart-desc">',
-        f'<title id="chart-title">{escape(title)}</title>',
+        f'<title id="chart-title">{escape(f"{heading} — {subheading}")}</title>',
         '<desc id="chart-desc">Boxes are units, linked to their pages. Solid lines: '
         "direct supervision. Long dashes: oversight. Dotted lines with an arrow, "
         "running between the boxes: dotted-line relationships, named along the line "
@@ -141,7 +194,7 @@ def render_svg(
         'markerWidth="5" markerHeight="5" orient="auto-start-reverse">'
         f'<path d="M0,0 L10,5 L0,10 z" fill="{RELATIONSHIP_STROKE}"/></marker></defs>',
     ]
-    parts.append(_legend(title, as_of))
+    parts.append(_legend(heading, subheading))
     parts.append('<g class="edges" fill="none">')
     for path, reporting_line in chart.edges:
         parts.append(f'<path d="{path}" {_edge_style(reporting_line)}/>')
@@ -156,6 +209,14 @@ def render_svg(
     # Names and mandates stored before the services refused control characters must
     # not make the document malformed (and CairoSVG's PNG and PDF renders fail).
     return xml_safe("".join(parts))
+
+
+def document_size(svg: str) -> tuple[float, float]:
+    """The width and height of a document ``render_svg`` wrote, in user units."""
+    size = re.match(r'<svg [^>]*?width="([\d.]+)" height="([\d.]+)"', svg)
+    if size is None:
+        raise ValueError("Not an org chart drawn by render_svg: no size.")
+    return float(size.group(1)), float(size.group(2))
 
 
 def _relationships(
@@ -279,8 +340,15 @@ def _overlap(first: Rect, second: Rect) -> bool:
     )
 
 
-def _legend(title: str, as_of: datetime.date | None) -> str:
-    heading = title if as_of is None else f"{title} — as of {as_of:%-d %B %Y}"
+def _headings(
+    title: str, organization: str, as_of: datetime.date | None
+) -> tuple[str, str]:
+    """The chart's heading (the organization) and what it shows, on which date."""
+    subheading = title if as_of is None else f"{title} — as of {as_of:%-d %B %Y}"
+    return organization or title, subheading
+
+
+def _legend(heading: str, subheading: str) -> str:
     y = MARGIN
     items = [
         ("Direct supervision", f'stroke="{SUPERVISION_STROKE}" stroke-width="1.5"'),
@@ -296,19 +364,44 @@ def _legend(title: str, as_of: datetime.date | None) -> str:
         ),
     ]
     parts = [
-        f'<g class="legend"><text x="{MARGIN}" y="{y + 12}" font-size="16" '
-        f'font-weight="bold" fill="{INK}">{escape(heading)}</text>'
+        f'<g class="legend"><text x="{MARGIN}" y="{y + 16}" '
+        f'font-size="{HEADING_FONT_SIZE}" font-weight="bold" fill="{INK}" '
+        f'class="chart-heading">{escape(heading)}</text>'
+        f'<text x="{MARGIN}" y="{y + 38}" font-size="{SUBHEADING_FONT_SIZE}" '
+        f'fill="{INK}" class="chart-subheading">{escape(subheading)}</text>'
     ]
     x = MARGIN
     for label, style in items:
         parts.append(
-            f'<line x1="{x}" y1="{y + 40}" x2="{x + 44}" y2="{y + 40}" {style}/>'
-            f'<text x="{x + 52}" y="{y + 44}" font-size="12" fill="{MUTED_INK}">'
+            f'<line x1="{x}" y1="{y + 62}" x2="{x + 44}" y2="{y + 62}" {style}/>'
+            f'<text x="{x + 52}" y="{y + 66}" font-size="12" fill="{MUTED_INK}">'
             f"{escape(label)}</text>"
         )
         x += 70 + len(label) * 7
     parts.append("</g>")
     return "".join(parts)
+
+
+def head_text(node: UnitNode) -> str:
+    """Who heads the unit on the chart's date: where readers look for the head.
+
+    "Director General: António Vitorino", or "Head post vacant: Deputy Director
+    General for Operations"; empty for a unit without a head post.
+    """
+    if node.head is None:
+        return ""
+    if node.head.holder is None:
+        return f"Head post vacant: {node.head.title}"
+    return f"{node.head.title}: {node.head.holder.person_name}"
+
+
+def _lines(lines: list[str], x: float, y: float, step: float, style: str) -> str:
+    """One text of several lines (one ``tspan`` each), read as one by screen readers."""
+    spans = "".join(
+        f'<tspan x="{x:.1f}" y="{y + index * step:.1f}">{escape(line)}</tspan>'
+        for index, line in enumerate(lines)
+    )
+    return f"<text {style}>{spans}</text>"
 
 
 def _box(
@@ -324,14 +417,7 @@ def _box(
     fill = BRAND if is_top else ("#e8eef8" if has_sub_units else "#ffffff")
     ink = "#ffffff" if is_top else INK
     muted = "#ffffff" if is_top else MUTED_INK
-    name_lines = wrap(node.name)
-    if node.head is None:
-        head_line = kind_labels.get(node.kind, node.kind)
-    elif node.head.holder is None:
-        head_line = "Head post vacant"
-    else:
-        head_line = node.head.holder.person_name
-    head_line = wrap(head_line, width=34, lines=1)[0] if head_line else ""
+    name_lines, head_lines = _text_lines(node)
     label = str(node.name)
     if node.short_name:
         label += f" ({node.short_name})"
@@ -344,24 +430,38 @@ def _box(
         f"<a href={quoteattr(unit_url(node.slug))}>",
         f"<title>{escape(tooltip)}</title>",
         f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{BOX_WIDTH}" '
-        f'height="{BOX_HEIGHT}" rx="6" fill="{fill}" stroke="{BRAND}" '
+        f'height="{box.height:.1f}" rx="6" fill="{fill}" stroke="{BRAND}" '
         'stroke-width="1.2" class="box"/>',
     ]
-    text_y = box.y + 18
-    for line in name_lines:
-        parts.append(
-            f'<text x="{box.x + 10:.1f}" y="{text_y:.1f}" font-size="12" '
-            f'font-weight="bold" fill="{ink}">{escape(line)}</text>'
-        )
-        text_y += 15
+    x = box.x + 10
     parts.append(
-        f'<text x="{box.x + 10:.1f}" y="{box.y + BOX_HEIGHT - 9:.1f}" '
-        f'font-size="11" fill="{muted}">{escape(head_line)}</text>'
+        _lines(
+            name_lines,
+            x,
+            box.y + NAME_TOP,
+            NAME_LINE_HEIGHT,
+            f'font-size="{NAME_FONT_SIZE}" font-weight="bold" fill="{ink}" '
+            'class="name"',
+        )
     )
+    if head_lines:
+        # The head stands at the foot of the box, level across a row of boxes.
+        bottom = box.y + box.height - TEXT_BOTTOM
+        if box.hidden_descendants:
+            bottom -= BADGE_ROOM
+        parts.append(
+            _lines(
+                head_lines,
+                x,
+                bottom - (len(head_lines) - 1) * HEAD_LINE_HEIGHT,
+                HEAD_LINE_HEIGHT,
+                f'font-size="{HEAD_FONT_SIZE}" fill="{muted}" class="head"',
+            )
+        )
     parts.append("</a>")
     if box.hidden_descendants:
         badge_x = box.x + BOX_WIDTH - 46
-        badge_y = box.y + BOX_HEIGHT - 12
+        badge_y = box.y + box.height - 12
         count = box.hidden_descendants
         noun = "sub-unit" if count == 1 else "sub-units"
         parts.append(

@@ -148,9 +148,28 @@
   var baseWidth = parseFloat(svg.getAttribute("width"));
   var baseHeight = parseFloat(svg.getAttribute("height"));
   var scale = 1;
+  // Text is never shown smaller than this many screen pixels by "Fit": the chart's
+  // smallest text (its data-smallest-text, in its own units) sets the least zoom.
+  var READABLE_TEXT_PX = 10;
+  var smallestText = parseFloat(svg.getAttribute("data-smallest-text")) || 12;
 
+  // The whole width when the text stays readable; otherwise as much as it allows.
   function fitScale() {
-    return Math.min(1, frame.clientWidth / baseWidth);
+    var readable = READABLE_TEXT_PX / smallestText;
+    return Math.max(readable, Math.min(1, frame.clientWidth / baseWidth));
+  }
+
+  // Keep the chart's heading (at its left) in view unless that hides the top unit.
+  function showTop() {
+    var top = svg.querySelector("g.unit rect");
+    if (!top) return;
+    var left = parseFloat(top.getAttribute("x"));
+    var width = parseFloat(top.getAttribute("width"));
+    if ((left + width) * scale <= frame.clientWidth) {
+      frame.scrollLeft = 0;
+      return;
+    }
+    frame.scrollLeft = Math.max(0, (left + width / 2) * scale - frame.clientWidth / 2);
   }
 
   function zoomTo(next, anchorX, anchorY) {
@@ -175,7 +194,10 @@
       var action = button.dataset.zoom;
       if (action === "in") zoomTo(scale * 1.25);
       else if (action === "out") zoomTo(scale / 1.25);
-      else zoomTo(fitScale(), 0, 0);
+      else {
+        zoomTo(fitScale(), 0, 0);
+        showTop();
+      }
     });
   }
 
@@ -222,15 +244,10 @@
   }
   frame.addEventListener("pointerup", endDrag);
   frame.addEventListener("pointercancel", endDrag);
-  // Start with the whole picture in view when that keeps the text readable;
-  // otherwise bring the top of the hierarchy into view.
-  if (baseWidth > frame.clientWidth && fitScale() >= 0.5) {
+  // Start fitted: the whole width if the text stays readable, else the top of the
+  // hierarchy in view at a readable size.
+  if (baseWidth > frame.clientWidth) {
     zoomTo(fitScale(), 0, 0);
-  } else {
-    var top = svg.querySelector("g.unit rect");
-    if (top) {
-      var centre = parseFloat(top.getAttribute("x")) + parseFloat(top.getAttribute("width")) / 2;
-      frame.scrollLeft = Math.max(0, centre * scale - frame.clientWidth / 2);
-    }
+    showTop();
   }
 })();
