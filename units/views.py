@@ -31,6 +31,7 @@ from units.selectors import (
     changes_page_before,
     first_recorded_instant,
     parse_instant,
+    parse_window_start,
     unit_children,
     unit_family,
     unit_history,
@@ -38,6 +39,8 @@ from units.selectors import (
     unit_posts_as_of,
     unit_tree_levels,
     unit_tree_top,
+    window_ends_a_day,
+    window_starts_a_day,
 )
 
 KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
@@ -261,13 +264,37 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _instant_or_error(
     raw: str, parameter: str, label: str
 ) -> tuple[datetime.datetime | None, str]:
+    """The instant ``raw`` names (the window's start for "from"), or what is wrong."""
+    read = parse_window_start if parameter == "from" else parse_instant
     try:
-        return parse_instant(raw, parameter=parameter), ""
+        return read(raw, parameter=parameter), ""
     except InvalidInstant:
         return None, (
             f"The {label} date “{raw}” is not a date: use the form YYYY-MM-DD, "
             "for example 2024-03-01."
         )
+
+
+def _window_bounds(
+    since: datetime.datetime, until: datetime.datetime, *, until_now: bool = False
+) -> tuple[str, str, str]:
+    """How a compare page names its window: its first day, its last, and exactly
+    which instants it holds (UTC), for a reader to check a change against."""
+    if window_starts_a_day(since):
+        first = f"{since + datetime.timedelta(microseconds=1):%-d %B %Y}"
+        opens = f"the start of {first}"
+    else:
+        opens = f"just after {since:%-d %B %Y, %H:%M:%S}"
+        first = f"{since:%-d %B %Y, %H:%M:%S} UTC"
+    if until_now:
+        last, closes = "now", f"now ({until:%-d %B %Y, %H:%M:%S})"
+    elif window_ends_a_day(until):
+        last = f"{until:%-d %B %Y}"
+        closes = f"the end of {last}"
+    else:
+        closes = f"{until:%-d %B %Y, %H:%M:%S}"
+        last = f"{closes} UTC"
+    return first, last, f"from {opens} to {closes} (UTC)"
 
 
 @require_safe
@@ -294,7 +321,9 @@ def compare(request: HttpRequest) -> HttpResponse:
         errors += [error] if error else []
     else:
         until = as_of.when or timezone.now()
-    if since and until and until < since:
+    # "from" is the instant before the window's first day: a window ending there or
+    # earlier ends before it starts.
+    if since and until and until <= since:
         errors.append("The “from” date must be on or before the “to” date.")
     if errors:
         return _compare_refused(request, as_of, context, errors)
@@ -356,10 +385,16 @@ def compare(request: HttpRequest) -> HttpResponse:
         if position is not None:
             feed_query["cursor"] = change_cursor(direction, position)
         feed_query["limit"] = str(COMPARE_PAGE_CHANGES)
+    first, last, included = _window_bounds(
+        since, until, until_now=not raw_to and as_of.when is None
+    )
     context.update(
         {
             "since": since,
             "until": until,
+            "window_first": first,
+            "window_last": last,
+            "window_included": included,
             "sections": sections,
             "change_count": len(page.changes),
             "feed_url": f"{reverse('api:changes')}?{urlencode(feed_query)}",

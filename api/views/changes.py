@@ -31,34 +31,17 @@ BEGINNING = datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
 
 
 def change_window(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
-    """The (since, until] window of a feed request.
+    """The (since, until] window of a feed request (see ``selectors.change_window``).
 
-    ``since`` given as a bare date includes that whole day (it starts the window at the
-    day's beginning); ``until`` as a bare date includes that day too.
+    Instants stay instants (``since`` exclusive, ``until`` inclusive); a bare date is
+    a whole day at either end, as on the compare page.
     """
-    since_text = query.get("since")
-    until_text = query.get("until")
-    since = BEGINNING
-    if since_text is not None:
-        since = selectors.parse_instant(since_text, parameter="since")
-        is_bare_date = (
-            since.time() == datetime.time.max and "T" not in since_text.upper()
-        )
-        if is_bare_date:
-            # The end of the previous day: the window then starts with this day.
-            since = (
-                since - datetime.timedelta(days=1)
-                if since > BEGINNING
-                else BEGINNING - datetime.timedelta(days=1)
-            )
-    until = (
-        selectors.parse_instant(until_text, parameter="until")
-        if until_text is not None
-        else selectors.LATEST
+    return selectors.change_window(
+        query.get("since"),
+        query.get("until"),
+        default_since=BEGINNING,
+        default_until=selectors.LATEST,
     )
-    if until < since:
-        raise selectors.InvalidInstant("until must not be earlier than since.")
-    return since, until
 
 
 def read_feed_cursor(text: str) -> tuple[str, selectors.ChangeKey]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html as html_module
 import re
 from http import HTTPStatus
 from io import StringIO
@@ -427,12 +428,78 @@ def test_compare_shows_appointments_and_additions(
     assert "Unit Y" in text
 
 
+def test_compare_includes_the_from_day_whole(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    # Unit X moved at noon on 1 January 2022: "that day to that day" shows it.
+    response = client.get("/compare/?from=2022-01-01&to=2022-01-01")
+    assert response.status_code == HTTPStatus.OK
+    text = page_text(response)
+    assert "1 change between 1 January 2022 and 1 January 2022" in text
+    assert "Unit Ex moved from Department A to Department B" in text
+    assert (
+        "Included: every change that took effect from the start of 1 January 2022 "
+        "to the end of 1 January 2022 (UTC)." in text
+    )
+    # "Yesterday to today": Ana left on 1 January 2023, Ben came on the 2nd.
+    text = page_text(client.get("/compare/?from=2023-01-01&to=2023-01-02"))
+    assert "Ana Lima left the post of Head of X" in text
+    assert "Ben Okoro appointed Head of X" in text
+
+
+def test_compare_form_says_both_days_are_included(client: Client) -> None:
+    text = page_text(client.get("/compare/"))
+    assert (
+        "Both days are included: every change that took effect from the start of "
+        "the “from” day to the end of the “to” day (UTC)" in text
+    )
+
+
+def test_compare_lists_what_the_feed_it_links_lists(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/compare/?from=2023-01-01&to=2023-01-02")
+    feed = client.get(html_module.unescape(response.context["feed_url"])).json()
+    listed = sorted(
+        (change.history_id, change.kind)
+        for section in response.context["sections"]
+        for change in section.changes
+    )
+    assert listed == sorted((row["history_id"], row["kind"]) for row in feed["results"])
+    assert len(listed) == 2
+    # The API reads the same days the same way.
+    same_days = client.get(
+        "/api/v1/changes/", {"since": "2023-01-01", "until": "2023-01-02"}
+    ).json()
+    assert same_days["results"] == feed["results"]
+
+
+def test_compare_names_instants_given_in_the_address_exactly(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(
+        client.get("/compare/?from=2021-12-31T12:00:00Z&to=2022-01-01T12:00:00Z")
+    )
+    assert "Unit Ex moved" in text
+    assert (
+        "between 31 December 2021, 12:00:00 UTC and 1 January 2022, 12:00:00 UTC"
+        in text
+    )
+    assert (
+        "from just after 31 December 2021, 12:00:00 to 1 January 2022, 12:00:00 "
+        "(UTC)" in text
+    )
+
+
 def test_compare_to_defaults_to_today(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
     response = client.get("/compare/?from=2023-01-01")
     assert response.status_code == HTTPStatus.OK
-    assert "Ben Okoro appointed" in page_text(response)
+    text = page_text(response)
+    assert "Ben Okoro appointed" in text
+    assert "between 1 January 2023 and now" in text
+    assert "from the start of 1 January 2023 to now (" in text
 
 
 def test_compare_to_defaults_to_the_page_date(
@@ -456,6 +523,7 @@ def test_compare_without_dates_shows_the_form_only(client: Client) -> None:
         ("from=2023-02-30&to=2024-01-01", "The “from” date “2023-02-30” is not a date"),
         ("from=2022-01-01&to=soon", "The “to” date “soon” is not a date"),
         ("from=2024-01-01&to=2022-01-01", "must be on or before the “to” date"),
+        ("from=2022-01-02&to=2022-01-01", "must be on or before the “to” date"),
         ("to=2024-01-01", "Give the “from” date as well"),
     ],
 )

@@ -588,3 +588,89 @@ def test_a_page_costs_as_many_queries_at_3000_units_as_at_44(
     generate(3000, seed=5)
     large = page_queries(client, django_assert_num_queries, PAGE_QUERIES)
     assert large == small == PAGE_QUERIES
+
+
+# --- Windows of whole days -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "window"),
+    [
+        # A date at either end is the whole day: the window opens just before it.
+        (
+            "2024-03-01",
+            "2024-03-01",
+            (
+                datetime.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),
+                datetime.datetime(2024, 3, 1, 23, 59, 59, 999999, tzinfo=UTC),
+            ),
+        ),
+        # Instants stay instants: since exclusive, until inclusive.
+        (
+            "2024-03-01T12:00:00Z",
+            "2024-03-02T08:00:00+02:00",
+            (
+                datetime.datetime(2024, 3, 1, 12, tzinfo=UTC),
+                datetime.datetime(2024, 3, 2, 6, tzinfo=UTC),
+            ),
+        ),
+        # Nothing lies before year 1: the first day starts the window.
+        (
+            "0001-01-01",
+            None,
+            (datetime.datetime(1, 1, 1, tzinfo=UTC), LATEST),
+        ),
+    ],
+)
+def test_a_change_window_holds_whole_days_and_exact_instants(
+    since: str, until: str | None, window: tuple[datetime.datetime, datetime.datetime]
+) -> None:
+    assert (
+        selectors.change_window(
+            since, until, default_since=BEGINNING, default_until=LATEST
+        )
+        == window
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("2024-03-02", "2024-03-01", "until must not be earlier than since."),
+        # The day before "since" ends where the window starts: still before it.
+        ("2024-03-02", "2024-03-01T23:59:59.999999Z", "until must not be earlier"),
+        ("2024-03-01T12:00Z", "2024-03-01T11:59Z", "until must not be earlier"),
+        ("2024-02-30", None, "since: “2024-02-30” is not a valid date"),
+        (None, "soon", "until: “soon” is not an ISO 8601 date"),
+    ],
+)
+def test_a_change_window_refuses_a_reversed_or_malformed_window(
+    since: str | None, until: str | None, message: str
+) -> None:
+    with pytest.raises(InvalidInstant, match=message):
+        selectors.change_window(
+            since, until, default_since=BEGINNING, default_until=LATEST
+        )
+
+
+def test_a_day_window_holds_the_changes_of_its_first_midnight_not_the_night_before(
+    editor: AbstractBaseUser, make_unit: Any
+) -> None:
+    unit = make_unit("Desk", slug="desk", effective_at=T0)
+    midnight = datetime.datetime(2024, 3, 1, tzinfo=UTC)
+    for effective_at, name in (
+        (midnight - TICK, "Desk the night before"),
+        (midnight, "Desk at midnight"),
+        (midnight + datetime.timedelta(days=1) - TICK, "Desk at the day's end"),
+        (midnight + datetime.timedelta(days=1), "Desk the next day"),
+    ):
+        services.unit_update(
+            unit=unit, user=editor, reason=name, effective_at=effective_at, name=name
+        )
+    since, until = selectors.change_window(
+        "2024-03-01", "2024-03-01", default_since=BEGINNING, default_until=LATEST
+    )
+    assert [change.reason for change in selectors.changes_between(since, until)] == [
+        "Desk at midnight",
+        "Desk at the day's end",
+    ]

@@ -69,9 +69,13 @@ from units.selectors.instants import (
     LATEST,
     InvalidInstant,
     as_of_parameter,
+    change_window,
     first_recorded_instant,
     parse_instant,
+    parse_window_start,
     registry_generation,
+    window_ends_a_day,
+    window_starts_a_day,
 )
 from units.selectors.levels import (
     MAX_TREE_LEVELS,
@@ -192,6 +196,7 @@ __all__ = [
     "UnitRevision",
     "as_of_parameter",
     "branch_rows_in_stored_order",
+    "change_window",
     "changes_between",
     "changes_page",
     "changes_page_before",
@@ -205,6 +210,7 @@ __all__ = [
     "open_appointments",
     "parents_down_to",
     "parse_instant",
+    "parse_window_start",
     "people_page",
     "posts_as_of",
     "posts_page",
@@ -238,5 +244,7 @@ __all__ = [
     "unit_tree_levels",
     "unit_tree_top",
     "units_in_order_as_of",
+    "window_ends_a_day",
+    "window_starts_a_day",
     "with_open_appointments",
 ]
