@@ -74,6 +74,7 @@ CHANGE_SECTIONS = (
     ("renamed", "Units renamed"),
     ("mandate_changed", "Mandates changed"),
     ("reporting_line_changed", "Reporting lines changed"),
+    ("reordered", "Units reordered among their siblings"),
     ("appointment_started", "Appointments started"),
     ("appointment_ended", "Appointments ended"),
     ("relationship_added", "Dotted-line relationships added"),
@@ -374,7 +375,7 @@ def compare(request: HttpRequest) -> HttpResponse:
             changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
             total=len(by_kind[kind]),
         )
-        for kind, title in CHANGE_SECTIONS
+        for kind, title in (*CHANGE_SECTIONS, *_field_sections(by_kind))
         if kind in by_kind
     ]
     # The same (since, until] window in the API's feed, as exact instants.
@@ -417,6 +418,36 @@ def compare(request: HttpRequest) -> HttpResponse:
         }
     )
     return _page(request, "units/compare.html", as_of, context)
+
+
+# Titles of the sections of changes of one field, by what the field belongs to.
+FIELD_SECTION_TITLES = {
+    "": "{label} changed",
+    "appointment_": "Appointments: {label} changed",
+    "relationship_": "Dotted-line relationships: {label} changed",
+}
+
+
+def _field_sections(by_kind: dict[str, list]) -> list[tuple[str, str]]:
+    """The sections of the kinds of change ``CHANGE_SECTIONS`` does not name, titled
+    from their changes' field labels: every change on a page has a section."""
+    named = {kind for kind, _title in CHANGE_SECTIONS}
+    sections = []
+    for kind, changes in by_kind.items():
+        if kind in named:
+            continue
+        label = changes[0].details.get("label") or kind.replace("_", " ")
+        prefix = next(
+            (
+                prefix
+                for prefix in sorted(FIELD_SECTION_TITLES, key=len, reverse=True)
+                if kind.startswith(prefix)
+            ),
+            "",
+        )
+        title = FIELD_SECTION_TITLES[prefix].format(label=label)
+        sections.append((kind, title[:1].upper() + title[1:]))
+    return sorted(sections, key=lambda section: section[1])
 
 
 def _compare_refused(

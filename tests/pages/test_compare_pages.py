@@ -21,7 +21,7 @@ from django.core import signing
 from django.test import Client
 
 from api.views import MAX_PAGE_SIZE
-from tests.conftest import ScriptedHistory, at
+from tests.conftest import ScriptedHistory, at, record_unchanged
 from units import services, views
 from units.change_cursor import (
     InvalidChangeCursor,
@@ -234,16 +234,17 @@ def test_a_page_whose_revisions_list_nothing_still_says_more_follow(
     editor: AbstractBaseUser,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Two new locations (revisions the page lists nothing for), then a rename.
+    # Two revisions that change nothing (the page lists nothing for them), a rename.
     unit = scripted_history.unit_y
-    for day, changes in (
-        ("2024-03-01", {"location": "Geneva"}),
-        ("2024-03-02", {"location": "Nairobi"}),
-        ("2024-03-03", {"name": "Unit Why"}),
-    ):
-        unit = services.unit_update(
-            unit=unit, user=editor, reason="Moves", effective_at=at(day), **changes
-        )
+    record_unchanged(unit, editor, at("2024-03-01"))
+    record_unchanged(unit, editor, at("2024-03-02"))
+    services.unit_update(
+        unit=unit,
+        user=editor,
+        reason="Renamed",
+        effective_at=at("2024-03-03"),
+        name="Unit Why",
+    )
     monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 1)
     pages = read_pages(client, "/compare/?from=2024-02-29&to=2024-03-31")
     first = page_text(pages[0])

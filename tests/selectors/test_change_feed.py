@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 
 from api.formats import feeds
 from benchmarks.generate import generate
-from tests.conftest import ScriptedHistory
+from tests.conftest import ScriptedHistory, record_unchanged
 from units import selectors, services
 from units.change_cursor import change_cursor
 from units.models import (
@@ -63,8 +63,8 @@ def tied_history(editor: AbstractBaseUser) -> TiedHistory:
     """Everything at three instants, so effective time alone orders nothing.
 
     T0: three departments, four units, two held head posts, two relationships.
-    T1: a rename with a new mandate (two changes in one revision), a new location
-        only (a revision the feed lists nothing for), a move with a rename, an
+    T1: a rename with a new mandate (two changes in one revision), a revision that
+        changes nothing (the feed lists nothing for it), a move with a rename, an
         appointment ended and the next begun, a relationship ended.
     T2: a unit abolished (its holder's appointment ends with it), a reporting line
         changed, a relationship added; the last revision of each table then shares
@@ -128,7 +128,7 @@ def tied_history(editor: AbstractBaseUser) -> TiedHistory:
     write(
         services.unit_update, unit=u1, name="Unit Uno", mandate="New.", effective_at=T1
     )
-    write(services.unit_update, unit=u2, location="Geneva", effective_at=T1)
+    record_unchanged(u2, editor, T1)
     write(
         services.unit_update, unit=u3, new_parent=c, name="Unit Tres", effective_at=T1
     )
@@ -259,7 +259,7 @@ def test_pages_read_either_way_are_the_window_in_order(
         for page in pages + back_pages:
             assert len(page.changes) <= limit
         # A page falls short while more follow only when its read met a revision
-        # that records no change: here only the new location at T1.
+        # that records no change: here only the unchanged revision at T1.
         if not since < T1 <= until:
             for page in pages[:-1] + back_pages[:-1]:
                 assert len(page.changes) == limit, (since, until)
