@@ -34,7 +34,6 @@ from units.selectors import (
     parse_window_start,
     unit_children,
     unit_family,
-    unit_history,
     unit_lineage,
     unit_posts_as_of,
     unit_tree_levels,
@@ -238,9 +237,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     posts = unit_posts_as_of(node.id, as_of.when)
     post_tenures = selectors.tenures(as_of.when, post_ids=[post.id for post in posts])
     past_holders = [tenure for tenure in post_tenures if not tenure.is_current]
-    revisions = unit_history(node.id)
-    if as_of.when is not None:
-        revisions = [rev for rev in revisions if rev.effective_at <= as_of.when]
+    timeline = selectors.unit_timeline(node.id, as_of.when)
     relationships = selectors.relationships_as_of(as_of.when, unit_id=node.id)
     return _page(
         request,
@@ -257,7 +254,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "posts": posts,
             "past_holders": past_holders,
             "relationships": relationships,
-            "revisions": revisions,
+            "timeline": timeline,
         },
     )
 

@@ -277,6 +277,68 @@ def test_unit_page_as_of_shows_the_unit_as_it_was(
     assert "Renamed by the 2021 reform" in text
 
 
+def timeline_text(response: object) -> str:
+    text = page_text(response)
+    return text[text.index("Timeline of changes") :]
+
+
+def test_unit_timeline_shows_sub_units_joining_and_leaving(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/department-a/")
+    # The scripted history is recorded today: every entry says so after its date.
+    text = re.sub(r" \(recorded [^)]*\)", "", timeline_text(response))
+    assert (
+        "1 January 2022 Sub-unit left: Unit Ex , moved to Department B "
+        "Reason: Reorganization 2022" in text
+    )
+    assert (
+        "1 June 2020 Sub-unit joined: Unit X , established under this unit "
+        "Reason: Establish Unit X" in text
+    )
+    html = response.content.decode()
+    assert 'href="/units/department-b/">Department B</a>' in html
+    text = timeline_text(client.get("/units/department-b/"))
+    assert "Sub-unit joined: Unit Ex , moved here from Department A" in text
+    # Unit Y was recorded late; its joining says so, as the unit's own versions do.
+    assert "1 June 2023 (recorded " in text
+    assert "Sub-unit joined: Unit Y , established under this unit" in text
+    text = re.sub(r" \(recorded [^)]*\)", "", timeline_text(client.get("/units/hq/")))
+    assert (
+        "1 June 2022 Sub-unit abolished: Department A Reason: Department A closed"
+        in text
+    )
+    assert_no_staff_identity(response)
+
+
+def test_unit_timeline_shows_appointments_to_its_posts(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/unit-x/")
+    text = re.sub(r" \(recorded [^)]*\)", "", timeline_text(response))
+    assert (
+        "2 January 2023 Appointed: Ben Okoro , Head of X, from 2 January 2023 "
+        "Reason: Ben appointed" in text
+    )
+    assert (
+        "1 January 2023 Left the post: Ana Lima , Head of X, on 1 January 2023 "
+        "Reason: End of term" in text
+    )
+    assert text.index("Appointed: Ben Okoro") < text.index("Reorganization 2022")
+    assert_no_staff_identity(response)
+
+
+def test_unit_timeline_as_of_leaves_out_what_came_later(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = timeline_text(client.get("/units/department-b/?as_of=2022-12-31"))
+    assert "Sub-unit joined: Unit Ex" in text
+    assert "Unit Y" not in text
+    text = timeline_text(client.get("/units/unit-x/?as_of=2022-12-31"))
+    assert "Appointed: Ana Lima" in text
+    assert "Ben Okoro" not in text
+
+
 def test_unit_page_lists_the_head_post_first_then_by_title(
     client: Client, scripted_history: ScriptedHistory, editor: object
 ) -> None:
@@ -918,9 +980,9 @@ PAGES_AND_QUERIES = [
     ("/?as_of=2024-01-01", 5),
     ("/units/department-b/children/", 6),
     ("/units/department-b/children/?as_of=2024-01-01", 5),
-    ("/units/unit-x/", 11),
-    ("/units/unit-x/?as_of=2024-01-01", 13),
-    ("/units/team-4/", 12),
+    ("/units/unit-x/", 17),
+    ("/units/unit-x/?as_of=2024-01-01", 19),
+    ("/units/team-4/", 18),
     ("/compare/?from=2020-01-01&to=2024-01-01", 9),
     ("/chart/", 9),
     ("/chart/?as_of=2024-01-01&depth=all", 7),

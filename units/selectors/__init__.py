@@ -11,6 +11,7 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``trees``, ``flat_trees``, ``levels``: whole trees, trees as rows, parts of trees.
 - ``posts``: posts with their holders.  ``units``: one unit; ids and slugs.
 - ``revisions``: the history of any object.  ``change_feed``: changes between instants.
+- ``timeline``: a unit's timeline, its own versions and the changes around it.
 - ``listings``: the posts, people and relationships pages.  ``search``: unit search.
 - ``consistency``: checks of the tree bookkeeping and of the history.
 """
@@ -127,6 +128,7 @@ from units.selectors.search import (
     SearchHit,
     search_units,
 )
+from units.selectors.timeline import TimelineEntry, unit_timeline
 from units.selectors.trees import (
     cyclic_gc_paused,
     subtree,
@@ -187,6 +189,7 @@ __all__ = [
     "ShownState",
     "StoredOrderRows",
     "Tenure",
+    "TimelineEntry",
     "UNIT_HISTORY_FIELDS",
     "UNIT_RECORD_FIELDS",
     "UNIT_STATE_FIELDS",
@@ -237,6 +240,7 @@ __all__ = [
     "unit_record",
     "unit_revisions_since",
     "unit_rows_in_stored_order",
+    "unit_timeline",
     "unit_tree",
     "unit_tree_as_of",
     "unit_tree_as_of_flat",
