@@ -136,7 +136,12 @@ def test_browse_the_tree_open_a_unit_and_switch_the_date(
     )  # type: ignore[attr-defined]
     breadcrumbs = page.get_by_role("navigation", name="Reporting line")  # type: ignore[attr-defined]
     assert "Office of the Director General" in breadcrumbs.inner_text()
-    assert page.get_by_role("link", name="Climate Mobility Unit").is_visible()  # type: ignore[attr-defined]
+    sub_units = page.locator(".sub-units")  # type: ignore[attr-defined]
+    assert sub_units.get_by_role("link", name="Climate Mobility Unit").is_visible()
+    # Its establishment is on the timeline too, as a sub-unit joining.
+    assert page.locator(  # type: ignore[attr-defined]
+        ".timeline-sub-unit-joined", has_text="Climate Mobility Unit"
+    ).is_visible()
     assert page.get_by_text("Mandate revised after the 2024 review").is_visible()  # type: ignore[attr-defined]
     assert page.locator(".timeline ins", has_text="and coordinates").count() == 1  # type: ignore[attr-defined]
     screenshot(page, "page-unit")
@@ -180,11 +185,12 @@ def test_a_malformed_date_shows_a_message_not_an_error_page(
 
 def test_compare_two_dates(page: object, live_server: object, registry: None) -> None:
     page.goto(f"{live_server.url}/compare/")  # type: ignore[attr-defined]
-    page.get_by_label("From").fill("2023-01-01")  # type: ignore[attr-defined]
+    # The day after the seed's (1 January 2023, a whole day "from" would include).
+    page.get_by_label("From").fill("2023-01-02")  # type: ignore[attr-defined]
     page.get_by_label("To", exact=True).fill("2025-06-30")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Compare").click()  # type: ignore[attr-defined]
     page.locator(".compare-summary").wait_for()  # type: ignore[attr-defined]
-    assert "from=2023-01-01" in page.url and "to=2025-06-30" in page.url  # type: ignore[attr-defined]
+    assert "from=2023-01-02" in page.url and "to=2025-06-30" in page.url  # type: ignore[attr-defined]
     for section in (
         "Units added",
         "Units abolished",
@@ -219,7 +225,7 @@ def test_compare_pages_through_a_window_longer_than_a_page(
     page: object, live_server: object, registry: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 2)
-    page.goto(f"{live_server.url}/compare/?from=2023-01-01&to=2025-06-30")  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/compare/?from=2023-01-02&to=2025-06-30")  # type: ignore[attr-defined]
     note = page.locator("#compare-page-note")  # type: ignore[attr-defined]
     assert "These are the first 2 changes" in note.inner_text()
     assert "more follow" in note.inner_text()
@@ -230,10 +236,10 @@ def test_compare_pages_through_a_window_longer_than_a_page(
     while top.get_by_role("link", name="Later changes").count():
         visited.append(follow(page, top.get_by_role("link", name="Later changes")))
         assert len(visited) < 20
-        assert "from=2023-01-01" in page.url and "to=2025-06-30" in page.url  # type: ignore[attr-defined]
+        assert "from=2023-01-02" in page.url and "to=2025-06-30" in page.url  # type: ignore[attr-defined]
         assert "cursor=" in page.url  # type: ignore[attr-defined]
         assert page.locator(".compare-summary").inner_text() == (  # type: ignore[attr-defined]
-            "Changes between 1 January 2023 and 30 June 2025"
+            "Changes between 2 January 2023 and 30 June 2025"
         )
     assert len(visited) > 2
     assert "These are the last" in note.inner_text()
