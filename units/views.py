@@ -285,7 +285,7 @@ def _window_bounds(
         opens = f"just after {since:%-d %B %Y, %H:%M:%S}"
         first = f"{since:%-d %B %Y, %H:%M:%S} UTC"
     if until_now:
-        last, closes = "now", f"now ({until:%-d %B %Y, %H:%M:%S})"
+        last, closes = "now", f"now, {until:%-d %B %Y, %H:%M:%S}"
     elif window_ends_a_day(until):
         last = f"{until:%-d %B %Y}"
         closes = f"the end of {last}"
