@@ -101,16 +101,13 @@ class WindowStartField(InstantField):
         super().__init__(parameter="since", absent=BEGINNING, **kwargs)
 
     def to_python(self, value: str | None) -> Any:
-        since = super().to_python(value)
         if value is None:
-            return since
-        is_bare_date = since.time() == datetime.time.max and "T" not in value.upper()
-        if not is_bare_date:
-            return since
-        # The end of the previous day: the window then starts with this day.
-        if since > BEGINNING:
-            return since - datetime.timedelta(days=1)
-        return BEGINNING - datetime.timedelta(days=1)
+            return self.absent
+        # The compare page's rule too: a date opens the window at that day's start.
+        try:
+            return selectors.parse_window_start(value, parameter=self.parameter)
+        except selectors.InvalidInstant as error:
+            raise forms.ValidationError(str(error), code=INVALID_INSTANT) from None
 
 
 class ChoiceTextField(forms.Field):

@@ -234,8 +234,11 @@ class RevisionSerializer(serializers.Serializer):
 class ChangeSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text="added, abolished, reinstated, moved, renamed, mandate_changed, "
-        "reporting_line_changed, appointment_started, appointment_ended, "
-        "relationship_added or relationship_ended."
+        "reporting_line_changed, reordered, appointment_started, appointment_ended, "
+        "relationship_added, relationship_ended; a change of any other field is "
+        "<field>_changed (kind_changed, location_changed, learn_more_url_changed, "
+        "...), appointment_<field>_changed or relationship_<field>_changed, with "
+        "details field, label, old, new, old_display and new_display."
     )
     effective_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
@@ -248,6 +251,11 @@ class ChangeSerializer(serializers.Serializer):
     unit_name = serializers.CharField()
     summary = serializers.CharField()
     details = serializers.JSONField()
+    fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The fields of the changed object this change records; a "
+        "version's changes together name every field it changed.",
+    )
 
     def get_author(self, change: Any) -> str | None:
         return change.author if _show_authors(self.context) else None

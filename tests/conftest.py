@@ -211,6 +211,22 @@ def build_scripted_history(editor: User) -> ScriptedHistory:
     )
 
 
+def record_unchanged(
+    unit: OrganizationalUnit, user: User, effective_at: datetime.datetime
+) -> None:
+    """A revision of ``unit`` that changes none of its fields, so the change feed lists
+    nothing for it: the services never write one (a write that changes nothing is
+    refused), an import or a restored history can."""
+    from units.services.revisions import save_revision
+
+    save_revision(
+        OrganizationalUnit.objects.get(pk=unit.pk),
+        user=user,
+        reason="Recorded again",
+        effective_at=effective_at,
+    )
+
+
 def reread(history: ScriptedHistory) -> ScriptedHistory:
     """The same history with every object read anew from the database.
 

@@ -33,13 +33,15 @@ from units.selectors import (
     changes_page_before,
     first_recorded_instant,
     parse_instant,
+    parse_window_start,
     unit_children,
     unit_family,
-    unit_history,
     unit_lineage,
     unit_posts_as_of,
     unit_tree_levels,
     unit_tree_top,
+    window_ends_a_day,
+    window_starts_a_day,
 )
 
 KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
@@ -73,6 +75,7 @@ CHANGE_SECTIONS = (
     ("renamed", "Units renamed"),
     ("mandate_changed", "Mandates changed"),
     ("reporting_line_changed", "Reporting lines changed"),
+    ("reordered", "Units reordered among their siblings"),
     ("appointment_started", "Appointments started"),
     ("appointment_ended", "Appointments ended"),
     ("relationship_added", "Dotted-line relationships added"),
@@ -236,9 +239,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     posts = unit_posts_as_of(node.id, as_of.when)
     post_tenures = selectors.tenures(as_of.when, post_ids=[post.id for post in posts])
     past_holders = [tenure for tenure in post_tenures if not tenure.is_current]
-    revisions = unit_history(node.id)
-    if as_of.when is not None:
-        revisions = [rev for rev in revisions if rev.effective_at <= as_of.when]
+    timeline = selectors.unit_timeline(node.id, as_of.when)
     relationships = selectors.relationships_as_of(as_of.when, unit_id=node.id)
     return _page(
         request,
@@ -255,7 +256,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "posts": posts,
             "past_holders": past_holders,
             "relationships": relationships,
-            "revisions": revisions,
+            "timeline": timeline,
         },
     )
 
@@ -263,13 +264,37 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _instant_or_error(
     raw: str, parameter: str, label: str
 ) -> tuple[datetime.datetime | None, str]:
+    """The instant ``raw`` names (the window's start for "from"), or what is wrong."""
+    read = parse_window_start if parameter == "from" else parse_instant
     try:
-        return parse_instant(raw, parameter=parameter), ""
+        return read(raw, parameter=parameter), ""
     except InvalidInstant:
         return None, (
             f"The {label} date “{raw}” is not a date: use the form YYYY-MM-DD, "
             "for example 2024-03-01."
         )
+
+
+def _window_bounds(
+    since: datetime.datetime, until: datetime.datetime, *, until_now: bool = False
+) -> tuple[str, str, str]:
+    """How a compare page names its window: its first day, its last, and exactly
+    which instants it holds (UTC), for a reader to check a change against."""
+    if window_starts_a_day(since):
+        first = f"{since + datetime.timedelta(microseconds=1):%-d %B %Y}"
+        opens = f"the start of {first}"
+    else:
+        opens = f"just after {since:%-d %B %Y, %H:%M:%S}"
+        first = f"{since:%-d %B %Y, %H:%M:%S} UTC"
+    if until_now:
+        last, closes = "now", f"now, {until:%-d %B %Y, %H:%M:%S}"
+    elif window_ends_a_day(until):
+        last = f"{until:%-d %B %Y}"
+        closes = f"the end of {last}"
+    else:
+        closes = f"{until:%-d %B %Y, %H:%M:%S}"
+        last = f"{closes} UTC"
+    return first, last, f"from {opens} to {closes} (UTC)"
 
 
 @require_safe
@@ -296,7 +321,9 @@ def compare(request: HttpRequest) -> HttpResponse:
         errors += [error] if error else []
     else:
         until = as_of.when or timezone.now()
-    if since and until and until < since:
+    # "from" is the instant before the window's first day: a window ending there or
+    # earlier ends before it starts.
+    if since and until and until <= since:
         errors.append("The “from” date must be on or before the “to” date.")
     # Both dates are read when no error was found (the None checks say so to mypy).
     if errors or since is None or until is None:
@@ -348,7 +375,7 @@ def compare(request: HttpRequest) -> HttpResponse:
             changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
             total=len(by_kind[kind]),
         )
-        for kind, title in CHANGE_SECTIONS
+        for kind, title in (*CHANGE_SECTIONS, *_field_sections(by_kind))
         if kind in by_kind
     ]
     # The same (since, until] window in the API's feed, as exact instants.
@@ -359,10 +386,16 @@ def compare(request: HttpRequest) -> HttpResponse:
         if position is not None:
             feed_query["cursor"] = change_cursor(direction, position)
         feed_query["limit"] = str(COMPARE_PAGE_CHANGES)
+    first, last, included = _window_bounds(
+        since, until, until_now=not raw_to and as_of.when is None
+    )
     context.update(
         {
             "since": since,
             "until": until,
+            "window_first": first,
+            "window_last": last,
+            "window_included": included,
             "sections": sections,
             "change_count": len(page.changes),
             "feed_url": f"{reverse('api:changes')}?{urlencode(feed_query)}",
@@ -385,6 +418,36 @@ def compare(request: HttpRequest) -> HttpResponse:
         }
     )
     return _page(request, "units/compare.html", as_of, context)
+
+
+# Titles of the sections of changes of one field, by what the field belongs to.
+FIELD_SECTION_TITLES = {
+    "": "{label} changed",
+    "appointment_": "Appointments: {label} changed",
+    "relationship_": "Dotted-line relationships: {label} changed",
+}
+
+
+def _field_sections(by_kind: dict[str, list]) -> list[tuple[str, str]]:
+    """The sections of the kinds of change ``CHANGE_SECTIONS`` does not name, titled
+    from their changes' field labels: every change on a page has a section."""
+    named = {kind for kind, _title in CHANGE_SECTIONS}
+    sections = []
+    for kind, changes in by_kind.items():
+        if kind in named:
+            continue
+        label = changes[0].details.get("label") or kind.replace("_", " ")
+        prefix = next(
+            (
+                prefix
+                for prefix in sorted(FIELD_SECTION_TITLES, key=len, reverse=True)
+                if kind.startswith(prefix)
+            ),
+            "",
+        )
+        title = FIELD_SECTION_TITLES[prefix].format(label=label)
+        sections.append((kind, title[:1].upper() + title[1:]))
+    return sorted(sections, key=lambda section: section[1])
 
 
 def _compare_refused(

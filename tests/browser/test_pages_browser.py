@@ -141,7 +141,12 @@ def test_browse_the_tree_open_a_unit_and_switch_the_date(
     )
     breadcrumbs = page.get_by_role("navigation", name="Reporting line")
     assert "Office of the Director General" in breadcrumbs.inner_text()
-    assert page.get_by_role("link", name="Climate Mobility Unit").is_visible()
+    sub_units = page.locator(".sub-units")
+    assert sub_units.get_by_role("link", name="Climate Mobility Unit").is_visible()
+    # Its establishment is on the timeline too, as a sub-unit joining.
+    assert page.locator(
+        ".timeline-sub-unit-joined", has_text="Climate Mobility Unit"
+    ).is_visible()
     assert page.get_by_text("Mandate revised after the 2024 review").is_visible()
     assert page.locator(".timeline ins", has_text="and coordinates").count() == 1
     screenshot(page, "page-unit")
@@ -185,11 +190,12 @@ def test_a_malformed_date_shows_a_message_not_an_error_page(
 
 def test_compare_two_dates(page: Page, live_server: LiveServer, registry: None) -> None:
     page.goto(f"{live_server.url}/compare/")
-    page.get_by_label("From").fill("2023-01-01")
+    # The day after the seed's (1 January 2023, a whole day "from" would include).
+    page.get_by_label("From").fill("2023-01-02")
     page.get_by_label("To", exact=True).fill("2025-06-30")
     page.get_by_role("button", name="Compare").click()
     page.locator(".compare-summary").wait_for()
-    assert "from=2023-01-01" in page.url and "to=2025-06-30" in page.url
+    assert "from=2023-01-02" in page.url and "to=2025-06-30" in page.url
     for section in (
         "Units added",
         "Units abolished",
@@ -224,7 +230,7 @@ def test_compare_pages_through_a_window_longer_than_a_page(
     page: Page, live_server: LiveServer, registry: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 2)
-    page.goto(f"{live_server.url}/compare/?from=2023-01-01&to=2025-06-30")
+    page.goto(f"{live_server.url}/compare/?from=2023-01-02&to=2025-06-30")
     note = page.locator("#compare-page-note")
     assert "These are the first 2 changes" in note.inner_text()
     assert "more follow" in note.inner_text()
@@ -235,10 +241,10 @@ def test_compare_pages_through_a_window_longer_than_a_page(
     while top.get_by_role("link", name="Later changes").count():
         visited.append(follow(page, top.get_by_role("link", name="Later changes")))
         assert len(visited) < 20
-        assert "from=2023-01-01" in page.url and "to=2025-06-30" in page.url
+        assert "from=2023-01-02" in page.url and "to=2025-06-30" in page.url
         assert "cursor=" in page.url
         assert page.locator(".compare-summary").inner_text() == (
-            "Changes between 1 January 2023 and 30 June 2025"
+            "Changes between 2 January 2023 and 30 June 2025"
         )
     assert len(visited) > 2
     assert "These are the last" in note.inner_text()

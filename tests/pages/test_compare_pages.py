@@ -21,7 +21,7 @@ from django.core import signing
 from django.test import Client
 
 from api.views import MAX_PAGE_SIZE
-from tests.conftest import ScriptedHistory, at
+from tests.conftest import ScriptedHistory, at, record_unchanged
 from units import services, views
 from units.change_cursor import (
     InvalidChangeCursor,
@@ -29,7 +29,13 @@ from units.change_cursor import (
     read_change_cursor,
 )
 from units.models import UnitKind
-from units.selectors import Change, ChangeKey, changes_between, parse_instant
+from units.selectors import (
+    Change,
+    ChangeKey,
+    changes_between,
+    parse_instant,
+    parse_window_start,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
@@ -40,7 +46,8 @@ WHOLE = "/compare/?from=2019-12-31&to=2024-12-31"
 # history tables whatever the history ids.
 ROUNDS = 8
 ROUNDS_WINDOW = "/compare/?from=2024-01-31&to=2024-12-31"
-ONE_ROUND = "/compare/?from=2024-02-02&to=2024-02-03"
+# One day: both ends are that day, whole.
+ONE_ROUND = "/compare/?from=2024-02-03&to=2024-02-03"
 # A compare page's queries: each history table read by index, the states before, and
 # the units, posts and people its changes name.
 COMPARE_QUERIES = 9
@@ -124,7 +131,8 @@ def listed(response: Any) -> list[tuple[Any, ...]]:
 
 def window_changes(raw_from: str, raw_to: str) -> list[Change]:
     return changes_between(
-        parse_instant(raw_from, parameter="from"), parse_instant(raw_to, parameter="to")
+        parse_window_start(raw_from, parameter="from"),
+        parse_instant(raw_to, parameter="to"),
     )
 
 
@@ -237,17 +245,17 @@ def test_a_page_whose_revisions_list_nothing_still_says_more_follow(
     editor: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Two new locations (revisions the page lists nothing for), then a rename.
+    # Two revisions that change nothing (the page lists nothing for them), a rename.
     unit = scripted_history.unit_y
-    revisions: list[tuple[str, dict[str, Any]]] = [
-        ("2024-03-01", {"location": "Geneva"}),
-        ("2024-03-02", {"location": "Nairobi"}),
-        ("2024-03-03", {"name": "Unit Why"}),
-    ]
-    for day, changes in revisions:
-        unit = services.unit_update(
-            unit=unit, user=editor, reason="Moves", effective_at=at(day), **changes
-        )
+    record_unchanged(unit, editor, at("2024-03-01"))
+    record_unchanged(unit, editor, at("2024-03-02"))
+    services.unit_update(
+        unit=unit,
+        user=editor,
+        reason="Renamed",
+        effective_at=at("2024-03-03"),
+        name="Unit Why",
+    )
     monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 1)
     pages = read_pages(client, "/compare/?from=2024-02-29&to=2024-03-31")
     first = page_text(pages[0])
@@ -265,7 +273,7 @@ def test_a_page_of_a_long_window_costs_the_queries_of_a_short_one(
 ) -> None:
     with django_assert_num_queries(COMPARE_QUERIES):
         short = client.get(ONE_ROUND)
-    assert "3 changes between 2 February 2024 and 3 February 2024" in page_text(short)
+    assert "3 changes between 3 February 2024 and 3 February 2024" in page_text(short)
     assert len(window_changes("2024-01-31", "2024-12-31")) == 3 * ROUNDS
     with django_assert_num_queries(COMPARE_QUERIES):
         first = client.get(ROUNDS_WINDOW)
@@ -393,7 +401,8 @@ def test_a_bad_cursor_is_a_400_page_saying_what_to_do(
         # The cursor lies in 2024, after this window's end.
         ("from=2019-12-31&to=2021-12-31", "1 January 2020"),
         # The cursor lies in 2024, before this window's start.
-        ("from=2024-02-05&to=2024-12-31", "6 February 2024"),
+        # "from" is a whole day: its changes open the window.
+        ("from=2024-02-05&to=2024-12-31", "5 February 2024"),
     ],
 )
 def test_a_cursor_outside_the_window_starts_the_window_again_and_says_so(

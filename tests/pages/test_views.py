@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html as html_module
 import re
 from collections.abc import Callable
 from http import HTTPStatus
@@ -277,6 +278,68 @@ def test_unit_page_as_of_shows_the_unit_as_it_was(
     assert "Renamed by the 2021 reform" in text
 
 
+def timeline_text(response: object) -> str:
+    text = page_text(response)
+    return text[text.index("Timeline of changes") :]
+
+
+def test_unit_timeline_shows_sub_units_joining_and_leaving(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/department-a/")
+    # The scripted history is recorded today: every entry says so after its date.
+    text = re.sub(r" \(recorded [^)]*\)", "", timeline_text(response))
+    assert (
+        "1 January 2022 Sub-unit left: Unit Ex , moved to Department B "
+        "Reason: Reorganization 2022" in text
+    )
+    assert (
+        "1 June 2020 Sub-unit joined: Unit X , established under this unit "
+        "Reason: Establish Unit X" in text
+    )
+    html = response.content.decode()
+    assert 'href="/units/department-b/">Department B</a>' in html
+    text = timeline_text(client.get("/units/department-b/"))
+    assert "Sub-unit joined: Unit Ex , moved here from Department A" in text
+    # Unit Y was recorded late; its joining says so, as the unit's own versions do.
+    assert "1 June 2023 (recorded " in text
+    assert "Sub-unit joined: Unit Y , established under this unit" in text
+    text = re.sub(r" \(recorded [^)]*\)", "", timeline_text(client.get("/units/hq/")))
+    assert (
+        "1 June 2022 Sub-unit abolished: Department A Reason: Department A closed"
+        in text
+    )
+    assert_no_staff_identity(response)
+
+
+def test_unit_timeline_shows_appointments_to_its_posts(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/units/unit-x/")
+    text = re.sub(r" \(recorded [^)]*\)", "", timeline_text(response))
+    assert (
+        "2 January 2023 Appointed: Ben Okoro , Head of X, from 2 January 2023 "
+        "Reason: Ben appointed" in text
+    )
+    assert (
+        "1 January 2023 Left the post: Ana Lima , Head of X, on 1 January 2023 "
+        "Reason: End of term" in text
+    )
+    assert text.index("Appointed: Ben Okoro") < text.index("Reorganization 2022")
+    assert_no_staff_identity(response)
+
+
+def test_unit_timeline_as_of_leaves_out_what_came_later(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = timeline_text(client.get("/units/department-b/?as_of=2022-12-31"))
+    assert "Sub-unit joined: Unit Ex" in text
+    assert "Unit Y" not in text
+    text = timeline_text(client.get("/units/unit-x/?as_of=2022-12-31"))
+    assert "Appointed: Ana Lima" in text
+    assert "Ben Okoro" not in text
+
+
 def test_unit_page_lists_the_head_post_first_then_by_title(
     client: Client, scripted_history: ScriptedHistory, editor: User
 ) -> None:
@@ -428,12 +491,81 @@ def test_compare_shows_appointments_and_additions(
     assert "Unit Y" in text
 
 
+def test_compare_includes_the_from_day_whole(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    # Unit X moved at noon on 1 January 2022: "that day to that day" shows it.
+    response = client.get("/compare/?from=2022-01-01&to=2022-01-01")
+    assert response.status_code == HTTPStatus.OK
+    text = page_text(response)
+    assert "1 change between 1 January 2022 and 1 January 2022" in text
+    assert "Unit Ex moved from Department A to Department B" in text
+    assert (
+        "Included: every change that took effect from the start of 1 January 2022 "
+        "to the end of 1 January 2022 (UTC)." in text
+    )
+    # "Yesterday to today": Ana left on 1 January 2023, Ben came on the 2nd.
+    text = page_text(client.get("/compare/?from=2023-01-01&to=2023-01-02"))
+    assert "Ana Lima left the post of Head of X" in text
+    assert "Ben Okoro appointed Head of X" in text
+
+
+def test_compare_form_says_both_days_are_included(client: Client) -> None:
+    text = page_text(client.get("/compare/"))
+    assert (
+        "Both days are included: every change that took effect from the start of "
+        "the “from” day to the end of the “to” day (UTC)" in text
+    )
+
+
+def test_compare_lists_what_the_feed_it_links_lists(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/compare/?from=2023-01-01&to=2023-01-02")
+    feed = client.get(html_module.unescape(response.context["feed_url"])).json()
+    listed = sorted(
+        (change.history_id, change.kind)
+        for section in response.context["sections"]
+        for change in section.changes
+    )
+    assert listed == sorted((row["history_id"], row["kind"]) for row in feed["results"])
+    assert len(listed) == 2
+    # The API reads the same days the same way.
+    same_days = client.get(
+        "/api/v1/changes/", {"since": "2023-01-01", "until": "2023-01-02"}
+    ).json()
+    assert same_days["results"] == feed["results"]
+
+
+def test_compare_names_instants_given_in_the_address_exactly(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(
+        client.get("/compare/?from=2021-12-31T12:00:00Z&to=2022-01-01T12:00:00Z")
+    )
+    assert "Unit Ex moved" in text
+    assert (
+        "between 31 December 2021, 12:00:00 UTC and 1 January 2022, 12:00:00 UTC"
+        in text
+    )
+    assert (
+        "from just after 31 December 2021, 12:00:00 to 1 January 2022, 12:00:00 "
+        "(UTC)" in text
+    )
+
+
 def test_compare_to_defaults_to_today(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
     response = client.get("/compare/?from=2023-01-01")
     assert response.status_code == HTTPStatus.OK
-    assert "Ben Okoro appointed" in page_text(response)
+    text = page_text(response)
+    assert "Ben Okoro appointed" in text
+    assert "between 1 January 2023 and now" in text
+    assert re.search(
+        r"from the start of 1 January 2023 to now, \d+ \w+ \d{4}, [\d:]+ \(UTC\)\.",
+        text,
+    )
 
 
 def test_compare_to_defaults_to_the_page_date(
@@ -457,6 +589,7 @@ def test_compare_without_dates_shows_the_form_only(client: Client) -> None:
         ("from=2023-02-30&to=2024-01-01", "The “from” date “2023-02-30” is not a date"),
         ("from=2022-01-01&to=soon", "The “to” date “soon” is not a date"),
         ("from=2024-01-01&to=2022-01-01", "must be on or before the “to” date"),
+        ("from=2022-01-02&to=2022-01-01", "must be on or before the “to” date"),
         ("to=2024-01-01", "Give the “from” date as well"),
     ],
 )
@@ -853,9 +986,9 @@ PAGES_AND_QUERIES = [
     ("/?as_of=2024-01-01", 5),
     ("/units/department-b/children/", 6),
     ("/units/department-b/children/?as_of=2024-01-01", 5),
-    ("/units/unit-x/", 11),
-    ("/units/unit-x/?as_of=2024-01-01", 13),
-    ("/units/team-4/", 12),
+    ("/units/unit-x/", 17),
+    ("/units/unit-x/?as_of=2024-01-01", 19),
+    ("/units/team-4/", 18),
     ("/compare/?from=2020-01-01&to=2024-01-01", 9),
     ("/chart/", 9),
     ("/chart/?as_of=2024-01-01&depth=all", 7),

@@ -548,8 +548,10 @@ SCALED_PAGES = [
     (f"/?as_of={PAST}", 5),
     ("/units/{top}/children/", 6),
     (f"/units/{{top}}/children/?as_of={PAST}", 5),
-    ("/units/{top}/", 10),
-    (f"/units/{{top}}/?as_of={PAST}", 12),
+    # The timeline: sub-units' and appointments' revisions and the posts and names
+    # they need (6 queries).
+    ("/units/{top}/", 16),
+    (f"/units/{{top}}/?as_of={PAST}", 18),
     ("/chart/", 7),
     (f"/chart/?as_of={PAST}", 6),
     ("/chart/?depth=2", 6),

@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 
 from api.formats import feeds
 from benchmarks.generate import generate
-from tests.conftest import ScriptedHistory
+from tests.conftest import ScriptedHistory, record_unchanged
 from units import selectors, services
 from units.change_cursor import change_cursor
 from units.models import (
@@ -69,8 +69,8 @@ def tied_history(editor: User) -> TiedHistory:
     """Everything at three instants, so effective time alone orders nothing.
 
     T0: three departments, four units, two held head posts, two relationships.
-    T1: a rename with a new mandate (two changes in one revision), a new location
-        only (a revision the feed lists nothing for), a move with a rename, an
+    T1: a rename with a new mandate (two changes in one revision), a revision that
+        changes nothing (the feed lists nothing for it), a move with a rename, an
         appointment ended and the next begun, a relationship ended.
     T2: a unit abolished (its holder's appointment ends with it), a reporting line
         changed, a relationship added; the last revision of each table then shares
@@ -134,7 +134,7 @@ def tied_history(editor: User) -> TiedHistory:
     write(
         services.unit_update, unit=u1, name="Unit Uno", mandate="New.", effective_at=T1
     )
-    write(services.unit_update, unit=u2, location="Geneva", effective_at=T1)
+    record_unchanged(u2, editor, T1)
     write(
         services.unit_update, unit=u3, new_parent=c, name="Unit Tres", effective_at=T1
     )
@@ -265,7 +265,7 @@ def test_pages_read_either_way_are_the_window_in_order(
         for page in pages + back_pages:
             assert len(page.changes) <= limit
         # A page falls short while more follow only when its read met a revision
-        # that records no change: here only the new location at T1.
+        # that records no change: here only the unchanged revision at T1.
         if not since < T1 <= until:
             for page in pages[:-1] + back_pages[:-1]:
                 assert len(page.changes) == limit, (since, until)
@@ -599,3 +599,89 @@ def test_a_page_costs_as_many_queries_at_3000_units_as_at_44(
     generate(3000, seed=5)
     large = page_queries(client, django_assert_num_queries, PAGE_QUERIES)
     assert large == small == PAGE_QUERIES
+
+
+# --- Windows of whole days -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "window"),
+    [
+        # A date at either end is the whole day: the window opens just before it.
+        (
+            "2024-03-01",
+            "2024-03-01",
+            (
+                datetime.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),
+                datetime.datetime(2024, 3, 1, 23, 59, 59, 999999, tzinfo=UTC),
+            ),
+        ),
+        # Instants stay instants: since exclusive, until inclusive.
+        (
+            "2024-03-01T12:00:00Z",
+            "2024-03-02T08:00:00+02:00",
+            (
+                datetime.datetime(2024, 3, 1, 12, tzinfo=UTC),
+                datetime.datetime(2024, 3, 2, 6, tzinfo=UTC),
+            ),
+        ),
+        # Nothing lies before year 1: the first day starts the window.
+        (
+            "0001-01-01",
+            None,
+            (datetime.datetime(1, 1, 1, tzinfo=UTC), LATEST),
+        ),
+    ],
+)
+def test_a_change_window_holds_whole_days_and_exact_instants(
+    since: str, until: str | None, window: tuple[datetime.datetime, datetime.datetime]
+) -> None:
+    assert (
+        selectors.change_window(
+            since, until, default_since=BEGINNING, default_until=LATEST
+        )
+        == window
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("2024-03-02", "2024-03-01", "until must not be earlier than since."),
+        # The day before "since" ends where the window starts: still before it.
+        ("2024-03-02", "2024-03-01T23:59:59.999999Z", "until must not be earlier"),
+        ("2024-03-01T12:00Z", "2024-03-01T11:59Z", "until must not be earlier"),
+        ("2024-02-30", None, "since: “2024-02-30” is not a valid date"),
+        (None, "soon", "until: “soon” is not an ISO 8601 date"),
+    ],
+)
+def test_a_change_window_refuses_a_reversed_or_malformed_window(
+    since: str | None, until: str | None, message: str
+) -> None:
+    with pytest.raises(InvalidInstant, match=message):
+        selectors.change_window(
+            since, until, default_since=BEGINNING, default_until=LATEST
+        )
+
+
+def test_a_day_window_holds_the_changes_of_its_first_midnight_not_the_night_before(
+    editor: User, make_unit: Any
+) -> None:
+    unit = make_unit("Desk", slug="desk", effective_at=T0)
+    midnight = datetime.datetime(2024, 3, 1, tzinfo=UTC)
+    for effective_at, name in (
+        (midnight - TICK, "Desk the night before"),
+        (midnight, "Desk at midnight"),
+        (midnight + datetime.timedelta(days=1) - TICK, "Desk at the day's end"),
+        (midnight + datetime.timedelta(days=1), "Desk the next day"),
+    ):
+        services.unit_update(
+            unit=unit, user=editor, reason=name, effective_at=effective_at, name=name
+        )
+    since, until = selectors.change_window(
+        "2024-03-01", "2024-03-01", default_since=BEGINNING, default_until=LATEST
+    )
+    assert [change.reason for change in selectors.changes_between(since, until)] == [
+        "Desk at midnight",
+        "Desk at the day's end",
+    ]

@@ -11,6 +11,7 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``trees``, ``flat_trees``, ``levels``: whole trees, trees as rows, parts of trees.
 - ``posts``: posts with their holders.  ``units``: one unit; ids and slugs.
 - ``revisions``: the history of any object.  ``change_feed``: changes between instants.
+- ``timeline``: a unit's timeline, its own versions and the changes around it.
 - ``listings``: the posts, people and relationships pages.  ``search``: unit search.
 - ``consistency``: checks of the tree bookkeeping and of the history.
 """
@@ -68,9 +69,13 @@ from units.selectors.flat_trees import (
 from units.selectors.instants import (
     LATEST,
     InvalidInstant,
+    change_window,
     first_recorded_instant,
     parse_instant,
+    parse_window_start,
     registry_generation,
+    window_ends_a_day,
+    window_starts_a_day,
 )
 from units.selectors.levels import (
     MAX_TREE_LEVELS,
@@ -134,6 +139,7 @@ from units.selectors.search import (
     SearchHit,
     search_units,
 )
+from units.selectors.timeline import TimelineEntry, unit_timeline
 from units.selectors.trees import (
     cyclic_gc_paused,
     subtree,
@@ -199,6 +205,7 @@ __all__ = [
     "ShownState",
     "StoredOrderRows",
     "Tenure",
+    "TimelineEntry",
     "UNIT_HISTORY_FIELDS",
     "UNIT_ORDERINGS",
     "UNIT_RECORD_FIELDS",
@@ -210,6 +217,7 @@ __all__ = [
     "UnitRevision",
     "appointment_records",
     "branch_rows_in_stored_order",
+    "change_window",
     "changes_between",
     "changes_page",
     "changes_page_before",
@@ -223,6 +231,7 @@ __all__ = [
     "open_appointments",
     "parents_down_to",
     "parse_instant",
+    "parse_window_start",
     "people_page",
     "person_records",
     "post_records",
@@ -253,6 +262,7 @@ __all__ = [
     "unit_record",
     "unit_revisions_since",
     "unit_rows_in_stored_order",
+    "unit_timeline",
     "unit_tree",
     "unit_tree_as_of",
     "unit_tree_as_of_flat",
@@ -260,5 +270,7 @@ __all__ = [
     "unit_tree_levels",
     "unit_tree_top",
     "units_in_order_as_of",
+    "window_ends_a_day",
+    "window_starts_a_day",
     "with_open_appointments",
 ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
@@ -20,11 +22,7 @@ from units.models import (
     UnitRelationship,
 )
 from units.selectors.as_of import _history_model, _latest_revisions
-from units.selectors.fields import (
-    APPOINTMENT_FIELDS,
-    REVISION_COLUMNS,
-    UNIT_STATE_FIELDS,
-)
+from units.selectors.fields import REVISION_COLUMNS, tracked_fields
 from units.selectors.instants import InvalidInstant
 from units.selectors.results import Change
 
@@ -33,22 +31,24 @@ RevisionPairs = list[tuple[Revision, Revision | None]]
 # A revision's place in the feed: effective time, history_id, source table.
 RevisionPlace = tuple[datetime.datetime, int, int]
 
-RELATIONSHIP_CHANGE_FIELDS = (
-    "id",
-    "source_id",
-    "target_id",
-    "kind",
-    "started_on",
-    "ended_on",
-)
+# Every field each history table records (``tracked_fields``), and the object's id.
+UNIT_CHANGE_FIELDS = ("id", *tracked_fields(OrganizationalUnit))
+APPOINTMENT_CHANGE_FIELDS = ("id", *tracked_fields(Appointment))
+RELATIONSHIP_CHANGE_FIELDS = ("id", *tracked_fields(UnitRelationship))
 # The history tables the feed reads, with the fields its changes need, in the order
 # that breaks a tie of (effective time, history_id) between tables: history ids are
 # counted per table, so a unit's revision and an appointment's can share both.
 FEED_SOURCES: tuple[tuple[type[RecordedModel], tuple[str, ...]], ...] = (
-    (OrganizationalUnit, UNIT_STATE_FIELDS),
-    (Appointment, APPOINTMENT_FIELDS),
+    (OrganizationalUnit, UNIT_CHANGE_FIELDS),
+    (Appointment, APPOINTMENT_CHANGE_FIELDS),
     (UnitRelationship, RELATIONSHIP_CHANGE_FIELDS),
 )
+# How a change of a field no other kind covers is named: "<prefix><field>_changed".
+FIELD_CHANGE_PREFIXES = {
+    OrganizationalUnit: "",
+    Appointment: "appointment_",
+    UnitRelationship: "relationship_",
+}
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -366,209 +366,417 @@ def changes_between(since: datetime.datetime, until: datetime.datetime) -> list[
     return [change for _, change in keyed]
 
 
+@functools.cache
+def _model_field(model: type[models.Model], attname: str) -> models.Field:
+    return next(
+        field for field in model._meta.concrete_fields if field.attname == attname
+    )
+
+
+@dataclass(slots=True)
+class _Names:
+    """What the changes of a stretch of revisions name, read in 3 queries."""
+
+    units: dict[int, dict[str, Any]]
+    posts: dict[int, dict[str, Any]]
+    people: dict[int, str]
+
+    def unit_name(self, unit_id: int | None) -> str:
+        return self.units[unit_id]["name"] if unit_id in self.units else "(top level)"
+
+    def unit_ref(self, unit_id: int | None) -> dict[str, Any] | None:
+        return _unit_ref(self.units, unit_id)
+
+    def shown(self, model: type[models.Model], attname: str, value: Any) -> str:
+        """A field's value as a reader sees it: a name, a choice's label, a date."""
+        if value is None or value == "":
+            return "—"
+        field = _model_field(model, attname)
+        if field.is_relation:
+            related = field.related_model
+            if related is OrganizationalUnit:
+                return self.unit_name(value)
+            if related is Post:
+                return self.posts[value]["title"] if value in self.posts else ""
+            if related is Person:
+                return self.people.get(value, "")
+            return str(value)
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+
+def _names(pair_lists: Sequence[RevisionPairs]) -> _Names:
+    """The units, posts and people named by these revisions and those before them."""
+    wanted: dict[type[models.Model], set[int]] = {
+        OrganizationalUnit: set(),
+        Post: set(),
+        Person: set(),
+    }
+    for (model, fields), pairs in zip(FEED_SOURCES, pair_lists, strict=True):
+        if model is OrganizationalUnit:
+            wanted[OrganizationalUnit] |= {row["id"] for row, _ in pairs}
+        for attname in fields:
+            related = _model_field(model, attname).related_model
+            if related not in wanted:
+                continue
+            for row, previous in pairs:
+                for state in (row, previous):
+                    if state is not None and state[attname] is not None:
+                        wanted[related].add(state[attname])
+    posts = {
+        row["id"]: row
+        for row in Post.objects.filter(pk__in=wanted[Post]).values(
+            "id", "title", "slug", "unit_id"
+        )
+    }
+    wanted[OrganizationalUnit] |= {post["unit_id"] for post in posts.values()}
+    units = {
+        row["id"]: row
+        for row in OrganizationalUnit.objects.filter(
+            pk__in=wanted[OrganizationalUnit]
+        ).values("id", "slug", "name")
+    }
+    people = dict(
+        Person.objects.filter(pk__in=wanted[Person]).values_list("id", "full_name")
+    )
+    return _Names(units, posts, people)
+
+
+def _changed_fields(
+    fields: Sequence[str], row: Revision, previous: Revision
+) -> list[str]:
+    """The tracked fields (model order) whose value differs between two revisions."""
+    return [name for name in fields if name != "id" and previous[name] != row[name]]
+
+
+def _field_changes(
+    model: type[models.Model],
+    names: _Names,
+    row: Revision,
+    previous: Revision,
+    fields: Sequence[str],
+    subject: str,
+    base: dict[str, Any],
+) -> list[Change]:
+    """One change per field that no kind of its own covers: ``<field>_changed``.
+
+    What makes every recorded change of every field appear in the feed, whatever
+    fields the model gains: a field's label and values come from the model.
+    """
+    changes = []
+    for attname in fields:
+        field = _model_field(model, attname)
+        label = str(field.verbose_name)
+        old = names.shown(model, attname, previous[attname])
+        new = names.shown(model, attname, row[attname])
+        changes.append(
+            _change(
+                f"{FIELD_CHANGE_PREFIXES[model]}{field.name}_changed",
+                row,
+                summary=f"{label[:1].upper()}{label[1:]} of {subject} changed from "
+                f"{old} to {new}",
+                details={
+                    "field": field.name,
+                    "label": label,
+                    "subject": subject,
+                    "old": previous[attname],
+                    "new": row[attname],
+                    "old_display": old,
+                    "new_display": new,
+                },
+                fields=(attname,),
+                **base,
+            )
+        )
+    return changes
+
+
+def _unit_changes(
+    row: Revision, previous: Revision | None, names: _Names
+) -> list[Change]:
+    """The changes one unit revision records, every changed field in one of them."""
+    base = {"unit_slug": row["slug"], "unit_name": row["name"]}
+    if previous is None:
+        return [
+            _change(
+                "added",
+                row,
+                summary=f"{row['name']} established under "
+                f"{names.unit_name(row['parent_id'])}",
+                details={"parent": names.unit_ref(row["parent_id"])},
+                fields=UNIT_CHANGE_FIELDS[1:],
+                **base,
+            )
+        ]
+    left = _changed_fields(UNIT_CHANGE_FIELDS, row, previous)
+    changes: list[Change] = []
+
+    def take(*fields: str) -> tuple[str, ...]:
+        """The fields among ``fields`` that changed, now accounted for."""
+        taken = tuple(name for name in fields if name in left)
+        for name in taken:
+            left.remove(name)
+        return taken
+
+    if previous["abolished_on"] is None and row["abolished_on"] is not None:
+        changes.append(
+            _change(
+                "abolished",
+                row,
+                summary=f"{row['name']} abolished",
+                fields=take("abolished_on"),
+                **base,
+            )
+        )
+    if previous["abolished_on"] is not None and row["abolished_on"] is None:
+        changes.append(
+            _change(
+                "reinstated",
+                row,
+                summary=f"{row['name']} reinstated",
+                fields=take("abolished_on"),
+                **base,
+            )
+        )
+    if previous["parent_id"] != row["parent_id"]:
+        changes.append(
+            _change(
+                "moved",
+                row,
+                summary=(
+                    f"{row['name']} moved from {names.unit_name(previous['parent_id'])} "
+                    f"to {names.unit_name(row['parent_id'])}"
+                ),
+                details={
+                    "from": names.unit_ref(previous["parent_id"]),
+                    "to": names.unit_ref(row["parent_id"]),
+                },
+                # Its place among its new siblings comes with the move.
+                fields=take("parent_id", "sibling_order"),
+                **base,
+            )
+        )
+    if previous["name"] != row["name"] or previous["short_name"] != row["short_name"]:
+        if previous["name"] != row["name"]:
+            summary = f"{previous['name']} renamed {row['name']}"
+        else:
+            summary = (
+                f"Acronym of {row['name']} changed from "
+                f"{previous['short_name'] or '(none)'} to {row['short_name'] or '(none)'}"
+            )
+        changes.append(
+            _change(
+                "renamed",
+                row,
+                summary=summary,
+                details={
+                    "old_name": previous["name"],
+                    "new_name": row["name"],
+                    "old_short_name": previous["short_name"],
+                    "new_short_name": row["short_name"],
+                },
+                fields=take("name", "short_name"),
+                **base,
+            )
+        )
+    if previous["mandate"] != row["mandate"]:
+        changes.append(
+            _change(
+                "mandate_changed",
+                row,
+                summary=f"Mandate of {row['name']} changed",
+                details={
+                    "old_mandate": previous["mandate"],
+                    "new_mandate": row["mandate"],
+                },
+                fields=take("mandate"),
+                **base,
+            )
+        )
+    if previous["reporting_line"] != row["reporting_line"]:
+        changes.append(
+            _change(
+                "reporting_line_changed",
+                row,
+                summary=f"Reporting line of {row['name']} changed from "
+                f"{names.shown(OrganizationalUnit, 'reporting_line', previous['reporting_line'])} "
+                f"to {names.shown(OrganizationalUnit, 'reporting_line', row['reporting_line'])}",
+                details={
+                    "old": previous["reporting_line"],
+                    "new": row["reporting_line"],
+                },
+                fields=take("reporting_line"),
+                **base,
+            )
+        )
+    if "sibling_order" in left:
+        changes.append(
+            _change(
+                "reordered",
+                row,
+                summary=f"{row['name']} reordered among the sub-units of "
+                f"{names.unit_name(row['parent_id'])}",
+                details={
+                    "parent": names.unit_ref(row["parent_id"]),
+                    "old_order": previous["sibling_order"],
+                    "new_order": row["sibling_order"],
+                },
+                fields=take("sibling_order"),
+                **base,
+            )
+        )
+    changes += _field_changes(
+        OrganizationalUnit, names, row, previous, left, row["name"], base
+    )
+    return changes
+
+
+def _appointment_changes(
+    row: Revision, previous: Revision | None, names: _Names
+) -> list[Change]:
+    post = names.posts.get(row["post_id"])
+    unit = names.units.get(post["unit_id"]) if post else None
+    base = {
+        "unit_slug": unit["slug"] if unit else "",
+        "unit_name": unit["name"] if unit else "",
+    }
+    details = {
+        "person": names.people.get(row["person_id"], ""),
+        "post": post["title"] if post else "",
+        "post_slug": post["slug"] if post else "",
+        "started_on": row["started_on"],
+        "ended_on": row["ended_on"],
+    }
+    changes = []
+    left = (
+        []
+        if previous is None
+        else _changed_fields(APPOINTMENT_CHANGE_FIELDS, row, previous)
+    )
+    if previous is None:
+        changes.append(
+            _change(
+                "appointment_started",
+                row,
+                summary=f"{details['person']} appointed {details['post']}",
+                details=details,
+                fields=tuple(
+                    name for name in APPOINTMENT_CHANGE_FIELDS[1:] if name != "ended_on"
+                ),
+                **base,
+            )
+        )
+    if row["ended_on"] is not None and (
+        previous is None or previous["ended_on"] is None
+    ):
+        if "ended_on" in left:
+            left.remove("ended_on")
+        changes.append(
+            _change(
+                "appointment_ended",
+                row,
+                summary=f"{details['person']} no longer {details['post']}",
+                details=details,
+                fields=("ended_on",),
+                **base,
+            )
+        )
+    subject = f"the appointment of {details['person']} as {details['post']}"
+    if previous is not None:
+        changes += _field_changes(
+            Appointment, names, row, previous, left, subject, base
+        )
+    return changes
+
+
+def _relationship_changes(
+    row: Revision, previous: Revision | None, names: _Names
+) -> list[Change]:
+    source = names.units.get(row["source_id"])
+    base = (
+        {"unit_slug": source["slug"], "unit_name": source["name"]}
+        if source
+        else {"unit_slug": "", "unit_name": ""}
+    )
+    details = {
+        "relationship": row["kind"],
+        "source": names.unit_ref(row["source_id"]),
+        "target": names.unit_ref(row["target_id"]),
+    }
+    line = (
+        f"{names.unit_name(row['source_id'])} {row['kind'].replace('_', ' ')} "
+        f"{names.unit_name(row['target_id'])}"
+    )
+    if previous is None:
+        return [
+            _change(
+                "relationship_added",
+                row,
+                summary=f"{names.unit_name(row['source_id'])} now "
+                f"{row['kind'].replace('_', ' ')} {names.unit_name(row['target_id'])}",
+                details=details,
+                fields=RELATIONSHIP_CHANGE_FIELDS[1:],
+                **base,
+            )
+        ]
+    left = _changed_fields(RELATIONSHIP_CHANGE_FIELDS, row, previous)
+    changes = []
+    if previous["ended_on"] is None and row["ended_on"] is not None:
+        left.remove("ended_on")
+        changes.append(
+            _change(
+                "relationship_ended",
+                row,
+                summary=f"{names.unit_name(row['source_id'])} no longer "
+                f"{row['kind'].replace('_', ' ')} {names.unit_name(row['target_id'])}",
+                details=details,
+                fields=("ended_on",),
+                **base,
+            )
+        )
+    changes += _field_changes(
+        UnitRelationship,
+        names,
+        row,
+        previous,
+        left,
+        f"the dotted line “{line}”",
+        base,
+    )
+    return changes
+
+
 def _keyed_changes(
     unit_pairs: RevisionPairs,
     appointment_pairs: RevisionPairs,
     relationship_pairs: RevisionPairs,
 ) -> list[tuple[ChangeKey, Change]]:
-    """The feed's changes recorded by these revisions, each with its key; 3 queries."""
-    unit_ids = {row["id"] for row, _ in unit_pairs}
-    unit_ids |= {row["parent_id"] for row, _ in unit_pairs if row["parent_id"]}
-    unit_ids |= {
-        prev["parent_id"] for _, prev in unit_pairs if prev and prev["parent_id"]
-    }
-    unit_ids |= {
-        row[key] for row, _ in relationship_pairs for key in ("source_id", "target_id")
-    }
-    posts = {
-        row["id"]: row
-        for row in Post.objects.filter(
-            pk__in={row["post_id"] for row, _ in appointment_pairs}
-        ).values("id", "title", "slug", "unit_id")
-    }
-    unit_ids |= {post["unit_id"] for post in posts.values()}
-    units = {
-        row["id"]: row
-        for row in OrganizationalUnit.objects.filter(pk__in=unit_ids).values(
-            "id", "slug", "name"
-        )
-    }
-    people = dict(
-        Person.objects.filter(
-            pk__in={row["person_id"] for row, _ in appointment_pairs}
-        ).values_list("id", "full_name")
-    )
+    """The feed's changes recorded by these revisions, each with its key; 3 queries.
 
-    def unit_name(unit_id: int | None) -> str:
-        return units[unit_id]["name"] if unit_id in units else "(top level)"
-
+    Every field a revision changed is in one of its changes (``Change.fields``).
+    """
+    names = _names((unit_pairs, appointment_pairs, relationship_pairs))
     keyed: list[tuple[ChangeKey, Change]] = []
-
-    def record(source: int, row: Revision, changes: list[Change]) -> None:
-        keyed.extend(
-            (ChangeKey(row["history_date"], row["history_id"], source, ordinal), change)
-            for ordinal, change in enumerate(changes, start=1)
+    for source, (pairs, changes_of) in enumerate(
+        (
+            (unit_pairs, _unit_changes),
+            (appointment_pairs, _appointment_changes),
+            (relationship_pairs, _relationship_changes),
         )
-
-    for row, previous in unit_pairs:
-        base = {"unit_slug": row["slug"], "unit_name": row["name"]}
-        changes: list[Change] = []
-        if previous is None:
-            changes.append(
-                _change(
-                    "added",
-                    row,
-                    summary=f"{row['name']} established under {unit_name(row['parent_id'])}",
-                    details={"parent": _unit_ref(units, row["parent_id"])},
-                    **base,
+    ):
+        for row, previous in pairs:
+            keyed.extend(
+                (
+                    ChangeKey(row["history_date"], row["history_id"], source, ordinal),
+                    change,
+                )
+                for ordinal, change in enumerate(
+                    changes_of(row, previous, names), start=1
                 )
             )
-            record(0, row, changes)
-            continue
-        if previous["abolished_on"] is None and row["abolished_on"] is not None:
-            changes.append(
-                _change("abolished", row, summary=f"{row['name']} abolished", **base)
-            )
-        if previous["abolished_on"] is not None and row["abolished_on"] is None:
-            changes.append(
-                _change("reinstated", row, summary=f"{row['name']} reinstated", **base)
-            )
-        if previous["parent_id"] != row["parent_id"]:
-            changes.append(
-                _change(
-                    "moved",
-                    row,
-                    summary=(
-                        f"{row['name']} moved from {unit_name(previous['parent_id'])} "
-                        f"to {unit_name(row['parent_id'])}"
-                    ),
-                    details={
-                        "from": _unit_ref(units, previous["parent_id"]),
-                        "to": _unit_ref(units, row["parent_id"]),
-                    },
-                    **base,
-                )
-            )
-        if (
-            previous["name"] != row["name"]
-            or previous["short_name"] != row["short_name"]
-        ):
-            changes.append(
-                _change(
-                    "renamed",
-                    row,
-                    summary=f"{previous['name']} renamed {row['name']}",
-                    details={
-                        "old_name": previous["name"],
-                        "new_name": row["name"],
-                        "old_short_name": previous["short_name"],
-                        "new_short_name": row["short_name"],
-                    },
-                    **base,
-                )
-            )
-        if previous["mandate"] != row["mandate"]:
-            changes.append(
-                _change(
-                    "mandate_changed",
-                    row,
-                    summary=f"Mandate of {row['name']} changed",
-                    details={
-                        "old_mandate": previous["mandate"],
-                        "new_mandate": row["mandate"],
-                    },
-                    **base,
-                )
-            )
-        if (
-            previous["reporting_line"] != row["reporting_line"]
-            and previous["parent_id"] == row["parent_id"]
-        ):
-            changes.append(
-                _change(
-                    "reporting_line_changed",
-                    row,
-                    summary=f"Reporting line of {row['name']} changed",
-                    details={
-                        "old": previous["reporting_line"],
-                        "new": row["reporting_line"],
-                    },
-                    **base,
-                )
-            )
-        record(0, row, changes)
-    for row, previous in appointment_pairs:
-        post = posts.get(row["post_id"])
-        unit = units.get(post["unit_id"]) if post else None
-        base = {
-            "unit_slug": unit["slug"] if unit else "",
-            "unit_name": unit["name"] if unit else "",
-        }
-        details = {
-            "person": people.get(row["person_id"], ""),
-            "post": post["title"] if post else "",
-            "post_slug": post["slug"] if post else "",
-            "started_on": row["started_on"],
-            "ended_on": row["ended_on"],
-        }
-        changes = []
-        if previous is None:
-            changes.append(
-                _change(
-                    "appointment_started",
-                    row,
-                    summary=f"{details['person']} appointed {details['post']}",
-                    details=details,
-                    **base,
-                )
-            )
-        if row["ended_on"] is not None and (
-            previous is None or previous["ended_on"] is None
-        ):
-            changes.append(
-                _change(
-                    "appointment_ended",
-                    row,
-                    summary=f"{details['person']} no longer {details['post']}",
-                    details=details,
-                    **base,
-                )
-            )
-        record(1, row, changes)
-    for row, previous in relationship_pairs:
-        source = units.get(row["source_id"])
-        base = (
-            {"unit_slug": source["slug"], "unit_name": source["name"]}
-            if source
-            else {"unit_slug": "", "unit_name": ""}
-        )
-        details = {
-            "relationship": row["kind"],
-            "source": _unit_ref(units, row["source_id"]),
-            "target": _unit_ref(units, row["target_id"]),
-        }
-        changes = []
-        if previous is None:
-            changes.append(
-                _change(
-                    "relationship_added",
-                    row,
-                    summary=f"{unit_name(row['source_id'])} now {row['kind'].replace('_', ' ')} {unit_name(row['target_id'])}",
-                    details=details,
-                    **base,
-                )
-            )
-        elif previous["ended_on"] is None and row["ended_on"] is not None:
-            changes.append(
-                _change(
-                    "relationship_ended",
-                    row,
-                    summary=f"{unit_name(row['source_id'])} no longer {row['kind'].replace('_', ' ')} {unit_name(row['target_id'])}",
-                    details=details,
-                    **base,
-                )
-            )
-        record(2, row, changes)
     return keyed
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import models
+
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -21,6 +23,30 @@ REVISION_COLUMNS = (
     "history_change_reason",
     "history_user__username",
 )
+# Bookkeeping a history row copies from its object without being a change of it: the
+# object's id and the counter every write raises.
+UNTRACKED_FIELDS = frozenset({"id", "version"})
+
+
+def tracked_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """Every field of ``model`` that its history records, as attribute names.
+
+    Read from the history model (in the model's field order), so a field added to a
+    model, and with it to its history, is tracked by every reader of changes without
+    being named anywhere else; fields the history leaves out (the tree's bookkeeping)
+    are not.
+    """
+    recorded = {
+        field.attname
+        for field in model.history.model._meta.concrete_fields  # type: ignore[attr-defined]
+    }
+    return tuple(
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.attname in recorded and field.attname not in UNTRACKED_FIELDS
+    )
+
+
 UNIT_STATE_FIELDS = (
     "id",
     "slug",

@@ -66,6 +66,72 @@ def parse_instant(value: str, *, parameter: str = "as_of") -> datetime.datetime:
         ) from None
 
 
+def parse_window_start(value: str, *, parameter: str = "since") -> datetime.datetime:
+    """Read where a window of changes starts, as the exclusive instant before it.
+
+    Change windows are (since, until]. A date means that whole day is in: the window
+    opens at the end of the day before, so "from 2024-03-01 to 2024-03-01" holds every
+    change that took effect on 1 March (UTC). A date-time is the instant itself, and a
+    change at exactly that instant is out (it was in the window that ended there).
+    """
+    moment = parse_instant(value, parameter=parameter)
+    if parse_date((value or "").strip()) is None:
+        return moment
+    day_start = datetime.datetime.combine(
+        moment.date(), datetime.time.min, tzinfo=datetime.UTC
+    )
+    if day_start.date() == datetime.date.min:
+        # Nothing lies before year 1; the services record nothing that early either.
+        return day_start
+    return day_start - datetime.timedelta(microseconds=1)
+
+
+def window_starts_a_day(since: datetime.datetime) -> bool:
+    """Whether the window opening after ``since`` starts a day: (since, ...] holds
+    that day whole, as a date given to ``parse_window_start`` does."""
+    return (since + datetime.timedelta(microseconds=1)).time() == datetime.time.min
+
+
+def window_ends_a_day(until: datetime.datetime) -> bool:
+    """Whether a window closing at ``until`` (inclusive) holds its whole last day."""
+    return until.time() == datetime.time.max
+
+
+def change_window(
+    since: str | None,
+    until: str | None,
+    *,
+    default_since: datetime.datetime,
+    default_until: datetime.datetime,
+    since_parameter: str = "since",
+    until_parameter: str = "until",
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """The (since, until] window of a request for changes; dates are whole days.
+
+    ``since`` reads as ``parse_window_start`` does, ``until`` as ``parse_instant``:
+    "since 2024-03-01 until 2024-03-02" holds both days. Either may be None for its
+    default. InvalidInstant names the parameter at fault.
+    """
+    start = (
+        default_since
+        if since is None
+        else parse_window_start(since, parameter=since_parameter)
+    )
+    end = (
+        default_until
+        if until is None
+        else parse_instant(until, parameter=until_parameter)
+    )
+    # A day given as ``since`` starts just after ``start``: an end at ``start`` lies
+    # before that day.
+    since_is_day = since is not None and parse_date(since.strip()) is not None
+    if end < start or (since_is_day and end == start):
+        raise InvalidInstant(
+            f"{until_parameter} must not be earlier than {since_parameter}."
+        )
+    return start, end
+
+
 def first_recorded_instant() -> datetime.datetime | None:
     """The effective time of the earliest change in the registry."""
     return (

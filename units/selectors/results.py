@@ -98,7 +98,9 @@ class UnitRevision:
 class Change:
     """One entry of the change feed between two instants."""
 
-    kind: str  # added, abolished, reinstated, moved, renamed, mandate_changed, ...
+    # added, abolished, reinstated, moved, renamed, mandate_changed, reordered, ...,
+    # and <field>_changed for any other field (appointment_/relationship_ prefixed).
+    kind: str
     effective_at: datetime.datetime
     recorded_at: datetime.datetime
     history_id: int
@@ -108,3 +110,6 @@ class Change:
     unit_name: str
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
+    # The fields (attribute names) of the changed object whose change this records;
+    # together, a revision's changes account for every field it changed.
+    fields: tuple[str, ...] = ()
