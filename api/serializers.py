@@ -251,7 +251,8 @@ class ChangeSerializer(serializers.Serializer):
     unit_name = serializers.CharField()
     summary = serializers.CharField()
     details = serializers.JSONField()
-    fields = serializers.ListField(
+    # Shadows Serializer.fields only in the stubs: DRF's metaclass takes it as a field.
+    fields = serializers.ListField(  # type: ignore[assignment]
         child=serializers.CharField(),
         help_text="The fields of the changed object this change records; a "
         "version's changes together name every field it changed.",

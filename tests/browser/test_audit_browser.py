@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_pages_browser import assert_accessible
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("transactional_db", "plain_static_files")
 
 
 @pytest.fixture
-def yesterday(editor: AbstractBaseUser) -> datetime.date:
+def yesterday(editor: User) -> datetime.date:
     """The seed, and two changes that took effect early yesterday (UTC)."""
     load_structure(SEED, user=editor)
     day = timezone.now().date() - datetime.timedelta(days=1)
@@ -55,35 +57,35 @@ def yesterday(editor: AbstractBaseUser) -> datetime.date:
 
 
 def test_an_auditor_sees_yesterdays_kind_change_and_new_sub_unit(
-    page: object, live_server: object, yesterday: datetime.date
+    page: Page, live_server: LiveServer, yesterday: datetime.date
 ) -> None:
     today = timezone.now().date()
-    page.goto(f"{live_server.url}/compare/")  # type: ignore[attr-defined]
-    hint = page.locator("#compare-hint").inner_text()  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/compare/")
+    hint = page.locator("#compare-hint").inner_text()
     assert "Both days are included" in hint
-    page.get_by_label("From").fill(yesterday.isoformat())  # type: ignore[attr-defined]
-    page.get_by_label("To", exact=True).fill(today.isoformat())  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Compare").click()  # type: ignore[attr-defined]
-    page.locator(".compare-summary").wait_for()  # type: ignore[attr-defined]
-    window = page.locator("#compare-window").inner_text()  # type: ignore[attr-defined]
+    page.get_by_label("From").fill(yesterday.isoformat())
+    page.get_by_label("To", exact=True).fill(today.isoformat())
+    page.get_by_role("button", name="Compare").click()
+    page.locator(".compare-summary").wait_for()
+    window = page.locator("#compare-window").inner_text()
     assert f"from the start of {yesterday:%-d %B %Y}" in window
     assert f"to the end of {today:%-d %B %Y} (UTC)" in window
-    assert page.get_by_role("heading", name="Kind changed").is_visible()  # type: ignore[attr-defined]
-    kind = page.locator(".change-kind_changed li").inner_text()  # type: ignore[attr-defined]
+    assert page.get_by_role("heading", name="Kind changed").is_visible()
+    kind = page.locator(".change-kind_changed li").inner_text()
     assert re.search(r"Global Compact on Migration Unit:\s+kind Unit → Division", kind)
     assert "Raised to a division by the 2025 review" in kind
-    added = page.locator(".change-added li").inner_text()  # type: ignore[attr-defined]
+    added = page.locator(".change-added li").inner_text()
     assert "Climate Mobility Unit established under" in added
     screenshot(page, "page-compare-kind-and-sub-unit")
     assert_accessible(page)
 
     page.get_by_role(
         "link", name="Office of the Deputy Director General for Operations"
-    ).first.click()  # type: ignore[attr-defined]
-    page.locator("#timeline-heading").wait_for()  # type: ignore[attr-defined]
+    ).first.click()
+    page.locator("#timeline-heading").wait_for()
     # The newest entry; the seed's sub-units joined when it was loaded, below.
-    joined = page.locator(".timeline > li").first  # type: ignore[attr-defined]
-    assert "timeline-sub-unit-joined" in joined.get_attribute("class")
+    joined = page.locator(".timeline > li").first
+    assert "timeline-sub-unit-joined" in (joined.get_attribute("class") or "")
     text = joined.inner_text()
     assert "Sub-unit joined: Climate Mobility Unit, established under this unit" in text
     assert f"{yesterday:%-d %B %Y}" in text
@@ -92,7 +94,7 @@ def test_an_auditor_sees_yesterdays_kind_change_and_new_sub_unit(
     screenshot(page, "page-unit-timeline-sub-unit", full_page=False)
     assert_accessible(page)
 
-    page.goto(f"{live_server.url}/units/global-compact-on-migration-unit/")  # type: ignore[attr-defined]
-    latest = page.locator(".timeline > li").first.inner_text()  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/units/global-compact-on-migration-unit/")
+    latest = page.locator(".timeline > li").first.inner_text()
     assert re.search(r"Kind\s+Unit\s+→\s+Division", latest)
     assert "Raised to a division by the 2025 review" in latest

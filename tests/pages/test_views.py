@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from http import HTTPStatus
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -278,7 +279,7 @@ def test_unit_page_as_of_shows_the_unit_as_it_was(
     assert "Renamed by the 2021 reform" in text
 
 
-def timeline_text(response: object) -> str:
+def timeline_text(response: Any) -> str:
     text = page_text(response)
     return text[text.index("Timeline of changes") :]
 

@@ -52,6 +52,7 @@ def test_a_parent_sees_sub_units_join_leave_and_close(
         if entry.sub_unit == "left"
     ]
     assert left.reason == "Reorganization 2022"
+    assert left.change is not None
     assert left.change.details["to"]["slug"] == "department-b"
     # Unit Y was recorded late: its joining says so, as the unit's own versions do.
     joined_late = selectors.unit_timeline(history.department_b.pk)[0]
@@ -116,31 +117,41 @@ def grow(editor: AbstractBaseUser, parent: OrganizationalUnit, count: int) -> No
     """``count`` more sub-units, each with a head appointed, and one moved out."""
     existing = parent.get_children().count()
     for number in range(existing, existing + count):
-        write = {"user": editor, "reason": f"Growth {number}"}
+        reason = f"Growth {number}"
         unit = services.unit_create(
             name=f"Team {number}",
             kind=UnitKind.UNIT,
             parent=parent,
             effective_at=at("2024-03-01"),
-            **write,
+            user=editor,
+            reason=reason,
         )
         post = services.post_create(
             title=f"Lead {number}",
             unit=parent,
             effective_at=at("2024-03-01"),
-            **write,
+            user=editor,
+            reason=reason,
         )
         person = services.person_create(
-            full_name=f"Person {number}", effective_at=at("2024-03-01"), **write
+            full_name=f"Person {number}",
+            effective_at=at("2024-03-01"),
+            user=editor,
+            reason=reason,
         )
         services.appointment_start(
-            person=person, post=post, started_on=datetime.date(2024, 3, 2), **write
+            person=person,
+            post=post,
+            started_on=datetime.date(2024, 3, 2),
+            user=editor,
+            reason=reason,
         )
         services.unit_move(
             unit=unit,
             new_parent=OrganizationalUnit.objects.get(slug="hq"),
             effective_at=at("2024-04-01"),
-            **write,
+            user=editor,
+            reason=reason,
         )
 
 

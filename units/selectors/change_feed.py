@@ -420,14 +420,14 @@ def _names(pair_lists: Sequence[RevisionPairs]) -> _Names:
             wanted[OrganizationalUnit] |= {row["id"] for row, _ in pairs}
         for attname in fields:
             related = _model_field(model, attname).related_model
-            if related not in wanted:
+            if not isinstance(related, type) or related not in wanted:
                 continue
             for row, previous in pairs:
                 for state in (row, previous):
                     if state is not None and state[attname] is not None:
                         wanted[related].add(state[attname])
-    posts = {
-        row["id"]: row
+    posts: dict[int, dict[str, Any]] = {
+        row["id"]: dict(row)
         for row in Post.objects.filter(pk__in=wanted[Post]).values(
             "id", "title", "slug", "unit_id"
         )

@@ -14,10 +14,9 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
 from django.db.models import Q
 
-from units.models import Appointment, OrganizationalUnit, Post
+from units.models import Appointment, OrganizationalUnit, Post, RecordedModel
 from units.selectors.as_of import _ever_matched, _history_model
 from units.selectors.change_feed import (
     APPOINTMENT_CHANGE_FIELDS,
@@ -61,12 +60,12 @@ class TimelineEntry:
 
 
 def _history(
-    model: type[models.Model], condition: Q, columns: tuple[str, ...]
+    model: type[RecordedModel], condition: Q, columns: tuple[str, ...]
 ) -> list[Revision]:
     """Every revision, oldest first, of the objects any revision of which matched."""
     return list(
         _history_model(model)
-        .objects.filter(id__in=_ever_matched(model, condition))
+        ._default_manager.filter(id__in=_ever_matched(model, condition))
         .order_by("history_date", "history_id")
         .values(*columns)
     )
@@ -115,7 +114,7 @@ def unit_timeline(
     )
     appointment_rows = list(
         _history_model(Appointment)
-        .objects.filter(post_id__in=_ever_matched(Post, Q(unit_id=unit_id)))
+        ._default_manager.filter(post_id__in=_ever_matched(Post, Q(unit_id=unit_id)))
         .order_by("history_date", "history_id")
         .values(*_feed_columns(APPOINTMENT_CHANGE_FIELDS))
     )
