@@ -319,6 +319,47 @@ class RelationshipSerializer(serializers.Serializer):
         return "active" if relationship["ended_on"] is None else "ended"
 
 
+# --- What a write recorded --------------------------------------------------------------
+
+
+class RecordedSerializer(serializers.Serializer):
+    history_id = serializers.IntegerField(
+        help_text="The new version's id, as listed by the object's history/."
+    )
+    effective_at = serializers.DateTimeField(help_text="When the change took effect.")
+    recorded_at = serializers.DateTimeField(help_text="When it was written down.")
+
+
+def recorded_field() -> RecordedSerializer:
+    return RecordedSerializer(
+        allow_null=True,
+        help_text="The version this write recorded. null when the write changed "
+        "nothing (every field already had the value sent): nothing was recorded and "
+        "the object is shown as it stands.",
+    )
+
+
+# The answer to a write: the object as it stands, and what the write recorded.
+class UnitWrittenSerializer(UnitDetailSerializer):
+    recorded = recorded_field()
+
+
+class PostWrittenSerializer(PostSerializer):
+    recorded = recorded_field()
+
+
+class PersonWrittenSerializer(PersonSerializer):
+    recorded = recorded_field()
+
+
+class AppointmentWrittenSerializer(AppointmentSerializer):
+    recorded = recorded_field()
+
+
+class RelationshipWrittenSerializer(RelationshipSerializer):
+    recorded = recorded_field()
+
+
 # --- Input ------------------------------------------------------------------------------
 
 

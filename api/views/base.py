@@ -88,6 +88,11 @@ ERRORS = {
 
 WRITE_ERRORS = {
     **ERRORS,
+    400: OpenApiResponse(
+        description="Bad input; the message names the problem and `code` says which "
+        "(a revert to the version the object already matches is `no_change`). "
+        "Nothing is written."
+    ),
     403: OpenApiResponse(description="Not authenticated or missing permission."),
     409: OpenApiResponse(
         description="The change conflicts with the registry's state (a cycle, an "
@@ -286,6 +291,26 @@ def context_for(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def newest_revision(model: type[RecordedModel], pk: int) -> int | None:
+    """The id of an object's newest revision, read before a write (None: none yet)."""
+    newest = selectors.latest_revisions(model, [pk]).get(pk)
+    return None if newest is None else newest.history_id
+
+
+def recorded_since(
+    model: type[RecordedModel], pk: int, newest_before: int | None
+) -> selectors.RecordedRevision | None:
+    """The revision a write recorded; None if the newest is still the one before.
+
+    Every service write that changes an object leaves one new revision of it, and one
+    that changes nothing leaves none (its answer says so with ``recorded: null``).
+    """
+    newest = selectors.latest_revisions(model, [pk]).get(pk)
+    if newest is None or newest.history_id == newest_before:
+        return None
+    return newest
+
+
 # A view of a model whose objects selectors.records_as_of() gives as of an instant (posts,
 # people, appointments, relationships). Subclasses name the model, its serializer and
 # what its ETags call it (``object_kind``).
@@ -294,12 +319,23 @@ class HistoryBackedView(RegistryView):
     serializer_class: ClassVar[type[serializers.Serializer]]
     object_kind: ClassVar[str]
 
-    def written(self, pk: int, status: int = HTTPStatus.OK) -> Response:
-        """The object just written, as it stands now, with its new version ETag."""
+    written_serializer: ClassVar[type[serializers.Serializer]]
+
+    def written(
+        self, pk: int, newest_before: int | None, status: int = HTTPStatus.OK
+    ) -> Response:
+        """The object just written, as it stands now, with its new version ETag.
+
+        ``newest_before`` is the newest revision before the write (``newest_revision``),
+        so the answer says what the write recorded, or that it recorded nothing.
+        """
         fields = selectors.RECORD_FIELDS[self.model]
         row = selectors.records_as_of(self.model, None, fields, ids=[pk])[0]
+        recorded = recorded_since(self.model, pk, newest_before)
         return object_response(
-            self.serializer_class(row, context=context_for(row)).data,
+            self.written_serializer(
+                {**row, "recorded": recorded}, context=context_for(row)
+            ).data,
             kind=self.object_kind,
             pk=pk,
             version=row["version"],
@@ -308,7 +344,7 @@ class HistoryBackedView(RegistryView):
 
     def created(self, pk: int, url: str) -> Response:
         """The object just created: 201, with its address in ``Location``."""
-        response = self.written(pk, HTTPStatus.CREATED)
+        response = self.written(pk, None, HTTPStatus.CREATED)
         response["Location"] = url
         return response
 
@@ -374,6 +410,7 @@ class ObjectEndView(HistoryBackedView):
         existing_id(self.model, pk)
         version = expected_version(request, kind=self.object_kind, pk=pk)
         fields, reason, effective_at = write_input(self.end_serializer, request)
+        newest_before = newest_revision(self.model, pk)
         self.end_object(
             pk,
             fields,
@@ -382,7 +419,7 @@ class ObjectEndView(HistoryBackedView):
             effective_at=effective_at,
             expected_version=version,
         )
-        return self.written(pk)
+        return self.written(pk, newest_before)
 
     def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
         """Call the service that ends the object; ``write`` holds who, why and when."""

@@ -33,6 +33,7 @@ from units.models import OrganizationalUnit, RelationshipKind, UnitRelationship
 class RelationshipListView(HistoryBackedListView):
     model = UnitRelationship
     serializer_class = api_serializers.RelationshipSerializer
+    written_serializer = api_serializers.RelationshipWrittenSerializer
     object_kind = "relationship"
     slug_maps: ClassVar = {
         "unit_slugs": (OrganizationalUnit, ("source_id", "target_id")),
@@ -68,7 +69,7 @@ class RelationshipListView(HistoryBackedListView):
     @extend_schema(
         summary="Link two units by a dotted line",
         request=api_serializers.RelationshipCreateSerializer,
-        responses={201: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
+        responses={201: api_serializers.RelationshipWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
         fields, reason, effective_at = write_input(
@@ -86,6 +87,7 @@ class RelationshipListView(HistoryBackedListView):
 class RelationshipDetailView(ObjectView):
     model = UnitRelationship
     serializer_class = api_serializers.RelationshipSerializer
+    written_serializer = api_serializers.RelationshipWrittenSerializer
     object_kind = "relationship"
 
     @extend_schema(
@@ -100,6 +102,7 @@ class RelationshipDetailView(ObjectView):
 class RelationshipEndView(ObjectEndView):
     model = UnitRelationship
     serializer_class = api_serializers.RelationshipSerializer
+    written_serializer = api_serializers.RelationshipWrittenSerializer
     object_kind = "relationship"
     end_serializer = api_serializers.RelationshipEndSerializer
     write_permissions: ClassVar = {"POST": ("units.change_unitrelationship",)}
@@ -108,7 +111,7 @@ class RelationshipEndView(ObjectEndView):
         summary="End a relationship (it stays in history)",
         parameters=[IF_MATCH],
         request=api_serializers.RelationshipEndSerializer,
-        responses={200: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.RelationshipWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         return self.end(request, pk)

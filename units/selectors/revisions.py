@@ -6,16 +6,18 @@ version pages, the unit page's history and the API's all come from here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from units.models import OrganizationalUnit, RecordedModel
 from units.selectors.as_of import _history_model
 from units.selectors.fields import REVISION_COLUMNS, UNIT_HISTORY_FIELDS
-from units.selectors.results import FieldChange, UnitRevision
+from units.selectors.results import FieldChange, RecordedRevision, UnitRevision
 
 # A version's recorded state as shown: each field's label and displayed value.
 ShownState = dict[str, str]
@@ -173,3 +175,33 @@ def unit_revisions_since(unit_id: int, loaded_version: int) -> list[UnitRevision
     if current_version is None:
         return []
     return unit_history(unit_id)[: max(current_version - loaded_version, 0)]
+
+
+def latest_revisions(
+    model: type[RecordedModel], ids: Iterable[int]
+) -> dict[int, RecordedRevision]:
+    """Each object's newest revision (by id: the last one written), in one query.
+
+    A write reads it after the service returns, to say what it recorded; objects
+    without a revision are absent.
+    """
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    history = _history_model(model)._default_manager
+    newest = (
+        history.filter(id__in=wanted)
+        .values("id")
+        .annotate(newest=Max("history_id"))
+        .values("newest")
+    )
+    return {
+        row["id"]: RecordedRevision(
+            history_id=row["history_id"],
+            effective_at=row["history_date"],
+            recorded_at=row["recorded_at"],
+        )
+        for row in history.filter(history_id__in=newest).values(
+            "id", "history_id", "history_date", "recorded_at"
+        )
+    }
