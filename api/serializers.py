@@ -185,20 +185,39 @@ def _iso(day: datetime.date | None) -> str | None:
 # --- History and changes ----------------------------------------------------------------
 
 
+# A history's links to other objects: the field's id, and the slug map (in the
+# serializer context) that names what it links to.
+LINK_SLUG_MAPS = {
+    "parent_id": "unit_slugs",
+    "unit_id": "unit_slugs",
+    "source_id": "unit_slugs",
+    "target_id": "unit_slugs",
+    "person_id": "person_slugs",
+    "post_id": "post_slugs",
+}
+
+
 class FieldChangeSerializer(serializers.Serializer):
-    field = serializers.SerializerMethodField()
+    field = serializers.SerializerMethodField(
+        help_text="The field, as the object's representation names it (`parent`, "
+        "`unit`, `person`, ...)."
+    )
     label = serializers.CharField()  # type: ignore[assignment]
-    old = serializers.SerializerMethodField()
-    new = serializers.SerializerMethodField()
+    old = serializers.SerializerMethodField(
+        help_text="The value before; a link to another object is its slug."
+    )
+    new = serializers.SerializerMethodField(help_text="The value after.")
     old_display = serializers.CharField()
     new_display = serializers.CharField()
 
     def get_field(self, change: Any) -> str:
-        return "parent" if change.field == "parent_id" else change.field
+        if change.field in LINK_SLUG_MAPS:
+            return str(change.field).removesuffix("_id")
+        return str(change.field)
 
     def _value(self, change: Any, value: Any) -> Any:
-        if change.field == "parent_id":
-            return _slug(self.context, "unit_slugs", value)
+        if change.field in LINK_SLUG_MAPS:
+            return _slug(self.context, LINK_SLUG_MAPS[change.field], value)
         if isinstance(value, datetime.date):
             return value.isoformat()
         return value
@@ -584,10 +603,20 @@ class AppointmentCreateSerializer(WriteSerializer):
     post = serializers.SlugRelatedField(slug_field="slug", queryset=Post.objects.all())
     started_on = serializers.DateField()
     note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default the start of `started_on` "
+        "(UTC), or later that day if the post was recorded later that day.",
+    )
 
 
 class AppointmentEndSerializer(WriteSerializer):
     ended_on = serializers.DateField()
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default the start of `ended_on` "
+        "(UTC), or later that day if the appointment was recorded later that day.",
+    )
 
 
 class RelationshipCreateSerializer(WriteSerializer):
@@ -595,7 +624,16 @@ class RelationshipCreateSerializer(WriteSerializer):
     target = unit_by_slug()
     kind = serializers.ChoiceField(choices=RelationshipKind.choices)
     description = serializers.CharField(required=False, allow_blank=True)
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default now. Its date is the "
+        "relationship's `started_on`.",
+    )
 
 
 class RelationshipEndSerializer(WriteSerializer):
-    pass
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default now. Its date is the "
+        "relationship's `ended_on`.",
+    )

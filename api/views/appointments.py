@@ -20,7 +20,9 @@ from api.views.base import (
     WRITE_ERRORS,
     HistoryBackedListView,
     ObjectEndView,
+    ObjectHistoryView,
     ObjectView,
+    history_schema,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -121,3 +123,11 @@ class AppointmentEndView(ObjectEndView):
 
     def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
         services.appointment_end(appointment=pk, **write, **fields)
+
+
+class AppointmentHistoryView(ObjectHistoryView):
+    model = Appointment
+
+    @extend_schema(**history_schema("appointment"))
+    def get(self, request: Request, pk: int) -> Response:
+        return self.history(request, pk, f"id {pk}")

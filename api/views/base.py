@@ -34,6 +34,7 @@ from api.conditional import (
 from api.exceptions import api_exception_handler
 from api.filters import FlagField, ListFilterSet, ordering_choices
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
+from api.serializers import LINK_SLUG_MAPS, RevisionSerializer
 from units import selectors
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
 
@@ -424,3 +425,69 @@ class ObjectEndView(HistoryBackedView):
     def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
         """Call the service that ends the object; ``write`` holds who, why and when."""
         raise NotImplementedError
+
+
+HISTORY_AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.STR,
+    description="Only versions effective at or before this instant.",
+)
+
+
+def history_schema(kind: str) -> dict[str, Any]:
+    """The schema of an object's history endpoint (``kind``: post, person, ...)."""
+    return {
+        "summary": f"A {kind}'s versions, newest first, with field-level changes",
+        "description": f"Every recorded version of the {kind}: when it took effect "
+        "(`effective_at`), when it was written down (`recorded_at`), why (`reason`) "
+        "and which fields changed (`changes`; a link to another object is its slug). "
+        "Paged like every list.",
+        "parameters": [HISTORY_AS_OF, *PAGE],
+        "responses": {200: paginated_serializer(RevisionSerializer), **ERRORS},
+    }
+
+
+# The versions of one object of a history-backed model, newest first, a page at a
+# time, with field-level changes (as units/{slug}/history/). Subclasses name the model;
+# their ``get`` carries the schema and calls ``history``.
+class ObjectHistoryView(RegistryView):
+    model: ClassVar[type[RecordedModel]]
+
+    def history(self, request: Request, pk: int | None, label: str) -> Response:
+        """The object's history; ``label`` names it in a 404 (``id 3``)."""
+        when = selectors.as_of_parameter(request.query_params)
+        check_page_window(request)
+        name = str(self.model._meta.verbose_name)
+        if pk is None:
+            raise NotFound(f"No {name} has the {label}.")
+        existing_id(self.model, pk)
+
+        def build() -> dict[str, Any]:
+            revisions = selectors.object_history(self.model, pk)
+            if not revisions:
+                raise NotFound(f"No {name} has the {label}.")
+            if when is not None:
+                revisions = [rev for rev in revisions if rev.effective_at <= when]
+            linked: dict[str, set[int]] = {}
+            for revision in revisions:
+                for change in revision.changes:
+                    if change.field in LINK_SLUG_MAPS:
+                        linked.setdefault(LINK_SLUG_MAPS[change.field], set()).update(
+                            (change.old, change.new)
+                        )
+            context: dict[str, Any] = {
+                map_name: selectors.slug_map(model, linked.get(map_name, ()))
+                for map_name, model in SLUG_MAP_MODELS.items()
+            }
+            context["show_authors"] = self.show_authors()
+            return page(request, self, revisions, RevisionSerializer, context)
+
+        return generation_read(request, build)
+
+
+# The model each slug map of a serializer context names.
+SLUG_MAP_MODELS: dict[str, type[models.Model]] = {
+    "unit_slugs": OrganizationalUnit,
+    "post_slugs": Post,
+    "person_slugs": Person,
+}

@@ -20,7 +20,9 @@ from api.views.base import (
     PAGE,
     WRITE_ERRORS,
     HistoryBackedListView,
+    ObjectHistoryView,
     ObjectView,
+    history_schema,
     newest_revision,
     ordering_parameter,
     paginated_serializer,
@@ -115,5 +117,15 @@ class PersonDetailView(ObjectView):
     )
     def get(self, request: Request, slug: str) -> Response:
         return self.read_object(
+            request, selectors.id_for_slug(Person, slug), f"slug “{slug}”"
+        )
+
+
+class PersonHistoryView(ObjectHistoryView):
+    model = Person
+
+    @extend_schema(**history_schema("person"))
+    def get(self, request: Request, slug: str) -> Response:
+        return self.history(
             request, selectors.id_for_slug(Person, slug), f"slug “{slug}”"
         )

@@ -22,7 +22,9 @@ from api.views.base import (
     STATUS,
     WRITE_ERRORS,
     HistoryBackedListView,
+    ObjectHistoryView,
     ObjectView,
+    history_schema,
     newest_revision,
     ordering_parameter,
     paginated_serializer,
@@ -155,3 +157,13 @@ class PostAbolishView(ObjectView):
             expected_version=version,
         )
         return self.written(post_id, newest_before)
+
+
+class PostHistoryView(ObjectHistoryView):
+    model = Post
+
+    @extend_schema(**history_schema("post"))
+    def get(self, request: Request, slug: str) -> Response:
+        return self.history(
+            request, selectors.id_for_slug(Post, slug), f"slug “{slug}”"
+        )

@@ -20,7 +20,9 @@ from api.views.base import (
     WRITE_ERRORS,
     HistoryBackedListView,
     ObjectEndView,
+    ObjectHistoryView,
     ObjectView,
+    history_schema,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -119,3 +121,11 @@ class RelationshipEndView(ObjectEndView):
     def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
         # The input carries nothing but who, why and when.
         services.relationship_end(relationship=pk, **write)
+
+
+class RelationshipHistoryView(ObjectHistoryView):
+    model = UnitRelationship
+
+    @extend_schema(**history_schema("relationship"))
+    def get(self, request: Request, pk: int) -> Response:
+        return self.history(request, pk, f"id {pk}")

@@ -340,3 +340,27 @@ def test_abolishing_several_units_says_what_each_recorded(
     for answered in response.json():
         latest = latest_revision(OrganizationalUnit, unit_id(answered))
         assert answered["recorded"]["history_id"] == latest.history_id
+
+
+def test_an_appointment_takes_effect_at_its_dates_by_default_not_now(
+    editor_client: APIClient, registry: ScriptedHistory
+) -> None:
+    """As the tour says: an appointment is dated by its start and end, not by today."""
+    started = editor_client.post(
+        with_free_post(registry),
+        {
+            "person": "ana-lima",
+            "post": "analyst",
+            "started_on": "2024-01-01",
+            "reason": "In",
+        },
+        format="json",
+    ).json()
+    ended = editor_client.post(
+        f"{API}appointments/{started['id']}/end/",
+        {"ended_on": "2024-03-31", "reason": "Out"},
+        format="json",
+    ).json()
+
+    assert started["recorded"]["effective_at"] == "2024-01-01T00:00:00Z"
+    assert ended["recorded"]["effective_at"] == "2024-03-31T00:00:00Z"
