@@ -10,6 +10,7 @@ writes can send back in ``If-Match``.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -116,6 +117,9 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+# Cached: one class per item, so pages of the same item (every object's history) share
+# one schema component instead of clashing under one name.
+@functools.cache
 def paginated_serializer(item: type[serializers.Serializer]) -> type:
     """The documented shape of a page (LimitOffsetPagination) of ``item``."""
     name = item.__name__.removesuffix("Serializer")
