@@ -83,7 +83,19 @@ class UnitSerializer(serializers.Serializer):
         return "active" if value_of(unit, "abolished_on") is None else "abolished"
 
     def get_url(self, unit: Any) -> str:
-        return reverse("api:unit-detail", kwargs={"slug": value_of(unit, "slug")})
+        prefix, suffix = unit_url_parts(self.context.get("origin", ""))
+        return f"{prefix}{value_of(unit, 'slug')}{suffix}"
+
+
+def unit_url_parts(origin: str) -> tuple[str, str]:
+    """A unit's API address around its slug, absolute when ``origin`` is given.
+
+    ``origin`` is ``api.views.base.origin(request)``: every link the API emits is
+    absolute, as DRF's ``next``/``previous`` links are. Built once per answer, not by a
+    ``reverse()`` per unit.
+    """
+    prefix, suffix = reverse("api:unit-detail", kwargs={"slug": "SLUG"}).split("SLUG")
+    return f"{origin}{prefix}", suffix
 
 
 class HolderSerializer(serializers.Serializer):
@@ -121,7 +133,9 @@ class TreeNodeSerializer(UnitWithHeadSerializer):
         )
 
 
-def tree_payload(roots: list[Any], unit_slugs: dict[int, str]) -> list[dict[str, Any]]:
+def tree_payload(
+    roots: list[Any], unit_slugs: dict[int, str], *, origin: str = ""
+) -> list[dict[str, Any]]:
     """The ``TreeNodeSerializer`` representation of whole trees, built directly.
 
     A recursive DRF serializer costs most of a millisecond per node (field objects,
@@ -129,8 +143,7 @@ def tree_payload(roots: list[Any], unit_slugs: dict[int, str]) -> list[dict[str,
     same dictionaries in plain Python, iteratively; a test keeps both representations
     equal, and the serializer still documents the shape in the OpenAPI schema.
     """
-    url_template = reverse("api:unit-detail", kwargs={"slug": "SLUG"})
-    prefix, suffix = url_template.split("SLUG")
+    prefix, suffix = unit_url_parts(origin)
 
     def node_payload(node: Any) -> dict[str, Any]:
         head = node.head

@@ -157,6 +157,16 @@ def page(
     }
 
 
+def origin(request: Request) -> str:
+    """Scheme and host of the request (``https://registry.example.org``).
+
+    Every link the API emits is absolute, as DRF's ``next`` and ``previous`` are: the
+    units' ``url`` fields put it before the path ``reverse()`` gives (which carries any
+    script prefix). Cached answers are keyed on the host too (``api.conditional``).
+    """
+    return request.build_absolute_uri("/").removesuffix("/")
+
+
 def whole_number(text: str) -> int | None:
     """A plain non-negative integer (ASCII digits, below 2**63), or None."""
     digits = text.lstrip("0") or "0"
@@ -350,7 +360,7 @@ class HistoryBackedView(RegistryView):
     def created(self, pk: int, url: str) -> Response:
         """The object just created: 201, with its address in ``Location``."""
         response = self.written(pk, None, HTTPStatus.CREATED)
-        response["Location"] = url
+        response["Location"] = self.request.build_absolute_uri(url)
         return response
 
 

@@ -32,6 +32,7 @@ from api.views.base import (
     absent_at,
     flag,
     newest_revision,
+    origin,
     page,
     paginated_serializer,
     recorded_since,
@@ -44,7 +45,10 @@ from units.models import OrganizationalUnit, UnitKind
 
 
 def unit_written(
-    unit_id: int, newest_before: int | None, status: int = HTTPStatus.OK
+    request: Request,
+    unit_id: int,
+    newest_before: int | None,
+    status: int = HTTPStatus.OK,
 ) -> Response:
     """A unit just written, with its new version ETag and what the write recorded."""
     row = selectors.unit_record(unit_id, None)
@@ -53,7 +57,8 @@ def unit_written(
     data = api_serializers.UnitWrittenSerializer(
         {**row, "recorded": recorded},
         context={
-            "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]])
+            "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]]),
+            "origin": origin(request),
         },
     ).data
     response = object_response(
@@ -101,7 +106,7 @@ class UnitListView(RegistryView):
                 self,
                 listed.units,
                 api_serializers.UnitWithHeadSerializer,
-                {"unit_slugs": listed.slugs},
+                {"unit_slugs": listed.slugs, "origin": origin(request)},
             )
 
         return generation_read(request, build)
@@ -118,7 +123,7 @@ class UnitListView(RegistryView):
         unit = services.unit_create(
             user=request.user, reason=reason, effective_at=effective_at, **fields
         )
-        return unit_written(unit.pk, None, status=HTTPStatus.CREATED)
+        return unit_written(request, unit.pk, None, status=HTTPStatus.CREATED)
 
 
 class UnitDetailView(RegistryView):
@@ -138,7 +143,10 @@ class UnitDetailView(RegistryView):
         data = api_serializers.UnitDetailSerializer(
             row,
             context={
-                "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]])
+                "unit_slugs": selectors.slug_map(
+                    OrganizationalUnit, [row["parent_id"]]
+                ),
+                "origin": origin(request),
             },
         ).data
         return object_read(
@@ -166,7 +174,7 @@ class UnitDetailView(RegistryView):
             expected_version=version,
             **fields,
         )
-        return unit_written(unit_id, newest_before)
+        return unit_written(request, unit_id, newest_before)
 
 
 class UnitMoveView(RegistryView):
@@ -212,7 +220,7 @@ class UnitMoveView(RegistryView):
                 expected_version=version,
                 **fields,
             )
-        return unit_written(unit_id, newest_before)
+        return unit_written(request, unit_id, newest_before)
 
 
 class UnitAbolishView(RegistryView):
@@ -239,7 +247,7 @@ class UnitAbolishView(RegistryView):
             expected_version=version,
             **fields,
         )
-        return unit_written(unit_id, newest_before)
+        return unit_written(request, unit_id, newest_before)
 
 
 class UnitsAbolishView(RegistryView):
@@ -293,7 +301,7 @@ class UnitsAbolishView(RegistryView):
                     if row
                 ],
                 many=True,
-                context={"unit_slugs": parent_slugs},
+                context={"unit_slugs": parent_slugs, "origin": origin(request)},
             ).data
         )
 
@@ -325,7 +333,7 @@ class UnitRevertView(RegistryView):
             reason=reason,
             expected_version=version,
         )
-        return unit_written(unit_id, newest_before)
+        return unit_written(request, unit_id, newest_before)
 
 
 # Children or ancestors of a unit, as of an instant.
@@ -363,7 +371,10 @@ class UnitRelativesView(RegistryView):
                 api_serializers.UnitWithHeadSerializer(
                     relatives,
                     many=True,
-                    context={"unit_slugs": {node.id: node.slug for node in nodes}},
+                    context={
+                        "unit_slugs": {node.id: node.slug for node in nodes},
+                        "origin": origin(request),
+                    },
                 ).data,
             )
 
