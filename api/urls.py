@@ -4,7 +4,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from api import root, views
+from api import root, tokens, views
 from api.formats import exports, feeds
 
 app_name = "api"
@@ -110,4 +110,6 @@ urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
     path("tour/", root.tour, name="tour"),
+    path("token/", tokens.TokenView.as_view(), name="token"),
+    path("token/manage/", tokens.token_page, name="token-page"),
 ]

@@ -142,6 +142,7 @@ from units.selectors.search import (
     SearchHit,
     search_units,
 )
+from units.selectors.tokens import api_token_created
 from units.selectors.trees import (
     cyclic_gc_paused,
     subtree,
@@ -222,6 +223,7 @@ __all__ = [
     "UnitRef",
     "UnitRevision",
     "appointment_records",
+    "api_token_created",
     "as_of_parameter",
     "branch_rows_in_stored_order",
     "changes_between",
