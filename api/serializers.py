@@ -83,7 +83,19 @@ class UnitSerializer(serializers.Serializer):
         return "active" if value_of(unit, "abolished_on") is None else "abolished"
 
     def get_url(self, unit: Any) -> str:
-        return reverse("api:unit-detail", kwargs={"slug": value_of(unit, "slug")})
+        prefix, suffix = unit_url_parts(self.context.get("origin", ""))
+        return f"{prefix}{value_of(unit, 'slug')}{suffix}"
+
+
+def unit_url_parts(origin: str) -> tuple[str, str]:
+    """A unit's API address around its slug, absolute when ``origin`` is given.
+
+    ``origin`` is ``api.views.base.origin(request)``: every link the API emits is
+    absolute, as DRF's ``next``/``previous`` links are. Built once per answer, not by a
+    ``reverse()`` per unit.
+    """
+    prefix, suffix = reverse("api:unit-detail", kwargs={"slug": "SLUG"}).split("SLUG")
+    return f"{origin}{prefix}", suffix
 
 
 class HolderSerializer(serializers.Serializer):
@@ -121,7 +133,9 @@ class TreeNodeSerializer(UnitWithHeadSerializer):
         )
 
 
-def tree_payload(roots: list[Any], unit_slugs: dict[int, str]) -> list[dict[str, Any]]:
+def tree_payload(
+    roots: list[Any], unit_slugs: dict[int, str], *, origin: str = ""
+) -> list[dict[str, Any]]:
     """The ``TreeNodeSerializer`` representation of whole trees, built directly.
 
     A recursive DRF serializer costs most of a millisecond per node (field objects,
@@ -129,8 +143,7 @@ def tree_payload(roots: list[Any], unit_slugs: dict[int, str]) -> list[dict[str,
     same dictionaries in plain Python, iteratively; a test keeps both representations
     equal, and the serializer still documents the shape in the OpenAPI schema.
     """
-    url_template = reverse("api:unit-detail", kwargs={"slug": "SLUG"})
-    prefix, suffix = url_template.split("SLUG")
+    prefix, suffix = unit_url_parts(origin)
 
     def node_payload(node: Any) -> dict[str, Any]:
         head = node.head
@@ -185,20 +198,39 @@ def _iso(day: datetime.date | None) -> str | None:
 # --- History and changes ----------------------------------------------------------------
 
 
+# A history's links to other objects: the field's id, and the slug map (in the
+# serializer context) that names what it links to.
+LINK_SLUG_MAPS = {
+    "parent_id": "unit_slugs",
+    "unit_id": "unit_slugs",
+    "source_id": "unit_slugs",
+    "target_id": "unit_slugs",
+    "person_id": "person_slugs",
+    "post_id": "post_slugs",
+}
+
+
 class FieldChangeSerializer(serializers.Serializer):
-    field = serializers.SerializerMethodField()
+    field = serializers.SerializerMethodField(
+        help_text="The field, as the object's representation names it (`parent`, "
+        "`unit`, `person`, ...)."
+    )
     label = serializers.CharField()  # type: ignore[assignment]
-    old = serializers.SerializerMethodField()
-    new = serializers.SerializerMethodField()
+    old = serializers.SerializerMethodField(
+        help_text="The value before; a link to another object is its slug."
+    )
+    new = serializers.SerializerMethodField(help_text="The value after.")
     old_display = serializers.CharField()
     new_display = serializers.CharField()
 
     def get_field(self, change: Any) -> str:
-        return "parent" if change.field == "parent_id" else change.field
+        if change.field in LINK_SLUG_MAPS:
+            return str(change.field).removesuffix("_id")
+        return str(change.field)
 
     def _value(self, change: Any, value: Any) -> Any:
-        if change.field == "parent_id":
-            return _slug(self.context, "unit_slugs", value)
+        if change.field in LINK_SLUG_MAPS:
+            return _slug(self.context, LINK_SLUG_MAPS[change.field], value)
         if isinstance(value, datetime.date):
             return value.isoformat()
         return value
@@ -326,6 +358,47 @@ class RelationshipSerializer(serializers.Serializer):
 
     def get_status(self, relationship: dict[str, Any]) -> str:
         return "active" if relationship["ended_on"] is None else "ended"
+
+
+# --- What a write recorded --------------------------------------------------------------
+
+
+class RecordedSerializer(serializers.Serializer):
+    history_id = serializers.IntegerField(
+        help_text="The new version's id, as listed by the object's history/."
+    )
+    effective_at = serializers.DateTimeField(help_text="When the change took effect.")
+    recorded_at = serializers.DateTimeField(help_text="When it was written down.")
+
+
+def recorded_field() -> RecordedSerializer:
+    return RecordedSerializer(
+        allow_null=True,
+        help_text="The version this write recorded. null when the write changed "
+        "nothing (every field already had the value sent): nothing was recorded and "
+        "the object is shown as it stands.",
+    )
+
+
+# The answer to a write: the object as it stands, and what the write recorded.
+class UnitWrittenSerializer(UnitDetailSerializer):
+    recorded = recorded_field()
+
+
+class PostWrittenSerializer(PostSerializer):
+    recorded = recorded_field()
+
+
+class PersonWrittenSerializer(PersonSerializer):
+    recorded = recorded_field()
+
+
+class AppointmentWrittenSerializer(AppointmentSerializer):
+    recorded = recorded_field()
+
+
+class RelationshipWrittenSerializer(RelationshipSerializer):
+    recorded = recorded_field()
 
 
 # --- Input ------------------------------------------------------------------------------
@@ -552,10 +625,20 @@ class AppointmentCreateSerializer(WriteSerializer):
     post = serializers.SlugRelatedField(slug_field="slug", queryset=Post.objects.all())
     started_on = serializers.DateField()
     note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default the start of `started_on` "
+        "(UTC), or later that day if the post was recorded later that day.",
+    )
 
 
 class AppointmentEndSerializer(WriteSerializer):
     ended_on = serializers.DateField()
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default the start of `ended_on` "
+        "(UTC), or later that day if the appointment was recorded later that day.",
+    )
 
 
 class RelationshipCreateSerializer(WriteSerializer):
@@ -563,7 +646,16 @@ class RelationshipCreateSerializer(WriteSerializer):
     target = unit_by_slug()
     kind = serializers.ChoiceField(choices=RelationshipKind.choices)
     description = serializers.CharField(required=False, allow_blank=True)
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default now. Its date is the "
+        "relationship's `started_on`.",
+    )
 
 
 class RelationshipEndSerializer(WriteSerializer):
-    pass
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default now. Its date is the "
+        "relationship's `ended_on`.",
+    )

@@ -4,7 +4,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from api import root, views
+from api import root, tokens, views
 from api.formats import exports, feeds
 
 app_name = "api"
@@ -50,8 +50,18 @@ urlpatterns = [
         views.PostAbolishView.as_view(),
         name="post-abolish",
     ),
+    path(
+        "posts/<slug:slug>/history/",
+        views.PostHistoryView.as_view(),
+        name="post-history",
+    ),
     path("people/", views.PersonListView.as_view(), name="person-list"),
     path("people/<slug:slug>/", views.PersonDetailView.as_view(), name="person-detail"),
+    path(
+        "people/<slug:slug>/history/",
+        views.PersonHistoryView.as_view(),
+        name="person-history",
+    ),
     path("appointments/", views.AppointmentListView.as_view(), name="appointment-list"),
     path(
         "appointments/<int:pk>/",
@@ -62,6 +72,11 @@ urlpatterns = [
         "appointments/<int:pk>/end/",
         views.AppointmentEndView.as_view(),
         name="appointment-end",
+    ),
+    path(
+        "appointments/<int:pk>/history/",
+        views.AppointmentHistoryView.as_view(),
+        name="appointment-history",
     ),
     path(
         "relationships/", views.RelationshipListView.as_view(), name="relationship-list"
@@ -75,6 +90,11 @@ urlpatterns = [
         "relationships/<int:pk>/end/",
         views.RelationshipEndView.as_view(),
         name="relationship-end",
+    ),
+    path(
+        "relationships/<int:pk>/history/",
+        views.RelationshipHistoryView.as_view(),
+        name="relationship-history",
     ),
     path("changes/", views.ChangesView.as_view(), name="changes"),
     # Read-only: any other method is a 405 with Allow (without csrf_exempt, the CSRF
@@ -90,4 +110,6 @@ urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
     path("tour/", root.tour, name="tour"),
+    path("token/", tokens.TokenView.as_view(), name="token"),
+    path("token/manage/", tokens.token_page, name="token-page"),
 ]

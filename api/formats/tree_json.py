@@ -17,8 +17,7 @@ import io
 from json.encoder import encode_basestring
 from typing import Any
 
-from django.urls import reverse
-
+from api.serializers import unit_url_parts
 from units import selectors
 from units.selectors import FlatTree, PostState, StoredOrderRows, cyclic_gc_paused
 
@@ -70,11 +69,6 @@ def _head_of(post: PostState | None) -> str:
         holder.started_on,
         holder.ended_on,
     )
-
-
-def _url_parts() -> tuple[str, str]:
-    prefix, suffix = reverse("api:unit-detail", kwargs={"slug": "SLUG"}).split("SLUG")
-    return prefix, suffix
 
 
 def _opening(
@@ -131,12 +125,13 @@ def _finish(body: bytes) -> bytes:
     return body
 
 
-def tree_json(tree: FlatTree, *, single_root: bool = False) -> bytes:
+def tree_json(tree: FlatTree, *, single_root: bool = False, origin: str = "") -> bytes:
     """The ``TreeNodeSerializer`` list of ``tree``'s roots, as compact UTF-8 JSON.
 
     With ``single_root`` the answer is the one root object (a subtree), not a list.
+    ``origin`` makes the units' addresses absolute (``unit_url_parts``).
     """
-    url = _url_parts()
+    url = unit_url_parts(origin)
     heads, slugs = tree.heads, tree.slugs
     out = io.BytesIO()
     write = out.write
@@ -264,7 +259,7 @@ def _stream(
     return _finish(out.getvalue())
 
 
-def current_tree_json(*, include_abolished: bool = False) -> bytes:
+def current_tree_json(*, include_abolished: bool = False, origin: str = "") -> bytes:
     """``tree_json(unit_tree_flat(...))``, streamed from the database as it is read.
 
     One query; four more only if the stored rows do not form a clean tree (an active
@@ -274,16 +269,20 @@ def current_tree_json(*, include_abolished: bool = False) -> bytes:
     stored = selectors.unit_rows_in_stored_order(include_abolished=include_abolished)
     with cyclic_gc_paused():
         try:
-            body = _stream(stored, root_slug=None, url=_url_parts())
+            body = _stream(stored, root_slug=None, url=unit_url_parts(origin))
         except _OutOfShape:
             body = None
     if body is not None:
         return body
     del stored
-    return tree_json(selectors.unit_tree_flat(include_abolished=include_abolished))
+    return tree_json(
+        selectors.unit_tree_flat(include_abolished=include_abolished), origin=origin
+    )
 
 
-def current_branch_json(slug: str, *, include_abolished: bool = False) -> bytes | None:
+def current_branch_json(
+    slug: str, *, include_abolished: bool = False, origin: str = ""
+) -> bytes | None:
     """``tree_json(subtree_flat(slug, ...), single_root=True)``, streamed; None if
     there is no such (active) unit."""
     stored = selectors.branch_rows_in_stored_order(
@@ -293,9 +292,11 @@ def current_branch_json(slug: str, *, include_abolished: bool = False) -> bytes 
         return None
     with cyclic_gc_paused():
         try:
-            return _stream(stored, root_slug=slug, url=_url_parts())
+            return _stream(stored, root_slug=slug, url=unit_url_parts(origin))
         except _OutOfShape:
             pass
     del stored
     branch = selectors.subtree_flat(slug, include_abolished=include_abolished)
-    return None if branch is None else tree_json(branch, single_root=True)
+    if branch is None:
+        return None
+    return tree_json(branch, single_root=True, origin=origin)

@@ -7,16 +7,23 @@ here for ``api.urls``.
 from api.views.appointments import (
     AppointmentDetailView,
     AppointmentEndView,
+    AppointmentHistoryView,
     AppointmentListView,
 )
 from api.views.base import MAX_PAGE_SIZE, RegistryView
 from api.views.changes import ChangesView
 from api.views.docs import DocsView, SchemaView
-from api.views.people import PersonDetailView, PersonListView
-from api.views.posts import PostAbolishView, PostDetailView, PostListView
+from api.views.people import PersonDetailView, PersonHistoryView, PersonListView
+from api.views.posts import (
+    PostAbolishView,
+    PostDetailView,
+    PostHistoryView,
+    PostListView,
+)
 from api.views.relationships import (
     RelationshipDetailView,
     RelationshipEndView,
+    RelationshipHistoryView,
     RelationshipListView,
 )
 from api.views.tree import TreeView, UnitTreeView
@@ -33,6 +40,10 @@ from api.views.units import (
 )
 
 __all__ = [
+    "RelationshipHistoryView",
+    "PostHistoryView",
+    "PersonHistoryView",
+    "AppointmentHistoryView",
     "MAX_PAGE_SIZE",
     "AppointmentDetailView",
     "AppointmentEndView",

@@ -20,7 +20,9 @@ from api.views.base import (
     WRITE_ERRORS,
     HistoryBackedListView,
     ObjectEndView,
+    ObjectHistoryView,
     ObjectView,
+    history_schema,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -33,6 +35,7 @@ from units.models import Appointment, Person, Post
 class AppointmentListView(HistoryBackedListView):
     model = Appointment
     serializer_class = api_serializers.AppointmentSerializer
+    written_serializer = api_serializers.AppointmentWrittenSerializer
     object_kind = "appointment"
     slug_maps: ClassVar = {
         "person_slugs": (Person, ("person_id",)),
@@ -71,7 +74,7 @@ class AppointmentListView(HistoryBackedListView):
     @extend_schema(
         summary="Appoint a person to a post",
         request=api_serializers.AppointmentCreateSerializer,
-        responses={201: api_serializers.AppointmentSerializer, **WRITE_ERRORS},
+        responses={201: api_serializers.AppointmentWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
         fields, reason, effective_at = write_input(
@@ -89,6 +92,7 @@ class AppointmentListView(HistoryBackedListView):
 class AppointmentDetailView(ObjectView):
     model = Appointment
     serializer_class = api_serializers.AppointmentSerializer
+    written_serializer = api_serializers.AppointmentWrittenSerializer
     object_kind = "appointment"
 
     @extend_schema(
@@ -103,6 +107,7 @@ class AppointmentDetailView(ObjectView):
 class AppointmentEndView(ObjectEndView):
     model = Appointment
     serializer_class = api_serializers.AppointmentSerializer
+    written_serializer = api_serializers.AppointmentWrittenSerializer
     object_kind = "appointment"
     end_serializer = api_serializers.AppointmentEndSerializer
     write_permissions: ClassVar = {"POST": ("units.change_appointment",)}
@@ -111,10 +116,18 @@ class AppointmentEndView(ObjectEndView):
         summary="End an appointment",
         parameters=[IF_MATCH],
         request=api_serializers.AppointmentEndSerializer,
-        responses={200: api_serializers.AppointmentSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.AppointmentWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         return self.end(request, pk)
 
     def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
         services.appointment_end(appointment=pk, **write, **fields)
+
+
+class AppointmentHistoryView(ObjectHistoryView):
+    model = Appointment
+
+    @extend_schema(**history_schema("appointment"))
+    def get(self, request: Request, pk: int) -> Response:
+        return self.history(request, pk, f"id {pk}")

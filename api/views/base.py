@@ -10,6 +10,7 @@ writes can send back in ``If-Match``.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -40,6 +41,7 @@ from api.filters import (
     ordering_choices,
 )
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
+from api.serializers import LINK_SLUG_MAPS, RevisionSerializer
 from units import selectors
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
 
@@ -88,6 +90,11 @@ ERRORS = {
 
 WRITE_ERRORS = {
     **ERRORS,
+    400: OpenApiResponse(
+        description="Bad input; the message names the problem and `code` says which "
+        "(a revert to the version the object already matches is `no_change`). "
+        "Nothing is written."
+    ),
     403: OpenApiResponse(description="Not authenticated or missing permission."),
     409: OpenApiResponse(
         description="The change conflicts with the registry's state (a cycle, an "
@@ -110,6 +117,9 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+# Cached: one class per item, so pages of the same item (every object's history) share
+# one schema component instead of clashing under one name.
+@functools.cache
 def paginated_serializer(item: type[serializers.Serializer]) -> type:
     """The documented shape of a page (LimitOffsetPagination) of ``item``."""
     name = item.__name__.removesuffix("Serializer")
@@ -150,6 +160,16 @@ def page(
 def as_of_instant(request: Request) -> datetime.datetime | None:
     """The ``as_of`` of a read outside the lists (None: now); malformed → 400."""
     return AsOfFilterSet(request.query_params).selector_arguments()["when"]
+
+
+def origin(request: Request) -> str:
+    """Scheme and host of the request (``https://registry.example.org``).
+
+    Every link the API emits is absolute, as DRF's ``next`` and ``previous`` are: the
+    units' ``url`` fields put it before the path ``reverse()`` gives (which carries any
+    script prefix). Cached answers are keyed on the host too (``api.conditional``).
+    """
+    return request.build_absolute_uri("/").removesuffix("/")
 
 
 def check_page_window(request: Request) -> None:
@@ -243,6 +263,26 @@ def context_for(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def newest_revision(model: type[RecordedModel], pk: int) -> int | None:
+    """The id of an object's newest revision, read before a write (None: none yet)."""
+    newest = selectors.latest_revisions(model, [pk]).get(pk)
+    return None if newest is None else newest.history_id
+
+
+def recorded_since(
+    model: type[RecordedModel], pk: int, newest_before: int | None
+) -> selectors.RecordedRevision | None:
+    """The revision a write recorded; None if the newest is still the one before.
+
+    Every service write that changes an object leaves one new revision of it, and one
+    that changes nothing leaves none (its answer says so with ``recorded: null``).
+    """
+    newest = selectors.latest_revisions(model, [pk]).get(pk)
+    if newest is None or newest.history_id == newest_before:
+        return None
+    return newest
+
+
 # A view of a model whose objects selectors.records_as_of() gives as of an instant (posts,
 # people, appointments, relationships). Subclasses name the model, its serializer and
 # what its ETags call it (``object_kind``).
@@ -251,12 +291,23 @@ class HistoryBackedView(RegistryView):
     serializer_class: ClassVar[type[serializers.Serializer]]
     object_kind: ClassVar[str]
 
-    def written(self, pk: int, status: int = HTTPStatus.OK) -> Response:
-        """The object just written, as it stands now, with its new version ETag."""
+    written_serializer: ClassVar[type[serializers.Serializer]]
+
+    def written(
+        self, pk: int, newest_before: int | None, status: int = HTTPStatus.OK
+    ) -> Response:
+        """The object just written, as it stands now, with its new version ETag.
+
+        ``newest_before`` is the newest revision before the write (``newest_revision``),
+        so the answer says what the write recorded, or that it recorded nothing.
+        """
         fields = selectors.RECORD_FIELDS[self.model]
         row = selectors.records_as_of(self.model, None, fields, ids=[pk])[0]
+        recorded = recorded_since(self.model, pk, newest_before)
         return object_response(
-            self.serializer_class(row, context=context_for(row)).data,
+            self.written_serializer(
+                {**row, "recorded": recorded}, context=context_for(row)
+            ).data,
             kind=self.object_kind,
             pk=pk,
             version=row["version"],
@@ -265,8 +316,8 @@ class HistoryBackedView(RegistryView):
 
     def created(self, pk: int, url: str) -> Response:
         """The object just created: 201, with its address in ``Location``."""
-        response = self.written(pk, HTTPStatus.CREATED)
-        response["Location"] = url
+        response = self.written(pk, None, HTTPStatus.CREATED)
+        response["Location"] = self.request.build_absolute_uri(url)
         return response
 
 
@@ -331,6 +382,7 @@ class ObjectEndView(HistoryBackedView):
         existing_id(self.model, pk)
         version = expected_version(request, kind=self.object_kind, pk=pk)
         fields, reason, effective_at = write_input(self.end_serializer, request)
+        newest_before = newest_revision(self.model, pk)
         self.end_object(
             pk,
             fields,
@@ -339,8 +391,74 @@ class ObjectEndView(HistoryBackedView):
             effective_at=effective_at,
             expected_version=version,
         )
-        return self.written(pk)
+        return self.written(pk, newest_before)
 
     def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
         """Call the service that ends the object; ``write`` holds who, why and when."""
         raise NotImplementedError
+
+
+HISTORY_AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.STR,
+    description="Only versions effective at or before this instant.",
+)
+
+
+def history_schema(kind: str) -> dict[str, Any]:
+    """The schema of an object's history endpoint (``kind``: post, person, ...)."""
+    return {
+        "summary": f"A {kind}'s versions, newest first, with field-level changes",
+        "description": f"Every recorded version of the {kind}: when it took effect "
+        "(`effective_at`), when it was written down (`recorded_at`), why (`reason`) "
+        "and which fields changed (`changes`; a link to another object is its slug). "
+        "Paged like every list.",
+        "parameters": [HISTORY_AS_OF, *PAGE],
+        "responses": {200: paginated_serializer(RevisionSerializer), **ERRORS},
+    }
+
+
+# The versions of one object of a history-backed model, newest first, a page at a
+# time, with field-level changes (as units/{slug}/history/). Subclasses name the model;
+# their ``get`` carries the schema and calls ``history``.
+class ObjectHistoryView(RegistryView):
+    model: ClassVar[type[RecordedModel]]
+
+    def history(self, request: Request, pk: int | None, label: str) -> Response:
+        """The object's history; ``label`` names it in a 404 (``id 3``)."""
+        when = as_of_instant(request)
+        check_page_window(request)
+        name = str(self.model._meta.verbose_name)
+        if pk is None:
+            raise NotFound(f"No {name} has the {label}.")
+        existing_id(self.model, pk)
+
+        def build() -> dict[str, Any]:
+            revisions = selectors.object_history(self.model, pk)
+            if not revisions:
+                raise NotFound(f"No {name} has the {label}.")
+            if when is not None:
+                revisions = [rev for rev in revisions if rev.effective_at <= when]
+            linked: dict[str, set[int]] = {}
+            for revision in revisions:
+                for change in revision.changes:
+                    if change.field in LINK_SLUG_MAPS:
+                        linked.setdefault(LINK_SLUG_MAPS[change.field], set()).update(
+                            (change.old, change.new)
+                        )
+            context: dict[str, Any] = {
+                map_name: selectors.slug_map(model, linked.get(map_name, ()))
+                for map_name, model in SLUG_MAP_MODELS.items()
+            }
+            context["show_authors"] = self.show_authors()
+            return page(request, self, revisions, RevisionSerializer, context)
+
+        return generation_read(request, build)
+
+
+# The model each slug map of a serializer context names.
+SLUG_MAP_MODELS: dict[str, type[models.Model]] = {
+    "unit_slugs": OrganizationalUnit,
+    "post_slugs": Post,
+    "person_slugs": Person,
+}

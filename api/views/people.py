@@ -20,7 +20,10 @@ from api.views.base import (
     PAGE,
     WRITE_ERRORS,
     HistoryBackedListView,
+    ObjectHistoryView,
     ObjectView,
+    history_schema,
+    newest_revision,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -33,6 +36,7 @@ from units.models import Person
 class PersonListView(HistoryBackedListView):
     model = Person
     serializer_class = api_serializers.PersonSerializer
+    written_serializer = api_serializers.PersonWrittenSerializer
     object_kind = "person"
     write_permissions: ClassVar = {"POST": ("units.add_person",)}
     filterset_class = PersonFilterSet
@@ -60,7 +64,7 @@ class PersonListView(HistoryBackedListView):
     @extend_schema(
         summary="Record a person",
         request=api_serializers.PersonCreateSerializer,
-        responses={201: api_serializers.PersonSerializer, **WRITE_ERRORS},
+        responses={201: api_serializers.PersonWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
         fields, reason, effective_at = write_input(
@@ -77,6 +81,7 @@ class PersonListView(HistoryBackedListView):
 class PersonDetailView(ObjectView):
     model = Person
     serializer_class = api_serializers.PersonSerializer
+    written_serializer = api_serializers.PersonWrittenSerializer
     object_kind = "person"
     write_permissions: ClassVar = {"PATCH": ("units.change_person",)}
 
@@ -84,7 +89,7 @@ class PersonDetailView(ObjectView):
         summary="Correct a person's name",
         parameters=[IF_MATCH],
         request=api_serializers.PersonUpdateSerializer,
-        responses={200: api_serializers.PersonSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.PersonWrittenSerializer, **WRITE_ERRORS},
     )
     def patch(self, request: Request, slug: str) -> Response:
         person_id = selectors.id_for_slug(Person, slug)
@@ -94,6 +99,7 @@ class PersonDetailView(ObjectView):
         fields, reason, effective_at = write_input(
             api_serializers.PersonUpdateSerializer, request
         )
+        newest_before = newest_revision(Person, person_id)
         services.person_update(
             person=person_id,
             user=request.user,
@@ -102,7 +108,7 @@ class PersonDetailView(ObjectView):
             expected_version=version,
             **fields,
         )
-        return self.written(person_id)
+        return self.written(person_id, newest_before)
 
     @extend_schema(
         summary="One person",
@@ -111,5 +117,15 @@ class PersonDetailView(ObjectView):
     )
     def get(self, request: Request, slug: str) -> Response:
         return self.read_object(
+            request, selectors.id_for_slug(Person, slug), f"slug “{slug}”"
+        )
+
+
+class PersonHistoryView(ObjectHistoryView):
+    model = Person
+
+    @extend_schema(**history_schema("person"))
+    def get(self, request: Request, slug: str) -> Response:
+        return self.history(
             request, selectors.id_for_slug(Person, slug), f"slug “{slug}”"
         )

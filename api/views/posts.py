@@ -22,7 +22,10 @@ from api.views.base import (
     STATUS,
     WRITE_ERRORS,
     HistoryBackedListView,
+    ObjectHistoryView,
     ObjectView,
+    history_schema,
+    newest_revision,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -35,6 +38,7 @@ from units.models import OrganizationalUnit, Post
 class PostListView(HistoryBackedListView):
     model = Post
     serializer_class = api_serializers.PostSerializer
+    written_serializer = api_serializers.PostWrittenSerializer
     object_kind = "post"
     slug_maps: ClassVar = {"unit_slugs": (OrganizationalUnit, ("unit_id",))}
     write_permissions: ClassVar = {"POST": ("units.add_post",)}
@@ -63,7 +67,7 @@ class PostListView(HistoryBackedListView):
     @extend_schema(
         summary="Create a post in a unit",
         request=api_serializers.PostCreateSerializer,
-        responses={201: api_serializers.PostSerializer, **WRITE_ERRORS},
+        responses={201: api_serializers.PostWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
         fields, reason, effective_at = write_input(
@@ -87,6 +91,7 @@ def post_id_or_404(slug: str) -> int:
 class PostDetailView(ObjectView):
     model = Post
     serializer_class = api_serializers.PostSerializer
+    written_serializer = api_serializers.PostWrittenSerializer
     object_kind = "post"
     write_permissions: ClassVar = {"PATCH": ("units.change_post",)}
 
@@ -94,7 +99,7 @@ class PostDetailView(ObjectView):
         summary="Retitle a post, move it to another unit or change how it is filled",
         parameters=[IF_MATCH],
         request=api_serializers.PostUpdateSerializer,
-        responses={200: api_serializers.PostSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.PostWrittenSerializer, **WRITE_ERRORS},
     )
     def patch(self, request: Request, slug: str) -> Response:
         post_id = post_id_or_404(slug)
@@ -102,6 +107,7 @@ class PostDetailView(ObjectView):
         fields, reason, effective_at = write_input(
             api_serializers.PostUpdateSerializer, request
         )
+        newest_before = newest_revision(Post, post_id)
         services.post_update(
             post=post_id,
             user=request.user,
@@ -110,7 +116,7 @@ class PostDetailView(ObjectView):
             expected_version=version,
             **fields,
         )
-        return self.written(post_id)
+        return self.written(post_id, newest_before)
 
     @extend_schema(
         summary="One post",
@@ -126,6 +132,7 @@ class PostDetailView(ObjectView):
 class PostAbolishView(ObjectView):
     model = Post
     serializer_class = api_serializers.PostSerializer
+    written_serializer = api_serializers.PostWrittenSerializer
     object_kind = "post"
     write_permissions: ClassVar = {"POST": ("units.change_post",)}
 
@@ -133,7 +140,7 @@ class PostAbolishView(ObjectView):
         summary="Abolish a post; its holder's appointment ends the same day",
         parameters=[IF_MATCH],
         request=api_serializers.PostAbolishSerializer,
-        responses={200: api_serializers.PostSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.PostWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
         post_id = post_id_or_404(slug)
@@ -141,6 +148,7 @@ class PostAbolishView(ObjectView):
         _, reason, effective_at = write_input(
             api_serializers.PostAbolishSerializer, request
         )
+        newest_before = newest_revision(Post, post_id)
         services.post_abolish(
             post=post_id,
             user=request.user,
@@ -148,4 +156,14 @@ class PostAbolishView(ObjectView):
             effective_at=effective_at,
             expected_version=version,
         )
-        return self.written(post_id)
+        return self.written(post_id, newest_before)
+
+
+class PostHistoryView(ObjectHistoryView):
+    model = Post
+
+    @extend_schema(**history_schema("post"))
+    def get(self, request: Request, slug: str) -> Response:
+        return self.history(
+            request, selectors.id_for_slug(Post, slug), f"slug “{slug}”"
+        )

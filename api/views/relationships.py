@@ -20,7 +20,9 @@ from api.views.base import (
     WRITE_ERRORS,
     HistoryBackedListView,
     ObjectEndView,
+    ObjectHistoryView,
     ObjectView,
+    history_schema,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -33,6 +35,7 @@ from units.models import OrganizationalUnit, RelationshipKind, UnitRelationship
 class RelationshipListView(HistoryBackedListView):
     model = UnitRelationship
     serializer_class = api_serializers.RelationshipSerializer
+    written_serializer = api_serializers.RelationshipWrittenSerializer
     object_kind = "relationship"
     slug_maps: ClassVar = {
         "unit_slugs": (OrganizationalUnit, ("source_id", "target_id")),
@@ -68,7 +71,7 @@ class RelationshipListView(HistoryBackedListView):
     @extend_schema(
         summary="Link two units by a dotted line",
         request=api_serializers.RelationshipCreateSerializer,
-        responses={201: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
+        responses={201: api_serializers.RelationshipWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
         fields, reason, effective_at = write_input(
@@ -86,6 +89,7 @@ class RelationshipListView(HistoryBackedListView):
 class RelationshipDetailView(ObjectView):
     model = UnitRelationship
     serializer_class = api_serializers.RelationshipSerializer
+    written_serializer = api_serializers.RelationshipWrittenSerializer
     object_kind = "relationship"
 
     @extend_schema(
@@ -100,6 +104,7 @@ class RelationshipDetailView(ObjectView):
 class RelationshipEndView(ObjectEndView):
     model = UnitRelationship
     serializer_class = api_serializers.RelationshipSerializer
+    written_serializer = api_serializers.RelationshipWrittenSerializer
     object_kind = "relationship"
     end_serializer = api_serializers.RelationshipEndSerializer
     write_permissions: ClassVar = {"POST": ("units.change_unitrelationship",)}
@@ -108,7 +113,7 @@ class RelationshipEndView(ObjectEndView):
         summary="End a relationship (it stays in history)",
         parameters=[IF_MATCH],
         request=api_serializers.RelationshipEndSerializer,
-        responses={200: api_serializers.RelationshipSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.RelationshipWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         return self.end(request, pk)
@@ -116,3 +121,11 @@ class RelationshipEndView(ObjectEndView):
     def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
         # The input carries nothing but who, why and when.
         services.relationship_end(relationship=pk, **write)
+
+
+class RelationshipHistoryView(ObjectHistoryView):
+    model = UnitRelationship
+
+    @extend_schema(**history_schema("relationship"))
+    def get(self, request: Request, pk: int) -> Response:
+        return self.history(request, pk, f"id {pk}")

@@ -18,6 +18,7 @@ from api.views.base import (
     INCLUDE_ABOLISHED,
     RegistryView,
     absent_at,
+    origin,
     unit_id_or_404,
 )
 from units import selectors
@@ -49,11 +50,13 @@ class TreeView(RegistryView):
         def build() -> bytes:
             if when is None:
                 # Encoded while the rows arrive: no registry-sized list beside the JSON.
-                return current_tree_json(include_abolished=include_abolished)
+                return current_tree_json(
+                    include_abolished=include_abolished, origin=origin(request)
+                )
             tree = selectors.unit_tree_as_of_flat(
                 when, include_abolished=include_abolished
             )
-            return tree_json(tree)
+            return tree_json(tree, origin=origin(request))
 
         return generation_read_json(request, build)
 
@@ -71,12 +74,18 @@ class UnitTreeView(RegistryView):
         def build() -> bytes:
             # The current branch is read alone; a past one is cut from its tree.
             if when is None:
-                body = current_branch_json(slug, include_abolished=include_abolished)
+                body = current_branch_json(
+                    slug, include_abolished=include_abolished, origin=origin(request)
+                )
             else:
                 branch = selectors.unit_tree_as_of_flat(
                     when, include_abolished=include_abolished, root_slug=slug
                 )
-                body = None if branch is None else tree_json(branch, single_root=True)
+                body = (
+                    None
+                    if branch is None
+                    else tree_json(branch, single_root=True, origin=origin(request))
+                )
             if body is None:
                 unit_id_or_404(slug)
                 raise absent_at("unit", slug, when)

@@ -31,8 +31,11 @@ from api.views.base import (
     RegistryView,
     absent_at,
     as_of_instant,
+    newest_revision,
+    origin,
     page,
     paginated_serializer,
+    recorded_since,
     unit_id_or_404,
     write_input,
 )
@@ -41,14 +44,21 @@ from units import selectors, services
 from units.models import OrganizationalUnit, UnitKind
 
 
-def unit_written(unit_id: int, status: int = HTTPStatus.OK) -> Response:
-    """The representation of a unit just written, with its new version ETag."""
+def unit_written(
+    request: Request,
+    unit_id: int,
+    newest_before: int | None,
+    status: int = HTTPStatus.OK,
+) -> Response:
+    """A unit just written, with its new version ETag and what the write recorded."""
     row = selectors.unit_record(unit_id, None)
     assert row is not None  # noqa: S101 - the service has just saved it
-    data = api_serializers.UnitDetailSerializer(
-        row,
+    recorded = recorded_since(OrganizationalUnit, unit_id, newest_before)
+    data = api_serializers.UnitWrittenSerializer(
+        {**row, "recorded": recorded},
         context={
-            "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]])
+            "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]]),
+            "origin": origin(request),
         },
     ).data
     response = object_response(
@@ -96,7 +106,7 @@ class UnitListView(RegistryView):
                 self,
                 listed.units,
                 api_serializers.UnitWithHeadSerializer,
-                {"unit_slugs": listed.slugs},
+                {"unit_slugs": listed.slugs, "origin": origin(request)},
             )
 
         return generation_read(request, build)
@@ -104,7 +114,7 @@ class UnitListView(RegistryView):
     @extend_schema(
         summary="Establish a unit",
         request=api_serializers.UnitCreateSerializer,
-        responses={201: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+        responses={201: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
         fields, reason, effective_at = write_input(
@@ -113,7 +123,7 @@ class UnitListView(RegistryView):
         unit = services.unit_create(
             user=request.user, reason=reason, effective_at=effective_at, **fields
         )
-        return unit_written(unit.pk, status=HTTPStatus.CREATED)
+        return unit_written(request, unit.pk, None, status=HTTPStatus.CREATED)
 
 
 class UnitDetailView(RegistryView):
@@ -133,7 +143,10 @@ class UnitDetailView(RegistryView):
         data = api_serializers.UnitDetailSerializer(
             row,
             context={
-                "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]])
+                "unit_slugs": selectors.slug_map(
+                    OrganizationalUnit, [row["parent_id"]]
+                ),
+                "origin": origin(request),
             },
         ).data
         return object_read(
@@ -144,7 +157,7 @@ class UnitDetailView(RegistryView):
         summary="Rename a unit or change its mandate and other descriptive fields",
         parameters=[IF_MATCH],
         request=api_serializers.UnitUpdateSerializer,
-        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def patch(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
@@ -152,6 +165,7 @@ class UnitDetailView(RegistryView):
         fields, reason, effective_at = write_input(
             api_serializers.UnitUpdateSerializer, request
         )
+        newest_before = newest_revision(OrganizationalUnit, unit_id)
         services.unit_update(
             unit=unit_id,
             user=request.user,
@@ -160,7 +174,7 @@ class UnitDetailView(RegistryView):
             expected_version=version,
             **fields,
         )
-        return unit_written(unit_id)
+        return unit_written(request, unit_id, newest_before)
 
 
 class UnitMoveView(RegistryView):
@@ -176,7 +190,7 @@ class UnitMoveView(RegistryView):
         "inside its subtree; nothing is written on any refusal.",
         parameters=[IF_MATCH],
         request=api_serializers.UnitMoveSerializer,
-        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
@@ -184,6 +198,7 @@ class UnitMoveView(RegistryView):
         fields, reason, effective_at = write_input(
             api_serializers.UnitMoveSerializer, request
         )
+        newest_before = newest_revision(OrganizationalUnit, unit_id)
         if "position" in fields:
             services.unit_move_to_position(
                 unit=unit_id,
@@ -205,7 +220,7 @@ class UnitMoveView(RegistryView):
                 expected_version=version,
                 **fields,
             )
-        return unit_written(unit_id)
+        return unit_written(request, unit_id, newest_before)
 
 
 class UnitAbolishView(RegistryView):
@@ -215,7 +230,7 @@ class UnitAbolishView(RegistryView):
         summary="Abolish a unit (it stays in the registry and its history)",
         parameters=[IF_MATCH],
         request=api_serializers.UnitAbolishSerializer,
-        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
@@ -223,6 +238,7 @@ class UnitAbolishView(RegistryView):
         fields, reason, effective_at = write_input(
             api_serializers.UnitAbolishSerializer, request
         )
+        newest_before = newest_revision(OrganizationalUnit, unit_id)
         services.unit_abolish(
             unit=unit_id,
             user=request.user,
@@ -231,7 +247,7 @@ class UnitAbolishView(RegistryView):
             expected_version=version,
             **fields,
         )
-        return unit_written(unit_id)
+        return unit_written(request, unit_id, newest_before)
 
 
 class UnitsAbolishView(RegistryView):
@@ -247,7 +263,7 @@ class UnitsAbolishView(RegistryView):
         "order. No If-Match: abolish one unit for the lost-update check.",
         request=api_serializers.UnitsAbolishSerializer,
         responses={
-            200: api_serializers.UnitDetailSerializer(many=True),
+            200: api_serializers.UnitWrittenSerializer(many=True),
             **WITHOUT_IF_MATCH_ERRORS,
         },
     )
@@ -255,6 +271,7 @@ class UnitsAbolishView(RegistryView):
         fields, reason, effective_at = write_input(
             api_serializers.UnitsAbolishSerializer, request
         )
+        newest_before = selectors.latest_revisions(OrganizationalUnit, fields["units"])
         abolished = services.units_abolish(
             units=fields.pop("units"),
             user=request.user,
@@ -266,11 +283,25 @@ class UnitsAbolishView(RegistryView):
         parent_slugs = selectors.slug_map(
             OrganizationalUnit, [row["parent_id"] for row in rows if row]
         )
+        newest = selectors.latest_revisions(
+            OrganizationalUnit, [unit.pk for unit in abolished]
+        )
+        # Every named unit is abolished by this write, itself or with an earlier one's
+        # subtree, so each has a new revision.
         return Response(
-            api_serializers.UnitDetailSerializer(
-                [row for row in rows if row],
+            api_serializers.UnitWrittenSerializer(
+                [
+                    {
+                        **row,
+                        "recorded": newest[row["id"]]
+                        if newest[row["id"]] != newest_before.get(row["id"])
+                        else None,
+                    }
+                    for row in rows
+                    if row
+                ],
                 many=True,
-                context={"unit_slugs": parent_slugs},
+                context={"unit_slugs": parent_slugs, "origin": origin(request)},
             ).data
         )
 
@@ -288,12 +319,13 @@ class UnitRevertView(RegistryView):
         "inside the unit's subtree, 400 if the unit already matches that version.",
         parameters=[IF_MATCH],
         request=api_serializers.UnitRevertSerializer,
-        responses={200: api_serializers.UnitDetailSerializer, **WRITE_ERRORS},
+        responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
         version = expected_version(request, kind="unit", pk=unit_id)
         fields, reason, _ = write_input(api_serializers.UnitRevertSerializer, request)
+        newest_before = newest_revision(OrganizationalUnit, unit_id)
         services.unit_revert(
             unit=unit_id,
             history_id=fields["history_id"],
@@ -301,7 +333,7 @@ class UnitRevertView(RegistryView):
             reason=reason,
             expected_version=version,
         )
-        return unit_written(unit_id)
+        return unit_written(request, unit_id, newest_before)
 
 
 # Children or ancestors of a unit, as of an instant.
@@ -339,7 +371,10 @@ class UnitRelativesView(RegistryView):
                 api_serializers.UnitWithHeadSerializer(
                     relatives,
                     many=True,
-                    context={"unit_slugs": {node.id: node.slug for node in nodes}},
+                    context={
+                        "unit_slugs": {node.id: node.slug for node in nodes},
+                        "origin": origin(request),
+                    },
                 ).data,
             )
 

@@ -966,7 +966,7 @@ def test_create_unit_records_user_reason_and_effective_time(
         "hq",
         "2024-02-01",
     )
-    assert response["Location"] == "/api/v1/units/do/"
+    assert response["Location"] == "http://testserver/api/v1/units/do/"
     assert response["ETag"].endswith('-v1"')
     revision = OrganizationalUnit.history.get(slug="do")
     assert revision.history_user.username == "editor"
@@ -1411,7 +1411,7 @@ def test_create_post_person_appointment_and_relationship(
         format="json",
     )
     assert post.status_code == HTTPStatus.CREATED, post.json()
-    assert post["Location"] == "/api/v1/posts/head-of-y/"
+    assert post["Location"] == "http://testserver/api/v1/posts/head-of-y/"
     person = editor_client.post(
         f"{API}people/",
         {"full_name": "Chen Wei", "reason": "New person"},

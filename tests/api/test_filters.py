@@ -69,6 +69,15 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
     "people/{slug}/": ("people/ana-lima/", (AsOfFilterSet,)),
     "appointments/{id}/": ("appointments/1/", (AsOfFilterSet,)),
     "relationships/{id}/": ("relationships/1/", (AsOfFilterSet,)),
+    **{
+        template: (path, (AsOfFilterSet, PageFilterSet))
+        for template, path in (
+            ("posts/{slug}/history/", "posts/head-of-x/history/"),
+            ("people/{slug}/history/", "people/ana-lima/history/"),
+            ("appointments/{id}/history/", "appointments/1/history/"),
+            ("relationships/{id}/history/", "relationships/1/history/"),
+        )
+    },
     "export/units.csv": ("export/units.csv", (AsOfFilterSet,)),
     "export/org.jsonld": ("export/org.jsonld", (AsOfFilterSet,)),
     "export/popolo.json": ("export/popolo.json", (AsOfFilterSet,)),

@@ -30,14 +30,16 @@ from units.models import OrganizationalUnit, Post, UnitKind
 API = "/api/v1/"
 
 
-def rendered(roots: list[selectors.UnitNode], branch: str | None = None) -> bytes:
+def rendered(
+    roots: list[selectors.UnitNode], branch: str | None = None, *, origin: str = ""
+) -> bytes:
     """What the API sent before: DRF's JSON renderer over ``tree_payload``."""
     slugs = {node.id: node.slug for root in roots for node in root.walk()}
     if branch is None:
-        return JSONRenderer().render(tree_payload(roots, slugs))
+        return JSONRenderer().render(tree_payload(roots, slugs, origin=origin))
     node = selectors.subtree(roots, branch)
     assert node is not None
-    return JSONRenderer().render(tree_payload([node], slugs)[0])
+    return JSONRenderer().render(tree_payload([node], slugs, origin=origin)[0])
 
 
 @pytest.fixture
@@ -155,7 +157,7 @@ def test_api_tree_sends_cached_bytes_equal_to_the_rendered_payload(
     first = client.get(f"{API}tree/")
     assert first.status_code == HTTPStatus.OK
     assert first["Content-Type"] == "application/json"
-    assert first.content == rendered(selectors.unit_tree())
+    assert first.content == rendered(selectors.unit_tree(), origin="http://testserver")
     with django_assert_num_queries(1):  # the registry generation only
         again = client.get(f"{API}tree/")
     assert again.content == first.content

@@ -41,13 +41,17 @@ from units.selectors.consistency import (
 )
 from units.selectors.fields import (
     APPOINTMENT_FIELDS,
+    APPOINTMENT_HISTORY_FIELDS,
     APPOINTMENT_RECORD_FIELDS,
+    HISTORY_FIELDS,
     PERSON_FIELDS,
+    PERSON_HISTORY_FIELDS,
     PERSON_RECORD_FIELDS,
     POST_HISTORY_FIELDS,
     POST_RECORD_FIELDS,
     POST_STATE_FIELDS,
     RECORD_FIELDS,
+    RELATIONSHIP_HISTORY_FIELDS,
     RELATIONSHIP_RECORD_FIELDS,
     REVISION_COLUMNS,
     UNIT_HISTORY_FIELDS,
@@ -123,12 +127,15 @@ from units.selectors.results import (
     FieldChange,
     Holder,
     PostState,
+    RecordedRevision,
     UnitNode,
     UnitRevision,
 )
 from units.selectors.revisions import (
     ObjectVersion,
     ShownState,
+    latest_revisions,
+    object_history,
     object_revisions,
     object_version,
     unit_history,
@@ -140,6 +147,7 @@ from units.selectors.search import (
     search_units,
 )
 from units.selectors.timeline import TimelineEntry, unit_timeline
+from units.selectors.tokens import api_token_created
 from units.selectors.trees import (
     cyclic_gc_paused,
     subtree,
@@ -160,6 +168,7 @@ from units.selectors.units import (
 
 __all__ = [
     "APPOINTMENT_FIELDS",
+    "APPOINTMENT_HISTORY_FIELDS",
     "APPOINTMENT_ORDERINGS",
     "APPOINTMENT_RECORD_FIELDS",
     "Change",
@@ -178,6 +187,7 @@ __all__ = [
     "MissingAtInstant",
     "ObjectVersion",
     "PERSON_FIELDS",
+    "PERSON_HISTORY_FIELDS",
     "PERSON_ORDERINGS",
     "PERSON_RECORD_FIELDS",
     "POST_HISTORY_FIELDS",
@@ -191,7 +201,9 @@ __all__ = [
     "PostGroup",
     "PostState",
     "PostsPage",
+    "HISTORY_FIELDS",
     "RECORD_FIELDS",
+    "RELATIONSHIP_HISTORY_FIELDS",
     "RELATIONSHIP_CHANGE_FIELDS",
     "RELATIONSHIP_ORDERINGS",
     "RELATIONSHIP_RECORD_FIELDS",
@@ -201,6 +213,7 @@ __all__ = [
     "RevisionPairs",
     "SEARCH_CHUNK_ROWS",
     "STREAM_CHUNK_ROWS",
+    "RecordedRevision",
     "SearchHit",
     "ShownState",
     "StoredOrderRows",
@@ -216,6 +229,7 @@ __all__ = [
     "UnitRef",
     "UnitRevision",
     "appointment_records",
+    "api_token_created",
     "branch_rows_in_stored_order",
     "change_window",
     "changes_between",
@@ -225,7 +239,9 @@ __all__ = [
     "first_recorded_instant",
     "history_problems",
     "id_for_slug",
+    "latest_revisions",
     "levels_that_fit",
+    "object_history",
     "object_revisions",
     "object_version",
     "open_appointments",

@@ -103,6 +103,17 @@ POST_STATE_FIELDS = tuple(
 )
 PERSON_FIELDS = ("id", "slug", "full_name")
 APPOINTMENT_FIELDS = ("id", "person_id", "post_id", "started_on", "ended_on")
+# Fields shown in the history of a person, an appointment and a relationship.
+PERSON_HISTORY_FIELDS = ("full_name",)
+APPOINTMENT_HISTORY_FIELDS = ("person_id", "post_id", "started_on", "ended_on", "note")
+RELATIONSHIP_HISTORY_FIELDS = (
+    "source_id",
+    "target_id",
+    "kind",
+    "description",
+    "started_on",
+    "ended_on",
+)
 
 # Whole records (with the version an editor must send back), as the API serves them.
 UNIT_RECORD_FIELDS = (*UNIT_STATE_FIELDS, "version")
@@ -127,4 +138,14 @@ RECORD_FIELDS: dict[type[RecordedModel], tuple[str, ...]] = {
     Person: PERSON_RECORD_FIELDS,
     Appointment: APPOINTMENT_RECORD_FIELDS,
     UnitRelationship: RELATIONSHIP_RECORD_FIELDS,
+}
+
+
+# Each model's fields shown in its history, in the order a reader expects them.
+HISTORY_FIELDS: dict[type[RecordedModel], tuple[str, ...]] = {
+    OrganizationalUnit: UNIT_HISTORY_FIELDS,
+    Post: POST_HISTORY_FIELDS,
+    Person: PERSON_HISTORY_FIELDS,
+    Appointment: APPOINTMENT_HISTORY_FIELDS,
+    UnitRelationship: RELATIONSHIP_HISTORY_FIELDS,
 }

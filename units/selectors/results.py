@@ -94,6 +94,15 @@ class UnitRevision:
         return self.recorded_at - self.effective_at > datetime.timedelta(minutes=1)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedRevision:
+    """Which revision a write recorded: its id, when it took effect, when written."""
+
+    history_id: int
+    effective_at: datetime.datetime
+    recorded_at: datetime.datetime
+
+
 @dataclass(slots=True)
 class Change:
     """One entry of the change feed between two instants."""

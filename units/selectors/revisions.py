@@ -6,16 +6,22 @@ version pages, the unit page's history and the API's all come from here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from units.models import OrganizationalUnit, RecordedModel
+from units.models import OrganizationalUnit, Person, Post, RecordedModel
 from units.selectors.as_of import _history_model
-from units.selectors.fields import REVISION_COLUMNS, UNIT_HISTORY_FIELDS
-from units.selectors.results import FieldChange, UnitRevision
+from units.selectors.fields import (
+    HISTORY_FIELDS,
+    REVISION_COLUMNS,
+    UNIT_HISTORY_FIELDS,
+)
+from units.selectors.results import FieldChange, RecordedRevision, UnitRevision
 
 # A version's recorded state as shown: each field's label and displayed value.
 ShownState = dict[str, str]
@@ -36,19 +42,55 @@ def _model_field(model: type[RecordedModel], attname: str) -> models.Field:
     )
 
 
+# What names an object a history links to, shown instead of its id.
+NAME_FIELDS: dict[type[models.Model], str] = {
+    OrganizationalUnit: "name",
+    Post: "title",
+    Person: "full_name",
+}
+
+
 def _displayed_value(
-    model: type[RecordedModel], attname: str, value: Any, unit_names: dict[int, str]
+    model: type[RecordedModel],
+    attname: str,
+    value: Any,
+    names: dict[type[models.Model], dict[int, str]],
 ) -> str:
     if value is None or value == "":
         return "—"
     model_field = _model_field(model, attname)
-    if model_field.is_relation:
-        return unit_names.get(value, f"unit {value}")
+    if model_field.is_relation and model_field.related_model is not None:
+        related = model_field.related_model
+        assert isinstance(related, type)  # noqa: S101 - never a lazy "app.Model" here
+        fallback = f"{related._meta.verbose_name} {value}"
+        return names.get(related, {}).get(value, fallback)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     return str(value)
+
+
+def _linked_names(
+    model: type[RecordedModel], rows: list[dict[str, Any]], fields: tuple[str, ...]
+) -> dict[type[models.Model], dict[int, str]]:
+    """The current names of the objects the rows link to: one query per kind linked."""
+    wanted: dict[type[models.Model], set[int]] = {}
+    for attname in fields:
+        model_field = _model_field(model, attname)
+        related = model_field.related_model if model_field.is_relation else None
+        if isinstance(related, type) and related in NAME_FIELDS:
+            ids = wanted.setdefault(related, set())
+            ids.update(row[attname] for row in rows if row[attname])
+    return {
+        related: dict(
+            related._default_manager.filter(pk__in=ids).values_list(
+                "id", NAME_FIELDS[related]
+            )
+        )
+        for related, ids in wanted.items()
+        if ids
+    }
 
 
 def _field_label(model: type[RecordedModel], attname: str) -> str:
@@ -62,11 +104,12 @@ def _revisions(
     *,
     with_state: bool,
 ) -> list[tuple[UnitRevision, ShownState]]:
-    """An object's versions, newest first, with their differences (2 queries).
+    """An object's versions, newest first, with their differences.
 
-    ``fields`` are attribute names of the model; a foreign key among them must point
-    to a unit, shown by the unit's (current) name. With ``with_state`` each version
-    comes with its full recorded state as shown, else with an empty one.
+    One query, and one more per kind of object its foreign keys link to (a unit,
+    post or person, shown by its current name). ``fields`` are attribute names of
+    the model. With ``with_state`` each version comes with its full recorded state
+    as shown, else with an empty one.
     """
     rows = list(
         _history_model(model)
@@ -74,17 +117,7 @@ def _revisions(
         .order_by("history_date", "history_id")
         .values(*REVISION_COLUMNS, *fields)
     )
-    unit_ids = {
-        row[attname]
-        for row in rows
-        for attname in fields
-        if attname.endswith("_id") and row[attname]
-    }
-    unit_names = dict(
-        OrganizationalUnit.objects.filter(pk__in=unit_ids).values_list("id", "name")
-        if unit_ids
-        else []
-    )
+    names = _linked_names(model, rows, fields)
     revisions: list[tuple[UnitRevision, ShownState]] = []
     previous: dict[str, Any] | None = None
     for row in rows:
@@ -95,9 +128,9 @@ def _revisions(
                 old=previous[attname] if previous else None,
                 new=row[attname],
                 old_display=_displayed_value(
-                    model, attname, previous[attname] if previous else None, unit_names
+                    model, attname, previous[attname] if previous else None, names
                 ),
-                new_display=_displayed_value(model, attname, row[attname], unit_names),
+                new_display=_displayed_value(model, attname, row[attname], names),
             )
             for attname in fields
             if (previous is None and row[attname] not in (None, ""))
@@ -116,7 +149,7 @@ def _revisions(
         if with_state:
             state = {
                 _field_label(model, attname): _displayed_value(
-                    model, attname, row[attname], unit_names
+                    model, attname, row[attname], names
                 )
                 for attname in fields
             }
@@ -147,6 +180,20 @@ def object_version(
     return None
 
 
+def object_history(model: type[RecordedModel], object_id: int) -> list[UnitRevision]:
+    """Any object's versions, newest first, with field-level differences.
+
+    The fields are the model's ``HISTORY_FIELDS``; a bounded number of queries (see
+    ``_revisions``), however many versions there are. Empty if no such object.
+    """
+    return [
+        revision
+        for revision, _state in _revisions(
+            model, object_id, HISTORY_FIELDS[model], with_state=False
+        )
+    ]
+
+
 def unit_history(unit: OrganizationalUnit | int) -> list[UnitRevision]:
     """A unit's versions, newest first, each with field-level differences (2 queries)."""
     unit_id = unit.pk if isinstance(unit, OrganizationalUnit) else unit
@@ -173,3 +220,33 @@ def unit_revisions_since(unit_id: int, loaded_version: int) -> list[UnitRevision
     if current_version is None:
         return []
     return unit_history(unit_id)[: max(current_version - loaded_version, 0)]
+
+
+def latest_revisions(
+    model: type[RecordedModel], ids: Iterable[int]
+) -> dict[int, RecordedRevision]:
+    """Each object's newest revision (by id: the last one written), in one query.
+
+    A write reads it after the service returns, to say what it recorded; objects
+    without a revision are absent.
+    """
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    history = _history_model(model)._default_manager
+    newest = (
+        history.filter(id__in=wanted)
+        .values("id")
+        .annotate(newest=Max("history_id"))
+        .values("newest")
+    )
+    return {
+        row["id"]: RecordedRevision(
+            history_id=row["history_id"],
+            effective_at=row["history_date"],
+            recorded_at=row["recorded_at"],
+        )
+        for row in history.filter(history_id__in=newest).values(
+            "id", "history_id", "history_date", "recorded_at"
+        )
+    }

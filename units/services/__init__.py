@@ -9,6 +9,7 @@ services; services.unit_create(...)`` is the way to call them.
 - ``revisions``: the registry lock, author, reason and time checks, saving a revision
 - ``refusals``: the codes a service refuses with, and the HTTP status of each
 - ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
+- ``tokens``: a person's own API token (not part of the registry)
 """
 
 from units.services.appointments import (
@@ -44,6 +45,7 @@ from units.services.revisions import (
     EffectiveTime,
     effective_datetime,
 )
+from units.services.tokens import api_token_create, api_token_revoke
 from units.services.units import (
     KEEP_PARENT,
     MOVE_POSITIONS,
@@ -79,6 +81,8 @@ __all__ = [
     "SubUnitDestinations",
     "SubUnitPolicy",
     "SubUnitRefusal",
+    "api_token_create",
+    "api_token_revoke",
     "appointment_end",
     "appointment_start",
     "appointment_start_for_new_person",
