@@ -239,13 +239,13 @@ def test_compare_lists_the_first_changes_of_each_kind_and_links_the_feed(
     assert feed.group(2) == f"{COMPARE_PAGE_CHANGES:,}"
     answer = client.get(feed.group(1).replace("&amp;", "&"))
     assert answer.status_code == HTTPStatus.OK
-    # The feed gives this page's changes, as one page of the same window: after the
-    # end of the "from" day, up to the end of the "to" day.
+    # The feed gives this page's changes, as one page of the same window: both days
+    # whole, from the start of the "from" day to the end of the "to" day.
     results = answer.json()["results"]
     assert len(results) == COMPARE_PAGE_CHANGES
     assert sum(change["kind"] == "renamed" for change in results) == total
     instants = [change["effective_at"] for change in results]
-    assert all("2015-01-02" <= instant < "2021-01-01" for instant in instants)
+    assert all("2015-01-01" <= instant < "2021-01-01" for instant in instants)
 
 
 def test_search_lists_the_first_hits_and_says_how_many_match(
