@@ -607,7 +607,8 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
 
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
-    """Units whose name, acronym or mandate match every word, highlighted."""
+    """Units, posts and people matching every word as they stood at ``as_of``:
+    units by name, acronym or mandate, posts by title, people by name, highlighted."""
     as_of = read_as_of(request)
     query = request.GET.get("q", "").strip()
     context: dict = {"query": query, "hits": [], "hit_count": 0}
@@ -624,7 +625,7 @@ def search(request: HttpRequest) -> HttpResponse:
             status=HTTPStatus.BAD_REQUEST,
         )
     if query:
-        context["hits"], context["hit_count"] = selectors.search_units(
+        context["hits"], context["hit_count"] = selectors.search_registry(
             query, as_of.when, limit=SEARCH_RESULTS
         )
     return _page(request, "units/search.html", as_of, context)

@@ -19,6 +19,7 @@ from api.views.relationships import (
     RelationshipEndView,
     RelationshipListView,
 )
+from api.views.search import SearchView
 from api.views.tree import TreeView, UnitTreeView
 from api.views.units import (
     UnitAbolishView,
@@ -49,6 +50,7 @@ __all__ = [
     "RelationshipEndView",
     "RelationshipListView",
     "SchemaView",
+    "SearchView",
     "TreeView",
     "UnitAbolishView",
     "UnitAncestorsView",

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from units import services
+from units import selectors, services
 from units.models import (
     Appointment,
     FillingMethod,
@@ -346,6 +346,19 @@ def test_vitorino_holds_the_dg_post_pope_the_ddg_management_and_operations_is_va
         "amy-e-pope",
         "antonio-vitorino",
     ]
+
+
+@pytest.mark.usefixtures("loaded")
+def test_search_finds_the_seeds_people_and_posts_not_only_units() -> None:
+    hits, count = selectors.search_registry("Vitorino", None, limit=10)
+    assert count == 1
+    assert [(hit.type, hit.slug) for hit in hits] == [("person", "antonio-vitorino")]
+    posts, _ = selectors.search_registry(
+        "director general", None, types=["post"], limit=10
+    )
+    units = {hit.slug: hit.unit_slug for hit in posts}
+    assert units["director-general"] == "office-of-the-director-general"
+    assert len(units) == 4  # the two Deputies, the Special Envoy
 
 
 @pytest.mark.usefixtures("loaded")

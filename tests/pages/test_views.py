@@ -643,7 +643,7 @@ def test_search_finds_names_and_mandates_and_highlights(
     response = client.get("/search/?q=Registry")
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
-    assert "1 unit matching “Registry”" in page_text(response)
+    assert "1 result matching “Registry”" in page_text(response)
     assert "Unit Ex keeps the <mark>registry</mark> and publishes it." in html
     by_name = client.get("/search/?q=department").content.decode()
     assert "<mark>Department</mark> B" in by_name
@@ -656,7 +656,7 @@ def test_search_finds_acronyms(client: Client, make_unit: object) -> None:
     )
     response = client.get("/search/?q=igf")
     html = response.content.decode()
-    assert "1 unit matching “igf”" in page_text(response)
+    assert "1 result matching “igf”" in page_text(response)
     assert '<abbr class="acronym"><mark>IGF</mark></abbr>' in html
     assert "matched in acronym" in html
 
@@ -665,7 +665,7 @@ def test_search_as_of_a_date_searches_that_structure(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
     text = page_text(client.get("/search/?q=unit+x&as_of=2021-01-01"))
-    assert "1 unit matching “unit x” on 1 January 2021" in text
+    assert "1 result matching “unit x” on 1 January 2021" in text
     assert "Unit X" in text
 
 
@@ -675,7 +675,52 @@ def test_search_escapes_the_query(
     html = client.get("/search/?q=<script>alert(1)</script>").content.decode()
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)" in html
-    assert "0 units matching" in html
+    assert "0 results matching" in html
+
+
+def test_search_finds_people_and_posts_saying_what_each_is(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/search/?q=okoro")
+    assert "1 result matching “okoro”" in page_text(response)
+    html = response.content.decode()
+    assert (
+        '<a href="/people/?person=ben-okoro#ben-okoro">Ben <mark>Okoro</mark></a>'
+        in html
+    )
+    assert '<span class="result-type">Person</span>' in html
+
+    posts = client.get("/search/?q=head+of").content.decode()
+    assert '<a href="/posts/?unit=unit-x#post-head-of-x">' in posts
+    assert '<span class="result-type">Post</span> (head) in' in posts
+    assert '<a href="/units/unit-x/">Unit Ex</a>' in posts
+
+    units = client.get("/search/?q=registry").content.decode()
+    assert '<span class="result-type">Unit</span> · Unit' in units
+
+
+def test_search_finds_names_as_they_stood_at_the_date(
+    client: Client, scripted_history: ScriptedHistory, editor: object
+) -> None:
+    services.person_update(
+        person=scripted_history.ben,
+        user=editor,
+        reason="Name corrected",
+        full_name="Benedict Okoro",
+    )
+    services.post_abolish(
+        post=scripted_history.head_of_x, user=editor, reason="No longer needed"
+    )
+    before = client.get("/search/?q=ben+okoro&as_of=2024-01-01")
+    assert "1 result matching “ben okoro” on 1 January 2024" in page_text(before)
+    assert "<mark>Ben</mark> <mark>Okoro</mark>" in before.content.decode()
+    # The post in the unit as it was named then; the post is gone now.
+    then = client.get("/search/?q=head+of&as_of=2020-07-01").content.decode()
+    assert '<a href="/units/unit-x/?as_of=2020-07-01">Unit X</a>' in then
+    assert "0 results matching" in page_text(client.get("/search/?q=head+of+x"))
+    assert "Benedict" in page_text(client.get("/search/?q=okoro"))
+    # Nobody was recorded before mid-2020.
+    assert "0 results" in page_text(client.get("/search/?q=ana&as_of=2020-01-01"))
 
 
 def test_search_refuses_a_too_long_query(
@@ -858,8 +903,11 @@ PAGES_AND_QUERIES = [
     ("/chart/?as_of=2024-01-01&depth=all", 7),
     ("/chart/?root=department-b", 11),
     ("/chart/download.svg", 9),
-    ("/search/?q=registry", 2),
-    ("/search/?q=registry&as_of=2024-01-01", 2),
+    ("/search/?q=registry", 4),
+    ("/search/?q=registry&as_of=2024-01-01", 4),
+    ("/search/?q=team", 5),
+    ("/search/?q=team&as_of=2024-01-01", 5),
+    ("/search/?q=person", 3),
     ("/posts/", 9),
     ("/posts/?as_of=2024-01-01", 9),
     ("/posts/?unit=unit-x", 10),

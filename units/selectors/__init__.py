@@ -11,7 +11,8 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``trees``, ``flat_trees``, ``levels``: whole trees, trees as rows, parts of trees.
 - ``posts``: posts with their holders.  ``units``: one unit; ids and slugs.
 - ``revisions``: the history of any object.  ``change_feed``: changes between instants.
-- ``listings``: the posts, people and relationships pages.  ``search``: unit search.
+- ``listings``: the posts, people and relationships pages.  ``search``: units, posts
+  and people by their words, as of an instant.
 - ``consistency``: checks of the tree bookkeeping and of the history.
 """
 
@@ -132,7 +133,11 @@ from units.selectors.revisions import (
 )
 from units.selectors.search import (
     SEARCH_CHUNK_ROWS,
+    SEARCH_TYPES,
+    RegistryHit,
     SearchHit,
+    SearchType,
+    search_registry,
     search_units,
 )
 from units.selectors.trees import (
@@ -195,8 +200,11 @@ __all__ = [
     "Revision",
     "RevisionPairs",
     "SEARCH_CHUNK_ROWS",
+    "SEARCH_TYPES",
     "STREAM_CHUNK_ROWS",
+    "RegistryHit",
     "SearchHit",
+    "SearchType",
     "ShownState",
     "StoredOrderRows",
     "Tenure",
@@ -235,6 +243,7 @@ __all__ = [
     "registry_problems",
     "relationship_records",
     "relationships_as_of",
+    "search_registry",
     "search_units",
     "slug_map",
     "state_rows_as_of",
