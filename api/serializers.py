@@ -104,6 +104,10 @@ class UnitWithHeadSerializer(UnitSerializer):
 
 
 class UnitDetailSerializer(UnitSerializer):
+    provenance = serializers.CharField(
+        help_text="Where the record comes from and what in it is an interpretation "
+        "of the source (such as a placement the source does not state)."
+    )
     version = serializers.IntegerField()
 
 
@@ -436,6 +440,7 @@ class UnitCreateSerializer(WriteSerializer):
     mandate = serializers.CharField(required=False, allow_blank=True)
     location = serializers.CharField(max_length=128, required=False, allow_blank=True)
     learn_more_url = serializers.URLField(required=False, allow_blank=True)
+    provenance = serializers.CharField(required=False, allow_blank=True)
     reporting_line = serializers.ChoiceField(
         choices=ReportingLine.choices, required=False
     )
@@ -449,6 +454,7 @@ class UnitUpdateSerializer(WriteSerializer):
     mandate = serializers.CharField(required=False, allow_blank=True)
     location = serializers.CharField(max_length=128, required=False, allow_blank=True)
     learn_more_url = serializers.URLField(required=False, allow_blank=True)
+    provenance = serializers.CharField(required=False, allow_blank=True)
     reporting_line = serializers.ChoiceField(
         choices=ReportingLine.choices, required=False
     )

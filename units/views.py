@@ -235,6 +235,9 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     post_tenures = selectors.tenures(as_of.when, post_ids=[post.id for post in posts])
     past_holders = [tenure for tenure in post_tenures if not tenure.is_current]
     revisions = unit_history(node.id)
+    # A unit whose founding date is not known (a seed records a structure as it
+    # stood on some day) says since when it is recorded instead.
+    recorded_since = min((rev.effective_at for rev in revisions), default=None)
     if as_of.when is not None:
         revisions = [rev for rev in revisions if rev.effective_at <= as_of.when]
     relationships = selectors.relationships_as_of(as_of.when, unit_id=node.id)
@@ -254,6 +257,8 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "past_holders": past_holders,
             "relationships": relationships,
             "revisions": revisions,
+            "recorded_since": recorded_since,
+            "provenance": selectors.unit_provenance(node.id, as_of.when),
         },
     )
 

@@ -155,6 +155,7 @@ from units.selectors.units import (
     unit_exists,
     unit_family,
     unit_lineage,
+    unit_provenance,
     unit_record,
 )
 
@@ -259,6 +260,7 @@ __all__ = [
     "unit_family",
     "unit_history",
     "unit_lineage",
+    "unit_provenance",
     "unit_list",
     "unit_posts_as_of",
     "unit_record",
