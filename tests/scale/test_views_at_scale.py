@@ -536,16 +536,18 @@ SCALED_PAGES = [
     (f"/?as_of={PAST}", 5),
     ("/units/{top}/children/", 6),
     (f"/units/{{top}}/children/?as_of={PAST}", 5),
-    ("/units/{top}/", 10),
-    (f"/units/{{top}}/?as_of={PAST}", 12),
+    # The unit's provenance note is read on its own (one query).
+    ("/units/{top}/", 11),
+    (f"/units/{{top}}/?as_of={PAST}", 13),
     ("/chart/", 7),
     (f"/chart/?as_of={PAST}", 6),
     ("/chart/?depth=2", 6),
     ("/chart/download.svg", 7),
     ("/chart/?root={branch}", 9),
     (f"/chart/?root={{branch}}&as_of={PAST}", 8),
-    ("/search/?q=migration", 2),
-    (f"/search/?q=migration&as_of={PAST}", 2),
+    # Units (texts, listed rows), posts, people, the listed posts' units.
+    ("/search/?q=migration", 5),
+    (f"/search/?q=migration&as_of={PAST}", 5),
     # The generator writes no dotted lines: a compare page reads no states before
     # revisions of a table with none on the page (changes_between read them anyway).
     (f"/compare/?from=2015-01-01&to={PAST}", 8),
