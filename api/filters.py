@@ -483,3 +483,15 @@ class RelationshipFilterSet(ListFilterSet):
     class Meta:
         model = UnitRelationship
         fields: ClassVar[list[str]] = []
+
+
+class SearchFilterSet(ListFilterSet):
+    """The registry search; without words in ``q`` it finds nothing (an empty page,
+    so that the root's link answers)."""
+
+    q = search_filter()
+    type = ChoiceTextFilter(field_name="search_type", choices=selectors.SEARCH_TYPES)
+
+    class Meta:
+        model = OrganizationalUnit
+        fields: ClassVar[list[str]] = []

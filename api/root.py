@@ -36,6 +36,7 @@ RESOURCES = {
     "people": "api:person-list",
     "appointments": "api:appointment-list",
     "relationships": "api:relationship-list",
+    "search": "api:search",
     "changes": "api:changes",
     "changes_atom": "api:changes-atom",
     "export_units_csv": "api:export-csv",

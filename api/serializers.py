@@ -116,6 +116,10 @@ class UnitWithHeadSerializer(UnitSerializer):
 
 
 class UnitDetailSerializer(UnitSerializer):
+    provenance = serializers.CharField(
+        help_text="Where the record comes from and what in it is an interpretation "
+        "of the source (such as a placement the source does not state)."
+    )
     version = serializers.IntegerField()
 
 
@@ -323,6 +327,54 @@ class PersonSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+# The API address of each type of search result, by its slug.
+SEARCH_RESULT_ROUTES = {
+    "unit": "api:unit-detail",
+    "post": "api:post-detail",
+    "person": "api:person-detail",
+}
+
+
+class SearchResultSerializer(serializers.Serializer):
+    """One result of the registry search: a unit, a post or a person (``type``)."""
+
+    type = serializers.ChoiceField(
+        choices=["unit", "post", "person"], help_text="What the result is."
+    )
+    slug = serializers.SlugField()
+    name = serializers.CharField(help_text="A unit's name, a post's title, a person's.")
+    kind = serializers.SerializerMethodField(
+        help_text="A unit's kind (department, division, ...); null for the others."
+    )
+    short_name = serializers.SerializerMethodField(
+        help_text="A unit's acronym; null for the others."
+    )
+    unit = serializers.SerializerMethodField(
+        help_text="A post's unit (its slug); null for the others."
+    )
+    is_head = serializers.SerializerMethodField(
+        help_text="Whether a post heads its unit; null for the others."
+    )
+    matched_fields = serializers.ListField(child=serializers.CharField())
+    excerpt = serializers.CharField(help_text="A unit's mandate around the match.")
+    url = serializers.SerializerMethodField()
+
+    def get_kind(self, hit: Any) -> str | None:
+        return hit.unit.kind if hit.unit is not None else None
+
+    def get_short_name(self, hit: Any) -> str | None:
+        return hit.unit.short_name if hit.unit is not None else None
+
+    def get_unit(self, hit: Any) -> str | None:
+        return hit.unit_slug if hit.type == "post" else None
+
+    def get_is_head(self, hit: Any) -> bool | None:
+        return hit.is_head if hit.type == "post" else None
+
+    def get_url(self, hit: Any) -> str:
+        return reverse(SEARCH_RESULT_ROUTES[hit.type], kwargs={"slug": hit.slug})
+
+
 class AppointmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     person = serializers.SerializerMethodField()
@@ -470,6 +522,7 @@ class UnitCreateSerializer(WriteSerializer):
     mandate = serializers.CharField(required=False, allow_blank=True)
     location = serializers.CharField(max_length=128, required=False, allow_blank=True)
     learn_more_url = serializers.URLField(required=False, allow_blank=True)
+    provenance = serializers.CharField(required=False, allow_blank=True)
     reporting_line = serializers.ChoiceField(
         choices=ReportingLine.choices, required=False
     )
@@ -483,6 +536,7 @@ class UnitUpdateSerializer(WriteSerializer):
     mandate = serializers.CharField(required=False, allow_blank=True)
     location = serializers.CharField(max_length=128, required=False, allow_blank=True)
     learn_more_url = serializers.URLField(required=False, allow_blank=True)
+    provenance = serializers.CharField(required=False, allow_blank=True)
     reporting_line = serializers.ChoiceField(
         choices=ReportingLine.choices, required=False
     )

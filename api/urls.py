@@ -96,6 +96,7 @@ urlpatterns = [
         views.RelationshipHistoryView.as_view(),
         name="relationship-history",
     ),
+    path("search/", views.SearchView.as_view(), name="search"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
     # Read-only: any other method is a 405 with Allow (without csrf_exempt, the CSRF
     # check would refuse a PUT first with a 403, as if it were a write one may not do).

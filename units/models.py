@@ -140,6 +140,15 @@ class OrganizationalUnit(MPTTModel):
     mandate = models.TextField(_("mandate"), blank=True, default="")
     location = models.CharField(_("location"), max_length=128, blank=True, default="")
     learn_more_url = models.URLField(_("learn more link"), blank=True, default="")
+    provenance = models.TextField(
+        _("provenance"),
+        blank=True,
+        default="",
+        help_text=_(
+            "Where the record comes from and what in it is an interpretation of the "
+            'source, for example "Placement inferred from the source: ...".'
+        ),
+    )
     parent = TreeForeignKey(
         "self",
         verbose_name=_("reports to"),

@@ -59,6 +59,7 @@ UNIT_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "mandate": ((str,), False),
     "has_learn_more": ((bool,), False),
     "learn_more_url": ((str,), False),
+    "provenance": ((str,), False),
 }
 POST_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "slug": ((str,), True),
@@ -440,6 +441,10 @@ def _load_units(
             location=item.get("location", ""),
             mandate=item.get("mandate", ""),
             learn_more_url=item.get("learn_more_url", ""),
+            provenance=item.get("provenance", ""),
+            # The seed gives no founding dates: its date is when the registry's
+            # record begins, not when a unit was founded.
+            founding_date_known=False,
         )
         report.created["units"] += 1
     return units
@@ -473,6 +478,7 @@ def _load_posts(
             filling_method=item["filling_method"],
             term_years=item.get("term_years"),
             term_note=item.get("term_note", ""),
+            founding_date_known=False,
         )
         report.created["posts"] += 1
     return posts

@@ -240,6 +240,13 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     post_tenures = selectors.tenures(as_of.when, post_ids=[post.id for post in posts])
     past_holders = [tenure for tenure in post_tenures if not tenure.is_current]
     timeline = selectors.unit_timeline(node.id, as_of.when)
+    # A unit whose founding date is not known (a seed records a structure as it
+    # stood on some day) says since when it is recorded instead: its first version,
+    # which the timeline holds (the unit exists at as_of, so it is not cut off).
+    recorded_since = min(
+        (entry.effective_at for entry in timeline if entry.revision is not None),
+        default=None,
+    )
     relationships = selectors.relationships_as_of(as_of.when, unit_id=node.id)
     return _page(
         request,
@@ -257,6 +264,8 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "past_holders": past_holders,
             "relationships": relationships,
             "timeline": timeline,
+            "recorded_since": recorded_since,
+            "provenance": selectors.unit_provenance(node.id, as_of.when),
         },
     )
 
@@ -693,7 +702,8 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
 
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
-    """Units whose name, acronym or mandate match every word, highlighted."""
+    """Units, posts and people matching every word as they stood at ``as_of``:
+    units by name, acronym or mandate, posts by title, people by name, highlighted."""
     as_of = read_as_of(request)
     query = request.GET.get("q", "").strip()
     context: dict = {"query": query, "hits": [], "hit_count": 0}
@@ -710,7 +720,7 @@ def search(request: HttpRequest) -> HttpResponse:
             status=HTTPStatus.BAD_REQUEST,
         )
     if query:
-        context["hits"], context["hit_count"] = selectors.search_units(
+        context["hits"], context["hit_count"] = selectors.search_registry(
             query, as_of.when, limit=SEARCH_RESULTS
         )
     return _page(request, "units/search.html", as_of, context)

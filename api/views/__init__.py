@@ -26,6 +26,7 @@ from api.views.relationships import (
     RelationshipHistoryView,
     RelationshipListView,
 )
+from api.views.search import SearchView
 from api.views.tree import TreeView, UnitTreeView
 from api.views.units import (
     UnitAbolishView,
@@ -60,6 +61,7 @@ __all__ = [
     "RelationshipEndView",
     "RelationshipListView",
     "SchemaView",
+    "SearchView",
     "TreeView",
     "UnitAbolishView",
     "UnitAncestorsView",

@@ -868,6 +868,39 @@ def test_write_with_current_if_match_succeeds(editor_client, scripted_history):
     assert response["ETag"] == f'"unit-{scripted_history.unit_y.pk}-v2"'
 
 
+def test_unit_provenance_is_written_and_read_as_of(editor_client, scripted_history):
+    etag = editor_client.get(f"{API}units/unit-y/")["ETag"]
+    note = "Placement inferred from the source: listed after Department B."
+    response = editor_client.patch(
+        f"{API}units/unit-y/",
+        {"provenance": note, "reason": "Say what is inferred"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["provenance"] == note
+    assert editor_client.get(f"{API}units/unit-y/").json()["provenance"] == note
+    # Before the change, the unit had none.
+    earlier = editor_client.get(f"{API}units/unit-y/?as_of=2024-01-01").json()
+    assert earlier["provenance"] == ""
+    history = editor_client.get(f"{API}units/unit-y/history/").json()
+    assert "provenance" in str(history["results"][0])
+
+
+def test_unit_provenance_refuses_control_characters_and_writes_nothing(
+    editor_client, scripted_history
+):
+    before = history_count()
+    response = editor_client.patch(
+        f"{API}units/unit-y/",
+        {"provenance": "Inferred\x07", "reason": "Bad text"},
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "provenance" in str(response.json()).lower()
+    assert history_count() == before
+
+
 def test_write_with_stale_if_match_is_412_and_changes_nothing(
     editor_client, scripted_history, other_editor
 ):

@@ -31,6 +31,7 @@ from api.filters import (
     PostFilterSet,
     QueryFilterSet,
     RelationshipFilterSet,
+    SearchFilterSet,
     SlugIdField,
     TreeFilterSet,
     UnitFilterSet,
@@ -60,6 +61,7 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
     "units/{slug}/children/": ("units/unit-x/children/", (TreeFilterSet,)),
     "units/{slug}/ancestors/": ("units/unit-x/ancestors/", (TreeFilterSet,)),
     "changes/": ("changes/", (ChangeFeedFilterSet,)),
+    "search/": ("search/?q=x", (SearchFilterSet, PageFilterSet)),
     "units/{slug}/": ("units/unit-x/", (AsOfFilterSet,)),
     "units/{slug}/history/": (
         "units/unit-x/history/",

@@ -131,6 +131,56 @@ def test_round_trip_keeps_every_as_of_answer_and_history(
     assert selectors.registry_generation() > generation_before
 
 
+def test_round_trip_keeps_provenance_unknown_founding_dates_and_notes(
+    scripted_history: ScriptedHistory, editor: Any, tmp_path: Path
+) -> None:
+    write = {"user": editor, "reason": "Recorded from a description"}
+    unit = services.unit_create(
+        name="Inferred Unit",
+        kind=UnitKind.UNIT,
+        parent=scripted_history.department_b,
+        provenance="Placement inferred from the source: first version.",
+        founding_date_known=False,
+        effective_at=at("2023-03-01"),
+        **write,
+    )
+    services.unit_update(
+        unit=unit, provenance="Placement inferred from the source: second.", **write
+    )
+    post = services.post_create(
+        title="Inferred head",
+        unit=unit,
+        is_head=True,
+        founding_date_known=False,
+        effective_at=at("2023-03-01"),
+        **write,
+    )
+    services.appointment_start(
+        person=scripted_history.ana,
+        post=post,
+        started_on=datetime.date(2023, 3, 1),
+        note="Start date is a convention of the source.",
+        **write,
+    )
+    now = datetime.datetime.now(tz=datetime.UTC)
+    before = registry_answers(now)
+    backup = tmp_path / "registry.jsonl"
+
+    call_command("export_registry", str(backup), stdout=_quiet())
+    empty_the_registry()
+    call_command("import_registry", str(backup), stdout=_quiet())
+
+    assert registry_answers(now) == before
+    restored = OrganizationalUnit.objects.get(pk=unit.pk)
+    assert restored.provenance == "Placement inferred from the source: second."
+    assert restored.established_on is None
+    assert [row.provenance for row in restored.history.order_by("history_id")] == [
+        "Placement inferred from the source: first version.",
+        "Placement inferred from the source: second.",
+    ]
+    assert post.appointments.get().note == "Start date is a convention of the source."
+
+
 def test_backup_holds_history_dates_recorded_times_authors_and_reasons(
     scripted_history: ScriptedHistory, tmp_path: Path
 ) -> None:

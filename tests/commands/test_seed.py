@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from units import services
+from units import selectors, services
 from units.models import (
     Appointment,
     FillingMethod,
@@ -252,8 +252,9 @@ def test_units_have_the_kinds_short_names_and_locations_decided() -> None:
     manila = unit("Manila Administrative Centre")
     assert (manila.kind, manila.location) == (UnitKind.ADMINISTRATIVE_CENTRE, "Manila")
     assert unit("Panama Administrative Centre").location == "Panama"
-    assert unit("Internal Governance Framework Unit").short_name == "IGF"
-    assert unit("PRIMA Unit").short_name == "PRIMA"
+    # The source gives no unit an acronym: "IGF" is the Framework's, "PRIMA" the
+    # system's.
+    assert set(OrganizationalUnit.objects.values_list("short_name", flat=True)) == {""}
     assert unit("PRIMA Unit").slug == "prima-unit"
     assert unit("Office of the Inspector General").slug == (
         "office-of-the-inspector-general"
@@ -356,6 +357,46 @@ def test_vitorino_holds_the_dg_post_pope_the_ddg_management_and_operations_is_va
 
 
 @pytest.mark.usefixtures("loaded")
+def test_interpretations_of_the_source_carry_a_provenance_note() -> None:
+    notes = {
+        unit.slug: unit.provenance
+        for unit in OrganizationalUnit.objects.exclude(provenance="")
+    }
+    assert set(notes) == {
+        "office-of-the-director-general",
+        "department-of-strategic-planning-and-organizational-performance",
+        "internal-governance-framework-unit",
+        "prima-unit",
+    }
+    assert notes["office-of-the-director-general"].startswith(
+        "Name and mandate inferred from the source:"
+    )
+    for slug in set(notes) - {"office-of-the-director-general"}:
+        assert notes[slug].startswith("Placement inferred from the source:")
+    assert (
+        "“IGF” for the Internal Governance Framework"
+        in notes["internal-governance-framework-unit"]
+    )
+    assert "“PRIMA” is the name of the system" in notes["prima-unit"]
+    # Recorded as part of the unit's first revision, like every other field.
+    prima = unit("PRIMA Unit")
+    assert prima.history.get().provenance == notes["prima-unit"]
+
+
+@pytest.mark.usefixtures("loaded")
+def test_search_finds_the_seeds_people_and_posts_not_only_units() -> None:
+    hits, count = selectors.search_registry("Vitorino", None, limit=10)
+    assert count == 1
+    assert [(hit.type, hit.slug) for hit in hits] == [("person", "antonio-vitorino")]
+    posts, _ = selectors.search_registry(
+        "director general", None, types=["post"], limit=10
+    )
+    units = {hit.slug: hit.unit_slug for hit in posts}
+    assert units["director-general"] == "office-of-the-director-general"
+    assert len(units) == 4  # the two Deputies, the Special Envoy
+
+
+@pytest.mark.usefixtures("loaded")
 def test_dotted_line_relationships_are_loaded() -> None:
     links = {
         (link.source.name, link.kind, link.target.name): link
@@ -402,9 +443,9 @@ def test_every_object_gets_one_history_row_with_the_seed_reason_and_date() -> No
             assert revision.history_date == EFFECTIVE_AT
             assert revision.history_type == "+"
             assert revision.history_user is None
-    assert {unit.established_on for unit in OrganizationalUnit.objects.all()} == {
-        EFFECTIVE_AT.date()
-    }
+    # The seed gives no founding dates: the load records the structure from its date.
+    assert {unit.established_on for unit in OrganizationalUnit.objects.all()} == {None}
+    assert {post.established_on for post in Post.objects.all()} == {None}
 
 
 def test_loading_twice_changes_nothing() -> None:

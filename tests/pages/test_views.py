@@ -264,6 +264,38 @@ def test_unit_page_shows_mandate_posts_breadcrumbs_and_timeline(
     assert_no_staff_identity(response)
 
 
+def test_unit_page_says_established_when_the_founding_date_is_known(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    text = page_text(client.get("/units/unit-x/"))
+    assert "Established 1 June 2020" in text
+    assert "Recorded since" not in text
+
+
+def test_seed_pages_say_recorded_since_and_show_the_appointments_notes(
+    client: Client, db: None
+) -> None:
+    call_command("load_seed", stdout=StringIO())
+    # (page_text keeps entities: the note's apostrophe is &#x27; there.)
+    note = "The seed gives no start date; recorded from the fixture"
+
+    unit_page = page_text(client.get("/units/office-of-the-director-general/"))
+    assert "Recorded since 1 January 2023 (founding date not known)" in unit_page
+    assert "Established" not in unit_page.split("Mandate")[0]
+    assert f"António Vitorino since 1 January 2023 {note}" in unit_page
+
+    # The interpretation of the source is said as such, not shown as fact.
+    assert "Provenance Name and mandate inferred from the source:" in unit_page
+    prima = page_text(client.get("/units/prima-unit/"))
+    assert "Provenance Placement inferred from the source:" in prima
+    assert "Provenance" not in page_text(client.get("/units/global-data-institute/"))
+
+    posts_page = page_text(client.get("/posts/?unit=office-of-the-director-general"))
+    assert f"António Vitorino since 1 Jan 2023 {note}" in posts_page
+    people_page = page_text(client.get("/people/?person=amy-e-pope"))
+    assert f"since 1 January 2023 ({note}" in people_page
+
+
 def test_unit_page_as_of_shows_the_unit_as_it_was(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
@@ -780,7 +812,7 @@ def test_search_finds_names_and_mandates_and_highlights(
     response = client.get("/search/?q=Registry")
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
-    assert "1 unit matching “Registry”" in page_text(response)
+    assert "1 result matching “Registry”" in page_text(response)
     assert "Unit Ex keeps the <mark>registry</mark> and publishes it." in html
     by_name = client.get("/search/?q=department").content.decode()
     assert "<mark>Department</mark> B" in by_name
@@ -793,7 +825,7 @@ def test_search_finds_acronyms(
     make_unit("Internal Governance Framework Unit", short_name="IGF", slug="igf")
     response = client.get("/search/?q=igf")
     html = response.content.decode()
-    assert "1 unit matching “igf”" in page_text(response)
+    assert "1 result matching “igf”" in page_text(response)
     assert '<abbr class="acronym"><mark>IGF</mark></abbr>' in html
     assert "matched in acronym" in html
 
@@ -802,7 +834,7 @@ def test_search_as_of_a_date_searches_that_structure(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
     text = page_text(client.get("/search/?q=unit+x&as_of=2021-01-01"))
-    assert "1 unit matching “unit x” on 1 January 2021" in text
+    assert "1 result matching “unit x” on 1 January 2021" in text
     assert "Unit X" in text
 
 
@@ -812,7 +844,52 @@ def test_search_escapes_the_query(
     html = client.get("/search/?q=<script>alert(1)</script>").content.decode()
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)" in html
-    assert "0 units matching" in html
+    assert "0 results matching" in html
+
+
+def test_search_finds_people_and_posts_saying_what_each_is(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    response = client.get("/search/?q=okoro")
+    assert "1 result matching “okoro”" in page_text(response)
+    html = response.content.decode()
+    assert (
+        '<a href="/people/?person=ben-okoro#ben-okoro">Ben <mark>Okoro</mark></a>'
+        in html
+    )
+    assert '<span class="result-type">Person</span>' in html
+
+    posts = client.get("/search/?q=head+of").content.decode()
+    assert '<a href="/posts/?unit=unit-x#post-head-of-x">' in posts
+    assert '<span class="result-type">Post</span> (head) in' in posts
+    assert '<a href="/units/unit-x/">Unit Ex</a>' in posts
+
+    units = client.get("/search/?q=registry").content.decode()
+    assert '<span class="result-type">Unit</span> · Unit' in units
+
+
+def test_search_finds_names_as_they_stood_at_the_date(
+    client: Client, scripted_history: ScriptedHistory, editor: User
+) -> None:
+    services.person_update(
+        person=scripted_history.ben,
+        user=editor,
+        reason="Name corrected",
+        full_name="Benedict Okoro",
+    )
+    services.post_abolish(
+        post=scripted_history.head_of_x, user=editor, reason="No longer needed"
+    )
+    before = client.get("/search/?q=ben+okoro&as_of=2024-01-01")
+    assert "1 result matching “ben okoro” on 1 January 2024" in page_text(before)
+    assert "<mark>Ben</mark> <mark>Okoro</mark>" in before.content.decode()
+    # The post in the unit as it was named then; the post is gone now.
+    then = client.get("/search/?q=head+of&as_of=2020-07-01").content.decode()
+    assert '<a href="/units/unit-x/?as_of=2020-07-01">Unit X</a>' in then
+    assert "0 results matching" in page_text(client.get("/search/?q=head+of+x"))
+    assert "Benedict" in page_text(client.get("/search/?q=okoro"))
+    # Nobody was recorded before mid-2020.
+    assert "0 results" in page_text(client.get("/search/?q=ana&as_of=2020-01-01"))
 
 
 def test_search_refuses_a_too_long_query(
@@ -987,16 +1064,20 @@ PAGES_AND_QUERIES = [
     ("/?as_of=2024-01-01", 5),
     ("/units/department-b/children/", 6),
     ("/units/department-b/children/?as_of=2024-01-01", 5),
-    ("/units/unit-x/", 17),
-    ("/units/unit-x/?as_of=2024-01-01", 19),
-    ("/units/team-4/", 18),
+    # The timeline (6 queries) and the provenance note, read on its own (1).
+    ("/units/unit-x/", 18),
+    ("/units/unit-x/?as_of=2024-01-01", 20),
+    ("/units/team-4/", 19),
     ("/compare/?from=2020-01-01&to=2024-01-01", 9),
     ("/chart/", 9),
     ("/chart/?as_of=2024-01-01&depth=all", 7),
     ("/chart/?root=department-b", 11),
     ("/chart/download.svg", 9),
-    ("/search/?q=registry", 2),
-    ("/search/?q=registry&as_of=2024-01-01", 2),
+    ("/search/?q=registry", 4),
+    ("/search/?q=registry&as_of=2024-01-01", 4),
+    ("/search/?q=team", 5),
+    ("/search/?q=team&as_of=2024-01-01", 5),
+    ("/search/?q=person", 3),
     ("/posts/", 9),
     ("/posts/?as_of=2024-01-01", 9),
     ("/posts/?unit=unit-x", 10),

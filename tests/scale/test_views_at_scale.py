@@ -26,7 +26,7 @@ from pytest_django import DjangoDbBlocker
 from benchmarks.generate import GeneratedRegistry, generate
 from tests.conftest import at, page_text, rolled_back_registry
 from units import chart, services
-from units.models import OrganizationalUnit, RelationshipKind
+from units.models import OrganizationalUnit, Person, Post, RelationshipKind
 from units.selectors import (
     UnitNode,
     parse_instant,
@@ -251,9 +251,14 @@ def test_compare_lists_the_first_changes_of_each_kind_and_links_the_feed(
 def test_search_lists_the_first_hits_and_says_how_many_match(
     client: Client, large_registry: GeneratedRegistry
 ) -> None:
-    active = OrganizationalUnit.objects.active().count()
-    text = page_text(client.get("/search/?q=of"))  # every generated name has "of"
-    assert f"{active:,} units matching “of”" in text
+    # Every generated unit name has "of"; open posts and people are searched too.
+    hits = (
+        OrganizationalUnit.objects.active().count()
+        + Post.objects.filter(abolished_on=None, title__icontains="of").count()
+        + Person.objects.filter(full_name__icontains="of").count()
+    )
+    text = page_text(client.get("/search/?q=of"))
+    assert f"{hits:,} results matching “of”" in text
     assert f"The first {SEARCH_RESULTS} are listed" in text
     html = client.get("/search/?q=of").content.decode()
     assert html.count("<h3>") == SEARCH_RESULTS
@@ -549,17 +554,18 @@ SCALED_PAGES = [
     ("/units/{top}/children/", 6),
     (f"/units/{{top}}/children/?as_of={PAST}", 5),
     # The timeline: sub-units' and appointments' revisions and the posts and names
-    # they need (6 queries).
-    ("/units/{top}/", 16),
-    (f"/units/{{top}}/?as_of={PAST}", 18),
+    # they need (6 queries); the unit's provenance note, read on its own (1).
+    ("/units/{top}/", 17),
+    (f"/units/{{top}}/?as_of={PAST}", 19),
     ("/chart/", 7),
     (f"/chart/?as_of={PAST}", 6),
     ("/chart/?depth=2", 6),
     ("/chart/download.svg", 7),
     ("/chart/?root={branch}", 9),
     (f"/chart/?root={{branch}}&as_of={PAST}", 8),
-    ("/search/?q=migration", 2),
-    (f"/search/?q=migration&as_of={PAST}", 2),
+    # Units (texts, listed rows), posts, people, the listed posts' units.
+    ("/search/?q=migration", 5),
+    (f"/search/?q=migration&as_of={PAST}", 5),
     # The generator writes no dotted lines: a compare page reads no states before
     # revisions of a table with none on the page (changes_between read them anyway).
     (f"/compare/?from=2015-01-01&to={PAST}", 8),

@@ -145,6 +145,11 @@ EDITS: dict[type[models.Model], dict[str, Edit]] = {
         "location": lambda r: r.write(
             services.unit_update, unit=r.unit_x, location="Nairobi"
         ),
+        "provenance": lambda r: r.write(
+            services.unit_update,
+            unit=r.unit_x,
+            provenance="Placement inferred from the organigram of the source.",
+        ),
         "learn_more_url": lambda r: r.write(
             services.unit_update, unit=r.unit_x, learn_more_url="https://example.org/"
         ),

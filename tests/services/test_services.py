@@ -102,6 +102,31 @@ def test_unit_create_backdated_keeps_both_times(editor) -> None:
     assert unit.established_on == datetime.date(2019, 5, 1)
 
 
+def test_a_unit_or_post_of_unknown_founding_date_leaves_established_on_empty(
+    editor,
+) -> None:
+    write = {"user": editor, "reason": "Recorded from a description"}
+    unit = services.unit_create(
+        name="Old Office",
+        kind=UnitKind.OFFICE,
+        effective_at=at("2019-05-01"),
+        founding_date_known=False,
+        **write,
+    )
+    post = services.post_create(
+        title="Head", unit=unit, founding_date_known=False, **write
+    )
+    unit.refresh_from_db()
+    post.refresh_from_db()
+    assert (unit.established_on, post.established_on) == (None, None)
+    assert unit.history.get().established_on is None
+    assert unit.history.get().history_date == at("2019-05-01")
+    # It can still be abolished: no founding date to compare the abolition with.
+    services.unit_abolish(unit=unit, **write)
+    unit.refresh_from_db()
+    assert unit.abolished_on == timezone.now().date()
+
+
 def test_slug_survives_a_rename_and_is_unique(make_unit, editor) -> None:
     first = make_unit("Risk Unit")
     second = make_unit("Risk Unit")

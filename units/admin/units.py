@@ -89,7 +89,10 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
         fieldsets: list[Any] = [
             (None, {"fields": identity}),
             (_("Place in the structure"), {"fields": place}),
-            (_("Description"), {"fields": ["mandate", "location", "learn_more_url"]}),
+            (
+                _("Description"),
+                {"fields": ["mandate", "location", "learn_more_url", "provenance"]},
+            ),
         ]
         if obj is not None:
             fieldsets.append(
@@ -317,6 +320,7 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
                     mandate=data.get("mandate", ""),
                     location=data.get("location", ""),
                     learn_more_url=data.get("learn_more_url", ""),
+                    provenance=data.get("provenance", ""),
                     reporting_line=data["reporting_line"],
                     sibling_order=data.get("sibling_order"),
                 )

@@ -12,7 +12,8 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``posts``: posts with their holders.  ``units``: one unit; ids and slugs.
 - ``revisions``: the history of any object.  ``change_feed``: changes between instants.
 - ``timeline``: a unit's timeline, its own versions and the changes around it.
-- ``listings``: the posts, people and relationships pages.  ``search``: unit search.
+- ``listings``: the posts, people and relationships pages.  ``search``: units, posts
+  and people by their words, as of an instant.
 - ``consistency``: checks of the tree bookkeeping and of the history.
 """
 
@@ -143,7 +144,11 @@ from units.selectors.revisions import (
 )
 from units.selectors.search import (
     SEARCH_CHUNK_ROWS,
+    SEARCH_TYPES,
+    RegistryHit,
     SearchHit,
+    SearchType,
+    search_registry,
     search_units,
 )
 from units.selectors.timeline import TimelineEntry, unit_timeline
@@ -163,6 +168,7 @@ from units.selectors.units import (
     unit_exists,
     unit_family,
     unit_lineage,
+    unit_provenance,
     unit_record,
 )
 
@@ -212,9 +218,12 @@ __all__ = [
     "Revision",
     "RevisionPairs",
     "SEARCH_CHUNK_ROWS",
+    "SEARCH_TYPES",
     "STREAM_CHUNK_ROWS",
     "RecordedRevision",
+    "RegistryHit",
     "SearchHit",
+    "SearchType",
     "ShownState",
     "StoredOrderRows",
     "Tenure",
@@ -258,6 +267,7 @@ __all__ = [
     "registry_problems",
     "relationship_records",
     "relationships_as_of",
+    "search_registry",
     "search_units",
     "slug_map",
     "state_rows_as_of",
@@ -273,6 +283,7 @@ __all__ = [
     "unit_family",
     "unit_history",
     "unit_lineage",
+    "unit_provenance",
     "unit_list",
     "unit_posts_as_of",
     "unit_record",

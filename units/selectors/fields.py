@@ -73,6 +73,7 @@ UNIT_HISTORY_FIELDS = (
     "mandate",
     "location",
     "learn_more_url",
+    "provenance",
     "established_on",
     "abolished_on",
 )
@@ -114,9 +115,14 @@ RELATIONSHIP_HISTORY_FIELDS = (
     "started_on",
     "ended_on",
 )
+# What the pages show of an appointment: with its note, which says, for example, that
+# its start date is a convention of the seed rather than a known fact.
+APPOINTMENT_SHOWN_FIELDS = (*APPOINTMENT_FIELDS, "note")
 
 # Whole records (with the version an editor must send back), as the API serves them.
-UNIT_RECORD_FIELDS = (*UNIT_STATE_FIELDS, "version")
+# The provenance note is read with a unit's whole record, not with its state in trees
+# and lists, which it would only make heavier.
+UNIT_RECORD_FIELDS = (*UNIT_STATE_FIELDS, "provenance", "version")
 PERSON_RECORD_FIELDS = (*PERSON_FIELDS, "version")
 APPOINTMENT_RECORD_FIELDS = (*APPOINTMENT_FIELDS, "note", "version")
 RELATIONSHIP_RECORD_FIELDS = (

@@ -34,7 +34,7 @@ from units.selectors.as_of import (
     states_as_of,
     texts_as_of,
 )
-from units.selectors.fields import APPOINTMENT_FIELDS, RECORD_FIELDS
+from units.selectors.fields import APPOINTMENT_SHOWN_FIELDS, RECORD_FIELDS
 from units.selectors.flat_trees import units_in_order_as_of
 from units.selectors.posts import posts_as_of
 from units.selectors.results import PostState, UnitNode
@@ -74,6 +74,7 @@ class Tenure:
     person_name: str
     started_on: datetime.date
     ended_on: datetime.date | None
+    note: str = ""
 
     @property
     def is_current(self) -> bool:
@@ -166,7 +167,7 @@ def tenures(
         day = timezone.now().date()
         rows = list(
             Appointment.objects.filter(wanted, started_on__lte=day).values(
-                *APPOINTMENT_FIELDS
+                *APPOINTMENT_SHOWN_FIELDS
             )
         )
     else:
@@ -174,7 +175,7 @@ def tenures(
         rows = states_as_of(
             Appointment,
             when,
-            APPOINTMENT_FIELDS,
+            APPOINTMENT_SHOWN_FIELDS,
             ids=_ever_matched(Appointment, wanted) if wanted else None,
             started_by=day,
         )
@@ -209,6 +210,7 @@ def tenures(
                 person_name=person["full_name"],
                 started_on=row["started_on"],
                 ended_on=ended_on,
+                note=row["note"],
             )
         )
     result.sort(key=lambda tenure: tenure.started_on, reverse=True)

@@ -17,7 +17,11 @@ from units.models import (
     appointment_is_current,
 )
 from units.selectors.as_of import _ever_matched, _in_ids, state_rows_as_of
-from units.selectors.fields import APPOINTMENT_FIELDS, PERSON_FIELDS, POST_STATE_FIELDS
+from units.selectors.fields import (
+    APPOINTMENT_SHOWN_FIELDS,
+    PERSON_FIELDS,
+    POST_STATE_FIELDS,
+)
 from units.selectors.results import Holder, PostState
 
 
@@ -35,6 +39,7 @@ def _holders_by_post(
             person_name=person["full_name"],
             started_on=row["started_on"],
             ended_on=row["ended_on"],
+            note=row["note"],
         )
     return holders
 
@@ -70,7 +75,7 @@ def _current_heads(branch: Q | None = None) -> dict[int, PostState]:
         head_posts = head_posts.filter(_on_relation(branch, "unit"))
         appointments = appointments.filter(_on_relation(branch, "post__unit"))
     head_rows = head_posts.values(*POST_STATE_FIELDS)
-    appointment_rows = list(appointments.values(*APPOINTMENT_FIELDS))
+    appointment_rows = list(appointments.values(*APPOINTMENT_SHOWN_FIELDS))
     people = {
         row["id"]: row
         for row in Person.objects.filter(
@@ -138,7 +143,7 @@ def posts_as_of(
         for row in state_rows_as_of(
             Appointment,
             when,
-            APPOINTMENT_FIELDS,
+            APPOINTMENT_SHOWN_FIELDS,
             ids=appointments_read,
             started_by=day,
         )
@@ -160,9 +165,9 @@ def posts_as_of(
         )
     holders = {
         post_id: Holder(
-            person_id, people[person_id][1], people[person_id][2], start, end
+            person_id, people[person_id][1], people[person_id][2], start, end, note
         )
-        for _, person_id, post_id, start, end in held
+        for _, person_id, post_id, start, end, note in held
         if person_id in people
     }
     posts = [PostState(*row) for row in post_rows]

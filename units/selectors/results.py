@@ -15,6 +15,7 @@ class Holder:
     person_name: str
     started_on: datetime.date
     ended_on: datetime.date | None
+    note: str = ""
 
 
 @dataclass(slots=True)

@@ -1,15 +1,17 @@
-"""Searching units by the words of their names, acronyms and mandates."""
+"""Searching the registry: units by the words of their names, acronyms and mandates,
+posts by their titles, people by their names, all as they stood at an instant."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from units.models import OrganizationalUnit
-from units.selectors.as_of import states_as_of
+from units.models import OrganizationalUnit, Person, Post
+from units.selectors.as_of import state_rows_as_of, states_as_of, texts_as_of
 from units.selectors.fields import UNIT_STATE_FIELDS
+from units.selectors.instants import LATEST
 from units.selectors.results import UnitNode
 
 # Units' texts fetched per round trip while searching: few trips, a few MB in flight.
@@ -23,19 +25,11 @@ class SearchHit:
     mandate_excerpt: str
 
 
-def search_units(
-    query: str, when: datetime.datetime | None, *, limit: int
-) -> tuple[list[SearchHit], int]:
-    """Active units at ``when`` (default now) whose name, acronym or mandate contains
-    every word of ``query``: the first ``limit`` hits, and how many there are.
-
-    The texts are matched in Python, so case folding is the same on every database,
-    and no tree is built. Now: two queries, the texts of every active unit and the
-    rows of the hits listed; as of a past date: the units' states from history, one.
-    """
-    words = [word.casefold() for word in query.split() if word.strip()]
-    if not words:
-        return [], 0
+def _unit_matches(
+    words: Sequence[str], when: datetime.datetime | None
+) -> tuple[list[tuple[bool, str, int]], dict[int, dict[str, Any]]]:
+    """Units matching every word, as (not named, name, id), and, as of a past
+    ``when``, their states by id (one query; now, the texts alone, one query)."""
     states: dict[int, dict[str, Any]] = {}
     if when is None:
         texts: Iterable[tuple[int, str, str, str]] = (
@@ -63,16 +57,24 @@ def search_units(
             # before units that merely mention data in their mandate.
             named = any(word in folded_name for word in words)
             found.append((not named, name, unit_id))
-    found.sort()
-    listed = [unit_id for _, _, unit_id in found[:limit]]
-    if when is None:
+    return found, states
+
+
+def _unit_hits(
+    listed: Sequence[int],
+    states: dict[int, dict[str, Any]],
+    words: Sequence[str],
+    when: datetime.datetime | None,
+) -> dict[int, SearchHit]:
+    """The listed units' hits; now, their rows read in one query."""
+    if when is None and listed:
         states = {
             row["id"]: row
             for row in OrganizationalUnit.objects.filter(pk__in=listed).values(
                 *UNIT_STATE_FIELDS
             )
         }
-    hits = []
+    hits = {}
     for unit_id in listed:
         node = UnitNode(**states[unit_id])
         fields = {
@@ -85,13 +87,157 @@ def search_units(
             for label, text in fields.items()
             if any(word in text.casefold() for word in words)
         ]
-        hits.append(
-            SearchHit(
-                node=node,
-                matched_fields=matched,
-                mandate_excerpt=_excerpt(node.mandate, words),
-            )
+        hits[unit_id] = SearchHit(
+            node=node,
+            matched_fields=matched,
+            mandate_excerpt=_excerpt(node.mandate, words),
         )
+    return hits
+
+
+def _words(query: str) -> list[str]:
+    return [word.casefold() for word in query.split() if word.strip()]
+
+
+def search_units(
+    query: str, when: datetime.datetime | None, *, limit: int
+) -> tuple[list[SearchHit], int]:
+    """Active units at ``when`` (default now) whose name, acronym or mandate contains
+    every word of ``query``: the first ``limit`` hits, and how many there are.
+
+    The texts are matched in Python, so case folding is the same on every database,
+    and no tree is built. Now: two queries, the texts of every active unit and the
+    rows of the hits listed; as of a past date: the units' states from history, one.
+    """
+    words = _words(query)
+    if not words:
+        return [], 0
+    found, states = _unit_matches(words, when)
+    found.sort()
+    listed = [unit_id for _, _, unit_id in found[:limit]]
+    hits = _unit_hits(listed, states, words, when)
+    return [hits[unit_id] for unit_id in listed], len(found)
+
+
+# What a result of the registry search is, in the order results of equal rank come.
+SearchType = Literal["unit", "post", "person"]
+SEARCH_TYPES: tuple[SearchType, ...] = ("unit", "post", "person")
+_POST_SEARCH_FIELDS = ("id", "slug", "title", "unit_id", "is_head", "abolished_on")
+_PERSON_SEARCH_FIELDS = ("id", "slug", "full_name")
+
+
+@dataclass(slots=True)
+class RegistryHit:
+    """One result of ``search_registry``: a unit, a post or a person, by ``type``.
+
+    ``unit`` is set for a unit; ``unit_slug``/``unit_name`` for a post (its unit at
+    the same instant).
+    """
+
+    type: SearchType
+    slug: str
+    name: str
+    matched_fields: list[str]
+    excerpt: str = ""
+    unit: UnitNode | None = None
+    unit_slug: str = ""
+    unit_name: str = ""
+    is_head: bool = False
+
+
+def search_registry(
+    query: str,
+    when: datetime.datetime | None,
+    *,
+    types: Iterable[SearchType] = SEARCH_TYPES,
+    offset: int = 0,
+    limit: int,
+) -> tuple[list[RegistryHit], int]:
+    """Units, posts and people as they stood at ``when`` (default now) matching every
+    word of ``query``: hits ``offset`` to ``offset + limit``, and how many there are.
+
+    Units match by name, acronym or mandate (as ``search_units``), active posts by
+    title, people by full name. Name matches come first, then units, posts, people,
+    each by name. At most five queries whatever the number of hits: units' texts and
+    rows, posts' and people's states (from history, through the as-of engine), and
+    the names of the listed posts' units.
+    """
+    words = _words(query)
+    wanted = set(types)
+    if not words or not wanted:
+        return [], 0
+    # (not named, type rank, folded name, id) → type, id
+    found: list[tuple[bool, int, str, int, SearchType]] = []
+    unit_states: dict[int, dict[str, Any]] = {}
+    if "unit" in wanted:
+        unit_found, unit_states = _unit_matches(words, when)
+        rank = SEARCH_TYPES.index("unit")
+        found.extend(
+            (not_named, rank, name.casefold(), unit_id, "unit")
+            for not_named, name, unit_id in unit_found
+        )
+    posts: dict[int, tuple[Any, ...]] = {}
+    if "post" in wanted:
+        rank = SEARCH_TYPES.index("post")
+        for row in state_rows_as_of(Post, when or LATEST, _POST_SEARCH_FIELDS):
+            title = row[2].casefold()
+            if row[5] is None and all(word in title for word in words):
+                posts[row[0]] = row
+                found.append((False, rank, title, row[0], "post"))
+    people: dict[int, tuple[Any, ...]] = {}
+    if "person" in wanted:
+        rank = SEARCH_TYPES.index("person")
+        for row in state_rows_as_of(Person, when or LATEST, _PERSON_SEARCH_FIELDS):
+            name = row[2].casefold()
+            if all(word in name for word in words):
+                people[row[0]] = row
+                found.append((False, rank, name, row[0], "person"))
+    found.sort()
+    listed = found[offset : offset + limit]
+    units = _unit_hits(
+        [pk for *_, pk, kind in listed if kind == "unit"], unit_states, words, when
+    )
+    post_units = texts_as_of(
+        OrganizationalUnit,
+        when,
+        {posts[pk][3] for *_, pk, kind in listed if kind == "post"},
+        ("slug", "name"),
+    )
+    hits = []
+    for *_, pk, kind in listed:
+        if kind == "unit":
+            unit_hit = units[pk]
+            hits.append(
+                RegistryHit(
+                    type="unit",
+                    slug=unit_hit.node.slug,
+                    name=unit_hit.node.name,
+                    matched_fields=unit_hit.matched_fields,
+                    excerpt=unit_hit.mandate_excerpt,
+                    unit=unit_hit.node,
+                )
+            )
+        elif kind == "post":
+            _, slug, title, unit_id, is_head, _ = posts[pk]
+            unit_slug, unit_name = post_units.get(unit_id, ("", ""))
+            hits.append(
+                RegistryHit(
+                    type="post",
+                    slug=slug,
+                    name=title,
+                    matched_fields=["title"],
+                    unit_slug=unit_slug,
+                    unit_name=unit_name,
+                    is_head=is_head,
+                )
+            )
+        else:
+            _, slug, full_name = people[pk]
+            hits.append(
+                RegistryHit(
+                    type="person", slug=slug, name=full_name, matched_fields=["name"]
+                )
+            )
     return hits, len(found)
 
 

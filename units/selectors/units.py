@@ -17,6 +17,7 @@ from units.selectors.as_of import (
     _history_model,
     records_as_of,
     states_as_of,
+    texts_as_of,
 )
 from units.selectors.fields import UNIT_RECORD_FIELDS, UNIT_STATE_FIELDS
 from units.selectors.posts import posts_as_of
@@ -174,3 +175,12 @@ def unit_record(unit_id: int, when: datetime.datetime | None) -> dict[str, Any] 
     """A unit's whole record (with its version) as of ``when`` (None: now)."""
     rows = records_as_of(OrganizationalUnit, when, UNIT_RECORD_FIELDS, ids=[unit_id])
     return rows[0] if rows else None
+
+
+def unit_provenance(unit_id: int, when: datetime.datetime | None) -> str:
+    """A unit's provenance note as of ``when`` (None: now), in one query.
+
+    Kept out of the unit's state in trees and lists; its page reads it alone.
+    """
+    texts = texts_as_of(OrganizationalUnit, when, [unit_id], ("provenance",))
+    return texts.get(unit_id, ("",))[0]

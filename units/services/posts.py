@@ -101,7 +101,9 @@ def post_create(
     term_note: str = "",
     slug: str = "",
     effective_at: EffectiveTime = None,
+    founding_date_known: bool = True,
 ) -> Post:
+    """Create a post in ``unit``; ``founding_date_known`` as for ``unit_create``."""
     reason, moment = begin_write(reason, effective_at)
     check_effective_time(None, moment)
     unit = fresh(OrganizationalUnit, unit)
@@ -120,7 +122,7 @@ def post_create(
         filling_method=filling_method,
         term_years=term_years,
         term_note=term_note.strip(),
-        established_on=moment.date(),
+        established_on=moment.date() if founding_date_known else None,
     )
     save_revision(post, user=user, reason=reason, effective_at=moment, is_new=True)
     return post

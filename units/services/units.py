@@ -60,6 +60,7 @@ UNIT_UPDATABLE_FIELDS = frozenset(
         "mandate",
         "location",
         "learn_more_url",
+        "provenance",
         "reporting_line",
         "sibling_order",
     }
@@ -113,11 +114,18 @@ def unit_create(
     mandate: str = "",
     location: str = "",
     learn_more_url: str = "",
+    provenance: str = "",
     reporting_line: str = ReportingLine.DIRECT_SUPERVISION,
     sibling_order: int | None = None,
     effective_at: EffectiveTime = None,
+    founding_date_known: bool = True,
 ) -> OrganizationalUnit:
-    """Establish a unit, effective ``effective_at`` (default: now)."""
+    """Establish a unit, effective ``effective_at`` (default: now).
+
+    ``founding_date_known=False`` records a unit that already existed from a date
+    that is not known (a seed describing a structure as it stood on some day): its
+    ``established_on`` stays empty and its pages say since when it is recorded.
+    """
     reason, moment = begin_write(reason, effective_at)
     check_effective_time(None, moment)
     if parent is not None:
@@ -145,11 +153,12 @@ def unit_create(
         mandate=mandate.strip(),
         location=location.strip(),
         learn_more_url=learn_more_url.strip(),
+        provenance=provenance.strip(),
         reporting_line=reporting_line,
         sibling_order=(
             _next_sibling_order(parent) if sibling_order is None else sibling_order
         ),
-        established_on=moment.date(),
+        established_on=moment.date() if founding_date_known else None,
     )
     save_revision(unit, user=user, reason=reason, effective_at=moment, is_new=True)
     return unit
