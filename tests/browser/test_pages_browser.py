@@ -17,11 +17,12 @@ from django.contrib.auth.models import User
 from benchmarks.generate import GeneratedRegistry, generate
 from tests.browser.conftest import SCREENSHOTS, screenshot
 from tests.conftest import at
-from units import services, views
+from units import services
 from units.models import Appointment, OrganizationalUnit, Person, Post, UnitKind
 from units.seed import load_structure
 from units.selectors import parse_instant, unit_children
 from units.views import PEOPLE_PAGE_SIZE, POSTS_PAGE_UNITS, STRUCTURE_UNITS
+from units.views import compare_pages as compare_page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -229,7 +230,7 @@ def follow(page: Page, link: Locator) -> str:
 def test_compare_pages_through_a_window_longer_than_a_page(
     page: Page, live_server: LiveServer, registry: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 2)
+    monkeypatch.setattr(compare_page, "COMPARE_PAGE_CHANGES", 2)
     page.goto(f"{live_server.url}/compare/?from=2023-01-02&to=2025-06-30")
     note = page.locator("#compare-page-note")
     assert "These are the first 2 changes" in note.inner_text()

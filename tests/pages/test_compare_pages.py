@@ -22,7 +22,7 @@ from django.test import Client
 
 from api.views import MAX_PAGE_SIZE
 from tests.conftest import ScriptedHistory, at, record_unchanged
-from units import services, views
+from units import services
 from units.change_cursor import (
     InvalidChangeCursor,
     change_cursor,
@@ -36,6 +36,7 @@ from units.selectors import (
     parse_instant,
     parse_window_start,
 )
+from units.views import compare_pages as compare_page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
@@ -55,7 +56,7 @@ COMPARE_QUERIES = 9
 
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 3)
+    monkeypatch.setattr(compare_page, "COMPARE_PAGE_CHANGES", 3)
     return 3
 
 
@@ -204,7 +205,7 @@ def test_a_window_of_one_page_reads_as_before_with_exact_counts(
     client: Client, scripted_history: ScriptedHistory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Four changes: a rename and a new mandate in one revision, a move, an abolition.
-    monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 4)
+    monkeypatch.setattr(compare_page, "COMPARE_PAGE_CHANGES", 4)
     response = client.get("/compare/?from=2020-12-31&to=2022-12-31")
     text = page_text(response)
     assert "4 changes between 31 December 2020 and 31 December 2022" in text
@@ -256,7 +257,7 @@ def test_a_page_whose_revisions_list_nothing_still_says_more_follow(
         effective_at=at("2024-03-03"),
         name="Unit Why",
     )
-    monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 1)
+    monkeypatch.setattr(compare_page, "COMPARE_PAGE_CHANGES", 1)
     pages = read_pages(client, "/compare/?from=2024-02-29&to=2024-03-31")
     first = page_text(pages[0])
     assert "This part of the window holds no changes to list; more follow." in first
@@ -293,7 +294,7 @@ def test_a_page_of_a_long_window_costs_the_queries_of_a_short_one(
 
 def test_the_page_size_is_one_page_of_the_change_feed() -> None:
     # The page links its changes as one page of the feed, which serves at most this.
-    assert 500 <= views.COMPARE_PAGE_CHANGES <= MAX_PAGE_SIZE
+    assert 500 <= compare_page.COMPARE_PAGE_CHANGES <= MAX_PAGE_SIZE
 
 
 # --- One cursor for the page and the feed ------------------------------------------------
@@ -304,8 +305,8 @@ def test_the_page_and_the_change_feed_read_the_same_cursors(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Two rounds a page, one change listed per kind: every section links the rest.
-    monkeypatch.setattr(views, "COMPARE_PAGE_CHANGES", 6)
-    monkeypatch.setattr(views, "COMPARE_SECTION_CHANGES", 1)
+    monkeypatch.setattr(compare_page, "COMPARE_PAGE_CHANGES", 6)
+    monkeypatch.setattr(compare_page, "COMPARE_SECTION_CHANGES", 1)
     first = client.get(ROUNDS_WINDOW)
     middle = client.get(link_to(first, "Later changes"))
     assert "And 1 more on this page, not listed here" in page_text(middle)

@@ -1,0 +1,168 @@
+"""What every public page shares: the as-of date it shows, the page frame, paging."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from units import selectors
+from units.models import UnitKind
+from units.selectors import (
+    InvalidInstant,
+    first_recorded_instant,
+    parse_instant,
+)
+
+KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(slots=True)
+class AsOf:
+    """The date a page shows: ``when`` is None for "now"; ``error`` explains a bad input."""
+
+    raw: str = ""
+    when: datetime.datetime | None = None
+    error: str = ""
+    # What is wrong with ``raw``, without what the page does about it.
+    problem: str = ""
+
+    @property
+    def is_past(self) -> bool:
+        return self.when is not None
+
+    @property
+    def day(self) -> datetime.date | None:
+        return self.when.date() if self.when else None
+
+    @property
+    def label(self) -> str:
+        if self.when is None:
+            return ""
+        if self.when.time() == datetime.time.max:
+            return f"{self.when:%-d %B %Y}"
+        return f"{self.when:%-d %B %Y, %H:%M} UTC"
+
+    @property
+    def input_value(self) -> str:
+        """What the date control shows: the date asked for, or empty for today."""
+        return self.when.date().isoformat() if self.when else ""
+
+    @property
+    def query(self) -> str:
+        """``as_of=...`` to carry the date along links, or empty for today."""
+        return urlencode({"as_of": self.raw}) if self.when else ""
+
+
+def read_as_of(request: HttpRequest) -> AsOf:
+    """The page's ``?as_of=``; a malformed or too early value gives a message instead."""
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return AsOf()
+    problem = ""
+    try:
+        when = parse_instant(raw)
+    except InvalidInstant:
+        problem = (
+            f"“{raw}” is not a valid date: use the form YYYY-MM-DD, for example "
+            "2024-03-01."
+        )
+    else:
+        if when > timezone.now() + datetime.timedelta(days=1):
+            problem = (
+                f"{when:%-d %B %Y} is in the future: the registry only shows changes "
+                "that have taken effect."
+            )
+        elif (first := first_recorded_instant()) is not None and when < first:
+            problem = (
+                f"The registry starts on {first:%-d %B %Y}: there is no record of the "
+                f"structure on {when:%-d %B %Y}. Pick a date on or after "
+                f"{first:%Y-%m-%d}."
+            )
+    if problem:
+        return AsOf(
+            raw=raw,
+            problem=problem,
+            error=f"{problem} Showing the structure as it is today instead.",
+        )
+    return AsOf(raw=raw, when=when)
+
+
+def _page(
+    request: HttpRequest,
+    template: str,
+    as_of: AsOf,
+    context: dict,
+    *,
+    status: int | None = None,
+) -> HttpResponse:
+    """Render a page with the date bar; a bad ``as_of`` makes the response a 400."""
+    if status is None:
+        status = HTTPStatus.BAD_REQUEST if as_of.error else HTTPStatus.OK
+    others = request.GET.copy()
+    others.pop("as_of", None)
+    today_url = request.path + (f"?{others.urlencode()}" if others else "")
+    return render(
+        request,
+        template,
+        {"as_of": as_of, "today_url": today_url, **context},
+        status=status,
+    )
+
+
+def _plain(message: str, status: int) -> HttpResponse:
+    """A short answer for scripts: the message alone, as text."""
+    return HttpResponse(
+        message, status=status, content_type="text/plain; charset=utf-8"
+    )
+
+
+@dataclass(slots=True)
+class Pager:
+    """Links between the pages of a long list, keeping the page's other parameters."""
+
+    number: int
+    count: int
+    previous_url: str
+    next_url: str
+
+
+def _asked_page(request: HttpRequest) -> tuple[int, str]:
+    """The ``?page=`` asked for (1 by default) and what is wrong with it, if anything."""
+    raw = request.GET.get("page", "").strip()
+    if not raw:
+        return 1, ""
+    if raw.isascii() and raw.isdigit() and int(raw) >= 1:
+        return int(raw), ""
+    return 1, f"“{raw}” is not a page number. Showing the first page instead."
+
+
+def _pager(request: HttpRequest, page: selectors.PageOf) -> Pager:
+    def url(number: int) -> str:
+        if not 1 <= number <= page.count:
+            return ""
+        params = request.GET.copy()
+        params["page"] = str(number)
+        return f"{request.path}?{params.urlencode()}"
+
+    return Pager(page.number, page.count, url(page.number - 1), url(page.number + 1))
+
+
+def _missing_page(page: selectors.PageOf) -> str:
+    if page.missing is None:
+        return ""
+    there = "is 1 page" if page.count == 1 else f"are {page.count} pages"
+    return (
+        f"There is no page {page.missing}: there {there}. Showing the first page "
+        "instead."
+    )
+
+
+def _listing_status(as_of: AsOf, problem: str) -> int:
+    return HTTPStatus.BAD_REQUEST if as_of.error or problem else HTTPStatus.OK

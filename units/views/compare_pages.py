@@ -1,0 +1,268 @@
+"""The compare page: what changed between two days, a page of changes at a time."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
+from units.selectors import (
+    InvalidInstant,
+    changes_page,
+    changes_page_before,
+    parse_instant,
+    parse_window_start,
+    window_ends_a_day,
+    window_starts_a_day,
+)
+from units.views.base import (
+    AsOf,
+    _page,
+    read_as_of,
+)
+
+# Changes the compare page reads at a time (by index, from a cursor, as the change
+# feed does), so its cost stays flat however long the window; "Earlier changes" and
+# "Later changes" page through the rest. At most the API's largest page
+# (api.views.MAX_PAGE_SIZE): the page links its changes as one page of the feed.
+COMPARE_PAGE_CHANGES = 1000
+# Changes listed per section of a compare page; the change feed has them all.
+COMPARE_SECTION_CHANGES = 100
+CHANGE_SECTIONS = (
+    ("added", "Units added"),
+    ("abolished", "Units abolished"),
+    ("reinstated", "Units reinstated"),
+    ("moved", "Units moved"),
+    ("renamed", "Units renamed"),
+    ("mandate_changed", "Mandates changed"),
+    ("reporting_line_changed", "Reporting lines changed"),
+    ("reordered", "Units reordered among their siblings"),
+    ("appointment_started", "Appointments started"),
+    ("appointment_ended", "Appointments ended"),
+    ("relationship_added", "Dotted-line relationships added"),
+    ("relationship_ended", "Dotted-line relationships ended"),
+)
+
+
+def _instant_or_error(
+    raw: str, parameter: str, label: str
+) -> tuple[datetime.datetime | None, str]:
+    """The instant ``raw`` names (the window's start for "from"), or what is wrong."""
+    read = parse_window_start if parameter == "from" else parse_instant
+    try:
+        return read(raw, parameter=parameter), ""
+    except InvalidInstant:
+        return None, (
+            f"The {label} date “{raw}” is not a date: use the form YYYY-MM-DD, "
+            "for example 2024-03-01."
+        )
+
+
+def _window_bounds(
+    since: datetime.datetime, until: datetime.datetime, *, until_now: bool = False
+) -> tuple[str, str, str]:
+    """How a compare page names its window: its first day, its last, and exactly
+    which instants it holds (UTC), for a reader to check a change against."""
+    if window_starts_a_day(since):
+        first = f"{since + datetime.timedelta(microseconds=1):%-d %B %Y}"
+        opens = f"the start of {first}"
+    else:
+        opens = f"just after {since:%-d %B %Y, %H:%M:%S}"
+        first = f"{since:%-d %B %Y, %H:%M:%S} UTC"
+    if until_now:
+        last, closes = "now", f"now, {until:%-d %B %Y, %H:%M:%S}"
+    elif window_ends_a_day(until):
+        last = f"{until:%-d %B %Y}"
+        closes = f"the end of {last}"
+    else:
+        closes = f"{until:%-d %B %Y, %H:%M:%S}"
+        last = f"{closes} UTC"
+    return first, last, f"from {opens} to {closes} (UTC)"
+
+
+@require_safe
+def compare(request: HttpRequest) -> HttpResponse:
+    """What changed between two dates, grouped by kind of change, a page at a time.
+
+    The page reads at most ``COMPARE_PAGE_CHANGES`` changes by index from a cursor (as
+    the API's change feed does), so its cost does not grow with the window; a window
+    of one page reads exactly as before, with its exact counts.
+    """
+    as_of = read_as_of(request)
+    raw_from = request.GET.get("from", "").strip()
+    raw_to = request.GET.get("to", "").strip()
+    context: dict = {"raw_from": raw_from, "raw_to": raw_to or as_of.input_value}
+    if not raw_from and not raw_to:
+        return _page(request, "units/compare.html", as_of, context)
+    errors = []
+    since, error = _instant_or_error(raw_from, "from", "“from”")
+    if not raw_from:
+        error = "Give the “from” date as well as the “to” date."
+    errors += [error] if error else []
+    if raw_to:
+        until, error = _instant_or_error(raw_to, "to", "“to”")
+        errors += [error] if error else []
+    else:
+        until = as_of.when or timezone.now()
+    # "from" is the instant before the window's first day: a window ending there or
+    # earlier ends before it starts.
+    if since and until and until <= since:
+        errors.append("The “from” date must be on or before the “to” date.")
+    # Both dates are read when no error was found (the None checks say so to mypy).
+    if errors or since is None or until is None:
+        return _compare_refused(request, as_of, context, errors)
+
+    def compare_url(cursor: str | None = None) -> str:
+        """This window again (the dates as asked, and the page date), at ``cursor``."""
+        query = {"from": raw_from}
+        if raw_to:
+            query["to"] = raw_to
+        if as_of.when is not None:
+            query["as_of"] = as_of.raw
+        if cursor is not None:
+            query["cursor"] = cursor
+        return f"{request.path}?{urlencode(query)}"
+
+    direction, position = "after", None
+    cursor_text = request.GET.get("cursor")
+    if cursor_text is not None:
+        try:
+            direction, position = read_change_cursor(cursor_text)
+        except InvalidChangeCursor:
+            context["first_page_url"] = compare_url()
+            message = (
+                "The link you followed points to no place in the list of changes: it "
+                "was changed, cut short or not made by this site. Use the “Earlier "
+                "changes” and “Later changes” links as given, or start again from "
+                "the first changes."
+            )
+            return _compare_refused(request, as_of, context, [message])
+        if not since < position.effective_at <= until:
+            # Cursors are only issued inside their window; this one outlived a change
+            # of the dates (the date bar keeps it). Start the window again, and say so.
+            context["outside_window"] = True
+            direction, position = "after", None
+    if direction == "before":
+        page = changes_page_before(
+            since, until, before=position, limit=COMPARE_PAGE_CHANGES
+        )
+    else:
+        page = changes_page(since, until, after=position, limit=COMPARE_PAGE_CHANGES)
+    by_kind: dict[str, list] = {}
+    for change in page.changes:
+        by_kind.setdefault(change.kind, []).append(change)
+    sections = [
+        ChangeSection(
+            kind=kind,
+            title=title,
+            changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
+            total=len(by_kind[kind]),
+        )
+        for kind, title in (*CHANGE_SECTIONS, *_field_sections(by_kind))
+        if kind in by_kind
+    ]
+    # The same (since, until] window in the API's feed, as exact instants.
+    feed_query = {"since": since.isoformat(), "until": until.isoformat()}
+    is_whole_window = page.earlier is None and page.later is None
+    if not is_whole_window:
+        # The feed page holding exactly this page's changes: same place, same size.
+        if position is not None:
+            feed_query["cursor"] = change_cursor(direction, position)
+        feed_query["limit"] = str(COMPARE_PAGE_CHANGES)
+    first, last, included = _window_bounds(
+        since, until, until_now=not raw_to and as_of.when is None
+    )
+    context.update(
+        {
+            "since": since,
+            "until": until,
+            "window_first": first,
+            "window_last": last,
+            "window_included": included,
+            "sections": sections,
+            "change_count": len(page.changes),
+            "feed_url": f"{reverse('api:changes')}?{urlencode(feed_query)}",
+            "is_paged": not is_whole_window,
+            "page_place": (
+                "first"
+                if page.earlier is None
+                else "last"
+                if page.later is None
+                else "next"
+            ),
+            "first_day": page.changes[0].effective_at if page.changes else None,
+            "last_day": page.changes[-1].effective_at if page.changes else None,
+            "earlier_url": None
+            if page.earlier is None
+            else compare_url(change_cursor("before", page.earlier)),
+            "later_url": None
+            if page.later is None
+            else compare_url(change_cursor("after", page.later)),
+        }
+    )
+    return _page(request, "units/compare.html", as_of, context)
+
+
+# Titles of the sections of changes of one field, by what the field belongs to.
+FIELD_SECTION_TITLES = {
+    "": "{label} changed",
+    "appointment_": "Appointments: {label} changed",
+    "relationship_": "Dotted-line relationships: {label} changed",
+}
+
+
+def _field_sections(by_kind: dict[str, list]) -> list[tuple[str, str]]:
+    """The sections of the kinds of change ``CHANGE_SECTIONS`` does not name, titled
+    from their changes' field labels: every change on a page has a section."""
+    named = {kind for kind, _title in CHANGE_SECTIONS}
+    sections = []
+    for kind, changes in by_kind.items():
+        if kind in named:
+            continue
+        label = changes[0].details.get("label") or kind.replace("_", " ")
+        prefix = next(
+            (
+                prefix
+                for prefix in sorted(FIELD_SECTION_TITLES, key=len, reverse=True)
+                if kind.startswith(prefix)
+            ),
+            "",
+        )
+        title = FIELD_SECTION_TITLES[prefix].format(label=label)
+        sections.append((kind, title[:1].upper() + title[1:]))
+    return sorted(sections, key=lambda section: section[1])
+
+
+def _compare_refused(
+    request: HttpRequest, as_of: AsOf, context: dict, errors: list[str]
+) -> HttpResponse:
+    """The compare page with what is wrong with its request, as a 400."""
+    context["errors"] = errors
+    return _page(
+        request,
+        "units/compare.html",
+        as_of,
+        context,
+        status=HTTPStatus.BAD_REQUEST,
+    )
+
+
+@dataclass(slots=True)
+class ChangeSection:
+    """One kind of change on a compare page: the first ones, and how many it holds."""
+
+    kind: str
+    title: str
+    changes: list
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.changes)
