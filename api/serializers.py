@@ -372,7 +372,9 @@ class SearchResultSerializer(serializers.Serializer):
         return hit.is_head if hit.type == "post" else None
 
     def get_url(self, hit: Any) -> str:
-        return reverse(SEARCH_RESULT_ROUTES[hit.type], kwargs={"slug": hit.slug})
+        # Absolute, as every link the API emits (``origin`` in the context).
+        path = reverse(SEARCH_RESULT_ROUTES[hit.type], kwargs={"slug": hit.slug})
+        return f"{self.context.get('origin', '')}{path}"
 
 
 class AppointmentSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from api.views.base import (
     PAGE,
     RegistryView,
     check_page_window,
+    origin,
     paginated_serializer,
 )
 from units import selectors
@@ -73,7 +74,9 @@ class SearchView(RegistryView):
                 "count": paginator.count,
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
-                "results": api_serializers.SearchResultSerializer(hits, many=True).data,
+                "results": api_serializers.SearchResultSerializer(
+                    hits, many=True, context={"origin": origin(request)}
+                ).data,
             }
 
         return generation_read(request, build)

@@ -56,6 +56,7 @@ def links(data: Any) -> Iterator[tuple[str, str]]:
         "units/unit-x/history/?limit=1",
         "people/?limit=1",
         "changes/?limit=2",
+        "search/?q=e&limit=3",
     ],
 )
 def test_every_link_of_a_read_is_absolute(

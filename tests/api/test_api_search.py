@@ -41,19 +41,19 @@ def test_search_finds_people_posts_and_units_each_saying_what_it_is(
             "is_head": None,
             "matched_fields": ["name"],
             "excerpt": "",
-            "url": "/api/v1/people/ben-okoro/",
+            "url": "http://testserver/api/v1/people/ben-okoro/",
         }
     ]
     (post,) = search("q=head+of")["results"]
     assert post["type"] == "post"
-    assert post["url"] == "/api/v1/posts/head-of-x/"
+    assert post["url"] == "http://testserver/api/v1/posts/head-of-x/"
     assert (post["unit"], post["is_head"]) == ("unit-x", True)
     (unit,) = search("q=registry")["results"]
     assert unit["type"] == "unit"
     assert (unit["slug"], unit["kind"], unit["url"]) == (
         "unit-x",
         UnitKind.UNIT,
-        "/api/v1/units/unit-x/",
+        "http://testserver/api/v1/units/unit-x/",
     )
     assert unit["matched_fields"] == ["mandate"]
     assert unit["excerpt"] == "Unit Ex keeps the registry and publishes it."
