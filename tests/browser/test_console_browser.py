@@ -15,7 +15,12 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests.conftest import at
-from units import services
+from tests.factories import (
+    AppointmentFactory,
+    PersonFactory,
+    PostFactory,
+    UnitFactory,
+)
 from units.models import UnitKind
 
 pytestmark = pytest.mark.usefixtures("transactional_db", "plain_static_files")
@@ -29,34 +34,24 @@ def unit_slug(transactional_db: None) -> str:
     root_user = get_user_model().objects.create_superuser(
         username="root", password=PASSWORD, email="root@example.org"
     )
-    office = services.unit_create(
-        user=root_user,
-        reason="Founded",
-        name="Head Office",
-        kind=UnitKind.OFFICE,
-        effective_at=at("2024-01-01"),
+    day = at("2024-01-01")
+    office = UnitFactory.create(
+        user=root_user, name="Head Office", kind=UnitKind.OFFICE, effective_at=day
     )
-    post = services.post_create(
+    AppointmentFactory.create(
         user=root_user,
-        reason="Head needed",
-        unit=office,
-        title="Director",
-        is_head=True,
-        effective_at=at("2024-01-01"),
-    )
-    person = services.person_create(
-        user=root_user,
-        reason="Hired",
-        full_name="Ana Example",
-        effective_at=at("2024-01-01"),
-    )
-    services.appointment_start(
-        person=person,
-        post=post,
+        post=PostFactory.create(
+            user=root_user,
+            unit=office,
+            title="Director",
+            is_head=True,
+            effective_at=day,
+        ),
+        person=PersonFactory.create(
+            user=root_user, full_name="Ana Example", effective_at=day
+        ),
         started_on=datetime.date(2024, 1, 1),
-        user=root_user,
-        reason="Appointed",
-        effective_at=at("2024-01-01"),
+        effective_at=day,
     )
     return office.slug
 
