@@ -223,6 +223,7 @@ def record_unchanged(
         OrganizationalUnit.objects.get(pk=unit.pk),
         user=user,
         reason="Recorded again",
+        reason_visibility="public",
         effective_at=effective_at,
     )
 
