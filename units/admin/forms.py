@@ -52,6 +52,8 @@ def reason_visibility_field() -> forms.ChoiceField:
         label=_("Who may read the reason"),
         choices=ReasonVisibility.choices,
         initial=default_reason_visibility,
+        # Not sent (a script posting the form): the services apply the default.
+        required=False,
         widget=forms.RadioSelect,
         help_text=REASON_VISIBILITY_HELP,
     )
