@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -74,7 +75,10 @@ def internal_history(scripted_history: ScriptedHistory, editor: User) -> dict:
     one change is public, so the walk also shows public reasons still reach everyone.
     """
     history = scripted_history
-    write = {"user": editor, "reason_visibility": ReasonVisibility.INTERNAL}
+    write: dict[str, Any] = {
+        "user": editor,
+        "reason_visibility": ReasonVisibility.INTERNAL,
+    }
     relationship = RelationshipFactory.create(
         source=history.unit_x,
         target=history.root,
@@ -161,9 +165,9 @@ def page_addresses(name: str) -> list[str]:
     return [f"{url}?{query}" if query else url for url in urls for query in queries]
 
 
-def every_anonymous_address(objects: dict) -> list[tuple[str, dict[str, str]]]:
+def every_anonymous_address(objects: dict) -> list[tuple[str, dict[str, Any]]]:
     """Every API GET as JSON and as the browsable API, and every public page."""
-    addresses: list[tuple[str, dict[str, str]]] = []
+    addresses: list[tuple[str, dict[str, Any]]] = []
     for name in API_ROUTES:
         for url in api_addresses(name, objects):
             addresses.append((url, {}))
