@@ -61,7 +61,11 @@ class Registry:
 
     def write(self, function: Callable[..., Any], **arguments: Any) -> Any:
         return function(
-            user=self.editor, reason="Audit walk", effective_at=T1, **arguments
+            user=self.editor,
+            reason="Audit walk",
+            reason_visibility="public",
+            effective_at=T1,
+            **arguments,
         )
 
     def record(self, instance: RecordedModel, **values: Any) -> None:
