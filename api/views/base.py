@@ -418,7 +418,8 @@ def history_schema(kind: str) -> dict[str, Any]:
     return {
         "summary": f"A {kind}'s versions, newest first, with field-level changes",
         "description": f"Every recorded version of the {kind}: when it took effect "
-        "(`effective_at`), when it was written down (`recorded_at`), why (`reason`) "
+        "(`effective_at`), when it was written down (`recorded_at`), why (`reason`, "
+        "null for the public when `reason_visibility` is internal) "
         "and which fields changed (`changes`; a link to another object is its slug). "
         "Paged like every list.",
         "parameters": [HISTORY_AS_OF, *PAGE],
