@@ -23,11 +23,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.exceptions import PreconditionFailed
-from api.permissions import may_see_staff_identities
-from units.selectors import registry_generation
+from units.selectors import reader_kind, registry_generation
 
 CACHE_SECONDS = 300
-# Answers differ with the caller (staff identities), so shared caches must key on it.
+# Answers differ with the caller (authors and internal reasons are for staff only), so
+# shared caches must key on it.
 VARY_ON = ("Authorization", "Cookie")
 
 
@@ -37,7 +37,8 @@ def _digest(text: str) -> str:
 
 def _request_fingerprint(request: Request) -> str:
     """What, besides the registry's state, decides the answer to this request."""
-    visibility = "staff" if may_see_staff_identities(request.user) else "public"
+    # Staff and public answers differ (authors, internal reasons): never one key.
+    visibility = reader_kind(request.user)
     # The host is part of it because pages carry absolute next/previous links.
     query = sorted(request.query_params.lists())
     return _digest(f"{visibility}|{request.get_host()}|{request.path}|{query}")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-# Seeing who made a change is for people inside the registry's staff, not the public.
-STAFF_IDENTITY_PERMISSIONS = (
-    "units.view_organizationalunit",
-    "units.change_organizationalunit",
+# Who sees authors and internal reasons: one rule for the API, feeds and pages.
+from units.selectors.audience import (  # noqa: F401
+    STAFF_IDENTITY_PERMISSIONS,
+    may_see_staff_identities,
 )
 
 
@@ -35,10 +34,3 @@ class ReadAnyoneWriteWithModelPermission(BasePermission):
             and request.user.is_authenticated
             and request.user.has_perms(required)
         )
-
-
-def may_see_staff_identities(user: User | AnonymousUser | None) -> bool:
-    """Authenticated auditors and editors see usernames in history; others see null."""
-    if user is None or not user.is_authenticated:
-        return False
-    return any(user.has_perm(permission) for permission in STAFF_IDENTITY_PERMISSIONS)

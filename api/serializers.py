@@ -17,11 +17,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnList
 
+from units import selectors
 from units.models import (
     FillingMethod,
     OrganizationalUnit,
     Person,
     Post,
+    ReasonVisibility,
     RelationshipKind,
     ReportingLine,
     UnitKind,
@@ -45,8 +47,18 @@ def _slug(context: dict[str, Any], map_name: str, pk: int | None) -> str | None:
     return context[map_name].get(pk)
 
 
-def _show_authors(context: dict[str, Any]) -> bool:
-    return bool(context.get("show_authors"))
+def _staff_reader(context: dict[str, Any]) -> bool:
+    """Whether the reader sees authors and internal reasons (``selectors.audience``)."""
+    return bool(context.get("staff_reader"))
+
+
+REASON_HELP = (
+    "Why the change was made; null when the reason is internal and you are not an "
+    "authenticated auditor or editor."
+)
+REASON_VISIBILITY_HELP = (
+    "public (everyone reads the reason) or internal (editors and auditors only)."
+)
 
 
 # Fields named parent, label or source: the DRF stubs give every Field (and so every
@@ -254,7 +266,10 @@ class RevisionSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
     is_backdated = serializers.BooleanField()
     type = serializers.SerializerMethodField()
-    reason = serializers.CharField()
+    reason = serializers.SerializerMethodField(help_text=REASON_HELP)
+    reason_visibility = serializers.ChoiceField(
+        choices=ReasonVisibility.choices, help_text=REASON_VISIBILITY_HELP
+    )
     author = serializers.SerializerMethodField(
         help_text="Username; null unless you are an authenticated auditor or editor."
     )
@@ -264,7 +279,10 @@ class RevisionSerializer(serializers.Serializer):
         return HISTORY_TYPES.get(revision.history_type, revision.history_type)
 
     def get_author(self, revision: Any) -> str | None:
-        return revision.author if _show_authors(self.context) else None
+        return revision.author if _staff_reader(self.context) else None
+
+    def get_reason(self, revision: Any) -> str | None:
+        return selectors.shown_reason(revision, staff=_staff_reader(self.context))
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -279,7 +297,10 @@ class ChangeSerializer(serializers.Serializer):
     effective_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
     history_id = serializers.IntegerField()
-    reason = serializers.CharField()
+    reason = serializers.SerializerMethodField(help_text=REASON_HELP)
+    reason_visibility = serializers.ChoiceField(
+        choices=ReasonVisibility.choices, help_text=REASON_VISIBILITY_HELP
+    )
     author = serializers.SerializerMethodField(
         help_text="Username; null unless you are an authenticated auditor or editor."
     )
@@ -295,7 +316,10 @@ class ChangeSerializer(serializers.Serializer):
     )
 
     def get_author(self, change: Any) -> str | None:
-        return change.author if _show_authors(self.context) else None
+        return change.author if _staff_reader(self.context) else None
+
+    def get_reason(self, change: Any) -> str | None:
+        return selectors.shown_reason(change, staff=_staff_reader(self.context))
 
 
 # --- Posts, people, appointments, relationships -----------------------------------------
@@ -501,6 +525,17 @@ class WriteSerializer(serializers.Serializer):
 
     reason = serializers.CharField(
         allow_blank=True, help_text="Why this change is made (required)."
+    )
+    reason_visibility = serializers.ChoiceField(
+        choices=ReasonVisibility.choices,
+        required=False,
+        help_text="Who may read the reason: public (everyone) or internal (editors "
+        "and auditors only). Default: the registry's REASON_VISIBILITY_DEFAULT "
+        "(internal unless its operator chose public).",
+        error_messages={
+            "invalid_choice": "“{input}” is not a reason visibility: say public "
+            "(everyone may read the reason) or internal (editors and auditors only)."
+        },
     )
     effective_at = InstantField(
         required=False, help_text="When the change took effect; default now."

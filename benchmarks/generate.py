@@ -35,6 +35,7 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    ReasonVisibility,
     RecordedModel,
     RegistryState,
     UnitKind,
@@ -103,6 +104,7 @@ HISTORY_COLUMNS = (
     "history_date",
     "recorded_at",
     "history_change_reason",
+    "reason_visibility",
     "history_type",
     "history_user_id",
 )
@@ -492,6 +494,7 @@ def _history(
             moment,
             moment + delay,
             reason,
+            ReasonVisibility.PUBLIC.value,
             history_type,
             user_id,
             *values,

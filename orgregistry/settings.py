@@ -81,6 +81,18 @@ if env_bool("SECURE") and (
 # What the registry is called on its pages, in their titles and in the admin's header.
 REGISTRY_NAME = os.environ.get("REGISTRY_NAME", "").strip() or "Organization registry"
 
+# Who may read a change's reason when the write does not say: "internal" (editors and
+# auditors only) unless set to "public". Internal is the safe side: a reason written
+# for colleagues ("restructuring after the audit of X") is never published by default.
+REASON_VISIBILITY_DEFAULT = (
+    os.environ.get("REASON_VISIBILITY_DEFAULT", "").strip().lower() or "internal"
+)
+if REASON_VISIBILITY_DEFAULT not in {"public", "internal"}:
+    raise ImproperlyConfigured(
+        f"REASON_VISIBILITY_DEFAULT is {REASON_VISIBILITY_DEFAULT!r}; it must be "
+        "public or internal."
+    )
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

@@ -105,7 +105,11 @@ class ScriptedHistory:
 
 
 def build_scripted_history(editor: User) -> ScriptedHistory:
-    """Write the scripted history through the services, as ``editor``."""
+    """Write the scripted history through the services, as ``editor``.
+
+    Its reasons are public, as a published history's are: the tests of internal
+    reasons write their own.
+    """
 
     def create(
         name: str, parent: OrganizationalUnit | None, day: str, **kw: Any
@@ -113,6 +117,7 @@ def build_scripted_history(editor: User) -> ScriptedHistory:
         return UnitFactory.create(
             user=editor,
             reason=f"Establish {name}",
+            reason_visibility="public",
             name=name,
             parent=parent,
             effective_at=at(day),
@@ -133,6 +138,7 @@ def build_scripted_history(editor: User) -> ScriptedHistory:
     head_of_x = PostFactory.create(
         user=editor,
         reason="Create head post",
+        reason_visibility="public",
         title="Head of X",
         unit=unit_x,
         is_head=True,
@@ -143,6 +149,7 @@ def build_scripted_history(editor: User) -> ScriptedHistory:
         PersonFactory.create(
             user=editor,
             reason="New person",
+            reason_visibility="public",
             full_name=full_name,
             slug=slug,
             effective_at=at("2020-06-01"),
@@ -152,6 +159,7 @@ def build_scripted_history(editor: User) -> ScriptedHistory:
     AppointmentFactory.create(
         user=editor,
         reason="Ana appointed",
+        reason_visibility="public",
         person=ana,
         post=head_of_x,
         started_on=datetime.date(2020, 6, 1),
@@ -161,6 +169,7 @@ def build_scripted_history(editor: User) -> ScriptedHistory:
         unit=unit_x,
         user=editor,
         reason="Renamed by the 2021 reform",
+        reason_visibility="public",
         effective_at=at("2021-03-01"),
         name="Unit Ex",
         mandate="Unit Ex keeps the registry and publishes it.",
@@ -170,12 +179,14 @@ def build_scripted_history(editor: User) -> ScriptedHistory:
         new_parent=department_b,
         user=editor,
         reason="Reorganization 2022",
+        reason_visibility="public",
         effective_at=at("2022-01-01"),
     )
     services.unit_abolish(
         unit=department_a,
         user=editor,
         reason="Department A closed",
+        reason_visibility="public",
         effective_at=at("2022-06-01"),
     )
     appointment = ana.appointments.get()
@@ -183,12 +194,14 @@ def build_scripted_history(editor: User) -> ScriptedHistory:
         appointment=appointment,
         user=editor,
         reason="End of term",
+        reason_visibility="public",
         ended_on=datetime.date(2023, 1, 1),
         effective_at=at("2023-01-01"),
     )
     AppointmentFactory.create(
         user=editor,
         reason="Ben appointed",
+        reason_visibility="public",
         person=ben,
         post=head_of_x,
         started_on=datetime.date(2023, 1, 2),
@@ -223,6 +236,7 @@ def record_unchanged(
         OrganizationalUnit.objects.get(pk=unit.pk),
         user=user,
         reason="Recorded again",
+        reason_visibility="public",
         effective_at=effective_at,
     )
 

@@ -10,11 +10,18 @@ class UnitsConfig(AppConfig):
     verbose_name = _("Organization registry")
 
     def ready(self) -> None:
+        from simple_history.signals import pre_create_historical_record
+
         from units.authorship import refuse_deleting_authors
+        from units.services.revisions import stamp_reason_visibility
 
         # Every path that deletes a user (admin, shell, scripts) passes here first.
         pre_delete.connect(
             refuse_deleting_authors,
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="units.refuse_deleting_authors",
+        )
+        # Every history row of every model: the visibility of its reason.
+        pre_create_historical_record.connect(
+            stamp_reason_visibility, dispatch_uid="units.stamp_reason_visibility"
         )

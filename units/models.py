@@ -27,16 +27,32 @@ INTEGER_MAX = 2_147_483_647
 SMALL_INTEGER_MAX = 32_767
 
 
+class ReasonVisibility(models.TextChoices):
+    """Who may read a change's reason: everyone, or the registry's editors and auditors."""
+
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal (editors and auditors only)")
+
+
 class RecordedRevision(models.Model):
     """Extra columns of every history table.
 
     ``history_date`` is when a change *took effect* (what "as of" queries use);
     ``recorded_at`` is when it was *written down*, so a backdated change stays visible
-    as such in the audit trail.
+    as such in the audit trail. ``reason_visibility`` says who may read the reason.
     """
 
     recorded_at = models.DateTimeField(
         _("recorded at"), default=timezone.now, db_index=True, editable=False
+    )
+    # Internal unless a write says otherwise: a history row written by any path that
+    # does not set it (a script saving a model directly) never publishes its reason.
+    reason_visibility = models.CharField(
+        _("reason visibility"),
+        max_length=8,
+        choices=ReasonVisibility.choices,
+        default=ReasonVisibility.INTERNAL,
+        editable=False,
     )
 
     class Meta:

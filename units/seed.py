@@ -3,7 +3,7 @@
 The file (see ``fixtures/iom_structure.json`` and ``docs/seed-notes.md``) lists units in
 tree order, then posts, people, appointments and dotted-line relationships. Everything
 is written through ``units.services``, so the load leaves the same history rows as a
-person typing the structure in: one per object, with the reason ``SEED_REASON`` and the
+person typing the structure in: one per object, with the reason ``SEED_REASON`` (public) and the
 file's ``effective_on`` date as the time the structure took effect.
 
 Loading is idempotent: an object that already exists (units, posts and people by slug,
@@ -34,6 +34,7 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    ReasonVisibility,
     RelationshipKind,
     ReportingLine,
     UnitKind,
@@ -431,6 +432,7 @@ def _load_units(
         units[item["slug"]] = services.unit_create(
             user=user,
             reason=SEED_REASON,
+            reason_visibility=ReasonVisibility.PUBLIC,
             effective_at=moment,
             slug=item["slug"],
             name=item["name"],
@@ -470,6 +472,7 @@ def _load_posts(
         posts[item["slug"]] = services.post_create(
             user=user,
             reason=SEED_REASON,
+            reason_visibility=ReasonVisibility.PUBLIC,
             effective_at=moment,
             slug=item["slug"],
             title=item["title"],
@@ -498,6 +501,7 @@ def _load_people(
         people[item["slug"]] = services.person_create(
             user=user,
             reason=SEED_REASON,
+            reason_visibility=ReasonVisibility.PUBLIC,
             effective_at=moment,
             slug=item["slug"],
             full_name=item["full_name"],
@@ -532,6 +536,7 @@ def _load_appointments(
         services.appointment_start(
             user=user,
             reason=SEED_REASON,
+            reason_visibility=ReasonVisibility.PUBLIC,
             # An appointment starting after the structure's date takes effect then.
             effective_at=max(moment, services.effective_datetime(started_on)),
             person=person,
@@ -562,6 +567,7 @@ def _load_relationships(
         services.relationship_create(
             user=user,
             reason=SEED_REASON,
+            reason_visibility=ReasonVisibility.PUBLIC,
             effective_at=moment,
             source=source,
             target=target,

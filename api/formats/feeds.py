@@ -15,7 +15,6 @@ from django.views.decorators.http import etag
 from django.views.decorators.vary import vary_on_cookie
 
 from api.filters import ChangeWindowFilterSet
-from api.permissions import may_see_staff_identities
 from units import selectors
 from units.characters import xml_safe
 from units.selectors import Change, InvalidInstant
@@ -60,9 +59,12 @@ class ChangesFeed(Feed):
         """Escaped: Atom sends the summary as ``type="html"``, which readers render.
 
         Names and reasons are whatever editors typed; unescaped, a unit named
-        ``<img src=x onerror=…>`` would run in every subscriber's feed reader.
+        ``<img src=x onerror=…>`` would run in every subscriber's feed reader. An
+        internal reason reaches staff only (``selectors.reason_text``); the public read
+        that it is not public.
         """
-        return escape(xml_safe(f"{change.summary}. Reason: {change.reason}"))
+        reason = selectors.reason_text(change, staff=self._staff_reader)
+        return escape(xml_safe(f"{change.summary}. Reason: {reason}"))
 
     def item_link(self, change: Change) -> str:
         """The unit's public page, where a reader sees the unit and its timeline."""
@@ -85,20 +87,20 @@ class ChangesFeed(Feed):
         return change.recorded_at
 
     def item_author_name(self, change: Change) -> str | None:
-        return xml_safe(change.author) if self._show_authors and change.author else None
+        return xml_safe(change.author) if self._staff_reader and change.author else None
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self._show_authors = may_see_staff_identities(request.user)
+        self._staff_reader = selectors.may_see_staff_identities(request.user)
         return super().__call__(request, *args, **kwargs)
 
 
 def _feed_etag(request: HttpRequest) -> str:
-    visibility = "staff" if may_see_staff_identities(request.user) else "public"
+    visibility = selectors.reader_kind(request.user)
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
     return f"atom-g{selectors.registry_generation()}-{visibility}-{query}"
 
 
-# Authors are shown to signed-in auditors only, so a shared cache must never hand their
+# Authors and internal reasons are shown to signed-in auditors only, so a shared cache must never hand their
 # version of the feed to anyone else.
 @vary_on_cookie
 @etag(_feed_etag)

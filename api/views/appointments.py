@@ -77,11 +77,11 @@ class AppointmentListView(HistoryBackedListView):
         responses={201: api_serializers.AppointmentWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.AppointmentCreateSerializer, request
         )
         appointment = services.appointment_start(
-            user=request.user, reason=reason, effective_at=effective_at, **fields
+            user=request.user, **why, effective_at=effective_at, **fields
         )
         return self.created(
             appointment.pk,

@@ -203,12 +203,20 @@ def absent_at(kind: str, slug: str, when: datetime.datetime | None) -> NotFound:
 
 def write_input(
     serializer_class: type[serializers.Serializer], request: Request
-) -> tuple[dict[str, Any], str, Any]:
-    """Validated fields of a write, with its reason and effective time taken out."""
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """Validated fields of a write; why (reason and its visibility) and when apart.
+
+    ``why`` goes to the service as it is (``**why``): a reason never travels without
+    the visibility the writer chose for it.
+    """
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     fields = dict(serializer.validated_data)
-    return fields, fields.pop("reason"), fields.pop("effective_at", None)
+    why = {
+        "reason": fields.pop("reason"),
+        "reason_visibility": fields.pop("reason_visibility", None),
+    }
+    return fields, why, fields.pop("effective_at", None)
 
 
 # Answers a method the view has no handler for with 405 and ``Allow`` before anything
@@ -232,7 +240,7 @@ class RegistryView(MethodsFirst):
     def get_exception_handler(self) -> Callable[..., Response | None]:
         return api_exception_handler
 
-    def show_authors(self) -> bool:
+    def staff_reader(self) -> bool:
         return may_see_staff_identities(self.request.user)
 
 
@@ -381,13 +389,13 @@ class ObjectEndView(HistoryBackedView):
     def end(self, request: Request, pk: int) -> Response:
         existing_id(self.model, pk)
         version = expected_version(request, kind=self.object_kind, pk=pk)
-        fields, reason, effective_at = write_input(self.end_serializer, request)
+        fields, why, effective_at = write_input(self.end_serializer, request)
         newest_before = newest_revision(self.model, pk)
         self.end_object(
             pk,
             fields,
             user=request.user,
-            reason=reason,
+            **why,
             effective_at=effective_at,
             expected_version=version,
         )
@@ -410,7 +418,8 @@ def history_schema(kind: str) -> dict[str, Any]:
     return {
         "summary": f"A {kind}'s versions, newest first, with field-level changes",
         "description": f"Every recorded version of the {kind}: when it took effect "
-        "(`effective_at`), when it was written down (`recorded_at`), why (`reason`) "
+        "(`effective_at`), when it was written down (`recorded_at`), why (`reason`, "
+        "null for the public when `reason_visibility` is internal) "
         "and which fields changed (`changes`; a link to another object is its slug). "
         "Paged like every list.",
         "parameters": [HISTORY_AS_OF, *PAGE],
@@ -450,7 +459,7 @@ class ObjectHistoryView(RegistryView):
                 map_name: selectors.slug_map(model, linked.get(map_name, ()))
                 for map_name, model in SLUG_MAP_MODELS.items()
             }
-            context["show_authors"] = self.show_authors()
+            context["staff_reader"] = self.staff_reader()
             return page(request, self, revisions, RevisionSerializer, context)
 
         return generation_read(request, build)

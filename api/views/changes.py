@@ -75,7 +75,7 @@ class ChangesView(RegistryView):
     def get(self, request: Request) -> Response:
         query = ChangeFeedFilterSet(request.query_params).selector_arguments()
         since, until, limit = query["since"], query["until"], query["limit"]
-        context = {"show_authors": self.show_authors()}
+        context = {"staff_reader": self.staff_reader()}
         if query["offset"] is not None:
             return generation_read(
                 request,

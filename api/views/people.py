@@ -67,11 +67,11 @@ class PersonListView(HistoryBackedListView):
         responses={201: api_serializers.PersonWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.PersonCreateSerializer, request
         )
         person = services.person_create(
-            user=request.user, reason=reason, effective_at=effective_at, **fields
+            user=request.user, **why, effective_at=effective_at, **fields
         )
         return self.created(
             person.pk, reverse("api:person-detail", kwargs={"slug": person.slug})
@@ -96,14 +96,14 @@ class PersonDetailView(ObjectView):
         if person_id is None:
             raise NotFound(f"No person has the slug “{slug}”.")
         version = expected_version(request, kind="person", pk=person_id)
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.PersonUpdateSerializer, request
         )
         newest_before = newest_revision(Person, person_id)
         services.person_update(
             person=person_id,
             user=request.user,
-            reason=reason,
+            **why,
             effective_at=effective_at,
             expected_version=version,
             **fields,

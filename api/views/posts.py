@@ -70,11 +70,11 @@ class PostListView(HistoryBackedListView):
         responses={201: api_serializers.PostWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.PostCreateSerializer, request
         )
         post = services.post_create(
-            user=request.user, reason=reason, effective_at=effective_at, **fields
+            user=request.user, **why, effective_at=effective_at, **fields
         )
         return self.created(
             post.pk, reverse("api:post-detail", kwargs={"slug": post.slug})
@@ -104,14 +104,14 @@ class PostDetailView(ObjectView):
     def patch(self, request: Request, slug: str) -> Response:
         post_id = post_id_or_404(slug)
         version = expected_version(request, kind="post", pk=post_id)
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.PostUpdateSerializer, request
         )
         newest_before = newest_revision(Post, post_id)
         services.post_update(
             post=post_id,
             user=request.user,
-            reason=reason,
+            **why,
             effective_at=effective_at,
             expected_version=version,
             **fields,
@@ -145,14 +145,14 @@ class PostAbolishView(ObjectView):
     def post(self, request: Request, slug: str) -> Response:
         post_id = post_id_or_404(slug)
         version = expected_version(request, kind="post", pk=post_id)
-        _, reason, effective_at = write_input(
+        _, why, effective_at = write_input(
             api_serializers.PostAbolishSerializer, request
         )
         newest_before = newest_revision(Post, post_id)
         services.post_abolish(
             post=post_id,
             user=request.user,
-            reason=reason,
+            **why,
             effective_at=effective_at,
             expected_version=version,
         )

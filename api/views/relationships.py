@@ -74,11 +74,11 @@ class RelationshipListView(HistoryBackedListView):
         responses={201: api_serializers.RelationshipWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.RelationshipCreateSerializer, request
         )
         relationship = services.relationship_create(
-            user=request.user, reason=reason, effective_at=effective_at, **fields
+            user=request.user, **why, effective_at=effective_at, **fields
         )
         return self.created(
             relationship.pk,

@@ -117,11 +117,11 @@ class UnitListView(RegistryView):
         responses={201: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.UnitCreateSerializer, request
         )
         unit = services.unit_create(
-            user=request.user, reason=reason, effective_at=effective_at, **fields
+            user=request.user, **why, effective_at=effective_at, **fields
         )
         return unit_written(request, unit.pk, None, status=HTTPStatus.CREATED)
 
@@ -162,14 +162,14 @@ class UnitDetailView(RegistryView):
     def patch(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
         version = expected_version(request, kind="unit", pk=unit_id)
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.UnitUpdateSerializer, request
         )
         newest_before = newest_revision(OrganizationalUnit, unit_id)
         services.unit_update(
             unit=unit_id,
             user=request.user,
-            reason=reason,
+            **why,
             effective_at=effective_at,
             expected_version=version,
             **fields,
@@ -195,7 +195,7 @@ class UnitMoveView(RegistryView):
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
         version = expected_version(request, kind="unit", pk=unit_id)
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.UnitMoveSerializer, request
         )
         newest_before = newest_revision(OrganizationalUnit, unit_id)
@@ -205,7 +205,7 @@ class UnitMoveView(RegistryView):
                 target=fields.pop("target"),
                 position=fields.pop("position"),
                 user=request.user,
-                reason=reason,
+                **why,
                 effective_at=effective_at,
                 expected_version=version,
                 **fields,
@@ -215,7 +215,7 @@ class UnitMoveView(RegistryView):
                 unit=unit_id,
                 new_parent=fields.pop("parent"),
                 user=request.user,
-                reason=reason,
+                **why,
                 effective_at=effective_at,
                 expected_version=version,
                 **fields,
@@ -235,14 +235,14 @@ class UnitAbolishView(RegistryView):
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
         version = expected_version(request, kind="unit", pk=unit_id)
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.UnitAbolishSerializer, request
         )
         newest_before = newest_revision(OrganizationalUnit, unit_id)
         services.unit_abolish(
             unit=unit_id,
             user=request.user,
-            reason=reason,
+            **why,
             effective_at=effective_at,
             expected_version=version,
             **fields,
@@ -268,14 +268,14 @@ class UnitsAbolishView(RegistryView):
         },
     )
     def post(self, request: Request) -> Response:
-        fields, reason, effective_at = write_input(
+        fields, why, effective_at = write_input(
             api_serializers.UnitsAbolishSerializer, request
         )
         newest_before = selectors.latest_revisions(OrganizationalUnit, fields["units"])
         abolished = services.units_abolish(
             units=fields.pop("units"),
             user=request.user,
-            reason=reason,
+            **why,
             effective_at=effective_at,
             **fields,
         )
@@ -324,13 +324,13 @@ class UnitRevertView(RegistryView):
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
         version = expected_version(request, kind="unit", pk=unit_id)
-        fields, reason, _ = write_input(api_serializers.UnitRevertSerializer, request)
+        fields, why, _ = write_input(api_serializers.UnitRevertSerializer, request)
         newest_before = newest_revision(OrganizationalUnit, unit_id)
         services.unit_revert(
             unit=unit_id,
             history_id=fields["history_id"],
             user=request.user,
-            reason=reason,
+            **why,
             expected_version=version,
         )
         return unit_written(request, unit_id, newest_before)
@@ -438,7 +438,7 @@ class UnitHistoryView(RegistryView):
             }
             context = {
                 "unit_slugs": selectors.slug_map(OrganizationalUnit, parent_ids),
-                "show_authors": self.show_authors(),
+                "staff_reader": self.staff_reader(),
             }
             return page(
                 request, self, revisions, api_serializers.RevisionSerializer, context

@@ -52,6 +52,7 @@ def test_a_posts_history_lists_its_versions_newest_first(registry) -> None:
         post=registry.head_of_x,
         user=None,
         reason="Retitled",
+        reason_visibility="public",
         effective_at=at("2023-08-01"),
         title="Head of Unit Ex",
     )
@@ -72,7 +73,11 @@ def test_a_posts_history_lists_its_versions_newest_first(registry) -> None:
 
 def test_a_persons_history_shows_the_name_corrected(registry) -> None:
     services.person_update(
-        person=registry.ana, user=None, reason="Typo", full_name="Ana Lima Souza"
+        person=registry.ana,
+        user=None,
+        reason="Typo",
+        reason_visibility="public",
+        full_name="Ana Lima Souza",
     )
 
     results = APIClient().get(f"{API}people/ana-lima/history/").json()["results"]

@@ -301,4 +301,4 @@ def test_revert_is_documented_in_the_openapi_schema(db):
     request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
     component = request_schema["$ref"].rsplit("/", 1)[-1]
     properties = schema.json()["components"]["schemas"][component]["properties"]
-    assert set(properties) == {"reason", "history_id"}
+    assert set(properties) == {"reason", "reason_visibility", "history_id"}

@@ -315,3 +315,37 @@ def _quiet() -> Any:
     import io
 
     return io.StringIO()
+
+
+def test_round_trip_keeps_who_may_read_each_reason(
+    scripted_history: ScriptedHistory, editor: Any, tmp_path: Path
+) -> None:
+    for visibility in ("internal", "public"):
+        services.unit_update(
+            unit=scripted_history.unit_y,
+            user=editor,
+            reason=f"A reason, {visibility}",
+            reason_visibility=visibility,
+            mandate=f"Mandate {visibility}.",
+        )
+    before = list(
+        OrganizationalUnit.history.order_by("history_id").values_list(
+            "history_id", "history_change_reason", "reason_visibility"
+        )
+    )
+    backup = tmp_path / "registry.jsonl"
+
+    call_command("export_registry", str(backup), stdout=_quiet())
+    empty_the_registry()
+    call_command("import_registry", str(backup), stdout=_quiet())
+
+    after = list(
+        OrganizationalUnit.history.order_by("history_id").values_list(
+            "history_id", "history_change_reason", "reason_visibility"
+        )
+    )
+    assert after == before
+    assert after[-2:] == [
+        (after[-2][0], "A reason, internal", "internal"),
+        (after[-1][0], "A reason, public", "public"),
+    ]

@@ -431,7 +431,9 @@ def test_dotted_line_relationships_are_loaded() -> None:
 # --- How the load writes ---------------------------------------------------------------
 
 
-def test_every_object_gets_one_history_row_with_the_seed_reason_and_date() -> None:
+def test_every_object_gets_one_history_row_with_the_public_seed_reason_and_date() -> (
+    None
+):
     report = load_structure(FIXTURE)
 
     assert object_counts() == history_counts()
@@ -440,6 +442,8 @@ def test_every_object_gets_one_history_row_with_the_seed_reason_and_date() -> No
     for model in TRACKED_MODELS:
         for revision in model.history.all():
             assert revision.history_change_reason == SEED_REASON
+            # Whatever REASON_VISIBILITY_DEFAULT says: the load's reason hides nothing.
+            assert revision.reason_visibility == "public"
             assert revision.history_date == EFFECTIVE_AT
             assert revision.history_type == "+"
             assert revision.history_user is None

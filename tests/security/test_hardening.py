@@ -62,7 +62,7 @@ class _Elements(HTMLParser):
 def test_atom_summaries_show_a_scripted_name_as_text_not_an_element(
     client: Client, make_unit: Callable[..., OrganizationalUnit]
 ) -> None:
-    make_unit(SCRIPT, reason=f"Because {SCRIPT}")
+    make_unit(SCRIPT, reason=f"Because {SCRIPT}", reason_visibility="public")
 
     feed = feedparser.parse(client.get(f"{API}changes.atom").content)
 

@@ -61,7 +61,11 @@ class Registry:
 
     def write(self, function: Callable[..., Any], **arguments: Any) -> Any:
         return function(
-            user=self.editor, reason="Audit walk", effective_at=T1, **arguments
+            user=self.editor,
+            reason="Audit walk",
+            reason_visibility="public",
+            effective_at=T1,
+            **arguments,
         )
 
     def record(self, instance: RecordedModel, **values: Any) -> None:
@@ -69,7 +73,13 @@ class Registry:
         instance = type(instance)._default_manager.get(pk=instance.pk)
         for attname, value in values.items():
             setattr(instance, attname, value)
-        save_revision(instance, user=self.editor, reason="Audit walk", effective_at=T1)
+        save_revision(
+            instance,
+            user=self.editor,
+            reason="Audit walk",
+            reason_visibility="public",
+            effective_at=T1,
+        )
 
 
 @pytest.fixture

@@ -22,7 +22,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from units import services
 from units.admin import history_views
 
-RECORD_FIELDSET_FIELDS = ["reason", "effective_date", "expected_version"]
+RECORD_FIELDSET_FIELDS = [
+    "reason",
+    "reason_visibility",
+    "effective_date",
+    "expected_version",
+]
 
 
 def revision_record(request: HttpRequest, form: Any) -> dict[str, Any]:
@@ -30,6 +35,7 @@ def revision_record(request: HttpRequest, form: Any) -> dict[str, Any]:
     return {
         "user": request.user,
         "reason": form.cleaned_data["reason"],
+        "reason_visibility": form.cleaned_data["reason_visibility"],
         "effective_at": form.effective_at,
     }
 

@@ -11,6 +11,7 @@ import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    ReasonVisibility,
     UnitRelationship,
 )
 
@@ -32,6 +34,30 @@ EFFECTIVE_HELP = _(
     "Leave empty if the change takes effect now; give an earlier date to record a "
     "change that already took effect."
 )
+
+REASON_VISIBILITY_HELP = _(
+    "Public: anyone reading the registry sees the reason. Internal: only signed-in "
+    "editors and auditors do; the public reads “reason not public”."
+)
+
+
+def default_reason_visibility() -> str:
+    """The choice a form starts with: the registry's ``REASON_VISIBILITY_DEFAULT``."""
+    return str(settings.REASON_VISIBILITY_DEFAULT)
+
+
+def reason_visibility_field() -> forms.ChoiceField:
+    """Who may read the reason: asked next to it in every form that asks for one."""
+    return forms.ChoiceField(
+        label=_("Who may read the reason"),
+        choices=ReasonVisibility.choices,
+        initial=default_reason_visibility,
+        # Not sent (a script posting the form): the services apply the default.
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=REASON_VISIBILITY_HELP,
+    )
+
 
 if TYPE_CHECKING:
     # A label may be a lazy translation; the type exists in django-stubs only.
@@ -92,6 +118,7 @@ class RecordedChangeForm(ServiceErrorMixin, forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text=REASON_HELP,
     )
+    reason_visibility = reason_visibility_field()
     effective_date = forms.DateField(
         label=_("Effective date"),
         required=False,
@@ -368,6 +395,7 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text=REASON_HELP,
     )
+    reason_visibility = reason_visibility_field()
     effective_date = forms.DateField(
         label=_("Abolished on"),
         required=False,
@@ -389,7 +417,13 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
         """The fields shown one per line (the sub-units' rows are a table)."""
         return [
             self[name]
-            for name in ("reason", "effective_date", "sub_units", "move_sub_units_to")
+            for name in (
+                "reason",
+                "reason_visibility",
+                "effective_date",
+                "sub_units",
+                "move_sub_units_to",
+            )
             if name in self.fields
         ]
 
@@ -530,4 +564,5 @@ class RevertForm(ServiceErrorMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text=REASON_HELP,
     )
+    reason_visibility = reason_visibility_field()
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

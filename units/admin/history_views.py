@@ -192,6 +192,7 @@ def _revert(
             history_id=revision.history_id,
             user=request.user,
             reason=form.cleaned_data["reason"],
+            reason_visibility=form.cleaned_data["reason_visibility"],
             expected_version=form.cleaned_data["expected_version"],
         )
     except ValidationError as error:

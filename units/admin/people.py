@@ -92,7 +92,11 @@ class PersonAdmin(RevertibleHistoryAdmin):
         self, request: HttpRequest, form: PersonForm, formset: Any, change: bool
     ) -> None:
         # Appointments are dated by their own days, not by the form's effective date.
-        author = {"user": request.user, "reason": form.cleaned_data["reason"]}
+        author = {
+            "user": request.user,
+            "reason": form.cleaned_data["reason"],
+            "reason_visibility": form.cleaned_data["reason_visibility"],
+        }
         new: list[Appointment] = []
         ended: list[tuple[Appointment, list[str]]] = []
         for appointment_form in formset.forms:

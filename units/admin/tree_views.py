@@ -51,6 +51,7 @@ def abolish(
             units=units,
             user=request.user,
             reason=form.cleaned_data["reason"],
+            reason_visibility=form.cleaned_data["reason_visibility"],
             effective_at=form.effective_at,
             expected_versions=(
                 None if loaded_version is None else {units[0].pk: loaded_version}
@@ -166,6 +167,8 @@ def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRespons
             position=DRAG_POSITIONS[position],
             user=request.user,
             reason=request.POST.get("reason", ""),
+            # The drag's script asks for it; a value the services refuse is a 400.
+            reason_visibility=request.POST.get("reason_visibility") or None,
         )
     except ValidationError as error:
         return _move_refused(

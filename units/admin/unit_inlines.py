@@ -187,8 +187,13 @@ def refused_field(step: str, error: ValidationError, post_form: Any) -> str | No
 
 def author_of(record: dict[str, Any]) -> dict[str, Any]:
     """Appointments are dated by their own days (their start or end), not by the
-    form's effective date: only the author and the reason are passed on."""
-    return {"user": record["user"], "reason": record["reason"]}
+    form's effective date: only the author and the reason (with its visibility) are
+    passed on."""
+    return {
+        "user": record["user"],
+        "reason": record["reason"],
+        "reason_visibility": record["reason_visibility"],
+    }
 
 
 def appoint(post: Post, data: dict[str, Any], record: dict[str, Any]) -> None:

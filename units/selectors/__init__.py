@@ -4,6 +4,7 @@ One module per kind of read; this package re-exports their public names, so call
 write ``from units import selectors`` and ``selectors.unit_tree()``. As-of reads all go
 through ``as_of`` (the latest revision of each object at an instant, in one query).
 
+- ``audience``: what a reader may see of the history (authors, internal reasons).
 - ``instants``: reading ``as_of``/``since``/``until``; the registry's generation.
 - ``fields``: the fields each read takes from a model.
 - ``results``: the plain dataclasses reads return.
@@ -22,6 +23,14 @@ from units.selectors.as_of import (
     state_rows_as_of,
     states_as_of,
     texts_as_of,
+)
+from units.selectors.audience import (
+    REASON_NOT_PUBLIC,
+    is_internal,
+    may_see_staff_identities,
+    reader_kind,
+    reason_text,
+    shown_reason,
 )
 from units.selectors.change_feed import (
     FEED_SOURCES,
@@ -173,6 +182,12 @@ from units.selectors.units import (
 )
 
 __all__ = [
+    "REASON_NOT_PUBLIC",
+    "is_internal",
+    "may_see_staff_identities",
+    "reader_kind",
+    "reason_text",
+    "shown_reason",
     "APPOINTMENT_FIELDS",
     "APPOINTMENT_HISTORY_FIELDS",
     "APPOINTMENT_ORDERINGS",

@@ -343,6 +343,7 @@ def _change(kind: str, row: dict[str, Any], **values: Any) -> Change:
         recorded_at=row["recorded_at"],
         history_id=row["history_id"],
         reason=row["history_change_reason"] or "",
+        reason_visibility=row["reason_visibility"],
         author=row["history_user__username"],
         **values,
     )

@@ -14,13 +14,14 @@ from units.models import (
 )
 
 # What every revision records besides the object's fields: when it took effect, when
-# it was written, what kind of change it was, why and by whom.
+# it was written, what kind of change it was, why (and who may read why) and by whom.
 REVISION_COLUMNS = (
     "history_id",
     "history_date",
     "recorded_at",
     "history_type",
     "history_change_reason",
+    "reason_visibility",
     "history_user__username",
 )
 # Bookkeeping a history row copies from its object without being a change of it: the

@@ -87,6 +87,8 @@ class UnitRevision:
     recorded_at: datetime.datetime
     author: str | None
     reason: str
+    # "public" or "internal": who may read ``reason`` (see ``selectors.audience``).
+    reason_visibility: str
     history_type: str
     changes: list[FieldChange]
 
@@ -115,6 +117,8 @@ class Change:
     recorded_at: datetime.datetime
     history_id: int
     reason: str
+    # "public" or "internal": who may read ``reason`` (see ``selectors.audience``).
+    reason_visibility: str
     author: str | None
     unit_slug: str
     unit_name: str

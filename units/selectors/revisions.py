@@ -142,6 +142,7 @@ def _revisions(
             recorded_at=row["recorded_at"],
             author=row["history_user__username"],
             reason=row["history_change_reason"] or "",
+            reason_visibility=row["reason_visibility"],
             history_type=row["history_type"],
             changes=changes,
         )

@@ -58,6 +58,10 @@ class TimelineEntry:
     def reason(self) -> str:
         return (self.revision or self.change).reason  # type: ignore[union-attr]
 
+    @property
+    def reason_visibility(self) -> str:
+        return (self.revision or self.change).reason_visibility  # type: ignore[union-attr]
+
 
 def _history(
     model: type[RecordedModel], condition: Q, columns: tuple[str, ...]

@@ -1,8 +1,9 @@
 """Every write to the registry.
 
-Each service takes the acting user and a reason, runs in one transaction, and leaves
-exactly one history row per object it changed, carrying that user, that reason and the
-time the change took effect. The admin, the API, the pages and management commands all
+Each service takes the acting user and a reason (with ``reason_visibility``, public or
+internal; default ``REASON_VISIBILITY_DEFAULT``), runs in one transaction, and leaves
+exactly one history row per object it changed, carrying that user, that reason, its
+visibility and the time the change took effect. The admin, the API, the pages and management commands all
 call these functions; none of them saves a model directly. ``from units import
 services; services.unit_create(...)`` is the way to call them.
 

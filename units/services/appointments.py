@@ -31,6 +31,7 @@ def appointment_start(
     started_on: datetime.date,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     note: str = "",
     effective_at: EffectiveTime = None,
 ) -> Appointment:
@@ -38,7 +39,9 @@ def appointment_start(
 
     The change takes effect at the start of ``started_on`` unless told otherwise.
     """
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     post = fresh(Post, post)
     person = fresh(Person, person)
     if effective_at is None:
@@ -70,7 +73,12 @@ def appointment_start(
         person=person, post=post, started_on=started_on, note=note.strip()
     )
     save_revision(
-        appointment, user=user, reason=reason, effective_at=moment, is_new=True
+        appointment,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+        is_new=True,
     )
     return appointment
 
@@ -83,6 +91,7 @@ def appointment_start_for_new_person(
     started_on: datetime.date,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     slug: str = "",
     note: str = "",
 ) -> Appointment:
@@ -91,13 +100,20 @@ def appointment_start_for_new_person(
     An editor appointing someone the registry does not know yet gives one reason for
     both changes; if the appointment is refused, the person is not recorded either.
     """
-    person = person_create(user=user, reason=reason, full_name=full_name, slug=slug)
+    person = person_create(
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        full_name=full_name,
+        slug=slug,
+    )
     return appointment_start(
         person=person,
         post=post,
         started_on=started_on,
         user=user,
         reason=reason,
+        reason_visibility=reason_visibility,
         note=note,
     )
 
@@ -109,10 +125,13 @@ def appointment_end(
     ended_on: datetime.date,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> Appointment:
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     appointment = fresh(Appointment, appointment)
     if effective_at is None:
         moment = moment_on_day(ended_on, appointment)
@@ -130,5 +149,11 @@ def appointment_end(
         )
     check_effective_time(appointment, moment)
     appointment.ended_on = ended_on
-    save_revision(appointment, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        appointment,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     return appointment

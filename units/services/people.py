@@ -31,10 +31,11 @@ def person_revert(
     history_id: int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     expected_version: int | None = None,
 ) -> Person:
     """Bring a person's record back to one of its versions, as one new change."""
-    reason, moment = begin_write(reason, None)
+    reason, reason_visibility, moment = begin_write(reason, None, reason_visibility)
     person = fresh(Person, person)
     check_version(person, expected_version)
     target = person.history.filter(history_id=history_id).first()
@@ -52,7 +53,13 @@ def person_revert(
             f"“{person}” already matches that version; there is nothing to revert.",
             code=Refusal.NO_CHANGE,
         )
-    save_revision(person, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        person,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     return person
 
 
@@ -61,11 +68,14 @@ def person_create(
     *,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     full_name: str,
     slug: str = "",
     effective_at: EffectiveTime = None,
 ) -> Person:
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     check_effective_time(None, moment)
     if slug and Person.objects.filter(slug=slug).exists():
         raise ValidationError(
@@ -75,7 +85,14 @@ def person_create(
     person = Person(
         full_name=full_name.strip(), slug=slug or unique_slug(Person, full_name)
     )
-    save_revision(person, user=user, reason=reason, effective_at=moment, is_new=True)
+    save_revision(
+        person,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+        is_new=True,
+    )
     return person
 
 
@@ -85,11 +102,14 @@ def person_update(
     person: Person | int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
     **changes: Any,
 ) -> Person:
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     person = fresh(Person, person)
     check_version(person, expected_version)
     if isinstance(changes.get("full_name"), str):
@@ -97,5 +117,11 @@ def person_update(
     if not apply_changes(person, changes, PERSON_UPDATABLE_FIELDS):
         return person
     check_effective_time(person, moment)
-    save_revision(person, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        person,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     return person

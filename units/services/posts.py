@@ -36,6 +36,7 @@ def post_revert(
     history_id: int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     expected_version: int | None = None,
 ) -> Post:
     """Bring a post back to the state of one of its versions, as one new change.
@@ -45,7 +46,7 @@ def post_revert(
     post to an earlier version revives it, but only into an active unit and never as
     a second head. Appointments are separate records and are not brought back.
     """
-    reason, moment = begin_write(reason, None)
+    reason, reason_visibility, moment = begin_write(reason, None, reason_visibility)
     post = fresh(Post, post)
     check_version(post, expected_version)
     target = post.history.filter(history_id=history_id).first()
@@ -57,7 +58,11 @@ def post_revert(
     if target.abolished_on is not None:
         if post.is_active:
             return post_abolish(
-                post=post, user=user, reason=reason, effective_at=moment
+                post=post,
+                user=user,
+                reason=reason,
+                reason_visibility=reason_visibility,
+                effective_at=moment,
             )
         raise ValidationError(
             f"The post “{post}” is abolished and that version is abolished too; "
@@ -84,7 +89,13 @@ def post_revert(
             code=Refusal.UNIT_ABOLISHED,
         )
     _check_single_head(unit, post.is_head, exclude_pk=post.pk)
-    save_revision(post, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        post,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     return post
 
 
@@ -93,6 +104,7 @@ def post_create(
     *,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     title: str,
     unit: OrganizationalUnit,
     is_head: bool = False,
@@ -104,7 +116,9 @@ def post_create(
     founding_date_known: bool = True,
 ) -> Post:
     """Create a post in ``unit``; ``founding_date_known`` as for ``unit_create``."""
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     check_effective_time(None, moment)
     unit = fresh(OrganizationalUnit, unit)
     check_unit_usable(unit, moment)
@@ -124,7 +138,14 @@ def post_create(
         term_note=term_note.strip(),
         established_on=moment.date() if founding_date_known else None,
     )
-    save_revision(post, user=user, reason=reason, effective_at=moment, is_new=True)
+    save_revision(
+        post,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+        is_new=True,
+    )
     return post
 
 
@@ -150,11 +171,14 @@ def post_update(
     post: Post | int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
     **changes: Any,
 ) -> Post:
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     post = fresh(Post, post)
     check_version(post, expected_version)
     changed = apply_changes(post, changes, POST_UPDATABLE_FIELDS)
@@ -168,7 +192,13 @@ def post_update(
     if "unit" in changed:
         check_unit_usable(post.unit, moment)
     _check_single_head(post.unit, post.is_head, exclude_pk=post.pk)
-    save_revision(post, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        post,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     return post
 
 
@@ -178,11 +208,14 @@ def post_abolish(
     post: Post | int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> Post:
     """Abolish a post; whoever holds it stops holding it on the same date."""
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     post = fresh(Post, post)
     check_version(post, expected_version)
     if not post.is_active:
@@ -195,11 +228,18 @@ def post_abolish(
             appointment=appointment,
             user=user,
             reason=reason,
+            reason_visibility=reason_visibility,
             ended_on=moment.date(),
             effective_at=moment,
         )
     post.abolished_on = moment.date()
-    save_revision(post, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        post,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     return post
 
 
@@ -210,13 +250,14 @@ def post_end_holder(
     ended_on: datetime.date,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
 ) -> Appointment:
     """End the appointment of whoever holds ``post`` now, on ``ended_on``.
 
     For callers that know the post but not the appointment (the admin's post rows);
     the holder is read under the registry lock, so it is the one that gets ended.
     """
-    reason, _moment = begin_write(reason, None)
+    reason, reason_visibility, _moment = begin_write(reason, None, reason_visibility)
     post = fresh(Post, post)
     holder = post.appointments.filter(ended_on__isnull=True).first()
     if holder is None:
@@ -225,5 +266,9 @@ def post_end_holder(
             code=Refusal.NOT_FOUND,
         )
     return appointment_end(
-        appointment=holder, ended_on=ended_on, user=user, reason=reason
+        appointment=holder,
+        ended_on=ended_on,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
     )

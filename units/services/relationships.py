@@ -27,10 +27,13 @@ def relationship_create(
     kind: str,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     description: str = "",
     effective_at: EffectiveTime = None,
 ) -> UnitRelationship:
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     check_effective_time(None, moment)
     source = fresh(OrganizationalUnit, source)
     target = fresh(OrganizationalUnit, target)
@@ -55,7 +58,12 @@ def relationship_create(
         started_on=moment.date(),
     )
     save_revision(
-        relationship, user=user, reason=reason, effective_at=moment, is_new=True
+        relationship,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+        is_new=True,
     )
     return relationship
 
@@ -66,11 +74,14 @@ def relationship_end(
     relationship: UnitRelationship | int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> UnitRelationship:
     """Unlink two units; the relationship stays in history with its end date."""
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     relationship = fresh(UnitRelationship, relationship)
     check_version(relationship, expected_version)
     if relationship.ended_on is not None:
@@ -80,5 +91,11 @@ def relationship_end(
         )
     check_effective_time(relationship, moment)
     relationship.ended_on = moment.date()
-    save_revision(relationship, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        relationship,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     return relationship

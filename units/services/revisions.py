@@ -1,9 +1,9 @@
 """The plumbing every write shares: the registry lock, author, reason and time checks.
 
 The one place that decides who is recorded as the author of a revision, what its reason
-is and when it took effect. Every service begins with ``begin_write`` (reason checked,
-registry locked, effective time fixed) and ends with ``save_revision`` (validated, one
-history row, generation bumped).
+is, who may read that reason, and when it took effect. Every service begins with
+``begin_write`` (reason and its visibility checked, registry locked, effective time
+fixed) and ends with ``save_revision`` (validated, one history row, generation bumped).
 
 Tree writes are serialized by one registry-wide lock (see ``lock_registry``): django-mptt
 does no locking of its own, and two concurrent moves could otherwise leave stale
@@ -16,6 +16,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, models
@@ -23,7 +24,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from units.characters import field_text_problem, is_blank, text_problem
-from units.models import OrganizationalUnit, RecordedModel, RegistryState
+from units.models import (
+    OrganizationalUnit,
+    ReasonVisibility,
+    RecordedModel,
+    RegistryState,
+)
 from units.selectors.instants import moment_text
 from units.services.refusals import Refusal
 
@@ -73,6 +79,23 @@ def clean_reason(reason: str | None) -> str:
             {"reason": ValidationError(problem, code=Refusal.INVALID_TEXT)}
         )
     return reason
+
+
+def clean_reason_visibility(value: str | None) -> str:
+    """Who may read the reason: as the write says, else ``REASON_VISIBILITY_DEFAULT``."""
+    if value is None or value == "":
+        return str(settings.REASON_VISIBILITY_DEFAULT)
+    if value not in ReasonVisibility.values:
+        raise ValidationError(
+            {
+                "reason_visibility": ValidationError(
+                    f"“{value}” is not a reason visibility: say public (everyone may "
+                    "read the reason) or internal (editors and auditors only).",
+                    code=Refusal.INVALID,
+                )
+            }
+        )
+    return str(value)
 
 
 def check_texts(instance: models.Model, *, is_new: bool) -> None:
@@ -176,6 +199,7 @@ def save_revision(
     *,
     user: Actor,
     reason: str,
+    reason_visibility: str,
     effective_at: datetime.datetime,
     is_new: bool = False,
 ) -> None:
@@ -193,14 +217,33 @@ def save_revision(
     instance.__dict__.update(
         _history_user=_history_user(user),
         _change_reason=reason,
+        _reason_visibility=reason_visibility,
         _history_date=effective_at,
     )
     try:
         instance.save()
         _bump_generation()
     finally:
-        for attribute in ("_history_user", "_change_reason", "_history_date"):
+        for attribute in (
+            "_history_user",
+            "_change_reason",
+            "_reason_visibility",
+            "_history_date",
+        ):
             instance.__dict__.pop(attribute, None)
+
+
+def stamp_reason_visibility(
+    sender: Any, instance: models.Model, history_instance: Any, **kwargs: Any
+) -> None:
+    """``pre_create_historical_record``: the history row takes the write's visibility.
+
+    simple-history fills user, reason and time itself; this column is ours. A save that
+    did not pass ``save_revision`` keeps the column's default (internal).
+    """
+    visibility = instance.__dict__.get("_reason_visibility")
+    if visibility is not None:
+        history_instance.reason_visibility = visibility
 
 
 def _bump_generation() -> None:
@@ -212,13 +255,17 @@ def _bump_generation() -> None:
 
 
 def begin_write(
-    reason: str | None, effective_at: EffectiveTime
-) -> tuple[str, datetime.datetime]:
+    reason: str | None,
+    effective_at: EffectiveTime,
+    reason_visibility: str | None = None,
+) -> tuple[str, str, datetime.datetime]:
+    """The reason and its visibility checked, the registry locked, the time fixed."""
     reason = clean_reason(reason)
+    reason_visibility = clean_reason_visibility(reason_visibility)
     # "Now" is read once the lock is held: a writer that waited behind another must not
     # date its change before the one it waited for (it would be refused as out of order).
     lock_registry()
-    return reason, effective_datetime(effective_at)
+    return reason, reason_visibility, effective_datetime(effective_at)
 
 
 ModelT = TypeVar("ModelT", bound=models.Model)

@@ -106,6 +106,7 @@ def unit_create(
     *,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     name: str,
     kind: str,
     parent: OrganizationalUnit | None = None,
@@ -126,7 +127,9 @@ def unit_create(
     that is not known (a seed describing a structure as it stood on some day): its
     ``established_on`` stays empty and its pages say since when it is recorded.
     """
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     check_effective_time(None, moment)
     if parent is not None:
         parent = fresh(OrganizationalUnit, parent)
@@ -160,7 +163,14 @@ def unit_create(
         ),
         established_on=moment.date() if founding_date_known else None,
     )
-    save_revision(unit, user=user, reason=reason, effective_at=moment, is_new=True)
+    save_revision(
+        unit,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+        is_new=True,
+    )
     return unit
 
 
@@ -180,6 +190,7 @@ def unit_update(
     unit: OrganizationalUnit | int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
     new_parent: OrganizationalUnit | int | None = KEEP_PARENT,
@@ -192,7 +203,9 @@ def unit_update(
     backdated move, at every instant since. The slug never changes. A call that
     changes nothing writes nothing.
     """
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     for text_field in ("name", "short_name", "mandate", "location", "learn_more_url"):
@@ -226,7 +239,13 @@ def unit_update(
         if "sibling_order" not in changes:
             unit.sibling_order = _next_sibling_order(parent)
         unit.parent = parent
-    save_revision(unit, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        unit,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     if moves:
         unit.refresh_from_db()
     return unit
@@ -238,6 +257,7 @@ def unit_move(
     new_parent: OrganizationalUnit | int | None,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     reporting_line: str | None = None,
     sibling_order: int | None = None,
     effective_at: EffectiveTime = None,
@@ -254,6 +274,7 @@ def unit_move(
         new_parent=new_parent,
         user=user,
         reason=reason,
+        reason_visibility=reason_visibility,
         effective_at=effective_at,
         expected_version=expected_version,
         **changes,
@@ -313,6 +334,7 @@ def unit_abolish(
     unit: OrganizationalUnit | int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     sub_units: SubUnitPolicy = "refuse",
     move_sub_units_to: OrganizationalUnit | None = None,
@@ -328,7 +350,9 @@ def unit_abolish(
     abolish it with its subtree. Its posts are abolished, their holders' appointments
     and its dotted-line relationships end on the same date.
     """
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     if not unit.is_active:
@@ -345,6 +369,7 @@ def unit_abolish(
             sub_unit_destinations,
             user=user,
             reason=reason,
+            reason_visibility=reason_visibility,
             effective_at=moment,
         )
         unit = fresh(OrganizationalUnit, unit)
@@ -375,6 +400,7 @@ def unit_abolish(
                     new_parent=move_sub_units_to,
                     user=user,
                     reason=reason,
+                    reason_visibility=reason_visibility,
                     effective_at=moment,
                 )
         elif sub_units == "abolish":
@@ -383,6 +409,7 @@ def unit_abolish(
                     unit=child,
                     user=user,
                     reason=reason,
+                    reason_visibility=reason_visibility,
                     effective_at=moment,
                     sub_units="abolish",
                 )
@@ -390,15 +417,31 @@ def unit_abolish(
             raise ValidationError(f"Unknown sub-unit policy “{sub_units}”.")
         unit = fresh(OrganizationalUnit, unit)
     for post in unit.posts.filter(abolished_on__isnull=True):
-        post_abolish(post=post, user=user, reason=reason, effective_at=moment)
+        post_abolish(
+            post=post,
+            user=user,
+            reason=reason,
+            reason_visibility=reason_visibility,
+            effective_at=moment,
+        )
     for relationship in UnitRelationship.objects.filter(
         models.Q(source=unit) | models.Q(target=unit), ended_on__isnull=True
     ):
         relationship_end(
-            relationship=relationship, user=user, reason=reason, effective_at=moment
+            relationship=relationship,
+            user=user,
+            reason=reason,
+            reason_visibility=reason_visibility,
+            effective_at=moment,
         )
     unit.abolished_on = moment.date()
-    save_revision(unit, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        unit,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     return unit
 
 
@@ -420,6 +463,7 @@ def _send_sub_units(
     *,
     user: Actor,
     reason: str,
+    reason_visibility: str,
     effective_at: datetime.datetime,
 ) -> None:
     """Move or abolish each active sub-unit of ``unit`` as ``destinations`` says.
@@ -463,6 +507,7 @@ def _send_sub_units(
                 new_parent=target,
                 user=user,
                 reason=reason,
+                reason_visibility=reason_visibility,
                 effective_at=effective_at,
             )
         except ValidationError as error:
@@ -474,6 +519,7 @@ def _send_sub_units(
                     unit=children[child_id],
                     user=user,
                     reason=reason,
+                    reason_visibility=reason_visibility,
                     effective_at=effective_at,
                     sub_units="abolish",
                 )
@@ -488,6 +534,7 @@ def unit_revert(
     history_id: int,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     expected_version: int | None = None,
 ) -> OrganizationalUnit:
     """Bring a unit back to the state of one of its versions, as one new change.
@@ -497,7 +544,7 @@ def unit_revert(
     parent change from mptt and corrupt the tree). Reverting to a version from before
     the unit was abolished reinstates it.
     """
-    reason, moment = begin_write(reason, None)
+    reason, reason_visibility, moment = begin_write(reason, None, reason_visibility)
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     target = unit.history.filter(history_id=history_id).first()
@@ -507,7 +554,13 @@ def unit_revert(
             code=Refusal.NOT_FOUND,
         )
     if target.abolished_on is not None and unit.abolished_on is None:
-        return unit_abolish(unit=unit, user=user, reason=reason, effective_at=moment)
+        return unit_abolish(
+            unit=unit,
+            user=user,
+            reason=reason,
+            reason_visibility=reason_visibility,
+            effective_at=moment,
+        )
     check_effective_time(unit, moment)
     if target.parent_id != unit.parent_id:
         if target.parent_id is None:
@@ -524,7 +577,13 @@ def unit_revert(
             f"“{unit}” already matches that version; there is nothing to revert.",
             code=Refusal.NO_CHANGE,
         )
-    save_revision(unit, user=user, reason=reason, effective_at=moment)
+    save_revision(
+        unit,
+        user=user,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=moment,
+    )
     unit.refresh_from_db()
     return unit
 
@@ -561,6 +620,7 @@ def unit_move_to_position(
     position: MovePosition,
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     reporting_line: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
@@ -573,7 +633,9 @@ def unit_move_to_position(
     are renumbered first (each a recorded change with the same reason), in the same
     transaction, so a refused move leaves nothing renumbered.
     """
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     if position not in MOVE_POSITIONS:
         raise ValidationError(
             f"Unknown position “{position}”: use one of {', '.join(MOVE_POSITIONS)}.",
@@ -588,6 +650,7 @@ def unit_move_to_position(
             new_parent=target,
             user=user,
             reason=reason,
+            reason_visibility=reason_visibility,
             reporting_line=reporting_line,
             effective_at=moment,
             expected_version=expected_version,
@@ -621,6 +684,7 @@ def unit_move_to_position(
             new_parent=new_parent,
             user=user,
             reason=reason,
+            reason_visibility=reason_visibility,
             effective_at=moment,
         )
     return unit_move(
@@ -629,6 +693,7 @@ def unit_move_to_position(
         sibling_order=order,
         user=user,
         reason=reason,
+        reason_visibility=reason_visibility,
         reporting_line=reporting_line,
         effective_at=moment,
         expected_version=expected_version,
@@ -642,6 +707,7 @@ def _renumber_siblings(
     new_parent: OrganizationalUnit | None,
     user: Actor,
     reason: str,
+    reason_visibility: str,
     effective_at: datetime.datetime,
 ) -> int:
     """Space the siblings ``SIBLING_ORDER_STEP`` apart; return ``unit``'s new order."""
@@ -661,6 +727,7 @@ def _renumber_siblings(
                 user=user,
                 reason=_("%(reason)s (siblings renumbered to place “%(unit)s”)")
                 % {"reason": reason, "unit": unit},
+                reason_visibility=reason_visibility,
                 effective_at=effective_at,
             )
     return unit_order
@@ -672,6 +739,7 @@ def units_abolish(
     units: Iterable[OrganizationalUnit | int],
     user: Actor,
     reason: str,
+    reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     sub_units: SubUnitPolicy = "refuse",
     move_sub_units_to: OrganizationalUnit | None = None,
@@ -687,7 +755,9 @@ def units_abolish(
     over. ``expected_versions`` maps a unit's id to the version the caller loaded, for
     the lost-update check.
     """
-    reason, moment = begin_write(reason, effective_at)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     wanted = {
         unit.pk if isinstance(unit, OrganizationalUnit) else unit for unit in units
     }
@@ -728,6 +798,7 @@ def units_abolish(
             unit=unit,
             user=user,
             reason=reason,
+            reason_visibility=reason_visibility,
             effective_at=moment,
             sub_units=sub_units,
             move_sub_units_to=move_sub_units_to,

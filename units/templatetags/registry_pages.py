@@ -1,4 +1,4 @@
-"""Template helpers of the public pages: the unit tree, search highlights, text diffs.
+"""Template helpers of the pages: the unit tree, search highlights, text diffs, reasons.
 
 The tree is rendered in Python rather than by a recursive ``{% include %}``: a tree of
 thousands of units would otherwise cost one template render per unit.
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from units import chart
+from units import chart, selectors
 from units.models import ReportingLine, UnitKind
 from units.selectors import PartialTree, UnitNode
 
@@ -37,6 +37,35 @@ def registry_name() -> str:
     a request, so without context processors.
     """
     return settings.REGISTRY_NAME
+
+
+@register.simple_tag(takes_context=True)
+def reason_for_reader(context: template.Context, item: Any) -> SafeString:
+    """A change's reason as the page's reader may see it (``selectors.audience``).
+
+    A public reason for everyone; an internal one, marked "internal", for signed-in
+    auditors and editors; for anyone else only the words "Reason not public". Every
+    page showing a reason uses this tag, so no page decides the rule on its own.
+    """
+    request = context.get("request")
+    staff = selectors.may_see_staff_identities(getattr(request, "user", None))
+    reason = selectors.shown_reason(item, staff=staff)
+    if reason is None:
+        return format_html(
+            '<p class="reason reason-withheld"><span class="muted">{}</span></p>',
+            "Reason not public.",
+        )
+    if not reason:
+        return mark_safe("")  # noqa: S308 (a constant)
+    if selectors.is_internal(item):
+        return format_html(
+            '<p class="reason reason-internal"><span class="muted">Reason '
+            '<span class="internal-mark">(internal)</span>:</span> {}</p>',
+            reason,
+        )
+    return format_html(
+        '<p class="reason"><span class="muted">Reason:</span> {}</p>', reason
+    )
 
 
 @register.filter

@@ -1,0 +1,341 @@
+"""Issue 16: an internal reason reaches editors and auditors only, never the public.
+
+Every change of every kind of object gets an internal reason holding one marker; then
+every GET route of the API and every public page (walked from the URL conf, so a new
+route is walked without being named here) is read anonymously, as JSON and as the
+browsable API, and the marker must be in no answer. The same reads by an auditor show
+the reasons, marked internal; and a cached or ETagged answer never crosses between
+the two.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import ScriptedHistory
+from tests.factories import RelationshipFactory
+from units import services
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    ReasonVisibility,
+    RelationshipKind,
+    UnitRelationship,
+)
+
+MARKER = "INTERNAL-REASON-7f3a"
+PUBLIC_REASON = "Published restructuring note"
+AUDITORS = "Registry auditors"
+WHOLE_WINDOW = "from=2019-12-31&to=2099-12-31"
+
+
+def patterns(namespace: str) -> Iterator[URLPattern]:
+    """Every route of a namespace (``api``, ``units``), from the URL conf."""
+    (resolver,) = (
+        resolver
+        for resolver in get_resolver().url_patterns
+        if getattr(resolver, "namespace", None) == namespace
+    )
+    assert isinstance(resolver, URLResolver), resolver
+    for pattern in resolver.url_patterns:
+        assert isinstance(pattern, URLPattern), pattern
+        yield pattern
+
+
+API_ROUTES = sorted(str(pattern.name) for pattern in patterns("api"))
+PAGE_ROUTES = sorted(str(pattern.name) for pattern in patterns("units"))
+# Query strings each route is also read with, so the answers that list changes are
+# read whole, by cursor, by offset and from the end (the Atom feed).
+API_QUERIES: dict[str, tuple[str, ...]] = {
+    "changes": ("", "since=2023-01-01", "offset=0&limit=500", "limit=1"),
+    "changes-atom": ("", "since=2023-01-01"),
+    "search": ("q=Unit", "q=Ana"),
+    "unit-history": ("", "as_of=2099-01-01"),
+}
+PAGE_QUERIES: dict[str, tuple[str, ...]] = {
+    "compare": ("", WHOLE_WINDOW, "from=2023-06-30&to=2099-12-31"),
+    "search": ("q=Unit", "q=Ana"),
+    "structure": ("", "as_of=2023-06-02"),
+}
+
+
+@pytest.fixture
+def internal_history(scripted_history: ScriptedHistory, editor: User) -> dict:
+    """The scripted history, then an internal change of every kind of object.
+
+    Some say ``internal``, others leave it to ``REASON_VISIBILITY_DEFAULT`` (internal);
+    one change is public, so the walk also shows public reasons still reach everyone.
+    """
+    history = scripted_history
+    write: dict[str, Any] = {
+        "user": editor,
+        "reason_visibility": ReasonVisibility.INTERNAL,
+    }
+    relationship = RelationshipFactory.create(
+        source=history.unit_x,
+        target=history.root,
+        kind=RelationshipKind.COLLABORATES_WITH,
+        reason=f"{MARKER} relationship",
+        **write,
+    )
+    services.relationship_end(
+        relationship=relationship, reason=f"{MARKER} relationship ended", **write
+    )
+    services.unit_update(
+        unit=history.unit_x, reason=f"{MARKER} unit", mandate="New mandate.", **write
+    )
+    # Into and out of units: entries of their parents' timelines too.
+    services.unit_move(
+        unit=history.unit_y,
+        new_parent=history.root,
+        reason=f"{MARKER} unit moved",
+        **write,
+    )
+    services.unit_create(
+        name="Unit Z",
+        slug="unit-z",
+        kind="unit",
+        parent=history.department_b,
+        user=editor,
+        reason=f"{MARKER} unit established",  # the default: internal
+    )
+    services.post_update(
+        post=history.head_of_x, reason=f"{MARKER} post", title="Head of Ex", **write
+    )
+    services.person_update(
+        person=history.ben, user=editor, reason=f"{MARKER} person", full_name="Ben O."
+    )
+    appointment = Appointment.objects.get(person=history.ben)
+    services.appointment_end(
+        appointment=appointment,
+        ended_on=datetime.date.today(),
+        reason=f"{MARKER} appointment",
+        **write,
+    )
+    services.unit_update(
+        unit=history.department_b,
+        user=editor,
+        reason=PUBLIC_REASON,
+        reason_visibility=ReasonVisibility.PUBLIC,
+        short_name="DB",
+    )
+    return {
+        "unit": {"slug": history.unit_x.slug},
+        "post": {"slug": history.head_of_x.slug},
+        "person": {"slug": history.ben.slug},
+        "appointment": {"pk": appointment.pk},
+        "relationship": {"pk": relationship.pk},
+    }
+
+
+def api_addresses(name: str, objects: dict) -> list[str]:
+    """The route filled with objects that have internal changes, with its queries."""
+    pattern = next(pattern for pattern in patterns("api") if pattern.name == name)
+    if pattern.pattern.converters:
+        url = reverse(f"api:{name}", kwargs=objects[name.split("-")[0]])
+    else:
+        url = reverse(f"api:{name}")
+    return [
+        f"{url}?{query}" if query else url for query in API_QUERIES.get(name, ("",))
+    ]
+
+
+def page_addresses(name: str) -> list[str]:
+    """The page for every unit it takes (each unit's timeline), with its queries."""
+    pattern = next(pattern for pattern in patterns("units") if pattern.name == name)
+    converters = pattern.pattern.converters
+    if "slug" in converters:
+        urls = [
+            reverse(f"units:{name}", kwargs={"slug": slug})
+            for slug in OrganizationalUnit.objects.values_list("slug", flat=True)
+        ]
+    elif "file_format" in converters:
+        urls = [reverse(f"units:{name}", kwargs={"file_format": "svg"})]
+    else:
+        urls = [reverse(f"units:{name}")]
+    queries = PAGE_QUERIES.get(name, ("",))
+    return [f"{url}?{query}" if query else url for url in urls for query in queries]
+
+
+def every_anonymous_address(objects: dict) -> list[tuple[str, dict[str, Any]]]:
+    """Every API GET as JSON and as the browsable API, and every public page."""
+    addresses: list[tuple[str, dict[str, Any]]] = []
+    for name in API_ROUTES:
+        for url in api_addresses(name, objects):
+            addresses.append((url, {}))
+            addresses.append((url, {"HTTP_ACCEPT": "text/html"}))
+    for name in PAGE_ROUTES:
+        addresses.extend((url, {}) for url in page_addresses(name))
+    addresses.append(("/favicon.ico", {}))
+    return addresses
+
+
+def body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+@pytest.fixture
+def auditor(db: None) -> User:
+    user = User.objects.create_user(username="auditor", password="auditor-pass-123")
+    user.groups.add(Group.objects.get(name=AUDITORS))
+    return user
+
+
+@pytest.fixture
+def auditor_client(auditor: User) -> Client:
+    client = Client()
+    client.force_login(auditor)
+    return client
+
+
+def test_the_walk_covers_every_route() -> None:
+    assert {"changes", "changes-atom", "unit-history", "post-history"} <= set(
+        API_ROUTES
+    )
+    assert {"person-history", "appointment-history", "relationship-history"} <= set(
+        API_ROUTES
+    )
+    assert {"export-csv", "export-jsonld", "export-popolo", "search"} <= set(API_ROUTES)
+    assert {"structure", "unit-detail", "compare", "chart", "search"} <= set(
+        PAGE_ROUTES
+    )
+
+
+@pytest.mark.django_db
+def test_no_anonymous_answer_holds_an_internal_reason(internal_history: dict) -> None:
+    client = Client()
+    read = 0
+    for url, headers in every_anonymous_address(internal_history):
+        response = client.get(url, **headers)
+        assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR, url
+        assert MARKER not in body(response), (url, headers)
+        read += 1
+    # Every API route twice (JSON and browsable), every page for every unit.
+    assert read > 2 * len(API_ROUTES) + len(PAGE_ROUTES)
+
+
+@pytest.mark.django_db
+def test_the_public_reads_that_a_reason_is_not_public(internal_history: dict) -> None:
+    client = Client()
+    history = client.get(reverse("api:unit-history", kwargs=internal_history["unit"]))
+    newest = history.json()["results"][0]
+    assert (newest["reason"], newest["reason_visibility"]) == (None, "internal")
+    changes = client.get(reverse("api:changes")).json()["results"]
+    assert PUBLIC_REASON in {change["reason"] for change in changes}
+    assert any(
+        change["reason"] is None and change["reason_visibility"] == "internal"
+        for change in changes
+    )
+    page = body(client.get(reverse("units:unit-detail", kwargs={"slug": "unit-x"})))
+    assert "Reason not public." in page
+    compare = body(client.get(f"{reverse('units:compare')}?{WHOLE_WINDOW}"))
+    assert "Reason not public." in compare
+    assert PUBLIC_REASON in compare
+    atom = body(client.get(reverse("api:changes-atom")))
+    assert "Reason: reason not public" in atom
+    assert PUBLIC_REASON in atom
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("route", "kind", "reason"),
+    [
+        ("api:unit-history", "unit", "unit"),
+        ("api:post-history", "post", "post"),
+        ("api:person-history", "person", "person"),
+        ("api:appointment-history", "appointment", "appointment"),
+        ("api:relationship-history", "relationship", "relationship ended"),
+    ],
+)
+def test_an_auditor_reads_every_objects_internal_reason(
+    internal_history: dict, auditor_client: Client, route: str, kind: str, reason: str
+) -> None:
+    response = auditor_client.get(reverse(route, kwargs=internal_history[kind]))
+
+    newest = response.json()["results"][0]
+    assert newest["reason"] == f"{MARKER} {reason}"
+    assert newest["reason_visibility"] == "internal"
+    assert newest["author"] == "editor"
+
+
+@pytest.mark.django_db
+def test_an_auditor_reads_internal_reasons_marked_on_feeds_and_pages(
+    internal_history: dict, auditor_client: Client
+) -> None:
+    changes = auditor_client.get(f"{reverse('api:changes')}?limit=500").json()
+    reasons = {
+        change["reason"]
+        for change in changes["results"]
+        if change["reason_visibility"] == "internal"
+    }
+    # The kinds of object the feed lists (units, appointments, relationships).
+    assert {
+        f"{MARKER} unit",
+        f"{MARKER} appointment",
+        f"{MARKER} relationship ended",
+    } <= reasons
+    atom = body(auditor_client.get(reverse("api:changes-atom")))
+    assert f"{MARKER} unit (internal)" in atom
+    unit_page = body(
+        auditor_client.get(reverse("units:unit-detail", kwargs={"slug": "unit-x"}))
+    )
+    assert f"{MARKER} unit" in unit_page
+    assert "(internal)" in unit_page
+    # A sub-unit's move and an appointment ending are entries of others' timelines.
+    root_page = body(
+        auditor_client.get(reverse("units:unit-detail", kwargs={"slug": "hq"}))
+    )
+    assert f"{MARKER} unit moved" in root_page
+    compare = body(auditor_client.get(f"{reverse('units:compare')}?{WHOLE_WINDOW}"))
+    assert f"{MARKER} unit moved" in compare
+    assert "(internal)" in compare
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "route", ["api:changes", "api:unit-history", "api:changes-atom"]
+)
+def test_a_cached_or_etagged_staff_answer_never_reaches_the_public(
+    internal_history: dict, auditor_client: Client, route: str
+) -> None:
+    kwargs = internal_history["unit"] if route == "api:unit-history" else {}
+    url = reverse(route, kwargs=kwargs)
+    staff = auditor_client.get(url)
+    assert MARKER in body(staff)
+
+    anonymous = Client().get(url)
+    revalidated = Client().get(url, HTTP_IF_NONE_MATCH=staff["ETag"])
+
+    assert MARKER not in body(anonymous)
+    assert anonymous["ETag"] != staff["ETag"]
+    assert revalidated.status_code == HTTPStatus.OK
+    assert MARKER not in body(revalidated)
+    assert "Cookie" in staff["Vary"]
+
+
+@pytest.mark.django_db
+def test_relationships_with_an_internal_reason_are_listed_without_it(
+    internal_history: dict,
+) -> None:
+    """The relationship itself is public; only why it changed is withheld."""
+    relationship = UnitRelationship.objects.get(
+        pk=internal_history["relationship"]["pk"]
+    )
+    response = Client().get(
+        reverse("api:relationship-history", kwargs={"pk": relationship.pk})
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert [revision["reason"] for revision in response.json()["results"]] == [
+        None,
+        None,
+    ]
