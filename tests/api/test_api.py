@@ -1577,7 +1577,7 @@ def test_appointment_to_an_occupied_post_is_refused(editor_client, scripted_hist
     )
     assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "post_occupied"
-    assert "held by Ben Okoro from 2023-01-02" in response.json()["detail"]
+    assert "held by Ben Okoro from 2 January 2023" in response.json()["detail"]
     assert Appointment.objects.count() == count
 
 

@@ -34,6 +34,7 @@ from units.chart.routing import (
     _separate,
     plan_tracks,
 )
+from units.dates import day_text
 from units.models import ReportingLine
 from units.selectors import UnitNode
 
@@ -485,7 +486,7 @@ def _headings(
     title: str, organization: str, as_of: datetime.date | None
 ) -> tuple[str, str]:
     """The chart's heading (the organization) and what it shows, on which date."""
-    subheading = title if as_of is None else f"{title} — as of {as_of:%-d %B %Y}"
+    subheading = title if as_of is None else f"{title} — as of {day_text(as_of)}"
     return organization or title, subheading
 
 
