@@ -28,7 +28,8 @@ def moment_text(moment: datetime.datetime | datetime.date) -> str:
         return day_text(moment)
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-    if moment.time() == datetime.time.min:
+    # Midnight: a change dated by day; the last instant of a day: "as of" that day.
+    if moment.time() in (datetime.time.min, datetime.time.max):
         return day_text(moment.date())
     return formats.date_format(moment, "DATETIME_FORMAT")
 

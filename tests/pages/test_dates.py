@@ -129,6 +129,11 @@ def test_the_formats_come_from_the_language_and_drop_a_time_nobody_gave() -> Non
     midnight = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
     assert moment_text(midnight) == "1 March 2024"
     assert moment_text(midnight.replace(hour=9, minute=5)) == "1 March 2024, 09:05 UTC"
+    # A date asked for in ``as_of`` means the end of that day: the day itself.
+    assert (
+        moment_text(midnight.replace(hour=23, minute=59, second=59, microsecond=999999))
+        == "1 March 2024"
+    )
 
 
 def page_urls(history: ScriptedHistory) -> list[str]:
