@@ -224,6 +224,8 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format and one date-time format per language (orgregistry/formats/<code>/).
+FORMAT_MODULE_PATH = ["orgregistry.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")

@@ -43,6 +43,7 @@ from api.filters import (
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
 from api.serializers import LINK_SLUG_MAPS, RevisionSerializer
 from units import selectors
+from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
 
 AS_OF = OpenApiParameter(
@@ -194,7 +195,7 @@ def existing_id(model: type[models.Model], pk: int) -> int:
 
 
 def absent_at(kind: str, slug: str, when: datetime.datetime | None) -> NotFound:
-    moment = f"{when:%Y-%m-%d %H:%M} UTC" if when else "now"
+    moment = moment_text(when) if when else "now"
     return NotFound(
         f"The {kind} “{slug}” is not in the registry as of {moment} "
         "(not yet established, or abolished: try include_abolished=true)."

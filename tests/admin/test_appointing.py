@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tests.admin.test_admin import change_url, form_data, snapshot
 from units import services
+from units.dates import day_text
 from units.models import Appointment, OrganizationalUnit, Person, Post
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +92,7 @@ def test_a_new_person_is_recorded_and_appointed_from_the_post_row_with_one_reaso
         assert revision.history_user == editor
     assert leaf.history.count() == 1  # the unit itself did not change
     page = editor_client.get(change_url(leaf)).content.decode()
-    assert f"Amara Okafor (since {today()})" in page
+    assert f"Amara Okafor (since {day_text(timezone.now().date())})" in page
 
 
 def test_a_new_post_and_its_new_holder_are_saved_together(
@@ -239,7 +240,7 @@ def test_a_start_before_the_post_existed_is_refused_next_to_the_day_as_a_day(
     )
     assert response.status_code == HTTPStatus.CONFLICT
     message = row_errors(response)["appointed_on"][0]
-    assert "did not exist yet on 2020-03-01 (it is recorded from" in message
+    assert "did not exist yet on 1 March 2020 (it is recorded from" in message
     assert "00:00" not in message
     assert snapshot() == before
 

@@ -148,7 +148,7 @@ def test_unit_tree_of_a_unit_absent_at_the_instant_is_404(client, scripted_histo
     response = client.get(f"{API}units/unit-y/tree/", {"as_of": "2023-01-01"})
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert "unit-y" in response.json()["detail"]
-    assert "not in the registry as of 2023-01-01" in response.json()["detail"]
+    assert "not in the registry as of 1 January 2023 " in response.json()["detail"]
 
 
 # --- Units: list, detail, relatives -----------------------------------------------------
@@ -1577,7 +1577,7 @@ def test_appointment_to_an_occupied_post_is_refused(editor_client, scripted_hist
     )
     assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "post_occupied"
-    assert "held by Ben Okoro from 2023-01-02" in response.json()["detail"]
+    assert "held by Ben Okoro from 2 January 2023" in response.json()["detail"]
     assert Appointment.objects.count() == count
 
 

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -76,6 +76,71 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+# Recorded by the page itself, so that a violation in any frame or at any moment of
+# loading is kept even when no listener was attached yet.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} ` +
+    `(${event.sourceFile || ""}:${event.lineNumber || ""}) ${event.sample || ""}`
+  );
+});
+"""
+
+
+class BrowserProblems:
+    """Everything Chromium complains about on a page: one collector for every test.
+
+    Console errors, uncaught script errors, answers of 400 or more, requests that
+    failed, and Content-Security-Policy violations, with nothing excused. Chromium's
+    own "Failed to load resource" console line is left out: the answer it reports is
+    already collected, with its address.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.found: list[str] = []
+        page.context.add_init_script(RECORD_VIOLATIONS)
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.found.append(f"script: {error}"))
+        page.on("response", self._response)
+        page.on(
+            "requestfailed",
+            lambda request: self.found.append(
+                f"failed: {request.url} {request.failure}"
+            ),
+        )
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and not message.text.startswith(
+            "Failed to load resource"
+        ):
+            self.found.append(f"console: {message.text}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.found.append(f"{response.status} {response.url}")
+
+    def collected(self) -> list[str]:
+        """What was found since the last visit, policy violations included."""
+        violations = self.page.evaluate("() => window.__cspViolations || []")
+        return [*self.found, *(f"csp: {violation}" for violation in violations)]
+
+    def visit(self, url: str) -> list[str]:
+        """Load ``url`` and wait for the network to settle; what went wrong there."""
+        self.found = []
+        self.page.goto(url)
+        self.page.wait_for_load_state("networkidle")
+        return self.collected()
+
+
+@pytest.fixture
+def browser_problems(page: Page) -> BrowserProblems:
+    """A collector of console errors, failed requests and CSP violations on ``page``."""
+    return BrowserProblems(page)
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:

@@ -275,7 +275,7 @@ def test_unit_page_shows_posts_holders_relationships_and_abolishes(
     )
     log_in(page, live_server.url)
     page.goto(f"{live_server.url}/admin/units/organizationalunit/{left.pk}/change/")
-    assert "Amina Farah (since 2024-05-01)" in page.inner_text("#posts-group")
+    assert "Amina Farah (since 1 May 2024)" in page.inner_text("#posts-group")
     assert "Department of Policy" in page.inner_text("#outgoing_relationships-group")
     screenshot(page, "admin-unit-form")
 
@@ -413,7 +413,7 @@ def test_unit_form_with_many_posts_and_long_names_fits_1280_pixels(
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     posts = page.inner_text("#posts-group")
     for name in holder_names:
-        assert f"{name} (since 2024-05-01)" in " ".join(posts.split())
+        assert f"{name} (since 1 May 2024)" in " ".join(posts.split())
     # Nothing is clipped: no cell, row label or chosen name is wider than its box,
     # and every post and relationship field lies inside the content column.
     clipped = page.evaluate(
@@ -509,7 +509,7 @@ def test_editor_appoints_a_new_person_and_sends_sub_units_to_two_places(
     screenshot(page, "admin-appoint-new-person")
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
-    assert "Amara Okafor (since 2024-06-03)" in page.inner_text("#posts-group")
+    assert "Amara Okafor (since 3 June 2024)" in page.inner_text("#posts-group")
     appointment = post.appointments.get()
     for revision in (appointment.person.history.get(), appointment.history.get()):
         assert revision.history_change_reason == (

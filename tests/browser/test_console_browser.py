@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.browser.conftest import BrowserProblems
 from tests.conftest import at
 from tests.factories import (
     AppointmentFactory,
@@ -56,41 +57,10 @@ def unit_slug(transactional_db: None) -> str:
     return office.slug
 
 
-class Problems:
-    """What the browser complained about on the page being visited."""
-
-    def __init__(self, page: Any) -> None:
-        self.found: list[str] = []
-        page.on("console", self.console)
-        page.on("pageerror", lambda error: self.found.append(f"script: {error}"))
-        page.on("response", self.response)
-        page.on(
-            "requestfailed",
-            lambda request: self.found.append(
-                f"failed: {request.url} {request.failure}"
-            ),
-        )
-
-    def console(self, message: Any) -> None:
-        if message.type == "error":
-            self.found.append(f"console: {message.text}")
-
-    def response(self, response: Any) -> None:
-        if response.status >= 400:
-            self.found.append(f"{response.status} {response.url}")
-
-    def visit(self, page: Any, url: str) -> list[str]:
-        self.found = []
-        page.goto(url)
-        page.wait_for_load_state("networkidle")
-        return self.found
-
-
 def test_no_page_logs_a_console_error_or_a_failed_request(
-    page: Any, live_server: Any, unit_slug: str
+    page: Any, live_server: Any, unit_slug: str, browser_problems: BrowserProblems
 ) -> None:
     base = live_server.url
-    problems = Problems(page)
     public = [
         "/",
         "/?as_of=2024-06-01",
@@ -104,17 +74,44 @@ def test_no_page_logs_a_console_error_or_a_failed_request(
         "/api/v1/tour/",
         "/api/v1/docs/",
     ]
-    found = {path: problems.visit(page, base + path) for path in public}
+    found = {path: browser_problems.visit(base + path) for path in public}
 
-    found["/admin/login/"] = problems.visit(page, f"{base}/admin/login/?next=/admin/")
+    found["/admin/login/"] = browser_problems.visit(f"{base}/admin/login/?next=/admin/")
     page.fill("#id_username", "root")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("#content-main")
-    found["/admin/"] = problems.visit(page, f"{base}/admin/")
+    found["/admin/"] = browser_problems.visit(f"{base}/admin/")
 
     complaints = {path: logged for path, logged in found.items() if logged}
     assert not complaints, json.dumps(complaints, indent=1)
+
+
+def test_the_collector_reports_console_and_script_errors_failures_and_violations(
+    page: Any, live_server: Any, unit_slug: str, browser_problems: BrowserProblems
+) -> None:
+    """The check above can fail: each kind of complaint planted on a page is caught."""
+    assert browser_problems.visit(f"{live_server.url}/") == []
+
+    page.evaluate("console.error('planted console error')")
+    page.evaluate("setTimeout(() => { throw new Error('planted script error'); })")
+    page.evaluate(
+        "() => { const script = document.createElement('script');"
+        " script.textContent = 'window.planted = 1';"
+        " document.body.append(script); }"
+    )
+    page.evaluate("() => fetch('/no-such-page/')")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(200)
+    found = "\n".join(browser_problems.collected())
+
+    assert "console: planted console error" in found
+    assert "script: planted script error" in found
+    assert "csp: script-src" in found
+    assert f"404 {live_server.url}/no-such-page/" in found
+    assert browser_problems.visit(f"{live_server.url}/units/no-such-unit/") == [
+        f"404 {live_server.url}/units/no-such-unit/"
+    ]
 
 
 def test_the_icon_is_linked_and_favicon_ico_leads_to_it(

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.browser.conftest import BrowserProblems
 from tests.conftest import at
 from units import services
 from units.models import OrganizationalUnit, UnitKind
@@ -22,17 +23,6 @@ from units.models import OrganizationalUnit, UnitKind
 pytestmark = pytest.mark.usefixtures("transactional_db", "plain_static_files")
 
 PASSWORD = "root-pass-123"
-# Recorded by the page itself, so that a violation in any frame or at any moment of
-# loading is kept even when no console listener was attached yet.
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(
-    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} ` +
-    `(${event.sourceFile || ""}:${event.lineNumber || ""}) ${event.sample || ""}`
-  );
-});
-"""
 
 
 @pytest.fixture
@@ -92,42 +82,12 @@ def registry(transactional_db: None) -> dict[str, Any]:
     }
 
 
-def visit(page: Any, url: str, console_errors: list[str]) -> list[str]:
-    """Load ``url``; its CSP violations, console errors and failed requests."""
-    console_errors.clear()
-    failed: list[str] = []
-
-    def record_failure(response: Any) -> None:
-        if response.status >= 400:
-            failed.append(f"{response.status} {response.url}")
-
-    page.on("response", record_failure)
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
-    page.remove_listener("response", record_failure)
-    errors = [
-        error for error in console_errors if "Failed to load resource" not in error
-    ]
-    return [*page.evaluate("() => window.__cspViolations"), *errors, *failed]
-
-
 def test_no_page_or_admin_screen_violates_the_content_security_policy(
-    browser: Any, live_server: Any, registry: dict[str, Any]
+    page: Any,
+    live_server: Any,
+    registry: dict[str, Any],
+    browser_problems: BrowserProblems,
 ) -> None:
-    # A context of its own: never bypassing CSP, recording violations on every page.
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    context.add_init_script(RECORD_VIOLATIONS)
-    page = context.new_page()
-    console_errors: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            console_errors.append(f"console: {message.text}")
-            if message.type == "error"
-            else None
-        ),
-    )
     base = live_server.url
     unit, post, person = registry["unit"], registry["post"], registry["person"]
     public = [
@@ -159,25 +119,20 @@ def test_no_page_or_admin_screen_violates_the_content_security_policy(
         f"/admin/auth/user/{registry['user'].pk}/delete/",
         "/admin/auth/group/",
     ]
-    try:
-        found: dict[str, list[str]] = {}
-        for path in public:
-            found[path] = visit(page, base + path, console_errors)
-        found["/admin/login/"] = visit(
-            page, f"{base}/admin/login/?next=/admin/", console_errors
-        )
-        page.fill("#id_username", "root")
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_selector("#content-main")
-        for path in admin:
-            found[path] = visit(page, base + path, console_errors)
-        # The chart's script really ran (zoom tools are revealed by it), so a quiet
-        # console does not just mean that nothing was loaded.
-        page.goto(f"{base}/chart/")
-        assert page.locator("[data-chart-tools]").is_visible()
-    finally:
-        context.close()
+    found: dict[str, list[str]] = {}
+    for path in public:
+        found[path] = browser_problems.visit(base + path)
+    found["/admin/login/"] = browser_problems.visit(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content-main")
+    for path in admin:
+        found[path] = browser_problems.visit(base + path)
+    # The chart's script really ran (zoom tools are revealed by it), so a quiet
+    # console does not just mean that nothing was loaded.
+    page.goto(f"{base}/chart/")
+    assert page.locator("[data-chart-tools]").is_visible()
 
     # A unit that does not exist is a 404 page (and only that is).
     assert found.pop("/units/no-such-unit/") == [

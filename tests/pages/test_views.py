@@ -253,7 +253,7 @@ def test_unit_page_shows_mandate_posts_breadcrumbs_and_timeline(
     assert "Unit Ex keeps the registry and publishes it." in text
     assert re.search(r"Structure Headquarters Department B Unit Ex", text)
     assert "Head of X Head Ben Okoro since 2 January 2023" in text
-    assert "Past holders Ana Lima , Head of X: 1 Jun 2020 – 1 Jan 2023" in text
+    assert "Past holders Ana Lima , Head of X: 1 June 2020 – 1 January 2023" in text
     # Timeline, newest first, with reasons but never the author.
     for reason in ("Reorganization 2022", "Renamed by the 2021 reform", "Establish"):
         assert reason in text
@@ -291,7 +291,7 @@ def test_seed_pages_say_recorded_since_and_show_the_appointments_notes(
     assert "Provenance" not in page_text(client.get("/units/global-data-institute/"))
 
     posts_page = page_text(client.get("/posts/?unit=office-of-the-director-general"))
-    assert f"António Vitorino since 1 Jan 2023 {note}" in posts_page
+    assert f"António Vitorino since 1 January 2023 {note}" in posts_page
     people_page = page_text(client.get("/people/?person=amy-e-pope"))
     assert f"since 1 January 2023 ({note}" in people_page
 
@@ -577,13 +577,10 @@ def test_compare_names_instants_given_in_the_address_exactly(
         client.get("/compare/?from=2021-12-31T12:00:00Z&to=2022-01-01T12:00:00Z")
     )
     assert "Unit Ex moved" in text
+    assert "between 31 December 2021, 12:00 UTC and 1 January 2022, 12:00 UTC" in text
     assert (
-        "between 31 December 2021, 12:00:00 UTC and 1 January 2022, 12:00:00 UTC"
+        "from just after 31 December 2021, 12:00 UTC to 1 January 2022, 12:00 UTC."
         in text
-    )
-    assert (
-        "from just after 31 December 2021, 12:00:00 to 1 January 2022, 12:00:00 "
-        "(UTC)" in text
     )
 
 
@@ -596,7 +593,7 @@ def test_compare_to_defaults_to_today(
     assert "Ben Okoro appointed" in text
     assert "between 1 January 2023 and now" in text
     assert re.search(
-        r"from the start of 1 January 2023 to now, \d+ \w+ \d{4}, [\d:]+ \(UTC\)\.",
+        r"from the start of 1 January 2023 to now, \d+ \w+ \d{4}, [\d:]+ UTC\.",
         text,
     )
 
@@ -913,9 +910,12 @@ def test_posts_show_holders_and_past_holders(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
     text = page_text(client.get("/posts/"))
-    assert "Head of X Head Ben Okoro since 2 Jan 2023 Ana Lima (2020–2023)" in text
+    assert (
+        "Head of X Head Ben Okoro since 2 January 2023 Ana Lima (1 June 2020–1 January 2023)"
+        in text
+    )
     past = page_text(client.get("/posts/?as_of=2021-01-01"))
-    assert "Head of X Head Ana Lima since 1 Jun 2020 —" in past
+    assert "Head of X Head Ana Lima since 1 June 2020 —" in past
 
 
 def test_people_show_current_and_past_posts(
@@ -925,7 +925,7 @@ def test_people_show_current_and_past_posts(
     text = page_text(response)
     assert "Ben Okoro Holds: Head of X ( Unit Ex ) since 2 January 2023" in text
     assert (
-        "Ana Lima Holds no post now. Held before: Head of X (1 Jun 2020 – 1 Jan 2023)"
+        "Ana Lima Holds no post now. Held before: Head of X (1 June 2020 – 1 January 2023)"
         in text
     )
     assert_no_staff_identity(response)

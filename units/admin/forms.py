@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from units.dates import day_text
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -85,7 +86,7 @@ def clean_not_future(day: datetime.date | None) -> datetime.date | None:
                 "has taken effect."
             ),
             code="future_effective_time",
-            params={"day": day.isoformat()},
+            params={"day": day_text(day)},
         )
     return day
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from units import selectors, services
 from units.admin.diffs import displayed_changes
 from units.admin.forms import RevertForm
-from units.selectors.instants import moment_text
+from units.dates import moment_text
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin

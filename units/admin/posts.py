@@ -19,6 +19,7 @@ from units.admin.base import (
 from units.admin.filters import StatusFilter
 from units.admin.forms import PostForm
 from units.admin.unit_inlines import appoint, author_of, refused_field
+from units.dates import day_text
 from units.models import Post
 
 
@@ -70,7 +71,7 @@ class PostAdmin(RevertibleHistoryAdmin):
             return str(_("vacant"))
         return _("%(person)s (since %(day)s)") % {
             "person": holders[0].person,
-            "day": f"{holders[0].started_on:%Y-%m-%d}",
+            "day": day_text(holders[0].started_on),
         }
 
     def save_model(

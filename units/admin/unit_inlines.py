@@ -23,6 +23,7 @@ from units.admin.base import (
     refusal_field,
 )
 from units.admin.forms import PostInlineForm, RelationshipInlineForm
+from units.dates import day_text
 from units.models import OrganizationalUnit, Post, UnitRelationship
 
 
@@ -71,7 +72,7 @@ class PostInline(ActiveUnitInline):
         holder = holders[0]
         return _("%(person)s (since %(day)s)") % {
             "person": holder.person,
-            "day": f"{holder.started_on:%Y-%m-%d}",
+            "day": day_text(holder.started_on),
         }
 
 

@@ -37,6 +37,7 @@ from units.admin.unit_inlines import (
     save_posts,
     save_relationships,
 )
+from units.dates import day_text
 from units.models import OrganizationalUnit, Post, UnitQuerySet, UnitRelationship
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
     def status(self, unit: OrganizationalUnit) -> StrOrPromise:
         if unit.is_active:
             return _("Active")
-        return _("Abolished on %(day)s") % {"day": f"{unit.abolished_on:%Y-%m-%d}"}
+        return _("Abolished on %(day)s") % {"day": day_text(unit.abolished_on)}
 
     @admin.display(description=_("below"))
     def sub_unit_count(self, unit: OrganizationalUnit) -> int:

@@ -4,6 +4,24 @@ Laying out on the server means the picture works without JavaScript, prints, and
 exports to PNG/PDF identically (CairoSVG renders the very same markup). ``layout``
 places the boxes, ``routing`` draws the dotted-line relationships between them
 through the free channels, and ``svg`` writes the document.
+
+Dotted lines have channels of their own: ``routing.plan_tracks`` gives each line a
+track in every band it crosses, and the chart is laid out again with the bands
+widened to hold those tracks, a label's height apart and clear of the solid bus lines.
+Each line carries its kind beside a level piece; where no piece has room, a number on
+the line and a key below the chart, so PNG and PDF exports name every line.
+
+Why not a layout engine. Graphviz (``dot``, ``splines=ortho``) and ELK (layered,
+orthogonal routing) were considered. Graphviz would be a system package for CI, ``make
+run`` and every deployment, its orthogonal router does not place edge labels (only
+``xlabel``, placed after routing, free to land on other lines), and ``dot`` has no
+notion of the compact columns that keep an organization of a hundred units readable.
+ELK runs in JavaScript (elkjs): drawing on the server would need Node.js beside Django
+for every render. The hand-written router knows the layout's channels, needs nothing
+beyond Python and CairoSVG, and is checked by geometric tests
+(``tests/chart/test_dotted_lines.py``). Its known limit: a 24-unit gap beside a
+column holds about five parallel lines; more lines there (and their reverse) share a
+track or go without a number.
 """
 
 from units.chart.layout import (

@@ -87,6 +87,8 @@ class _Block:
     stacked: bool
     children: list[_Block] = field(default_factory=list)
     hidden_descendants: int = 0
+    # Room added to the band below the box for the dotted lines crossing it.
+    band_room: float = 0.0
     # The height of the unit's own box (its sub-tree's is ``height``).
     box_height: float = BOX_HEIGHT
 
@@ -123,6 +125,7 @@ def _measure(
     descendants: Mapping[int, int] | None,
     box_height: BoxHeight,
     row_height: float = 0.0,
+    band_room: Mapping[int, float] | None = None,
 ) -> _Block:
     """The footprint of the sub-tree of ``node``; its box is at least ``row_height``
     tall, so that boxes standing side by side in a row line up top and bottom."""
@@ -140,7 +143,9 @@ def _measure(
     drawn_below = depth + 1 < max_depth
     if not drawn_below or all(not child.children for child in node.children):
         children = [
-            _measure(child, depth + 1, max_depth, descendants, box_height)
+            _measure(
+                child, depth + 1, max_depth, descendants, box_height, 0.0, band_room
+            )
             for child in node.children
         ]
         height = own + sum(child.box_height + STACK_GAP for child in children)
@@ -157,13 +162,14 @@ def _measure(
         for child in node.children
     )
     children = [
-        _measure(child, depth + 1, max_depth, descendants, box_height, row)
+        _measure(child, depth + 1, max_depth, descendants, box_height, row, band_room)
         for child in node.children
     ]
     width = sum(child.width for child in children) + HORIZONTAL_GAP * (
         len(children) - 1
     )
-    height = own + LEVEL_GAP + max(child.height for child in children)
+    extra = (band_room or {}).get(node.id, 0.0)
+    height = own + extra + LEVEL_GAP + max(child.height for child in children)
     return _Block(
         node,
         max(width, BOX_WIDTH),
@@ -171,6 +177,7 @@ def _measure(
         stacked=False,
         children=children,
         box_height=own,
+        band_room=extra,
     )
 
 
@@ -258,9 +265,10 @@ def _place(
     )
     child_left = left + (block.width - children_width) / 2
     bottom = top + block.box_height
-    child_top = bottom + LEVEL_GAP
+    # Dotted lines cross the band in tracks of their own between the box and the bus.
+    child_top = bottom + block.band_room + LEVEL_GAP
     parent_x = box_left + BOX_WIDTH / 2
-    bus_y = bottom + LEVEL_GAP / 2
+    bus_y = bottom + block.band_room + LEVEL_GAP / 2
     for child in block.children:
         # A stacked block keeps its head box at its left edge; others centre it.
         child_box_x = (
@@ -307,6 +315,8 @@ def layout(
     max_depth: int,
     descendants: Mapping[int, int] | None = None,
     box_height: BoxHeight = _fixed_height,
+    band_room: Mapping[int, float] | None = None,
+    top_room: float = 0.0,
 ) -> ChartLayout:
     """Position every unit down to ``max_depth`` levels below the roots.
 
@@ -315,15 +325,19 @@ def layout(
     roots need be loaded no deeper than drawn) or, without it, counted by walking
     ``roots``, which are then whole trees. ``box_height`` says how tall each box
     must be to hold its text (by default all are ``BOX_HEIGHT``).
+
+    ``band_room`` (by unit id) widens the band below a unit whose sub-trees stand side
+    by side, and ``top_room`` the space above the top units, for the tracks of the
+    dotted lines that cross them (``routing.plan_tracks``).
     """
     chart = ChartLayout([], [], 0.0, 0.0)
     left: float = MARGIN
     height = 0.0
     for root in roots:
-        block = _measure(root, 0, max_depth, descendants, box_height)
-        _place(block, left, MARGIN + LEGEND_HEIGHT, None, chart)
+        block = _measure(root, 0, max_depth, descendants, box_height, 0.0, band_room)
+        _place(block, left, MARGIN + LEGEND_HEIGHT + top_room, None, chart)
         left += block.width + HORIZONTAL_GAP * 2
         height = max(height, block.height)
     chart.width = max(left - HORIZONTAL_GAP * 2 + MARGIN, 560)
-    chart.height = height + LEGEND_HEIGHT + MARGIN * 2
+    chart.height = height + LEGEND_HEIGHT + top_room + MARGIN * 2
     return chart

@@ -5,13 +5,16 @@ free channels (the band between a unit and its sub-units, the gap beside every s
 the space above the top units), so a relationship climbs from each end through those
 channels to the band of the units' nearest common superior, is then straightened where a
 shorter orthogonal path is free, and parallel lines sharing a channel are set apart. A
-dotted line therefore never passes behind a box other than its two ends.
+dotted line therefore never passes behind a box other than its two ends. In each band a
+line has a track of its own (``plan_tracks``), away from the solid bus line, with room
+above it for its label.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from units.chart.layout import BOX_WIDTH, BoxRole, PlacedBox, Point
 
@@ -20,6 +23,8 @@ from units.chart.layout import BOX_WIDTH, BoxRole, PlacedBox, Point
 # above them.
 BAND_TRACK = 11
 TOP_TRACK = 16
+# Tracks of their own are this far apart: a label's height and a little air.
+TRACK_SPACING = 22
 # Side ports sit this far below a box's top (a stacked unit's connector enters at its
 # middle); top and bottom ports this far from the centre, where the solid lines are.
 PORT_Y = 24
@@ -33,6 +38,8 @@ MAX_TRACK = 3
 # The last piece of a dotted line is kept at least this long, for its arrowhead.
 ARROW_ROOM = 11
 BEND_COST = 60
+# The shortest line with room for a numbered label on it.
+SHORTEST_LABELLED = 24
 
 Rect = tuple[float, float, float, float]
 
@@ -179,11 +186,82 @@ def _chain(box: PlacedBox) -> list[PlacedBox]:
     return chain
 
 
-def _track(fork: PlacedBox | None, top_track: float) -> float:
-    """The height at which dotted lines cross the band below ``fork`` (or the top)."""
-    if fork is None:
-        return top_track
-    return fork.y + fork.height + BAND_TRACK
+# The height at which one dotted line crosses the band below a unit (None: the space
+# above the top units).
+Track = Callable[[PlacedBox | None], float]
+
+
+def fixed_track(top_track: float) -> Track:
+    """One track a band, for a layout drawn without room for the dotted lines."""
+
+    def track(fork: PlacedBox | None) -> float:
+        if fork is None:
+            return top_track
+        return fork.y + fork.height + BAND_TRACK
+
+    return track
+
+
+@dataclass(slots=True)
+class TrackPlan:
+    """Which track of each band every dotted line takes, so that none shares one.
+
+    Bands are named by the id of the unit above them (None: above the top units).
+    Each line crossing a band gets a track of its own, ``TRACK_SPACING`` apart, with
+    room above it for the line's label; the layout widens each band to hold them.
+    """
+
+    slots: list[dict[int | None, int]]
+    counts: dict[int | None, int]
+
+    def band_room(self) -> dict[int, float]:
+        return {
+            band: count * TRACK_SPACING
+            for band, count in self.counts.items()
+            if band is not None
+        }
+
+    def top_room(self) -> float:
+        count = self.counts.get(None, 0)
+        return count * TRACK_SPACING + TOP_TRACK if count else 0.0
+
+    def track(self, line: int, boxes_top: float) -> Track:
+        """The tracks of the ``line``-th dotted line, in a layout made with this plan."""
+        slots = self.slots[line]
+
+        def track(fork: PlacedBox | None) -> float:
+            key = None if fork is None else fork.node.id
+            slot = slots.get(key, 0)
+            if fork is None:
+                above = self.counts.get(None, 1) - 1 - slot
+                return boxes_top - TOP_TRACK - above * TRACK_SPACING
+            return fork.y + fork.height + TRACK_SPACING * (slot + 1)
+
+        return track
+
+
+def plan_tracks(ends: Iterable[tuple[PlacedBox, PlacedBox]]) -> TrackPlan:
+    """Give each dotted line its own track in every band its route crosses.
+
+    The bands a route crosses depend only on where the two units stand in the tree,
+    so a first layout tells them; the chart is then laid out again with the room.
+    """
+    plan = TrackPlan([], {})
+    for source, target in ends:
+        asked: dict[int | None, int] = {}
+
+        def record(
+            fork: PlacedBox | None, asked: dict[int | None, int] = asked
+        ) -> float:
+            key = None if fork is None else fork.node.id
+            if key not in asked:
+                asked[key] = plan.counts.get(key, 0)
+                plan.counts[key] = asked[key] + 1
+            return 0.0
+
+        _structural_route(source, target, record)
+        plan.slots.append(asked)
+    return plan
 
 
 def _side(box: PlacedBox, toward: PlacedBox) -> int:
@@ -197,7 +275,7 @@ def _side_port(box: PlacedBox, side: int) -> list[Point]:
 
 
 def _climb(
-    box: PlacedBox, ancestor: PlacedBox | None, side: int, top_track: float
+    box: PlacedBox, ancestor: PlacedBox | None, side: int, track_of: Track
 ) -> list[Point]:
     """From ``box`` up through the gaps and bands to the band of ``ancestor``.
 
@@ -216,7 +294,7 @@ def _climb(
     else:
         parent = box.parent
         x = box.centre + side * PORT_SHIFT
-        track = _track(parent, top_track)
+        track = track_of(parent)
         points = [(x, box.y), (x, track)]
         if parent is ancestor or parent is None:
             return points
@@ -224,7 +302,7 @@ def _climb(
         beside = parent
     while True:
         parent = beside.parent
-        track = _track(parent, top_track)
+        track = track_of(parent)
         points.append((beside.lane(side), track))
         if parent is ancestor or parent is None:
             return points
@@ -233,7 +311,7 @@ def _climb(
 
 
 def _structural_route(
-    source: PlacedBox, target: PlacedBox, top_track: float
+    source: PlacedBox, target: PlacedBox, track_of: Track
 ) -> list[Point]:
     """A route through the layout's channels that is free by construction."""
     above_source = set(_chain(source))
@@ -242,12 +320,12 @@ def _structural_route(
         superior, inferior = (source, target) if common is source else (target, source)
         if superior.role == BoxRole.COLUMN:
             down = _side_port(superior, 1)
-            up = _climb(inferior, superior, 1, top_track)
+            up = _climb(inferior, superior, 1, track_of)
         else:
             side = _side(superior, inferior)
             x = superior.centre + side * PORT_SHIFT
-            down = [(x, superior.y + superior.height), (x, _track(superior, top_track))]
-            up = _climb(inferior, superior, -side, top_track)
+            down = [(x, superior.y + superior.height), (x, track_of(superior))]
+            up = _climb(inferior, superior, -side, track_of)
         route = down + up[::-1]
         return route if common is source else route[::-1]
     if common is not None and common.role == BoxRole.COLUMN:
@@ -257,8 +335,8 @@ def _structural_route(
         side = _side(source, target)
         other_side = -side
     return (
-        _climb(source, common, side, top_track)
-        + _climb(target, common, other_side, top_track)[::-1]
+        _climb(source, common, side, track_of)
+        + _climb(target, common, other_side, track_of)[::-1]
     )
 
 
@@ -439,15 +517,17 @@ def _route(
     source: PlacedBox,
     target: PlacedBox,
     obstacles: _Obstacles,
-    top_track: float,
+    track_of: Track,
 ) -> list[Point]:
     """The corner points of an orthogonal dotted line from ``source`` to ``target``."""
-    structural = _tidy(_structural_route(source, target, top_track))
+    structural = _tidy(_structural_route(source, target, track_of))
     candidates = [_straighten(structural, obstacles)]
+    # A direct line too short to carry even a number on it is not taken.
     candidates.extend(
         route
         for route in _direct_routes(source, target)
         if _free(route, obstacles, source, target, CLEARANCE)
+        and _length(route) >= SHORTEST_LABELLED
     )
     best = min(candidates, key=_cost)
     if _free(best, obstacles, source, target, NUDGE_CLEARANCE):

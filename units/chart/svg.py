@@ -24,16 +24,17 @@ from units.chart.layout import (
 )
 from units.chart.routing import (
     NUDGE_CLEARANCE,
-    PORT_Y,
-    TOP_TRACK,
     Rect,
+    TrackPlan,
     _free,
     _Lines,
     _Obstacles,
     _pieces,
     _route,
     _separate,
+    plan_tracks,
 )
+from units.dates import day_text
 from units.models import ReportingLine
 from units.selectors import UnitNode
 
@@ -71,6 +72,9 @@ SUBHEADING_FONT_SIZE = 14
 HEADING_CHAR_WIDTH = 11.5
 SUBHEADING_CHAR_WIDTH = 7.5
 LABEL_CHAR_WIDTH = 6.7
+# A label keeps this far from the ends of the piece it stands by (its corners).
+LABEL_END_ROOM = 6
+KEY_LINE_HEIGHT = 18
 
 
 def wrap(text: str, width: int = NAME_LINE_CHARS) -> list[str]:
@@ -154,9 +158,26 @@ def render_svg(
     The picture carries its own heading (``organization``, then ``title`` and the
     date ``as_of``) so that a downloaded or printed file says what it shows.
     """
+    links = list(links)
     chart = layout(
         roots, max_depth=max_depth, descendants=descendants, box_height=box_height
     )
+    ends = _ends(chart, links, folded)
+    top_room = 0.0
+    if ends:
+        # Laid out again with a track of its own for each dotted line in every band
+        # it crosses (the bands depend on the tree alone, not on the first layout).
+        plan = plan_tracks((source, target) for _link, source, target in ends)
+        top_room = plan.top_room()
+        chart = layout(
+            roots,
+            max_depth=max_depth,
+            descendants=descendants,
+            box_height=box_height,
+            band_room=plan.band_room(),
+            top_room=top_room,
+        )
+        ends = _ends(chart, links, folded)
     heading, subheading = _headings(title, organization, as_of)
     # The heading is never cut: a narrow chart (one branch) widens to hold it.
     chart.width = max(
@@ -164,17 +185,18 @@ def render_svg(
         2 * MARGIN + len(heading) * HEADING_CHAR_WIDTH,
         2 * MARGIN + len(subheading) * SUBHEADING_CHAR_WIDTH,
     )
-    by_slug = {box.node.slug: box for box in chart.boxes}
-    if folded is None:
-        for box in chart.boxes:
-            if box.hidden_descendants:
-                for descendant in box.node.walk():
-                    by_slug.setdefault(descendant.slug, box)
-    else:
-        for slug, box_slug in folded.items():
-            folded_into = by_slug.get(box_slug)
-            if folded_into is not None and folded_into.hidden_descendants:
-                by_slug.setdefault(slug, folded_into)
+    relationships, key = (
+        _relationships(chart, ends, plan, MARGIN + LEGEND_HEIGHT + top_room)
+        if ends
+        else ([], [])
+    )
+    key_top = chart.height - MARGIN
+    if key:
+        chart.height += KEY_LINE_HEIGHT * (len(key) + 1)
+        chart.width = max(
+            chart.width,
+            2 * MARGIN + max(len(line) for line in key) * LABEL_CHAR_WIDTH,
+        )
     parts: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" '
         f'xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
@@ -200,8 +222,10 @@ def render_svg(
         parts.append(f'<path d="{path}" {_edge_style(reporting_line)}/>')
     parts.append("</g>")
     parts.append('<g class="relationships" fill="none">')
-    parts.extend(_relationships(chart, by_slug, links))
+    parts.extend(relationships)
     parts.append("</g>")
+    if key:
+        parts.append(_key(key, key_top))
     parts.append('<g class="units">')
     for box in chart.boxes:
         parts.append(_box(box, unit_url, expand_url, kind_labels))
@@ -219,22 +243,53 @@ def document_size(svg: str) -> tuple[float, float]:
     return float(size.group(1)), float(size.group(2))
 
 
-def _relationships(
-    chart: ChartLayout, by_slug: dict[str, PlacedBox], links: Iterable[ChartLink]
-) -> list[str]:
-    """Each relationship routed between the boxes, as a group with its title."""
+def _ends(
+    chart: ChartLayout,
+    links: Iterable[ChartLink],
+    folded: Mapping[str, str] | None,
+) -> list[tuple[ChartLink, PlacedBox, PlacedBox]]:
+    """The relationships to draw, each with the boxes it joins.
+
+    A relationship with a folded unit goes to the box that folds it; one within a
+    single box is not drawn.
+    """
+    by_slug = {box.node.slug: box for box in chart.boxes}
+    if folded is None:
+        for box in chart.boxes:
+            if box.hidden_descendants:
+                for descendant in box.node.walk():
+                    by_slug.setdefault(descendant.slug, box)
+    else:
+        for slug, box_slug in folded.items():
+            folded_into = by_slug.get(box_slug)
+            if folded_into is not None and folded_into.hidden_descendants:
+                by_slug.setdefault(slug, folded_into)
     ends = []
     for link in links:
         source, target = by_slug.get(link.source_slug), by_slug.get(link.target_slug)
         if source is not None and target is not None and source is not target:
             ends.append((link, source, target))
-    if not ends:
-        return []
+    return ends
+
+
+def _relationships(
+    chart: ChartLayout,
+    ends: list[tuple[ChartLink, PlacedBox, PlacedBox]],
+    plan: TrackPlan,
+    boxes_top: float,
+) -> tuple[list[str], list[str]]:
+    """Each relationship routed between the boxes, as a group with its title and
+    label; and the key's lines for those labelled by a number.
+    """
     obstacles = _Obstacles(chart.boxes)
-    top_track = MARGIN + LEGEND_HEIGHT - TOP_TRACK
     drawn = [
-        (link, source, target, _route(source, target, obstacles, top_track))
-        for link, source, target in ends
+        (
+            link,
+            source,
+            target,
+            _route(source, target, obstacles, plan.track(index, boxes_top)),
+        )
+        for index, (link, source, target) in enumerate(ends)
     ]
     separated = _separate(
         [(points, source, target) for _link, source, target, points in drawn],
@@ -247,13 +302,13 @@ def _relationships(
     ]
     # Labels go where they hide neither a box nor another line.
     lines = _Lines()
-    if any(link.kind for link, *_ in drawn):
-        for start, end in _pieces(chart.lines):
-            lines.add(start, end)
+    for start, end in _pieces(chart.lines):
+        lines.add(start, end)
     for points in routes:
         for start, end in zip(points, points[1:], strict=False):
             lines.add(start, end, points)
     labels: list[Rect] = []
+    bounds = (0.0, 0.0, chart.width, chart.height)
     # White casings under all the dotted lines keep the dots readable where they cross
     # solid lines, without covering another dotted line or its arrowhead.
     casings = [
@@ -261,6 +316,7 @@ def _relationships(
         'stroke-linejoin="round">'
     ]
     parts = []
+    key: list[str] = []
     for (link, source, target, _points), points in zip(drawn, routes, strict=True):
         path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points)
         casings.append(f'<path d="{path}"/>')
@@ -276,59 +332,145 @@ def _relationships(
             'stroke-linejoin="round" marker-end="url(#relationship-arrow)" '
             'class="edge edge-relationship"/>'
         )
-        if link.kind:
-            parts.append(
-                _relationship_label(points, link.kind, obstacles, lines, labels)
-            )
+        text = link.kind or link.label
+        label = _along(points, text, obstacles, lines, labels, bounds)
+        if label is None:
+            # No room along the line: a number on it, spelled out in the key.
+            number = str(len(key) + 1)
+            label = _along(points, number, obstacles, lines, labels, bounds, True)
+            key.append(f"{number}: {link.label}")
+        if label is not None:
+            parts.append(label)
         parts.append("</g>")
     casings.append("</g>")
-    return casings + parts
+    return casings + parts, key
 
 
-def _relationship_label(
+def _label_spots(
+    points: list[Point], width: float, height: float, on_uprights: bool
+) -> Iterable[tuple[Rect, list[Point]]]:
+    """Where a label of ``width`` x ``height`` may stand by the line, best first.
+
+    Above, then below, the longest level pieces, from their middle outward; a
+    number (``on_uprights``) may also stand on the line itself, upright pieces too.
+    """
+    pieces = sorted(
+        zip(points, points[1:], strict=False),
+        key=lambda piece: (
+            -(abs(piece[1][0] - piece[0][0]) + abs(piece[1][1] - piece[0][1]))
+        ),
+    )
+    for start, end in pieces:
+        level = start[1] == end[1]
+        if not level and not on_uprights:
+            continue
+        along = 0 if level else 1
+        low, high = sorted((start[along], end[along]))
+        size = width if level else height
+        room = (high - low) - size - 2 * (1 if on_uprights else LABEL_END_ROOM)
+        if room < 0:
+            continue
+        middle = (low + high) / 2
+        offsets = [0.0]
+        step = 4.0
+        while step <= room / 2:
+            offsets += [step, -step]
+            step += 4.0
+        across = start[1] if level else start[0]
+        for offset in offsets:
+            centre = middle + offset
+            if level:
+                sides = (
+                    [across]
+                    if on_uprights
+                    else [across - height / 2 - 1, across + height / 2 + 1]
+                )
+                for y in sides:
+                    yield (
+                        (
+                            centre - width / 2,
+                            y - height / 2,
+                            centre + width / 2,
+                            y + height / 2,
+                        ),
+                        [start, end],
+                    )
+            else:
+                # On the line, else just beside it on either side.
+                for x in (across, across - width / 2 - 2, across + width / 2 + 2):
+                    yield (
+                        (
+                            x - width / 2,
+                            centre - height / 2,
+                            x + width / 2,
+                            centre + height / 2,
+                        ),
+                        [start, end],
+                    )
+
+
+def _along(
     points: list[Point],
     text: str,
     obstacles: _Obstacles,
     lines: _Lines,
     labels: list[Rect],
-) -> str:
-    """The kind written above the longest level piece it fits on, hiding nothing.
+    bounds: Rect,
+    on_line: bool = False,
+) -> str | None:
+    """A label written by the line where it hides no box, line or other label.
 
-    The label may sit on its own line but not on a box, another line or another
-    label; where no piece has room the kind stays in the line's tooltip only.
+    The kind goes beside a level piece; a number (``on_line``) stands on the line,
+    over its own dots. None where no spot is free.
     """
     width = len(text) * LABEL_CHAR_WIDTH + 6
     height = LABEL_FONT_SIZE + 4
-    pieces = sorted(
-        (
-            (abs(end[0] - start[0]), start, end)
-            for start, end in zip(points, points[1:], strict=False)
-            if start[1] == end[1]
-        ),
-        key=lambda piece: -piece[0],
-    )
-    for length, start, end in pieces:
-        if length < width + 2 * PORT_Y:
-            break
-        middle = (start[0] + end[0]) / 2
-        left, top = middle - width / 2, start[1] - height - 1
-        rect = (left, top, left + width, top + height)
+    if on_line:
+        width = max(width, height)
+    for rect, _piece in _label_spots(points, width, height, on_line):
         if (
-            obstacles.rect_blocked(rect)
+            rect[0] < bounds[0]
+            or rect[1] < bounds[1]
+            or rect[2] > bounds[2]
+            or rect[3] > bounds[3]
+            or obstacles.rect_blocked(rect)
             or lines.crosses(rect, ignore=points)
             or any(_overlap(rect, other) for other in labels)
         ):
             continue
         labels.append(rect)
-        return (
+        left, top = rect[0], rect[1]
+        middle = (rect[0] + rect[2]) / 2
+        shape = (
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" '
-            f'height="{height}" rx="3" fill="#ffffff" fill-opacity="0.85" '
+            f'height="{height}" rx="{height / 2 if on_line else 3}" '
+            f'fill="#ffffff" stroke="{RELATIONSHIP_STROKE}" '
+            f'stroke-width="{1.2 if on_line else 0}" '
             'class="relationship-label-back"/>'
+        )
+        return shape + (
             f'<text x="{middle:.1f}" y="{top + height - 4:.1f}" '
             f'font-size="{LABEL_FONT_SIZE}" fill="{RELATIONSHIP_STROKE}" '
             f'text-anchor="middle" class="relationship-label">{escape(text)}</text>'
         )
-    return ""
+    return None
+
+
+def _key(lines: list[str], top: float) -> str:
+    """Below the chart: what each numbered dotted line stands for."""
+    parts = [
+        f'<g class="relationship-key"><text x="{MARGIN}" y="{top + KEY_LINE_HEIGHT:.1f}" '
+        f'font-size="{LABEL_FONT_SIZE}" font-weight="bold" fill="{INK}">'
+        "Numbered dotted lines</text>"
+    ]
+    for index, line in enumerate(lines, start=2):
+        parts.append(
+            f'<text x="{MARGIN}" y="{top + index * KEY_LINE_HEIGHT:.1f}" '
+            f'font-size="{LABEL_FONT_SIZE}" fill="{RELATIONSHIP_STROKE}" '
+            f'class="relationship-key-entry">{escape(line)}</text>'
+        )
+    parts.append("</g>")
+    return "".join(parts)
 
 
 def _overlap(first: Rect, second: Rect) -> bool:
@@ -344,7 +486,7 @@ def _headings(
     title: str, organization: str, as_of: datetime.date | None
 ) -> tuple[str, str]:
     """The chart's heading (the organization) and what it shows, on which date."""
-    subheading = title if as_of is None else f"{title} — as of {as_of:%-d %B %Y}"
+    subheading = title if as_of is None else f"{title} — as of {day_text(as_of)}"
     return organization or title, subheading
 
 

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
+from units.dates import moment_text
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -406,6 +407,8 @@ class _Names:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(value, bool):
             return "yes" if value else "no"
+        if isinstance(value, datetime.date):
+            return moment_text(value)
         return str(value)
 
 

@@ -16,18 +16,6 @@ from units.models import (
 LATEST = datetime.datetime.max.replace(tzinfo=datetime.UTC) - datetime.timedelta(days=1)
 
 
-def moment_text(moment: datetime.datetime) -> str:
-    """An effective time as people read it: a day alone when a day is meant.
-
-    Changes dated by day (an appointment's first day, a backdated abolition) take
-    effect at midnight UTC; "2024-01-01 00:00 UTC" would suggest a time nobody gave.
-    """
-    moment = moment.astimezone(datetime.UTC)
-    if moment.time() == datetime.time.min:
-        return f"{moment:%Y-%m-%d}"
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
-
-
 class InvalidInstant(ValueError):
     """A malformed ``as_of``/``since``/``until`` value; the message says what is wrong."""
 

@@ -6,6 +6,7 @@ version pages, the unit page's history and the API's all come from here.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from django.db import models
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
 from units.selectors.as_of import _history_model
 from units.selectors.fields import (
@@ -68,6 +70,8 @@ def _displayed_value(
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, datetime.date):
+        return moment_text(value)
     return str(value)
 
 

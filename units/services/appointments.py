@@ -7,6 +7,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
+from units.dates import day_text
 from units.models import Appointment, Person, Post
 from units.services.people import person_create
 from units.services.refusals import Refusal
@@ -64,8 +65,8 @@ def appointment_start(
     )
     if holder is not None:
         raise ValidationError(
-            f"“{post}” is held by {holder.person} from {holder.started_on:%Y-%m-%d}"
-            + (f" to {holder.ended_on:%Y-%m-%d}" if holder.ended_on else "")
+            f"“{post}” is held by {holder.person} from {day_text(holder.started_on)}"
+            + (f" to {day_text(holder.ended_on)}" if holder.ended_on else "")
             + "; end that appointment first.",
             code=Refusal.POST_OCCUPIED,
         )
@@ -138,13 +139,13 @@ def appointment_end(
     check_version(appointment, expected_version)
     if appointment.ended_on is not None:
         raise ValidationError(
-            f"This appointment already ended on {appointment.ended_on:%Y-%m-%d}.",
+            f"This appointment already ended on {day_text(appointment.ended_on)}.",
             code=Refusal.ALREADY_ENDED,
         )
     if ended_on < appointment.started_on:
         raise ValidationError(
-            f"An appointment cannot end ({ended_on:%Y-%m-%d}) before it started "
-            f"({appointment.started_on:%Y-%m-%d}).",
+            f"An appointment cannot end ({day_text(ended_on)}) before it started "
+            f"({day_text(appointment.started_on)}).",
             code=Refusal.ENDS_BEFORE_START,
         )
     check_effective_time(appointment, moment)

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from units.dates import day_text
 from units.models import Appointment, OrganizationalUnit, Post, column_field
 from units.services.appointments import appointment_end
 from units.services.refusals import Refusal
@@ -84,7 +85,7 @@ def post_revert(
     unit = fresh(OrganizationalUnit, post.unit_id)
     if not unit.is_active:
         raise ValidationError(
-            f"“{unit}” was abolished on {unit.abolished_on:%Y-%m-%d}; the post "
+            f"“{unit}” was abolished on {day_text(unit.abolished_on)}; the post "
             f"“{post}” cannot be brought back into an abolished unit.",
             code=Refusal.UNIT_ABOLISHED,
         )

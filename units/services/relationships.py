@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from units.dates import day_text
 from units.models import OrganizationalUnit, UnitRelationship
 from units.services.refusals import Refusal
 from units.services.revisions import (
@@ -86,7 +87,7 @@ def relationship_end(
     check_version(relationship, expected_version)
     if relationship.ended_on is not None:
         raise ValidationError(
-            f"This relationship already ended on {relationship.ended_on:%Y-%m-%d}.",
+            f"This relationship already ended on {day_text(relationship.ended_on)}.",
             code=Refusal.ALREADY_ENDED,
         )
     check_effective_time(relationship, moment)

@@ -24,13 +24,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from units.characters import field_text_problem, is_blank, text_problem
+from units.dates import day_text, exact_moment_text, moment_text
 from units.models import (
     OrganizationalUnit,
     ReasonVisibility,
     RecordedModel,
     RegistryState,
 )
-from units.selectors.instants import moment_text
 from units.services.refusals import Refusal
 
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -183,7 +183,7 @@ def check_version(instance: RecordedModel, expected_version: int | None) -> None
             latest.history_user.get_username() if latest.history_user else "someone"
         )
         who = (
-            f" It was last changed by {author} on {latest.recorded_at:%Y-%m-%d %H:%M} UTC"
+            f" It was last changed by {author} on {exact_moment_text(latest.recorded_at)}"
             f" (“{latest.history_change_reason}”)."
         )
     raise ValidationError(
@@ -323,7 +323,7 @@ def check_unit_usable(
     """Refuse to link to a unit that is abolished, or not yet recorded at that time."""
     if not parent.is_active:
         raise ValidationError(
-            f"“{parent}” was abolished on {parent.abolished_on:%Y-%m-%d}; "
+            f"“{parent}” was abolished on {day_text(parent.abolished_on)}; "
             "a unit cannot report to an abolished unit.",
             code=Refusal.PARENT_ABOLISHED,
         )

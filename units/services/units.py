@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from units.dates import day_text, moment_text
 from units.models import OrganizationalUnit, ReportingLine, UnitRelationship
 from units.selectors import states_as_of
 from units.services.posts import post_abolish
@@ -312,7 +313,7 @@ def _check_no_cycle_since(
             if current in seen:
                 raise ValidationError(
                     f"“{unit}” cannot report to “{new_parent}” from "
-                    f"{effective_at:%Y-%m-%d}: on {instant:%Y-%m-%d} that unit was "
+                    f"{moment_text(effective_at)}: on {moment_text(instant)} that unit was "
                     "inside its subtree, which would make a cycle in the past.",
                     code=Refusal.CYCLE,
                 )
@@ -357,7 +358,7 @@ def unit_abolish(
     check_version(unit, expected_version)
     if not unit.is_active:
         raise ValidationError(
-            f"“{unit}” was already abolished on {unit.abolished_on:%Y-%m-%d}.",
+            f"“{unit}” was already abolished on {day_text(unit.abolished_on)}.",
             code=Refusal.ABOLISHED,
         )
     check_effective_time(unit, moment)

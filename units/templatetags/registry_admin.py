@@ -1,8 +1,7 @@
-"""Filters of the registry's admin pages."""
+"""Tags of the registry's admin pages (dates are ``registry_dates``)."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django import template
@@ -11,15 +10,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from units import selectors
-from units.selectors.instants import moment_text
 
 register = template.Library()
-
-
-@register.filter
-def effective(moment: datetime.datetime | None) -> str:
-    """An effective time, without "00:00" when the change is dated by day."""
-    return "" if moment is None else moment_text(moment)
 
 
 @register.simple_tag(takes_context=True)

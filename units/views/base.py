@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from units import selectors
+from units.dates import day_text, exact_moment_text
 from units.models import UnitKind
 from units.selectors import (
     InvalidInstant,
@@ -46,8 +47,8 @@ class AsOf:
         if self.when is None:
             return ""
         if self.when.time() == datetime.time.max:
-            return f"{self.when:%-d %B %Y}"
-        return f"{self.when:%-d %B %Y, %H:%M} UTC"
+            return day_text(self.when.date())
+        return exact_moment_text(self.when)
 
     @property
     def input_value(self) -> str:
@@ -76,14 +77,15 @@ def read_as_of(request: HttpRequest) -> AsOf:
     else:
         if when > timezone.now() + datetime.timedelta(days=1):
             problem = (
-                f"{when:%-d %B %Y} is in the future: the registry only shows changes "
+                f"{day_text(when.date())} is in the future: the registry only shows "
+                "changes "
                 "that have taken effect."
             )
         elif (first := first_recorded_instant()) is not None and when < first:
             problem = (
-                f"The registry starts on {first:%-d %B %Y}: there is no record of the "
-                f"structure on {when:%-d %B %Y}. Pick a date on or after "
-                f"{first:%Y-%m-%d}."
+                f"The registry starts on {day_text(first.date())}: there is no record "
+                f"of the structure on {day_text(when.date())}. Pick a date on or after "
+                f"{day_text(first.date())}."
             )
     if problem:
         return AsOf(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 from units import chart as org_chart
 from units import selectors
 from units.chart.pages import PAGE_SIZES, chart_pdf
+from units.dates import day_text
 from units.selectors import (
     PartialTree,
     UnitNode,
@@ -231,7 +232,8 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     svg = _chart_svg(request, chart_request, absolute=True)
-    stamp = (chart_request.as_of.day or timezone.now().date()).isoformat()
+    day = chart_request.as_of.day or timezone.now().date()
+    stamp = day.isoformat()
     name = f"org-chart-{chart_request.root_slug or 'all'}-{stamp}.{file_format}"
     if file_format == "svg":
         body, content_type = svg.encode(), "image/svg+xml"
@@ -243,7 +245,9 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
         content_type = "image/png"
     else:
         title = chart_organization(chart_request.roots, chart_request.ancestors)
-        body = chart_pdf(svg, page=page, title=f"{title} — organization chart, {stamp}")
+        body = chart_pdf(
+            svg, page=page, title=f"{title} — organization chart, {day_text(day)}"
+        )
         content_type = "application/pdf"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
+from units.dates import day_text, exact_moment_text
 from units.selectors import (
     InvalidInstant,
     changes_page,
@@ -71,20 +72,21 @@ def _window_bounds(
     """How a compare page names its window: its first day, its last, and exactly
     which instants it holds (UTC), for a reader to check a change against."""
     if window_starts_a_day(since):
-        first = f"{since + datetime.timedelta(microseconds=1):%-d %B %Y}"
+        first = day_text((since + datetime.timedelta(microseconds=1)).date())
         opens = f"the start of {first}"
     else:
-        opens = f"just after {since:%-d %B %Y, %H:%M:%S}"
-        first = f"{since:%-d %B %Y, %H:%M:%S} UTC"
+        first = exact_moment_text(since)
+        opens = f"just after {first}"
     if until_now:
-        last, closes = "now", f"now, {until:%-d %B %Y, %H:%M:%S}"
+        last, closes = "now", f"now, {exact_moment_text(until)}"
     elif window_ends_a_day(until):
-        last = f"{until:%-d %B %Y}"
+        last = day_text(until.date())
         closes = f"the end of {last}"
     else:
-        closes = f"{until:%-d %B %Y, %H:%M:%S}"
-        last = f"{closes} UTC"
-    return first, last, f"from {opens} to {closes} (UTC)"
+        last = closes = exact_moment_text(until)
+    # Days are UTC days; a time says its zone itself.
+    zone = " (UTC)" if "UTC" not in f"{opens}{closes}" else ""
+    return first, last, f"from {opens} to {closes}{zone}"
 
 
 @require_safe
