@@ -26,6 +26,7 @@ from tests.conftest import assert_tree_matches_rebuild, rolled_back_registry
 from tests.factories import UnitFactory
 from units import selectors, services
 from units.models import OrganizationalUnit
+from units.services import positions
 from units.services.refusals import Refusal, refusal_code
 
 UNITS = OrganizationalUnit._meta.db_table
@@ -342,7 +343,7 @@ def test_the_migration_gives_siblings_distinct_positions_in_the_order_shown(
     assert len(orders) == len(set(orders))
     assert selectors.registry_problems() == []
     renumbered = OrganizationalUnit.history.filter(
-        history_change_reason=migration.REASON
+        history_change_reason=positions.REASON
     )
     assert renumbered.count() == 3 + 1  # three of four tied siblings, one of two below
     # From now on a rename moves nothing.
