@@ -266,8 +266,9 @@ def _add_changes(
             if candidates:
                 state["parent_id"] = candidates[0]
                 ever_parent.add(candidates[0])
-                # Placed after the siblings it joins, as unit_move does.
-                state["sibling_order"] = 10_000 + number * 10
+                # Placed after the siblings it joins, as unit_move does, at a
+                # position no sibling holds (first positions stay below 10 million).
+                state["sibling_order"] = 10_000_000 + unit.id * 10
                 reason = "Moved in a reorganization"
             else:
                 state["location"] = rng.choice(PLACES)

@@ -10,6 +10,15 @@ from typing import Any
 
 START_MARKER = "<!-- benchmark-results:start -->"
 END_MARKER = "<!-- benchmark-results:end -->"
+WRITES_START_MARKER = "<!-- benchmark-writes:start -->"
+WRITES_END_MARKER = "<!-- benchmark-writes:end -->"
+WRITES = (
+    "rename",
+    "create first child",
+    "create last child",
+    "move small subtree",
+    "move large subtree",
+)
 SCALE_LABELS = {"seed": "seed", "1000": "1k", "10000": "10k", "100000": "100k"}
 DATABASE_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 # Issue 6: serving the whole tree holds at most about this many times its JSON.
@@ -340,18 +349,88 @@ def _value(run: dict[str, Any], name: str) -> float | None:
     return entry["seconds"] if entry else None
 
 
-def write(report: dict[str, Any], document: Path, chart_path: Path) -> None:
-    """Replace the results section of the document and redraw the chart."""
-    chart_path.write_text(chart(report))
-    section = f"{START_MARKER}\n{tables(report)}{END_MARKER}"
-    text = document.read_text() if document.exists() else ""
-    if START_MARKER in text and END_MARKER in text:
-        text = re.sub(
-            re.escape(START_MARKER) + ".*?" + re.escape(END_MARKER),
+def _run_line(report: dict[str, Any]) -> str:
+    return (
+        f"Run finished {report['finished']} in {report['total_seconds'] / 60:.1f} "
+        f"minutes with `{report['command']}`, commit "
+        f"`{report['machine'].get('commit') or 'unknown'}`."
+    )
+
+
+def writes_tables(report: dict[str, Any]) -> str:
+    """Each write's time, statements, and unit rows written against rows changed."""
+    lines = [_run_line(report)]
+    for database, label in DATABASE_LABELS.items():
+        runs = [run for run in _runs(report, database) if run.get("writes")]
+        if not runs:
+            continue
+        scales = [
+            f"{SCALE_LABELS.get(run['scale'], run['scale'])} "
+            f"({run['writes']['units']:,} units)"
+            for run in runs
+        ]
+        lines += [
+            "",
+            f"### {label}: writes (median time; unit rows written / changed; "
+            "statements)",
+            "",
+            "| Write | " + " | ".join(scales) + " |",
+            "|---|" + "---:|" * len(scales),
+        ]
+        for name in WRITES:
+            cells = []
+            for run in runs:
+                entry = run["writes"][name]
+                cells.append(
+                    f"{_seconds(entry['seconds'])}; {entry['rows_written']:,} / "
+                    f"{entry['rows_changed']:,} rows; {entry['statements']} st."
+                )
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        first = runs[0]["writes"]
+        for run in runs[1:]:
+            growth = run["writes"]["units"] / first["units"]
+            ratios = ", ".join(
+                f"{name} {run['writes'][name]['seconds'] / first[name]['seconds']:.1f}×"
+                for name in WRITES
+            )
+            lines.append("")
+            lines.append(
+                f"Time at {SCALE_LABELS.get(run['scale'], run['scale'])} against "
+                f"{SCALE_LABELS.get(runs[0]['scale'], runs[0]['scale'])} "
+                f"({growth:.0f}× the units): {ratios}."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _replace_section(text: str, start: str, end: str, body: str, title: str) -> str:
+    section = f"{start}\n{body}{end}"
+    if start in text and end in text:
+        return re.sub(
+            re.escape(start) + ".*?" + re.escape(end),
             lambda _: section,
             text,
             flags=re.DOTALL,
         )
-    else:
-        text += f"\n## Results\n\n{section}\n"
+    return text + f"\n## {title}\n\n{section}\n"
+
+
+def write(report: dict[str, Any], document: Path, chart_path: Path) -> None:
+    """Replace the results sections of the document and redraw the chart.
+
+    A ``--writes-only`` run replaces the writes section alone.
+    """
+    text = document.read_text() if document.exists() else ""
+    if not report.get("writes_only"):
+        chart_path.write_text(chart(report))
+        text = _replace_section(
+            text, START_MARKER, END_MARKER, tables(report), "Results"
+        )
+    if any(run.get("writes") for run in report["runs"]):
+        text = _replace_section(
+            text,
+            WRITES_START_MARKER,
+            WRITES_END_MARKER,
+            writes_tables(report),
+            "Results: writes",
+        )
     document.write_text(text)

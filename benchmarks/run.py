@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "latest.json"
+WRITES_RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "writes.json"
 DOC = PROJECT_ROOT / "docs" / "performance.md"
 CHART = PROJECT_ROOT / "docs" / "performance-chart.svg"
 DEFAULT_SIZES = "seed,1000,10000,100000"
@@ -62,9 +63,16 @@ def _median_time(function: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 
 def measure(
-    scale: str, repeat: int, verify: bool, measure_memory: bool
+    scale: str,
+    repeat: int,
+    verify: bool,
+    measure_memory: bool,
+    writes_only: bool = False,
 ) -> dict[str, Any]:
-    """Load one registry into the (empty) configured database and time every read."""
+    """Load one registry into the (empty) configured database and time every read.
+
+    ``writes_only``: load, then measure the writes alone (``benchmarks.writes``).
+    """
     import django
 
     django.setup()
@@ -77,6 +85,7 @@ def measure(
 
     from benchmarks import floors
     from benchmarks.generate import generate
+    from benchmarks.writes import measure_writes
     from units import selectors, services
     from units.models import OrganizationalUnit
 
@@ -112,6 +121,10 @@ def measure(
 
     user_model = get_user_model()
     admin = user_model.objects.create_superuser("benchmark-admin", "a@example.org", "x")
+    if writes_only:
+        results["writes"] = measure_writes(admin, largest, other, max(repeat, 3))
+        results["measurements"] = {}
+        return results
     anonymous, staff = Client(), Client()
     staff.force_login(admin)
     as_of = selectors.parse_instant(AS_OF_DAY)
@@ -290,6 +303,13 @@ def measure(
                 f"the tree is inconsistent after the moves: {problems[:5]}"
             )
     results["measurements"] = measurements
+    results["writes"] = measure_writes(admin, largest, other, max(repeat, 3))
+    if verify:
+        problems = selectors.tree_problems()
+        if problems:
+            raise SystemExit(
+                f"the tree is inconsistent after the writes: {problems[:5]}"
+            )
     return results
 
 
@@ -350,6 +370,7 @@ def run_one(database: str, scale: str, options: argparse.Namespace) -> dict[str,
         f"--repeat={repeat}",
         *(["--verify"] if verify else []),
         *(["--memory"] if memory else []),
+        *(["--writes-only"] if options.writes_only else []),
     ]
     started = time.perf_counter()
     try:
@@ -456,6 +477,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="print results only; leave docs/ and benchmarks/results/ alone",
     )
+    parser.add_argument(
+        "--writes-only",
+        action="store_true",
+        help="measure only the writes (rename, creates, moves); updates their table",
+    )
     parser.add_argument("--worker", metavar="SCALE", help=argparse.SUPPRESS)
     parser.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
@@ -465,7 +491,13 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orgregistry.settings")
         print(
             json.dumps(
-                measure(options.worker, options.repeat, options.verify, options.memory)
+                measure(
+                    options.worker,
+                    options.repeat,
+                    options.verify,
+                    options.memory,
+                    options.writes_only,
+                )
             )
         )
         return
@@ -485,16 +517,18 @@ def main(argv: list[str] | None = None) -> None:
         "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "total_seconds": time.perf_counter() - started,
         "runs": runs,
+        "writes_only": options.writes_only,
     }
     if options.no_write:
         print(json.dumps(report, indent=2))
         return
     from benchmarks import report as reporting
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    results = WRITES_RESULTS if options.writes_only else RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(report, indent=2) + "\n")
     reporting.write(report, DOC, CHART)
-    print(f"Wrote {RESULTS}, {DOC} and {CHART}", file=sys.stderr)
+    print(f"Wrote {results}, {DOC} and {CHART}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ from units.models import (
     UnitRelationship,
     column_field,
 )
+from units.services.positions import make_sibling_positions_distinct
 
 FORMAT_NAME = "orgregistry-backup"
 FORMAT_VERSION = 1
@@ -195,7 +196,11 @@ def restore_registry(path: Path) -> RestoreReport:
             )
         report, header = _load(path)
         _reset_sequences()
-        _advance_generation(int(header.get("generation") or 0))
+        # A backup from before positions were distinct may hold siblings sharing one.
+        renumbered = make_sibling_positions_distinct(
+            OrganizationalUnit, OrganizationalUnit.history.model
+        )
+        _advance_generation(int(header.get("generation") or 0) + renumbered)
         problems = selectors.registry_problems()
         if problems:
             listed = "\n".join(f"  - {problem}" for problem in problems[:20])

@@ -203,7 +203,10 @@ class OrganizationalUnit(MPTTModel):
     )
 
     class MPTTMeta:
-        order_insertion_by = ["sibling_order", "name"]
+        # A unit's place among its siblings is its position alone, distinct among
+        # siblings (the services see to it): with the name in here, django-mptt moved
+        # the node (and rewrote the whole tree) on every rename.
+        order_insertion_by = ["sibling_order"]
 
     class Meta:
         verbose_name = _("organizational unit")

@@ -25,6 +25,9 @@ class MPTTModel(models.Model, metaclass=MPTTModelBase):
     level: int
     _mptt_meta: ClassVar[MPTTOptions]
     _tree_manager: ClassVar[TreeManager[Any]]
+    # The parent and ordering fields as last loaded or saved; save() moves the node
+    # when they differ.
+    _mptt_cached_fields: dict[str, Any]
     objects: TreeManager[Any]
 
     def get_ancestors(

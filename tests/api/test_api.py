@@ -1300,6 +1300,23 @@ def test_move_by_position_checks_if_match(editor_client, scripted_history):
     assert unit_snapshot() == before
 
 
+def test_move_to_a_position_a_sibling_holds_is_409_and_changes_nothing(
+    editor_client, scripted_history
+):
+    taken = scripted_history.unit_x.sibling_order
+    before, revisions = unit_snapshot(), history_count()
+    response = move(
+        editor_client,
+        "unit-y",
+        {"parent": "department-b", "sibling_order": taken, "reason": "Squeeze"},
+    )
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json()["code"] == "position_taken"
+    assert "already held by “Unit Ex”" in response.json()["detail"]
+    assert unit_snapshot() == before
+    assert history_count() == revisions
+
+
 def test_move_under_itself_is_409(editor_client, scripted_history):
     response = editor_client.post(
         f"{API}units/unit-x/move/", {"parent": "unit-x", "reason": "r"}, format="json"

@@ -349,3 +349,42 @@ def test_round_trip_keeps_who_may_read_each_reason(
         (after[-2][0], "A reason, internal", "internal"),
         (after[-1][0], "A reason, public", "public"),
     ]
+
+
+def test_a_backup_whose_siblings_share_positions_restores_them_distinct_in_order(
+    scripted_history: ScriptedHistory, tmp_path: Path, editor: Any
+) -> None:
+    # Siblings sharing a position, as a backup from before they had to differ holds
+    # them (stored and recorded alike): the name decided the order shown.
+    services.unit_create(
+        user=editor,
+        reason="Last, but first by name",
+        name="Aardvark office",
+        slug="aardvark",
+        kind=UnitKind.OFFICE,
+        parent=scripted_history.root,
+    )
+    tied = OrganizationalUnit.objects.filter(parent=scripted_history.root)
+    tied.update(sibling_order=0)
+    OrganizationalUnit.history.filter(parent_id=scripted_history.root.pk).update(
+        sibling_order=0
+    )
+    OrganizationalUnit.objects.rebuild()
+    shown = [
+        node.slug for node in selectors.unit_tree(include_abolished=True)[0].children
+    ]
+    backup = tmp_path / "registry.jsonl"
+    call_command("export_registry", str(backup), stdout=_quiet())
+    empty_the_registry()
+    call_command("import_registry", str(backup), stdout=_quiet())
+
+    restored = selectors.unit_tree(include_abolished=True)[0].children
+    assert [node.slug for node in restored] == shown
+    assert shown[0] == "aardvark"
+    assert len({node.sibling_order for node in restored}) == len(restored)
+    assert selectors.registry_problems() == []
+    # And a rename moves nothing any more.
+    aardvark = OrganizationalUnit.objects.get(slug="aardvark")
+    services.unit_update(unit=aardvark, user=editor, reason="Renamed", name="Zzz")
+    renamed = selectors.unit_tree(include_abolished=True)[0].children
+    assert [node.slug for node in renamed] == shown

@@ -10,6 +10,8 @@ services; services.unit_create(...)`` is the way to call them.
 - ``revisions``: the registry lock, author, reason and time checks, saving a revision
 - ``refusals``: the codes a service refuses with, and the HTTP status of each
 - ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
+- ``tree``: a move's nested-set update, and the rule that siblings' positions differ
+- ``positions``: making positions distinct in a registry written before that rule
 - ``tokens``: a person's own API token (not part of the registry)
 """
 

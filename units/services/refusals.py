@@ -63,6 +63,10 @@ class Refusal(models.TextChoices):
     POST_OCCUPIED = "post_occupied", _("The post is already held.")
     HEAD_EXISTS = "head_exists", _("The unit already has a head post.")
     SLUG_TAKEN = "slug_taken", _("The slug is already used.")
+    POSITION_TAKEN = (
+        "position_taken",
+        _("Another sub-unit of the same parent holds that position."),
+    )
     PARENT_ABOLISHED = "parent_abolished", _("The unit linked to is abolished.")
     UNIT_ABOLISHED = "unit_abolished", _("The post's unit is abolished.")
     PARENT_NOT_YET_ESTABLISHED = (
@@ -91,6 +95,7 @@ STATE_CONFLICTS = frozenset(
         Refusal.POST_OCCUPIED,
         Refusal.HEAD_EXISTS,
         Refusal.SLUG_TAKEN,
+        Refusal.POSITION_TAKEN,
         Refusal.PARENT_ABOLISHED,
         Refusal.UNIT_ABOLISHED,
         Refusal.PARENT_NOT_YET_ESTABLISHED,

@@ -34,6 +34,7 @@ from units.services.revisions import (
     save_revision,
     unique_slug,
 )
+from units.services.tree import check_position_free, keep_tree_place, place_in_tree
 
 SubUnitPolicy = Literal["refuse", "abolish", "move"]
 # Where each direct sub-unit of an abolished unit goes: its id -> the unit (or the id of
@@ -140,6 +141,8 @@ def unit_create(
             f"The slug “{slug}” is reserved: the API uses it as an address.",
             code=Refusal.SLUG_TAKEN,
         )
+    if sibling_order is not None:
+        check_position_free(None, None if parent is None else parent.pk, sibling_order)
     if slug and OrganizationalUnit.objects.filter(slug=slug).exists():
         raise ValidationError(
             f"The slug “{slug}” is already used by another unit.",
@@ -229,6 +232,7 @@ def unit_update(
             code=Refusal.ABOLISHED,
         )
     check_effective_time(unit, moment)
+    old_parent_id = unit.parent_id
     if moves:
         parent = (
             None
@@ -240,6 +244,9 @@ def unit_update(
         if "sibling_order" not in changes:
             unit.sibling_order = _next_sibling_order(parent)
         unit.parent = parent
+    if moves or "sibling_order" in changed:
+        check_position_free(unit, unit.parent_id, unit.sibling_order)
+        place_in_tree(unit, old_parent_id)
     save_revision(
         unit,
         user=user,
@@ -570,14 +577,25 @@ def unit_revert(
             unit.parent = _locked_new_parent(unit, target.parent_id, moment)
     elif target.abolished_on is None and unit.parent is not None:
         check_unit_usable(unit.parent, moment)
+    old_parent_id, old_order = unit.parent_id, unit.sibling_order
     for field in UNIT_UPDATABLE_FIELDS:
         setattr(unit, field, getattr(target, field))
     unit.abolished_on = target.abolished_on
+    if _position_taken(unit):
+        # The version's position is another sibling's now: the unit keeps its own
+        # place, or goes last under a parent it returns to.
+        unit.sibling_order = (
+            old_order
+            if unit.parent_id == old_parent_id
+            else _next_sibling_order(unit.parent)
+        )
     if not _differs_from_latest_revision(unit):
         raise ValidationError(
             f"“{unit}” already matches that version; there is nothing to revert.",
             code=Refusal.NO_CHANGE,
         )
+    if unit.parent_id != old_parent_id or unit.sibling_order != old_order:
+        place_in_tree(unit, old_parent_id)
     save_revision(
         unit,
         user=user,
@@ -587,6 +605,11 @@ def unit_revert(
     )
     unit.refresh_from_db()
     return unit
+
+
+def _position_taken(unit: OrganizationalUnit) -> bool:
+    siblings = OrganizationalUnit.objects.children_of(unit.parent).exclude(pk=unit.pk)
+    return siblings.filter(sibling_order=unit.sibling_order).exists()
 
 
 def _differs_from_latest_revision(unit: OrganizationalUnit) -> bool:
@@ -711,27 +734,72 @@ def _renumber_siblings(
     reason_visibility: str,
     effective_at: datetime.datetime,
 ) -> int:
-    """Space the siblings ``SIBLING_ORDER_STEP`` apart; return ``unit``'s new order."""
-    unit_order = SIBLING_ORDER_STEP
-    for number, sibling in enumerate(ordered, start=1):
-        order = number * SIBLING_ORDER_STEP
-        if sibling.pk == unit.pk:
-            unit_order = order
-        elif (
-            # Abolished units are frozen; they keep their place as recorded.
-            sibling.is_active and sibling.sibling_order != order
-        ):
-            unit_move(
-                unit=sibling,
-                new_parent=new_parent,
-                sibling_order=order,
+    """Give the siblings room around ``unit``'s place; return ``unit``'s new order.
+
+    Their order stays what it is, so the tree is not touched: each sibling whose
+    position changes gets one revision of its ``sibling_order`` and nothing else.
+    Abolished units are frozen: they keep their positions, and the others are spread
+    between them (or after the last).
+    """
+    orders = _spread_positions(ordered, unit)
+    text = _("%(reason)s (siblings renumbered to place “%(unit)s”)") % {
+        "reason": reason,
+        "unit": unit,
+    }
+    for sibling, order in zip(ordered, orders, strict=True):
+        if sibling.pk != unit.pk and sibling.sibling_order != order:
+            sibling = fresh(OrganizationalUnit, sibling)
+            check_effective_time(sibling, effective_at)
+            sibling.sibling_order = order
+            keep_tree_place(sibling)
+            save_revision(
+                sibling,
                 user=user,
-                reason=_("%(reason)s (siblings renumbered to place “%(unit)s”)")
-                % {"reason": reason, "unit": unit},
+                reason=text,
                 reason_visibility=reason_visibility,
                 effective_at=effective_at,
             )
-    return unit_order
+    return orders[next(i for i, item in enumerate(ordered) if item.pk == unit.pk)]
+
+
+def _spread_positions(
+    ordered: list[OrganizationalUnit], unit: OrganizationalUnit
+) -> list[int]:
+    """Strictly rising positions for ``ordered``, abolished siblings' kept if they fit."""
+
+    def frozen(item: OrganizationalUnit) -> bool:
+        return item.pk != unit.pk and not item.is_active
+
+    orders: list[int] = []
+    fixed = [item.sibling_order if frozen(item) else None for item in ordered]
+    floor = 0
+    index = 0
+    while index < len(ordered):
+        kept = fixed[index]
+        if kept is not None:
+            floor = kept
+            orders.append(floor)
+            index += 1
+            continue
+        end = index
+        while end < len(ordered) and fixed[end] is None:
+            end += 1
+        count = end - index
+        ceiling = fixed[end] if end < len(ordered) else None
+        if ceiling is None:
+            run = [floor + SIBLING_ORDER_STEP * step for step in range(1, count + 1)]
+        elif ceiling - floor - 1 >= count:
+            run = [
+                floor + (ceiling - floor) * step // (count + 1)
+                for step in range(1, count + 1)
+            ]
+        else:
+            # No room between frozen neighbours: every sibling is spaced afresh.
+            return [SIBLING_ORDER_STEP * step for step in range(1, len(ordered) + 1)]
+        orders.extend(run)
+        floor = run[-1]
+        index = end
+    return orders
 
 
 @transaction.atomic
