@@ -347,7 +347,9 @@ class HistoryBackedListView(HistoryBackedView):
             }
             return page(request, self, rows, self.serializer_class, context)
 
-        return generation_read(request, build)
+        return generation_read(
+            request, build, parameters=(self.filterset_class, PageFilterSet)
+        )
 
 
 # One object of a history-backed model as of an instant, by slug or id. Subclasses'
@@ -453,7 +455,9 @@ class ObjectHistoryView(RegistryView):
             context["show_authors"] = self.show_authors()
             return page(request, self, revisions, RevisionSerializer, context)
 
-        return generation_read(request, build)
+        return generation_read(
+            request, build, parameters=(AsOfFilterSet, PageFilterSet)
+        )
 
 
 # The model each slug map of a serializer context names.

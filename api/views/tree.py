@@ -58,7 +58,9 @@ class TreeView(RegistryView):
             )
             return tree_json(tree, origin=origin(request))
 
-        return generation_read_json(request, build)
+        return generation_read_json(
+            request, build, parameters=(TreeFilterSet,), instant=when
+        )
 
 
 class UnitTreeView(RegistryView):
@@ -91,4 +93,6 @@ class UnitTreeView(RegistryView):
                 raise absent_at("unit", slug, when)
             return body
 
-        return generation_read_json(request, build)
+        return generation_read_json(
+            request, build, parameters=(TreeFilterSet,), instant=when
+        )

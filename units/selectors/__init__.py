@@ -15,6 +15,7 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``listings``: the posts, people and relationships pages.  ``search``: units, posts
   and people by their words, as of an instant.
 - ``consistency``: checks of the tree bookkeeping and of the history.
+- ``freshness``: when a cached answer is still true (the one rule caches follow).
 """
 
 from units.selectors.as_of import (
@@ -71,6 +72,7 @@ from units.selectors.flat_trees import (
     unit_tree_flat,
     units_in_order_as_of,
 )
+from units.selectors.freshness import RESTORE_EPOCH, Stamp, stamp_now, still_valid
 from units.selectors.instants import (
     LATEST,
     InvalidInstant,
@@ -264,6 +266,10 @@ __all__ = [
     "posts_page",
     "records_as_of",
     "registry_generation",
+    "RESTORE_EPOCH",
+    "Stamp",
+    "stamp_now",
+    "still_valid",
     "registry_problems",
     "relationship_records",
     "relationships_as_of",

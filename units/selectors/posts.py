@@ -156,13 +156,15 @@ def posts_as_of(
     }
     if missing := person_ids - people.keys():
         # People recorded after the appointment they held began: their record is
-        # bookkeeping, not structure, so show them as first recorded.
-        people.update(
-            (row[0], row)
-            for row in Person.objects.filter(pk__in=_in_ids(missing)).values_list(
-                *PERSON_FIELDS
-            )
+        # bookkeeping, not structure, so show them as first recorded. Their first
+        # revision, not their current row: a later rename must not change an answer
+        # about an earlier instant (the cache rule, ``freshness``).
+        first_recorded = (
+            Person.history.filter(id__in=_in_ids(missing))
+            .order_by("-history_date", "-history_id")
+            .values_list(*PERSON_FIELDS)
         )
+        people.update((row[0], row) for row in first_recorded)
     holders = {
         post_id: Holder(
             person_id, people[person_id][1], people[person_id][2], start, end, note
