@@ -32,8 +32,10 @@ def _empty_cache() -> None:
 
 @pytest.fixture
 def alpha(editor: User) -> OrganizationalUnit:
-    unit = UnitFactory(name="Alpha", effective_at=at("2010-01-01"), user=editor)
-    UnitFactory(name="Beta", effective_at=at("2010-01-01"), user=editor)
+    unit: OrganizationalUnit = UnitFactory.create(
+        name="Alpha", effective_at=at("2010-01-01"), user=editor
+    )
+    UnitFactory.create(name="Beta", effective_at=at("2010-01-01"), user=editor)
     return unit
 
 

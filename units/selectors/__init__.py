@@ -19,6 +19,7 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 """
 
 from units.selectors.as_of import (
+    iter_state_rows_as_of,
     records_as_of,
     state_rows_as_of,
     states_as_of,
@@ -66,7 +67,9 @@ from units.selectors.flat_trees import (
     FlatTree,
     StoredOrderRows,
     branch_rows_in_stored_order,
+    depth_first,
     subtree_flat,
+    unit_rows_as_of,
     unit_rows_in_stored_order,
     unit_tree_as_of_flat,
     unit_tree_flat,
@@ -242,6 +245,7 @@ __all__ = [
     "appointment_records",
     "api_token_created",
     "branch_rows_in_stored_order",
+    "depth_first",
     "change_window",
     "changes_between",
     "changes_page",
@@ -264,6 +268,7 @@ __all__ = [
     "post_records",
     "posts_as_of",
     "posts_page",
+    "iter_state_rows_as_of",
     "records_as_of",
     "registry_generation",
     "RESTORE_EPOCH",
@@ -294,6 +299,7 @@ __all__ = [
     "unit_posts_as_of",
     "unit_record",
     "unit_revisions_since",
+    "unit_rows_as_of",
     "unit_rows_in_stored_order",
     "unit_timeline",
     "unit_tree",
