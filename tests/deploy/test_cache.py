@@ -725,3 +725,49 @@ def test_production_server_answers_while_redis_is_unreachable(
 
     log = server.log.read_text()
     assert log.count("unreachable, answering without it") == 1, log[-3000:]
+
+
+def test_one_worker_builds_an_answer_while_others_wait_through_redis(
+    redis_prefix: str,
+) -> None:
+    """Two workers miss the same answer at once: one builds, the other waits for it.
+
+    Threads stand for worker processes: each has its own cache backend (Django keeps
+    one per thread), and the build lock lives in Redis, where every worker sees it.
+    """
+    import threading
+
+    from api import answer_cache
+
+    started, release = threading.Event(), threading.Event()
+    builds: list[str] = []
+    answers: dict[str, answer_cache.Answer] = {}
+
+    def build() -> bytes:
+        builds.append(threading.current_thread().name)
+        started.set()
+        release.wait(60)
+        return b'["built once"]'
+
+    def worker() -> None:
+        answers[threading.current_thread().name] = answer_cache.build_once(
+            "api-answer:shared", '"g1-x"', build
+        )
+
+    with override_settings(
+        CACHES={"default": cache_url.parse(REDIS_URL, key_prefix=redis_prefix)},
+        CACHE_BUILD_WAIT_SECONDS=60,
+    ):
+        first = threading.Thread(target=worker, name="first")
+        first.start()
+        assert started.wait(60)
+        second = threading.Thread(target=worker, name="second")
+        second.start()
+        release.set()
+        first.join(60)
+        second.join(60)
+        stored = answer_cache.stored("api-answer:shared", '"g1-x"')
+
+    assert builds == ["first"]
+    assert answers["first"] == answers["second"] == stored
+    assert stored == answer_cache.Answer('"g1-x"', b'["built once"]')
