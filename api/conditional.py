@@ -1,18 +1,23 @@
 """ETags, If-None-Match / If-Match and the read cache.
 
-Whole-registry reads (lists, trees, feeds, exports) are keyed on the registry
-generation, which every write transaction raises: a cached answer can never outlive the
-state it was computed from, so no explicit invalidation is needed. Single objects carry
-their own ``version``; their ETag names it, and a write sent with ``If-Match`` passes
-that version to the service, which refuses it if the object has moved on.
+Whole-registry reads (lists, trees, feeds, exports) are cached and tagged following
+one rule (``units.selectors.freshness``): an answer about *now* is keyed on the
+registry generation, which every write transaction raises, and an answer as of a past
+instant carries a stamp and stays valid until a change effective at or before that
+instant is recorded. A cached answer therefore never outlives the state it was
+computed from, and a conditional GET never gets 304 for changed content. How answers
+are stored (keys, one builder, size bound) is ``api.answer_cache``. Single objects
+carry their own ``version``; their ETag names it, and a write sent with ``If-Match``
+passes that version to the service, which refuses it if the object has moved on.
 """
 
 from __future__ import annotations
 
-import hashlib
+import datetime
 import json
+import pickle
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeGuard, TypeVar
 
 from django.core.cache import cache
@@ -21,27 +26,17 @@ from django.utils.cache import patch_vary_headers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param
 
+from api import answer_cache
 from api.exceptions import PreconditionFailed
-from units.selectors import reader_kind, registry_generation
+from api.filters import QueryFilterSet
+from units import selectors
 
-CACHE_SECONDS = 300
+CACHE_SECONDS = answer_cache.CACHE_SECONDS
 # Answers differ with the caller (authors and internal reasons are for staff only), so
 # shared caches must key on it.
 VARY_ON = ("Authorization", "Cookie")
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _request_fingerprint(request: Request) -> str:
-    """What, besides the registry's state, decides the answer to this request."""
-    # Staff and public answers differ (authors, internal reasons): never one key.
-    visibility = reader_kind(request.user)
-    # The host is part of it because pages carry absolute next/previous links.
-    query = sorted(request.query_params.lists())
-    return _digest(f"{visibility}|{request.get_host()}|{request.path}|{query}")
 
 
 def _requested_tags(request: Request, header: str) -> set[str]:
@@ -58,48 +53,113 @@ def _finish(response: ResponseType, etag: str) -> ResponseType:
     return response
 
 
-def generation_read(request: Request, build: Callable[[], Any]) -> Response:
-    """Answer a whole-registry read from the cache or ``build``, with a generation ETag.
+def _cached_answer(
+    request: Request,
+    build: Callable[[], bytes],
+    *,
+    known: frozenset[str],
+    instant: datetime.datetime | None,
+) -> answer_cache.Answer | str:
+    """The answer to send, or only its ETag when the client already holds it (304).
 
-    ``If-None-Match`` is checked before anything is built, so a client that is up to
-    date costs one small query.
+    ``instant``: the answer is a function of the history up to that instant alone,
+    so it may follow the as-of rule; None: it follows the registry generation.
+    ``If-None-Match`` is checked before anything is built or fetched, so a client
+    that is up to date costs one small query.
     """
-    generation = registry_generation()
-    fingerprint = _request_fingerprint(request)
-    etag = f'"g{generation}-{fingerprint}"'
-    if etag in _requested_tags(request, "If-None-Match"):
-        return _finish(Response(status=304), etag)
-    key = f"api:{generation}:{fingerprint}"
-    data = cache.get(key)
-    if data is None:
-        data = build()
-        cache.set(key, data, CACHE_SECONDS)
-    return _finish(Response(data), etag)
+    fingerprint = answer_cache.fingerprint(request, known)
+    wanted = _requested_tags(request, "If-None-Match")
+    key = f"api-answer:{fingerprint}"
+    stamp_key = f"api-stamp:{fingerprint}"
+    stamp: selectors.Stamp | None = None
+    if instant is None:
+        etag = f'"g{selectors.registry_generation()}-{fingerprint}"'
+    else:
+        kept = cache.get(stamp_key)
+        if kept is not None:
+            stamp = selectors.still_valid(kept[0], instant)
+        if stamp is not None:
+            etag = kept[1]
+            if stamp != kept[0]:
+                cache.set(stamp_key, (stamp, etag), CACHE_SECONDS)
+        else:
+            stamp = selectors.stamp_now()
+            etag = f'"a{answer_cache.digest(repr(stamp))}-{fingerprint}"'
+    if etag in wanted:
+        return etag
+    answer = answer_cache.stored(key, etag) or answer_cache.build_once(key, etag, build)
+    if answer.etag == etag and stamp is not None:
+        cache.set(stamp_key, (stamp, etag), CACHE_SECONDS)
+    if answer.etag in wanted:
+        return answer.etag  # a previous answer, served while this one is built
+    return answer
+
+
+def _without_unknown_parameters(
+    data: Any, request: Request, known: frozenset[str]
+) -> Any:
+    """Page links without the parameters the read ignores: one answer for all of them."""
+    if not isinstance(data, dict):
+        return data
+    unknown = set(request.query_params) - known
+    for name in ("next", "previous"):
+        link = data.get(name)
+        if isinstance(link, str):
+            for parameter in sorted(unknown):
+                link = remove_query_param(link, parameter)
+            data[name] = link
+    return data
+
+
+def generation_read(
+    request: Request,
+    build: Callable[[], Any],
+    *,
+    parameters: Iterable[type[QueryFilterSet]],
+) -> Response:
+    """Answer a whole-registry read from the cache or ``build``, with an ETag.
+
+    ``parameters``: the FilterSets of the read; only their parameters key the answer.
+    """
+    known = answer_cache.known_parameters(parameters)
+
+    def build_pickled() -> bytes:
+        data = _without_unknown_parameters(build(), request, known)
+        return pickle.dumps(data, pickle.HIGHEST_PROTOCOL)
+
+    answer = _cached_answer(request, build_pickled, known=known, instant=None)
+    if isinstance(answer, str):
+        return _finish(Response(status=304), answer)
+    # Our own bytes from our own cache, which pickles every value anyway.
+    data = pickle.loads(answer.body)  # noqa: S301
+    return _finish(Response(data), answer.etag)
 
 
 def generation_read_json(
-    request: Request, build_json: Callable[[], bytes]
+    request: Request,
+    build_json: Callable[[], bytes],
+    *,
+    parameters: Iterable[type[QueryFilterSet]],
+    instant: datetime.datetime | None = None,
 ) -> HttpResponse | Response:
     """Like ``generation_read``, for a read that ``build_json`` encodes itself.
 
     The cache keeps the rendered bytes, so a hit costs copying them, not rendering a
     large answer again. Compact JSON (what clients get) is sent as it is; any other
-    rendering (the browsable API, ``indent``) starts from the decoded data.
+    rendering (the browsable API, ``indent``) starts from the decoded data. With
+    ``instant`` the answer is as of that instant, from the history alone, and stays
+    cached across writes effective after it (``units.selectors.freshness``).
     """
-    generation = registry_generation()
-    fingerprint = _request_fingerprint(request)
-    etag = f'"g{generation}-{fingerprint}"'
-    if etag in _requested_tags(request, "If-None-Match"):
-        return _finish(Response(status=304), etag)
-    key = f"api-json:{generation}:{fingerprint}"
-    body = cache.get(key)
-    if body is None:
-        body = build_json()
-        cache.set(key, body, CACHE_SECONDS)
+    known = answer_cache.known_parameters(parameters)
+    answer = _cached_answer(request, build_json, known=known, instant=instant)
+    if isinstance(answer, str):
+        return _finish(Response(status=304), answer)
     renderer = getattr(request, "accepted_renderer", None)
     if _renders_as_built(renderer, request):
-        return _finish(HttpResponse(body, content_type=renderer.media_type), etag)
-    return _finish(Response(json.loads(body)), etag)
+        return _finish(
+            HttpResponse(answer.body, content_type=renderer.media_type), answer.etag
+        )
+    return _finish(Response(json.loads(answer.body)), answer.etag)
 
 
 def _renders_as_built(renderer: Any, request: Request) -> TypeGuard[JSONRenderer]:

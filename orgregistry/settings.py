@@ -391,6 +391,12 @@ CACHES = {
         version=CACHE_VERSION,
     ),
 }
+# An answer larger than this is sent but not stored (api/answer_cache.py); Redis
+# refuses values over 512 MB. The whole tree is about 630 bytes a unit.
+CACHE_MAX_ENTRY_BYTES = int(os.environ.get("CACHE_MAX_ENTRY_BYTES") or 128 * 2**20)
+# How long a request that misses waits for another worker building the same answer
+# (when there is no previous answer to send meanwhile) before building it itself.
+CACHE_BUILD_WAIT_SECONDS = float(os.environ.get("CACHE_BUILD_WAIT_SECONDS") or 30)
 # The API throttle's counters (api/throttling.py) must be shared by every worker process,
 # or each worker grants the whole limit again: in the default cache when that is Redis
 # (or in a one-process development server or test run), else in a table of their own.

@@ -398,13 +398,15 @@ def _reset_sequences() -> None:
 
 
 def _advance_generation(exported_generation: int) -> None:
-    """Move past every generation either database has used, so no cache entry keyed
-    by an earlier generation can be served for the restored registry."""
+    """Move past every generation either database has used, into a new restore epoch,
+    so no cache entry keyed by an earlier generation, and no answer stamped before
+    the restore (``selectors.freshness``), can be served for the restored registry."""
     current = selectors.registry_generation()
+    epoch = selectors.RESTORE_EPOCH
     RegistryState.objects.update_or_create(
         pk=1,
         defaults={
-            "generation": max(current, exported_generation) + 1,
+            "generation": (max(current, exported_generation) // epoch + 1) * epoch,
             "changed_at": timezone.now(),
         },
     )

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.conditional import generation_read
+from api.filters import AsOfFilterSet
 from api.views.base import AS_OF, ERRORS, RegistryView, as_of_instant
 from api.views.tree import all_nodes, tree_at
 from units import selectors
@@ -192,7 +193,10 @@ class UnitsCsvView(ExportView):
                 writer.writerow([spreadsheet_safe(cell) for cell in row])
             return buffer.getvalue()
 
-        return as_file(generation_read(request, build), "text/csv; charset=utf-8")
+        return as_file(
+            generation_read(request, build, parameters=(AsOfFilterSet,)),
+            "text/csv; charset=utf-8",
+        )
 
 
 def as_file(response: Response, content_type: str) -> Response | HttpResponse:
@@ -222,7 +226,10 @@ class OrgJsonLdView(ExportView):
         def build() -> str:
             return JSONRenderer().render(org_graph(snapshot(when), base)).decode()
 
-        return as_file(generation_read(request, build), "application/ld+json")
+        return as_file(
+            generation_read(request, build, parameters=(AsOfFilterSet,)),
+            "application/ld+json",
+        )
 
 
 def org_graph(data: Snapshot, base: str) -> dict[str, Any]:
@@ -321,7 +328,11 @@ class PopoloView(ExportView):
     )
     def get(self, request: Request) -> Response:
         when = as_of_instant(request)
-        return generation_read(request, lambda: popolo(snapshot(when)))
+        return generation_read(
+            request,
+            lambda: popolo(snapshot(when)),
+            parameters=(AsOfFilterSet,),
+        )
 
 
 def popolo(data: Snapshot) -> dict[str, Any]:

@@ -71,10 +71,11 @@ def _head_of(post: PostState | None) -> str:
     )
 
 
-def _opening(
-    row: tuple[Any, ...], parent_slug: str | None, head: str, url: tuple[str, str]
-) -> bytes:
-    """A unit's object up to its open ``children`` list, as UTF-8 JSON.
+def _opening_parts(
+    row: tuple[Any, ...], head: str, url: tuple[str, str]
+) -> tuple[bytes, bytes]:
+    """A unit's object up to its open ``children`` list, as UTF-8 JSON, in two parts:
+    up to ``"parent":`` and after the parent's slug (which the caller puts between).
 
     The text columns are NOT NULL in the unit and history tables, so they go to the
     C encoder directly; U+2028/U+2029 are escaped once for the whole body (``_finish``).
@@ -94,15 +95,17 @@ def _opening(
         established_on,
         abolished_on,
     ) = row[:_UNIT_WIDTH]
-    return (
+    before = (
         f'{{"slug":{encode_basestring(slug)},"name":{encode_basestring(name)},'
         f'"short_name":{encode_basestring(short_name)},'
         f'"kind":{encode_basestring(kind)},'
         f'"mandate":{encode_basestring(mandate)},'
         f'"location":{encode_basestring(location)},'
         f'"learn_more_url":{encode_basestring(learn_more_url)},'
-        f'"parent":{_text(parent_slug)},'
-        f'"reporting_line":{encode_basestring(reporting_line)},'
+        '"parent":'
+    ).encode()
+    after = (
+        f',"reporting_line":{encode_basestring(reporting_line)},'
         f'"sibling_order":{"null" if sibling_order is None else sibling_order},'
         f'"established_on":{_day(established_on)},'
         f'"abolished_on":{_day(abolished_on)},'
@@ -110,6 +113,15 @@ def _opening(
         f'"url":{encode_basestring(f"{url[0]}{slug}{url[1]}")},'
         f'"head":{head},"children":['
     ).encode()
+    return before, after
+
+
+def _opening(
+    row: tuple[Any, ...], parent_slug: str | None, head: str, url: tuple[str, str]
+) -> bytes:
+    """A unit's object up to its open ``children`` list, as UTF-8 JSON."""
+    before, after = _opening_parts(row, head, url)
+    return before + _text(parent_slug).encode() + after
 
 
 _LINE_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
@@ -168,7 +180,7 @@ def _put_in_sibling_order(out: io.BytesIO, spans: list[_Span], end: int) -> None
 
     Each subtree's bytes are contiguous and siblings are separated by one comma (the
     last one ends at ``end``), so the region keeps its length. Sorting is stable, as
-    ``_depth_first``'s is.
+    ``depth_first``'s is.
     """
     keys = [_sibling_key(span) for span in spans]
     if all(earlier <= later for earlier, later in zip(keys, keys[1:], strict=False)):
@@ -300,3 +312,67 @@ def current_branch_json(
     if branch is None:
         return None
     return tree_json(branch, single_root=True, origin=origin)
+
+
+def _narrow(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What ``selectors.depth_first`` reads of a row, the long texts left out."""
+    narrow = [None] * _UNIT_WIDTH
+    for index in (_ID, _SLUG, _NAME, _PARENT_ID, _SIBLING_ORDER):
+        narrow[index] = row[index]
+    return tuple(narrow)
+
+
+def as_of_tree_json(
+    when: datetime.datetime,
+    *,
+    include_abolished: bool = False,
+    root_slug: str | None = None,
+    origin: str = "",
+) -> bytes | None:
+    """``tree_json(unit_tree_as_of_flat(...))``, each unit encoded as its row arrives.
+
+    Past states have no stored order, so the rows cannot be written as they come:
+    each is encoded at once into its two byte strings (``_opening_parts``) and only
+    what ordering needs is kept beside them; the bytes are then written in tree
+    order and let go. A request holds about twice the answer's bytes, not the
+    registry as tuples (five times its JSON). With ``root_slug`` the answer is that
+    unit's branch (None if the tree has no such unit). Four queries, as
+    ``unit_tree_as_of_flat``.
+    """
+    url = unit_url_parts(origin)
+    with cyclic_gc_paused():
+        heads = {
+            post.unit_id: _head_of(post)
+            for post in selectors.posts_as_of(when, heads_only=True)
+        }
+        parts: dict[int, tuple[bytes, bytes]] = {}
+        narrow_rows = []
+        for row in selectors.unit_rows_as_of(when, include_abolished=include_abolished):
+            unit_id = row[_ID]
+            parts[unit_id] = _opening_parts(row, heads.pop(unit_id, "null"), url)
+            narrow_rows.append(_narrow(row))
+        del heads
+        slugs = {row[_ID]: row[_SLUG] for row in narrow_rows}
+        ordered = selectors.depth_first(narrow_rows, root_slug=root_slug)
+        del narrow_rows
+        if root_slug is not None and not ordered:
+            return None
+        out = io.BytesIO()
+        write = out.write
+        if root_slug is None:
+            write(b"[")
+        previous_depth = -1
+        for depth, row in ordered:
+            if depth <= previous_depth:
+                write(b"]}" * (previous_depth - depth + 1) + b",")
+            previous_depth = depth
+            parent_id = row[_PARENT_ID]
+            before, after = parts.pop(row[_ID])
+            write(before)
+            write(_text(slugs.get(parent_id) if parent_id else None).encode())
+            write(after)
+        if previous_depth >= 0:
+            write(b"]}" * (previous_depth + 1))
+        if root_slug is None:
+            write(b"]")
+    return _finish(out.getvalue())

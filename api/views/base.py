@@ -356,7 +356,9 @@ class HistoryBackedListView(HistoryBackedView):
             }
             return page(request, self, rows, self.serializer_class, context)
 
-        return generation_read(request, build)
+        return generation_read(
+            request, build, parameters=(self.filterset_class, PageFilterSet)
+        )
 
 
 # One object of a history-backed model as of an instant, by slug or id. Subclasses'
@@ -463,7 +465,9 @@ class ObjectHistoryView(RegistryView):
             context["staff_reader"] = self.staff_reader()
             return page(request, self, revisions, RevisionSerializer, context)
 
-        return generation_read(request, build)
+        return generation_read(
+            request, build, parameters=(AsOfFilterSet, PageFilterSet)
+        )
 
 
 # The model each slug map of a serializer context names.

@@ -86,6 +86,7 @@ class ChangesView(RegistryView):
                     api_serializers.ChangeSerializer,
                     context,
                 ),
+                parameters=(ChangeFeedFilterSet,),
             )
         direction, position = query["cursor"] or ("after", None)
 
@@ -116,4 +117,4 @@ class ChangesView(RegistryView):
                 ).data,
             }
 
-        return generation_read(request, build)
+        return generation_read(request, build, parameters=(ChangeFeedFilterSet,))

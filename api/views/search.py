@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from api import serializers as api_serializers
 from api.conditional import generation_read
-from api.filters import SearchFilterSet
+from api.filters import PageFilterSet, SearchFilterSet
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -79,4 +79,6 @@ class SearchView(RegistryView):
                 ).data,
             }
 
-        return generation_read(request, build)
+        return generation_read(
+            request, build, parameters=(SearchFilterSet, PageFilterSet)
+        )

@@ -11,7 +11,11 @@ from rest_framework.request import Request
 from api import serializers as api_serializers
 from api.conditional import generation_read_json
 from api.filters import TreeFilterSet
-from api.formats.tree_json import current_branch_json, current_tree_json, tree_json
+from api.formats.tree_json import (
+    as_of_tree_json,
+    current_branch_json,
+    current_tree_json,
+)
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -53,12 +57,15 @@ class TreeView(RegistryView):
                 return current_tree_json(
                     include_abolished=include_abolished, origin=origin(request)
                 )
-            tree = selectors.unit_tree_as_of_flat(
-                when, include_abolished=include_abolished
+            body = as_of_tree_json(
+                when, include_abolished=include_abolished, origin=origin(request)
             )
-            return tree_json(tree, origin=origin(request))
+            assert body is not None  # a whole tree, never None  # noqa: S101
+            return body
 
-        return generation_read_json(request, build)
+        return generation_read_json(
+            request, build, parameters=(TreeFilterSet,), instant=when
+        )
 
 
 class UnitTreeView(RegistryView):
@@ -78,17 +85,17 @@ class UnitTreeView(RegistryView):
                     slug, include_abolished=include_abolished, origin=origin(request)
                 )
             else:
-                branch = selectors.unit_tree_as_of_flat(
-                    when, include_abolished=include_abolished, root_slug=slug
-                )
-                body = (
-                    None
-                    if branch is None
-                    else tree_json(branch, single_root=True, origin=origin(request))
+                body = as_of_tree_json(
+                    when,
+                    include_abolished=include_abolished,
+                    root_slug=slug,
+                    origin=origin(request),
                 )
             if body is None:
                 unit_id_or_404(slug)
                 raise absent_at("unit", slug, when)
             return body
 
-        return generation_read_json(request, build)
+        return generation_read_json(
+            request, build, parameters=(TreeFilterSet,), instant=when
+        )

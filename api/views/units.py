@@ -18,7 +18,13 @@ from api.conditional import (
     object_read,
     object_response,
 )
-from api.filters import TreeFilterSet, UnitFilterSet, ordering_choices
+from api.filters import (
+    AsOfFilterSet,
+    PageFilterSet,
+    TreeFilterSet,
+    UnitFilterSet,
+    ordering_choices,
+)
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -109,7 +115,9 @@ class UnitListView(RegistryView):
                 {"unit_slugs": listed.slugs, "origin": origin(request)},
             )
 
-        return generation_read(request, build)
+        return generation_read(
+            request, build, parameters=(UnitFilterSet, PageFilterSet)
+        )
 
     @extend_schema(
         summary="Establish a unit",
@@ -378,7 +386,7 @@ class UnitRelativesView(RegistryView):
                 ).data,
             )
 
-        return generation_read(request, build)
+        return generation_read(request, build, parameters=(TreeFilterSet,))
 
 
 class UnitChildrenView(UnitRelativesView):
@@ -444,4 +452,6 @@ class UnitHistoryView(RegistryView):
                 request, self, revisions, api_serializers.RevisionSerializer, context
             )
 
-        return generation_read(request, build)
+        return generation_read(
+            request, build, parameters=(AsOfFilterSet, PageFilterSet)
+        )

@@ -40,6 +40,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import override_settings
 
+from api.answer_cache import Answer
 from orgregistry import cache as cache_url
 from orgregistry.cache import ResilientRedisCache
 from tests.deploy.test_deploy import (
@@ -604,7 +605,7 @@ class SharedStore:
     database: Path
 
     def answer_keys(self) -> list[str]:
-        """The keys of cached JSON answers (not, say, throttle counters)."""
+        """The keys of cached answers' bodies (not their ETags, not throttle counters)."""
         if self.url.startswith("redis"):
             import redis
 
@@ -615,17 +616,20 @@ class SharedStore:
             with sqlite3.connect(self.database) as connection:
                 rows = connection.execute(f"SELECT cache_key FROM {CACHE_TABLE}")  # noqa: S608
                 keys = [key for (key,) in rows]
-        return sorted(key for key in keys if ":api-json:" in key)
+        return sorted(
+            key for key in keys if ":api-answer:" in key and key.endswith(":body")
+        )
 
-    def replace(self, key: str, body: bytes) -> None:
+    def replace(self, key: str, etag: str, body: bytes) -> None:
         """Overwrite a cached answer, in the backend's own format."""
+        answer = Answer(etag, body)
         if self.url.startswith("redis"):
             prefix, version, name = key.split(":", 2)
             backend = _backend(self.url, prefix)
             assert version == "1"
-            backend.set(name, body, 60)
+            backend.set(name, answer, 60)
         else:
-            stored = base64.b64encode(pickle.dumps(body)).decode()
+            stored = base64.b64encode(pickle.dumps(answer)).decode()
             with sqlite3.connect(self.database) as connection:
                 updated = connection.execute(
                     f"UPDATE {CACHE_TABLE} SET value = ? WHERE cache_key = ?",  # noqa: S608
@@ -672,7 +676,7 @@ def test_two_processes_share_one_cached_answer_and_a_write_refreshes_both(
         # Change the stored bytes: a process that built the answer itself would send
         # the tree; one that reads the shared cache sends exactly these.
         marker = b'{"served_from":"the shared cache"}'
-        shared_store.replace(key, marker)
+        shared_store.replace(key, etag, marker)
         for server in (second, first):
             status, headers, body = server.call("GET", "/api/v1/tree/")
             assert (status, body) == (HTTPStatus.OK, marker)
@@ -703,9 +707,8 @@ def test_two_processes_share_one_cached_answer_and_a_write_refreshes_both(
         status, second_headers, from_second = second.call("GET", "/api/v1/tree/")
         assert (status, from_second) == (HTTPStatus.OK, fresh)
         assert second_headers["ETag"] == headers["ETag"]
-        # The old answer is still stored until it expires, but nobody asks for it.
-        assert len(shared_store.answer_keys()) == 2
-        assert key in shared_store.answer_keys()
+        # The new answer replaced the old one: one entry per request shape.
+        assert shared_store.answer_keys() == [key]
 
 
 @pytest.mark.slow
@@ -722,3 +725,49 @@ def test_production_server_answers_while_redis_is_unreachable(
 
     log = server.log.read_text()
     assert log.count("unreachable, answering without it") == 1, log[-3000:]
+
+
+def test_one_worker_builds_an_answer_while_others_wait_through_redis(
+    redis_prefix: str,
+) -> None:
+    """Two workers miss the same answer at once: one builds, the other waits for it.
+
+    Threads stand for worker processes: each has its own cache backend (Django keeps
+    one per thread), and the build lock lives in Redis, where every worker sees it.
+    """
+    import threading
+
+    from api import answer_cache
+
+    started, release = threading.Event(), threading.Event()
+    builds: list[str] = []
+    answers: dict[str, answer_cache.Answer] = {}
+
+    def build() -> bytes:
+        builds.append(threading.current_thread().name)
+        started.set()
+        release.wait(60)
+        return b'["built once"]'
+
+    def worker() -> None:
+        answers[threading.current_thread().name] = answer_cache.build_once(
+            "api-answer:shared", '"g1-x"', build
+        )
+
+    with override_settings(
+        CACHES={"default": cache_url.parse(REDIS_URL, key_prefix=redis_prefix)},
+        CACHE_BUILD_WAIT_SECONDS=60,
+    ):
+        first = threading.Thread(target=worker, name="first")
+        first.start()
+        assert started.wait(60)
+        second = threading.Thread(target=worker, name="second")
+        second.start()
+        release.set()
+        first.join(60)
+        second.join(60)
+        stored = answer_cache.stored("api-answer:shared", '"g1-x"')
+
+    assert builds == ["first"]
+    assert answers["first"] == answers["second"] == stored
+    assert stored == answer_cache.Answer('"g1-x"', b'["built once"]')

@@ -16,9 +16,11 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``listings``: the posts, people and relationships pages.  ``search``: units, posts
   and people by their words, as of an instant.
 - ``consistency``: checks of the tree bookkeeping and of the history.
+- ``freshness``: when a cached answer is still true (the one rule caches follow).
 """
 
 from units.selectors.as_of import (
+    iter_state_rows_as_of,
     records_as_of,
     state_rows_as_of,
     states_as_of,
@@ -74,12 +76,15 @@ from units.selectors.flat_trees import (
     FlatTree,
     StoredOrderRows,
     branch_rows_in_stored_order,
+    depth_first,
     subtree_flat,
+    unit_rows_as_of,
     unit_rows_in_stored_order,
     unit_tree_as_of_flat,
     unit_tree_flat,
     units_in_order_as_of,
 )
+from units.selectors.freshness import RESTORE_EPOCH, Stamp, stamp_now, still_valid
 from units.selectors.instants import (
     LATEST,
     InvalidInstant,
@@ -255,6 +260,7 @@ __all__ = [
     "appointment_records",
     "api_token_created",
     "branch_rows_in_stored_order",
+    "depth_first",
     "change_window",
     "changes_between",
     "changes_page",
@@ -277,8 +283,13 @@ __all__ = [
     "post_records",
     "posts_as_of",
     "posts_page",
+    "iter_state_rows_as_of",
     "records_as_of",
     "registry_generation",
+    "RESTORE_EPOCH",
+    "Stamp",
+    "stamp_now",
+    "still_valid",
     "registry_problems",
     "relationship_records",
     "relationships_as_of",
@@ -303,6 +314,7 @@ __all__ = [
     "unit_posts_as_of",
     "unit_record",
     "unit_revisions_since",
+    "unit_rows_as_of",
     "unit_rows_in_stored_order",
     "unit_timeline",
     "unit_tree",

@@ -13,7 +13,7 @@ from django.db.models import FilteredRelation, Q, Subquery
 from django.utils import timezone
 
 from units.models import OrganizationalUnit
-from units.selectors.as_of import state_rows_as_of
+from units.selectors.as_of import iter_state_rows_as_of, state_rows_as_of
 from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.posts import _current_heads, posts_as_of
 from units.selectors.results import PostState
@@ -46,10 +46,12 @@ def _row_sibling_key(row: tuple[Any, ...]) -> tuple[int, str]:
     return (row[_SIBLING_ORDER], row[_NAME])
 
 
-def _depth_first(
+def depth_first(
     rows: list[tuple[Any, ...]], *, root_slug: str | None = None
 ) -> list[tuple[int, tuple[Any, ...]]]:
     """Order rows like ``_assemble`` links them: parents first, siblings sorted.
+
+    Only the id, slug, name, parent and sibling order of each row are read.
 
     Sorting in Python (not by ``lft``) keeps the order of ``unit_tree()`` whatever
     the database's collation, and works for past states, which have no tree fields.
@@ -88,7 +90,7 @@ def unit_tree_flat(*, include_abolished: bool = False) -> FlatTree:
         rows = list(units.values_list(*UNIT_STATE_FIELDS))
         heads = _current_heads()
         slugs = {row[_ID]: row[_SLUG] for row in rows}
-        return FlatTree(_depth_first(rows), heads, slugs)
+        return FlatTree(depth_first(rows), heads, slugs)
 
 
 @dataclass(slots=True)
@@ -222,12 +224,24 @@ def unit_tree_as_of_flat(
         rows = state_rows_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
         if not include_abolished:
             rows = [row for row in rows if row[_ABOLISHED_ON] is None]
-        ordered = _depth_first(rows, root_slug=root_slug)
+        ordered = depth_first(rows, root_slug=root_slug)
         if not ordered:
             return None if root_slug is not None else FlatTree([], {}, {})
         heads = {post.unit_id: post for post in posts_as_of(when, heads_only=True)}
         slugs = {row[_ID]: row[_SLUG] for row in rows}
         return FlatTree(ordered, heads, slugs)
+
+
+def unit_rows_as_of(
+    when: datetime.datetime, *, include_abolished: bool = False
+) -> Iterator[tuple[Any, ...]]:
+    """The unit rows of ``unit_tree_as_of_flat()``, unsorted and not held (one query).
+
+    ``depth_first`` orders them (or narrow copies of them) as that tree does.
+    """
+    for row in iter_state_rows_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS):
+        if include_abolished or row[_ABOLISHED_ON] is None:
+            yield row
 
 
 def subtree_flat(slug: str, *, include_abolished: bool = False) -> FlatTree | None:
@@ -262,7 +276,7 @@ def subtree_flat(slug: str, *, include_abolished: bool = False) -> FlatTree | No
         width = len(UNIT_STATE_FIELDS)
         rows = [row[:width] for row in rows]
         heads = _current_heads(branch)
-        return FlatTree(_depth_first(rows, root_slug=slug), heads, slugs)
+        return FlatTree(depth_first(rows, root_slug=slug), heads, slugs)
 
 
 def _depth_first_as_of(
@@ -280,7 +294,7 @@ def _depth_first_as_of(
             for row in state_rows_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
             if row[_ABOLISHED_ON] is None
         ]
-        return _depth_first(rows, root_slug=root_slug)
+        return depth_first(rows, root_slug=root_slug)
 
 
 def units_in_order_as_of(when: datetime.datetime) -> list[tuple[int, str, str]]:

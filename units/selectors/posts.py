@@ -16,7 +16,12 @@ from units.models import (
     Post,
     appointment_is_current,
 )
-from units.selectors.as_of import _ever_matched, _in_ids, state_rows_as_of
+from units.selectors.as_of import (
+    _ever_matched,
+    _in_ids,
+    iter_state_rows_as_of,
+    state_rows_as_of,
+)
 from units.selectors.fields import (
     APPOINTMENT_SHOWN_FIELDS,
     PERSON_FIELDS,
@@ -127,7 +132,8 @@ def posts_as_of(
         posts_read = _ever_matched(Post, ever)
     post_rows = [
         row
-        for row in state_rows_as_of(Post, when, POST_STATE_FIELDS, ids=posts_read)
+        # Read as they come: of a whole registry's posts only the heads may be kept.
+        for row in iter_state_rows_as_of(Post, when, POST_STATE_FIELDS, ids=posts_read)
         if row[_POST_ABOLISHED_ON] is None
         and (not heads_only or row[_POST_IS_HEAD])
         and (unit_ids is None or row[_POST_UNIT_ID] in wanted_units)
@@ -140,7 +146,7 @@ def posts_as_of(
     )
     held = [
         row
-        for row in state_rows_as_of(
+        for row in iter_state_rows_as_of(
             Appointment,
             when,
             APPOINTMENT_SHOWN_FIELDS,
@@ -156,13 +162,15 @@ def posts_as_of(
     }
     if missing := person_ids - people.keys():
         # People recorded after the appointment they held began: their record is
-        # bookkeeping, not structure, so show them as first recorded.
-        people.update(
-            (row[0], row)
-            for row in Person.objects.filter(pk__in=_in_ids(missing)).values_list(
-                *PERSON_FIELDS
-            )
+        # bookkeeping, not structure, so show them as first recorded. Their first
+        # revision, not their current row: a later rename must not change an answer
+        # about an earlier instant (the cache rule, ``freshness``).
+        first_recorded = (
+            Person.history.filter(id__in=_in_ids(missing))
+            .order_by("-history_date", "-history_id")
+            .values_list(*PERSON_FIELDS)
         )
+        people.update((row[0], row) for row in first_recorded)
     holders = {
         post_id: Holder(
             person_id, people[person_id][1], people[person_id][2], start, end, note

@@ -1,0 +1,130 @@
+"""The read cache's mechanics: keys, one builder per answer, bounded entries.
+
+When an answer is still true is decided elsewhere (``units.selectors.freshness``);
+this module only stores and fetches answers:
+
+- **Keys from known parameters only.** An answer's key names the caller's visibility,
+  the host, the path and the values of the parameters the read documents (its
+  FilterSets). Anything else in the query string is ignored, as the API ignores it:
+  ``?x=1``, ``?x=2``... share one entry instead of adding one each.
+- **One entry per key.** An answer is stored once, under its key, with its ETag; a
+  newer answer replaces it rather than sitting beside it until it expires.
+- **One builder.** A miss takes a build lock (``cache.add``) before building. Others
+  that miss meanwhile answer with the previous answer under its own ETag, or, when
+  there is none, wait up to ``CACHE_BUILD_WAIT_SECONDS`` for the builder's answer. With
+  a shared cache (Redis) an answer is thus built once for all workers.
+- **Bounded entries.** An answer larger than ``CACHE_MAX_ENTRY_BYTES`` is sent but not
+  stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.request import Request
+
+from api.filters import QueryFilterSet
+from units.selectors import reader_kind
+
+CACHE_SECONDS = 300
+# Longer than any build: a builder that dies lets others build once this passes.
+BUILD_LOCK_SECONDS = 600
+POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An encoded answer (JSON bytes, or a pickled payload) and its ETag."""
+
+    etag: str
+    body: bytes
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def known_parameters(parameters: Iterable[type[QueryFilterSet]]) -> frozenset[str]:
+    """The query parameters the FilterSets of a read take."""
+    return frozenset(
+        name for filterset in parameters for name in filterset.base_filters
+    )
+
+
+def fingerprint(request: Request, known: frozenset[str]) -> str:
+    """What, besides the registry's state, decides the answer to this request."""
+    # Staff and public answers differ (authors, internal reasons): never one key.
+    visibility = reader_kind(request.user)
+    # The host is part of it because answers carry absolute links.
+    query = sorted(
+        (name, values) for name, values in request.query_params.lists() if name in known
+    )
+    return digest(f"{visibility}|{request.get_host()}|{request.path}|{query}")
+
+
+def _body_key(key: str) -> str:
+    return f"{key}:body"
+
+
+def _etag_key(key: str) -> str:
+    return f"{key}:etag"
+
+
+def stored(key: str, etag: str | None = None) -> Answer | None:
+    """The stored answer under ``key`` (only if its ETag is ``etag``, when given).
+
+    The small ETag entry is read first, so a stale answer is never fetched whole.
+    """
+    stored_etag = cache.get(_etag_key(key))
+    if stored_etag is None or (etag is not None and stored_etag != etag):
+        return None
+    answer = cache.get(_body_key(key))
+    if not isinstance(answer, Answer) or answer.etag != stored_etag:
+        return None
+    return answer
+
+
+def store(key: str, answer: Answer) -> bool:
+    """Keep ``answer`` under ``key`` unless it is over the size bound."""
+    if len(answer.body) > settings.CACHE_MAX_ENTRY_BYTES:
+        return False
+    cache.set(_body_key(key), answer, CACHE_SECONDS)
+    cache.set(_etag_key(key), answer.etag, CACHE_SECONDS)
+    return True
+
+
+def build_once(key: str, etag: str, build: Callable[[], bytes]) -> Answer:
+    """The answer ``etag`` names, built here only if nobody else is building it.
+
+    While another request builds, this one answers with the previous answer under
+    ``key`` (its own ETag), or waits for the new one; after the wait it builds too.
+    """
+    lock = f"{key}:building"
+    holding = cache.add(lock, etag, BUILD_LOCK_SECONDS)
+    if not holding:
+        previous = stored(key)
+        if previous is not None:
+            return previous
+        deadline = time.monotonic() + settings.CACHE_BUILD_WAIT_SECONDS
+        while not holding and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            built = stored(key, etag)
+            if built is not None:
+                return built
+            holding = cache.add(lock, etag, BUILD_LOCK_SECONDS)
+    try:
+        # Another builder may have finished between this request's miss and its lock.
+        built = stored(key, etag) if holding else None
+        if built is not None:
+            return built
+        answer = Answer(etag, build())
+        store(key, answer)
+        return answer
+    finally:
+        if holding:
+            cache.delete(lock)

@@ -1,0 +1,127 @@
+"""When a cached answer is still true: the one rule every cached read follows.
+
+**An answer as of an instant T changes only when a change effective at or before T is
+recorded.** Every as-of read rebuilds states from history rows whose effective time
+(``history_date``) is at or before T, so a write effective at E leaves every answer
+for an instant before E as it was, and a backdated write (effective in the past,
+recorded now) changes every answer for an instant at or after its effective time.
+
+How the rule is checked:
+
+- An answer for a past instant carries the *stamp* it was built at: the newest history
+  id of each recorded model, and the restore epoch. ``still_valid`` asks the database
+  (one query) whether any history row recorded after the stamp is effective at or
+  before T. None: the answer stands, and its stamp moves up to now, so the next check
+  reads only what is recorded after that. Every write appends history rows in
+  recording order, under the registry lock (``services.revisions``), and nothing
+  edits or deletes them, so rows past the stamp are exactly what was recorded since.
+- An answer for *now* (no ``as_of``) is changed by every write, as every write is
+  effective at or before now: it is keyed on the registry generation, which every
+  write raises (``registry_generation``), at the cost of one small query.
+- Restoring a backup replaces the history wholesale; it moves the generation into a
+  new epoch (``RESTORE_EPOCH``), and a stamp from another epoch is never valid.
+
+The answer must be a function of those history rows alone (slugs, which never change,
+and each object's first recorded state may also be read): an as-of read that looks at
+a current row for anything else may not use the rule. Once revisions carry the
+instant they became known (``known_at``, issue 14), the rule gains a second axis: an
+answer as of (T, K) also stays valid when the write's ``known_at`` is after K.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import connection
+
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    RecordedModel,
+    RegistryState,
+    UnitRelationship,
+)
+
+# Restoring a backup moves the generation to the next multiple of this: writes add
+# one each, so the epoch (generation // RESTORE_EPOCH) counts restores.
+RESTORE_EPOCH = 2**32
+
+# A stamp: the restore epoch, then the newest history id of each model (0: none).
+Stamp = tuple[int, ...]
+
+_STAMPED_MODELS: tuple[type[RecordedModel], ...] = (
+    OrganizationalUnit,
+    Post,
+    Person,
+    Appointment,
+    UnitRelationship,
+)
+
+
+def _tables() -> list[str]:
+    quote = connection.ops.quote_name
+    return [quote(model.history.model._meta.db_table) for model in _STAMPED_MODELS]
+
+
+def _generation_sql() -> str:
+    table = connection.ops.quote_name(RegistryState._meta.db_table)
+    return f"(SELECT generation FROM {table} WHERE id = 1)"  # noqa: S608 - our table
+
+
+def _newest_ids_sql(tables: list[str]) -> list[str]:
+    return [
+        f"(SELECT MAX(history_id) FROM {table})"  # noqa: S608 - our own tables
+        for table in tables
+    ]
+
+
+def _epoch(generation: int | None) -> int:
+    return (generation or 0) // RESTORE_EPOCH
+
+
+def stamp_now() -> Stamp:
+    """The stamp of an answer built from now on (one query, on indexes only).
+
+    Read before the answer is built: a write landing meanwhile is past the stamp, so
+    it makes the answer be checked again (and rebuilt if it touches its instant).
+    """
+    tables = _tables()
+    sql = "SELECT " + ", ".join([_generation_sql(), *_newest_ids_sql(tables)])
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        generation, *newest = cursor.fetchone()
+    return (_epoch(generation), *(pk or 0 for pk in newest))
+
+
+def still_valid(stamp: Stamp, when: datetime.datetime) -> Stamp | None:
+    """The stamp an answer as of ``when`` built at ``stamp`` now has, or None if a
+    change recorded since then is effective at or before ``when`` (one query)."""
+    tables = _tables()
+    if len(stamp) != len(tables) + 1:
+        return None
+    touched = [
+        f"EXISTS (SELECT 1 FROM {table} WHERE history_id > %s "  # noqa: S608
+        "AND history_date <= %s)"
+        for table in tables
+    ]
+    sql = "SELECT " + ", ".join([_generation_sql(), *_newest_ids_sql(tables), *touched])
+    moment = connection.ops.adapt_datetimefield_value(when)
+    parameters: list[Any] = []
+    for newest in stamp[1:]:
+        parameters += [newest, moment]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        row = cursor.fetchone()
+    generation, newest_ids, touches = (
+        row[0],
+        row[1 : 1 + len(tables)],
+        row[1 + len(tables) :],
+    )
+    if _epoch(generation) != stamp[0] or any(touches):
+        return None
+    if any((pk or 0) < known for pk, known in zip(newest_ids, stamp[1:], strict=True)):
+        return None  # rows gone: the history was replaced
+    return (stamp[0], *(pk or 0 for pk in newest_ids))
