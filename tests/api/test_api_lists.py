@@ -283,7 +283,6 @@ PAGED_LISTS = [
     "people/",
     "appointments/",
     "relationships/",
-    "changes/",
     "units/unit-x/history/",
 ]
 
