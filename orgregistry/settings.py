@@ -215,7 +215,7 @@ for _number, _replica_url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=
     ]
     _replica["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
-        **_replica["OPTIONS"],
+        **_replica.get("OPTIONS", {}),
     }
     # Under the test runner a replica is the test database itself, read through a
     # second connection (Django's test mirror).

@@ -139,3 +139,22 @@ def test_which_requests_are_anonymous_reads(
     request = rf.generic(method, path, **headers)
     request.user = AnonymousUser()
     assert is_anonymous_read(request) is anonymous
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, databases=["default", "test_replica"])
+def test_the_timeout_holds_on_the_replica_the_read_goes_to(
+    client: Client, settings: Any
+) -> None:
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no statement timeout")
+    settings.ANONYMOUS_STATEMENT_TIMEOUT_MS = 50
+    settings.DATABASE_READ_REPLICAS = ["test_replica"]
+    response = client.get("/slow-read/", {"seconds": "2"})
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    with connections["test_replica"].cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
