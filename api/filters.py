@@ -38,7 +38,7 @@ from units.models import (
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 INVALID_INSTANT = "invalid_instant"
-PAGING_CONFLICT = "paging_conflict"
+OFFSET_REMOVED = "offset_removed"
 
 # The largest page: a list answer is built in memory and cached whole, so a client
 # asking for everything at once must page instead (a larger limit is a 400, not a
@@ -220,6 +220,25 @@ class OffsetField(forms.Field):
         return offset
 
 
+class RemovedOffsetField(forms.Field):
+    """The change feed's former ``offset``: any value is refused, saying what replaced it.
+
+    Offset paging computed the whole window for every page (119 s for the first page
+    of a 2-million-revision history), so one anonymous request could hold a worker for
+    as long as the history is long. Cursor pages cost one page whatever the window.
+    """
+
+    def to_python(self, value: str | None) -> None:
+        if value is None:
+            return
+        raise forms.ValidationError(
+            "The change feed no longer pages by offset (deprecated, now removed: each "
+            "page cost the whole window). Page by cursor: request the first page "
+            "without offset and follow next.",
+            code=OFFSET_REMOVED,
+        )
+
+
 class CursorField(forms.Field):
     """A change feed ``cursor``: its direction and position; None when not given."""
 
@@ -281,6 +300,10 @@ class PageSizeFilter(ParameterFilter):
 
 class OffsetFilter(ParameterFilter):
     field_class = OffsetField
+
+
+class RemovedOffsetFilter(ParameterFilter):
+    field_class = RemovedOffsetField
 
 
 class CursorFilter(ParameterFilter):
@@ -381,30 +404,18 @@ class ChangeFeedForm(ChangeWindowForm):
         limit = cast(PageSizeField, self.fields["limit"])
         # PAGE_SIZE is set in settings.REST_FRAMEWORK (DRF's own default is None).
         limit.absent = api_settings.PAGE_SIZE
-        # A page too large tells the client to read on the way it pages.
-        if "offset" not in self.data:
-            limit.read_on = "read the rest by following next"
-
-    def clean(self) -> dict[str, Any]:
-        if "offset" in self.data and "cursor" in self.data:
-            self.add_error(
-                "offset",
-                forms.ValidationError(
-                    "Page with cursor or with offset, not both.", code=PAGING_CONFLICT
-                ),
-            )
-        return self.cleaned_data
+        limit.read_on = "read the rest by following next"
 
 
 class ChangeFeedFilterSet(ChangeWindowFilterSet):
-    """The change feed's window and page: by ``cursor`` or (deprecated) ``offset``.
+    """The change feed's window and page, read from a ``cursor``.
 
-    Refusals come in the order the feed has always given them: the window, then a
-    cursor with an offset (which makes the rest moot), then limit, offset, cursor.
+    Refusals come in the order: the window, then the removed ``offset`` (which makes
+    the page moot), then limit and cursor.
     """
 
     limit = PageSizeFilter()
-    offset = OffsetFilter()
+    offset = RemovedOffsetFilter()
     cursor = CursorFilter()
 
     class Meta:
@@ -412,11 +423,8 @@ class ChangeFeedFilterSet(ChangeWindowFilterSet):
 
     def refusal(self) -> tuple[str, forms.ValidationError]:
         errors = self.form.errors.as_data()
-        conflict = [
-            error for error in errors.get("offset", []) if error.code == PAGING_CONFLICT
-        ]
-        if conflict and not errors.keys() & {"since", "until"}:
-            return "offset", conflict[0]
+        if "offset" in errors and not errors.keys() & {"since", "until"}:
+            return "offset", errors["offset"][0]
         return super().refusal()
 
 

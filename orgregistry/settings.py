@@ -136,6 +136,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Where this request's reads go (a replica or the primary), then, for anonymous
+    # reads, their statement timeout on that database.
+    "orgregistry.database_routing.ReadRoutingMiddleware",
+    "orgregistry.statement_timeout.AnonymousReadTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -203,6 +207,59 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+
+# Read replicas (orgregistry/database_routing.py, docs/deployment.md): streaming replicas
+# of the primary, comma-separated URLs. Reads of requests that write nothing go to one of
+# them; writes, and a client's reads for READ_AFTER_WRITE_SECONDS after it wrote, to the
+# primary. Each replica takes the primary's connection settings.
+DATABASE_READ_REPLICAS: list[str] = []
+for _number, _replica_url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    _replica = dj_database_url.parse(
+        _replica_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS: replica {_number} is not a database of the same "
+            "kind as DATABASE_URL; replicas are PostgreSQL streaming replicas of it."
+        )
+    _replica["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"][
+        "DISABLE_SERVER_SIDE_CURSORS"
+    ]
+    _replica["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        **_replica.get("OPTIONS", {}),
+    }
+    # Under the test runner a replica is the test database itself, read through a
+    # second connection (Django's test mirror).
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+    DATABASE_READ_REPLICAS.append(f"replica_{_number}")
+if TESTING:
+    # A second alias on the test database, for the router's tests: they name it in
+    # DATABASE_READ_REPLICAS. Unused (and never connected) otherwise.
+    DATABASES["test_replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["orgregistry.database_routing.ReplicaRouter"]
+try:
+    READ_AFTER_WRITE_SECONDS = int(os.environ.get("READ_AFTER_WRITE_SECONDS") or "10")
+except ValueError as error:
+    raise ImproperlyConfigured(
+        "READ_AFTER_WRITE_SECONDS must be a whole number of seconds."
+    ) from error
+
+# A statement of an anonymous read running longer than this on PostgreSQL is stopped
+# and answered 503 (orgregistry/statement_timeout.py), so no anonymous request holds a
+# worker and a database connection for long; 0 turns it off. Test runs leave it off
+# unless the environment sets it: it adds queries the query-count tests would see.
+try:
+    ANONYMOUS_STATEMENT_TIMEOUT_MS = int(
+        os.environ.get("ANONYMOUS_STATEMENT_TIMEOUT_MS")
+        or ("0" if TESTING else "30000")
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(
+        "ANONYMOUS_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds "
+        "(0: no limit)."
+    ) from error
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -14,7 +14,7 @@ from rest_framework.utils.urls import replace_query_param
 from api import serializers as api_serializers
 from api.conditional import generation_read
 from api.filters import ChangeFeedFilterSet
-from api.views.base import ERRORS, LIMIT, RegistryView, page
+from api.views.base import ERRORS, LIMIT, RegistryView
 from units import selectors
 from units.change_cursor import change_cursor
 
@@ -22,8 +22,8 @@ from units.change_cursor import change_cursor
 class ChangePageSerializer(serializers.Serializer):
     count = serializers.IntegerField(
         allow_null=True,
-        help_text="Changes in the window: only with offset (deprecated); null on "
-        "cursor pages, whose cost does not grow with the window.",
+        help_text="Always null: counting the window would cost what a page does "
+        "not (kept for clients of the former offset pages).",
     )
     next = serializers.URLField(
         allow_null=True,
@@ -41,8 +41,8 @@ class ChangesView(RegistryView):
         summary="What changed between two instants, oldest first",
         description="A page of changes, read from a cursor: follow `next` until it is "
         "null. A page holds at most `limit` changes and can hold fewer while more "
-        "follow (some revisions record nothing the feed lists). `offset` is the "
-        "former way to page, deprecated: its cost grows with the window.",
+        "follow (some revisions record nothing the feed lists). `offset`, the "
+        "former way to page, is removed: any value is a 400.",
         parameters=[
             OpenApiParameter(
                 "since",
@@ -66,8 +66,8 @@ class ChangesView(RegistryView):
                 "offset",
                 {"type": "integer", "minimum": 0},
                 deprecated=True,
-                description="Deprecated: counts and pages the whole window (slow on "
-                "long windows) and gives offset links. Use cursor (the next links).",
+                description="Removed (it computed the whole window for every "
+                "page): any value is a 400. Page by cursor: follow the next links.",
             ),
         ],
         responses={200: ChangePageSerializer, **ERRORS},
@@ -76,18 +76,6 @@ class ChangesView(RegistryView):
         query = ChangeFeedFilterSet(request.query_params).selector_arguments()
         since, until, limit = query["since"], query["until"], query["limit"]
         context = {"staff_reader": self.staff_reader()}
-        if query["offset"] is not None:
-            return generation_read(
-                request,
-                lambda: page(
-                    request,
-                    self,
-                    selectors.changes_between(since, until),
-                    api_serializers.ChangeSerializer,
-                    context,
-                ),
-                parameters=(ChangeFeedFilterSet,),
-            )
         direction, position = query["cursor"] or ("after", None)
 
         def build() -> dict[str, Any]:

@@ -31,6 +31,7 @@ from api.filters import (
     PostFilterSet,
     QueryFilterSet,
     RelationshipFilterSet,
+    RemovedOffsetField,
     SearchFilterSet,
     SlugIdField,
     TreeFilterSet,
@@ -84,6 +85,11 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
     "export/org.jsonld": ("export/org.jsonld", (AsOfFilterSet,)),
     "export/popolo.json": ("export/popolo.json", (AsOfFilterSet,)),
 }
+OFFSET_REMOVED = (
+    "The change feed no longer pages by offset (deprecated, now removed: each page "
+    "cost the whole window). Page by cursor: request the first page without offset "
+    "and follow next."
+)
 NOT_A_CURSOR = (
     "“garbage” is not a cursor of this feed (changed, cut short or from elsewhere). "
     "Use the next and previous links as given, or start again without cursor."
@@ -122,6 +128,8 @@ def bad_values(filterset: type[QueryFilterSet]) -> list[tuple[str, str, str, boo
         elif isinstance(field, OffsetField):
             message = "“-1” is not a whole number from 0 upwards."
             cases.append((name, "-1", message, False))
+        elif isinstance(field, RemovedOffsetField):
+            cases.append((name, "0", OFFSET_REMOVED, False))
         elif isinstance(field, CursorField):
             cases.append((name, "garbage", NOT_A_CURSOR, False))
     return cases
@@ -321,35 +329,20 @@ def test_a_parent_that_did_not_exist_at_the_instant_is_refused(
             {"since": "2023-01-01", "until": "2022-01-01", "limit": "0", "offset": "x"},
             "until must not be earlier than since.",
         ),
-        # Then cursor and offset together, which makes the page's size moot.
+        # Then the removed offset, whatever else comes with it.
         (
             {"cursor": "garbage", "offset": "-1", "limit": "0"},
-            {"offset": "Page with cursor or with offset, not both."},
+            {"offset": OFFSET_REMOVED},
         ),
-        (
-            {"cursor": "garbage", "offset": ""},
-            {"offset": "Page with cursor or with offset, not both."},
-        ),
-        # Then the page: limit, then offset or cursor, whichever pages.
-        (
-            {"offset": "-1", "limit": "0"},
-            {"limit": "“0” is not a whole number from 1 to 1000."},
-        ),
-        ({"offset": "-1"}, {"offset": "“-1” is not a whole number from 0 upwards."}),
-        ({"offset": ""}, {"offset": "“” is not a whole number from 0 upwards."}),
+        ({"offset": ""}, {"offset": OFFSET_REMOVED}),
+        ({"offset": "0", "limit": "1001"}, {"offset": OFFSET_REMOVED}),
+        # Then the page: limit, then cursor.
         (
             {"limit": "0", "cursor": "garbage"},
             {"limit": "“0” is not a whole number from 1 to 1000."},
         ),
         ({"cursor": "garbage"}, {"cursor": NOT_A_CURSOR}),
-        # A page too large says how to read on, the way this request pages.
-        (
-            {"limit": "1001", "offset": "0"},
-            {
-                "limit": "1001 is more than the largest page, 1000; read the rest "
-                "with offset."
-            },
-        ),
+        # A page too large says how to read on: by following next.
         (
             {"limit": "1001", "cursor": "garbage"},
             {

@@ -458,7 +458,23 @@ def test_a_signed_cursor_with_an_impossible_position_is_a_400(
         assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
-def test_cursor_and_offset_together_are_a_400(
+OFFSET_REMOVED = (
+    "The change feed no longer pages by offset (deprecated, now removed: each page "
+    "cost the whole window). Page by cursor: request the first page without offset "
+    "and follow next."
+)
+
+
+@pytest.mark.parametrize("offset", ["0", "2", "", "-1", "x"])
+def test_offset_paging_is_refused_pointing_to_the_cursor(
+    client: APIClient, tied_history: TiedHistory, offset: str
+) -> None:
+    response = client.get(f"{API}changes/", {"offset": offset, "limit": "3"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"offset": OFFSET_REMOVED}
+
+
+def test_offset_with_a_cursor_is_refused_too(
     client: APIClient, tied_history: TiedHistory
 ) -> None:
     first = client.get(f"{API}changes/", {"limit": "2"}).json()
@@ -466,18 +482,7 @@ def test_cursor_and_offset_together_are_a_400(
         f"{API}changes/", {"cursor": cursor_of(first["next"]), "offset": "2"}
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json()["offset"] == "Page with cursor or with offset, not both."
-
-
-def test_offset_still_pages_the_whole_window_with_a_count(
-    client: APIClient, tied_history: TiedHistory
-) -> None:
-    body = client.get(f"{API}changes/", {"offset": "2", "limit": "3"}).json()
-    assert body["count"] == len(tied_history.changes)
-    assert summaries(body["results"]) == expected(tied_history.changes[2:5])
-    assert "offset=5" in body["next"]
-    assert "limit=3" in body["previous"]
-    assert "offset" not in body["previous"]
+    assert response.json() == {"offset": OFFSET_REMOVED}
 
 
 def test_pages_answer_304_until_the_registry_changes(
@@ -509,12 +514,13 @@ def test_pages_answer_304_until_the_registry_changes(
     ]
 
 
-def test_the_schema_documents_cursor_and_deprecates_offset(client: APIClient) -> None:
+def test_the_schema_documents_cursor_and_the_removed_offset(client: APIClient) -> None:
     schema = client.get(f"{API}schema/", {"format": "json"}).json()
     operation = schema["paths"]["/api/v1/changes/"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
     assert "cursor" in parameters
     assert parameters["offset"].get("deprecated") is True
+    assert parameters["offset"]["description"].startswith("Removed")
     page = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert page["$ref"].endswith("/ChangePage")
     count = schema["components"]["schemas"]["ChangePage"]["properties"]["count"]
