@@ -25,6 +25,7 @@ from units.selectors.as_of import (
 )
 from units.selectors.change_feed import (
     FEED_SOURCES,
+    OBJECT_TYPES,
     RELATIONSHIP_CHANGE_FIELDS,
     ChangeKey,
     ChangePage,
@@ -180,6 +181,7 @@ __all__ = [
     "Change",
     "ChangeKey",
     "ChangePage",
+    "OBJECT_TYPES",
     "FEED_SOURCES",
     "FieldChange",
     "FlatTree",
