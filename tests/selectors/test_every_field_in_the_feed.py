@@ -8,6 +8,7 @@ until this module knows how to change it, and is then checked like the others.
 from __future__ import annotations
 
 import datetime
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -23,6 +24,7 @@ from django.test import Client
 
 from tests.conftest import page_text
 from units import selectors, services
+from units.change_links import object_page_path
 from units.models import (
     Appointment,
     FillingMethod,
@@ -315,12 +317,25 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
 
     # The API's feed, for that day.
     feed = client.get("/api/v1/changes/", {"since": DAY, "until": DAY}).json()
-    assert any(
-        row["history_id"] == change.history_id
+    (entry,) = (
+        row
+        for row in feed["results"]
+        if row["history_id"] == change.history_id
         and row["kind"] == change.kind
         and attname in row["fields"]
-        for row in feed["results"]
-    ), feed["results"]
+    )
+    # Each entry says what it changed and links to it, in the API and on the pages.
+    changed = entry["object"]
+    assert changed["type"] == OBJECT_TYPES[model]
+    assert changed["name"] == change.object_name != ""
+    page = object_page_path(change)
+    assert changed["page"] == f"http://testserver{page}"
+    api_answer = client.get(changed["url"])
+    assert api_answer.status_code == HTTPStatus.OK, changed["url"]
+    if model in (Appointment, UnitRelationship):
+        assert changed["id"] == target.pk
+    else:
+        assert api_answer.json()["slug"] == changed["slug"]
 
     # The compare page, for that day: listed in a section with a title.
     response = client.get("/compare/", {"from": DAY, "to": DAY})
@@ -336,6 +351,7 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
     assert list(sections) == [change.kind]
     text = page_text(response)
     assert sections[change.kind].title in text
+    assert f'href="{html.escape(page)}"' in response.content.decode()
     if change.details.get("field"):
         assert (
             f"{change.details['label']} {change.details['old_display']} → "
@@ -347,11 +363,14 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
     atom = client.get("/api/v1/changes.atom", {"since": DAY, "until": DAY})
     feed_xml = ElementTree.fromstring(atom.content)  # noqa: S314 - our own output
     entries = {
-        entry.findtext(f"{ATOM}id"): entry.findtext(f"{ATOM}title")
+        entry.findtext(f"{ATOM}id"): (
+            entry.findtext(f"{ATOM}title"),
+            entry.find(f"{ATOM}link").get("href"),  # type: ignore[union-attr]
+        )
         for entry in feed_xml.iter(f"{ATOM}entry")
     }
     guid = f"orgregistry:change:{change.kind}:{change.history_id}"
-    assert entries.get(guid) == change.summary
+    assert entries.get(guid) == (change.summary, f"http://testserver{page}")
 
 
 def test_a_kind_change_reads_as_one_on_the_compare_page_and_in_atom(
