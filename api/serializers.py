@@ -300,9 +300,9 @@ class ChangedObjectSerializer(serializers.Serializer):
         help_text="Its address in this API (absolute); null if it has no slug."
     )
     page = serializers.SerializerMethodField(
-        help_text="The public page that shows it (absolute): a unit's page, a post in "
-        "its unit's list of posts, a person in the list of people, an appointment "
-        "with its post, a relationship on its source unit's page."
+        help_text="The public page that shows it (absolute): a unit's page, a post on "
+        "its unit's page, a person in the list of people, an appointment with its "
+        "post, a relationship on its source unit's page."
     )
 
     def get_id(self, change: Any) -> int | None:

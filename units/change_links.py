@@ -1,8 +1,8 @@
 """Where each entry of the change feed links: the page of the object it changed.
 
 Shared by the compare page, the Atom feed and the API's feed (which also links the
-object's API address). A post is shown in its unit's list of posts, a person in the
-people page, an appointment with its post, a dotted line on its source unit's page.
+object's API address). A post is shown on its unit's page, a person in the people
+page, an appointment with its post, a dotted line on its source unit's page.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ def _routes(script_prefix: str) -> dict[str, str]:
     del script_prefix  # The cache key: reverse() reads it itself.
     return {
         "units:unit-detail": reverse("units:unit-detail", kwargs={"slug": MARK}),
-        "units:posts": reverse("units:posts"),
         "units:people": reverse("units:people"),
         "units:structure": reverse("units:structure"),
         **{
@@ -48,10 +47,12 @@ def _unit_page(unit_slug: str) -> str:
 
 
 def _post_page(unit_slug: str, post_slug: str) -> str:
+    """A post on its unit's page, which lists its posts and (in its timeline) the
+    appointments to them, and which answers for an abolished unit too (the list of
+    posts does not: it lists active units' posts)."""
     if not unit_slug or not post_slug:
         return _unit_page(unit_slug)
-    query = urlencode({"unit": unit_slug})
-    return f"{_route('units:posts')}?{query}#post-{post_slug}"
+    return f"{_unit_page(unit_slug)}#post-{post_slug}"
 
 
 def object_page_path(change: Change) -> str:

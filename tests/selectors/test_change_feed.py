@@ -398,13 +398,7 @@ def test_a_cursor_stays_valid_after_a_write_and_reads_on_to_new_changes(
     while link is not None:
         body = client.get(link).json()
         seen, link = seen + body["results"], body["next"]
-    # The same changes in the same order. (The first page, read before the rename,
-    # names the post of Unit Uno's head by the unit's name then: the feed names the
-    # objects a change refers to as they are named when it is read.)
-    assert [(r["kind"], r["effective_at"], r["history_id"]) for r in seen] == [
-        (c.kind, c.effective_at.isoformat().replace("+00:00", "Z"), c.history_id)
-        for c in selectors.changes_between(BEGINNING, LATEST)
-    ]
+    assert summaries(seen) == expected(selectors.changes_between(BEGINNING, LATEST))
     assert seen[-1]["summary"] == "Unit Uno renamed Unit Eins"
 
 
@@ -584,24 +578,29 @@ def page_queries(
 # One read of the registry generation; five history reads (one per table), the
 # states before the rows read (none for a table with no rows on the page: the
 # generated registry has no relationships) and the posts, units and people the
-# changes name.
-PAGE_QUERIES = {"first page": 12, "next page": 12, "previous page": 12, "atom": 12}
+# changes name (none of a kind no change names). So a page costs at most 14 queries
+# whatever the registry's size; which of them a page needs follows the kinds of record
+# on it (the Atom feed's latest changes at 44 units name no one, say).
+PAGE_AT_MOST = dict.fromkeys(("first page", "next page", "previous page", "atom"), 14)
+# The pages from a cursor hold every kind the generator writes, at either size.
+CURSOR_PAGES = {"first page": 12, "next page": 12, "previous page": 12}
 
 
 @pytest.mark.scale
 @pytest.mark.slow
 def test_a_page_costs_as_many_queries_at_3000_units_as_at_44(
-    client: APIClient, django_assert_num_queries: Any
+    client: APIClient, django_assert_max_num_queries: Any
 ) -> None:
     with transaction.atomic():
         generate(44, seed=5)
-        small = page_queries(client, django_assert_num_queries, PAGE_QUERIES)
+        small = page_queries(client, django_assert_max_num_queries, PAGE_AT_MOST)
         transaction.set_rollback(True)
     assert not OrganizationalUnit.history.exists()
     assert not Person.objects.exists()
     generate(3000, seed=5)
-    large = page_queries(client, django_assert_num_queries, PAGE_QUERIES)
-    assert large == small == PAGE_QUERIES
+    large = page_queries(client, django_assert_max_num_queries, PAGE_AT_MOST)
+    for measured in (small, large):
+        assert {name: measured[name] for name in CURSOR_PAGES} == CURSOR_PAGES
 
 
 # --- Windows of whole days -----------------------------------------------------------

@@ -21,7 +21,12 @@ POST_CHANGE_FIELDS = ("id", *tracked_fields(Post))
 def post_changes(
     row: Revision, previous: Revision | None, names: FeedNames
 ) -> list[Change]:
-    """The changes one post revision records, every changed field in one of them."""
+    """The changes one post revision records, every changed field in one of them.
+
+    Summaries name the post by its title then and leave its unit to ``unit`` and
+    ``details``: a unit read by its current name would change an entry's title
+    (Atom's too) whenever the unit is renamed.
+    """
     unit = names.units.get(row["unit_id"])
     unit_name = names.unit_name(row["unit_id"])
     title = row["title"]
@@ -40,7 +45,7 @@ def post_changes(
                 "post_added",
                 row,
                 subject,
-                summary=f"Post {title} established in {unit_name}",
+                summary=f"Post {title} established",
                 details=details,
                 fields=POST_CHANGE_FIELDS[1:],
             )
@@ -53,7 +58,7 @@ def post_changes(
                 "post_abolished",
                 row,
                 subject,
-                summary=f"Post {title} of {unit_name} abolished",
+                summary=f"Post {title} abolished",
                 details=details,
                 fields=left.take("abolished_on"),
             )
@@ -64,7 +69,7 @@ def post_changes(
                 "post_reinstated",
                 row,
                 subject,
-                summary=f"Post {title} of {unit_name} reinstated",
+                summary=f"Post {title} reinstated",
                 details=details,
                 fields=left.take("abolished_on"),
             )
@@ -91,7 +96,7 @@ def post_changes(
                 "post_renamed",
                 row,
                 subject,
-                summary=f"Post {previous['title']} of {unit_name} renamed {title}",
+                summary=f"Post {previous['title']} renamed {title}",
                 details={
                     **details,
                     "old_title": previous["title"],
