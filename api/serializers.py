@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnList
 
 from units import selectors
+from units.change_links import object_api_path, object_page_path
 from units.models import (
     FillingMethod,
     OrganizationalUnit,
@@ -285,14 +286,71 @@ class RevisionSerializer(serializers.Serializer):
         return selectors.shown_reason(revision, staff=_staff_reader(self.context))
 
 
+# The objects the API names by id rather than by slug.
+ID_NAMED_OBJECTS = frozenset({"appointment", "relationship"})
+
+
+class ChangedObjectSerializer(serializers.Serializer):
+    """What a change changed, and where to read it (``Change.object_*``)."""
+
+    type = serializers.ChoiceField(
+        choices=selectors.OBJECT_TYPES,
+        source="object_type",
+        help_text="What the change changed: unit, post, person, appointment or "
+        "relationship.",
+    )
+    id = serializers.SerializerMethodField(
+        help_text="An appointment's or a relationship's id (their API address); null "
+        "for units, posts and people, which the API names by slug."
+    )
+    slug = serializers.SerializerMethodField(
+        help_text="A unit's, post's or person's slug, as it was at this change; null "
+        "for appointments and relationships."
+    )
+    name = serializers.CharField(
+        source="object_name",
+        help_text="Its name: a unit's or person's name, a post's title, "
+        '"person, post" for an appointment, "source supports target" for a '
+        "relationship.",
+    )
+    url = serializers.SerializerMethodField(
+        help_text="Its address in this API (absolute); null if it has no slug."
+    )
+    page = serializers.SerializerMethodField(
+        help_text="The public page that shows it (absolute): a unit's page, a post on "
+        "its unit's page, a person in the list of people, an appointment with its "
+        "post, a relationship on its source unit's page."
+    )
+
+    def get_id(self, change: Any) -> int | None:
+        return change.object_id if change.object_type in ID_NAMED_OBJECTS else None
+
+    def get_slug(self, change: Any) -> str | None:
+        return change.object_slug or None
+
+    def get_url(self, change: Any) -> str | None:
+        path = object_api_path(change)
+        return None if path is None else f"{self.context.get('origin', '')}{path}"
+
+    def get_page(self, change: Any) -> str:
+        return f"{self.context.get('origin', '')}{object_page_path(change)}"
+
+
 class ChangeSerializer(serializers.Serializer):
     kind = serializers.CharField(
-        help_text="added, abolished, reinstated, moved, renamed, mandate_changed, "
-        "reporting_line_changed, reordered, appointment_started, appointment_ended, "
-        "relationship_added, relationship_ended; a change of any other field is "
-        "<field>_changed (kind_changed, location_changed, learn_more_url_changed, "
-        "...), appointment_<field>_changed or relationship_<field>_changed, with "
-        "details field, label, old, new, old_display and new_display."
+        help_text="What happened. To a unit: added, abolished, reinstated, moved, "
+        "renamed, mandate_changed, reporting_line_changed, reordered. To a post: "
+        "post_added, post_abolished, post_reinstated, post_moved (to another unit), "
+        "post_renamed. To a person: person_added, person_renamed. Appointments: "
+        "appointment_started, appointment_ended. Dotted lines: relationship_added, "
+        "relationship_ended. A change of any other field is <field>_changed "
+        "(kind_changed, location_changed, ...) for a unit, and post_<field>_changed, "
+        "person_<field>_changed, appointment_<field>_changed or "
+        "relationship_<field>_changed for the others, with details field, label, "
+        "old, new, old_display and new_display."
+    )
+    object = ChangedObjectSerializer(
+        source="*", help_text="What the change changed, and where to read it."
     )
     effective_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
@@ -304,7 +362,12 @@ class ChangeSerializer(serializers.Serializer):
     author = serializers.SerializerMethodField(
         help_text="Username; null unless you are an authenticated auditor or editor."
     )
-    unit = serializers.CharField(source="unit_slug")
+    unit = serializers.CharField(
+        source="unit_slug",
+        help_text="Slug of the unit the change belongs to: the unit itself, a post's "
+        "unit, an appointment's post's unit, a relationship's source unit; empty for "
+        "a person, who belongs to no unit.",
+    )
     unit_name = serializers.CharField()
     summary = serializers.CharField()
     details = serializers.JSONField()

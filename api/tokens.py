@@ -60,6 +60,10 @@ class TokenView(RegistryView):
 
     @extend_schema(
         summary="Whether you have an API token (its key is never shown again)",
+        description=(
+            "For the signed-in user (session): whether they have an API token and when "
+            "it was created. The key itself is shown once, when created."
+        ),
         responses={
             200: inline_serializer(
                 "TokenState",
@@ -104,7 +108,9 @@ class TokenView(RegistryView):
 
     @extend_schema(
         summary="Revoke your API token",
-        description="Answers 204 whether or not you had one.",
+        description="Your token stops working at once: scripts that send it are "
+        "refused until you create a new one. Answers 204 whether or not you had one. "
+        "Signed-in session with its CSRF token only.",
         request=None,
         responses={204: None, **SIGNED_IN_ONLY},
     )

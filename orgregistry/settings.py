@@ -11,6 +11,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from api import schema_texts
 from orgregistry import cache as cache_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -375,7 +376,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.RegistryAutoSchema",
     # DRF's anonymous and user throttles, counting in the "throttle" cache (below).
     "DEFAULT_THROTTLE_CLASSES": [
         "api.throttling.AnonymousRateThrottle",
@@ -404,7 +405,11 @@ PAGE_THROTTLE_RATES = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "orgregistry API",
-    "DESCRIPTION": "Current and historical organizational structure, with its change feed.",
+    # The tour's explanations (as_of, cursors, ETag/If-Match, errors) and the tags in
+    # a newcomer's order; every operation under its path's tag (api.schema).
+    "DESCRIPTION": schema_texts.DESCRIPTION,
+    "TAGS": schema_texts.TAGS,
+    "SORT_OPERATIONS": "api.schema.sort_operations",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

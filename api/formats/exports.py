@@ -156,6 +156,10 @@ CSV_COLUMNS = (
 class UnitsCsvView(ExportView):
     @extend_schema(
         summary="Units as CSV, in tree order",
+        description=(
+            "One row per unit as the registry stood at `as_of` (default now), in tree "
+            "order, abolished units included with their date: for spreadsheets."
+        ),
         parameters=[AS_OF],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
@@ -213,6 +217,11 @@ def as_file(response: Response, content_type: str) -> Response | HttpResponse:
 class OrgJsonLdView(ExportView):
     @extend_schema(
         summary="The structure in the W3C Organization Ontology (JSON-LD)",
+        description=(
+            "The structure at `as_of` in the W3C Organization Ontology (`org:`), as "
+            "JSON-LD: the units as organizations in their hierarchy, for linked-data "
+            "tools."
+        ),
         parameters=[AS_OF],
         responses={
             (200, "application/ld+json"): OpenApiResponse(OpenApiTypes.OBJECT),
@@ -323,6 +332,11 @@ def org_graph(data: Snapshot, base: str) -> dict[str, Any]:
 class PopoloView(ExportView):
     @extend_schema(
         summary="The structure as Popolo organizations, posts, persons, memberships",
+        description=(
+            "The structure at `as_of` in the Popolo data standard: units as "
+            "organizations, their posts, the people and their memberships "
+            "(appointments), for tools that read Popolo."
+        ),
         parameters=[AS_OF],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT), **ERRORS},
     )

@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_cookie
 
 from api.filters import ChangeWindowFilterSet
 from units import selectors
+from units.change_links import object_page_path
 from units.characters import xml_safe
 from units.selectors import Change, InvalidInstant
 
@@ -27,7 +28,10 @@ FEED_SIZE = 100
 class ChangesFeed(Feed):
     feed_type = Atom1Feed
     title = "Changes to the organizational structure"
-    subtitle = "Units added, abolished, moved, renamed; appointments started and ended."
+    subtitle = (
+        "Units, posts and people added, abolished, moved, renamed; appointments "
+        "started and ended; dotted lines drawn and ended; every other field changed."
+    )
 
     def get_object(
         self, request: HttpRequest, *args: Any, **kwargs: Any
@@ -67,10 +71,9 @@ class ChangesFeed(Feed):
         return escape(xml_safe(f"{change.summary}. Reason: {reason}"))
 
     def item_link(self, change: Change) -> str:
-        """The unit's public page, where a reader sees the unit and its timeline."""
-        if change.unit_slug:
-            return reverse("units:unit-detail", kwargs={"slug": change.unit_slug})
-        return reverse("units:structure")
+        """The public page of what changed: a unit's page (with its timeline), a post
+        in its unit's list of posts, a person in the list of people."""
+        return object_page_path(change)
 
     def item_guid(self, change: Change) -> str:
         """Stable and unique: one history row yields at most one change of each kind.

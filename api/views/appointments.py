@@ -49,6 +49,11 @@ class AppointmentListView(HistoryBackedListView):
 
     @extend_schema(
         summary="List appointments (who held which post, from when to when)",
+        description=(
+            "Appointments as recorded at `as_of`: filter by `person` and `post` "
+            "(slugs), `current=true` for those running then; search names and titles "
+            "with `q`; sort with `ordering`; paged."
+        ),
         operation_id="appointments_list",
         parameters=[
             AS_OF,
@@ -73,6 +78,12 @@ class AppointmentListView(HistoryBackedListView):
 
     @extend_schema(
         summary="Appoint a person to a post",
+        description=(
+            "Appoint `person` to `post` from `started_on`, with a `reason`. "
+            "`effective_at` defaults to the start of `started_on` (UTC), not now. A "
+            "post has one holder at a time (409 `post_occupied`). Answers 201 with "
+            "`Location`, its `ETag` and `recorded`."
+        ),
         request=api_serializers.AppointmentCreateSerializer,
         responses={201: api_serializers.AppointmentWrittenSerializer, **WRITE_ERRORS},
     )
@@ -97,6 +108,10 @@ class AppointmentDetailView(ObjectView):
 
     @extend_schema(
         summary="One appointment",
+        description=(
+            "The appointment as recorded at `as_of`: its person, post, dates and note, "
+            "with `version` for `If-Match`."
+        ),
         parameters=[AS_OF],
         responses={200: api_serializers.AppointmentSerializer, **ERRORS},
     )
@@ -114,6 +129,11 @@ class AppointmentEndView(ObjectEndView):
 
     @extend_schema(
         summary="End an appointment",
+        description=(
+            "End the appointment on `ended_on`, with a `reason`; `effective_at` "
+            "defaults to the start of `ended_on` (UTC). It stays in the records and in "
+            "history. `If-Match` as for every write."
+        ),
         parameters=[IF_MATCH],
         request=api_serializers.AppointmentEndSerializer,
         responses={200: api_serializers.AppointmentWrittenSerializer, **WRITE_ERRORS},

@@ -49,8 +49,10 @@ from units.models import OrganizationalUnit, Person, Post, RecordedModel
 AS_OF = OpenApiParameter(
     "as_of",
     OpenApiTypes.STR,
-    description="ISO 8601 date or date-time; answer as the registry stood then. "
-    "A date means the end of that day (UTC).",
+    description="The instant to answer for, as the registry stood then (default: "
+    "now). An ISO 8601 date means the end of that day, UTC (`2023-06-30`); a date-time "
+    "without an offset is UTC (`2023-06-30T09:30:00Z`). Objects not yet recorded then "
+    "are absent; a malformed value is a 400 naming `as_of`.",
 )
 
 
@@ -114,7 +116,11 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
-    description="The ETag you read; the write is refused (412) if it is outdated.",
+    description="The `ETag` of the object as you read it, quotes included "
+    '(`"unit-12-v3"`). If the object has changed since, the write is refused with 412 '
+    "(`stale_version`, saying who changed it and when) and nothing is written, so no "
+    "one's change is lost. Compared strongly: a weak tag (`W/...`) never matches. "
+    "Without it the write is not checked against a version.",
 )
 
 
@@ -419,7 +425,8 @@ HISTORY_AS_OF = OpenApiParameter(
 def history_schema(kind: str) -> dict[str, Any]:
     """The schema of an object's history endpoint (``kind``: post, person, ...)."""
     return {
-        "summary": f"A {kind}'s versions, newest first, with field-level changes",
+        "summary": f"{'An' if kind[0] in 'aeiou' else 'A'} {kind}'s versions, newest "
+        "first, with field-level changes",
         "description": f"Every recorded version of the {kind}: when it took effect "
         "(`effective_at`), when it was written down (`recorded_at`), why (`reason`, "
         "null for the public when `reason_visibility` is internal) "

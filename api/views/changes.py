@@ -14,7 +14,7 @@ from rest_framework.utils.urls import replace_query_param
 from api import serializers as api_serializers
 from api.conditional import generation_read
 from api.filters import ChangeFeedFilterSet
-from api.views.base import ERRORS, LIMIT, RegistryView
+from api.views.base import ERRORS, LIMIT, RegistryView, origin
 from units import selectors
 from units.change_cursor import change_cursor
 
@@ -39,10 +39,15 @@ class ChangePageSerializer(serializers.Serializer):
 class ChangesView(RegistryView):
     @extend_schema(
         summary="What changed between two instants, oldest first",
-        description="A page of changes, read from a cursor: follow `next` until it is "
-        "null. A page holds at most `limit` changes and can hold fewer while more "
-        "follow (some revisions record nothing the feed lists). `offset`, the "
-        "former way to page, is removed: any value is a 400.",
+        description="Every recorded change of every field of units, posts, people, "
+        "appointments and dotted lines with effect in the window, oldest first; each "
+        "says what it changed (`object`: its type, name, API `url` and public `page`) "
+        "and which unit it belongs to (`unit`: a post's unit, an appointment's post's "
+        "unit, a dotted line's source; empty for a person). A page of changes, read "
+        "from a cursor: follow `next` until it is null. A page holds at most `limit` "
+        "changes and can hold fewer while more follow (some revisions record nothing "
+        "the feed lists). `offset`, the former way to page, is removed: any "
+        "value is a 400.",
         parameters=[
             OpenApiParameter(
                 "since",
@@ -58,8 +63,11 @@ class ChangesView(RegistryView):
             OpenApiParameter(
                 "cursor",
                 OpenApiTypes.STR,
-                description="Where the page starts: take it from a next or previous "
-                "link, never build it.",
+                description="Where the page starts: take it from a `next` or "
+                "`previous` link, never build it. Opaque and signed: an altered or cut "
+                "cursor is a 400 naming `cursor`. It names a place in the feed, not a "
+                "snapshot, so it stays valid after later writes and leads on to the "
+                "changes that took effect after that place. Not with `offset`.",
             ),
             LIMIT,
             OpenApiParameter(
@@ -75,7 +83,7 @@ class ChangesView(RegistryView):
     def get(self, request: Request) -> Response:
         query = ChangeFeedFilterSet(request.query_params).selector_arguments()
         since, until, limit = query["since"], query["until"], query["limit"]
-        context = {"staff_reader": self.staff_reader()}
+        context = {"staff_reader": self.staff_reader(), "origin": origin(request)}
         direction, position = query["cursor"] or ("after", None)
 
         def build() -> dict[str, Any]:

@@ -46,6 +46,11 @@ class PersonListView(HistoryBackedListView):
 
     @extend_schema(
         summary="List people",
+        description=(
+            "People as recorded at `as_of`: search full names with `q`, sort with "
+            "`ordering`; paged with `limit` and `offset`. Their posts are in "
+            "`appointments/?person=` with their slug."
+        ),
         operation_id="people_list",
         parameters=[
             AS_OF,
@@ -63,6 +68,11 @@ class PersonListView(HistoryBackedListView):
 
     @extend_schema(
         summary="Record a person",
+        description=(
+            "A new person by `full_name`, with a `reason`; the slug is made from the "
+            "name unless given. Appoint them to a post with `POST appointments/`. "
+            "Answers 201 with `Location`, its `ETag` and `recorded`."
+        ),
         request=api_serializers.PersonCreateSerializer,
         responses={201: api_serializers.PersonWrittenSerializer, **WRITE_ERRORS},
     )
@@ -87,6 +97,11 @@ class PersonDetailView(ObjectView):
 
     @extend_schema(
         summary="Correct a person's name",
+        description=(
+            "Correct the person's `full_name` (the same person, spelled otherwise), "
+            "with a `reason`. Send the `ETag` you read in `If-Match`: the write is "
+            "refused (412) if the person changed since."
+        ),
         parameters=[IF_MATCH],
         request=api_serializers.PersonUpdateSerializer,
         responses={200: api_serializers.PersonWrittenSerializer, **WRITE_ERRORS},
@@ -112,6 +127,11 @@ class PersonDetailView(ObjectView):
 
     @extend_schema(
         summary="One person",
+        description=(
+            "The person as recorded at `as_of`, with `version`; its `ETag` is what a "
+            "write sends in `If-Match`. Their posts: `appointments/?person=` with their "
+            "slug."
+        ),
         parameters=[AS_OF],
         responses={200: api_serializers.PersonSerializer, **ERRORS},
     )

@@ -49,6 +49,11 @@ class PostListView(HistoryBackedListView):
 
     @extend_schema(
         summary="List posts",
+        description=(
+            "Posts as they stood at `as_of`: filter by `unit` (its slug), `is_head` and "
+            "`status`, search titles with `q`, sort with `ordering`; paged with `limit` "
+            "and `offset`."
+        ),
         operation_id="posts_list",
         parameters=[
             AS_OF,
@@ -66,6 +71,12 @@ class PostListView(HistoryBackedListView):
 
     @extend_schema(
         summary="Create a post in a unit",
+        description=(
+            "A new post in `unit`, with a `reason`. `is_head` makes it the unit's head "
+            "post (a unit has one at most: 409 `head_exists`). `effective_at` (default "
+            "now) is its `established_on`. Answers 201 with `Location`, its `ETag` and "
+            "`recorded`."
+        ),
         request=api_serializers.PostCreateSerializer,
         responses={201: api_serializers.PostWrittenSerializer, **WRITE_ERRORS},
     )
@@ -97,6 +108,12 @@ class PostDetailView(ObjectView):
 
     @extend_schema(
         summary="Retitle a post, move it to another unit or change how it is filled",
+        description=(
+            "Change the title, unit, head flag, filling method or term of the post, "
+            "with a `reason`. Send the `ETag` you read in `If-Match`: the write is "
+            "refused (412) if the post changed since. A PATCH that changes nothing "
+            "records nothing."
+        ),
         parameters=[IF_MATCH],
         request=api_serializers.PostUpdateSerializer,
         responses={200: api_serializers.PostWrittenSerializer, **WRITE_ERRORS},
@@ -120,6 +137,11 @@ class PostDetailView(ObjectView):
 
     @extend_schema(
         summary="One post",
+        description=(
+            "The post as it stood at `as_of`, with its unit and `version`; its `ETag` "
+            "is what a write sends in `If-Match`. Who holds it: `appointments/?post=` "
+            "with its slug."
+        ),
         parameters=[AS_OF],
         responses={200: api_serializers.PostSerializer, **ERRORS},
     )
@@ -138,6 +160,11 @@ class PostAbolishView(ObjectView):
 
     @extend_schema(
         summary="Abolish a post; its holder's appointment ends the same day",
+        description=(
+            "Records the post as abolished at `effective_at` (default now); an "
+            "appointment running in it ends the same day, as a change of its own. The "
+            "post stays in history. `If-Match` as for every write."
+        ),
         parameters=[IF_MATCH],
         request=api_serializers.PostAbolishSerializer,
         responses={200: api_serializers.PostWrittenSerializer, **WRITE_ERRORS},

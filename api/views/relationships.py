@@ -48,6 +48,11 @@ class RelationshipListView(HistoryBackedListView):
 
     @extend_schema(
         summary="List dotted-line relationships between units",
+        description=(
+            "Dotted lines as recorded at `as_of`: filter by `unit` (either end), `kind` "
+            "and `status`; search descriptions and unit names with `q`; sort with "
+            "`ordering`; paged."
+        ),
         operation_id="relationships_list",
         parameters=[
             AS_OF,
@@ -70,6 +75,12 @@ class RelationshipListView(HistoryBackedListView):
 
     @extend_schema(
         summary="Link two units by a dotted line",
+        description=(
+            "Draw a dotted line of a `kind` from `source` to `target` (unit slugs), "
+            "with a `reason` (default `effective_at`: now). The same line twice is a "
+            "409 (`duplicate_relationship`). Answers 201 with `Location`, its `ETag` "
+            "and `recorded`."
+        ),
         request=api_serializers.RelationshipCreateSerializer,
         responses={201: api_serializers.RelationshipWrittenSerializer, **WRITE_ERRORS},
     )
@@ -94,6 +105,10 @@ class RelationshipDetailView(ObjectView):
 
     @extend_schema(
         summary="One relationship",
+        description=(
+            "The dotted line as recorded at `as_of`: its two units, kind, description "
+            "and dates, with `version` for `If-Match`."
+        ),
         parameters=[AS_OF],
         responses={200: api_serializers.RelationshipSerializer, **ERRORS},
     )
@@ -111,6 +126,10 @@ class RelationshipEndView(ObjectEndView):
 
     @extend_schema(
         summary="End a relationship (it stays in history)",
+        description=(
+            "End the dotted line, with a `reason` (`effective_at` defaults to now). It "
+            "stays in the records and in history. `If-Match` as for every write."
+        ),
         parameters=[IF_MATCH],
         request=api_serializers.RelationshipEndSerializer,
         responses={200: api_serializers.RelationshipWrittenSerializer, **WRITE_ERRORS},

@@ -44,6 +44,12 @@ def all_nodes(roots: list[UnitNode]) -> list[UnitNode]:
 class TreeView(RegistryView):
     @extend_schema(
         summary="The whole organization, nested",
+        description=(
+            "Every unit at `as_of` (default now), nested from the top unit down: each "
+            "with its head post and holder, and its `children` in sibling order. "
+            "Abolished units are left out unless `include_abolished=true`. For one "
+            "branch, read `units/{slug}/tree/`."
+        ),
         parameters=[AS_OF, INCLUDE_ABOLISHED],
         responses={200: api_serializers.TreeNodeSerializer(many=True), **ERRORS},
     )
@@ -71,6 +77,10 @@ class TreeView(RegistryView):
 class UnitTreeView(RegistryView):
     @extend_schema(
         summary="A unit with its whole subtree, nested",
+        description=(
+            "The unit at `as_of` with every unit below it, nested as in `tree/`: one "
+            "branch of the organization. 404 if the unit did not exist at that instant."
+        ),
         parameters=[AS_OF, INCLUDE_ABOLISHED],
         responses={200: api_serializers.TreeNodeSerializer, **ERRORS},
     )

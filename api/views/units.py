@@ -80,6 +80,12 @@ class UnitListView(RegistryView):
 
     @extend_schema(
         summary="List units",
+        description=(
+            "Every unit that existed at `as_of` (default now), abolished ones flagged "
+            "`status: abolished`, in tree order unless `ordering` says otherwise: "
+            "filter by `kind`, `status` and `parent` (a slug), search names, acronyms "
+            "and mandates with `q`; paged with `limit` and `offset`."
+        ),
         operation_id="units_list",
         parameters=[
             AS_OF,
@@ -121,6 +127,12 @@ class UnitListView(RegistryView):
 
     @extend_schema(
         summary="Establish a unit",
+        description=(
+            "A new unit under `parent` (a unit's slug; none for the top level), with a "
+            "`reason`. `effective_at` (default now) is when it took effect and its "
+            "`established_on`; its slug is made from its name unless given. Answers 201 "
+            "with `Location`, the unit, its `ETag` and `recorded`."
+        ),
         request=api_serializers.UnitCreateSerializer,
         responses={201: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
@@ -139,6 +151,11 @@ class UnitDetailView(RegistryView):
 
     @extend_schema(
         summary="One unit",
+        description=(
+            "The unit as it stood at `as_of` (404 if it did not exist then), with its "
+            "provenance note and `version`. Its `ETag` names that version: send it in "
+            "`If-Match` with a write."
+        ),
         parameters=[AS_OF],
         responses={200: api_serializers.UnitDetailSerializer, **ERRORS},
     )
@@ -163,6 +180,13 @@ class UnitDetailView(RegistryView):
 
     @extend_schema(
         summary="Rename a unit or change its mandate and other descriptive fields",
+        description=(
+            "Change any of the unit's descriptive fields (name, acronym, kind, mandate, "
+            "location, link, provenance, reporting line, sibling order), with a "
+            "`reason`. Send the `ETag` you read in `If-Match`: the write is refused "
+            "(412) if the unit changed since. A PATCH that changes nothing records "
+            "nothing (`recorded: null`)."
+        ),
         parameters=[IF_MATCH],
         request=api_serializers.UnitUpdateSerializer,
         responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
@@ -236,6 +260,13 @@ class UnitAbolishView(RegistryView):
 
     @extend_schema(
         summary="Abolish a unit (it stays in the registry and its history)",
+        description=(
+            "Records the unit as abolished at `effective_at` (default now). `sub_units` "
+            "says what becomes of its active sub-units: `refuse` (409 if it has any), "
+            "`abolish` them too, or `move` them to `move_sub_units_to`. The unit stays "
+            "readable at earlier instants and in its history. `If-Match` as for every "
+            "write."
+        ),
         parameters=[IF_MATCH],
         request=api_serializers.UnitAbolishSerializer,
         responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
@@ -394,6 +425,11 @@ class UnitChildrenView(UnitRelativesView):
 
     @extend_schema(
         summary="Direct sub-units of a unit",
+        description=(
+            "The units reporting directly to this one at `as_of`, in sibling order, "
+            "each with its head post and holder. Abolished ones are left out unless "
+            "`include_abolished=true`."
+        ),
         parameters=[AS_OF, INCLUDE_ABOLISHED],
         responses={200: api_serializers.UnitWithHeadSerializer(many=True), **ERRORS},
     )
@@ -406,6 +442,10 @@ class UnitAncestorsView(UnitRelativesView):
 
     @extend_schema(
         summary="The units above a unit, from the top down",
+        description=(
+            "The chain of units this one reports to, from the top unit down, as they "
+            "stood at `as_of`: a breadcrumb."
+        ),
         parameters=[AS_OF, INCLUDE_ABOLISHED],
         responses={200: api_serializers.UnitWithHeadSerializer(many=True), **ERRORS},
     )
@@ -416,6 +456,12 @@ class UnitAncestorsView(UnitRelativesView):
 class UnitHistoryView(RegistryView):
     @extend_schema(
         summary="A unit's versions, newest first, with field-level changes",
+        description=(
+            "Every recorded version of the unit: when it took effect (`effective_at`) "
+            "and when it was recorded (`recorded_at`), who and why, and each changed "
+            "field's old and new value. `as_of` keeps the versions effective by then; "
+            "paged with `limit` and `offset`."
+        ),
         parameters=[
             OpenApiParameter(
                 "as_of",

@@ -463,8 +463,9 @@ def test_atom_entries_have_stable_unique_ids(client, scripted_history, editor):
         for entry in atom_entries(client.get(f"{API}changes.atom").content)
     }
     entries = atom_entries(client.get(f"{API}changes.atom").content)
-    # The 2021 rename wrote one version that is both a rename and a mandate change.
-    assert len(first) == len(entries) == 12
+    # The 2021 rename wrote one version that is both a rename and a mandate change;
+    # the head post and the two people are entries too.
+    assert len(first) == len(entries) == 15
     assert {entry.find(f"{ATOM}id").text for entry in entries} == set(first)
 
     services.unit_update(
@@ -479,7 +480,7 @@ def test_atom_entries_have_stable_unique_ids(client, scripted_history, editor):
     assert {key: after[key] for key in first} == first
 
 
-def test_atom_entries_link_to_the_public_unit_page(client, scripted_history):
+def test_atom_entries_link_to_the_public_page_of_what_changed(client, scripted_history):
     entries = atom_entries(client.get(f"{API}changes.atom").content)
     links = {
         entry.find(f"{ATOM}title").text: entry.find(f"{ATOM}link").get("href")
@@ -489,9 +490,18 @@ def test_atom_entries_link_to_the_public_unit_page(client, scripted_history):
         "http://testserver/units/unit-y/"
     )
     assert links["Department A abolished"] == "http://testserver/units/department-a/"
-    assert links["Ben Okoro appointed Head of X"] == "http://testserver/units/unit-x/"
+    # A post on its unit's page (an appointment with its post), also once the unit
+    # is abolished; a person in the list of people.
+    post_page = "http://testserver/units/unit-x/#post-head-of-x"
+    assert links["Ben Okoro appointed Head of X"] == post_page
+    assert links["Post Head of X established"] == post_page
+    assert links["Ana Lima recorded as a person"] == (
+        "http://testserver/people/?person=ana-lima#ana-lima"
+    )
     for link in links.values():
-        path = link.removeprefix("http://testserver")
+        # Without the fragment, which a browser keeps to itself (APIClient would
+        # send it in the query string).
+        path = link.removeprefix("http://testserver").split("#")[0]
         assert client.get(path).status_code == HTTPStatus.OK, path
 
 

@@ -28,3 +28,35 @@ def test_swagger_ui_loads_without_any_cdn(page, live_server, transactional_db):
     # The opened operation in the window: the whole page is six screens of schemas.
     page.locator("#operations-tree-tree_list").scroll_into_view_if_needed()
     screenshot(page, "api-docs", full_page=False)
+
+
+def test_the_docs_list_the_tags_in_a_newcomers_order_with_the_tour(
+    page, live_server, transactional_db
+):
+    page.goto(f"{live_server.url}/api/v1/docs/")
+    page.wait_for_selector("#operations-tree-tree_list")
+    tags = page.locator(".opblock-tag-section h3 .nostyle span").all_inner_texts()
+    assert tags == [
+        "tree",
+        "units",
+        "changes",
+        "exports",
+        "search",
+        "posts",
+        "people",
+        "appointments",
+        "relationships",
+        "tokens",
+        "root",
+    ]
+    # Each tag says what it holds; the page opens with the tour's essentials.
+    first_tag = page.inner_text(".opblock-tag-section h3")
+    assert "start here" in first_tag
+    info = page.inner_text(".swagger-ui .info")
+    for explained in ("As of any instant", "cursor", "If-Match", "Errors"):
+        assert explained in info, explained
+    # The tags with their descriptions, in order: operations folded away.
+    for tag in page.locator(".opblock-tag-section h3").all():
+        tag.click()
+    page.locator(".opblock-tag-section").first.scroll_into_view_if_needed()
+    screenshot(page, "api-docs-tags", full_page=False)

@@ -42,16 +42,16 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files
 
 # The whole scripted history (2020-2023) and the rounds after it (February 2024).
 WHOLE = "/compare/?from=2019-12-31&to=2024-12-31"
-# The rounds alone: one unit added, one appointment started and one dotted line
-# added on each of ROUNDS days, so every page of three changes touches all three
+# The rounds alone: one unit, its head post, a person, an appointment and a dotted
+# line added on each of ROUNDS days, so every page of five changes touches all five
 # history tables whatever the history ids.
 ROUNDS = 8
 ROUNDS_WINDOW = "/compare/?from=2024-01-31&to=2024-12-31"
 # One day: both ends are that day, whole.
 ONE_ROUND = "/compare/?from=2024-02-03&to=2024-02-03"
-# A compare page's queries: each history table read by index, the states before, and
-# the units, posts and people its changes name.
-COMPARE_QUERIES = 9
+# A compare page's queries: each of the five history tables read by index, the states
+# before, and the units, posts and people its changes name.
+COMPARE_QUERIES = 13
 
 
 @pytest.fixture
@@ -270,15 +270,17 @@ def test_a_page_whose_revisions_list_nothing_still_says_more_follow(
 
 @pytest.mark.usefixtures("rounds")
 def test_a_page_of_a_long_window_costs_the_queries_of_a_short_one(
-    client: Client, small_pages: int, django_assert_num_queries: Any
+    client: Client, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
 ) -> None:
+    # One round a page: every page reads from each of the five tables.
+    monkeypatch.setattr(compare_page, "COMPARE_PAGE_CHANGES", 5)
     with django_assert_num_queries(COMPARE_QUERIES):
         short = client.get(ONE_ROUND)
-    assert "3 changes between 3 February 2024 and 3 February 2024" in page_text(short)
-    assert len(window_changes("2024-01-31", "2024-12-31")) == 3 * ROUNDS
+    assert "5 changes between 3 February 2024 and 3 February 2024" in page_text(short)
+    assert len(window_changes("2024-01-31", "2024-12-31")) == 5 * ROUNDS
     with django_assert_num_queries(COMPARE_QUERIES):
         first = client.get(ROUNDS_WINDOW)
-    assert "These are the first 3 changes" in page_text(first)
+    assert "These are the first 5 changes" in page_text(first)
     with django_assert_num_queries(COMPARE_QUERIES):
         middle = client.get(link_to(first, "Later changes"))
     with django_assert_num_queries(COMPARE_QUERIES):
@@ -289,7 +291,7 @@ def test_a_page_of_a_long_window_costs_the_queries_of_a_short_one(
         with django_assert_num_queries(COMPARE_QUERIES):
             last = client.get(url)
         url = link(last, "Later changes")
-    assert "These are the last 3 changes" in page_text(last)
+    assert "These are the last 5 changes" in page_text(last)
 
 
 def test_the_page_size_is_one_page_of_the_change_feed() -> None:

@@ -1068,7 +1068,8 @@ PAGES_AND_QUERIES = [
     ("/units/unit-x/", 18),
     ("/units/unit-x/?as_of=2024-01-01", 20),
     ("/units/team-4/", 19),
-    ("/compare/?from=2020-01-01&to=2024-01-01", 9),
+    # Five history tables read by index, the states before, the names (3).
+    ("/compare/?from=2020-01-01&to=2024-01-01", 13),
     ("/chart/", 9),
     ("/chart/?as_of=2024-01-01&depth=all", 7),
     ("/chart/?root=department-b", 11),

@@ -8,6 +8,7 @@ until this module knows how to change it, and is then checked like the others.
 from __future__ import annotations
 
 import datetime
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -15,6 +16,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import models
@@ -22,8 +24,10 @@ from django.test import Client
 
 from tests.conftest import page_text
 from units import selectors, services
+from units.change_links import object_page_path
 from units.models import (
     Appointment,
+    FillingMethod,
     OrganizationalUnit,
     Person,
     Post,
@@ -192,6 +196,39 @@ EDITS: dict[type[models.Model], dict[str, Edit]] = {
         ),
         "note": lambda r: r.record(r.appointment, note="Acting head"),
     },
+    Post: {
+        "title": lambda r: r.write(
+            services.post_update, post=r.head_of_x, title="Chief of X"
+        ),
+        "slug": lambda r: r.record(r.head_of_x, slug="chief-of-x"),
+        "unit_id": lambda r: r.write(
+            services.post_update, post=r.head_of_x, unit=r.unit_z
+        ),
+        "is_head": lambda r: r.write(
+            services.post_update, post=r.head_of_x, is_head=False
+        ),
+        "filling_method": lambda r: r.write(
+            services.post_update,
+            post=r.head_of_x,
+            filling_method=FillingMethod.ELECTED_BY_COUNCIL,
+        ),
+        "term_years": lambda r: r.write(
+            services.post_update, post=r.head_of_x, term_years=5
+        ),
+        "term_note": lambda r: r.write(
+            services.post_update, post=r.head_of_x, term_note="Renewable once"
+        ),
+        "established_on": lambda r: r.record(
+            r.head_of_x, established_on=datetime.date(2019, 5, 1)
+        ),
+        "abolished_on": lambda r: r.write(services.post_abolish, post=r.head_of_x),
+    },
+    Person: {
+        "full_name": lambda r: r.write(
+            services.person_update, person=r.ana, full_name="Ana Maria"
+        ),
+        "slug": lambda r: r.record(r.ana, slug="ana-maria"),
+    },
     UnitRelationship: {
         "source_id": lambda r: r.record(r.relationship, source_id=r.unit_z.pk),
         "target_id": lambda r: r.record(r.relationship, target_id=r.root.pk),
@@ -205,6 +242,14 @@ EDITS: dict[type[models.Model], dict[str, Edit]] = {
         ),
     },
 }
+# What each model's entries say they are (``object.type`` in the API).
+OBJECT_TYPES: dict[type[models.Model], str] = {
+    OrganizationalUnit: "unit",
+    Post: "post",
+    Person: "person",
+    Appointment: "appointment",
+    UnitRelationship: "relationship",
+}
 WALKED = [
     pytest.param(model, attname, id=f"{model.__name__}.{attname}")
     for model in EDITS
@@ -215,8 +260,14 @@ WALKED = [
 def test_every_tracked_field_has_a_way_to_change() -> None:
     for model, edits in EDITS.items():
         assert set(tracked_fields(model)) == set(edits), model.__name__
-    # The feed reads each of these histories, with every field they record.
-    assert [model for model, _fields in selectors.FEED_SOURCES] == list(EDITS)
+    # The feed reads each of these histories, with every field they record: every
+    # recorded model's, so a model given a history is walked here or fails this.
+    assert {model for model, _fields in selectors.FEED_SOURCES} == set(EDITS)
+    assert set(EDITS) == {
+        model
+        for model in apps.get_app_config("units").get_models()
+        if hasattr(model, "history")
+    }
     for model, fields in selectors.FEED_SOURCES:
         assert set(fields) == {"id", *tracked_fields(model)}
 
@@ -244,9 +295,7 @@ def revision_changes(model: type[models.Model], object_id: int) -> list[Any]:
         for change in selectors.changes_between(T0, T1)
         if change.history_id == latest.history_id
         and change.effective_at == latest.history_date
-        and (change.kind.startswith(("appointment_", "relationship_")))
-        == (model is not OrganizationalUnit)
-        and (change.kind.startswith("relationship_")) == (model is UnitRelationship)
+        and change.object_type == OBJECT_TYPES[model]
     ]
 
 
@@ -256,6 +305,8 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
 ) -> None:
     target = {
         OrganizationalUnit: registry.unit_x,
+        Post: registry.head_of_x,
+        Person: registry.ana,
         Appointment: registry.appointment,
         UnitRelationship: registry.relationship,
     }[model]
@@ -276,12 +327,25 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
 
     # The API's feed, for that day.
     feed = client.get("/api/v1/changes/", {"since": DAY, "until": DAY}).json()
-    assert any(
-        row["history_id"] == change.history_id
+    (entry,) = (
+        row
+        for row in feed["results"]
+        if row["history_id"] == change.history_id
         and row["kind"] == change.kind
         and attname in row["fields"]
-        for row in feed["results"]
-    ), feed["results"]
+    )
+    # Each entry says what it changed and links to it, in the API and on the pages.
+    changed = entry["object"]
+    assert changed["type"] == OBJECT_TYPES[model]
+    assert changed["name"] == change.object_name != ""
+    page = object_page_path(change)
+    assert changed["page"] == f"http://testserver{page}"
+    api_answer = client.get(changed["url"])
+    assert api_answer.status_code == HTTPStatus.OK, changed["url"]
+    if model in (Appointment, UnitRelationship):
+        assert changed["id"] == target.pk
+    else:
+        assert api_answer.json()["slug"] == changed["slug"]
 
     # The compare page, for that day: listed in a section with a title.
     response = client.get("/compare/", {"from": DAY, "to": DAY})
@@ -297,6 +361,7 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
     assert list(sections) == [change.kind]
     text = page_text(response)
     assert sections[change.kind].title in text
+    assert f'href="{html.escape(page)}"' in response.content.decode()
     if change.details.get("field"):
         assert (
             f"{change.details['label']} {change.details['old_display']} → "
@@ -308,11 +373,14 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
     atom = client.get("/api/v1/changes.atom", {"since": DAY, "until": DAY})
     feed_xml = ElementTree.fromstring(atom.content)  # noqa: S314 - our own output
     entries = {
-        entry.findtext(f"{ATOM}id"): entry.findtext(f"{ATOM}title")
+        entry.findtext(f"{ATOM}id"): (
+            entry.findtext(f"{ATOM}title"),
+            entry.find(f"{ATOM}link").get("href"),  # type: ignore[union-attr]
+        )
         for entry in feed_xml.iter(f"{ATOM}entry")
     }
     guid = f"orgregistry:change:{change.kind}:{change.history_id}"
-    assert entries.get(guid) == change.summary
+    assert entries.get(guid) == (change.summary, f"http://testserver{page}")
 
 
 def test_a_kind_change_reads_as_one_on_the_compare_page_and_in_atom(

@@ -36,6 +36,7 @@ from units.selectors.audience import (
 )
 from units.selectors.change_feed import (
     FEED_SOURCES,
+    OBJECT_TYPES,
     RELATIONSHIP_CHANGE_FIELDS,
     ChangeKey,
     ChangePage,
@@ -200,6 +201,7 @@ __all__ = [
     "Change",
     "ChangeKey",
     "ChangePage",
+    "OBJECT_TYPES",
     "FEED_SOURCES",
     "FieldChange",
     "FlatTree",

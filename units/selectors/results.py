@@ -111,7 +111,8 @@ class Change:
     """One entry of the change feed between two instants."""
 
     # added, abolished, reinstated, moved, renamed, mandate_changed, reordered, ...,
-    # and <field>_changed for any other field (appointment_/relationship_ prefixed).
+    # and <field>_changed for any other field; the kinds of the other objects are
+    # prefixed (post_added, person_renamed, appointment_note_changed, ...).
     kind: str
     effective_at: datetime.datetime
     recorded_at: datetime.datetime
@@ -127,3 +128,9 @@ class Change:
     # The fields (attribute names) of the changed object whose change this records;
     # together, a revision's changes account for every field it changed.
     fields: tuple[str, ...] = ()
+    # The changed object: unit, post, person, appointment or relationship; its id,
+    # its slug (none for appointments and relationships) and its name.
+    object_type: str = "unit"
+    object_id: int = 0
+    object_slug: str = ""
+    object_name: str = ""

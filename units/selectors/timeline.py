@@ -18,16 +18,14 @@ from django.db.models import Q
 
 from units.models import Appointment, OrganizationalUnit, Post, RecordedModel
 from units.selectors.as_of import _ever_matched, _history_model
-from units.selectors.change_feed import (
+from units.selectors.change_feed import _feed_columns, _paired
+from units.selectors.changes.appointments import (
     APPOINTMENT_CHANGE_FIELDS,
-    UNIT_CHANGE_FIELDS,
-    Revision,
-    _appointment_changes,
-    _feed_columns,
-    _names,
-    _paired,
-    _unit_changes,
+    appointment_changes,
 )
+from units.selectors.changes.entries import Revision
+from units.selectors.changes.names import feed_names
+from units.selectors.changes.units import UNIT_CHANGE_FIELDS, unit_changes
 from units.selectors.instants import LATEST
 from units.selectors.results import Change, UnitRevision
 from units.selectors.revisions import unit_history
@@ -128,10 +126,15 @@ def unit_timeline(
     appointment_pairs = _paired(
         [row for row in appointment_rows if row["history_date"] <= until], {}
     )
-    names = _names((unit_pairs, appointment_pairs, []))
+    names = feed_names(
+        [
+            (OrganizationalUnit, UNIT_CHANGE_FIELDS, unit_pairs),
+            (Appointment, APPOINTMENT_CHANGE_FIELDS, appointment_pairs),
+        ]
+    )
 
     for row, previous in unit_pairs:
-        for change in _unit_changes(row, previous, names):
+        for change in unit_changes(row, previous, names):
             event = _sub_unit_event(change, unit_id, row, previous)
             if event:
                 entries.append(
@@ -144,7 +147,7 @@ def unit_timeline(
             continue
         entries.extend(
             TimelineEntry(row["history_date"], change=change)
-            for change in _appointment_changes(row, previous, names)
+            for change in appointment_changes(row, previous, names)
         )
     # Newest first; at one instant, the unit's own version before what followed it.
     entries.sort(key=lambda entry: (entry.effective_at, entry.revision is None))

@@ -18,8 +18,9 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from units import chart, selectors
+from units.change_links import object_page_path
 from units.models import ReportingLine, UnitKind
-from units.selectors import PartialTree, UnitNode
+from units.selectors import Change, PartialTree, UnitNode
 
 register = template.Library()
 
@@ -81,6 +82,12 @@ def with_as_of(url: str, as_of: Any) -> str:
 def dated_url(context: template.Context, url: str) -> str:
     """``url`` with the page's date, if any (safe on pages without one, like 404)."""
     return with_as_of(url, context.get("as_of"))
+
+
+@register.filter
+def object_page(change: Change) -> str:
+    """The public page of what a change of the feed changed."""
+    return object_page_path(change)
 
 
 @register.filter

@@ -45,6 +45,13 @@ CHANGE_SECTIONS = (
     ("mandate_changed", "Mandates changed"),
     ("reporting_line_changed", "Reporting lines changed"),
     ("reordered", "Units reordered among their siblings"),
+    ("post_added", "Posts established"),
+    ("post_abolished", "Posts abolished"),
+    ("post_reinstated", "Posts reinstated"),
+    ("post_moved", "Posts moved to another unit"),
+    ("post_renamed", "Posts retitled"),
+    ("person_added", "People recorded"),
+    ("person_renamed", "People renamed"),
     ("appointment_started", "Appointments started"),
     ("appointment_ended", "Appointments ended"),
     ("relationship_added", "Dotted-line relationships added"),
@@ -217,6 +224,8 @@ FIELD_SECTION_TITLES = {
     "": "{label} changed",
     "appointment_": "Appointments: {label} changed",
     "relationship_": "Dotted-line relationships: {label} changed",
+    "post_": "Posts: {label} changed",
+    "person_": "People: {label} changed",
 }
 
 

@@ -1,0 +1,109 @@
+"""The names the feed's changes show, read for a stretch of revisions at once."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from units.dates import moment_text
+from units.models import OrganizationalUnit, Person, Post
+from units.selectors.changes.entries import RevisionPairs, model_field
+
+
+@dataclass(slots=True)
+class FeedNames:
+    """What the changes of a stretch of revisions name, read in 3 queries."""
+
+    units: dict[int, dict[str, Any]]
+    posts: dict[int, dict[str, Any]]
+    people: dict[int, dict[str, Any]]
+
+    def unit_name(self, unit_id: int | None) -> str:
+        return self.units[unit_id]["name"] if unit_id in self.units else "(top level)"
+
+    def unit_ref(self, unit_id: int | None) -> dict[str, Any] | None:
+        """A unit's slug and name, None for the top level (or a unit not read)."""
+        if unit_id is None or unit_id not in self.units:
+            return None
+        return {
+            "slug": self.units[unit_id]["slug"],
+            "name": self.units[unit_id]["name"],
+        }
+
+    def person_name(self, person_id: int | None) -> str:
+        person = self.people.get(person_id) if person_id is not None else None
+        return person["full_name"] if person else ""
+
+    def shown(self, model: type[models.Model], attname: str, value: Any) -> str:
+        """A field's value as a reader sees it: a name, a choice's label, a date."""
+        if value is None or value == "":
+            return "—"
+        field = model_field(model, attname)
+        if field.is_relation:
+            related = field.related_model
+            if related is OrganizationalUnit:
+                return self.unit_name(value)
+            if related is Post:
+                return self.posts[value]["title"] if value in self.posts else ""
+            if related is Person:
+                return self.person_name(value)
+            return str(value)
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, datetime.date):
+            return moment_text(value)
+        return str(value)
+
+
+# What each kind of object needs of those it names, and what it is read for itself.
+NAMED_MODELS = (OrganizationalUnit, Post, Person)
+
+
+def feed_names(
+    sources: Sequence[tuple[type[models.Model], Sequence[str], RevisionPairs]],
+) -> FeedNames:
+    """The units, posts and people these revisions (and those before them) name.
+
+    ``sources``: each history read, as (model, fields, revision pairs). Three queries
+    at most, whatever the number of revisions (none for a kind nothing names).
+    """
+    wanted: dict[type[models.Model], set[int]] = {
+        model: set() for model in NAMED_MODELS
+    }
+    for model, fields, pairs in sources:
+        if model is OrganizationalUnit:
+            wanted[OrganizationalUnit] |= {row["id"] for row, _ in pairs}
+        for attname in fields:
+            related = model_field(model, attname).related_model
+            if not isinstance(related, type) or related not in wanted:
+                continue
+            for row, previous in pairs:
+                for state in (row, previous):
+                    if state is not None and state[attname] is not None:
+                        wanted[related].add(state[attname])
+    posts: dict[int, dict[str, Any]] = {
+        row["id"]: dict(row)
+        for row in Post.objects.filter(pk__in=wanted[Post]).values(
+            "id", "title", "slug", "unit_id"
+        )
+    }
+    wanted[OrganizationalUnit] |= {post["unit_id"] for post in posts.values()}
+    units = {
+        row["id"]: row
+        for row in OrganizationalUnit.objects.filter(
+            pk__in=wanted[OrganizationalUnit]
+        ).values("id", "slug", "name")
+    }
+    people: dict[int, dict[str, Any]] = {
+        row["id"]: dict(row)
+        for row in Person.objects.filter(pk__in=wanted[Person]).values(
+            "id", "slug", "full_name"
+        )
+    }
+    return FeedNames(units, posts, people)
