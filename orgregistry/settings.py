@@ -104,6 +104,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "axes",
+    # Reorganizations take effect at their time with nobody acting: a task enqueued at
+    # approval, run by `manage.py db_worker` (django-tasks' database backend).
+    "django_tasks",
+    "django_tasks_db",
     "units",
     "api",
     # Creates the DatabaseCache table after every migrate (CACHE_URL=db://…).
@@ -127,6 +131,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Applies approved reorganizations whose time has come before any view reads, so
+    # no read at or after their effective time shows the old structure, worker or not.
+    "orgregistry.reorganizations.ReorganizationCatchUpMiddleware",
     # Throttles the public pages per address or account (needs request.user).
     "orgregistry.throttling.PageThrottleMiddleware",
     # Last, so that it sees the outcome of authentication (admin login lockout).
@@ -138,6 +145,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Reorganizations: approved by someone other than their author, unless a one-person
+# registry allows its author to approve their own.
+REORGANIZATION_SELF_APPROVAL = env_bool("REORGANIZATION_SELF_APPROVAL", default=False)
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 ROOT_URLCONF = "orgregistry.urls"
 WSGI_APPLICATION = "orgregistry.wsgi.application"

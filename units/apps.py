@@ -10,11 +10,17 @@ class UnitsConfig(AppConfig):
     verbose_name = _("Organization registry")
 
     def ready(self) -> None:
+        from simple_history.signals import pre_create_historical_record
+
         from units.authorship import refuse_deleting_authors
+        from units.services.revisions import stamp_reorganization
 
         # Every path that deletes a user (admin, shell, scripts) passes here first.
         pre_delete.connect(
             refuse_deleting_authors,
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="units.refuse_deleting_authors",
+        )
+        pre_create_historical_record.connect(
+            stamp_reorganization, dispatch_uid="units.stamp_reorganization"
         )

@@ -488,6 +488,7 @@ def unit_revert(
     history_id: int,
     user: Actor,
     reason: str,
+    effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> OrganizationalUnit:
     """Bring a unit back to the state of one of its versions, as one new change.
@@ -497,7 +498,7 @@ def unit_revert(
     parent change from mptt and corrupt the tree). Reverting to a version from before
     the unit was abolished reinstates it.
     """
-    reason, moment = begin_write(reason, None)
+    reason, moment = begin_write(reason, effective_at)
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     target = unit.history.filter(history_id=history_id).first()

@@ -1,0 +1,67 @@
+"""Reorganizations: the list with their operations, and when the next one falls due.
+
+When the next approved reorganization falls due is asked before every request (the
+catch-up that applies due reorganizations, ``orgregistry.reorganizations``), so it is
+kept in Django's cache: a cache read per request, one indexed query after a miss. The
+services refresh it whenever a reorganization is approved, applied, failed or cancelled.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.cache import cache
+from django.db.models import Prefetch, QuerySet
+
+from units.models import (
+    Reorganization,
+    ReorganizationOperation,
+    ReorganizationStatus,
+)
+
+NEXT_DUE_KEY = "reorganizations:next-due"
+# Stored when no reorganization is waiting (None would read as a cache miss).
+NOTHING_DUE = "none"
+
+
+def reorganizations_with_operations() -> QuerySet[Reorganization]:
+    """Reorganizations with their author, approver and operations (three queries)."""
+    return Reorganization.objects.select_related("author", "approver").prefetch_related(
+        Prefetch(
+            "operations", queryset=ReorganizationOperation.objects.order_by("position")
+        )
+    )
+
+
+def due_reorganizations(now: datetime.datetime) -> QuerySet[Reorganization]:
+    """Approved reorganizations whose effective time has come, earliest first."""
+    return Reorganization.objects.filter(
+        status=ReorganizationStatus.APPROVED, effective_at__lte=now
+    ).order_by("effective_at", "pk")
+
+
+def next_due_from_database() -> datetime.datetime | None:
+    """The earliest effective time among approved reorganizations (one query)."""
+    return (
+        Reorganization.objects.filter(status=ReorganizationStatus.APPROVED)
+        .order_by("effective_at")
+        .values_list("effective_at", flat=True)
+        .first()
+    )
+
+
+def remember_next_due() -> datetime.datetime | None:
+    """Read the next due time from the database and keep it in the cache."""
+    due = next_due_from_database()
+    cache.set(NEXT_DUE_KEY, NOTHING_DUE if due is None else due, timeout=None)
+    return due
+
+
+def next_due_reorganization_at() -> datetime.datetime | None:
+    """When the next approved reorganization falls due (None: none is waiting)."""
+    cached = cache.get(NEXT_DUE_KEY)
+    if cached is None:
+        return remember_next_due()
+    if cached == NOTHING_DUE:
+        return None
+    return cached
