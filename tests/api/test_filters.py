@@ -31,6 +31,7 @@ from api.filters import (
     PostFilterSet,
     QueryFilterSet,
     RelationshipFilterSet,
+    ReorganizationFilterSet,
     SearchFilterSet,
     SlugIdField,
     TreeFilterSet,
@@ -83,6 +84,10 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
     "export/units.csv": ("export/units.csv", (AsOfFilterSet,)),
     "export/org.jsonld": ("export/org.jsonld", (AsOfFilterSet,)),
     "export/popolo.json": ("export/popolo.json", (AsOfFilterSet,)),
+    "reorganizations/": (
+        "reorganizations/",
+        (ReorganizationFilterSet, PageFilterSet),
+    ),
 }
 NOT_A_CURSOR = (
     "“garbage” is not a cursor of this feed (changed, cut short or from elsewhere). "

@@ -173,7 +173,15 @@ def create_approvers(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     viewing = ["view_reorganization", "view_reorganizationoperation"]
     approvers, _ = Group.objects.get_or_create(name=APPROVERS)
-    approvers.permissions.add(*_permissions(apps, ["approve_reorganization", *viewing]))
+    # Approvers review what a reorganization changes: they read the registry and its
+    # history as auditors do.
+    registry = ("organizationalunit", "post", "person", "appointment", "unitrelationship")
+    reading = [f"view_{model}" for model in registry] + [
+        f"view_historical{model}" for model in registry
+    ]
+    approvers.permissions.add(
+        *_permissions(apps, ["approve_reorganization", *viewing, *reading])
+    )
     editors, _ = Group.objects.get_or_create(name=EDITORS)
     editors.permissions.add(
         *_permissions(

@@ -14,6 +14,7 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``timeline``: a unit's timeline, its own versions and the changes around it.
 - ``listings``: the posts, people and relationships pages.  ``search``: units, posts
   and people by their words, as of an instant.
+- ``reorganizations``: reorganizations with their operations; when the next falls due.
 - ``consistency``: checks of the tree bookkeeping and of the history.
 """
 
@@ -122,6 +123,10 @@ from units.selectors.posts import (
     posts_as_of,
     unit_posts_as_of,
     with_open_appointments,
+)
+from units.selectors.reorganizations import (
+    next_due_reorganization_at,
+    reorganizations_with_operations,
 )
 from units.selectors.results import (
     Change,
@@ -264,6 +269,8 @@ __all__ = [
     "posts_page",
     "records_as_of",
     "registry_generation",
+    "next_due_reorganization_at",
+    "reorganizations_with_operations",
     "registry_problems",
     "relationship_records",
     "relationships_as_of",
