@@ -182,6 +182,8 @@ def create_approvers(apps, schema_editor):
     approvers.permissions.add(
         *_permissions(apps, ["approve_reorganization", *viewing, *reading])
     )
+    # No delete permission, as for everything else: taking an operation out of a draft
+    # is a change of the draft (change_reorganization).
     editors, _ = Group.objects.get_or_create(name=EDITORS)
     editors.permissions.add(
         *_permissions(
@@ -191,7 +193,6 @@ def create_approvers(apps, schema_editor):
                 "change_reorganization",
                 "add_reorganizationoperation",
                 "change_reorganizationoperation",
-                "delete_reorganizationoperation",
                 *viewing,
             ],
         )
