@@ -4,12 +4,19 @@ When the next approved reorganization falls due is asked before every request (t
 catch-up that applies due reorganizations, ``orgregistry.reorganizations``), so it is
 kept in Django's cache: a cache read per request, one indexed query after a miss. The
 services refresh it whenever a reorganization is approved, applied, failed or cancelled.
+
+In a shared cache (``CACHE_URL``) every process sees that refresh at once. In each
+process's own memory (the default) another process would not: there the entry lasts
+``LOCAL_CACHE_SECONDS``, so a process learns of an approval within that time. Only a
+reorganization approved less than that before its effective time can then show late
+in another process, and by at most that long (docs/deployment.md).
 """
 
 from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
@@ -22,6 +29,15 @@ from units.models import (
 NEXT_DUE_KEY = "reorganizations:next-due"
 # Stored when no reorganization is waiting (None would read as a cache miss).
 NOTHING_DUE = "none"
+LOCAL_CACHE_SECONDS = 30
+LOCAL_CACHE_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
+
+
+def _lifetime() -> int | None:
+    """Forever in a shared cache (the services refresh it); briefly in a local one."""
+    if settings.CACHES["default"]["BACKEND"] == LOCAL_CACHE_BACKEND:
+        return LOCAL_CACHE_SECONDS
+    return None
 
 
 def reorganizations_with_operations() -> QuerySet[Reorganization]:
@@ -53,7 +69,7 @@ def next_due_from_database() -> datetime.datetime | None:
 def remember_next_due() -> datetime.datetime | None:
     """Read the next due time from the database and keep it in the cache."""
     due = next_due_from_database()
-    cache.set(NEXT_DUE_KEY, NOTHING_DUE if due is None else due, timeout=None)
+    cache.set(NEXT_DUE_KEY, NOTHING_DUE if due is None else due, timeout=_lifetime())
     return due
 
 
