@@ -354,6 +354,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "units.models.UnitKind",
         "RelationshipKindEnum": "units.models.RelationshipKind",
+        "OperationKindEnum": "units.models.OperationKind",
+        "ReorganizationStatusEnum": "units.models.ReorganizationStatus",
     },
 }
 
@@ -389,6 +391,14 @@ CACHES = {
         version=CACHE_VERSION,
     ),
 }
+# When the next approved reorganization falls due (units/selectors/reorganizations.py),
+# asked before every request: beside the answers, not among them, so that dropping the
+# cached answers does not drop it. Shared like them when CACHE_URL is set.
+CACHES["schedule"] = cache_url.parse(
+    os.environ.get("CACHE_URL") or "locmem://schedule",
+    key_prefix=f"{_CACHE_KEY_PREFIX}:schedule",
+    version=CACHE_VERSION,
+)
 # The API throttle's counters (api/throttling.py) must be shared by every worker process,
 # or each worker grants the whole limit again: in the default cache when that is Redis
 # (or in a one-process development server or test run), else in a table of their own.

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from pytest_django import DjangoDbBlocker
 
@@ -26,7 +26,7 @@ from tests.factories import (
 )
 from units import services
 from units.models import OrganizationalUnit, Person, Post, UnitKind
-from units.selectors.reorganizations import NEXT_DUE_KEY, NOTHING_DUE
+from units.selectors.reorganizations import NEXT_DUE_KEY, NOTHING_DUE, SCHEDULE_CACHE
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,7 +82,7 @@ def _no_reorganization_due() -> None:
     which outlives a test's database; what a past test left there must not cost a later
     test a query (its query counts) or apply anything.
     """
-    cache.set(NEXT_DUE_KEY, NOTHING_DUE, timeout=None)
+    caches[SCHEDULE_CACHE].set(NEXT_DUE_KEY, NOTHING_DUE, timeout=None)
 
 
 @pytest.fixture

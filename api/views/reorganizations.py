@@ -92,6 +92,7 @@ class ReorganizationListView(ReorganizationView):
 
     @extend_schema(
         summary="List reorganizations, latest effective first",
+        operation_id="reorganizations_list",
         parameters=[
             OpenApiParameter(
                 "status", OpenApiTypes.STR, enum=ReorganizationStatus.values

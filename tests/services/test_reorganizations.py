@@ -372,6 +372,10 @@ def test_the_task_applies_it_at_its_time(
     )
 
 
+# The worker closes its database connection after each task, as a process of its own
+# does; a test transaction would not survive that on PostgreSQL. Serialized rollback
+# brings back what the migrations wrote (the groups) for the tests after it.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_database_worker_runs_the_task_enqueued_at_approval(
     registry: dict[str, Any], editor: User, approver: User
 ) -> None:

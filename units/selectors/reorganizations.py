@@ -2,7 +2,8 @@
 
 When the next approved reorganization falls due is asked before every request (the
 catch-up that applies due reorganizations, ``orgregistry.reorganizations``), so it is
-kept in Django's cache: a cache read per request, one indexed query after a miss. The
+kept in a cache (the ``schedule`` alias, beside the cached answers): a cache read per
+request, one indexed query after a miss. The
 services refresh it whenever a reorganization is approved, applied, failed or cancelled.
 
 In a shared cache (``CACHE_URL``) every process sees that refresh at once. In each
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Prefetch, QuerySet
 
 from units.models import (
@@ -29,13 +30,14 @@ from units.models import (
 NEXT_DUE_KEY = "reorganizations:next-due"
 # Stored when no reorganization is waiting (None would read as a cache miss).
 NOTHING_DUE = "none"
+SCHEDULE_CACHE = "schedule"
 LOCAL_CACHE_SECONDS = 30
 LOCAL_CACHE_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
 
 
 def _lifetime() -> int | None:
     """Forever in a shared cache (the services refresh it); briefly in a local one."""
-    if settings.CACHES["default"]["BACKEND"] == LOCAL_CACHE_BACKEND:
+    if settings.CACHES[SCHEDULE_CACHE]["BACKEND"] == LOCAL_CACHE_BACKEND:
         return LOCAL_CACHE_SECONDS
     return None
 
@@ -69,13 +71,15 @@ def next_due_from_database() -> datetime.datetime | None:
 def remember_next_due() -> datetime.datetime | None:
     """Read the next due time from the database and keep it in the cache."""
     due = next_due_from_database()
-    cache.set(NEXT_DUE_KEY, NOTHING_DUE if due is None else due, timeout=_lifetime())
+    caches[SCHEDULE_CACHE].set(
+        NEXT_DUE_KEY, NOTHING_DUE if due is None else due, timeout=_lifetime()
+    )
     return due
 
 
 def next_due_reorganization_at() -> datetime.datetime | None:
     """When the next approved reorganization falls due (None: none is waiting)."""
-    cached = cache.get(NEXT_DUE_KEY)
+    cached = caches[SCHEDULE_CACHE].get(NEXT_DUE_KEY)
     if cached is None:
         return remember_next_due()
     if cached == NOTHING_DUE:
