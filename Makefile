@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 .PHONY: help run test screenshots install install-test migrate seed lint format check benchmark clean
 
 help:
-	@echo "make run    - install, migrate, load the seed, create a local admin, serve on http://$(HOST):$(PORT)/"
+	@echo "make run    - install, migrate, load the seed, create a local admin, serve on http://$(HOST):$(PORT)/ with the task worker"
 	@echo "make test   - install what the tests need and run the whole suite"
 	@echo "make lint   - ruff check, format check and mypy"
 	@echo "make screenshots - refresh docs/screenshots/ from the browser tests"
@@ -42,8 +42,12 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py load_seed
 
+# The task worker (approved reorganizations take effect at their time) runs beside the
+# server and stops with it.
 run: seed
 	DEBUG=true $(BIN)/python manage.py ensure_dev_admin
+	DEBUG=true $(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-test

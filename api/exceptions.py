@@ -39,6 +39,9 @@ def _service_refusal(error: DjangoValidationError) -> Response:
     if hasattr(error, "error_dict"):
         # full_clean() found invalid field values: name each field and its problem.
         body["errors"] = error.message_dict
+    if hasattr(error, "problems"):
+        # A reorganization's refusal: each problem with the index of its operation.
+        body["problems"] = error.problems
     return Response(body, status=refusal_status(error))
 
 

@@ -31,6 +31,8 @@ from units.models import (
     Post,
     RegistryState,
     RelationshipKind,
+    Reorganization,
+    ReorganizationStatus,
     UnitKind,
     UnitRelationship,
 )
@@ -502,4 +504,14 @@ class SearchFilterSet(ListFilterSet):
 
     class Meta:
         model = OrganizationalUnit
+        fields: ClassVar[list[str]] = []
+
+
+class ReorganizationFilterSet(QueryFilterSet):
+    """The reorganizations list: by status."""
+
+    status = ChoiceTextFilter(choices=ReorganizationStatus.values)
+
+    class Meta:
+        model = Reorganization
         fields: ClassVar[list[str]] = []

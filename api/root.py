@@ -36,6 +36,7 @@ RESOURCES = {
     "people": "api:person-list",
     "appointments": "api:appointment-list",
     "relationships": "api:relationship-list",
+    "reorganizations": "api:reorganization-list",
     "search": "api:search",
     "changes": "api:changes",
     "changes_atom": "api:changes-atom",

@@ -30,6 +30,8 @@ SEGMENT_TAGS = {
     "people": "people",
     "appointments": "appointments",
     "relationships": "relationships",
+    "reorganizations": "reorganizations",
+    "operations": "reorganizations",
     "token": "tokens",
 }
 API_PREFIX = "/api/v1/"

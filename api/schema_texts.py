@@ -6,7 +6,7 @@ from __future__ import annotations
 
 # The tags in the order a newcomer reads them: the structure first (the tree, then
 # units one by one), what changed, whole exports and search; then the other records;
-# then tokens for writing and the root. Swagger UI and ReDoc list them in this order.
+# then reorganizations, tokens for writing and the root. Swagger UI and ReDoc list them in this order.
 TAGS: list[dict[str, str]] = [
     {
         "name": "tree",
@@ -53,6 +53,13 @@ TAGS: list[dict[str, str]] = [
         "name": "relationships",
         "description": "Dotted lines between units (supports, advises, works in "
         "conjunction with...), drawn and ended over time.",
+    },
+    {
+        "name": "reorganizations",
+        "description": "Named, dated bundles of changes (establish, change, move, "
+        "abolish, reinstate units; appointments; dotted lines): drafted operation by "
+        "operation, validated against the registry as it will stand, approved by a "
+        "second person and applied all or nothing at their effective time.",
     },
     {
         "name": "tokens",

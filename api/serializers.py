@@ -20,12 +20,15 @@ from rest_framework.utils.serializer_helpers import ReturnList
 from units import selectors
 from units.change_links import object_api_path, object_page_path
 from units.models import (
+    INTEGER_MAX,
     FillingMethod,
+    OperationKind,
     OrganizationalUnit,
     Person,
     Post,
     ReasonVisibility,
     RelationshipKind,
+    ReorganizationStatus,
     ReportingLine,
     UnitKind,
 )
@@ -583,13 +586,9 @@ def unit_by_slug(**kwargs: Any) -> serializers.SlugRelatedField:
     )
 
 
-class WriteSerializer(serializers.Serializer):
-    """What every write carries: why, and since when."""
-
-    reason = serializers.CharField(
-        allow_blank=True, help_text="Why this change is made (required)."
-    )
-    reason_visibility = serializers.ChoiceField(
+def reason_visibility_field() -> serializers.ChoiceField:
+    """The ``reason_visibility`` every write takes beside its reason."""
+    return serializers.ChoiceField(
         choices=ReasonVisibility.choices,
         required=False,
         help_text="Who may read the reason: public (everyone) or internal (editors "
@@ -600,6 +599,15 @@ class WriteSerializer(serializers.Serializer):
             "(everyone may read the reason) or internal (editors and auditors only)."
         },
     )
+
+
+class WriteSerializer(serializers.Serializer):
+    """What every write carries: why, and since when."""
+
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why this change is made (required)."
+    )
+    reason_visibility = reason_visibility_field()
     effective_at = InstantField(
         required=False, help_text="When the change took effect; default now."
     )
@@ -813,3 +821,123 @@ class RelationshipEndSerializer(WriteSerializer):
         help_text="When the change took effect; default now. Its date is the "
         "relationship's `ended_on`.",
     )
+
+
+# --- Reorganizations ------------------------------------------------------------------
+
+
+class OperationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    position = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=OperationKind.choices)
+    payload = serializers.JSONField(
+        help_text="What it changes; units, posts and people are named by slug."
+    )
+
+
+class ReorganizationSerializer(serializers.Serializer):
+    """A reorganization with its operations; authors only to authorized readers."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    title = serializers.CharField()
+    reference = serializers.CharField()
+    reason = serializers.SerializerMethodField(
+        help_text="Why it is made; null for a reader who may not read an internal "
+        "reason."
+    )
+    reason_visibility = serializers.ChoiceField(choices=ReasonVisibility.choices)
+    effective_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=ReorganizationStatus.choices)
+    scheduled = serializers.BooleanField(
+        source="is_scheduled", help_text="Approved, waiting for its effective time."
+    )
+    author = serializers.SerializerMethodField()
+    approver = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    applied_at = serializers.DateTimeField(allow_null=True)
+    rejection_reason = serializers.CharField()
+    problems = serializers.JSONField(
+        help_text="What stands in its way, each with the index of its operation "
+        "(from 0; null: the whole) and a message."
+    )
+    operations = OperationSerializer(many=True)
+
+    def get_url(self, reorganization: Any) -> str:
+        return self.context["origin"] + reverse(
+            "api:reorganization-detail", kwargs={"pk": reorganization.pk}
+        )
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_reason(self, reorganization: Any) -> str | None:
+        return selectors.shown_reason(reorganization, staff=_staff_reader(self.context))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_author(self, reorganization: Any) -> str | None:
+        if not _staff_reader(self.context):
+            return None
+        return str(reorganization.author.get_username())
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_approver(self, reorganization: Any) -> str | None:
+        if not _staff_reader(self.context) or reorganization.approver is None:
+            return None
+        return str(reorganization.approver.get_username())
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input that refuses fields it does not know, rather than ignore them."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown or unchangeable fields: {', '.join(unknown)}."
+            )
+        return attrs
+
+
+class ReorganizationCreateSerializer(StrictSerializer):
+    title = serializers.CharField(max_length=255)
+    reference = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    reason = serializers.CharField(
+        allow_blank=True,
+        help_text="Why it is made (required); every revision it writes carries it.",
+    )
+    reason_visibility = reason_visibility_field()
+    effective_at = InstantField(
+        required=False,
+        help_text="When it takes effect (past, now or future); default now.",
+    )
+
+
+class ReorganizationUpdateSerializer(ReorganizationCreateSerializer):
+    title = serializers.CharField(max_length=255, required=False)
+    reason = serializers.CharField(allow_blank=True, required=False)
+
+
+class OperationInputSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=OperationKind.choices)
+    payload = serializers.JSONField()
+    position = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=INTEGER_MAX,
+        help_text="Where it goes among the operations; default last.",
+    )
+
+
+class OperationChangeSerializer(OperationInputSerializer):
+    kind = serializers.ChoiceField(choices=OperationKind.choices, required=False)
+    payload = serializers.JSONField(required=False)
+
+
+class RejectSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why it is rejected (required)."
+    )
+
+
+class NoInputSerializer(StrictSerializer):
+    """A step that takes no input (submit, approve, cancel)."""

@@ -96,6 +96,39 @@ urlpatterns = [
         views.RelationshipHistoryView.as_view(),
         name="relationship-history",
     ),
+    path(
+        "reorganizations/",
+        views.ReorganizationListView.as_view(),
+        name="reorganization-list",
+    ),
+    path(
+        "reorganizations/<int:pk>/",
+        views.ReorganizationDetailView.as_view(),
+        name="reorganization-detail",
+    ),
+    path(
+        "reorganizations/<int:pk>/operations/",
+        views.ReorganizationOperationsView.as_view(),
+        name="reorganization-operations",
+    ),
+    *(
+        path(
+            f"reorganizations/<int:pk>/{step}/",
+            view.as_view(),
+            name=f"reorganization-{step}",
+        )
+        for step, view in (
+            ("submit", views.ReorganizationSubmitView),
+            ("approve", views.ReorganizationApproveView),
+            ("reject", views.ReorganizationRejectView),
+            ("cancel", views.ReorganizationCancelView),
+        )
+    ),
+    path(
+        "operations/<int:pk>/",
+        views.OperationDetailView.as_view(),
+        name="operation-detail",
+    ),
     path("search/", views.SearchView.as_view(), name="search"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
     # Read-only: any other method is a 405 with Allow (without csrf_exempt, the CSRF

@@ -117,6 +117,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "axes",
+    # Reorganizations take effect at their time with nobody acting: a task enqueued at
+    # approval, run by `manage.py db_worker` (django-tasks' database backend).
+    "django_tasks",
+    "django_tasks_db",
     "units",
     "api",
     # Creates the DatabaseCache table after every migrate (CACHE_URL=db://…).
@@ -144,6 +148,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Applies approved reorganizations whose time has come before any view reads, so
+    # no read at or after their effective time shows the old structure, worker or not.
+    "orgregistry.reorganizations.ReorganizationCatchUpMiddleware",
     # Throttles the public pages per address or account (needs request.user).
     "orgregistry.throttling.PageThrottleMiddleware",
     # Last, so that it sees the outcome of authentication (admin login lockout).
@@ -155,6 +162,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Reorganizations: approved by someone other than their author, unless a one-person
+# registry allows its author to approve their own.
+REORGANIZATION_SELF_APPROVAL = env_bool("REORGANIZATION_SELF_APPROVAL", default=False)
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 ROOT_URLCONF = "orgregistry.urls"
 WSGI_APPLICATION = "orgregistry.wsgi.application"
@@ -418,6 +430,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "units.models.UnitKind",
         "RelationshipKindEnum": "units.models.RelationshipKind",
+        "OperationKindEnum": "units.models.OperationKind",
+        "ReorganizationStatusEnum": "units.models.ReorganizationStatus",
     },
 }
 
@@ -459,6 +473,14 @@ CACHE_MAX_ENTRY_BYTES = int(os.environ.get("CACHE_MAX_ENTRY_BYTES") or 128 * 2**
 # How long a request that misses waits for another worker building the same answer
 # (when there is no previous answer to send meanwhile) before building it itself.
 CACHE_BUILD_WAIT_SECONDS = float(os.environ.get("CACHE_BUILD_WAIT_SECONDS") or 30)
+# When the next approved reorganization falls due (units/selectors/reorganizations.py),
+# asked before every request: beside the answers, not among them, so that dropping the
+# cached answers does not drop it. Shared like them when CACHE_URL is set.
+CACHES["schedule"] = cache_url.parse(
+    os.environ.get("CACHE_URL") or "locmem://schedule",
+    key_prefix=f"{_CACHE_KEY_PREFIX}:schedule",
+    version=CACHE_VERSION,
+)
 # The API throttle's counters (api/throttling.py) must be shared by every worker process,
 # or each worker grants the whole limit again: in the default cache when that is Redis
 # (or in a one-process development server or test run), else in a table of their own.

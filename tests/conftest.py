@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from django.core.cache import caches
 from django.db import transaction
 from pytest_django import DjangoDbBlocker
 
@@ -25,6 +26,7 @@ from tests.factories import (
 )
 from units import services
 from units.models import OrganizationalUnit, Person, Post, UnitKind
+from units.selectors.reorganizations import NEXT_DUE_KEY, NOTHING_DUE, SCHEDULE_CACHE
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,6 +62,27 @@ def other_editor(db: None) -> User:
     return get_user_model().objects.create_user(
         username="other-editor", password="other-pass-123", is_staff=True
     )
+
+
+@pytest.fixture
+def approver(db: None) -> User:
+    """A member of "Registry approvers" (the group migration 0010 creates)."""
+    user = get_user_model().objects.create_user(
+        username="approver", password="approver-pass-123", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="Registry approvers"))
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _no_reorganization_due() -> None:
+    """Each test starts with no reorganization due, as its fresh database holds none.
+
+    The catch-up before every request keeps when the next one is due in the cache,
+    which outlives a test's database; what a past test left there must not cost a later
+    test a query (its query counts) or apply anything.
+    """
+    caches[SCHEDULE_CACHE].set(NEXT_DUE_KEY, NOTHING_DUE, timeout=None)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from units import services
 from units.models import (
@@ -25,6 +26,7 @@ from units.models import (
     Person,
     Post,
     RelationshipKind,
+    Reorganization,
     UnitKind,
     UnitRelationship,
 )
@@ -144,3 +146,25 @@ class RelationshipFactory(ServiceFactory[UnitRelationship]):
     @classmethod
     def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> UnitRelationship:
         return services.relationship_create(**kwargs)
+
+
+def scheduled_reorganization(unit: OrganizationalUnit) -> Reorganization:
+    """A reorganization approved to rename ``unit`` in a year (by the editor, approved
+    by a user of "Registry approvers"): public, scheduled, nothing applied yet."""
+    author = editor_user()
+    approver = get_user_model().objects.create_user(username="walk-approver")
+    approver.groups.add(Group.objects.get(name="Registry approvers"))
+    reorganization = services.reorganization_create(
+        user=author,
+        title="Rename next year",
+        reason="Bulletin",
+        effective_at=timezone.now() + datetime.timedelta(days=365),
+    )
+    services.operation_add(
+        reorganization=reorganization,
+        user=author,
+        kind="change_unit",
+        payload={"unit": unit.slug, "fields": {"location": "Rome"}},
+    )
+    services.reorganization_submit(reorganization=reorganization, user=author)
+    return services.reorganization_approve(reorganization=reorganization, user=approver)

@@ -13,7 +13,10 @@ class UnitsConfig(AppConfig):
         from simple_history.signals import pre_create_historical_record
 
         from units.authorship import refuse_deleting_authors
-        from units.services.revisions import stamp_reason_visibility
+        from units.services.revisions import (
+            stamp_reason_visibility,
+            stamp_reorganization,
+        )
 
         # Every path that deletes a user (admin, shell, scripts) passes here first.
         pre_delete.connect(
@@ -24,4 +27,8 @@ class UnitsConfig(AppConfig):
         # Every history row of every model: the visibility of its reason.
         pre_create_historical_record.connect(
             stamp_reason_visibility, dispatch_uid="units.stamp_reason_visibility"
+        )
+        # And the reorganization being applied, if one is.
+        pre_create_historical_record.connect(
+            stamp_reorganization, dispatch_uid="units.stamp_reorganization"
         )

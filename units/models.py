@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -53,6 +54,17 @@ class RecordedRevision(models.Model):
         choices=ReasonVisibility.choices,
         default=ReasonVisibility.INTERNAL,
         editable=False,
+    )
+    # The reorganization whose application wrote this revision (None: a single change).
+    # Set by the services while they apply one (see units.services.reorganizations).
+    reorganization = models.ForeignKey(
+        "units.Reorganization",
+        verbose_name=_("reorganization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
 
     class Meta:
@@ -467,6 +479,140 @@ class RegistryState(models.Model):
 
     def __str__(self) -> str:
         return f"generation {self.generation}"
+
+
+class ReorganizationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    # Approved with a future effective time: "scheduled" (see ``is_scheduled``).
+    APPROVED = "approved", _("Approved")
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    FAILED = "failed", _("Failed")
+
+
+class Reorganization(models.Model):
+    """A named, dated bundle of changes, approved by a second person, applied as one.
+
+    Its operations are applied through the services, all or nothing, at
+    ``effective_at``; every revision they write carries this reorganization, its reason
+    and its effective time.
+    """
+
+    title = models.CharField(_("title"), max_length=255)
+    reference = models.CharField(
+        _("reference"),
+        max_length=128,
+        blank=True,
+        default="",
+        help_text=_('For example "DG bulletin 2026/14".'),
+    )
+    reason = models.TextField(_("reason"))
+    # Who may read the reason, here and on every revision the reorganization writes.
+    reason_visibility = models.CharField(
+        _("reason visibility"),
+        max_length=8,
+        choices=ReasonVisibility.choices,
+        default=ReasonVisibility.INTERNAL,
+    )
+    effective_at = models.DateTimeField(_("takes effect at"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ReorganizationStatus.choices,
+        default=ReorganizationStatus.DRAFT,
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved or rejected by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    decided_at = models.DateTimeField(
+        _("approved or rejected at"), null=True, blank=True
+    )
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    rejection_reason = models.TextField(
+        _("why it was rejected"), blank=True, default=""
+    )
+    # What stood in the way, each {"operation": index or None, "message": text}: the
+    # last validation's findings for a draft, the reasons for a failed application.
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("reorganization")
+        verbose_name_plural = _("reorganizations")
+        permissions = [("approve_reorganization", _("Can approve a reorganization"))]
+        ordering = ["-effective_at", "-pk"]
+        # What the catch-up before every read asks: the approved ones that are due.
+        indexes = [
+            models.Index(fields=["status", "effective_at"], name="reorganization_due")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Approved, waiting for its effective time."""
+        return (
+            self.status == ReorganizationStatus.APPROVED
+            and self.effective_at > timezone.now()
+        )
+
+
+class OperationKind(models.TextChoices):
+    ESTABLISH_UNIT = "establish_unit", _("Establish a unit")
+    CHANGE_UNIT = "change_unit", _("Change a unit's fields or mandate")
+    MOVE_UNIT = "move_unit", _("Move a unit")
+    ABOLISH_UNIT = "abolish_unit", _("Abolish a unit")
+    REINSTATE_UNIT = "reinstate_unit", _("Reinstate a unit")
+    APPOINT = "appoint", _("Appoint a person to a post")
+    END_APPOINTMENT = "end_appointment", _("End an appointment")
+    ADD_DOTTED_LINE = "add_dotted_line", _("Add a dotted line")
+    END_DOTTED_LINE = "end_dotted_line", _("End a dotted line")
+
+
+class ReorganizationOperation(models.Model):
+    """One step of a reorganization: a kind and what it acts on (``payload``).
+
+    Units, posts and people are named by slug, so an operation can refer to a unit
+    that an earlier operation of the same reorganization establishes.
+    """
+
+    reorganization = models.ForeignKey(
+        Reorganization,
+        verbose_name=_("reorganization"),
+        on_delete=models.CASCADE,
+        related_name="operations",
+    )
+    position = models.PositiveIntegerField(
+        _("position"), default=0, validators=[MaxValueValidator(INTEGER_MAX)]
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=OperationKind.choices)
+    payload = models.JSONField(_("what it changes"), default=dict, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("operation")
+        verbose_name_plural = _("operations")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_kind_display()}"
 
 
 # The models whose every change is a recorded revision: each has ``version`` (raised by

@@ -26,6 +26,16 @@ from api.views.relationships import (
     RelationshipHistoryView,
     RelationshipListView,
 )
+from api.views.reorganizations import (
+    OperationDetailView,
+    ReorganizationApproveView,
+    ReorganizationCancelView,
+    ReorganizationDetailView,
+    ReorganizationListView,
+    ReorganizationOperationsView,
+    ReorganizationRejectView,
+    ReorganizationSubmitView,
+)
 from api.views.search import SearchView
 from api.views.tree import TreeView, UnitTreeView
 from api.views.units import (
@@ -41,6 +51,14 @@ from api.views.units import (
 )
 
 __all__ = [
+    "OperationDetailView",
+    "ReorganizationApproveView",
+    "ReorganizationCancelView",
+    "ReorganizationDetailView",
+    "ReorganizationListView",
+    "ReorganizationOperationsView",
+    "ReorganizationRejectView",
+    "ReorganizationSubmitView",
     "RelationshipHistoryView",
     "PostHistoryView",
     "PersonHistoryView",

@@ -13,12 +13,15 @@ from django.test import Client
 from units.models import OrganizationalUnit, UnitKind
 
 roles_migration = importlib.import_module("units.migrations.0003_registry_roles")
+approvers_migration = importlib.import_module("units.migrations.0010_reorganizations")
 
 
 @pytest.fixture
 def roles(db: None) -> dict[str, Group]:
-    """The groups of migration 0003 (re-applied: browser tests flush the database)."""
+    """The groups of migrations 0003 and 0010 (re-applied: browser tests flush the
+    database)."""
     roles_migration.create_roles(django_apps, None)
+    approvers_migration.create_approvers(django_apps, None)
     return {
         "editors": Group.objects.get(name="Registry editors"),
         "auditors": Group.objects.get(name="Registry auditors"),

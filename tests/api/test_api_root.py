@@ -35,6 +35,7 @@ def test_root_lists_every_resource_and_the_docs_by_absolute_address(db) -> None:
         "people": "http://testserver/api/v1/people/",
         "appointments": "http://testserver/api/v1/appointments/",
         "relationships": "http://testserver/api/v1/relationships/",
+        "reorganizations": "http://testserver/api/v1/reorganizations/",
         "search": "http://testserver/api/v1/search/",
         "changes": "http://testserver/api/v1/changes/",
         "changes_atom": "http://testserver/api/v1/changes.atom",

@@ -28,6 +28,7 @@ NEWCOMER_ORDER = [
     "people",
     "appointments",
     "relationships",
+    "reorganizations",
     "tokens",
     "root",
 ]
@@ -42,6 +43,16 @@ WRITES_WITHOUT_A_VERSION = {
     ("post", "/api/v1/units/abolish/"),
     ("post", "/api/v1/token/"),
     ("delete", "/api/v1/token/"),
+    # Reorganizations are guarded by their status (409 `wrong_status`), not a version.
+    ("post", "/api/v1/reorganizations/"),
+    ("patch", "/api/v1/reorganizations/{id}/"),
+    ("post", "/api/v1/reorganizations/{id}/operations/"),
+    ("patch", "/api/v1/operations/{id}/"),
+    ("delete", "/api/v1/operations/{id}/"),
+    ("post", "/api/v1/reorganizations/{id}/submit/"),
+    ("post", "/api/v1/reorganizations/{id}/approve/"),
+    ("post", "/api/v1/reorganizations/{id}/reject/"),
+    ("post", "/api/v1/reorganizations/{id}/cancel/"),
 }
 
 

@@ -32,6 +32,7 @@ from api.filters import (
     QueryFilterSet,
     RelationshipFilterSet,
     RemovedOffsetField,
+    ReorganizationFilterSet,
     SearchFilterSet,
     SlugIdField,
     TreeFilterSet,
@@ -84,6 +85,10 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
     "export/units.csv": ("export/units.csv", (AsOfFilterSet,)),
     "export/org.jsonld": ("export/org.jsonld", (AsOfFilterSet,)),
     "export/popolo.json": ("export/popolo.json", (AsOfFilterSet,)),
+    "reorganizations/": (
+        "reorganizations/",
+        (ReorganizationFilterSet, PageFilterSet),
+    ),
 }
 OFFSET_REMOVED = (
     "The change feed no longer pages by offset (deprecated, now removed: each page "

@@ -20,12 +20,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 
 from tests.conftest import ScriptedHistory
-from tests.factories import RelationshipFactory
-from units.models import UnitRelationship
+from tests.factories import RelationshipFactory, scheduled_reorganization
+from units.models import Reorganization, UnitRelationship
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 # The one DELETE of the API: a signed-in person revoking their own token.
-DELETE_OFFERED = {"token"}
+# And taking an operation out of a draft reorganization (a plan, not the registry).
+DELETE_OFFERED = {"token", "operation-detail"}
 
 
 def api_patterns() -> Iterator[URLPattern]:
@@ -52,8 +53,12 @@ def address(name: str, history: ScriptedHistory) -> str:
         return reverse(f"api:{name}")
     appointment = history.head_of_x.appointments.first()
     relationship = UnitRelationship.objects.first()
+    reorganization = Reorganization.objects.first()
     assert appointment is not None and relationship is not None
+    assert reorganization is not None
     values: dict[str, dict[str, Any]] = {
+        "reorganization": {"pk": reorganization.pk},
+        "operation": {"pk": reorganization.operations.get().pk},
         "unit": {"slug": history.unit_x.slug},
         "post": {"slug": history.head_of_x.slug},
         "person": {"slug": history.ana.slug},
@@ -79,6 +84,7 @@ def registry(scripted_history: ScriptedHistory) -> ScriptedHistory:
     RelationshipFactory.create(
         source=scripted_history.unit_x, target=scripted_history.unit_y
     )
+    scheduled_reorganization(scripted_history.unit_x)
     return scripted_history
 
 

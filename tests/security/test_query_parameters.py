@@ -24,8 +24,8 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from orgregistry.query_string import refused_parameter
 from tests.conftest import ScriptedHistory
-from tests.factories import RelationshipFactory
-from units.models import UnitRelationship
+from tests.factories import RelationshipFactory, scheduled_reorganization
+from units.models import Reorganization, UnitRelationship
 
 API = "/api/v1/"
 # Percent-encoded, as they arrive: a NUL, and a byte that starts no UTF-8 character.
@@ -43,6 +43,7 @@ def registry(scripted_history: ScriptedHistory) -> ScriptedHistory:
     RelationshipFactory.create(
         source=scripted_history.unit_x, target=scripted_history.unit_y
     )
+    scheduled_reorganization(scripted_history.unit_x)
     return scripted_history
 
 
@@ -182,6 +183,7 @@ SIGNED_IN_READS = {f"{API}token/"}
 def api_address(path: str, history: ScriptedHistory) -> str:
     appointment = history.head_of_x.appointments.first()
     relationship = UnitRelationship.objects.first()
+    reorganization = Reorganization.objects.get()
     assert appointment is not None and relationship is not None
     samples: dict[str, dict[str, object]] = {
         "{slug}": {
@@ -192,6 +194,8 @@ def api_address(path: str, history: ScriptedHistory) -> str:
         "{id}": {
             "appointments": appointment.pk,
             "relationships": relationship.pk,
+            "reorganizations": reorganization.pk,
+            "operations": reorganization.operations.get().pk,
         },
     }
     kind = path.removeprefix(API).split("/")[0]

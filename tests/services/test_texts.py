@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Field, Model, TextField
 
@@ -334,6 +334,18 @@ def _write_calls(
     )
     today = datetime.date.today()
     unit_y, root, user = history.unit_y, history.root, editor
+    submitted = services.reorganization_create(
+        user=user, title="Plan", reason="r", effective_at=None
+    )
+    services.operation_add(
+        reorganization=submitted,
+        user=user,
+        kind="change_unit",
+        payload={"unit": root.slug, "fields": {"location": "Rome"}},
+    )
+    services.reorganization_submit(reorganization=submitted, user=user)
+    approver = User.objects.create_user(username="approver")
+    approver.groups.add(Group.objects.get(name="Registry approvers"))
     return {
         "appointment_end": lambda reason: services.appointment_end(
             appointment=ben, ended_on=today, user=user, reason=reason
@@ -373,6 +385,12 @@ def _write_calls(
         ),
         "post_update": lambda reason: services.post_update(
             post=vacant, title="Adviser", user=user, reason=reason
+        ),
+        "reorganization_create": lambda reason: services.reorganization_create(
+            user=user, title="Plan", reason=reason, effective_at=None
+        ),
+        "reorganization_reject": lambda reason: services.reorganization_reject(
+            reorganization=submitted, user=approver, reason=reason
         ),
         "relationship_create": lambda reason: services.relationship_create(
             source=unit_y, target=root, kind="advises", user=user, reason=reason

@@ -9,6 +9,7 @@ the modules below registers their ModelAdmins.
 - ``base``: writes through services, refusals shown on the form, no deletion.
 - ``history_views``: history, version and revert pages; ``diffs``: the word diff.
 - ``tree_views``: abolishing units and the draggable tree's moves.
+- ``reorganizations``: a draft and its operations; submit, approve, reject, cancel.
 - ``users``: the User admin that deactivates authors of history instead of deleting.
 - ``forms``, ``filters``; ``parameters``: reading query parameters before a query
   (the admin site, ``orgregistry.admin_site``, checks every request's).
@@ -23,6 +24,7 @@ from units.admin.base import (
 )
 from units.admin.people import PersonAdmin
 from units.admin.posts import PostAdmin
+from units.admin.reorganizations import ReorganizationAdmin
 from units.admin.units import OrganizationalUnitAdmin
 from units.admin.users import RegistryUserAdmin
 
@@ -30,6 +32,7 @@ __all__ = [
     "OrganizationalUnitAdmin",
     "PersonAdmin",
     "PostAdmin",
+    "ReorganizationAdmin",
     "RegistryUserAdmin",
     "RevertibleHistoryAdmin",
     "ServiceRefused",

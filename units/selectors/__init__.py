@@ -15,6 +15,7 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``timeline``: a unit's timeline, its own versions and the changes around it.
 - ``listings``: the posts, people and relationships pages.  ``search``: units, posts
   and people by their words, as of an instant.
+- ``reorganizations``: reorganizations with their operations; when the next falls due.
 - ``consistency``: checks of the tree bookkeeping and of the history.
 - ``freshness``: when a cached answer is still true (the one rule caches follow).
 """
@@ -137,6 +138,10 @@ from units.selectors.posts import (
     posts_as_of,
     unit_posts_as_of,
     with_open_appointments,
+)
+from units.selectors.reorganizations import (
+    next_due_reorganization_at,
+    reorganizations_with_operations,
 )
 from units.selectors.results import (
     Change,
@@ -292,6 +297,8 @@ __all__ = [
     "Stamp",
     "stamp_now",
     "still_valid",
+    "next_due_reorganization_at",
+    "reorganizations_with_operations",
     "registry_problems",
     "relationship_records",
     "relationships_as_of",

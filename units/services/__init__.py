@@ -12,6 +12,8 @@ services; services.unit_create(...)`` is the way to call them.
 - ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
 - ``tree``: a move's nested-set update, and the rule that siblings' positions differ
 - ``positions``: making positions distinct in a registry written before that rule
+- ``reorganizations``: drafts of many operations, approved by a second person and
+  applied through the writes above, all or nothing, at their effective time
 - ``tokens``: a person's own API token (not part of the registry)
 """
 
@@ -41,6 +43,22 @@ from units.services.refusals import (
     refusal_status,
 )
 from units.services.relationships import relationship_create, relationship_end
+from units.services.reorganizations import (
+    ReorganizationRefusal,
+    apply_due_reorganizations,
+    catch_up_reorganizations,
+    operation_add,
+    operation_delete,
+    operation_update,
+    reorganization_apply,
+    reorganization_approve,
+    reorganization_cancel,
+    reorganization_create,
+    reorganization_problems,
+    reorganization_reject,
+    reorganization_submit,
+    reorganization_update,
+)
 from units.services.revisions import (
     CLOCK_TOLERANCE,
     REGISTRY_LOCK_KEY,
@@ -81,15 +99,21 @@ __all__ = [
     "EffectiveTime",
     "MovePosition",
     "Refusal",
+    "ReorganizationRefusal",
     "SubUnitDestinations",
     "SubUnitPolicy",
     "SubUnitRefusal",
     "api_token_create",
+    "apply_due_reorganizations",
     "api_token_revoke",
     "appointment_end",
     "appointment_start",
     "appointment_start_for_new_person",
+    "catch_up_reorganizations",
     "effective_datetime",
+    "operation_add",
+    "operation_delete",
+    "operation_update",
     "person_create",
     "person_revert",
     "person_update",
@@ -102,6 +126,14 @@ __all__ = [
     "refusal_status",
     "relationship_create",
     "relationship_end",
+    "reorganization_apply",
+    "reorganization_approve",
+    "reorganization_cancel",
+    "reorganization_create",
+    "reorganization_problems",
+    "reorganization_reject",
+    "reorganization_submit",
+    "reorganization_update",
     "unit_abolish",
     "unit_create",
     "unit_move",

@@ -82,6 +82,23 @@ class Refusal(models.TextChoices):
         "duplicate_relationship",
         _("The two units already have this relationship."),
     )
+    DOES_NOT_VALIDATE = (
+        "does_not_validate",
+        _("An operation of the reorganization does not apply to the registry."),
+    )
+    WRONG_STATUS = (
+        "wrong_status",
+        _("The reorganization's status does not allow that step."),
+    )
+    # Who may not take a step of a reorganization: 403.
+    SELF_APPROVAL = (
+        "self_approval",
+        _("A reorganization is approved by someone other than its author."),
+    )
+    NOT_AN_APPROVER = (
+        "not_an_approver",
+        _("Only registry approvers approve or reject reorganizations."),
+    )
 
 
 # Well-formed requests that the registry's current state (or its recorded history) does
@@ -102,11 +119,15 @@ STATE_CONFLICTS = frozenset(
         Refusal.NOT_YET_ESTABLISHED,
         Refusal.ALREADY_ENDED,
         Refusal.DUPLICATE_RELATIONSHIP,
+        Refusal.DOES_NOT_VALIDATE,
+        Refusal.WRONG_STATUS,
     }
 )
 REFUSAL_STATUS: dict[str, HTTPStatus] = {
     Refusal.NOT_FOUND: HTTPStatus.NOT_FOUND,
     Refusal.STALE_VERSION: HTTPStatus.PRECONDITION_FAILED,
+    Refusal.SELF_APPROVAL: HTTPStatus.FORBIDDEN,
+    Refusal.NOT_AN_APPROVER: HTTPStatus.FORBIDDEN,
     **dict.fromkeys(STATE_CONFLICTS, HTTPStatus.CONFLICT),
 }
 

@@ -12,8 +12,10 @@ does no locking of its own, and two concurrent moves could otherwise leave stale
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -29,7 +31,9 @@ from units.models import (
     OrganizationalUnit,
     ReasonVisibility,
     RecordedModel,
+    RecordedRevision,
     RegistryState,
+    Reorganization,
 )
 from units.services.refusals import Refusal
 
@@ -41,6 +45,33 @@ REGISTRY_LOCK_KEY = 7_420_318_114
 # Clocks of several application servers differ a little; a change "effective now" that
 # reaches the database a moment later must not be refused as lying in the future.
 CLOCK_TOLERANCE = datetime.timedelta(minutes=5)
+
+
+# While a reorganization is applied (or tried out), the services write on its behalf:
+# each history row names it, and a future effective time is its own, not a mistake.
+_applying: ContextVar[Reorganization | None] = ContextVar("applying", default=None)
+
+
+@contextlib.contextmanager
+def writing_for(reorganization: Reorganization) -> Iterator[None]:
+    """Let the services within write as part of ``reorganization``."""
+    token = _applying.set(reorganization)
+    try:
+        yield
+    finally:
+        _applying.reset(token)
+
+
+def stamp_reorganization(
+    sender: type[models.Model], history_instance: models.Model, **kwargs: Any
+) -> None:
+    """Name the reorganization being applied on each history row it writes.
+
+    Connected to simple-history's ``pre_create_historical_record`` (units.apps).
+    """
+    reorganization = _applying.get()
+    if reorganization is not None and isinstance(history_instance, RecordedRevision):
+        history_instance.reorganization_id = reorganization.pk
 
 
 def lock_registry() -> None:
@@ -149,8 +180,12 @@ def latest_revision_time(instance: RecordedModel) -> datetime.datetime | None:
 def check_effective_time(
     instance: RecordedModel | None, effective_at: datetime.datetime
 ) -> None:
-    """Refuse future changes and backdated ones that would precede a recorded change."""
-    if effective_at > timezone.now() + CLOCK_TOLERANCE:
+    """Refuse future changes and backdated ones that would precede a recorded change.
+
+    A reorganization's operations may lie in the future: they are tried out against
+    the registry as it will stand, and applied once their time has come.
+    """
+    if _applying.get() is None and effective_at > timezone.now() + CLOCK_TOLERANCE:
         raise ValidationError(
             f"The effective time {moment_text(effective_at)} is in the future; "
             "record a change once it has taken effect.",

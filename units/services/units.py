@@ -543,6 +543,7 @@ def unit_revert(
     user: Actor,
     reason: str,
     reason_visibility: str | None = None,
+    effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> OrganizationalUnit:
     """Bring a unit back to the state of one of its versions, as one new change.
@@ -552,7 +553,9 @@ def unit_revert(
     parent change from mptt and corrupt the tree). Reverting to a version from before
     the unit was abolished reinstates it.
     """
-    reason, reason_visibility, moment = begin_write(reason, None, reason_visibility)
+    reason, reason_visibility, moment = begin_write(
+        reason, effective_at, reason_visibility
+    )
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     target = unit.history.filter(history_id=history_id).first()

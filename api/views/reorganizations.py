@@ -1,0 +1,344 @@
+"""Reorganizations: list, one, draft, operations, submit, approve, reject, cancel.
+
+Thin over ``units.services.reorganizations``: every rule (four eyes, the approve
+permission, validation against the registry at the effective time) is the services'.
+Anyone reads the approved and applied ones; drafts, submitted, rejected, cancelled and
+failed ones are for readers holding ``units.view_reorganization``, and authors are
+named, as everywhere in the API, only to staff (``may_see_staff_identities``).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as api_serializers
+from api.filters import ReorganizationFilterSet
+from api.views.base import (
+    PAGE,
+    WITHOUT_IF_MATCH_ERRORS,
+    RegistryView,
+    existing_id,
+    origin,
+    page,
+    paginated_serializer,
+)
+from units import selectors, services
+from units.models import (
+    Reorganization,
+    ReorganizationOperation,
+    ReorganizationStatus,
+)
+
+# What anyone may read: what was decided and stands (the plans once approved).
+PUBLIC_STATUSES = (ReorganizationStatus.APPROVED, ReorganizationStatus.APPLIED)
+ERRORS = {
+    **WITHOUT_IF_MATCH_ERRORS,
+    403: OpenApiResponse(
+        description="Not authenticated, missing permission, or approving your own "
+        "(`self_approval`)."
+    ),
+    409: OpenApiResponse(
+        description="Its status does not allow the step (`wrong_status`), or an "
+        "operation does not apply (`does_not_validate`, each problem in `problems`)."
+    ),
+}
+
+
+def _input(
+    serializer_class: type[serializers.Serializer], request: Request
+) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# What the reorganization views share: who sees what, and the answer to a write.
+class ReorganizationView(RegistryView):
+    def visible(self) -> QuerySet[Reorganization]:
+        reorganizations = selectors.reorganizations_with_operations()
+        if not self.request.user.has_perm("units.view_reorganization"):
+            reorganizations = reorganizations.filter(status__in=PUBLIC_STATUSES)
+        return reorganizations
+
+    def context(self) -> dict[str, Any]:
+        return {"origin": origin(self.request), "staff_reader": self.staff_reader()}
+
+    def one(self, pk: int) -> Reorganization:
+        existing_id(Reorganization, pk)
+        found = self.visible().filter(pk=pk).first()
+        if found is None:
+            raise NotFound(f"Reorganization {pk} does not exist.")
+        return found
+
+    def answer(self, pk: int, status: int = HTTPStatus.OK) -> Response:
+        data = api_serializers.ReorganizationSerializer(
+            self.one(pk), context=self.context()
+        ).data
+        return Response(data, status=status)
+
+
+class ReorganizationListView(ReorganizationView):
+    write_permissions: ClassVar = {"POST": ("units.add_reorganization",)}
+
+    @extend_schema(
+        summary="List reorganizations, latest effective first",
+        description="Reorganizations with their operations, status and problems, the "
+        "latest effective first. Approved and applied ones are public; drafts, "
+        "submitted, rejected, cancelled and failed ones need the permission to view "
+        "reorganizations. Filter by `status`.",
+        operation_id="reorganizations_list",
+        parameters=[
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, enum=ReorganizationStatus.values
+            ),
+            *PAGE,
+        ],
+        responses={
+            200: paginated_serializer(api_serializers.ReorganizationSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        status = ReorganizationFilterSet(request.query_params).selector_arguments()[
+            "status"
+        ]
+        reorganizations = self.visible()
+        if status is not None:
+            reorganizations = reorganizations.filter(status=status)
+        return Response(
+            page(
+                request,
+                self,
+                list(reorganizations),
+                api_serializers.ReorganizationSerializer,
+                self.context(),
+            )
+        )
+
+    @extend_schema(
+        summary="Draft a reorganization (its operations are added one by one)",
+        description="Start a draft: a title, a reference, one reason (with its "
+        "`reason_visibility`) and one effective time, past, now or future. Nothing in "
+        "the registry changes until it is approved; add operations next.",
+        request=api_serializers.ReorganizationCreateSerializer,
+        responses={201: api_serializers.ReorganizationSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields = _input(api_serializers.ReorganizationCreateSerializer, request)
+        reorganization = services.reorganization_create(
+            user=request.user,
+            title=fields["title"],
+            reason=fields["reason"],
+            reference=fields.get("reference", ""),
+            effective_at=fields.get("effective_at"),
+            reason_visibility=fields.get("reason_visibility"),
+        )
+        response = self.answer(reorganization.pk, HTTPStatus.CREATED)
+        response["Location"] = request.build_absolute_uri(
+            reverse("api:reorganization-detail", kwargs={"pk": reorganization.pk})
+        )
+        return response
+
+
+class ReorganizationDetailView(ReorganizationView):
+    write_permissions: ClassVar = {"PATCH": ("units.change_reorganization",)}
+
+    @extend_schema(
+        summary="One reorganization with its operations",
+        description="A reorganization with its operations in order, its status, "
+        "`scheduled` while approved and waiting for its date, and `problems`: what "
+        "stands in its way, each with the index of its operation.",
+        responses={200: api_serializers.ReorganizationSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return self.answer(pk)
+
+    @extend_schema(
+        summary="Edit a draft's title, reference, reason or effective time",
+        description="Change a draft's title, reference, reason, reason visibility or "
+        "effective time. Only drafts can be edited (409 `wrong_status` otherwise); the "
+        "draft is validated again and `problems` says what now stands in its way.",
+        request=api_serializers.ReorganizationUpdateSerializer,
+        responses={200: api_serializers.ReorganizationSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        self.one(pk)
+        changes = _input(api_serializers.ReorganizationUpdateSerializer, request)
+        services.reorganization_update(reorganization=pk, user=request.user, **changes)
+        return self.answer(pk)
+
+
+class ReorganizationOperationsView(ReorganizationView):
+    write_permissions: ClassVar = {"POST": ("units.change_reorganization",)}
+
+    @extend_schema(
+        summary="Add an operation to a draft (validated at once, see `problems`)",
+        description="Add one operation (`kind` and its `payload`; units, posts and "
+        "people named by slug) at `position`, default last. A malformed payload is a "
+        "400; one the registry would refuse is kept and reported in `problems`.",
+        request=api_serializers.OperationInputSerializer,
+        responses={201: api_serializers.ReorganizationSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        self.one(pk)
+        fields = _input(api_serializers.OperationInputSerializer, request)
+        services.operation_add(reorganization=pk, user=request.user, **fields)
+        return self.answer(pk, HTTPStatus.CREATED)
+
+
+class OperationDetailView(ReorganizationView):
+    write_permissions: ClassVar = {
+        "PATCH": ("units.change_reorganization",),
+        "DELETE": ("units.change_reorganization",),
+    }
+
+    def reorganization_of(self, pk: int) -> int:
+        existing_id(ReorganizationOperation, pk)
+        reorganization_id = (
+            ReorganizationOperation.objects.filter(pk=pk)
+            .values_list("reorganization_id", flat=True)
+            .first()
+        )
+        if reorganization_id is None:
+            raise NotFound(f"Operation {pk} does not exist.")
+        return self.one(reorganization_id).pk
+
+    @extend_schema(
+        summary="One operation of a reorganization",
+        description="One operation: its kind, its payload and its position in the "
+        "reorganization, readable by whoever may read the reorganization itself.",
+        responses={200: api_serializers.OperationSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        self.reorganization_of(pk)
+        operation = ReorganizationOperation.objects.get(pk=pk)
+        return Response(api_serializers.OperationSerializer(operation).data)
+
+    @extend_schema(
+        summary="Change an operation of a draft",
+        description="Change an operation's kind, payload or position while its "
+        "reorganization is a draft; the draft is validated again and the answer is "
+        "the whole reorganization with its `problems`.",
+        request=api_serializers.OperationChangeSerializer,
+        responses={200: api_serializers.ReorganizationSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        reorganization = self.reorganization_of(pk)
+        fields = _input(api_serializers.OperationChangeSerializer, request)
+        services.operation_update(operation=pk, user=request.user, **fields)
+        return self.answer(reorganization)
+
+    @extend_schema(
+        summary="Take an operation out of a draft",
+        description="Remove an operation while its reorganization is a draft; the "
+        "others keep their order, the draft is validated again, and the answer is the "
+        "whole reorganization.",
+        responses={200: api_serializers.ReorganizationSerializer, **ERRORS},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        reorganization = self.reorganization_of(pk)
+        services.operation_delete(operation=pk, user=request.user)
+        return self.answer(reorganization)
+
+
+# One step of the life cycle (submit, approve, reject, cancel): a POST. Who may take it
+# is the service's to say (an approver, not the author; the author or an approver), so
+# that the refusal names the reason; the API only asks that the caller is signed in.
+class ReorganizationStepView(ReorganizationView):
+    write_permissions: ClassVar = {"POST": ()}
+    input_serializer: ClassVar[type[serializers.Serializer]] = (
+        api_serializers.NoInputSerializer
+    )
+
+    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
+        raise NotImplementedError
+
+    def step(self, request: Request, pk: int) -> Response:
+        existing_id(Reorganization, pk)
+        if not Reorganization.objects.filter(pk=pk).exists():
+            raise NotFound(f"Reorganization {pk} does not exist.")
+        fields = _input(self.input_serializer, request)
+        self.take_step(pk, fields, request.user)
+        return self.answer(pk)
+
+
+def _step_schema(summary: str, description: str, request: Any = None) -> Any:
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request or api_serializers.NoInputSerializer,
+        responses={200: api_serializers.ReorganizationSerializer, **ERRORS},
+    )
+
+
+class ReorganizationSubmitView(ReorganizationStepView):
+    write_permissions: ClassVar = {"POST": ("units.change_reorganization",)}
+
+    @_step_schema(
+        "Submit a draft for approval (refused while an operation fails)",
+        "Send a draft to the approvers. It is validated first against the registry as "
+        "it will stand at its effective time; while any operation fails, the answer is "
+        "409 `does_not_validate` with each problem.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return self.step(request, pk)
+
+    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
+        services.reorganization_submit(reorganization=pk, user=user)
+
+
+class ReorganizationApproveView(ReorganizationStepView):
+    @_step_schema(
+        "Approve (a registry approver other than the author); applied at once when "
+        "due, else scheduled",
+        "Approve a submitted reorganization: a member of Registry approvers who is not "
+        "its author (403 `self_approval` otherwise). It is validated again; due, it is "
+        "applied at once, all or nothing; later, it is scheduled for its time.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return self.step(request, pk)
+
+    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
+        services.reorganization_approve(reorganization=pk, user=user)
+
+
+class ReorganizationRejectView(ReorganizationStepView):
+    input_serializer = api_serializers.RejectSerializer
+
+    @_step_schema(
+        "Reject a submitted reorganization, saying why",
+        "Send a submitted reorganization back with the reason why (required). Nothing "
+        "of it is applied; its author sees the reason.",
+        api_serializers.RejectSerializer,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return self.step(request, pk)
+
+    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
+        services.reorganization_reject(
+            reorganization=pk, user=user, reason=fields["reason"]
+        )
+
+
+class ReorganizationCancelView(ReorganizationStepView):
+    @_step_schema(
+        "Cancel before it applies (its author or an approver)",
+        "Withdraw a reorganization that has not been applied yet (a draft, submitted, "
+        "or approved and scheduled). Nothing of it is applied, and it stays listed as "
+        "cancelled.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return self.step(request, pk)
+
+    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
+        services.reorganization_cancel(reorganization=pk, user=user)

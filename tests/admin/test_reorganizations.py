@@ -1,0 +1,234 @@
+"""The reorganizations' admin: a draft with its operations saved through the services,
+each operation's problem beside it, and the actions submit, approve, reject, cancel."""
+
+from __future__ import annotations
+
+import datetime
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from units import services
+from units.models import (
+    OrganizationalUnit,
+    Reorganization,
+    ReorganizationOperation,
+    ReorganizationStatus,
+)
+
+pytestmark = pytest.mark.django_db
+ADD = reverse("admin:units_reorganization_add")
+CHANGELIST = reverse("admin:units_reorganization_changelist")
+
+
+def change_url(reorganization: Reorganization) -> str:
+    return reverse("admin:units_reorganization_change", args=[reorganization.pk])
+
+
+def inline(rows: list[dict[str, Any]], initial: int = 0) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "operations-TOTAL_FORMS": str(len(rows)),
+        "operations-INITIAL_FORMS": str(initial),
+        "operations-MIN_NUM_FORMS": "0",
+        "operations-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"operations-{index}-{key}": value for key, value in row.items()})
+    return data
+
+
+@pytest.fixture
+def small_tree(make_unit: Any) -> tuple[OrganizationalUnit, ...]:
+    """Root Office above Left and Right Department; Leaf Unit in Left: since
+    yesterday, so that a reorganization effective a minute ago comes after them."""
+    since = timezone.now() - datetime.timedelta(days=1)
+    root = make_unit("Root Office", effective_at=since)
+    left = make_unit("Left Department", root, effective_at=since)
+    right = make_unit("Right Department", root, effective_at=since)
+    leaf = make_unit("Leaf Unit", left, effective_at=since)
+    return root, left, right, leaf
+
+
+def draft_data(**fields: Any) -> dict[str, Any]:
+    moment = timezone.now() - datetime.timedelta(minutes=1)
+    return {
+        "title": "Move Leaf",
+        "reference": "DG 2026/14",
+        "reason": "Bulletin 2026/14",
+        "effective_at_0": moment.date().isoformat(),
+        "effective_at_1": moment.strftime("%H:%M:%S"),
+        **fields,
+    }
+
+
+@pytest.fixture
+def approver_client(approver: User) -> Client:
+    client = Client()
+    client.force_login(approver)
+    return client
+
+
+def move_leaf_to(parent: str) -> dict[str, Any]:
+    return {
+        "position": "1",
+        "kind": "move_unit",
+        "payload": f'{{"unit": "leaf-unit", "parent": "{parent}"}}',
+    }
+
+
+def test_a_draft_and_its_operations_are_saved_through_the_services(
+    editor_client: Client, small_tree: tuple, editor: User
+) -> None:
+    answer = editor_client.post(
+        ADD, {**draft_data(), **inline([move_leaf_to("right-department")])}
+    )
+    assert answer.status_code == HTTPStatus.FOUND, (
+        answer.context and answer.context["errors"]
+    )
+    reorganization = Reorganization.objects.get()
+    assert reorganization.author == editor
+    assert reorganization.status == ReorganizationStatus.DRAFT
+    assert reorganization.operations.get().payload["parent"] == "right-department"
+    assert reorganization.problems == []
+    page = editor_client.get(change_url(reorganization))
+    assert page.status_code == HTTPStatus.OK
+
+
+def test_a_malformed_payload_is_an_error_on_its_row_and_nothing_is_saved(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    row = {"position": "1", "kind": "move_unit", "payload": '{"parent": "x"}'}
+    answer = editor_client.post(ADD, {**draft_data(), **inline([row])})
+    assert answer.status_code == HTTPStatus.OK
+    formset = answer.context["inline_admin_formsets"][0].formset
+    assert "needs unit" in str(formset.forms[0].errors["payload"])
+    assert Reorganization.objects.count() == 0
+
+
+def test_each_problem_is_shown_beside_its_operation(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    editor_client.post(ADD, {**draft_data(), **inline([move_leaf_to("no-such-unit")])})
+    reorganization = Reorganization.objects.get()
+    assert reorganization.problems[0]["operation"] == 0
+    page = editor_client.get(change_url(reorganization)).content.decode()
+    assert "Operation 1: No organizational unit has the slug “no-such-unit”." in page
+
+
+def test_the_actions_submit_and_approve_and_refuse_self_approval(
+    editor_client: Client,
+    approver_client: Client,
+    small_tree: tuple,
+    approver: User,
+) -> None:
+    editor_client.post(
+        ADD, {**draft_data(), **inline([move_leaf_to("right-department")])}
+    )
+    reorganization = Reorganization.objects.get()
+    editor_client.post(
+        CHANGELIST, {"action": "submit", "_selected_action": [reorganization.pk]}
+    )
+    reorganization.refresh_from_db()
+    assert reorganization.status == ReorganizationStatus.SUBMITTED
+
+    # The editor is no approver: refused, with the reason, and nothing applied.
+    refused = editor_client.post(
+        CHANGELIST,
+        {"action": "approve", "_selected_action": [reorganization.pk]},
+        follow=True,
+    )
+    assert "Only registry approvers" in refused.content.decode()
+    reorganization.refresh_from_db()
+    assert reorganization.status == ReorganizationStatus.SUBMITTED
+
+    answer = approver_client.post(
+        CHANGELIST,
+        {"action": "approve", "_selected_action": [reorganization.pk]},
+        follow=True,
+    )
+    assert "was approved" in answer.content.decode()
+    reorganization.refresh_from_db()
+    assert reorganization.status == ReorganizationStatus.APPLIED
+    leaf = OrganizationalUnit.objects.get(slug="leaf-unit")
+    assert leaf.parent == small_tree[2]
+    # Applied: read-only, no operation can be added any more.
+    page = approver_client.get(change_url(reorganization))
+    assert page.status_code == HTTPStatus.OK
+    assert not page.context["inline_admin_formsets"][0].has_add_permission
+
+
+def test_reject_takes_the_reason_typed_beside_the_action(
+    editor: User, approver_client: Client, small_tree: tuple
+) -> None:
+    reorganization = services.reorganization_create(
+        user=editor,
+        title="Plan",
+        reason="r",
+        effective_at=timezone.now() + datetime.timedelta(days=2),
+    )
+    services.operation_add(
+        reorganization=reorganization,
+        user=editor,
+        kind="change_unit",
+        payload={"unit": "leaf-unit", "fields": {"location": "Rome"}},
+    )
+    services.reorganization_submit(reorganization=reorganization, user=editor)
+    approver_client.post(
+        CHANGELIST,
+        {"action": "reject", "_selected_action": [reorganization.pk], "reason": ""},
+    )
+    reorganization.refresh_from_db()
+    assert reorganization.status == ReorganizationStatus.SUBMITTED
+    approver_client.post(
+        CHANGELIST,
+        {
+            "action": "reject",
+            "_selected_action": [reorganization.pk],
+            "reason": "Not this year",
+        },
+    )
+    reorganization.refresh_from_db()
+    assert reorganization.status == ReorganizationStatus.REJECTED
+    assert reorganization.rejection_reason == "Not this year"
+
+
+def test_cancel_from_the_list(editor_client: Client, small_tree: tuple) -> None:
+    editor_client.post(
+        ADD, {**draft_data(), **inline([move_leaf_to("right-department")])}
+    )
+    reorganization = Reorganization.objects.get()
+    editor_client.post(
+        CHANGELIST, {"action": "cancel", "_selected_action": [reorganization.pk]}
+    )
+    reorganization.refresh_from_db()
+    assert reorganization.status == ReorganizationStatus.CANCELLED
+    assert ReorganizationOperation.objects.count() == 1
+    assert OrganizationalUnit.objects.get(slug="leaf-unit").parent == small_tree[1]
+
+
+def test_the_approvers_group_holds_the_approve_permission() -> None:
+    approvers = Group.objects.get(name="Registry approvers")
+    assert approvers.permissions.filter(codename="approve_reorganization").exists()
+
+
+def test_an_operation_is_taken_out_of_a_draft(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    editor_client.post(
+        ADD, {**draft_data(), **inline([move_leaf_to("right-department")])}
+    )
+    reorganization = Reorganization.objects.get()
+    operation = reorganization.operations.get()
+    row = {**move_leaf_to("right-department"), "id": str(operation.pk)}
+    row["reorganization"] = str(reorganization.pk)
+    row["DELETE"] = "on"
+    answer = editor_client.post(
+        change_url(reorganization), {**draft_data(), **inline([row], initial=1)}
+    )
+    assert answer.status_code == HTTPStatus.FOUND
+    assert reorganization.operations.count() == 0

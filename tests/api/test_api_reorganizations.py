@@ -1,0 +1,267 @@
+"""/api/v1/reorganizations/: draft, operations, submit, approve, reject, cancel.
+
+The rules are the services' (tests/services/test_reorganizations.py); here: the
+answers, their statuses and messages, who sees what, and nothing written on refusal.
+"""
+
+from __future__ import annotations
+
+import datetime
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.utils import timezone
+
+from units import services
+from units.models import (
+    OrganizationalUnit,
+    Reorganization,
+    ReorganizationOperation,
+    UnitKind,
+)
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/reorganizations/"
+
+
+@pytest.fixture
+def units(editor: User) -> dict[str, OrganizationalUnit]:
+    start = timezone.now() - datetime.timedelta(days=1)
+    office = services.unit_create(
+        user=editor,
+        reason="Setup",
+        name="Office",
+        slug="office",
+        kind=UnitKind.OFFICE,
+        effective_at=start,
+    )
+    unit = services.unit_create(
+        user=editor,
+        reason="Setup",
+        name="Unit",
+        slug="unit",
+        kind=UnitKind.UNIT,
+        parent=office,
+        effective_at=start,
+    )
+    return {"office": office, "unit": unit}
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editor_client(editor: User) -> Client:
+    editor.groups.add(Group.objects.get(name="Registry editors"))
+    return signed_in(editor)
+
+
+@pytest.fixture
+def approver_client(approver: User) -> Client:
+    return signed_in(approver)
+
+
+def post(client: Client, path: str, data: Any = None) -> Any:
+    return client.post(path, data or {}, content_type="application/json")
+
+
+def drafted(client: Client, **fields: Any) -> dict[str, Any]:
+    answer = post(
+        client,
+        API,
+        {"title": "Rename", "reason": "Bulletin 2026/14", **fields},
+    )
+    assert answer.status_code == HTTPStatus.CREATED, answer.json()
+    return answer.json()
+
+
+RENAME = {"kind": "change_unit", "payload": {"unit": "unit", "fields": {"name": "U2"}}}
+
+
+def test_the_life_cycle_through_the_api(
+    units: Any, editor_client: Client, approver_client: Client
+) -> None:
+    reorganization = drafted(editor_client, reference="DG 2026/14")
+    assert reorganization["status"] == "draft"
+    assert reorganization["author"] == "editor"
+    pk = reorganization["id"]
+
+    answer = post(editor_client, f"{API}{pk}/operations/", RENAME)
+    assert answer.status_code == HTTPStatus.CREATED
+    assert answer.json()["operations"][0]["kind"] == "change_unit"
+    assert answer.json()["problems"] == []
+
+    assert post(editor_client, f"{API}{pk}/submit/").json()["status"] == "submitted"
+    approved = post(approver_client, f"{API}{pk}/approve/")
+    assert approved.status_code == HTTPStatus.OK
+    assert approved.json()["status"] == "applied"
+    assert approved.json()["approver"] == "approver"
+    assert OrganizationalUnit.objects.get(slug="unit").name == "U2"
+
+
+def test_approving_your_own_is_a_403_with_a_message(
+    units: Any, approver_client: Client, approver: User
+) -> None:
+    approver.groups.add(Group.objects.get(name="Registry editors"))
+    pk = drafted(approver_client)["id"]
+    post(approver_client, f"{API}{pk}/operations/", RENAME)
+    post(approver_client, f"{API}{pk}/submit/")
+
+    answer = post(approver_client, f"{API}{pk}/approve/")
+    assert answer.status_code == HTTPStatus.FORBIDDEN
+    assert answer.json()["code"] == "self_approval"
+    assert "someone else must approve" in answer.json()["detail"]
+    assert Reorganization.objects.get().status == "submitted"
+    assert OrganizationalUnit.objects.get(slug="unit").name == "Unit"
+
+
+def test_an_editor_cannot_approve(units: Any, editor_client: Client) -> None:
+    pk = drafted(editor_client)["id"]
+    post(editor_client, f"{API}{pk}/operations/", RENAME)
+    post(editor_client, f"{API}{pk}/submit/")
+    answer = post(editor_client, f"{API}{pk}/approve/")
+    assert answer.status_code == HTTPStatus.FORBIDDEN
+    assert answer.json()["code"] == "not_an_approver"
+
+
+def test_submitting_a_draft_that_does_not_apply_is_a_409_naming_the_operation(
+    units: Any, editor_client: Client
+) -> None:
+    pk = drafted(editor_client)["id"]
+    post(editor_client, f"{API}{pk}/operations/", RENAME)
+    cycle = {"kind": "move_unit", "payload": {"unit": "office", "parent": "unit"}}
+    answer = post(editor_client, f"{API}{pk}/operations/", cycle)
+    assert answer.json()["problems"][0]["operation"] == 1
+
+    answer = post(editor_client, f"{API}{pk}/submit/")
+    assert answer.status_code == HTTPStatus.CONFLICT
+    body = answer.json()
+    assert body["code"] == "does_not_validate"
+    assert body["problems"][0]["operation"] == 1
+    assert "Operation 2:" in body["detail"]
+    assert Reorganization.objects.get().status == "draft"
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        ("", {"reason": "r"}, "title"),
+        ("", {"title": "T", "reason": "r", "status": "applied"}, "Unknown"),
+        ("", {"title": "T", "reason": "r", "effective_at": "soon"}, "ISO 8601"),
+        ("{pk}/operations/", {"kind": "teleport", "payload": {}}, "kind"),
+        ("{pk}/operations/", {"kind": "move_unit", "payload": {}}, "needs unit"),
+        ("{pk}/reject/", {}, "reason"),
+    ],
+)
+def test_bad_input_is_a_400_and_writes_nothing(
+    units: Any,
+    editor_client: Client,
+    approver_client: Client,
+    path: str,
+    data: dict[str, Any],
+    message: str,
+) -> None:
+    pk = drafted(editor_client)["id"]
+    before = (Reorganization.objects.count(), ReorganizationOperation.objects.count())
+    client = approver_client if "reject" in path else editor_client
+    answer = post(client, API + path.format(pk=pk), data)
+    assert answer.status_code == HTTPStatus.BAD_REQUEST
+    assert message in str(answer.json())
+    assert (
+        Reorganization.objects.count(),
+        ReorganizationOperation.objects.count(),
+    ) == before
+
+
+def test_a_step_its_status_does_not_allow_is_a_409(
+    units: Any, editor_client: Client, approver_client: Client
+) -> None:
+    pk = drafted(editor_client)["id"]
+    answer = post(approver_client, f"{API}{pk}/approve/")
+    assert answer.status_code == HTTPStatus.CONFLICT
+    assert answer.json()["code"] == "wrong_status"
+
+
+def test_reject_and_cancel(
+    units: Any, editor_client: Client, approver_client: Client
+) -> None:
+    first = drafted(editor_client)["id"]
+    post(editor_client, f"{API}{first}/operations/", RENAME)
+    post(editor_client, f"{API}{first}/submit/")
+    rejected = post(approver_client, f"{API}{first}/reject/", {"reason": "Too early"})
+    assert rejected.json()["status"] == "rejected"
+    assert rejected.json()["rejection_reason"] == "Too early"
+
+    second = drafted(editor_client)["id"]
+    cancelled = post(editor_client, f"{API}{second}/cancel/")
+    assert cancelled.json()["status"] == "cancelled"
+    assert OrganizationalUnit.objects.get(slug="unit").name == "Unit"
+
+
+def test_operations_are_edited_and_removed(units: Any, editor_client: Client) -> None:
+    pk = drafted(editor_client)["id"]
+    post(editor_client, f"{API}{pk}/operations/", RENAME)
+    operation = ReorganizationOperation.objects.get()
+    changed = editor_client.patch(
+        f"/api/v1/operations/{operation.pk}/",
+        {"payload": {"unit": "unit", "fields": {"location": "Rome"}}},
+        content_type="application/json",
+    )
+    assert changed.status_code == HTTPStatus.OK
+    assert changed.json()["operations"][0]["payload"]["fields"] == {"location": "Rome"}
+    removed = editor_client.delete(f"/api/v1/operations/{operation.pk}/")
+    assert removed.status_code == HTTPStatus.OK
+    assert removed.json()["operations"] == []
+
+
+def test_the_public_sees_approved_ones_without_authors(
+    units: Any, editor_client: Client, approver_client: Client, client: Client
+) -> None:
+    future = (timezone.now() + datetime.timedelta(days=3)).isoformat()
+    scheduled = drafted(editor_client, effective_at=future)["id"]
+    post(editor_client, f"{API}{scheduled}/operations/", RENAME)
+    post(editor_client, f"{API}{scheduled}/submit/")
+    assert post(approver_client, f"{API}{scheduled}/approve/").json()["scheduled"]
+    draft = drafted(editor_client)["id"]
+
+    listed = client.get(API).json()
+    assert [item["id"] for item in listed["results"]] == [scheduled]
+    assert listed["results"][0]["author"] is None
+    assert client.get(f"{API}{draft}/").status_code == HTTPStatus.NOT_FOUND
+    staff = editor_client.get(API, {"status": "draft"}).json()
+    assert [item["id"] for item in staff["results"]] == [draft]
+
+
+def test_a_bad_status_filter_is_a_400(client: Client) -> None:
+    answer = client.get(API, {"status": "pending"})
+    assert answer.status_code == HTTPStatus.BAD_REQUEST
+    assert "status" in answer.json()
+
+
+def test_anonymous_writes_are_refused(units: Any, client: Client) -> None:
+    answer = post(client, API, {"title": "T", "reason": "r"})
+    assert answer.status_code in {HTTPStatus.FORBIDDEN, HTTPStatus.UNAUTHORIZED}
+    assert Reorganization.objects.count() == 0
+
+
+def test_the_list_costs_the_same_queries_for_more_reorganizations(
+    units: Any, editor_client: Client, django_assert_num_queries: Any
+) -> None:
+    for _ in range(2):
+        pk = drafted(editor_client)["id"]
+        post(editor_client, f"{API}{pk}/operations/", RENAME)
+    # The session, the user, their permissions (two), the reorganizations with their
+    # authors and approvers, their operations.
+    with django_assert_num_queries(6):
+        assert len(editor_client.get(API).json()["results"]) == 2
+    for _ in range(3):
+        pk = drafted(editor_client)["id"]
+        post(editor_client, f"{API}{pk}/operations/", RENAME)
+    with django_assert_num_queries(6):
+        assert len(editor_client.get(API).json()["results"]) == 5

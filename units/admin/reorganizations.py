@@ -1,0 +1,293 @@
+"""The reorganizations' admin: a draft and its operations, and the steps of its life.
+
+Thin over ``units.services.reorganizations``: the draft and each operation are saved
+through the services (which validate the whole draft at every edit and keep each
+operation's problem), and the actions submit, approve, reject (with the reason typed
+beside the action) and cancel. Only a draft is edited; the others are read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from units import services
+from units.admin.base import (
+    RefusedRowInline,
+    ServiceRefused,
+    ServiceWriteAdmin,
+    copy_saved_state,
+    formset_bookkeeping,
+)
+from units.admin.forms import (
+    InlineRowForm,
+    ServiceErrorMixin,
+    reason_visibility_field,
+)
+from units.models import (
+    Reorganization,
+    ReorganizationOperation,
+    ReorganizationStatus,
+)
+from units.services.reorganizations import check_payload
+
+EDITABLE_FIELDS = ("title", "reference", "reason", "reason_visibility", "effective_at")
+
+
+class ReorganizationForm(ServiceErrorMixin, forms.ModelForm):
+    # Radio buttons starting at the registry's default, as every other reason's.
+    reason_visibility = reason_visibility_field()
+
+    class Meta:
+        model = Reorganization
+        fields = list(EDITABLE_FIELDS)
+
+
+class OperationForm(InlineRowForm):
+    """One operation; its payload's shape is checked here, before anything is saved."""
+
+    class Meta:
+        model = ReorganizationOperation
+        fields = ["position", "kind", "payload"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        kind, payload = cleaned_data.get("kind"), cleaned_data.get("payload")
+        if kind and not self.cleaned_data.get("DELETE"):
+            try:
+                check_payload(kind, payload)
+            except ValidationError as error:
+                self.add_error("payload", error)
+        return cleaned_data
+
+
+def _problem_of(operation: ReorganizationOperation) -> str:
+    """The last validation's problem with ``operation`` (by its index), or nothing."""
+    reorganization = operation.reorganization
+    order = list(reorganization.operations.values_list("pk", flat=True))
+    index = order.index(operation.pk) if operation.pk in order else None
+    return " ".join(
+        str(problem["message"])
+        for problem in reorganization.problems
+        if problem.get("operation") == index
+    )
+
+
+class OperationInline(RefusedRowInline, admin.TabularInline):
+    model = ReorganizationOperation
+    form = OperationForm
+    fields = ("position", "kind", "payload", "problem")
+    readonly_fields = ("problem",)
+    extra = 0
+    ordering = ("position", "pk")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return (obj is None or _is_draft(obj)) and super().has_add_permission(
+            request, obj
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Taking an operation out of a draft changes the draft; nobody holds a delete
+        # permission in the registry (migration 0003).
+        return _is_draft(obj) and request.user.has_perm("units.change_reorganization")
+
+    @admin.display(description=_("problem"))
+    def problem(self, operation: ReorganizationOperation) -> str:
+        return _problem_of(operation) if operation.pk else ""
+
+
+def _is_draft(reorganization: Reorganization | None) -> bool:
+    return reorganization is None or reorganization.status == ReorganizationStatus.DRAFT
+
+
+class ReasonActionForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Reason (to reject)"),
+        required=False,
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+
+
+def _step(
+    step: Callable[..., Reorganization], done: str
+) -> Callable[[Any, HttpRequest, QuerySet[Reorganization]], None]:
+    """An admin action taking one step on each chosen reorganization.
+
+    Each is its own transaction; a refusal is reported with its reasons (each problem
+    beside its operation's number) and leaves that one as it was.
+    """
+
+    def action(
+        admin_: Any, request: HttpRequest, queryset: QuerySet[Reorganization]
+    ) -> None:
+        for reorganization in queryset.order_by("pk"):
+            extra = {}
+            if step is services.reorganization_reject:
+                extra["reason"] = request.POST.get("reason", "")
+            try:
+                step(reorganization=reorganization, user=request.user, **extra)
+            except ValidationError as error:
+                admin_.message_user(
+                    request,
+                    f"“{reorganization}”: {' '.join(error.messages)}",
+                    messages.ERROR,
+                )
+            else:
+                admin_.message_user(request, f"“{reorganization}” {done}.")
+
+    return action
+
+
+@admin.register(Reorganization)
+class ReorganizationAdmin(ServiceWriteAdmin):
+    form = ReorganizationForm
+    inlines = (OperationInline,)
+    action_form = ReasonActionForm
+    list_display = ("title", "reference", "effective_at", "status", "author")
+    list_filter = ("status",)
+    search_fields = ("title", "reference")
+    readonly_fields = (
+        "status",
+        "scheduled",
+        "author",
+        "approver",
+        "decided_at",
+        "applied_at",
+        "rejection_reason",
+        "problems_shown",
+    )
+    actions = ("submit", "approve", "reject", "cancel")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Reorganization]:
+        return super().get_queryset(request).select_related("author", "approver")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fieldsets: list[Any] = [(None, {"fields": list(EDITABLE_FIELDS)})]
+        if obj is not None:
+            fieldsets.append((_("Status"), {"fields": list(self.readonly_fields)}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not _is_draft(obj):
+            return (*EDITABLE_FIELDS, *self.readonly_fields)
+        return self.readonly_fields
+
+    @admin.display(description=_("scheduled"), boolean=True)
+    def scheduled(self, reorganization: Reorganization) -> bool:
+        return reorganization.is_scheduled
+
+    @admin.display(description=_("what stands in its way"))
+    def problems_shown(self, reorganization: Reorganization) -> str:
+        if not reorganization.problems:
+            return "—"
+        return format_html_join(
+            "",
+            "<p>{}</p>",
+            (
+                (
+                    (
+                        _("The whole")
+                        if problem.get("operation") is None
+                        else _("Operation %(number)s")
+                        % {"number": problem["operation"] + 1}
+                    )
+                    + f": {problem['message']}",
+                )
+                for problem in reorganization.problems
+            ),
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: Reorganization, form: Any, change: bool
+    ) -> None:
+        fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
+        try:
+            if change:
+                changed = {
+                    name: fields[name] for name in form.changed_data if name in fields
+                }
+                saved = (
+                    services.reorganization_update(
+                        reorganization=obj.pk, user=request.user, **changed
+                    )
+                    if changed
+                    else obj
+                )
+            else:
+                saved = services.reorganization_create(user=request.user, **fields)
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
+        copy_saved_state(obj, saved)
+
+    def save_formset(
+        self, request: HttpRequest, form: Any, formset: Any, change: bool
+    ) -> None:
+        new, changed = [], []
+        for row in formset.forms:
+            if not row.has_changed() and row.instance.pk is not None:
+                continue
+            data = row.cleaned_data
+            if not data:
+                continue
+            try:
+                if data.get("DELETE"):
+                    if row.instance.pk is not None:
+                        services.operation_delete(
+                            operation=row.instance.pk, user=request.user
+                        )
+                elif row.instance.pk is None:
+                    new.append(
+                        services.operation_add(
+                            reorganization=form.instance.pk,
+                            user=request.user,
+                            kind=data["kind"],
+                            payload=data["payload"],
+                            position=data.get("position"),
+                        )
+                    )
+                else:
+                    changed.append(
+                        (
+                            services.operation_update(
+                                operation=row.instance.pk,
+                                user=request.user,
+                                kind=data["kind"],
+                                payload=data["payload"],
+                                position=data.get("position"),
+                            ),
+                            row.changed_data,
+                        )
+                    )
+            except ValidationError as error:
+                raise ServiceRefused(
+                    error, subject=str(_("an operation")), row=row.prefix
+                ) from error
+        formset_bookkeeping(formset, new, changed)
+
+    @admin.action(description=_("Submit the chosen drafts for approval"))
+    def submit(self, request: HttpRequest, queryset: QuerySet[Reorganization]) -> None:
+        _step(services.reorganization_submit, "was submitted")(self, request, queryset)
+
+    @admin.action(description=_("Approve the chosen reorganizations"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[Reorganization]) -> None:
+        _step(services.reorganization_approve, "was approved")(self, request, queryset)
+
+    @admin.action(description=_("Reject the chosen reorganizations (give a reason)"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[Reorganization]) -> None:
+        _step(services.reorganization_reject, "was rejected")(self, request, queryset)
+
+    @admin.action(description=_("Cancel the chosen reorganizations"))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Reorganization]) -> None:
+        _step(services.reorganization_cancel, "was cancelled")(self, request, queryset)
