@@ -869,17 +869,14 @@ class ReorganizationSerializer(serializers.Serializer):
             "api:reorganization-detail", kwargs={"pk": reorganization.pk}
         )
 
-    @extend_schema_field(OpenApiTypes.STR)
     def get_reason(self, reorganization: Any) -> str | None:
         return selectors.shown_reason(reorganization, staff=_staff_reader(self.context))
 
-    @extend_schema_field(OpenApiTypes.STR)
     def get_author(self, reorganization: Any) -> str | None:
         if not _staff_reader(self.context):
             return None
         return str(reorganization.author.get_username())
 
-    @extend_schema_field(OpenApiTypes.STR)
     def get_approver(self, reorganization: Any) -> str | None:
         if not _staff_reader(self.context) or reorganization.approver is None:
             return None

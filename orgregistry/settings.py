@@ -144,13 +144,15 @@ MIDDLEWARE = [
     # Where this request's reads go (a replica or the primary), then, for anonymous
     # reads, their statement timeout on that database.
     "orgregistry.database_routing.ReadRoutingMiddleware",
+    # Applies approved reorganizations whose time has come before any view reads, so
+    # no read at or after their effective time shows the old structure, worker or not.
+    # After the routing (its write sends this request's reads to the primary), before
+    # the anonymous timeout (an application is not an anonymous read).
+    "orgregistry.reorganizations.ReorganizationCatchUpMiddleware",
     "orgregistry.statement_timeout.AnonymousReadTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    # Applies approved reorganizations whose time has come before any view reads, so
-    # no read at or after their effective time shows the old structure, worker or not.
-    "orgregistry.reorganizations.ReorganizationCatchUpMiddleware",
     # Throttles the public pages per address or account (needs request.user).
     "orgregistry.throttling.PageThrottleMiddleware",
     # Last, so that it sees the outcome of authentication (admin login lockout).

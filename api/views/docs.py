@@ -12,13 +12,17 @@ from api.views.base import MethodsFirst
 
 
 class SchemaView(MethodsFirst, SpectacularAPIView):
-    pass
+    # The schema describes the API, not the registry: no reorganization catch-up (and
+    # no database) before it (orgregistry.reorganizations).
+    reads_registry = False
 
 
 # The page's answers go through its template renderer, which renders DRF's error and
 # metadata answers with a template that reads the user: for a signed-in browser
 # without a CSRF token (a PUT) that raised mid-render, a 500. So these stay Django's.
 class DocsView(SpectacularSwaggerView):
+    reads_registry = False
+
     def dispatch(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
