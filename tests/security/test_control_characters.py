@@ -38,6 +38,8 @@ from units.models import (
     OrganizationalUnit,
     Person,
     Post,
+    Reorganization,
+    ReorganizationOperation,
     UnitRelationship,
 )
 
@@ -45,7 +47,15 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1/"
 CONTROL_CHARACTERS = ("\x0b", "\x1f", "\x07")
-MODELS = (OrganizationalUnit, Post, Person, Appointment, UnitRelationship)
+MODELS = (
+    OrganizationalUnit,
+    Post,
+    Person,
+    Appointment,
+    UnitRelationship,
+    Reorganization,
+    ReorganizationOperation,
+)
 # Texts the services store (and so refuse with ``invalid_text``); the other strings of
 # a write are slugs, dates and choices, which the API's own validation refuses.
 STORED_TEXTS = {
@@ -55,6 +65,7 @@ STORED_TEXTS = {
     "mandate",
     "location",
     "title",
+    "reference",
     "term_note",
     "full_name",
     "note",
@@ -94,7 +105,45 @@ def _valid_writes(history: ScriptedHistory) -> dict[tuple[str, str], tuple[str, 
     )
     today = datetime.date.today().isoformat()
     y, head = history.unit_y.slug, history.head_of_x.slug
+    # Reorganizations drafted by someone else, so that the walker (a superuser) may
+    # approve one: a draft with one operation that applies, and a submitted one.
+    draft, operation = _drafted_reorganization(history, "Plan A")
+    submitted, _ = _drafted_reorganization(history, "Plan B")
+    services.reorganization_submit(reorganization=submitted, user=editor_user())
+    establish = {"name": "Data Office", "kind": "office", "slug": "data-office"}
     return {
+        ("post", "/api/v1/reorganizations/"): (
+            "reorganizations/",
+            {"title": "Plan C", "reference": "Decree 7"},
+        ),
+        ("patch", "/api/v1/reorganizations/{id}/"): (
+            f"reorganizations/{draft.pk}/",
+            {"title": "Plan A, revised", "reference": "Decree 8"},
+        ),
+        ("post", "/api/v1/reorganizations/{id}/operations/"): (
+            f"reorganizations/{draft.pk}/operations/",
+            {"kind": "establish_unit", "payload": {**establish, "parent": "hq"}},
+        ),
+        ("patch", "/api/v1/operations/{id}/"): (
+            f"operations/{operation.pk}/",
+            {"payload": {"unit": y, "fields": {"location": "Lisbon"}}},
+        ),
+        ("post", "/api/v1/reorganizations/{id}/submit/"): (
+            f"reorganizations/{draft.pk}/submit/",
+            {},
+        ),
+        ("post", "/api/v1/reorganizations/{id}/approve/"): (
+            f"reorganizations/{submitted.pk}/approve/",
+            {},
+        ),
+        ("post", "/api/v1/reorganizations/{id}/reject/"): (
+            f"reorganizations/{submitted.pk}/reject/",
+            {"reason": "Too early"},
+        ),
+        ("post", "/api/v1/reorganizations/{id}/cancel/"): (
+            f"reorganizations/{draft.pk}/cancel/",
+            {},
+        ),
         ("post", "/api/v1/units/"): (
             "units/",
             {"name": "New unit", "kind": "unit", "parent": "hq"},
@@ -140,13 +189,35 @@ def _valid_writes(history: ScriptedHistory) -> dict[tuple[str, str], tuple[str, 
     }
 
 
-def _string_fields(schema: dict[str, Any], operation: dict[str, Any]) -> list[str]:
-    """The request body's fields that take free strings (no choice, date or number)."""
+def _drafted_reorganization(
+    history: ScriptedHistory, title: str
+) -> tuple[Reorganization, ReorganizationOperation]:
+    """A draft by the editor, not the walker, with one operation that applies."""
+    reorganization = services.reorganization_create(
+        user=editor_user(), title=title, reason="Reform", effective_at=None
+    )
+    operation = services.operation_add(
+        reorganization=reorganization,
+        user=editor_user(),
+        kind="change_unit",
+        payload={"unit": history.unit_y.slug, "fields": {"location": "Rome"}},
+    )
+    return reorganization, operation
+
+
+def _body_fields(schema: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    """The request body's fields and their schemas; none for a step without input."""
+    if "requestBody" not in operation:
+        return {}
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     name = body["$ref"].rsplit("/", 1)[-1]
-    properties = schema["components"]["schemas"][name]["properties"]
+    return dict(schema["components"]["schemas"][name]["properties"])
+
+
+def _string_fields(schema: dict[str, Any], operation: dict[str, Any]) -> list[str]:
+    """The request body's fields that take free strings (no choice, date or number)."""
     fields = []
-    for field, spec in properties.items():
+    for field, spec in _body_fields(schema, operation).items():
         variants = spec.get("oneOf", [spec])
         if all(
             variant.get("type") == "string" and variant.get("format") is None
@@ -158,6 +229,12 @@ def _string_fields(schema: dict[str, Any], operation: dict[str, Any]) -> list[st
 
 # Writes that take no text: making one's API token (the request has no body).
 WITHOUT_INPUT = {("post", f"{API}token/")}
+# Steps of a reorganization that take no input: walked with their valid (empty) body,
+# which must be accepted, but they have no field to hold a character.
+WITHOUT_TEXT = {
+    ("post", f"{API}reorganizations/{{id}}/{step}/")
+    for step in ("submit", "approve", "cancel")
+}
 
 
 def _write_operations(client: APIClient) -> Iterator[tuple[str, str, dict]]:
@@ -171,6 +248,38 @@ def _write_operations(client: APIClient) -> Iterator[tuple[str, str, dict]]:
                 yield method, path, {"schema": schema, "operation": operation}
 
 
+def _payload_texts(payload: dict[str, Any]) -> Iterator[tuple[str, ...]]:
+    """The path to every text of an operation's payload (one level of nesting)."""
+    for key, value in payload.items():
+        if isinstance(value, str):
+            yield (key,)
+        elif isinstance(value, dict):
+            yield from ((key, inner) for inner, text in value.items() if text)
+
+
+def _walk_payload(send: Any, url: str, valid: dict[str, Any]) -> Iterator[str]:
+    """Each text of the payload with a control character: a 400 ``invalid_text``
+    under ``payload`` naming its key, and nothing written."""
+    for number, keys in enumerate(_payload_texts(valid["payload"])):
+        character = CONTROL_CHARACTERS[number % len(CONTROL_CHARACTERS)]
+        payload = json.loads(json.dumps(valid["payload"]))
+        holder = payload if len(keys) == 1 else payload[keys[0]]
+        holder[keys[-1]] = f"{holder[keys[-1]]}{character}x"
+        before = snapshot()
+
+        response = send(url, {**valid, "payload": payload}, format="json")
+
+        name = ".".join(keys)
+        assert response.status_code == HTTPStatus.BAD_REQUEST, (url, name)
+        answer = response.json()
+        assert answer["code"] == "invalid_text", (url, name, answer)
+        (message,) = answer["errors"]["payload"]
+        assert message.startswith(f"“{name}”: The "), (url, name, message)
+        assert f"U+{ord(character):04X}" in message
+        assert snapshot() == before, (url, name)
+        yield name
+
+
 def test_control_characters_through_every_write_endpoint_are_refused_naming_the_field(
     scripted_history: ScriptedHistory, api_client: APIClient
 ) -> None:
@@ -180,18 +289,31 @@ def test_control_characters_through_every_write_endpoint_are_refused_naming_the_
     assert {(method, path) for method, path, _ in operations} == set(writes)
 
     walked: list[tuple[str, str, str]] = []
+    without_text: set[tuple[str, str]] = set()
     for method, path, found in operations:
         url, valid = writes[(method, path)]
         send = getattr(api_client, method)
+        # Every write that takes a reason gets one; the others refuse unknown fields.
+        reason = {"reason": "Walk"} if "reason" in _body_fields(**found) else {}
         # The valid body is accepted (then rolled back): the character is the problem.
         with transaction.atomic():
-            accepted = send(f"{API}{url}", {**valid, "reason": "Walk"}, format="json")
+            accepted = send(f"{API}{url}", {**valid, **reason}, format="json")
             assert accepted.status_code < 300, (path, accepted.content)
             transaction.set_rollback(True)
-        for number, field in enumerate(_string_fields(**found)):
+        fields = _string_fields(**found)
+        if "payload" in valid:
+            # An operation's payload is any JSON in the schema; each text inside it
+            # is stored with the draft, so each is walked too.
+            walked.extend(
+                (method, path, f"payload {key}")
+                for key in _walk_payload(send, f"{API}{url}", valid)
+            )
+        elif not fields:
+            without_text.add((method, path))
+        for number, field in enumerate(fields):
             character = CONTROL_CHARACTERS[number % len(CONTROL_CHARACTERS)]
             plain = valid.get(field, "Because" if field == "reason" else "x")
-            body = {"reason": "Walk", **valid, field: f"{plain}{character}{plain}"}
+            body = {**reason, **valid, field: f"{plain}{character}{plain}"}
             before = snapshot()
 
             response = send(f"{API}{url}", body, format="json")
@@ -206,7 +328,10 @@ def test_control_characters_through_every_write_endpoint_are_refused_naming_the_
             walked.append((method, path, field))
     walked_texts = {field for _method, _path, field in walked} & STORED_TEXTS
     assert walked_texts == STORED_TEXTS
-    assert len({(method, path) for method, path, _ in walked}) == len(writes)
+    assert without_text == WITHOUT_TEXT
+    assert len({(method, path) for method, path, _ in walked}) == len(writes) - len(
+        WITHOUT_TEXT
+    )
 
 
 def test_a_line_break_in_a_name_through_the_api_is_refused_but_not_in_a_mandate(

@@ -26,6 +26,7 @@ from units.models import (
     Person,
     Post,
     Reorganization,
+    ReorganizationOperation,
     ReorganizationStatus,
     UnitKind,
     UnitRelationship,
@@ -236,6 +237,160 @@ def test_a_malformed_operation_is_refused_and_not_added(
         )
     assert refusal_status(refusal.value) == HTTPStatus.BAD_REQUEST
     assert reorganization.operations.count() == 0
+
+
+def reorganization_rows() -> tuple[Any, ...]:
+    """Every reorganization and operation, with their history."""
+    return (
+        list(Reorganization.objects.order_by("pk").values()),
+        list(ReorganizationOperation.objects.order_by("pk").values()),
+        Reorganization.history.count(),
+        ReorganizationOperation.history.count(),
+    )
+
+
+def refused_text(call: Any) -> dict[str, list[str]]:
+    """The field errors of a write refused for a text (``invalid_text``, a 400);
+    nothing of the registry or of any reorganization is written."""
+    before = (snapshot(), reorganization_rows())
+    with pytest.raises(ValidationError) as refusal:
+        call()
+    assert refusal_code(refusal.value) == "invalid_text"
+    assert refusal_status(refusal.value) == HTTPStatus.BAD_REQUEST
+    assert (snapshot(), reorganization_rows()) == before
+    return refusal.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("title", "Restructure\x0bB", "The title holds a control character (U+000B)"),
+        ("title", "Restructure\nB", "The title holds a line break (U+000A)"),
+        ("reference", "DG\x1f14", "The reference holds a control character (U+001F)"),
+        ("reason", "Because\x07", "The reason holds a control character (U+0007)"),
+    ],
+)
+def test_a_control_character_in_a_draft_is_refused_naming_the_field(
+    editor: User, field: str, value: str, shown: str
+) -> None:
+    fields = {"title": "Plan", "reference": "", "reason": "Reform", field: value}
+    errors = refused_text(
+        lambda: services.reorganization_create(user=editor, effective_at=None, **fields)
+    )
+    assert errors[field][0].startswith(shown)
+
+    reorganization = draft(editor, [])
+    errors = refused_text(
+        lambda: services.reorganization_update(
+            reorganization=reorganization, user=editor, **{field: value}
+        )
+    )
+    assert errors[field][0].startswith(shown)
+
+
+def test_a_control_character_in_a_rejection_reason_is_refused(
+    registry: dict[str, Any], editor: User, approver: User
+) -> None:
+    reorganization = draft(editor, FIVE_OPERATIONS)
+    services.reorganization_submit(reorganization=reorganization, user=editor)
+
+    errors = refused_text(
+        lambda: services.reorganization_reject(
+            reorganization=reorganization, user=approver, reason="Not\x0byet"
+        )
+    )
+
+    assert "control character (U+000B)" in errors["reason"][0]
+    reorganization.refresh_from_db()
+    assert reorganization.status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "shown"),
+    [
+        (
+            OperationKind.ESTABLISH_UNIT,
+            {"name": "New\x0bDivision", "kind": "division", "slug": "new-div"},
+            "“name”: The name holds a control character (U+000B)",
+        ),
+        (
+            OperationKind.ESTABLISH_UNIT,
+            {"name": "New", "kind": "division", "slug": "n", "short_name": "N\nD"},
+            "“short_name”: The acronym or short name holds a line break (U+000A)",
+        ),
+        (
+            OperationKind.CHANGE_UNIT,
+            {"unit": "a1", "fields": {"location": "Ro\x1fme"}},
+            "“fields.location”: The location holds a control character (U+001F)",
+        ),
+        (
+            OperationKind.ABOLISH_UNIT,
+            {"unit": "dept-a", "sub_units": {"a1": "dept\x07b"}},
+            "“sub_units.a1”: The slug holds a control character (U+0007)",
+        ),
+        (
+            OperationKind.APPOINT,
+            {"person": "ada", "post": "head-of-b", "note": "Acting\x0b"},
+            "“note”: The note holds a control character (U+000B)",
+        ),
+        (
+            OperationKind.ADD_DOTTED_LINE,
+            {"source": "a1", "target": "a\x1f2", "kind": "supports"},
+            "“target”: The target holds a control character (U+001F)",
+        ),
+    ],
+)
+def test_a_control_character_in_a_payload_is_refused_naming_its_key(
+    registry: dict[str, Any],
+    editor: User,
+    kind: str,
+    payload: dict[str, Any],
+    shown: str,
+) -> None:
+    reorganization = draft(editor, [(OperationKind.REINSTATE_UNIT, {"unit": "a1"})])
+    operation = reorganization.operations.get()
+
+    added = refused_text(
+        lambda: services.operation_add(
+            reorganization=reorganization, user=editor, kind=kind, payload=payload
+        )
+    )
+    changed = refused_text(
+        lambda: services.operation_update(
+            operation=operation, user=editor, kind=kind, payload=payload
+        )
+    )
+
+    assert added == changed
+    (message,) = added["payload"]
+    assert message.startswith(shown), message
+
+
+def test_line_breaks_stay_allowed_in_a_payload_text_that_is_multi_line(
+    registry: dict[str, Any], editor: User
+) -> None:
+    mandate = "Keeps the data.\nAnswers questions."
+    reorganization = draft(
+        editor,
+        [
+            (
+                OperationKind.ESTABLISH_UNIT,
+                {"name": "New", "kind": "division", "slug": "n", "mandate": mandate},
+            ),
+            (
+                OperationKind.ADD_DOTTED_LINE,
+                {
+                    "source": "a1",
+                    "target": "a2",
+                    "kind": "supports",
+                    "description": "Two\nlines",
+                },
+            ),
+        ],
+    )
+
+    assert reorganization.problems == []
+    assert reorganization.operations.count() == 2
 
 
 def test_approving_your_own_is_refused(

@@ -22,11 +22,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from units.characters import text_problem
+from units.characters import field_text_problem, text_problem
 from units.models import (
     Appointment,
     OperationKind,
@@ -50,6 +50,7 @@ from units.services.relationships import relationship_create, relationship_end
 from units.services.revisions import (
     Actor,
     EffectiveTime,
+    check_texts,
     clean_reason,
     clean_reason_visibility,
     effective_datetime,
@@ -175,10 +176,7 @@ def check_payload(kind: str, payload: Any) -> dict[str, Any]:
     for key, value in payload.items():
         if not isinstance(value, allowed[key]):
             raise _invalid(f"“{key}” of a “{kind}” operation has the wrong type.")
-        if isinstance(value, str):
-            problem = text_problem(key, value, multi_line=key in {"mandate"})
-            if problem:
-                raise _invalid(problem)
+    _check_payload_texts(kind, payload)
     if kind == OperationKind.CHANGE_UNIT:
         unknown = sorted(set(payload["fields"]) - UNIT_UPDATABLE_FIELDS)
         if unknown or not payload["fields"]:
@@ -209,6 +207,63 @@ def check_payload(kind: str, payload: Any) -> dict[str, Any]:
         if payload["kind"] not in RelationshipKind.values:
             raise _invalid(f"“kind” is one of {', '.join(RelationshipKind.values)}.")
     return payload
+
+
+# The model whose fields an operation's texts become (the rest are slugs and choices):
+# a text is checked as that field will check it, so line breaks only where it may hold
+# them (a mandate, a description).
+_PAYLOAD_MODELS: dict[str, type[models.Model]] = {
+    OperationKind.ESTABLISH_UNIT: OrganizationalUnit,
+    OperationKind.CHANGE_UNIT: OrganizationalUnit,
+    OperationKind.APPOINT: Appointment,
+    OperationKind.ADD_DOTTED_LINE: UnitRelationship,
+}
+
+
+def _payload_text_problem(
+    model: type[models.Model] | None, key: str, value: str
+) -> str | None:
+    field = None
+    if model is not None:
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
+            field = None
+    if isinstance(field, models.CharField | models.TextField):
+        return field_text_problem(field, value)
+    return text_problem(key.replace("_", " "), value, multi_line=False)
+
+
+def _check_payload_texts(kind: str, payload: dict[str, Any]) -> None:
+    """Refuse a payload whose texts hold a control character, naming each key.
+
+    The operation would be refused when applied anyway, but its payload is stored with
+    the draft and shown to its readers: such a text is refused when it is written
+    (``invalid_text``, under ``payload``), like every other text the registry stores.
+    """
+    model = _PAYLOAD_MODELS.get(kind)
+    texts: list[tuple[str, str, str]] = []
+    for key, value in payload.items():
+        if isinstance(value, str):
+            texts.append((key, key, value))
+        elif isinstance(value, dict):
+            # change_unit's "fields", abolish_unit's "sub_units" (slug to slug).
+            for inner, inner_value in value.items():
+                name = f"{key}.{inner}"
+                if isinstance(inner, str):
+                    texts.append((name, "slug", inner))
+                if isinstance(inner_value, str):
+                    field = inner if key == "fields" else "slug"
+                    texts.append((name, field, inner_value))
+    problems = []
+    for name, field, text in texts:
+        problem = _payload_text_problem(model, field, text)
+        if problem:
+            problems.append(
+                ValidationError(f"“{name}”: {problem}", code=Refusal.INVALID_TEXT)
+            )
+    if problems:
+        raise ValidationError({"payload": problems})
 
 
 @dataclass(frozen=True)
@@ -465,7 +520,10 @@ def reorganization_problems(reorganization: Reorganization) -> list[Problem]:
 
 
 def _record(reorganization: Reorganization, user: Actor, why: str) -> None:
-    """Save the reorganization as one history row with who and why."""
+    """Save the reorganization as one history row with who and why; a title,
+    reference, reason or rejection reason holding a control character is refused
+    (``check_texts``, as every other write), so nothing is written."""
+    check_texts(reorganization, is_new=reorganization.pk is None)
     reorganization.full_clean()
     reorganization.__dict__.update(
         _history_user=user if isinstance(user, AbstractBaseUser) else None,
