@@ -161,6 +161,12 @@ def _redis(
 Result = TypeVar("Result")
 
 
+# Servers found unreachable, and when they last failed: one entry per server for the
+# whole process, so its aliases (answers, schedule, throttle) and threads
+# learn of an outage, and log it, once.
+_OUTAGES: dict[str, float] = {}
+
+
 class ResilientRedisCache(RedisCache):
     """Django's Redis cache, answering like an empty cache while Redis is unreachable.
 
@@ -176,33 +182,25 @@ class ResilientRedisCache(RedisCache):
     _servers: list[str]
     _cache: RedisCacheClient
 
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        # Django keeps one backend per thread, so each thread learns of an outage once.
-        self._unavailable_until: float | None = None
-
     def _attempt(self, operation: Callable[[], Result], fallback: Result) -> Result:
-        if (
-            self._unavailable_until is not None
-            and time.monotonic() < self._unavailable_until
-        ):
-            return fallback
         server = _without_password(self._servers[0])
+        failed_at = _OUTAGES.get(server)
+        if failed_at is not None and time.monotonic() < failed_at + self.retry_seconds:
+            return fallback
         try:
             result = operation()
         except (redis_errors.ConnectionError, redis_errors.TimeoutError) as error:
-            if self._unavailable_until is None:
+            if server not in _OUTAGES:
                 logger.warning(
                     "Cache at %s unreachable, answering without it: %s", server, error
                 )
-            self._unavailable_until = time.monotonic() + self.retry_seconds
+            _OUTAGES[server] = time.monotonic()
             return fallback
         except redis_errors.RedisError as error:
             # Reachable but refusing (out of memory, a value over its size limit).
             logger.warning("Cache at %s refused an operation: %s", server, error)
             return fallback
-        if self._unavailable_until is not None:
-            self._unavailable_until = None
+        if _OUTAGES.pop(server, None) is not None:
             logger.warning("Cache at %s reachable again", server)
         return result
 

@@ -19,15 +19,18 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tests.conftest import ScriptedHistory
 from tests.factories import RelationshipFactory
 from units import services
 from units.models import (
     Appointment,
+    OperationKind,
     OrganizationalUnit,
     ReasonVisibility,
     RelationshipKind,
+    Reorganization,
     UnitRelationship,
 )
 
@@ -68,7 +71,9 @@ PAGE_QUERIES: dict[str, tuple[str, ...]] = {
 
 
 @pytest.fixture
-def internal_history(scripted_history: ScriptedHistory, editor: User) -> dict:
+def internal_history(
+    scripted_history: ScriptedHistory, editor: User, approver: User
+) -> dict:
     """The scripted history, then an internal change of every kind of object.
 
     Some say ``internal``, others leave it to ``REASON_VISIBILITY_DEFAULT`` (internal);
@@ -127,7 +132,27 @@ def internal_history(scripted_history: ScriptedHistory, editor: User) -> dict:
         reason_visibility=ReasonVisibility.PUBLIC,
         short_name="DB",
     )
+    # A reorganization whose reason is internal, applied: public itself (approved), its
+    # reason and the reason on every revision it wrote are not.
+    reorganization = services.reorganization_create(
+        user=editor,
+        title="Restructure",
+        reason=f"{MARKER} reorganization",
+        reason_visibility=ReasonVisibility.INTERNAL,
+        effective_at=timezone.now(),
+    )
+    operation = services.operation_add(
+        reorganization=reorganization,
+        user=editor,
+        kind=OperationKind.CHANGE_UNIT,
+        payload={"unit": "unit-z", "fields": {"location": "Vienna"}},
+    )
+    services.reorganization_submit(reorganization=reorganization, user=editor)
+    services.reorganization_approve(reorganization=reorganization, user=approver)
+    assert Reorganization.objects.get(pk=reorganization.pk).status == "applied"
     return {
+        "reorganization": {"pk": reorganization.pk},
+        "operation": {"pk": operation.pk},
         "unit": {"slug": history.unit_x.slug},
         "post": {"slug": history.head_of_x.slug},
         "person": {"slug": history.ben.slug},

@@ -35,9 +35,15 @@ LOCAL_CACHE_SECONDS = 30
 LOCAL_CACHE_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
 
 
+def _schedule_alias() -> str:
+    """The ``schedule`` cache; the default one where a deployment (or a test's
+    ``CACHES``) names no such alias."""
+    return SCHEDULE_CACHE if SCHEDULE_CACHE in settings.CACHES else "default"
+
+
 def _lifetime() -> int | None:
     """Forever in a shared cache (the services refresh it); briefly in a local one."""
-    if settings.CACHES[SCHEDULE_CACHE]["BACKEND"] == LOCAL_CACHE_BACKEND:
+    if settings.CACHES[_schedule_alias()]["BACKEND"] == LOCAL_CACHE_BACKEND:
         return LOCAL_CACHE_SECONDS
     return None
 
@@ -71,7 +77,7 @@ def next_due_from_database() -> datetime.datetime | None:
 def remember_next_due() -> datetime.datetime | None:
     """Read the next due time from the database and keep it in the cache."""
     due = next_due_from_database()
-    caches[SCHEDULE_CACHE].set(
+    caches[_schedule_alias()].set(
         NEXT_DUE_KEY, NOTHING_DUE if due is None else due, timeout=_lifetime()
     )
     return due
@@ -79,7 +85,7 @@ def remember_next_due() -> datetime.datetime | None:
 
 def next_due_reorganization_at() -> datetime.datetime | None:
     """When the next approved reorganization falls due (None: none is waiting)."""
-    cached = caches[SCHEDULE_CACHE].get(NEXT_DUE_KEY)
+    cached = caches[_schedule_alias()].get(NEXT_DUE_KEY)
     if cached is None:
         return remember_next_due()
     if cached == NOTHING_DUE:
