@@ -46,6 +46,7 @@ def test_the_docs_list_the_tags_in_a_newcomers_order_with_the_tour(
         "people",
         "appointments",
         "relationships",
+        "reorganizations",
         "tokens",
         "root",
     ]

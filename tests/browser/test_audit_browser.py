@@ -20,7 +20,7 @@ from pytest_django.live_server_helper import LiveServer
 from tests.browser.conftest import screenshot
 from tests.browser.test_pages_browser import assert_accessible
 from units import services
-from units.models import OrganizationalUnit, UnitKind
+from units.models import OrganizationalUnit, ReasonVisibility, UnitKind
 from units.seed import load_structure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,11 @@ pytestmark = pytest.mark.usefixtures("transactional_db", "plain_static_files")
 
 @pytest.fixture
 def yesterday(editor: User) -> datetime.date:
-    """The seed, and two changes that took effect early yesterday (UTC)."""
+    """The seed, and two changes that took effect early yesterday (UTC).
+
+    Their reasons are public: the auditor reads the public pages, where an internal
+    reason shows as "Reason not public".
+    """
     load_structure(SEED, user=editor)
     day = timezone.now().date() - datetime.timedelta(days=1)
     early = datetime.datetime.combine(day, datetime.time(0, 30), tzinfo=datetime.UTC)
@@ -39,12 +43,14 @@ def yesterday(editor: User) -> datetime.date:
         unit=OrganizationalUnit.objects.get(slug="global-compact-on-migration-unit"),
         user=editor,
         reason="Raised to a division by the 2025 review",
+        reason_visibility=ReasonVisibility.PUBLIC,
         effective_at=early,
         kind=UnitKind.DIVISION,
     )
     services.unit_create(
         user=editor,
         reason="New climate mobility work",
+        reason_visibility=ReasonVisibility.PUBLIC,
         name="Climate Mobility Unit",
         slug="climate-mobility-unit",
         kind=UnitKind.UNIT,

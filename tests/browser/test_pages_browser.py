@@ -41,7 +41,10 @@ def unit(slug: str) -> OrganizationalUnit:
 
 @pytest.fixture
 def registry(editor: User) -> None:
-    """The seed (effective 1 January 2023) and a few changes since, through services."""
+    """The seed (effective 1 January 2023) and a few changes since, through services.
+
+    Their reasons are public, as a published history's are: the pages show them.
+    """
     load_structure(SEED, user=editor)
     director_general = Post.objects.get(slug="director-general")
     deputy = Post.objects.get(slug="deputy-director-general-for-management-and-reform")
@@ -52,6 +55,7 @@ def registry(editor: User) -> None:
             ended_on=datetime.date(2023, 10, 1),
             user=editor,
             reason="End of term",
+            reason_visibility="public",
             effective_at=at("2023-10-01"),
         )
     services.appointment_start(
@@ -60,6 +64,7 @@ def registry(editor: User) -> None:
         started_on=datetime.date(2023, 10, 1),
         user=editor,
         reason="Elected by the Council",
+        reason_visibility="public",
         effective_at=at("2023-10-01"),
     )
     assert deputy.appointments.filter(ended_on__isnull=True).count() == 0
@@ -68,6 +73,7 @@ def registry(editor: User) -> None:
         unit=operations,
         user=editor,
         reason="Mandate revised after the 2024 review",
+        reason_visibility="public",
         effective_at=at("2024-03-01"),
         mandate=operations.mandate.replace(
             "directly supervises", "directly supervises and coordinates"
@@ -78,11 +84,13 @@ def registry(editor: User) -> None:
         new_parent=unit("united-nations-network-on-migration-secretariat"),
         user=editor,
         reason="Aligned with the Network secretariat",
+        reason_visibility="public",
         effective_at=at("2024-06-01"),
     )
     services.unit_create(
         user=editor,
         reason="New climate mobility work",
+        reason_visibility="public",
         name="Climate Mobility Unit",
         slug="climate-mobility-unit",
         kind=UnitKind.UNIT,
@@ -94,6 +102,7 @@ def registry(editor: User) -> None:
         unit=unit("risk-management-unit"),
         user=editor,
         reason="Merged into the Operational Compliance Unit",
+        reason_visibility="public",
         effective_at=at("2025-01-01"),
     )
 
