@@ -19,6 +19,7 @@ from django.core.cache import caches
 from django.db import transaction
 from pytest_django import DjangoDbBlocker
 
+from api.throttling import throttle_cache
 from tests.factories import (
     AppointmentFactory,
     PersonFactory,
@@ -104,6 +105,17 @@ def _no_reorganization_due() -> None:
     test a query (its query counts) or apply anything.
     """
     caches[SCHEDULE_CACHE].set(NEXT_DUE_KEY, NOTHING_DUE, timeout=None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters() -> None:
+    """Each test starts with no anonymous requests counted against the throttle.
+
+    The counters outlive a test (a minute's window); a walk of every route in one test
+    (tests/security) must not make the next test's first anonymous request a 429. The
+    throttle's own tests count from zero within themselves.
+    """
+    throttle_cache().clear()
 
 
 @pytest.fixture
