@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import importlib
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.cache import caches
@@ -29,12 +27,8 @@ from tests.factories import (
 )
 from units import services
 from units.models import OrganizationalUnit, Person, Post, UnitKind
+from units.roles import APPROVERS
 from units.selectors.reorganizations import NEXT_DUE_KEY, NOTHING_DUE, SCHEDULE_CACHE
-
-# The migration that creates the approvers' role (its name starts with a digit).
-REORGANIZATIONS_MIGRATION = importlib.import_module(
-    "units.migrations.0010_reorganizations"
-)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,27 +66,13 @@ def other_editor(db: None) -> User:
     )
 
 
-def approvers_group() -> Group:
-    """ "Registry approvers", as migration 0010 creates it.
-
-    A transactional test's flush empties what the migrations wrote: after one, the
-    migration's own function writes the role again (a serialized rollback instead
-    restores content types under their old ids, which clash with those made since).
-    """
-    found = Group.objects.filter(name=REORGANIZATIONS_MIGRATION.APPROVERS).first()
-    if found is not None:
-        return found
-    REORGANIZATIONS_MIGRATION.create_approvers(django_apps, None)
-    return Group.objects.get(name=REORGANIZATIONS_MIGRATION.APPROVERS)
-
-
 @pytest.fixture
 def approver(db: None) -> User:
-    """A member of "Registry approvers" (the group migration 0010 creates)."""
+    """A member of "Registry approvers" (units/roles.py)."""
     user = get_user_model().objects.create_user(
         username="approver", password="approver-pass-123", is_staff=True
     )
-    user.groups.add(approvers_group())
+    user.groups.add(Group.objects.get(name=APPROVERS))
     return user
 
 

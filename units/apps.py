@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_migrate, pre_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,11 +13,14 @@ class UnitsConfig(AppConfig):
         from simple_history.signals import pre_create_historical_record
 
         from units.authorship import refuse_deleting_authors
+        from units.roles import ensure_roles
         from units.services.revisions import (
             stamp_reason_visibility,
             stamp_reorganization,
         )
 
+        # The roles, after every migrate and flush (units/roles.py).
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="units.roles")
         # Every path that deletes a user (admin, shell, scripts) passes here first.
         pre_delete.connect(
             refuse_deleting_authors,

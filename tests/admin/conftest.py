@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from units.models import OrganizationalUnit, UnitKind
 
-roles_migration = importlib.import_module("units.migrations.0003_registry_roles")
-approvers_migration = importlib.import_module("units.migrations.0010_reorganizations")
-
 
 @pytest.fixture
 def roles(db: None) -> dict[str, Group]:
-    """The groups of migrations 0003 and 0010 (re-applied: browser tests flush the
-    database)."""
-    roles_migration.create_roles(django_apps, None)
-    approvers_migration.create_approvers(django_apps, None)
+    """The registry's roles (units/roles.py keeps them after every flush)."""
     return {
         "editors": Group.objects.get(name="Registry editors"),
         "auditors": Group.objects.get(name="Registry auditors"),

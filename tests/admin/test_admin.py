@@ -7,7 +7,6 @@ message and leave the registry exactly as it was.
 from __future__ import annotations
 
 import datetime
-import importlib
 from http import HTTPStatus
 from typing import Any
 
@@ -35,7 +34,6 @@ from units.models import (
 
 pytestmark = pytest.mark.django_db
 
-roles_migration = importlib.import_module("units.migrations.0003_registry_roles")
 
 CHANGELIST = reverse("admin:units_organizationalunit_changelist")
 ADD = reverse("admin:units_organizationalunit_add")

@@ -5,12 +5,10 @@ and revert."""
 from __future__ import annotations
 
 import datetime
-import importlib
 import re
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -21,15 +19,12 @@ from units.models import OrganizationalUnit, Person, Post, UnitKind
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-roles_migration = importlib.import_module("units.migrations.0003_registry_roles")
 PASSWORD = "editor-pass-123"
 STRUCTURE_RECORDED_FROM = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
 def browser_editor(transactional_db: None) -> Any:
-    # A transactional test starts from a flushed database: re-create the roles.
-    roles_migration.create_roles(django_apps, None)
     user = get_user_model().objects.create_user(
         username="hr-editor", password=PASSWORD, is_staff=True
     )

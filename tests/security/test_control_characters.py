@@ -375,10 +375,6 @@ def test_a_reason_of_zero_width_characters_through_the_api_is_refused(
 
 @pytest.fixture
 def editor_client(editor: User) -> Client:
-    from django.apps import apps
-    from django.utils.module_loading import import_string
-
-    import_string("units.migrations.0003_registry_roles.create_roles")(apps, None)
     editor.groups.add(Group.objects.get(name="Registry editors"))
     client = Client()
     client.force_login(editor)

@@ -16,15 +16,10 @@ HISTORY_MODELS = tuple(f"historical{name}" for name in REGISTRY_MODELS)
 def _ensure_permissions(apps):
     # Permissions are normally created after all migrations ran; create them now so a
     # fresh database gets complete groups.
-    # A migration's app configs have no models module; the project's own (when the tests
-    # call this function again) keep theirs, or every later post_migrate skips them.
     for app_config in apps.get_app_configs():
-        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
-        try:
-            create_permissions(app_config, apps=apps, verbosity=0)
-        finally:
-            app_config.models_module = models_module
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
 
 
 def _permissions(apps, actions, models):

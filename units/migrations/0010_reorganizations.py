@@ -153,15 +153,10 @@ AUDITORS = "Registry auditors"
 def _ensure_permissions(apps):
     from django.contrib.auth.management import create_permissions
 
-    # A migration's app configs have no models module; the project's own (when the tests
-    # call this function again) keep theirs, or every later post_migrate skips them.
     for app_config in apps.get_app_configs():
-        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
-        try:
-            create_permissions(app_config, apps=apps, verbosity=0)
-        finally:
-            app_config.models_module = models_module
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
 
 
 def _permissions(apps, codenames):
