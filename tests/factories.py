@@ -148,17 +148,22 @@ class RelationshipFactory(ServiceFactory[UnitRelationship]):
         return services.relationship_create(**kwargs)
 
 
-def scheduled_reorganization(unit: OrganizationalUnit) -> Reorganization:
-    """A reorganization approved to rename ``unit`` in a year (by the editor, approved
-    by a user of "Registry approvers"): public, scheduled, nothing applied yet."""
-    author = editor_user()
-    approver = get_user_model().objects.create_user(username="walk-approver")
-    approver.groups.add(Group.objects.get(name="Registry approvers"))
+def submitted_reorganization(
+    unit: OrganizationalUnit,
+    *,
+    author: Any,
+    effective_at: datetime.datetime,
+    reason: str = "Bulletin",
+    reason_visibility: str | None = None,
+) -> Reorganization:
+    """A reorganization of one operation (``unit``'s location becomes Rome), submitted
+    by ``author`` and waiting for an approver."""
     reorganization = services.reorganization_create(
         user=author,
-        title="Rename next year",
-        reason="Bulletin",
-        effective_at=timezone.now() + datetime.timedelta(days=365),
+        title="Move to Rome",
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=effective_at,
     )
     services.operation_add(
         reorganization=reorganization,
@@ -166,5 +171,17 @@ def scheduled_reorganization(unit: OrganizationalUnit) -> Reorganization:
         kind="change_unit",
         payload={"unit": unit.slug, "fields": {"location": "Rome"}},
     )
-    services.reorganization_submit(reorganization=reorganization, user=author)
+    return services.reorganization_submit(reorganization=reorganization, user=author)
+
+
+def scheduled_reorganization(unit: OrganizationalUnit) -> Reorganization:
+    """A reorganization approved to move ``unit`` to Rome in a year (by the editor,
+    approved by a user of "Registry approvers"): public, scheduled, nothing applied."""
+    approver = get_user_model().objects.create_user(username="walk-approver")
+    approver.groups.add(Group.objects.get(name="Registry approvers"))
+    reorganization = submitted_reorganization(
+        unit,
+        author=editor_user(),
+        effective_at=timezone.now() + datetime.timedelta(days=365),
+    )
     return services.reorganization_approve(reorganization=reorganization, user=approver)

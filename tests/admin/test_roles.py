@@ -23,7 +23,9 @@ def test_every_role_holds_its_permissions_again_after_a_flush() -> None:
         assert held(name) == set(codenames), name
     assert "approve_reorganization" in held(APPROVERS)
     assert "approve_reorganization" not in held(EDITORS) | held(AUDITORS)
-    assert not {codename for codename in held(EDITORS) if codename.startswith("delete_")}
+    assert not {
+        codename for codename in held(EDITORS) if codename.startswith("delete_")
+    }
 
 
 @pytest.mark.django_db

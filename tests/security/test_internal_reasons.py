@@ -22,11 +22,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.conftest import ScriptedHistory
-from tests.factories import RelationshipFactory
+from tests.factories import RelationshipFactory, submitted_reorganization
 from units import services
 from units.models import (
     Appointment,
-    OperationKind,
     OrganizationalUnit,
     ReasonVisibility,
     RelationshipKind,
@@ -134,25 +133,18 @@ def internal_history(
     )
     # A reorganization whose reason is internal, applied: public itself (approved), its
     # reason and the reason on every revision it wrote are not.
-    reorganization = services.reorganization_create(
-        user=editor,
-        title="Restructure",
+    reorganization = submitted_reorganization(
+        OrganizationalUnit.objects.get(slug="unit-z"),
+        author=editor,
+        effective_at=timezone.now(),
         reason=f"{MARKER} reorganization",
         reason_visibility=ReasonVisibility.INTERNAL,
-        effective_at=timezone.now(),
     )
-    operation = services.operation_add(
-        reorganization=reorganization,
-        user=editor,
-        kind=OperationKind.CHANGE_UNIT,
-        payload={"unit": "unit-z", "fields": {"location": "Vienna"}},
-    )
-    services.reorganization_submit(reorganization=reorganization, user=editor)
     services.reorganization_approve(reorganization=reorganization, user=approver)
     assert Reorganization.objects.get(pk=reorganization.pk).status == "applied"
     return {
         "reorganization": {"pk": reorganization.pk},
-        "operation": {"pk": operation.pk},
+        "operation": {"pk": reorganization.operations.get().pk},
         "unit": {"slug": history.unit_x.slug},
         "post": {"slug": history.head_of_x.slug},
         "person": {"slug": history.ben.slug},
