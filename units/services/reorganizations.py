@@ -281,20 +281,20 @@ def _unit(slug: str | None) -> OrganizationalUnit | None:
     return None if slug is None else _by_slug(OrganizationalUnit, slug)
 
 
-def _establish(payload: dict[str, Any], writing: Write) -> None:
+def _establish(payload: dict[str, Any], write: Write) -> None:
     fields = {key: value for key, value in payload.items() if key != "parent"}
-    unit_create(parent=_unit(payload.get("parent")), **writing.keywords(), **fields)
+    unit_create(parent=_unit(payload.get("parent")), **write.keywords(), **fields)
 
 
-def _change(payload: dict[str, Any], writing: Write) -> None:
+def _change(payload: dict[str, Any], write: Write) -> None:
     unit_update(
         unit=_by_slug(OrganizationalUnit, payload["unit"]),
-        **writing.keywords(),
+        **write.keywords(),
         **payload["fields"],
     )
 
 
-def _move(payload: dict[str, Any], writing: Write) -> None:
+def _move(payload: dict[str, Any], write: Write) -> None:
     unit = _by_slug(OrganizationalUnit, payload["unit"])
     if "position" in payload:
         unit_move_to_position(
@@ -302,18 +302,18 @@ def _move(payload: dict[str, Any], writing: Write) -> None:
             target=_by_slug(OrganizationalUnit, payload["target"]),
             position=payload["position"],
             reporting_line=payload.get("reporting_line"),
-            **writing.keywords(),
+            **write.keywords(),
         )
         return
     unit_move(
         unit=unit,
         new_parent=_unit(payload["parent"]),
         reporting_line=payload.get("reporting_line"),
-        **writing.keywords(),
+        **write.keywords(),
     )
 
 
-def _abolish(payload: dict[str, Any], writing: Write) -> None:
+def _abolish(payload: dict[str, Any], write: Write) -> None:
     destinations = None
     if "sub_units" in payload:
         destinations = {
@@ -325,11 +325,11 @@ def _abolish(payload: dict[str, Any], writing: Write) -> None:
     unit_abolish(
         unit=_by_slug(OrganizationalUnit, payload["unit"]),
         sub_unit_destinations=destinations,
-        **writing.keywords(),
+        **write.keywords(),
     )
 
 
-def _reinstate(payload: dict[str, Any], writing: Write) -> None:
+def _reinstate(payload: dict[str, Any], write: Write) -> None:
     """Back to the unit's last version before its abolition (``unit_revert``)."""
     unit = _by_slug(OrganizationalUnit, payload["unit"])
     if unit.is_active:
@@ -348,20 +348,20 @@ def _reinstate(payload: dict[str, Any], writing: Write) -> None:
             f"“{unit}” has no recorded version before its abolition.",
             code=Refusal.NOT_FOUND,
         )
-    unit_revert(unit=unit, history_id=before, **writing.keywords())
+    unit_revert(unit=unit, history_id=before, **write.keywords())
 
 
-def _appoint(payload: dict[str, Any], writing: Write) -> None:
+def _appoint(payload: dict[str, Any], write: Write) -> None:
     appointment_start(
         person=_by_slug(Person, payload["person"]),
         post=_by_slug(Post, payload["post"]),
-        started_on=writing.effective_at.date(),
+        started_on=write.effective_at.date(),
         note=payload.get("note", ""),
-        **writing.keywords(),
+        **write.keywords(),
     )
 
 
-def _end_appointment(payload: dict[str, Any], writing: Write) -> None:
+def _end_appointment(payload: dict[str, Any], write: Write) -> None:
     post = _by_slug(Post, payload["post"])
     holder = Appointment.objects.filter(post=post, ended_on__isnull=True).first()
     if holder is None:
@@ -371,22 +371,22 @@ def _end_appointment(payload: dict[str, Any], writing: Write) -> None:
         )
     appointment_end(
         appointment=holder,
-        ended_on=writing.effective_at.date(),
-        **writing.keywords(),
+        ended_on=write.effective_at.date(),
+        **write.keywords(),
     )
 
 
-def _add_dotted_line(payload: dict[str, Any], writing: Write) -> None:
+def _add_dotted_line(payload: dict[str, Any], write: Write) -> None:
     relationship_create(
         source=_by_slug(OrganizationalUnit, payload["source"]),
         target=_by_slug(OrganizationalUnit, payload["target"]),
         kind=payload["kind"],
         description=payload.get("description", ""),
-        **writing.keywords(),
+        **write.keywords(),
     )
 
 
-def _end_dotted_line(payload: dict[str, Any], writing: Write) -> None:
+def _end_dotted_line(payload: dict[str, Any], write: Write) -> None:
     source = _by_slug(OrganizationalUnit, payload["source"])
     target = _by_slug(OrganizationalUnit, payload["target"])
     line = UnitRelationship.objects.filter(
@@ -397,7 +397,7 @@ def _end_dotted_line(payload: dict[str, Any], writing: Write) -> None:
             f"“{source}” has no current “{payload['kind']}” line to “{target}”.",
             code=Refusal.ALREADY_ENDED,
         )
-    relationship_end(relationship=line, **writing.keywords())
+    relationship_end(relationship=line, **write.keywords())
 
 
 APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {
@@ -426,7 +426,7 @@ def _run_operations(reorganization: Reorganization) -> list[Problem]:
     A refused operation leaves nothing behind, so the ones after it are tried against
     the registry without it (and may fail because of it: that is reported too).
     """
-    writing = Write(
+    write = Write(
         user=reorganization.author,
         reason=reorganization.reason,
         reason_visibility=reorganization.reason_visibility,
@@ -441,7 +441,7 @@ def _run_operations(reorganization: Reorganization) -> list[Problem]:
             try:
                 with transaction.atomic():
                     APPLY[operation.kind](
-                        check_payload(operation.kind, operation.payload), writing
+                        check_payload(operation.kind, operation.payload), write
                     )
             except ValidationError as error:
                 problems.append(
