@@ -266,14 +266,16 @@ def record_unchanged(
     """A revision of ``unit`` that changes none of its fields, so the change feed lists
     nothing for it: the services never write one (a write that changes nothing is
     refused), an import or a restored history can."""
-    from units.services.revisions import save_revision
+    from units.services.revisions import Write, save_revision
 
     save_revision(
         OrganizationalUnit.objects.get(pk=unit.pk),
-        user=user,
-        reason="Recorded again",
-        reason_visibility="public",
-        effective_at=effective_at,
+        Write(
+            user=user,
+            reason="Recorded again",
+            reason_visibility="public",
+            effective_at=effective_at,
+        ),
     )
 
 

@@ -14,10 +14,7 @@ class UnitsConfig(AppConfig):
 
         from units.authorship import refuse_deleting_authors
         from units.roles import ensure_roles
-        from units.services.revisions import (
-            stamp_reason_visibility,
-            stamp_reorganization,
-        )
+        from units.services.revisions import stamp_history_row
 
         # The roles, after every migrate and flush (units/roles.py).
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="units.roles")
@@ -27,11 +24,8 @@ class UnitsConfig(AppConfig):
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="units.refuse_deleting_authors",
         )
-        # Every history row of every model: the visibility of its reason.
+        # Every history row of every model: the visibility of its reason, and the
+        # reorganization being applied, if one is.
         pre_create_historical_record.connect(
-            stamp_reason_visibility, dispatch_uid="units.stamp_reason_visibility"
-        )
-        # And the reorganization being applied, if one is.
-        pre_create_historical_record.connect(
-            stamp_reorganization, dispatch_uid="units.stamp_reorganization"
+            stamp_history_row, dispatch_uid="units.stamp_history_row"
         )

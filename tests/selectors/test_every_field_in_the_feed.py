@@ -39,7 +39,7 @@ from units.models import (
     UnitRelationship,
 )
 from units.selectors.fields import tracked_fields
-from units.services.revisions import save_revision
+from units.services.revisions import Write, save_revision
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
@@ -81,10 +81,12 @@ class Registry:
             setattr(instance, attname, value)
         save_revision(
             instance,
-            user=self.editor,
-            reason="Audit walk",
-            reason_visibility="public",
-            effective_at=T1,
+            Write(
+                user=self.editor,
+                reason="Audit walk",
+                reason_visibility="public",
+                effective_at=T1,
+            ),
         )
 
 

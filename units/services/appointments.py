@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -40,17 +41,15 @@ def appointment_start(
 
     The change takes effect at the start of ``started_on`` unless told otherwise.
     """
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     post = fresh(Post, post)
     person = fresh(Person, person)
     if effective_at is None:
-        moment = moment_on_day(started_on, post)
-    check_effective_time(None, moment)
+        write = replace(write, effective_at=moment_on_day(started_on, post))
+    check_effective_time(None, write.effective_at)
     # A post is part of the structure: it cannot be held before it existed. A person
     # is not, and may be recorded long after the posts they held.
-    check_recorded_by(post, moment, code=Refusal.NOT_YET_ESTABLISHED)
+    check_recorded_by(post, write.effective_at, code=Refusal.NOT_YET_ESTABLISHED)
     if not post.is_active:
         raise ValidationError(
             f"The post “{post}” is abolished; nobody can be appointed to it.",
@@ -73,14 +72,7 @@ def appointment_start(
     appointment = Appointment(
         person=person, post=post, started_on=started_on, note=note.strip()
     )
-    save_revision(
-        appointment,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-        is_new=True,
-    )
+    save_revision(appointment, write, is_new=True)
     return appointment
 
 
@@ -130,12 +122,10 @@ def appointment_end(
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> Appointment:
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     appointment = fresh(Appointment, appointment)
     if effective_at is None:
-        moment = moment_on_day(ended_on, appointment)
+        write = replace(write, effective_at=moment_on_day(ended_on, appointment))
     check_version(appointment, expected_version)
     if appointment.ended_on is not None:
         raise ValidationError(
@@ -148,13 +138,7 @@ def appointment_end(
             f"({day_text(appointment.started_on)}).",
             code=Refusal.ENDS_BEFORE_START,
         )
-    check_effective_time(appointment, moment)
+    check_effective_time(appointment, write.effective_at)
     appointment.ended_on = ended_on
-    save_revision(
-        appointment,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    save_revision(appointment, write)
     return appointment

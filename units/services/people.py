@@ -35,7 +35,7 @@ def person_revert(
     expected_version: int | None = None,
 ) -> Person:
     """Bring a person's record back to one of its versions, as one new change."""
-    reason, reason_visibility, moment = begin_write(reason, None, reason_visibility)
+    write = begin_write(user, reason, reason_visibility, None)
     person = fresh(Person, person)
     check_version(person, expected_version)
     target = person.history.filter(history_id=history_id).first()
@@ -44,7 +44,7 @@ def person_revert(
             f"Version {history_id} is not a version of “{person}”.",
             code=Refusal.NOT_FOUND,
         )
-    check_effective_time(person, moment)
+    check_effective_time(person, write.effective_at)
     before = {name: getattr(person, name) for name in PERSON_UPDATABLE_FIELDS}
     for name in PERSON_UPDATABLE_FIELDS:
         setattr(person, name, getattr(target, name))
@@ -53,13 +53,7 @@ def person_revert(
             f"“{person}” already matches that version; there is nothing to revert.",
             code=Refusal.NO_CHANGE,
         )
-    save_revision(
-        person,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    save_revision(person, write)
     return person
 
 
@@ -73,10 +67,8 @@ def person_create(
     slug: str = "",
     effective_at: EffectiveTime = None,
 ) -> Person:
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
-    check_effective_time(None, moment)
+    write = begin_write(user, reason, reason_visibility, effective_at)
+    check_effective_time(None, write.effective_at)
     if slug and Person.objects.filter(slug=slug).exists():
         raise ValidationError(
             f"The slug “{slug}” is already used by another person.",
@@ -85,14 +77,7 @@ def person_create(
     person = Person(
         full_name=full_name.strip(), slug=slug or unique_slug(Person, full_name)
     )
-    save_revision(
-        person,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-        is_new=True,
-    )
+    save_revision(person, write, is_new=True)
     return person
 
 
@@ -107,21 +92,13 @@ def person_update(
     expected_version: int | None = None,
     **changes: Any,
 ) -> Person:
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     person = fresh(Person, person)
     check_version(person, expected_version)
     if isinstance(changes.get("full_name"), str):
         changes["full_name"] = changes["full_name"].strip()
     if not apply_changes(person, changes, PERSON_UPDATABLE_FIELDS):
         return person
-    check_effective_time(person, moment)
-    save_revision(
-        person,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    check_effective_time(person, write.effective_at)
+    save_revision(person, write)
     return person

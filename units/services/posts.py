@@ -47,7 +47,7 @@ def post_revert(
     post to an earlier version revives it, but only into an active unit and never as
     a second head. Appointments are separate records and are not brought back.
     """
-    reason, reason_visibility, moment = begin_write(reason, None, reason_visibility)
+    write = begin_write(user, reason, reason_visibility, None)
     post = fresh(Post, post)
     check_version(post, expected_version)
     target = post.history.filter(history_id=history_id).first()
@@ -58,19 +58,13 @@ def post_revert(
         )
     if target.abolished_on is not None:
         if post.is_active:
-            return post_abolish(
-                post=post,
-                user=user,
-                reason=reason,
-                reason_visibility=reason_visibility,
-                effective_at=moment,
-            )
+            return post_abolish(post=post, **write.keywords())
         raise ValidationError(
             f"The post “{post}” is abolished and that version is abolished too; "
             "revert to a version from before it was abolished to revive it.",
             code=Refusal.ABOLISHED,
         )
-    check_effective_time(post, moment)
+    check_effective_time(post, write.effective_at)
     attnames = [column_field(Post, name).attname for name in POST_UPDATABLE_FIELDS]
     before = {name: getattr(post, name) for name in [*attnames, "abolished_on"]}
     for name in attnames:
@@ -90,13 +84,7 @@ def post_revert(
             code=Refusal.UNIT_ABOLISHED,
         )
     _check_single_head(unit, post.is_head, exclude_pk=post.pk)
-    save_revision(
-        post,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    save_revision(post, write)
     return post
 
 
@@ -117,12 +105,10 @@ def post_create(
     founding_date_known: bool = True,
 ) -> Post:
     """Create a post in ``unit``; ``founding_date_known`` as for ``unit_create``."""
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
-    check_effective_time(None, moment)
+    write = begin_write(user, reason, reason_visibility, effective_at)
+    check_effective_time(None, write.effective_at)
     unit = fresh(OrganizationalUnit, unit)
-    check_unit_usable(unit, moment)
+    check_unit_usable(unit, write.effective_at)
     _check_single_head(unit, is_head)
     if slug and Post.objects.filter(slug=slug).exists():
         raise ValidationError(
@@ -137,16 +123,9 @@ def post_create(
         filling_method=filling_method,
         term_years=term_years,
         term_note=term_note.strip(),
-        established_on=moment.date() if founding_date_known else None,
+        established_on=write.effective_at.date() if founding_date_known else None,
     )
-    save_revision(
-        post,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-        is_new=True,
-    )
+    save_revision(post, write, is_new=True)
     return post
 
 
@@ -177,9 +156,7 @@ def post_update(
     expected_version: int | None = None,
     **changes: Any,
 ) -> Post:
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     post = fresh(Post, post)
     check_version(post, expected_version)
     changed = apply_changes(post, changes, POST_UPDATABLE_FIELDS)
@@ -189,17 +166,11 @@ def post_update(
         raise ValidationError(
             f"The post “{post}” is abolished.", code=Refusal.ABOLISHED
         )
-    check_effective_time(post, moment)
+    check_effective_time(post, write.effective_at)
     if "unit" in changed:
-        check_unit_usable(post.unit, moment)
+        check_unit_usable(post.unit, write.effective_at)
     _check_single_head(post.unit, post.is_head, exclude_pk=post.pk)
-    save_revision(
-        post,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    save_revision(post, write)
     return post
 
 
@@ -214,33 +185,22 @@ def post_abolish(
     expected_version: int | None = None,
 ) -> Post:
     """Abolish a post; whoever holds it stops holding it on the same date."""
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     post = fresh(Post, post)
     check_version(post, expected_version)
     if not post.is_active:
         raise ValidationError(
             f"The post “{post}” is already abolished.", code=Refusal.ABOLISHED
         )
-    check_effective_time(post, moment)
+    check_effective_time(post, write.effective_at)
     for appointment in post.appointments.filter(ended_on__isnull=True):
         appointment_end(
             appointment=appointment,
-            user=user,
-            reason=reason,
-            reason_visibility=reason_visibility,
-            ended_on=moment.date(),
-            effective_at=moment,
+            ended_on=write.effective_at.date(),
+            **write.keywords(),
         )
-    post.abolished_on = moment.date()
-    save_revision(
-        post,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    post.abolished_on = write.effective_at.date()
+    save_revision(post, write)
     return post
 
 
@@ -258,7 +218,7 @@ def post_end_holder(
     For callers that know the post but not the appointment (the admin's post rows);
     the holder is read under the registry lock, so it is the one that gets ended.
     """
-    reason, reason_visibility, _moment = begin_write(reason, None, reason_visibility)
+    write = begin_write(user, reason, reason_visibility, None)
     post = fresh(Post, post)
     holder = post.appointments.filter(ended_on__isnull=True).first()
     if holder is None:
@@ -266,10 +226,11 @@ def post_end_holder(
             f"Nobody holds the post “{post}”, so no appointment can end.",
             code=Refusal.NOT_FOUND,
         )
+    # Without an effective time: ``appointment_end`` dates it by ``ended_on``.
     return appointment_end(
         appointment=holder,
         ended_on=ended_on,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
+        user=write.user,
+        reason=write.reason,
+        reason_visibility=write.reason_visibility,
     )

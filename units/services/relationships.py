@@ -32,10 +32,8 @@ def relationship_create(
     description: str = "",
     effective_at: EffectiveTime = None,
 ) -> UnitRelationship:
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
-    check_effective_time(None, moment)
+    write = begin_write(user, reason, reason_visibility, effective_at)
+    check_effective_time(None, write.effective_at)
     source = fresh(OrganizationalUnit, source)
     target = fresh(OrganizationalUnit, target)
     if source.pk == target.pk:
@@ -43,7 +41,7 @@ def relationship_create(
             "A relationship links two different units.", code=Refusal.SELF_RELATIONSHIP
         )
     for unit in (source, target):
-        check_unit_usable(unit, moment)
+        check_unit_usable(unit, write.effective_at)
     if UnitRelationship.objects.filter(
         source=source, target=target, kind=kind, ended_on__isnull=True
     ).exists():
@@ -56,16 +54,9 @@ def relationship_create(
         target=target,
         kind=kind,
         description=description.strip(),
-        started_on=moment.date(),
+        started_on=write.effective_at.date(),
     )
-    save_revision(
-        relationship,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-        is_new=True,
-    )
+    save_revision(relationship, write, is_new=True)
     return relationship
 
 
@@ -80,9 +71,7 @@ def relationship_end(
     expected_version: int | None = None,
 ) -> UnitRelationship:
     """Unlink two units; the relationship stays in history with its end date."""
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     relationship = fresh(UnitRelationship, relationship)
     check_version(relationship, expected_version)
     if relationship.ended_on is not None:
@@ -90,13 +79,7 @@ def relationship_end(
             f"This relationship already ended on {day_text(relationship.ended_on)}.",
             code=Refusal.ALREADY_ENDED,
         )
-    check_effective_time(relationship, moment)
-    relationship.ended_on = moment.date()
-    save_revision(
-        relationship,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    check_effective_time(relationship, write.effective_at)
+    relationship.ended_on = write.effective_at.date()
+    save_revision(relationship, write)
     return relationship

@@ -50,6 +50,7 @@ from units.services.relationships import relationship_create, relationship_end
 from units.services.revisions import (
     Actor,
     EffectiveTime,
+    Write,
     check_texts,
     clean_reason,
     clean_reason_visibility,
@@ -266,16 +267,6 @@ def _check_payload_texts(kind: str, payload: dict[str, Any]) -> None:
         raise ValidationError({"payload": problems})
 
 
-@dataclass(frozen=True)
-class _Writing:
-    """What every operation of one reorganization writes with."""
-
-    user: Actor
-    reason: str
-    reason_visibility: str
-    moment: datetime.datetime
-
-
 def _by_slug(model: type[models.Model], slug: str) -> Any:
     found = model._default_manager.filter(slug=slug).first()
     if found is None:
@@ -290,30 +281,20 @@ def _unit(slug: str | None) -> OrganizationalUnit | None:
     return None if slug is None else _by_slug(OrganizationalUnit, slug)
 
 
-def _establish(payload: dict[str, Any], writing: _Writing) -> None:
+def _establish(payload: dict[str, Any], write: Write) -> None:
     fields = {key: value for key, value in payload.items() if key != "parent"}
-    unit_create(
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
-        parent=_unit(payload.get("parent")),
-        **fields,
-    )
+    unit_create(parent=_unit(payload.get("parent")), **write.keywords(), **fields)
 
 
-def _change(payload: dict[str, Any], writing: _Writing) -> None:
+def _change(payload: dict[str, Any], write: Write) -> None:
     unit_update(
         unit=_by_slug(OrganizationalUnit, payload["unit"]),
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
+        **write.keywords(),
         **payload["fields"],
     )
 
 
-def _move(payload: dict[str, Any], writing: _Writing) -> None:
+def _move(payload: dict[str, Any], write: Write) -> None:
     unit = _by_slug(OrganizationalUnit, payload["unit"])
     if "position" in payload:
         unit_move_to_position(
@@ -321,24 +302,18 @@ def _move(payload: dict[str, Any], writing: _Writing) -> None:
             target=_by_slug(OrganizationalUnit, payload["target"]),
             position=payload["position"],
             reporting_line=payload.get("reporting_line"),
-            user=writing.user,
-            reason=writing.reason,
-            reason_visibility=writing.reason_visibility,
-            effective_at=writing.moment,
+            **write.keywords(),
         )
         return
     unit_move(
         unit=unit,
         new_parent=_unit(payload["parent"]),
         reporting_line=payload.get("reporting_line"),
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
+        **write.keywords(),
     )
 
 
-def _abolish(payload: dict[str, Any], writing: _Writing) -> None:
+def _abolish(payload: dict[str, Any], write: Write) -> None:
     destinations = None
     if "sub_units" in payload:
         destinations = {
@@ -350,14 +325,11 @@ def _abolish(payload: dict[str, Any], writing: _Writing) -> None:
     unit_abolish(
         unit=_by_slug(OrganizationalUnit, payload["unit"]),
         sub_unit_destinations=destinations,
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
+        **write.keywords(),
     )
 
 
-def _reinstate(payload: dict[str, Any], writing: _Writing) -> None:
+def _reinstate(payload: dict[str, Any], write: Write) -> None:
     """Back to the unit's last version before its abolition (``unit_revert``)."""
     unit = _by_slug(OrganizationalUnit, payload["unit"])
     if unit.is_active:
@@ -376,30 +348,20 @@ def _reinstate(payload: dict[str, Any], writing: _Writing) -> None:
             f"“{unit}” has no recorded version before its abolition.",
             code=Refusal.NOT_FOUND,
         )
-    unit_revert(
-        unit=unit,
-        history_id=before,
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
-    )
+    unit_revert(unit=unit, history_id=before, **write.keywords())
 
 
-def _appoint(payload: dict[str, Any], writing: _Writing) -> None:
+def _appoint(payload: dict[str, Any], write: Write) -> None:
     appointment_start(
         person=_by_slug(Person, payload["person"]),
         post=_by_slug(Post, payload["post"]),
-        started_on=writing.moment.date(),
+        started_on=write.effective_at.date(),
         note=payload.get("note", ""),
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
+        **write.keywords(),
     )
 
 
-def _end_appointment(payload: dict[str, Any], writing: _Writing) -> None:
+def _end_appointment(payload: dict[str, Any], write: Write) -> None:
     post = _by_slug(Post, payload["post"])
     holder = Appointment.objects.filter(post=post, ended_on__isnull=True).first()
     if holder is None:
@@ -409,28 +371,22 @@ def _end_appointment(payload: dict[str, Any], writing: _Writing) -> None:
         )
     appointment_end(
         appointment=holder,
-        ended_on=writing.moment.date(),
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
+        ended_on=write.effective_at.date(),
+        **write.keywords(),
     )
 
 
-def _add_dotted_line(payload: dict[str, Any], writing: _Writing) -> None:
+def _add_dotted_line(payload: dict[str, Any], write: Write) -> None:
     relationship_create(
         source=_by_slug(OrganizationalUnit, payload["source"]),
         target=_by_slug(OrganizationalUnit, payload["target"]),
         kind=payload["kind"],
         description=payload.get("description", ""),
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
+        **write.keywords(),
     )
 
 
-def _end_dotted_line(payload: dict[str, Any], writing: _Writing) -> None:
+def _end_dotted_line(payload: dict[str, Any], write: Write) -> None:
     source = _by_slug(OrganizationalUnit, payload["source"])
     target = _by_slug(OrganizationalUnit, payload["target"])
     line = UnitRelationship.objects.filter(
@@ -441,16 +397,10 @@ def _end_dotted_line(payload: dict[str, Any], writing: _Writing) -> None:
             f"“{source}” has no current “{payload['kind']}” line to “{target}”.",
             code=Refusal.ALREADY_ENDED,
         )
-    relationship_end(
-        relationship=line,
-        user=writing.user,
-        reason=writing.reason,
-        reason_visibility=writing.reason_visibility,
-        effective_at=writing.moment,
-    )
+    relationship_end(relationship=line, **write.keywords())
 
 
-APPLY: dict[str, Callable[[dict[str, Any], _Writing], None]] = {
+APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {
     OperationKind.ESTABLISH_UNIT: _establish,
     OperationKind.CHANGE_UNIT: _change,
     OperationKind.MOVE_UNIT: _move,
@@ -476,11 +426,11 @@ def _run_operations(reorganization: Reorganization) -> list[Problem]:
     A refused operation leaves nothing behind, so the ones after it are tried against
     the registry without it (and may fail because of it: that is reported too).
     """
-    writing = _Writing(
+    write = Write(
         user=reorganization.author,
         reason=reorganization.reason,
         reason_visibility=reorganization.reason_visibility,
-        moment=reorganization.effective_at,
+        effective_at=reorganization.effective_at,
     )
     problems: list[Problem] = []
     operations = list(reorganization.operations.order_by("position", "pk"))
@@ -491,7 +441,7 @@ def _run_operations(reorganization: Reorganization) -> list[Problem]:
             try:
                 with transaction.atomic():
                     APPLY[operation.kind](
-                        check_payload(operation.kind, operation.payload), writing
+                        check_payload(operation.kind, operation.payload), write
                     )
             except ValidationError as error:
                 problems.append(

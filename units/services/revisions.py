@@ -3,7 +3,8 @@
 The one place that decides who is recorded as the author of a revision, what its reason
 is, who may read that reason, and when it took effect. Every service begins with
 ``begin_write`` (reason and its visibility checked, registry locked, effective time
-fixed) and ends with ``save_revision`` (validated, one history row, generation bumped).
+fixed), which returns a ``Write``, and saves each changed object with
+``save_revision(instance, write)`` (validated, one history row, generation bumped).
 
 Tree writes are serialized by one registry-wide lock (see ``lock_registry``): django-mptt
 does no locking of its own, and two concurrent moves could otherwise leave stale
@@ -16,6 +17,7 @@ import contextlib
 import datetime
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -60,18 +62,6 @@ def writing_for(reorganization: Reorganization) -> Iterator[None]:
         yield
     finally:
         _applying.reset(token)
-
-
-def stamp_reorganization(
-    sender: type[models.Model], history_instance: models.Model, **kwargs: Any
-) -> None:
-    """Name the reorganization being applied on each history row it writes.
-
-    Connected to simple-history's ``pre_create_historical_record`` (units.apps).
-    """
-    reorganization = _applying.get()
-    if reorganization is not None and isinstance(history_instance, RecordedRevision):
-        history_instance.reorganization_id = reorganization.pk
 
 
 def lock_registry() -> None:
@@ -229,16 +219,33 @@ def check_version(instance: RecordedModel, expected_version: int | None) -> None
     )
 
 
+@dataclass(frozen=True)
+class Write:
+    """Who writes, why, who may read why, and when it takes effect.
+
+    ``begin_write`` derives it once per service call; every revision the call saves
+    carries it, so the four never drift apart.
+    """
+
+    user: Actor
+    reason: str
+    reason_visibility: str
+    effective_at: datetime.datetime
+
+    def keywords(self) -> dict[str, Any]:
+        """The keyword arguments of a public service, to write a step of this write."""
+        return {
+            "user": self.user,
+            "reason": self.reason,
+            "reason_visibility": self.reason_visibility,
+            "effective_at": self.effective_at,
+        }
+
+
 def save_revision(
-    instance: RecordedModel,
-    *,
-    user: Actor,
-    reason: str,
-    reason_visibility: str,
-    effective_at: datetime.datetime,
-    is_new: bool = False,
+    instance: RecordedModel, write: Write, *, is_new: bool = False
 ) -> None:
-    """Validate and save ``instance`` as one history row with user, reason and time.
+    """Validate and save ``instance`` as one history row carrying ``write``.
 
     Every text is checked first (``check_texts``): this is the one place all writes
     pass, so no service can store a control character the feed or chart cannot show.
@@ -250,10 +257,10 @@ def save_revision(
     # What simple-history reads from the instance when it writes the history row;
     # plain instance attributes, removed again below.
     instance.__dict__.update(
-        _history_user=_history_user(user),
-        _change_reason=reason,
-        _reason_visibility=reason_visibility,
-        _history_date=effective_at,
+        _history_user=_history_user(write.user),
+        _change_reason=write.reason,
+        _reason_visibility=write.reason_visibility,
+        _history_date=write.effective_at,
     )
     try:
         instance.save()
@@ -268,17 +275,21 @@ def save_revision(
             instance.__dict__.pop(attribute, None)
 
 
-def stamp_reason_visibility(
+def stamp_history_row(
     sender: Any, instance: models.Model, history_instance: Any, **kwargs: Any
 ) -> None:
-    """``pre_create_historical_record``: the history row takes the write's visibility.
+    """``pre_create_historical_record``: set the history row's columns that are ours.
 
-    simple-history fills user, reason and time itself; this column is ours. A save that
-    did not pass ``save_revision`` keeps the column's default (internal).
+    simple-history fills user, reason and time itself. The reason's visibility comes
+    from ``save_revision`` (a save that did not pass it keeps the column's default,
+    internal); the reorganization from ``writing_for``, if one is being applied.
     """
     visibility = instance.__dict__.get("_reason_visibility")
     if visibility is not None:
         history_instance.reason_visibility = visibility
+    reorganization = _applying.get()
+    if reorganization is not None and isinstance(history_instance, RecordedRevision):
+        history_instance.reorganization_id = reorganization.pk
 
 
 def _bump_generation() -> None:
@@ -290,17 +301,18 @@ def _bump_generation() -> None:
 
 
 def begin_write(
+    user: Actor,
     reason: str | None,
+    reason_visibility: str | None,
     effective_at: EffectiveTime,
-    reason_visibility: str | None = None,
-) -> tuple[str, str, datetime.datetime]:
+) -> Write:
     """The reason and its visibility checked, the registry locked, the time fixed."""
     reason = clean_reason(reason)
     reason_visibility = clean_reason_visibility(reason_visibility)
     # "Now" is read once the lock is held: a writer that waited behind another must not
     # date its change before the one it waited for (it would be refused as out of order).
     lock_registry()
-    return reason, reason_visibility, effective_datetime(effective_at)
+    return Write(user, reason, reason_visibility, effective_datetime(effective_at))
 
 
 ModelT = TypeVar("ModelT", bound=models.Model)

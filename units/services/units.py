@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ from units.services.relationships import relationship_end
 from units.services.revisions import (
     Actor,
     EffectiveTime,
+    Write,
     apply_changes,
     begin_write,
     check_effective_time,
@@ -129,13 +131,11 @@ def unit_create(
     that is not known (a seed describing a structure as it stood on some day): its
     ``established_on`` stays empty and its pages say since when it is recorded.
     """
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
-    check_effective_time(None, moment)
+    write = begin_write(user, reason, reason_visibility, effective_at)
+    check_effective_time(None, write.effective_at)
     if parent is not None:
         parent = fresh(OrganizationalUnit, parent)
-        check_unit_usable(parent, moment)
+        check_unit_usable(parent, write.effective_at)
     if slug in RESERVED_UNIT_SLUGS:
         raise ValidationError(
             f"The slug “{slug}” is reserved: the API uses it as an address.",
@@ -165,16 +165,9 @@ def unit_create(
         sibling_order=(
             _next_sibling_order(parent) if sibling_order is None else sibling_order
         ),
-        established_on=moment.date() if founding_date_known else None,
+        established_on=write.effective_at.date() if founding_date_known else None,
     )
-    save_revision(
-        unit,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-        is_new=True,
-    )
+    save_revision(unit, write, is_new=True)
     return unit
 
 
@@ -207,9 +200,7 @@ def unit_update(
     backdated move, at every instant since. The slug never changes. A call that
     changes nothing writes nothing.
     """
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     for text_field in ("name", "short_name", "mandate", "location", "learn_more_url"):
@@ -231,29 +222,23 @@ def unit_update(
             f"“{unit}” is abolished; it can no longer be changed.",
             code=Refusal.ABOLISHED,
         )
-    check_effective_time(unit, moment)
+    check_effective_time(unit, write.effective_at)
     old_parent_id = unit.parent_id
     if moves:
         parent = (
             None
             if new_parent_id is None
-            else _locked_new_parent(unit, new_parent_id, moment)
+            else _locked_new_parent(unit, new_parent_id, write.effective_at)
         )
         if parent is not None:
-            _check_no_cycle_since(unit, parent, moment)
+            _check_no_cycle_since(unit, parent, write.effective_at)
         if "sibling_order" not in changes:
             unit.sibling_order = _next_sibling_order(parent)
         unit.parent = parent
     if moves or "sibling_order" in changed:
         check_position_free(unit, unit.parent_id, unit.sibling_order)
         place_in_tree(unit, old_parent_id)
-    save_revision(
-        unit,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    save_revision(unit, write)
     if moves:
         unit.refresh_from_db()
     return unit
@@ -358,9 +343,7 @@ def unit_abolish(
     abolish it with its subtree. Its posts are abolished, their holders' appointments
     and its dotted-line relationships end on the same date.
     """
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     if not unit.is_active:
@@ -368,18 +351,10 @@ def unit_abolish(
             f"“{unit}” was already abolished on {day_text(unit.abolished_on)}.",
             code=Refusal.ABOLISHED,
         )
-    check_effective_time(unit, moment)
+    check_effective_time(unit, write.effective_at)
     active_children = list(unit.get_children().active())
     if sub_unit_destinations is not None:
-        _send_sub_units(
-            unit,
-            active_children,
-            sub_unit_destinations,
-            user=user,
-            reason=reason,
-            reason_visibility=reason_visibility,
-            effective_at=moment,
-        )
+        _send_sub_units(unit, active_children, sub_unit_destinations, write)
         unit = fresh(OrganizationalUnit, unit)
     elif active_children:
         if sub_units == "refuse":
@@ -403,53 +378,21 @@ def unit_abolish(
                     code=Refusal.CYCLE,
                 )
             for child in active_children:
-                unit_move(
-                    unit=child,
-                    new_parent=move_sub_units_to,
-                    user=user,
-                    reason=reason,
-                    reason_visibility=reason_visibility,
-                    effective_at=moment,
-                )
+                unit_move(unit=child, new_parent=move_sub_units_to, **write.keywords())
         elif sub_units == "abolish":
             for child in active_children:
-                unit_abolish(
-                    unit=child,
-                    user=user,
-                    reason=reason,
-                    reason_visibility=reason_visibility,
-                    effective_at=moment,
-                    sub_units="abolish",
-                )
+                unit_abolish(unit=child, sub_units="abolish", **write.keywords())
         else:
             raise ValidationError(f"Unknown sub-unit policy “{sub_units}”.")
         unit = fresh(OrganizationalUnit, unit)
     for post in unit.posts.filter(abolished_on__isnull=True):
-        post_abolish(
-            post=post,
-            user=user,
-            reason=reason,
-            reason_visibility=reason_visibility,
-            effective_at=moment,
-        )
+        post_abolish(post=post, **write.keywords())
     for relationship in UnitRelationship.objects.filter(
         models.Q(source=unit) | models.Q(target=unit), ended_on__isnull=True
     ):
-        relationship_end(
-            relationship=relationship,
-            user=user,
-            reason=reason,
-            reason_visibility=reason_visibility,
-            effective_at=moment,
-        )
-    unit.abolished_on = moment.date()
-    save_revision(
-        unit,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+        relationship_end(relationship=relationship, **write.keywords())
+    unit.abolished_on = write.effective_at.date()
+    save_revision(unit, write)
     return unit
 
 
@@ -468,11 +411,7 @@ def _send_sub_units(
     unit: OrganizationalUnit,
     active_children: list[OrganizationalUnit],
     destinations: SubUnitDestinations,
-    *,
-    user: Actor,
-    reason: str,
-    reason_visibility: str,
-    effective_at: datetime.datetime,
+    write: Write,
 ) -> None:
     """Move or abolish each active sub-unit of ``unit`` as ``destinations`` says.
 
@@ -510,26 +449,14 @@ def _send_sub_units(
                 child,
             )
         try:
-            unit_move(
-                unit=child,
-                new_parent=target,
-                user=user,
-                reason=reason,
-                reason_visibility=reason_visibility,
-                effective_at=effective_at,
-            )
+            unit_move(unit=child, new_parent=target, **write.keywords())
         except ValidationError as error:
             raise SubUnitRefusal(error, child) from error
     for child_id, destination in destinations.items():
         if destination is None:
             try:
                 unit_abolish(
-                    unit=children[child_id],
-                    user=user,
-                    reason=reason,
-                    reason_visibility=reason_visibility,
-                    effective_at=effective_at,
-                    sub_units="abolish",
+                    unit=children[child_id], sub_units="abolish", **write.keywords()
                 )
             except ValidationError as error:
                 raise SubUnitRefusal(error, children[child_id]) from error
@@ -553,9 +480,7 @@ def unit_revert(
     parent change from mptt and corrupt the tree). Reverting to a version from before
     the unit was abolished reinstates it.
     """
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     target = unit.history.filter(history_id=history_id).first()
@@ -565,21 +490,15 @@ def unit_revert(
             code=Refusal.NOT_FOUND,
         )
     if target.abolished_on is not None and unit.abolished_on is None:
-        return unit_abolish(
-            unit=unit,
-            user=user,
-            reason=reason,
-            reason_visibility=reason_visibility,
-            effective_at=moment,
-        )
-    check_effective_time(unit, moment)
+        return unit_abolish(unit=unit, **write.keywords())
+    check_effective_time(unit, write.effective_at)
     if target.parent_id != unit.parent_id:
         if target.parent_id is None:
             unit.parent = None
         else:
-            unit.parent = _locked_new_parent(unit, target.parent_id, moment)
+            unit.parent = _locked_new_parent(unit, target.parent_id, write.effective_at)
     elif target.abolished_on is None and unit.parent is not None:
-        check_unit_usable(unit.parent, moment)
+        check_unit_usable(unit.parent, write.effective_at)
     old_parent_id, old_order = unit.parent_id, unit.sibling_order
     for field in UNIT_UPDATABLE_FIELDS:
         setattr(unit, field, getattr(target, field))
@@ -599,13 +518,7 @@ def unit_revert(
         )
     if unit.parent_id != old_parent_id or unit.sibling_order != old_order:
         place_in_tree(unit, old_parent_id)
-    save_revision(
-        unit,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
-        effective_at=moment,
-    )
+    save_revision(unit, write)
     unit.refresh_from_db()
     return unit
 
@@ -660,9 +573,7 @@ def unit_move_to_position(
     are renumbered first (each a recorded change with the same reason), in the same
     transaction, so a refused move leaves nothing renumbered.
     """
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     if position not in MOVE_POSITIONS:
         raise ValidationError(
             f"Unknown position “{position}”: use one of {', '.join(MOVE_POSITIONS)}.",
@@ -675,12 +586,9 @@ def unit_move_to_position(
         return unit_move(
             unit=unit,
             new_parent=target,
-            user=user,
-            reason=reason,
-            reason_visibility=reason_visibility,
             reporting_line=reporting_line,
-            effective_at=moment,
             expected_version=expected_version,
+            **write.keywords(),
         )
     if target.pk == unit.pk:
         raise ValidationError(
@@ -690,7 +598,7 @@ def unit_move_to_position(
     new_parent = target if position == "first-child" else target.parent
     if new_parent is not None:
         # Refuse a cycle or an abolished parent before any sibling is renumbered.
-        new_parent = _locked_new_parent(unit, new_parent, moment)
+        new_parent = _locked_new_parent(unit, new_parent, write.effective_at)
     siblings = list(
         OrganizationalUnit.objects.children_of(new_parent)
         .exclude(pk=unit.pk)
@@ -706,36 +614,22 @@ def unit_move_to_position(
     order = _order_between(before, after)
     if order is None:
         order = _renumber_siblings(
-            unit,
-            [*siblings[:insert_at], unit, *siblings[insert_at:]],
-            new_parent=new_parent,
-            user=user,
-            reason=reason,
-            reason_visibility=reason_visibility,
-            effective_at=moment,
+            unit, [*siblings[:insert_at], unit, *siblings[insert_at:]], write
         )
     return unit_move(
         unit=unit,
         new_parent=new_parent,
         sibling_order=order,
-        user=user,
-        reason=reason,
-        reason_visibility=reason_visibility,
         reporting_line=reporting_line,
-        effective_at=moment,
         expected_version=expected_version,
+        **write.keywords(),
     )
 
 
 def _renumber_siblings(
     unit: OrganizationalUnit,
     ordered: list[OrganizationalUnit],
-    *,
-    new_parent: OrganizationalUnit | None,
-    user: Actor,
-    reason: str,
-    reason_visibility: str,
-    effective_at: datetime.datetime,
+    write: Write,
 ) -> int:
     """Give the siblings room around ``unit``'s place; return ``unit``'s new order.
 
@@ -746,22 +640,16 @@ def _renumber_siblings(
     """
     orders = _spread_positions(ordered, unit)
     text = _("%(reason)s (siblings renumbered to place “%(unit)s”)") % {
-        "reason": reason,
+        "reason": write.reason,
         "unit": unit,
     }
     for sibling, order in zip(ordered, orders, strict=True):
         if sibling.pk != unit.pk and sibling.sibling_order != order:
             sibling = fresh(OrganizationalUnit, sibling)
-            check_effective_time(sibling, effective_at)
+            check_effective_time(sibling, write.effective_at)
             sibling.sibling_order = order
             keep_tree_place(sibling)
-            save_revision(
-                sibling,
-                user=user,
-                reason=text,
-                reason_visibility=reason_visibility,
-                effective_at=effective_at,
-            )
+            save_revision(sibling, replace(write, reason=text))
     return orders[next(i for i, item in enumerate(ordered) if item.pk == unit.pk)]
 
 
@@ -827,9 +715,7 @@ def units_abolish(
     over. ``expected_versions`` maps a unit's id to the version the caller loaded, for
     the lost-update check.
     """
-    reason, reason_visibility, moment = begin_write(
-        reason, effective_at, reason_visibility
-    )
+    write = begin_write(user, reason, reason_visibility, effective_at)
     wanted = {
         unit.pk if isinstance(unit, OrganizationalUnit) else unit for unit in units
     }
@@ -868,10 +754,7 @@ def units_abolish(
             continue
         unit_abolish(
             unit=unit,
-            user=user,
-            reason=reason,
-            reason_visibility=reason_visibility,
-            effective_at=moment,
+            **write.keywords(),
             sub_units=sub_units,
             move_sub_units_to=move_sub_units_to,
             sub_unit_destinations=(
