@@ -7,6 +7,7 @@ answers, their statuses and messages, who sees what, and nothing written on refu
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +16,6 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
-from units import services
 from units.models import (
     OrganizationalUnit,
     Reorganization,
@@ -40,25 +40,15 @@ REORGANIZATION_WRITES = {
 
 
 @pytest.fixture
-def units(editor: User) -> dict[str, OrganizationalUnit]:
-    start = timezone.now() - datetime.timedelta(days=1)
-    office = services.unit_create(
-        user=editor,
-        reason="Setup",
-        name="Office",
-        slug="office",
-        kind=UnitKind.OFFICE,
-        effective_at=start,
-    )
-    unit = services.unit_create(
-        user=editor,
-        reason="Setup",
-        name="Unit",
-        slug="unit",
-        kind=UnitKind.UNIT,
-        parent=office,
-        effective_at=start,
-    )
+def units(
+    make_unit: Callable[..., OrganizationalUnit],
+) -> dict[str, OrganizationalUnit]:
+    established = {
+        "reason": "Setup",
+        "effective_at": timezone.now() - datetime.timedelta(days=1),
+    }
+    office = make_unit("Office", slug="office", kind=UnitKind.OFFICE, **established)
+    unit = make_unit("Unit", office, slug="unit", **established)
     return {"office": office, "unit": unit}
 
 
