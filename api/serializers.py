@@ -601,7 +601,19 @@ def reason_visibility_field() -> serializers.ChoiceField:
     )
 
 
-class WriteSerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer):
+    """An input that refuses fields it does not know, rather than ignore them."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown or unchangeable fields: {', '.join(unknown)}."
+            )
+        return attrs
+
+
+class WriteSerializer(StrictSerializer):
     """What every write carries: why, and since when."""
 
     reason = serializers.CharField(
@@ -611,14 +623,6 @@ class WriteSerializer(serializers.Serializer):
     effective_at = InstantField(
         required=False, help_text="When the change took effect; default now."
     )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown or unchangeable fields: {', '.join(unknown)}."
-            )
-        return attrs
 
 
 class UnitCreateSerializer(WriteSerializer):
@@ -881,18 +885,6 @@ class ReorganizationSerializer(serializers.Serializer):
         if not _staff_reader(self.context) or reorganization.approver is None:
             return None
         return str(reorganization.approver.get_username())
-
-
-class StrictSerializer(serializers.Serializer):
-    """An input that refuses fields it does not know, rather than ignore them."""
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown or unchangeable fields: {', '.join(unknown)}."
-            )
-        return attrs
 
 
 class ReorganizationCreateSerializer(StrictSerializer):

@@ -9,13 +9,19 @@ named, as everywhere in the API, only to staff (``may_see_staff_identities``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -251,94 +257,81 @@ class OperationDetailView(ReorganizationView):
         return self.answer(reorganization)
 
 
-# One step of the life cycle (submit, approve, reject, cancel): a POST. Who may take it
-# is the service's to say (an approver, not the author; the author or an approver), so
-# that the refusal names the reason; the API only asks that the caller is signed in.
+# One step of the life cycle (submit, approve, reject, cancel): a POST that calls the
+# step's service with the step's input. Who may take it is the service's to say (an
+# approver, not the author; the author or an approver), so that the refusal names the
+# reason; the API only asks that the caller is signed in. Each step is a subclass that
+# names its service and carries its schema texts (``_step_schema``).
 class ReorganizationStepView(ReorganizationView):
     write_permissions: ClassVar = {"POST": ()}
     input_serializer: ClassVar[type[serializers.Serializer]] = (
         api_serializers.NoInputSerializer
     )
+    service: ClassVar[Callable[..., Reorganization]]
 
-    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
-        raise NotImplementedError
-
-    def step(self, request: Request, pk: int) -> Response:
+    def post(self, request: Request, pk: int) -> Response:
         existing_id(Reorganization, pk)
         if not Reorganization.objects.filter(pk=pk).exists():
             raise NotFound(f"Reorganization {pk} does not exist.")
         fields = _input(self.input_serializer, request)
-        self.take_step(pk, fields, request.user)
+        self.service(reorganization=pk, user=request.user, **fields)
         return self.answer(pk)
 
 
-def _step_schema(summary: str, description: str, request: Any = None) -> Any:
-    return extend_schema(
-        summary=summary,
-        description=description,
-        request=request or api_serializers.NoInputSerializer,
-        responses={200: api_serializers.ReorganizationSerializer, **ERRORS},
+def _step_schema(
+    summary: str,
+    description: str,
+    request: type[serializers.Serializer] = api_serializers.NoInputSerializer,
+) -> Callable[[type[ReorganizationStepView]], type[ReorganizationStepView]]:
+    """The schema of a step's POST, on the step's own class (not the shared base)."""
+    return extend_schema_view(
+        post=extend_schema(
+            summary=summary,
+            description=description,
+            request=request,
+            responses={200: api_serializers.ReorganizationSerializer, **ERRORS},
+        )
     )
 
 
+@_step_schema(
+    "Submit a draft for approval (refused while an operation fails)",
+    "Send a draft to the approvers. It is validated first against the registry as "
+    "it will stand at its effective time; while any operation fails, the answer is "
+    "409 `does_not_validate` with each problem.",
+)
 class ReorganizationSubmitView(ReorganizationStepView):
     write_permissions: ClassVar = {"POST": ("units.change_reorganization",)}
-
-    @_step_schema(
-        "Submit a draft for approval (refused while an operation fails)",
-        "Send a draft to the approvers. It is validated first against the registry as "
-        "it will stand at its effective time; while any operation fails, the answer is "
-        "409 `does_not_validate` with each problem.",
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        return self.step(request, pk)
-
-    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
-        services.reorganization_submit(reorganization=pk, user=user)
+    service = staticmethod(services.reorganization_submit)
 
 
+@_step_schema(
+    "Approve (a registry approver other than the author); applied at once when "
+    "due, else scheduled",
+    "Approve a submitted reorganization: a member of Registry approvers who is not "
+    "its author (403 `self_approval` otherwise). It is validated again; due, it is "
+    "applied at once, all or nothing; later, it is scheduled for its time.",
+)
 class ReorganizationApproveView(ReorganizationStepView):
-    @_step_schema(
-        "Approve (a registry approver other than the author); applied at once when "
-        "due, else scheduled",
-        "Approve a submitted reorganization: a member of Registry approvers who is not "
-        "its author (403 `self_approval` otherwise). It is validated again; due, it is "
-        "applied at once, all or nothing; later, it is scheduled for its time.",
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        return self.step(request, pk)
-
-    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
-        services.reorganization_approve(reorganization=pk, user=user)
+    service = staticmethod(services.reorganization_approve)
 
 
+@_step_schema(
+    "Reject a submitted reorganization, saying why",
+    "Send a submitted reorganization back with the reason why (required). Nothing "
+    "of it is applied; its author sees the reason.",
+    api_serializers.RejectSerializer,
+)
 class ReorganizationRejectView(ReorganizationStepView):
     input_serializer = api_serializers.RejectSerializer
-
-    @_step_schema(
-        "Reject a submitted reorganization, saying why",
-        "Send a submitted reorganization back with the reason why (required). Nothing "
-        "of it is applied; its author sees the reason.",
-        api_serializers.RejectSerializer,
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        return self.step(request, pk)
-
-    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
-        services.reorganization_reject(
-            reorganization=pk, user=user, reason=fields["reason"]
-        )
+    service = staticmethod(services.reorganization_reject)
 
 
+@_step_schema(
+    "Cancel before it applies (its author or an approver)",
+    "Withdraw a reorganization that has not been applied yet (a draft, submitted, "
+    "or approved and scheduled). Nothing of it is applied, and it stays listed as "
+    "cancelled.",
+)
 class ReorganizationCancelView(ReorganizationStepView):
-    @_step_schema(
-        "Cancel before it applies (its author or an approver)",
-        "Withdraw a reorganization that has not been applied yet (a draft, submitted, "
-        "or approved and scheduled). Nothing of it is applied, and it stays listed as "
-        "cancelled.",
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        return self.step(request, pk)
-
-    def take_step(self, pk: int, fields: dict[str, Any], user: Any) -> None:
-        services.reorganization_cancel(reorganization=pk, user=user)
+    service = staticmethod(services.reorganization_cancel)

@@ -30,6 +30,17 @@ def change_url(reorganization: Reorganization) -> str:
     return reverse("admin:units_reorganization_change", args=[reorganization.pk])
 
 
+def act(
+    client: Client, action: str, reorganization: Reorganization, **fields: str
+) -> str:
+    """Run the list's ``action`` on ``reorganization``; the page it ends on."""
+    return client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [reorganization.pk], **fields},
+        follow=True,
+    ).content.decode()
+
+
 def inline(rows: list[dict[str, Any]], initial: int = 0) -> dict[str, Any]:
     data: dict[str, Any] = {
         "operations-TOTAL_FORMS": str(len(rows)),
@@ -130,28 +141,16 @@ def test_the_actions_submit_and_approve_and_refuse_self_approval(
         ADD, {**draft_data(), **inline([move_leaf_to("right-department")])}
     )
     reorganization = Reorganization.objects.get()
-    editor_client.post(
-        CHANGELIST, {"action": "submit", "_selected_action": [reorganization.pk]}
-    )
+    act(editor_client, "submit", reorganization)
     reorganization.refresh_from_db()
     assert reorganization.status == ReorganizationStatus.SUBMITTED
 
     # The editor is no approver: refused, with the reason, and nothing applied.
-    refused = editor_client.post(
-        CHANGELIST,
-        {"action": "approve", "_selected_action": [reorganization.pk]},
-        follow=True,
-    )
-    assert "Only registry approvers" in refused.content.decode()
+    assert "Only registry approvers" in act(editor_client, "approve", reorganization)
     reorganization.refresh_from_db()
     assert reorganization.status == ReorganizationStatus.SUBMITTED
 
-    answer = approver_client.post(
-        CHANGELIST,
-        {"action": "approve", "_selected_action": [reorganization.pk]},
-        follow=True,
-    )
-    assert "was approved" in answer.content.decode()
+    assert "was approved" in act(approver_client, "approve", reorganization)
     reorganization.refresh_from_db()
     assert reorganization.status == ReorganizationStatus.APPLIED
     leaf = OrganizationalUnit.objects.get(slug="leaf-unit")
@@ -178,20 +177,11 @@ def test_reject_takes_the_reason_typed_beside_the_action(
         payload={"unit": "leaf-unit", "fields": {"location": "Rome"}},
     )
     services.reorganization_submit(reorganization=reorganization, user=editor)
-    approver_client.post(
-        CHANGELIST,
-        {"action": "reject", "_selected_action": [reorganization.pk], "reason": ""},
-    )
+    refused = act(approver_client, "reject", reorganization, reason="")
+    assert "A reason is required" in refused
     reorganization.refresh_from_db()
     assert reorganization.status == ReorganizationStatus.SUBMITTED
-    approver_client.post(
-        CHANGELIST,
-        {
-            "action": "reject",
-            "_selected_action": [reorganization.pk],
-            "reason": "Not this year",
-        },
-    )
+    act(approver_client, "reject", reorganization, reason="Not this year")
     reorganization.refresh_from_db()
     assert reorganization.status == ReorganizationStatus.REJECTED
     assert reorganization.rejection_reason == "Not this year"
@@ -202,9 +192,7 @@ def test_cancel_from_the_list(editor_client: Client, small_tree: tuple) -> None:
         ADD, {**draft_data(), **inline([move_leaf_to("right-department")])}
     )
     reorganization = Reorganization.objects.get()
-    editor_client.post(
-        CHANGELIST, {"action": "cancel", "_selected_action": [reorganization.pk]}
-    )
+    act(editor_client, "cancel", reorganization)
     reorganization.refresh_from_db()
     assert reorganization.status == ReorganizationStatus.CANCELLED
     assert ReorganizationOperation.objects.count() == 1

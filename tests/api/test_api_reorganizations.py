@@ -7,6 +7,7 @@ answers, their statuses and messages, who sees what, and nothing written on refu
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +16,6 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
-from units import services
 from units.models import (
     OrganizationalUnit,
     Reorganization,
@@ -25,28 +25,30 @@ from units.models import (
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/reorganizations/"
+# Every write of the reorganization API, as the schema names it (method, path).
+REORGANIZATION_WRITES = {
+    ("post", "/api/v1/reorganizations/"),
+    ("patch", "/api/v1/reorganizations/{id}/"),
+    ("post", "/api/v1/reorganizations/{id}/operations/"),
+    ("patch", "/api/v1/operations/{id}/"),
+    ("delete", "/api/v1/operations/{id}/"),
+    ("post", "/api/v1/reorganizations/{id}/submit/"),
+    ("post", "/api/v1/reorganizations/{id}/approve/"),
+    ("post", "/api/v1/reorganizations/{id}/reject/"),
+    ("post", "/api/v1/reorganizations/{id}/cancel/"),
+}
 
 
 @pytest.fixture
-def units(editor: User) -> dict[str, OrganizationalUnit]:
-    start = timezone.now() - datetime.timedelta(days=1)
-    office = services.unit_create(
-        user=editor,
-        reason="Setup",
-        name="Office",
-        slug="office",
-        kind=UnitKind.OFFICE,
-        effective_at=start,
-    )
-    unit = services.unit_create(
-        user=editor,
-        reason="Setup",
-        name="Unit",
-        slug="unit",
-        kind=UnitKind.UNIT,
-        parent=office,
-        effective_at=start,
-    )
+def units(
+    make_unit: Callable[..., OrganizationalUnit],
+) -> dict[str, OrganizationalUnit]:
+    established = {
+        "reason": "Setup",
+        "effective_at": timezone.now() - datetime.timedelta(days=1),
+    }
+    office = make_unit("Office", slug="office", kind=UnitKind.OFFICE, **established)
+    unit = make_unit("Unit", office, slug="unit", **established)
     return {"office": office, "unit": unit}
 
 
@@ -265,3 +267,21 @@ def test_the_list_costs_the_same_queries_for_more_reorganizations(
         post(editor_client, f"{API}{pk}/operations/", RENAME)
     with django_assert_num_queries(6):
         assert len(editor_client.get(API).json()["results"]) == 5
+
+
+def test_the_listed_writes_are_the_schemas_reorganization_writes(
+    client: Client,
+) -> None:
+    # Other tests exempt REORGANIZATION_WRITES from checks of registry writes: a new
+    # reorganization write must be listed there, and nothing else may be.
+    schema = client.get(
+        "/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    ).json()
+    writes = {
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in {"post", "put", "patch", "delete"}
+        and "reorganizations" in operation["tags"]
+    }
+    assert writes == REORGANIZATION_WRITES

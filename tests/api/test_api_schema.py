@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from api import schema as api_schema
 from api.schema_texts import TAGS
+from tests.api.test_api_reorganizations import REORGANIZATION_WRITES
 
 pytestmark = pytest.mark.django_db
 
@@ -44,15 +45,7 @@ WRITES_WITHOUT_A_VERSION = {
     ("post", "/api/v1/token/"),
     ("delete", "/api/v1/token/"),
     # Reorganizations are guarded by their status (409 `wrong_status`), not a version.
-    ("post", "/api/v1/reorganizations/"),
-    ("patch", "/api/v1/reorganizations/{id}/"),
-    ("post", "/api/v1/reorganizations/{id}/operations/"),
-    ("patch", "/api/v1/operations/{id}/"),
-    ("delete", "/api/v1/operations/{id}/"),
-    ("post", "/api/v1/reorganizations/{id}/submit/"),
-    ("post", "/api/v1/reorganizations/{id}/approve/"),
-    ("post", "/api/v1/reorganizations/{id}/reject/"),
-    ("post", "/api/v1/reorganizations/{id}/cancel/"),
+    *REORGANIZATION_WRITES,
 }
 
 

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.api.test_api import EDITOR_PERMISSIONS, grant
+from tests.api.test_api_reorganizations import REORGANIZATION_WRITES
 from tests.conftest import ScriptedHistory, at
 from tests.factories import PostFactory, RelationshipFactory
 from units import services
@@ -36,15 +37,7 @@ NOT_REGISTRY_WRITES = {
     ("delete", "/api/v1/token/"),
     # A reorganization's steps answer with the reorganization itself (its status,
     # `scheduled`, `applied_at`); its revisions are written when it applies.
-    ("post", "/api/v1/reorganizations/"),
-    ("patch", "/api/v1/reorganizations/{id}/"),
-    ("post", "/api/v1/reorganizations/{id}/operations/"),
-    ("patch", "/api/v1/operations/{id}/"),
-    ("delete", "/api/v1/operations/{id}/"),
-    ("post", "/api/v1/reorganizations/{id}/submit/"),
-    ("post", "/api/v1/reorganizations/{id}/approve/"),
-    ("post", "/api/v1/reorganizations/{id}/reject/"),
-    ("post", "/api/v1/reorganizations/{id}/cancel/"),
+    *REORGANIZATION_WRITES,
 }
 
 

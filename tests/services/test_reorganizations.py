@@ -4,7 +4,7 @@ applied all or nothing at their time, with the worker running or stopped."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
@@ -124,6 +124,15 @@ def draft(
             reorganization=reorganization, user=editor, kind=kind, payload=payload
         )
     reorganization.refresh_from_db()
+    return reorganization
+
+
+def submitted(
+    author: User, operations: list[tuple[str, dict[str, Any]]]
+) -> Reorganization:
+    """Drafted and submitted by ``author`` (the draft's object: refresh to read on)."""
+    reorganization = draft(author, operations)
+    services.reorganization_submit(reorganization=reorganization, user=author)
     return reorganization
 
 
@@ -291,8 +300,7 @@ def test_a_control_character_in_a_draft_is_refused_naming_the_field(
 def test_a_control_character_in_a_rejection_reason_is_refused(
     registry: dict[str, Any], editor: User, approver: User
 ) -> None:
-    reorganization = draft(editor, FIVE_OPERATIONS)
-    services.reorganization_submit(reorganization=reorganization, user=editor)
+    reorganization = submitted(editor, FIVE_OPERATIONS)
 
     errors = refused_text(
         lambda: services.reorganization_reject(
@@ -396,8 +404,7 @@ def test_line_breaks_stay_allowed_in_a_payload_text_that_is_multi_line(
 def test_approving_your_own_is_refused(
     registry: dict[str, Any], approver: User
 ) -> None:
-    reorganization = draft(approver, FIVE_OPERATIONS)
-    services.reorganization_submit(reorganization=reorganization, user=approver)
+    reorganization = submitted(approver, FIVE_OPERATIONS)
     before = snapshot()
     with pytest.raises(ValidationError, match="someone else must approve") as refusal:
         services.reorganization_approve(reorganization=reorganization, user=approver)
@@ -411,31 +418,33 @@ def test_a_one_person_registry_may_allow_self_approval(
     registry: dict[str, Any], approver: User, settings: Any
 ) -> None:
     settings.REORGANIZATION_SELF_APPROVAL = True
-    reorganization = draft(approver, FIVE_OPERATIONS)
-    services.reorganization_submit(reorganization=reorganization, user=approver)
+    reorganization = submitted(approver, FIVE_OPERATIONS)
     approved = services.reorganization_approve(
         reorganization=reorganization, user=approver
     )
     assert approved.status == Status.APPLIED
 
 
+@pytest.mark.parametrize(
+    ("step", "fields"),
+    [
+        (services.reorganization_approve, {}),
+        (services.reorganization_reject, {"reason": "No."}),
+    ],
+    ids=["approve", "reject"],
+)
 def test_only_approvers_approve_or_reject(
-    registry: dict[str, Any], editor: User, other_editor: User
+    registry: dict[str, Any],
+    editor: User,
+    other_editor: User,
+    step: Callable[..., Reorganization],
+    fields: dict[str, str],
 ) -> None:
-    reorganization = draft(editor, FIVE_OPERATIONS)
-    services.reorganization_submit(reorganization=reorganization, user=editor)
-    for step in (
-        lambda: services.reorganization_approve(
-            reorganization=reorganization, user=other_editor
-        ),
-        lambda: services.reorganization_reject(
-            reorganization=reorganization, user=other_editor, reason="No."
-        ),
-    ):
-        with pytest.raises(ValidationError) as refusal:
-            step()
-        assert refusal_code(refusal.value) == "not_an_approver"
-        assert refusal_status(refusal.value) == HTTPStatus.FORBIDDEN
+    reorganization = submitted(editor, FIVE_OPERATIONS)
+    with pytest.raises(ValidationError) as refusal:
+        step(reorganization=reorganization, user=other_editor, **fields)
+    assert refusal_code(refusal.value) == "not_an_approver"
+    assert refusal_status(refusal.value) == HTTPStatus.FORBIDDEN
     reorganization.refresh_from_db()
     assert reorganization.status == Status.SUBMITTED
 
@@ -443,8 +452,7 @@ def test_only_approvers_approve_or_reject(
 def test_approval_is_refused_when_the_registry_changed_since_submission(
     registry: dict[str, Any], editor: User, approver: User
 ) -> None:
-    reorganization = draft(editor, FIVE_OPERATIONS)
-    services.reorganization_submit(reorganization=reorganization, user=editor)
+    reorganization = submitted(editor, FIVE_OPERATIONS)
     services.unit_abolish(unit=registry["dept_b"], user=editor, reason="Closed")
     before = snapshot()
 
@@ -591,8 +599,7 @@ def test_only_its_author_or_an_approver_cancels(
 def test_reject_needs_a_reason_and_ends_the_reorganization(
     registry: dict[str, Any], editor: User, approver: User
 ) -> None:
-    reorganization = draft(editor, FIVE_OPERATIONS)
-    services.reorganization_submit(reorganization=reorganization, user=editor)
+    reorganization = submitted(editor, FIVE_OPERATIONS)
     with pytest.raises(ValidationError, match="reason is required"):
         services.reorganization_reject(
             reorganization=reorganization, user=approver, reason=" "
@@ -610,8 +617,7 @@ def test_reject_needs_a_reason_and_ends_the_reorganization(
 def test_a_submitted_draft_is_no_longer_edited(
     registry: dict[str, Any], editor: User
 ) -> None:
-    reorganization = draft(editor, FIVE_OPERATIONS)
-    services.reorganization_submit(reorganization=reorganization, user=editor)
+    reorganization = submitted(editor, FIVE_OPERATIONS)
     with pytest.raises(ValidationError, match="cannot be edited"):
         services.operation_add(
             reorganization=reorganization,
@@ -682,8 +688,7 @@ def test_reinstating_brings_an_abolished_unit_back(
 def test_ending_an_appointment_and_a_dotted_line(
     registry: dict[str, Any], editor: User, approver: User
 ) -> None:
-    first = draft(editor, FIVE_OPERATIONS)
-    services.reorganization_submit(reorganization=first, user=editor)
+    first = submitted(editor, FIVE_OPERATIONS)
     services.reorganization_approve(reorganization=first, user=approver)
     second = draft(
         editor,

@@ -9,7 +9,7 @@ beside the action) and cancel. Only a draft is edited; the others are read-only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -39,6 +39,9 @@ from units.models import (
     ReorganizationStatus,
 )
 from units.services.reorganizations import check_payload
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 EDITABLE_FIELDS = ("title", "reference", "reason", "reason_visibility", "effective_at")
 
@@ -121,21 +124,26 @@ class ReasonActionForm(ActionForm):
 
 
 def _step(
-    step: Callable[..., Reorganization], done: str
+    name: str,
+    step: Callable[..., Reorganization],
+    description: StrOrPromise,
+    done: str,
+    *,
+    with_reason: bool = False,
 ) -> Callable[[Any, HttpRequest, QuerySet[Reorganization]], None]:
-    """An admin action taking one step on each chosen reorganization.
+    """The admin action ``name``, taking one step on each chosen reorganization.
 
     Each is its own transaction; a refusal is reported with its reasons (each problem
-    beside its operation's number) and leaves that one as it was.
+    beside its operation's number) and leaves that one as it was. ``with_reason``: the
+    step takes the reason typed beside the action (reject).
     """
 
+    @admin.action(description=description)
     def action(
         admin_: Any, request: HttpRequest, queryset: QuerySet[Reorganization]
     ) -> None:
+        extra = {"reason": request.POST.get("reason", "")} if with_reason else {}
         for reorganization in queryset.order_by("pk"):
-            extra = {}
-            if step is services.reorganization_reject:
-                extra["reason"] = request.POST.get("reason", "")
             try:
                 step(reorganization=reorganization, user=request.user, **extra)
             except ValidationError as error:
@@ -147,6 +155,8 @@ def _step(
             else:
                 admin_.message_user(request, f"“{reorganization}” {done}.")
 
+    # The admin names an action by its function (``action=submit`` in the form).
+    action.__name__ = name
     return action
 
 
@@ -168,7 +178,33 @@ class ReorganizationAdmin(ServiceWriteAdmin):
         "rejection_reason",
         "problems_shown",
     )
-    actions = ("submit", "approve", "reject", "cancel")
+    actions = (
+        _step(
+            "submit",
+            services.reorganization_submit,
+            _("Submit the chosen drafts for approval"),
+            "was submitted",
+        ),
+        _step(
+            "approve",
+            services.reorganization_approve,
+            _("Approve the chosen reorganizations"),
+            "was approved",
+        ),
+        _step(
+            "reject",
+            services.reorganization_reject,
+            _("Reject the chosen reorganizations (give a reason)"),
+            "was rejected",
+            with_reason=True,
+        ),
+        _step(
+            "cancel",
+            services.reorganization_cancel,
+            _("Cancel the chosen reorganizations"),
+            "was cancelled",
+        ),
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reorganization]:
         return super().get_queryset(request).select_related("author", "approver")
@@ -275,19 +311,3 @@ class ReorganizationAdmin(ServiceWriteAdmin):
                     error, subject=str(_("an operation")), row=row.prefix
                 ) from error
         formset_bookkeeping(formset, new, changed)
-
-    @admin.action(description=_("Submit the chosen drafts for approval"))
-    def submit(self, request: HttpRequest, queryset: QuerySet[Reorganization]) -> None:
-        _step(services.reorganization_submit, "was submitted")(self, request, queryset)
-
-    @admin.action(description=_("Approve the chosen reorganizations"))
-    def approve(self, request: HttpRequest, queryset: QuerySet[Reorganization]) -> None:
-        _step(services.reorganization_approve, "was approved")(self, request, queryset)
-
-    @admin.action(description=_("Reject the chosen reorganizations (give a reason)"))
-    def reject(self, request: HttpRequest, queryset: QuerySet[Reorganization]) -> None:
-        _step(services.reorganization_reject, "was rejected")(self, request, queryset)
-
-    @admin.action(description=_("Cancel the chosen reorganizations"))
-    def cancel(self, request: HttpRequest, queryset: QuerySet[Reorganization]) -> None:
-        _step(services.reorganization_cancel, "was cancelled")(self, request, queryset)
