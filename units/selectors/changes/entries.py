@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 
 from units.models import Appointment, OrganizationalUnit, Person, Post, UnitRelationship
+from units.selectors.fields import model_field, revision_values
 from units.selectors.results import Change
 
 if TYPE_CHECKING:
@@ -26,13 +26,6 @@ FIELD_CHANGE_PREFIXES: dict[type[models.Model], str] = {
     Post: "post_",
     Person: "person_",
 }
-
-
-@functools.cache
-def model_field(model: type[models.Model], attname: str) -> models.Field:
-    return next(
-        field for field in model._meta.concrete_fields if field.attname == attname
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +50,7 @@ def change(kind: str, row: Revision, subject: Subject, **values: Any) -> Change:
     """One entry of the feed, recorded by the revision ``row`` of ``subject``."""
     return Change(
         kind=kind,
-        effective_at=row["history_date"],
-        recorded_at=row["recorded_at"],
-        history_id=row["history_id"],
-        reason=row["history_change_reason"] or "",
-        reason_visibility=row["reason_visibility"],
-        author=row["history_user__username"],
+        **revision_values(row),
         unit_slug=subject.unit_slug,
         unit_name=subject.unit_name,
         object_type=subject.type,
