@@ -38,7 +38,6 @@ from units.selectors.audience import (
 from units.selectors.change_feed import (
     FEED_SOURCES,
     OBJECT_TYPES,
-    RELATIONSHIP_CHANGE_FIELDS,
     ChangeKey,
     ChangePage,
     Revision,
@@ -237,7 +236,6 @@ __all__ = [
     "HISTORY_FIELDS",
     "RECORD_FIELDS",
     "RELATIONSHIP_HISTORY_FIELDS",
-    "RELATIONSHIP_CHANGE_FIELDS",
     "RELATIONSHIP_ORDERINGS",
     "RELATIONSHIP_RECORD_FIELDS",
     "REVISION_COLUMNS",

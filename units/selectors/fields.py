@@ -57,6 +57,7 @@ def model_field(model: type[models.Model], attname: str) -> models.Field:
     )
 
 
+@functools.cache
 def tracked_fields(model: type[models.Model]) -> tuple[str, ...]:
     """Every field of ``model`` that its history records, as attribute names.
 
