@@ -85,7 +85,13 @@ from units.selectors.flat_trees import (
     unit_tree_flat,
     units_in_order_as_of,
 )
-from units.selectors.freshness import RESTORE_EPOCH, Stamp, stamp_now, still_valid
+from units.selectors.freshness import (
+    RESTORE_EPOCH,
+    Stamp,
+    next_restore_epoch,
+    stamp_now,
+    still_valid,
+)
 from units.selectors.instants import (
     LATEST,
     InvalidInstant,
@@ -292,6 +298,7 @@ __all__ = [
     "records_as_of",
     "registry_generation",
     "RESTORE_EPOCH",
+    "next_restore_epoch",
     "Stamp",
     "stamp_now",
     "still_valid",
