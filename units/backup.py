@@ -408,11 +408,12 @@ def _advance_generation(exported_generation: int) -> None:
     so no cache entry keyed by an earlier generation, and no answer stamped before
     the restore (``selectors.freshness``), can be served for the restored registry."""
     current = selectors.registry_generation()
-    epoch = selectors.RESTORE_EPOCH
     RegistryState.objects.update_or_create(
         pk=1,
         defaults={
-            "generation": (max(current, exported_generation) // epoch + 1) * epoch,
+            "generation": selectors.next_restore_epoch(
+                max(current, exported_generation)
+            ),
             "changed_at": timezone.now(),
         },
     )

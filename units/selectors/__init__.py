@@ -38,7 +38,6 @@ from units.selectors.audience import (
 from units.selectors.change_feed import (
     FEED_SOURCES,
     OBJECT_TYPES,
-    RELATIONSHIP_CHANGE_FIELDS,
     ChangeKey,
     ChangePage,
     Revision,
@@ -86,7 +85,13 @@ from units.selectors.flat_trees import (
     unit_tree_flat,
     units_in_order_as_of,
 )
-from units.selectors.freshness import RESTORE_EPOCH, Stamp, stamp_now, still_valid
+from units.selectors.freshness import (
+    RESTORE_EPOCH,
+    Stamp,
+    next_restore_epoch,
+    stamp_now,
+    still_valid,
+)
 from units.selectors.instants import (
     LATEST,
     InvalidInstant,
@@ -237,7 +242,6 @@ __all__ = [
     "HISTORY_FIELDS",
     "RECORD_FIELDS",
     "RELATIONSHIP_HISTORY_FIELDS",
-    "RELATIONSHIP_CHANGE_FIELDS",
     "RELATIONSHIP_ORDERINGS",
     "RELATIONSHIP_RECORD_FIELDS",
     "REVISION_COLUMNS",
@@ -294,6 +298,7 @@ __all__ = [
     "records_as_of",
     "registry_generation",
     "RESTORE_EPOCH",
+    "next_restore_epoch",
     "Stamp",
     "stamp_now",
     "still_valid",

@@ -19,19 +19,14 @@ from units.models import (
     UnitRelationship,
 )
 from units.selectors.as_of import _history_model, _latest_revisions
-from units.selectors.changes.appointments import (
-    APPOINTMENT_CHANGE_FIELDS,
-    appointment_changes,
-)
-from units.selectors.changes.entries import Revision, RevisionPairs
+from units.selectors.changes import entries
+from units.selectors.changes.appointments import appointment_changes
+from units.selectors.changes.entries import Revision, RevisionPairs, feed_fields
 from units.selectors.changes.names import FeedNames, feed_names
-from units.selectors.changes.people import PERSON_CHANGE_FIELDS, person_changes
-from units.selectors.changes.posts import POST_CHANGE_FIELDS, post_changes
-from units.selectors.changes.relationships import (
-    RELATIONSHIP_CHANGE_FIELDS,
-    relationship_changes,
-)
-from units.selectors.changes.units import UNIT_CHANGE_FIELDS, unit_changes
+from units.selectors.changes.people import person_changes
+from units.selectors.changes.posts import post_changes
+from units.selectors.changes.relationships import relationship_changes
+from units.selectors.changes.units import unit_changes
 from units.selectors.fields import REVISION_COLUMNS
 from units.selectors.instants import InvalidInstant
 from units.selectors.results import Change
@@ -40,29 +35,25 @@ from units.selectors.results import Change
 RevisionPlace = tuple[datetime.datetime, int, int]
 ChangesOf = Callable[[Revision, Revision | None, FeedNames], list[Change]]
 
-# The history tables the feed reads, with the fields its changes need (every field
-# each records, ``tracked_fields``, and the object's id), in the order that breaks a
-# tie of (effective time, history_id) between tables: history ids are counted per
-# table, so a unit's revision and an appointment's can share both. A table's place
-# is its ``source`` in cursors: new tables go at the end, so that every cursor
-# already handed out keeps its place.
-FEED_SOURCES: tuple[tuple[type[RecordedModel], tuple[str, ...]], ...] = (
-    (OrganizationalUnit, UNIT_CHANGE_FIELDS),
-    (Appointment, APPOINTMENT_CHANGE_FIELDS),
-    (UnitRelationship, RELATIONSHIP_CHANGE_FIELDS),
-    (Post, POST_CHANGE_FIELDS),
-    (Person, PERSON_CHANGE_FIELDS),
+# The history tables the feed reads, each with what its revisions record as changes,
+# in the order that breaks a tie of (effective time, history_id) between tables:
+# history ids are counted per table, so a unit's revision and an appointment's can
+# share both. A table's place is its ``source`` in cursors: new tables go at the end,
+# so that every cursor already handed out keeps its place.
+FEED_KINDS: tuple[tuple[type[RecordedModel], ChangesOf], ...] = (
+    (OrganizationalUnit, unit_changes),
+    (Appointment, appointment_changes),
+    (UnitRelationship, relationship_changes),
+    (Post, post_changes),
+    (Person, person_changes),
 )
-# What each table's revisions record as changes, in the order of FEED_SOURCES.
-CHANGES_OF: tuple[ChangesOf, ...] = (
-    unit_changes,
-    appointment_changes,
-    relationship_changes,
-    post_changes,
-    person_changes,
+# Each table with the fields its changes need.
+FEED_SOURCES: tuple[tuple[type[RecordedModel], tuple[str, ...]], ...] = tuple(
+    (model, feed_fields(model)) for model, _ in FEED_KINDS
 )
+CHANGES_OF: tuple[ChangesOf, ...] = tuple(changes_of for _, changes_of in FEED_KINDS)
 # What each table's objects are, as the feed's entries name them (``object.type``).
-OBJECT_TYPES = ("unit", "appointment", "relationship", "post", "person")
+OBJECT_TYPES = tuple(entries.OBJECT_TYPES[model] for model, _ in FEED_KINDS)
 
 
 @dataclass(frozen=True, order=True, slots=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import models
 
 from units.models import (
@@ -29,6 +33,31 @@ REVISION_COLUMNS = (
 UNTRACKED_FIELDS = frozenset({"id", "version"})
 
 
+def revision_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What a history row (read with ``REVISION_COLUMNS``) says of its revision: its id,
+    when it took effect and was written, why, who may read why, and by whom.
+
+    The one reading of those columns, for the histories and the change feed alike.
+    """
+    return {
+        "history_id": row["history_id"],
+        "effective_at": row["history_date"],
+        "recorded_at": row["recorded_at"],
+        "reason": row["history_change_reason"] or "",
+        "reason_visibility": row["reason_visibility"],
+        "author": row["history_user__username"],
+    }
+
+
+@functools.cache
+def model_field(model: type[models.Model], attname: str) -> models.Field:
+    """The field of ``model`` stored under ``attname`` (``unit_id``, not ``unit``)."""
+    return next(
+        field for field in model._meta.concrete_fields if field.attname == attname
+    )
+
+
+@functools.cache
 def tracked_fields(model: type[models.Model]) -> tuple[str, ...]:
     """Every field of ``model`` that its history records, as attribute names.
 

@@ -82,6 +82,12 @@ def _epoch(generation: int | None) -> int:
     return (generation or 0) // RESTORE_EPOCH
 
 
+def next_restore_epoch(generation: int) -> int:
+    """The generation a restore moves to: the first of the epoch after
+    ``generation``'s, so no stamp or cache key from before it is ever valid again."""
+    return (_epoch(generation) + 1) * RESTORE_EPOCH
+
+
 def stamp_now() -> Stamp:
     """The stamp of an answer built from now on (one query, on indexes only).
 

@@ -22,6 +22,8 @@ from units.selectors.fields import (
     HISTORY_FIELDS,
     REVISION_COLUMNS,
     UNIT_HISTORY_FIELDS,
+    model_field,
+    revision_values,
 )
 from units.selectors.results import FieldChange, RecordedRevision, UnitRevision
 
@@ -36,12 +38,6 @@ class ObjectVersion:
     revision: UnitRevision
     state: ShownState
     is_latest: bool
-
-
-def _model_field(model: type[RecordedModel], attname: str) -> models.Field:
-    return next(
-        field for field in model._meta.concrete_fields if field.attname == attname
-    )
 
 
 # What names an object a history links to, shown instead of its id.
@@ -60,14 +56,14 @@ def _displayed_value(
 ) -> str:
     if value is None or value == "":
         return "—"
-    model_field = _model_field(model, attname)
-    if model_field.is_relation and model_field.related_model is not None:
-        related = model_field.related_model
+    field = model_field(model, attname)
+    if field.is_relation and field.related_model is not None:
+        related = field.related_model
         assert isinstance(related, type)  # noqa: S101 - never a lazy "app.Model" here
         fallback = f"{related._meta.verbose_name} {value}"
         return names.get(related, {}).get(value, fallback)
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, datetime.date):
@@ -81,8 +77,8 @@ def _linked_names(
     """The current names of the objects the rows link to: one query per kind linked."""
     wanted: dict[type[models.Model], set[int]] = {}
     for attname in fields:
-        model_field = _model_field(model, attname)
-        related = model_field.related_model if model_field.is_relation else None
+        field = model_field(model, attname)
+        related = field.related_model if field.is_relation else None
         if isinstance(related, type) and related in NAME_FIELDS:
             ids = wanted.setdefault(related, set())
             ids.update(row[attname] for row in rows if row[attname])
@@ -98,7 +94,7 @@ def _linked_names(
 
 
 def _field_label(model: type[RecordedModel], attname: str) -> str:
-    return str(_model_field(model, attname).verbose_name)
+    return str(model_field(model, attname).verbose_name)
 
 
 def _revisions(
@@ -141,12 +137,7 @@ def _revisions(
             or (previous is not None and previous[attname] != row[attname])
         ]
         revision = UnitRevision(
-            history_id=row["history_id"],
-            effective_at=row["history_date"],
-            recorded_at=row["recorded_at"],
-            author=row["history_user__username"],
-            reason=row["history_change_reason"] or "",
-            reason_visibility=row["reason_visibility"],
+            **revision_values(row),
             history_type=row["history_type"],
             changes=changes,
         )

@@ -19,17 +19,16 @@ from django.db.models import Q
 from units.models import Appointment, OrganizationalUnit, Post, RecordedModel
 from units.selectors.as_of import _ever_matched, _history_model
 from units.selectors.change_feed import _feed_columns, _paired
-from units.selectors.changes.appointments import (
-    APPOINTMENT_CHANGE_FIELDS,
-    appointment_changes,
-)
-from units.selectors.changes.entries import Revision
+from units.selectors.changes.appointments import appointment_changes
+from units.selectors.changes.entries import Revision, feed_fields
 from units.selectors.changes.names import feed_names
-from units.selectors.changes.units import UNIT_CHANGE_FIELDS, unit_changes
+from units.selectors.changes.units import unit_changes
 from units.selectors.instants import LATEST
 from units.selectors.results import Change, UnitRevision
 from units.selectors.revisions import unit_history
 
+UNIT_FEED_FIELDS = feed_fields(OrganizationalUnit)
+APPOINTMENT_FEED_FIELDS = feed_fields(Appointment)
 # The kinds of a sub-unit's changes that concern its parent.
 SUB_UNIT_KINDS = frozenset({"added", "moved", "abolished", "reinstated"})
 
@@ -108,7 +107,7 @@ def unit_timeline(
     sub_unit_rows = _history(
         OrganizationalUnit,
         Q(parent_id=unit_id),
-        _feed_columns(UNIT_CHANGE_FIELDS),
+        _feed_columns(UNIT_FEED_FIELDS),
     )
     # Posts move between units: an appointment counts where its post was then.
     post_rows = _history(
@@ -118,7 +117,7 @@ def unit_timeline(
         _history_model(Appointment)
         ._default_manager.filter(post_id__in=_ever_matched(Post, Q(unit_id=unit_id)))
         .order_by("history_date", "history_id")
-        .values(*_feed_columns(APPOINTMENT_CHANGE_FIELDS))
+        .values(*_feed_columns(APPOINTMENT_FEED_FIELDS))
     )
     unit_pairs = _paired(
         [row for row in sub_unit_rows if row["history_date"] <= until], {}
@@ -128,8 +127,8 @@ def unit_timeline(
     )
     names = feed_names(
         [
-            (OrganizationalUnit, UNIT_CHANGE_FIELDS, unit_pairs),
-            (Appointment, APPOINTMENT_CHANGE_FIELDS, appointment_pairs),
+            (OrganizationalUnit, UNIT_FEED_FIELDS, unit_pairs),
+            (Appointment, APPOINTMENT_FEED_FIELDS, appointment_pairs),
         ]
     )
 

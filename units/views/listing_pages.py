@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Protocol
 
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
@@ -58,29 +62,14 @@ def posts(request: HttpRequest) -> HttpResponse:
 
     ``?unit=<slug>`` shows one unit's posts (what other pages link to).
     """
-    as_of = read_as_of(request)
-    number, problem = _asked_page(request)
-    unit_slug = request.GET.get("unit", "").strip()
-    unit_id = None
-    if unit_slug:
-        unit_id = selectors.id_for_slug(OrganizationalUnit, unit_slug)
-        if unit_id is None:
-            raise Http404(f"There is no unit “{unit_slug}” in the registry.")
-    listing = selectors.posts_page(
-        as_of.when, number=number, per_page=POSTS_PAGE_UNITS, unit_id=unit_id
-    )
-    problem = problem or _missing_page(listing.page)
-    return _page(
+    return _listing(
         request,
         "units/posts.html",
-        as_of,
-        {
-            "listing": listing,
-            "pager": _pager(request, listing.page),
-            "problem": problem,
-            "unit_slug": unit_slug,
-        },
-        status=_listing_status(as_of, problem),
+        OrganizationalUnit,
+        "unit",
+        lambda when, number, unit_id: selectors.posts_page(
+            when, number=number, per_page=POSTS_PAGE_UNITS, unit_id=unit_id
+        ),
     )
 
 
@@ -90,27 +79,53 @@ def people(request: HttpRequest) -> HttpResponse:
 
     ``?person=<slug>`` shows one person (what other pages link to).
     """
+    return _listing(
+        request,
+        "units/people.html",
+        Person,
+        "person",
+        lambda when, number, person_id: selectors.people_page(
+            when, number=number, per_page=PEOPLE_PAGE_SIZE, person_id=person_id
+        ),
+    )
+
+
+class _Listing(Protocol):
+    @property
+    def page(self) -> selectors.PageOf: ...
+
+
+def _listing(
+    request: HttpRequest,
+    template: str,
+    model: type[models.Model],
+    parameter: str,
+    read: Callable[[datetime.datetime | None, int, int | None], _Listing],
+) -> HttpResponse:
+    """One page of a listing as of the page's date, or the one object of ``model``
+    that ``?<parameter>=<slug>`` names (404 if there is none).
+
+    ``read(when, page number, object id or None)`` reads the page.
+    """
     as_of = read_as_of(request)
     number, problem = _asked_page(request)
-    person_slug = request.GET.get("person", "").strip()
-    person_id = None
-    if person_slug:
-        person_id = selectors.id_for_slug(Person, person_slug)
-        if person_id is None:
-            raise Http404(f"There is no person “{person_slug}” in the registry.")
-    listing = selectors.people_page(
-        as_of.when, number=number, per_page=PEOPLE_PAGE_SIZE, person_id=person_id
-    )
+    slug = request.GET.get(parameter, "").strip()
+    object_id = None
+    if slug:
+        object_id = selectors.id_for_slug(model, slug)
+        if object_id is None:
+            raise Http404(f"There is no {parameter} “{slug}” in the registry.")
+    listing = read(as_of.when, number, object_id)
     problem = problem or _missing_page(listing.page)
     return _page(
         request,
-        "units/people.html",
+        template,
         as_of,
         {
             "listing": listing,
             "pager": _pager(request, listing.page),
             "problem": problem,
-            "person_slug": person_slug,
+            f"{parameter}_slug": slug,
         },
         status=_listing_status(as_of, problem),
     )

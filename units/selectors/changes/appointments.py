@@ -6,15 +6,13 @@ from units.models import Appointment
 from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
-    Subject,
     change,
     field_changes,
+    subject_of,
 )
 from units.selectors.changes.names import FeedNames
 from units.selectors.fields import tracked_fields
 from units.selectors.results import Change
-
-APPOINTMENT_CHANGE_FIELDS = ("id", *tracked_fields(Appointment))
 
 
 def appointment_changes(
@@ -30,13 +28,8 @@ def appointment_changes(
         "ended_on": row["ended_on"],
     }
     wording = f"the appointment of {details['person']} as {details['post']}"
-    subject = Subject(
-        "appointment",
-        row["id"],
-        "",
-        f"{details['person']}, {details['post']}",
-        unit["slug"] if unit else "",
-        unit["name"] if unit else "",
+    subject = subject_of(
+        Appointment, row, f"{details['person']}, {details['post']}", unit=unit
     )
     changes = []
     if previous is None:
@@ -48,11 +41,11 @@ def appointment_changes(
                 summary=f"{details['person']} appointed {details['post']}",
                 details=details,
                 fields=tuple(
-                    name for name in APPOINTMENT_CHANGE_FIELDS[1:] if name != "ended_on"
+                    name for name in tracked_fields(Appointment) if name != "ended_on"
                 ),
             )
         )
-    left = FieldsLeft(APPOINTMENT_CHANGE_FIELDS, row, previous or row)
+    left = FieldsLeft(Appointment, row, previous or row)
     if row["ended_on"] is not None and (
         previous is None or previous["ended_on"] is None
     ):

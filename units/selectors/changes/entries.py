@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from units.models import Appointment, OrganizationalUnit, Person, Post, UnitRelationship
+from units.selectors.fields import model_field, revision_values, tracked_fields
 from units.selectors.results import Change
 
 if TYPE_CHECKING:
@@ -18,21 +18,26 @@ if TYPE_CHECKING:
 Revision = dict[str, Any]
 RevisionPairs = list[tuple[Revision, Revision | None]]
 
-# How a change of a field no other kind covers is named: "<prefix><field>_changed".
+# What each kind of object the feed follows is, as its entries name it (``object.type``).
+OBJECT_TYPES: dict[type[models.Model], str] = {
+    OrganizationalUnit: "unit",
+    Appointment: "appointment",
+    UnitRelationship: "relationship",
+    Post: "post",
+    Person: "person",
+}
+# How a change of a field no other kind covers is named: "<prefix><field>_changed",
+# the prefix being "<type>_", none for units ("location_changed", "post_slug_changed").
 FIELD_CHANGE_PREFIXES: dict[type[models.Model], str] = {
-    OrganizationalUnit: "",
-    Appointment: "appointment_",
-    UnitRelationship: "relationship_",
-    Post: "post_",
-    Person: "person_",
+    model: "" if model is OrganizationalUnit else f"{object_type}_"
+    for model, object_type in OBJECT_TYPES.items()
 }
 
 
-@functools.cache
-def model_field(model: type[models.Model], attname: str) -> models.Field:
-    return next(
-        field for field in model._meta.concrete_fields if field.attname == attname
-    )
+def feed_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """What the feed reads of a model's revisions besides ``REVISION_COLUMNS``: the
+    object's id and every field its history records (``tracked_fields``)."""
+    return ("id", *tracked_fields(model))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +58,31 @@ class Subject:
     unit_name: str = ""
 
 
+def subject_of(
+    model: type[models.Model],
+    row: Revision,
+    name: str,
+    *,
+    slug: str = "",
+    unit: Mapping[str, Any] | None = None,
+) -> Subject:
+    """The object ``row`` is a revision of, named ``name``, belonging to ``unit`` (its
+    slug and name, as ``FeedNames.units`` holds them; None: no unit, or one not read)."""
+    return Subject(
+        OBJECT_TYPES[model],
+        row["id"],
+        slug,
+        name,
+        unit["slug"] if unit else "",
+        unit["name"] if unit else "",
+    )
+
+
 def change(kind: str, row: Revision, subject: Subject, **values: Any) -> Change:
     """One entry of the feed, recorded by the revision ``row`` of ``subject``."""
     return Change(
         kind=kind,
-        effective_at=row["history_date"],
-        recorded_at=row["recorded_at"],
-        history_id=row["history_id"],
-        reason=row["history_change_reason"] or "",
-        reason_visibility=row["reason_visibility"],
-        author=row["history_user__username"],
+        **revision_values(row),
         unit_slug=subject.unit_slug,
         unit_name=subject.unit_name,
         object_type=subject.type,
@@ -73,18 +93,21 @@ def change(kind: str, row: Revision, subject: Subject, **values: Any) -> Change:
     )
 
 
-def changed_fields(
-    fields: Sequence[str], row: Revision, previous: Revision
-) -> list[str]:
-    """The tracked fields (model order) whose value differs between two revisions."""
-    return [name for name in fields if name != "id" and previous[name] != row[name]]
+def abolition(row: Revision, previous: Revision) -> str | None:
+    """ "abolished" or "reinstated" if this revision set or cleared ``abolished_on``."""
+    if (previous["abolished_on"] is None) == (row["abolished_on"] is None):
+        return None
+    return "reinstated" if row["abolished_on"] is None else "abolished"
 
 
 class FieldsLeft:
     """The fields a revision changed that no change of it accounts for yet."""
 
-    def __init__(self, fields: Sequence[str], row: Revision, previous: Revision):
-        self.names = changed_fields(fields, row, previous)
+    def __init__(self, model: type[models.Model], row: Revision, previous: Revision):
+        # Every field the history records (``tracked_fields``), in model order.
+        self.names = [
+            name for name in tracked_fields(model) if previous[name] != row[name]
+        ]
 
     def take(self, *fields: str) -> tuple[str, ...]:
         """The fields among ``fields`` that changed, now accounted for."""

@@ -11,7 +11,8 @@ from django.db import models
 
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post
-from units.selectors.changes.entries import RevisionPairs, model_field
+from units.selectors.changes.entries import RevisionPairs
+from units.selectors.fields import model_field
 
 
 @dataclass(slots=True)

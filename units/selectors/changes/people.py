@@ -10,15 +10,13 @@ from units.models import Person
 from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
-    Subject,
     change,
     field_changes,
+    subject_of,
 )
 from units.selectors.changes.names import FeedNames
 from units.selectors.fields import tracked_fields
 from units.selectors.results import Change
-
-PERSON_CHANGE_FIELDS = ("id", *tracked_fields(Person))
 
 
 def person_changes(
@@ -26,7 +24,7 @@ def person_changes(
 ) -> list[Change]:
     """The changes one person revision records, every changed field in one of them."""
     name = row["full_name"]
-    subject = Subject("person", row["id"], row["slug"], name)
+    subject = subject_of(Person, row, name, slug=row["slug"])
     if previous is None:
         return [
             change(
@@ -34,10 +32,10 @@ def person_changes(
                 row,
                 subject,
                 summary=f"{name} recorded as a person",
-                fields=PERSON_CHANGE_FIELDS[1:],
+                fields=tracked_fields(Person),
             )
         ]
-    left = FieldsLeft(PERSON_CHANGE_FIELDS, row, previous)
+    left = FieldsLeft(Person, row, previous)
     changes: list[Change] = []
     if previous["full_name"] != name:
         changes.append(

@@ -7,15 +7,14 @@ from units.models import Post
 from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
-    Subject,
+    abolition,
     change,
     field_changes,
+    subject_of,
 )
 from units.selectors.changes.names import FeedNames
 from units.selectors.fields import tracked_fields
 from units.selectors.results import Change
-
-POST_CHANGE_FIELDS = ("id", *tracked_fields(Post))
 
 
 def post_changes(
@@ -27,16 +26,10 @@ def post_changes(
     ``details``: a unit read by its current name would change an entry's title
     (Atom's too) whenever the unit is renamed.
     """
-    unit = names.units.get(row["unit_id"])
     unit_name = names.unit_name(row["unit_id"])
     title = row["title"]
-    subject = Subject(
-        "post",
-        row["id"],
-        row["slug"],
-        title,
-        unit["slug"] if unit else "",
-        unit["name"] if unit else "",
+    subject = subject_of(
+        Post, row, title, slug=row["slug"], unit=names.units.get(row["unit_id"])
     )
     details = {"unit": names.unit_ref(row["unit_id"]), "is_head": row["is_head"]}
     if previous is None:
@@ -47,29 +40,18 @@ def post_changes(
                 subject,
                 summary=f"Post {title} established",
                 details=details,
-                fields=POST_CHANGE_FIELDS[1:],
+                fields=tracked_fields(Post),
             )
         ]
-    left = FieldsLeft(POST_CHANGE_FIELDS, row, previous)
+    left = FieldsLeft(Post, row, previous)
     changes: list[Change] = []
-    if previous["abolished_on"] is None and row["abolished_on"] is not None:
+    if verb := abolition(row, previous):
         changes.append(
             change(
-                "post_abolished",
+                f"post_{verb}",
                 row,
                 subject,
-                summary=f"Post {title} abolished",
-                details=details,
-                fields=left.take("abolished_on"),
-            )
-        )
-    if previous["abolished_on"] is not None and row["abolished_on"] is None:
-        changes.append(
-            change(
-                "post_reinstated",
-                row,
-                subject,
-                summary=f"Post {title} reinstated",
+                summary=f"Post {title} {verb}",
                 details=details,
                 fields=left.take("abolished_on"),
             )

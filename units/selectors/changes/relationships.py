@@ -6,32 +6,24 @@ from units.models import UnitRelationship
 from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
-    Subject,
     change,
     field_changes,
+    subject_of,
 )
 from units.selectors.changes.names import FeedNames
 from units.selectors.fields import tracked_fields
 from units.selectors.results import Change
 
-RELATIONSHIP_CHANGE_FIELDS = ("id", *tracked_fields(UnitRelationship))
-
 
 def relationship_changes(
     row: Revision, previous: Revision | None, names: FeedNames
 ) -> list[Change]:
-    source = names.units.get(row["source_id"])
     source_name = names.unit_name(row["source_id"])
     target_name = names.unit_name(row["target_id"])
     verb = row["kind"].replace("_", " ")
     line = f"{source_name} {verb} {target_name}"
-    subject = Subject(
-        "relationship",
-        row["id"],
-        "",
-        line,
-        source["slug"] if source else "",
-        source["name"] if source else "",
+    subject = subject_of(
+        UnitRelationship, row, line, unit=names.units.get(row["source_id"])
     )
     details = {
         "relationship": row["kind"],
@@ -46,10 +38,10 @@ def relationship_changes(
                 subject,
                 summary=f"{source_name} now {verb} {target_name}",
                 details=details,
-                fields=RELATIONSHIP_CHANGE_FIELDS[1:],
+                fields=tracked_fields(UnitRelationship),
             )
         ]
-    left = FieldsLeft(RELATIONSHIP_CHANGE_FIELDS, row, previous)
+    left = FieldsLeft(UnitRelationship, row, previous)
     changes = []
     if previous["ended_on"] is None and row["ended_on"] is not None:
         changes.append(

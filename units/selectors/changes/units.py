@@ -6,23 +6,22 @@ from units.models import OrganizationalUnit
 from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
-    Subject,
+    abolition,
     change,
     field_changes,
+    subject_of,
 )
 from units.selectors.changes.names import FeedNames
 from units.selectors.fields import tracked_fields
 from units.selectors.results import Change
-
-UNIT_CHANGE_FIELDS = ("id", *tracked_fields(OrganizationalUnit))
 
 
 def unit_changes(
     row: Revision, previous: Revision | None, names: FeedNames
 ) -> list[Change]:
     """The changes one unit revision records, every changed field in one of them."""
-    subject = Subject(
-        "unit", row["id"], row["slug"], row["name"], row["slug"], row["name"]
+    subject = subject_of(
+        OrganizationalUnit, row, row["name"], slug=row["slug"], unit=row
     )
     if previous is None:
         return [
@@ -33,28 +32,18 @@ def unit_changes(
                 summary=f"{row['name']} established under "
                 f"{names.unit_name(row['parent_id'])}",
                 details={"parent": names.unit_ref(row["parent_id"])},
-                fields=UNIT_CHANGE_FIELDS[1:],
+                fields=tracked_fields(OrganizationalUnit),
             )
         ]
-    left = FieldsLeft(UNIT_CHANGE_FIELDS, row, previous)
+    left = FieldsLeft(OrganizationalUnit, row, previous)
     changes: list[Change] = []
-    if previous["abolished_on"] is None and row["abolished_on"] is not None:
+    if verb := abolition(row, previous):
         changes.append(
             change(
-                "abolished",
+                verb,
                 row,
                 subject,
-                summary=f"{row['name']} abolished",
-                fields=left.take("abolished_on"),
-            )
-        )
-    if previous["abolished_on"] is not None and row["abolished_on"] is None:
-        changes.append(
-            change(
-                "reinstated",
-                row,
-                subject,
-                summary=f"{row['name']} reinstated",
+                summary=f"{row['name']} {verb}",
                 fields=left.take("abolished_on"),
             )
         )
