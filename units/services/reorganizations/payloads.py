@@ -1,0 +1,192 @@
+"""The shape of each operation kind's payload, checked before it is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+
+from units.characters import field_text_problem, text_problem
+from units.models import (
+    Appointment,
+    OperationKind,
+    OrganizationalUnit,
+    RelationshipKind,
+    UnitRelationship,
+)
+from units.services.refusals import Refusal
+from units.services.units import MOVE_POSITIONS, UNIT_UPDATABLE_FIELDS
+
+
+@dataclass(frozen=True)
+class PayloadShape:
+    """The keys an operation's payload holds: each required or optional, with a type."""
+
+    required: Mapping[str, type | tuple[type, ...]]
+    optional: Mapping[str, type | tuple[type, ...]]
+
+
+SLUG_OR_NONE = (str, type(None))
+PAYLOAD_SHAPES: dict[str, PayloadShape] = {
+    OperationKind.ESTABLISH_UNIT: PayloadShape(
+        required={"name": str, "kind": str, "slug": str},
+        optional={
+            "parent": SLUG_OR_NONE,
+            "short_name": str,
+            "mandate": str,
+            "location": str,
+            "learn_more_url": str,
+            "provenance": str,
+            "reporting_line": str,
+        },
+    ),
+    OperationKind.CHANGE_UNIT: PayloadShape(
+        required={"unit": str, "fields": dict}, optional={}
+    ),
+    OperationKind.MOVE_UNIT: PayloadShape(
+        required={"unit": str},
+        optional={
+            "parent": SLUG_OR_NONE,
+            "position": str,
+            "target": str,
+            "reporting_line": str,
+        },
+    ),
+    OperationKind.ABOLISH_UNIT: PayloadShape(
+        required={"unit": str}, optional={"sub_units": dict}
+    ),
+    OperationKind.REINSTATE_UNIT: PayloadShape(required={"unit": str}, optional={}),
+    OperationKind.APPOINT: PayloadShape(
+        required={"person": str, "post": str}, optional={"note": str}
+    ),
+    OperationKind.END_APPOINTMENT: PayloadShape(required={"post": str}, optional={}),
+    OperationKind.ADD_DOTTED_LINE: PayloadShape(
+        required={"source": str, "target": str, "kind": str},
+        optional={"description": str},
+    ),
+    OperationKind.END_DOTTED_LINE: PayloadShape(
+        required={"source": str, "target": str, "kind": str}, optional={}
+    ),
+}
+
+
+def invalid(message: str) -> ValidationError:
+    return ValidationError(message, code=Refusal.INVALID)
+
+
+def check_payload(kind: str, payload: Any) -> dict[str, Any]:
+    """Refuse an operation whose payload lacks a key, has a stranger or a wrong type.
+
+    Only the shape: whether it applies to the registry is what validation finds out.
+    """
+    if kind not in PAYLOAD_SHAPES:
+        raise invalid(
+            f"Unknown operation kind “{kind}”: use one of {', '.join(PAYLOAD_SHAPES)}."
+        )
+    if not isinstance(payload, dict):
+        raise invalid("An operation's payload is an object of named values.")
+    shape = PAYLOAD_SHAPES[kind]
+    missing = sorted(set(shape.required) - set(payload))
+    if missing:
+        raise invalid(f"A “{kind}” operation needs {', '.join(missing)}.")
+    allowed = {**shape.required, **shape.optional}
+    strangers = sorted(set(payload) - set(allowed))
+    if strangers:
+        raise invalid(
+            f"A “{kind}” operation does not take {', '.join(strangers)}; it takes "
+            f"{', '.join(allowed)}."
+        )
+    for key, value in payload.items():
+        if not isinstance(value, allowed[key]):
+            raise invalid(f"“{key}” of a “{kind}” operation has the wrong type.")
+    _check_payload_texts(kind, payload)
+    if kind == OperationKind.CHANGE_UNIT:
+        unknown = sorted(set(payload["fields"]) - UNIT_UPDATABLE_FIELDS)
+        if unknown or not payload["fields"]:
+            raise invalid(
+                "“fields” names the fields to change, among "
+                f"{', '.join(sorted(UNIT_UPDATABLE_FIELDS))}."
+            )
+    if kind == OperationKind.MOVE_UNIT:
+        placed = "position" in payload or "target" in payload
+        if placed == ("parent" in payload):
+            raise invalid(
+                "A move names either the new “parent”, or a “position” and a “target”."
+            )
+        if placed and (
+            payload.get("position") not in MOVE_POSITIONS or "target" not in payload
+        ):
+            raise invalid(
+                f"“position” is one of {', '.join(MOVE_POSITIONS)}, with a “target”."
+            )
+    if kind == OperationKind.ABOLISH_UNIT:
+        for child, destination in payload.get("sub_units", {}).items():
+            if not isinstance(child, str) or not isinstance(destination, SLUG_OR_NONE):
+                raise invalid(
+                    "“sub_units” maps each sub-unit's slug to the slug of the unit it "
+                    "moves to, or to null to abolish it too."
+                )
+    if kind in {OperationKind.ADD_DOTTED_LINE, OperationKind.END_DOTTED_LINE}:
+        if payload["kind"] not in RelationshipKind.values:
+            raise invalid(f"“kind” is one of {', '.join(RelationshipKind.values)}.")
+    return payload
+
+
+# The model whose fields an operation's texts become (the rest are slugs and choices):
+# a text is checked as that field will check it, so line breaks only where it may hold
+# them (a mandate, a description).
+_PAYLOAD_MODELS: dict[str, type[models.Model]] = {
+    OperationKind.ESTABLISH_UNIT: OrganizationalUnit,
+    OperationKind.CHANGE_UNIT: OrganizationalUnit,
+    OperationKind.APPOINT: Appointment,
+    OperationKind.ADD_DOTTED_LINE: UnitRelationship,
+}
+
+
+def _payload_text_problem(
+    model: type[models.Model] | None, key: str, value: str
+) -> str | None:
+    field = None
+    if model is not None:
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
+            field = None
+    if isinstance(field, models.CharField | models.TextField):
+        return field_text_problem(field, value)
+    return text_problem(key.replace("_", " "), value, multi_line=False)
+
+
+def _check_payload_texts(kind: str, payload: dict[str, Any]) -> None:
+    """Refuse a payload whose texts hold a control character, naming each key.
+
+    The operation would be refused when applied anyway, but its payload is stored with
+    the draft and shown to its readers: such a text is refused when it is written
+    (``invalid_text``, under ``payload``), like every other text the registry stores.
+    """
+    model = _PAYLOAD_MODELS.get(kind)
+    texts: list[tuple[str, str, str]] = []
+    for key, value in payload.items():
+        if isinstance(value, str):
+            texts.append((key, key, value))
+        elif isinstance(value, dict):
+            # change_unit's "fields", abolish_unit's "sub_units" (slug to slug).
+            for inner, inner_value in value.items():
+                name = f"{key}.{inner}"
+                if isinstance(inner, str):
+                    texts.append((name, "slug", inner))
+                if isinstance(inner_value, str):
+                    field = inner if key == "fields" else "slug"
+                    texts.append((name, field, inner_value))
+    problems = []
+    for name, field, text in texts:
+        problem = _payload_text_problem(model, field, text)
+        if problem:
+            problems.append(
+                ValidationError(f"“{name}”: {problem}", code=Refusal.INVALID_TEXT)
+            )
+    if problems:
+        raise ValidationError({"payload": problems})
