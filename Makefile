@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test screenshots install install-test migrate seed lint format check benchmark clean
+.PHONY: help run test screenshots install install-test migrate seed lint format check benchmark benchmark-load clean
 
 help:
 	@echo "make run    - install, migrate, load the seed, create a local admin, serve on http://$(HOST):$(PORT)/ with the task worker"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint   - ruff check, format check and mypy"
 	@echo "make screenshots - refresh docs/screenshots/ from the browser tests"
 	@echo "make benchmark - run the benchmarks (see docs/performance.md)"
+	@echo "make benchmark-load - read throughput with no writer and with one (gunicorn, Redis, PostgreSQL)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +77,9 @@ check: install
 
 benchmark: install-test
 	$(BIN)/python -m benchmarks.run $(BENCHMARK_ARGS)
+
+benchmark-load: install-test
+	$(BIN)/python -m benchmarks.load $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .mypy_cache
