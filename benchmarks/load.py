@@ -232,6 +232,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             + ["--timeout=300", "--log-level=warning"],
             cwd=PROJECT_ROOT,
             env=environment,
+            stdout=subprocess.DEVNULL,  # the access log: the report is stdout's
         )
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(base)
