@@ -43,7 +43,7 @@ PORT_SHIFT = 40
 CLEARANCE = 6
 NUDGE = 4
 NUDGE_CLEARANCE = 3
-MAX_TRACK = 3
+MAX_TRACK = 5
 # The last piece of a dotted line is kept at least this long, for its arrowhead.
 ARROW_ROOM = 11
 BEND_COST = 60

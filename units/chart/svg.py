@@ -426,7 +426,7 @@ def _label_spots(
     """Where a label of ``width`` x ``height`` may stand by the line, best first.
 
     Above, then below, the longest level pieces, from their middle outward; a
-    number (``on_uprights``) may also stand on the line itself, upright pieces too.
+    number (``on_uprights``) stands on the line itself first, upright pieces too.
     """
     pieces = sorted(
         zip(points, points[1:], strict=False),
@@ -457,11 +457,10 @@ def _label_spots(
         for offset in offsets:
             centre = middle + offset
             if level:
-                sides = (
-                    [across]
-                    if on_uprights
-                    else [across - height / 2 - 1, across + height / 2 + 1]
-                )
+                # A number stands on the line, else (a line running close beside
+                # it) just above or below it, as a kind does.
+                beside = [across - height / 2 - 1, across + height / 2 + 1]
+                sides = [across, *beside] if on_uprights else beside
                 for y in sides:
                     yield (
                         (
