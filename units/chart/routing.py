@@ -73,10 +73,7 @@ class _Obstacles:
     def __init__(self, boxes: Iterable[PlacedBox]) -> None:
         rects: list[tuple[Rect, PlacedBox]] = []
         for box in boxes:
-            rects.append(((box.x, box.y, box.x + BOX_WIDTH, box.y + box.height), box))
-            if box.hidden_descendants:
-                x, y = box.x + BOX_WIDTH - 46, box.y + box.height - 12
-                rects.append(((x, y, x + 52, y + 22), box))
+            rects.extend((rect, box) for rect in _rects(box))
         self.widest = max((rect[2] - rect[0] for rect, _box in rects), default=0.0)
         self.tallest = max((rect[3] - rect[1] for rect, _box in rects), default=0.0)
         self.rows = self._strips(rects, vertical=False)
@@ -468,14 +465,22 @@ def _free(
 
 
 def _crosses_interior(start: Point, end: Point, box: PlacedBox) -> bool:
+    """Whether the segment enters the box or its "+N" badge, not only their border."""
     left, right = sorted((start[0], end[0]))
     top, bottom = sorted((start[1], end[1]))
-    return (
-        left < box.x + BOX_WIDTH
-        and right > box.x
-        and top < box.y + box.height
-        and bottom > box.y
+    return any(
+        left < rect[2] and right > rect[0] and top < rect[3] and bottom > rect[1]
+        for rect in _rects(box)
     )
+
+
+def _rects(box: PlacedBox) -> list[Rect]:
+    """The box and, if it folds a sub-tree, its "+N" badge (which juts out of it)."""
+    rects = [(box.x, box.y, box.x + BOX_WIDTH, box.y + box.height)]
+    if box.hidden_descendants:
+        x, y = box.x + BOX_WIDTH - 46, box.y + box.height - 12
+        rects.append((x, y, x + 52, y + 22))
+    return rects
 
 
 def _straighten(
