@@ -7,7 +7,16 @@ channels to the band of the units' nearest common superior, is then straightened
 shorter orthogonal path is free, and parallel lines sharing a channel are set apart. A
 dotted line therefore never passes behind a box other than its two ends. In each band a
 line has a track of its own (``plan_tracks``), away from the solid bus line, with room
-above it for its label.
+above it for its label; in each gap beside a sub-tree it runs up or down, an upright
+track of its own, ``LANE_SPACING`` from the next, with room on it for a number.
+
+Why widen the gaps rather than squeeze more lines into them: a gap of the compact layout
+is 24 units wide, room for about five lines nudged 4 apart and for no number on any of
+them (a number is 16 wide), and a line within a column, or between neighbours, has no
+other long piece to carry its label. The demand is known before the layout is final (the
+gaps a route takes follow from the tree and, for a unit below its superior, from which
+side of its middle it stands), so the layout reserves it: a gap with one line keeps its
+plain width, and the chart is only as much wider as its crowded gaps need.
 """
 
 from __future__ import annotations
