@@ -75,7 +75,7 @@ LABEL_CHAR_WIDTH = 6.7
 # A label keeps this far from the ends of the piece it stands by (its corners).
 LABEL_END_ROOM = 6
 # Spots tried each way from a piece's middle, at most (a long piece is tried sparser).
-LABEL_SPOTS = 40
+LABEL_SPOTS = 20
 KEY_LINE_HEIGHT = 18
 # How many times the dotted lines' tracks are planned, at most, before the chart is
 # drawn with the last plan (a gap planned for a line it no longer takes is harmless).
