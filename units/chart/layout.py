@@ -27,6 +27,11 @@ MARGIN = 24
 LEGEND_HEIGHT = 100
 
 Point = tuple[float, float]
+# A free gap beside a sub-tree, where dotted lines run up and down: (the unit id of the
+# sub-tree on its left, 1), or (a top unit's id, -1) for the gap left of a top unit.
+# The gap left of any other sub-tree is the one right of its left neighbour, and a
+# sub-tree outermost on one side of its superior's shares its superior's gap there.
+GapKey = tuple[int, int]
 # How tall a unit's box must be to hold its text, given how many units it folds.
 BoxHeight = Callable[["UnitNode", int], float]
 
@@ -68,6 +73,9 @@ class PlacedBox:
     left_lane: float = 0.0
     right_lane: float = 0.0
     height: float = BOX_HEIGHT
+    # Which gaps those are (``GapKey``), for the tracks the dotted lines take in them.
+    left_gap: GapKey = (0, -1)
+    right_gap: GapKey = (0, 1)
 
     @property
     def centre(self) -> float:
@@ -75,6 +83,9 @@ class PlacedBox:
 
     def lane(self, side: int) -> float:
         return self.right_lane if side > 0 else self.left_lane
+
+    def gap(self, side: int) -> GapKey:
+        return self.right_gap if side > 0 else self.left_gap
 
 
 @dataclass(slots=True)
@@ -91,6 +102,8 @@ class _Block:
     band_room: float = 0.0
     # The height of the unit's own box (its sub-tree's is ``height``).
     box_height: float = BOX_HEIGHT
+    # The widths of the gaps between its sub-trees standing side by side.
+    gaps: list[float] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -126,6 +139,7 @@ def _measure(
     box_height: BoxHeight,
     row_height: float = 0.0,
     band_room: Mapping[int, float] | None = None,
+    gap_room: Mapping[GapKey, float] | None = None,
 ) -> _Block:
     """The footprint of the sub-tree of ``node``; its box is at least ``row_height``
     tall, so that boxes standing side by side in a row line up top and bottom."""
@@ -144,7 +158,14 @@ def _measure(
     if not drawn_below or all(not child.children for child in node.children):
         children = [
             _measure(
-                child, depth + 1, max_depth, descendants, box_height, 0.0, band_room
+                child,
+                depth + 1,
+                max_depth,
+                descendants,
+                box_height,
+                0.0,
+                band_room,
+                gap_room,
             )
             for child in node.children
         ]
@@ -162,12 +183,20 @@ def _measure(
         for child in node.children
     )
     children = [
-        _measure(child, depth + 1, max_depth, descendants, box_height, row, band_room)
+        _measure(
+            child,
+            depth + 1,
+            max_depth,
+            descendants,
+            box_height,
+            row,
+            band_room,
+            gap_room,
+        )
         for child in node.children
     ]
-    width = sum(child.width for child in children) + HORIZONTAL_GAP * (
-        len(children) - 1
-    )
+    gaps = [_gap_width(child.node.id, 1, gap_room) for child in children[:-1]]
+    width = sum(child.width for child in children) + sum(gaps)
     extra = (band_room or {}).get(node.id, 0.0)
     height = own + extra + LEVEL_GAP + max(child.height for child in children)
     return _Block(
@@ -178,7 +207,19 @@ def _measure(
         children=children,
         box_height=own,
         band_room=extra,
+        gaps=gaps,
     )
+
+
+def _gap_width(
+    unit_id: int, side: int, gap_room: Mapping[GapKey, float] | None
+) -> float:
+    """How wide the free gap on one side of a sub-tree is: wider for more tracks."""
+    return HORIZONTAL_GAP + (gap_room or {}).get((unit_id, side), 0.0)
+
+
+# A gap as ``_place`` hands it down: its key and the abscissa of its middle.
+_Gap = tuple[GapKey, float]
 
 
 def _add_edge(chart: ChartLayout, points: list[Point], reporting_line: str) -> None:
@@ -200,9 +241,12 @@ def _place(
     top: float,
     parent: PlacedBox | None,
     chart: ChartLayout,
+    left_gap: _Gap,
+    right_gap: _Gap,
 ) -> None:
-    left_lane = left - HORIZONTAL_GAP / 2
-    right_lane = left + block.width + HORIZONTAL_GAP / 2
+    """Place the sub-tree of ``block`` with its left edge at ``left``; ``left_gap``
+    and ``right_gap`` are the free gaps beside it."""
+    (left_key, left_lane), (right_key, right_lane) = left_gap, right_gap
     if block.stacked:
         head = PlacedBox(
             block.node,
@@ -214,6 +258,8 @@ def _place(
             left_lane,
             right_lane,
             block.box_height,
+            left_key,
+            right_key,
         )
         chart.boxes.append(head)
         trunk_x = left + STACK_INDENT / 2
@@ -241,6 +287,8 @@ def _place(
                     left_lane,
                     right_lane,
                     child.box_height,
+                    left_key,
+                    right_key,
                 )
             )
             child_top += child.box_height + STACK_GAP
@@ -256,20 +304,24 @@ def _place(
         left_lane,
         right_lane,
         block.box_height,
+        left_key,
+        right_key,
     )
     chart.boxes.append(box)
     if not block.children:
         return
-    children_width = sum(child.width for child in block.children) + HORIZONTAL_GAP * (
-        len(block.children) - 1
-    )
+    children_width = sum(child.width for child in block.children) + sum(block.gaps)
     child_left = left + (block.width - children_width) / 2
     bottom = top + block.box_height
     # Dotted lines cross the band in tracks of their own between the box and the bus.
     child_top = bottom + block.band_room + LEVEL_GAP
     parent_x = box_left + BOX_WIDTH / 2
     bus_y = bottom + block.band_room + LEVEL_GAP / 2
-    for child in block.children:
+    # The gap left of each sub-tree is the one right of its neighbour; the outermost
+    # sub-trees share the gaps beside this one.
+    gap_before = left_gap
+    last = len(block.children) - 1
+    for index, child in enumerate(block.children):
         # A stacked block keeps its head box at its left edge; others centre it.
         child_box_x = (
             child_left if child.stacked else child_left + (child.width - BOX_WIDTH) / 2
@@ -285,8 +337,14 @@ def _place(
             ],
             child.node.reporting_line,
         )
-        _place(child, child_left, child_top, box, chart)
-        child_left += child.width + HORIZONTAL_GAP
+        child_right = child_left + child.width
+        gap_after: _Gap = right_gap
+        if index < last:
+            gap_after = ((child.node.id, 1), child_right + block.gaps[index] / 2)
+        _place(child, child_left, child_top, box, chart, gap_before, gap_after)
+        gap_before = gap_after
+        if index < last:
+            child_left = child_right + block.gaps[index]
 
 
 def depth_that_fits(
@@ -317,6 +375,7 @@ def layout(
     box_height: BoxHeight = _fixed_height,
     band_room: Mapping[int, float] | None = None,
     top_room: float = 0.0,
+    gap_room: Mapping[GapKey, float] | None = None,
 ) -> ChartLayout:
     """Position every unit down to ``max_depth`` levels below the roots.
 
@@ -327,17 +386,34 @@ def layout(
     must be to hold its text (by default all are ``BOX_HEIGHT``).
 
     ``band_room`` (by unit id) widens the band below a unit whose sub-trees stand side
-    by side, and ``top_room`` the space above the top units, for the tracks of the
-    dotted lines that cross them (``routing.plan_tracks``).
+    by side, ``top_room`` the space above the top units, and ``gap_room`` (by
+    ``GapKey``) the gap beside a sub-tree, for the tracks of the dotted lines that
+    cross or run along them (``routing.plan_tracks``). Without room a gap is
+    ``HORIZONTAL_GAP`` wide; the margin left of the first top unit is such a gap too,
+    and so is the one right of the last.
     """
     chart = ChartLayout([], [], 0.0, 0.0)
-    left: float = MARGIN
+    right: float = 0.0
     height = 0.0
     for root in roots:
-        block = _measure(root, 0, max_depth, descendants, box_height, 0.0, band_room)
-        _place(block, left, MARGIN + LEGEND_HEIGHT + top_room, None, chart)
-        left += block.width + HORIZONTAL_GAP * 2
+        block = _measure(
+            root, 0, max_depth, descendants, box_height, 0.0, band_room, gap_room
+        )
+        before = _gap_width(root.id, -1, gap_room)
+        after = _gap_width(root.id, 1, gap_room)
+        left = right + before
+        right = left + block.width
+        _place(
+            block,
+            left,
+            MARGIN + LEGEND_HEIGHT + top_room,
+            None,
+            chart,
+            ((root.id, -1), left - before / 2),
+            ((root.id, 1), right + after / 2),
+        )
+        right += after
         height = max(height, block.height)
-    chart.width = max(left - HORIZONTAL_GAP * 2 + MARGIN, 560)
+    chart.width = max(right, 560)
     chart.height = height + LEGEND_HEIGHT + top_room + MARGIN * 2
     return chart

@@ -7,16 +7,31 @@ channels to the band of the units' nearest common superior, is then straightened
 shorter orthogonal path is free, and parallel lines sharing a channel are set apart. A
 dotted line therefore never passes behind a box other than its two ends. In each band a
 line has a track of its own (``plan_tracks``), away from the solid bus line, with room
-above it for its label.
+above it for its label; in each gap beside a sub-tree it runs up or down, an upright
+track of its own, ``LANE_SPACING`` from the next, with room on it for a number.
+
+Why widen the gaps rather than squeeze more lines into them: a gap of the compact layout
+is 24 units wide, room for about five lines nudged 4 apart and for no number on any of
+them (a number is 16 wide), and a line within a column, or between neighbours, has no
+other long piece to carry its label. The demand is known before the layout is final (the
+gaps a route takes follow from the tree and, for a unit below its superior, from which
+side of its middle it stands), so the layout reserves it: a gap with one line keeps its
+plain width, and the chart is only as much wider as its crowded gaps need.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from units.chart.layout import BOX_WIDTH, BoxRole, PlacedBox, Point
+from units.chart.layout import (
+    BOX_WIDTH,
+    BoxRole,
+    GapKey,
+    PlacedBox,
+    Point,
+)
 
 # Routing of dotted lines. A band's track runs this far below the superior's box, above
 # the solid bus line in the middle of the band; above the top units it runs this far
@@ -25,6 +40,9 @@ BAND_TRACK = 11
 TOP_TRACK = 16
 # Tracks of their own are this far apart: a label's height and a little air.
 TRACK_SPACING = 22
+# Upright tracks in a gap beside a sub-tree are this far apart: a number stands on
+# its line clear of the lines beside it.
+LANE_SPACING = 26
 # Side ports sit this far below a box's top (a stacked unit's connector enters at its
 # middle); top and bottom ports this far from the centre, where the solid lines are.
 PORT_Y = 24
@@ -34,7 +52,7 @@ PORT_SHIFT = 40
 CLEARANCE = 6
 NUDGE = 4
 NUDGE_CLEARANCE = 3
-MAX_TRACK = 3
+MAX_TRACK = 5
 # The last piece of a dotted line is kept at least this long, for its arrowhead.
 ARROW_ROOM = 11
 BEND_COST = 60
@@ -64,10 +82,7 @@ class _Obstacles:
     def __init__(self, boxes: Iterable[PlacedBox]) -> None:
         rects: list[tuple[Rect, PlacedBox]] = []
         for box in boxes:
-            rects.append(((box.x, box.y, box.x + BOX_WIDTH, box.y + box.height), box))
-            if box.hidden_descendants:
-                x, y = box.x + BOX_WIDTH - 46, box.y + box.height - 12
-                rects.append(((x, y, x + 52, y + 22), box))
+            rects.extend((rect, box) for rect in _rects(box))
         self.widest = max((rect[2] - rect[0] for rect, _box in rects), default=0.0)
         self.tallest = max((rect[3] - rect[1] for rect, _box in rects), default=0.0)
         self.rows = self._strips(rects, vertical=False)
@@ -189,6 +204,14 @@ def _chain(box: PlacedBox) -> list[PlacedBox]:
 # The height at which one dotted line crosses the band below a unit (None: the space
 # above the top units).
 Track = Callable[[PlacedBox | None], float]
+# The abscissa at which one dotted line runs up or down the gap on one side (1: right,
+# -1: left) of a box's sub-tree (of its column, for a stacked box).
+Lane = Callable[[PlacedBox, int], float]
+
+
+def middle_lane(box: PlacedBox, side: int) -> float:
+    """One track a gap, in its middle, for a layout drawn without room for more."""
+    return box.lane(side)
 
 
 def fixed_track(top_track: float) -> Track:
@@ -204,15 +227,19 @@ def fixed_track(top_track: float) -> Track:
 
 @dataclass(slots=True)
 class TrackPlan:
-    """Which track of each band every dotted line takes, so that none shares one.
+    """Which track of each band and gap every dotted line takes, so that none shares one.
 
-    Bands are named by the id of the unit above them (None: above the top units).
-    Each line crossing a band gets a track of its own, ``TRACK_SPACING`` apart, with
-    room above it for the line's label; the layout widens each band to hold them.
+    Bands are named by the id of the unit above them (None: above the top units), gaps
+    by their ``GapKey``. Each line crossing a band gets a track of its own,
+    ``TRACK_SPACING`` apart, with room above it for the line's label; each line running
+    along a gap gets an upright track of its own, ``LANE_SPACING`` apart, with room on
+    it for a number. The layout widens each band and gap to hold them.
     """
 
     slots: list[dict[int | None, int]]
     counts: dict[int | None, int]
+    lane_slots: list[dict[GapKey, int]] = field(default_factory=list)
+    lane_counts: dict[GapKey, int] = field(default_factory=dict)
 
     def band_room(self) -> dict[int, float]:
         return {
@@ -224,6 +251,19 @@ class TrackPlan:
     def top_room(self) -> float:
         count = self.counts.get(None, 0)
         return count * TRACK_SPACING + TOP_TRACK if count else 0.0
+
+    def gap_room(self) -> dict[GapKey, float]:
+        """How much wider than ``HORIZONTAL_GAP`` each gap is drawn.
+
+        One line keeps the middle of the plain gap (the seed chart's look); more
+        stand ``LANE_SPACING`` apart, the outermost as far from the boxes as one
+        alone would be.
+        """
+        return {
+            gap: (count - 1) * LANE_SPACING
+            for gap, count in self.lane_counts.items()
+            if count > 1
+        }
 
     def track(self, line: int, boxes_top: float) -> Track:
         """The tracks of the ``line``-th dotted line, in a layout made with this plan."""
@@ -239,16 +279,31 @@ class TrackPlan:
 
         return track
 
+    def lane(self, line: int) -> Lane:
+        """The upright tracks of the ``line``-th dotted line in the gaps it runs along."""
+        slots = self.lane_slots[line]
+
+        def lane(box: PlacedBox, side: int) -> float:
+            key = box.gap(side)
+            count = self.lane_counts.get(key, 1)
+            slot = slots.get(key, (count - 1) / 2)
+            return box.lane(side) + (slot - (count - 1) / 2) * LANE_SPACING
+
+        return lane
+
 
 def plan_tracks(ends: Iterable[tuple[PlacedBox, PlacedBox]]) -> TrackPlan:
-    """Give each dotted line its own track in every band its route crosses.
+    """Give each dotted line its own track in every band and gap its route takes.
 
     The bands a route crosses depend only on where the two units stand in the tree,
-    so a first layout tells them; the chart is then laid out again with the room.
+    so a first layout tells them; the gaps also on which side of a superior a unit
+    stands, which the widened layout rarely changes (``render_svg`` plans again until
+    the plan holds). The chart is then laid out again with the room.
     """
     plan = TrackPlan([], {})
     for source, target in ends:
         asked: dict[int | None, int] = {}
+        lanes: dict[GapKey, int] = {}
 
         def record(
             fork: PlacedBox | None, asked: dict[int | None, int] = asked
@@ -259,8 +314,18 @@ def plan_tracks(ends: Iterable[tuple[PlacedBox, PlacedBox]]) -> TrackPlan:
                 plan.counts[key] = asked[key] + 1
             return 0.0
 
-        _structural_route(source, target, record)
+        def record_lane(
+            box: PlacedBox, side: int, lanes: dict[GapKey, int] = lanes
+        ) -> float:
+            key = box.gap(side)
+            if key not in lanes:
+                lanes[key] = plan.lane_counts.get(key, 0)
+                plan.lane_counts[key] = lanes[key] + 1
+            return 0.0
+
+        _structural_route(source, target, record, record_lane)
         plan.slots.append(asked)
+        plan.lane_slots.append(lanes)
     return plan
 
 
@@ -268,14 +333,18 @@ def _side(box: PlacedBox, toward: PlacedBox) -> int:
     return 1 if toward.centre >= box.centre else -1
 
 
-def _side_port(box: PlacedBox, side: int) -> list[Point]:
+def _side_port(box: PlacedBox, side: int, lane_of: Lane) -> list[Point]:
     """From one side of a box, above its middle, out to the gap beside it."""
     y = box.y + PORT_Y
-    return [(box.x + BOX_WIDTH if side > 0 else box.x, y), (box.lane(side), y)]
+    return [(box.x + BOX_WIDTH if side > 0 else box.x, y), (lane_of(box, side), y)]
 
 
 def _climb(
-    box: PlacedBox, ancestor: PlacedBox | None, side: int, track_of: Track
+    box: PlacedBox,
+    ancestor: PlacedBox | None,
+    side: int,
+    track_of: Track,
+    lane_of: Lane,
 ) -> list[Point]:
     """From ``box`` up through the gaps and bands to the band of ``ancestor``.
 
@@ -287,7 +356,7 @@ def _climb(
     that stacks ``box``.
     """
     if box.role == BoxRole.STACKED and box.parent is not None:
-        points = _side_port(box, side)
+        points = _side_port(box, side, lane_of)
         beside = box.parent
         if beside is ancestor:
             return points
@@ -298,20 +367,23 @@ def _climb(
         points = [(x, box.y), (x, track)]
         if parent is ancestor or parent is None:
             return points
-        points.append((parent.lane(side), track))
+        points.append((lane_of(parent, side), track))
         beside = parent
     while True:
         parent = beside.parent
         track = track_of(parent)
-        points.append((beside.lane(side), track))
+        points.append((lane_of(beside, side), track))
         if parent is ancestor or parent is None:
             return points
-        points.append((parent.lane(side), track))
+        points.append((lane_of(parent, side), track))
         beside = parent
 
 
 def _structural_route(
-    source: PlacedBox, target: PlacedBox, track_of: Track
+    source: PlacedBox,
+    target: PlacedBox,
+    track_of: Track,
+    lane_of: Lane = middle_lane,
 ) -> list[Point]:
     """A route through the layout's channels that is free by construction."""
     above_source = set(_chain(source))
@@ -319,13 +391,13 @@ def _structural_route(
     if common is source or common is target:
         superior, inferior = (source, target) if common is source else (target, source)
         if superior.role == BoxRole.COLUMN:
-            down = _side_port(superior, 1)
-            up = _climb(inferior, superior, 1, track_of)
+            down = _side_port(superior, 1, lane_of)
+            up = _climb(inferior, superior, 1, track_of, lane_of)
         else:
             side = _side(superior, inferior)
             x = superior.centre + side * PORT_SHIFT
             down = [(x, superior.y + superior.height), (x, track_of(superior))]
-            up = _climb(inferior, superior, -side, track_of)
+            up = _climb(inferior, superior, -side, track_of, lane_of)
         route = down + up[::-1]
         return route if common is source else route[::-1]
     if common is not None and common.role == BoxRole.COLUMN:
@@ -335,8 +407,8 @@ def _structural_route(
         side = _side(source, target)
         other_side = -side
     return (
-        _climb(source, common, side, track_of)
-        + _climb(target, common, other_side, track_of)[::-1]
+        _climb(source, common, side, track_of, lane_of)
+        + _climb(target, common, other_side, track_of, lane_of)[::-1]
     )
 
 
@@ -402,14 +474,22 @@ def _free(
 
 
 def _crosses_interior(start: Point, end: Point, box: PlacedBox) -> bool:
+    """Whether the segment enters the box or its "+N" badge, not only their border."""
     left, right = sorted((start[0], end[0]))
     top, bottom = sorted((start[1], end[1]))
-    return (
-        left < box.x + BOX_WIDTH
-        and right > box.x
-        and top < box.y + box.height
-        and bottom > box.y
+    return any(
+        left < rect[2] and right > rect[0] and top < rect[3] and bottom > rect[1]
+        for rect in _rects(box)
     )
+
+
+def _rects(box: PlacedBox) -> list[Rect]:
+    """The box and, if it folds a sub-tree, its "+N" badge (which juts out of it)."""
+    rects = [(box.x, box.y, box.x + BOX_WIDTH, box.y + box.height)]
+    if box.hidden_descendants:
+        x, y = box.x + BOX_WIDTH - 46, box.y + box.height - 12
+        rects.append((x, y, x + 52, y + 22))
+    return rects
 
 
 def _straighten(
@@ -518,14 +598,24 @@ def _route(
     target: PlacedBox,
     obstacles: _Obstacles,
     track_of: Track,
+    lane_of: Lane = middle_lane,
+    *,
+    direct: bool = True,
+    straighten: bool = True,
 ) -> list[Point]:
-    """The corner points of an orthogonal dotted line from ``source`` to ``target``."""
-    structural = _tidy(_structural_route(source, target, track_of))
-    candidates = [_straighten(structural, obstacles)]
+    """The corner points of an orthogonal dotted line from ``source`` to ``target``.
+
+    ``direct`` False keeps the line in its channels, where it has tracks of its own
+    (``plan_tracks``): for the second line between two boxes, whose direct line and
+    its label would crowd the first one's, and for a line whose direct line has no
+    room for its label. ``straighten`` False keeps it to its tracks all the way.
+    """
+    structural = _tidy(_structural_route(source, target, track_of, lane_of))
+    candidates = [_straighten(structural, obstacles) if straighten else structural]
     # A direct line too short to carry even a number on it is not taken.
     candidates.extend(
         route
-        for route in _direct_routes(source, target)
+        for route in (_direct_routes(source, target) if direct else [])
         if _free(route, obstacles, source, target, CLEARANCE)
         and _length(route) >= SHORTEST_LABELLED
     )

@@ -74,7 +74,15 @@ SUBHEADING_CHAR_WIDTH = 7.5
 LABEL_CHAR_WIDTH = 6.7
 # A label keeps this far from the ends of the piece it stands by (its corners).
 LABEL_END_ROOM = 6
+# Spots tried each way from a piece's middle, at most (a long piece is tried sparser).
+LABEL_SPOTS = 20
 KEY_LINE_HEIGHT = 18
+# How many times the dotted lines' tracks are planned, at most, before the chart is
+# drawn with the last plan (a gap planned for a line it no longer takes is harmless).
+PLAN_ATTEMPTS = 4
+# How many times the dotted lines are routed and labelled, at most, while some line
+# finds no room for its label and can still be kept closer to its channels.
+LABEL_ATTEMPTS = 4
 
 
 def wrap(text: str, width: int = NAME_LINE_CHARS) -> list[str]:
@@ -164,10 +172,18 @@ def render_svg(
     )
     ends = _ends(chart, links, folded)
     top_room = 0.0
-    if ends:
-        # Laid out again with a track of its own for each dotted line in every band
-        # it crosses (the bands depend on the tree alone, not on the first layout).
-        plan = plan_tracks((source, target) for _link, source, target in ends)
+    plan = TrackPlan([], {})
+    # Laid out again with a track of its own for each dotted line in every band and
+    # gap it takes. The bands depend on the tree alone; which gap a line takes may
+    # change with the widened layout (a unit passing to the other side of its
+    # superior's middle), so it is planned again until the plan holds.
+    for _attempt in range(PLAN_ATTEMPTS):
+        if not ends:
+            break
+        replanned = plan_tracks((source, target) for _link, source, target in ends)
+        if replanned == plan:
+            break
+        plan = replanned
         top_room = plan.top_room()
         chart = layout(
             roots,
@@ -176,6 +192,7 @@ def render_svg(
             box_height=box_height,
             band_room=plan.band_room(),
             top_room=top_room,
+            gap_room=plan.gap_room(),
         )
         ends = _ends(chart, links, folded)
     heading, subheading = _headings(title, organization, as_of)
@@ -280,35 +297,32 @@ def _relationships(
 ) -> tuple[list[str], list[str]]:
     """Each relationship routed between the boxes, as a group with its title and
     label; and the key's lines for those labelled by a number.
+
+    A line that finds no room for a label where it runs is routed again, kept to its
+    channels (no direct line, then no shortcut), where its tracks were planned with
+    room for a number; the others are then labelled again around it.
     """
     obstacles = _Obstacles(chart.boxes)
-    drawn = [
-        (
-            link,
-            source,
-            target,
-            _route(source, target, obstacles, plan.track(index, boxes_top)),
-        )
-        for index, (link, source, target) in enumerate(ends)
-    ]
-    separated = _separate(
-        [(points, source, target) for _link, source, target, points in drawn],
-        _pieces(chart.lines),
-        obstacles,
-    )
-    routes = [
-        apart if _free(apart, obstacles, source, target, NUDGE_CLEARANCE) else points
-        for (_link, source, target, points), apart in zip(drawn, separated, strict=True)
-    ]
-    # Labels go where they hide neither a box nor another line.
-    lines = _Lines()
-    for start, end in _pieces(chart.lines):
-        lines.add(start, end)
-    for points in routes:
-        for start, end in zip(points, points[1:], strict=False):
-            lines.add(start, end, points)
-    labels: list[Rect] = []
-    bounds = (0.0, 0.0, chart.width, chart.height)
+    # How far each line is kept to its channels: 0 not, 1 no direct line, 2 no shortcut.
+    kept: dict[int, int] = {}
+    routes = _routes(chart, ends, plan, boxes_top, obstacles, kept)
+    labels, key = _labels(chart, ends, routes, obstacles)
+    for _attempt in range(LABEL_ATTEMPTS):
+        unlabelled = [
+            index
+            for index, label in enumerate(labels)
+            if label is None and kept.get(index, 0) < 2
+        ]
+        if not unlabelled:
+            break
+        for index in unlabelled:
+            kept[index] = kept.get(index, 0) + 1
+        rerouted = _routes(chart, ends, plan, boxes_top, obstacles, kept)
+        # Labelled again only if some line moved (a line that took no direct route
+        # moves only when kept from its shortcuts too).
+        if rerouted != routes:
+            routes = rerouted
+            labels, key = _labels(chart, ends, routes, obstacles)
     # White casings under all the dotted lines keep the dots readable where they cross
     # solid lines, without covering another dotted line or its arrowhead.
     casings = [
@@ -316,8 +330,7 @@ def _relationships(
         'stroke-linejoin="round">'
     ]
     parts = []
-    key: list[str] = []
-    for (link, source, target, _points), points in zip(drawn, routes, strict=True):
+    for (link, source, target), points, label in zip(ends, routes, labels, strict=True):
         path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points)
         casings.append(f'<path d="{path}"/>')
         parts.append(
@@ -332,18 +345,79 @@ def _relationships(
             'stroke-linejoin="round" marker-end="url(#relationship-arrow)" '
             'class="edge edge-relationship"/>'
         )
-        text = link.kind or link.label
-        label = _along(points, text, obstacles, lines, labels, bounds)
-        if label is None:
-            # No room along the line: a number on it, spelled out in the key.
-            number = str(len(key) + 1)
-            label = _along(points, number, obstacles, lines, labels, bounds, True)
-            key.append(f"{number}: {link.label}")
         if label is not None:
             parts.append(label)
         parts.append("</g>")
     casings.append("</g>")
     return casings + parts, key
+
+
+def _routes(
+    chart: ChartLayout,
+    ends: list[tuple[ChartLink, PlacedBox, PlacedBox]],
+    plan: TrackPlan,
+    boxes_top: float,
+    obstacles: _Obstacles,
+    kept: Mapping[int, int],
+) -> list[list[Point]]:
+    """Each relationship's line, set apart from the others and the solid lines.
+
+    Only the first line between two boxes may take a direct route (see ``_route``),
+    and none that ``kept`` keeps to its channels.
+    """
+    drawn = []
+    joined: set[frozenset[int]] = set()
+    for index, (_link, source, target) in enumerate(ends):
+        pair = frozenset((id(source), id(target)))
+        points = _route(
+            source,
+            target,
+            obstacles,
+            plan.track(index, boxes_top),
+            plan.lane(index),
+            direct=pair not in joined and not kept.get(index, 0),
+            straighten=kept.get(index, 0) < 2,
+        )
+        joined.add(pair)
+        drawn.append((points, source, target))
+    separated = _separate(drawn, _pieces(chart.lines), obstacles)
+    return [
+        apart if _free(apart, obstacles, source, target, NUDGE_CLEARANCE) else points
+        for (points, source, target), apart in zip(drawn, separated, strict=True)
+    ]
+
+
+def _labels(
+    chart: ChartLayout,
+    ends: list[tuple[ChartLink, PlacedBox, PlacedBox]],
+    routes: list[list[Point]],
+    obstacles: _Obstacles,
+) -> tuple[list[str | None], list[str]]:
+    """Each line's label (None where none has room), and the key's lines.
+
+    The kind goes beside the line; where it has no room, a number on the line, spelled
+    out in the key. Labels go where they hide neither a box nor another line.
+    """
+    lines = _Lines()
+    for start, end in _pieces(chart.lines):
+        lines.add(start, end)
+    for points in routes:
+        for start, end in zip(points, points[1:], strict=False):
+            lines.add(start, end, points)
+    taken: list[Rect] = []
+    bounds = (0.0, 0.0, chart.width, chart.height)
+    labels: list[str | None] = []
+    key: list[str] = []
+    for (link, _source, _target), points in zip(ends, routes, strict=True):
+        text = link.kind or link.label
+        label = _along(points, text, obstacles, lines, taken, bounds)
+        if label is None:
+            number = str(len(key) + 1)
+            label = _along(points, number, obstacles, lines, taken, bounds, True)
+            if label is not None:
+                key.append(f"{number}: {link.label}")
+        labels.append(label)
+    return labels, key
 
 
 def _label_spots(
@@ -352,7 +426,7 @@ def _label_spots(
     """Where a label of ``width`` x ``height`` may stand by the line, best first.
 
     Above, then below, the longest level pieces, from their middle outward; a
-    number (``on_uprights``) may also stand on the line itself, upright pieces too.
+    number (``on_uprights``) stands on the line itself first, upright pieces too.
     """
     pieces = sorted(
         zip(points, points[1:], strict=False),
@@ -371,20 +445,22 @@ def _label_spots(
         if room < 0:
             continue
         middle = (low + high) / 2
+        # Every 4 units outward; on a long piece at most ``LABEL_SPOTS`` each way,
+        # spread along it, so that a crowded wide chart stays quick to label.
+        stride = max(4.0, room / 2 / LABEL_SPOTS)
         offsets = [0.0]
-        step = 4.0
+        step = stride
         while step <= room / 2:
             offsets += [step, -step]
-            step += 4.0
+            step += stride
         across = start[1] if level else start[0]
         for offset in offsets:
             centre = middle + offset
             if level:
-                sides = (
-                    [across]
-                    if on_uprights
-                    else [across - height / 2 - 1, across + height / 2 + 1]
-                )
+                # A number stands on the line, else (a line running close beside
+                # it) just above or below it, as a kind does.
+                beside = [across - height / 2 - 1, across + height / 2 + 1]
+                sides = [across, *beside] if on_uprights else beside
                 for y in sides:
                     yield (
                         (
