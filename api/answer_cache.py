@@ -12,7 +12,9 @@ this module only stores and fetches answers:
 - **One builder.** A miss takes a build lock (``cache.add``) before building. Others
   that miss meanwhile answer with the previous answer under its own ETag, or, when
   there is none, wait up to ``CACHE_BUILD_WAIT_SECONDS`` for the builder's answer. With
-  a shared cache (Redis) an answer is thus built once for all workers.
+  a shared cache (Redis) an answer is thus built once for all workers. A cache that
+  is unreachable cannot hold a lock: each request then builds its own answer at once
+  rather than wait for a builder that cannot tell it has finished.
 - **Bounded entries.** An answer larger than ``CACHE_MAX_ENTRY_BYTES`` is sent but not
   stored.
 """
@@ -106,6 +108,8 @@ def build_once(key: str, etag: str, build: Callable[[], bytes]) -> Answer:
     """
     lock = f"{key}:building"
     holding = cache.add(lock, etag, BUILD_LOCK_SECONDS)
+    if not holding and getattr(cache, "unreachable", False):
+        return Answer(etag, build())
     if not holding:
         previous = stored(key)
         if previous is not None:

@@ -204,6 +204,11 @@ class ResilientRedisCache(RedisCache):
             logger.warning("Cache at %s reachable again", server)
         return result
 
+    @property
+    def unreachable(self) -> bool:
+        """Whether the last attempt found the server down (and it is not retried yet)."""
+        return _without_password(self._servers[0]) in _OUTAGES
+
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> bool:
