@@ -1,0 +1,98 @@
+"""The exports as files: CSV, W3C ORG (JSON-LD), Popolo and the snapshot package.
+
+Thin: each view reads ``as_of`` and sends what one builder of ``api.formats`` makes,
+cached and ETagged like every whole-registry read.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.conditional import file_read
+from api.filters import AsOfFilterSet
+from api.formats.exports import org_jsonld, popolo_json, units_csv
+from api.formats.state import RegistryAt
+from api.views.base import AS_OF, ERRORS, RegistryView, as_of_instant, origin
+
+
+# Errors still answer in JSON whatever the client accepts.
+class ExportView(RegistryView):
+    renderer_classes = [JSONRenderer]
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        return super().perform_content_negotiation(request, force=True)
+
+
+class UnitsCsvView(ExportView):
+    @extend_schema(
+        summary="Units as CSV, in tree order",
+        description=(
+            "One row per unit as the registry stood at `as_of` (default now), in tree "
+            "order, abolished units included with their date: for spreadsheets."
+        ),
+        parameters=[AS_OF],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> HttpResponse | Response:
+        when = as_of_instant(request)
+        return file_read(
+            request,
+            lambda: units_csv(RegistryAt(when), origin(request)),
+            parameters=(AsOfFilterSet,),
+            content_type="text/csv; charset=utf-8",
+        )
+
+
+class OrgJsonLdView(ExportView):
+    @extend_schema(
+        summary="The structure in the W3C Organization Ontology (JSON-LD)",
+        description=(
+            "The structure at `as_of` in the W3C Organization Ontology (`org:`), as "
+            "JSON-LD: the units as organizations in their hierarchy, for linked-data "
+            "tools."
+        ),
+        parameters=[AS_OF],
+        responses={
+            (200, "application/ld+json"): OpenApiResponse(OpenApiTypes.OBJECT),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> HttpResponse | Response:
+        when = as_of_instant(request)
+        return file_read(
+            request,
+            lambda: org_jsonld(RegistryAt(when), origin(request)),
+            parameters=(AsOfFilterSet,),
+            content_type="application/ld+json",
+        )
+
+
+class PopoloView(ExportView):
+    @extend_schema(
+        summary="The structure as Popolo organizations, posts, persons, memberships",
+        description=(
+            "The structure at `as_of` in the Popolo data standard: units as "
+            "organizations, their posts, the people and their memberships "
+            "(appointments), for tools that read Popolo."
+        ),
+        parameters=[AS_OF],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT), **ERRORS},
+    )
+    def get(self, request: Request) -> HttpResponse | Response:
+        when = as_of_instant(request)
+        return file_read(
+            request,
+            lambda: popolo_json(RegistryAt(when), origin(request)),
+            parameters=(AsOfFilterSet,),
+            content_type="application/json",
+        )
