@@ -141,6 +141,7 @@ urlpatterns = [
     path("export/units.csv", views.UnitsCsvView.as_view(), name="export-csv"),
     path("export/org.jsonld", views.OrgJsonLdView.as_view(), name="export-jsonld"),
     path("export/popolo.json", views.PopoloView.as_view(), name="export-popolo"),
+    path("export/snapshot.zip", views.SnapshotView.as_view(), name="export-snapshot"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
     path("tour/", root.tour, name="tour"),

@@ -6,9 +6,12 @@ cached and ETagged like every whole-registry read.
 
 from __future__ import annotations
 
+import datetime
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +19,11 @@ from rest_framework.response import Response
 from api.conditional import file_read
 from api.filters import AsOfFilterSet
 from api.formats.exports import org_jsonld, popolo_json, units_csv
+from api.formats.snapshots import (
+    UnsettledRegistry,
+    consistent_snapshot,
+    snapshot_instant,
+)
 from api.formats.state import RegistryAt
 from api.views.base import AS_OF, ERRORS, RegistryView, as_of_instant, origin
 
@@ -96,3 +104,54 @@ class PopoloView(ExportView):
             parameters=(AsOfFilterSet,),
             content_type="application/json",
         )
+
+
+class SnapshotView(ExportView):
+    @extend_schema(
+        summary="Every export at one instant, as a verifiable Frictionless Data Package",
+        description=(
+            "A zip: `datapackage.json` (each file's format, byte size and SHA-256 "
+            "hash, a Table Schema for the CSV, the registry's name, `as_of`, its "
+            "generation for that instant and when it was made) and the JSON tree, "
+            "the CSV, the JSON-LD and the Popolo exports at `as_of` (default now, "
+            "which the package names). Asked again for the same past instant it is "
+            "the same bytes, until a change effective at or before it is recorded; "
+            "`manage.py verify_snapshot` checks a package. A future `as_of` is a 400."
+        ),
+        parameters=[AS_OF],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
+            **ERRORS,
+            503: OpenApiResponse(
+                description="Changes touching the instant kept being recorded while "
+                "the snapshot was read; try again."
+            ),
+        },
+    )
+    def get(self, request: Request) -> HttpResponse | Response:
+        asked = as_of_instant(request)
+        when = snapshot_instant(asked, text=request.query_params.get("as_of"))
+        site = origin(request)
+
+        def build() -> bytes:
+            try:
+                return consistent_snapshot(when, site)
+            except UnsettledRegistry as error:
+                raise Unavailable(str(error)) from error
+
+        response = file_read(
+            request,
+            build,
+            parameters=(AsOfFilterSet,),
+            content_type="application/zip",
+            # A past instant's package follows the as-of rule; "now" the generation.
+            instant=asked,
+        )
+        name = when.astimezone(datetime.UTC).strftime("snapshot-%Y%m%dT%H%M%SZ.zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class Unavailable(APIException):
+    status_code = 503
+    default_code = "unsettled"
