@@ -4,12 +4,14 @@ Frictionless Data Package that is the same bytes each time it is asked for."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import zipfile
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from api.formats import snapshots
@@ -45,8 +47,6 @@ def test_two_requests_for_a_past_instant_are_the_same_bytes(
 ) -> None:
     first = client.get(SNAPSHOT, {"as_of": PAST})
     # Not from the cache: the second is built again from the database.
-    from django.core.cache import cache
-
     cache.clear()
     second = client.get(SNAPSHOT, {"as_of": PAST})
 
@@ -66,8 +66,6 @@ def test_a_write_effective_after_the_instant_leaves_the_bytes_as_they_were(
     services.unit_update(
         unit=scripted_history.unit_y, user=editor, reason="Rename", name="Unit Why"
     )
-    from django.core.cache import cache
-
     cache.clear()
     assert client.get(SNAPSHOT, {"as_of": PAST}).content == before
 
@@ -218,10 +216,10 @@ def test_a_read_that_a_backdated_change_overtakes_is_read_again(
 ) -> None:
     """A change touching the instant recorded while the exports are read: the package
     is read again, so its files never disagree."""
-    built = []
+    built: list[bytes] = []
     real = snapshots.snapshot_zip
 
-    def with_a_change_meanwhile(when, origin):  # type: ignore[no-untyped-def]
+    def with_a_change_meanwhile(when: datetime.datetime, origin: str) -> bytes:
         data = real(when, origin)
         if not built:
             services.unit_update(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -141,9 +142,10 @@ def test_a_csv_that_breaks_its_table_schema_is_found_by_frictionless(
         descriptor = json.loads(archive.read("datapackage.json"))
         rows = archive.read("units.csv").replace(b",hq,", b",nowhere,", 1)
     (units,) = [r for r in descriptor["resources"] if r["name"] == "units"]
-    import hashlib
-
-    units["bytes"], units["hash"] = len(rows), "sha256:" + hashlib.sha256(rows).hexdigest()
+    units["bytes"], units["hash"] = (
+        len(rows),
+        "sha256:" + hashlib.sha256(rows).hexdigest(),
+    )
     forged = rewritten(
         snapshot,
         tmp_path / "forged.zip",
