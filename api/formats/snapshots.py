@@ -62,11 +62,13 @@ class Resource:
     mediatype: str
     title: str
     build: Callable[[RegistryAt, str], bytes]
-    schema: dict[str, Any] | None = None
+    schema: dict[str, Any] | None = None  # a Table Schema, for a table
+    encoding: str | None = "utf-8"  # None for a binary file (a workbook)
 
 
 # Every export a snapshot holds, in the order it holds them. A new export is one
-# line here (its builder: the registry at an instant and the origin to bytes).
+# entry here (its builder: the registry at an instant and the origin to bytes, with
+# no clock reading in them); its endpoint calls the same builder.
 RESOURCES: tuple[Resource, ...] = (
     Resource(
         "tree",
@@ -176,10 +178,11 @@ def descriptor(
             "title": resource.title,
             "format": resource.format,
             "mediatype": resource.mediatype,
-            "encoding": "utf-8",
             "bytes": len(data),
             "hash": sha256(data),
         }
+        if resource.encoding is not None:
+            entry["encoding"] = resource.encoding
         if resource.schema is not None:
             entry["profile"] = "tabular-data-resource"
             entry["schema"] = resource.schema

@@ -238,3 +238,39 @@ def test_a_read_that_a_backdated_change_overtakes_is_read_again(
     assert len(built) == 2
     assert response.content == built[1] != built[0]
     assert b"Head Quarters" in read_package(response.content).files["units.csv"]
+
+
+def test_an_instant_before_anything_was_recorded_is_an_empty_valid_package(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    package = read_package(client.get(SNAPSHOT, {"as_of": "2019-06-30"}).content)
+
+    assert "created" not in package.descriptor  # nothing recorded was effective then
+    assert package.files["units.csv"].decode().count("\n") == 1  # the header
+    assert json.loads(package.files["tree.json"]) == []
+    assert integrity(package) == frictionless_problems(package) == []
+
+
+def test_a_registry_that_keeps_changing_the_instant_is_a_503(
+    client: Client, scripted_history: ScriptedHistory, editor, monkeypatch
+) -> None:
+    real = snapshots.snapshot_zip
+    names = iter(["One", "Two", "Three"])
+
+    def with_a_change_every_time(when: datetime.datetime, origin: str) -> bytes:
+        data = real(when, origin)
+        services.unit_update(
+            unit=scripted_history.root,
+            user=editor,
+            reason="Renamed back then",
+            name=f"Head Quarters {next(names)}",
+            effective_at=at("2022-01-15"),
+        )
+        return data
+
+    monkeypatch.setattr(snapshots, "snapshot_zip", with_a_change_every_time)
+    response = client.get(SNAPSHOT, {"as_of": PAST})
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "kept being recorded" in response.json()["detail"]
+    assert "(3 attempts); try again." in response.json()["detail"]
