@@ -147,7 +147,13 @@ class SnapshotView(ExportView):
             # A past instant's package follows the as-of rule; "now" the generation.
             instant=asked,
         )
-        name = when.astimezone(datetime.UTC).strftime("snapshot-%Y%m%dT%H%M%SZ.zip")
+        # Without as_of, a cached package may be of an earlier instant of the same
+        # generation (the same content): its datapackage.json says which.
+        name = (
+            "snapshot.zip"
+            if asked is None
+            else asked.astimezone(datetime.UTC).strftime("snapshot-%Y%m%dT%H%M%SZ.zip")
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

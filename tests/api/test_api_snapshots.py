@@ -171,6 +171,7 @@ def test_without_as_of_the_package_names_the_instant_it_is_of(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
     response = client.get(SNAPSHOT)
+    assert response["Content-Disposition"] == 'attachment; filename="snapshot.zip"'
     package = read_package(response.content)
     as_of = package.descriptor["registry"]["as_of"]
 
