@@ -257,3 +257,20 @@ def test_make_snapshot_keeps_an_existing_file_unless_forced(snapshot: Path) -> N
 
     make(snapshot, "--force")
     assert "verifies" in verify(snapshot)[0]
+
+
+def test_without_as_of_it_snapshots_now_and_says_when(
+    tmp_path: Path, scripted_history: ScriptedHistory, client: Client
+) -> None:
+    path = tmp_path / "now.zip"
+    out = io.StringIO()
+    call_command(
+        "make_snapshot", "--output", str(path), "--base-url", ORIGIN, stdout=out
+    )
+
+    with zipfile.ZipFile(path) as archive:
+        as_of = json.loads(archive.read("datapackage.json"))["registry"]["as_of"]
+    assert f"Wrote the snapshot as of {as_of}" in out.getvalue()
+    assert "the registry today: ok" in verify(path, "--against-registry")[0]
+    api = client.get("/api/v1/export/snapshot.zip", {"as_of": as_of})
+    assert api.content == path.read_bytes()
