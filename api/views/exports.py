@@ -106,6 +106,13 @@ class PopoloView(ExportView):
         )
 
 
+class Unavailable(APIException):
+    """A snapshot that could not be read consistently (503: try again)."""
+
+    status_code = 503
+    default_code = "unsettled"
+
+
 class SnapshotView(ExportView):
     @extend_schema(
         summary="Every export at one instant, as a verifiable Frictionless Data Package",
@@ -156,8 +163,3 @@ class SnapshotView(ExportView):
         )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-
-
-class Unavailable(APIException):
-    status_code = 503
-    default_code = "unsettled"
