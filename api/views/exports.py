@@ -7,6 +7,7 @@ cached and ETagged like every whole-registry read.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -26,6 +27,7 @@ from api.formats.snapshots import (
 )
 from api.formats.state import RegistryAt
 from api.views.base import AS_OF, ERRORS, RegistryView, as_of_instant, origin
+from orgregistry.throttling import PageRateThrottle
 
 
 # Errors still answer in JSON whatever the client accepts.
@@ -113,7 +115,26 @@ class Unavailable(APIException):
     default_code = "unsettled"
 
 
+class SnapshotRateThrottle(PageRateThrottle):
+    """A snapshot is several exports at once, built for each new instant asked for:
+    it draws on the budget of the costliest answers, the chart's renders
+    (``RENDER_ANON_RATE``, ``RENDER_USER_RATE``), on top of the API's own limits."""
+
+    def __init__(self) -> None:
+        super().__init__("renders_anon")
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        signed_in = bool(request.user and request.user.is_authenticated)
+        self.page_scope = "renders_user" if signed_in else "renders_anon"
+        self.scope = self.page_scope
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+
 class SnapshotView(ExportView):
+    throttle_classes = [*RegistryView.throttle_classes, SnapshotRateThrottle]
+
     @extend_schema(
         summary="Every export at one instant, as a verifiable Frictionless Data Package",
         description=(

@@ -275,3 +275,21 @@ def test_a_registry_that_keeps_changing_the_instant_is_a_503(
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert "kept being recorded" in response.json()["detail"]
     assert "(3 attempts); try again." in response.json()["detail"]
+
+
+def test_snapshots_draw_on_the_budget_of_the_costliest_answers(
+    client: Client, scripted_history: ScriptedHistory, settings, editor
+) -> None:
+    settings.PAGE_THROTTLE_RATES = {
+        **settings.PAGE_THROTTLE_RATES,
+        "renders_anon": "2/minute",
+        "renders_user": "3/minute",
+    }
+    statuses = [client.get(SNAPSHOT, {"as_of": PAST}).status_code for _ in range(3)]
+    assert statuses == [HTTPStatus.OK, HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]
+    # The other exports keep the API's own limits.
+    assert client.get(f"{API}export/units.csv").status_code == HTTPStatus.OK
+
+    client.force_login(editor)
+    signed_in = [client.get(SNAPSHOT, {"as_of": PAST}).status_code for _ in range(4)]
+    assert signed_in == [HTTPStatus.OK] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
