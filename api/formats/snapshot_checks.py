@@ -119,10 +119,34 @@ def _safe_name(path: str) -> bool:
     return bool(path) and Path(path).name == path and path not in {".", ".."}
 
 
+def _references(package: Package) -> list[tuple[str, Any]]:
+    """The descriptor's values that frictionless would load from elsewhere."""
+    found = [
+        (DESCRIPTOR, package.descriptor.get(key)) for key in ("profile", "$schema")
+    ]
+    for resource in package.resources:
+        found += [
+            (_label(resource), resource.get(key))
+            for key in ("profile", "$schema", "schema", "dialect")
+        ]
+    return found
+
+
 def frictionless_problems(package: Package) -> list[str]:
-    """What the frictionless library's validation of the package reports."""
+    """What the frictionless library's validation of the package reports.
+
+    A package that points at something elsewhere (a profile, schema or dialect by
+    address) is refused first: checking a file never fetches anything.
+    """
     import frictionless  # a large import, only when a package is checked
 
+    remote = [
+        f"{where}: refers to {value}; a snapshot's checks load nothing from elsewhere."
+        for where, value in _references(package)
+        if isinstance(value, str) and "/" in value
+    ]
+    if remote:
+        return remote
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         for resource in package.resources:

@@ -274,3 +274,25 @@ def test_without_as_of_it_snapshots_now_and_says_when(
     assert "the registry today: ok" in verify(path, "--against-registry")[0]
     api = client.get("/api/v1/export/snapshot.zip", {"as_of": as_of})
     assert api.content == path.read_bytes()
+
+
+def test_a_descriptor_pointing_elsewhere_is_refused_without_fetching(
+    snapshot: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(snapshot) as archive:
+        descriptor = json.loads(archive.read("datapackage.json"))
+    (units,) = [r for r in descriptor["resources"] if r["name"] == "units"]
+    units["schema"] = "https://example.org/schema.json"
+    forged = rewritten(
+        snapshot,
+        tmp_path / "remote.zip",
+        {"datapackage.json": json.dumps(descriptor).encode()},
+    )
+
+    error, err = refused(forged)
+
+    assert error.returncode == 1
+    assert (
+        "units (units.csv): refers to https://example.org/schema.json; a snapshot's "
+        "checks load nothing from elsewhere." in err
+    )
