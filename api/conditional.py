@@ -162,6 +162,23 @@ def generation_read_json(
     return _finish(Response(json.loads(answer.body)), answer.etag)
 
 
+def file_read(
+    request: Request,
+    build: Callable[[], bytes],
+    *,
+    parameters: Iterable[type[QueryFilterSet]],
+    content_type: str,
+    instant: datetime.datetime | None = None,
+) -> HttpResponse | Response:
+    """A whole-registry read sent as the file ``build`` makes (an export), cached and
+    ETagged as ``generation_read_json``'s answers, whatever the client accepts."""
+    known = answer_cache.known_parameters(parameters)
+    answer = _cached_answer(request, build, known=known, instant=instant)
+    if isinstance(answer, str):
+        return _finish(Response(status=304), answer)
+    return _finish(HttpResponse(answer.body, content_type=content_type), answer.etag)
+
+
 def _renders_as_built(renderer: Any, request: Request) -> TypeGuard[JSONRenderer]:
     """Whether the negotiated renderer would write exactly the bytes built."""
     return (

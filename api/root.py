@@ -43,6 +43,7 @@ RESOURCES = {
     "export_units_csv": "api:export-csv",
     "export_org_jsonld": "api:export-jsonld",
     "export_popolo_json": "api:export-popolo",
+    "export_snapshot_zip": "api:export-snapshot",
 }
 DOCUMENTATION = {
     "tour": "api:tour",

@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from api import root, tokens, views
-from api.formats import exports, feeds
+from api.formats import feeds
 
 app_name = "api"
 
@@ -138,9 +138,10 @@ urlpatterns = [
         csrf_exempt(require_safe(feeds.changes_atom)),
         name="changes-atom",
     ),
-    path("export/units.csv", exports.UnitsCsvView.as_view(), name="export-csv"),
-    path("export/org.jsonld", exports.OrgJsonLdView.as_view(), name="export-jsonld"),
-    path("export/popolo.json", exports.PopoloView.as_view(), name="export-popolo"),
+    path("export/units.csv", views.UnitsCsvView.as_view(), name="export-csv"),
+    path("export/org.jsonld", views.OrgJsonLdView.as_view(), name="export-jsonld"),
+    path("export/popolo.json", views.PopoloView.as_view(), name="export-popolo"),
+    path("export/snapshot.zip", views.SnapshotView.as_view(), name="export-snapshot"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
     path("tour/", root.tour, name="tour"),

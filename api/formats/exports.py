@@ -2,7 +2,9 @@
 
 Each export holds the units that existed at the instant (abolished ones flagged with
 their date), the posts, the people who held them and every appointment known then with
-its start and end dates.
+its start and end dates. Each is one plain function from the registry at an instant
+(``RegistryAt``) and the site's origin to bytes: the views in ``api.views.exports``
+send them, and a snapshot (``api.formats.snapshots``) packs the same bytes.
 """
 
 from __future__ import annotations
@@ -10,23 +12,11 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.request import Request
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 
-from api.conditional import generation_read
-from api.filters import AsOfFilterSet
-from api.views.base import AS_OF, ERRORS, RegistryView, as_of_instant
-from api.views.tree import all_nodes, tree_at
-from units import selectors
-from units.models import Appointment, Person, Post, appointment_is_current
-from units.selectors import UnitNode
+from api.formats.state import RegistryAt, RegistryRecords
 
 ORG_CONTEXT: dict[str, Any] = {
     "org": "http://www.w3.org/ns/org#",
@@ -56,55 +46,6 @@ ORG_CONTEXT: dict[str, Any] = {
 }
 
 
-@dataclass(slots=True)
-class Snapshot:
-    """Everything an export needs, read in a fixed number of queries."""
-
-    units: list[UnitNode]
-    posts: list[dict[str, Any]]
-    people: list[dict[str, Any]]
-    appointments: list[dict[str, Any]]
-    day: datetime.date
-
-    @property
-    def unit_slugs(self) -> dict[int, str]:
-        return {unit.id: unit.slug for unit in self.units}
-
-    def holders(self) -> dict[int, dict[str, Any]]:
-        """The appointment running on the snapshot's day, by post id."""
-        return {
-            row["post_id"]: row
-            for row in self.appointments
-            if appointment_is_current(row["started_on"], row["ended_on"], self.day)
-        }
-
-
-def snapshot(when: datetime.datetime | None) -> Snapshot:
-    units = all_nodes(tree_at(when, include_abolished=True))
-    known_units = {unit.id for unit in units}
-    posts = [
-        row
-        for row in selectors.records_as_of(Post, when, selectors.POST_RECORD_FIELDS)
-        if row["unit_id"] in known_units
-    ]
-    known_posts = {row["id"] for row in posts}
-    appointments = [
-        row
-        for row in selectors.records_as_of(
-            Appointment, when, selectors.APPOINTMENT_RECORD_FIELDS
-        )
-        if row["post_id"] in known_posts
-    ]
-    people = selectors.records_as_of(
-        Person,
-        when,
-        selectors.PERSON_RECORD_FIELDS,
-        ids={row["person_id"] for row in appointments},
-    )
-    day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
-    return Snapshot(units, posts, people, appointments, day)
-
-
 # A spreadsheet opening the CSV runs a cell starting with one of these as a formula
 # (=HYPERLINK(...), +cmd|...): OWASP's CSV injection rule.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -125,16 +66,6 @@ def _date(value: datetime.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-# Errors still answer in JSON whatever the client accepts.
-class ExportView(RegistryView):
-    renderer_classes = [JSONRenderer]
-
-    def perform_content_negotiation(
-        self, request: Request, force: bool = False
-    ) -> tuple[BaseRenderer, str]:
-        return super().perform_content_negotiation(request, force=True)
-
-
 CSV_COLUMNS = (
     "slug",
     "name",
@@ -153,95 +84,73 @@ CSV_COLUMNS = (
 )
 
 
-class UnitsCsvView(ExportView):
-    @extend_schema(
-        summary="Units as CSV, in tree order",
-        description=(
-            "One row per unit as the registry stood at `as_of` (default now), in tree "
-            "order, abolished units included with their date: for spreadsheets."
-        ),
-        parameters=[AS_OF],
-        responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
-            **ERRORS,
+# The CSV's Table Schema (frictionless): how a snapshot describes units.csv, and what
+# its validation checks (types, the slug as key, a parent naming a unit of the file).
+UNITS_CSV_SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "slug", "type": "string", "constraints": {"required": True}},
+        {"name": "name", "type": "string", "constraints": {"required": True}},
+        {"name": "short_name", "type": "string"},
+        {"name": "kind", "type": "string", "constraints": {"required": True}},
+        {"name": "parent", "type": "string"},
+        {"name": "reporting_line", "type": "string"},
+        {"name": "level", "type": "integer", "constraints": {"minimum": 0}},
+        {
+            "name": "status",
+            "type": "string",
+            "constraints": {"required": True, "enum": ["active", "abolished"]},
         },
-    )
-    def get(self, request: Request) -> Response | HttpResponse:
-        when = as_of_instant(request)
-
-        def build() -> str:
-            units = all_nodes(tree_at(when, include_abolished=True))
-            # Looked up by parent_id, None for a top-level unit (no parent slug).
-            slugs: dict[int | None, str] = {unit.id: unit.slug for unit in units}
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(CSV_COLUMNS)
-            for unit in units:
-                head = unit.head
-                row = [
-                    unit.slug,
-                    unit.name,
-                    unit.short_name,
-                    unit.kind,
-                    slugs.get(unit.parent_id, ""),
-                    unit.reporting_line,
-                    unit.level,
-                    "active" if unit.is_active else "abolished",
-                    _date(unit.established_on) or "",
-                    _date(unit.abolished_on) or "",
-                    unit.location,
-                    unit.mandate,
-                    head.title if head else "",
-                    head.holder.person_name if head and head.holder else "",
-                ]
-                writer.writerow([spreadsheet_safe(cell) for cell in row])
-            return buffer.getvalue()
-
-        return as_file(
-            generation_read(request, build, parameters=(AsOfFilterSet,)),
-            "text/csv; charset=utf-8",
-        )
+        {"name": "established_on", "type": "date"},
+        {"name": "abolished_on", "type": "date"},
+        {"name": "location", "type": "string"},
+        {"name": "mandate", "type": "string"},
+        {"name": "head_post", "type": "string"},
+        {"name": "head_holder", "type": "string"},
+    ],
+    "missingValues": [""],
+    "primaryKey": ["slug"],
+    "foreignKeys": [
+        {"fields": ["parent"], "reference": {"resource": "", "fields": ["slug"]}}
+    ],
+}
 
 
-def as_file(response: Response, content_type: str) -> Response | HttpResponse:
-    """Send a cached export body as it is, keeping the ETag and Vary headers."""
-    if response.status_code != 200:
-        return response
-    file_response = HttpResponse(response.data, content_type=content_type)
-    for header in ("ETag", "Vary"):
-        if header in response:
-            file_response[header] = response[header]
-    return file_response
+def units_csv(state: RegistryAt, origin: str) -> bytes:
+    """One row per unit, in tree order, abolished units included (for spreadsheets)."""
+    units = state.units
+    # Looked up by parent_id, None for a top-level unit (no parent slug).
+    slugs: dict[int | None, str] = {unit.id: unit.slug for unit in units}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for unit in units:
+        head = unit.head
+        row = [
+            unit.slug,
+            unit.name,
+            unit.short_name,
+            unit.kind,
+            slugs.get(unit.parent_id, ""),
+            unit.reporting_line,
+            unit.level,
+            "active" if unit.is_active else "abolished",
+            _date(unit.established_on) or "",
+            _date(unit.abolished_on) or "",
+            unit.location,
+            unit.mandate,
+            head.title if head else "",
+            head.holder.person_name if head and head.holder else "",
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
+    return buffer.getvalue().encode()
 
 
-class OrgJsonLdView(ExportView):
-    @extend_schema(
-        summary="The structure in the W3C Organization Ontology (JSON-LD)",
-        description=(
-            "The structure at `as_of` in the W3C Organization Ontology (`org:`), as "
-            "JSON-LD: the units as organizations in their hierarchy, for linked-data "
-            "tools."
-        ),
-        parameters=[AS_OF],
-        responses={
-            (200, "application/ld+json"): OpenApiResponse(OpenApiTypes.OBJECT),
-            **ERRORS,
-        },
-    )
-    def get(self, request: Request) -> Response | HttpResponse:
-        when = as_of_instant(request)
-        base = request.build_absolute_uri("/api/v1/")
-
-        def build() -> str:
-            return JSONRenderer().render(org_graph(snapshot(when), base)).decode()
-
-        return as_file(
-            generation_read(request, build, parameters=(AsOfFilterSet,)),
-            "application/ld+json",
-        )
+def org_jsonld(state: RegistryAt, origin: str) -> bytes:
+    """The W3C Organization Ontology graph; its IRIs are the API's addresses."""
+    return JSONRenderer().render(org_graph(state.records, f"{origin}/api/v1/"))
 
 
-def org_graph(data: Snapshot, base: str) -> dict[str, Any]:
+def org_graph(data: RegistryRecords, base: str) -> dict[str, Any]:
     """The snapshot as a JSON-LD document with its @context inline (parses offline)."""
     slugs = data.unit_slugs
     people = {row["id"]: row for row in data.people}
@@ -329,27 +238,12 @@ def org_graph(data: Snapshot, base: str) -> dict[str, Any]:
     return {"@context": ORG_CONTEXT, "@graph": graph}
 
 
-class PopoloView(ExportView):
-    @extend_schema(
-        summary="The structure as Popolo organizations, posts, persons, memberships",
-        description=(
-            "The structure at `as_of` in the Popolo data standard: units as "
-            "organizations, their posts, the people and their memberships "
-            "(appointments), for tools that read Popolo."
-        ),
-        parameters=[AS_OF],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT), **ERRORS},
-    )
-    def get(self, request: Request) -> Response:
-        when = as_of_instant(request)
-        return generation_read(
-            request,
-            lambda: popolo(snapshot(when)),
-            parameters=(AsOfFilterSet,),
-        )
+def popolo_json(state: RegistryAt, origin: str) -> bytes:
+    """The Popolo document (it names no address, so ``origin`` is not read)."""
+    return JSONRenderer().render(popolo(state.records))
 
 
-def popolo(data: Snapshot) -> dict[str, Any]:
+def popolo(data: RegistryRecords) -> dict[str, Any]:
     slugs = data.unit_slugs
     posts = {row["id"]: row for row in data.posts}
     people = {row["id"]: row for row in data.people}

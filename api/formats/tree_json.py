@@ -17,6 +17,7 @@ import io
 from json.encoder import encode_basestring
 from typing import Any
 
+from api.formats.state import RegistryAt
 from api.serializers import unit_url_parts
 from units import selectors
 from units.selectors import FlatTree, PostState, StoredOrderRows, cyclic_gc_paused
@@ -376,3 +377,18 @@ def as_of_tree_json(
         if root_slug is None:
             write(b"]")
     return _finish(out.getvalue())
+
+
+def whole_tree_json(
+    state: RegistryAt, origin: str, *, include_abolished: bool = True
+) -> bytes:
+    """The whole tree at ``state``'s instant: the answer of ``tree/`` and a snapshot's
+    ``tree.json`` (abolished units included unless told otherwise)."""
+    if state.when is None:
+        # Encoded while the rows arrive: no registry-sized list beside the JSON.
+        return current_tree_json(include_abolished=include_abolished, origin=origin)
+    body = as_of_tree_json(
+        state.when, include_abolished=include_abolished, origin=origin
+    )
+    assert body is not None  # a whole tree, never None  # noqa: S101
+    return body

@@ -13,6 +13,12 @@ from api.views.appointments import (
 from api.views.base import MAX_PAGE_SIZE, RegistryView
 from api.views.changes import ChangesView
 from api.views.docs import DocsView, SchemaView
+from api.views.exports import (
+    OrgJsonLdView,
+    PopoloView,
+    SnapshotView,
+    UnitsCsvView,
+)
 from api.views.people import PersonDetailView, PersonHistoryView, PersonListView
 from api.views.posts import (
     PostAbolishView,
@@ -51,6 +57,10 @@ from api.views.units import (
 )
 
 __all__ = [
+    "OrgJsonLdView",
+    "PopoloView",
+    "SnapshotView",
+    "UnitsCsvView",
     "OperationDetailView",
     "ReorganizationApproveView",
     "ReorganizationCancelView",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -11,10 +9,11 @@ from rest_framework.request import Request
 from api import serializers as api_serializers
 from api.conditional import generation_read_json
 from api.filters import TreeFilterSet
+from api.formats.state import RegistryAt
 from api.formats.tree_json import (
     as_of_tree_json,
     current_branch_json,
-    current_tree_json,
+    whole_tree_json,
 )
 from api.views.base import (
     AS_OF,
@@ -25,20 +24,6 @@ from api.views.base import (
     origin,
     unit_id_or_404,
 )
-from units import selectors
-from units.selectors import UnitNode
-
-
-def tree_at(
-    when: datetime.datetime | None, *, include_abolished: bool
-) -> list[UnitNode]:
-    if when is None:
-        return selectors.unit_tree(include_abolished=include_abolished)
-    return selectors.unit_tree_as_of(when, include_abolished=include_abolished)
-
-
-def all_nodes(roots: list[UnitNode]) -> list[UnitNode]:
-    return [node for root in roots for node in root.walk()]
 
 
 class TreeView(RegistryView):
@@ -58,16 +43,9 @@ class TreeView(RegistryView):
         when, include_abolished = query["when"], query["include_abolished"]
 
         def build() -> bytes:
-            if when is None:
-                # Encoded while the rows arrive: no registry-sized list beside the JSON.
-                return current_tree_json(
-                    include_abolished=include_abolished, origin=origin(request)
-                )
-            body = as_of_tree_json(
-                when, include_abolished=include_abolished, origin=origin(request)
+            return whole_tree_json(
+                RegistryAt(when), origin(request), include_abolished=include_abolished
             )
-            assert body is not None  # a whole tree, never None  # noqa: S101
-            return body
 
         return generation_read_json(
             request, build, parameters=(TreeFilterSet,), instant=when

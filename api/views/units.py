@@ -25,6 +25,7 @@ from api.filters import (
     UnitFilterSet,
     ordering_choices,
 )
+from api.formats.state import all_nodes, tree_at
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -45,7 +46,6 @@ from api.views.base import (
     unit_id_or_404,
     write_input,
 )
-from api.views.tree import all_nodes, tree_at
 from units import selectors, services
 from units.models import OrganizationalUnit, UnitKind
 

@@ -197,7 +197,15 @@ def test_a_rename_of_a_holder_recorded_late_leaves_past_answers(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "path", ["tree/", "units/", "posts/", "changes/", "export/units.csv"]
+    "path",
+    [
+        "tree/",
+        "units/",
+        "posts/",
+        "changes/",
+        "export/units.csv",
+        "export/snapshot.zip",
+    ],
 )
 def test_unknown_parameters_make_no_new_cache_entry(
     client: Client, alpha: OrganizationalUnit, path: str

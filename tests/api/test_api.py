@@ -617,6 +617,7 @@ READ_PATHS = [
     "export/units.csv",
     "export/org.jsonld",
     "export/popolo.json",
+    "export/snapshot.zip",
 ]
 
 
@@ -797,6 +798,7 @@ def test_popolo_export(client, scripted_history):
         "posts/",
         "export/units.csv",
         "export/popolo.json",
+        "export/snapshot.zip",
     ],
 )
 def test_every_read_sends_an_etag_and_honours_if_none_match(

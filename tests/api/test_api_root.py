@@ -42,6 +42,7 @@ def test_root_lists_every_resource_and_the_docs_by_absolute_address(db) -> None:
         "export_units_csv": "http://testserver/api/v1/export/units.csv",
         "export_org_jsonld": "http://testserver/api/v1/export/org.jsonld",
         "export_popolo_json": "http://testserver/api/v1/export/popolo.json",
+        "export_snapshot_zip": "http://testserver/api/v1/export/snapshot.zip",
         "tour": "http://testserver/api/v1/tour/",
         "docs": "http://testserver/api/v1/docs/",
         "schema": "http://testserver/api/v1/schema/",

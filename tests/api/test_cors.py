@@ -38,6 +38,7 @@ PUBLIC_READS = [
     f"{API}export/units.csv",
     f"{API}export/org.jsonld",
     f"{API}export/popolo.json",
+    f"{API}export/snapshot.zip",
     f"{API}schema/",
     "/chart/download.svg",
 ]

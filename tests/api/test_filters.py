@@ -85,6 +85,7 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
     "export/units.csv": ("export/units.csv", (AsOfFilterSet,)),
     "export/org.jsonld": ("export/org.jsonld", (AsOfFilterSet,)),
     "export/popolo.json": ("export/popolo.json", (AsOfFilterSet,)),
+    "export/snapshot.zip": ("export/snapshot.zip", (AsOfFilterSet,)),
     "reorganizations/": (
         "reorganizations/",
         (ReorganizationFilterSet, PageFilterSet),

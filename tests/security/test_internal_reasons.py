@@ -11,6 +11,8 @@ the two.
 from __future__ import annotations
 
 import datetime
+import io
+import zipfile
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -61,6 +63,8 @@ API_QUERIES: dict[str, tuple[str, ...]] = {
     "changes-atom": ("", "since=2023-01-01"),
     "search": ("q=Unit", "q=Ana"),
     "unit-history": ("", "as_of=2099-01-01"),
+    # Now and a past instant (a future one is refused).
+    "export-snapshot": ("", "as_of=2023-06-02"),
 }
 PAGE_QUERIES: dict[str, tuple[str, ...]] = {
     "compare": ("", WHOLE_WINDOW, "from=2023-06-30&to=2099-12-31"),
@@ -198,6 +202,13 @@ def every_anonymous_address(objects: dict) -> list[tuple[str, dict[str, Any]]]:
 def body(response) -> str:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode(errors="replace")
+    if response.get("Content-Type") == "application/zip":
+        # A snapshot: its files are compressed, so the marker is looked for in them.
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            return "\n".join(
+                archive.read(name).decode(errors="replace")
+                for name in archive.namelist()
+            )
     return response.content.decode(errors="replace")
 
 
@@ -223,6 +234,7 @@ def test_the_walk_covers_every_route() -> None:
         API_ROUTES
     )
     assert {"export-csv", "export-jsonld", "export-popolo", "search"} <= set(API_ROUTES)
+    assert "export-snapshot" in API_ROUTES
     assert {"structure", "unit-detail", "compare", "chart", "search"} <= set(
         PAGE_ROUTES
     )

@@ -87,7 +87,9 @@ from units.selectors.flat_trees import (
 )
 from units.selectors.freshness import (
     RESTORE_EPOCH,
+    GenerationAt,
     Stamp,
+    generation_at,
     next_restore_epoch,
     stamp_now,
     still_valid,
@@ -300,6 +302,8 @@ __all__ = [
     "RESTORE_EPOCH",
     "next_restore_epoch",
     "Stamp",
+    "GenerationAt",
+    "generation_at",
     "stamp_now",
     "still_valid",
     "next_due_reorganization_at",

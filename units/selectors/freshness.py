@@ -31,6 +31,7 @@ answer as of (T, K) also stays valid when the write's ``known_at`` is after K.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -44,6 +45,9 @@ from units.models import (
     RegistryState,
     UnitRelationship,
 )
+
+# Their names in a snapshot's generation (fixed, never translated).
+_STAMPED_NAMES = ("units", "posts", "people", "appointments", "relationships")
 
 # Restoring a backup moves the generation to the next multiple of this: writes add
 # one each, so the epoch (generation // RESTORE_EPOCH) counts restores.
@@ -131,3 +135,56 @@ def still_valid(stamp: Stamp, when: datetime.datetime) -> Stamp | None:
     if any((pk or 0) < known for pk, known in zip(newest_ids, stamp[1:], strict=True)):
         return None  # rows gone: the history was replaced
     return (stamp[0], *(pk or 0 for pk in newest_ids))
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationAt:
+    """The registry's generation as far as one instant is concerned.
+
+    ``registry_generation`` moves with every write, even one effective long after the
+    instant; this moves only with what can change an answer as of it, by the rule
+    above: the restore epoch, the newest history id of each model among the rows
+    effective at or before the instant, and when the newest of those rows was
+    recorded (None: nothing was). A snapshot carries it, so it is the same for as
+    long as the snapshot's content is.
+    """
+
+    epoch: int
+    newest_ids: dict[str, int]
+    recorded_at: datetime.datetime | None
+
+
+def generation_at(when: datetime.datetime) -> GenerationAt:
+    """The generation of the registry's record of ``when`` (one query)."""
+    moment = connection.ops.adapt_datetimefield_value(when)
+    columns = [_generation_sql()]
+    parameters: list[Any] = []
+    for table in _tables():
+        columns.append(
+            f"(SELECT MAX(history_id) FROM {table} WHERE history_date <= %s)"  # noqa: S608
+        )
+        columns.append(
+            f"(SELECT MAX(recorded_at) FROM {table} WHERE history_date <= %s)"  # noqa: S608
+        )
+        parameters += [moment, moment]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), parameters)
+        generation, *newest = cursor.fetchone()
+    ids = newest[0::2]
+    recorded = [_as_datetime(value) for value in newest[1::2] if value is not None]
+    return GenerationAt(
+        epoch=_epoch(generation),
+        newest_ids={
+            name: pk or 0 for name, pk in zip(_STAMPED_NAMES, ids, strict=True)
+        },
+        recorded_at=max(recorded, default=None),
+    )
+
+
+def _as_datetime(value: Any) -> datetime.datetime:
+    """A raw ``recorded_at`` column as an aware UTC datetime (SQLite gives text)."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.astimezone(datetime.UTC)

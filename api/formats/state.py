@@ -1,0 +1,95 @@
+"""The registry as it stood at one instant: what every export is built from.
+
+Each export is a plain function of a ``RegistryAt`` and the site's origin to bytes
+(``api.formats.exports``, ``api.formats.tree_json``), so the API's views and the
+snapshot package (``api.formats.snapshots``) make the very same bytes. A
+``RegistryAt`` reads lazily and once: the CSV needs only the units, the JSON-LD and
+Popolo exports also the posts, people and appointments, and a snapshot that writes all
+of them reads each only once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from units import selectors
+from units.models import Appointment, Person, Post, appointment_is_current
+from units.selectors import UnitNode
+
+
+def tree_at(
+    when: datetime.datetime | None, *, include_abolished: bool
+) -> list[UnitNode]:
+    if when is None:
+        return selectors.unit_tree(include_abolished=include_abolished)
+    return selectors.unit_tree_as_of(when, include_abolished=include_abolished)
+
+
+def all_nodes(roots: list[UnitNode]) -> list[UnitNode]:
+    return [node for root in roots for node in root.walk()]
+
+
+@dataclass(slots=True)
+class RegistryRecords:
+    """The units, posts, people and appointments at an instant, in a fixed number of
+    queries."""
+
+    units: list[UnitNode]
+    posts: list[dict[str, Any]]
+    people: list[dict[str, Any]]
+    appointments: list[dict[str, Any]]
+    day: datetime.date
+
+    @property
+    def unit_slugs(self) -> dict[int, str]:
+        return {unit.id: unit.slug for unit in self.units}
+
+    def holders(self) -> dict[int, dict[str, Any]]:
+        """The appointment running on the records' day, by post id."""
+        return {
+            row["post_id"]: row
+            for row in self.appointments
+            if appointment_is_current(row["started_on"], row["ended_on"], self.day)
+        }
+
+
+class RegistryAt:
+    """The registry at ``when`` (None: now), read on first use and kept."""
+
+    def __init__(self, when: datetime.datetime | None) -> None:
+        self.when = when
+
+    @cached_property
+    def units(self) -> list[UnitNode]:
+        """Every unit that existed then, abolished ones included, in tree order."""
+        return all_nodes(tree_at(self.when, include_abolished=True))
+
+    @cached_property
+    def records(self) -> RegistryRecords:
+        when = self.when
+        units = self.units
+        known_units = {unit.id for unit in units}
+        posts = [
+            row
+            for row in selectors.records_as_of(Post, when, selectors.POST_RECORD_FIELDS)
+            if row["unit_id"] in known_units
+        ]
+        known_posts = {row["id"] for row in posts}
+        appointments = [
+            row
+            for row in selectors.records_as_of(
+                Appointment, when, selectors.APPOINTMENT_RECORD_FIELDS
+            )
+            if row["post_id"] in known_posts
+        ]
+        people = selectors.records_as_of(
+            Person,
+            when,
+            selectors.PERSON_RECORD_FIELDS,
+            ids={row["person_id"] for row in appointments},
+        )
+        day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
+        return RegistryRecords(units, posts, people, appointments, day)
