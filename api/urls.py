@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from api import root, tokens, views
-from api.formats import exports, feeds
+from api.formats import exports, feeds, workbook
 
 app_name = "api"
 
@@ -139,6 +139,7 @@ urlpatterns = [
         name="changes-atom",
     ),
     path("export/units.csv", exports.UnitsCsvView.as_view(), name="export-csv"),
+    path("export/units.xlsx", workbook.UnitsWorkbookView.as_view(), name="export-xlsx"),
     path("export/org.jsonld", exports.OrgJsonLdView.as_view(), name="export-jsonld"),
     path("export/popolo.json", exports.PopoloView.as_view(), name="export-popolo"),
     path("schema/", views.SchemaView.as_view(), name="schema"),

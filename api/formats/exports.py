@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpResponse
@@ -25,7 +25,13 @@ from api.filters import AsOfFilterSet
 from api.views.base import AS_OF, ERRORS, RegistryView, as_of_instant
 from api.views.tree import all_nodes, tree_at
 from units import selectors
-from units.models import Appointment, Person, Post, appointment_is_current
+from units.models import (
+    Appointment,
+    Person,
+    Post,
+    UnitRelationship,
+    appointment_is_current,
+)
 from units.selectors import UnitNode
 
 ORG_CONTEXT: dict[str, Any] = {
@@ -65,6 +71,8 @@ class Snapshot:
     people: list[dict[str, Any]]
     appointments: list[dict[str, Any]]
     day: datetime.date
+    # Dotted lines between the units, each known then (ended ones with their date).
+    relationships: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def unit_slugs(self) -> dict[int, str]:
@@ -101,8 +109,15 @@ def snapshot(when: datetime.datetime | None) -> Snapshot:
         selectors.PERSON_RECORD_FIELDS,
         ids={row["person_id"] for row in appointments},
     )
+    relationships = [
+        row
+        for row in selectors.records_as_of(
+            UnitRelationship, when, selectors.RELATIONSHIP_RECORD_FIELDS
+        )
+        if row["source_id"] in known_units and row["target_id"] in known_units
+    ]
     day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
-    return Snapshot(units, posts, people, appointments, day)
+    return Snapshot(units, posts, people, appointments, day, relationships)
 
 
 # A spreadsheet opening the CSV runs a cell starting with one of these as a formula
@@ -153,6 +168,39 @@ CSV_COLUMNS = (
 )
 
 
+def unit_rows(units: list[UnitNode]) -> list[list[Any]]:
+    """One row of ``CSV_COLUMNS`` per unit (dates as dates, blanks as ""): the CSV
+    export, the workbook's Units sheet and the import's template share it."""
+    # Looked up by parent_id, None for a top-level unit (no parent slug).
+    slugs: dict[int | None, str] = {unit.id: unit.slug for unit in units}
+    rows = []
+    for unit in units:
+        head = unit.head
+        rows.append(
+            [
+                unit.slug,
+                unit.name,
+                unit.short_name,
+                unit.kind,
+                slugs.get(unit.parent_id, ""),
+                unit.reporting_line,
+                unit.level,
+                "active" if unit.is_active else "abolished",
+                unit.established_on or "",
+                unit.abolished_on or "",
+                unit.location,
+                unit.mandate,
+                head.title if head else "",
+                head.holder.person_name if head and head.holder else "",
+            ]
+        )
+    return rows
+
+
+def _csv_cell(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
 class UnitsCsvView(ExportView):
     @extend_schema(
         summary="Units as CSV, in tree order",
@@ -170,31 +218,11 @@ class UnitsCsvView(ExportView):
         when = as_of_instant(request)
 
         def build() -> str:
-            units = all_nodes(tree_at(when, include_abolished=True))
-            # Looked up by parent_id, None for a top-level unit (no parent slug).
-            slugs: dict[int | None, str] = {unit.id: unit.slug for unit in units}
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(CSV_COLUMNS)
-            for unit in units:
-                head = unit.head
-                row = [
-                    unit.slug,
-                    unit.name,
-                    unit.short_name,
-                    unit.kind,
-                    slugs.get(unit.parent_id, ""),
-                    unit.reporting_line,
-                    unit.level,
-                    "active" if unit.is_active else "abolished",
-                    _date(unit.established_on) or "",
-                    _date(unit.abolished_on) or "",
-                    unit.location,
-                    unit.mandate,
-                    head.title if head else "",
-                    head.holder.person_name if head and head.holder else "",
-                ]
-                writer.writerow([spreadsheet_safe(cell) for cell in row])
+            for row in unit_rows(all_nodes(tree_at(when, include_abolished=True))):
+                writer.writerow([spreadsheet_safe(_csv_cell(cell)) for cell in row])
             return buffer.getvalue()
 
         return as_file(

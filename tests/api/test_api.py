@@ -615,6 +615,7 @@ READ_PATHS = [
     "appointments/",
     "relationships/",
     "export/units.csv",
+    "export/units.xlsx",
     "export/org.jsonld",
     "export/popolo.json",
 ]
@@ -796,6 +797,7 @@ def test_popolo_export(client, scripted_history):
         "changes/",
         "posts/",
         "export/units.csv",
+        "export/units.xlsx",
         "export/popolo.json",
     ],
 )

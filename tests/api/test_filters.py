@@ -83,6 +83,7 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
         )
     },
     "export/units.csv": ("export/units.csv", (AsOfFilterSet,)),
+    "export/units.xlsx": ("export/units.xlsx", (AsOfFilterSet,)),
     "export/org.jsonld": ("export/org.jsonld", (AsOfFilterSet,)),
     "export/popolo.json": ("export/popolo.json", (AsOfFilterSet,)),
     "reorganizations/": (
