@@ -33,6 +33,7 @@ from units.models import (
     appointment_is_current,
 )
 from units.selectors import UnitNode
+from units.services.imports import UNIT_COLUMNS
 
 ORG_CONTEXT: dict[str, Any] = {
     "org": "http://www.w3.org/ns/org#",
@@ -150,22 +151,8 @@ class ExportView(RegistryView):
         return super().perform_content_negotiation(request, force=True)
 
 
-CSV_COLUMNS = (
-    "slug",
-    "name",
-    "short_name",
-    "kind",
-    "parent",
-    "reporting_line",
-    "level",
-    "status",
-    "established_on",
-    "abolished_on",
-    "location",
-    "mandate",
-    "head_post",
-    "head_holder",
-)
+# The columns an import of units reads back (``units.services.imports``).
+CSV_COLUMNS = UNIT_COLUMNS
 
 
 def unit_rows(units: list[UnitNode]) -> list[list[Any]]:
