@@ -102,6 +102,11 @@ urlpatterns = [
         name="reorganization-list",
     ),
     path(
+        "reorganizations/import/",
+        views.ReorganizationImportView.as_view(),
+        name="reorganization-import",
+    ),
+    path(
         "reorganizations/<int:pk>/",
         views.ReorganizationDetailView.as_view(),
         name="reorganization-detail",
