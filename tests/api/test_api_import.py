@@ -159,7 +159,9 @@ def test_a_bad_dry_run_value_is_a_400_naming_it(
     rows = exported_csv(editor_client)
     response = editor_client.post(f"{API}?dry_run=perhaps", {"file": upload(rows)})
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json() == {"dry_run": "“perhaps” is not a boolean; use true or false."}
+    assert response.json() == {
+        "dry_run": "“perhaps” is not a boolean; use true or false."
+    }
 
 
 def test_json_is_refused_with_a_415(scripted_history, editor_client) -> None:

@@ -16,7 +16,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,7 @@ from units.admin.forms import (
     ServiceErrorMixin,
     reason_visibility_field,
 )
+from units.admin.imports import import_view
 from units.models import (
     Reorganization,
     ReorganizationOperation,
@@ -208,6 +210,19 @@ class ReorganizationAdmin(ServiceWriteAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reorganization]:
         return super().get_queryset(request).select_related("author", "approver")
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="units_reorganization_import",
+            )
+        ]
+        return own + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        return import_view(self, request)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fieldsets: list[Any] = [(None, {"fields": list(EDITABLE_FIELDS)})]
