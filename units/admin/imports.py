@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from units import services
 from units.admin.forms import ServiceErrorMixin, reason_visibility_field
-from units.models import Reorganization
+from units.models import OperationKind, Reorganization
 from units.services.imports import Change, FileProblem, FileRefusal
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ class ImportForm(ServiceErrorMixin, forms.ModelForm):
                 "When it takes effect (past, now or future); empty: now."
             )
         }
+
+    field_order = ("file", "title", "reference", "reason", "reason_visibility")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -156,6 +158,7 @@ def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         "title": _("Import a spreadsheet of units"),
         "form": form,
         "changes": changes,
+        "kinds": dict(OperationKind.choices),
         "problems": problems,
         "file_error": file_error,
         "carried": carried,
