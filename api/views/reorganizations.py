@@ -45,6 +45,7 @@ from units.models import (
     ReorganizationOperation,
     ReorganizationStatus,
 )
+from units.services.imports import read_upload
 
 # What anyone may read: what was decided and stands (the plans once approved).
 PUBLIC_STATUSES = (ReorganizationStatus.APPROVED, ReorganizationStatus.APPLIED)
@@ -193,7 +194,7 @@ class ReorganizationImportView(ReorganizationView):
         ).selector_arguments()["dry_run"]
         fields = _input(api_serializers.ReorganizationImportSerializer, request)
         upload = fields["file"]
-        content = upload.read()
+        content = read_upload(upload)
         if dry_run:
             changes = services.import_difference(content, upload.name or "")
             return Response(

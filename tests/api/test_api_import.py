@@ -189,3 +189,20 @@ def test_the_schema_documents_the_import(db, client) -> None:
         if parameter["in"] == "query"
     ] == list(ReorganizationImportFilterSet.base_filters)
     assert "multipart/form-data" in operation["requestBody"]["content"]
+
+
+def test_a_file_over_the_limit_is_refused_unread(
+    scripted_history, editor_client, settings
+) -> None:
+    settings.IMPORT_MAX_BYTES = 50
+    rows = exported_csv(editor_client)
+    response = editor_client.post(f"{API}?dry_run=true", {"file": upload(rows)})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["problems"] == [
+        {
+            "row": None,
+            "column": None,
+            "field": None,
+            "message": "The file is larger than 50 bytes, the most an import takes",
+        }
+    ]

@@ -196,6 +196,25 @@ def test_new_rows_are_established_and_missing_ones_abolished(
     assert draft.problems == []
 
 
+def test_the_difference_costs_the_same_queries_for_any_number_of_rows(
+    scripted_history, editor, django_assert_num_queries
+) -> None:
+    small = exported()
+    with django_assert_num_queries(4):
+        import_difference(small)
+    for number in range(30):
+        services.unit_create(
+            user=editor,
+            reason="More",
+            name=f"Desk {number}",
+            kind=UnitKind.UNIT,
+            parent=OrganizationalUnit.objects.get(slug="unit-y"),
+        )
+    larger = exported()
+    with django_assert_num_queries(4):
+        assert import_difference(larger) == []
+
+
 def test_a_file_that_matches_drafts_nothing(scripted_history, editor) -> None:
     with pytest.raises(ValidationError, match="nothing to draft"):
         reorganization_import(
@@ -243,7 +262,9 @@ def test_what_is_not_a_workbook_or_csv_is_refused(db, content, message) -> None:
 def test_a_file_over_the_limit_is_refused(db, settings) -> None:
     settings.IMPORT_MAX_BYTES = 100
     [problem] = problems(csv_bytes([HEADER, ["x", "X" * 200, "unit", ""]]))
-    assert "at most 100" in problem.message
+    assert problem.message == (
+        "The file is larger than 100 bytes, the most an import takes"
+    )
 
 
 def test_unknown_and_missing_columns_are_named(db) -> None:

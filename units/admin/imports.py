@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from units import services
 from units.admin.forms import ServiceErrorMixin, reason_visibility_field
 from units.models import OperationKind, Reorganization
-from units.services.imports import Change, FileProblem, FileRefusal
+from units.services.imports import Change, FileProblem, FileRefusal, read_upload
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -74,7 +74,7 @@ def _uploaded(request: HttpRequest) -> tuple[bytes, str] | None:
     """The file just uploaded, or the one the difference page carried; None: none."""
     upload = request.FILES.get("file")
     if upload is not None:
-        return upload.read(), upload.name or ""
+        return read_upload(upload), upload.name or ""
     carried = request.POST.get("carried", "")
     if not carried:
         return None

@@ -19,7 +19,7 @@ from units.services.imports.columns import REQUIRED_COLUMNS, UNIT_COLUMNS
 from units.services.imports.differences import Change, difference
 from units.services.imports.drafting import import_difference, reorganization_import
 from units.services.imports.problems import FileProblem, FileRefusal
-from units.services.imports.reading import Table, read_table
+from units.services.imports.reading import Table, read_table, read_upload
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -31,5 +31,6 @@ __all__ = [
     "difference",
     "import_difference",
     "read_table",
+    "read_upload",
     "reorganization_import",
 ]

@@ -13,6 +13,7 @@ import datetime
 import io
 import zipfile
 from dataclasses import dataclass, field
+from typing import IO
 
 from django.conf import settings
 from openpyxl import load_workbook
@@ -64,8 +65,9 @@ def read_table(content: bytes, filename: str = "") -> Table:
     """The file's table; ``FileRefusal`` listing every problem found otherwise."""
     limit = settings.IMPORT_MAX_BYTES
     if len(content) > limit:
+        # Callers read at most one byte more than the limit (``read_upload``).
         raise _refusal(
-            f"The file is {len(content):,} bytes; an import takes at most {limit:,}"
+            f"The file is larger than {limit:,} bytes, the most an import takes"
         )
     if not content.strip():
         raise _refusal("The file is empty")
@@ -82,6 +84,11 @@ def read_table(content: bytes, filename: str = "") -> Table:
     if problems:
         raise FileRefusal(problems)
     return table
+
+
+def read_upload(upload: IO[bytes]) -> bytes:
+    """An uploaded file's bytes, one beyond the limit at most: enough to refuse it."""
+    return upload.read(settings.IMPORT_MAX_BYTES + 1)
 
 
 def _refusal(message: str) -> FileRefusal:
