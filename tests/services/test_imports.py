@@ -409,3 +409,41 @@ def test_a_refused_file_drafts_nothing(scripted_history, editor) -> None:
         }
     ]
     assert not Reorganization.objects.exists()
+
+
+def test_an_abolished_unit_marked_active_is_reinstated(scripted_history) -> None:
+    def edit(sheet: Any, rows: dict[str, int]) -> None:
+        sheet.cell(rows["department-a"], column("status"), "active")
+        sheet.cell(rows["department-a"], column("location"), "Lisbon")
+
+    changes = import_difference(edited(exported(), edit))
+    assert [(change.kind, change.payload) for change in changes] == [
+        (OperationKind.REINSTATE_UNIT, {"unit": "department-a"}),
+        (
+            OperationKind.CHANGE_UNIT,
+            {"unit": "department-a", "fields": {"location": "Lisbon"}},
+        ),
+    ]
+
+
+def test_an_error_value_in_a_cell_is_refused(scripted_history) -> None:
+    content = workbook(
+        [HEADER, ["hq", "Headquarters", "office", ""], ["b", "#REF!", "unit", "hq"]]
+    )
+    [problem] = problems(content)
+    assert (problem.row, problem.column) == (3, "B")
+    assert problem.message == "the cell holds the error #REF!"
+
+
+def test_a_row_to_abolish_must_match_a_unit(scripted_history) -> None:
+    found = problems(
+        csv_bytes(
+            [
+                ["name", "kind", "parent", "status"],
+                ["Headquarters", "office", "", ""],
+                ["Ghost", "unit", "Headquarters", "abolished"],
+            ]
+        )
+    )
+    assert where(found) == [(3, "D")]
+    assert "none to abolish" in found[0].message
