@@ -4,6 +4,7 @@ Thin over ``units.services.reorganizations``: the draft and each operation are s
 through the services (which validate the whole draft at every edit and keep each
 operation's problem), and the actions submit, approve, reject (with the reason typed
 beside the action) and cancel. Only a draft is edited; the others are read-only.
+A draft can also come from a spreadsheet of units (``imports.py``, its own page).
 """
 
 from __future__ import annotations

@@ -83,6 +83,9 @@ class _Comparison:
         self.by_slug = {unit.slug: unit for unit in units}
         self.problems: list[FileProblem] = []
         self.entries = [_Entry(row) for row in table.rows]
+        # Filled as the comparison goes: rows by their slug, rows by the unit matched.
+        self.slugged: dict[str, _Entry] = {}
+        self.matched: dict[int, _Entry] = {}
 
     def problem(self, entry: _Entry | None, column: str | None, message: str) -> None:
         if column is None:
