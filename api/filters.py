@@ -507,6 +507,16 @@ class SearchFilterSet(ListFilterSet):
         fields: ClassVar[list[str]] = []
 
 
+class ReorganizationImportFilterSet(QueryFilterSet):
+    """An import of a spreadsheet: ``dry_run`` answers the difference, drafts nothing."""
+
+    dry_run = FlagFilter(absent=False)
+
+    class Meta:
+        model = Reorganization
+        fields: ClassVar[list[str]] = []
+
+
 class ReorganizationFilterSet(QueryFilterSet):
     """The reorganizations list: by status."""
 

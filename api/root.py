@@ -41,6 +41,7 @@ RESOURCES = {
     "changes": "api:changes",
     "changes_atom": "api:changes-atom",
     "export_units_csv": "api:export-csv",
+    "export_units_xlsx": "api:export-xlsx",
     "export_org_jsonld": "api:export-jsonld",
     "export_popolo_json": "api:export-popolo",
     "export_snapshot_zip": "api:export-snapshot",

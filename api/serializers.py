@@ -901,6 +901,30 @@ class ReorganizationCreateSerializer(StrictSerializer):
     )
 
 
+class ReorganizationImportSerializer(ReorganizationCreateSerializer):
+    file = serializers.FileField(
+        help_text="The units as an Excel workbook (.xlsx: its Units sheet, else its "
+        "first) or a CSV file in UTF-8, with the columns of `export/units.csv`."
+    )
+    # Not needed for a dry run, which drafts nothing; the draft refuses them missing.
+    title = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class ImportedChangeSerializer(serializers.Serializer):
+    row = serializers.IntegerField(
+        allow_null=True,
+        help_text="The file's row (1 is the header); null: a unit the file leaves out.",
+    )
+    kind = serializers.ChoiceField(choices=OperationKind.choices)
+    payload = serializers.JSONField()
+    summary = serializers.CharField()
+
+
+class ImportDifferenceSerializer(serializers.Serializer):
+    operations = ImportedChangeSerializer(many=True)
+
+
 class ReorganizationUpdateSerializer(ReorganizationCreateSerializer):
     title = serializers.CharField(max_length=255, required=False)
     reason = serializers.CharField(allow_blank=True, required=False)

@@ -102,6 +102,11 @@ urlpatterns = [
         name="reorganization-list",
     ),
     path(
+        "reorganizations/import/",
+        views.ReorganizationImportView.as_view(),
+        name="reorganization-import",
+    ),
+    path(
         "reorganizations/<int:pk>/",
         views.ReorganizationDetailView.as_view(),
         name="reorganization-detail",
@@ -139,6 +144,7 @@ urlpatterns = [
         name="changes-atom",
     ),
     path("export/units.csv", views.UnitsCsvView.as_view(), name="export-csv"),
+    path("export/units.xlsx", views.UnitsWorkbookView.as_view(), name="export-xlsx"),
     path("export/org.jsonld", views.OrgJsonLdView.as_view(), name="export-jsonld"),
     path("export/popolo.json", views.PopoloView.as_view(), name="export-popolo"),
     path("export/snapshot.zip", views.SnapshotView.as_view(), name="export-snapshot"),

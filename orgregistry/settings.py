@@ -168,6 +168,9 @@ AUTHENTICATION_BACKENDS = [
 # Reorganizations: approved by someone other than their author, unless a one-person
 # registry allows its author to approve their own.
 REORGANIZATION_SELF_APPROVAL = env_bool("REORGANIZATION_SELF_APPROVAL", default=False)
+# The largest spreadsheet of units an import reads (bytes). The admin's difference page
+# carries the file in its form, so it stays under DATA_UPLOAD_MAX_MEMORY_SIZE encoded.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 1_000_000))
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 ROOT_URLCONF = "orgregistry.urls"

@@ -17,6 +17,8 @@ from typing import Any
 from rest_framework.renderers import JSONRenderer
 
 from api.formats.state import RegistryAt, RegistryRecords
+from units.selectors import UnitNode
+from units.services.imports import UNIT_COLUMNS
 
 ORG_CONTEXT: dict[str, Any] = {
     "org": "http://www.w3.org/ns/org#",
@@ -66,22 +68,8 @@ def _date(value: datetime.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-CSV_COLUMNS = (
-    "slug",
-    "name",
-    "short_name",
-    "kind",
-    "parent",
-    "reporting_line",
-    "level",
-    "status",
-    "established_on",
-    "abolished_on",
-    "location",
-    "mandate",
-    "head_post",
-    "head_holder",
-)
+# The columns an import of units reads back (``units.services.imports``).
+CSV_COLUMNS = UNIT_COLUMNS
 
 
 # The CSV's Table Schema (frictionless): how a snapshot describes units.csv, and what
@@ -115,33 +103,46 @@ UNITS_CSV_SCHEMA: dict[str, Any] = {
 }
 
 
-def units_csv(state: RegistryAt, origin: str) -> bytes:
-    """One row per unit, in tree order, abolished units included (for spreadsheets)."""
-    units = state.units
+def unit_rows(units: list[UnitNode]) -> list[list[Any]]:
+    """One row of ``CSV_COLUMNS`` per unit (dates as dates, blanks as ""): the CSV
+    export, the workbook's Units sheet and the import's template share it."""
     # Looked up by parent_id, None for a top-level unit (no parent slug).
     slugs: dict[int | None, str] = {unit.id: unit.slug for unit in units}
+    rows = []
+    for unit in units:
+        head = unit.head
+        rows.append(
+            [
+                unit.slug,
+                unit.name,
+                unit.short_name,
+                unit.kind,
+                slugs.get(unit.parent_id, ""),
+                unit.reporting_line,
+                unit.level,
+                "active" if unit.is_active else "abolished",
+                unit.established_on or "",
+                unit.abolished_on or "",
+                unit.location,
+                unit.mandate,
+                head.title if head else "",
+                head.holder.person_name if head and head.holder else "",
+            ]
+        )
+    return rows
+
+
+def _csv_cell(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def units_csv(state: RegistryAt, origin: str) -> bytes:
+    """One row per unit, in tree order, abolished units included (for spreadsheets)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for unit in units:
-        head = unit.head
-        row = [
-            unit.slug,
-            unit.name,
-            unit.short_name,
-            unit.kind,
-            slugs.get(unit.parent_id, ""),
-            unit.reporting_line,
-            unit.level,
-            "active" if unit.is_active else "abolished",
-            _date(unit.established_on) or "",
-            _date(unit.abolished_on) or "",
-            unit.location,
-            unit.mandate,
-            head.title if head else "",
-            head.holder.person_name if head and head.holder else "",
-        ]
-        writer.writerow([spreadsheet_safe(cell) for cell in row])
+    for row in unit_rows(state.units):
+        writer.writerow([spreadsheet_safe(_csv_cell(cell)) for cell in row])
     return buffer.getvalue().encode()
 
 

@@ -43,6 +43,7 @@ from django.utils.text import slugify
 from api.formats.exports import UNITS_CSV_SCHEMA, org_jsonld, popolo_json, units_csv
 from api.formats.state import RegistryAt
 from api.formats.tree_json import whole_tree_json
+from api.formats.workbook import units_workbook
 from units import selectors
 
 DESCRIPTOR = "datapackage.json"
@@ -86,6 +87,16 @@ RESOURCES: tuple[Resource, ...] = (
         "Units in tree order (export/units.csv)",
         units_csv,
         UNITS_CSV_SCHEMA,
+    ),
+    Resource(
+        "workbook",
+        "units.xlsx",
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Units, posts and dotted lines as an Excel workbook, without an export time "
+        "(export/units.xlsx)",
+        units_workbook,
+        encoding=None,
     ),
     Resource(
         "org",

@@ -16,7 +16,13 @@ from functools import cached_property
 from typing import Any
 
 from units import selectors
-from units.models import Appointment, Person, Post, appointment_is_current
+from units.models import (
+    Appointment,
+    Person,
+    Post,
+    UnitRelationship,
+    appointment_is_current,
+)
 from units.selectors import UnitNode
 
 
@@ -93,3 +99,16 @@ class RegistryAt:
         )
         day = (when or datetime.datetime.now(tz=datetime.UTC)).date()
         return RegistryRecords(units, posts, people, appointments, day)
+
+    @cached_property
+    def relationships(self) -> list[dict[str, Any]]:
+        """The dotted lines between the units, each known then (ended ones with their
+        date): read only by the exports that show them (the workbook)."""
+        known_units = {unit.id for unit in self.units}
+        return [
+            row
+            for row in selectors.records_as_of(
+                UnitRelationship, self.when, selectors.RELATIONSHIP_RECORD_FIELDS
+            )
+            if row["source_id"] in known_units and row["target_id"] in known_units
+        ]

@@ -18,6 +18,7 @@ from api.views.exports import (
     PopoloView,
     SnapshotView,
     UnitsCsvView,
+    UnitsWorkbookView,
 )
 from api.views.people import PersonDetailView, PersonHistoryView, PersonListView
 from api.views.posts import (
@@ -37,6 +38,7 @@ from api.views.reorganizations import (
     ReorganizationApproveView,
     ReorganizationCancelView,
     ReorganizationDetailView,
+    ReorganizationImportView,
     ReorganizationListView,
     ReorganizationOperationsView,
     ReorganizationRejectView,
@@ -61,10 +63,12 @@ __all__ = [
     "PopoloView",
     "SnapshotView",
     "UnitsCsvView",
+    "UnitsWorkbookView",
     "OperationDetailView",
     "ReorganizationApproveView",
     "ReorganizationCancelView",
     "ReorganizationDetailView",
+    "ReorganizationImportView",
     "ReorganizationListView",
     "ReorganizationOperationsView",
     "ReorganizationRejectView",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -26,6 +27,8 @@ from api.formats.snapshots import (
     snapshot_instant,
 )
 from api.formats.state import RegistryAt
+from api.formats.workbook import CONTENT_TYPE as WORKBOOK_TYPE
+from api.formats.workbook import workbook_bytes
 from api.views.base import AS_OF, ERRORS, RegistryView, as_of_instant, origin
 from orgregistry.throttling import PageRateThrottle
 
@@ -61,6 +64,40 @@ class UnitsCsvView(ExportView):
             parameters=(AsOfFilterSet,),
             content_type="text/csv; charset=utf-8",
         )
+
+
+class UnitsWorkbookView(ExportView):
+    @extend_schema(
+        summary="Units, posts and dotted lines as an Excel workbook",
+        description=(
+            "The registry at `as_of` (default now) as an .xlsx workbook: a first sheet "
+            "naming the registry, the `as_of` and the export time, then one sheet each "
+            "for units (the columns of `units.csv`, in tree order, abolished ones "
+            "included), posts with their holders, and dotted lines. The Units sheet is "
+            "the template `reorganizations/import/` reads back."
+        ),
+        parameters=[AS_OF],
+        responses={
+            (200, WORKBOOK_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> HttpResponse | Response:
+        when = as_of_instant(request)
+        response = file_read(
+            request,
+            lambda: workbook_bytes(
+                RegistryAt(when),
+                registry_name=settings.REGISTRY_NAME,
+                as_of=when,
+                exported_at=datetime.datetime.now(tz=datetime.UTC),
+            ),
+            parameters=(AsOfFilterSet,),
+            content_type=WORKBOOK_TYPE,
+        )
+        if response.status_code == 200:
+            response["Content-Disposition"] = 'attachment; filename="units.xlsx"'
+        return response
 
 
 class OrgJsonLdView(ExportView):

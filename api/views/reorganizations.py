@@ -24,11 +24,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
-from api.filters import ReorganizationFilterSet
+from api.filters import ReorganizationFilterSet, ReorganizationImportFilterSet
 from api.views.base import (
     PAGE,
     WITHOUT_IF_MATCH_ERRORS,
@@ -44,6 +45,7 @@ from units.models import (
     ReorganizationOperation,
     ReorganizationStatus,
 )
+from units.services.imports import read_upload
 
 # What anyone may read: what was decided and stands (the plans once approved).
 PUBLIC_STATUSES = (ReorganizationStatus.APPROVED, ReorganizationStatus.APPLIED)
@@ -145,6 +147,65 @@ class ReorganizationListView(ReorganizationView):
             user=request.user,
             title=fields["title"],
             reason=fields["reason"],
+            reference=fields.get("reference", ""),
+            effective_at=fields.get("effective_at"),
+            reason_visibility=fields.get("reason_visibility"),
+        )
+        response = self.answer(reorganization.pk, HTTPStatus.CREATED)
+        response["Location"] = request.build_absolute_uri(
+            reverse("api:reorganization-detail", kwargs={"pk": reorganization.pk})
+        )
+        return response
+
+
+class ReorganizationImportView(ReorganizationView):
+    write_permissions: ClassVar = {"POST": ("units.add_reorganization",)}
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        summary="Import a spreadsheet of units as a draft reorganization",
+        description="Upload the units as a workbook or CSV (`file`, multipart; the "
+        "columns of `export/units.csv`, whose export read back is the template). The "
+        "registry compares it with its own state, rows matched by `slug`, or by name "
+        "and parent without one, and drafts a reorganization of the difference: units "
+        "to establish, change, move, abolish or reinstate. `dry_run=true` answers the "
+        "difference and drafts nothing. A file with a problem (not a workbook or CSV, "
+        "too large, unknown or missing columns, formulas, merged cells, several header "
+        "rows, ambiguous matches, unknown parents) is a 400 whose `problems` name each "
+        "`row`, `column` and problem; nothing is drafted. A file matching the registry "
+        "is a 400 `no_change`. The same permission as drafting one.",
+        parameters=[
+            OpenApiParameter(
+                "dry_run",
+                OpenApiTypes.BOOL,
+                description="Answer the difference without drafting anything.",
+            )
+        ],
+        request={"multipart/form-data": api_serializers.ReorganizationImportSerializer},
+        responses={
+            200: api_serializers.ImportDifferenceSerializer,
+            201: api_serializers.ReorganizationSerializer,
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        dry_run = ReorganizationImportFilterSet(
+            request.query_params
+        ).selector_arguments()["dry_run"]
+        fields = _input(api_serializers.ReorganizationImportSerializer, request)
+        upload = fields["file"]
+        content = read_upload(upload)
+        if dry_run:
+            changes = services.import_difference(content, upload.name or "")
+            return Response(
+                api_serializers.ImportDifferenceSerializer({"operations": changes}).data
+            )
+        reorganization = services.reorganization_import(
+            user=request.user,
+            content=content,
+            filename=upload.name or "",
+            title=fields.get("title", ""),
+            reason=fields.get("reason", ""),
             reference=fields.get("reference", ""),
             effective_at=fields.get("effective_at"),
             reason_visibility=fields.get("reason_visibility"),

@@ -28,6 +28,7 @@ API = "/api/v1/reorganizations/"
 # Every write of the reorganization API, as the schema names it (method, path).
 REORGANIZATION_WRITES = {
     ("post", "/api/v1/reorganizations/"),
+    ("post", "/api/v1/reorganizations/import/"),
     ("patch", "/api/v1/reorganizations/{id}/"),
     ("post", "/api/v1/reorganizations/{id}/operations/"),
     ("patch", "/api/v1/operations/{id}/"),

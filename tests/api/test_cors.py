@@ -36,6 +36,7 @@ PUBLIC_READS = [
     f"{API}changes/",
     f"{API}changes.atom",
     f"{API}export/units.csv",
+    f"{API}export/units.xlsx",
     f"{API}export/org.jsonld",
     f"{API}export/popolo.json",
     f"{API}export/snapshot.zip",

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import datetime
 import re
+from io import BytesIO
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from openpyxl import load_workbook
 
+from api.formats.state import RegistryAt
+from api.formats.workbook import workbook_bytes
 from tests.browser.conftest import screenshot
 from tests.conftest import assert_tree_matches_rebuild
 from units import services
-from units.models import OrganizationalUnit, Person, Post, UnitKind
+from units.models import OrganizationalUnit, Person, Post, Reorganization, UnitKind
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -554,3 +558,58 @@ def test_editor_appoints_a_new_person_and_sends_sub_units_to_two_places(
     left.refresh_from_db()
     assert not left.is_active
     assert_tree_matches_rebuild()
+
+
+def test_editor_imports_a_workbook_sees_the_difference_and_saves_a_draft(
+    page: Any,
+    live_server: Any,
+    structure: dict[str, OrganizationalUnit],
+    tmp_path: Any,
+) -> None:
+    exported = workbook_bytes(
+        RegistryAt(None), registry_name="R", as_of=None, exported_at=None
+    )
+    book = load_workbook(BytesIO(exported))
+    units = book["Units"]
+    policy = next(
+        row[0].row
+        for row in units.iter_rows(min_row=2)
+        if row[0].value == structure["right"].slug
+    )
+    units.cell(policy, 2, "Department of Policy and Research")
+    units.append(
+        ["", "Data Unit", "", "unit", structure["right"].slug, "direct_supervision"]
+    )
+    path = tmp_path / "structure.xlsx"
+    book.save(path)
+
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/admin/units/reorganization/")
+    page.click("text=Import a spreadsheet")
+    page.set_input_files("#id_file", str(path))
+    page.fill("#id_title", "Research added to Policy")
+    page.click("input[name=_preview]")
+    page.wait_for_selector("#import-difference")
+    rows = page.locator("#import-difference tbody tr")
+    assert rows.count() == 2
+    text = page.inner_text("#import-difference")
+    assert "Establish “Data Unit” (data-unit) under “Department of Policy" in text
+    assert "Rename “Department of Policy” to “Department of Policy and Research”" in (
+        text
+    )
+    assert page.input_value("#id_title") == "Research added to Policy"
+    assert not Reorganization.objects.exists()
+    screenshot(page, "admin-import-difference")
+
+    page.fill("#id_reason", "Board paper 2026/7")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist")
+    assert "holds the file's 2 changes" in page.inner_text(".messagelist")
+    draft = Reorganization.objects.get()
+    assert draft.title == "Research added to Policy"
+    assert [operation.kind for operation in draft.operations.all()] == [
+        "establish_unit",
+        "change_unit",
+    ]
+    assert draft.problems == []
+    screenshot(page, "admin-import-draft")

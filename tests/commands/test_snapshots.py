@@ -93,7 +93,7 @@ def test_a_fresh_snapshot_verifies_against_the_registry(snapshot: Path) -> None:
     assert "hashes and sizes: ok" in out
     assert "frictionless validation: ok" in out
     assert "the registry today: ok" in out
-    assert "verifies: 4 resources as of 2023-07-01T23:59:59.999999Z" in out
+    assert "verifies: 5 resources as of 2023-07-01T23:59:59.999999Z" in out
 
 
 def test_one_changed_byte_is_found_and_named(snapshot: Path, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import feedparser
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
@@ -237,6 +238,10 @@ WITHOUT_TEXT = {
 }
 
 
+# Writes that take a file (multipart, not JSON): walked by their own test below.
+MULTIPART = {("post", f"{API}reorganizations/import/")}
+
+
 def _write_operations(client: APIClient) -> Iterator[tuple[str, str, dict]]:
     schema = client.get(f"{API}schema/", {"format": "json"}).json()
     for path, operations in schema["paths"].items():
@@ -244,6 +249,7 @@ def _write_operations(client: APIClient) -> Iterator[tuple[str, str, dict]]:
             if (
                 method in {"post", "put", "patch"}
                 and (method, path) not in WITHOUT_INPUT
+                and (method, path) not in MULTIPART
             ):
                 yield method, path, {"schema": schema, "operation": operation}
 
@@ -332,6 +338,55 @@ def test_control_characters_through_every_write_endpoint_are_refused_naming_the_
     assert len({(method, path) for method, path, _ in walked}) == len(writes) - len(
         WITHOUT_TEXT
     )
+
+
+def test_control_characters_in_an_import_are_refused_naming_the_field_or_cell(
+    scripted_history: ScriptedHistory, api_client: APIClient
+) -> None:
+    schema = api_client.get(f"{API}schema/", {"format": "json"}).json()
+    body = schema["paths"][f"{API}reorganizations/import/"]["post"]["requestBody"]
+    name = body["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    texts = [
+        field
+        for field, spec in schema["components"]["schemas"][name]["properties"].items()
+        if spec.get("type") == "string" and spec.get("format") is None
+    ]
+    # effective_at is an instant (a string the schema gives no format): not stored text.
+    assert sorted(texts) == ["effective_at", "reason", "reference", "title"]
+    texts.remove("effective_at")
+
+    def upload(name: str = "Headquarters") -> dict[str, Any]:
+        text = f"slug,name,kind,parent\nhq,{name},office,\n"
+        return {"file": SimpleUploadedFile("units.csv", text.encode())}
+
+    valid = {"title": "Plan", "reason": "Because", "reference": "BP/1"}
+    url = f"{API}reorganizations/import/"
+    with transaction.atomic():
+        accepted = api_client.post(url, {**valid, **upload()}, format="multipart")
+        assert accepted.status_code == HTTPStatus.CREATED, accepted.content
+        transaction.set_rollback(True)
+    for number, field in enumerate(texts):
+        character = CONTROL_CHARACTERS[number % len(CONTROL_CHARACTERS)]
+        before = snapshot()
+        response = api_client.post(
+            url,
+            {**valid, field: f"x{character}x", **upload()},
+            format="multipart",
+        )
+        assert response.status_code == HTTPStatus.BAD_REQUEST, field
+        answer = response.json()
+        assert field in answer.get("errors", answer), (field, answer)
+        assert snapshot() == before, field
+    # In a cell of the file: by row and column, nothing drafted.
+    before = snapshot()
+    response = api_client.post(
+        url, {**valid, **upload("Head\x07quarters")}, format="multipart"
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    [problem] = response.json()["problems"]
+    assert (problem["row"], problem["column"], problem["field"]) == (2, "B", "name")
+    assert "U+0007" in problem["message"]
+    assert snapshot() == before
 
 
 def test_a_line_break_in_a_name_through_the_api_is_refused_but_not_in_a_mandate(

@@ -233,7 +233,13 @@ def test_the_walk_covers_every_route() -> None:
     assert {"person-history", "appointment-history", "relationship-history"} <= set(
         API_ROUTES
     )
-    assert {"export-csv", "export-jsonld", "export-popolo", "search"} <= set(API_ROUTES)
+    assert {
+        "export-csv",
+        "export-xlsx",
+        "export-jsonld",
+        "export-popolo",
+        "search",
+    } <= set(API_ROUTES)
     assert "export-snapshot" in API_ROUTES
     assert {"structure", "unit-detail", "compare", "chart", "search"} <= set(
         PAGE_ROUTES

@@ -389,6 +389,13 @@ def _write_calls(
         "reorganization_create": lambda reason: services.reorganization_create(
             user=user, title="Plan", reason=reason, effective_at=None
         ),
+        # A file naming only the top unit: a difference (the rest abolished) to draft.
+        "reorganization_import": lambda reason: services.reorganization_import(
+            user=user,
+            content=f"slug,name,kind,parent\n{root.slug},{root.name},{root.kind},\n".encode(),
+            title="Plan",
+            reason=reason,
+        ),
         "reorganization_reject": lambda reason: services.reorganization_reject(
             reorganization=submitted, user=approver, reason=reason
         ),

@@ -4,6 +4,7 @@ Thin over ``units.services.reorganizations``: the draft and each operation are s
 through the services (which validate the whole draft at every edit and keep each
 operation's problem), and the actions submit, approve, reject (with the reason typed
 beside the action) and cancel. Only a draft is edited; the others are read-only.
+A draft can also come from a spreadsheet of units (``imports.py``, its own page).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,7 @@ from units.admin.forms import (
     ServiceErrorMixin,
     reason_visibility_field,
 )
+from units.admin.imports import import_view
 from units.models import (
     Reorganization,
     ReorganizationOperation,
@@ -208,6 +211,19 @@ class ReorganizationAdmin(ServiceWriteAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reorganization]:
         return super().get_queryset(request).select_related("author", "approver")
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="units_reorganization_import",
+            )
+        ]
+        return own + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        return import_view(self, request)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fieldsets: list[Any] = [(None, {"fields": list(EDITABLE_FIELDS)})]

@@ -14,6 +14,7 @@ services; services.unit_create(...)`` is the way to call them.
 - ``positions``: making positions distinct in a registry written before that rule
 - ``reorganizations``: drafts of many operations, approved by a second person and
   applied through the writes above, all or nothing, at their effective time
+- ``imports``: a spreadsheet of units read and compared, as a draft reorganization
 - ``tokens``: a person's own API token (not part of the registry)
 """
 
@@ -21,6 +22,11 @@ from units.services.appointments import (
     appointment_end,
     appointment_start,
     appointment_start_for_new_person,
+)
+from units.services.imports import (
+    FileRefusal,
+    import_difference,
+    reorganization_import,
 )
 from units.services.people import (
     PERSON_UPDATABLE_FIELDS,
@@ -86,6 +92,9 @@ from units.services.units import (
 )
 
 __all__ = [
+    "FileRefusal",
+    "import_difference",
+    "reorganization_import",
     "CLOCK_TOLERANCE",
     "KEEP_PARENT",
     "MOVE_POSITIONS",

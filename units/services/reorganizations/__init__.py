@@ -36,6 +36,7 @@ from units.services.reorganizations.drafts import (
     operation_add,
     operation_delete,
     operation_update,
+    operations_add,
     reorganization_create,
     reorganization_update,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "operation_add",
     "operation_delete",
     "operation_update",
+    "operations_add",
     "reorganization_apply",
     "reorganization_approve",
     "reorganization_cancel",

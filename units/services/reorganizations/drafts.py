@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from simple_history.utils import bulk_create_with_history
 
 from units.models import Reorganization, ReorganizationOperation
 from units.services.refusals import Refusal
@@ -126,6 +127,44 @@ def operation_add(
         reorganization, user, f"Operation added: {operation.get_kind_display()}"
     )
     return operation
+
+
+@transaction.atomic
+def operations_add(
+    *,
+    reorganization: Reorganization | int,
+    user: Actor,
+    operations: list[tuple[str, dict[str, Any]]],
+) -> list[ReorganizationOperation]:
+    """Add many operations to a draft, last and in order; validate the draft once.
+
+    For an imported file's difference: one try-out for all of them, where adding them
+    one by one would try the draft out once per operation.
+    """
+    reorganization = locked(reorganization)
+    require_status(reorganization, Status.DRAFT, step="edited")
+    highest = reorganization.operations.aggregate(models.Max("position"))[
+        "position__max"
+    ]
+    start = 1 if highest is None else highest + 1
+    added = []
+    for offset, (kind, payload) in enumerate(operations):
+        check_payload(kind, payload)
+        operation = ReorganizationOperation(
+            reorganization=reorganization,
+            kind=kind,
+            payload=payload,
+            position=start + offset,
+        )
+        operation.full_clean()
+        added.append(operation)
+    bulk_create_with_history(
+        added,
+        ReorganizationOperation,
+        default_user=user if isinstance(user, User) else None,
+    )
+    _revalidate(reorganization, user, f"Operations added: {len(added)}")
+    return added
 
 
 @transaction.atomic
