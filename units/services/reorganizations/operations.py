@@ -17,6 +17,7 @@ from units.models import (
     UnitRelationship,
 )
 from units.services.appointments import appointment_end, appointment_start
+from units.services.posts import post_abolish, post_create, post_update
 from units.services.refusals import Refusal
 from units.services.relationships import relationship_create, relationship_end
 from units.services.revisions import Write
@@ -163,6 +164,24 @@ def _end_dotted_line(payload: dict[str, Any], write: Write) -> None:
     relationship_end(relationship=line, **write.keywords())
 
 
+def _create_post(payload: dict[str, Any], write: Write) -> None:
+    fields = {key: value for key, value in payload.items() if key != "unit"}
+    post_create(
+        unit=_by_slug(OrganizationalUnit, payload["unit"]), **write.keywords(), **fields
+    )
+
+
+def _change_post(payload: dict[str, Any], write: Write) -> None:
+    fields = dict(payload["fields"])
+    if "unit" in fields:
+        fields["unit"] = _by_slug(OrganizationalUnit, fields["unit"])
+    post_update(post=_by_slug(Post, payload["post"]), **write.keywords(), **fields)
+
+
+def _abolish_post(payload: dict[str, Any], write: Write) -> None:
+    post_abolish(post=_by_slug(Post, payload["post"]), **write.keywords())
+
+
 APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {
     OperationKind.ESTABLISH_UNIT: _establish,
     OperationKind.CHANGE_UNIT: _change,
@@ -173,4 +192,7 @@ APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {
     OperationKind.END_APPOINTMENT: _end_appointment,
     OperationKind.ADD_DOTTED_LINE: _add_dotted_line,
     OperationKind.END_DOTTED_LINE: _end_dotted_line,
+    OperationKind.CREATE_POST: _create_post,
+    OperationKind.CHANGE_POST: _change_post,
+    OperationKind.ABOLISH_POST: _abolish_post,
 }
