@@ -563,6 +563,9 @@ class Reorganization(models.Model):
         editable=False,
         related_name="reverted_by",
     )
+    # For a revert: what of the original it cannot bring back (changed again since, a
+    # post now held by someone else, ...), each {"message": text}, listed for approvers.
+    not_restored = models.JSONField(_("not restored"), default=list, blank=True)
 
     history = HistoricalRecords()
 
@@ -602,6 +605,7 @@ class OperationKind(models.TextChoices):
     CREATE_POST = "create_post", _("Create a post")
     CHANGE_POST = "change_post", _("Change a post")
     ABOLISH_POST = "abolish_post", _("Abolish a post")
+    REINSTATE_POST = "reinstate_post", _("Reinstate a post")
 
 
 class ReorganizationOperation(models.Model):

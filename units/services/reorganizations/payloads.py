@@ -89,6 +89,7 @@ PAYLOAD_SHAPES: dict[str, PayloadShape] = {
         required={"post": str, "fields": dict}, optional={}
     ),
     OperationKind.ABOLISH_POST: PayloadShape(required={"post": str}, optional={}),
+    OperationKind.REINSTATE_POST: PayloadShape(required={"post": str}, optional={}),
 }
 
 
@@ -163,7 +164,12 @@ def _types(allowed: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 POST_KINDS = frozenset(
-    {OperationKind.CREATE_POST, OperationKind.CHANGE_POST, OperationKind.ABOLISH_POST}
+    {
+        OperationKind.CREATE_POST,
+        OperationKind.CHANGE_POST,
+        OperationKind.ABOLISH_POST,
+        OperationKind.REINSTATE_POST,
+    }
 )
 # The type of each field a change_post operation may set ("unit": a unit's slug).
 POST_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
