@@ -839,6 +839,13 @@ class OperationSerializer(serializers.Serializer):
     )
 
 
+class RevertedSerializer(serializers.Serializer):
+    """The reorganization a revert undoes: its id and title."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class ReorganizationSerializer(serializers.Serializer):
     """A reorganization with its operations; authors only to authorized readers."""
 
@@ -867,6 +874,15 @@ class ReorganizationSerializer(serializers.Serializer):
         "(from 0; null: the whole) and a message."
     )
     operations = OperationSerializer(many=True)
+    reverts = RevertedSerializer(
+        allow_null=True,
+        help_text="The reorganization this one reverts (its id and title); null for "
+        "one that reverts none.",
+    )
+    not_restored = serializers.JSONField(
+        help_text="For a revert: what of the original it cannot bring back (changed "
+        "again since, a post now held by someone else, ...), each with a message."
+    )
 
     def get_url(self, reorganization: Any) -> str:
         return self.context["origin"] + reverse(
@@ -925,6 +941,19 @@ class OperationChangeSerializer(OperationInputSerializer):
 class RejectSerializer(StrictSerializer):
     reason = serializers.CharField(
         allow_blank=True, help_text="Why it is rejected (required)."
+    )
+
+
+class RevertReorganizationSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        allow_blank=True,
+        help_text="Why it is reverted (required); every revision the revert writes "
+        "carries it.",
+    )
+    reason_visibility = reason_visibility_field()
+    effective_at = InstantField(
+        required=False,
+        help_text="When the revert takes effect (now or later); default now.",
     )
 
 

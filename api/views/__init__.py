@@ -34,6 +34,7 @@ from api.views.reorganizations import (
     ReorganizationListView,
     ReorganizationOperationsView,
     ReorganizationRejectView,
+    ReorganizationRevertView,
     ReorganizationSubmitView,
 )
 from api.views.search import SearchView
@@ -58,6 +59,7 @@ __all__ = [
     "ReorganizationListView",
     "ReorganizationOperationsView",
     "ReorganizationRejectView",
+    "ReorganizationRevertView",
     "ReorganizationSubmitView",
     "RelationshipHistoryView",
     "PostHistoryView",
