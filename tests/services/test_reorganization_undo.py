@@ -120,7 +120,7 @@ def approve_revert(
     return done
 
 
-DISSOLUTION = [
+DISSOLUTION: list[tuple[str, dict[str, Any]]] = [
     (
         OperationKind.ABOLISH_UNIT,
         {"unit": "dept-d", "sub_units": dict.fromkeys(SUB_UNITS, "dept-e")},

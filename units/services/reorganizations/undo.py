@@ -124,8 +124,8 @@ def _fields(model: type[models.Model]) -> list[str]:
 def _touched(
     model: type[RecordedModel], original: Reorganization
 ) -> dict[int, Touched]:
-    """Each object of ``model`` the original wrote, read in two queries."""
-    history = model.history  # type: ignore[attr-defined]
+    """Each object of ``model`` the original wrote, read in three queries."""
+    history = model.history
     ids = set(
         history.filter(reorganization=original).values_list("id", flat=True).distinct()
     )
