@@ -68,7 +68,7 @@ class RecordedRevision(models.Model):
     )
     # A revert's revision: the history_id of the version it brought the object back to
     # (``unit_revert``, ``post_revert``, ``person_revert``), so the feed says "reverted".
-    reverts_revision = models.PositiveIntegerField(
+    reverts_revision = models.PositiveBigIntegerField(
         _("reverts to version"), null=True, blank=True, editable=False
     )
 
