@@ -342,9 +342,11 @@ class ChangedObjectSerializer(serializers.Serializer):
 class ChangeSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text="What happened. To a unit: added, abolished, reinstated, moved, "
-        "renamed, mandate_changed, reporting_line_changed, reordered. To a post: "
-        "post_added, post_abolished, post_reinstated, post_moved (to another unit), "
-        "post_renamed. To a person: person_added, person_renamed. Appointments: "
+        "renamed, mandate_changed, reporting_line_changed, reordered, reverted (a "
+        "revert to an earlier version: details version, kinds and changes, what it "
+        "brought back). To a post: post_added, post_abolished, post_reinstated, "
+        "post_moved (to another unit), post_renamed, post_reverted. To a person: "
+        "person_added, person_renamed, person_reverted. Appointments: "
         "appointment_started, appointment_ended. Dotted lines: relationship_added, "
         "relationship_ended. A change of any other field is <field>_changed "
         "(kind_changed, location_changed, ...) for a unit, and post_<field>_changed, "
