@@ -435,3 +435,61 @@ def test_an_anonymous_user_cannot_revert(
         )
     )
     assert refusal_status(error) == HTTPStatus.BAD_REQUEST
+
+
+def test_undoing_a_reorder_puts_the_unit_back_and_leaves_renumbered_siblings(
+    registry: dict[str, Any], editor: User, approver: User
+) -> None:
+    original = applied(
+        editor,
+        approver,
+        [
+            (
+                OperationKind.MOVE_UNIT,
+                {"unit": "s6", "position": "first-child", "target": "dept-d"},
+            ),
+            # A new number, the same place among its siblings.
+            (
+                OperationKind.CHANGE_UNIT,
+                {"unit": "s1", "fields": {"sibling_order": 11}},
+            ),
+        ],
+    )
+    assert children("dept-d") == ["s6", "s1", "s2", "s3", "s4", "s5"]
+
+    revert = services.reorganization_revert(
+        reorganization=original, user=editor, reason="Undo"
+    )
+
+    assert [operation.payload for operation in revert.operations.all()] == [
+        {
+            "unit": "s6",
+            "reporting_line": "direct_supervision",
+            "position": "after",
+            "target": "s5",
+        }
+    ]
+    approve_revert(revert, editor, approver)
+    assert children("dept-d") == list(SUB_UNITS)
+
+
+def test_a_unit_abolished_since_is_not_abolished_again(
+    registry: dict[str, Any], editor: User, approver: User
+) -> None:
+    original = applied(
+        editor,
+        approver,
+        [
+            (
+                OperationKind.ESTABLISH_UNIT,
+                {"name": "New", "kind": "unit", "slug": "new", "parent": "office"},
+            )
+        ],
+    )
+    services.unit_abolish(
+        unit=OrganizationalUnit.objects.get(slug="new"), user=editor, reason="Gone"
+    )
+    revert = services.reorganization_revert(
+        reorganization=original, user=editor, reason="Undo"
+    )
+    assert revert.operations.count() == 0

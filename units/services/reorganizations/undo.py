@@ -205,7 +205,8 @@ def _plan_units(
     for pk, unit in touched.items():
         name = names.name(OrganizationalUnit, pk)
         if unit.before is None:
-            if unit.after["abolished_on"] is None:
+            # Abolished by itself or since: nothing left to undo.
+            if unit.now is not None and unit.now["abolished_on"] is None:
                 established.append(pk)
             continue
         if (
@@ -312,9 +313,14 @@ def _plan_moves(
     for pk, unit in touched.items():
         if unit.before is not None:
             old[pk] = unit.before
-    now = dict(
-        OrganizationalUnit.objects.filter(pk__in=old).values_list("pk", "parent_id")
-    )
+    current = {
+        pk: (parent, order)
+        for pk, parent, order in OrganizationalUnit.objects.filter(
+            pk__in=old
+        ).values_list("pk", "parent_id", "sibling_order")
+    }
+    now = {pk: parent for pk, (parent, _order) in current.items()}
+    moves = _real_moves(moves, old, current)
     moved = {pk for pk, _ in moves}
     placed: set[int] = set()
 
@@ -362,6 +368,53 @@ def _plan_moves(
                 )
         placed.add(pk)
         plan.add("move_units", OperationKind.MOVE_UNIT, payload)
+
+
+def _real_moves(
+    moves: list[tuple[int, Row]],
+    old: dict[int, Row],
+    current: dict[int, tuple[int | None, int]],
+) -> list[tuple[int, Row]]:
+    """Leave out units that only got new sibling numbers under the same parent and
+    whose place among the siblings is still the old one (siblings renumbered to make
+    room for a move). The siblings already in their old order are the longest run of
+    them, in today's order, whose old order rises; the others are moved back."""
+    in_place: dict[int | None, set[int]] = {}
+    kept = []
+    for pk, before in moves:
+        parent = before["parent_id"]
+        if current.get(pk, (None, 0))[0] != parent:
+            kept.append((pk, before))
+            continue
+        if parent not in in_place:
+            stayed = [
+                row["id"]
+                for row in old.values()
+                if row["parent_id"] == parent
+                and row["abolished_on"] is None
+                and current.get(row["id"], (None, 0))[0] == parent
+            ]
+            today = sorted(stayed, key=lambda unit: current[unit][1])
+            in_place[parent] = _longest_rising(
+                today, [old[unit]["sibling_order"] for unit in today]
+            )
+        if pk not in in_place[parent]:
+            kept.append((pk, before))
+    return kept
+
+
+def _longest_rising(items: list[int], keys: list[int]) -> set[int]:
+    """The items of a longest run (not necessarily adjacent) whose keys rise."""
+    best: list[list[int]] = []
+    for index, key in enumerate(keys):
+        longest = max(
+            (best[earlier] for earlier in range(index) if keys[earlier] < key),
+            key=len,
+            default=[],
+        )
+        best.append([*longest, index])
+    run = max(best, key=len, default=[])
+    return {items[index] for index in run}
 
 
 def _label(model: type[models.Model], attname: str) -> str:
