@@ -269,7 +269,15 @@ class RevisionSerializer(serializers.Serializer):
     effective_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
     is_backdated = serializers.BooleanField()
-    type = serializers.SerializerMethodField()
+    type = serializers.SerializerMethodField(
+        help_text="created, changed, or reverted (a revert to an earlier version, "
+        "`reverts_version`)."
+    )
+    reverts_version = serializers.IntegerField(
+        source="reverts_revision",
+        allow_null=True,
+        help_text="For a revert: the history_id of the version it went back to.",
+    )
     reason = serializers.SerializerMethodField(help_text=REASON_HELP)
     reason_visibility = serializers.ChoiceField(
         choices=ReasonVisibility.choices, help_text=REASON_VISIBILITY_HELP
@@ -280,6 +288,8 @@ class RevisionSerializer(serializers.Serializer):
     changes = FieldChangeSerializer(many=True)
 
     def get_type(self, revision: Any) -> str:
+        if revision.reverts_revision is not None:
+            return "reverted"
         return HISTORY_TYPES.get(revision.history_type, revision.history_type)
 
     def get_author(self, revision: Any) -> str | None:
