@@ -493,3 +493,50 @@ def test_a_unit_abolished_since_is_not_abolished_again(
         reorganization=original, user=editor, reason="Undo"
     )
     assert revert.operations.count() == 0
+
+
+def test_undoing_post_operations(
+    registry: dict[str, Any], editor: User, approver: User
+) -> None:
+    original = applied(
+        editor,
+        approver,
+        [
+            (
+                OperationKind.CREATE_POST,
+                {"unit": "dept-e", "title": "Head of E", "slug": "head-of-e"},
+            ),
+            (
+                OperationKind.CHANGE_POST,
+                {
+                    "post": "head-of-d",
+                    "fields": {"title": "Chief of D", "unit": "s1", "term_years": 4},
+                },
+            ),
+        ],
+    )
+    revert = services.reorganization_revert(
+        reorganization=original, user=editor, reason="Undo"
+    )
+    assert [(op.kind, op.payload) for op in revert.operations.all()] == [
+        (
+            OperationKind.CHANGE_POST,
+            {
+                "post": "head-of-d",
+                "fields": {"term_years": None, "title": "Head of D", "unit": "dept-d"},
+            },
+        ),
+        (OperationKind.ABOLISH_POST, {"post": "head-of-e"}),
+    ]
+    approve_revert(revert, editor, approver)
+    post = Post.objects.get(slug="head-of-d")
+    assert (post.title, post.unit.slug, post.term_years) == (
+        "Head of D",
+        "dept-d",
+        None,
+    )
+    # Its holder was left alone: the original did not touch the appointment.
+    assert (
+        Appointment.objects.get(post=post, ended_on__isnull=True).person.slug == "ada"
+    )
+    assert not Post.objects.get(slug="head-of-e").is_active
