@@ -297,7 +297,10 @@ def applied_rename(editor_client: Client, approver_client: Client) -> int:
 
 
 def test_reverting_through_the_api_drafts_the_undo(
-    units: Any, editor_client: Client, approver_client: Client
+    units: Any,
+    editor_client: Client,
+    approver_client: Client,
+    django_assert_num_queries: Any,
 ) -> None:
     original = applied_rename(editor_client, approver_client)
 
@@ -319,7 +322,9 @@ def test_reverting_through_the_api_drafts_the_undo(
     assert [(op["kind"], op["payload"]) for op in body["operations"]] == [
         ("change_unit", {"unit": "unit", "fields": {"name": "Unit"}})
     ]
-    listed = editor_client.get(API).json()["results"]
+    # The reverted one is read with the list, not one query each.
+    with django_assert_num_queries(6):
+        listed = editor_client.get(API).json()["results"]
     assert {item["id"]: item["reverts"] for item in listed} == {
         body["id"]: {"id": original, "title": "Rename"},
         original: None,
