@@ -540,3 +540,33 @@ def test_undoing_post_operations(
         Appointment.objects.get(post=post, ended_on__isnull=True).person.slug == "ada"
     )
     assert not Post.objects.get(slug="head-of-e").is_active
+
+
+def test_undoing_the_abolition_of_a_whole_branch_reinstates_parents_first(
+    registry: dict[str, Any], editor: User, approver: User
+) -> None:
+    original = applied(
+        editor,
+        approver,
+        [
+            (
+                OperationKind.ABOLISH_UNIT,
+                {"unit": "dept-d", "sub_units": dict.fromkeys(SUB_UNITS)},
+            )
+        ],
+    )
+    assert children("dept-d") == []
+
+    revert = services.reorganization_revert(
+        reorganization=original, user=editor, reason="Undo"
+    )
+    reinstated = [
+        operation.payload["unit"]
+        for operation in revert.operations.filter(kind=OperationKind.REINSTATE_UNIT)
+    ]
+    assert reinstated[0] == "dept-d"
+    assert sorted(reinstated[1:]) == list(SUB_UNITS)
+    approve_revert(revert, editor, approver)
+    assert children("dept-d") == list(SUB_UNITS)
+    assert Appointment.objects.filter(ended_on__isnull=True).count() == 1
+    assert UnitRelationship.objects.filter(ended_on__isnull=True).count() == 1
