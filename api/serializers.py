@@ -269,7 +269,15 @@ class RevisionSerializer(serializers.Serializer):
     effective_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
     is_backdated = serializers.BooleanField()
-    type = serializers.SerializerMethodField()
+    type = serializers.SerializerMethodField(
+        help_text="created, changed, or reverted (a revert to an earlier version, "
+        "`reverts_version`)."
+    )
+    reverts_version = serializers.IntegerField(
+        source="reverts_revision",
+        allow_null=True,
+        help_text="For a revert: the history_id of the version it went back to.",
+    )
     reason = serializers.SerializerMethodField(help_text=REASON_HELP)
     reason_visibility = serializers.ChoiceField(
         choices=ReasonVisibility.choices, help_text=REASON_VISIBILITY_HELP
@@ -280,6 +288,8 @@ class RevisionSerializer(serializers.Serializer):
     changes = FieldChangeSerializer(many=True)
 
     def get_type(self, revision: Any) -> str:
+        if revision.reverts_revision is not None:
+            return "reverted"
         return HISTORY_TYPES.get(revision.history_type, revision.history_type)
 
     def get_author(self, revision: Any) -> str | None:
@@ -342,9 +352,11 @@ class ChangedObjectSerializer(serializers.Serializer):
 class ChangeSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text="What happened. To a unit: added, abolished, reinstated, moved, "
-        "renamed, mandate_changed, reporting_line_changed, reordered. To a post: "
-        "post_added, post_abolished, post_reinstated, post_moved (to another unit), "
-        "post_renamed. To a person: person_added, person_renamed. Appointments: "
+        "renamed, mandate_changed, reporting_line_changed, reordered, reverted (a "
+        "revert to an earlier version: details version, kinds and changes, what it "
+        "brought back). To a post: post_added, post_abolished, post_reinstated, "
+        "post_moved (to another unit), post_renamed, post_reverted. To a person: "
+        "person_added, person_renamed, person_reverted. Appointments: "
         "appointment_started, appointment_ended. Dotted lines: relationship_added, "
         "relationship_ended. A change of any other field is <field>_changed "
         "(kind_changed, location_changed, ...) for a unit, and post_<field>_changed, "
@@ -839,6 +851,13 @@ class OperationSerializer(serializers.Serializer):
     )
 
 
+class RevertedSerializer(serializers.Serializer):
+    """The reorganization a revert undoes: its id and title."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class ReorganizationSerializer(serializers.Serializer):
     """A reorganization with its operations; authors only to authorized readers."""
 
@@ -867,6 +886,15 @@ class ReorganizationSerializer(serializers.Serializer):
         "(from 0; null: the whole) and a message."
     )
     operations = OperationSerializer(many=True)
+    reverts = RevertedSerializer(
+        allow_null=True,
+        help_text="The reorganization this one reverts (its id and title); null for "
+        "one that reverts none.",
+    )
+    not_restored = serializers.JSONField(
+        help_text="For a revert: what of the original it cannot bring back (changed "
+        "again since, a post now held by someone else, ...), each with a message."
+    )
 
     def get_url(self, reorganization: Any) -> str:
         return self.context["origin"] + reverse(
@@ -949,6 +977,19 @@ class OperationChangeSerializer(OperationInputSerializer):
 class RejectSerializer(StrictSerializer):
     reason = serializers.CharField(
         allow_blank=True, help_text="Why it is rejected (required)."
+    )
+
+
+class RevertReorganizationSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        allow_blank=True,
+        help_text="Why it is reverted (required); every revision the revert writes "
+        "carries it.",
+    )
+    reason_visibility = reason_visibility_field()
+    effective_at = InstantField(
+        required=False,
+        help_text="When the revert takes effect (now or later); default now.",
     )
 
 

@@ -112,6 +112,11 @@ urlpatterns = [
         name="reorganization-detail",
     ),
     path(
+        "reorganizations/<int:pk>/revert/",
+        views.ReorganizationRevertView.as_view(),
+        name="reorganization-revert",
+    ),
+    path(
         "reorganizations/<int:pk>/operations/",
         views.ReorganizationOperationsView.as_view(),
         name="reorganization-operations",

@@ -66,6 +66,11 @@ class RecordedRevision(models.Model):
         editable=False,
         related_name="+",
     )
+    # A revert's revision: the history_id of the version it brought the object back to
+    # (``unit_revert``, ``post_revert``, ``person_revert``), so the feed says "reverted".
+    reverts_revision = models.PositiveBigIntegerField(
+        _("reverts to version"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         abstract = True
@@ -548,6 +553,19 @@ class Reorganization(models.Model):
     # What stood in the way, each {"operation": index or None, "message": text}: the
     # last validation's findings for a draft, the reasons for a failed application.
     problems = models.JSONField(_("problems"), default=list, blank=True)
+    # The applied reorganization this one undoes (``reorganization_revert``).
+    reverts = models.ForeignKey(
+        "self",
+        verbose_name=_("reverts"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="reverted_by",
+    )
+    # For a revert: what of the original it cannot bring back (changed again since, a
+    # post now held by someone else, ...), each {"message": text}, listed for approvers.
+    not_restored = models.JSONField(_("not restored"), default=list, blank=True)
 
     history = HistoricalRecords()
 
@@ -583,6 +601,11 @@ class OperationKind(models.TextChoices):
     END_APPOINTMENT = "end_appointment", _("End an appointment")
     ADD_DOTTED_LINE = "add_dotted_line", _("Add a dotted line")
     END_DOTTED_LINE = "end_dotted_line", _("End a dotted line")
+    # Posts (issue 13's list): through post_create, post_update, post_abolish.
+    CREATE_POST = "create_post", _("Create a post")
+    CHANGE_POST = "change_post", _("Change a post")
+    ABOLISH_POST = "abolish_post", _("Abolish a post")
+    REINSTATE_POST = "reinstate_post", _("Reinstate a post")
 
 
 class ReorganizationOperation(models.Model):

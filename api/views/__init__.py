@@ -42,6 +42,7 @@ from api.views.reorganizations import (
     ReorganizationListView,
     ReorganizationOperationsView,
     ReorganizationRejectView,
+    ReorganizationRevertView,
     ReorganizationSubmitView,
 )
 from api.views.search import SearchView
@@ -72,6 +73,7 @@ __all__ = [
     "ReorganizationListView",
     "ReorganizationOperationsView",
     "ReorganizationRejectView",
+    "ReorganizationRevertView",
     "ReorganizationSubmitView",
     "RelationshipHistoryView",
     "PostHistoryView",

@@ -1,4 +1,4 @@
-"""Reorganizations: list, one, draft, operations, submit, approve, reject, cancel.
+"""Reorganizations: list, one, draft, operations, submit, approve, reject, cancel, revert.
 
 Thin over ``units.services.reorganizations``: every rule (four eyes, the approve
 permission, validation against the registry at the effective time) is the services'.
@@ -353,6 +353,38 @@ def _step_schema(
             responses={200: api_serializers.ReorganizationSerializer, **ERRORS},
         )
     )
+
+
+class ReorganizationRevertView(ReorganizationView):
+    write_permissions: ClassVar = {"POST": ("units.add_reorganization",)}
+
+    @extend_schema(
+        summary='Draft the undo of an applied reorganization ("Reverts <title>")',
+        description='Make a new draft, titled "Reverts <title>", whose operations '
+        "restore the registry as it stood just before the reorganization applied: "
+        "units it established abolished, units it abolished reinstated with their "
+        "sub-units back in their old order, moves, field changes, appointments and "
+        "dotted lines undone. What cannot be restored is listed in `not_restored`. "
+        "The draft then goes through submit and approval like any other. Only an "
+        "applied reorganization can be reverted (409 `wrong_status`).",
+        request=api_serializers.RevertReorganizationSerializer,
+        responses={201: api_serializers.ReorganizationSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        self.one(pk)
+        fields = _input(api_serializers.RevertReorganizationSerializer, request)
+        revert = services.reorganization_revert(
+            reorganization=pk,
+            user=request.user,
+            reason=fields["reason"],
+            effective_at=fields.get("effective_at"),
+            reason_visibility=fields.get("reason_visibility"),
+        )
+        response = self.answer(revert.pk, HTTPStatus.CREATED)
+        response["Location"] = request.build_absolute_uri(
+            reverse("api:reorganization-detail", kwargs={"pk": revert.pk})
+        )
+        return response
 
 
 @_step_schema(

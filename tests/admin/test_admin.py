@@ -630,6 +630,10 @@ def test_revert_restores_an_old_version_as_a_new_change(
         "The reform was annulled",
         editor,
     )
+    assert latest.reverts_revision == moved.history_id
+    # Issue 13: the history calls it a revert, not a change.
+    history = editor_client.get(history_url(unit)).content.decode()
+    assert history.count("Reverted to an earlier version") == 1
     assert_tree_matches_rebuild()
 
 

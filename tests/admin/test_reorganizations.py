@@ -220,3 +220,126 @@ def test_an_operation_is_taken_out_of_a_draft(
     )
     assert answer.status_code == HTTPStatus.FOUND
     assert reorganization.operations.count() == 0
+
+
+def applied_move(editor_client: Client, approver_client: Client) -> Reorganization:
+    editor_client.post(
+        ADD, {**draft_data(), **inline([move_leaf_to("right-department")])}
+    )
+    reorganization = Reorganization.objects.get()
+    act(editor_client, "submit", reorganization)
+    act(approver_client, "approve", reorganization)
+    reorganization.refresh_from_db()
+    assert reorganization.status == ReorganizationStatus.APPLIED
+    return reorganization
+
+
+def revert_url(reorganization: Reorganization) -> str:
+    return reverse("admin:units_reorganization_revert", args=[reorganization.pk])
+
+
+def test_an_applied_reorganization_is_reverted_with_a_reason(
+    editor_client: Client, approver_client: Client, small_tree: tuple
+) -> None:
+    original = applied_move(editor_client, approver_client)
+    page = editor_client.get(change_url(original)).content.decode()
+    assert revert_url(original) in page
+    assert "Revert…" in page
+
+    form = editor_client.get(revert_url(original))
+    assert form.status_code == HTTPStatus.OK
+    answer = editor_client.post(
+        revert_url(original), {"reason": "Withdrawn", "reason_visibility": "public"}
+    )
+
+    revert = Reorganization.objects.get(reverts=original)
+    assert answer.status_code == HTTPStatus.FOUND
+    assert answer["Location"] == change_url(revert)
+    assert revert.title == "Reverts Move Leaf"
+    assert revert.status == ReorganizationStatus.DRAFT
+    assert [operation.payload for operation in revert.operations.all()] == [
+        {
+            "unit": "leaf-unit",
+            "reporting_line": "direct_supervision",
+            "position": "first-child",
+            "target": "left-department",
+        }
+    ]
+    # Labelled as a revert on its page and in the list; a draft has no button.
+    page = editor_client.get(change_url(revert)).content.decode()
+    assert "This reorganization reverts “Move Leaf”." in page
+    assert "reverts Move Leaf" in page
+    assert revert_url(revert) not in page
+    listed = editor_client.get(CHANGELIST).content.decode()
+    assert "reverts Move Leaf" in listed
+
+    # Then the normal life cycle, a second person approving.
+    act(editor_client, "submit", revert)
+    assert "was approved" in act(approver_client, "approve", revert)
+    leaf = OrganizationalUnit.objects.get(slug="leaf-unit")
+    assert leaf.parent == small_tree[1]
+
+
+def test_what_cannot_be_restored_is_shown_on_the_draft(
+    editor_client: Client, approver_client: Client, small_tree: tuple, editor: User
+) -> None:
+    original = applied_move(editor_client, approver_client)
+    services.unit_move(
+        unit=small_tree[3], new_parent=small_tree[0], user=editor, reason="Later"
+    )
+    editor_client.post(revert_url(original), {"reason": "Undo"})
+    revert = Reorganization.objects.get(reverts=original)
+    page = editor_client.get(change_url(revert)).content.decode()
+    assert "what it cannot restore" in page.lower()
+    assert "“Leaf Unit” was moved again since; it is not moved back." in page
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "shown"),
+    [
+        ({}, HTTPStatus.BAD_REQUEST, "This field is required."),
+        ({"reason": "Un\x0bdo"}, HTTPStatus.BAD_REQUEST, "control character"),
+        ({"reason": "Undo", "effective_at_0": "soon"}, HTTPStatus.BAD_REQUEST, "date"),
+    ],
+)
+def test_a_bad_revert_form_is_refused_and_nothing_written(
+    editor_client: Client,
+    approver_client: Client,
+    small_tree: tuple,
+    data: dict[str, str],
+    status: int,
+    shown: str,
+) -> None:
+    original = applied_move(editor_client, approver_client)
+    answer = editor_client.post(revert_url(original), data)
+    assert answer.status_code == status
+    assert shown in answer.content.decode()
+    assert Reorganization.objects.count() == 1
+
+
+def test_reverting_a_draft_is_refused_with_its_reason(
+    editor_client: Client, small_tree: tuple
+) -> None:
+    editor_client.post(ADD, {**draft_data(), **inline([])})
+    draft = Reorganization.objects.get()
+    assert (
+        revert_url(draft) not in editor_client.get(change_url(draft)).content.decode()
+    )
+    answer = editor_client.post(revert_url(draft), {"reason": "Undo"})
+    assert answer.status_code == HTTPStatus.CONFLICT
+    assert "cannot be reverted" in answer.content.decode()
+    assert Reorganization.objects.count() == 1
+
+
+def test_a_reader_without_the_add_permission_cannot_revert(
+    editor_client: Client, approver_client: Client, small_tree: tuple
+) -> None:
+    original = applied_move(editor_client, approver_client)
+    # An approver approves; drafting is the editors'.
+    assert (
+        revert_url(original)
+        not in approver_client.get(change_url(original)).content.decode()
+    )
+    answer = approver_client.post(revert_url(original), {"reason": "Undo"})
+    assert answer.status_code == HTTPStatus.FORBIDDEN
+    assert Reorganization.objects.count() == 1

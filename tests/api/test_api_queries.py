@@ -113,7 +113,32 @@ REQUESTS = [
 # None: a change-feed page, which looks up posts, people and relationships only for
 # the kinds of revision on it, so its count follows what the page holds (and history
 # ids, which PostgreSQL's sequences do not reset between tests): at most FEED_AT_MOST.
-EXPECTED = [2, 5, 2, 5, 5, 5, 3, 3, 2, 5, 5, 5, 5, None, None, 3, 2, 4, 2, 5, 8, 8, 16, 9]
+EXPECTED = [
+    2,
+    5,
+    2,
+    5,
+    5,
+    5,
+    3,
+    3,
+    2,
+    5,
+    5,
+    5,
+    5,
+    None,
+    None,
+    3,
+    2,
+    4,
+    2,
+    5,
+    8,
+    8,
+    16,
+    9,
+]
 # One generation read, five history reads, five reads of the states before, and the
 # units, posts and people named.
 FEED_AT_MOST = 14

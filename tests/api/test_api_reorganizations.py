@@ -1,4 +1,4 @@
-"""/api/v1/reorganizations/: draft, operations, submit, approve, reject, cancel.
+"""/api/v1/reorganizations/: draft, operations, submit, approve, reject, cancel, revert.
 
 The rules are the services' (tests/services/test_reorganizations.py); here: the
 answers, their statuses and messages, who sees what, and nothing written on refusal.
@@ -37,6 +37,7 @@ REORGANIZATION_WRITES = {
     ("post", "/api/v1/reorganizations/{id}/approve/"),
     ("post", "/api/v1/reorganizations/{id}/reject/"),
     ("post", "/api/v1/reorganizations/{id}/cancel/"),
+    ("post", "/api/v1/reorganizations/{id}/revert/"),
 }
 
 
@@ -286,3 +287,122 @@ def test_the_listed_writes_are_the_schemas_reorganization_writes(
         and "reorganizations" in operation["tags"]
     }
     assert writes == REORGANIZATION_WRITES
+
+
+def applied_rename(editor_client: Client, approver_client: Client) -> int:
+    pk = drafted(editor_client)["id"]
+    post(editor_client, f"{API}{pk}/operations/", RENAME)
+    post(editor_client, f"{API}{pk}/submit/")
+    assert post(approver_client, f"{API}{pk}/approve/").json()["status"] == "applied"
+    return int(pk)
+
+
+def test_reverting_through_the_api_drafts_the_undo(
+    units: Any,
+    editor_client: Client,
+    approver_client: Client,
+    django_assert_num_queries: Any,
+) -> None:
+    original = applied_rename(editor_client, approver_client)
+
+    answer = post(
+        editor_client,
+        f"{API}{original}/revert/",
+        {"reason": "Withdrawn", "reason_visibility": "public"},
+    )
+
+    assert answer.status_code == HTTPStatus.CREATED, answer.json()
+    body = answer.json()
+    assert answer["Location"].endswith(f"{API}{body['id']}/")
+    assert body["title"] == "Reverts Rename"
+    assert body["reverts"] == {"id": original, "title": "Rename"}
+    assert body["status"] == "draft"
+    assert body["reason"] == "Withdrawn"
+    assert body["not_restored"] == []
+    assert body["problems"] == []
+    assert [(op["kind"], op["payload"]) for op in body["operations"]] == [
+        ("change_unit", {"unit": "unit", "fields": {"name": "Unit"}})
+    ]
+    # The reverted one is read with the list, not one query each.
+    with django_assert_num_queries(6):
+        listed = editor_client.get(API).json()["results"]
+    assert {item["id"]: item["reverts"] for item in listed} == {
+        body["id"]: {"id": original, "title": "Rename"},
+        original: None,
+    }
+    # Then the normal life cycle.
+    post(editor_client, f"{API}{body['id']}/submit/")
+    approved = post(approver_client, f"{API}{body['id']}/approve/")
+    assert approved.json()["status"] == "applied"
+    assert OrganizationalUnit.objects.get(slug="unit").name == "Unit"
+
+
+def test_what_a_revert_cannot_restore_is_in_the_answer(
+    units: Any, editor_client: Client, approver_client: Client, editor: User
+) -> None:
+    from units import services
+
+    original = applied_rename(editor_client, approver_client)
+    services.unit_update(
+        unit=units["unit"], name="U3", user=editor, reason="Renamed again"
+    )
+    body = post(editor_client, f"{API}{original}/revert/", {"reason": "Undo"}).json()
+    assert body["not_restored"] == [
+        {"message": "The name of “U3” was changed again since; it is not restored."}
+    ]
+    assert body["operations"] == []
+
+
+@pytest.mark.parametrize(
+    ("target", "data", "status", "shown"),
+    [
+        ("applied", {}, HTTPStatus.BAD_REQUEST, "reason"),
+        ("applied", {"reason": "Un\x0bdo"}, HTTPStatus.BAD_REQUEST, "control"),
+        ("applied", {"reason": "   "}, HTTPStatus.BAD_REQUEST, "reason"),
+        ("applied", {"reason": "r", "title": "Mine"}, HTTPStatus.BAD_REQUEST, "title"),
+        (
+            "applied",
+            {"reason": "r", "effective_at": "soon"},
+            HTTPStatus.BAD_REQUEST,
+            "ISO",
+        ),
+        ("draft", {"reason": "Undo"}, HTTPStatus.CONFLICT, "cannot be reverted"),
+        ("missing", {"reason": "Undo"}, HTTPStatus.NOT_FOUND, "does not exist"),
+    ],
+)
+def test_a_refused_revert_writes_nothing(
+    units: Any,
+    editor_client: Client,
+    approver_client: Client,
+    target: str,
+    data: dict[str, Any],
+    status: int,
+    shown: str,
+) -> None:
+    pk = {
+        "applied": applied_rename(editor_client, approver_client),
+        "draft": drafted(editor_client)["id"],
+        "missing": 987654,
+    }[target]
+    before = (
+        list(Reorganization.objects.values()),
+        ReorganizationOperation.objects.count(),
+        Reorganization.history.count(),
+    )
+    answer = post(editor_client, f"{API}{pk}/revert/", data)
+    assert answer.status_code == status, answer.json()
+    assert shown in str(answer.json())
+    assert (
+        list(Reorganization.objects.values()),
+        ReorganizationOperation.objects.count(),
+        Reorganization.history.count(),
+    ) == before
+
+
+def test_an_anonymous_revert_is_refused(
+    units: Any, editor_client: Client, approver_client: Client, client: Client
+) -> None:
+    pk = applied_rename(editor_client, approver_client)
+    answer = post(client, f"{API}{pk}/revert/", {"reason": "Undo"})
+    assert answer.status_code in {HTTPStatus.FORBIDDEN, HTTPStatus.UNAUTHORIZED}
+    assert Reorganization.objects.count() == 1

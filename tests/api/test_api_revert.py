@@ -93,6 +93,11 @@ def test_revert_restores_an_earlier_version_as_a_new_change(
     newest = history["results"][0]
     assert newest["reason"] == "The rename was a mistake"
     assert newest["author"] == "editor"
+    # Issue 13: labelled a revert, naming the version it went back to.
+    assert (newest["type"], newest["reverts_version"]) == ("reverted", first)
+    assert history["results"][1]["reverts_version"] is None
+    latest = editor_client.get(f"{API}changes/").json()["results"][-1]
+    assert (latest["kind"], latest["details"]["version"]) == ("reverted", first)
     assert {change["field"]: change["new"] for change in newest["changes"]} == {
         "name": "Unit Y",
         "mandate": "",

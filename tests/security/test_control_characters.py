@@ -111,8 +111,13 @@ def _valid_writes(history: ScriptedHistory) -> dict[tuple[str, str], tuple[str, 
     draft, operation = _drafted_reorganization(history, "Plan A")
     submitted, _ = _drafted_reorganization(history, "Plan B")
     services.reorganization_submit(reorganization=submitted, user=editor_user())
+    applied = _applied_reorganization(history)
     establish = {"name": "Data Office", "kind": "office", "slug": "data-office"}
     return {
+        ("post", "/api/v1/reorganizations/{id}/revert/"): (
+            f"reorganizations/{applied.pk}/revert/",
+            {"reason_visibility": "public"},
+        ),
         ("post", "/api/v1/reorganizations/"): (
             "reorganizations/",
             {"title": "Plan C", "reference": "Decree 7"},
@@ -204,6 +209,23 @@ def _drafted_reorganization(
         payload={"unit": history.unit_y.slug, "fields": {"location": "Rome"}},
     )
     return reorganization, operation
+
+
+def _applied_reorganization(history: ScriptedHistory) -> Reorganization:
+    """An applied reorganization (a mandate rewritten), for the revert to undo."""
+    reorganization = services.reorganization_create(
+        user=editor_user(), title="Plan D", reason="Reform", effective_at=None
+    )
+    services.operation_add(
+        reorganization=reorganization,
+        user=editor_user(),
+        kind="change_unit",
+        payload={"unit": history.root.slug, "fields": {"mandate": "Everything."}},
+    )
+    services.reorganization_submit(reorganization=reorganization, user=editor_user())
+    approver = get_user_model().objects.create_user(username="plan-d-approver")
+    approver.groups.add(Group.objects.get(name="Registry approvers"))
+    return services.reorganization_approve(reorganization=reorganization, user=approver)
 
 
 def _body_fields(schema: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:

@@ -236,7 +236,7 @@ def test_history_problems_reports_a_change_made_behind_the_services_back(
     ]
 
 
-def test_revert_appears_in_the_change_feed_as_a_move(
+def test_revert_appears_in_the_change_feed_as_a_reverted_move(
     scripted_history: ScriptedHistory, editor
 ) -> None:
     services.unit_move(
@@ -255,11 +255,13 @@ def test_revert_appears_in_the_change_feed_as_a_move(
     )
     now = datetime.datetime.now(datetime.UTC)
     changes = selectors.changes_between(now - datetime.timedelta(minutes=5), now)
+    # Issue 13: a revert is labelled "reverted", holding the move it made.
     assert [(change.kind, change.reason) for change in changes] == [
         ("moved", "Up"),
-        ("moved", "Undo"),
+        ("reverted", "Undo"),
     ]
-    assert changes[1].details["to"]["slug"] == "department-b"
+    assert changes[1].details["kinds"] == ["moved"]
+    assert changes[1].details["changes"][0]["details"]["to"]["slug"] == "department-b"
 
 
 def test_parse_instant_refuses_instants_outside_utc_years() -> None:

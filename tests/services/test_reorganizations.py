@@ -234,6 +234,31 @@ def test_an_empty_draft_cannot_be_submitted(editor: User) -> None:
             {"source": "a", "target": "b", "kind": "x"},
             "kind",
         ),
+        (OperationKind.CREATE_POST, {"unit": "a1"}, "needs title"),
+        (OperationKind.CREATE_POST, {"unit": "a1", "title": "T", "is_head": 1}, "type"),
+        (
+            OperationKind.CREATE_POST,
+            {"unit": "a1", "title": "T", "term_years": True},
+            "wrong type",
+        ),
+        (
+            OperationKind.CREATE_POST,
+            {"unit": "a1", "title": "T", "filling_method": "lottery"},
+            "filling_method",
+        ),
+        (
+            OperationKind.CREATE_POST,
+            {"unit": "a1", "title": "T", "term_years": 0},
+            "term_years",
+        ),
+        (OperationKind.CHANGE_POST, {"post": "p", "fields": {}}, "fields"),
+        (OperationKind.CHANGE_POST, {"post": "p", "fields": {"slug": "x"}}, "fields"),
+        (
+            OperationKind.CHANGE_POST,
+            {"post": "p", "fields": {"is_head": "yes"}},
+            "fields.is_head",
+        ),
+        (OperationKind.ABOLISH_POST, {"post": "p", "unit": "a1"}, "unit"),
     ],
 )
 def test_a_malformed_operation_is_refused_and_not_added(
@@ -345,6 +370,21 @@ def test_a_control_character_in_a_rejection_reason_is_refused(
             OperationKind.ADD_DOTTED_LINE,
             {"source": "a1", "target": "a\x1f2", "kind": "supports"},
             "“target”: The target holds a control character (U+001F)",
+        ),
+        (
+            OperationKind.CREATE_POST,
+            {"unit": "a1", "title": "Head\x0bof A1"},
+            "“title”: The title holds a control character (U+000B)",
+        ),
+        (
+            OperationKind.CHANGE_POST,
+            {"post": "head-of-b", "fields": {"term_note": "Five\nyears"}},
+            "“fields.term_note”: The term holds a line break (U+000A)",
+        ),
+        (
+            OperationKind.ABOLISH_POST,
+            {"post": "head\x07of-b"},
+            "“post”: The post holds a control character (U+0007)",
         ),
     ],
 )
@@ -727,3 +767,74 @@ def test_the_life_cycle_is_recorded_in_its_history(
         (Status.APPROVED, "Approved"),
         (Status.APPLIED, "Applied"),
     ]
+
+
+def test_posts_are_created_changed_and_abolished_by_operations(
+    registry: dict[str, Any], editor: User, approver: User
+) -> None:
+    reorganization = submitted(
+        editor,
+        [
+            (
+                OperationKind.CREATE_POST,
+                {
+                    "unit": "a1",
+                    "title": "Head of A1",
+                    "slug": "head-of-a1",
+                    "is_head": True,
+                    "term_years": 4,
+                },
+            ),
+            (
+                OperationKind.CHANGE_POST,
+                {"post": "head-of-b", "fields": {"title": "Chief of B", "unit": "a2"}},
+            ),
+            (OperationKind.APPOINT, {"person": "ada", "post": "head-of-a1"}),
+        ],
+    )
+    services.reorganization_approve(reorganization=reorganization, user=approver)
+
+    created = Post.objects.get(slug="head-of-a1")
+    assert (created.unit, created.is_head, created.term_years) == (
+        registry["a1"],
+        True,
+        4,
+    )
+    changed = Post.objects.get(slug="head-of-b")
+    assert (changed.title, changed.unit) == ("Chief of B", registry["a2"])
+    assert {row.reorganization_id for row in created.history.all()} == {
+        reorganization.pk
+    }
+
+    abolishing = submitted(
+        editor, [(OperationKind.ABOLISH_POST, {"post": "head-of-a1"})]
+    )
+    services.reorganization_approve(reorganization=abolishing, user=approver)
+    created.refresh_from_db()
+    assert created.abolished_on is not None
+    # Its holder's appointment ended with it.
+    assert Appointment.objects.get(post=created).ended_on is not None
+
+
+def test_a_post_operation_the_registry_refuses_is_a_problem_of_its_operation(
+    registry: dict[str, Any], editor: User
+) -> None:
+    reorganization = draft(
+        editor,
+        [
+            # Department B already has a head post.
+            (
+                OperationKind.CREATE_POST,
+                {"unit": "dept-b", "title": "Head", "is_head": True},
+            ),
+            (
+                OperationKind.CHANGE_POST,
+                {"post": "no-such-post", "fields": {"title": "X"}},
+            ),
+            (OperationKind.ABOLISH_POST, {"post": "head-of-b"}),
+            (OperationKind.ABOLISH_POST, {"post": "head-of-b"}),
+        ],
+    )
+    assert [problem["operation"] for problem in reorganization.problems] == [0, 1, 3]
+    assert "already headed" in reorganization.problems[0]["message"]
+    assert "already abolished" in reorganization.problems[2]["message"]

@@ -346,6 +346,17 @@ def _write_calls(
     services.reorganization_submit(reorganization=submitted, user=user)
     approver = User.objects.create_user(username="approver")
     approver.groups.add(Group.objects.get(name="Registry approvers"))
+    applied = services.reorganization_create(
+        user=user, title="Done", reason="r", effective_at=None
+    )
+    services.operation_add(
+        reorganization=applied,
+        user=user,
+        kind="change_unit",
+        payload={"unit": history.department_b.slug, "fields": {"mandate": "Plans."}},
+    )
+    services.reorganization_submit(reorganization=applied, user=user)
+    services.reorganization_approve(reorganization=applied, user=approver)
     return {
         "appointment_end": lambda reason: services.appointment_end(
             appointment=ben, ended_on=today, user=user, reason=reason
@@ -395,6 +406,9 @@ def _write_calls(
             content=f"slug,name,kind,parent\n{root.slug},{root.name},{root.kind},\n".encode(),
             title="Plan",
             reason=reason,
+        ),
+        "reorganization_revert": lambda reason: services.reorganization_revert(
+            reorganization=applied, user=user, reason=reason
         ),
         "reorganization_reject": lambda reason: services.reorganization_reject(
             reorganization=submitted, user=approver, reason=reason

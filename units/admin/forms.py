@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.contrib.admin.widgets import (
+    AdminDateWidget,
+    AdminSplitDateTime,
+    AutocompleteSelect,
+)
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -567,3 +571,20 @@ class RevertForm(ServiceErrorMixin, forms.Form):
     )
     reason_visibility = reason_visibility_field()
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class RevertReorganizationForm(ServiceErrorMixin, forms.Form):
+    """Reverting a reorganization drafts a new one: it needs its own reason."""
+
+    reason = forms.CharField(
+        label=_("Reason for reverting"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=REASON_HELP,
+    )
+    reason_visibility = reason_visibility_field()
+    effective_at = forms.SplitDateTimeField(
+        label=_("Takes effect at"),
+        required=False,
+        widget=AdminSplitDateTime,
+        help_text=_("Leave empty for now; the revert is a draft until approved."),
+    )

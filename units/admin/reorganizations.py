@@ -3,23 +3,26 @@
 Thin over ``units.services.reorganizations``: the draft and each operation are saved
 through the services (which validate the whole draft at every edit and keep each
 operation's problem), and the actions submit, approve, reject (with the reason typed
-beside the action) and cancel. Only a draft is edited; the others are read-only.
+beside the action) and cancel. Only a draft is edited; the others are read-only. An
+applied one has a "Revert…" button: it asks for the reason and drafts the undo.
 A draft can also come from a spreadsheet of units (``imports.py``, its own page).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
-from django.utils.html import format_html_join
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from units import services
@@ -32,9 +35,11 @@ from units.admin.base import (
 )
 from units.admin.forms import (
     InlineRowForm,
+    RevertReorganizationForm,
     ServiceErrorMixin,
     reason_visibility_field,
 )
+from units.admin.history_views import object_context, object_or_404
 from units.admin.imports import import_view
 from units.models import (
     Reorganization,
@@ -168,7 +173,14 @@ class ReorganizationAdmin(ServiceWriteAdmin):
     form = ReorganizationForm
     inlines = (OperationInline,)
     action_form = ReasonActionForm
-    list_display = ("title", "reference", "effective_at", "status", "author")
+    list_display = (
+        "title",
+        "reference",
+        "effective_at",
+        "status",
+        "author",
+        "reverts_shown",
+    )
     list_filter = ("status",)
     search_fields = ("title", "reference")
     readonly_fields = (
@@ -180,6 +192,8 @@ class ReorganizationAdmin(ServiceWriteAdmin):
         "applied_at",
         "rejection_reason",
         "problems_shown",
+        "reverts_shown",
+        "not_restored_shown",
     )
     actions = (
         _step(
@@ -210,7 +224,34 @@ class ReorganizationAdmin(ServiceWriteAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reorganization]:
-        return super().get_queryset(request).select_related("author", "approver")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("author", "approver", "reverts")
+        )
+
+    @admin.display(description=_("reverts"))
+    def reverts_shown(self, reorganization: Reorganization) -> str:
+        original = reorganization.reverts
+        if original is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:units_reorganization_change", args=[original.pk]),
+            _("reverts %(title)s") % {"title": original.title},
+        )
+
+    @admin.display(description=_("what it cannot restore"))
+    def not_restored_shown(self, reorganization: Reorganization) -> str:
+        if not reorganization.not_restored:
+            return "—"
+        return format_html_join(
+            "",
+            "<p>{}</p>",
+            ((item["message"],) for item in reorganization.not_restored),
+        )
+
+    # --- Revert: a new draft that undoes an applied reorganization -------------------
 
     def get_urls(self) -> list[URLPattern]:
         own = [
@@ -218,9 +259,81 @@ class ReorganizationAdmin(ServiceWriteAdmin):
                 "import/",
                 self.admin_site.admin_view(self.import_view),
                 name="units_reorganization_import",
-            )
+            ),
+            path(
+                "<path:object_id>/revert/",
+                self.admin_site.admin_view(self.revert_view),
+                name="units_reorganization_revert",
+            ),
         ]
         return own + super().get_urls()
+
+    def can_revert(self, request: HttpRequest, reorganization: Any) -> bool:
+        return (
+            reorganization is not None
+            and reorganization.status == ReorganizationStatus.APPLIED
+            and self.has_add_permission(request)
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_revert": self.can_revert(request, self.get_object(request, object_id)),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def revert_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The "Revert…" button: the reason (and when), then the new draft's page."""
+        original = object_or_404(self, request, object_id)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        status: int = HTTPStatus.OK
+        form = RevertReorganizationForm()
+        if request.method == "POST":
+            form = RevertReorganizationForm(request.POST)
+            status = HTTPStatus.BAD_REQUEST
+            if form.is_valid():
+                try:
+                    revert = services.reorganization_revert(
+                        reorganization=original.pk,
+                        user=request.user,
+                        reason=form.cleaned_data["reason"],
+                        effective_at=form.cleaned_data["effective_at"],
+                        reason_visibility=form.cleaned_data["reason_visibility"],
+                    )
+                except ValidationError as error:
+                    form = RevertReorganizationForm(request.POST)
+                    form.service_error = error
+                    form.is_valid()
+                    status = services.refusal_status(error)
+                else:
+                    self.message_user(
+                        request,
+                        _(
+                            "“%(title)s” was drafted. Check its operations and what it "
+                            "cannot restore, then submit it for approval."
+                        )
+                        % {"title": revert.title},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:units_reorganization_change", args=[revert.pk])
+                    )
+        context = {
+            **object_context(self, request, original),
+            "title": _("Revert %(title)s") % {"title": original.title},
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(
+            request, "admin/units/reorganization/revert.html", context, status=status
+        )
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         return import_view(self, request)

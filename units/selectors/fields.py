@@ -18,7 +18,8 @@ from units.models import (
 )
 
 # What every revision records besides the object's fields: when it took effect, when
-# it was written, what kind of change it was, why (and who may read why) and by whom.
+# it was written, what kind of change it was, why (and who may read why), by whom, and
+# for a revert the version it went back to.
 REVISION_COLUMNS = (
     "history_id",
     "history_date",
@@ -27,6 +28,7 @@ REVISION_COLUMNS = (
     "history_change_reason",
     "reason_visibility",
     "history_user__username",
+    "reverts_revision",
 )
 # Bookkeeping a history row copies from its object without being a change of it: the
 # object's id and the counter every write raises.

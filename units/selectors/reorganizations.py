@@ -49,8 +49,11 @@ def _lifetime() -> int | None:
 
 
 def reorganizations_with_operations() -> QuerySet[Reorganization]:
-    """Reorganizations with their author, approver and operations (three queries)."""
-    return Reorganization.objects.select_related("author", "approver").prefetch_related(
+    """Reorganizations with their author, approver, the one each reverts and their
+    operations, in a fixed number of queries."""
+    return Reorganization.objects.select_related(
+        "author", "approver", "reverts"
+    ).prefetch_related(
         Prefetch(
             "operations", queryset=ReorganizationOperation.objects.order_by("position")
         )

@@ -91,6 +91,8 @@ class UnitRevision:
     reason_visibility: str
     history_type: str
     changes: list[FieldChange]
+    # A revert's revision: the history_id of the version it went back to.
+    reverts_revision: int | None = None
 
     @property
     def is_backdated(self) -> bool:

@@ -140,6 +140,7 @@ def _revisions(
             **revision_values(row),
             history_type=row["history_type"],
             changes=changes,
+            reverts_revision=row["reverts_revision"],
         )
         state: ShownState = {}
         if with_state:

@@ -75,12 +75,15 @@ def _history(
 def _sub_unit_event(
     change: Change, unit_id: int, row: Revision, previous: Revision | None
 ) -> str:
-    """What a sub-unit's change means for the unit: "" if nothing."""
-    if change.kind not in SUB_UNIT_KINDS:
+    """What a sub-unit's change means for the unit: "" if nothing.
+
+    A revert that moved the sub-unit is read by what it did (its ``kinds``)."""
+    kinds = set(change.details.get("kinds", ())) if change.kind == "reverted" else set()
+    if change.kind not in SUB_UNIT_KINDS and "moved" not in kinds:
         return ""
     was_under = previous is not None and previous["parent_id"] == unit_id
     is_under = row["parent_id"] == unit_id
-    if change.kind in {"added", "moved"}:
+    if change.kind in {"added", "moved", "reverted"}:
         if is_under and not was_under:
             return "joined"
         if was_under and not is_under:

@@ -62,6 +62,7 @@ from units.services.reorganizations import (
     reorganization_create,
     reorganization_problems,
     reorganization_reject,
+    reorganization_revert,
     reorganization_submit,
     reorganization_update,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "reorganization_create",
     "reorganization_problems",
     "reorganization_reject",
+    "reorganization_revert",
     "reorganization_submit",
     "reorganization_update",
     "unit_abolish",

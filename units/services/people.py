@@ -53,7 +53,7 @@ def person_revert(
             f"“{person}” already matches that version; there is nothing to revert.",
             code=Refusal.NO_CHANGE,
         )
-    save_revision(person, write)
+    save_revision(person, write, reverts=history_id)
     return person
 
 

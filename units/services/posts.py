@@ -38,6 +38,7 @@ def post_revert(
     user: Actor,
     reason: str,
     reason_visibility: str | None = None,
+    effective_at: EffectiveTime = None,
     expected_version: int | None = None,
 ) -> Post:
     """Bring a post back to the state of one of its versions, as one new change.
@@ -47,7 +48,7 @@ def post_revert(
     post to an earlier version revives it, but only into an active unit and never as
     a second head. Appointments are separate records and are not brought back.
     """
-    write = begin_write(user, reason, reason_visibility, None)
+    write = begin_write(user, reason, reason_visibility, effective_at)
     post = fresh(Post, post)
     check_version(post, expected_version)
     target = post.history.filter(history_id=history_id).first()
@@ -84,7 +85,7 @@ def post_revert(
             code=Refusal.UNIT_ABOLISHED,
         )
     _check_single_head(unit, post.is_head, exclude_pk=post.pk)
-    save_revision(post, write)
+    save_revision(post, write, reverts=history_id)
     return post
 
 

@@ -243,9 +243,16 @@ class Write:
 
 
 def save_revision(
-    instance: RecordedModel, write: Write, *, is_new: bool = False
+    instance: RecordedModel,
+    write: Write,
+    *,
+    is_new: bool = False,
+    reverts: int | None = None,
 ) -> None:
     """Validate and save ``instance`` as one history row carrying ``write``.
+
+    ``reverts``: the history_id of the version a revert brings it back to, kept on
+    the row (``reverts_revision``) so the feed calls the change "reverted".
 
     Every text is checked first (``check_texts``): this is the one place all writes
     pass, so no service can store a control character the feed or chart cannot show.
@@ -261,6 +268,7 @@ def save_revision(
         _change_reason=write.reason,
         _reason_visibility=write.reason_visibility,
         _history_date=write.effective_at,
+        _reverts_revision=reverts,
     )
     try:
         instance.save()
@@ -271,6 +279,7 @@ def save_revision(
             "_change_reason",
             "_reason_visibility",
             "_history_date",
+            "_reverts_revision",
         ):
             instance.__dict__.pop(attribute, None)
 
@@ -287,6 +296,9 @@ def stamp_history_row(
     visibility = instance.__dict__.get("_reason_visibility")
     if visibility is not None:
         history_instance.reason_visibility = visibility
+    reverts = instance.__dict__.get("_reverts_revision")
+    if reverts is not None:
+        history_instance.reverts_revision = reverts
     reorganization = _applying.get()
     if reorganization is not None and isinstance(history_instance, RecordedRevision):
         history_instance.reorganization_id = reorganization.pk

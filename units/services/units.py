@@ -518,7 +518,7 @@ def unit_revert(
         )
     if unit.parent_id != old_parent_id or unit.sibling_order != old_order:
         place_in_tree(unit, old_parent_id)
-    save_revision(unit, write)
+    save_revision(unit, write, reverts=history_id)
     unit.refresh_from_db()
     return unit
 

@@ -100,6 +100,46 @@ def abolition(row: Revision, previous: Revision) -> str | None:
     return "reinstated" if row["abolished_on"] is None else "abolished"
 
 
+def as_revert(
+    model: type[models.Model], row: Revision, subject: Subject, changes: list[Change]
+) -> list[Change]:
+    """A revert's revision (``reverts_revision`` set by ``unit_revert`` & co) is one
+    "reverted" change (``post_reverted``, ``person_reverted``) holding what it brought
+    back, rather than "renamed" or "changed" as if it were a new decision; bringing an
+    abolished object back stays "reinstated", its own kind. Other revisions: as they are.
+    """
+    version = row.get("reverts_revision")
+    if version is None:
+        return changes
+    kept = [item for item in changes if item.kind.endswith("reinstated")]
+    merged = [item for item in changes if not item.kind.endswith("reinstated")]
+    if not merged:
+        return kept
+    return [
+        *kept,
+        change(
+            f"{FIELD_CHANGE_PREFIXES[model]}reverted",
+            row,
+            subject,
+            summary=f"{subject.name} reverted to an earlier version: "
+            + "; ".join(item.summary for item in merged),
+            details={
+                "version": version,
+                "kinds": [item.kind for item in merged],
+                "changes": [
+                    {
+                        "kind": item.kind,
+                        "summary": item.summary,
+                        "details": item.details,
+                    }
+                    for item in merged
+                ],
+            },
+            fields=tuple(name for item in merged for name in item.fields),
+        ),
+    ]
+
+
 class FieldsLeft:
     """The fields a revision changed that no change of it accounts for yet."""
 

@@ -10,6 +10,7 @@ from units.models import Person
 from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
+    as_revert,
     change,
     field_changes,
     subject_of,
@@ -49,4 +50,4 @@ def person_changes(
             )
         )
     changes += field_changes(Person, names, row, previous, left.names, name, subject)
-    return changes
+    return as_revert(Person, row, subject, changes)

@@ -8,6 +8,7 @@ from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
     abolition,
+    as_revert,
     change,
     field_changes,
     subject_of,
@@ -90,4 +91,4 @@ def post_changes(
     changes += field_changes(
         Post, names, row, previous, left.names, f"the post {title}", subject
     )
-    return changes
+    return as_revert(Post, row, subject, changes)

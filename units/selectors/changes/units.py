@@ -7,6 +7,7 @@ from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
     abolition,
+    as_revert,
     change,
     field_changes,
     subject_of,
@@ -139,4 +140,4 @@ def unit_changes(
     changes += field_changes(
         OrganizationalUnit, names, row, previous, left.names, row["name"], subject
     )
-    return changes
+    return as_revert(OrganizationalUnit, row, subject, changes)

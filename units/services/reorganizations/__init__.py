@@ -19,6 +19,7 @@ the reasons.
 - ``drafts``: creating and editing a draft and its operations
 - ``decisions``: submit, approve, reject, cancel
 - ``application``: applying at the effective time (task, catch-up before reads)
+- ``undo``: reverting an applied reorganization, as a new draft
 """
 
 from units.services.reorganizations.application import (
@@ -44,6 +45,7 @@ from units.services.reorganizations.operations import APPLY
 from units.services.reorganizations.payloads import PAYLOAD_SHAPES, check_payload
 from units.services.reorganizations.problems import Problem, ReorganizationRefusal
 from units.services.reorganizations.tryout import reorganization_problems
+from units.services.reorganizations.undo import reorganization_revert
 
 __all__ = [
     "APPLY",
@@ -63,6 +65,7 @@ __all__ = [
     "reorganization_create",
     "reorganization_problems",
     "reorganization_reject",
+    "reorganization_revert",
     "reorganization_submit",
     "reorganization_update",
 ]

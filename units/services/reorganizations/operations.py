@@ -17,6 +17,7 @@ from units.models import (
     UnitRelationship,
 )
 from units.services.appointments import appointment_end, appointment_start
+from units.services.posts import post_abolish, post_create, post_revert, post_update
 from units.services.refusals import Refusal
 from units.services.relationships import relationship_create, relationship_end
 from units.services.revisions import Write
@@ -100,18 +101,23 @@ def _reinstate(payload: dict[str, Any], write: Write) -> None:
             f"“{unit}” is not abolished; there is nothing to reinstate.",
             code=Refusal.NO_CHANGE,
         )
+    unit_revert(unit=unit, history_id=_last_active_version(unit), **write.keywords())
+
+
+def _last_active_version(instance: Any) -> int:
+    """The history_id of a unit's or post's last version before its abolition."""
     before = (
-        unit.history.filter(abolished_on__isnull=True)
+        instance.history.filter(abolished_on__isnull=True)
         .order_by("-history_date", "-history_id")
         .values_list("history_id", flat=True)
         .first()
     )
     if before is None:
         raise ValidationError(
-            f"“{unit}” has no recorded version before its abolition.",
+            f"“{instance}” has no recorded version before its abolition.",
             code=Refusal.NOT_FOUND,
         )
-    unit_revert(unit=unit, history_id=before, **write.keywords())
+    return int(before)
 
 
 def _appoint(payload: dict[str, Any], write: Write) -> None:
@@ -163,6 +169,36 @@ def _end_dotted_line(payload: dict[str, Any], write: Write) -> None:
     relationship_end(relationship=line, **write.keywords())
 
 
+def _create_post(payload: dict[str, Any], write: Write) -> None:
+    fields = {key: value for key, value in payload.items() if key != "unit"}
+    post_create(
+        unit=_by_slug(OrganizationalUnit, payload["unit"]), **write.keywords(), **fields
+    )
+
+
+def _change_post(payload: dict[str, Any], write: Write) -> None:
+    fields = dict(payload["fields"])
+    if "unit" in fields:
+        fields["unit"] = _by_slug(OrganizationalUnit, fields["unit"])
+    post_update(post=_by_slug(Post, payload["post"]), **write.keywords(), **fields)
+
+
+def _abolish_post(payload: dict[str, Any], write: Write) -> None:
+    post_abolish(post=_by_slug(Post, payload["post"]), **write.keywords())
+
+
+def _reinstate_post(payload: dict[str, Any], write: Write) -> None:
+    """Back to the post's last version before its abolition (``post_revert``)."""
+    post = _by_slug(Post, payload["post"])
+    if post.is_active:
+        raise ValidationError(
+            f"The post “{post}” is not abolished; there is nothing to reinstate.",
+            code=Refusal.NO_CHANGE,
+        )
+    before = _last_active_version(post)
+    post_revert(post=post, history_id=before, **write.keywords())
+
+
 APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {
     OperationKind.ESTABLISH_UNIT: _establish,
     OperationKind.CHANGE_UNIT: _change,
@@ -173,4 +209,8 @@ APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {
     OperationKind.END_APPOINTMENT: _end_appointment,
     OperationKind.ADD_DOTTED_LINE: _add_dotted_line,
     OperationKind.END_DOTTED_LINE: _end_dotted_line,
+    OperationKind.CREATE_POST: _create_post,
+    OperationKind.CHANGE_POST: _change_post,
+    OperationKind.ABOLISH_POST: _abolish_post,
+    OperationKind.REINSTATE_POST: _reinstate_post,
 }

@@ -11,12 +11,16 @@ from django.db import models
 
 from units.characters import field_text_problem, text_problem
 from units.models import (
+    SMALL_INTEGER_MAX,
     Appointment,
+    FillingMethod,
     OperationKind,
     OrganizationalUnit,
+    Post,
     RelationshipKind,
     UnitRelationship,
 )
+from units.services.posts import POST_UPDATABLE_FIELDS
 from units.services.refusals import Refusal
 from units.services.units import MOVE_POSITIONS, UNIT_UPDATABLE_FIELDS
 
@@ -70,6 +74,22 @@ PAYLOAD_SHAPES: dict[str, PayloadShape] = {
     OperationKind.END_DOTTED_LINE: PayloadShape(
         required={"source": str, "target": str, "kind": str}, optional={}
     ),
+    # Posts: named by slug; "unit" (create, or fields.unit to move it) is a unit's slug.
+    OperationKind.CREATE_POST: PayloadShape(
+        required={"unit": str, "title": str},
+        optional={
+            "slug": str,
+            "is_head": bool,
+            "filling_method": str,
+            "term_years": (int, type(None)),
+            "term_note": str,
+        },
+    ),
+    OperationKind.CHANGE_POST: PayloadShape(
+        required={"post": str, "fields": dict}, optional={}
+    ),
+    OperationKind.ABOLISH_POST: PayloadShape(required={"post": str}, optional={}),
+    OperationKind.REINSTATE_POST: PayloadShape(required={"post": str}, optional={}),
 }
 
 
@@ -100,9 +120,13 @@ def check_payload(kind: str, payload: Any) -> dict[str, Any]:
             f"{', '.join(allowed)}."
         )
     for key, value in payload.items():
-        if not isinstance(value, allowed[key]):
+        if not isinstance(value, allowed[key]) or (
+            isinstance(value, bool) and bool not in _types(allowed[key])
+        ):
             raise invalid(f"“{key}” of a “{kind}” operation has the wrong type.")
     _check_payload_texts(kind, payload)
+    if kind in POST_KINDS:
+        _check_post_payload(kind, payload)
     if kind == OperationKind.CHANGE_UNIT:
         unknown = sorted(set(payload["fields"]) - UNIT_UPDATABLE_FIELDS)
         if unknown or not payload["fields"]:
@@ -135,6 +159,57 @@ def check_payload(kind: str, payload: Any) -> dict[str, Any]:
     return payload
 
 
+def _types(allowed: type | tuple[type, ...]) -> tuple[type, ...]:
+    return allowed if isinstance(allowed, tuple) else (allowed,)
+
+
+POST_KINDS = frozenset(
+    {
+        OperationKind.CREATE_POST,
+        OperationKind.CHANGE_POST,
+        OperationKind.ABOLISH_POST,
+        OperationKind.REINSTATE_POST,
+    }
+)
+# The type of each field a change_post operation may set ("unit": a unit's slug).
+POST_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "title": str,
+    "unit": str,
+    "is_head": bool,
+    "filling_method": str,
+    "term_years": (int, type(None)),
+    "term_note": str,
+}
+
+
+def _check_post_payload(kind: str, payload: dict[str, Any]) -> None:
+    """A post's fields: known names, their types, a filling method among the choices."""
+    fields = (
+        payload.get("fields", payload) if kind == OperationKind.CHANGE_POST else payload
+    )
+    if kind == OperationKind.CHANGE_POST:
+        unknown = sorted(set(fields) - POST_UPDATABLE_FIELDS)
+        if unknown or not fields:
+            raise invalid(
+                "“fields” names the fields to change, among "
+                f"{', '.join(sorted(POST_UPDATABLE_FIELDS))}."
+            )
+        for name, value in fields.items():
+            expected = _types(POST_FIELD_TYPES[name])
+            if not isinstance(value, expected) or (
+                isinstance(value, bool) and bool not in expected
+            ):
+                raise invalid(
+                    f"“fields.{name}” of a “{kind}” operation has the wrong type."
+                )
+    method = fields.get("filling_method")
+    if method is not None and method not in FillingMethod.values:
+        raise invalid(f"“filling_method” is one of {', '.join(FillingMethod.values)}.")
+    term = fields.get("term_years")
+    if term is not None and not 0 < term <= SMALL_INTEGER_MAX:
+        raise invalid(f"“term_years” is a number of years, 1 to {SMALL_INTEGER_MAX}.")
+
+
 # The model whose fields an operation's texts become (the rest are slugs and choices):
 # a text is checked as that field will check it, so line breaks only where it may hold
 # them (a mandate, a description).
@@ -143,6 +218,8 @@ _PAYLOAD_MODELS: dict[str, type[models.Model]] = {
     OperationKind.CHANGE_UNIT: OrganizationalUnit,
     OperationKind.APPOINT: Appointment,
     OperationKind.ADD_DOTTED_LINE: UnitRelationship,
+    OperationKind.CREATE_POST: Post,
+    OperationKind.CHANGE_POST: Post,
 }
 
 
