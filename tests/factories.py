@@ -185,3 +185,36 @@ def scheduled_reorganization(unit: OrganizationalUnit) -> Reorganization:
         effective_at=timezone.now() + datetime.timedelta(days=365),
     )
     return services.reorganization_approve(reorganization=reorganization, user=approver)
+
+
+def applied_reorganization(
+    operations: list[tuple[str, dict[str, Any]]],
+    *,
+    author: Any,
+    approver: Any,
+    title: str = "Restructure",
+    reference: str = "DG bulletin 2026/14",
+    reason: str = "Bulletin",
+    reason_visibility: str | None = None,
+) -> Reorganization:
+    """A reorganization of these operations, drafted and submitted by ``author`` and
+    approved by ``approver``, effective now: applied at its approval."""
+    reorganization = services.reorganization_create(
+        user=author,
+        title=title,
+        reference=reference,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=timezone.now(),
+    )
+    for kind, payload in operations:
+        services.operation_add(
+            reorganization=reorganization, user=author, kind=kind, payload=payload
+        )
+    services.reorganization_submit(reorganization=reorganization, user=author)
+    applied = services.reorganization_approve(
+        reorganization=reorganization, user=approver
+    )
+    if applied.status != "applied":
+        raise AssertionError(f"Not applied: {applied.status} {applied.problems}")
+    return applied

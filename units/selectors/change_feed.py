@@ -246,7 +246,7 @@ def _feed_stretch(
     if limit < 1:
         raise ValueError("A page holds at least one change.")
     count = limit + 1
-    reads = []
+    reads: list[list[Revision]] = []
     for source, (model, fields) in enumerate(FEED_SOURCES):
         condition = only.rows(model)
         if condition is None:

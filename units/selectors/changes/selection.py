@@ -17,6 +17,8 @@ from units.selectors.changes.entries import OBJECT_TYPES
 # reorganization's application recorded.
 REORGANIZATION_TYPE = "reorganization"
 FEED_TYPES = (*OBJECT_TYPES.values(), REORGANIZATION_TYPE)
+# A history table's model (named before ``FeedFilter.type`` shadows ``type``).
+FeedModel = type[RecordedModel]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class FeedFilter:
     def is_filtered(self) -> bool:
         return bool(self.type) or self.unit_id is not None
 
-    def rows(self, model: type[RecordedModel]) -> Q | None:
+    def rows(self, model: FeedModel) -> Q | None:
         """The condition on ``model``'s history rows; None: none is kept (unread)."""
         if self.type not in ("", REORGANIZATION_TYPE, OBJECT_TYPES[model]):
             return None
