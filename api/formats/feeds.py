@@ -148,9 +148,10 @@ def changes_atom(request: HttpRequest) -> HttpResponse:
     except InvalidInstant as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain")
     except ValidationError as error:
+        # One parameter, named as the JSON feed's 400 names it.
         message = "; ".join(
-            f"{name}: {' '.join(map(str, texts))}"
-            for name, texts in dict(error.detail).items()  # type: ignore[arg-type]
+            f"{name}: {text}"
+            for name, text in dict(error.detail).items()  # type: ignore[arg-type]
         )
         return HttpResponseBadRequest(message, content_type="text/plain")
     return ChangesFeed()(request)
