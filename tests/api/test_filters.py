@@ -195,6 +195,9 @@ def test_the_cases_cover_every_kind_of_parameter() -> None:
         ("changes/", "cursor"),
         ("changes/", "limit"),
         ("changes/", "offset"),
+        ("changes/", "type"),
+        ("changes/", "unit"),
+        ("changes/", "unit_posts"),
         ("units/{slug}/history/", "limit"),
         ("export/popolo.json", "as_of"),
     } <= kinds
