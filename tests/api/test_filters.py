@@ -406,6 +406,9 @@ def test_the_change_feed_filterset_gives_the_selectors_the_window_and_page() -> 
             hour=23, minute=59, second=59, microsecond=999999
         ),
         "until": selectors.LATEST,
+        "type": None,
+        "unit_id": None,
+        "unit_posts": False,
         "limit": 50,
         "offset": None,
         "cursor": None,
