@@ -202,6 +202,11 @@ def test_the_filters_keep_what_they_name(
     with_posts = feed(client, history, unit="u1", unit_posts="true")["results"]
     types = {c["object"]["type"] for e in with_posts for c in e.get("changes", [e])}
     assert types == {"unit", "post"}
+    # The links keep the filter.
+    first = feed(client, history, type="unit", limit="2")
+    assert "type=unit" in first["next"]
+    second = client.get(first["next"]).json()
+    assert {e["object"]["type"] for e in second["results"]} == {"unit"}
     # Each filter keys its own cached answer.
     assert feed(client, history, type="unit")["results"] != posts
 
