@@ -414,6 +414,27 @@ class ReorganizationHeadingSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField(
         help_text="Its address in this API (absolute): its operations and status."
     )
+    problems = serializers.SerializerMethodField(
+        help_text="Why a failed reorganization did not apply, each "
+        '{"operation": its index or null, "message"}; empty for an applied one. '
+        "Failed reorganizations are listed to authenticated editors and auditors "
+        "only."
+    )
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "operation": {"type": "integer", "nullable": True},
+                    "message": {"type": "string"},
+                },
+            },
+        }
+    )
+    def get_problems(self, heading: Any) -> list[dict[str, Any]]:
+        return list(heading.problems) if _staff_reader(self.context) else []
 
     def get_reason(self, heading: Any) -> str | None:
         return selectors.shown_reason(heading, staff=_staff_reader(self.context))
@@ -437,7 +458,8 @@ class ChangeGroupSerializer(serializers.Serializer):
     )
     changes = ChangeSerializer(
         many=True,
-        help_text="Its changes on this page, in feed order (each as a change entry).",
+        help_text="Its changes on this page, in feed order (each as a change entry); "
+        "none for a failed reorganization.",
     )
 
 

@@ -218,3 +218,38 @@ def applied_reorganization(
     if applied.status != "applied":
         raise AssertionError(f"Not applied: {applied.status} {applied.problems}")
     return applied
+
+
+def failed_reorganization(
+    unit: OrganizationalUnit, *, author: Any, approver: Any, title: str = "Doomed"
+) -> Reorganization:
+    """A reorganization approved to move ``unit`` to Oslo in an hour, whose unit is
+    then abolished, applied (the clock an hour on): failed, nothing of it applied."""
+    from unittest import mock
+
+    effective_at = timezone.now() + datetime.timedelta(hours=1)
+    reorganization = services.reorganization_create(
+        user=author,
+        title=title,
+        reason="Bulletin on Oslo",
+        reason_visibility="public",
+        effective_at=effective_at,
+    )
+    services.operation_add(
+        reorganization=reorganization,
+        user=author,
+        kind="change_unit",
+        payload={"unit": unit.slug, "fields": {"location": "Oslo"}},
+    )
+    services.reorganization_submit(reorganization=reorganization, user=author)
+    services.reorganization_approve(reorganization=reorganization, user=approver)
+    services.unit_abolish(
+        unit=OrganizationalUnit.objects.get(pk=unit.pk), user=author, reason="Closed"
+    )
+    later = effective_at + datetime.timedelta(seconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        services.apply_due_reorganizations()
+    reorganization.refresh_from_db()
+    if reorganization.status != "failed":
+        raise AssertionError(f"Not failed: {reorganization.status}")
+    return reorganization

@@ -50,7 +50,14 @@ class ChangesFeed(Feed):
             limit=FEED_SIZE,
             only=feed_filter(arguments),
         )
-        return selectors.grouped_by_reorganization(latest.changes)[::-1]
+        return selectors.page_entries(
+            latest,
+            arguments["since"],
+            arguments["until"],
+            direction="before",
+            failed=self._staff_reader,
+            only=feed_filter(arguments),
+        )[::-1]
 
     def link(self) -> str:
         return reverse("api:changes")
@@ -65,7 +72,8 @@ class ChangesFeed(Feed):
         if isinstance(entry, ChangeGroup):
             heading = entry.reorganization
             reference = f" ({heading.reference})" if heading.reference else ""
-            return xml_safe(f"Reorganization: {heading.title}{reference}")
+            failed = " failed" if heading.status == "failed" else ""
+            return xml_safe(f"Reorganization{failed}: {heading.title}{reference}")
         return xml_safe(entry.summary)
 
     def item_description(self, entry: FeedEntry) -> str:
@@ -80,11 +88,11 @@ class ChangesFeed(Feed):
             reason = selectors.reason_text(
                 entry.reorganization, staff=self._staff_reader
             )
-            changes = "".join(
-                f"<li>{escape(xml_safe(change.summary))}</li>"
-                for change in entry.changes
-            )
-            return f"<p>Reason: {escape(xml_safe(reason))}</p><ul>{changes}</ul>"
+            lines = [change.summary for change in entry.changes] or [
+                problem_text(problem) for problem in entry.reorganization.problems
+            ]
+            items = "".join(f"<li>{escape(xml_safe(line))}</li>" for line in lines)
+            return f"<p>Reason: {escape(xml_safe(reason))}</p><ul>{items}</ul>"
         reason = selectors.reason_text(entry, staff=self._staff_reader)
         return escape(xml_safe(f"{entry.summary}. Reason: {reason}"))
 
@@ -113,8 +121,13 @@ class ChangesFeed(Feed):
         return entry.effective_at
 
     def item_updateddate(self, entry: FeedEntry) -> datetime.datetime:
+        """When it was recorded; a failed reorganization recorded nothing, and says
+        when it was due."""
         if isinstance(entry, ChangeGroup):
-            return max(change.recorded_at for change in entry.changes)
+            return max(
+                (change.recorded_at for change in entry.changes),
+                default=entry.effective_at,
+            )
         return entry.recorded_at
 
     def item_author_name(self, entry: FeedEntry) -> str | None:
@@ -128,6 +141,13 @@ class ChangesFeed(Feed):
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self._staff_reader = selectors.may_see_staff_identities(request.user)
         return super().__call__(request, *args, **kwargs)
+
+
+def problem_text(problem: dict[str, Any]) -> str:
+    """One reason a reorganization failed, naming its operation (from 1) if any."""
+    operation = problem.get("operation")
+    where = f"Operation {operation + 1}: " if isinstance(operation, int) else ""
+    return f"{where}{problem.get('message', '')}"
 
 
 def _feed_etag(request: HttpRequest) -> str:

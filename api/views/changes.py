@@ -65,8 +65,10 @@ class ChangesView(RegistryView):
         "entry (`reorganization`: its title, reference, reason, time and `url`; "
         "`changes`: its changes), which a page never splits unless it alone fills "
         "the page (then it goes on on the next page, with the same "
-        "`reorganization.id`). `offset`, the former way to page, is removed: any "
-        "value is a 400.",
+        "`reorganization.id`). Editors and auditors also read the reorganizations "
+        "that failed to apply, at their effective time (`status` failed, no "
+        "`changes`, the reasons in `problems`). `offset`, the former way to page, "
+        "is removed: any value is a 400.",
         parameters=[
             OpenApiParameter(
                 "since",
@@ -123,7 +125,8 @@ class ChangesView(RegistryView):
         query = ChangeFeedFilterSet(request.query_params).selector_arguments()
         since, until, limit = query["since"], query["until"], query["limit"]
         only = feed_filter(query)
-        context = {"staff_reader": self.staff_reader(), "origin": origin(request)}
+        staff = self.staff_reader()
+        context = {"staff_reader": staff, "origin": origin(request)}
         direction, position = query["cursor"] or ("after", None)
 
         def build() -> dict[str, Any]:
@@ -149,7 +152,16 @@ class ChangesView(RegistryView):
                 "count": None,
                 **links,
                 "results": api_serializers.feed_entries_data(
-                    selectors.grouped_by_reorganization(feed_page.changes), context
+                    selectors.page_entries(
+                        feed_page,
+                        since,
+                        until,
+                        direction=direction,
+                        position=position,
+                        failed=staff,
+                        only=only,
+                    ),
+                    context,
                 ),
             }
 

@@ -4,6 +4,7 @@ and ``unit`` filters and their refusals, and a cost that does not grow with grou
 
 from __future__ import annotations
 
+import datetime
 from http import HTTPStatus
 from typing import Any
 from xml.etree import ElementTree
@@ -15,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import ReorganizedHistory, change_unit
-from tests.factories import applied_reorganization
+from tests.factories import applied_reorganization, failed_reorganization
 from units import services
 from units.roles import AUDITORS
 from units.selectors import changes_between
@@ -309,3 +310,93 @@ def test_a_page_costs_the_same_however_many_groups_and_changes_each_holds(
         cache.clear()
         with django_assert_max_num_queries(before + 1):
             feed(client, history, **query)
+
+
+# --- Failed reorganizations: to editors and auditors, never to the public ---------------
+
+
+@pytest.fixture
+def failed(
+    reorganized_history: ReorganizedHistory, editor: User, approver: User
+) -> Any:
+    return failed_reorganization(
+        reorganized_history.units["u3"], author=editor, approver=approver
+    )
+
+
+def until_after(reorganization: Any) -> str:
+    return (reorganization.effective_at + datetime.timedelta(days=1)).isoformat()
+
+
+def test_a_failed_reorganization_is_listed_with_its_reasons_to_staff_only(
+    client: Client,
+    auditor_client: Client,
+    reorganized_history: ReorganizedHistory,
+    failed: Any,
+) -> None:
+    history = reorganized_history
+    until = until_after(failed)
+    public = feed(client, history, until=until)["results"]
+    assert failed.pk not in {g["reorganization"]["id"] for g in groups(public)}
+    assert "Oslo" not in str(public)
+
+    staff = feed(auditor_client, history, until=until)["results"]
+    entry = staff[-1]
+    assert entry["reorganization"]["id"] == failed.pk
+    assert entry["reorganization"]["status"] == "failed"
+    assert entry["reorganization"]["title"] == "Doomed"
+    assert entry["changes"] == []
+    [problem] = entry["reorganization"]["problems"]
+    assert problem["operation"] == 0
+    assert "abolished" in problem["message"]
+    # Applied ones have none; the public never reads any.
+    assert all(g["reorganization"]["problems"] == [] for g in groups(public))
+    # Kept by type=reorganization, left out by type=unit and unit.
+    only = feed(auditor_client, history, until=until, type="reorganization")
+    assert only["results"][-1]["reorganization"]["id"] == failed.pk
+    for query in ({"type": "unit"}, {"unit": "u3"}):
+        kept = feed(auditor_client, history, until=until, **query)["results"]
+        assert failed.pk not in {g["reorganization"]["id"] for g in groups(kept)}
+
+
+@pytest.mark.parametrize("limit", ["1", "2", "4", "50"])
+def test_pages_read_either_way_list_a_failed_reorganization_once(
+    auditor_client: Client,
+    reorganized_history: ReorganizedHistory,
+    failed: Any,
+    limit: str,
+) -> None:
+    history = reorganized_history
+    until = until_after(failed)
+    pages = follow(
+        auditor_client, feed(auditor_client, history, until=until, limit=limit)
+    )
+    back = [pages[-1]]
+    while back[-1]["previous"]:
+        back.append(auditor_client.get(back[-1]["previous"]).json())
+    for read in (pages, back):
+        ids = [
+            g["reorganization"]["id"]
+            for page in read
+            for g in groups(page["results"])
+            if g["reorganization"]["status"] == "failed"
+        ]
+        assert ids == [failed.pk]
+
+
+def test_atom_lists_a_failed_reorganization_to_staff_only(
+    client: Client,
+    auditor_client: Client,
+    reorganized_history: ReorganizedHistory,
+    failed: Any,
+) -> None:
+    until = until_after(failed)
+    public = atom_entries(client, until=until)
+    assert f"orgregistry:reorganization:{failed.pk}" not in [
+        text(e, "id") for e in public
+    ]
+    staff = {text(e, "id"): e for e in atom_entries(auditor_client, until=until)}
+    entry = staff[f"orgregistry:reorganization:{failed.pk}"]
+    assert text(entry, "title") == "Reorganization failed: Doomed"
+    assert "Operation 1:" in text(entry, "summary")
+    assert "abolished" in text(entry, "summary")

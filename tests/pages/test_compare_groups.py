@@ -3,6 +3,7 @@ reason as the reader may read it, time, link), and the other changes by kind."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from http import HTTPStatus
 from typing import Any
@@ -12,6 +13,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from tests.conftest import ReorganizedHistory, page_text
+from tests.factories import failed_reorganization
 from units.roles import AUDITORS
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +76,35 @@ def test_an_auditor_reads_the_internal_reason_on_the_compare_page(
     groups = section(compare(client, reorganized_history), "reorganizations")
     assert "Secret bulletin" in groups
     assert "(internal)" in groups
+
+
+def test_a_failed_reorganization_shows_on_the_compare_page_to_staff_only(
+    client: Client,
+    reorganized_history: ReorganizedHistory,
+    editor: User,
+    approver: User,
+) -> None:
+    failed = failed_reorganization(
+        reorganized_history.units["u3"], author=editor, approver=approver
+    )
+    to = (failed.effective_at + datetime.timedelta(days=1)).date().isoformat()
+    query = {"from": reorganized_history.since.date().isoformat(), "to": to}
+    public = client.get("/compare/", query)
+    assert public.status_code == HTTPStatus.OK
+    assert "Doomed" not in public.content.decode()
+
+    auditor = User.objects.create_user(username="auditor", password="auditor-pass-1")
+    auditor.groups.add(Group.objects.get(name=AUDITORS))
+    client.force_login(auditor)
+    staff = client.get("/compare/", query)
+    groups = section(staff, "reorganizations")
+    assert 'Reorganizations <span class="count">4</span>' in groups
+    entry = re.search(
+        rf'id="reorganization-{failed.pk}">.*?</li>\s*</ul>\s*</li>', groups, re.S
+    )
+    assert entry is not None
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", entry.group(0)))
+    assert "Doomed" in text
+    assert "failed , nothing of it applied" in text
+    assert "Operation 1:" in text
+    assert "abolished" in text

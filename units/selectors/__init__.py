@@ -51,6 +51,7 @@ from units.selectors.change_groups import (
     FeedEntry,
     ReorganizationHeading,
     grouped_by_reorganization,
+    page_entries,
 )
 from units.selectors.changes.selection import FEED_TYPES, FeedFilter
 from units.selectors.consistency import (
@@ -286,6 +287,7 @@ __all__ = [
     "change_window",
     "changes_between",
     "grouped_by_reorganization",
+    "page_entries",
     "ReorganizationHeading",
     "changes_page",
     "changes_page_before",

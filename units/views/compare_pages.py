@@ -20,7 +20,8 @@ from units.selectors import (
     InvalidInstant,
     changes_page,
     changes_page_before,
-    grouped_by_reorganization,
+    may_see_staff_identities,
+    page_entries,
     parse_instant,
     parse_window_start,
     window_ends_a_day,
@@ -168,7 +169,14 @@ def compare(request: HttpRequest) -> HttpResponse:
     else:
         page = changes_page(since, until, after=position, limit=COMPARE_PAGE_CHANGES)
     # A reorganization's changes are listed under it; the others by kind, as ever.
-    entries = grouped_by_reorganization(page.changes)
+    entries = page_entries(
+        page,
+        since,
+        until,
+        direction=direction,
+        position=position,
+        failed=may_see_staff_identities(request.user),
+    )
     reorganizations = [entry for entry in entries if isinstance(entry, ChangeGroup)]
     by_kind: dict[str, list] = {}
     for entry in entries:

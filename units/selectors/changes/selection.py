@@ -43,6 +43,11 @@ class FeedFilter:
     def is_filtered(self) -> bool:
         return bool(self.type) or self.unit_id is not None
 
+    @property
+    def keeps_failed_reorganizations(self) -> bool:
+        """Failed reorganizations recorded no change of any object or unit."""
+        return self.type in ("", REORGANIZATION_TYPE) and self.unit_id is None
+
     def rows(self, model: FeedModel) -> Q | None:
         """The condition on ``model``'s history rows; None: none is kept (unread)."""
         if self.type not in ("", REORGANIZATION_TYPE, OBJECT_TYPES[model]):
