@@ -102,7 +102,9 @@ API, public `page`). The changes an applied reorganization recorded come as one 
 instead, `{"reorganization": {"id", "title", "reference", "reason",
 "reason_visibility", "effective_at", "status", "author", "url"}, "effective_at",
 "changes": [...]}`, whose reason and author follow the same rule as a change's; a
-page never splits one unless it alone fills the page. `type` (unit, post, person,
+page never splits one unless it alone fills the page. Editors and auditors also read
+the reorganizations that failed to apply (`"status": "failed"`, no changes, the
+reasons in `problems`). `type` (unit, post, person,
 appointment, relationship, reorganization) and `unit` (a slug; `unit_posts=true` adds
 its posts) keep some changes; another value is a 400 naming the parameter.
 
