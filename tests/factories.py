@@ -225,8 +225,16 @@ def failed_reorganization(
 ) -> Reorganization:
     """A reorganization approved to move ``unit`` to Oslo in an hour, whose unit is
     then abolished, applied (the clock an hour on): failed, nothing of it applied."""
-    from unittest import mock
+    return fail_when_due(
+        doomed_reorganization(unit, author=author, approver=approver, title=title)
+    )
 
+
+def doomed_reorganization(
+    unit: OrganizationalUnit, *, author: Any, approver: Any, title: str = "Doomed"
+) -> Reorganization:
+    """A reorganization approved to move ``unit`` to Oslo in an hour, whose unit is
+    then abolished: it will fail."""
     effective_at = timezone.now() + datetime.timedelta(hours=1)
     reorganization = services.reorganization_create(
         user=author,
@@ -246,7 +254,16 @@ def failed_reorganization(
     services.unit_abolish(
         unit=OrganizationalUnit.objects.get(pk=unit.pk), user=author, reason="Closed"
     )
-    later = effective_at + datetime.timedelta(seconds=1)
+    reorganization.refresh_from_db()
+    return reorganization
+
+
+def fail_when_due(reorganization: Reorganization) -> Reorganization:
+    """Apply what is due a second after ``reorganization``'s time (the clock moved
+    on): it fails, as ``doomed_reorganization`` made sure."""
+    from unittest import mock
+
+    later = reorganization.effective_at + datetime.timedelta(seconds=1)
     with mock.patch("django.utils.timezone.now", return_value=later):
         services.apply_due_reorganizations()
     reorganization.refresh_from_db()

@@ -16,7 +16,12 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import ReorganizedHistory, change_unit
-from tests.factories import applied_reorganization, failed_reorganization
+from tests.factories import (
+    applied_reorganization,
+    doomed_reorganization,
+    fail_when_due,
+    failed_reorganization,
+)
 from units import services
 from units.roles import AUDITORS
 from units.selectors import changes_between
@@ -400,3 +405,27 @@ def test_atom_lists_a_failed_reorganization_to_staff_only(
     assert text(entry, "title") == "Reorganization failed: Doomed"
     assert "Operation 1:" in text(entry, "summary")
     assert "abolished" in text(entry, "summary")
+
+
+def test_a_reorganization_failing_refreshes_the_staff_feed_it_joins(
+    auditor_client: Client,
+    reorganized_history: ReorganizedHistory,
+    editor: User,
+    approver: User,
+) -> None:
+    history = reorganized_history
+    until = (timezone.now() + datetime.timedelta(days=2)).isoformat()
+    doomed = doomed_reorganization(
+        history.units["u3"], author=editor, approver=approver
+    )
+    before = auditor_client.get(f"{API}changes/", {"until": until})
+    assert before.status_code == HTTPStatus.OK
+    failed = fail_when_due(doomed)
+    assert failed.status == "failed"
+    # Not a cached page from before: the failure changed what staff read.
+    after = auditor_client.get(
+        f"{API}changes/", {"until": until}, HTTP_IF_NONE_MATCH=before["ETag"]
+    )
+    assert after.status_code == HTTPStatus.OK
+    assert after["ETag"] != before["ETag"]
+    assert groups(after.json()["results"])[-1]["reorganization"]["id"] == failed.pk
