@@ -5,11 +5,14 @@ change_feed.py, changes/selection.py)."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import ReorganizedHistory
+from units.models import OrganizationalUnit, Person, Post
 from units.selectors import (
     Change,
     ChangeGroup,
@@ -194,3 +197,24 @@ def test_unit_keeps_a_units_changes_and_with_unit_posts_its_posts(
 def test_a_filter_refuses_an_unknown_type() -> None:
     with pytest.raises(ValueError, match="Not a type of the change feed"):
         FeedFilter(type="department")
+
+
+@pytest.mark.parametrize("model", [OrganizationalUnit, Post, Person])
+def test_type_reorganization_reads_their_revisions_by_the_feed_order_index(
+    reorganized_history: ReorganizedHistory, model: Any
+) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL plans tiny tables by cost, whatever the indexes.")
+    since, until = window(reorganized_history)
+    plan = (
+        model.history.filter(
+            history_date__gt=since,
+            history_date__lte=until,
+            reorganization__isnull=False,
+        )
+        .order_by("history_date", "history_id")
+        .values("history_id")[:10]
+        .explain()
+    )
+    assert "_feed_reorganizations" in plan
+    assert "TEMP B-TREE" not in plan
