@@ -400,6 +400,28 @@ class ChangeWindowFilterSet(QueryFilterSet):
         form = ChangeWindowForm
 
 
+class ChangeFilterSet(ChangeWindowFilterSet):
+    """The window and which changes of it to keep (JSON and Atom): ``type`` (a kind
+    of object, or ``reorganization``), ``unit`` (a unit's slug) and ``unit_posts``
+    (its posts' changes too)."""
+
+    type = ChoiceTextFilter(choices=list(selectors.FEED_TYPES))
+    unit = SlugIdFilter(field_name="unit_id", model=OrganizationalUnit)
+    unit_posts = FlagFilter(absent=False)
+
+    class Meta:
+        form = ChangeWindowForm
+
+
+def feed_filter(arguments: dict[str, Any]) -> selectors.FeedFilter:
+    """The selector's filter from a ``ChangeFilterSet``'s cleaned arguments."""
+    return selectors.FeedFilter(
+        type=arguments["type"] or "",
+        unit_id=arguments["unit_id"],
+        unit_posts=arguments["unit_posts"],
+    )
+
+
 class ChangeFeedForm(ChangeWindowForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -409,11 +431,11 @@ class ChangeFeedForm(ChangeWindowForm):
         limit.read_on = "read the rest by following next"
 
 
-class ChangeFeedFilterSet(ChangeWindowFilterSet):
-    """The change feed's window and page, read from a ``cursor``.
+class ChangeFeedFilterSet(ChangeFilterSet):
+    """The change feed's window, filters and page, read from a ``cursor``.
 
     Refusals come in the order: the window, then the removed ``offset`` (which makes
-    the page moot), then limit and cursor.
+    the page moot), then the filters, limit and cursor.
     """
 
     limit = PageSizeFilter()

@@ -23,7 +23,8 @@ TAGS: list[dict[str, str]] = [
         "name": "changes",
         "description": "The change feed: every recorded change of units, posts, people, "
         "appointments and dotted lines between two instants, a page at a time by "
-        "cursor (also as Atom at `changes.atom`).",
+        "cursor, a reorganization's changes gathered under it, filtered by `type` "
+        "and `unit` (also as Atom at `changes.atom`).",
     },
     {
         "name": "exports",
@@ -97,7 +98,15 @@ writes: it names a place in the feed, not a snapshot.
 posts, people, appointments and relationships between `since` (exclusive; a date
 includes that day) and `until` (inclusive). Each entry has a `kind`, its effective
 time, reason and `fields`, and `object`: what it changed (`type`, name, `url` in this
-API, public `page`).
+API, public `page`). The changes an applied reorganization recorded come as one entry
+instead, `{"reorganization": {"id", "title", "reference", "reason",
+"reason_visibility", "effective_at", "status", "author", "url"}, "effective_at",
+"changes": [...]}`, whose reason and author follow the same rule as a change's; a
+page never splits one unless it alone fills the page. Editors and auditors also read
+the reorganizations that failed to apply (`"status": "failed"`, no changes, the
+reasons in `problems`). `type` (unit, post, person,
+appointment, relationship, reorganization) and `unit` (a slug; `unit_posts=true` adds
+its posts) keep some changes; another value is a 400 naming the parameter.
 
 **Caching: ETag and If-None-Match.** Every read answers with an `ETag`; send it back in
 `If-None-Match` and an unchanged answer is a `304` without a body.

@@ -400,6 +400,96 @@ class ChangeSerializer(serializers.Serializer):
         return selectors.shown_reason(change, staff=_staff_reader(self.context))
 
 
+class ReorganizationHeadingSerializer(serializers.Serializer):
+    """A reorganization as the change feed names it above its changes."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    reference = serializers.CharField(
+        help_text='For example "DG bulletin 2026/14"; empty if none.'
+    )
+    reason = serializers.SerializerMethodField(
+        help_text="Why it was made (every change beneath carries it too); null when "
+        "it is internal and you are not an authenticated auditor or editor."
+    )
+    reason_visibility = serializers.ChoiceField(
+        choices=ReasonVisibility.choices, help_text=REASON_VISIBILITY_HELP
+    )
+    effective_at = serializers.DateTimeField(
+        help_text="When it took effect: every change beneath took effect then."
+    )
+    status = serializers.ChoiceField(choices=ReorganizationStatus.choices)
+    author = serializers.SerializerMethodField(
+        help_text="Who drafted it; null unless you are an authenticated auditor or "
+        "editor."
+    )
+    url = serializers.SerializerMethodField(
+        help_text="Its address in this API (absolute): its operations and status."
+    )
+    problems = serializers.SerializerMethodField(
+        help_text="Why a failed reorganization did not apply, each "
+        '{"operation": its index or null, "message"}; empty for an applied one. '
+        "Failed reorganizations are listed to authenticated editors and auditors "
+        "only."
+    )
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "operation": {"type": "integer", "nullable": True},
+                    "message": {"type": "string"},
+                },
+            },
+        }
+    )
+    def get_problems(self, heading: Any) -> list[dict[str, Any]]:
+        return list(heading.problems) if _staff_reader(self.context) else []
+
+    def get_reason(self, heading: Any) -> str | None:
+        return selectors.shown_reason(heading, staff=_staff_reader(self.context))
+
+    def get_author(self, heading: Any) -> str | None:
+        return heading.author if _staff_reader(self.context) else None
+
+    def get_url(self, heading: Any) -> str:
+        path = reverse("api:reorganization-detail", kwargs={"pk": heading.id})
+        return f"{self.context.get('origin', '')}{path}"
+
+
+class ChangeGroupSerializer(serializers.Serializer):
+    """The changes one reorganization recorded, as one entry of the change feed."""
+
+    reorganization = ReorganizationHeadingSerializer(
+        help_text="The reorganization whose application recorded the changes."
+    )
+    effective_at = serializers.DateTimeField(
+        help_text="The reorganization's effective time, where the entry stands."
+    )
+    changes = ChangeSerializer(
+        many=True,
+        help_text="Its changes on this page, in feed order (each as a change entry); "
+        "none for a failed reorganization.",
+    )
+
+
+def feed_entries_data(
+    entries: list[selectors.FeedEntry], context: dict[str, Any]
+) -> list[Any]:
+    """The change feed's entries as JSON: a change as ``ChangeSerializer`` writes it,
+    a reorganization's changes as ``ChangeGroupSerializer``."""
+    return [
+        (
+            ChangeGroupSerializer(entry, context=context)
+            if isinstance(entry, selectors.ChangeGroup)
+            else ChangeSerializer(entry, context=context)
+        ).data
+        for entry in entries
+    ]
+
+
 # --- Posts, people, appointments, relationships -----------------------------------------
 
 

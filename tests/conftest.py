@@ -427,3 +427,108 @@ def page_text(response: ResponseWithContent) -> str:
     html = response.content.decode()
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@dataclass
+class ReorganizedHistory:
+    """Units whose changes a feed lists singly and gathered by reorganization.
+
+    Oldest first: the setup (an office, units u1 to u6, a post of u1), a single change
+    (u1 to Paris), ``public`` (public reason: u2 to u6 to Rome, five changes), a
+    single change (u2 to Paris), ``internal`` (internal reason: u1 renamed), a single
+    change (u1's post retitled), ``later`` (public: u2 to Lisbon).
+    """
+
+    since: datetime.datetime
+    units: dict[str, OrganizationalUnit]
+    post: Post
+    public: Any
+    internal: Any
+    later: Any
+
+
+def change_unit(slug: str, **fields: Any) -> tuple[str, dict[str, Any]]:
+    """A reorganization's operation that changes fields of the unit ``slug``."""
+    return ("change_unit", {"unit": slug, "fields": fields})
+
+
+@pytest.fixture
+def reorganized_history(editor: User, approver: User) -> ReorganizedHistory:
+    from tests.factories import applied_reorganization
+
+    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=30)
+    office = services.unit_create(
+        user=editor,
+        reason="Setup",
+        name="Office",
+        slug="office",
+        kind=UnitKind.OFFICE,
+        effective_at=start,
+    )
+    units = {"office": office}
+    for number in range(1, 7):
+        units[f"u{number}"] = services.unit_create(
+            user=editor,
+            reason="Setup",
+            name=f"Unit {number}",
+            slug=f"u{number}",
+            kind=UnitKind.UNIT,
+            parent=office,
+            effective_at=start,
+        )
+    post = services.post_create(
+        user=editor,
+        reason="Setup",
+        unit=units["u1"],
+        title="Head of Unit 1",
+        slug="head-of-u1",
+        effective_at=start,
+    )
+    services.unit_update(
+        unit=units["u1"], user=editor, reason="Single", location="Paris"
+    )
+    public = applied_reorganization(
+        [change_unit(f"u{number}", location="Rome") for number in range(2, 7)],
+        author=editor,
+        approver=approver,
+        title="Move five units",
+        reason="Bulletin on Rome",
+        reason_visibility="public",
+    )
+    services.unit_update(
+        unit=OrganizationalUnit.objects.get(slug="u2"),
+        user=editor,
+        reason="Single",
+        location="Paris",
+    )
+    internal = applied_reorganization(
+        [change_unit("u1", name="Unit One")],
+        author=editor,
+        approver=approver,
+        title="Rename one",
+        reference="",
+        reason="Secret bulletin",
+        reason_visibility="internal",
+    )
+    services.post_update(
+        post=Post.objects.get(pk=post.pk),
+        user=editor,
+        reason="Single",
+        title="Head of Unit One",
+    )
+    later = applied_reorganization(
+        [change_unit("u2", location="Lisbon")],
+        author=editor,
+        approver=approver,
+        title="To Lisbon",
+        reason="Bulletin on Lisbon",
+        reason_visibility="public",
+    )
+    return ReorganizedHistory(
+        since=start - datetime.timedelta(days=1),
+        units={slug: OrganizationalUnit.objects.get(slug=slug) for slug in units},
+        post=Post.objects.get(pk=post.pk),
+        public=public,
+        internal=internal,
+        later=later,
+    )

@@ -185,3 +185,88 @@ def scheduled_reorganization(unit: OrganizationalUnit) -> Reorganization:
         effective_at=timezone.now() + datetime.timedelta(days=365),
     )
     return services.reorganization_approve(reorganization=reorganization, user=approver)
+
+
+def applied_reorganization(
+    operations: list[tuple[str, dict[str, Any]]],
+    *,
+    author: Any,
+    approver: Any,
+    title: str = "Restructure",
+    reference: str = "DG bulletin 2026/14",
+    reason: str = "Bulletin",
+    reason_visibility: str | None = None,
+) -> Reorganization:
+    """A reorganization of these operations, drafted and submitted by ``author`` and
+    approved by ``approver``, effective now: applied at its approval."""
+    reorganization = services.reorganization_create(
+        user=author,
+        title=title,
+        reference=reference,
+        reason=reason,
+        reason_visibility=reason_visibility,
+        effective_at=timezone.now(),
+    )
+    for kind, payload in operations:
+        services.operation_add(
+            reorganization=reorganization, user=author, kind=kind, payload=payload
+        )
+    services.reorganization_submit(reorganization=reorganization, user=author)
+    applied = services.reorganization_approve(
+        reorganization=reorganization, user=approver
+    )
+    if applied.status != "applied":
+        raise AssertionError(f"Not applied: {applied.status} {applied.problems}")
+    return applied
+
+
+def failed_reorganization(
+    unit: OrganizationalUnit, *, author: Any, approver: Any, title: str = "Doomed"
+) -> Reorganization:
+    """A reorganization approved to move ``unit`` to Oslo in an hour, whose unit is
+    then abolished, applied (the clock an hour on): failed, nothing of it applied."""
+    return fail_when_due(
+        doomed_reorganization(unit, author=author, approver=approver, title=title)
+    )
+
+
+def doomed_reorganization(
+    unit: OrganizationalUnit, *, author: Any, approver: Any, title: str = "Doomed"
+) -> Reorganization:
+    """A reorganization approved to move ``unit`` to Oslo in an hour, whose unit is
+    then abolished: it will fail."""
+    effective_at = timezone.now() + datetime.timedelta(hours=1)
+    reorganization = services.reorganization_create(
+        user=author,
+        title=title,
+        reason="Bulletin on Oslo",
+        reason_visibility="public",
+        effective_at=effective_at,
+    )
+    services.operation_add(
+        reorganization=reorganization,
+        user=author,
+        kind="change_unit",
+        payload={"unit": unit.slug, "fields": {"location": "Oslo"}},
+    )
+    services.reorganization_submit(reorganization=reorganization, user=author)
+    services.reorganization_approve(reorganization=reorganization, user=approver)
+    services.unit_abolish(
+        unit=OrganizationalUnit.objects.get(pk=unit.pk), user=author, reason="Closed"
+    )
+    reorganization.refresh_from_db()
+    return reorganization
+
+
+def fail_when_due(reorganization: Reorganization) -> Reorganization:
+    """Apply what is due a second after ``reorganization``'s time (the clock moved
+    on): it fails, as ``doomed_reorganization`` made sure."""
+    from unittest import mock
+
+    later = reorganization.effective_at + datetime.timedelta(seconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        services.apply_due_reorganizations()
+    reorganization.refresh_from_db()
+    if reorganization.status != "failed":
+        raise AssertionError(f"Not failed: {reorganization.status}")
+    return reorganization

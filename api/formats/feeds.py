@@ -13,12 +13,13 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.views.decorators.http import etag
 from django.views.decorators.vary import vary_on_cookie
+from rest_framework.exceptions import ValidationError
 
-from api.filters import ChangeWindowFilterSet
+from api.filters import ChangeFilterSet, feed_filter
 from units import selectors
 from units.change_links import object_page_path
 from units.characters import xml_safe
-from units.selectors import Change, InvalidInstant
+from units.selectors import ChangeGroup, FeedEntry, InvalidInstant
 
 # Entries in the feed at most: the latest changes of the window. (Fewer when some of
 # the latest revisions record nothing the feed lists, such as a new location.)
@@ -35,66 +36,118 @@ class ChangesFeed(Feed):
 
     def get_object(
         self, request: HttpRequest, *args: Any, **kwargs: Any
-    ) -> list[Change]:
-        """The latest changes of the requested window, newest first.
+    ) -> list[FeedEntry]:
+        """The latest changes of the requested window, newest first, a
+        reorganization's gathered into one entry.
 
         Read back from ``until`` by index, so the cost is the same for a window of a
         day and for the whole history.
         """
-        window = ChangeWindowFilterSet(request.GET).selector_arguments()
+        arguments = ChangeFilterSet(request.GET).selector_arguments()
         latest = selectors.changes_page_before(
-            window["since"], window["until"], limit=FEED_SIZE
+            arguments["since"],
+            arguments["until"],
+            limit=FEED_SIZE,
+            only=feed_filter(arguments),
         )
-        return latest.changes[::-1]
+        return selectors.page_entries(
+            latest,
+            arguments["since"],
+            arguments["until"],
+            direction="before",
+            failed=self._staff_reader,
+            only=feed_filter(arguments),
+        )[::-1]
 
     def link(self) -> str:
         return reverse("api:changes")
 
-    def items(self, changes: list[Change]) -> list[Change]:
-        return changes
+    def items(self, entries: list[FeedEntry]) -> list[FeedEntry]:
+        return entries
 
     # Every text an editor typed passes xml_safe: a control character stored before the
     # services refused them would otherwise make the whole feed a 500.
 
-    def item_title(self, change: Change) -> str:
-        return xml_safe(change.summary)
+    def item_title(self, entry: FeedEntry) -> str:
+        if isinstance(entry, ChangeGroup):
+            heading = entry.reorganization
+            reference = f" ({heading.reference})" if heading.reference else ""
+            failed = " failed" if heading.status == "failed" else ""
+            return xml_safe(f"Reorganization{failed}: {heading.title}{reference}")
+        return xml_safe(entry.summary)
 
-    def item_description(self, change: Change) -> str:
+    def item_description(self, entry: FeedEntry) -> str:
         """Escaped: Atom sends the summary as ``type="html"``, which readers render.
 
         Names and reasons are whatever editors typed; unescaped, a unit named
         ``<img src=x onerror=…>`` would run in every subscriber's feed reader. An
         internal reason reaches staff only (``selectors.reason_text``); the public read
-        that it is not public.
+        that it is not public. A reorganization's entry lists its changes.
         """
-        reason = selectors.reason_text(change, staff=self._staff_reader)
-        return escape(xml_safe(f"{change.summary}. Reason: {reason}"))
+        if isinstance(entry, ChangeGroup):
+            reason = selectors.reason_text(
+                entry.reorganization, staff=self._staff_reader
+            )
+            lines = [change.summary for change in entry.changes] or [
+                problem_text(problem) for problem in entry.reorganization.problems
+            ]
+            items = "".join(f"<li>{escape(xml_safe(line))}</li>" for line in lines)
+            return f"<p>Reason: {escape(xml_safe(reason))}</p><ul>{items}</ul>"
+        reason = selectors.reason_text(entry, staff=self._staff_reader)
+        return escape(xml_safe(f"{entry.summary}. Reason: {reason}"))
 
-    def item_link(self, change: Change) -> str:
+    def item_link(self, entry: FeedEntry) -> str:
         """The public page of what changed: a unit's page (with its timeline), a post
-        in its unit's list of posts, a person in the list of people."""
-        return object_page_path(change)
+        in its unit's list of posts, a person in the list of people; for a
+        reorganization, its address in the API."""
+        if isinstance(entry, ChangeGroup):
+            return reverse(
+                "api:reorganization-detail", kwargs={"pk": entry.reorganization.id}
+            )
+        return object_page_path(entry)
 
-    def item_guid(self, change: Change) -> str:
-        """Stable and unique: one history row yields at most one change of each kind.
+    def item_guid(self, entry: FeedEntry) -> str:
+        """Stable and unique: one history row yields at most one change of each kind,
+        and a reorganization is applied once.
 
         Links are shared by every change of a unit, so feed readers must tell entries
         apart by this id, which never changes once the change is recorded.
         """
-        return f"orgregistry:change:{change.kind}:{change.history_id}"
+        if isinstance(entry, ChangeGroup):
+            return f"orgregistry:reorganization:{entry.reorganization.id}"
+        return f"orgregistry:change:{entry.kind}:{entry.history_id}"
 
-    def item_pubdate(self, change: Change) -> datetime.datetime:
-        return change.effective_at
+    def item_pubdate(self, entry: FeedEntry) -> datetime.datetime:
+        return entry.effective_at
 
-    def item_updateddate(self, change: Change) -> datetime.datetime:
-        return change.recorded_at
+    def item_updateddate(self, entry: FeedEntry) -> datetime.datetime:
+        """When it was recorded; a failed reorganization recorded nothing, and says
+        when it was due."""
+        if isinstance(entry, ChangeGroup):
+            return max(
+                (change.recorded_at for change in entry.changes),
+                default=entry.effective_at,
+            )
+        return entry.recorded_at
 
-    def item_author_name(self, change: Change) -> str | None:
-        return xml_safe(change.author) if self._staff_reader and change.author else None
+    def item_author_name(self, entry: FeedEntry) -> str | None:
+        author = (
+            entry.reorganization.author
+            if isinstance(entry, ChangeGroup)
+            else entry.author
+        )
+        return xml_safe(author) if self._staff_reader and author else None
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self._staff_reader = selectors.may_see_staff_identities(request.user)
         return super().__call__(request, *args, **kwargs)
+
+
+def problem_text(problem: dict[str, Any]) -> str:
+    """One reason a reorganization failed, naming its operation (from 1) if any."""
+    operation = problem.get("operation")
+    where = f"Operation {operation + 1}: " if isinstance(operation, int) else ""
+    return f"{where}{problem.get('message', '')}"
 
 
 def _feed_etag(request: HttpRequest) -> str:
@@ -108,9 +161,17 @@ def _feed_etag(request: HttpRequest) -> str:
 @vary_on_cookie
 @etag(_feed_etag)
 def changes_atom(request: HttpRequest) -> HttpResponse:
-    """Serve the Atom feed; a malformed since/until is a 400 naming the parameter."""
+    """Serve the Atom feed; a malformed since/until, type or unit is a 400 naming
+    the parameter."""
     try:
-        ChangeWindowFilterSet(request.GET).selector_arguments()
+        ChangeFilterSet(request.GET).selector_arguments()
     except InvalidInstant as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain")
+    except ValidationError as error:
+        # One parameter, named as the JSON feed's 400 names it.
+        message = "; ".join(
+            f"{name}: {text}"
+            for name, text in dict(error.detail).items()  # type: ignore[arg-type]
+        )
+        return HttpResponseBadRequest(message, content_type="text/plain")
     return ChangesFeed()(request)

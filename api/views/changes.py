@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +17,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from api import serializers as api_serializers
 from api.conditional import generation_read
-from api.filters import ChangeFeedFilterSet
+from api.filters import ChangeFeedFilterSet, feed_filter
 from api.views.base import ERRORS, LIMIT, RegistryView, origin
 from units import selectors
 from units.change_cursor import change_cursor
@@ -33,7 +37,18 @@ class ChangePageSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The page before; null at the start of the window.",
     )
-    results = api_serializers.ChangeSerializer(many=True)
+    results = PolymorphicProxySerializer(
+        component_name="ChangeFeedEntry",
+        serializers=[
+            api_serializers.ChangeSerializer,
+            api_serializers.ChangeGroupSerializer,
+        ],
+        resource_type_field_name=None,
+        many=True,
+        help_text="Changes made outside any reorganization, each an entry of its "
+        "own, and each applied reorganization's changes gathered in one entry "
+        "(it has `reorganization` and `changes`), oldest first.",
+    )
 
 
 class ChangesView(RegistryView):
@@ -46,8 +61,14 @@ class ChangesView(RegistryView):
         "unit, a dotted line's source; empty for a person). A page of changes, read "
         "from a cursor: follow `next` until it is null. A page holds at most `limit` "
         "changes and can hold fewer while more follow (some revisions record nothing "
-        "the feed lists). `offset`, the former way to page, is removed: any "
-        "value is a 400.",
+        "the feed lists). The changes an applied reorganization recorded come as one "
+        "entry (`reorganization`: its title, reference, reason, time and `url`; "
+        "`changes`: its changes), which a page never splits unless it alone fills "
+        "the page (then it goes on on the next page, with the same "
+        "`reorganization.id`). Editors and auditors also read the reorganizations "
+        "that failed to apply, at their effective time (`status` failed, no "
+        "`changes`, the reasons in `problems`). `offset`, the former way to page, "
+        "is removed: any value is a 400.",
         parameters=[
             OpenApiParameter(
                 "since",
@@ -69,6 +90,26 @@ class ChangesView(RegistryView):
                 "snapshot, so it stays valid after later writes and leads on to the "
                 "changes that took effect after that place. Not with `offset`.",
             ),
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                enum=list(selectors.FEED_TYPES),
+                description="Only changes of this kind of object, or "
+                "(`reorganization`) only those reorganizations recorded. Another "
+                "value is a 400.",
+            ),
+            OpenApiParameter(
+                "unit",
+                OpenApiTypes.STR,
+                description="A unit's slug: only the changes of that unit (and, "
+                "with `unit_posts`, of its posts). An unknown slug is a 400.",
+            ),
+            OpenApiParameter(
+                "unit_posts",
+                OpenApiTypes.BOOL,
+                description="With `unit`: the changes of the posts that belonged to "
+                "the unit too. Default false.",
+            ),
             LIMIT,
             OpenApiParameter(
                 "offset",
@@ -83,17 +124,19 @@ class ChangesView(RegistryView):
     def get(self, request: Request) -> Response:
         query = ChangeFeedFilterSet(request.query_params).selector_arguments()
         since, until, limit = query["since"], query["until"], query["limit"]
-        context = {"staff_reader": self.staff_reader(), "origin": origin(request)}
+        only = feed_filter(query)
+        staff = self.staff_reader()
+        context = {"staff_reader": staff, "origin": origin(request)}
         direction, position = query["cursor"] or ("after", None)
 
         def build() -> dict[str, Any]:
             if direction == "before":
                 feed_page = selectors.changes_page_before(
-                    since, until, before=position, limit=limit
+                    since, until, before=position, limit=limit, only=only
                 )
             else:
                 feed_page = selectors.changes_page(
-                    since, until, after=position, limit=limit
+                    since, until, after=position, limit=limit, only=only
                 )
             url = request.build_absolute_uri()
             links = {
@@ -108,9 +151,18 @@ class ChangesView(RegistryView):
             return {
                 "count": None,
                 **links,
-                "results": api_serializers.ChangeSerializer(
-                    feed_page.changes, many=True, context=context
-                ).data,
+                "results": api_serializers.feed_entries_data(
+                    selectors.page_entries(
+                        feed_page,
+                        since,
+                        until,
+                        direction=direction,
+                        position=position,
+                        failed=staff,
+                        only=only,
+                    ),
+                    context,
+                ),
             }
 
         return generation_read(request, build, parameters=(ChangeFeedFilterSet,))

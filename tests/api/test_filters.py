@@ -197,6 +197,9 @@ def test_the_cases_cover_every_kind_of_parameter() -> None:
         ("changes/", "cursor"),
         ("changes/", "limit"),
         ("changes/", "offset"),
+        ("changes/", "type"),
+        ("changes/", "unit"),
+        ("changes/", "unit_posts"),
         ("units/{slug}/history/", "limit"),
         ("export/popolo.json", "as_of"),
     } <= kinds
@@ -407,6 +410,9 @@ def test_the_change_feed_filterset_gives_the_selectors_the_window_and_page() -> 
             hour=23, minute=59, second=59, microsecond=999999
         ),
         "until": selectors.LATEST,
+        "type": None,
+        "unit_id": None,
+        "unit_posts": False,
         "limit": 50,
         "offset": None,
         "cursor": None,

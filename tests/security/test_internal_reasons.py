@@ -59,8 +59,15 @@ PAGE_ROUTES = sorted(str(pattern.name) for pattern in patterns("units"))
 # Query strings each route is also read with, so the answers that list changes are
 # read whole, by cursor, by offset and from the end (the Atom feed).
 API_QUERIES: dict[str, tuple[str, ...]] = {
-    "changes": ("", "since=2023-01-01", "offset=0&limit=500", "limit=1"),
-    "changes-atom": ("", "since=2023-01-01"),
+    "changes": (
+        "",
+        "since=2023-01-01",
+        "offset=0&limit=500",
+        "limit=1",
+        "type=reorganization",
+        "unit=unit-z&unit_posts=true",
+    ),
+    "changes-atom": ("", "since=2023-01-01", "type=reorganization"),
     "search": ("q=Unit", "q=Ana"),
     "unit-history": ("", "as_of=2099-01-01"),
     # Now and a past instant (a future one is refused).
@@ -199,6 +206,11 @@ def every_anonymous_address(objects: dict) -> list[tuple[str, dict[str, Any]]]:
     return addresses
 
 
+def every_change(entries: list[dict]) -> list[dict]:
+    """The changes of the feed's entries, a reorganization's among them."""
+    return [change for entry in entries for change in entry.get("changes", [entry])]
+
+
 def body(response) -> str:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode(errors="replace")
@@ -265,8 +277,16 @@ def test_the_public_reads_that_a_reason_is_not_public(internal_history: dict) ->
     history = client.get(reverse("api:unit-history", kwargs=internal_history["unit"]))
     newest = history.json()["results"][0]
     assert (newest["reason"], newest["reason_visibility"]) == (None, "internal")
-    changes = client.get(reverse("api:changes")).json()["results"]
+    entries = client.get(reverse("api:changes")).json()["results"]
+    changes = every_change(entries)
     assert PUBLIC_REASON in {change["reason"] for change in changes}
+    # The reorganization's entry withholds its internal reason as its changes do.
+    [reorganization] = [e["reorganization"] for e in entries if "reorganization" in e]
+    assert (reorganization["reason"], reorganization["reason_visibility"]) == (
+        None,
+        "internal",
+    )
+    assert reorganization["author"] is None
     assert any(
         change["reason"] is None and change["reason_visibility"] == "internal"
         for change in changes
@@ -307,12 +327,17 @@ def test_an_auditor_reads_every_objects_internal_reason(
 def test_an_auditor_reads_internal_reasons_marked_on_feeds_and_pages(
     internal_history: dict, auditor_client: Client
 ) -> None:
-    changes = auditor_client.get(f"{reverse('api:changes')}?limit=500").json()
+    entries = auditor_client.get(f"{reverse('api:changes')}?limit=500").json()
     reasons = {
         change["reason"]
-        for change in changes["results"]
+        for change in every_change(entries["results"])
         if change["reason_visibility"] == "internal"
     }
+    [reorganization] = [
+        e["reorganization"] for e in entries["results"] if "reorganization" in e
+    ]
+    assert reorganization["reason"] == f"{MARKER} reorganization"
+    assert reorganization["author"] == "editor"
     # The kinds of object the feed lists (units, appointments, relationships).
     assert {
         f"{MARKER} unit",

@@ -46,6 +46,14 @@ from units.selectors.change_feed import (
     changes_page,
     changes_page_before,
 )
+from units.selectors.change_groups import (
+    ChangeGroup,
+    FeedEntry,
+    ReorganizationHeading,
+    grouped_by_reorganization,
+    page_entries,
+)
+from units.selectors.changes.selection import FEED_TYPES, FeedFilter
 from units.selectors.consistency import (
     HISTORY_CHECKED_MODELS,
     history_problems,
@@ -211,10 +219,14 @@ __all__ = [
     "APPOINTMENT_ORDERINGS",
     "APPOINTMENT_RECORD_FIELDS",
     "Change",
+    "ChangeGroup",
     "ChangeKey",
     "ChangePage",
     "OBJECT_TYPES",
     "FEED_SOURCES",
+    "FEED_TYPES",
+    "FeedEntry",
+    "FeedFilter",
     "FieldChange",
     "FlatTree",
     "HEAD_COLUMNS",
@@ -276,6 +288,9 @@ __all__ = [
     "depth_first",
     "change_window",
     "changes_between",
+    "grouped_by_reorganization",
+    "page_entries",
+    "ReorganizationHeading",
     "changes_page",
     "changes_page_before",
     "cyclic_gc_paused",

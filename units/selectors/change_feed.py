@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
-from django.db.models import F, Q, Window
+from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from units.models import (
@@ -26,6 +26,7 @@ from units.selectors.changes.names import FeedNames, feed_names
 from units.selectors.changes.people import person_changes
 from units.selectors.changes.posts import post_changes
 from units.selectors.changes.relationships import relationship_changes
+from units.selectors.changes.selection import EVERY_CHANGE, FeedFilter
 from units.selectors.changes.units import unit_changes
 from units.selectors.fields import REVISION_COLUMNS
 from units.selectors.instants import InvalidInstant
@@ -86,7 +87,7 @@ class ChangePage:
 
 
 def _feed_columns(fields: Sequence[str]) -> tuple[str, ...]:
-    return (*REVISION_COLUMNS, *fields)
+    return (*REVISION_COLUMNS, "reorganization_id", *fields)
 
 
 def _paired(rows: list[Revision], earlier: dict[int, Revision]) -> RevisionPairs:
@@ -131,6 +132,7 @@ def _feed_revisions(
     strict: bool,
     descending: bool,
     count: int,
+    only: Q | None = None,
 ) -> list[Revision]:
     """Up to ``count`` revisions effective in (since, until], onwards from ``bound``.
 
@@ -138,10 +140,29 @@ def _feed_revisions(
     row comparison is spelled as a range on history_date plus a filter on the
     rows of its first instant, so the (history_date, history_id) index hands the rows
     over in order and the read stops after ``count``, on SQLite and PostgreSQL alike.
+
+    ``only`` (a filter's condition) keeps some rows: those read then need not follow
+    each other in their object's history, so each carries the history_id of its
+    object's revision just before it (``previous_history_id``).
     """
-    rows = _history_model(model)._default_manager.filter(
-        history_date__gt=since, history_date__lte=until
-    )
+    history = _history_model(model)._default_manager
+    rows = history.filter(history_date__gt=since, history_date__lte=until)
+    columns = _feed_columns(fields)
+    if only is not None:
+        before = (
+            history.filter(id=OuterRef("id"))
+            .filter(
+                Q(history_date__lt=OuterRef("history_date"))
+                | Q(
+                    history_date=OuterRef("history_date"),
+                    history_id__lt=OuterRef("history_id"),
+                )
+            )
+            .order_by("-history_date", "-history_id")
+            .values("history_id")[:1]
+        )
+        rows = rows.filter(only).annotate(previous_history_id=Subquery(before))
+        columns = (*columns, "previous_history_id")
     if bound is not None:
         beyond, reaching = ("lt", "lte") if descending else ("gt", "gte")
         instant = bound.effective_at
@@ -153,7 +174,26 @@ def _feed_revisions(
     order = ("history_date", "history_id")
     if descending:
         order = ("-history_date", "-history_id")
-    return list(rows.order_by(*order).values(*_feed_columns(fields))[:count])
+    return list(rows.order_by(*order).values(*columns)[:count])
+
+
+def _paired_with_previous(
+    model: type[RecordedModel], fields: Sequence[str], rows: list[Revision]
+) -> RevisionPairs:
+    """Each row read with a filter paired with the revision its
+    ``previous_history_id`` names, in one query."""
+    wanted = {row["previous_history_id"] for row in rows} - {None}
+    previous = (
+        {
+            row["history_id"]: row
+            for row in _history_model(model)
+            ._default_manager.filter(history_id__in=wanted)
+            .values(*_feed_columns(fields))
+        }
+        if wanted
+        else {}
+    )
+    return [(row, previous.get(row["previous_history_id"])) for row in rows]
 
 
 def _revisions_before(
@@ -190,6 +230,7 @@ def _feed_stretch(
     *,
     descending: bool,
     limit: int,
+    only: FeedFilter = EVERY_CHANGE,
 ) -> tuple[list[tuple[ChangeKey, Change]], RevisionPlace | None]:
     """The changes near ``position`` (nearest first), read by index, and their horizon.
 
@@ -200,12 +241,17 @@ def _feed_stretch(
     the window. The revisions up to it yield at least ``limit`` changes unless some
     record nothing the feed lists (a new location, say). The row at ``position`` is
     read again: the caller drops the changes of it that it has already given.
+    A table ``only`` keeps nothing of is not read.
     """
     if limit < 1:
         raise ValueError("A page holds at least one change.")
     count = limit + 1
-    reads = []
+    reads: list[list[Revision]] = []
     for source, (model, fields) in enumerate(FEED_SOURCES):
+        condition = only.rows(model)
+        if condition is None:
+            reads.append([])
+            continue
         # Tables that sort before the position's at its instant and history_id have
         # given that row already; the position's own table reads it again.
         strict = position is not None and (
@@ -221,6 +267,7 @@ def _feed_stretch(
                 strict=strict,
                 descending=descending,
                 count=count,
+                only=condition if only.is_filtered else None,
             )
         )
     ends: list[RevisionPlace] = [
@@ -243,6 +290,9 @@ def _feed_stretch(
         covered = [row for row in rows if within(row, source)]
         if descending:
             covered.reverse()
+        if only.is_filtered:
+            pairs.append(_paired_with_previous(model, fields, covered))
+            continue
         earlier = (
             _revisions_before(model, fields, covered[0], {row["id"] for row in covered})
             if covered
@@ -261,12 +311,55 @@ def _changes_at(keyed: list[tuple[ChangeKey, Change]], place: RevisionPlace) -> 
     )
 
 
+def _group_cut(
+    keyed: list[tuple[ChangeKey, Change]], end: int, *, may_continue: bool
+) -> int:
+    """Where a page of ``keyed[:end]`` (in reading order) ends so as not to split the
+    changes of one reorganization between pages.
+
+    If the last change kept belongs to a reorganization whose changes ``may_continue``
+    past it, the page ends before that reorganization's first change on the page
+    (all of them share its effective time, so only changes of that same instant lie
+    between). Unless that is the page's first change: a reorganization of more changes
+    than a page holds goes on on the next page.
+    """
+    if end == 0 or not may_continue:
+        return end
+    reorganization = keyed[end - 1][1].reorganization_id
+    if reorganization is None:
+        return end
+    start = next(
+        index
+        for index, (_key, change) in enumerate(keyed[:end])
+        if change.reorganization_id == reorganization
+    )
+    return start or end
+
+
+def _continues(
+    keyed: list[tuple[ChangeKey, Change]], end: int, horizon: RevisionPlace | None
+) -> bool:
+    """Whether the reorganization of the change before ``end`` may have changes beyond it.
+
+    The next change read says so; if none was read, the horizon does: every change
+    up to it was read, so a reorganization effective before the horizon's instant is
+    whole (its revisions all carry its effective time).
+    """
+    if end == 0:
+        return False
+    last = keyed[end - 1][1]
+    if end < len(keyed):
+        return keyed[end][1].reorganization_id == last.reorganization_id
+    return horizon is not None and horizon[0] == last.effective_at
+
+
 def changes_page(
     since: datetime.datetime,
     until: datetime.datetime,
     *,
     after: ChangeKey | None = None,
     limit: int,
+    only: FeedFilter = EVERY_CHANGE,
 ) -> ChangePage:
     """Up to ``limit`` changes with effect in (since, until] after ``after``, oldest first.
 
@@ -275,19 +368,25 @@ def changes_page(
     and the states before them), so a page costs the same whatever the window; fixed
     query count. A page can hold fewer than ``limit`` changes while more follow, when
     some revisions it read record nothing the feed lists; ``later`` is None only at
-    the end of the window.
+    the end of the window. A page never ends inside the changes of a reorganization
+    (``_group_cut``) unless they alone fill it. ``only``: the changes to keep.
     """
     if until < since:
         raise InvalidInstant("until must not be earlier than since.")
-    keyed, horizon = _feed_stretch(since, until, after, descending=False, limit=limit)
+    keyed, horizon = _feed_stretch(
+        since, until, after, descending=False, limit=limit, only=only
+    )
     later = None
     if horizon is not None:
         # Past the horizon's revision, all of whose changes this page covers.
         later = ChangeKey(*horizon, ordinal=_changes_at(keyed, horizon))
     if after is not None:
         keyed = [item for item in keyed if item[0] > after]
-    if len(keyed) > limit:
-        keyed = keyed[:limit]
+    end = min(len(keyed), limit)
+    if later is not None or len(keyed) > limit:
+        end = _group_cut(keyed, end, may_continue=_continues(keyed, end, horizon))
+    if end < len(keyed):
+        keyed = keyed[:end]
         later = keyed[-1][0]
     earlier = None
     if after is not None:
@@ -307,22 +406,29 @@ def changes_page_before(
     *,
     before: ChangeKey | None = None,
     limit: int,
+    only: FeedFilter = EVERY_CHANGE,
 ) -> ChangePage:
     """Up to ``limit`` changes with effect in (since, until] just before ``before``.
 
     Without ``before``, the latest changes of the window (the Atom feed), read back
     from ``until`` by index without computing the window; with it, the page before a
     page of ``changes_page``. Oldest first, like every page; as ``changes_page``
-    otherwise, ``earlier`` being None only at the start of the window.
+    otherwise, ``earlier`` being None only at the start of the window, and never
+    starting inside the changes of a reorganization unless they alone fill it.
     """
     if until < since:
         raise InvalidInstant("until must not be earlier than since.")
-    keyed, horizon = _feed_stretch(since, until, before, descending=True, limit=limit)
+    keyed, horizon = _feed_stretch(
+        since, until, before, descending=True, limit=limit, only=only
+    )
     if before is not None:
         keyed = [item for item in keyed if item[0] < before]
     earlier = None
-    if len(keyed) > limit:
-        keyed = keyed[:limit]
+    end = min(len(keyed), limit)
+    if horizon is not None or len(keyed) > limit:
+        end = _group_cut(keyed, end, may_continue=_continues(keyed, end, horizon))
+    if end < len(keyed):
+        keyed = keyed[:end]
         earlier = keyed[-1][0]
     elif horizon is not None:
         # Before the horizon's revision, all of whose changes this page covers.

@@ -136,3 +136,6 @@ class Change:
     object_id: int = 0
     object_slug: str = ""
     object_name: str = ""
+    # The reorganization whose application recorded this change; None for a single
+    # change (the feed groups a reorganization's changes under it).
+    reorganization_id: int | None = None

@@ -304,6 +304,13 @@ def stamp_history_row(
         history_instance.reorganization_id = reorganization.pk
 
 
+def mark_registry_changed() -> None:
+    """Raise the registry generation for a write that records no revision but changes
+    what reads show: a reorganization that fails is listed in the change feed to
+    editors and auditors, so their cached pages of it are stale."""
+    _bump_generation()
+
+
 def _bump_generation() -> None:
     updated = RegistryState.objects.filter(pk=1).update(
         generation=models.F("generation") + 1, changed_at=timezone.now()

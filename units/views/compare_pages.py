@@ -15,9 +15,13 @@ from django.views.decorators.http import require_safe
 from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
 from units.dates import day_text, exact_moment_text
 from units.selectors import (
+    Change,
+    ChangeGroup,
     InvalidInstant,
     changes_page,
     changes_page_before,
+    may_see_staff_identities,
+    page_entries,
     parse_instant,
     parse_window_start,
     window_ends_a_day,
@@ -167,9 +171,20 @@ def compare(request: HttpRequest) -> HttpResponse:
         )
     else:
         page = changes_page(since, until, after=position, limit=COMPARE_PAGE_CHANGES)
+    # A reorganization's changes are listed under it; the others by kind, as ever.
+    entries = page_entries(
+        page,
+        since,
+        until,
+        direction=direction,
+        position=position,
+        failed=may_see_staff_identities(request.user),
+    )
+    reorganizations = [entry for entry in entries if isinstance(entry, ChangeGroup)]
     by_kind: dict[str, list] = {}
-    for change in page.changes:
-        by_kind.setdefault(change.kind, []).append(change)
+    for entry in entries:
+        if isinstance(entry, Change):
+            by_kind.setdefault(entry.kind, []).append(entry)
     sections = [
         ChangeSection(
             kind=kind,
@@ -199,6 +214,7 @@ def compare(request: HttpRequest) -> HttpResponse:
             "window_last": last,
             "window_included": included,
             "sections": sections,
+            "reorganizations": reorganizations,
             "change_count": len(page.changes),
             "feed_url": f"{reverse('api:changes')}?{urlencode(feed_query)}",
             "is_paged": not is_whole_window,

@@ -89,6 +89,7 @@ def change(kind: str, row: Revision, subject: Subject, **values: Any) -> Change:
         object_id=subject.id,
         object_slug=subject.slug,
         object_name=subject.name,
+        reorganization_id=row.get("reorganization_id"),
         **values,
     )
 

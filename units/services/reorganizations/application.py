@@ -16,7 +16,7 @@ from units.selectors.reorganizations import (
 from units.services.reorganizations.problems import Problem, Status
 from units.services.reorganizations.records import locked, record
 from units.services.reorganizations.tryout import TryOut, run_operations
-from units.services.revisions import lock_registry
+from units.services.revisions import lock_registry, mark_registry_changed
 
 
 def schedule(reorganization: Reorganization) -> None:
@@ -57,6 +57,8 @@ def reorganization_apply(*, reorganization: Reorganization | int) -> Reorganizat
         reorganization.status = Status.FAILED
         reorganization.problems = problems
         record(reorganization, None, "Failed: it no longer applies")
+        # Nothing of it was written, but the feed lists it to staff from now on.
+        mark_registry_changed()
     else:
         reorganization.status = Status.APPLIED
         reorganization.applied_at = timezone.now()
