@@ -19,6 +19,7 @@ the reasons.
 - ``drafts``: creating and editing a draft and its operations
 - ``decisions``: submit, approve, reject, cancel
 - ``application``: applying at the effective time (task, catch-up before reads)
+- ``planned``: the registry as planned (future reads, previews), rolled back after
 """
 
 from units.services.reorganizations.application import (
@@ -41,6 +42,10 @@ from units.services.reorganizations.drafts import (
 )
 from units.services.reorganizations.operations import APPLY
 from units.services.reorganizations.payloads import PAYLOAD_SHAPES, check_payload
+from units.services.reorganizations.planned import (
+    previewed_changes,
+    registry_as_planned,
+)
 from units.services.reorganizations.problems import Problem, ReorganizationRefusal
 from units.services.reorganizations.tryout import reorganization_problems
 
@@ -55,6 +60,8 @@ __all__ = [
     "operation_add",
     "operation_delete",
     "operation_update",
+    "previewed_changes",
+    "registry_as_planned",
     "reorganization_apply",
     "reorganization_approve",
     "reorganization_cancel",
