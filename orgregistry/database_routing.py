@@ -156,14 +156,18 @@ def may_read_as_planned(request: HttpRequest) -> bool:
 
 @contextlib.contextmanager
 def writes_undone() -> Iterator[None]:
-    """Writes within are rolled back: the client did not write (no cookie for them)."""
+    """Within: reads on the primary (the registry as planned is written there), and
+    the writes are rolled back, so the client did not write (no cookie for them)."""
     routing = _current.get()
-    wrote = routing.wrote if routing is not None else False
+    if routing is None:
+        yield
+        return
+    alias, wrote = routing.read_alias, routing.wrote
+    routing.read_alias = DEFAULT_DB_ALIAS
     try:
         yield
     finally:
-        if routing is not None:
-            routing.wrote = wrote
+        routing.read_alias, routing.wrote = alias, wrote
 
 
 def current_read_alias() -> str:

@@ -49,16 +49,11 @@ from units.selectors import (
 from units.selectors.planned import Plan, current_plan, plan_summary
 from units.selectors.reorganizations import next_due_reorganization_at
 from units.services.reorganizations import registry_as_planned
+from units.services.reorganizations.planned import PREVIEWABLE
 
 # The parameters naming the instant a read shows (pages and API; compare; feed).
 INSTANT_PARAMETERS = ("as_of", "to", "until")
 PLANNED_CACHE_SECONDS = 300
-# What a preview may show: a reorganization not yet applied, nor given up.
-PREVIEWABLE = (
-    ReorganizationStatus.DRAFT,
-    ReorganizationStatus.SUBMITTED,
-    ReorganizationStatus.APPROVED,
-)
 PLANNED_HEADER = "Registry-Planned"
 
 

@@ -33,6 +33,7 @@ from api.views.reorganizations import (
     ReorganizationDetailView,
     ReorganizationListView,
     ReorganizationOperationsView,
+    ReorganizationPreviewView,
     ReorganizationRejectView,
     ReorganizationSubmitView,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "ReorganizationDetailView",
     "ReorganizationListView",
     "ReorganizationOperationsView",
+    "ReorganizationPreviewView",
     "ReorganizationRejectView",
     "ReorganizationSubmitView",
     "RelationshipHistoryView",

@@ -1,21 +1,28 @@
-"""Reads of a future instant: the scheduled reorganizations applied, marked planned,
-rolled back after (units/services/reorganizations/planned.py, orgregistry/planned_reads.py)."""
+"""Reads of a future instant and previews: the scheduled reorganizations applied,
+marked planned, rolled back after (units/services/reorganizations/planned.py,
+orgregistry/planned_reads.py)."""
 
 from __future__ import annotations
 
 import datetime
+from http import HTTPStatus
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import Client
+from django.utils import timezone
 
 from tests.services.test_reorganizations import (
     FIVE_OPERATIONS,
+    clock_at,
+    draft,
     history_count,
     registry,
     scheduled,
 )
+from units import services
+from units.models import OperationKind, Reorganization, UnitKind
 
 pytestmark = pytest.mark.django_db
 __all__ = ["registry"]  # the fixture, shared
@@ -26,6 +33,22 @@ def at(moment: datetime.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def day_after(reorganization: Reorganization) -> str:
+    return (reorganization.effective_at + datetime.timedelta(days=1)).date().isoformat()
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editor_client(editor: User) -> Client:
+    editor.groups.add(Group.objects.get(name="Registry editors"))
+    return signed_in(editor)
+
+
 def test_a_read_one_second_before_and_after_a_scheduled_time(
     registry: dict[str, Any], editor: User, approver: User, client: Client
 ) -> None:
@@ -33,16 +56,23 @@ def test_a_read_one_second_before_and_after_a_scheduled_time(
     rows = history_count()
     when = reorganization.effective_at
 
-    before = client.get(f"/api/v1/units/a2/?as_of={at(when - SECOND)}").json()
-    after = client.get(f"/api/v1/units/a2/?as_of={at(when + SECOND)}")
+    # The clock stands still well before it (no worker, no catch-up applies it).
+    with clock_at(when - datetime.timedelta(days=2)):
+        before = client.get(f"/api/v1/units/a2/?as_of={at(when - SECOND)}").json()
+        after = client.get(f"/api/v1/units/a2/?as_of={at(when + SECOND)}")
 
     assert before["parent"] == "dept-a"
     assert "planned" not in before
-    assert after.status_code == 200, after.content
+    assert after.status_code == HTTPStatus.OK, after.content
     data = after.json()
     assert data["parent"] == "new-div"
     assert data["planned"] is True
-    assert data["planned_reorganizations"][0]["id"] == reorganization.pk
+    [shown] = data["planned_reorganizations"]
+    assert (shown["id"], shown["title"], shown["reference"]) == (
+        reorganization.pk,
+        "Restructure B",
+        "DG bulletin 2026/14",
+    )
     assert after["Registry-Planned"] == "true"
     # Nothing of it was kept.
     assert history_count() == rows
@@ -50,12 +80,38 @@ def test_a_read_one_second_before_and_after_a_scheduled_time(
     assert reorganization.status == "approved"
 
 
+def test_future_api_reads_are_planned(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    day = day_after(reorganization)
+    tree = client.get(f"/api/v1/tree/?as_of={day}").json()
+    [office] = tree
+    assert office["planned"] is True
+    dept_b = next(unit for unit in office["children"] if unit["slug"] == "dept-b")
+    [division] = dept_b["children"]
+    assert division["slug"] == "new-div"
+    assert [unit["slug"] for unit in division["children"]] == ["a2"]
+    units = client.get(f"/api/v1/units/?as_of={day}").json()
+    assert units["planned"] is True
+    assert "new-div" in {unit["slug"] for unit in units["results"]}
+    branch = client.get(f"/api/v1/units/new-div/tree/?as_of={day}").json()
+    assert branch["slug"] == "new-div" and branch["planned"] is True
+    posts = client.get(f"/api/v1/posts/?as_of={day}").json()
+    assert posts["planned"] is True
+    # Today, and a future date before it, are as recorded.
+    assert "planned" not in client.get("/api/v1/units/").json()
+    assert client.get("/api/v1/units/new-div/").status_code == HTTPStatus.NOT_FOUND
+    soon = (timezone.now() + datetime.timedelta(days=1)).date().isoformat()
+    assert "planned" not in client.get(f"/api/v1/units/?as_of={soon}").json()
+
+
 def test_future_reads_are_planned_on_every_page(
     registry: dict[str, Any], editor: User, approver: User, client: Client
 ) -> None:
     reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
     rows = history_count()
-    day = (reorganization.effective_at + datetime.timedelta(days=1)).date().isoformat()
+    day = day_after(reorganization)
     for path in (
         "/",
         "/units/a2/",
@@ -65,7 +121,7 @@ def test_future_reads_are_planned_on_every_page(
         "/people/",
     ):
         answer = client.get(f"{path}?as_of={day}")
-        assert answer.status_code == 200, (path, answer.content[:300])
+        assert answer.status_code == HTTPStatus.OK, (path, answer.content[:300])
         text = answer.content.decode()
         assert "Planned:" in text, path
         assert "Restructure B" in text, path
@@ -80,3 +136,217 @@ def test_future_reads_are_planned_on_every_page(
     today = client.get("/chart/").content.decode()
     assert "Planned:" not in today and "New Division" not in today
     assert history_count() == rows
+
+
+def test_a_future_date_with_nothing_scheduled_says_so(
+    registry: dict[str, Any], client: Client
+) -> None:
+    day = (timezone.now() + datetime.timedelta(days=40)).date().isoformat()
+    page = client.get(f"/?as_of={day}")
+    assert page.status_code == HTTPStatus.OK
+    text = page.content.decode()
+    assert "Future date:" in text and "Planned:" not in text
+    assert "Registry-Planned" not in page
+
+
+def test_cancelled_it_no_longer_shows_in_a_future_read(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    path = f"/api/v1/units/a2/?as_of={day_after(reorganization)}"
+    first = client.get(path)
+    assert first.json()["parent"] == "new-div"
+    # The same read again is the cached answer, with its validator.
+    assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert client.get(path).json()["parent"] == "new-div"
+
+    services.reorganization_cancel(reorganization=reorganization, user=editor)
+
+    again = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == HTTPStatus.OK
+    assert again.json()["parent"] == "dept-a"
+    assert "planned" not in again.json()
+    page = client.get(f"/chart/?as_of={day_after(reorganization)}").content.decode()
+    assert "New Division" not in page
+
+
+def test_a_planned_read_sets_no_read_after_write_cookie(
+    registry: dict[str, Any],
+    editor: User,
+    approver: User,
+    client: Client,
+    settings: Any,
+) -> None:
+    settings.DATABASE_READ_REPLICAS = ["default"]
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    answer = client.get(f"/api/v1/tree/?as_of={day_after(reorganization)}")
+    assert answer.status_code == HTTPStatus.OK
+    assert "orgregistry_read_primary" not in answer.cookies
+
+
+def test_the_planned_tree_costs_the_same_queries_for_more_units(
+    registry: dict[str, Any],
+    editor: User,
+    approver: User,
+    make_unit: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    path = f"/api/v1/tree/?as_of={day_after(reorganization)}"
+
+    def count() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            # A signed-in reader: built every time, never from the cache.
+            answer = signed_in(editor).get(path)
+        assert answer.status_code == HTTPStatus.OK
+        return len(queries)
+
+    few = count()
+    for number in range(6):
+        make_unit(
+            f"Extra {number}",
+            registry["dept_a"],
+            slug=f"extra-{number}",
+            effective_at=timezone.now() - datetime.timedelta(days=20),
+        )
+    assert count() == few
+
+
+# --- Preview -------------------------------------------------------------------------
+
+
+def test_the_preview_shows_the_tree_after_and_what_changes_and_writes_nothing(
+    registry: dict[str, Any], editor: User, editor_client: Client
+) -> None:
+    reorganization = draft(
+        editor,
+        FIVE_OPERATIONS,
+        effective_at=timezone.now() + datetime.timedelta(days=5),
+    )
+    rows = history_count()
+    answer = editor_client.get(f"/api/v1/reorganizations/{reorganization.pk}/preview/")
+    assert answer.status_code == HTTPStatus.OK, answer.content
+    data = answer.json()
+    assert data["problems"] == []
+    assert data["planned"] is True
+    kinds = sorted(change["kind"] for change in data["changes"])
+    assert kinds == sorted(
+        [
+            "added",
+            "mandate_changed",
+            "moved",
+            "appointment_started",
+            "relationship_added",
+        ]
+    )
+    [office] = data["tree"]
+    dept_b = next(unit for unit in office["children"] if unit["slug"] == "dept-b")
+    assert dept_b["children"][0]["slug"] == "new-div"
+    assert history_count() == rows
+    reorganization.refresh_from_db()
+    assert reorganization.status == "draft"
+    # The chart of the structure after it, for the admin's preview page.
+    chart = editor_client.get(f"/chart/?preview={reorganization.pk}&depth=all")
+    text = chart.content.decode()
+    assert "Preview:" in text and "New Division" in text
+    assert history_count() == rows
+
+
+def test_a_preview_that_does_not_apply_says_why(
+    registry: dict[str, Any], editor: User, editor_client: Client
+) -> None:
+    reorganization = draft(
+        editor, [(OperationKind.MOVE_UNIT, {"unit": "dept-a", "parent": "a1"})]
+    )
+    data = editor_client.get(
+        f"/api/v1/reorganizations/{reorganization.pk}/preview/"
+    ).json()
+    assert data["problems"][0]["operation"] == 0
+    assert data["tree"] == [] and data["changes"] == []
+
+
+def test_anonymous_readers_cannot_preview_a_draft(
+    registry: dict[str, Any], editor: User, client: Client
+) -> None:
+    reorganization = draft(editor, FIVE_OPERATIONS)
+    rows = history_count()
+    api = client.get(f"/api/v1/reorganizations/{reorganization.pk}/preview/")
+    assert api.status_code == HTTPStatus.NOT_FOUND
+    chart = client.get(f"/chart/?preview={reorganization.pk}")
+    assert chart.status_code == HTTPStatus.NOT_FOUND
+    assert "New Division" not in chart.content.decode()
+    tree = client.get(f"/api/v1/tree/?preview={reorganization.pk}")
+    assert tree.status_code == HTTPStatus.NOT_FOUND
+    assert history_count() == rows
+
+
+def test_bad_previews_are_refused(
+    registry: dict[str, Any], editor: User, editor_client: Client
+) -> None:
+    assert editor_client.get("/chart/?preview=x").status_code == HTTPStatus.BAD_REQUEST
+    assert editor_client.get("/chart/?preview=999").status_code == HTTPStatus.NOT_FOUND
+    missing = editor_client.get("/api/v1/reorganizations/999/preview/")
+    assert missing.status_code == HTTPStatus.NOT_FOUND
+    reorganization = draft(editor, FIVE_OPERATIONS)
+    services.reorganization_cancel(reorganization=reorganization, user=editor)
+    cancelled = editor_client.get(
+        f"/api/v1/reorganizations/{reorganization.pk}/preview/"
+    )
+    assert cancelled.status_code == HTTPStatus.CONFLICT
+    assert "cancelled" in cancelled.json()["detail"]
+    assert (
+        editor_client.get(f"/chart/?preview={reorganization.pk}").status_code
+        == HTTPStatus.CONFLICT
+    )
+
+
+# --- The upcoming page ---------------------------------------------------------------
+
+
+def test_the_upcoming_page_lists_scheduled_ones_in_words(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    page = client.get("/upcoming/")
+    assert page.status_code == HTTPStatus.OK
+    text = page.content.decode()
+    assert "Restructure B" in text and "DG bulletin 2026/14" in text
+    assert "Move “Unit A2” under “New Division”" in text
+    assert "Appoint “Ada Lovelace” to “Head of B”" in text
+    assert f"as_of={at(reorganization.effective_at)}".replace(":", "%3A") in text
+    # Its reason is internal (the default): not for the public.
+    assert "Reason not public" in text
+    assert 'href="/upcoming/"' in client.get("/").content.decode()
+
+
+def test_the_upcoming_page_costs_the_same_queries_for_more_operations(
+    registry: dict[str, Any],
+    editor: User,
+    approver: User,
+    client: Client,
+    django_assert_num_queries: Any,
+) -> None:
+    scheduled(editor, approver, FIVE_OPERATIONS[:2])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get("/upcoming/")
+    second = draft(
+        editor,
+        [
+            (
+                OperationKind.ESTABLISH_UNIT,
+                {"name": f"Cell {n}", "kind": UnitKind.UNIT, "slug": f"cell-{n}"},
+            )
+            for n in range(4)
+        ],
+        effective_at=timezone.now() + datetime.timedelta(days=20),
+    )
+    services.reorganization_submit(reorganization=second, user=editor)
+    services.reorganization_approve(reorganization=second, user=approver)
+    with django_assert_num_queries(len(few)):
+        assert "Cell 3" in client.get("/upcoming/").content.decode()

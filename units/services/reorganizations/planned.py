@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from django.db import transaction
 
-from units.models import Reorganization
+from units.models import Reorganization, ReorganizationStatus
 from units.selectors import (
     Change,
     changes_page,
@@ -29,9 +29,16 @@ from units.selectors import (
 from units.selectors.planned import Plan, reading_plan
 from units.selectors.reorganizations import due_reorganizations
 from units.services.reorganizations.problems import Problem
+from units.services.reorganizations.records import require_status
 from units.services.reorganizations.tryout import TryOut, run_operations
 from units.services.revisions import lock_registry
 
+# What a preview may show: a reorganization not yet applied, nor given up.
+PREVIEWABLE = (
+    ReorganizationStatus.DRAFT,
+    ReorganizationStatus.SUBMITTED,
+    ReorganizationStatus.APPROVED,
+)
 # Changes a preview lists: far more than a reorganization's operations make.
 PREVIEW_CHANGES = 1000
 # Which entry of a freshness stamp holds the newest history id of each kind of object.
@@ -67,6 +74,8 @@ def registry_as_planned(
     A scheduled reorganization that would fail leaves nothing and is not in the plan;
     a previewed one that would fail leaves nothing and its problems are in the plan.
     """
+    if also is not None:
+        require_status(also, *PREVIEWABLE, step="previewed")
     with transaction.atomic():
         lock_registry()
         applied = []
