@@ -507,10 +507,15 @@ class SearchFilterSet(ListFilterSet):
         fields: ClassVar[list[str]] = []
 
 
-class ReorganizationFilterSet(QueryFilterSet):
-    """The reorganizations list: by status."""
+# Not a status of its own: approved with an effective time still to come.
+SCHEDULED = "scheduled"
 
-    status = ChoiceTextFilter(choices=ReorganizationStatus.values)
+
+class ReorganizationFilterSet(QueryFilterSet):
+    """The reorganizations list: by status, or ``scheduled`` (approved, waiting for
+    its effective time)."""
+
+    status = ChoiceTextFilter(choices=[*ReorganizationStatus.values, SCHEDULED])
 
     class Meta:
         model = Reorganization

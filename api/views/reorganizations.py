@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -29,7 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
-from api.filters import ReorganizationFilterSet
+from api.filters import SCHEDULED, ReorganizationFilterSet
 from api.formats.tree_json import as_of_tree_json
 from api.views.base import (
     PAGE,
@@ -109,7 +110,11 @@ class ReorganizationListView(ReorganizationView):
         operation_id="reorganizations_list",
         parameters=[
             OpenApiParameter(
-                "status", OpenApiTypes.STR, enum=ReorganizationStatus.values
+                "status",
+                OpenApiTypes.STR,
+                enum=[*ReorganizationStatus.values, SCHEDULED],
+                description="One status, or `scheduled`: approved and waiting for "
+                "its effective time.",
             ),
             *PAGE,
         ],
@@ -123,7 +128,11 @@ class ReorganizationListView(ReorganizationView):
             "status"
         ]
         reorganizations = self.visible()
-        if status is not None:
+        if status == SCHEDULED:
+            reorganizations = reorganizations.filter(
+                status=ReorganizationStatus.APPROVED, effective_at__gt=timezone.now()
+            )
+        elif status is not None:
             reorganizations = reorganizations.filter(status=status)
         return Response(
             page(

@@ -350,3 +350,59 @@ def test_the_upcoming_page_costs_the_same_queries_for_more_operations(
     services.reorganization_approve(reorganization=second, user=approver)
     with django_assert_num_queries(len(few)):
         assert "Cell 3" in client.get("/upcoming/").content.decode()
+
+
+def test_the_admin_preview_page_lists_the_changes_and_embeds_the_chart(
+    registry: dict[str, Any], editor: User, editor_client: Client
+) -> None:
+    from django.urls import reverse
+
+    reorganization = draft(editor, FIVE_OPERATIONS)
+    rows = history_count()
+    change_page = editor_client.get(
+        reverse("admin:units_reorganization_change", args=[reorganization.pk])
+    ).content.decode()
+    url = reverse("admin:units_reorganization_preview", args=[reorganization.pk])
+    assert url in change_page
+    page = editor_client.get(url)
+    assert page.status_code == HTTPStatus.OK
+    text = page.content.decode()
+    assert 'id="preview-changes"' in text
+    assert "New Division" in text and "Unit A2" in text
+    svg_url = reverse("units:chart-download", args=["svg"])
+    assert f"{svg_url}?preview={reorganization.pk}" in text
+    svg = editor_client.get(f"{svg_url}?preview={reorganization.pk}&depth=all")
+    assert svg.status_code == HTTPStatus.OK
+    assert "New Division" in svg.content.decode()
+    assert history_count() == rows
+
+
+def test_the_admin_preview_page_is_for_staff_only(
+    registry: dict[str, Any], editor: User, client: Client
+) -> None:
+    from django.urls import reverse
+
+    reorganization = draft(editor, FIVE_OPERATIONS)
+    url = reverse("admin:units_reorganization_preview", args=[reorganization.pk])
+    assert client.get(url).status_code == HTTPStatus.FOUND  # to the login page
+    outsider = User.objects.create_user(
+        "outsider", password="x-pass-12345", is_staff=True
+    )
+    answer = signed_in(outsider).get(url)
+    assert answer.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
+
+
+def test_the_list_filters_the_scheduled_ones(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    listed = client.get("/api/v1/reorganizations/?status=scheduled").json()
+    assert [item["id"] for item in listed["results"]] == [reorganization.pk]
+    with clock_at(reorganization.effective_at - SECOND):
+        assert client.get("/api/v1/reorganizations/?status=scheduled").json()["results"]
+    services.reorganization_cancel(reorganization=reorganization, user=editor)
+    assert (
+        client.get("/api/v1/reorganizations/?status=scheduled").json()["results"] == []
+    )
+    bad = client.get("/api/v1/reorganizations/?status=soon")
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
