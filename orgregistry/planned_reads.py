@@ -38,6 +38,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from orgregistry.database_routing import SAFE_METHODS, writes_undone
+from orgregistry.query_string import refused_parameter
 from orgregistry.reorganizations import reads_registry
 from units.models import Reorganization, ReorganizationStatus
 from units.selectors import (
@@ -176,7 +177,15 @@ class PlannedReadMiddleware:
             return self.get_response(request)
         preview = request.GET.get("preview")
         until = planned_instant(request)
-        if (preview is None and until is None) or not reads_registry(request):
+        if (
+            (preview is None and until is None)
+            or not reads_registry(request)
+            or refused_parameter(
+                request.META.get("QUERY_STRING", "").encode("iso-8859-1", "replace")
+            )
+        ):
+            # Nothing planned; or a parameter no query takes, which the view's
+            # QueryStringMiddleware.process_view refuses with its 400.
             return self.get_response(request)
         if preview is not None:
             previewed = _previewed(request, preview)

@@ -406,3 +406,19 @@ def test_the_list_filters_the_scheduled_ones(
     )
     bad = client.get("/api/v1/reorganizations/?status=soon")
     assert bad.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_a_plans_internal_reason_is_for_staff_only(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    assert reorganization.reason_visibility == "internal"
+    path = f"/api/v1/units/a2/?as_of={day_after(reorganization)}"
+    public = client.get(path).json()["planned_reorganizations"][0]
+    assert public["reason"] is None and public["reason_visibility"] == "internal"
+    auditor = User.objects.create_user("auditor-x", password="x-pass-12345")
+    auditor.groups.add(Group.objects.get(name="Registry auditors"))
+    staff = signed_in(auditor).get(path).json()["planned_reorganizations"][0]
+    assert staff["reason"] == "DG bulletin 2026/14"
+    for page in ("/upcoming/", f"/?as_of={day_after(reorganization)}"):
+        assert "DG bulletin 2026/14</" not in client.get(page).content.decode()
