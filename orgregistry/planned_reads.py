@@ -19,7 +19,9 @@ What it costs, and who pays:
 - Anonymous answers are cached (``PLANNED_CACHE_SECONDS``) under a key naming the
   registry generation and the approved reorganizations due by then (id and time), so
   an approval, a cancellation or an application gives new keys; a flood of one URL
-  costs one build. Signed-in readers' pages carry their own name and tokens and are
+  costs one build. Anonymous builds run one at a time (``BUILD_LOCK``); a request
+  that cannot start one within ``BUILD_WAIT_SECONDS`` is a 503 with Retry-After, so
+  varied URLs cannot queue editors' writes behind the registry lock. Signed-in readers' pages carry their own name and tokens and are
   built each time (their throttle bounds them).
 """
 
@@ -29,6 +31,7 @@ import datetime
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -55,6 +58,14 @@ from units.services.reorganizations.planned import PREVIEWABLE
 # The parameters naming the instant a read shows (pages and API; compare; feed).
 INSTANT_PARAMETERS = ("as_of", "to", "until")
 PLANNED_CACHE_SECONDS = 300
+# Anonymous planned answers are built one at a time (a shared cache: across workers).
+BUILD_LOCK = "planned:building"
+# Longer than any build (the statement timeout stops one before); a builder that dies
+# lets others build once it passes.
+BUILD_LOCK_SECONDS = 120
+BUILD_WAIT_SECONDS = 3.0
+POLL_SECONDS = 0.1
+RETRY_AFTER_SECONDS = 5
 PLANNED_HEADER = "Registry-Planned"
 
 
@@ -168,6 +179,31 @@ def _nonce(request: HttpRequest) -> str:
     return str(getattr(request, "csp_nonce", "") or "")
 
 
+def _kept(request: HttpRequest, key: str) -> HttpResponse | None:
+    """The cached answer under ``key``, its page's nonce made this request's."""
+    kept = cache.get(key)
+    if kept is None:
+        return None
+    body, headers, nonce = kept
+    if nonce:
+        body = body.replace(nonce.encode(), _nonce(request).encode())
+    response = HttpResponse(body)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _busy(request: HttpRequest) -> HttpResponse:
+    response = _refused(
+        request,
+        "Another planned view of the registry is being prepared; try again in a "
+        "few seconds, or sign in.",
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 class PlannedReadMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -207,16 +243,24 @@ class PlannedReadMiddleware:
             response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
             response["ETag"] = etag
             return response
-        kept = cache.get(key)
+        kept = _kept(request, key)
         if kept is not None:
-            body, headers, nonce = kept
-            if nonce:
-                body = body.replace(nonce.encode(), _nonce(request).encode())
-            response = HttpResponse(body)
-            for name, value in headers.items():
-                response[name] = value
-            return response
-        response = self._planned(request, until, None)
+            return kept
+        # One anonymous build at a time: each holds the registry lock, which editors'
+        # writes wait for. Another request waits a little for it (it may be building
+        # this very answer), then is asked to come back.
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        while not cache.add(BUILD_LOCK, 1, BUILD_LOCK_SECONDS):
+            if time.monotonic() >= deadline:
+                return _busy(request)
+            time.sleep(POLL_SECONDS)
+            kept = _kept(request, key)
+            if kept is not None:
+                return kept
+        try:
+            response = self._planned(request, until, None)
+        finally:
+            cache.delete(BUILD_LOCK)
         if (
             response.status_code == HTTPStatus.OK
             and not response.streaming

@@ -422,3 +422,77 @@ def test_a_plans_internal_reason_is_for_staff_only(
     assert staff["reason"] == "DG bulletin 2026/14"
     for page in ("/upcoming/", f"/?as_of={day_after(reorganization)}"):
         assert "DG bulletin 2026/14</" not in client.get(page).content.decode()
+
+
+def test_a_planned_read_runs_inside_the_anonymous_timeout_after_the_routing() -> None:
+    from django.conf import settings
+
+    order = settings.MIDDLEWARE
+    planned = order.index("orgregistry.planned_reads.PlannedReadMiddleware")
+    assert order.index("orgregistry.database_routing.ReadRoutingMiddleware") < planned
+    assert (
+        order.index("orgregistry.reorganizations.ReorganizationCatchUpMiddleware")
+        < planned
+    )
+    assert (
+        order.index("orgregistry.statement_timeout.AnonymousReadTimeoutMiddleware")
+        < planned
+    )
+
+
+def test_an_anonymous_planned_read_under_the_statement_timeout(
+    registry: dict[str, Any],
+    editor: User,
+    approver: User,
+    client: Client,
+    settings: Any,
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("The statement timeout is PostgreSQL's.")
+    settings.ANONYMOUS_STATEMENT_TIMEOUT_MS = 5000
+    seen: list[str] = []
+    from units.services.reorganizations import planned as planned_module
+
+    real = planned_module.run_operations
+
+    def spy(reorganization: Reorganization) -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            seen.append(cursor.fetchone()[0])
+        return real(reorganization)
+
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    from unittest import mock
+
+    with mock.patch.object(planned_module, "run_operations", spy):
+        answer = client.get(f"/api/v1/tree/?as_of={day_after(reorganization)}")
+    assert answer.status_code == HTTPStatus.OK
+    assert answer.json()[0]["planned"] is True
+    assert seen == ["5s"]
+
+
+def test_anonymous_planned_builds_run_one_at_a_time(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    from django.core.cache import cache
+
+    from orgregistry import planned_reads
+
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    rows = history_count()
+    cache.add(planned_reads.BUILD_LOCK, 1, 60)  # another build is running
+    try:
+        from unittest import mock
+
+        with mock.patch.object(planned_reads, "BUILD_WAIT_SECONDS", 0.2):
+            busy = client.get(f"/api/v1/tree/?as_of={day_after(reorganization)}")
+    finally:
+        cache.delete(planned_reads.BUILD_LOCK)
+    assert busy.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert busy["Retry-After"] == "5"
+    assert "try again" in busy.json()["detail"]
+    assert history_count() == rows
+    again = client.get(f"/api/v1/tree/?as_of={day_after(reorganization)}")
+    assert again.status_code == HTTPStatus.OK
