@@ -289,6 +289,15 @@ class PlannedReadMiddleware:
                 response, "is_rendered", True
             ):
                 response.render()
+            if response.streaming:
+                # Read while the plan stands: after the rollback it would not.
+                streamed = HttpResponse(
+                    b"".join(response.streaming_content),  # type: ignore[attr-defined]
+                    status=response.status_code,
+                )
+                for name, value in response.items():
+                    streamed[name] = value
+                response = streamed
             _mark_json(
                 response,
                 plan,

@@ -496,3 +496,39 @@ def test_anonymous_planned_builds_run_one_at_a_time(
     assert history_count() == rows
     again = client.get(f"/api/v1/tree/?as_of={day_after(reorganization)}")
     assert again.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("when", ["", "?as_of={past}", "?as_of={soon}"])
+def test_reads_of_now_the_past_or_an_unplanned_future_cost_nothing_more(
+    registry: dict[str, Any],
+    editor: User,
+    approver: User,
+    client: Client,
+    settings: Any,
+    when: str,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    soon = (reorganization.effective_at - datetime.timedelta(days=2)).isoformat()
+    past = (timezone.now() - datetime.timedelta(days=10)).date().isoformat()
+    path = "/api/v1/units/a2/" + when.format(
+        soon=soon.replace("+00:00", "Z"), past=past
+    )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.get(path)
+        assert answer.status_code == HTTPStatus.OK
+        assert "planned" not in answer.json()
+        return len(captured)
+
+    client.get(path)  # the schedule's next due time is cached now
+    with_it = queries()
+    settings.MIDDLEWARE = [
+        name
+        for name in settings.MIDDLEWARE
+        if name != "orgregistry.planned_reads.PlannedReadMiddleware"
+    ]
+    assert queries() == with_it
