@@ -532,3 +532,30 @@ def test_reads_of_now_the_past_or_an_unplanned_future_cost_nothing_more(
         if name != "orgregistry.planned_reads.PlannedReadMiddleware"
     ]
     assert queries() == with_it
+
+
+def test_the_preview_costs_the_same_queries_for_more_units(
+    registry: dict[str, Any], editor: User, editor_client: Client, make_unit: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reorganization = draft(editor, FIVE_OPERATIONS)
+    path = f"/api/v1/reorganizations/{reorganization.pk}/preview/"
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert editor_client.get(path).status_code == HTTPStatus.OK
+        return len(queries)
+
+    few = count()
+    for number in range(6):
+        make_unit(
+            f"Extra {number}",
+            registry["dept_a"],
+            slug=f"extra-{number}",
+            effective_at=timezone.now() - datetime.timedelta(days=20),
+        )
+    assert count() == few
+    structure = editor_client.get(f"/?preview={reorganization.pk}").content.decode()
+    assert "Preview:" in structure and "New Division" in structure

@@ -276,6 +276,9 @@ class ReorganizationAdmin(ServiceWriteAdmin):
                 context["earlier"] = plan.reorganizations
             chart = reverse("units:chart")
             context["chart_url"] = f"{chart}?preview={reorganization.pk}&depth=all"
+            context["structure_url"] = (
+                f"{reverse('units:structure')}?preview={reorganization.pk}"
+            )
             context["chart_svg_url"] = (
                 reverse("units:chart-download", args=["svg"])
                 + f"?preview={reorganization.pk}&depth=all"
