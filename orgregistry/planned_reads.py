@@ -235,7 +235,11 @@ class PlannedReadMiddleware:
             # Nothing is scheduled by then: the future reads as the registry stands.
             return self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        if (user is not None and user.is_authenticated) or request.META.get(
+            "HTTP_AUTHORIZATION"
+        ):
+            # Signed in, or an API token (the API authenticates it later, so this
+            # may be staff): their answers are their own, never the public's cache.
             return self._planned(request, until, None)
         key = _cache_key(request, until)
         etag = f'"p{key.removeprefix("planned:")[:24]}"'

@@ -559,3 +559,19 @@ def test_the_preview_costs_the_same_queries_for_more_units(
     assert count() == few
     structure = editor_client.get(f"/?preview={reorganization.pk}").content.decode()
     assert "Preview:" in structure and "New Division" in structure
+
+
+def test_a_token_readers_planned_answer_never_reaches_the_public(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    from rest_framework.authtoken.models import Token
+
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    auditor = User.objects.create_user("auditor-t", password="x-pass-12345")
+    auditor.groups.add(Group.objects.get(name="Registry auditors"))
+    token = Token.objects.create(user=auditor)
+    path = f"/api/v1/units/a2/?as_of={day_after(reorganization)}"
+    staff = Client(HTTP_AUTHORIZATION=f"Token {token.key}").get(path).json()
+    assert staff["planned_reorganizations"][0]["reason"] == "DG bulletin 2026/14"
+    public = client.get(path).json()
+    assert public["planned_reorganizations"][0]["reason"] is None
