@@ -575,3 +575,43 @@ def test_a_token_readers_planned_answer_never_reaches_the_public(
     assert staff["planned_reorganizations"][0]["reason"] == "DG bulletin 2026/14"
     public = client.get(path).json()
     assert public["planned_reorganizations"][0]["reason"] is None
+
+
+def test_an_anonymous_planned_page_is_built_once_then_served_from_the_cache(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    path = f"/chart/?as_of={day_after(reorganization)}"
+    with CaptureQueriesContext(connection) as built:
+        first = client.get(path)
+    with CaptureQueriesContext(connection) as kept:
+        second = client.get(path)
+    assert second.status_code == HTTPStatus.OK
+    assert second.content == first.content
+    assert second["Registry-Planned"] == "true"
+    # The schedule, the generation and the next due time: no plan applied again.
+    assert len(kept) <= 3 < len(built)
+
+
+def test_approving_another_changes_the_cached_plan(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    path = f"/api/v1/units/a1/?as_of={day_after(reorganization)}"
+    assert client.get(path).json()["mandate"] == "Data."
+    rename = draft(
+        editor,
+        [(OperationKind.CHANGE_UNIT, {"unit": "a1", "fields": {"name": "A one"}})],
+        effective_at=timezone.now() + datetime.timedelta(days=3),
+    )
+    services.reorganization_submit(reorganization=rename, user=editor)
+    services.reorganization_approve(reorganization=rename, user=approver)
+    data = client.get(path).json()
+    assert (data["name"], data["mandate"]) == ("A one", "Data.")
+    assert [item["id"] for item in data["planned_reorganizations"]] == [
+        rename.pk,
+        reorganization.pk,
+    ]
