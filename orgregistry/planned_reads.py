@@ -50,7 +50,7 @@ from units.selectors import (
     parse_instant,
     registry_generation,
 )
-from units.selectors.planned import Plan, current_plan, plan_summary
+from units.selectors.planned import Plan, plan_summary
 from units.selectors.reorganizations import next_due_reorganization_at
 from units.services.reorganizations import registry_as_planned
 from units.services.reorganizations.planned import PREVIEWABLE
@@ -313,4 +313,4 @@ class PlannedReadMiddleware:
         return response
 
 
-__all__ = ["PlannedReadMiddleware", "current_plan", "planned_instant"]
+__all__ = ["PlannedReadMiddleware", "planned_instant"]
