@@ -32,6 +32,7 @@ from api import answer_cache
 from api.exceptions import PreconditionFailed
 from api.filters import QueryFilterSet
 from units import selectors
+from units.selectors.planned import current_plan
 
 CACHE_SECONDS = answer_cache.CACHE_SECONDS
 # Answers differ with the caller (authors and internal reasons are for staff only), so
@@ -68,6 +69,10 @@ def _cached_answer(
     that is up to date costs one small query.
     """
     fingerprint = answer_cache.fingerprint(request, known)
+    if current_plan() is not None:
+        # Built from rows rolled back after this read: never kept here (the planned
+        # read's own cache, orgregistry.planned_reads, keeps the finished answer).
+        return answer_cache.Answer(f'"p-{fingerprint}"', build())
     wanted = _requested_tags(request, "If-None-Match")
     key = f"api-answer:{fingerprint}"
     stamp_key = f"api-stamp:{fingerprint}"

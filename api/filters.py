@@ -529,6 +529,10 @@ class SearchFilterSet(ListFilterSet):
         fields: ClassVar[list[str]] = []
 
 
+# Not a status of its own: approved with an effective time still to come.
+SCHEDULED = "scheduled"
+
+
 class ReorganizationImportFilterSet(QueryFilterSet):
     """An import of a spreadsheet: ``dry_run`` answers the difference, drafts nothing."""
 
@@ -540,9 +544,10 @@ class ReorganizationImportFilterSet(QueryFilterSet):
 
 
 class ReorganizationFilterSet(QueryFilterSet):
-    """The reorganizations list: by status."""
+    """The reorganizations list: by status, or ``scheduled`` (approved, waiting for
+    its effective time)."""
 
-    status = ChoiceTextFilter(choices=ReorganizationStatus.values)
+    status = ChoiceTextFilter(choices=[*ReorganizationStatus.values, SCHEDULED])
 
     class Meta:
         model = Reorganization

@@ -1059,6 +1059,37 @@ class OperationInputSerializer(StrictSerializer):
     )
 
 
+class PlannedReorganizationSerializer(serializers.Serializer):
+    """A reorganization a planned answer shows applied."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    reference = serializers.CharField()
+    effective_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=ReorganizationStatus.choices)
+    reason = serializers.CharField(
+        allow_null=True, help_text="Null for a reader who may not read it."
+    )
+    reason_visibility = serializers.ChoiceField(choices=ReasonVisibility.choices)
+
+
+class ReorganizationPreviewSerializer(serializers.Serializer):
+    """A reorganization tried out: the tree after it and what it changes."""
+
+    reorganization = ReorganizationSerializer()
+    problems = serializers.JSONField(
+        help_text="What stands in its way (empty when it applies)."
+    )
+    tree = TreeNodeSerializer(many=True, help_text="The whole tree after it.")
+    changes = ChangeSerializer(many=True, help_text="What it changes.")
+    planned = serializers.BooleanField(help_text="Always true: a plan, not a record.")
+    planned_until = serializers.DateTimeField()
+    planned_reorganizations = PlannedReorganizationSerializer(
+        many=True,
+        help_text="The approved reorganizations applied before it, then it.",
+    )
+
+
 class OperationChangeSerializer(OperationInputSerializer):
     kind = serializers.ChoiceField(choices=OperationKind.choices, required=False)
     payload = serializers.JSONField(required=False)

@@ -117,6 +117,11 @@ urlpatterns = [
         name="reorganization-revert",
     ),
     path(
+        "reorganizations/<int:pk>/preview/",
+        views.ReorganizationPreviewView.as_view(),
+        name="reorganization-preview",
+    ),
+    path(
         "reorganizations/<int:pk>/operations/",
         views.ReorganizationOperationsView.as_view(),
         name="reorganization-operations",

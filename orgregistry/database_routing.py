@@ -12,15 +12,20 @@ from one copy of the registry. Everything else reads the primary:
   a PATCH, sees the write although the replicas replay it a moment later;
 - requests with an ``Authorization`` header (API tokens: scripts that write and read
   back, often without keeping cookies);
+- reads of the registry as planned (a future ``as_of``, a preview): they apply the
+  scheduled reorganizations in a transaction that is rolled back
+  (``orgregistry.planned_reads``), which only the primary accepts. Those writes are
+  undone, so they do not mark the client as having written (``writes_undone``);
 - code outside a request (management commands, the worker), and the bookkeeping tables
   (sessions, the database cache, login lockouts), which are read to be written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +65,8 @@ def reads_primary(request: HttpRequest) -> bool:
     if request.method not in SAFE_METHODS:
         return True
     if request.META.get("HTTP_AUTHORIZATION"):
+        return True
+    if may_read_as_planned(request):
         return True
     return (
         request.get_signed_cookie(
@@ -137,6 +144,30 @@ class ReadRoutingMiddleware:
                 samesite="Lax",
             )
         return response
+
+
+def may_read_as_planned(request: HttpRequest) -> bool:
+    """Whether the request may read the registry as planned (it is then answered on
+    the primary): it asks for a future instant, or for a preview."""
+    from orgregistry.planned_reads import planned_instant
+
+    return "preview" in request.GET or planned_instant(request) is not None
+
+
+@contextlib.contextmanager
+def writes_undone() -> Iterator[None]:
+    """Within: reads on the primary (the registry as planned is written there), and
+    the writes are rolled back, so the client did not write (no cookie for them)."""
+    routing = _current.get()
+    if routing is None:
+        yield
+        return
+    alias, wrote = routing.read_alias, routing.wrote
+    routing.read_alias = DEFAULT_DB_ALIAS
+    try:
+        yield
+    finally:
+        routing.read_alias, routing.wrote = alias, wrote
 
 
 def current_read_alias() -> str:

@@ -23,12 +23,13 @@ class ReorganizationCatchUpMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _reads_registry(request):
+        if reads_registry(request):
             catch_up_reorganizations()
         return self.get_response(request)
 
 
-def _reads_registry(request: HttpRequest) -> bool:
+def reads_registry(request: HttpRequest) -> bool:
+    """Whether the view answering ``request`` shows the registry."""
     try:
         match = resolve(request.path_info)
     except Resolver404:

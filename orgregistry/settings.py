@@ -150,6 +150,10 @@ MIDDLEWARE = [
     # the anonymous timeout (an application is not an anonymous read).
     "orgregistry.reorganizations.ReorganizationCatchUpMiddleware",
     "orgregistry.statement_timeout.AnonymousReadTimeoutMiddleware",
+    # A read of a future instant (or a preview) runs with the scheduled
+    # reorganizations applied and rolled back after: inside the anonymous timeout,
+    # on the primary (the routing above sends it there), after the catch-up.
+    "orgregistry.planned_reads.PlannedReadMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -188,6 +192,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # CSP_NONCE, for the few inline scripts and styles of third-party pages.
                 "csp.context_processors.nonce",
+                "units.context_processors.planned",
             ],
         },
     },

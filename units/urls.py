@@ -21,4 +21,5 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("posts/", views.posts, name="posts"),
     path("people/", views.people, name="people"),
+    path("upcoming/", views.upcoming, name="upcoming"),
 ]

@@ -9,12 +9,14 @@ named, as everywhere in the API, only to staff (``may_see_staff_identities``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -29,7 +31,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
-from api.filters import ReorganizationFilterSet, ReorganizationImportFilterSet
+from api.filters import (
+    SCHEDULED,
+    ReorganizationFilterSet,
+    ReorganizationImportFilterSet,
+)
+from api.formats.tree_json import as_of_tree_json
 from api.views.base import (
     PAGE,
     WITHOUT_IF_MATCH_ERRORS,
@@ -39,12 +46,14 @@ from api.views.base import (
     page,
     paginated_serializer,
 )
+from orgregistry.database_routing import writes_undone
 from units import selectors, services
 from units.models import (
     Reorganization,
     ReorganizationOperation,
     ReorganizationStatus,
 )
+from units.selectors.planned import plan_summary
 from units.services.imports import read_upload
 
 # What anyone may read: what was decided and stands (the plans once approved).
@@ -107,7 +116,11 @@ class ReorganizationListView(ReorganizationView):
         operation_id="reorganizations_list",
         parameters=[
             OpenApiParameter(
-                "status", OpenApiTypes.STR, enum=ReorganizationStatus.values
+                "status",
+                OpenApiTypes.STR,
+                enum=[*ReorganizationStatus.values, SCHEDULED],
+                description="One status, or `scheduled`: approved and waiting for "
+                "its effective time.",
             ),
             *PAGE,
         ],
@@ -121,7 +134,11 @@ class ReorganizationListView(ReorganizationView):
             "status"
         ]
         reorganizations = self.visible()
-        if status is not None:
+        if status == SCHEDULED:
+            reorganizations = reorganizations.filter(
+                status=ReorganizationStatus.APPROVED, effective_at__gt=timezone.now()
+            )
+        elif status is not None:
             reorganizations = reorganizations.filter(status=status)
         return Response(
             page(
@@ -428,3 +445,50 @@ class ReorganizationRejectView(ReorganizationStepView):
 )
 class ReorganizationCancelView(ReorganizationStepView):
     service = staticmethod(services.reorganization_cancel)
+
+
+class ReorganizationPreviewView(ReorganizationView):
+    @extend_schema(
+        summary="Preview: the structure after it, and what it changes",
+        description="Tries the reorganization out on the registry as it will stand at "
+        "its effective time (the approved ones due by then first) and answers with "
+        "the whole tree after it (`tree`, as `tree/?as_of=` would show it) and the "
+        "changes it makes (`changes`, as the change feed lists them between before "
+        "and after; their `history_id` names nothing, as nothing is kept). Nothing "
+        "is written. A draft or submitted one is previewed by readers who may see "
+        "it (404 otherwise); an applied, rejected, cancelled or failed one is a 409. "
+        "While an operation fails, `problems` says why and `tree` and `changes` are "
+        "empty.",
+        responses={200: api_serializers.ReorganizationPreviewSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        reorganization = self.one(pk)
+        when = reorganization.effective_at
+        context = self.context()
+        with (
+            writes_undone(),
+            services.registry_as_planned(when, also=reorganization) as plan,
+        ):
+            changes = services.previewed_changes(plan)
+            tree = (
+                []
+                if plan.preview_problems
+                else json.loads(
+                    as_of_tree_json(
+                        when, include_abolished=False, origin=context["origin"]
+                    )
+                    or b"[]"
+                )
+            )
+            data = {
+                "reorganization": api_serializers.ReorganizationSerializer(
+                    reorganization, context=context
+                ).data,
+                "problems": plan.preview_problems,
+                "tree": tree,
+                "changes": api_serializers.ChangeSerializer(
+                    changes, many=True, context=context
+                ).data,
+                **plan_summary(plan, staff=context["staff_reader"]),
+            }
+        return Response(data)

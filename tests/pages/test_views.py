@@ -112,13 +112,15 @@ def test_structure_with_a_date_before_the_first_record_explains(
     assert "no record of the structure on 1 May 1999" in text
 
 
-def test_structure_on_a_future_date_explains_and_shows_today(
+def test_structure_on_a_future_date_with_nothing_scheduled_shows_today(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
+    # A future date is the structure as planned (tests/api/test_planned_reads.py);
+    # with no reorganization scheduled, that is today's, and the page says so.
     response = client.get("/?as_of=2999-01-01")
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.OK
     text = page_text(response)
-    assert "1 January 2999 is in the future" in text
+    assert "Future date: no reorganization is scheduled by 1 January 2999" in text
     assert "Past view" not in text
     assert "Unit Ex" in text
 
@@ -219,7 +221,6 @@ def test_sub_units_part_of_a_unit_absent_on_that_date_is_a_404(
     ("as_of", "message"),
     [
         ("2021-13-45", "“2021-13-45” is not a valid date: use the form YYYY-MM-DD"),
-        ("2999-01-01", "1 January 2999 is in the future"),
         ("1999-05-01", "The registry starts on 1 January 2020"),
     ],
 )

@@ -66,17 +66,24 @@ API_QUERIES: dict[str, tuple[str, ...]] = {
         "limit=1",
         "type=reorganization",
         "unit=unit-z&unit_posts=true",
+        "until=2099-01-01",
     ),
     "changes-atom": ("", "since=2023-01-01", "type=reorganization"),
     "search": ("q=Unit", "q=Ana"),
     "unit-history": ("", "as_of=2099-01-01"),
     # Now and a past instant (a future one is refused).
     "export-snapshot": ("", "as_of=2023-06-02"),
+    # Future reads: the scheduled reorganization (internal reason) applied, planned.
+    "tree": ("", "as_of=2099-01-01"),
+    "unit-list": ("", "as_of=2099-01-01"),
+    "unit-detail": ("", "as_of=2099-01-01"),
 }
 PAGE_QUERIES: dict[str, tuple[str, ...]] = {
     "compare": ("", WHOLE_WINDOW, "from=2023-06-30&to=2099-12-31"),
     "search": ("q=Unit", "q=Ana"),
-    "structure": ("", "as_of=2023-06-02"),
+    "structure": ("", "as_of=2023-06-02", "as_of=2099-01-01"),
+    "chart": ("", "as_of=2099-01-01"),
+    "unit-detail": ("", "as_of=2099-01-01"),
 }
 
 
@@ -153,8 +160,19 @@ def internal_history(
     )
     services.reorganization_approve(reorganization=reorganization, user=approver)
     assert Reorganization.objects.get(pk=reorganization.pk).status == "applied"
+    # And one scheduled, with an internal reason: future reads and its preview show it
+    # applied, never its reason.
+    planned = submitted_reorganization(
+        history.unit_x,
+        author=editor,
+        effective_at=timezone.now() + datetime.timedelta(days=30),
+        reason=f"{MARKER} planned reorganization",
+        reason_visibility=ReasonVisibility.INTERNAL,
+    )
+    services.reorganization_approve(reorganization=planned, user=approver)
     return {
         "reorganization": {"pk": reorganization.pk},
+        "reorganization-preview": {"pk": planned.pk},
         "operation": {"pk": reorganization.operations.get().pk},
         "unit": {"slug": history.unit_x.slug},
         "post": {"slug": history.head_of_x.slug},
@@ -168,7 +186,8 @@ def api_addresses(name: str, objects: dict) -> list[str]:
     """The route filled with objects that have internal changes, with its queries."""
     pattern = next(pattern for pattern in patterns("api") if pattern.name == name)
     if pattern.pattern.converters:
-        url = reverse(f"api:{name}", kwargs=objects[name.split("-")[0]])
+        kwargs = objects.get(name, objects[name.split("-")[0]])
+        url = reverse(f"api:{name}", kwargs=kwargs)
     else:
         url = reverse(f"api:{name}")
     return [

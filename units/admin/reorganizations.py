@@ -19,12 +19,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from orgregistry.database_routing import writes_undone
 from units import services
 from units.admin.base import (
     RefusedRowInline,
@@ -47,6 +48,7 @@ from units.models import (
     ReorganizationStatus,
 )
 from units.services.reorganizations import check_payload
+from units.services.reorganizations.planned import PREVIEWABLE
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -194,6 +196,7 @@ class ReorganizationAdmin(ServiceWriteAdmin):
         "problems_shown",
         "reverts_shown",
         "not_restored_shown",
+        "preview_link",
     )
     actions = (
         _step(
@@ -264,6 +267,11 @@ class ReorganizationAdmin(ServiceWriteAdmin):
                 "<path:object_id>/revert/",
                 self.admin_site.admin_view(self.revert_view),
                 name="units_reorganization_revert",
+            ),
+            path(
+                "<path:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="units_reorganization_preview",
             ),
         ]
         return own + super().get_urls()
@@ -352,6 +360,54 @@ class ReorganizationAdmin(ServiceWriteAdmin):
     @admin.display(description=_("scheduled"), boolean=True)
     def scheduled(self, reorganization: Reorganization) -> bool:
         return reorganization.is_scheduled
+
+    @admin.display(description=_("preview"))
+    def preview_link(self, reorganization: Reorganization) -> str:
+        if reorganization.pk is None or reorganization.status not in PREVIEWABLE:
+            return "—"
+        return format_html(
+            '<a href="{}" id="reorganization-preview-link">{}</a>',
+            reverse("admin:units_reorganization_preview", args=[reorganization.pk]),
+            _("Preview: the structure after it and what it changes"),
+        )
+
+    def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """What the reorganization changes and the chart after it, tried out on the
+        registry as it will stand at its time; nothing is kept."""
+        reorganization = self.get_object(request, object_id)
+        if reorganization is None or not self.has_view_permission(
+            request, reorganization
+        ):
+            raise Http404(_("No such reorganization."))
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "reorganization": reorganization,
+            "title": _("Preview of “%(title)s”") % {"title": reorganization.title},
+            "previewable": reorganization.status in PREVIEWABLE,
+        }
+        if context["previewable"]:
+            with (
+                writes_undone(),
+                services.registry_as_planned(
+                    reorganization.effective_at, also=reorganization
+                ) as plan,
+            ):
+                context["changes"] = services.previewed_changes(plan)
+                context["problems"] = plan.preview_problems
+                context["earlier"] = plan.reorganizations
+            chart = reverse("units:chart")
+            context["chart_url"] = f"{chart}?preview={reorganization.pk}&depth=all"
+            context["structure_url"] = (
+                f"{reverse('units:structure')}?preview={reorganization.pk}"
+            )
+            context["chart_svg_url"] = (
+                reverse("units:chart-download", args=["svg"])
+                + f"?preview={reorganization.pk}&depth=all"
+            )
+        return TemplateResponse(
+            request, "admin/units/reorganization/preview.html", context
+        )
 
     @admin.display(description=_("what stands in its way"))
     def problems_shown(self, reorganization: Reorganization) -> str:

@@ -155,6 +155,7 @@ def render_svg(
     as_of: datetime.date | None = None,
     descendants: Mapping[int, int] | None = None,
     folded: Mapping[str, str] | None = None,
+    planned: bool = False,
 ) -> str:
     """The chart as a standalone SVG document (inline it, or serve it as a file).
 
@@ -164,7 +165,8 @@ def render_svg(
     sub-trees are walked.
 
     The picture carries its own heading (``organization``, then ``title`` and the
-    date ``as_of``) so that a downloaded or printed file says what it shows.
+    date ``as_of``, "planned" for a future one) so that a downloaded or printed file
+    says what it shows.
     """
     links = list(links)
     chart = layout(
@@ -195,7 +197,7 @@ def render_svg(
             gap_room=plan.gap_room(),
         )
         ends = _ends(chart, links, folded)
-    heading, subheading = _headings(title, organization, as_of)
+    heading, subheading = _headings(title, organization, as_of, planned=planned)
     # The heading is never cut: a narrow chart (one branch) widens to hold it.
     chart.width = max(
         chart.width,
@@ -559,10 +561,16 @@ def _overlap(first: Rect, second: Rect) -> bool:
 
 
 def _headings(
-    title: str, organization: str, as_of: datetime.date | None
+    title: str, organization: str, as_of: datetime.date | None, *, planned: bool = False
 ) -> tuple[str, str]:
-    """The chart's heading (the organization) and what it shows, on which date."""
-    subheading = title if as_of is None else f"{title} — as of {day_text(as_of)}"
+    """The chart's heading (the organization) and what it shows, on which date;
+    ``planned``: a future date, the structure as the approved reorganizations make it."""
+    if as_of is None:
+        subheading = title
+    elif planned:
+        subheading = f"{title} — planned for {day_text(as_of)}"
+    else:
+        subheading = f"{title} — as of {day_text(as_of)}"
     return organization or title, subheading
 
 

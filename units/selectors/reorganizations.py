@@ -16,12 +16,18 @@ in another process, and by at most that long (docs/deployment.md).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Prefetch, QuerySet
 
 from units.models import (
+    OperationKind,
+    OrganizationalUnit,
+    Person,
+    Post,
     Reorganization,
     ReorganizationOperation,
     ReorganizationStatus,
@@ -94,3 +100,116 @@ def next_due_reorganization_at() -> datetime.datetime | None:
     if cached == NOTHING_DUE:
         return None
     return cached
+
+
+# --- Operations in words (the upcoming page) -----------------------------------------
+
+# Which payload keys name a unit, a post, a person.
+_UNIT_KEYS = ("unit", "parent", "target", "source")
+
+
+_NAME_FIELDS: dict[type[Any], str] = {
+    OrganizationalUnit: "name",
+    Post: "title",
+    Person: "full_name",
+}
+
+
+def _names(model: type[Any], slugs: set[str]) -> dict[str, str]:
+    if not slugs:
+        return {}
+    rows = model._default_manager.filter(slug__in=sorted(slugs))
+    return dict(rows.values_list("slug", _NAME_FIELDS[model]))
+
+
+def _sentence(kind: str, payload: dict[str, Any], names: dict[str, str]) -> str:
+    def name(key: str) -> str:
+        slug = payload.get(key)
+        if slug is None:
+            return "the top of the organization"
+        return f"“{names.get(str(slug), str(slug))}”"
+
+    if kind == OperationKind.ESTABLISH_UNIT:
+        under = f" under {name('parent')}" if payload.get("parent") else ""
+        return f"Establish “{payload.get('name', '')}”{under}"
+    if kind == OperationKind.CHANGE_UNIT:
+        fields = ", ".join(sorted(payload.get("fields") or {})) or "nothing"
+        return f"Change {name('unit')}: {fields}"
+    if kind == OperationKind.MOVE_UNIT:
+        if "parent" in payload:
+            return f"Move {name('unit')} under {name('parent')}"
+        return f"Move {name('unit')} among its siblings"
+    if kind == OperationKind.ABOLISH_UNIT:
+        return f"Abolish {name('unit')}"
+    if kind == OperationKind.REINSTATE_UNIT:
+        return f"Reinstate {name('unit')}"
+    if kind == OperationKind.APPOINT:
+        return f"Appoint {name('person')} to {name('post')}"
+    if kind == OperationKind.END_APPOINTMENT:
+        return f"End the appointment to {name('post')}"
+    if kind == OperationKind.ADD_DOTTED_LINE:
+        return (
+            f"Add a dotted line from {name('source')} to {name('target')} "
+            f"({str(payload.get('kind', '')).replace('_', ' ')})"
+        )
+    if kind == OperationKind.END_DOTTED_LINE:
+        return f"End the dotted line from {name('source')} to {name('target')}"
+    return str(OperationKind(kind).label) if kind in OperationKind.values else kind
+
+
+def operations_in_words(
+    reorganizations: Iterable[Reorganization],
+) -> dict[int, list[str]]:
+    """Each reorganization's operations as sentences naming units, posts and people
+    as they stand now (three queries however many; a slug still unknown, such as a
+    unit the reorganization establishes, is named by the operation itself)."""
+    reorganizations = list(reorganizations)
+    wanted: dict[type[Any], set[str]] = {
+        OrganizationalUnit: set(),
+        Post: set(),
+        Person: set(),
+    }
+    for reorganization in reorganizations:
+        for operation in reorganization.operations.all():
+            payload = operation.payload or {}
+            wanted[OrganizationalUnit] |= {
+                str(payload[key]) for key in _UNIT_KEYS if payload.get(key)
+            }
+            if payload.get("post"):
+                wanted[Post].add(str(payload["post"]))
+            if payload.get("person"):
+                wanted[Person].add(str(payload["person"]))
+    names: dict[str, str] = {}
+    for model, slugs in wanted.items():
+        names |= _names(model, slugs)
+    # A unit this reorganization establishes is known by its payload's name.
+    for reorganization in reorganizations:
+        for operation in reorganization.operations.all():
+            if operation.kind == OperationKind.ESTABLISH_UNIT:
+                payload = operation.payload or {}
+                names.setdefault(str(payload.get("slug")), str(payload.get("name")))
+    return {
+        reorganization.pk: [
+            _sentence(operation.kind, operation.payload or {}, names)
+            for operation in reorganization.operations.all()
+        ]
+        for reorganization in reorganizations
+    }
+
+
+def upcoming_reorganizations(now: datetime.datetime) -> QuerySet[Reorganization]:
+    """Approved and waiting for their time, the soonest first (with operations)."""
+    return (
+        reorganizations_with_operations()
+        .filter(status=ReorganizationStatus.APPROVED, effective_at__gt=now)
+        .order_by("effective_at", "pk")
+    )
+
+
+def recently_applied_reorganizations(limit: int) -> QuerySet[Reorganization]:
+    """The last ``limit`` applied, the latest effective first (with operations)."""
+    return (
+        reorganizations_with_operations()
+        .filter(status=ReorganizationStatus.APPLIED)
+        .order_by("-effective_at", "-pk")[:limit]
+    )

@@ -8,6 +8,7 @@ change (staff identities stay in the admin): only when it took effect and why.
 - ``structure_pages``: the structure page, its parts, a unit's page.
 - ``compare_pages``, ``chart_pages``: the compare page; the chart page and its downloads.
 - ``listing_pages``: search, posts and people.
+- ``upcoming_pages``: scheduled reorganizations and the last applied.
 """
 
 from units.views.base import KIND_LABELS, MAX_QUERY_LENGTH
@@ -38,6 +39,7 @@ from units.views.structure_pages import (
     unit_children_part,
     unit_detail,
 )
+from units.views.upcoming_pages import RECENTLY_APPLIED, upcoming
 
 __all__ = [
     "COMPARE_PAGE_CHANGES",
@@ -50,6 +52,7 @@ __all__ = [
     "MAX_QUERY_LENGTH",
     "PEOPLE_PAGE_SIZE",
     "POSTS_PAGE_UNITS",
+    "RECENTLY_APPLIED",
     "SEARCH_RESULTS",
     "STRUCTURE_UNITS",
     "chart",
@@ -61,4 +64,5 @@ __all__ = [
     "structure",
     "unit_children_part",
     "unit_detail",
+    "upcoming",
 ]

@@ -39,6 +39,11 @@ class AsOf:
         return self.when is not None
 
     @property
+    def is_future(self) -> bool:
+        """A date after now: the page shows the structure as planned."""
+        return self.when is not None and self.when > timezone.now()
+
+    @property
     def day(self) -> datetime.date | None:
         return self.when.date() if self.when else None
 
@@ -75,13 +80,8 @@ def read_as_of(request: HttpRequest) -> AsOf:
             "2024-03-01."
         )
     else:
-        if when > timezone.now() + datetime.timedelta(days=1):
-            problem = (
-                f"{day_text(when.date())} is in the future: the registry only shows "
-                "changes "
-                "that have taken effect."
-            )
-        elif (first := first_recorded_instant()) is not None and when < first:
+        # A future date shows the structure as planned (orgregistry.planned_reads).
+        if (first := first_recorded_instant()) is not None and when < first:
             problem = (
                 f"The registry starts on {day_text(first.date())}: there is no record "
                 f"of the structure on {day_text(when.date())}. Pick a date on or after "

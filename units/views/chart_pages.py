@@ -23,6 +23,7 @@ from units.selectors import (
     unit_lineage,
     unit_tree_levels,
 )
+from units.selectors.planned import current_plan
 from units.views.base import (
     KIND_LABELS,
     AsOf,
@@ -157,6 +158,7 @@ def _chart_svg(
         as_of=chart.as_of.day or timezone.now().date(),
         descendants=chart.tree.descendants,
         folded=chart.tree.folded,
+        planned=chart.as_of.is_future or current_plan() is not None,
     )
 
 

@@ -20,6 +20,7 @@ the reasons.
 - ``decisions``: submit, approve, reject, cancel
 - ``application``: applying at the effective time (task, catch-up before reads)
 - ``undo``: reverting an applied reorganization, as a new draft
+- ``planned``: the registry as planned (future reads, previews), rolled back after
 """
 
 from units.services.reorganizations.application import (
@@ -43,6 +44,10 @@ from units.services.reorganizations.drafts import (
 )
 from units.services.reorganizations.operations import APPLY
 from units.services.reorganizations.payloads import PAYLOAD_SHAPES, check_payload
+from units.services.reorganizations.planned import (
+    previewed_changes,
+    registry_as_planned,
+)
 from units.services.reorganizations.problems import Problem, ReorganizationRefusal
 from units.services.reorganizations.tryout import reorganization_problems
 from units.services.reorganizations.undo import reorganization_revert
@@ -59,6 +64,8 @@ __all__ = [
     "operation_delete",
     "operation_update",
     "operations_add",
+    "previewed_changes",
+    "registry_as_planned",
     "reorganization_apply",
     "reorganization_approve",
     "reorganization_cancel",

@@ -27,6 +27,7 @@ from units.services.revisions import Actor, clean_reason
 CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.APPROVED})
 
 
+@transaction.atomic
 def reorganization_submit(
     *, reorganization: Reorganization | int, user: Actor
 ) -> Reorganization:
