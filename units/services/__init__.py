@@ -58,6 +58,7 @@ from units.services.reorganizations import (
     reorganization_reject,
     reorganization_submit,
     reorganization_update,
+    single_operation_apply,
 )
 from units.services.revisions import (
     CLOCK_TOLERANCE,
@@ -134,6 +135,7 @@ __all__ = [
     "reorganization_reject",
     "reorganization_submit",
     "reorganization_update",
+    "single_operation_apply",
     "unit_abolish",
     "unit_create",
     "unit_move",

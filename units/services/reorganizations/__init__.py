@@ -19,6 +19,8 @@ the reasons.
 - ``drafts``: creating and editing a draft and its operations
 - ``decisions``: submit, approve, reject, cancel
 - ``application``: applying at the effective time (task, catch-up before reads)
+- ``single``: one change as a one-operation reorganization, approved by its author
+  and applied at once
 """
 
 from units.services.reorganizations.application import (
@@ -42,6 +44,7 @@ from units.services.reorganizations.drafts import (
 from units.services.reorganizations.operations import APPLY
 from units.services.reorganizations.payloads import PAYLOAD_SHAPES, check_payload
 from units.services.reorganizations.problems import Problem, ReorganizationRefusal
+from units.services.reorganizations.single import single_operation_apply
 from units.services.reorganizations.tryout import reorganization_problems
 
 __all__ = [
@@ -63,4 +66,5 @@ __all__ = [
     "reorganization_reject",
     "reorganization_submit",
     "reorganization_update",
+    "single_operation_apply",
 ]
