@@ -25,6 +25,9 @@ from units.models import (
     Person,
     Post,
     ReasonVisibility,
+    Reorganization,
+    ReorganizationStatus,
+    ReportingLine,
     UnitRelationship,
 )
 
@@ -567,3 +570,88 @@ class RevertForm(ServiceErrorMixin, forms.Form):
     )
     reason_visibility = reason_visibility_field()
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class MoveDialogForm(forms.Form):
+    """What the tree's drag-and-drop dialog asks besides the move itself.
+
+    Applied at once, the move is a one-operation reorganization with its own reason,
+    visibility and (past) effective date; added to a draft, it takes the draft's. The
+    reason and its visibility are checked by the services (one message for every
+    write), so they are plain fields here.
+    """
+
+    APPLY, DRAFT = "apply", "draft"
+    mode = forms.ChoiceField(
+        label=_("What to do"),
+        choices=[
+            (APPLY, _("Apply it now")),
+            (DRAFT, _("Add it to a draft reorganization")),
+        ],
+        initial=APPLY,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    draft = forms.ModelChoiceField(
+        label=_("Draft reorganization"),
+        queryset=Reorganization.objects.none(),
+        required=False,
+        empty_label=_("Choose one of your drafts"),
+    )
+    reason = forms.CharField(
+        label=_("Reason for this move"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text=REASON_HELP,
+    )
+    # Radio buttons as every reason's, but the value is checked by the services.
+    reason_visibility = forms.CharField(
+        label=_("Who may read the reason"),
+        initial=default_reason_visibility,
+        required=False,
+        widget=forms.RadioSelect(choices=ReasonVisibility.choices),
+        help_text=REASON_VISIBILITY_HELP,
+    )
+    effective_date = forms.DateField(
+        label=_("Effective date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=EFFECTIVE_HELP,
+    )
+    reporting_line = forms.ChoiceField(
+        label=_("Nature of the reporting line"),
+        choices=[("", _("Keep it as it is")), *ReportingLine.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_move_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["draft"].queryset = drafts_of(user)  # type: ignore[attr-defined]
+
+    def clean_effective_date(self) -> datetime.date | None:
+        return clean_not_future(self.cleaned_data.get("effective_date"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean() or {}
+        if cleaned_data.get("mode") == self.DRAFT and not cleaned_data.get("draft"):
+            if "draft" not in self.errors:
+                self.add_error("draft", _("Choose the draft to add the move to."))
+        return cleaned_data
+
+    @property
+    def adds_to_draft(self) -> bool:
+        return self.cleaned_data.get("mode") == self.DRAFT
+
+    @property
+    def effective_at(self) -> datetime.date | None:
+        return effective_at_from(self.cleaned_data.get("effective_date"))
+
+
+def drafts_of(user: Any) -> Any:
+    """The drafts a move may be added to: the editor's own, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Reorganization.objects.none()
+    return Reorganization.objects.filter(
+        author=user, status=ReorganizationStatus.DRAFT
+    ).order_by("-created_at", "-pk")
