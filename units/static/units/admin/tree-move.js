@@ -13,7 +13,8 @@
 "use strict";
 {
   const $ = django.jQuery;
-  const dialog = document.getElementById("move-dialog");
+  // The script is loaded in the page's head, before the dialog: found once loaded.
+  let dialog = null;
   const FOCUSABLE =
     "a[href], button:not([disabled]), input:not([disabled]), " +
     "select:not([disabled]), textarea:not([disabled])";
@@ -128,9 +129,17 @@
       });
   }
 
-  // Keep Tab and Shift+Tab inside the dialog (showModal makes the page inert, but
+  // Escape closes; Tab and Shift+Tab stay inside the dialog (showModal makes the page inert, but
   // the browser's own controls would still take focus).
   function trapFocus(event) {
+    if (event.key === "Escape") {
+      // Closed here: the tree's own Escape handler on <body> would otherwise
+      // prevent the dialog's default cancel.
+      event.preventDefault();
+      event.stopPropagation();
+      dialog.close();
+      return;
+    }
     if (event.key !== "Tab") {
       return;
     }
@@ -151,7 +160,11 @@
     }
   }
 
-  if (dialog) {
+  function setUp() {
+    dialog = document.getElementById("move-dialog");
+    if (!dialog) {
+      return;
+    }
     document.getElementById("move-dialog-form").addEventListener("submit", send);
     document
       .getElementById("move-dialog-cancel")
@@ -163,6 +176,12 @@
       pending = null;
       cancelDrag();
     });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
   }
 
   $.ajaxPrefilter(function (options, originalOptions, jqXHR) {
