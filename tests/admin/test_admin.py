@@ -1014,12 +1014,14 @@ def test_abolish_action_refusal_changes_nothing(
             "_selected_action": [right.pk, left.pk],
             "confirm": "yes",
             "reason": "Cuts",
-            "sub_units": "refuse",
+            # Left's sub-unit sent under Right, which is abolished in the same go.
+            f"sub_unit_{leaf.pk}": "move",
+            f"sub_unit_{leaf.pk}_to": right.pk,
         },
     )
     assert response.status_code == HTTPStatus.CONFLICT
-    assert "still has active sub-units" in response.content.decode()
-    assert snapshot() == before  # Right (no sub-units) was not abolished either
+    assert "abolished" in response.content.decode()
+    assert snapshot() == before  # Right was not abolished either
 
 
 def test_an_abolished_unit_is_read_only_in_its_form(

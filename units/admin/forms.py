@@ -420,15 +420,7 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
     def record_fields(self) -> list[forms.BoundField]:
         """The fields shown one per line (the sub-units' rows are a table)."""
         return [
-            self[name]
-            for name in (
-                "reason",
-                "reason_visibility",
-                "effective_date",
-                "sub_units",
-                "move_sub_units_to",
-            )
-            if name in self.fields
+            self[name] for name in ("reason", "reason_visibility", "effective_date")
         ]
 
     def service_arguments(self) -> dict[str, Any]:
@@ -445,21 +437,43 @@ class SubUnitRow(NamedTuple):
 
 
 class AbolishUnitForm(AbolishForm):
-    """The "Abolish" button of a unit's page: each active sub-unit gets its own say.
+    """What happens to each active sub-unit of the units abolished: asked per sub-unit.
 
-    Each sub-unit moves under the unit chosen for it (at first the abolished unit's
-    parent, so the first submit works) or is abolished with it. The rows are those of
-    the sub-units active when the form is posted: one that appeared meanwhile has no
-    answer and is a form error, never abolished unasked.
+    The "Abolish" button of a unit's page (one unit) and the "Abolish selected units"
+    action (several) ask the same: each sub-unit moves under the unit chosen for it
+    (at first its abolished parent's own parent, so the first submit works) or is
+    abolished with it; never "stop", which would only refuse the first submit. With no
+    active sub-unit, nothing is asked. A sub-unit that is itself chosen for abolishing
+    is abolished with its parent, unasked. The rows are those of the sub-units active
+    when the form is posted: one that appeared meanwhile has no answer and is a form
+    error, never abolished unasked.
     """
 
     FATES = (("move", _("Moves under")), ("abolish", _("Is abolished too")))
 
-    def __init__(self, *args: Any, unit: OrganizationalUnit, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        unit: OrganizationalUnit | None = None,
+        units: list[OrganizationalUnit] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.sub_units = list(unit.get_children().active())
-        parent = unit.parent if unit.parent and unit.parent.is_active else None
+        units = units if units is not None else [unit] if unit is not None else []
+        chosen = {abolished.pk: abolished for abolished in units}
+        children = list(
+            OrganizationalUnit.objects.active()
+            .filter(parent__in=list(chosen))
+            .select_related("parent__parent")
+            .in_tree_order()
+        )
+        # Abolished with their parent, as the editor chose: no question.
+        self.abolished_with_parent = [
+            child.pk for child in children if child.pk in chosen
+        ]
+        self.sub_units = [child for child in children if child.pk not in chosen]
         for sub_unit in self.sub_units:
+            parent = self._first_kept_ancestor(sub_unit, chosen)
             self.fields[self.fate_name(sub_unit)] = forms.ChoiceField(
                 label=_("What happens to “%(unit)s”") % {"unit": sub_unit},
                 choices=self.FATES,
@@ -470,6 +484,17 @@ class AbolishUnitForm(AbolishForm):
                 _("Unit “%(unit)s” moves under") % {"unit": sub_unit}
             )
             self.fields[self.destination_name(sub_unit)].initial = parent
+
+    @staticmethod
+    def _first_kept_ancestor(
+        sub_unit: OrganizationalUnit, chosen: dict[int, OrganizationalUnit]
+    ) -> OrganizationalUnit | None:
+        """The abolished parent's parent, when it is active and not abolished too."""
+        parent = sub_unit.parent
+        grandparent = parent.parent if parent is not None else None
+        if grandparent is None or not grandparent.is_active or grandparent.pk in chosen:
+            return None
+        return grandparent
 
     @staticmethod
     def fate_name(sub_unit: OrganizationalUnit) -> str:
@@ -502,16 +527,16 @@ class AbolishUnitForm(AbolishForm):
         return cleaned_data
 
     def service_arguments(self) -> dict[str, Any]:
-        return {
-            "sub_unit_destinations": {
-                sub_unit.pk: (
-                    self.cleaned_data[self.destination_name(sub_unit)]
-                    if self.cleaned_data[self.fate_name(sub_unit)] == "move"
-                    else None
-                )
-                for sub_unit in self.sub_units
-            }
+        destinations: dict[int, OrganizationalUnit | None] = {
+            sub_unit.pk: (
+                self.cleaned_data[self.destination_name(sub_unit)]
+                if self.cleaned_data[self.fate_name(sub_unit)] == "move"
+                else None
+            )
+            for sub_unit in self.sub_units
         }
+        destinations.update(dict.fromkeys(self.abolished_with_parent))
+        return {"sub_unit_destinations": destinations}
 
     def sub_unit_field(self, sub_unit_id: int) -> str | None:
         """The field a refusal about one sub-unit belongs next to."""
@@ -523,41 +548,6 @@ class AbolishUnitForm(AbolishForm):
         if self.data.get(self.add_prefix(self.fate_name(sub_unit))) == "abolish":
             return self.fate_name(sub_unit)
         return self.destination_name(sub_unit)
-
-
-class AbolishUnitsForm(AbolishForm):
-    """The "Abolish selected units" action: one rule for all their sub-units.
-
-    When a selected unit has active sub-units, the rule starts at "abolish them too",
-    which works, rather than at "stop", which would refuse the first submit.
-    """
-
-    sub_units = forms.ChoiceField(
-        label=_("Their active sub-units"),
-        choices=[
-            ("refuse", _("Stop if one still has active sub-units")),
-            ("abolish", _("Abolish them too")),
-            ("move", _("Move them to another unit first")),
-        ],
-        widget=forms.RadioSelect,
-    )
-    move_sub_units_to = active_unit_choice(_("Move them to"))
-
-    def __init__(
-        self, *args: Any, units: list[OrganizationalUnit], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        chosen = {unit.pk for unit in units}
-        has_sub_units = (
-            OrganizationalUnit.objects.active().filter(parent__in=chosen).exists()
-        )
-        self.fields["sub_units"].initial = "abolish" if has_sub_units else "refuse"
-
-    def service_arguments(self) -> dict[str, Any]:
-        return {
-            "sub_units": self.cleaned_data["sub_units"],
-            "move_sub_units_to": self.cleaned_data.get("move_sub_units_to"),
-        }
 
 
 class RevertForm(ServiceErrorMixin, forms.Form):

@@ -22,7 +22,6 @@ from units.admin.base import refusal_field
 from units.admin.forms import (
     AbolishForm,
     AbolishUnitForm,
-    AbolishUnitsForm,
     MoveDialogForm,
 )
 from units.admin.history_views import object_context, object_or_404
@@ -115,7 +114,7 @@ def abolish_selected_view(
     """The "Abolish selected units" action: its form, then None once done."""
     status: int = HTTPStatus.OK
     if "confirm" in request.POST:
-        form = AbolishUnitsForm(request.POST, units=units)
+        form = AbolishUnitForm(request.POST, units=units)
         status, done = abolish(request, units, form)
         if done:
             model_admin.message_user(
@@ -126,7 +125,7 @@ def abolish_selected_view(
             )
             return None
     else:
-        form = AbolishUnitsForm(units=units)
+        form = AbolishUnitForm(units=units)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": _("Abolish units"),
