@@ -19,6 +19,7 @@ from tests.browser.test_admin_browser import (
     row_of,
     structure,
 )
+from tests.browser.test_pages_browser import AXE
 from tests.conftest import assert_tree_matches_rebuild
 from units import services
 from units.models import OrganizationalUnit, ReorganizationStatus
@@ -41,6 +42,19 @@ def drag(page: Any, name: str, onto: str) -> None:
     )
     page.mouse.up()
     page.wait_for_selector("#move-dialog[open]")
+
+
+def dialog_violations(page: Any) -> list[str]:
+    """Serious or critical axe-core violations inside the open dialog."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "async () => await axe.run('#move-dialog', {resultTypes: ['violations']})"
+    )
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']}"
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
 
 
 def focused_id(page: Any) -> str:
@@ -73,6 +87,7 @@ def test_the_dialog_is_labelled_keeps_the_focus_refuses_an_empty_reason_and_esca
     )
     assert focused_id(page) == "id_move_reason"
     assert not page.locator("#move-dialog-error").is_visible()
+    assert dialog_violations(page) == []
     screenshot(page, "admin-move-dialog", full_page=False)
 
     # The focus stays inside: past the last control it comes back to the first.
@@ -93,6 +108,7 @@ def test_the_dialog_is_labelled_keeps_the_focus_refuses_an_empty_reason_and_esca
     assert error.is_visible()
     assert "Give the reason" in error.inner_text()
     assert error.get_attribute("role") == "alert"
+    assert dialog_violations(page) == []
     assert posted == []
     assert dialog.evaluate("element => element.open")
 
