@@ -143,6 +143,26 @@ def test_added_to_a_draft_it_becomes_the_drafts_last_operation_and_moves_nothing
     assert draft.problems == []
 
 
+def test_a_move_that_does_not_apply_to_the_draft_is_kept_and_said_so(
+    editor_client: Client, editor: User, small_tree: tuple
+) -> None:
+    root, left, right, leaf = small_tree
+    draft = a_draft(editor)
+    before = snapshot()
+
+    response = drag(editor_client, left, leaf, mode="draft", draft=draft.pk)
+
+    # Added, as every draft's operation is, with what stands in its way.
+    assert response.status_code == HTTPStatus.OK
+    text = response.content.decode()
+    assert "added to the draft" in text
+    assert "As the draft stands, it does not apply" in text and "cycle" in text
+    assert snapshot() == before
+    draft.refresh_from_db()
+    assert [problem["operation"] for problem in draft.problems] == [0]
+    assert draft.problems[0]["code"] == "cycle"
+
+
 @pytest.mark.parametrize(
     ("answers", "message"),
     [

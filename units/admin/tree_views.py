@@ -25,7 +25,11 @@ from units.admin.forms import (
     MoveDialogForm,
 )
 from units.admin.history_views import object_context, object_or_404
-from units.models import OperationKind, OrganizationalUnit
+from units.models import (
+    OperationKind,
+    OrganizationalUnit,
+    ReorganizationOperation,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -174,7 +178,7 @@ def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRespons
     try:
         if form.adds_to_draft:
             draft = form.cleaned_data["draft"]
-            services.operation_add(
+            added = services.operation_add(
                 reorganization=draft,
                 user=request.user,
                 kind=OperationKind.MOVE_UNIT,
@@ -192,11 +196,19 @@ def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRespons
             )
     except ValidationError as error:
         return _move_refused(" ".join(error.messages), services.refusal_status(error))
+    level = messages.SUCCESS
     if form.adds_to_draft:
         message = _("The move of “%(unit)s” was added to the draft “%(draft)s”.") % {
             "unit": unit,
             "draft": draft,
         }
+        problem = _draft_problem(added)
+        if problem:
+            level = messages.WARNING
+            # Kept, as every draft's operation is; the draft says it at every edit.
+            message += " " + _(
+                "As the draft stands, it does not apply: %(problem)s"
+            ) % {"problem": problem}
     else:
         moved = OrganizationalUnit.objects.select_related("parent").get(pk=unit.pk)
         parent = moved.parent
@@ -204,8 +216,23 @@ def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRespons
             "unit": moved,
             "parent": f"“{parent}”" if parent else _("nobody (top level)"),
         }
-    model_admin.message_user(request, message, messages.SUCCESS)
+    model_admin.message_user(request, message, level)
     return HttpResponse(message, content_type="text/plain")
+
+
+def _draft_problem(operation: ReorganizationOperation) -> str:
+    """What the draft's validation found wrong with ``operation``, if anything."""
+    draft = operation.reorganization
+    draft.refresh_from_db(fields=["problems"])
+    order = list(
+        draft.operations.order_by("position", "pk").values_list("pk", flat=True)
+    )
+    index = order.index(operation.pk)
+    return " ".join(
+        str(problem["message"])
+        for problem in draft.problems
+        if problem.get("operation") == index
+    )
 
 
 def _form_errors(form: MoveDialogForm) -> str:
