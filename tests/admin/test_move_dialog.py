@@ -93,6 +93,7 @@ def test_applied_at_once_it_is_a_reorganization_of_one_operation(
     reorganization = latest.reorganization
     assert reorganization.status == ReorganizationStatus.APPLIED
     assert (reorganization.author, reorganization.approver) == (editor, editor)
+    assert reorganization.title == "Move “Leaf Unit”"
     assert reorganization.operations.get().payload == {
         "unit": leaf.slug,
         "position": "last-child",

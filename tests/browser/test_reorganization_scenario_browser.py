@@ -1,7 +1,7 @@
 """Issue 13's scenario in a real headless Chromium: an editor drafts a five-operation
-reorganization in the admin (a division established, a unit moved under it, one
-renamed, someone appointed, a dotted line ended), dated two days ahead, and submits
-it; an approver approves it; the clock is moved past its effective time (as the
+reorganization in the admin (a division established, one unit renamed, someone
+appointed, a dotted line ended, typed in its form; a unit moved, dragged in the tree
+and added to the draft from the move dialog), dated two days ahead, and submits it; an approver approves it; the clock is moved past its effective time (as the
 services' tests move it: every ``timezone.now()`` reads the chosen moment) and the
 public pages show the new structure, which they did not show a second before.
 
@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from tests.browser.conftest import BrowserProblems, screenshot
 from tests.browser.test_admin_browser import PASSWORD, browser_editor
+from tests.browser.test_move_dialog_browser import drag
 from tests.conftest import assert_tree_matches_rebuild
 from units import services
 from units.models import (
@@ -44,6 +45,7 @@ APPROVER_PASSWORD = "approver-pass-123"
 # A unit page's breadcrumbs: the line it reports through.
 REPORTING_LINE = "nav[aria-label='Reporting line']"
 SINCE = datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC)
+# Typed in the reorganization's form; the fifth, a move, is dragged in the tree.
 OPERATIONS: list[tuple[str, dict[str, Any]]] = [
     (
         "establish_unit",
@@ -54,7 +56,6 @@ OPERATIONS: list[tuple[str, dict[str, Any]]] = [
             "parent": "external-relations",
         },
     ),
-    ("move_unit", {"unit": "global-data-institute", "parent": "data-partnerships"}),
     (
         "change_unit",
         {"unit": "policy-unit", "fields": {"name": "Policy and Research Unit"}},
@@ -177,10 +178,30 @@ def test_a_five_operation_reorganization_is_drafted_approved_and_takes_effect(
     reorganization = Reorganization.objects.get(title="Data partnerships")
     assert reorganization.status == ReorganizationStatus.DRAFT
     assert reorganization.effective_at == effective
+    assert reorganization.operations.count() == 4
+
+    # The fifth: the Global Data Institute dragged under External Relations in the
+    # tree, and added to the draft from the dialog.
+    page.goto(f"{base}/admin/units/organizationalunit/")
+    drag(page, "Global Data Institute", "Department of External Relations")
+    page.check("#id_move_mode_1")
+    page.select_option("#id_move_draft", str(reorganization.pk))
+    with page.expect_navigation():
+        page.click("#move-dialog-submit")
+    assert "added to the draft “Data partnerships”" in page.inner_text(
+        ".messagelist .success"
+    )
+    assert OrganizationalUnit.objects.get(
+        pk=registry["institute"].pk
+    ).parent == OrganizationalUnit.objects.get(slug="operations")
+
+    page.goto(f"{base}/admin/units/reorganization/{reorganization.pk}/change/")
+    reorganization.refresh_from_db()
     assert reorganization.operations.count() == 5
     # Tried out against the registry as it will stand: nothing stands in its way.
     assert reorganization.problems == []
     assert page.locator(".field-problems_shown .readonly").inner_text() == "—"
+    screenshot(page, "admin-reorganization-five-operations")
 
     # --- PREVIEW STEP (another branch builds it) ----------------------------------------
     # Here the editor opens the preview (URL name admin:units_reorganization_preview)
@@ -236,7 +257,7 @@ def test_a_five_operation_reorganization_is_drafted_approved_and_takes_effect(
         screenshot(page, "page-structure-after-reorganization")
         page.goto(institute_page)
         line = page.inner_text(REPORTING_LINE)
-        assert "Division of Data Partnerships" in line
+        assert "Department of External Relations" in line
         assert "Department of Operations" not in line
         # Its timeline says what the reorganization did, with its public reason.
         assert "The Director General's bulletin 2026/14" in page.inner_text("main")
@@ -248,7 +269,11 @@ def test_a_five_operation_reorganization_is_drafted_approved_and_takes_effect(
     assert [unit.slug for unit in institute.get_ancestors()] == [
         "odg",
         "external-relations",
-        "data-partnerships",
+    ]
+    division = OrganizationalUnit.objects.get(slug="data-partnerships")
+    assert [unit.slug for unit in division.get_ancestors()] == [
+        "odg",
+        "external-relations",
     ]
     assert (
         OrganizationalUnit.objects.get(pk=registry["policy"].pk).name

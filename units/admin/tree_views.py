@@ -193,6 +193,7 @@ def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRespons
                 # The dialog asks for it; a value the services refuse is a 400.
                 reason_visibility=form.cleaned_data["reason_visibility"] or None,
                 effective_at=form.effective_at,
+                title=_("Move “%(unit)s”") % {"unit": unit},
             )
     except ValidationError as error:
         return _move_refused(" ".join(error.messages), services.refusal_status(error))
