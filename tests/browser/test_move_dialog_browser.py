@@ -30,15 +30,17 @@ __all__ = ["browser_editor", "structure"]  # the fixtures
 CHANGELIST = "/admin/units/organizationalunit/"
 
 
-def drag(page: Any, name: str, onto: str) -> None:
-    """Drag the unit ``name`` onto the unit ``onto`` (to become its last sub-unit)."""
+def drag(page: Any, name: str, onto: str, *, at: float = 0.5) -> None:
+    """Drag the unit ``name`` onto the row of ``onto``, ``at`` that fraction of its
+    height: the middle third makes it its last sub-unit (when it has none yet: the
+    draggable tree's rule), the top third puts it just before."""
     handle = row_of(page, name).locator(".drag-handle")
     target = row_of(page, onto).locator("th")
     handle_box, target_box = handle.bounding_box(), target.bounding_box()
     page.mouse.move(handle_box["x"] + 5, handle_box["y"] + 5)
     page.mouse.down()
     page.mouse.move(
-        target_box["x"] + 40, target_box["y"] + target_box["height"] / 2, steps=12
+        target_box["x"] + 40, target_box["y"] + target_box["height"] * at, steps=12
     )
     page.mouse.up()
     page.wait_for_selector("#move-dialog[open]")

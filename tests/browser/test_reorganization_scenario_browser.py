@@ -181,9 +181,13 @@ def test_a_five_operation_reorganization_is_drafted_approved_and_takes_effect(
     assert reorganization.operations.count() == 4
 
     # The fifth: the Global Data Institute dragged under External Relations in the
-    # tree, and added to the draft from the dialog.
+    # tree (just before its Policy Unit: the tree offers no "under" on a unit that
+    # has sub-units), and added to the draft from the dialog.
     page.goto(f"{base}/admin/units/organizationalunit/")
-    drag(page, "Global Data Institute", "Department of External Relations")
+    drag(page, "Global Data Institute", "Policy Unit", at=0.15)
+    assert page.inner_text("#move-dialog-what") == (
+        "“Global Data Institute” moves before “Policy Unit”."
+    )
     page.check("#id_move_mode_1")
     page.select_option("#id_move_draft", str(reorganization.pk))
     with page.expect_navigation():
