@@ -973,7 +973,7 @@ class ReorganizationSerializer(serializers.Serializer):
     rejection_reason = serializers.CharField()
     problems = serializers.JSONField(
         help_text="What stands in its way, each with the index of its operation "
-        "(from 0; null: the whole) and a message."
+        "(from 0; null: the whole), a message and the refusal's code."
     )
     operations = OperationSerializer(many=True)
     reverts = RevertedSerializer(

@@ -252,21 +252,88 @@ def test_a_unit_without_sub_units_is_abolished_without_being_asked_about_them(
     assert fresh(north).abolished_on == timezone.now().date()
 
 
-def test_the_action_starts_at_abolishing_sub_units_when_there_are_some(
+def test_the_action_asks_where_each_sub_unit_goes_and_never_starts_at_stop(
     editor_client: Client, reorganization: dict
 ) -> None:
     units = reorganization
     changelist = reverse("admin:units_organizationalunit_changelist")
-    with_sub_units = editor_client.post(
-        changelist,
-        {"action": "abolish_selected", "_selected_action": [units["closing"].pk]},
+    selection = {
+        "action": "abolish_selected",
+        "_selected_action": [units["closing"].pk, units["claims"].pk],
+    }
+    page = editor_client.post(changelist, selection)
+    form = page.context["form"]
+    html = page.content.decode()
+    # Claims is chosen too: abolished with Closing, not asked about. Claims Desk, a
+    # sub-unit of Claims, is asked about; as Claims' parent goes too, it starts at
+    # "abolished too", the others at moving under the office.
+    assert [row.unit for row in form.sub_unit_rows()] == [
+        units["audit"],
+        units["budget"],
+        units["claims_desk"],
+    ]
+    assert "sub_units" not in form.fields and "Stop" not in html
+    assert [
+        (row.fate.value(), row.destination.value()) for row in form.sub_unit_rows()
+    ] == [("move", units["root"].pk), ("move", units["root"].pk), ("abolish", None)]
+    # Taking what the form starts with works at the first submit.
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: value for name, value in data.items() if value not in (None, "")}
+    response = editor_client.post(
+        changelist, {**selection, **data, "confirm": "yes", "reason": "Merged"}
     )
-    assert with_sub_units.context["form"]["sub_units"].value() == "abolish"
-    without = editor_client.post(
-        changelist,
-        {"action": "abolish_selected", "_selected_action": [units["north"].pk]},
+    assert response.status_code == HTTPStatus.FOUND
+    for key in ("audit", "budget"):
+        assert fresh(units[key]).parent == units["root"]
+    for key in ("closing", "claims", "claims_desk"):
+        assert not fresh(units[key]).is_active
+    assert_tree_matches_rebuild()
+
+
+def test_the_action_on_units_without_sub_units_does_not_ask_about_them(
+    editor_client: Client, reorganization: dict
+) -> None:
+    units = reorganization
+    changelist = reverse("admin:units_organizationalunit_changelist")
+    selection = {
+        "action": "abolish_selected",
+        "_selected_action": [units["north"].pk, units["audit"].pk],
+    }
+    page = editor_client.post(changelist, selection)
+    assert page.context["form"].sub_unit_rows() == []
+    assert "sub_units" not in page.context["form"].fields
+    assert "Its active sub-units" not in page.content.decode()
+    response = editor_client.post(
+        changelist, {**selection, "confirm": "yes", "reason": "Closed"}
     )
-    assert without.context["form"]["sub_units"].value() == "refuse"
+    assert response.status_code == HTTPStatus.FOUND
+    assert not fresh(units["north"]).is_active
+    assert not fresh(units["audit"]).is_active
+
+
+def test_the_action_refuses_a_sub_unit_without_an_answer_and_changes_nothing(
+    editor_client: Client, reorganization: dict
+) -> None:
+    units = reorganization
+    changelist = reverse("admin:units_organizationalunit_changelist")
+    before = snapshot()
+    response = editor_client.post(
+        changelist,
+        {
+            "action": "abolish_selected",
+            "_selected_action": [units["closing"].pk],
+            "confirm": "yes",
+            "reason": "Closed",
+            # The old single rule is no answer for each sub-unit.
+            "sub_units": "abolish",
+        },
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    errors = response.context["form"].errors
+    assert set(errors) == {
+        f"sub_unit_{units[key].pk}" for key in ("audit", "budget", "claims")
+    }
+    assert snapshot() == before
 
 
 # --- After abolishing ---------------------------------------------------------------

@@ -107,7 +107,6 @@ def test_editor_creates_drags_edits_reads_history_and_reverts(
     target = row_of(page, "Department of Policy").locator("th")
     handle_box = handle.bounding_box()
     target_box = target.bounding_box()
-    page.once("dialog", lambda dialog: dialog.accept("Policy owns data governance"))
     page.mouse.move(
         handle_box["x"] + handle_box["width"] / 2,
         handle_box["y"] + handle_box["height"] / 2,
@@ -116,8 +115,11 @@ def test_editor_creates_drags_edits_reads_history_and_reverts(
     page.mouse.move(
         target_box["x"] + 40, target_box["y"] + target_box["height"] / 2, steps=12
     )
+    page.mouse.up()
+    page.wait_for_selector("#move-dialog[open]")
+    page.fill("#id_move_reason", "Policy owns data governance")
     with page.expect_navigation():
-        page.mouse.up()
+        page.click("#move-dialog-submit")
     page.wait_for_selector(".messagelist .success")
     assert "now reports to" in page.inner_text(".messagelist")
     unit.refresh_from_db()
@@ -203,16 +205,18 @@ def test_dragging_a_unit_into_its_own_subtree_shows_the_refusal(
     handle = row_of(page, "Department of Operations").locator(".drag-handle")
     target = row_of(page, "Operations Support").locator("th")
     handle_box, target_box = handle.bounding_box(), target.bounding_box()
-    page.once("dialog", lambda dialog: dialog.accept("Loop"))
     page.mouse.move(handle_box["x"] + 5, handle_box["y"] + 5)
     page.mouse.down()
     page.mouse.move(
         target_box["x"] + 40, target_box["y"] + target_box["height"] / 2, steps=12
     )
-    with page.expect_navigation():
-        page.mouse.up()
-    page.wait_for_selector(".messagelist .error")
-    assert "cycle" in page.inner_text(".messagelist")
+    page.mouse.up()
+    page.fill("#id_move_reason", "Loop")
+    page.click("#move-dialog-submit")
+    # The refusal is shown in the dialog, which stays open.
+    page.wait_for_selector("#move-dialog-error:not([hidden])")
+    assert "cycle" in page.inner_text("#move-dialog-error")
+    assert page.locator("#move-dialog").evaluate("dialog => dialog.open")
     child.refresh_from_db()
     assert child.parent == structure["left"]
     assert (
@@ -222,7 +226,7 @@ def test_dragging_a_unit_into_its_own_subtree_shows_the_refusal(
     assert_tree_matches_rebuild()
 
 
-def test_cancelling_the_reason_prompt_moves_nothing(
+def test_cancelling_the_move_dialog_moves_nothing(
     page: Any, live_server: Any, structure: dict[str, OrganizationalUnit]
 ) -> None:
     log_in(page, live_server.url)
@@ -230,14 +234,15 @@ def test_cancelling_the_reason_prompt_moves_nothing(
     handle = row_of(page, "Department of Policy").locator(".drag-handle")
     target = row_of(page, "Department of Operations").locator("th")
     handle_box, target_box = handle.bounding_box(), target.bounding_box()
-    page.once("dialog", lambda dialog: dialog.dismiss())
     page.mouse.move(handle_box["x"] + 5, handle_box["y"] + 5)
     page.mouse.down()
     page.mouse.move(
         target_box["x"] + 40, target_box["y"] + target_box["height"] / 2, steps=12
     )
     page.mouse.up()
-    page.wait_for_timeout(500)
+    page.wait_for_selector("#move-dialog[open]")
+    page.click("#move-dialog-cancel")
+    page.wait_for_selector("#move-dialog", state="hidden")
     assert page.locator("#drag-line").count() == 0
     assert (
         OrganizationalUnit.objects.get(pk=structure["right"].pk).parent

@@ -419,6 +419,12 @@ def _write_calls(
         "relationship_end": lambda reason: services.relationship_end(
             relationship=link, user=user, reason=reason
         ),
+        "single_operation_apply": lambda reason: services.single_operation_apply(
+            user=user,
+            kind="move_unit",
+            payload={"unit": unit_y.slug, "parent": root.slug},
+            reason=reason,
+        ),
         "unit_abolish": lambda reason: services.unit_abolish(
             unit=unit_y, user=user, reason=reason
         ),

@@ -29,6 +29,9 @@ from units.models import (
     Person,
     Post,
     ReasonVisibility,
+    Reorganization,
+    ReorganizationStatus,
+    ReportingLine,
     UnitRelationship,
 )
 
@@ -421,15 +424,7 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
     def record_fields(self) -> list[forms.BoundField]:
         """The fields shown one per line (the sub-units' rows are a table)."""
         return [
-            self[name]
-            for name in (
-                "reason",
-                "reason_visibility",
-                "effective_date",
-                "sub_units",
-                "move_sub_units_to",
-            )
-            if name in self.fields
+            self[name] for name in ("reason", "reason_visibility", "effective_date")
         ]
 
     def service_arguments(self) -> dict[str, Any]:
@@ -446,21 +441,43 @@ class SubUnitRow(NamedTuple):
 
 
 class AbolishUnitForm(AbolishForm):
-    """The "Abolish" button of a unit's page: each active sub-unit gets its own say.
+    """What happens to each active sub-unit of the units abolished: asked per sub-unit.
 
-    Each sub-unit moves under the unit chosen for it (at first the abolished unit's
-    parent, so the first submit works) or is abolished with it. The rows are those of
-    the sub-units active when the form is posted: one that appeared meanwhile has no
-    answer and is a form error, never abolished unasked.
+    The "Abolish" button of a unit's page (one unit) and the "Abolish selected units"
+    action (several) ask the same: each sub-unit moves under the unit chosen for it
+    (at first its abolished parent's own parent, so the first submit works) or is
+    abolished with it; never "stop", which would only refuse the first submit. With no
+    active sub-unit, nothing is asked. A sub-unit that is itself chosen for abolishing
+    is abolished with its parent, unasked. The rows are those of the sub-units active
+    when the form is posted: one that appeared meanwhile has no answer and is a form
+    error, never abolished unasked.
     """
 
     FATES = (("move", _("Moves under")), ("abolish", _("Is abolished too")))
 
-    def __init__(self, *args: Any, unit: OrganizationalUnit, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        unit: OrganizationalUnit | None = None,
+        units: list[OrganizationalUnit] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.sub_units = list(unit.get_children().active())
-        parent = unit.parent if unit.parent and unit.parent.is_active else None
+        units = units if units is not None else [unit] if unit is not None else []
+        chosen = {abolished.pk: abolished for abolished in units}
+        children = list(
+            OrganizationalUnit.objects.active()
+            .filter(parent__in=list(chosen))
+            .select_related("parent__parent")
+            .in_tree_order()
+        )
+        # Abolished with their parent, as the editor chose: no question.
+        self.abolished_with_parent = [
+            child.pk for child in children if child.pk in chosen
+        ]
+        self.sub_units = [child for child in children if child.pk not in chosen]
         for sub_unit in self.sub_units:
+            parent = self._first_kept_ancestor(sub_unit, chosen)
             self.fields[self.fate_name(sub_unit)] = forms.ChoiceField(
                 label=_("What happens to “%(unit)s”") % {"unit": sub_unit},
                 choices=self.FATES,
@@ -471,6 +488,17 @@ class AbolishUnitForm(AbolishForm):
                 _("Unit “%(unit)s” moves under") % {"unit": sub_unit}
             )
             self.fields[self.destination_name(sub_unit)].initial = parent
+
+    @staticmethod
+    def _first_kept_ancestor(
+        sub_unit: OrganizationalUnit, chosen: dict[int, OrganizationalUnit]
+    ) -> OrganizationalUnit | None:
+        """The abolished parent's parent, when it is active and not abolished too."""
+        parent = sub_unit.parent
+        grandparent = parent.parent if parent is not None else None
+        if grandparent is None or not grandparent.is_active or grandparent.pk in chosen:
+            return None
+        return grandparent
 
     @staticmethod
     def fate_name(sub_unit: OrganizationalUnit) -> str:
@@ -503,16 +531,16 @@ class AbolishUnitForm(AbolishForm):
         return cleaned_data
 
     def service_arguments(self) -> dict[str, Any]:
-        return {
-            "sub_unit_destinations": {
-                sub_unit.pk: (
-                    self.cleaned_data[self.destination_name(sub_unit)]
-                    if self.cleaned_data[self.fate_name(sub_unit)] == "move"
-                    else None
-                )
-                for sub_unit in self.sub_units
-            }
+        destinations: dict[int, OrganizationalUnit | None] = {
+            sub_unit.pk: (
+                self.cleaned_data[self.destination_name(sub_unit)]
+                if self.cleaned_data[self.fate_name(sub_unit)] == "move"
+                else None
+            )
+            for sub_unit in self.sub_units
         }
+        destinations.update(dict.fromkeys(self.abolished_with_parent))
+        return {"sub_unit_destinations": destinations}
 
     def sub_unit_field(self, sub_unit_id: int) -> str | None:
         """The field a refusal about one sub-unit belongs next to."""
@@ -524,41 +552,6 @@ class AbolishUnitForm(AbolishForm):
         if self.data.get(self.add_prefix(self.fate_name(sub_unit))) == "abolish":
             return self.fate_name(sub_unit)
         return self.destination_name(sub_unit)
-
-
-class AbolishUnitsForm(AbolishForm):
-    """The "Abolish selected units" action: one rule for all their sub-units.
-
-    When a selected unit has active sub-units, the rule starts at "abolish them too",
-    which works, rather than at "stop", which would refuse the first submit.
-    """
-
-    sub_units = forms.ChoiceField(
-        label=_("Their active sub-units"),
-        choices=[
-            ("refuse", _("Stop if one still has active sub-units")),
-            ("abolish", _("Abolish them too")),
-            ("move", _("Move them to another unit first")),
-        ],
-        widget=forms.RadioSelect,
-    )
-    move_sub_units_to = active_unit_choice(_("Move them to"))
-
-    def __init__(
-        self, *args: Any, units: list[OrganizationalUnit], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        chosen = {unit.pk for unit in units}
-        has_sub_units = (
-            OrganizationalUnit.objects.active().filter(parent__in=chosen).exists()
-        )
-        self.fields["sub_units"].initial = "abolish" if has_sub_units else "refuse"
-
-    def service_arguments(self) -> dict[str, Any]:
-        return {
-            "sub_units": self.cleaned_data["sub_units"],
-            "move_sub_units_to": self.cleaned_data.get("move_sub_units_to"),
-        }
 
 
 class RevertForm(ServiceErrorMixin, forms.Form):
@@ -588,3 +581,88 @@ class RevertReorganizationForm(ServiceErrorMixin, forms.Form):
         widget=AdminSplitDateTime,
         help_text=_("Leave empty for now; the revert is a draft until approved."),
     )
+
+
+class MoveDialogForm(forms.Form):
+    """What the tree's drag-and-drop dialog asks besides the move itself.
+
+    Applied at once, the move is a one-operation reorganization with its own reason,
+    visibility and (past) effective date; added to a draft, it takes the draft's. The
+    reason and its visibility are checked by the services (one message for every
+    write), so they are plain fields here.
+    """
+
+    APPLY, DRAFT = "apply", "draft"
+    mode = forms.ChoiceField(
+        label=_("What to do"),
+        choices=[
+            (APPLY, _("Apply it now")),
+            (DRAFT, _("Add it to a draft reorganization")),
+        ],
+        initial=APPLY,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    draft = forms.ModelChoiceField(
+        label=_("Draft reorganization"),
+        queryset=Reorganization.objects.none(),
+        required=False,
+        empty_label=_("Choose one of your drafts"),
+    )
+    reason = forms.CharField(
+        label=_("Reason for this move"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text=REASON_HELP,
+    )
+    # Radio buttons as every reason's, but the value is checked by the services.
+    reason_visibility = forms.CharField(
+        label=_("Who may read the reason"),
+        initial=default_reason_visibility,
+        required=False,
+        widget=forms.RadioSelect(choices=ReasonVisibility.choices),
+        help_text=REASON_VISIBILITY_HELP,
+    )
+    effective_date = forms.DateField(
+        label=_("Effective date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=EFFECTIVE_HELP,
+    )
+    reporting_line = forms.ChoiceField(
+        label=_("Nature of the reporting line"),
+        choices=[("", _("Keep it as it is")), *ReportingLine.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_move_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["draft"].queryset = drafts_of(user)  # type: ignore[attr-defined]
+
+    def clean_effective_date(self) -> datetime.date | None:
+        return clean_not_future(self.cleaned_data.get("effective_date"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean() or {}
+        if cleaned_data.get("mode") == self.DRAFT and not cleaned_data.get("draft"):
+            if "draft" not in self.errors:
+                self.add_error("draft", _("Choose the draft to add the move to."))
+        return cleaned_data
+
+    @property
+    def adds_to_draft(self) -> bool:
+        return self.cleaned_data.get("mode") == self.DRAFT
+
+    @property
+    def effective_at(self) -> datetime.date | None:
+        return effective_at_from(self.cleaned_data.get("effective_date"))
+
+
+def drafts_of(user: Any) -> Any:
+    """The drafts a move may be added to: the editor's own, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Reorganization.objects.none()
+    return Reorganization.objects.filter(
+        author=user, status=ReorganizationStatus.DRAFT
+    ).order_by("-created_at", "-pk")

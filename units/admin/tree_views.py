@@ -1,6 +1,7 @@
 """The unit tree's own admin pages: abolish units, and the drag-and-drop moves.
 
-Each answers with one service call (``units_abolish``, ``unit_move_to_position``); a
+Each answers with one service call (``units_abolish``; a move through
+``single_operation_apply`` or ``operation_add``); a
 refusal comes back with the status ``services.refusal_status`` gives it.
 """
 
@@ -18,9 +19,17 @@ from django.utils.translation import gettext as _
 
 from units import services
 from units.admin.base import refusal_field
-from units.admin.forms import AbolishForm, AbolishUnitForm, AbolishUnitsForm
+from units.admin.forms import (
+    AbolishForm,
+    AbolishUnitForm,
+    MoveDialogForm,
+)
 from units.admin.history_views import object_context, object_or_404
-from units.models import OrganizationalUnit
+from units.models import (
+    OperationKind,
+    OrganizationalUnit,
+    ReorganizationOperation,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -109,7 +118,7 @@ def abolish_selected_view(
     """The "Abolish selected units" action: its form, then None once done."""
     status: int = HTTPStatus.OK
     if "confirm" in request.POST:
-        form = AbolishUnitsForm(request.POST, units=units)
+        form = AbolishUnitForm(request.POST, units=units)
         status, done = abolish(request, units, form)
         if done:
             model_admin.message_user(
@@ -120,7 +129,7 @@ def abolish_selected_view(
             )
             return None
     else:
-        form = AbolishUnitsForm(units=units)
+        form = AbolishUnitForm(units=units)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": _("Abolish units"),
@@ -135,63 +144,107 @@ def abolish_selected_view(
 
 
 def move_node_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
-    """Answer the draggable tree's ``cmd=move_node`` POST through the move service."""
+    """Answer the tree's drag-and-drop dialog (``cmd=move_node``).
+
+    Applied at once, the move is a one-operation reorganization approved by its
+    author (``single_operation_apply``); or it is added as an operation to one of the
+    editor's drafts (``operation_add``). Any refusal is a plain-text answer the dialog
+    shows, with nothing moved.
+    """
     position = request.POST.get("position")
     if position not in DRAG_POSITIONS:
-        return _move_refused(
-            model_admin,
-            request,
-            _("Did not understand the move."),
-            HTTPStatus.BAD_REQUEST,
-        )
+        return _move_refused(_("Did not understand the move."), HTTPStatus.BAD_REQUEST)
     unit = model_admin.get_object(request, request.POST.get("cut_item", ""))
     target = model_admin.get_object(request, request.POST.get("pasted_on", ""))
     if unit is None or target is None:
         return _move_refused(
-            model_admin,
-            request,
             _("One of these units no longer exists; reload the page."),
             HTTPStatus.NOT_FOUND,
         )
     if not model_admin.has_change_permission(request, unit):
         return _move_refused(
-            model_admin,
-            request,
-            _("You may not change the structure."),
-            HTTPStatus.FORBIDDEN,
+            _("You may not change the structure."), HTTPStatus.FORBIDDEN
         )
+    form = MoveDialogForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _move_refused(_form_errors(form), HTTPStatus.BAD_REQUEST)
+    payload = {
+        "unit": unit.slug,
+        "position": DRAG_POSITIONS[position],
+        "target": target.slug,
+    }
+    if form.cleaned_data["reporting_line"]:
+        payload["reporting_line"] = form.cleaned_data["reporting_line"]
     try:
-        moved = services.unit_move_to_position(
-            unit=unit,
-            target=target,
-            position=DRAG_POSITIONS[position],
-            user=request.user,
-            reason=request.POST.get("reason", ""),
-            # The drag's script asks for it; a value the services refuse is a 400.
-            reason_visibility=request.POST.get("reason_visibility") or None,
-        )
+        if form.adds_to_draft:
+            draft = form.cleaned_data["draft"]
+            added = services.operation_add(
+                reorganization=draft,
+                user=request.user,
+                kind=OperationKind.MOVE_UNIT,
+                payload=payload,
+            )
+        else:
+            services.single_operation_apply(
+                user=request.user,
+                kind=OperationKind.MOVE_UNIT,
+                payload=payload,
+                reason=form.cleaned_data["reason"],
+                # The dialog asks for it; a value the services refuse is a 400.
+                reason_visibility=form.cleaned_data["reason_visibility"] or None,
+                effective_at=form.effective_at,
+                title=_("Move “%(unit)s”") % {"unit": unit},
+            )
     except ValidationError as error:
-        return _move_refused(
-            model_admin,
-            request,
-            " ".join(error.messages),
-            services.refusal_status(error),
-        )
-    parent = moved.parent
-    model_admin.message_user(
-        request,
-        _("“%(unit)s” now reports to %(parent)s.")
-        % {
+        return _move_refused(" ".join(error.messages), services.refusal_status(error))
+    level = messages.SUCCESS
+    if form.adds_to_draft:
+        message = _("The move of “%(unit)s” was added to the draft “%(draft)s”.") % {
+            "unit": unit,
+            "draft": draft,
+        }
+        problem = _draft_problem(added)
+        if problem:
+            level = messages.WARNING
+            # Kept, as every draft's operation is; the draft says it at every edit.
+            message += " " + _(
+                "As the draft stands, it does not apply: %(problem)s"
+            ) % {"problem": problem}
+    else:
+        moved = OrganizationalUnit.objects.select_related("parent").get(pk=unit.pk)
+        parent = moved.parent
+        message = _("“%(unit)s” now reports to %(parent)s.") % {
             "unit": moved,
             "parent": f"“{parent}”" if parent else _("nobody (top level)"),
-        },
-        messages.SUCCESS,
+        }
+    model_admin.message_user(request, message, level)
+    return HttpResponse(message, content_type="text/plain")
+
+
+def _draft_problem(operation: ReorganizationOperation) -> str:
+    """What the draft's validation found wrong with ``operation``, if anything."""
+    draft = operation.reorganization
+    draft.refresh_from_db(fields=["problems"])
+    order = list(
+        draft.operations.order_by("position", "pk").values_list("pk", flat=True)
     )
-    return HttpResponse(_("Moved."), content_type="text/plain")
+    index = order.index(operation.pk)
+    return " ".join(
+        str(problem["message"])
+        for problem in draft.problems
+        if problem.get("operation") == index
+    )
 
 
-def _move_refused(
-    model_admin: ModelAdmin, request: HttpRequest, message: str, status: int
-) -> HttpResponse:
-    model_admin.message_user(request, message, messages.ERROR)
+def _form_errors(form: MoveDialogForm) -> str:
+    return " ".join(
+        f"{form.fields[field].label}: {' '.join(map(str, errors))}"
+        if field in form.fields
+        else " ".join(map(str, errors))
+        for field, errors in form.errors.items()
+    )
+
+
+def _move_refused(message: str, status: int) -> HttpResponse:
+    """The refusal, shown in the dialog (which stays open): not also a page message."""
     return HttpResponse(message, status=status, content_type="text/plain")

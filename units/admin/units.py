@@ -29,7 +29,7 @@ from units.admin.base import (
     revision_record,
 )
 from units.admin.filters import ParentFilter, StatusFilter
-from units.admin.forms import UnitForm
+from units.admin.forms import MoveDialogForm, UnitForm
 from units.admin.history_views import RevertibleHistory
 from units.admin.unit_inlines import (
     PostInline,
@@ -78,6 +78,7 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
     history_fields = selectors.UNIT_HISTORY_FIELDS
     version_url_name = "units_organizationalunit_version"
     history_template = "admin/units/organizationalunit/history.html"
+    change_list_template = "admin/units/organizationalunit/change_list.html"
 
     def revert(self, obj: OrganizationalUnit, **arguments: Any) -> OrganizationalUnit:
         return services.unit_revert(unit=obj, **arguments)
@@ -174,6 +175,12 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
     ) -> HttpResponse:
         if request.method == "POST" and request.POST.get("cmd") == "move_node":
             return tree_views.move_node_view(self, request)
+        if self.has_change_permission(request):
+            # The drag-and-drop dialog, rendered hidden with the page.
+            extra_context = {
+                **(extra_context or {}),
+                "move_dialog": MoveDialogForm(user=request.user),
+            }
         # Skip DraggableMPTTAdmin.changelist_view: it serializes the whole tree.
         response = MPTTModelAdmin.changelist_view(self, request, extra_context)
         context = getattr(response, "context_data", None)

@@ -67,6 +67,7 @@ from units.services.reorganizations import (
     reorganization_revert,
     reorganization_submit,
     reorganization_update,
+    single_operation_apply,
 )
 from units.services.revisions import (
     CLOCK_TOLERANCE,
@@ -149,6 +150,7 @@ __all__ = [
     "registry_as_planned",
     "reorganization_submit",
     "reorganization_update",
+    "single_operation_apply",
     "unit_abolish",
     "unit_create",
     "unit_move",

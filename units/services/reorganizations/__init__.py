@@ -21,6 +21,8 @@ the reasons.
 - ``application``: applying at the effective time (task, catch-up before reads)
 - ``undo``: reverting an applied reorganization, as a new draft
 - ``planned``: the registry as planned (future reads, previews), rolled back after
+- ``single``: one change as a one-operation reorganization, approved by its author
+  and applied at once
 """
 
 from units.services.reorganizations.application import (
@@ -49,6 +51,7 @@ from units.services.reorganizations.planned import (
     registry_as_planned,
 )
 from units.services.reorganizations.problems import Problem, ReorganizationRefusal
+from units.services.reorganizations.single import single_operation_apply
 from units.services.reorganizations.tryout import reorganization_problems
 from units.services.reorganizations.undo import reorganization_revert
 
@@ -75,4 +78,5 @@ __all__ = [
     "reorganization_revert",
     "reorganization_submit",
     "reorganization_update",
+    "single_operation_apply",
 ]

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from units.models import Reorganization
 from units.selectors.reorganizations import due_reorganizations
+from units.services.refusals import refusal_code
 from units.services.reorganizations.operations import APPLY
 from units.services.reorganizations.payloads import check_payload
 from units.services.reorganizations.problems import Problem
@@ -41,8 +42,14 @@ def run_operations(reorganization: Reorganization) -> list[Problem]:
                         check_payload(operation.kind, operation.payload), write
                     )
             except ValidationError as error:
+                # The refusal's code too: a one-operation reorganization answers
+                # with the status of the refusal itself (``single``).
                 problems.append(
-                    {"operation": index, "message": " ".join(error.messages)}
+                    {
+                        "operation": index,
+                        "message": " ".join(error.messages),
+                        "code": refusal_code(error),
+                    }
                 )
     return problems
 
