@@ -19,6 +19,7 @@ from units.models import (
 from units.services.appointments import appointment_end, appointment_start
 from units.services.refusals import Refusal
 from units.services.relationships import relationship_create, relationship_end
+from units.services.reorganizations.lineage_operations import LINEAGE_APPLY
 from units.services.revisions import Write
 from units.services.units import (
     unit_abolish,
@@ -173,4 +174,6 @@ APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {
     OperationKind.END_APPOINTMENT: _end_appointment,
     OperationKind.ADD_DOTTED_LINE: _add_dotted_line,
     OperationKind.END_DOTTED_LINE: _end_dotted_line,
+    # Lineage: merge, split, replace, absorb (lineage_operations).
+    **LINEAGE_APPLY,
 }
