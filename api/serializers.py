@@ -21,6 +21,7 @@ from units import selectors
 from units.change_links import object_api_path, object_page_path
 from units.models import (
     INTEGER_MAX,
+    ClosureReason,
     FillingMethod,
     OperationKind,
     OrganizationalUnit,
@@ -131,7 +132,62 @@ class UnitWithHeadSerializer(UnitSerializer):
     head = HeadSerializer(allow_null=True)
 
 
-class UnitDetailSerializer(UnitSerializer):
+class LineageLinkSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField(help_text="Its name at `as_of`.")
+    url = serializers.CharField()
+    reason = serializers.ChoiceField(
+        choices=ClosureReason.choices,
+        help_text="The closure reason: how the predecessor's work passed on.",
+    )
+    date = serializers.DateField(help_text="When it took effect.")
+
+
+def lineage_items(
+    context: dict[str, Any], unit: Any, side: str
+) -> list[dict[str, Any]]:
+    """A unit's predecessors or successors, from the ``lineage`` map in the context
+    (``selectors.lineage_of``, read once for every unit of the answer)."""
+    lineage = context.get("lineage", {}).get(value_of(unit, "id"))
+    if lineage is None:
+        return []
+    prefix, suffix = unit_url_parts(context.get("origin", ""))
+    return [
+        {
+            "slug": link.slug,
+            "name": link.name,
+            "url": f"{prefix}{link.slug}{suffix}",
+            "reason": link.reason,
+            "date": link.date,
+        }
+        for link in getattr(lineage, side)
+    ]
+
+
+class LineageFieldsSerializer(serializers.Serializer):
+    """``predecessors`` and ``successors`` of a unit (lineage: merges, splits...)."""
+
+    predecessors = serializers.SerializerMethodField(
+        help_text="The units it was formed from (merged, split, replaced, absorbed)."
+    )
+    successors = serializers.SerializerMethodField(
+        help_text="The units that took over its work when it closed."
+    )
+
+    @extend_schema_field(LineageLinkSerializer(many=True))
+    def get_predecessors(self, unit: Any) -> list[dict[str, Any]]:
+        return lineage_items(self.context, unit, "predecessors")
+
+    @extend_schema_field(LineageLinkSerializer(many=True))
+    def get_successors(self, unit: Any) -> list[dict[str, Any]]:
+        return lineage_items(self.context, unit, "successors")
+
+
+class UnitListItemSerializer(UnitWithHeadSerializer, LineageFieldsSerializer):
+    pass
+
+
+class UnitDetailSerializer(UnitSerializer, LineageFieldsSerializer):
     provenance = serializers.CharField(
         help_text="Where the record comes from and what in it is an interpretation "
         "of the source (such as a placement the source does not state)."

@@ -148,7 +148,11 @@ def page(
     items: list[Any],
     serializer_class: type[serializers.Serializer],
     context: dict[str, Any],
+    *,
+    page_context: Callable[[list[Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """One page of ``items``; ``page_context`` adds what only the page's own items
+    need (read for them alone, whatever the length of the list)."""
     check_page_window(request)
     paginator = LimitOffsetPagination()
     # DRF's pagination slices any sequence; its stubs ask for a QuerySet.
@@ -156,6 +160,8 @@ def page(
         paginator.paginate_queryset(items, request, view=view)  # type: ignore[arg-type]
         or []
     )
+    if page_context is not None:
+        context = {**context, **page_context(selected)}
     return {
         "count": paginator.count,
         "next": paginator.get_next_link(),

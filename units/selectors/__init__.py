@@ -15,6 +15,8 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``timeline``: a unit's timeline, its own versions and the changes around it.
 - ``listings``: the posts, people and relationships pages.  ``search``: units, posts
   and people by their words, as of an instant.
+- ``lineage``: which units a unit came from and which took over from it, as of an
+  instant (for any number of units in two queries).
 - ``reorganizations``: reorganizations with their operations; when the next falls due.
 - ``consistency``: checks of the tree bookkeeping and of the history.
 - ``freshness``: when a cached answer is still true (the one rule caches follow).
@@ -112,6 +114,7 @@ from units.selectors.levels import (
     unit_tree_levels,
     unit_tree_top,
 )
+from units.selectors.lineage import Lineage, LineageLink, lineage_links, lineage_of
 from units.selectors.listings import (
     APPOINTMENT_ORDERINGS,
     PERSON_ORDERINGS,
@@ -220,6 +223,10 @@ __all__ = [
     "Holder",
     "InvalidInstant",
     "LATEST",
+    "Lineage",
+    "LineageLink",
+    "lineage_links",
+    "lineage_of",
     "MAX_LINEAGE_DEPTH",
     "MAX_TREE_LEVELS",
     "MissingAtInstant",
