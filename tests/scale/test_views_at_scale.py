@@ -554,9 +554,10 @@ SCALED_PAGES = [
     ("/units/{top}/children/", 6),
     (f"/units/{{top}}/children/?as_of={PAST}", 5),
     # The timeline: sub-units' and appointments' revisions and the posts and names
-    # they need (6 queries); the unit's provenance note, read on its own (1).
-    ("/units/{top}/", 17),
-    (f"/units/{{top}}/?as_of={PAST}", 19),
+    # they need (6 queries); the unit's provenance note, read on its own (1); its
+    # lineage (1; one more for the linked units' names when it has links).
+    ("/units/{top}/", 18),
+    (f"/units/{{top}}/?as_of={PAST}", 20),
     ("/chart/", 7),
     (f"/chart/?as_of={PAST}", 6),
     ("/chart/?depth=2", 6),

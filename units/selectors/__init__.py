@@ -114,7 +114,13 @@ from units.selectors.levels import (
     unit_tree_levels,
     unit_tree_top,
 )
-from units.selectors.lineage import Lineage, LineageLink, lineage_links, lineage_of
+from units.selectors.lineage import (
+    Lineage,
+    LineageEvent,
+    LineageLink,
+    lineage_links,
+    lineage_of,
+)
 from units.selectors.listings import (
     APPOINTMENT_ORDERINGS,
     PERSON_ORDERINGS,
@@ -224,6 +230,7 @@ __all__ = [
     "InvalidInstant",
     "LATEST",
     "Lineage",
+    "LineageEvent",
     "LineageLink",
     "lineage_links",
     "lineage_of",

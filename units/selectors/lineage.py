@@ -50,6 +50,31 @@ class Lineage:
     def __bool__(self) -> bool:
         return bool(self.predecessors or self.successors)
 
+    def events(self) -> list[LineageEvent]:
+        """The links grouped by what happened (side, reason and day), oldest first:
+        what a page says in one sentence ("Formed from A and B on ...")."""
+        events: dict[tuple[str, str, datetime.date], LineageEvent] = {}
+        for side, links in (
+            ("predecessors", self.predecessors),
+            ("successors", self.successors),
+        ):
+            for link in links:
+                key = (side, link.reason, link.date)
+                if key not in events:
+                    events[key] = LineageEvent(side, link.reason, link.date, [])
+                events[key].units.append(link)
+        return sorted(events.values(), key=lambda event: event.date)
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEvent:
+    """Units on one side of a unit's lineage that one event linked to it."""
+
+    side: str
+    reason: str
+    date: datetime.date
+    units: list[LineageLink]
+
 
 def lineage_links(when: datetime.datetime | None) -> list[dict[str, object]]:
     """Every lineage link recorded by ``when`` (None: now), oldest first (one query)."""
