@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 
@@ -76,10 +77,11 @@ class LineageEvent:
     units: list[LineageLink]
 
 
-def lineage_links(when: datetime.datetime | None) -> list[dict[str, object]]:
-    """Every lineage link recorded by ``when`` (None: now), oldest first (one query)."""
-    rows = states_as_of(UnitSuccession, when or LATEST, LINK_FIELDS)
-    return sorted(rows, key=lambda row: (row["effective_on"], row["id"]))
+def lineage_links(when: datetime.datetime | None) -> list[dict[str, Any]]:
+    """Every lineage link recorded by ``when`` (None: now), oldest first (one query),
+    with ``history_date``: the instant it took effect (links never change)."""
+    rows = states_as_of(UnitSuccession, when or LATEST, (*LINK_FIELDS, "history_date"))
+    return sorted(rows, key=lambda row: (row["history_date"], row["id"]))
 
 
 def lineage_of(
