@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files
 @pytest.fixture
 def merger(editor: User) -> dict[str, OrganizationalUnit]:
     """A and B (2024) merged into a new C on 1 March 2025; C renamed in 2026."""
-    setup = {"user": editor, "effective_at": at("2024-01-01")}
+    setup: dict[str, Any] = {"user": editor, "effective_at": at("2024-01-01")}
     office = services.unit_create(
         name="Office", slug="office", kind=UnitKind.OFFICE, reason="Setup", **setup
     )
@@ -33,7 +33,11 @@ def merger(editor: User) -> dict[str, OrganizationalUnit]:
         )
         for letter in "AB"
     )
-    merge = {"user": editor, "reason": "Merged", "effective_at": at("2025-03-01")}
+    merge: dict[str, Any] = {
+        "user": editor,
+        "reason": "Merged",
+        "effective_at": at("2025-03-01"),
+    }
     c = services.unit_create(
         name="Department C",
         slug="dept-c",
