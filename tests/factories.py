@@ -29,6 +29,7 @@ from units.models import (
     Reorganization,
     UnitKind,
     UnitRelationship,
+    UnitSuccession,
 )
 
 EDITOR_USERNAME = "editor"
@@ -185,3 +186,29 @@ def scheduled_reorganization(unit: OrganizationalUnit) -> Reorganization:
         effective_at=timezone.now() + datetime.timedelta(days=365),
     )
     return services.reorganization_approve(reorganization=reorganization, user=approver)
+
+
+def absorbed_unit(
+    successor: OrganizationalUnit,
+    *,
+    reason: str = "Test setup",
+    reason_visibility: str | None = None,
+) -> UnitSuccession:
+    """A unit established, abolished and recorded as absorbed into ``successor`` (now,
+    by the editor): a lineage link, written through the services as any other."""
+    write: dict[str, Any] = {
+        "user": editor_user(),
+        "reason": reason,
+        "reason_visibility": reason_visibility,
+    }
+    closed = services.unit_create(
+        name=f"Absorbed into {successor.name}", kind=UnitKind.UNIT, **write
+    )
+    services.unit_abolish(unit=closed, **write)
+    (link,) = services.lineage_record(
+        predecessors=[closed],
+        successors=[successor],
+        closure_reason="absorbed",
+        **write,
+    )
+    return link

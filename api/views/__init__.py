@@ -13,6 +13,7 @@ from api.views.appointments import (
 from api.views.base import MAX_PAGE_SIZE, RegistryView
 from api.views.changes import ChangesView
 from api.views.docs import DocsView, SchemaView
+from api.views.lineage import LineageDetailView, LineageHistoryView
 from api.views.people import PersonDetailView, PersonHistoryView, PersonListView
 from api.views.posts import (
     PostAbolishView,
@@ -60,6 +61,8 @@ __all__ = [
     "ReorganizationRejectView",
     "ReorganizationSubmitView",
     "RelationshipHistoryView",
+    "LineageDetailView",
+    "LineageHistoryView",
     "PostHistoryView",
     "PersonHistoryView",
     "AppointmentHistoryView",

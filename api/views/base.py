@@ -276,7 +276,16 @@ def search_parameter(what: str) -> OpenApiParameter:
 
 def context_for(row: dict[str, Any]) -> dict[str, Any]:
     """Slug maps for the foreign keys a single row carries (one query each)."""
-    unit_ids = {row.get(key) for key in ("unit_id", "source_id", "target_id")}
+    unit_ids = {
+        row.get(key)
+        for key in (
+            "unit_id",
+            "source_id",
+            "target_id",
+            "predecessor_id",
+            "successor_id",
+        )
+    }
     return {
         "unit_slugs": selectors.slug_map(OrganizationalUnit, unit_ids),
         "post_slugs": selectors.slug_map(Post, [row.get("post_id")]),
