@@ -22,7 +22,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.conftest import ScriptedHistory
-from tests.factories import RelationshipFactory, submitted_reorganization
+from tests.factories import (
+    RelationshipFactory,
+    absorbed_unit,
+    submitted_reorganization,
+)
 from units import services
 from units.models import (
     Appointment,
@@ -142,7 +146,14 @@ def internal_history(
     )
     services.reorganization_approve(reorganization=reorganization, user=approver)
     assert Reorganization.objects.get(pk=reorganization.pk).status == "applied"
+    # A unit absorbed into unit X: its establishment, abolition and lineage link.
+    link = absorbed_unit(
+        history.unit_x,
+        reason=f"{MARKER} lineage",
+        reason_visibility=ReasonVisibility.INTERNAL,
+    )
     return {
+        "lineage": {"pk": link.pk},
         "reorganization": {"pk": reorganization.pk},
         "operation": {"pk": reorganization.operations.get().pk},
         "unit": {"slug": history.unit_x.slug},
@@ -222,6 +233,7 @@ def test_the_walk_covers_every_route() -> None:
     assert {"person-history", "appointment-history", "relationship-history"} <= set(
         API_ROUTES
     )
+    assert {"lineage-detail", "lineage-history"} <= set(API_ROUTES)
     assert {"export-csv", "export-jsonld", "export-popolo", "search"} <= set(API_ROUTES)
     assert {"structure", "unit-detail", "compare", "chart", "search"} <= set(
         PAGE_ROUTES
@@ -272,6 +284,7 @@ def test_the_public_reads_that_a_reason_is_not_public(internal_history: dict) ->
         ("api:person-history", "person", "person"),
         ("api:appointment-history", "appointment", "appointment"),
         ("api:relationship-history", "relationship", "relationship ended"),
+        ("api:lineage-history", "lineage", "lineage"),
     ],
 )
 def test_an_auditor_reads_every_objects_internal_reason(
@@ -300,7 +313,13 @@ def test_an_auditor_reads_internal_reasons_marked_on_feeds_and_pages(
         f"{MARKER} unit",
         f"{MARKER} appointment",
         f"{MARKER} relationship ended",
+        f"{MARKER} lineage",
     } <= reasons
+    assert "lineage_recorded" in {
+        change["kind"]
+        for change in changes["results"]
+        if change["reason"] == f"{MARKER} lineage"
+    }
     atom = body(auditor_client.get(reverse("api:changes-atom")))
     assert f"{MARKER} unit (internal)" in atom
     unit_page = body(
