@@ -264,3 +264,45 @@ def test_the_unit_list_reads_lineage_in_a_fixed_number_of_queries(
     with django_assert_num_queries(few):
         listed = client.get(f"{API}units/", {"include_abolished": "true"})
     assert len(listed.json()["results"]) > 15
+
+
+def test_each_link_is_in_the_feed_with_its_own_address_and_history(
+    units: Any, editor: User, approver: User
+) -> None:
+    merged(editor, approver)
+    client = Client()
+    changes = client.get(f"{API}changes/", {"limit": "500"}).json()["results"]
+    recorded = [change for change in changes if change["kind"] == "lineage_recorded"]
+    assert sorted(change["object"]["name"] for change in recorded) == [
+        "Department A merged into Department C",
+        "Department B merged into Department C",
+    ]
+    entry = recorded[0]
+    assert entry["reason"] == "Bulletin 2026/20"
+    assert entry["details"]["closure_reason"] == "merged"
+    assert entry["details"]["successor"]["slug"] == "dept-c"
+    assert entry["object"]["page"] == "http://testserver/units/dept-c/"
+    link = client.get(entry["object"]["url"])
+    assert link.status_code == HTTPStatus.OK
+    assert link.json()["successor"] == "dept-c"
+    assert link.json()["closure_reason"] == "merged"
+    assert link["ETag"] == f'"lineage-{entry["object"]["id"]}-v1"'
+    history = client.get(f"{entry['object']['url']}history/").json()["results"]
+    assert [(version["type"], version["reason"]) for version in history] == [
+        ("created", "Bulletin 2026/20")
+    ]
+    assert client.get(f"{API}lineage/999999/").status_code == HTTPStatus.NOT_FOUND
+    assert (
+        client.get(
+            f"{API}lineage/{entry['object']['id']}/",
+            {"as_of": SETUP.date().isoformat()},
+        ).status_code
+        == HTTPStatus.NOT_FOUND
+    )
+    # The compare page and Atom list them too.
+    compare = client.get("/compare/", {"from": SETUP.date().isoformat()})
+    text = compare.content.decode()
+    assert "Lineage: units merged, split, replaced or absorbed" in text
+    assert "Department A merged into Department C" in text
+    atom = client.get(f"{API}changes.atom").content.decode()
+    assert "Department B merged into Department C" in atom
