@@ -15,6 +15,7 @@ from units.models import (
     Post,
     RecordedModel,
     UnitRelationship,
+    UnitSuccession,
 )
 from units.selectors.as_of import _latest_revisions
 
@@ -106,6 +107,7 @@ HISTORY_CHECKED_MODELS: tuple[type[RecordedModel], ...] = (
     Person,
     Appointment,
     UnitRelationship,
+    UnitSuccession,
 )
 
 

@@ -43,6 +43,7 @@ from units.models import (
     RecordedModel,
     RegistryState,
     UnitRelationship,
+    UnitSuccession,
 )
 
 # Restoring a backup moves the generation to the next multiple of this: writes add
@@ -58,6 +59,7 @@ _STAMPED_MODELS: tuple[type[RecordedModel], ...] = (
     Person,
     Appointment,
     UnitRelationship,
+    UnitSuccession,
 )
 
 
