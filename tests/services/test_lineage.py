@@ -481,3 +481,26 @@ def test_the_lineage_service_validates_on_its_own(
     assert "cannot be a successor" in error.messages[0]
     assert UnitSuccession.objects.count() == 0
     assert everything()[1:4] == before[1:4]
+
+
+def test_a_control_character_in_a_unit_to_establish_is_refused_naming_it(
+    registry: dict[str, Any], editor: User
+) -> None:
+    reorganization = services.reorganization_create(
+        user=editor, title="Bad", reason="Why", effective_at=timezone.now()
+    )
+    with pytest.raises(ValidationError) as refusal:
+        services.operation_add(
+            reorganization=reorganization,
+            user=editor,
+            kind=OperationKind.REPLACE_UNIT,
+            payload={
+                "unit": "dept-a",
+                "by": "dept-c",
+                "establish": [{**NEW_C, "name": "Department\x07C"}],
+            },
+        )
+    assert refusal_code(refusal.value) == "invalid_text"
+    (message,) = refusal.value.message_dict["payload"]
+    assert message.startswith("“establish[0].name”")
+    assert reorganization.operations.count() == 0

@@ -264,6 +264,21 @@ def _check_lineage_payload(kind: str, payload: dict[str, Any]) -> None:
         try:
             check_payload(OperationKind.ESTABLISH_UNIT, spec)
         except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                # Its texts: still ``invalid_text`` under ``payload``, the key named
+                # within the list ("establish[0].name").
+                raise ValidationError(
+                    {
+                        "payload": [
+                            ValidationError(
+                                f"“establish[{number}].{message.lstrip('“')}",
+                                code=item.code,
+                            )
+                            for item in error.error_dict["payload"]
+                            for message in item.messages
+                        ]
+                    }
+                ) from error
             raise invalid(
                 f"“establish[{number}]”: {' '.join(error.messages)}"
             ) from error
