@@ -361,7 +361,13 @@ class UnitsAbolishView(RegistryView):
                     if row
                 ],
                 many=True,
-                context={"unit_slugs": parent_slugs, "origin": origin(request)},
+                context={
+                    "unit_slugs": parent_slugs,
+                    "lineage": selectors.lineage_of(
+                        [unit.pk for unit in abolished], None
+                    ),
+                    "origin": origin(request),
+                },
             ).data
         )
 

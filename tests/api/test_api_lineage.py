@@ -306,3 +306,18 @@ def test_each_link_is_in_the_feed_with_its_own_address_and_history(
     assert "Department A merged into Department C" in text
     atom = client.get(f"{API}changes.atom").content.decode()
     assert "Department B merged into Department C" in atom
+
+
+def test_a_write_answers_with_the_units_lineage(
+    units: Any, editor: User, approver: User
+) -> None:
+    merged(editor, approver)
+    author = signed_in(editor)
+    answer = post(
+        author,
+        f"{API}units/abolish/",
+        {"units": ["dept-c"], "reason": "Closed in turn", "sub_units": "refuse"},
+    )
+    assert answer.status_code == HTTPStatus.OK, answer.json()
+    (unit,) = answer.json()
+    assert [link["slug"] for link in unit["predecessors"]] == ["dept-a", "dept-b"]
