@@ -10,7 +10,9 @@ from django.test import Client
 
 from tests.conftest import at, page_text
 from units import services
-from units.models import OrganizationalUnit, UnitKind
+from units.models import ClosureReason, OrganizationalUnit, UnitKind
+from units.selectors.changes.lineage import LINK_VERBS
+from units.views.structure_pages import LINEAGE_PHRASES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
@@ -88,3 +90,23 @@ def test_the_lineage_is_read_as_of_the_page_date(merger: Any, client: Client) ->
     assert "Formed from" not in page_text(
         client.get("/units/office/", {"as_of": "2025-06-01"})
     )
+
+
+def test_every_closure_reason_reads_as_a_sentence_on_both_sides() -> None:
+    sides = ("predecessors", "successors")
+    assert set(LINEAGE_PHRASES) == {
+        (side, reason) for side in sides for reason in ClosureReason.values
+    }
+    assert set(LINK_VERBS) == set(ClosureReason.values)
+
+
+def test_an_absorbing_unit_says_what_it_absorbed(editor: User, client: Client) -> None:
+    write: dict[str, Any] = {"user": editor, "reason": "Setup"}
+    keeper = services.unit_create(name="Keeper", slug="keeper", kind="unit", **write)
+    closed = services.unit_create(name="Closed", slug="closed", kind="unit", **write)
+    services.unit_abolish(unit=closed, **write)
+    services.lineage_record(
+        predecessors=[closed], successors=[keeper], closure_reason="absorbed", **write
+    )
+    assert "Absorbed Closed on" in page_text(client.get("/units/keeper/"))
+    assert "Absorbed into Keeper on" in page_text(client.get("/units/closed/"))

@@ -76,7 +76,7 @@ LINEAGE_PHRASES: dict[tuple[str, str], str] = {
     ("predecessors", ClosureReason.SPLIT): "Formed from a split of",
     ("predecessors", ClosureReason.REPLACED): "Replaced",
     ("predecessors", ClosureReason.ABSORBED): "Absorbed",
-    ("predecessors", ClosureReason.CHANGED_NAME): "Formerly",
+    ("predecessors", ClosureReason.CHANGED_NAME): "Renamed from",
 }
 
 
