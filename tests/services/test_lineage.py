@@ -28,6 +28,7 @@ from units.models import (
 )
 from units.services.lineage import lineage_record
 from units.services.refusals import refusal_code, refusal_status
+from units.services.reorganizations.lineage_operations import conflict_note
 
 pytestmark = pytest.mark.django_db
 Operations = list[tuple[str, dict[str, Any]]]
@@ -392,6 +393,9 @@ def test_a_lineage_operation_that_does_not_apply_is_named_and_writes_nothing(
     reorganization.refresh_from_db()
     assert [problem["operation"] for problem in reorganization.problems] == [failing]
     assert message in reorganization.problems[0]["message"]
+    if failing:
+        # The conflict names the earlier operation that closed the unit.
+        assert "(Operation 1 closes “" in reorganization.problems[0]["message"]
     with pytest.raises(services.ReorganizationRefusal) as refusal:
         services.reorganization_submit(reorganization=reorganization, user=editor)
     assert f"Operation {failing + 1}:" in refusal.value.messages[0]
@@ -504,3 +508,19 @@ def test_a_control_character_in_a_unit_to_establish_is_refused_naming_it(
     (message,) = refusal.value.message_dict["payload"]
     assert message.startswith("“establish[0].name”")
     assert reorganization.operations.count() == 0
+
+
+def test_a_conflict_names_the_earlier_operation_that_closed_the_unit() -> None:
+    operations: Operations = [
+        (OperationKind.ABOLISH_UNIT, {"unit": "dept-a"}),
+        (OperationKind.MERGE_UNITS, {"units": ["dept-b", "a1"], "into": "x"}),
+        (OperationKind.MOVE_UNIT, {"unit": "a1", "parent": "dept-a"}),
+        (OperationKind.REINSTATE_UNIT, {"unit": "dept-a"}),
+    ]
+    assert conflict_note(operations, 2) == "(Operation 1 closes “dept-a”.)"
+    # An earlier operation that was refused closed nothing.
+    assert conflict_note(operations, 2, refused={0}) == ("(Operation 2 closes “a1”.)")
+    assert conflict_note(operations, 2, refused={0, 1}) == ""
+    # A reinstatement names a closed unit on purpose.
+    assert conflict_note(operations, 3) == ""
+    assert conflict_note(operations, 0) == ""

@@ -11,7 +11,7 @@ Each operation, in the reorganization's transaction:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -116,6 +116,51 @@ def _replace(payload: dict[str, Any], write: Write) -> None:
 
 def _absorb(payload: dict[str, Any], write: Write) -> None:
     _apply_lineage(OperationKind.ABSORB_UNIT, ClosureReason.ABSORBED, payload, write)
+
+
+def _slugs_named(value: Any) -> set[str]:
+    """Every text in a payload, at any depth (slugs among them)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_slugs_named(item) for item in (*value, *value.values())))
+    if isinstance(value, list):
+        return set().union(*(_slugs_named(item) for item in value))
+    return set()
+
+
+def closed_units(kind: str, payload: dict[str, Any]) -> list[str]:
+    """The slugs of the units an operation closes (abolishes)."""
+    if kind in LINEAGE_APPLY:
+        return lineage_slugs(kind, payload)[0]
+    if kind == OperationKind.ABOLISH_UNIT and isinstance(payload.get("unit"), str):
+        return [payload["unit"]]
+    return []
+
+
+def conflict_note(
+    operations: list[tuple[str, dict[str, Any]]],
+    index: int,
+    refused: Collection[int] = (),
+) -> str:
+    """Which earlier operation closes a unit the refused operation ``index`` names:
+    "(Operation 1 closes “dept-a”.)", or nothing. Operations ``refused`` themselves
+    closed nothing; a reinstatement names a closed unit on purpose."""
+    kind, payload = operations[index]
+    if kind == OperationKind.REINSTATE_UNIT:
+        return ""
+    named = _slugs_named(payload)
+    for earlier, (earlier_kind, earlier_payload) in enumerate(operations[:index]):
+        if earlier in refused:
+            continue
+        try:
+            closed = closed_units(earlier_kind, earlier_payload)
+        except (KeyError, TypeError):
+            continue
+        both = [slug for slug in closed if slug in named]
+        if both:
+            return f"(Operation {earlier + 1} closes “{both[0]}”.)"
+    return ""
 
 
 LINEAGE_APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {

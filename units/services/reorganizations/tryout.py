@@ -7,6 +7,7 @@ from django.db import transaction
 
 from units.models import Reorganization
 from units.selectors.reorganizations import due_reorganizations
+from units.services.reorganizations.lineage_operations import conflict_note
 from units.services.reorganizations.operations import APPLY
 from units.services.reorganizations.payloads import check_payload
 from units.services.reorganizations.problems import Problem
@@ -41,9 +42,14 @@ def run_operations(reorganization: Reorganization) -> list[Problem]:
                         check_payload(operation.kind, operation.payload), write
                     )
             except ValidationError as error:
-                problems.append(
-                    {"operation": index, "message": " ".join(error.messages)}
+                # A unit an earlier operation closed: say which (lineage_operations).
+                note = conflict_note(
+                    [(step.kind, step.payload) for step in operations],
+                    index,
+                    {problem["operation"] for problem in problems},
                 )
+                message = " ".join([*error.messages, *([note] if note else [])])
+                problems.append({"operation": index, "message": message})
     return problems
 
 
