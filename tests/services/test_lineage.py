@@ -4,6 +4,7 @@ leave typed, dated links from predecessors to successors; every refusal leaves n
 from __future__ import annotations
 
 import datetime
+import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.conftest import assert_tree_matches_rebuild
-from units import services
+from units import selectors, services
 from units.models import (
     Appointment,
     ClosureReason,
@@ -524,3 +525,21 @@ def test_a_conflict_names_the_earlier_operation_that_closed_the_unit() -> None:
     # A reinstatement names a closed unit on purpose.
     assert conflict_note(operations, 3) == ""
     assert conflict_note(operations, 0) == ""
+
+
+def test_the_consistency_check_finds_a_lineage_that_loops_back(
+    registry: dict[str, Any], editor: User
+) -> None:
+    assert selectors.registry_problems() == []
+    # As a restored file could hold it: links written past the service's checks.
+    for before, after in (("a1", "a2"), ("a2", "dept-a"), ("dept-a", "a1")):
+        UnitSuccession.objects.create(
+            predecessor=unit(before),
+            successor=unit(after),
+            closure_reason=ClosureReason.ABSORBED,
+            effective_on=datetime.date(2026, 1, 1),
+            event=uuid.uuid4(),
+        )
+    problems = selectors.lineage_problems()
+    assert len(problems) == 3
+    assert f"unit {registry['a1'].pk}: its lineage loops back to itself" in problems

@@ -51,6 +51,7 @@ from units.selectors.change_feed import (
 from units.selectors.consistency import (
     HISTORY_CHECKED_MODELS,
     history_problems,
+    lineage_problems,
     registry_problems,
     tree_problems,
 )
@@ -233,6 +234,7 @@ __all__ = [
     "LineageEvent",
     "LineageLink",
     "lineage_links",
+    "lineage_problems",
     "lineage_of",
     "MAX_LINEAGE_DEPTH",
     "MAX_TREE_LEVELS",
