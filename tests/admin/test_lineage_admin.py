@@ -77,6 +77,22 @@ def test_an_absorption_is_drafted_in_the_admin_and_applied(
         HTTPStatus.FORBIDDEN
     )
     assert UnitSuccession.objects.count() == 1
+    # Its history, with its reason; a version page without a revert.
+    history = editor_client.get(
+        reverse("admin:units_unitsuccession_history", args=[link.pk])
+    )
+    assert history.status_code == HTTPStatus.OK
+    assert "Bulletin 2026/14" in history.content.decode()
+    (revision,) = link.history.all()
+    version = reverse(
+        "admin:units_unitsuccession_version", args=[link.pk, revision.history_id]
+    )
+    shown = editor_client.get(version)
+    assert shown.status_code == HTTPStatus.OK
+    assert "revert-form" not in shown.content.decode()
+    refused = editor_client.post(version, {"reason": "Undo", "expected_version": "1"})
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    assert UnitSuccession.history.count() == 1
 
 
 @pytest.mark.parametrize(
