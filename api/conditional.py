@@ -195,15 +195,23 @@ def _renders_as_built(renderer: Any, request: Request) -> TypeGuard[JSONRenderer
     )
 
 
-def object_etag(kind: str, pk: int, version: int) -> str:
-    return f'"{kind}-{pk}-v{version}"'
+def object_etag(kind: str, pk: int, version: int, shown: str = "") -> str:
+    """The object's version; ``shown``: a tag of what the answer shows besides it
+    (a unit's lineage), which ``If-Match`` ignores."""
+    return f'"{kind}-{pk}-v{version}{"-" + shown if shown else ""}"'
 
 
 def object_read(
-    request: Request, data: dict[str, Any], *, kind: str, pk: int, version: int
+    request: Request,
+    data: dict[str, Any],
+    *,
+    kind: str,
+    pk: int,
+    version: int,
+    shown: str = "",
 ) -> Response:
     """Answer a single-object read; its ETag names the object's version."""
-    etag = object_etag(kind, pk, version)
+    etag = object_etag(kind, pk, version, shown)
     if etag in _requested_tags(request, "If-None-Match"):
         return _finish(Response(status=304), etag)
     return _finish(Response(data), etag)
@@ -226,7 +234,7 @@ def expected_version(request: Request, *, kind: str, pk: int) -> int | None:
     tags = [tag.strip() for tag in raw.split(",") if tag.strip()]
     if not tags or "*" in tags:
         return None
-    pattern = re.compile(rf'^"{re.escape(kind)}-{pk}-v(\d+)"$')
+    pattern = re.compile(rf'^"{re.escape(kind)}-{pk}-v(\d+)(?:-l[0-9a-f]{{8}})?"$')
     for tag in tags:
         match = pattern.match(tag)
         if match:

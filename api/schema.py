@@ -30,6 +30,7 @@ SEGMENT_TAGS = {
     "people": "people",
     "appointments": "appointments",
     "relationships": "relationships",
+    "lineage": "lineage",
     "reorganizations": "reorganizations",
     "operations": "reorganizations",
     "token": "tokens",

@@ -56,9 +56,17 @@ TAGS: list[dict[str, str]] = [
         "conjunction with...), drawn and ended over time.",
     },
     {
+        "name": "lineage",
+        "description": "Which units took over the work of a unit that closed (merged, "
+        "split, replaced, absorbed, changed name): links written by a "
+        "reorganization's operations, each with its history. A unit's own "
+        "`predecessors` and `successors` give them from its side.",
+    },
+    {
         "name": "reorganizations",
         "description": "Named, dated bundles of changes (establish, change, move, "
-        "abolish, reinstate units; appointments; dotted lines): drafted operation by "
+        "abolish, reinstate, merge, split, replace and absorb units; appointments; "
+        "dotted lines): drafted operation by "
         "operation, validated against the registry as it will stand, approved by a "
         "second person and applied all or nothing at their effective time.",
     },

@@ -21,6 +21,7 @@ from units import selectors
 from units.change_links import object_api_path, object_page_path
 from units.models import (
     INTEGER_MAX,
+    ClosureReason,
     FillingMethod,
     OperationKind,
     OrganizationalUnit,
@@ -131,7 +132,62 @@ class UnitWithHeadSerializer(UnitSerializer):
     head = HeadSerializer(allow_null=True)
 
 
-class UnitDetailSerializer(UnitSerializer):
+class LineageLinkSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField(help_text="Its name at `as_of`.")
+    url = serializers.CharField()
+    reason = serializers.ChoiceField(
+        choices=ClosureReason.choices,
+        help_text="The closure reason: how the predecessor's work passed on.",
+    )
+    date = serializers.DateField(help_text="When it took effect.")
+
+
+def lineage_items(
+    context: dict[str, Any], unit: Any, side: str
+) -> list[dict[str, Any]]:
+    """A unit's predecessors or successors, from the ``lineage`` map in the context
+    (``selectors.lineage_of``, read once for every unit of the answer)."""
+    lineage = context.get("lineage", {}).get(value_of(unit, "id"))
+    if lineage is None:
+        return []
+    prefix, suffix = unit_url_parts(context.get("origin", ""))
+    return [
+        {
+            "slug": link.slug,
+            "name": link.name,
+            "url": f"{prefix}{link.slug}{suffix}",
+            "reason": link.reason,
+            "date": link.date,
+        }
+        for link in getattr(lineage, side)
+    ]
+
+
+class LineageFieldsSerializer(serializers.Serializer):
+    """``predecessors`` and ``successors`` of a unit (lineage: merges, splits...)."""
+
+    predecessors = serializers.SerializerMethodField(
+        help_text="The units it was formed from (merged, split, replaced, absorbed)."
+    )
+    successors = serializers.SerializerMethodField(
+        help_text="The units that took over its work when it closed."
+    )
+
+    @extend_schema_field(LineageLinkSerializer(many=True))
+    def get_predecessors(self, unit: Any) -> list[dict[str, Any]]:
+        return lineage_items(self.context, unit, "predecessors")
+
+    @extend_schema_field(LineageLinkSerializer(many=True))
+    def get_successors(self, unit: Any) -> list[dict[str, Any]]:
+        return lineage_items(self.context, unit, "successors")
+
+
+class UnitListItemSerializer(UnitWithHeadSerializer, LineageFieldsSerializer):
+    pass
+
+
+class UnitDetailSerializer(UnitSerializer, LineageFieldsSerializer):
     provenance = serializers.CharField(
         help_text="Where the record comes from and what in it is an interpretation "
         "of the source (such as a placement the source does not state)."
@@ -225,6 +281,8 @@ LINK_SLUG_MAPS = {
     "unit_id": "unit_slugs",
     "source_id": "unit_slugs",
     "target_id": "unit_slugs",
+    "predecessor_id": "unit_slugs",
+    "successor_id": "unit_slugs",
     "person_id": "person_slugs",
     "post_id": "post_slugs",
 }
@@ -300,7 +358,7 @@ class RevisionSerializer(serializers.Serializer):
 
 
 # The objects the API names by id rather than by slug.
-ID_NAMED_OBJECTS = frozenset({"appointment", "relationship"})
+ID_NAMED_OBJECTS = frozenset({"appointment", "relationship", "lineage"})
 
 
 class ChangedObjectSerializer(serializers.Serializer):
@@ -309,22 +367,22 @@ class ChangedObjectSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
         choices=selectors.OBJECT_TYPES,
         source="object_type",
-        help_text="What the change changed: unit, post, person, appointment or "
-        "relationship.",
+        help_text="What the change changed: unit, post, person, appointment, "
+        "relationship or lineage (a link from a closed unit to its successor).",
     )
     id = serializers.SerializerMethodField(
-        help_text="An appointment's or a relationship's id (their API address); null "
-        "for units, posts and people, which the API names by slug."
+        help_text="An appointment's, a relationship's or a lineage link's id (their "
+        "API address); null for units, posts and people, which the API names by slug."
     )
     slug = serializers.SerializerMethodField(
         help_text="A unit's, post's or person's slug, as it was at this change; null "
-        "for appointments and relationships."
+        "for appointments, relationships and lineage links."
     )
     name = serializers.CharField(
         source="object_name",
         help_text="Its name: a unit's or person's name, a post's title, "
         '"person, post" for an appointment, "source supports target" for a '
-        "relationship.",
+        'relationship, "A merged into C" for a lineage link.',
     )
     url = serializers.SerializerMethodField(
         help_text="Its address in this API (absolute); null if it has no slug."
@@ -332,7 +390,8 @@ class ChangedObjectSerializer(serializers.Serializer):
     page = serializers.SerializerMethodField(
         help_text="The public page that shows it (absolute): a unit's page, a post on "
         "its unit's page, a person in the list of people, an appointment with its "
-        "post, a relationship on its source unit's page."
+        "post, a relationship on its source unit's page, a lineage link on its "
+        "successor's page."
     )
 
     def get_id(self, change: Any) -> int | None:
@@ -358,7 +417,8 @@ class ChangeSerializer(serializers.Serializer):
         "post_moved (to another unit), post_renamed, post_reverted. To a person: "
         "person_added, person_renamed, person_reverted. Appointments: "
         "appointment_started, appointment_ended. Dotted lines: relationship_added, "
-        "relationship_ended. A change of any other field is <field>_changed "
+        "relationship_ended. Lineage: lineage_recorded (details closure_reason, "
+        "predecessor, successor, effective_on). A change of any other field is <field>_changed "
         "(kind_changed, location_changed, ...) for a unit, and post_<field>_changed, "
         "person_<field>_changed, appointment_<field>_changed or "
         "relationship_<field>_changed for the others, with details field, label, "
@@ -604,6 +664,25 @@ class RelationshipSerializer(serializers.Serializer):
 
     def get_status(self, relationship: dict[str, Any]) -> str:
         return "active" if relationship["ended_on"] is None else "ended"
+
+
+class LineageRecordSerializer(serializers.Serializer):
+    """A lineage link: ``successor`` took over (part of) the closed ``predecessor``."""
+
+    id = serializers.IntegerField()
+    predecessor = serializers.SerializerMethodField(help_text="The closed unit's slug.")
+    successor = serializers.SerializerMethodField(
+        help_text="The slug of the unit that took over its work."
+    )
+    closure_reason = serializers.ChoiceField(choices=ClosureReason.choices)
+    effective_on = serializers.DateField()
+    version = serializers.IntegerField()
+
+    def get_predecessor(self, link: dict[str, Any]) -> str | None:
+        return _slug(self.context, "unit_slugs", link["predecessor_id"])
+
+    def get_successor(self, link: dict[str, Any]) -> str | None:
+        return _slug(self.context, "unit_slugs", link["successor_id"])
 
 
 # --- What a write recorded --------------------------------------------------------------

@@ -96,6 +96,12 @@ urlpatterns = [
         views.RelationshipHistoryView.as_view(),
         name="relationship-history",
     ),
+    path("lineage/<int:pk>/", views.LineageDetailView.as_view(), name="lineage-detail"),
+    path(
+        "lineage/<int:pk>/history/",
+        views.LineageHistoryView.as_view(),
+        name="lineage-history",
+    ),
     path(
         "reorganizations/",
         views.ReorganizationListView.as_view(),

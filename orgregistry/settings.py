@@ -442,6 +442,7 @@ SPECTACULAR_SETTINGS = {
         "RelationshipKindEnum": "units.models.RelationshipKind",
         "OperationKindEnum": "units.models.OperationKind",
         "ReorganizationStatusEnum": "units.models.ReorganizationStatus",
+        "ClosureReasonEnum": "units.models.ClosureReason",
     },
 }
 

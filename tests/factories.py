@@ -29,6 +29,7 @@ from units.models import (
     Reorganization,
     UnitKind,
     UnitRelationship,
+    UnitSuccession,
 )
 
 EDITOR_USERNAME = "editor"
@@ -270,3 +271,35 @@ def fail_when_due(reorganization: Reorganization) -> Reorganization:
     if reorganization.status != "failed":
         raise AssertionError(f"Not failed: {reorganization.status}")
     return reorganization
+
+
+def absorbed_unit(
+    successor: OrganizationalUnit,
+    *,
+    reason: str = "Test setup",
+    reason_visibility: str | None = None,
+) -> UnitSuccession:
+    """A unit established, abolished and recorded as absorbed into ``successor`` (now,
+    by the editor): a lineage link, written through the services as any other."""
+    write: dict[str, Any] = {
+        "user": editor_user(),
+        "reason": reason,
+        "reason_visibility": reason_visibility,
+    }
+    closed = services.unit_create(
+        name=f"Absorbed into {successor.name}", kind=UnitKind.UNIT, **write
+    )
+    services.unit_abolish(unit=closed, **write)
+    (link,) = services.lineage_record(
+        predecessors=[closed],
+        successors=[successor],
+        closure_reason="absorbed",
+        **write,
+    )
+    return link
+
+
+def every_change(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The changes of a change-feed page's entries, each reorganization's among them
+    (its entry gathers them under ``changes``)."""
+    return [change for entry in entries for change in entry.get("changes", [entry])]

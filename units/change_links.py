@@ -2,7 +2,8 @@
 
 Shared by the compare page, the Atom feed and the API's feed (which also links the
 object's API address). A post is shown on its unit's page, a person in the people
-page, an appointment with its post, a dotted line on its source unit's page.
+page, an appointment with its post, a dotted line on its source unit's page, a
+lineage link on its successor's page.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ def _routes(script_prefix: str) -> dict[str, str]:
         },
         **{
             name: reverse(name, kwargs={"pk": 0}).replace("/0/", f"/{MARK}/")
-            for name in ("api:appointment-detail", "api:relationship-detail")
+            for name in (
+                "api:appointment-detail",
+                "api:relationship-detail",
+                "api:lineage-detail",
+            )
         },
     }
 
@@ -69,7 +74,7 @@ def object_page_path(change: Change) -> str:
 
 def object_api_path(change: Change) -> str | None:
     """The API address of what ``change`` changed; None if it has no slug yet."""
-    if change.object_type in ("appointment", "relationship"):
+    if change.object_type in ("appointment", "relationship", "lineage"):
         return _route(f"api:{change.object_type}-detail", change.object_id)
     if not change.object_slug:
         return None

@@ -468,6 +468,71 @@ class UnitRelationship(models.Model):
         return self.ended_on is None
 
 
+class ClosureReason(models.TextChoices):
+    """Why a unit closed and what took over its work, as GOV.UK's organisations register
+    names it. Every reason here has successors: a unit that closes without one is
+    simply abolished (no lineage link)."""
+
+    MERGED = "merged", _("merged")
+    SPLIT = "split", _("split")
+    REPLACED = "replaced", _("replaced")
+    ABSORBED = "absorbed", _("absorbed")
+    CHANGED_NAME = "changed_name", _("changed name")
+
+
+class UnitSuccession(models.Model):
+    """A typed, dated lineage link: ``successor`` took over (part of) ``predecessor``.
+
+    Written by ``units.services.lineage`` only, never deleted. The links written by one
+    merge, split, replacement or absorption share ``event`` (one ``org:ChangeEvent``).
+    """
+
+    predecessor = models.ForeignKey(
+        OrganizationalUnit,
+        verbose_name=_("predecessor"),
+        on_delete=models.PROTECT,
+        related_name="successor_links",
+    )
+    successor = models.ForeignKey(
+        OrganizationalUnit,
+        verbose_name=_("successor"),
+        on_delete=models.PROTECT,
+        related_name="predecessor_links",
+    )
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=16, choices=ClosureReason.choices
+    )
+    effective_on = models.DateField(_("effective on"))
+    event = models.UUIDField(_("event"), db_index=True, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        validators=[MaxValueValidator(INTEGER_MAX)],
+    )
+
+    history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
+
+    class Meta:
+        verbose_name = _("lineage link")
+        verbose_name_plural = _("lineage links")
+        ordering = ["effective_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(predecessor=models.F("successor")),
+                name="succession_links_two_units",
+            ),
+            models.UniqueConstraint(
+                fields=["predecessor", "successor"], name="succession_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.predecessor} {self.get_closure_reason_display()} → {self.successor}"
+        )
+
+
 class RegistryState(models.Model):
     """One row counting committed writes, for cache keys and ETags of whole-tree reads.
 
@@ -606,6 +671,11 @@ class OperationKind(models.TextChoices):
     CHANGE_POST = "change_post", _("Change a post")
     ABOLISH_POST = "abolish_post", _("Abolish a post")
     REINSTATE_POST = "reinstate_post", _("Reinstate a post")
+    # Lineage: units close and others take over their work (units.services.lineage).
+    MERGE_UNITS = "merge_units", _("Merge units")
+    SPLIT_UNIT = "split_unit", _("Split a unit")
+    REPLACE_UNIT = "replace_unit", _("Replace a unit")
+    ABSORB_UNIT = "absorb_unit", _("Absorb a unit into another")
 
 
 class ReorganizationOperation(models.Model):
@@ -641,7 +711,9 @@ class ReorganizationOperation(models.Model):
 # The models whose every change is a recorded revision: each has ``version`` (raised by
 # each change, against lost updates) and ``history``. What the services' revision
 # helpers accept.
-RecordedModel = OrganizationalUnit | Post | Person | Appointment | UnitRelationship
+RecordedModel = (
+    OrganizationalUnit | Post | Person | Appointment | UnitRelationship | UnitSuccession
+)
 
 
 def column_field(model: type[models.Model], name: str) -> models.Field:

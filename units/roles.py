@@ -21,6 +21,7 @@ REGISTRY_MODELS = (
     "person",
     "appointment",
     "unitrelationship",
+    "unitsuccession",
 )
 _READ_REGISTRY = [
     f"view_{prefix}{model}"

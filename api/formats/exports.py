@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework.renderers import JSONRenderer
@@ -45,6 +46,12 @@ ORG_CONTEXT: dict[str, Any] = {
     "hasBeginning": {"@id": "time:hasBeginning"},
     "hasEnd": {"@id": "time:hasEnd"},
     "inXSDDate": {"@id": "time:inXSDDate", "@type": "xsd:date"},
+    # Lineage: one org:ChangeEvent per merge, split, replacement or absorption.
+    "prov": "http://www.w3.org/ns/prov#",
+    "originalOrganization": {"@id": "org:originalOrganization", "@type": "@id"},
+    "resultingOrganization": {"@id": "org:resultingOrganization", "@type": "@id"},
+    "resultedFrom": {"@id": "org:resultedFrom", "@type": "@id"},
+    "atTime": {"@id": "prov:atTime", "@type": "xsd:dateTime"},
 }
 
 
@@ -148,11 +155,47 @@ def units_csv(state: RegistryAt, origin: str) -> bytes:
 
 def org_jsonld(state: RegistryAt, origin: str) -> bytes:
     """The W3C Organization Ontology graph; its IRIs are the API's addresses."""
-    return JSONRenderer().render(org_graph(state.records, f"{origin}/api/v1/"))
+    graph = org_graph(state.records, f"{origin}/api/v1/", state.lineage)
+    return JSONRenderer().render(graph)
 
 
-def org_graph(data: RegistryRecords, base: str) -> dict[str, Any]:
-    """The snapshot as a JSON-LD document with its @context inline (parses offline)."""
+def lineage_events(
+    links: list[dict[str, Any]], unit_uri: Callable[[int], str]
+) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    """One ``org:ChangeEvent`` per lineage event (the links one merge, split, ...
+    wrote), and the events each resulting unit resulted from."""
+    events: dict[str, dict[str, Any]] = {}
+    resulted_from: dict[int, list[str]] = {}
+    for link in links:
+        event_id = f"urn:uuid:{link['event']}"
+        if event_id not in events:
+            events[event_id] = {
+                "@id": event_id,
+                "@type": "org:ChangeEvent",
+                "description": link["closure_reason"],
+                "date": link["effective_on"].isoformat(),
+                "atTime": link["history_date"].isoformat(),
+                "originalOrganization": [],
+                "resultingOrganization": [],
+            }
+        event = events[event_id]
+        for key, unit_id in (
+            ("originalOrganization", link["predecessor_id"]),
+            ("resultingOrganization", link["successor_id"]),
+        ):
+            if unit_uri(unit_id) not in event[key]:
+                event[key].append(unit_uri(unit_id))
+        sources = resulted_from.setdefault(link["successor_id"], [])
+        if event_id not in sources:
+            sources.append(event_id)
+    return list(events.values()), resulted_from
+
+
+def org_graph(
+    data: RegistryRecords, base: str, lineage: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The snapshot as a JSON-LD document with its @context inline (parses offline);
+    ``lineage`` (``selectors.lineage_links``) adds its change events."""
     slugs = data.unit_slugs
     people = {row["id"]: row for row in data.people}
     posts = {row["id"]: row for row in data.posts}
@@ -167,6 +210,14 @@ def org_graph(data: RegistryRecords, base: str) -> dict[str, Any]:
         return f"{base}people/{people[person_id]['slug']}/"
 
     holders = data.holders()
+    events, resulted_from = lineage_events(
+        [
+            link
+            for link in lineage or []
+            if link["predecessor_id"] in slugs and link["successor_id"] in slugs
+        ],
+        unit_uri,
+    )
     graph: list[dict[str, Any]] = []
     for unit in data.units:
         node: dict[str, Any] = {
@@ -190,6 +241,8 @@ def org_graph(data: RegistryRecords, base: str) -> dict[str, Any]:
                 "description": "abolished",
                 "date": unit.abolished_on.isoformat(),
             }
+        if unit.id in resulted_from:
+            node["resultedFrom"] = resulted_from[unit.id]
         graph.append(node)
     for post in data.posts:
         node = {
@@ -236,6 +289,7 @@ def org_graph(data: RegistryRecords, base: str) -> dict[str, Any]:
                 "memberDuring": interval,
             }
         )
+    graph.extend(events)
     return {"@context": ORG_CONTEXT, "@graph": graph}
 
 

@@ -101,6 +101,12 @@ class RegistryAt:
         return RegistryRecords(units, posts, people, appointments, day)
 
     @cached_property
+    def lineage(self) -> list[dict[str, Any]]:
+        """The lineage links known then (``selectors.lineage_links``): the JSON-LD
+        export's change events."""
+        return selectors.lineage_links(self.when)
+
+    @cached_property
     def relationships(self) -> list[dict[str, Any]]:
         """The dotted lines between the units, each known then (ended ones with their
         date): read only by the exports that show them (the workbook)."""

@@ -20,6 +20,7 @@ from api.views.exports import (
     UnitsCsvView,
     UnitsWorkbookView,
 )
+from api.views.lineage import LineageDetailView, LineageHistoryView
 from api.views.people import PersonDetailView, PersonHistoryView, PersonListView
 from api.views.posts import (
     PostAbolishView,
@@ -78,6 +79,8 @@ __all__ = [
     "ReorganizationRevertView",
     "ReorganizationSubmitView",
     "RelationshipHistoryView",
+    "LineageDetailView",
+    "LineageHistoryView",
     "PostHistoryView",
     "PersonHistoryView",
     "AppointmentHistoryView",

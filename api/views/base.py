@@ -148,7 +148,11 @@ def page(
     items: list[Any],
     serializer_class: type[serializers.Serializer],
     context: dict[str, Any],
+    *,
+    page_context: Callable[[list[Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """One page of ``items``; ``page_context`` adds what only the page's own items
+    need (read for them alone, whatever the length of the list)."""
     check_page_window(request)
     paginator = LimitOffsetPagination()
     # DRF's pagination slices any sequence; its stubs ask for a QuerySet.
@@ -156,6 +160,8 @@ def page(
         paginator.paginate_queryset(items, request, view=view)  # type: ignore[arg-type]
         or []
     )
+    if page_context is not None:
+        context = {**context, **page_context(selected)}
     return {
         "count": paginator.count,
         "next": paginator.get_next_link(),
@@ -270,7 +276,16 @@ def search_parameter(what: str) -> OpenApiParameter:
 
 def context_for(row: dict[str, Any]) -> dict[str, Any]:
     """Slug maps for the foreign keys a single row carries (one query each)."""
-    unit_ids = {row.get(key) for key in ("unit_id", "source_id", "target_id")}
+    unit_ids = {
+        row.get(key)
+        for key in (
+            "unit_id",
+            "source_id",
+            "target_id",
+            "predecessor_id",
+            "successor_id",
+        )
+    }
     return {
         "unit_slugs": selectors.slug_map(OrganizationalUnit, unit_ids),
         "post_slugs": selectors.slug_map(Post, [row.get("post_id")]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
 
@@ -50,6 +51,13 @@ from units import selectors, services
 from units.models import OrganizationalUnit, UnitKind
 
 
+def lineage_tag(data: dict[str, Any]) -> str:
+    """What an answer shows of a unit's lineage, for its ETag: a successor named later
+    (an absorption) or renamed changes the answer, not the unit's version."""
+    shown = repr((data["predecessors"], data["successors"])).encode()
+    return f"l{zlib.crc32(shown):08x}"
+
+
 def unit_written(
     request: Request,
     unit_id: int,
@@ -64,6 +72,7 @@ def unit_written(
         {**row, "recorded": recorded},
         context={
             "unit_slugs": selectors.slug_map(OrganizationalUnit, [row["parent_id"]]),
+            "lineage": selectors.lineage_of([unit_id], None),
             "origin": origin(request),
         },
     ).data
@@ -103,7 +112,7 @@ class UnitListView(RegistryView):
             *PAGE,
         ],
         responses={
-            200: paginated_serializer(api_serializers.UnitWithHeadSerializer),
+            200: paginated_serializer(api_serializers.UnitListItemSerializer),
             **ERRORS,
         },
     )
@@ -117,8 +126,13 @@ class UnitListView(RegistryView):
                 request,
                 self,
                 listed.units,
-                api_serializers.UnitWithHeadSerializer,
+                api_serializers.UnitListItemSerializer,
                 {"unit_slugs": listed.slugs, "origin": origin(request)},
+                page_context=lambda units: {
+                    "lineage": selectors.lineage_of(
+                        (unit.id for unit in units), filters["when"]
+                    )
+                },
             )
 
         return generation_read(
@@ -165,17 +179,24 @@ class UnitDetailView(RegistryView):
         row = selectors.unit_record(unit_id, when)
         if row is None:
             raise absent_at("unit", slug, when)
+        lineage = selectors.lineage_of([unit_id], when)
         data = api_serializers.UnitDetailSerializer(
             row,
             context={
                 "unit_slugs": selectors.slug_map(
                     OrganizationalUnit, [row["parent_id"]]
                 ),
+                "lineage": lineage,
                 "origin": origin(request),
             },
         ).data
         return object_read(
-            request, data, kind="unit", pk=unit_id, version=row["version"]
+            request,
+            data,
+            kind="unit",
+            pk=unit_id,
+            version=row["version"],
+            shown=lineage_tag(data) if lineage[unit_id] else "",
         )
 
     @extend_schema(
@@ -340,7 +361,13 @@ class UnitsAbolishView(RegistryView):
                     if row
                 ],
                 many=True,
-                context={"unit_slugs": parent_slugs, "origin": origin(request)},
+                context={
+                    "unit_slugs": parent_slugs,
+                    "lineage": selectors.lineage_of(
+                        [unit.pk for unit in abolished], None
+                    ),
+                    "origin": origin(request),
+                },
             ).data
         )
 

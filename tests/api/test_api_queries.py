@@ -78,6 +78,20 @@ def build_registry(editor: User, departments: int, divisions: int, units: int) -
         reason="Move",
         effective_at=later + datetime.timedelta(days=1),
     )
+    # Lineage: a unit absorbed into the division the requests read.
+    absorbed = OrganizationalUnit.objects.get(name="Unit 0.1.0")
+    closed = later + datetime.timedelta(days=2)
+    services.unit_abolish(
+        unit=absorbed, user=editor, reason="Absorbed", effective_at=closed
+    )
+    services.lineage_record(
+        predecessors=[absorbed],
+        successors=[target],
+        closure_reason="absorbed",
+        user=editor,
+        reason="Absorbed",
+        effective_at=closed,
+    )
     return created
 
 
@@ -113,15 +127,19 @@ REQUESTS = [
 # None: a change-feed page, which looks up posts, people and relationships only for
 # the kinds of revision on it, so its count follows what the page holds (and history
 # ids, which PostgreSQL's sequences do not reset between tests): at most FEED_AT_MOST.
+# A unit list or a unit adds the lineage of the units it shows: one read of the links,
+# one of the linked units' names when there are links (the second "units/" lists none
+# at its date, and the one unit read in the past has none either). The JSON-LD export
+# reads the lineage links for its change events (one query), and so does the snapshot.
 EXPECTED = [
     2,
     5,
     2,
+    7,
+    6,
+    7,
     5,
-    5,
-    5,
-    3,
-    3,
+    4,
     2,
     5,
     5,
@@ -134,14 +152,15 @@ EXPECTED = [
     4,
     2,
     5,
+    9,
     8,
-    8,
-    16,
+    17,
     9,
 ]
-# One generation read, five history reads, five reads of the states before, and the
-# units, posts and people named.
-FEED_AT_MOST = 14
+# One generation read, six history reads (units, appointments, relationships, posts,
+# people, lineage links), six reads of the states before, and the units, posts and
+# people named.
+FEED_AT_MOST = 16
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ NEWCOMER_ORDER = [
     "people",
     "appointments",
     "relationships",
+    "lineage",
     "reorganizations",
     "tokens",
     "root",
@@ -194,6 +195,19 @@ def test_the_feeds_entries_are_documented_with_what_they_changed(
         reference = object_type.get("$ref") or object_type["allOf"][0]["$ref"]
         object_type = components[reference.rsplit("/", 1)[1]]
     type_enum = object_type["enum"]
-    assert set(type_enum) == {"unit", "post", "person", "appointment", "relationship"}
-    for kind in ("post_added", "post_abolished", "person_renamed", "person_added"):
+    assert set(type_enum) == {
+        "unit",
+        "post",
+        "person",
+        "appointment",
+        "relationship",
+        "lineage",
+    }
+    for kind in (
+        "post_added",
+        "post_abolished",
+        "person_renamed",
+        "person_added",
+        "lineage_recorded",
+    ):
         assert re.search(rf"\b{kind}\b", change["kind"]["description"]), kind

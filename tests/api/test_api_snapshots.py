@@ -141,6 +141,7 @@ def test_the_descriptor_describes_every_resource(
         "people",
         "appointments",
         "relationships",
+        "lineage",
     }
     # Made when the newest change effective by then was recorded (the move of X).
     assert descriptor["created"].startswith("20")

@@ -73,6 +73,7 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
     "people/{slug}/": ("people/ana-lima/", (AsOfFilterSet,)),
     "appointments/{id}/": ("appointments/1/", (AsOfFilterSet,)),
     "relationships/{id}/": ("relationships/1/", (AsOfFilterSet,)),
+    "lineage/{id}/": ("lineage/1/", (AsOfFilterSet,)),
     **{
         template: (path, (AsOfFilterSet, PageFilterSet))
         for template, path in (
@@ -80,6 +81,7 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
             ("people/{slug}/history/", "people/ana-lima/history/"),
             ("appointments/{id}/history/", "appointments/1/history/"),
             ("relationships/{id}/history/", "relationships/1/history/"),
+            ("lineage/{id}/history/", "lineage/1/history/"),
         )
     },
     "export/units.csv": ("export/units.csv", (AsOfFilterSet,)),

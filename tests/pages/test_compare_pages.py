@@ -49,9 +49,9 @@ ROUNDS = 8
 ROUNDS_WINDOW = "/compare/?from=2024-01-31&to=2024-12-31"
 # One day: both ends are that day, whole.
 ONE_ROUND = "/compare/?from=2024-02-03&to=2024-02-03"
-# A compare page's queries: each of the five history tables read by index, the states
-# before, and the units, posts and people its changes name.
-COMPARE_QUERIES = 13
+# A compare page's queries: each of the six history tables (lineage links the sixth)
+# read by index, the states before, and the units, posts and people its changes name.
+COMPARE_QUERIES = 14
 
 
 @pytest.fixture
@@ -272,7 +272,7 @@ def test_a_page_whose_revisions_list_nothing_still_says_more_follow(
 def test_a_page_of_a_long_window_costs_the_queries_of_a_short_one(
     client: Client, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
 ) -> None:
-    # One round a page: every page reads from each of the five tables.
+    # One round a page: every page reads from each of the six tables.
     monkeypatch.setattr(compare_page, "COMPARE_PAGE_CHANGES", 5)
     with django_assert_num_queries(COMPARE_QUERIES):
         short = client.get(ONE_ROUND)

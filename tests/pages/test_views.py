@@ -1065,12 +1065,13 @@ PAGES_AND_QUERIES = [
     ("/?as_of=2024-01-01", 5),
     ("/units/department-b/children/", 6),
     ("/units/department-b/children/?as_of=2024-01-01", 5),
-    # The timeline (6 queries) and the provenance note, read on its own (1).
-    ("/units/unit-x/", 18),
-    ("/units/unit-x/?as_of=2024-01-01", 20),
-    ("/units/team-4/", 19),
-    # Five history tables read by index, the states before, the names (3).
-    ("/compare/?from=2020-01-01&to=2024-01-01", 13),
+    # The timeline (6 queries), the provenance note, read on its own (1), and the
+    # lineage (1; one more for the linked units' names when there are links).
+    ("/units/unit-x/", 19),
+    ("/units/unit-x/?as_of=2024-01-01", 21),
+    ("/units/team-4/", 20),
+    # Six history tables read by index, the states before, the names (3).
+    ("/compare/?from=2020-01-01&to=2024-01-01", 14),
     ("/chart/", 9),
     ("/chart/?as_of=2024-01-01&depth=all", 7),
     ("/chart/?root=department-b", 11),

@@ -554,9 +554,10 @@ SCALED_PAGES = [
     ("/units/{top}/children/", 6),
     (f"/units/{{top}}/children/?as_of={PAST}", 5),
     # The timeline: sub-units' and appointments' revisions and the posts and names
-    # they need (6 queries); the unit's provenance note, read on its own (1).
-    ("/units/{top}/", 17),
-    (f"/units/{{top}}/?as_of={PAST}", 19),
+    # they need (6 queries); the unit's provenance note, read on its own (1); its
+    # lineage (1; one more for the linked units' names when it has links).
+    ("/units/{top}/", 18),
+    (f"/units/{{top}}/?as_of={PAST}", 20),
     ("/chart/", 7),
     (f"/chart/?as_of={PAST}", 6),
     ("/chart/?depth=2", 6),
@@ -566,10 +567,10 @@ SCALED_PAGES = [
     # Units (texts, listed rows), posts, people, the listed posts' units.
     ("/search/?q=migration", 5),
     (f"/search/?q=migration&as_of={PAST}", 5),
-    # Five history tables read by index, the states before the revisions of the four
-    # the generator writes (no dotted lines: a table with none on the page needs no
-    # states before), and the units, posts and people named.
-    (f"/compare/?from=2015-01-01&to={PAST}", 11),
+    # Six history tables read by index, the states before the revisions of the four
+    # the generator writes (no dotted lines, no lineage: a table with none on the page
+    # needs no states before), and the units, posts and people named.
+    (f"/compare/?from=2015-01-01&to={PAST}", 12),
     ("/posts/", 9),
     (f"/posts/?as_of={PAST}", 9),
     ("/people/", 5),

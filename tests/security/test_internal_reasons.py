@@ -24,7 +24,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.conftest import ScriptedHistory
-from tests.factories import RelationshipFactory, submitted_reorganization
+from tests.factories import (
+    RelationshipFactory,
+    absorbed_unit,
+    every_change,
+    submitted_reorganization,
+)
 from units import services
 from units.models import (
     Appointment,
@@ -170,7 +175,14 @@ def internal_history(
         reason_visibility=ReasonVisibility.INTERNAL,
     )
     services.reorganization_approve(reorganization=planned, user=approver)
+    # A unit absorbed into unit X: its establishment, abolition and lineage link.
+    link = absorbed_unit(
+        history.unit_x,
+        reason=f"{MARKER} lineage",
+        reason_visibility=ReasonVisibility.INTERNAL,
+    )
     return {
+        "lineage": {"pk": link.pk},
         "reorganization": {"pk": reorganization.pk},
         "reorganization-preview": {"pk": planned.pk},
         "operation": {"pk": reorganization.operations.get().pk},
@@ -225,11 +237,6 @@ def every_anonymous_address(objects: dict) -> list[tuple[str, dict[str, Any]]]:
     return addresses
 
 
-def every_change(entries: list[dict]) -> list[dict]:
-    """The changes of the feed's entries, a reorganization's among them."""
-    return [change for entry in entries for change in entry.get("changes", [entry])]
-
-
 def body(response) -> str:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode(errors="replace")
@@ -272,6 +279,7 @@ def test_the_walk_covers_every_route() -> None:
         "search",
     } <= set(API_ROUTES)
     assert "export-snapshot" in API_ROUTES
+    assert {"lineage-detail", "lineage-history"} <= set(API_ROUTES)
     assert {"structure", "unit-detail", "compare", "chart", "search"} <= set(
         PAGE_ROUTES
     )
@@ -329,6 +337,7 @@ def test_the_public_reads_that_a_reason_is_not_public(internal_history: dict) ->
         ("api:person-history", "person", "person"),
         ("api:appointment-history", "appointment", "appointment"),
         ("api:relationship-history", "relationship", "relationship ended"),
+        ("api:lineage-history", "lineage", "lineage"),
     ],
 )
 def test_an_auditor_reads_every_objects_internal_reason(
@@ -362,7 +371,13 @@ def test_an_auditor_reads_internal_reasons_marked_on_feeds_and_pages(
         f"{MARKER} unit",
         f"{MARKER} appointment",
         f"{MARKER} relationship ended",
+        f"{MARKER} lineage",
     } <= reasons
+    assert "lineage_recorded" in {
+        change["kind"]
+        for change in every_change(entries["results"])
+        if change["reason"] == f"{MARKER} lineage"
+    }
     atom = body(auditor_client.get(reverse("api:changes-atom")))
     assert f"{MARKER} unit (internal)" in atom
     unit_page = body(

@@ -20,8 +20,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 
 from tests.conftest import ScriptedHistory
-from tests.factories import RelationshipFactory, scheduled_reorganization
-from units.models import Reorganization, UnitRelationship
+from tests.factories import (
+    RelationshipFactory,
+    absorbed_unit,
+    scheduled_reorganization,
+)
+from units.models import Reorganization, UnitRelationship, UnitSuccession
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 # The one DELETE of the API: a signed-in person revoking their own token.
@@ -64,6 +68,7 @@ def address(name: str, history: ScriptedHistory) -> str:
         "person": {"slug": history.ana.slug},
         "appointment": {"pk": appointment.pk},
         "relationship": {"pk": relationship.pk},
+        "lineage": {"pk": UnitSuccession.objects.values_list("pk", flat=True)[0]},
     }
     kind = name.split("-")[0]
     return reverse(f"api:{name}", kwargs=values[kind])
@@ -80,11 +85,13 @@ def offered(client: Client, url: str) -> set[str]:
 
 @pytest.fixture
 def registry(scripted_history: ScriptedHistory) -> ScriptedHistory:
-    """The scripted history with a dotted line, so every kind of object exists."""
+    """The scripted history with a dotted line and a lineage link, so every kind of
+    object exists."""
     RelationshipFactory.create(
         source=scripted_history.unit_x, target=scripted_history.unit_y
     )
     scheduled_reorganization(scripted_history.unit_x)
+    absorbed_unit(scripted_history.unit_x)
     return scripted_history
 
 

@@ -24,8 +24,12 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from orgregistry.query_string import refused_parameter
 from tests.conftest import ScriptedHistory
-from tests.factories import RelationshipFactory, scheduled_reorganization
-from units.models import Reorganization, UnitRelationship
+from tests.factories import (
+    RelationshipFactory,
+    absorbed_unit,
+    scheduled_reorganization,
+)
+from units.models import Reorganization, UnitRelationship, UnitSuccession
 
 API = "/api/v1/"
 # Percent-encoded, as they arrive: a NUL, and a byte that starts no UTF-8 character.
@@ -44,6 +48,7 @@ def registry(scripted_history: ScriptedHistory) -> ScriptedHistory:
         source=scripted_history.unit_x, target=scripted_history.unit_y
     )
     scheduled_reorganization(scripted_history.unit_x)
+    absorbed_unit(scripted_history.unit_x)
     return scripted_history
 
 
@@ -196,6 +201,7 @@ def api_address(path: str, history: ScriptedHistory) -> str:
             "relationships": relationship.pk,
             "reorganizations": reorganization.pk,
             "operations": reorganization.operations.get().pk,
+            "lineage": UnitSuccession.objects.values_list("pk", flat=True)[0],
         },
     }
     kind = path.removeprefix(API).split("/")[0]

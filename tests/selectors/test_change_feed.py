@@ -581,15 +581,16 @@ def page_queries(
     return measured
 
 
-# One read of the registry generation; five history reads (one per table), the
-# states before the rows read (none for a table with no rows on the page: the
-# generated registry has no relationships) and the posts, units and people the
-# changes name (none of a kind no change names). So a page costs at most 14 queries
-# whatever the registry's size; which of them a page needs follows the kinds of record
-# on it (the Atom feed's latest changes at 44 units name no one, say).
-PAGE_AT_MOST = dict.fromkeys(("first page", "next page", "previous page", "atom"), 14)
+# One read of the registry generation; six history reads (one per table, lineage
+# links the sixth), the states before the rows read (none for a table with no rows on
+# the page: the generated registry has no relationships and no lineage) and the
+# posts, units and people the changes name (none of a kind no change names). So a page
+# costs at most 16 queries whatever the registry's size; which of them a page needs
+# follows the kinds of record on it (the Atom feed's latest changes at 44 units name no
+# one, say).
+PAGE_AT_MOST = dict.fromkeys(("first page", "next page", "previous page", "atom"), 16)
 # The pages from a cursor hold every kind the generator writes, at either size.
-CURSOR_PAGES = {"first page": 12, "next page": 12, "previous page": 12}
+CURSOR_PAGES = {"first page": 13, "next page": 13, "previous page": 13}
 
 
 @pytest.mark.scale

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -37,6 +38,7 @@ from units.models import (
     ReportingLine,
     UnitKind,
     UnitRelationship,
+    UnitSuccession,
 )
 from units.selectors.fields import tracked_fields
 from units.services.revisions import Write, save_revision
@@ -64,6 +66,7 @@ class Registry:
     ben: Person
     appointment: Appointment
     relationship: UnitRelationship
+    lineage: UnitSuccession
 
     def write(self, function: Callable[..., Any], **arguments: Any) -> Any:
         return function(
@@ -126,6 +129,15 @@ def registry(editor: User) -> Registry:
         target=department_b,
         kind="supports",
     )
+    # Unit W, absorbed into Department B.
+    unit_w = unit("Unit W", root, kind=UnitKind.UNIT, slug="unit-w")
+    write(services.unit_abolish, unit=unit_w)
+    (lineage,) = write(
+        services.lineage_record,
+        predecessors=[unit_w],
+        successors=[department_b],
+        closure_reason="absorbed",
+    )
     return Registry(
         editor,
         root,
@@ -139,6 +151,7 @@ def registry(editor: User) -> Registry:
         ben,
         appointment,
         relationship,
+        lineage,
     )
 
 
@@ -245,6 +258,17 @@ EDITS: dict[type[models.Model], dict[str, Edit]] = {
             services.relationship_end, relationship=r.relationship
         ),
     },
+    # Links are written once (lineage_record); a restore or a script may still
+    # change one.
+    UnitSuccession: {
+        "predecessor_id": lambda r: r.record(r.lineage, predecessor_id=r.unit_z.pk),
+        "successor_id": lambda r: r.record(r.lineage, successor_id=r.root.pk),
+        "closure_reason": lambda r: r.record(r.lineage, closure_reason="merged"),
+        "effective_on": lambda r: r.record(
+            r.lineage, effective_on=datetime.date(2021, 2, 1)
+        ),
+        "event": lambda r: r.record(r.lineage, event=uuid.uuid4()),
+    },
 }
 # Histories that are not the registry's: a reorganization's own life cycle (drafted,
 # approved, applied...) is read at /api/v1/reorganizations/; the changes it makes are
@@ -257,6 +281,7 @@ OBJECT_TYPES: dict[type[models.Model], str] = {
     Person: "person",
     Appointment: "appointment",
     UnitRelationship: "relationship",
+    UnitSuccession: "lineage",
 }
 WALKED = [
     pytest.param(model, attname, id=f"{model.__name__}.{attname}")
@@ -321,6 +346,7 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
         Person: registry.ana,
         Appointment: registry.appointment,
         UnitRelationship: registry.relationship,
+        UnitSuccession: registry.lineage,
     }[model]
     before = getattr(type(target)._default_manager.get(pk=target.pk), attname)
     EDITS[model][attname](registry)
@@ -354,7 +380,7 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
     assert changed["page"] == f"http://testserver{page}"
     api_answer = client.get(changed["url"])
     assert api_answer.status_code == HTTPStatus.OK, changed["url"]
-    if model in (Appointment, UnitRelationship):
+    if model in (Appointment, UnitRelationship, UnitSuccession):
         assert changed["id"] == target.pk
     else:
         assert api_answer.json()["slug"] == changed["slug"]

@@ -357,7 +357,18 @@ def _write_calls(
     )
     services.reorganization_submit(reorganization=applied, user=user)
     services.reorganization_approve(reorganization=applied, user=approver)
+    closed = services.unit_create(
+        name="Closed", kind=UnitKind.UNIT, user=user, reason="r"
+    )
+    services.unit_abolish(unit=closed, user=user, reason="r")
     return {
+        "lineage_record": lambda reason: services.lineage_record(
+            predecessors=[closed],
+            successors=[root],
+            closure_reason="absorbed",
+            user=user,
+            reason=reason,
+        ),
         "appointment_end": lambda reason: services.appointment_end(
             appointment=ben, ended_on=today, user=user, reason=reason
         ),

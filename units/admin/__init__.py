@@ -9,6 +9,7 @@ the modules below registers their ModelAdmins.
 - ``base``: writes through services, refusals shown on the form, no deletion.
 - ``history_views``: history, version and revert pages; ``diffs``: the word diff.
 - ``tree_views``: abolishing units and the draggable tree's moves.
+- ``lineage``: the lineage links, read only (reorganizations write them).
 - ``reorganizations``: a draft and its operations; submit, approve, reject, cancel.
 - ``users``: the User admin that deactivates authors of history instead of deleting.
 - ``forms``, ``filters``; ``parameters``: reading query parameters before a query
@@ -22,6 +23,7 @@ from units.admin.base import (
     ServiceRefused,
     ServiceWriteAdmin,
 )
+from units.admin.lineage import UnitSuccessionAdmin
 from units.admin.people import PersonAdmin
 from units.admin.posts import PostAdmin
 from units.admin.reorganizations import ReorganizationAdmin
@@ -37,4 +39,5 @@ __all__ = [
     "RevertibleHistoryAdmin",
     "ServiceRefused",
     "ServiceWriteAdmin",
+    "UnitSuccessionAdmin",
 ]

@@ -15,6 +15,8 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``timeline``: a unit's timeline, its own versions and the changes around it.
 - ``listings``: the posts, people and relationships pages.  ``search``: units, posts
   and people by their words, as of an instant.
+- ``lineage``: which units a unit came from and which took over from it, as of an
+  instant (for any number of units in two queries).
 - ``reorganizations``: reorganizations with their operations; when the next falls due.
 - ``consistency``: checks of the tree bookkeeping and of the history.
 - ``freshness``: when a cached answer is still true (the one rule caches follow).
@@ -57,6 +59,7 @@ from units.selectors.changes.selection import FEED_TYPES, FeedFilter
 from units.selectors.consistency import (
     HISTORY_CHECKED_MODELS,
     history_problems,
+    lineage_problems,
     registry_problems,
     tree_problems,
 )
@@ -65,6 +68,8 @@ from units.selectors.fields import (
     APPOINTMENT_HISTORY_FIELDS,
     APPOINTMENT_RECORD_FIELDS,
     HISTORY_FIELDS,
+    LINEAGE_HISTORY_FIELDS,
+    LINEAGE_RECORD_FIELDS,
     PERSON_FIELDS,
     PERSON_HISTORY_FIELDS,
     PERSON_RECORD_FIELDS,
@@ -121,6 +126,13 @@ from units.selectors.levels import (
     unit_children,
     unit_tree_levels,
     unit_tree_top,
+)
+from units.selectors.lineage import (
+    Lineage,
+    LineageEvent,
+    LineageLink,
+    lineage_links,
+    lineage_of,
 )
 from units.selectors.listings import (
     APPOINTMENT_ORDERINGS,
@@ -234,6 +246,12 @@ __all__ = [
     "Holder",
     "InvalidInstant",
     "LATEST",
+    "Lineage",
+    "LineageEvent",
+    "LineageLink",
+    "lineage_links",
+    "lineage_problems",
+    "lineage_of",
     "MAX_LINEAGE_DEPTH",
     "MAX_TREE_LEVELS",
     "MissingAtInstant",
@@ -255,6 +273,8 @@ __all__ = [
     "PostsPage",
     "HISTORY_FIELDS",
     "RECORD_FIELDS",
+    "LINEAGE_HISTORY_FIELDS",
+    "LINEAGE_RECORD_FIELDS",
     "RELATIONSHIP_HISTORY_FIELDS",
     "RELATIONSHIP_ORDERINGS",
     "RELATIONSHIP_RECORD_FIELDS",

@@ -17,11 +17,13 @@ from units.models import (
     Post,
     RecordedModel,
     UnitRelationship,
+    UnitSuccession,
 )
 from units.selectors.as_of import _history_model, _latest_revisions
 from units.selectors.changes import entries
 from units.selectors.changes.appointments import appointment_changes
 from units.selectors.changes.entries import Revision, RevisionPairs, feed_fields
+from units.selectors.changes.lineage import lineage_changes
 from units.selectors.changes.names import FeedNames, feed_names
 from units.selectors.changes.people import person_changes
 from units.selectors.changes.posts import post_changes
@@ -47,6 +49,7 @@ FEED_KINDS: tuple[tuple[type[RecordedModel], ChangesOf], ...] = (
     (UnitRelationship, relationship_changes),
     (Post, post_changes),
     (Person, person_changes),
+    (UnitSuccession, lineage_changes),
 )
 # Each table with the fields its changes need.
 FEED_SOURCES: tuple[tuple[type[RecordedModel], tuple[str, ...]], ...] = tuple(
@@ -63,7 +66,7 @@ class ChangeKey:
 
     Effective time, then history_id, then the history table (``source``: its place
     in ``FEED_SOURCES``: 0 units, 1 appointments, 2 relationships, 3 posts, 4
-    people), then ``ordinal``: the change's place, from 1,
+    people, 5 lineage links), then ``ordinal``: the change's place, from 1,
     among those its revision records (one revision can rename a unit and rewrite its
     mandate). A key also names a point between changes: ordinal 0 lies before a
     revision's first change.

@@ -15,6 +15,7 @@ from units.models import (
     Post,
     RecordedModel,
     UnitRelationship,
+    UnitSuccession,
 )
 from units.selectors.as_of import _latest_revisions
 
@@ -106,6 +107,7 @@ HISTORY_CHECKED_MODELS: tuple[type[RecordedModel], ...] = (
     Person,
     Appointment,
     UnitRelationship,
+    UnitSuccession,
 )
 
 
@@ -143,5 +145,28 @@ def history_problems() -> list[str]:
     return problems
 
 
+def lineage_problems() -> list[str]:
+    """The lineage never loops back: no unit succeeds itself, even through others
+    (``services.lineage`` refuses such a link; a restored file could hold one). One
+    query."""
+    successors: dict[int, set[int]] = {}
+    for before, after in UnitSuccession.objects.values_list(
+        "predecessor_id", "successor_id"
+    ):
+        successors.setdefault(before, set()).add(after)
+    problems = []
+    for start in sorted(successors):
+        seen: set[int] = set()
+        frontier = set(successors[start])
+        while frontier and start not in seen:
+            seen |= frontier
+            frontier = {
+                after for unit in frontier for after in successors.get(unit, ())
+            } - seen
+        if start in seen:
+            problems.append(f"unit {start}: its lineage loops back to itself")
+    return problems
+
+
 def registry_problems() -> list[str]:
-    return tree_problems() + history_problems()
+    return tree_problems() + history_problems() + lineage_problems()

@@ -15,6 +15,7 @@ from units.models import (
     Post,
     RecordedModel,
     UnitRelationship,
+    UnitSuccession,
 )
 
 # What every revision records besides the object's fields: when it took effect, when
@@ -169,6 +170,16 @@ RELATIONSHIP_RECORD_FIELDS = (
 )
 
 
+# A lineage link (units.services.lineage): the whole record, and what its history shows.
+LINEAGE_HISTORY_FIELDS = (
+    "predecessor_id",
+    "successor_id",
+    "closure_reason",
+    "effective_on",
+)
+LINEAGE_RECORD_FIELDS = ("id", *LINEAGE_HISTORY_FIELDS, "version")
+
+
 # Each model's whole record, as the API serves it.
 RECORD_FIELDS: dict[type[RecordedModel], tuple[str, ...]] = {
     OrganizationalUnit: UNIT_RECORD_FIELDS,
@@ -176,6 +187,7 @@ RECORD_FIELDS: dict[type[RecordedModel], tuple[str, ...]] = {
     Person: PERSON_RECORD_FIELDS,
     Appointment: APPOINTMENT_RECORD_FIELDS,
     UnitRelationship: RELATIONSHIP_RECORD_FIELDS,
+    UnitSuccession: LINEAGE_RECORD_FIELDS,
 }
 
 
@@ -186,4 +198,5 @@ HISTORY_FIELDS: dict[type[RecordedModel], tuple[str, ...]] = {
     Person: PERSON_HISTORY_FIELDS,
     Appointment: APPOINTMENT_HISTORY_FIELDS,
     UnitRelationship: RELATIONSHIP_HISTORY_FIELDS,
+    UnitSuccession: LINEAGE_HISTORY_FIELDS,
 }

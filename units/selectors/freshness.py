@@ -44,10 +44,18 @@ from units.models import (
     RecordedModel,
     RegistryState,
     UnitRelationship,
+    UnitSuccession,
 )
 
 # Their names in a snapshot's generation (fixed, never translated).
-_STAMPED_NAMES = ("units", "posts", "people", "appointments", "relationships")
+_STAMPED_NAMES = (
+    "units",
+    "posts",
+    "people",
+    "appointments",
+    "relationships",
+    "lineage",
+)
 
 # Restoring a backup moves the generation to the next multiple of this: writes add
 # one each, so the epoch (generation // RESTORE_EPOCH) counts restores.
@@ -62,6 +70,7 @@ _STAMPED_MODELS: tuple[type[RecordedModel], ...] = (
     Person,
     Appointment,
     UnitRelationship,
+    UnitSuccession,
 )
 
 

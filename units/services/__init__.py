@@ -10,6 +10,8 @@ services; services.unit_create(...)`` is the way to call them.
 - ``revisions``: the registry lock, author, reason and time checks, saving a revision
 - ``refusals``: the codes a service refuses with, and the HTTP status of each
 - ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
+- ``lineage``: which units took over the work of one that closed (merged, split,
+  replaced, absorbed): typed, dated links, validated as GOV.UK's register does
 - ``tree``: a move's nested-set update, and the rule that siblings' positions differ
 - ``positions``: making positions distinct in a registry written before that rule
 - ``reorganizations``: drafts of many operations, approved by a second person and
@@ -28,6 +30,7 @@ from units.services.imports import (
     import_difference,
     reorganization_import,
 )
+from units.services.lineage import lineage_record
 from units.services.people import (
     PERSON_UPDATABLE_FIELDS,
     person_create,
@@ -139,6 +142,7 @@ __all__ = [
     "refusal_status",
     "relationship_create",
     "relationship_end",
+    "lineage_record",
     "reorganization_apply",
     "reorganization_approve",
     "reorganization_cancel",

@@ -40,6 +40,11 @@ class Refusal(models.TextChoices):
         "move_target_required",
         _("Name the unit that takes over the sub-units."),
     )
+    SUCCESSOR_REQUIRED = (
+        "successor_required",
+        _("The closure reason needs successors (or a given number of units)."),
+    )
+    SELF_SUCCESSION = "self_succession", _("A unit cannot succeed itself.")
     BAD_POSITION = "bad_position", _("The position of a move is not understood.")
     NO_CHANGE = "no_change", _("The object already matches that version.")
     # The request names something the registry does not hold: 404.
@@ -82,6 +87,15 @@ class Refusal(models.TextChoices):
         "duplicate_relationship",
         _("The two units already have this relationship."),
     )
+    PREDECESSOR_ACTIVE = (
+        "predecessor_active",
+        _("A predecessor is not closed at that time."),
+    )
+    LINEAGE_CYCLE = "lineage_cycle", _("The lineage would loop back on itself.")
+    DUPLICATE_SUCCESSION = (
+        "duplicate_succession",
+        _("The two units are already linked in the lineage."),
+    )
     DOES_NOT_VALIDATE = (
         "does_not_validate",
         _("An operation of the reorganization does not apply to the registry."),
@@ -121,6 +135,9 @@ STATE_CONFLICTS = frozenset(
         Refusal.DUPLICATE_RELATIONSHIP,
         Refusal.DOES_NOT_VALIDATE,
         Refusal.WRONG_STATUS,
+        Refusal.PREDECESSOR_ACTIVE,
+        Refusal.LINEAGE_CYCLE,
+        Refusal.DUPLICATE_SUCCESSION,
     }
 )
 REFUSAL_STATUS: dict[str, HTTPStatus] = {

@@ -63,6 +63,7 @@ CHANGE_SECTIONS = (
     ("appointment_ended", "Appointments ended"),
     ("relationship_added", "Dotted-line relationships added"),
     ("relationship_ended", "Dotted-line relationships ended"),
+    ("lineage_recorded", "Lineage: units merged, split, replaced or absorbed"),
 )
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from units import selectors
+from units.models import ClosureReason
 from units.selectors import (
     unit_children,
     unit_family,
@@ -63,6 +64,22 @@ def unit_children_part(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "units/unit_children.html", {"tree": part, "as_of": as_of})
 
 
+# What a unit's page says of each lineage event, before the units and the date:
+# "Merged into X on 1 March 2026", "Formed from A and B on 1 March 2026".
+LINEAGE_PHRASES: dict[tuple[str, str], str] = {
+    ("successors", ClosureReason.MERGED): "Merged into",
+    ("successors", ClosureReason.SPLIT): "Split into",
+    ("successors", ClosureReason.REPLACED): "Replaced by",
+    ("successors", ClosureReason.ABSORBED): "Absorbed into",
+    ("successors", ClosureReason.CHANGED_NAME): "Renamed; continued as",
+    ("predecessors", ClosureReason.MERGED): "Formed from",
+    ("predecessors", ClosureReason.SPLIT): "Formed from a split of",
+    ("predecessors", ClosureReason.REPLACED): "Replaced",
+    ("predecessors", ClosureReason.ABSORBED): "Absorbed",
+    ("predecessors", ClosureReason.CHANGED_NAME): "Renamed from",
+}
+
+
 @require_safe
 def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """One unit: its mandate, posts and holders, place in the tree and its timeline."""
@@ -92,6 +109,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         default=None,
     )
     relationships = selectors.relationships_as_of(as_of.when, unit_id=node.id)
+    lineage = selectors.lineage_of([node.id], as_of.when)[node.id]
     return _page(
         request,
         "units/unit_detail.html",
@@ -110,5 +128,9 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "timeline": timeline,
             "recorded_since": recorded_since,
             "provenance": selectors.unit_provenance(node.id, as_of.when),
+            "lineage": [
+                (LINEAGE_PHRASES[event.side, event.reason], event)
+                for event in lineage.events()
+            ],
         },
     )

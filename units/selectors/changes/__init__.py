@@ -1,5 +1,5 @@
 """What one revision records, as entries of the change feed: one module per kind of
-object (``units``, ``posts``, ``people``, ``appointments``, ``relationships``), the
+object (``units``, ``posts``, ``people``, ``appointments``, ``relationships``, ``lineage``), the
 names they show (``names``) and what every entry is made of (``entries``: the kinds of
 object, the fields the feed reads of each, an entry's subject and revision columns).
 

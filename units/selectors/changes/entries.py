@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
-from units.models import Appointment, OrganizationalUnit, Person, Post, UnitRelationship
+from units.models import (
+    Appointment,
+    OrganizationalUnit,
+    Person,
+    Post,
+    UnitRelationship,
+    UnitSuccession,
+)
 from units.selectors.fields import model_field, revision_values, tracked_fields
 from units.selectors.results import Change
 
@@ -25,6 +32,7 @@ OBJECT_TYPES: dict[type[models.Model], str] = {
     UnitRelationship: "relationship",
     Post: "post",
     Person: "person",
+    UnitSuccession: "lineage",
 }
 # How a change of a field no other kind covers is named: "<prefix><field>_changed",
 # the prefix being "<type>_", none for units ("location_changed", "post_slug_changed").

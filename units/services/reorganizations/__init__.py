@@ -13,7 +13,8 @@ if one no longer applies, nothing is written and the reorganization is "failed" 
 the reasons.
 
 - ``payloads``: the shape of each operation kind's payload
-- ``operations``: which service applies each kind
+- ``operations``: which service applies each kind (``lineage_operations``: merge,
+  split, replace and absorb, through the unit services and ``services.lineage``)
 - ``tryout``: validation by a rolled-back try-out
 - ``records``: saving a reorganization's own history, the checks each step shares
 - ``drafts``: creating and editing a draft and its operations

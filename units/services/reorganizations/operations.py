@@ -20,6 +20,7 @@ from units.services.appointments import appointment_end, appointment_start
 from units.services.posts import post_abolish, post_create, post_revert, post_update
 from units.services.refusals import Refusal
 from units.services.relationships import relationship_create, relationship_end
+from units.services.reorganizations.lineage_operations import LINEAGE_APPLY
 from units.services.revisions import Write
 from units.services.units import (
     unit_abolish,
@@ -213,4 +214,6 @@ APPLY: dict[str, Callable[[dict[str, Any], Write], None]] = {
     OperationKind.CHANGE_POST: _change_post,
     OperationKind.ABOLISH_POST: _abolish_post,
     OperationKind.REINSTATE_POST: _reinstate_post,
+    # Lineage: merge, split, replace, absorb (lineage_operations).
+    **LINEAGE_APPLY,
 }

@@ -13,6 +13,7 @@ from units.characters import field_text_problem, text_problem
 from units.models import (
     SMALL_INTEGER_MAX,
     Appointment,
+    ClosureReason,
     FillingMethod,
     OperationKind,
     OrganizationalUnit,
@@ -156,6 +157,8 @@ def check_payload(kind: str, payload: Any) -> dict[str, Any]:
     if kind in {OperationKind.ADD_DOTTED_LINE, OperationKind.END_DOTTED_LINE}:
         if payload["kind"] not in RelationshipKind.values:
             raise invalid(f"“kind” is one of {', '.join(RelationshipKind.values)}.")
+    if kind in LINEAGE_PAYLOAD_SHAPES:
+        _check_lineage_payload(kind, payload)
     return payload
 
 
@@ -249,6 +252,12 @@ def _check_payload_texts(kind: str, payload: dict[str, Any]) -> None:
     for key, value in payload.items():
         if isinstance(value, str):
             texts.append((key, key, value))
+        elif isinstance(value, list):
+            # The lineage kinds' lists of slugs ("units", "into"); their "establish"
+            # specifications are checked as establish_unit payloads of their own.
+            for number, item in enumerate(value):
+                if isinstance(item, str):
+                    texts.append((f"{key}[{number}]", "slug", item))
         elif isinstance(value, dict):
             # change_unit's "fields", abolish_unit's "sub_units" (slug to slug).
             for inner, inner_value in value.items():
@@ -267,3 +276,105 @@ def _check_payload_texts(kind: str, payload: dict[str, Any]) -> None:
             )
     if problems:
         raise ValidationError({"payload": problems})
+
+
+# --- Lineage: merge, split, replace, absorb ------------------------------------------
+# Each closes units (abolished, their sub-units placed) and names what took over their
+# work (``units.services.lineage``). "units"/"unit" are the predecessors, "into"/"by"
+# the successors; "establish" lists successors to establish first (establish_unit
+# payloads), "sub_units" where a predecessor's sub-units go (default: the successor).
+
+LINEAGE_PAYLOAD_SHAPES: dict[str, PayloadShape] = {
+    OperationKind.MERGE_UNITS: PayloadShape(
+        required={"units": list, "into": str},
+        optional={"establish": list, "sub_units": dict},
+    ),
+    OperationKind.SPLIT_UNIT: PayloadShape(
+        required={"unit": str, "into": list},
+        optional={"establish": list, "sub_units": dict},
+    ),
+    OperationKind.REPLACE_UNIT: PayloadShape(
+        required={"unit": str, "by": str},
+        optional={"establish": list, "sub_units": dict, "closure_reason": str},
+    ),
+    OperationKind.ABSORB_UNIT: PayloadShape(
+        required={"unit": str, "into": str}, optional={"sub_units": dict}
+    ),
+}
+PAYLOAD_SHAPES.update(LINEAGE_PAYLOAD_SHAPES)
+# The closure reasons a replacement may record (a new name is a replacement too).
+REPLACEMENT_REASONS = (ClosureReason.REPLACED, ClosureReason.CHANGED_NAME)
+
+
+def lineage_slugs(kind: str, payload: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The predecessors' and successors' slugs a lineage operation names."""
+    before = (
+        payload["units"] if kind == OperationKind.MERGE_UNITS else [payload["unit"]]
+    )
+    after = payload.get("into", payload.get("by"))
+    return list(before), list(after) if isinstance(after, list) else [after]
+
+
+def _check_lineage_payload(kind: str, payload: dict[str, Any]) -> None:
+    before, after = lineage_slugs(kind, payload)
+    if not all(isinstance(slug, str) for slug in (*before, *after)):
+        raise invalid("“units” and “into” list the slugs of units.")
+    if kind == OperationKind.MERGE_UNITS and not before:
+        raise invalid("A merge names the “units” it merges.")
+    if kind == OperationKind.SPLIT_UNIT and len(after) < 2:
+        raise invalid("A split names at least two units in “into”.")
+    if len(set(before)) < len(before) or len(set(after)) < len(after):
+        raise invalid("A unit is named twice in the same operation.")
+    itself = sorted(set(before) & set(after))
+    if itself:
+        raise ValidationError(
+            f"“{itself[0]}” cannot succeed itself.", code=Refusal.SELF_SUCCESSION
+        )
+    if "closure_reason" in payload and payload["closure_reason"] not in (
+        REPLACEMENT_REASONS
+    ):
+        raise invalid(
+            f"“closure_reason” of a replacement is one of {', '.join(REPLACEMENT_REASONS)}."
+        )
+    established: list[str] = []
+    for number, spec in enumerate(payload.get("establish", [])):
+        try:
+            check_payload(OperationKind.ESTABLISH_UNIT, spec)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                # Its texts: still ``invalid_text`` under ``payload``, the key named
+                # within the list ("establish[0].name").
+                raise ValidationError(
+                    {
+                        "payload": [
+                            ValidationError(
+                                f"“establish[{number}].{message.lstrip('“')}",
+                                code=item.code,
+                            )
+                            for item in error.error_dict["payload"]
+                            for message in item.messages
+                        ]
+                    }
+                ) from error
+            raise invalid(
+                f"“establish[{number}]”: {' '.join(error.messages)}"
+            ) from error
+        established.append(spec["slug"])
+    strangers = sorted(set(established) - set(after))
+    if strangers:
+        raise invalid(
+            f"“{strangers[0]}” is established here but is not one of the successors."
+        )
+    if len(set(established)) < len(established):
+        raise invalid("A unit is established twice in the same operation.")
+    if kind == OperationKind.MERGE_UNITS and established and len(before) < 2:
+        raise invalid(
+            "A merge into a new unit merges at least two units; one unit taken over "
+            "by a new one is a replacement (“replace_unit”)."
+        )
+    for child, destination in payload.get("sub_units", {}).items():
+        if not isinstance(child, str) or not isinstance(destination, SLUG_OR_NONE):
+            raise invalid(
+                "“sub_units” maps each sub-unit's slug to the slug of the unit it "
+                "moves to, or to null to abolish it too."
+            )

@@ -8,6 +8,7 @@ from django.db import transaction
 from units.models import Reorganization
 from units.selectors.reorganizations import due_reorganizations
 from units.services.refusals import refusal_code
+from units.services.reorganizations.lineage_operations import conflict_note
 from units.services.reorganizations.operations import APPLY
 from units.services.reorganizations.payloads import check_payload
 from units.services.reorganizations.problems import Problem
@@ -42,12 +43,20 @@ def run_operations(reorganization: Reorganization) -> list[Problem]:
                         check_payload(operation.kind, operation.payload), write
                     )
             except ValidationError as error:
+                # A unit an earlier operation closed: say which (lineage_operations).
+                note = conflict_note(
+                    [(step.kind, step.payload) for step in operations],
+                    index,
+                    {problem["operation"] for problem in problems},
+                )
                 # The refusal's code too: a one-operation reorganization answers
                 # with the status of the refusal itself (``single``).
                 problems.append(
                     {
                         "operation": index,
-                        "message": " ".join(error.messages),
+                        "message": " ".join(
+                            [*error.messages, *([note] if note else [])]
+                        ),
                         "code": refusal_code(error),
                     }
                 )
