@@ -113,7 +113,7 @@ instead, `{"reorganization": {"id", "title", "reference", "reason",
 page never splits one unless it alone fills the page. Editors and auditors also read
 the reorganizations that failed to apply (`"status": "failed"`, no changes, the
 reasons in `problems`). `type` (unit, post, person,
-appointment, relationship, reorganization) and `unit` (a slug; `unit_posts=true` adds
+appointment, relationship, lineage, reorganization) and `unit` (a slug; `unit_posts=true` adds
 its posts) keep some changes; another value is a 400 naming the parameter.
 
 **Caching: ETag and If-None-Match.** Every read answers with an `ETag`; send it back in

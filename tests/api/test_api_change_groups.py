@@ -164,7 +164,7 @@ def test_following_next_reads_every_change_once_and_groups_whole_when_they_fit(
             {"type": "department"},
             "type",
             "“department” is not one of: unit, appointment, relationship, post, "
-            "person, reorganization.",
+            "person, lineage, reorganization.",
         ),
         (
             {"unit": "atlantis"},

@@ -52,8 +52,9 @@ def feed_fields(model: type[models.Model]) -> tuple[str, ...]:
 class Subject:
     """The object a revision changed, as its entries name and link it.
 
-    ``type`` is what the object is (unit, post, person, appointment, relationship);
-    ``slug`` is empty for appointments and relationships, which have none. The unit
+    ``type`` is what the object is (unit, post, person, appointment, relationship,
+    lineage); ``slug`` is empty for appointments, relationships and lineage links,
+    which have none. The unit
     is where the change belongs: the unit itself, a post's unit, an appointment's
     post's unit, a relationship's source; none for a person.
     """

@@ -35,6 +35,7 @@ def refresh_next_due() -> None:
     transaction.on_commit(remember_next_due)
 
 
+@transaction.atomic
 def reorganization_apply(*, reorganization: Reorganization | int) -> Reorganization:
     """Apply an approved reorganization: every operation, or none and "failed".
 

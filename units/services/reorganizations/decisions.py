@@ -91,6 +91,7 @@ def reorganization_approve(
     return reorganization
 
 
+@transaction.atomic
 def reorganization_reject(
     *, reorganization: Reorganization | int, user: Actor, reason: str
 ) -> Reorganization:

@@ -34,6 +34,7 @@ EDITABLE_FIELDS = frozenset(
 )
 
 
+@transaction.atomic
 def reorganization_create(
     *,
     user: Actor,
