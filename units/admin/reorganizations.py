@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -396,14 +397,18 @@ class ReorganizationAdmin(ServiceWriteAdmin):
                 context["changes"] = services.previewed_changes(plan)
                 context["problems"] = plan.preview_problems
                 context["earlier"] = plan.reorganizations
-            chart = reverse("units:chart")
-            context["chart_url"] = f"{chart}?preview={reorganization.pk}&depth=all"
-            context["structure_url"] = (
-                f"{reverse('units:structure')}?preview={reorganization.pk}"
+            # As it will stand at its time: the chart's title names that date.
+            planned = urlencode(
+                {
+                    "preview": reorganization.pk,
+                    "as_of": reorganization.effective_at.isoformat(),
+                }
             )
+            chart = reverse("units:chart")
+            context["chart_url"] = f"{chart}?{planned}&depth=all"
+            context["structure_url"] = f"{reverse('units:structure')}?{planned}"
             context["chart_svg_url"] = (
-                reverse("units:chart-download", args=["svg"])
-                + f"?preview={reorganization.pk}&depth=all"
+                reverse("units:chart-download", args=["svg"]) + f"?{planned}&depth=all"
             )
         return TemplateResponse(
             request, "admin/units/reorganization/preview.html", context
