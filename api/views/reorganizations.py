@@ -103,6 +103,14 @@ class ReorganizationView(RegistryView):
         ).data
         return Response(data, status=status)
 
+    def created(self, pk: int) -> Response:
+        """201 with the new reorganization, and where it lives (``Location``)."""
+        response = self.answer(pk, HTTPStatus.CREATED)
+        response["Location"] = self.request.build_absolute_uri(
+            reverse("api:reorganization-detail", kwargs={"pk": pk})
+        )
+        return response
+
 
 class ReorganizationListView(ReorganizationView):
     write_permissions: ClassVar = {"POST": ("units.add_reorganization",)}
@@ -168,11 +176,7 @@ class ReorganizationListView(ReorganizationView):
             effective_at=fields.get("effective_at"),
             reason_visibility=fields.get("reason_visibility"),
         )
-        response = self.answer(reorganization.pk, HTTPStatus.CREATED)
-        response["Location"] = request.build_absolute_uri(
-            reverse("api:reorganization-detail", kwargs={"pk": reorganization.pk})
-        )
-        return response
+        return self.created(reorganization.pk)
 
 
 class ReorganizationImportView(ReorganizationView):
@@ -227,11 +231,7 @@ class ReorganizationImportView(ReorganizationView):
             effective_at=fields.get("effective_at"),
             reason_visibility=fields.get("reason_visibility"),
         )
-        response = self.answer(reorganization.pk, HTTPStatus.CREATED)
-        response["Location"] = request.build_absolute_uri(
-            reverse("api:reorganization-detail", kwargs={"pk": reorganization.pk})
-        )
-        return response
+        return self.created(reorganization.pk)
 
 
 class ReorganizationDetailView(ReorganizationView):
@@ -397,11 +397,7 @@ class ReorganizationRevertView(ReorganizationView):
             effective_at=fields.get("effective_at"),
             reason_visibility=fields.get("reason_visibility"),
         )
-        response = self.answer(revert.pk, HTTPStatus.CREATED)
-        response["Location"] = request.build_absolute_uri(
-            reverse("api:reorganization-detail", kwargs={"pk": revert.pk})
-        )
-        return response
+        return self.created(revert.pk)
 
 
 @_step_schema(
