@@ -255,7 +255,7 @@ class ReorganizationAdmin(ServiceWriteAdmin):
             ((item["message"],) for item in reorganization.not_restored),
         )
 
-    # --- Revert: a new draft that undoes an applied reorganization -------------------
+    # --- Own pages: import a spreadsheet, revert (a new draft undoing it), preview ----
 
     def get_urls(self) -> list[URLPattern]:
         own = [
