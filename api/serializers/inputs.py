@@ -1,0 +1,303 @@
+"""The input each write accepts: strict, with a reason, each field checked."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.serializers.common import MAX_UNITS_ABOLISHED_AT_ONCE
+from units.models import (
+    FillingMethod,
+    OrganizationalUnit,
+    Person,
+    Post,
+    ReasonVisibility,
+    RelationshipKind,
+    ReportingLine,
+    UnitKind,
+)
+from units.services import MOVE_POSITIONS
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class InstantField(serializers.Field):
+    """An ISO 8601 date (the change takes effect at its start) or date-time."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 date or date-time, such as 2024-03-01 or "
+        "2024-03-01T12:00:00Z.",
+        "out_of_range": "This date-time lies outside the years 1 to 9999 in UTC.",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime.date | datetime.datetime:
+        text = str(data).strip()
+        try:
+            value = parse_date(text) or parse_datetime(text)
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.UTC)
+            try:
+                # The database stores UTC; an offset could push it past year 1 or 9999.
+                value = value.astimezone(datetime.UTC)
+            except OverflowError:
+                self.fail("out_of_range")
+        return value
+
+    def to_representation(self, value: Any) -> str:
+        return value.isoformat()
+
+
+def unit_by_slug(**kwargs: Any) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="slug", queryset=OrganizationalUnit.objects.all(), **kwargs
+    )
+
+
+def reason_visibility_field() -> serializers.ChoiceField:
+    """The ``reason_visibility`` every write takes beside its reason."""
+    return serializers.ChoiceField(
+        choices=ReasonVisibility.choices,
+        required=False,
+        help_text="Who may read the reason: public (everyone) or internal (editors "
+        "and auditors only). Default: the registry's REASON_VISIBILITY_DEFAULT "
+        "(internal unless its operator chose public).",
+        error_messages={
+            "invalid_choice": "“{input}” is not a reason visibility: say public "
+            "(everyone may read the reason) or internal (editors and auditors only)."
+        },
+    )
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input that refuses fields it does not know, rather than ignore them."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown or unchangeable fields: {', '.join(unknown)}."
+            )
+        return attrs
+
+
+class WriteSerializer(StrictSerializer):
+    """What every write carries: why, and since when."""
+
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why this change is made (required)."
+    )
+    reason_visibility = reason_visibility_field()
+    effective_at = InstantField(
+        required=False, help_text="When the change took effect; default now."
+    )
+
+
+class UnitCreateSerializer(WriteSerializer):
+    name = serializers.CharField(max_length=255)
+    kind = serializers.ChoiceField(choices=UnitKind.choices)
+    parent = unit_by_slug(required=False, allow_null=True)  # type: ignore[assignment]
+    slug = serializers.SlugField(max_length=100, required=False)
+    short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    mandate = serializers.CharField(required=False, allow_blank=True)
+    location = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    learn_more_url = serializers.URLField(required=False, allow_blank=True)
+    provenance = serializers.CharField(required=False, allow_blank=True)
+    reporting_line = serializers.ChoiceField(
+        choices=ReportingLine.choices, required=False
+    )
+    sibling_order = serializers.IntegerField(min_value=0, required=False)
+
+
+class UnitUpdateSerializer(WriteSerializer):
+    name = serializers.CharField(max_length=255, required=False)
+    short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=UnitKind.choices, required=False)
+    mandate = serializers.CharField(required=False, allow_blank=True)
+    location = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    learn_more_url = serializers.URLField(required=False, allow_blank=True)
+    provenance = serializers.CharField(required=False, allow_blank=True)
+    reporting_line = serializers.ChoiceField(
+        choices=ReportingLine.choices, required=False
+    )
+    sibling_order = serializers.IntegerField(min_value=0, required=False)
+
+
+# Either ``parent`` (with an optional ``sibling_order``), or ``position`` and ``target``.
+# (A comment, not a docstring: drf-spectacular would publish it as the schema's text.)
+class UnitMoveSerializer(WriteSerializer):
+    parent = unit_by_slug(  # type: ignore[assignment]
+        required=False,
+        allow_null=True,
+        help_text="Slug of the new parent; null makes it top-level.",
+    )
+    reporting_line = serializers.ChoiceField(
+        choices=ReportingLine.choices, required=False
+    )
+    sibling_order = serializers.IntegerField(min_value=0, required=False)
+    position = serializers.ChoiceField(
+        choices=MOVE_POSITIONS,
+        required=False,
+        help_text="Where the unit goes relative to `target` (instead of `parent`): "
+        "its first or last sub-unit, or its sibling just before or after it.",
+    )
+    target = unit_by_slug(
+        required=False, help_text="Slug of the unit `position` is relative to."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        positional = "position" in attrs or "target" in attrs
+        if not positional:
+            if "parent" not in attrs:
+                raise serializers.ValidationError(
+                    {"parent": [self.fields["parent"].error_messages["required"]]},
+                    code="required",
+                )
+            return attrs
+        if "position" not in attrs or "target" not in attrs:
+            raise serializers.ValidationError(
+                "Give position and target together (or parent alone)."
+            )
+        clashing = sorted({"parent", "sibling_order"} & set(attrs))
+        if clashing:
+            raise serializers.ValidationError(
+                f"A move by position and target takes no {' or '.join(clashing)}: "
+                "the target decides the parent and the order among siblings."
+            )
+        return attrs
+
+
+class UnitAbolishSerializer(WriteSerializer):
+    sub_units = serializers.ChoiceField(
+        choices=["refuse", "abolish", "move"],
+        default="refuse",
+        help_text="What happens to active sub-units: refuse (default), abolish, move.",
+    )
+    move_sub_units_to = unit_by_slug(required=False, allow_null=True)
+
+
+class UnitsAbolishSerializer(UnitAbolishSerializer):
+    units = serializers.ListField(
+        child=serializers.SlugField(max_length=100),
+        allow_empty=False,
+        min_length=1,
+        max_length=MAX_UNITS_ABOLISHED_AT_ONCE,
+        help_text="Slugs of the units to abolish: all of them, or none if one is "
+        f"refused (at most {MAX_UNITS_ABOLISHED_AT_ONCE}).",
+    )
+
+    def validate_units(self, slugs: list[str]) -> list[int]:
+        """The units' ids, in one query; every unknown slug named."""
+        ids = dict(
+            OrganizationalUnit.objects.filter(slug__in=slugs).values_list("slug", "id")
+        )
+        unknown = [slug for slug in dict.fromkeys(slugs) if slug not in ids]
+        if unknown:
+            raise serializers.ValidationError(
+                f"No unit has the slug {', '.join(unknown)}."
+            )
+        return [ids[slug] for slug in slugs]
+
+
+class UnitRevertSerializer(WriteSerializer):
+    """A revert takes effect now: it is a new change, so it cannot be backdated."""
+
+    history_id = serializers.IntegerField(
+        min_value=1,
+        # Ids are 64-bit; a larger number names no version and would overflow.
+        max_value=2**63 - 1,
+        help_text="The version to bring back: a history_id from units/{slug}/history/.",
+    )
+    effective_at = None  # type: ignore[assignment]
+
+
+class PostCreateSerializer(WriteSerializer):
+    title = serializers.CharField(max_length=255)
+    unit = unit_by_slug()
+    is_head = serializers.BooleanField(required=False, default=False)
+    filling_method = serializers.ChoiceField(
+        choices=FillingMethod.choices, required=False
+    )
+    term_years = serializers.IntegerField(
+        min_value=0, max_value=32767, required=False, allow_null=True
+    )
+    term_note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    slug = serializers.SlugField(max_length=100, required=False)
+
+
+class PostUpdateSerializer(WriteSerializer):
+    title = serializers.CharField(max_length=255, required=False)
+    unit = unit_by_slug(required=False)
+    is_head = serializers.BooleanField(required=False)
+    filling_method = serializers.ChoiceField(
+        choices=FillingMethod.choices, required=False
+    )
+    term_years = serializers.IntegerField(
+        min_value=0, max_value=32767, required=False, allow_null=True
+    )
+    term_note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class PostAbolishSerializer(WriteSerializer):
+    pass
+
+
+class PersonUpdateSerializer(WriteSerializer):
+    full_name = serializers.CharField(max_length=255, required=False)
+
+
+class PersonCreateSerializer(WriteSerializer):
+    full_name = serializers.CharField(max_length=255)
+    slug = serializers.SlugField(max_length=100, required=False)
+
+
+class AppointmentCreateSerializer(WriteSerializer):
+    person = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Person.objects.all()
+    )
+    post = serializers.SlugRelatedField(slug_field="slug", queryset=Post.objects.all())
+    started_on = serializers.DateField()
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default the start of `started_on` "
+        "(UTC), or later that day if the post was recorded later that day.",
+    )
+
+
+class AppointmentEndSerializer(WriteSerializer):
+    ended_on = serializers.DateField()
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default the start of `ended_on` "
+        "(UTC), or later that day if the appointment was recorded later that day.",
+    )
+
+
+class RelationshipCreateSerializer(WriteSerializer):
+    source = unit_by_slug()  # type: ignore[assignment]
+    target = unit_by_slug()
+    kind = serializers.ChoiceField(choices=RelationshipKind.choices)
+    description = serializers.CharField(required=False, allow_blank=True)
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default now. Its date is the "
+        "relationship's `started_on`.",
+    )
+
+
+class RelationshipEndSerializer(WriteSerializer):
+    effective_at = InstantField(
+        required=False,
+        help_text="When the change took effect; default now. Its date is the "
+        "relationship's `ended_on`.",
+    )
