@@ -325,3 +325,27 @@ def test_a_write_answers_with_the_units_lineage(
     assert answer.status_code == HTTPStatus.OK, answer.json()
     (unit,) = answer.json()
     assert [link["slug"] for link in unit["predecessors"]] == ["dept-a", "dept-b"]
+
+
+def test_the_preview_of_a_merge_lists_its_links_and_writes_nothing(
+    units: Any, editor: User
+) -> None:
+    editor.groups.add(Group.objects.get(name="Registry editors"))
+    author = signed_in(editor)
+    pk = post(
+        author,
+        f"{API}reorganizations/",
+        {"title": "Merge A and B", "reason": "Bulletin", "reason_visibility": "public"},
+    ).json()["id"]
+    assert (
+        post(author, f"{API}reorganizations/{pk}/operations/", MERGE).status_code
+        == HTTPStatus.CREATED
+    )
+    links_before = UnitSuccession.history.count()
+
+    preview = author.get(f"{API}reorganizations/{pk}/preview/")
+
+    assert preview.status_code == HTTPStatus.OK, preview.content
+    kinds = [change["kind"] for change in preview.json()["changes"]]
+    assert kinds.count("lineage_recorded") == 2
+    assert UnitSuccession.history.count() == links_before == 0

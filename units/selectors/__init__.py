@@ -105,6 +105,7 @@ from units.selectors.freshness import (
     generation_at,
     next_restore_epoch,
     stamp_now,
+    stamp_position,
     still_valid,
 )
 from units.selectors.instants import (
@@ -340,6 +341,7 @@ __all__ = [
     "GenerationAt",
     "generation_at",
     "stamp_now",
+    "stamp_position",
     "still_valid",
     "next_due_reorganization_at",
     "reorganizations_with_operations",

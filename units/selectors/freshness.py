@@ -34,7 +34,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from units.models import (
     Appointment,
@@ -99,6 +99,15 @@ def next_restore_epoch(generation: int) -> int:
     """The generation a restore moves to: the first of the epoch after
     ``generation``'s, so no stamp or cache key from before it is ever valid again."""
     return (_epoch(generation) + 1) * RESTORE_EPOCH
+
+
+def stamp_position(model: type[models.Model]) -> int:
+    """Which entry of a stamp holds ``model``'s newest history id (0 is the epoch)."""
+    return next(
+        position
+        for position, stamped in enumerate(_STAMPED_MODELS, start=1)
+        if stamped is model
+    )
 
 
 def stamp_now() -> Stamp:

@@ -25,7 +25,9 @@ from units.selectors import (
     Change,
     changes_page,
     stamp_now,
+    stamp_position,
 )
+from units.selectors.changes.entries import OBJECT_TYPES
 from units.selectors.planned import Plan, reading_plan
 from units.selectors.reorganizations import due_reorganizations
 from units.services.reorganizations.problems import Problem
@@ -43,11 +45,7 @@ PREVIEWABLE = (
 PREVIEW_CHANGES = 1000
 # Which entry of a freshness stamp holds the newest history id of each kind of object.
 _STAMP_INDEX = {
-    "unit": 1,
-    "post": 2,
-    "person": 3,
-    "appointment": 4,
-    "relationship": 5,
+    object_type: stamp_position(model) for model, object_type in OBJECT_TYPES.items()
 }
 
 
