@@ -71,6 +71,14 @@ class RecordedRevision(models.Model):
     reverts_revision = models.PositiveBigIntegerField(
         _("reverts to version"), null=True, blank=True, editable=False
     )
+    # A correction's revision: the history_id of the revision whose recorded state it
+    # corrects. A correction never edits a row: it writes rows recorded later, one at its
+    # own effective time (correcting the revision in force then) and one per later
+    # revision whose state it changes, at that revision's effective time (which then
+    # wins the tie: the later recorded). See ``units.services.corrections``.
+    corrects_revision = models.PositiveBigIntegerField(
+        _("corrects version"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         abstract = True

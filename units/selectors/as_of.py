@@ -4,13 +4,22 @@ Past states are rebuilt from history rows fetched as plain ``.values()`` in a fi
 number of queries (never ``history.as_of()`` instances, which cost a query per row and
 carry the *current* tree fields). History rows are ordered by effective time
 (``history_date``) and, for equal times, by ``history_id``: the later-recorded wins.
+
+Every read has a second instant, ``known_at``: what the registry had recorded by then
+(``recorded_at``). A correction never edits history, it writes rows recorded later
+(``units.services.corrections``), so reading only the rows recorded by ``known_at``
+gives exactly what the registry said at that time. It is set for a whole read with
+``reading_as_known_at`` (the ``known_at`` middleware does so for every request); unset,
+it is now and costs nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection, models
@@ -24,6 +33,31 @@ from units.selectors.instants import LATEST
 # Rows fetched per round trip when reading as the rows are consumed: enough per trip,
 # few held at once (2% of a 100,000-unit registry).
 CHUNK_ROWS = 2000
+
+
+# What the registry had recorded by this instant is what reads show (None: now).
+_known_at: ContextVar[datetime.datetime | None] = ContextVar("known_at", default=None)
+
+
+@contextlib.contextmanager
+def reading_as_known_at(instant: datetime.datetime | None) -> Iterator[None]:
+    """Read, within, only what the registry had recorded by ``instant`` (None: now)."""
+    token = _known_at.set(instant)
+    try:
+        yield
+    finally:
+        _known_at.reset(token)
+
+
+def current_known_at() -> datetime.datetime | None:
+    """The ``known_at`` instant reads are bound to, or None for now (every record)."""
+    return _known_at.get()
+
+
+def recorded_by(rows: models.QuerySet) -> models.QuerySet:
+    """``rows`` (of a history table) limited to what was recorded by ``known_at``."""
+    known_at = _known_at.get()
+    return rows if known_at is None else rows.filter(recorded_at__lte=known_at)
 
 
 def _history_model(model: type[RecordedModel]) -> type[models.Model]:
@@ -59,7 +93,7 @@ def _latest_revisions(
     on PostgreSQL, pick a deleted object's last earlier revision instead.
     """
     history = _history_model(model)
-    rows = history._default_manager.filter(history_date__lte=when)
+    rows = recorded_by(history._default_manager.filter(history_date__lte=when))
     if isinstance(ids, models.QuerySet):
         rows = rows.filter(id__in=ids)
     elif ids is not None:
