@@ -692,3 +692,76 @@ def test_a_correction_giving_a_post_two_holders_within_its_stretch_is_refused(
     )
     assert rows[0]["ended_on"] == datetime.date(2024, 5, 1)
     assert Appointment.objects.get(pk=first.pk).ended_on == datetime.date(2024, 3, 1)
+
+
+def test_a_backdated_revert_is_a_correction_that_moves_the_live_tree_once(
+    editor,
+) -> None:
+    root = create(editor, "Root", "2024-01-01")
+    left = create(editor, "Left", "2024-01-01", root)
+    right = create(editor, "Right", "2024-01-01", root)
+    team = create(editor, "Team", "2024-01-10", left)
+    first = team.history.get().history_id
+    services.unit_move(
+        unit=team,
+        new_parent=right,
+        user=editor,
+        reason="M",
+        effective_at=at("2024-03-01"),
+    )
+    update(editor, team, "2024-05-01", name="Team M")
+    services.unit_revert(
+        unit=team,
+        history_id=first,
+        user=editor,
+        reason="Never moved",
+        effective_at=at("2024-04-01"),
+    )
+    assert state(team, "2024-04-15") == {
+        "id": team.pk,
+        "name": "Team",
+        "mandate": "",
+        "parent_id": left.pk,
+    }
+    assert state(team, "2024-05-15")["name"] == "Team M"
+    live = OrganizationalUnit.objects.get(pk=team.pk)
+    assert (live.name, live.parent_id) == ("Team M", left.pk)
+    assert_tree_matches_rebuild()
+    assert history_problems() == []
+
+
+def test_a_backdated_revert_undone_by_a_later_move_leaves_the_live_tree(
+    editor,
+) -> None:
+    root = create(editor, "Root", "2024-01-01")
+    left = create(editor, "Left", "2024-01-01", root)
+    right = create(editor, "Right", "2024-01-01", root)
+    other = create(editor, "Other", "2024-01-01", root)
+    team = create(editor, "Team", "2024-01-10", left)
+    first = team.history.get().history_id
+    services.unit_move(
+        unit=team,
+        new_parent=right,
+        user=editor,
+        reason="M",
+        effective_at=at("2024-03-01"),
+    )
+    services.unit_move(
+        unit=team,
+        new_parent=other,
+        user=editor,
+        reason="M",
+        effective_at=at("2024-06-01"),
+    )
+    services.unit_revert(
+        unit=team,
+        history_id=first,
+        user=editor,
+        reason="Never moved",
+        effective_at=at("2024-04-01"),
+    )
+    assert state(team, "2024-04-15")["parent_id"] == left.pk
+    assert state(team, "2024-06-15")["parent_id"] == other.pk
+    assert OrganizationalUnit.objects.get(pk=team.pk).parent_id == other.pk
+    assert_tree_matches_rebuild()
+    assert history_problems() == []
