@@ -812,3 +812,42 @@ def test_a_post_moved_in_the_past_into_a_unit_abolished_then_is_refused(
         "unit_abolished",
         "abolished",
     )
+
+
+def test_a_head_correction_follows_the_posts_later_move_to_another_unit(
+    editor,
+) -> None:
+    first, second = (
+        create(editor, "First", "2024-01-01"),
+        create(editor, "Second", "2024-01-01"),
+    )
+    post = services.post_create(
+        user=editor, reason="r", title="Lead", unit=first, effective_at=at("2024-01-01")
+    )
+    services.post_update(
+        post=post,
+        user=editor,
+        reason="r",
+        unit=second,
+        is_head=True,
+        effective_at=at("2024-04-01"),
+    )
+    services.post_create(
+        user=editor,
+        reason="r",
+        title="Head of First",
+        unit=first,
+        is_head=True,
+        effective_at=at("2024-05-01"),
+    )
+    services.post_update(
+        post=post, user=editor, reason="r", term_note="t", effective_at=at("2024-06-01")
+    )
+    # Head of First from March; from April it heads Second, so First's head from May
+    # is no second head.
+    services.post_update(
+        post=post, user=editor, reason="c", is_head=True, effective_at=at("2024-03-01")
+    )
+    rows = states_as_of(Post, at("2024-03-15"), ("unit_id", "is_head"), ids=[post.pk])
+    assert rows == [{"unit_id": first.pk, "is_head": True}]
+    assert history_problems() == []

@@ -433,7 +433,7 @@ def check_single_head_over(
     names = ["id", "unit_id", "is_head", "abolished_on", "title"]
     units = {plan.at_e["unit_id"]} | {state["unit_id"] for _, state in plan.restated}
     others = Post.history.model._default_manager.filter(unit_id__in=units).values("id")
-    rows = revisions(Post, Q(id__in=others) & ~Q(id=post.pk), names)
+    rows = revisions(Post, Q(id__in=others) | Q(id=post.pk), names)
     for instant, states in _replay(rows, post.pk, plan, start, until):
         mine = states.get(post.pk)
         if mine is None or not mine["is_head"] or mine["abolished_on"] is not None:
@@ -465,7 +465,7 @@ def check_single_holder_over(
     others = Appointment.history.model._default_manager.filter(
         post_id__in=posts
     ).values("id")
-    rows = revisions(Appointment, Q(id__in=others) & ~Q(id=appointment.pk), names)
+    rows = revisions(Appointment, Q(id__in=others) | Q(id=appointment.pk), names)
     days = {
         day
         for revision in [
