@@ -14,7 +14,9 @@ this module only stores and fetches answers:
   there is none, wait up to ``CACHE_BUILD_WAIT_SECONDS`` for the builder's answer. With
   a shared cache (Redis) an answer is thus built once for all workers. A cache that
   is unreachable cannot hold a lock: each request then builds its own answer at once
-  rather than wait for a builder that cannot tell it has finished.
+  rather than wait for a builder that cannot tell it has finished. The planned reads
+  (``orgregistry.planned_reads``) use the same rule with one lock for all their keys
+  and a refusal (``BuildBusy``) instead of a second build.
 - **Bounded entries.** An answer larger than ``CACHE_MAX_ENTRY_BYTES`` is sent but not
   stored.
 """
@@ -25,6 +27,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import overload
 
 from django.conf import settings
 from django.core.cache import cache
@@ -100,35 +103,98 @@ def store(key: str, answer: Answer) -> bool:
     return True
 
 
-def build_once(key: str, etag: str, build: Callable[[], bytes]) -> Answer:
+class BuildBusy(Exception):
+    """Another request held the build lock for the whole wait, and this caller's
+    answer may not be built beside it (``build_when_busy=False``)."""
+
+
+@overload
+def build_once(
+    key: str,
+    etag: str,
+    build: Callable[[], bytes],
+    *,
+    lock: str | None = ...,
+    lock_seconds: int = ...,
+    wait_seconds: float | None = ...,
+    build_when_busy: bool = ...,
+) -> Answer: ...
+
+
+@overload
+def build_once(
+    key: str,
+    etag: str,
+    build: Callable[[], bytes | None],
+    *,
+    lock: str | None = ...,
+    lock_seconds: int = ...,
+    wait_seconds: float | None = ...,
+    build_when_busy: bool = ...,
+) -> Answer | None: ...
+
+
+def build_once(
+    key: str,
+    etag: str,
+    build: Callable[[], bytes | None],
+    *,
+    lock: str | None = None,
+    lock_seconds: int = BUILD_LOCK_SECONDS,
+    wait_seconds: float | None = None,
+    build_when_busy: bool = True,
+) -> Answer | None:
     """The answer ``etag`` names, built here only if nobody else is building it.
 
     While another request builds, this one answers with the previous answer under
-    ``key`` (its own ETag), or waits for the new one; after the wait it builds too.
+    ``key`` (its own ETag), or waits for the new one (``wait_seconds``, by default
+    ``CACHE_BUILD_WAIT_SECONDS``); after the wait it builds too, or, with
+    ``build_when_busy=False``, raises ``BuildBusy``. ``lock`` names the build lock
+    (by default the key's own; one name for several keys lets one build run at a
+    time among them all). ``build`` returning None built an answer not to keep: then
+    None is returned and the caller answers with what it built.
     """
-    lock = f"{key}:building"
-    holding = cache.add(lock, etag, BUILD_LOCK_SECONDS)
+    lock = lock or f"{key}:building"
+    holding = cache.add(lock, etag, lock_seconds)
     if not holding and getattr(cache, "unreachable", False):
-        return Answer(etag, build())
+        # No lock can be held: build at once, or refuse at once.
+        if not build_when_busy:
+            raise BuildBusy(key)
+        return _built(key, etag, build, keep=False)
     if not holding:
         previous = stored(key)
         if previous is not None:
             return previous
-        deadline = time.monotonic() + settings.CACHE_BUILD_WAIT_SECONDS
+        wait = (
+            settings.CACHE_BUILD_WAIT_SECONDS if wait_seconds is None else wait_seconds
+        )
+        deadline = time.monotonic() + wait
         while not holding and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
             built = stored(key, etag)
             if built is not None:
                 return built
-            holding = cache.add(lock, etag, BUILD_LOCK_SECONDS)
+            holding = cache.add(lock, etag, lock_seconds)
+        if not holding and not build_when_busy:
+            raise BuildBusy(key)
     try:
         # Another builder may have finished between this request's miss and its lock.
         built = stored(key, etag) if holding else None
         if built is not None:
             return built
-        answer = Answer(etag, build())
-        store(key, answer)
-        return answer
+        return _built(key, etag, build, keep=True)
     finally:
         if holding:
             cache.delete(lock)
+
+
+def _built(
+    key: str, etag: str, build: Callable[[], bytes | None], *, keep: bool
+) -> Answer | None:
+    body = build()
+    if body is None:
+        return None
+    answer = Answer(etag, body)
+    if keep:
+        store(key, answer)
+    return answer

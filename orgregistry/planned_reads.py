@@ -16,13 +16,15 @@ What it costs, and who pays:
   nothing scheduled by then is an ordinary as-of read (one cache read to know it).
 - A planned read writes: it runs on the primary (``database_routing``), under the
   registry lock, after the anonymous statement timeout is set (it runs inside it).
-- Anonymous answers are cached (``PLANNED_CACHE_SECONDS``) under a key naming the
-  registry generation and the approved reorganizations due by then (id and time), so
-  an approval, a cancellation or an application gives new keys; a flood of one URL
-  costs one build. Anonymous builds run one at a time (``BUILD_LOCK``); a request
-  that cannot start one within ``BUILD_WAIT_SECONDS`` is a 503 with Retry-After, so
-  varied URLs cannot queue editors' writes behind the registry lock. Signed-in readers' pages carry their own name and tokens and are
-  built each time (their throttle bounds them).
+- Anonymous answers are cached (``api.answer_cache``, its one-builder rule and its
+  size bound) under a key naming the registry generation and the approved
+  reorganizations due by then (id and time), so an approval, a cancellation or an
+  application gives new keys; a flood of one URL costs one build. Anonymous builds
+  run one at a time (one lock, ``BUILD_LOCK``, for every key); a request that cannot
+  start one within ``BUILD_WAIT_SECONDS`` (at once where the cache is unreachable and
+  holds no lock) is a 503 with Retry-After, so varied URLs cannot queue editors'
+  writes behind the registry lock. Signed-in readers' pages carry their own name and
+  tokens and are built each time (their throttle bounds them).
 """
 
 from __future__ import annotations
@@ -31,15 +33,14 @@ import datetime
 import hashlib
 import json
 import re
-import time
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
+from api.answer_cache import Answer, BuildBusy, build_once, stored
 from orgregistry.database_routing import SAFE_METHODS, writes_undone
 from orgregistry.query_string import refused_parameter
 from orgregistry.reorganizations import reads_registry
@@ -57,14 +58,12 @@ from units.services.reorganizations.planned import PREVIEWABLE
 
 # The parameters naming the instant a read shows (pages and API; compare; feed).
 INSTANT_PARAMETERS = ("as_of", "to", "until")
-PLANNED_CACHE_SECONDS = 300
 # Anonymous planned answers are built one at a time (a shared cache: across workers).
 BUILD_LOCK = "planned:building"
 # Longer than any build (the statement timeout stops one before); a builder that dies
 # lets others build once it passes.
 BUILD_LOCK_SECONDS = 120
 BUILD_WAIT_SECONDS = 3.0
-POLL_SECONDS = 0.1
 RETRY_AFTER_SECONDS = 5
 PLANNED_HEADER = "Registry-Planned"
 
@@ -179,12 +178,17 @@ def _nonce(request: HttpRequest) -> str:
     return str(getattr(request, "csp_nonce", "") or "")
 
 
-def _kept(request: HttpRequest, key: str) -> HttpResponse | None:
-    """The cached answer under ``key``, its page's nonce made this request's."""
-    kept = cache.get(key)
-    if kept is None:
-        return None
-    body, headers, nonce = kept
+def _encoded(request: HttpRequest, response: HttpResponse) -> bytes:
+    """A cached answer's body: a JSON line of its headers and its page's nonce, then
+    its content."""
+    head = json.dumps([dict(response.items()), _nonce(request)])
+    return head.encode() + b"\n" + response.content
+
+
+def _decoded(request: HttpRequest, answer: Answer) -> HttpResponse:
+    """The cached ``answer`` as a response, its page's nonce made this request's."""
+    head, body = answer.body.split(b"\n", 1)
+    headers, nonce = json.loads(head)
     if nonce:
         body = body.replace(nonce.encode(), _nonce(request).encode())
     response = HttpResponse(body)
@@ -247,36 +251,42 @@ class PlannedReadMiddleware:
             response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
             response["ETag"] = etag
             return response
-        kept = _kept(request, key)
+        kept = stored(key, etag)
         if kept is not None:
-            return kept
+            return _decoded(request, kept)
+        built: list[HttpResponse] = []
+
+        def build() -> bytes | None:
+            response = self._planned(request, until, None)
+            built.append(response)
+            if (
+                response.status_code != HTTPStatus.OK
+                or response.streaming
+                or response.cookies
+            ):
+                return None  # answered, never kept
+            response["ETag"] = etag
+            return _encoded(request, response)
+
         # One anonymous build at a time: each holds the registry lock, which editors'
         # writes wait for. Another request waits a little for it (it may be building
         # this very answer), then is asked to come back.
-        deadline = time.monotonic() + BUILD_WAIT_SECONDS
-        while not cache.add(BUILD_LOCK, 1, BUILD_LOCK_SECONDS):
-            if time.monotonic() >= deadline:
-                return _busy(request)
-            time.sleep(POLL_SECONDS)
-            kept = _kept(request, key)
-            if kept is not None:
-                return kept
         try:
-            response = self._planned(request, until, None)
-        finally:
-            cache.delete(BUILD_LOCK)
-        if (
-            response.status_code == HTTPStatus.OK
-            and not response.streaming
-            and not response.cookies
-        ):
-            response["ETag"] = etag
-            cache.set(
+            answer = build_once(
                 key,
-                (response.content, dict(response.items()), _nonce(request)),
-                PLANNED_CACHE_SECONDS,
+                etag,
+                build,
+                lock=BUILD_LOCK,
+                lock_seconds=BUILD_LOCK_SECONDS,
+                wait_seconds=BUILD_WAIT_SECONDS,
+                build_when_busy=False,
             )
-        return response
+        except BuildBusy:
+            return _busy(request)
+        if built:
+            return built[0]
+        assert answer is not None  # noqa: S101 - not built here: another's answer
+        return _decoded(request, answer)
 
     def _planned(
         self,

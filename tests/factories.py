@@ -12,6 +12,7 @@ keyword arguments; ``user`` defaults to the shared test editor and ``reason`` to
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import factory
@@ -303,3 +304,80 @@ def every_change(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The changes of a change-feed page's entries, each reorganization's among them
     (its entry gathers them under ``changes``)."""
     return [change for entry in entries for change in entry.get("changes", [entry])]
+
+
+def setup_units(
+    editor: Any, effective_at: datetime.datetime
+) -> Callable[..., OrganizationalUnit]:
+    """A maker of a test's starting units: each written through the service by
+    ``editor``, reason "Setup", effective at ``effective_at`` (a past the test's own
+    changes can follow)."""
+
+    def unit(
+        name: str,
+        slug: str,
+        parent: OrganizationalUnit | None = None,
+        kind: str = UnitKind.UNIT,
+        **fields: Any,
+    ) -> OrganizationalUnit:
+        return UnitFactory.create(
+            user=editor,
+            reason="Setup",
+            name=name,
+            slug=slug,
+            kind=kind,
+            parent=parent,
+            effective_at=effective_at,
+            **fields,
+        )
+
+    return unit
+
+
+def office_with(
+    editor: Any,
+    effective_at: datetime.datetime,
+    children: dict[str, tuple[str, str]],
+    *,
+    kind: str = UnitKind.UNIT,
+) -> dict[str, OrganizationalUnit]:
+    """An office (slug "office") with a unit for each of ``children`` (key: name and
+    slug) under it, all of ``kind``; keyed "office" and ``children``'s keys."""
+    unit = setup_units(editor, effective_at)
+    office = unit("Office", "office", kind=kind)
+    return {
+        "office": office,
+        **{
+            key: unit(name, slug, office, kind)
+            for key, (name, slug) in children.items()
+        },
+    }
+
+
+def departments_a_and_b(editor: Any) -> dict[str, Any]:
+    """An office with departments A (units A1, A2) and B (a head post), a month old:
+    the starting registry of the reorganization and lineage services' tests."""
+    start = timezone.now() - datetime.timedelta(days=30)
+    unit = setup_units(editor, start)
+    office = unit("Office", "office", kind=UnitKind.OFFICE)
+    dept_a = unit("Department A", "dept-a", office, UnitKind.DEPARTMENT)
+    dept_b = unit("Department B", "dept-b", office, UnitKind.DEPARTMENT)
+    a1 = unit("Unit A1", "a1", dept_a)
+    a2 = unit("Unit A2", "a2", dept_a)
+    post = services.post_create(
+        user=editor,
+        reason="Setup",
+        unit=dept_b,
+        title="Head of B",
+        slug="head-of-b",
+        is_head=True,
+        effective_at=start,
+    )
+    return {
+        "office": office,
+        "dept_a": dept_a,
+        "dept_b": dept_b,
+        "a1": a1,
+        "a2": a2,
+        "post": post,
+    }

@@ -8,6 +8,7 @@ the acting user and a reason, and keep exactly one history row per changed objec
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -21,11 +22,31 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 from simple_history.models import HistoricalRecords
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The largest values PostgreSQL's integer and smallint columns hold. SQLite stores 64-bit
 # integers in any column, so without these bounds an SQLite registry could accept a
 # value (an order of 2147483648) that it then cannot move to PostgreSQL.
 INTEGER_MAX = 2_147_483_647
 SMALL_INTEGER_MAX = 32_767
+
+
+def version_field(
+    help_text: StrOrPromise = "",
+) -> models.PositiveIntegerField[int, int]:
+    """The optimistic-lock counter every recorded model carries (raised by each write).
+
+    One definition, so the six models cannot drift apart; the field it returns is the
+    one each model declared by hand before, so no migration follows from it.
+    """
+    return models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        validators=[MaxValueValidator(INTEGER_MAX)],
+        help_text=help_text,
+    )
 
 
 class ReasonVisibility(models.TextChoices):
@@ -212,12 +233,8 @@ class OrganizationalUnit(MPTTModel):
     )
     established_on = models.DateField(_("established on"), null=True, blank=True)
     abolished_on = models.DateField(_("abolished on"), null=True, blank=True)
-    version = models.PositiveIntegerField(
-        _("version"),
-        default=1,
-        editable=False,
-        validators=[MaxValueValidator(INTEGER_MAX)],
-        help_text=_("Raised by every change; guards against lost updates."),
+    version = version_field(
+        help_text=_("Raised by every change; guards against lost updates.")
     )
 
     objects = TreeManager.from_queryset(UnitQuerySet)()
@@ -309,12 +326,7 @@ class Post(models.Model):
     )
     established_on = models.DateField(_("established on"), null=True, blank=True)
     abolished_on = models.DateField(_("abolished on"), null=True, blank=True)
-    version = models.PositiveIntegerField(
-        _("version"),
-        default=1,
-        editable=False,
-        validators=[MaxValueValidator(INTEGER_MAX)],
-    )
+    version = version_field()
 
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
 
@@ -334,12 +346,7 @@ class Post(models.Model):
 class Person(models.Model):
     full_name = models.CharField(_("full name"), max_length=255)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    version = models.PositiveIntegerField(
-        _("version"),
-        default=1,
-        editable=False,
-        validators=[MaxValueValidator(INTEGER_MAX)],
-    )
+    version = version_field()
 
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
 
@@ -390,12 +397,7 @@ class Appointment(models.Model):
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True, default="")
-    version = models.PositiveIntegerField(
-        _("version"),
-        default=1,
-        editable=False,
-        validators=[MaxValueValidator(INTEGER_MAX)],
-    )
+    version = version_field()
 
     objects = AppointmentQuerySet.as_manager()
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
@@ -449,12 +451,7 @@ class UnitRelationship(models.Model):
     description = models.TextField(_("description"), blank=True, default="")
     started_on = models.DateField(_("started on"), null=True, blank=True)
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
-    version = models.PositiveIntegerField(
-        _("version"),
-        default=1,
-        editable=False,
-        validators=[MaxValueValidator(INTEGER_MAX)],
-    )
+    version = version_field()
 
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
 
@@ -512,12 +509,7 @@ class UnitSuccession(models.Model):
     )
     effective_on = models.DateField(_("effective on"))
     event = models.UUIDField(_("event"), db_index=True, editable=False)
-    version = models.PositiveIntegerField(
-        _("version"),
-        default=1,
-        editable=False,
-        validators=[MaxValueValidator(INTEGER_MAX)],
-    )
+    version = version_field()
 
     history = HistoricalRecords(bases=[RecordedRevision], cascade_delete_history=False)
 

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -285,6 +286,60 @@ def test_a_request_builds_after_waiting_for_a_builder_that_never_finishes(
     assert answer_cache.stored("answer", '"e1"') == answer
     # The other builder's lock is left to it.
     assert cache.get("answer:building") == "another worker"
+
+
+def test_a_caller_that_may_not_build_beside_another_is_refused_after_the_wait() -> None:
+    cache.add("shared:building", "another worker", 60)
+    builds: list[int] = []
+
+    def build() -> bytes:
+        builds.append(1)
+        return b"[1]"
+
+    with pytest.raises(answer_cache.BuildBusy):
+        answer_cache.build_once(
+            "one",
+            '"e1"',
+            build,
+            lock="shared:building",
+            wait_seconds=0.2,
+            build_when_busy=False,
+        )
+
+    assert builds == []
+    assert answer_cache.stored("one") is None
+    assert cache.get("shared:building") == "another worker"
+    # The lock free, the same call builds, keeps its answer and frees the lock.
+    cache.delete("shared:building")
+    answer = answer_cache.build_once(
+        "one", '"e1"', build, lock="shared:building", build_when_busy=False
+    )
+    assert answer == answer_cache.Answer('"e1"', b"[1]") == answer_cache.stored("one")
+    assert builds == [1]
+    assert cache.get("shared:building") is None
+
+
+def test_a_cache_that_holds_no_lock_refuses_a_caller_that_may_not_build_at_once() -> (
+    None
+):
+    class Unreachable:
+        unreachable = True
+
+        def add(self, *args: Any) -> bool:
+            return False
+
+    with (
+        mock.patch.object(answer_cache, "cache", Unreachable()),
+        mock.patch.object(answer_cache.time, "sleep", side_effect=AssertionError),
+        pytest.raises(answer_cache.BuildBusy),
+    ):
+        answer_cache.build_once("one", '"e1"', lambda: b"[1]", build_when_busy=False)
+
+
+def test_an_answer_its_builder_says_not_to_keep_is_not_kept() -> None:
+    assert answer_cache.build_once("one", '"e1"', lambda: None) is None
+    assert answer_cache.stored("one") is None
+    assert cache.get("one:building") is None
 
 
 def test_two_concurrent_misses_build_once(settings: Any) -> None:

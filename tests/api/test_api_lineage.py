@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import every_change
+from tests.factories import every_change, office_with
 from units import services
 from units.models import OrganizationalUnit, UnitKind, UnitSuccession
 
@@ -27,23 +27,8 @@ SETUP = timezone.now() - datetime.timedelta(days=10)
 
 @pytest.fixture
 def units(editor: User) -> dict[str, OrganizationalUnit]:
-    def unit(name: str, slug: str, parent: Any = None) -> OrganizationalUnit:
-        return services.unit_create(
-            user=editor,
-            reason="Setup",
-            name=name,
-            slug=slug,
-            kind=UnitKind.DEPARTMENT,
-            parent=parent,
-            effective_at=SETUP,
-        )
-
-    office = unit("Office", "office")
-    return {
-        "office": office,
-        "a": unit("Department A", "dept-a", office),
-        "b": unit("Department B", "dept-b", office),
-    }
+    children = {"a": ("Department A", "dept-a"), "b": ("Department B", "dept-b")}
+    return office_with(editor, SETUP, children, kind=UnitKind.DEPARTMENT)
 
 
 def signed_in(user: User) -> Client:

@@ -3,7 +3,9 @@
 (Issue 12, item 11.) The policy allows only the site's own scripts and styles, and
 inline ones with the request's nonce. Chromium reports every blocked script, style or
 attribute as a ``securitypolicyviolation`` event and a console error; this visits the
-public pages, the API's HTML pages and the admin and collects both.
+public pages, the API's HTML pages and the admin and collects both, with every other
+console error and failed request (issue 16: the one walk of them all; the collector's
+own check is in test_console_browser.py).
 """
 
 from __future__ import annotations
@@ -100,6 +102,8 @@ def test_no_page_or_admin_screen_violates_the_content_security_policy(
         "/posts/",
         "/people/",
         "/units/no-such-unit/",
+        "/api/v1/",
+        "/api/v1/tour/",
         "/api/v1/units/",
         f"/api/v1/units/{unit.slug}/history/",
         "/api/v1/docs/",

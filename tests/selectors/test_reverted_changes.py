@@ -12,8 +12,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from tests.factories import office_with
 from units import selectors, services
-from units.models import OrganizationalUnit, UnitKind
+from units.models import OrganizationalUnit
 
 pytestmark = pytest.mark.django_db
 EARLY = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
@@ -31,24 +32,9 @@ def first_version(instance: Any) -> int:
 @pytest.fixture
 def units(editor: User) -> dict[str, OrganizationalUnit]:
     since = timezone.now() - datetime.timedelta(days=2)
-
-    def unit(name: str, slug: str, parent: Any = None) -> OrganizationalUnit:
-        return services.unit_create(
-            user=editor,
-            reason="Setup",
-            name=name,
-            slug=slug,
-            kind=UnitKind.UNIT,
-            parent=parent,
-            effective_at=since,
-        )
-
-    office = unit("Office", "office")
-    return {
-        "office": office,
-        "left": unit("Left", "left", office),
-        "right": unit("Right", "right", office),
-    }
+    return office_with(
+        editor, since, {"left": ("Left", "left"), "right": ("Right", "right")}
+    )
 
 
 def test_a_unit_revert_is_one_reverted_entry(units: dict, editor: User) -> None:

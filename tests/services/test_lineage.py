@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.conftest import assert_tree_matches_rebuild
+from tests.factories import departments_a_and_b
 from units import selectors, services
 from units.models import (
     Appointment,
@@ -23,7 +24,6 @@ from units.models import (
     Post,
     Reorganization,
     ReorganizationStatus,
-    UnitKind,
     UnitRelationship,
     UnitSuccession,
 )
@@ -36,42 +36,9 @@ Operations = list[tuple[str, dict[str, Any]]]
 
 
 @pytest.fixture
-def registry(editor: User) -> dict[str, OrganizationalUnit]:
+def registry(editor: User) -> dict[str, Any]:
     """An office with departments A (units A1, A2) and B (a head post)."""
-    start = timezone.now() - datetime.timedelta(days=30)
-
-    def unit(
-        name: str, slug: str, parent: Any = None, kind: str = UnitKind.UNIT
-    ) -> Any:
-        return services.unit_create(
-            user=editor,
-            reason="Setup",
-            name=name,
-            slug=slug,
-            kind=kind,
-            parent=parent,
-            effective_at=start,
-        )
-
-    office = unit("Office", "office", kind=UnitKind.OFFICE)
-    dept_a = unit("Department A", "dept-a", office, UnitKind.DEPARTMENT)
-    dept_b = unit("Department B", "dept-b", office, UnitKind.DEPARTMENT)
-    services.post_create(
-        user=editor,
-        reason="Setup",
-        unit=dept_b,
-        title="Head of B",
-        slug="head-of-b",
-        is_head=True,
-        effective_at=start,
-    )
-    return {
-        "office": office,
-        "dept_a": dept_a,
-        "dept_b": dept_b,
-        "a1": unit("Unit A1", "a1", dept_a),
-        "a2": unit("Unit A2", "a2", dept_a),
-    }
+    return departments_a_and_b(editor)
 
 
 def applied(editor: User, approver: User, operations: Operations) -> Reorganization:

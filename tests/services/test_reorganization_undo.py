@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.conftest import assert_tree_matches_rebuild
+from tests.factories import setup_units
 from units import services
 from units.models import (
     Appointment,
@@ -37,19 +38,7 @@ def registry(editor: User) -> dict[str, Any]:
     """An office; department D with six units, a head post held by Ada and a dotted
     line to department E; E has one unit of its own."""
     start = timezone.now() - datetime.timedelta(days=30)
-
-    def unit(name: str, slug: str, parent: Any = None, **fields: Any) -> Any:
-        return services.unit_create(
-            user=editor,
-            reason="Setup",
-            name=name,
-            slug=slug,
-            kind=fields.pop("kind", UnitKind.UNIT),
-            parent=parent,
-            effective_at=start,
-            **fields,
-        )
-
+    unit = setup_units(editor, start)
     office = unit("Office", "office", kind=UnitKind.OFFICE)
     dept_d = unit("Department D", "dept-d", office, kind=UnitKind.DEPARTMENT)
     dept_e = unit("Department E", "dept-e", office, kind=UnitKind.DEPARTMENT)

@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import assert_tree_matches_rebuild
+from tests.factories import departments_a_and_b
 from units import services
 from units.models import (
     Appointment,
@@ -28,7 +29,6 @@ from units.models import (
     Reorganization,
     ReorganizationOperation,
     ReorganizationStatus,
-    UnitKind,
     UnitRelationship,
 )
 from units.services.refusals import refusal_code, refusal_status
@@ -64,46 +64,10 @@ def clock_at(moment: datetime.datetime) -> Iterator[None]:
 @pytest.fixture
 def registry(editor: User) -> dict[str, Any]:
     """An office with two departments; A has two units, B a head post; one person."""
-    start = timezone.now() - datetime.timedelta(days=30)
-
-    def unit(name: str, slug: str, parent: Any = None, **fields: Any) -> Any:
-        return services.unit_create(
-            user=editor,
-            reason="Setup",
-            name=name,
-            slug=slug,
-            kind=fields.pop("kind", UnitKind.UNIT),
-            parent=parent,
-            effective_at=start,
-            **fields,
-        )
-
-    office = unit("Office", "office", kind=UnitKind.OFFICE)
-    dept_a = unit("Department A", "dept-a", office, kind=UnitKind.DEPARTMENT)
-    dept_b = unit("Department B", "dept-b", office, kind=UnitKind.DEPARTMENT)
-    a1 = unit("Unit A1", "a1", dept_a)
-    a2 = unit("Unit A2", "a2", dept_a)
-    post = services.post_create(
-        user=editor,
-        reason="Setup",
-        unit=dept_b,
-        title="Head of B",
-        slug="head-of-b",
-        is_head=True,
-        effective_at=start,
-    )
     person = services.person_create(
         user=editor, reason="Setup", full_name="Ada Lovelace", slug="ada"
     )
-    return {
-        "office": office,
-        "dept_a": dept_a,
-        "dept_b": dept_b,
-        "a1": a1,
-        "a2": a2,
-        "post": post,
-        "person": person,
-    }
+    return {**departments_a_and_b(editor), "person": person}
 
 
 def draft(

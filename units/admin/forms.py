@@ -74,6 +74,34 @@ if TYPE_CHECKING:
     StrOrLazy = str | _StrPromise
 
 
+def reason_fields(
+    label: StrOrLazy, *, checked_by_services: bool = False, cols: int = 60
+) -> tuple[forms.CharField, forms.Field]:
+    """The reason and who may read it, asked together by every form that writes.
+
+    Unpack into the form's ``reason`` and ``reason_visibility``. With
+    ``checked_by_services`` both are plain optional fields and the services give the
+    message (one for every write; the tree's move dialog shows theirs).
+    """
+    reason = forms.CharField(
+        label=label,
+        required=not checked_by_services,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": cols}),
+        help_text=REASON_HELP,
+    )
+    if not checked_by_services:
+        return reason, reason_visibility_field()
+    # Radio buttons as every reason's, but the value is checked by the services.
+    visibility = forms.CharField(
+        label=_("Who may read the reason"),
+        initial=default_reason_visibility,
+        required=False,
+        widget=forms.RadioSelect(choices=ReasonVisibility.choices),
+        help_text=REASON_VISIBILITY_HELP,
+    )
+    return reason, visibility
+
+
 def effective_at_from(day: datetime.date | None) -> datetime.date | None:
     """An effective date for the services: None ("now") unless it lies in the past.
 
@@ -121,12 +149,7 @@ class ServiceErrorMixin:
 class RecordedChangeForm(ServiceErrorMixin, forms.ModelForm):
     """Base of the admin's add/change forms: reason, effective date, loaded version."""
 
-    reason = forms.CharField(
-        label=_("Reason for this change"),
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text=REASON_HELP,
-    )
-    reason_visibility = reason_visibility_field()
+    reason, reason_visibility = reason_fields(_("Reason for this change"))
     effective_date = forms.DateField(
         label=_("Effective date"),
         required=False,
@@ -398,12 +421,7 @@ def active_unit_choice(
 class AbolishForm(ServiceErrorMixin, forms.Form):
     """What abolishing asks: the reason, the day, and the version the editor loaded."""
 
-    reason = forms.CharField(
-        label=_("Reason for abolishing"),
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text=REASON_HELP,
-    )
-    reason_visibility = reason_visibility_field()
+    reason, reason_visibility = reason_fields(_("Reason for abolishing"))
     effective_date = forms.DateField(
         label=_("Abolished on"),
         required=False,
@@ -557,24 +575,14 @@ class AbolishUnitForm(AbolishForm):
 class RevertForm(ServiceErrorMixin, forms.Form):
     """Reverting is a new change: it needs its own reason."""
 
-    reason = forms.CharField(
-        label=_("Reason for reverting"),
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text=REASON_HELP,
-    )
-    reason_visibility = reason_visibility_field()
+    reason, reason_visibility = reason_fields(_("Reason for reverting"))
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 class RevertReorganizationForm(ServiceErrorMixin, forms.Form):
     """Reverting a reorganization drafts a new one: it needs its own reason."""
 
-    reason = forms.CharField(
-        label=_("Reason for reverting"),
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text=REASON_HELP,
-    )
-    reason_visibility = reason_visibility_field()
+    reason, reason_visibility = reason_fields(_("Reason for reverting"))
     effective_at = forms.SplitDateTimeField(
         label=_("Takes effect at"),
         required=False,
@@ -609,19 +617,8 @@ class MoveDialogForm(forms.Form):
         required=False,
         empty_label=_("Choose one of your drafts"),
     )
-    reason = forms.CharField(
-        label=_("Reason for this move"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
-        help_text=REASON_HELP,
-    )
-    # Radio buttons as every reason's, but the value is checked by the services.
-    reason_visibility = forms.CharField(
-        label=_("Who may read the reason"),
-        initial=default_reason_visibility,
-        required=False,
-        widget=forms.RadioSelect(choices=ReasonVisibility.choices),
-        help_text=REASON_VISIBILITY_HELP,
+    reason, reason_visibility = reason_fields(
+        _("Reason for this move"), checked_by_services=True, cols=40
     )
     effective_date = forms.DateField(
         label=_("Effective date"),
