@@ -38,6 +38,7 @@ from units.models import (
     Reorganization,
 )
 from units.services.refusals import Refusal
+from units.services.stretches import states_over
 
 Actor = AbstractBaseUser | AnonymousUser | None
 EffectiveTime = datetime.datetime | datetime.date | None
@@ -384,9 +385,17 @@ def apply_changes(
 
 
 def check_unit_usable(
-    parent: OrganizationalUnit, effective_at: datetime.datetime
+    parent: OrganizationalUnit,
+    effective_at: datetime.datetime,
+    until: datetime.datetime | None = None,
 ) -> None:
-    """Refuse to link to a unit that is abolished, or not yet recorded at that time."""
+    """Refuse to link to a unit that is abolished, or not yet recorded, at that time.
+
+    A write holds from ``effective_at`` until ``until`` (None: from then on), so the
+    unit must be active at that time and at every recorded instant since, not only
+    today: one abolished then and reinstated since, or abolished and reinstated in
+    between, would leave what links to it under an abolished unit for a while.
+    """
     if not parent.is_active:
         raise ValidationError(
             f"“{parent}” was abolished on {day_text(parent.abolished_on)}; "
@@ -394,6 +403,33 @@ def check_unit_usable(
             code=Refusal.PARENT_ABOLISHED,
         )
     check_recorded_by(parent, effective_at, code=Refusal.PARENT_NOT_YET_ESTABLISHED)
+    stretch = states_over(
+        OrganizationalUnit, [parent.pk], ("abolished_on",), effective_at, until
+    ).get(parent.pk, [])
+    for index, held in enumerate(stretch):
+        abolished_on = held.state["abolished_on"]
+        if abolished_on is None:
+            continue
+        reinstated = next(
+            (
+                later.start
+                for later in stretch[index + 1 :]
+                if not later.state["abolished_on"]
+            ),
+            None,
+        )
+        when = (
+            f"from {day_text(abolished_on)} until it was reinstated on "
+            f"{moment_text(reinstated)}"
+            if reinstated is not None
+            else f"on {day_text(abolished_on)}"
+        )
+        raise ValidationError(
+            f"“{parent}” was abolished {when}: a change effective "
+            f"{moment_text(effective_at)} would link to it while it was abolished, "
+            "and nothing can report to or belong to an abolished unit.",
+            code=Refusal.PARENT_ABOLISHED,
+        )
 
 
 def check_recorded_by(
