@@ -8,7 +8,7 @@ from dataclasses import replace
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from units.dates import day_text
+from units.dates import day_text, moment_text
 from units.models import Appointment, Person, Post
 from units.services.people import person_create
 from units.services.refusals import Refusal
@@ -23,6 +23,7 @@ from units.services.revisions import (
     moment_on_day,
     save_revision,
 )
+from units.services.stretches import states_over
 
 
 @transaction.atomic
@@ -55,6 +56,7 @@ def appointment_start(
             f"The post “{post}” is abolished; nobody can be appointed to it.",
             code=Refusal.ABOLISHED,
         )
+    _check_post_open_since(post, write.effective_at)
     holder = (
         post.appointments.filter(
             models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=started_on)
@@ -74,6 +76,34 @@ def appointment_start(
     )
     save_revision(appointment, write, is_new=True)
     return appointment
+
+
+def _check_post_open_since(post: Post, effective_at: datetime.datetime) -> None:
+    """Refuse an appointment from a time at which, or after which, the post was
+    abolished (and reinstated since): it would run through the abolition, which ends
+    every appointment to the post. Today's row only says the post is open now."""
+    stretch = states_over(Post, [post.pk], ("abolished_on",), effective_at).get(
+        post.pk, []
+    )
+    for index, held in enumerate(stretch):
+        abolished_on = held.state["abolished_on"]
+        if abolished_on is None:
+            continue
+        reinstated = next(
+            (
+                later.start
+                for later in stretch[index + 1 :]
+                if not later.state["abolished_on"]
+            ),
+            None,
+        )
+        until = f" until {moment_text(reinstated)}" if reinstated else ""
+        raise ValidationError(
+            f"The post “{post}” was abolished from {day_text(abolished_on)}{until}; "
+            f"an appointment from {moment_text(effective_at)} would run while it was "
+            "abolished.",
+            code=Refusal.ABOLISHED,
+        )
 
 
 @transaction.atomic
