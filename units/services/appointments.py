@@ -23,7 +23,7 @@ from units.services.revisions import (
     moment_on_day,
     save_revision,
 )
-from units.services.stretches import states_over
+from units.services.stretches import abolished_within
 
 
 @transaction.atomic
@@ -82,26 +82,17 @@ def _check_post_open_since(post: Post, effective_at: datetime.datetime) -> None:
     """Refuse an appointment from a time at which, or after which, the post was
     abolished (and reinstated since): it would run through the abolition, which ends
     every appointment to the post. Today's row only says the post is open now."""
-    stretch = states_over(Post, [post.pk], ("abolished_on",), effective_at).get(
-        post.pk, []
-    )
-    for index, held in enumerate(stretch):
-        abolished_on = held.state["abolished_on"]
-        if abolished_on is None:
-            continue
-        reinstated = next(
-            (
-                later.start
-                for later in stretch[index + 1 :]
-                if not later.state["abolished_on"]
-            ),
-            None,
+    abolition = abolished_within(Post, post.pk, effective_at)
+    if abolition is not None:
+        until = (
+            f" until {moment_text(abolition.reinstated_at)}"
+            if abolition.reinstated_at is not None
+            else ""
         )
-        until = f" until {moment_text(reinstated)}" if reinstated else ""
         raise ValidationError(
-            f"The post “{post}” was abolished from {day_text(abolished_on)}{until}; "
-            f"an appointment from {moment_text(effective_at)} would run while it was "
-            "abolished.",
+            f"The post “{post}” was abolished from {day_text(abolition.abolished_on)}"
+            f"{until}; an appointment from {moment_text(effective_at)} would run "
+            "while it was abolished.",
             code=Refusal.ABOLISHED,
         )
 

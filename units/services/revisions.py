@@ -38,7 +38,7 @@ from units.models import (
     Reorganization,
 )
 from units.services.refusals import Refusal
-from units.services.stretches import states_over
+from units.services.stretches import abolished_within
 
 Actor = AbstractBaseUser | AnonymousUser | None
 EffectiveTime = datetime.datetime | datetime.date | None
@@ -403,26 +403,13 @@ def check_unit_usable(
             code=Refusal.PARENT_ABOLISHED,
         )
     check_recorded_by(parent, effective_at, code=Refusal.PARENT_NOT_YET_ESTABLISHED)
-    stretch = states_over(
-        OrganizationalUnit, [parent.pk], ("abolished_on",), effective_at, until
-    ).get(parent.pk, [])
-    for index, held in enumerate(stretch):
-        abolished_on = held.state["abolished_on"]
-        if abolished_on is None:
-            continue
-        reinstated = next(
-            (
-                later.start
-                for later in stretch[index + 1 :]
-                if not later.state["abolished_on"]
-            ),
-            None,
-        )
+    abolition = abolished_within(OrganizationalUnit, parent.pk, effective_at, until)
+    if abolition is not None:
         when = (
-            f"from {day_text(abolished_on)} until it was reinstated on "
-            f"{moment_text(reinstated)}"
-            if reinstated is not None
-            else f"on {day_text(abolished_on)}"
+            f"from {day_text(abolition.abolished_on)} until it was reinstated on "
+            f"{moment_text(abolition.reinstated_at)}"
+            if abolition.reinstated_at is not None
+            else f"on {day_text(abolition.abolished_on)}"
         )
         raise ValidationError(
             f"“{parent}” was abolished {when}: a change effective "

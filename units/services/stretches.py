@@ -76,3 +76,34 @@ def _held(
             return
         following = revisions[index + 1][0] if index + 1 < len(revisions) else end
         yield Held(max(effective, start), following, state)
+
+
+@dataclass(frozen=True, slots=True)
+class Abolition:
+    """An object abolished on ``abolished_on`` and reinstated at ``reinstated_at``
+    (None: not since)."""
+
+    abolished_on: datetime.date
+    reinstated_at: datetime.datetime | None
+
+
+def abolished_within(
+    model: type[RecordedModel],
+    pk: int,
+    start: datetime.datetime,
+    end: datetime.datetime | None = None,
+) -> Abolition | None:
+    """The first abolition of an object in force at any instant of ``[start, end]``
+    (``end`` None: open), or None if it was active throughout. One query."""
+    stretch = states_over(model, [pk], ("abolished_on",), start, end).get(pk, [])
+    for index, held in enumerate(stretch):
+        abolished_on = held.state["abolished_on"]
+        if abolished_on is None:
+            continue
+        reinstated = (
+            later.start
+            for later in stretch[index + 1 :]
+            if later.state["abolished_on"] is None
+        )
+        return Abolition(abolished_on, next(reinstated, None))
+    return None
