@@ -39,6 +39,11 @@ urlpatterns = [
         name="unit-abolish",
     ),
     path(
+        "units/<slug:slug>/reinstate/",
+        views.UnitReinstateView.as_view(),
+        name="unit-reinstate",
+    ),
+    path(
         "units/<slug:slug>/revert/",
         views.UnitRevertView.as_view(),
         name="unit-revert",

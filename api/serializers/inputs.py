@@ -220,6 +220,10 @@ class UnitRevertSerializer(WriteSerializer):
     effective_at = None  # type: ignore[assignment]
 
 
+class UnitReinstateSerializer(WriteSerializer):
+    """A reinstatement, dated like any other change (not before the abolition)."""
+
+
 class PostCreateSerializer(WriteSerializer):
     title = serializers.CharField(max_length=255)
     unit = unit_by_slug()

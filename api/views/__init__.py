@@ -57,6 +57,7 @@ from api.views.units import (
     UnitHistoryView,
     UnitListView,
     UnitMoveView,
+    UnitReinstateView,
     UnitRevertView,
     UnitsAbolishView,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "UnitHistoryView",
     "UnitListView",
     "UnitMoveView",
+    "UnitReinstateView",
     "UnitRevertView",
     "UnitTreeView",
     "UnitsAbolishView",

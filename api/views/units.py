@@ -402,6 +402,37 @@ class UnitRevertView(RegistryView):
         return unit_written(request, unit_id, newest_before)
 
 
+class UnitReinstateView(RegistryView):
+    write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
+
+    @extend_schema(
+        summary="Reinstate an abolished unit, now or from a past date",
+        description="The unit takes back its last version before its abolition, as a "
+        "new change effective `effective_at` (default now): a past date like any other "
+        "change, but not before the abolition (400 `before_abolition`) nor in the "
+        "future. 409 if its parent was abolished at any time from then on, 400 "
+        "`no_change` if the unit is not abolished. `If-Match` as for every write.",
+        parameters=[IF_MATCH],
+        request=api_serializers.UnitReinstateSerializer,
+        responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        unit_id = unit_id_or_404(slug)
+        version = expected_version(request, kind="unit", pk=unit_id)
+        _, why, effective_at = write_input(
+            api_serializers.UnitReinstateSerializer, request
+        )
+        newest_before = newest_revision(OrganizationalUnit, unit_id)
+        services.unit_reinstate(
+            unit=unit_id,
+            user=request.user,
+            **why,
+            effective_at=effective_at,
+            expected_version=version,
+        )
+        return unit_written(request, unit_id, newest_before)
+
+
 # Children or ancestors of a unit, as of an instant.
 class UnitRelativesView(RegistryView):
     relation: ClassVar[str] = "children"

@@ -165,6 +165,10 @@ def _valid_writes(history: ScriptedHistory) -> dict[tuple[str, str], tuple[str, 
             f"units/{y}/revert/",
             {"history_id": first_y},
         ),
+        ("post", "/api/v1/units/{slug}/reinstate/"): (
+            f"units/{history.department_a.slug}/reinstate/",
+            {},
+        ),
         ("post", "/api/v1/posts/"): ("posts/", {"title": "Deputy", "unit": "hq"}),
         ("patch", "/api/v1/posts/{slug}/"): (f"posts/{head}/", {"title": "Chief"}),
         ("post", "/api/v1/posts/{slug}/abolish/"): (

@@ -63,6 +63,7 @@ REFUSAL_FIELDS: dict[str, tuple[str, ...]] = {
     services.Refusal.REASON_REQUIRED: ("reason",),
     services.Refusal.FUTURE_EFFECTIVE_TIME: ("effective_date",),
     services.Refusal.OUT_OF_ORDER: ("effective_date",),
+    services.Refusal.BEFORE_ABOLITION: ("effective_date",),
     services.Refusal.SLUG_TAKEN: ("slug",),
     services.Refusal.HEAD_EXISTS: ("is_head",),
     services.Refusal.CYCLE: ("parent",),

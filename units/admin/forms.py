@@ -450,6 +450,34 @@ class AbolishForm(ServiceErrorMixin, forms.Form):
         return {}
 
 
+class ReinstateForm(ServiceErrorMixin, forms.Form):
+    """What reinstating asks: the reason, the day (like any change, it may be past,
+    not before the abolition), and the version the editor loaded."""
+
+    reason = forms.CharField(
+        label=_("Reason for reinstating"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=REASON_HELP,
+    )
+    reason_visibility = reason_visibility_field()
+    effective_date = forms.DateField(
+        label=_("Reinstated on"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("Leave empty for today; not before the abolition."),
+    )
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1
+    )
+
+    def clean_effective_date(self) -> datetime.date | None:
+        return clean_not_future(self.cleaned_data.get("effective_date"))
+
+    @property
+    def effective_at(self) -> datetime.date | None:
+        return effective_at_from(self.cleaned_data.get("effective_date"))
+
+
 class SubUnitRow(NamedTuple):
     """One active sub-unit on the abolish page: what happens to it, and where to."""
 

@@ -1,6 +1,7 @@
-"""The unit tree's own admin pages: abolish units, and the drag-and-drop moves.
+"""The unit tree's own admin pages: abolish and reinstate units, and the drag-and-drop
+moves.
 
-Each answers with one service call (``units_abolish``; a move through
+Each answers with one service call (``units_abolish``, ``unit_reinstate``; a move through
 ``single_operation_apply`` or ``operation_add``); a
 refusal comes back with the status ``services.refusal_status`` gives it.
 """
@@ -23,6 +24,7 @@ from units.admin.forms import (
     AbolishForm,
     AbolishUnitForm,
     MoveDialogForm,
+    ReinstateForm,
 )
 from units.admin.history_views import object_context, object_or_404
 from units.models import (
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
 ABOLISH_TEMPLATE = "admin/units/organizationalunit/abolish.html"
+REINSTATE_TEMPLATE = "admin/units/organizationalunit/reinstate.html"
 # The draggable tree's positions (django-mptt's) as the move service names them.
 DRAG_POSITIONS: dict[str, services.MovePosition] = {
     "last-child": "last-child",
@@ -110,6 +113,49 @@ def unit_abolish_view(
         "media": model_admin.media + form.media,
     }
     return TemplateResponse(request, ABOLISH_TEMPLATE, context, status=status)
+
+
+def unit_reinstate_view(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
+    """The "Reinstate" button of an abolished unit's page, dated like any change."""
+    unit = object_or_404(model_admin, request, object_id)
+    if not model_admin.has_change_permission(request, unit):
+        raise PermissionDenied
+    status: int = HTTPStatus.OK
+    if request.method == "POST":
+        form = ReinstateForm(request.POST)
+        status = HTTPStatus.BAD_REQUEST
+        if form.is_valid():
+            try:
+                services.unit_reinstate(
+                    unit=unit,
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                    reason_visibility=form.cleaned_data["reason_visibility"],
+                    effective_at=form.effective_at,
+                    expected_version=form.cleaned_data.get("expected_version"),
+                )
+            except ValidationError as error:
+                field = refusal_field(error, form.fields)
+                form.add_error(field, error)
+                status = services.refusal_status(error)
+            else:
+                messages.success(
+                    request, _("“%(unit)s” was reinstated.") % {"unit": unit}
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:units_organizationalunit_change", args=[unit.pk])
+                )
+    else:
+        form = ReinstateForm(initial={"expected_version": unit.version})
+    context = {
+        **object_context(model_admin, request, unit),
+        "title": _("Reinstate %(unit)s") % {"unit": unit},
+        "form": form,
+        "media": model_admin.media + form.media,
+    }
+    return TemplateResponse(request, REINSTATE_TEMPLATE, context, status=status)
 
 
 def abolish_selected_view(

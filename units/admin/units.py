@@ -242,6 +242,11 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
                 self.admin_site.admin_view(self.abolish_view),
                 name="units_organizationalunit_abolish",
             ),
+            path(
+                "<path:object_id>/reinstate/",
+                self.admin_site.admin_view(self.reinstate_view),
+                name="units_organizationalunit_reinstate",
+            ),
         ]
         return own + super().get_urls()
 
@@ -260,6 +265,9 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
 
     def abolish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return tree_views.unit_abolish_view(self, request, object_id)
+
+    def reinstate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return tree_views.unit_reinstate_view(self, request, object_id)
 
     @admin.action(description=_("Abolish selected units…"), permissions=["change"])
     def abolish_selected(
@@ -285,10 +293,12 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
                 show_save_and_continue=False,
                 show_save_and_add_another=False,
             )
+        may_change = unit is not None and self.has_change_permission(request, unit)
         extra_context["can_abolish"] = (
-            unit is not None
-            and unit.is_active
-            and self.has_change_permission(request, unit)
+            may_change and unit is not None and unit.is_active
+        )
+        extra_context["can_reinstate"] = (
+            may_change and unit is not None and not unit.is_active
         )
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -34,9 +34,13 @@ from units.selectors.as_of import (
     states_as_of,
     texts_as_of,
 )
-from units.selectors.fields import APPOINTMENT_SHOWN_FIELDS, RECORD_FIELDS
+from units.selectors.fields import (
+    APPOINTMENT_SHOWN_FIELDS,
+    PERSON_FIELDS,
+    RECORD_FIELDS,
+)
 from units.selectors.flat_trees import units_in_order_as_of
-from units.selectors.posts import posts_as_of
+from units.selectors.posts import people_as_of, posts_as_of
 from units.selectors.results import PostState, UnitNode
 from units.selectors.trees import unit_tree, unit_tree_as_of
 
@@ -151,10 +155,12 @@ def tenures(
     post_ids: Iterable[int] | None = None,
     person_ids: Iterable[int] | None = None,
 ) -> list[Tenure]:
-    """Who held which post up to ``when`` (default now), newest first; three queries.
+    """Who held which post up to ``when`` (default now), newest first; three queries
+    (four when a holder was recorded after ``when``).
 
     Appointments recorded after ``when`` are not known at ``when``, and an end date
-    later than ``when`` had not happened yet, so it is shown as still running.
+    later than ``when`` had not happened yet, so it is shown as still running. Holders
+    are named as they were at ``when`` (``people_as_of``).
     """
     # An appointment's post and person never change: filtering on them picks the
     # same appointments in every revision.
@@ -185,15 +191,18 @@ def tenures(
             "id", "slug", "title", "unit__slug", "unit__name"
         )
     }
-    people = {
-        row["id"]: row
-        for row in Person.objects.filter(
-            pk__in={row["person_id"] for row in rows}
-        ).values("id", "slug", "full_name")
-    }
+    person_ids = {row["person_id"] for row in rows}
+    # Now: the current names. As of ``when``: each holder's name then, never a later
+    # rename's (``people_as_of``).
+    people = (
+        Person.objects.filter(pk__in=person_ids).values_list(*PERSON_FIELDS)
+        if when is None
+        else people_as_of(when, person_ids).values()
+    )
+    names = {pk: (slug, full_name) for pk, slug, full_name in people}
     result = []
     for row in rows:
-        post, person = posts.get(row["post_id"]), people.get(row["person_id"])
+        post, person = posts.get(row["post_id"]), names.get(row["person_id"])
         if post is None or person is None:
             continue
         # An end later than ``day`` had not happened yet: still running then.
@@ -206,8 +215,8 @@ def tenures(
                 post_title=post["title"],
                 unit_slug=post["unit__slug"],
                 unit_name=post["unit__name"],
-                person_slug=person["slug"],
-                person_name=person["full_name"],
+                person_slug=person[0],
+                person_name=person[1],
                 started_on=row["started_on"],
                 ended_on=ended_on,
                 note=row["note"],
@@ -373,11 +382,9 @@ def people_page(
             )
             if person_id in (None, person)
         }
-        # Names as recorded now, as everywhere on the people page.
+        # Names as they were then, as the tenures below show them.
         named = sorted(
-            (name, pk, slug)
-            for pk, name, slug in Person.objects.values_list("id", "full_name", "slug")
-            if pk in started
+            (name, pk, slug) for pk, slug, name in people_as_of(when, started).values()
         )
         person_count = len(named)
         page = _page_of(person_count, per_page, number)

@@ -20,6 +20,7 @@ from units.selectors.as_of import (
     _ever_matched,
     _in_ids,
     iter_state_rows_as_of,
+    recorded_by,
     state_rows_as_of,
 )
 from units.selectors.fields import (
@@ -119,7 +120,7 @@ def posts_as_of(
     follows them, not the registry. Appointments never change post, person or start
     once made (they are started and ended, nothing else), so only those started by
     ``when``'s day are read. Three queries (four when a holder was recorded after the
-    appointment began).
+    appointment began); holders are named as they were at ``when`` (``people_as_of``).
     """
     when = when or timezone.now()
     day = when.date()
@@ -155,22 +156,7 @@ def posts_as_of(
         )
         if row[2] in post_ids and appointment_is_current(row[3], row[4], day)
     ]
-    person_ids = {row[1] for row in held}
-    people = {
-        row[0]: row
-        for row in state_rows_as_of(Person, when, PERSON_FIELDS, ids=person_ids)
-    }
-    if missing := person_ids - people.keys():
-        # People recorded after the appointment they held began: their record is
-        # bookkeeping, not structure, so show them as first recorded. Their first
-        # revision, not their current row: a later rename must not change an answer
-        # about an earlier instant (the cache rule, ``freshness``).
-        first_recorded = (
-            Person.history.filter(id__in=_in_ids(missing))
-            .order_by("-history_date", "-history_id")
-            .values_list(*PERSON_FIELDS)
-        )
-        people.update((row[0], row) for row in first_recorded)
+    people = people_as_of(when, {row[1] for row in held})
     holders = {
         post_id: Holder(
             person_id, people[person_id][1], people[person_id][2], start, end, note
@@ -182,6 +168,37 @@ def posts_as_of(
     for post in posts:
         post.holder = holders.get(post.id)
     return posts
+
+
+def people_as_of(
+    when: datetime.datetime, person_ids: Iterable[int]
+) -> dict[int, tuple[int, str, str]]:
+    """Each person's (id, slug, full_name) as their record stood at ``when``.
+
+    One query, two when some were recorded only after ``when`` (a person may be
+    recorded long after the posts they held): those are named as first recorded,
+    their earliest revision as known at ``known_at`` (a correction of it, recorded
+    later at the same effective time, wins). Never the current row: a later rename
+    must not change an answer about an earlier instant (nor, so, the cache rule of
+    ``freshness``).
+    """
+    wanted = set(person_ids)
+    if not wanted:
+        return {}
+    people = {
+        row[0]: row for row in state_rows_as_of(Person, when, PERSON_FIELDS, ids=wanted)
+    }
+    if missing := wanted - people.keys():
+        # Latest effective first, and within one effective time the first recorded
+        # first: the row kept for each person (the last one read) is the winner of
+        # its earliest effective time.
+        first_recorded = (
+            recorded_by(Person.history.filter(id__in=_in_ids(missing)))
+            .order_by("-history_date", "history_id")
+            .values_list(*PERSON_FIELDS)
+        )
+        people.update((row[0], row) for row in first_recorded)
+    return people
 
 
 def unit_posts_as_of(

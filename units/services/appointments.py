@@ -8,7 +8,7 @@ from dataclasses import replace
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from units.dates import day_text
+from units.dates import day_text, moment_text
 from units.models import Appointment, Person, Post
 from units.services.people import person_create
 from units.services.refusals import Refusal
@@ -23,6 +23,7 @@ from units.services.revisions import (
     moment_on_day,
     save_revision,
 )
+from units.services.stretches import abolished_within
 
 
 @transaction.atomic
@@ -55,6 +56,7 @@ def appointment_start(
             f"The post “{post}” is abolished; nobody can be appointed to it.",
             code=Refusal.ABOLISHED,
         )
+    _check_post_open_since(post, write.effective_at)
     holder = (
         post.appointments.filter(
             models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=started_on)
@@ -74,6 +76,25 @@ def appointment_start(
     )
     save_revision(appointment, write, is_new=True)
     return appointment
+
+
+def _check_post_open_since(post: Post, effective_at: datetime.datetime) -> None:
+    """Refuse an appointment from a time at which, or after which, the post was
+    abolished (and reinstated since): it would run through the abolition, which ends
+    every appointment to the post. Today's row only says the post is open now."""
+    abolition = abolished_within(Post, post.pk, effective_at)
+    if abolition is not None:
+        until = (
+            f" until {moment_text(abolition.reinstated_at)}"
+            if abolition.reinstated_at is not None
+            else ""
+        )
+        raise ValidationError(
+            f"The post “{post}” was abolished from {day_text(abolition.abolished_on)}"
+            f"{until}; an appointment from {moment_text(effective_at)} would run "
+            "while it was abolished.",
+            code=Refusal.ABOLISHED,
+        )
 
 
 @transaction.atomic

@@ -28,6 +28,10 @@ class Refusal(models.TextChoices):
         _("A change cannot take effect in the future."),
     )
     NOT_UPDATABLE = "not_updatable", _("That field cannot be changed here.")
+    BEFORE_ABOLITION = (
+        "before_abolition",
+        _("A reinstatement cannot take effect before the abolition it undoes."),
+    )
     ENDS_BEFORE_START = (
         "ends_before_start",
         _("An appointment cannot end before it started."),

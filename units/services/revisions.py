@@ -45,6 +45,7 @@ from units.services.corrections import (
     save_correction,
 )
 from units.services.refusals import Refusal
+from units.services.stretches import abolished_within
 
 Actor = AbstractBaseUser | AnonymousUser | None
 EffectiveTime = datetime.datetime | datetime.date | None
@@ -415,9 +416,17 @@ def apply_changes(
 
 
 def check_unit_usable(
-    parent: OrganizationalUnit, effective_at: datetime.datetime
+    parent: OrganizationalUnit,
+    effective_at: datetime.datetime,
+    until: datetime.datetime | None = None,
 ) -> None:
-    """Refuse to link to a unit that is abolished, or not yet recorded at that time."""
+    """Refuse to link to a unit that is abolished, or not yet recorded, at that time.
+
+    A write holds from ``effective_at`` until ``until`` (None: from then on), so the
+    unit must be active at that time and at every recorded instant since, not only
+    today: one abolished then and reinstated since, or abolished and reinstated in
+    between, would leave what links to it under an abolished unit for a while.
+    """
     if not parent.is_active:
         raise ValidationError(
             f"“{parent}” was abolished on {day_text(parent.abolished_on)}; "
@@ -425,6 +434,20 @@ def check_unit_usable(
             code=Refusal.PARENT_ABOLISHED,
         )
     check_recorded_by(parent, effective_at, code=Refusal.PARENT_NOT_YET_ESTABLISHED)
+    abolition = abolished_within(OrganizationalUnit, parent.pk, effective_at, until)
+    if abolition is not None:
+        when = (
+            f"from {day_text(abolition.abolished_on)} until it was reinstated on "
+            f"{moment_text(abolition.reinstated_at)}"
+            if abolition.reinstated_at is not None
+            else f"on {day_text(abolition.abolished_on)}"
+        )
+        raise ValidationError(
+            f"“{parent}” was abolished {when}: a change effective "
+            f"{moment_text(effective_at)} would link to it while it was abolished, "
+            "and nothing can report to or belong to an abolished unit.",
+            code=Refusal.PARENT_ABOLISHED,
+        )
 
 
 def check_recorded_by(

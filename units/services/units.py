@@ -38,6 +38,7 @@ from units.services.revisions import (
     save_revision,
     unique_slug,
 )
+from units.services.stretches import states_over
 from units.services.tree import check_position_free, keep_tree_place, place_in_tree
 
 SubUnitPolicy = Literal["refuse", "abolish", "move"]
@@ -400,6 +401,7 @@ def unit_abolish(
         else:
             raise ValidationError(f"Unknown sub-unit policy “{sub_units}”.")
         unit = fresh(OrganizationalUnit, unit)
+    _check_no_sub_units_since(unit, write.effective_at)
     for post in unit.posts.filter(abolished_on__isnull=True):
         post_abolish(post=post, **write.keywords())
     for relationship in UnitRelationship.objects.filter(
@@ -409,6 +411,57 @@ def unit_abolish(
     unit.abolished_on = write.effective_at.date()
     save_revision(unit, write)
     return unit
+
+
+def _check_no_sub_units_since(
+    unit: OrganizationalUnit, effective_at: datetime.datetime
+) -> None:
+    """Refuse to abolish ``unit`` from a time at which, or after which, an active unit
+    reported to it: that unit would be left under an abolished unit for a while.
+
+    Today's sub-units are not enough for a backdated abolition: one may have reported
+    to it then and moved away (or been abolished) since. Replayed from the history of
+    every unit that ever reported to it, after the sub-units have been dealt with.
+    """
+    ever_under = OrganizationalUnit.history.filter(parent_id=unit.pk).values("id")
+    stretches = states_over(
+        OrganizationalUnit, ever_under, ("parent_id", "abolished_on"), effective_at
+    )
+    until: dict[int, datetime.datetime | None] = {}
+    for pk, stretch in stretches.items():
+        under = [
+            index
+            for index, held in enumerate(stretch)
+            if held.state["parent_id"] == unit.pk and held.state["abolished_on"] is None
+        ]
+        if under:
+            left = next(
+                (
+                    later.start
+                    for later in stretch[under[0] + 1 :]
+                    if later.state["parent_id"] != unit.pk
+                    or later.state["abolished_on"] is not None
+                ),
+                None,
+            )
+            until[pk] = left
+    if not until:
+        return
+    names = dict(
+        OrganizationalUnit.objects.filter(pk__in=until).values_list("pk", "name")
+    )
+    listed = ", ".join(
+        f"{names[pk]} (until {moment_text(left)})"
+        if left is not None
+        else f"{names[pk]} (still)"
+        for pk, left in sorted(until.items(), key=lambda item: names[item[0]])
+    )
+    raise ValidationError(
+        f"“{unit}” cannot be abolished from {moment_text(effective_at)}: these units "
+        f"reported to it then or since, and would be left under an abolished unit: "
+        f"{listed}. Move them to another unit, or abolish them, from that time first.",
+        code=Refusal.HAS_ACTIVE_SUB_UNITS,
+    )
 
 
 class SubUnitRefusal(ValidationError):
@@ -538,6 +591,64 @@ def unit_revert(
     save_revision(unit, write, reverts=history_id)
     unit.refresh_from_db()
     return unit
+
+
+@transaction.atomic
+def unit_reinstate(
+    *,
+    unit: OrganizationalUnit | int,
+    user: Actor,
+    reason: str,
+    reason_visibility: str | None = None,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+) -> OrganizationalUnit:
+    """Reinstate an abolished unit, effective ``effective_at`` (default: now).
+
+    Like any other change it may be dated in the past, but not before the abolition
+    it undoes, nor in the future. The unit takes back its last version before the
+    abolition (``unit_revert``), under its parent if that parent was active from
+    then on (``check_unit_usable``).
+    """
+    write = begin_write(user, reason, reason_visibility, effective_at)
+    unit = fresh(OrganizationalUnit, unit)
+    check_version(unit, expected_version)
+    if unit.is_active:
+        raise ValidationError(
+            f"“{unit}” is not abolished; there is nothing to reinstate.",
+            code=Refusal.NO_CHANGE,
+        )
+    before, abolished_at = _abolition(unit)
+    if write.effective_at < abolished_at:
+        raise ValidationError(
+            f"“{unit}” was abolished effective {moment_text(abolished_at)}; its "
+            f"reinstatement cannot take effect before that "
+            f"({moment_text(write.effective_at)}).",
+            code=Refusal.BEFORE_ABOLITION,
+        )
+    return unit_revert(unit=unit, history_id=before, **write.keywords())
+
+
+def _abolition(unit: OrganizationalUnit) -> tuple[int, datetime.datetime]:
+    """The history_id of the unit's last version before its abolition, and the
+    effective time of the abolition (the revision that followed it)."""
+    # Per effective time the later recorded row wins (a correction), as in reads.
+    winners = {
+        row[1]: row
+        for row in unit.history.order_by("history_date", "history_id").values_list(
+            "history_id", "history_date", "abolished_on"
+        )
+    }
+    rows = list(winners.values())
+    last_active = max(
+        (index for index, row in enumerate(rows) if row[2] is None), default=None
+    )
+    if last_active is None or last_active + 1 >= len(rows):
+        raise ValidationError(
+            f"“{unit}” has no recorded version before its abolition.",
+            code=Refusal.NOT_FOUND,
+        )
+    return rows[last_active][0], rows[last_active + 1][1]
 
 
 def _position_taken(unit: OrganizationalUnit) -> bool:

@@ -21,7 +21,7 @@ def appointment_changes(
     post = names.posts.get(row["post_id"])
     unit = names.units.get(post["unit_id"]) if post else None
     details = {
-        "person": names.person_name(row["person_id"]),
+        "person": names.person_name(row["person_id"], row["history_date"]),
         "post": post["title"] if post else "",
         "post_slug": post["slug"] if post else "",
         "started_on": row["started_on"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from django.db import models
 
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post
+from units.selectors.as_of import recorded_by
 from units.selectors.changes.entries import RevisionPairs
 from units.selectors.fields import model_field
 
@@ -35,9 +37,19 @@ class FeedNames:
             "name": self.units[unit_id]["name"],
         }
 
-    def person_name(self, person_id: int | None) -> str:
+    def person_name(
+        self, person_id: int | None, when: datetime.datetime | None = None
+    ) -> str:
+        """A person's name: as recorded for ``when`` (the change's instant; before
+        the person was recorded, as first recorded), or the latest (None)."""
         person = self.people.get(person_id) if person_id is not None else None
-        return person["full_name"] if person else ""
+        if person is None:
+            return ""
+        if when is None:
+            return str(person["full_name"])
+        revisions = person["revisions"]
+        position = bisect.bisect_right([instant for instant, _ in revisions], when)
+        return str(revisions[max(position - 1, 0)][1])
 
     def shown(self, model: type[models.Model], attname: str, value: Any) -> str:
         """A field's value as a reader sees it: a name, a choice's label, a date."""
@@ -101,10 +113,23 @@ def feed_names(
             pk__in=wanted[OrganizationalUnit]
         ).values("id", "slug", "name")
     }
-    people: dict[int, dict[str, Any]] = {
-        row["id"]: dict(row)
-        for row in Person.objects.filter(pk__in=wanted[Person]).values(
-            "id", "slug", "full_name"
-        )
-    }
+    # Every revision of the people named, so each change names a person as recorded
+    # for its own instant (a later rename does not reach back); per effective time
+    # the later recorded row (a correction) wins.
+    people: dict[int, dict[str, Any]] = {}
+    revisions = recorded_by(
+        Person.history.filter(id__in=wanted[Person])
+        if wanted[Person]
+        else Person.history.none()
+    ).order_by("history_date", "history_id")
+    for pk, slug, full_name, instant in revisions.values_list(
+        "id", "slug", "full_name", "history_date"
+    ):
+        person = people.setdefault(pk, {"id": pk, "revisions": []})
+        person.update(slug=slug, full_name=full_name)
+        named = person["revisions"]
+        if named and named[-1][0] == instant:
+            named[-1] = (instant, full_name)
+        else:
+            named.append((instant, full_name))
     return FeedNames(units, posts, people)

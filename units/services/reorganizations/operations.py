@@ -27,7 +27,7 @@ from units.services.units import (
     unit_create,
     unit_move,
     unit_move_to_position,
-    unit_revert,
+    unit_reinstate,
     unit_update,
 )
 
@@ -95,14 +95,10 @@ def _abolish(payload: dict[str, Any], write: Write) -> None:
 
 
 def _reinstate(payload: dict[str, Any], write: Write) -> None:
-    """Back to the unit's last version before its abolition (``unit_revert``)."""
-    unit = _by_slug(OrganizationalUnit, payload["unit"])
-    if unit.is_active:
-        raise ValidationError(
-            f"“{unit}” is not abolished; there is nothing to reinstate.",
-            code=Refusal.NO_CHANGE,
-        )
-    unit_revert(unit=unit, history_id=_last_active_version(unit), **write.keywords())
+    """Back to the unit's last version before its abolition (``unit_reinstate``)."""
+    unit_reinstate(
+        unit=_by_slug(OrganizationalUnit, payload["unit"]), **write.keywords()
+    )
 
 
 def _last_active_version(instance: Any) -> int:
