@@ -409,7 +409,7 @@ def test_a_correction_under_a_parent_before_it_existed_is_refused(editor) -> Non
             effective_at=at("2024-03-01"),
         ),
         "parent_not_yet_established",
-        "not recorded yet",
+        "did not exist yet",
     )
 
 

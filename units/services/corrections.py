@@ -317,7 +317,7 @@ def check_stretch(
         if parent_id is not None:
             until = plan.stops["parent_id"]
             check_parent_active_over(
-                instance, parent_id, effective_at, until, code=Refusal.PARENT_ABOLISHED
+                parent_id, effective_at, until, code=Refusal.PARENT_ABOLISHED
             )
             from units.services.units import _check_no_cycle_since
 
@@ -331,7 +331,6 @@ def check_stretch(
         until = stretch_end(plan, corrected & {"is_head", "unit_id"})
         if "unit_id" in corrected:
             check_parent_active_over(
-                instance,
                 plan.at_e["unit_id"],
                 effective_at,
                 plan.stops["unit_id"],
@@ -348,40 +347,19 @@ def check_stretch(
 
 
 def check_parent_active_over(
-    instance: RecordedModel,
     parent_id: int,
     start: datetime.datetime,
     until: datetime.datetime | None,
     *,
     code: str,
 ) -> None:
-    """Refuse a link to a unit that did not exist, or was abolished, at some instant
-    of [start, until): its revisions over the stretch are replayed."""
-    chain = winners(
-        revisions(OrganizationalUnit, Q(id=parent_id), ["abolished_on", "name"])
+    """Refuse a link to a unit not yet recorded, or abolished, at some instant of
+    [start, until): the one rule of every write (``check_unit_usable``)."""
+    from units.services.revisions import check_unit_usable
+
+    check_unit_usable(
+        OrganizationalUnit.objects.get(pk=parent_id), start, until, code=code
     )
-    if not chain or chain[0].history_date > start:
-        raise ValidationError(
-            f"“{instance}” cannot be linked to unit {parent_id} from "
-            f"{moment_text(start)}: that unit is not recorded yet then.",
-            code=Refusal.PARENT_NOT_YET_ESTABLISHED,
-        )
-    in_force = [revision for revision in chain if revision.history_date <= start][-1:]
-    during = [
-        revision
-        for revision in chain
-        if start < revision.history_date
-        and (until is None or revision.history_date < until)
-    ]
-    for revision in in_force + during:
-        if revision.history_type == "-" or revision.state["abolished_on"] is not None:
-            when = max(revision.history_date, start)
-            raise ValidationError(
-                f"“{revision.state['name']}” is abolished on {moment_text(when)}, "
-                f"while “{instance}” would be linked to it (from "
-                f"{moment_text(start)}); nothing can be linked to an abolished unit.",
-                code=code,
-            )
 
 
 def _replay(

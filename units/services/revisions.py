@@ -419,19 +419,23 @@ def check_unit_usable(
     parent: OrganizationalUnit,
     effective_at: datetime.datetime,
     until: datetime.datetime | None = None,
+    *,
+    code: str = Refusal.PARENT_ABOLISHED,
 ) -> None:
     """Refuse to link to a unit that is abolished, or not yet recorded, at that time.
 
     A write holds from ``effective_at`` until ``until`` (None: from then on), so the
-    unit must be active at that time and at every recorded instant since, not only
-    today: one abolished then and reinstated since, or abolished and reinstated in
-    between, would leave what links to it under an abolished unit for a while.
+    unit must be active at that time and at every recorded instant until then, not
+    only today: one abolished then and reinstated since, or abolished and reinstated
+    in between, would leave what links to it under an abolished unit for a while. A
+    correction's stretch may end before today (``until``): the unit may be abolished
+    now. ``code`` names the refusal (a post's unit: ``UNIT_ABOLISHED``).
     """
-    if not parent.is_active:
+    if until is None and not parent.is_active:
         raise ValidationError(
             f"“{parent}” was abolished on {day_text(parent.abolished_on)}; "
             "a unit cannot report to an abolished unit.",
-            code=Refusal.PARENT_ABOLISHED,
+            code=code,
         )
     check_recorded_by(parent, effective_at, code=Refusal.PARENT_NOT_YET_ESTABLISHED)
     abolition = abolished_within(OrganizationalUnit, parent.pk, effective_at, until)
@@ -446,7 +450,7 @@ def check_unit_usable(
             f"“{parent}” was abolished {when}: a change effective "
             f"{moment_text(effective_at)} would link to it while it was abolished, "
             "and nothing can report to or belong to an abolished unit.",
-            code=Refusal.PARENT_ABOLISHED,
+            code=code,
         )
 
 

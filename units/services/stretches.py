@@ -35,7 +35,11 @@ def states_over(
     start: datetime.datetime,
     end: datetime.datetime | None = None,
 ) -> dict[int, list[Held]]:
-    """Each object's states over ``[start, end]`` (``end`` None: open), in one query.
+    """Each object's states over ``[start, end)`` (``end`` None: open), in one query.
+
+    ``end`` is excluded: a write that holds until a later change of the object ends
+    there, and what changes at that very instant (a parent abolished as the unit
+    moves away, in one reorganization) no longer concerns it.
 
     The first state is the one in force at ``start``, if the object existed then;
     each later one begins at an effective time within the stretch, where among rows
@@ -44,7 +48,7 @@ def states_over(
     """
     history = model.history.model._default_manager.filter(id__in=ids)
     if end is not None:
-        history = history.filter(history_date__lte=end)
+        history = history.filter(history_date__lt=end)
     rows = history.order_by("id", "history_date", "history_id").values_list(
         "id", "history_date", "history_type", *fields
     )
@@ -93,7 +97,7 @@ def abolished_within(
     start: datetime.datetime,
     end: datetime.datetime | None = None,
 ) -> Abolition | None:
-    """The first abolition of an object in force at any instant of ``[start, end]``
+    """The first abolition of an object in force at any instant of ``[start, end)``
     (``end`` None: open), or None if it was active throughout. One query."""
     stretch = states_over(model, [pk], ("abolished_on",), start, end).get(pk, [])
     for index, held in enumerate(stretch):
