@@ -34,6 +34,7 @@ from units.models import (
     ReportingLine,
     UnitRelationship,
 )
+from units.services.reverts import REVERT_MODE_HELP, RevertMode
 
 REASON_HELP = _(
     "Why is this change made? It is recorded in the history with your name."
@@ -555,8 +556,17 @@ class AbolishUnitForm(AbolishForm):
 
 
 class RevertForm(ServiceErrorMixin, forms.Form):
-    """Reverting is a new change: it needs its own reason."""
+    """Reverting is a new change: it needs its own reason, and says how it takes
+    effect (undone from now, or the record corrected from the mistake's time)."""
 
+    mode = forms.ChoiceField(
+        label=_("How to revert"),
+        choices=RevertMode.choices,
+        initial=RevertMode.UNDO,
+        # Not sent (a script posting the form, as before the choice existed): undo.
+        required=False,
+        widget=forms.RadioSelect,
+    )
     reason = forms.CharField(
         label=_("Reason for reverting"),
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
@@ -564,6 +574,16 @@ class RevertForm(ServiceErrorMixin, forms.Form):
     )
     reason_visibility = reason_visibility_field()
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean_mode(self) -> str:
+        return str(self.cleaned_data.get("mode") or RevertMode.UNDO)
+
+    def mode_choices(self) -> list[tuple[Any, StrOrLazy]]:
+        """Each radio button of ``mode`` with its one-sentence explanation."""
+        return [
+            (choice, REVERT_MODE_HELP[RevertMode(choice.data["value"])])
+            for choice in self["mode"]
+        ]
 
 
 class RevertReorganizationForm(ServiceErrorMixin, forms.Form):

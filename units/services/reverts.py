@@ -37,12 +37,11 @@ class RevertMode(models.TextChoices):
 # One sentence each, shown beside the choice wherever an editor makes it.
 REVERT_MODE_HELP = {
     RevertMode.UNDO: _(
-        "The change takes effect now: the history keeps the mistake and shows it "
-        "undone."
+        "Takes effect now: the history keeps the mistake and shows it undone."
     ),
     RevertMode.CORRECT: _(
-        "As if the mistake had never been recorded, from the time it took effect; "
-        "reports printed before today still show it."
+        "As if the change after this version had never been recorded; reports "
+        "printed before today still show it."
     ),
 }
 
