@@ -300,20 +300,22 @@ def test_backdated_change_records_its_effective_date(
     assert fresh(unit).mandate == "Publishes the registry."
 
 
-def test_out_of_order_backdated_change_is_refused_with_the_services_message(
+def test_a_change_dated_before_the_unit_existed_is_refused_with_the_services_message(
     editor_client: Client, scripted_history: ScriptedHistory
 ) -> None:
+    """Unit X is recorded from 2020-06-01; a date after that but before its later
+    changes is a correction (tests/services/test_corrections.py), one before is not."""
     unit = scripted_history.unit_x
     page = editor_client.get(change_url(unit))
     before = snapshot()
     response = editor_client.post(
         change_url(unit),
         form_data(
-            page, mandate="Too early", reason="Late entry", effective_date="2021-01-01"
+            page, mandate="Too early", reason="Late entry", effective_date="2019-01-01"
         ),
     )
     assert response.status_code == HTTPStatus.CONFLICT
-    assert "would land before it" in str(response.context["adminform"].form.errors)
+    assert "before it existed" in str(response.context["adminform"].form.errors)
     assert snapshot() == before
 
 

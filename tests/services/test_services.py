@@ -263,9 +263,11 @@ def test_unit_update_rejects_a_stale_version_and_says_who_changed_it(
     assert snapshot() == before
 
 
-def test_backdated_change_before_a_recorded_change_is_refused(
+def test_backdated_change_before_the_unit_existed_is_refused(
     small_tree, editor
 ) -> None:
+    """Before a recorded change it would be a correction (tests/services/
+    test_corrections.py); before the unit's first record it is refused."""
     _, left, _, _ = small_tree
     services.unit_update(
         unit=left,
@@ -275,7 +277,7 @@ def test_backdated_change_before_a_recorded_change_is_refused(
         effective_at=timezone.now(),
     )
     before = snapshot()
-    with pytest.raises(ValidationError, match="would land before it") as error:
+    with pytest.raises(ValidationError, match="before it existed") as error:
         services.unit_update(
             unit=left,
             user=editor,

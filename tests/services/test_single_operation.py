@@ -123,7 +123,7 @@ def test_a_backdated_change_takes_its_date_and_the_nature_of_the_line(
             },
             Refusal.FUTURE_EFFECTIVE_TIME,
         ),
-        # Before the unit's last recorded change.
+        # Before the unit existed (a time after its first record is a correction).
         (
             {
                 "unit": "a1",

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from units.models import Person
+from units.services.corrections import asks_for_past_change
 from units.services.refusals import Refusal
 from units.services.reverts import RevertMode, correction_of, revert_mode
 from units.services.revisions import (
@@ -117,7 +118,9 @@ def person_update(
     check_version(person, expected_version)
     if isinstance(changes.get("full_name"), str):
         changes["full_name"] = changes["full_name"].strip()
-    if not apply_changes(person, changes, PERSON_UPDATABLE_FIELDS):
+    if not apply_changes(
+        person, changes, PERSON_UPDATABLE_FIELDS
+    ) and not asks_for_past_change(person, write.effective_at):
         return person
     check_effective_time(person, write.effective_at)
     save_revision(person, write)

@@ -11,6 +11,7 @@ from django.db import transaction
 from units.dates import day_text
 from units.models import Appointment, OrganizationalUnit, Post, column_field
 from units.services.appointments import appointment_end
+from units.services.corrections import asks_for_past_change
 from units.services.refusals import Refusal
 from units.services.reverts import RevertMode, correction_of, revert_mode
 from units.services.revisions import (
@@ -24,6 +25,7 @@ from units.services.revisions import (
     check_unit_usable,
     check_version,
     fresh,
+    is_correction,
     save_revision,
     unique_slug,
 )
@@ -210,13 +212,17 @@ def post_update(
     post = fresh(Post, post)
     check_version(post, expected_version)
     changed = apply_changes(post, changes, POST_UPDATABLE_FIELDS)
-    if not changed:
+    if not changed and not asks_for_past_change(post, write.effective_at):
+        return post
+    check_effective_time(post, write.effective_at)
+    if is_correction(post, write.effective_at):
+        # Checked over the corrected stretch instead: its unit then, its heads then.
+        save_revision(post, write)
         return post
     if not post.is_active:
         raise ValidationError(
             f"The post “{post}” is abolished.", code=Refusal.ABOLISHED
         )
-    check_effective_time(post, write.effective_at)
     if "unit" in changed:
         check_unit_usable(post.unit, write.effective_at)
     _check_single_head(post.unit, post.is_head, exclude_pk=post.pk)

@@ -56,9 +56,11 @@ class Refusal(models.TextChoices):
     )
     # The request is well formed but conflicts with the registry's state: 409.
     CYCLE = "cycle", _("The move would put a unit inside its own subtree.")
+    # The code predates corrections (issue 14): a change effective before one already
+    # recorded is now a correction; only one before the object existed is refused.
     OUT_OF_ORDER = (
         "out_of_order",
-        _("The change would land before one already recorded."),
+        _("The change would take effect before the object existed."),
     )
     ABOLISHED = "abolished", _("The object is abolished.")
     HAS_ACTIVE_SUB_UNITS = (

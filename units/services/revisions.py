@@ -4,7 +4,9 @@ The one place that decides who is recorded as the author of a revision, what its
 is, who may read that reason, and when it took effect. Every service begins with
 ``begin_write`` (reason and its visibility checked, registry locked, effective time
 fixed), which returns a ``Write``, and saves each changed object with
-``save_revision(instance, write)`` (validated, one history row, generation bumped).
+``save_revision(instance, write)`` (validated, one history row, generation bumped;
+a write effective before a change already recorded is a correction, recorded by
+``units.services.corrections``).
 
 Tree writes are serialized by one registry-wide lock (see ``lock_registry``): django-mptt
 does no locking of its own, and two concurrent moves could otherwise leave stale
@@ -36,6 +38,11 @@ from units.models import (
     RecordedRevision,
     RegistryState,
     Reorganization,
+)
+from units.services.corrections import (
+    REQUESTED,
+    later_revision_exists,
+    save_correction,
 )
 from units.services.refusals import Refusal
 
@@ -170,10 +177,13 @@ def latest_revision_time(instance: RecordedModel) -> datetime.datetime | None:
 def check_effective_time(
     instance: RecordedModel | None, effective_at: datetime.datetime
 ) -> None:
-    """Refuse future changes and backdated ones that would precede a recorded change.
+    """Refuse future changes; note whether a backdated one is a correction.
 
-    A reorganization's operations may lie in the future: they are tried out against
-    the registry as it will stand, and applied once their time has come.
+    A change effective before one already recorded for the object is a correction
+    (``units.services.corrections``): ``save_revision`` records it as such. Whether it
+    is one is read here, once (``is_correction``). A reorganization's operations may
+    lie in the future: they are tried out against the registry as it will stand, and
+    applied once their time has come.
     """
     if _applying.get() is None and effective_at > timezone.now() + CLOCK_TOLERANCE:
         raise ValidationError(
@@ -181,16 +191,25 @@ def check_effective_time(
             "record a change once it has taken effect.",
             code=Refusal.FUTURE_EFFECTIVE_TIME,
         )
-    if instance is None or instance.pk is None:
-        return
-    latest = latest_revision_time(instance)
-    if latest is not None and effective_at < latest:
-        raise ValidationError(
-            f"“{instance}” already has a change effective {moment_text(latest)}; "
-            f"a change effective {moment_text(effective_at)} would land before it. "
-            "Record changes of one object in the order they took effect.",
-            code=Refusal.OUT_OF_ORDER,
-        )
+    if instance is not None and instance.pk is not None:
+        is_correction(instance, effective_at)
+
+
+# Where ``is_correction`` keeps its answer on the instance: (effective time, answer).
+_CORRECTING = "_correcting_at"
+
+
+def is_correction(instance: RecordedModel, effective_at: datetime.datetime) -> bool:
+    """Whether saving ``instance`` effective ``effective_at`` corrects the past: the
+    object has a revision effective later. One query, asked once per write."""
+    if instance.pk is None:
+        return False
+    known = instance.__dict__.get(_CORRECTING)
+    if known is not None and known[0] == effective_at:
+        return bool(known[1])
+    answer = later_revision_exists(instance, effective_at)
+    instance.__dict__[_CORRECTING] = (effective_at, answer)
+    return answer
 
 
 def check_version(instance: RecordedModel, expected_version: int | None) -> None:
@@ -261,6 +280,15 @@ def save_revision(
     pass, so no service can store a control character the feed or chart cannot show.
     """
     check_texts(instance, is_new=is_new)
+    if not is_new and is_correction(instance, write.effective_at):
+        try:
+            save_correction(instance, write, reverts=reverts)
+        finally:
+            instance.__dict__.pop(_CORRECTING, None)
+            instance.__dict__.pop(REQUESTED, None)
+        return
+    instance.__dict__.pop(_CORRECTING, None)
+    instance.__dict__.pop(REQUESTED, None)
     if not is_new:
         instance.version += 1
     instance.full_clean(validate_unique=True, validate_constraints=True)
@@ -380,6 +408,9 @@ def apply_changes(
             f"These fields cannot be changed here: {', '.join(unknown)}.",
             code=Refusal.NOT_UPDATABLE,
         )
+    # A correction counts a field set to its current value too: it may differ at the
+    # correction's effective time (``units.services.corrections``).
+    instance.__dict__[REQUESTED] = set(changes)
     changed = []
     for field_name, value in changes.items():
         if getattr(instance, field_name) != value:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from units.dates import day_text, moment_text
 from units.models import OrganizationalUnit, ReportingLine, UnitRelationship
 from units.selectors import states_as_of
+from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.posts import post_abolish
 from units.services.refusals import Refusal, refusal_code
 from units.services.relationships import relationship_end
@@ -34,6 +35,7 @@ from units.services.revisions import (
     check_unit_usable,
     check_version,
     fresh,
+    is_correction,
     save_revision,
     unique_slug,
 )
@@ -216,27 +218,33 @@ def unit_update(
     )
     moves = new_parent_id != unit.parent_id
     changed = apply_changes(unit, changes, UNIT_UPDATABLE_FIELDS)
-    if not changed and not moves:
+    if new_parent is not KEEP_PARENT:
+        unit.__dict__[REQUESTED].add("parent")
+    if not changed and not moves and not asks_for_past_change(unit, write.effective_at):
         return unit
-    if not unit.is_active:
+    check_effective_time(unit, write.effective_at)
+    # A correction is checked over the stretch it corrects, not against today's
+    # registry: the unit may be abolished now, its new parent too, or today's tree
+    # hold the unit elsewhere (``units.services.corrections``).
+    correcting = is_correction(unit, write.effective_at)
+    if not unit.is_active and not correcting:
         raise ValidationError(
             f"“{unit}” is abolished; it can no longer be changed.",
             code=Refusal.ABOLISHED,
         )
-    check_effective_time(unit, write.effective_at)
     old_parent_id = unit.parent_id
     if moves:
-        parent = (
-            None
-            if new_parent_id is None
-            else _locked_new_parent(unit, new_parent_id, write.effective_at)
-        )
-        if parent is not None:
+        if new_parent_id is None:
+            parent = None
+        elif correcting:
+            parent = fresh(OrganizationalUnit, new_parent_id)
+        else:
+            parent = _locked_new_parent(unit, new_parent_id, write.effective_at)
             _check_no_cycle_since(unit, parent, write.effective_at)
         if "sibling_order" not in changes:
             unit.sibling_order = _next_sibling_order(parent)
         unit.parent = parent
-    if moves or "sibling_order" in changed:
+    if not correcting and (moves or "sibling_order" in changed):
         check_position_free(unit, unit.parent_id, unit.sibling_order)
         place_in_tree(unit, old_parent_id)
     save_revision(unit, write)
@@ -279,18 +287,25 @@ def _check_no_cycle_since(
     unit: OrganizationalUnit,
     new_parent: OrganizationalUnit,
     effective_at: datetime.datetime,
+    *,
+    until: datetime.datetime | None = None,
 ) -> None:
     """Refuse a backdated move that would have made a cycle at some past instant.
 
     Today's tree (lft/rght) only says the move is fine *now*. Replaying the parent
     links from ``effective_at`` through every later recorded change, with the unit
     under its new parent throughout, finds a loop that existed only in between.
+    ``until``: a correction's move holds only until the unit's next recorded move,
+    so the replay stops there (None: to the present).
     """
     history = OrganizationalUnit.history
+    later_rows = history.filter(history_date__gt=effective_at)
+    if until is not None:
+        later_rows = later_rows.filter(history_date__lt=until)
     later = list(
-        history.filter(history_date__gt=effective_at)
-        .order_by("history_date", "history_id")
-        .values_list("id", "parent_id", "history_date")
+        later_rows.order_by("history_date", "history_id").values_list(
+            "id", "parent_id", "history_date"
+        )
     )
     if not later:
         return
