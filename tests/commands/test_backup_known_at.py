@@ -51,7 +51,8 @@ def correct_by_revert(editor: User, instance: Any, revert: Any, **change: Any) -
 @pytest.fixture
 def corrected_history(scripted_history: ScriptedHistory, editor: User) -> None:
     """The scripted history with mistakes corrected from their own times (units,
-    posts, people), and one undone from now."""
+    posts, people), corrections before later changes, and one mistake undone from
+    now."""
     history = scripted_history
     correct_by_revert(
         editor,
@@ -73,6 +74,21 @@ def corrected_history(scripted_history: ScriptedHistory, editor: User) -> None:
         services.person_revert,
         full_name="Benn",
         effective_at=at("2023-03-01"),
+    )
+    # Corrections landing before later recorded changes (restated rows after them).
+    services.unit_update(
+        unit=history.unit_y,
+        user=editor,
+        reason="Its mandate was set in July",
+        mandate="Keeps Y.",
+        effective_at=at("2023-07-01"),
+    )
+    services.post_update(
+        post=history.head_of_x,
+        user=editor,
+        reason="The term was set in January",
+        term_years=5,
+        effective_at=at("2023-01-15"),
     )
     unit_x = OrganizationalUnit.objects.get(pk=history.unit_x.pk)
     before = unit_x.history.order_by("-history_date", "-history_id").first()
@@ -156,6 +172,9 @@ def test_round_trip_keeps_every_known_at_answer(
     ]
     assert differs
     assert any(row[3] is not None for rows in stored.values() for row in rows)
+    # Restated rows: a correction's rows at later revisions' own times.
+    unit_y_rows = stored["units.HistoricalOrganizationalUnit"]
+    assert sum(1 for row in unit_y_rows if row[1] == at("2023-09-01")) >= 3
 
     backup = tmp_path / "registry.jsonl.gz"
     call_command("export_registry", str(backup), stdout=_quiet())

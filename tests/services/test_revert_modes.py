@@ -247,12 +247,6 @@ def test_correcting_a_move_puts_the_unit_back_from_the_moves_time(
     assert selectors.registry_problems() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason="needs the corrections write path (branch wt-corrections): until it lands, "
-    "save_revision refuses a write before a later change as out of order",
-)
 def test_correcting_a_rename_followed_by_another_change_keeps_that_change(
     misnamed: OrganizationalUnit, editor: User
 ) -> None:
@@ -361,3 +355,203 @@ def test_correcting_a_persons_name(editor: User) -> None:
             reason="Typo",
             mode="sideways",
         )
+
+
+# --- Mistakes followed by other changes (the corrections path) ---------------------------
+
+
+def test_a_later_rename_of_the_same_field_still_holds(
+    misnamed: OrganizationalUnit, editor: User
+) -> None:
+    services.unit_update(
+        unit=misnamed,
+        user=editor,
+        reason="Renamed again",
+        name="Records Office",
+        effective_at=at("2024-05-01"),
+    )
+    original = versions(misnamed)[0]
+
+    services.unit_revert(
+        unit=misnamed,
+        history_id=original.history_id,
+        user=editor,
+        reason="The March rename never happened",
+        mode="correct",
+    )
+
+    misnamed.refresh_from_db()
+    assert misnamed.name == "Records Office"
+    for day, name in (
+        ("2024-02-01", "Archives"),
+        ("2024-03-15", "Archives"),
+        ("2024-05-01", "Records Office"),
+    ):
+        assert both(OrganizationalUnit, misnamed.pk, "name", at(day), None) == name
+
+
+def test_a_mistake_already_undone_from_now_can_still_be_corrected(
+    misnamed: OrganizationalUnit, editor: User
+) -> None:
+    """The phantom stretch an undo leaves (March until now) is removed by correcting;
+    today's name is already right, so only the past changes."""
+    original, mistake = versions(misnamed)
+    services.unit_revert(
+        unit=misnamed, history_id=original.history_id, user=editor, reason="Undone"
+    )
+    assert (
+        both(OrganizationalUnit, misnamed.pk, "name", at("2024-06-01"), None)
+        == "Archive Services"
+    )
+    undone_at = misnamed.history.order_by("-history_id").first().recorded_at
+
+    services.unit_revert(
+        unit=misnamed,
+        history_id=original.history_id,
+        user=editor,
+        reason="It never happened at all",
+        mode="correct",
+    )
+
+    assert OrganizationalUnit.objects.get(pk=misnamed.pk).name == "Archives"
+    assert both(OrganizationalUnit, misnamed.pk, "name", at("2024-06-01"), None) == (
+        "Archives"
+    )
+    assert (
+        both(OrganizationalUnit, misnamed.pk, "name", at("2024-06-01"), undone_at)
+        == "Archive Services"
+    )
+    correction = misnamed.history.get(
+        history_date=mistake.history_date, corrects_revision=mistake.history_id
+    )
+    assert correction.name == "Archives"
+
+
+def test_correcting_a_move_followed_by_a_rename_keeps_the_rename(
+    editor: User,
+) -> None:
+    root = UnitFactory.create(
+        user=editor, name="Root", kind=UnitKind.OFFICE, effective_at=at("2024-01-01")
+    )
+    first = UnitFactory.create(
+        user=editor, name="First", parent=root, effective_at=at("2024-01-01")
+    )
+    second = UnitFactory.create(
+        user=editor, name="Second", parent=root, effective_at=at("2024-01-01")
+    )
+    unit = UnitFactory.create(
+        user=editor, name="Moved", parent=first, effective_at=at("2024-01-02")
+    )
+    services.unit_move(
+        unit=unit,
+        new_parent=second,
+        user=editor,
+        reason="Moved",
+        effective_at=at("2024-03-01"),
+    )
+    services.unit_update(
+        unit=unit,
+        user=editor,
+        reason="Renamed",
+        name="Renamed",
+        effective_at=at("2024-04-01"),
+    )
+    original = versions(unit)[0]
+
+    services.unit_revert(
+        unit=unit,
+        history_id=original.history_id,
+        user=editor,
+        reason="Never moved",
+        mode="correct",
+    )
+
+    unit.refresh_from_db()
+    assert (unit.parent_id, unit.name) == (first.pk, "Renamed")
+    for day, parent, name in (
+        ("2024-03-15", first.pk, "Moved"),
+        ("2024-04-15", first.pk, "Renamed"),
+    ):
+        assert both(OrganizationalUnit, unit.pk, "parent_id", at(day), None) == parent
+        assert both(OrganizationalUnit, unit.pk, "name", at(day), None) == name
+    assert OrganizationalUnit.objects.children_of(first).filter(pk=unit.pk).exists()
+    assert selectors.registry_problems() == []
+
+
+def test_a_correction_that_would_make_a_cycle_is_refused_with_nothing_written(
+    editor: User,
+) -> None:
+    """Corrected from March, A would be under B again, while B has been under A
+    since April: the stretch is replayed and the cycle found."""
+    root = UnitFactory.create(
+        user=editor, name="Root", kind=UnitKind.OFFICE, effective_at=at("2024-01-01")
+    )
+    unit_b = UnitFactory.create(
+        user=editor, name="B", parent=root, effective_at=at("2024-01-01")
+    )
+    unit_a = UnitFactory.create(
+        user=editor, name="A", parent=unit_b, effective_at=at("2024-01-02")
+    )
+    services.unit_move(
+        unit=unit_a,
+        new_parent=root,
+        user=editor,
+        reason="Up",
+        effective_at=at("2024-03-01"),
+    )
+    services.unit_move(
+        unit=unit_b,
+        new_parent=unit_a,
+        user=editor,
+        reason="Under A",
+        effective_at=at("2024-04-01"),
+    )
+    original = versions(unit_a)[0]
+    count = OrganizationalUnit.history.count()
+
+    with pytest.raises(ValidationError) as refused:
+        services.unit_revert(
+            unit=unit_a,
+            history_id=original.history_id,
+            user=editor,
+            reason="Never moved up",
+            mode="correct",
+        )
+
+    assert refused.value.code == services.Refusal.CYCLE
+    assert OrganizationalUnit.history.count() == count
+
+
+def test_correcting_a_post_title_followed_by_a_change(editor: User) -> None:
+    unit = UnitFactory.create(user=editor, name="Office", effective_at=at("2024-01-01"))
+    post = PostFactory.create(
+        user=editor, title="Director", unit=unit, effective_at=at("2024-01-01")
+    )
+    services.post_update(
+        post=post,
+        user=editor,
+        reason="Retitled",
+        title="Chief",
+        effective_at=at("2024-03-01"),
+    )
+    services.post_update(
+        post=post,
+        user=editor,
+        reason="Term",
+        term_years=4,
+        effective_at=at("2024-04-01"),
+    )
+    original = versions(post)[0]
+
+    services.post_revert(
+        post=post,
+        history_id=original.history_id,
+        user=editor,
+        reason="Never retitled",
+        mode="correct",
+    )
+
+    stored = Post.objects.get(pk=post.pk)
+    assert (stored.title, stored.term_years) == ("Director", 4)
+    assert both(Post, post.pk, "title", at("2024-03-15"), None) == "Director"
+    assert both(Post, post.pk, "term_years", at("2024-04-15"), None) == 4

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from units.models import Person
-from units.services.corrections import asks_for_past_change
+from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.refusals import Refusal
 from units.services.reverts import RevertMode, correction_of, revert_mode
 from units.services.revisions import (
@@ -58,6 +58,8 @@ def person_revert(
         check_effective_time(person, write.effective_at)
         for column, value in correction.values.items():
             setattr(person, column, value)
+        # Asked for even if today's name is already the right one: the past differs.
+        person.__dict__[REQUESTED] = set(correction.values)
         save_revision(
             person,
             write,

@@ -11,7 +11,7 @@ from django.db import transaction
 from units.dates import day_text
 from units.models import Appointment, OrganizationalUnit, Post, column_field
 from units.services.appointments import appointment_end
-from units.services.corrections import asks_for_past_change
+from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.refusals import Refusal
 from units.services.reverts import RevertMode, correction_of, revert_mode
 from units.services.revisions import (
@@ -122,6 +122,12 @@ def _post_correct(
     check_effective_time(post, write.effective_at)
     for column, value in correction.values.items():
         setattr(post, column, value)
+    if is_correction(post, write.effective_at):
+        # Later changes follow the mistake: its unit and heads are checked over the
+        # corrected stretch instead (``units.services.corrections``).
+        post.__dict__[REQUESTED] = set(correction.values)
+        save_revision(post, write, reverts=target.history_id)
+        return post
     unit = fresh(OrganizationalUnit, post.unit_id)
     if not unit.is_active:
         raise ValidationError(

@@ -24,7 +24,12 @@ from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.posts import post_abolish
 from units.services.refusals import Refusal, refusal_code
 from units.services.relationships import relationship_end
-from units.services.reverts import RevertMode, correction_of, revert_mode
+from units.services.reverts import (
+    Correction,
+    RevertMode,
+    correction_of,
+    revert_mode,
+)
 from units.services.revisions import (
     Actor,
     EffectiveTime,
@@ -572,6 +577,8 @@ def _unit_correct(
         )
     write = correction.write(write)
     check_effective_time(unit, write.effective_at)
+    if is_correction(unit, write.effective_at):
+        return _unit_correct_before_later_changes(unit, correction, target, write)
     old_parent_id, old_order = unit.parent_id, unit.sibling_order
     if "parent_id" in values:
         parent_id = values.pop("parent_id")
@@ -598,6 +605,33 @@ def _unit_correct(
         reverts=target.history_id,
         corrects=correction.mistake.history_id,
     )
+    unit.refresh_from_db()
+    return unit
+
+
+def _unit_correct_before_later_changes(
+    unit: OrganizationalUnit, correction: Correction, target: Any, write: Write
+) -> OrganizationalUnit:
+    """The mistake was followed by other changes: the corrections path restates them,
+    replays the stretch (cycles, abolished parents) and moves the live unit only if
+    the corrected parent reaches today."""
+    values = dict(correction.values)
+    if "parent_id" in values:
+        # No later move: the corrected parent reaches today, and the unit goes last
+        # under it if its old place is another sibling's now (as an undo does).
+        reaches_today = unit.parent_id == correction.mistake.parent_id
+        parent_id = values.pop("parent_id")
+        unit.parent = (
+            None if parent_id is None else fresh(OrganizationalUnit, parent_id)
+        )
+        if reaches_today and "sibling_order" in values:
+            unit.sibling_order = values.pop("sibling_order")
+            if _position_taken(unit):
+                unit.sibling_order = _next_sibling_order(unit.parent)
+    for column, value in values.items():
+        setattr(unit, column, value)
+    unit.__dict__[REQUESTED] = set(correction.values)
+    save_revision(unit, write, reverts=target.history_id)
     unit.refresh_from_db()
     return unit
 
