@@ -76,6 +76,11 @@ KNOWN_AT = OpenApiParameter(
 )
 
 
+# Tags whose reads are not of the registry's recorded history (the API's root and
+# tokens; reorganizations, which are plans and keep no history rows).
+NOT_READ_AS_KNOWN = frozenset({"root", "tokens", "reorganizations"})
+
+
 class RegistryAutoSchema(AutoSchema):
     """Every operation under the one tag of its path (``SEGMENT_TAGS``); every read
     of the registry with ``known_at``."""
@@ -85,6 +90,10 @@ class RegistryAutoSchema(AutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
-        if self.method == "GET" and getattr(self.view, "reads_registry", True):
+        if (
+            self.method == "GET"
+            and getattr(self.view, "reads_registry", True)
+            and path_tag(self.path) not in NOT_READ_AS_KNOWN
+        ):
             parameters.append(KNOWN_AT)
         return parameters

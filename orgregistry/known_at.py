@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgregistry.database_routing import SAFE_METHODS
+from orgregistry.query_string import refused_parameter
 from orgregistry.reorganizations import reads_registry
 from units.dates import day_text
 from units.selectors import (
@@ -117,7 +118,12 @@ class KnownAtMiddleware:
             or PARAMETER not in request.GET
             or request.path.startswith("/admin/")
             or not reads_registry(request)
+            or refused_parameter(
+                request.META.get("QUERY_STRING", "").encode("iso-8859-1", "replace")
+            )
         ):
+            # Nothing to read as known then; or a parameter no query takes, which
+            # QueryStringMiddleware.process_view refuses with its own 400.
             return self.get_response(request)
         known_at = read_known_at(request.GET.get(PARAMETER, ""))
         request.known_at = known_at  # type: ignore[attr-defined]
