@@ -20,6 +20,7 @@ from units.selectors.as_of import (
     _ever_matched,
     _in_ids,
     iter_state_rows_as_of,
+    recorded_by,
     state_rows_as_of,
 )
 from units.selectors.fields import (
@@ -166,7 +167,7 @@ def posts_as_of(
         # revision, not their current row: a later rename must not change an answer
         # about an earlier instant (the cache rule, ``freshness``).
         first_recorded = (
-            Person.history.filter(id__in=_in_ids(missing))
+            recorded_by(Person.history.filter(id__in=_in_ids(missing)))
             .order_by("-history_date", "-history_id")
             .values_list(*PERSON_FIELDS)
         )

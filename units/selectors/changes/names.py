@@ -11,6 +11,7 @@ from django.db import models
 
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post
+from units.selectors.as_of import current_rows
 from units.selectors.changes.entries import RevisionPairs
 from units.selectors.fields import model_field
 
@@ -88,23 +89,20 @@ def feed_names(
                 for state in (row, previous):
                     if state is not None and state[attname] is not None:
                         wanted[related].add(state[attname])
+    # Current names; as known at an earlier instant, those recorded by then.
     posts: dict[int, dict[str, Any]] = {
         row["id"]: dict(row)
-        for row in Post.objects.filter(pk__in=wanted[Post]).values(
-            "id", "title", "slug", "unit_id"
-        )
+        for row in current_rows(Post, ("id", "title", "slug", "unit_id"), wanted[Post])
     }
     wanted[OrganizationalUnit] |= {post["unit_id"] for post in posts.values()}
     units = {
         row["id"]: row
-        for row in OrganizationalUnit.objects.filter(
-            pk__in=wanted[OrganizationalUnit]
-        ).values("id", "slug", "name")
+        for row in current_rows(
+            OrganizationalUnit, ("id", "slug", "name"), wanted[OrganizationalUnit]
+        )
     }
     people: dict[int, dict[str, Any]] = {
         row["id"]: dict(row)
-        for row in Person.objects.filter(pk__in=wanted[Person]).values(
-            "id", "slug", "full_name"
-        )
+        for row in current_rows(Person, ("id", "slug", "full_name"), wanted[Person])
     }
     return FeedNames(units, posts, people)
