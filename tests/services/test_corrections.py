@@ -635,3 +635,60 @@ def test_a_correction_only_adds_history_rows(editor) -> None:
         (at("2024-04-01"), "Renamed", "m4"),
         (at("2024-05-01"), "Renamed", "m4"),
     ]
+
+
+def test_a_correction_giving_a_post_two_holders_within_its_stretch_is_refused(
+    editor,
+) -> None:
+    """No service yet changes an appointment's days in the past (a revert as a
+    correction will): the writer itself refuses an end moved past the next start."""
+    from units.services.corrections import save_correction
+    from units.services.revisions import begin_write
+
+    unit = create(editor, "Unit", "2024-01-01")
+    post = services.post_create(
+        user=editor, reason="r", title="Clerk", unit=unit, effective_at=at("2024-01-01")
+    )
+    ana, ben = (
+        services.person_create(
+            user=editor, reason="r", full_name=name, effective_at=at("2024-01-01")
+        )
+        for name in ("Ana", "Ben")
+    )
+    first = services.appointment_start(
+        person=ana,
+        post=post,
+        started_on=datetime.date(2024, 1, 1),
+        user=editor,
+        reason="r",
+    )
+    services.appointment_end(
+        appointment=first,
+        ended_on=datetime.date(2024, 3, 1),
+        user=editor,
+        reason="r",
+    )
+    services.appointment_start(
+        person=ben,
+        post=post,
+        started_on=datetime.date(2024, 3, 1),
+        user=editor,
+        reason="r",
+    )
+    appointment = Appointment.objects.get(pk=first.pk)
+    appointment.ended_on = datetime.date(2024, 5, 1)
+
+    def correct(day: datetime.date) -> None:
+        write = begin_write(editor, "Ended later", None, day)
+        save_correction(appointment, write)
+
+    # Correcting the end itself (recorded 1 March): Ben holds the post from then.
+    refused(lambda: correct(datetime.date(2024, 3, 1)), "post_occupied", "one holder")
+    # From mid-January the end holds only until the end recorded for 1 March, before
+    # Ben was appointed: nobody else held the post in that stretch.
+    correct(datetime.date(2024, 1, 15))
+    rows = states_as_of(
+        Appointment, at("2024-02-01"), ("ended_on",), ids=[appointment.pk]
+    )
+    assert rows[0]["ended_on"] == datetime.date(2024, 5, 1)
+    assert Appointment.objects.get(pk=first.pk).ended_on == datetime.date(2024, 3, 1)

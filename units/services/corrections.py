@@ -42,6 +42,7 @@ from units.models import (
     appointment_is_current,
     column_field,
 )
+from units.selectors.as_of import reading_as_known_at
 from units.services.refusals import Refusal
 
 if TYPE_CHECKING:
@@ -229,7 +230,9 @@ def save_correction(
         _restore(instance, stored, set())
         return
     instance.full_clean(validate_unique=True, validate_constraints=True)
-    check_stretch(instance, write.effective_at, plan, chain)
+    # Writes check against everything recorded, whatever a request's known_at says.
+    with reading_as_known_at(None):
+        check_stretch(instance, write.effective_at, plan, chain)
     bumps = any(getattr(instance, name) != stored[name] for name in plan.live)
     version = stored["version"] + 1 if bumps else stored["version"]
     _restore(instance, stored, plan.live)
@@ -376,7 +379,7 @@ def check_parent_active_over(
             raise ValidationError(
                 f"“{revision.state['name']}” is abolished on {moment_text(when)}, "
                 f"while “{instance}” would be linked to it (from "
-                f"{moment_text(start)}); a unit cannot report to an abolished unit.",
+                f"{moment_text(start)}); nothing can be linked to an abolished unit.",
                 code=code,
             )
 
