@@ -168,7 +168,9 @@ def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     units = {
         row["id"]: row
         for row in current_rows(
-            OrganizationalUnit, ("id", "slug", "name"), {row["unit_id"] for row in posts}
+            OrganizationalUnit,
+            ("id", "slug", "name"),
+            {row["unit_id"] for row in posts},
         )
     }
     return {
