@@ -692,3 +692,123 @@ def test_a_correction_giving_a_post_two_holders_within_its_stretch_is_refused(
     )
     assert rows[0]["ended_on"] == datetime.date(2024, 5, 1)
     assert Appointment.objects.get(pk=first.pk).ended_on == datetime.date(2024, 3, 1)
+
+
+def test_a_backdated_revert_is_a_correction_that_moves_the_live_tree_once(
+    editor,
+) -> None:
+    root = create(editor, "Root", "2024-01-01")
+    left = create(editor, "Left", "2024-01-01", root)
+    right = create(editor, "Right", "2024-01-01", root)
+    team = create(editor, "Team", "2024-01-10", left)
+    first = team.history.get().history_id
+    services.unit_move(
+        unit=team,
+        new_parent=right,
+        user=editor,
+        reason="M",
+        effective_at=at("2024-03-01"),
+    )
+    update(editor, team, "2024-05-01", name="Team M")
+    services.unit_revert(
+        unit=team,
+        history_id=first,
+        user=editor,
+        reason="Never moved",
+        effective_at=at("2024-04-01"),
+    )
+    assert state(team, "2024-04-15") == {
+        "id": team.pk,
+        "name": "Team",
+        "mandate": "",
+        "parent_id": left.pk,
+    }
+    assert state(team, "2024-05-15")["name"] == "Team M"
+    live = OrganizationalUnit.objects.get(pk=team.pk)
+    assert (live.name, live.parent_id) == ("Team M", left.pk)
+    assert_tree_matches_rebuild()
+    assert history_problems() == []
+
+
+def test_a_backdated_revert_undone_by_a_later_move_leaves_the_live_tree(
+    editor,
+) -> None:
+    root = create(editor, "Root", "2024-01-01")
+    left = create(editor, "Left", "2024-01-01", root)
+    right = create(editor, "Right", "2024-01-01", root)
+    other = create(editor, "Other", "2024-01-01", root)
+    team = create(editor, "Team", "2024-01-10", left)
+    first = team.history.get().history_id
+    services.unit_move(
+        unit=team,
+        new_parent=right,
+        user=editor,
+        reason="M",
+        effective_at=at("2024-03-01"),
+    )
+    services.unit_move(
+        unit=team,
+        new_parent=other,
+        user=editor,
+        reason="M",
+        effective_at=at("2024-06-01"),
+    )
+    services.unit_revert(
+        unit=team,
+        history_id=first,
+        user=editor,
+        reason="Never moved",
+        effective_at=at("2024-04-01"),
+    )
+    assert state(team, "2024-04-15")["parent_id"] == left.pk
+    assert state(team, "2024-06-15")["parent_id"] == other.pk
+    assert OrganizationalUnit.objects.get(pk=team.pk).parent_id == other.pk
+    assert_tree_matches_rebuild()
+    assert history_problems() == []
+
+
+def test_a_backdated_abolition_before_a_later_rename_is_a_correction(editor) -> None:
+    root = create(editor, "Root", "2024-01-01")
+    unit = create(editor, "Unit", "2024-01-01", root)
+    update(editor, unit, "2024-05-01", name="Renamed")
+    services.unit_abolish(
+        unit=unit, user=editor, reason="c", effective_at=at("2024-03-01")
+    )
+    with reading_as_known_at(None):
+        april = unit_tree_as_of(at("2024-04-01"))
+    assert [node.name for node in april[0].walk()] == ["Root"]
+    rows = states_as_of(
+        OrganizationalUnit, at("2024-05-15"), ("name", "abolished_on"), ids=[unit.pk]
+    )
+    assert rows == [{"name": "Renamed", "abolished_on": datetime.date(2024, 3, 1)}]
+    assert OrganizationalUnit.objects.get(pk=unit.pk).abolished_on == datetime.date(
+        2024, 3, 1
+    )
+    assert history_problems() == []
+
+
+def test_a_post_moved_in_the_past_into_a_unit_abolished_then_is_refused(
+    editor,
+) -> None:
+    home = create(editor, "Home", "2024-01-01")
+    closing = create(editor, "Closing", "2024-01-01")
+    post = services.post_create(
+        user=editor, reason="r", title="Clerk", unit=home, effective_at=at("2024-01-01")
+    )
+    services.unit_abolish(
+        unit=closing, user=editor, reason="r", effective_at=at("2024-04-01")
+    )
+    services.post_update(
+        post=post, user=editor, reason="r", term_note="t", effective_at=at("2024-06-01")
+    )
+    refused(
+        lambda: services.post_update(
+            post=post,
+            user=editor,
+            reason="c",
+            unit=closing,
+            effective_at=at("2024-03-01"),
+        ),
+        "unit_abolished",
+        "abolished",
+    )

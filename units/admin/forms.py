@@ -79,7 +79,7 @@ def effective_at_from(day: datetime.date | None) -> datetime.date | None:
     """An effective date for the services: None ("now") unless it lies in the past.
 
     Today means now: a change effective at midnight would land before one recorded
-    earlier today and be refused as out of order.
+    earlier today and be recorded as a correction of it.
     """
     if day is None or day >= timezone.now().date():
         return None

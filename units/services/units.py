@@ -545,7 +545,9 @@ def unit_revert(
             f"“{unit}” already matches that version; there is nothing to revert.",
             code=Refusal.NO_CHANGE,
         )
-    if unit.parent_id != old_parent_id or unit.sibling_order != old_order:
+    moved = unit.parent_id != old_parent_id or unit.sibling_order != old_order
+    # A correction moves the live tree itself, and only if the move reaches the end.
+    if moved and not is_correction(unit, write.effective_at):
         place_in_tree(unit, old_parent_id)
     save_revision(unit, write, reverts=history_id)
     unit.refresh_from_db()
