@@ -42,7 +42,7 @@ BEFORE_RENAME = "2024-05-01"  # known_at: the rename not yet recorded
 AFTER_RENAME = "2024-07-01"  # known_at: the rename recorded, not its correction
 
 
-def _backdate(model: type, recorded_at: datetime.datetime, **condition: Any) -> None:
+def _backdate(model: Any, recorded_at: datetime.datetime, **condition: Any) -> None:
     model.history.model.objects.filter(**condition).update(recorded_at=recorded_at)
 
 
@@ -255,7 +255,7 @@ def test_api_feed_and_exports_as_known_then(
     assert "Treasury" not in str(feed["results"])
     csv = api.get(f"{API}export/units.csv?known_at={AFTER_RENAME}")
     assert csv.status_code == HTTPStatus.OK
-    body = b"".join(csv.streaming_content) if csv.streaming else csv.content
+    body = b"".join(csv.streaming_content) if csv.streaming else csv.content  # type: ignore[attr-defined]
     assert b"Treasury" in body and b"Audit" not in body
 
 

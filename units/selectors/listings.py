@@ -159,7 +159,7 @@ def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         return {}
     if current_known_at() is None:
         return {
-            row["id"]: row
+            row["id"]: dict(row)
             for row in Post.objects.filter(pk__in=ids).values(
                 "id", "slug", "title", "unit__slug", "unit__name"
             )
@@ -168,7 +168,9 @@ def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     units = {
         row["id"]: row
         for row in current_rows(
-            OrganizationalUnit, ("id", "slug", "name"), {row["unit_id"] for row in posts}
+            OrganizationalUnit,
+            ("id", "slug", "name"),
+            {row["unit_id"] for row in posts},
         )
     }
     return {
