@@ -368,3 +368,20 @@ def test_pages_refuse_a_bad_known_at(known: dict[str, Any], client: Any) -> None
     early = client.get(f"/units/{known['finance'].slug}/?known_at=2020-01-01")
     assert early.status_code == HTTPStatus.BAD_REQUEST
     assert "first record" in early.content.decode()
+
+
+def test_a_snapshot_names_its_known_at_and_verifies_against_it(
+    known: dict[str, Any], api: APIClient
+) -> None:
+    from api.formats.snapshot_checks import read_package, registry_differences
+
+    then = api.get(f"{API}export/snapshot.zip?as_of=2024-03-15&known_at={AFTER_RENAME}")
+    assert then.status_code == HTTPStatus.OK
+    package = read_package(then.content)
+    assert package.descriptor["registry"]["known_at"] == "2024-07-01T23:59:59.999999Z"
+    assert b"Treasury" in package.files["units.csv"]
+    # Checked against the registry as recorded then, it is what the registry makes.
+    assert registry_differences(package) == []
+    now = read_package(api.get(f"{API}export/snapshot.zip?as_of=2024-03-15").content)
+    assert "known_at" not in now.descriptor["registry"]
+    assert b"Finance Office" in now.files["units.csv"]
