@@ -385,3 +385,20 @@ def test_a_snapshot_names_its_known_at_and_verifies_against_it(
     now = read_package(api.get(f"{API}export/snapshot.zip?as_of=2024-03-15").content)
     assert "known_at" not in now.descriptor["registry"]
     assert b"Finance Office" in now.files["units.csv"]
+
+
+def test_known_at_adds_no_query_to_an_as_of_read(
+    known: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    march = selectors.parse_instant("2024-03-15")
+    with CaptureQueriesContext(connection) as plain:
+        selectors.unit_tree_as_of(march)
+        selectors.posts_as_of(march)
+        selectors.unit_family(known["legal"].slug, march)
+    with (
+        selectors.reading_as_known_at(known_at(AFTER_RENAME)),
+        django_assert_num_queries(len(plain)),
+    ):
+        selectors.unit_tree_as_of(march)
+        selectors.posts_as_of(march)
+        selectors.unit_family(known["legal"].slug, march)
