@@ -402,3 +402,18 @@ def test_known_at_adds_no_query_to_an_as_of_read(
         selectors.unit_tree_as_of(march)
         selectors.posts_as_of(march)
         selectors.unit_family(known["legal"].slug, march)
+
+
+def test_listing_pages_and_chart_as_known_then(
+    known: dict[str, Any], client: Any
+) -> None:
+    posts = client.get(f"/posts/?known_at={AFTER_RENAME}").content.decode()
+    assert "Treasury" in posts and "Finance Office" not in posts
+    people = client.get(f"/people/?known_at={AFTER_RENAME}").content.decode()
+    assert "Ann Example" in people and "Finance Office" not in people
+    assert f"known_at={AFTER_RENAME}" in people
+    chart = client.get(f"/chart/?known_at={BEFORE_RENAME}")
+    assert chart.status_code == HTTPStatus.OK
+    text = chart.content.decode()
+    assert "Finance" in text and "Treasury" not in text and "Audit" not in text
+    assert 'name="known_at" value="2024-05-01"' in text
