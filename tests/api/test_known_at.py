@@ -42,7 +42,7 @@ BEFORE_RENAME = "2024-05-01"  # known_at: the rename not yet recorded
 AFTER_RENAME = "2024-07-01"  # known_at: the rename recorded, not its correction
 
 
-def _backdate(model: type, recorded_at: datetime.datetime, **condition: Any) -> None:
+def _backdate(model: Any, recorded_at: datetime.datetime, **condition: Any) -> None:
     model.history.model.objects.filter(**condition).update(recorded_at=recorded_at)
 
 
@@ -255,7 +255,7 @@ def test_api_feed_and_exports_as_known_then(
     assert "Treasury" not in str(feed["results"])
     csv = api.get(f"{API}export/units.csv?known_at={AFTER_RENAME}")
     assert csv.status_code == HTTPStatus.OK
-    body = b"".join(csv.streaming_content) if csv.streaming else csv.content
+    body = b"".join(csv.streaming_content) if csv.streaming else csv.content  # type: ignore[attr-defined]
     assert b"Treasury" in body and b"Audit" not in body
 
 
@@ -368,3 +368,52 @@ def test_pages_refuse_a_bad_known_at(known: dict[str, Any], client: Any) -> None
     early = client.get(f"/units/{known['finance'].slug}/?known_at=2020-01-01")
     assert early.status_code == HTTPStatus.BAD_REQUEST
     assert "first record" in early.content.decode()
+
+
+def test_a_snapshot_names_its_known_at_and_verifies_against_it(
+    known: dict[str, Any], api: APIClient
+) -> None:
+    from api.formats.snapshot_checks import read_package, registry_differences
+
+    then = api.get(f"{API}export/snapshot.zip?as_of=2024-03-15&known_at={AFTER_RENAME}")
+    assert then.status_code == HTTPStatus.OK
+    package = read_package(then.content)
+    assert package.descriptor["registry"]["known_at"] == "2024-07-01T23:59:59.999999Z"
+    assert b"Treasury" in package.files["units.csv"]
+    # Checked against the registry as recorded then, it is what the registry makes.
+    assert registry_differences(package) == []
+    now = read_package(api.get(f"{API}export/snapshot.zip?as_of=2024-03-15").content)
+    assert "known_at" not in now.descriptor["registry"]
+    assert b"Finance Office" in now.files["units.csv"]
+
+
+def test_known_at_adds_no_query_to_an_as_of_read(
+    known: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    march = selectors.parse_instant("2024-03-15")
+    with CaptureQueriesContext(connection) as plain:
+        selectors.unit_tree_as_of(march)
+        selectors.posts_as_of(march)
+        selectors.unit_family(known["legal"].slug, march)
+    with (
+        selectors.reading_as_known_at(known_at(AFTER_RENAME)),
+        django_assert_num_queries(len(plain)),
+    ):
+        selectors.unit_tree_as_of(march)
+        selectors.posts_as_of(march)
+        selectors.unit_family(known["legal"].slug, march)
+
+
+def test_listing_pages_and_chart_as_known_then(
+    known: dict[str, Any], client: Any
+) -> None:
+    posts = client.get(f"/posts/?known_at={AFTER_RENAME}").content.decode()
+    assert "Treasury" in posts and "Finance Office" not in posts
+    people = client.get(f"/people/?known_at={AFTER_RENAME}").content.decode()
+    assert "Ann Example" in people and "Finance Office" not in people
+    assert f"known_at={AFTER_RENAME}" in people
+    chart = client.get(f"/chart/?known_at={BEFORE_RENAME}")
+    assert chart.status_code == HTTPStatus.OK
+    text = chart.content.decode()
+    assert "Finance" in text and "Treasury" not in text and "Audit" not in text
+    assert 'name="known_at" value="2024-05-01"' in text

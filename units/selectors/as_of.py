@@ -74,7 +74,7 @@ def reading_instant(when: datetime.datetime | None) -> datetime.datetime | None:
 
 
 def current_rows(
-    model: type[RecordedModel], fields: Sequence[str], ids: Iterable[int]
+    model: type[models.Model], fields: Sequence[str], ids: Iterable[int]
 ) -> list[dict[str, Any]]:
     """Some objects' ``fields`` as they stand now (``id`` among them), in one query.
 
@@ -88,7 +88,7 @@ def current_rows(
         return list(
             model._default_manager.filter(pk__in=_in_ids(wanted)).values(*fields)
         )
-    return states_as_of(model, LATEST, tuple(fields), ids=wanted)
+    return states_as_of(model, LATEST, tuple(fields), ids=wanted)  # type: ignore[arg-type]
 
 
 def _history_model(model: type[RecordedModel]) -> type[models.Model]:

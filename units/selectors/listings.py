@@ -159,7 +159,7 @@ def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         return {}
     if current_known_at() is None:
         return {
-            row["id"]: row
+            row["id"]: dict(row)
             for row in Post.objects.filter(pk__in=ids).values(
                 "id", "slug", "title", "unit__slug", "unit__name"
             )
