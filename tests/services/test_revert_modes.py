@@ -555,3 +555,67 @@ def test_correcting_a_post_title_followed_by_a_change(editor: User) -> None:
     assert (stored.title, stored.term_years) == ("Director", 4)
     assert both(Post, post.pk, "title", at("2024-03-15"), None) == "Director"
     assert both(Post, post.pk, "term_years", at("2024-04-15"), None) == 4
+
+
+def test_correcting_a_mistaken_abolition_reinstates_from_its_time(
+    misnamed: OrganizationalUnit, editor: User
+) -> None:
+    services.unit_abolish(
+        unit=misnamed, user=editor, reason="Abolished", effective_at=at("2024-05-01")
+    )
+    renamed = versions(misnamed)[1]
+
+    services.unit_revert(
+        unit=misnamed,
+        history_id=renamed.history_id,
+        user=editor,
+        reason="It was never abolished",
+        mode="correct",
+    )
+
+    assert OrganizationalUnit.objects.get(pk=misnamed.pk).is_active
+    assert (
+        both(OrganizationalUnit, misnamed.pk, "abolished_on", at("2024-06-01"), None)
+        is None
+    )
+    abolition = versions(misnamed)[2]
+    assert (
+        both(
+            OrganizationalUnit,
+            misnamed.pk,
+            "abolished_on",
+            at("2024-06-01"),
+            abolition.recorded_at,
+        )
+        is not None
+    )
+
+
+def test_correcting_a_reinstatement_is_refused_with_nothing_written(
+    misnamed: OrganizationalUnit, editor: User
+) -> None:
+    """Correcting it would abolish the unit from then on: that is an abolition, with
+    its sub-units to account for, so the editor is sent to undo it instead."""
+    services.unit_abolish(
+        unit=misnamed, user=editor, reason="Abolished", effective_at=at("2024-05-01")
+    )
+    abolished = versions(misnamed)[2]
+    services.unit_revert(
+        unit=misnamed,
+        history_id=versions(misnamed)[1].history_id,
+        user=editor,
+        reason="Back",
+    )
+    count = misnamed.history.count()
+
+    with pytest.raises(ValidationError) as refused:
+        services.unit_revert(
+            unit=misnamed,
+            history_id=abolished.history_id,
+            user=editor,
+            reason="The reinstatement was a mistake",
+            mode="correct",
+        )
+
+    assert "reinstated" in refused.value.messages[0]
+    assert misnamed.history.count() == count
