@@ -587,8 +587,32 @@ class RevertForm(ServiceErrorMixin, forms.Form):
 
 
 class RevertReorganizationForm(ServiceErrorMixin, forms.Form):
-    """Reverting a reorganization drafts a new one: it needs its own reason."""
+    """Reverting a reorganization drafts a new one: it needs its own reason, and says
+    how it takes effect (from a time of its own, or correcting the record)."""
 
+    mode = forms.ChoiceField(
+        label=_("How to revert"),
+        choices=[
+            (
+                RevertMode.UNDO,
+                _(
+                    "Undo from the time below (default now): the history keeps the "
+                    "reorganization and shows it undone."
+                ),
+            ),
+            (
+                RevertMode.CORRECT,
+                _(
+                    "Correct the record from when it took effect, as if it had never "
+                    "applied; reports printed before today still show it."
+                ),
+            ),
+        ],
+        initial=RevertMode.UNDO,
+        # Not sent (a script posting the form, as before the choice existed): undo.
+        required=False,
+        widget=forms.RadioSelect,
+    )
     reason = forms.CharField(
         label=_("Reason for reverting"),
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
@@ -601,6 +625,9 @@ class RevertReorganizationForm(ServiceErrorMixin, forms.Form):
         widget=AdminSplitDateTime,
         help_text=_("Leave empty for now; the revert is a draft until approved."),
     )
+
+    def clean_mode(self) -> str:
+        return str(self.cleaned_data.get("mode") or RevertMode.UNDO)
 
 
 class MoveDialogForm(forms.Form):
