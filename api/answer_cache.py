@@ -54,9 +54,13 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# Taken by every read (``orgregistry.known_at``), whatever its FilterSets.
+EVERY_READ_PARAMETERS = frozenset({"known_at"})
+
+
 def known_parameters(parameters: Iterable[type[QueryFilterSet]]) -> frozenset[str]:
-    """The query parameters the FilterSets of a read take."""
-    return frozenset(
+    """The query parameters the FilterSets of a read take, and ``known_at``."""
+    return EVERY_READ_PARAMETERS | frozenset(
         name for filterset in parameters for name in filterset.base_filters
     )
 

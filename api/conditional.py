@@ -77,7 +77,13 @@ def _cached_answer(
     key = f"api-answer:{fingerprint}"
     stamp_key = f"api-stamp:{fingerprint}"
     stamp: selectors.Stamp | None = None
-    if instant is None:
+    known_at = selectors.current_known_at()
+    if known_at is not None:
+        # As known at a past instant the answer never changes: nothing recorded
+        # later enters it. Only "now" moves (the day, for appointments' dates),
+        # when ``as_of`` is left out: the tag names the day read.
+        etag = f'"k{answer_cache.digest(known_at_tag(known_at))}-{fingerprint}"'
+    elif instant is None:
         etag = f'"g{selectors.registry_generation()}-{fingerprint}"'
     else:
         kept = cache.get(stamp_key)
@@ -195,6 +201,12 @@ def _renders_as_built(renderer: Any, request: Request) -> TypeGuard[JSONRenderer
     )
 
 
+def known_at_tag(known_at: datetime.datetime) -> str:
+    """What, besides the request, an answer read as known at ``known_at`` depends on:
+    that instant, and today's date (an ``as_of`` left out is now)."""
+    return f"{known_at.isoformat()}|{datetime.datetime.now(datetime.UTC).date()}"
+
+
 def object_etag(kind: str, pk: int, version: int, shown: str = "") -> str:
     """The object's version; ``shown``: a tag of what the answer shows besides it
     (a unit's lineage), which ``If-Match`` ignores."""
@@ -210,7 +222,16 @@ def object_read(
     version: int,
     shown: str = "",
 ) -> Response:
-    """Answer a single-object read; its ETag names the object's version."""
+    """Answer a single-object read; its ETag names the object's version.
+
+    Read as known at an earlier instant (``known_at``), the tag names it too: the same
+    version may show differently then, and such a tag is no version to write against
+    (``If-Match`` refuses it).
+    """
+    known_at = selectors.current_known_at()
+    if known_at is not None:
+        known = "k" + answer_cache.digest(known_at_tag(known_at))[:8]
+        shown = f"{shown}-{known}" if shown else known
     etag = object_etag(kind, pk, version, shown)
     if etag in _requested_tags(request, "If-None-Match"):
         return _finish(Response(status=304), etag)

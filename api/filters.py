@@ -89,6 +89,10 @@ class InstantField(forms.Field):
 
     def to_python(self, value: str | None) -> Any:
         if value is None:
+            if self.parameter == "as_of":
+                # Now; as known at an earlier instant (``known_at``), now as an
+                # instant, so that the read goes through history, not the live tables.
+                return selectors.reading_instant(self.absent)
             return self.absent
         try:
             return selectors.parse_instant(value, parameter=self.parameter)

@@ -12,6 +12,8 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import alpha_operation_sorter
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 from api.schema_texts import TAGS
 
@@ -60,8 +62,38 @@ def sort_operations(endpoint: tuple[str, str, str, Any]) -> tuple[int, Any]:
     return place, alpha_operation_sorter(endpoint)
 
 
+# Every read takes it (``orgregistry.known_at``): documented once, added to each read.
+KNOWN_AT = OpenApiParameter(
+    "known_at",
+    OpenApiTypes.STR,
+    description="Answer with what the registry had recorded by this instant (default: "
+    "now): corrections recorded later are left out, so the answer is what the registry "
+    "said then, and never changes. Read as `as_of` is (a date means the end of that "
+    "day, UTC); combine both for the structure as of one instant as recorded at "
+    "another. An instant at or after now is now. A malformed value, or one before the "
+    "registry's first record, is a 400 naming `known_at` (`code`: `invalid_instant`). "
+    "The answer says which instant it read in its `Registry-Known-At` header.",
+)
+
+
+# Tags whose reads are not of the registry's recorded history (the API's root and
+# tokens; reorganizations, which are plans and keep no history rows).
+NOT_READ_AS_KNOWN = frozenset({"root", "tokens", "reorganizations"})
+
+
 class RegistryAutoSchema(AutoSchema):
-    """Every operation under the one tag of its path (``SEGMENT_TAGS``)."""
+    """Every operation under the one tag of its path (``SEGMENT_TAGS``); every read
+    of the registry with ``known_at``."""
 
     def get_tags(self) -> list[str]:
         return [path_tag(self.path)]
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if (
+            self.method == "GET"
+            and getattr(self.view, "reads_registry", True)
+            and path_tag(self.path) not in NOT_READ_AS_KNOWN
+        ):
+            parameters.append(KNOWN_AT)
+        return parameters

@@ -95,6 +95,12 @@ day, UTC) or a date-time (no offset means UTC). The answer is the registry as it
 then: units not yet established are absent (a detail answers 404), abolished ones are
 flagged `"status": "abolished"` (trees leave them out unless `include_abolished=true`).
 
+**As recorded at any instant.** Every read of the registry also takes `known_at`: the
+answer is built only from what had been recorded by then, leaving out corrections of the
+past recorded later (`tree/?as_of=2024-03-01&known_at=2024-06-01`: what the registry
+said in June about March). Read like `as_of`; at or after now it is now; a malformed
+one, or one before the first record, is a 400.
+
 **Pages.** Lists answer `{"count", "next", "previous", "results"}`, with `limit` (1 to
 1000, default 50) and `offset`; `next` and `previous` keep your filters. Every link is
 absolute. The change feed pages by **cursor** instead: follow `next` until it is

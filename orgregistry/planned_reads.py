@@ -47,6 +47,7 @@ from orgregistry.reorganizations import reads_registry
 from units.models import Reorganization, ReorganizationStatus
 from units.selectors import (
     InvalidInstant,
+    current_known_at,
     may_see_staff_identities,
     parse_instant,
     registry_generation,
@@ -213,7 +214,9 @@ class PlannedReadMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS or current_known_at() is not None:
+            # As known at a past instant, nothing planned since can be known: the
+            # plan's rows would be recorded now, after it (orgregistry.known_at).
             return self.get_response(request)
         preview = request.GET.get("preview")
         until = planned_instant(request)

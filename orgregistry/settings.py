@@ -150,6 +150,9 @@ MIDDLEWARE = [
     # the anonymous timeout (an application is not an anonymous read).
     "orgregistry.reorganizations.ReorganizationCatchUpMiddleware",
     "orgregistry.statement_timeout.AnonymousReadTimeoutMiddleware",
+    # Every read as the registry had been recorded by ``?known_at=`` (corrections
+    # recorded since left out); before the planned reads, which it makes moot.
+    "orgregistry.known_at.KnownAtMiddleware",
     # A read of a future instant (or a preview) runs with the scheduled
     # reorganizations applied and rolled back after: inside the anonymous timeout,
     # on the primary (the routing above sends it there), after the catch-up.

@@ -11,9 +11,12 @@ fit in memory as one document::
     {"end": true, "counts": {"units.organizationalunit": N, ...}}
 
 Everything is copied as stored: primary keys, tree fields, every history row with its
-``history_id``, effective time (``history_date``), ``recorded_at``, reason and author.
-Keeping the ids keeps the tie-break between revisions of equal effective time (by
-``history_id``) and so keeps every as-of answer identical after a round trip.
+``history_id``, effective time (``history_date``), ``recorded_at``, the revision it
+corrects (``corrects_revision``), reason and author. Keeping the ids keeps the tie-break
+between revisions of equal effective time (by ``history_id``, which is how a correction
+wins over the row it corrects), and keeping ``recorded_at`` keeps what the registry said
+at each earlier time: every answer as of any instant, as known at any instant, is
+identical after a round trip.
 
 Authors are written by username, not by id: the target database has its own users.
 A restore links each revision to the user of that name, creating missing ones as
@@ -242,7 +245,7 @@ def _load(path: Path) -> tuple[RestoreReport, dict[str, Any]]:
                 model = models_by_label.get(marker.get("table", ""))
                 if model is None:
                     raise BackupError(f"Unknown table {marker.get('table')!r}.")
-                if marker.get("columns") != _columns(model):
+                if not _columns_readable(marker.get("columns"), model):
                     raise BackupError(
                         f"The columns of {marker['table']} do not match this version "
                         "of the registry; restore with the version that wrote it."
@@ -284,6 +287,23 @@ def _read_header(lines: Iterator[str]) -> dict[str, Any]:
 ADDED_LATER: frozenset[str] = frozenset(
     {_label(UnitSuccession), _label(UnitSuccession.history.model)}
 )
+
+
+# Columns added after the format's version was fixed: a backup written before them
+# does not hold them, and its rows restore with the column empty (no history row was a
+# correction before corrections existed).
+COLUMNS_ADDED_LATER: frozenset[str] = frozenset({"corrects_revision"})
+
+
+def _columns_readable(columns: Any, model: type[models.Model]) -> bool:
+    """Whether a table's columns in the file are this registry's, in its order, save
+    for columns added since (``COLUMNS_ADDED_LATER``), which the file may lack."""
+    expected = _columns(model)
+    if columns == expected:
+        return True
+    return isinstance(columns, list) and columns == [
+        name for name in expected if name not in COLUMNS_ADDED_LATER or name in columns
+    ]
 
 
 def _check_counts(end: dict[str, Any], report: RestoreReport) -> None:

@@ -172,9 +172,17 @@ def registry_differences(package: Package) -> list[str]:
         return [f"{DESCRIPTOR}: names no registry as_of and origin to compare with."]
     try:
         when = selectors.parse_instant(registry["as_of"])
+        known_at = (
+            None
+            if registry.get("known_at") is None
+            else selectors.parse_instant(
+                str(registry["known_at"]), parameter="known_at"
+            )
+        )
     except selectors.InvalidInstant as error:
         return [f"{DESCRIPTOR}: {error}"]
-    today = read_package(snapshot_zip(when, registry["origin"]))
+    with selectors.reading_as_known_at(known_at):
+        today = read_package(snapshot_zip(when, registry["origin"]))
     problems = []
     for resource in today.resources:
         path = resource["path"]

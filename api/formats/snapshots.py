@@ -158,6 +158,7 @@ def descriptor(
 ) -> dict[str, Any]:
     """The ``datapackage.json`` of a snapshot whose resources are ``files``."""
     as_of = instant_text(when)
+    known_at = selectors.current_known_at()
     package: dict[str, Any] = {
         "profile": "data-package",
         "name": slugify(settings.REGISTRY_NAME).replace("_", "-") or "registry",
@@ -174,6 +175,8 @@ def descriptor(
     package["registry"] = {
         "name": settings.REGISTRY_NAME,
         "as_of": as_of,
+        # What the registry had recorded by then, when read so (``known_at``).
+        **({} if known_at is None else {"known_at": instant_text(known_at)}),
         "origin": origin,
         "generation": {
             "epoch": generation.epoch,

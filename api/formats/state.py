@@ -29,6 +29,7 @@ from units.selectors import UnitNode
 def tree_at(
     when: datetime.datetime | None, *, include_abolished: bool
 ) -> list[UnitNode]:
+    when = selectors.reading_instant(when)
     if when is None:
         return selectors.unit_tree(include_abolished=include_abolished)
     return selectors.unit_tree_as_of(when, include_abolished=include_abolished)
@@ -66,7 +67,8 @@ class RegistryAt:
     """The registry at ``when`` (None: now), read on first use and kept."""
 
     def __init__(self, when: datetime.datetime | None) -> None:
-        self.when = when
+        # Now, read as known at an earlier instant, is rebuilt from history too.
+        self.when = selectors.reading_instant(when)
 
     @cached_property
     def units(self) -> list[UnitNode]:

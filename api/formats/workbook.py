@@ -26,6 +26,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from api.formats.exports import CSV_COLUMNS, unit_rows
 from api.formats.state import RegistryAt, RegistryRecords
+from units import selectors
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNITS_SHEET = "Units"
@@ -121,6 +122,11 @@ def _about(
             as_of.astimezone(datetime.UTC).isoformat()
             if as_of
             else f"now ({data.day.isoformat()})",
+        ),
+        *(
+            []
+            if (known_at := selectors.current_known_at()) is None
+            else [("As recorded on", known_at.astimezone(datetime.UTC).isoformat())]
         ),
         ("Units", len(data.units)),
         ("Posts", len(data.posts)),

@@ -21,7 +21,7 @@ from units.models import (
     ReportingLine,
     UnitKind,
 )
-from units.services import MOVE_POSITIONS
+from units.services import MOVE_POSITIONS, RevertMode
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -209,13 +209,23 @@ class UnitsAbolishSerializer(UnitAbolishSerializer):
 
 
 class UnitRevertSerializer(WriteSerializer):
-    """A revert takes effect now: it is a new change, so it cannot be backdated."""
+    """A revert is a new change: undone from now, or correcting the record from the
+    time of the mistake; either way it cannot be given a time of its own."""
 
     history_id = serializers.IntegerField(
         min_value=1,
         # Ids are 64-bit; a larger number names no version and would overflow.
         max_value=2**63 - 1,
         help_text="The version to bring back: a history_id from units/{slug}/history/.",
+    )
+    mode = serializers.ChoiceField(
+        choices=RevertMode.choices,
+        required=False,
+        default=RevertMode.UNDO,
+        help_text="`undo` (default): takes effect now; the history keeps the mistake "
+        "and shows it undone. `correct`: corrects the record from the time of the "
+        "change that followed the version (the mistake), as if it had never been "
+        "recorded; reads `known_at` an instant before the correction still show it.",
     )
     effective_at = None  # type: ignore[assignment]
 

@@ -22,6 +22,7 @@ from units.models import (
     ReasonVisibility,
     ReorganizationStatus,
 )
+from units.services.reverts import RevertMode
 
 
 class OperationSerializer(serializers.Serializer):
@@ -205,6 +206,16 @@ class RevertReorganizationSerializer(StrictSerializer):
     effective_at = InstantField(
         required=False,
         help_text="When the revert takes effect (now or later); default now.",
+    )
+    mode = serializers.ChoiceField(
+        choices=RevertMode.choices,
+        required=False,
+        default=RevertMode.UNDO,
+        help_text="`undo` (default): the draft takes effect at `effective_at`; the "
+        "history keeps the reorganization and shows it undone. `correct`: the draft "
+        "takes effect at the reorganization's own time (leave `effective_at` out), "
+        "so that, applied, it corrects the record as if the reorganization had never "
+        "applied; reads `known_at` an instant before still show it.",
     )
 
 

@@ -382,8 +382,10 @@ class ReorganizationRevertView(ReorganizationView):
         "units it established abolished, units it abolished reinstated with their "
         "sub-units back in their old order, moves, field changes, appointments and "
         "dotted lines undone. What cannot be restored is listed in `not_restored`. "
-        "The draft then goes through submit and approval like any other. Only an "
-        "applied reorganization can be reverted (409 `wrong_status`).",
+        "The draft then goes through submit and approval like any other. With `mode` "
+        "`correct` it takes effect at the reorganization's own time, correcting the "
+        "record once applied (400 with `effective_at`). Only an applied "
+        "reorganization can be reverted (409 `wrong_status`).",
         request=api_serializers.RevertReorganizationSerializer,
         responses={201: api_serializers.ReorganizationSerializer, **ERRORS},
     )
@@ -396,6 +398,7 @@ class ReorganizationRevertView(ReorganizationView):
             reason=fields["reason"],
             effective_at=fields.get("effective_at"),
             reason_visibility=fields.get("reason_visibility"),
+            mode=fields["mode"],
         )
         return self.created(revert.pk)
 

@@ -381,8 +381,11 @@ class UnitRevertView(RegistryView):
         "by `history_id` (see the unit's history). The revert is recorded now as a new "
         "version with its own reason; no version is erased. Reverting to a version from "
         "before the unit was abolished reinstates it; to an abolished version, abolishes "
-        "it. 404 if the version is not one of this unit's, 409 if the old parent is now "
-        "inside the unit's subtree, 400 if the unit already matches that version.",
+        "it. With `mode` `correct`, it is instead a correction effective when the change "
+        "after that version took effect, restoring the fields that change made. 404 if "
+        "the version is not one of this unit's, 409 if the old parent is now inside the "
+        "unit's subtree, 400 if the unit already matches that version (or, correcting, "
+        "if no change follows it) or for an unknown `mode`.",
         parameters=[IF_MATCH],
         request=api_serializers.UnitRevertSerializer,
         responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
@@ -398,6 +401,7 @@ class UnitRevertView(RegistryView):
             user=request.user,
             **why,
             expected_version=version,
+            mode=fields["mode"],
         )
         return unit_written(request, unit_id, newest_before)
 

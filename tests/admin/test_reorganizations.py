@@ -343,3 +343,20 @@ def test_a_reader_without_the_add_permission_cannot_revert(
     answer = approver_client.post(revert_url(original), {"reason": "Undo"})
     assert answer.status_code == HTTPStatus.FORBIDDEN
     assert Reorganization.objects.count() == 1
+
+
+def test_the_revert_page_offers_to_correct_the_record(
+    editor_client: Client, approver_client: Client, small_tree: tuple
+) -> None:
+    original = applied_move(editor_client, approver_client)
+    form = editor_client.get(revert_url(original)).content.decode()
+    assert 'name="mode" value="correct"' in form
+    assert "reports printed before today still show it." in form
+
+    answer = editor_client.post(
+        revert_url(original), {"reason": "Never moved", "mode": "correct"}
+    )
+
+    assert answer.status_code == HTTPStatus.FOUND
+    revert = Reorganization.objects.get(reverts=original)
+    assert revert.effective_at == original.effective_at

@@ -406,3 +406,47 @@ def test_an_anonymous_revert_is_refused(
     answer = post(client, f"{API}{pk}/revert/", {"reason": "Undo"})
     assert answer.status_code in {HTTPStatus.FORBIDDEN, HTTPStatus.UNAUTHORIZED}
     assert Reorganization.objects.count() == 1
+
+
+def test_a_correcting_revert_is_drafted_at_the_originals_time(
+    units: Any, editor_client: Client, approver_client: Client
+) -> None:
+    original = applied_rename(editor_client, approver_client)
+    when = Reorganization.objects.get(pk=original).effective_at
+
+    answer = post(
+        editor_client,
+        f"{API}{original}/revert/",
+        {"reason": "Never", "mode": "correct"},
+    )
+
+    assert answer.status_code == HTTPStatus.CREATED, answer.json()
+    revert = Reorganization.objects.get(pk=answer.json()["id"])
+    assert revert.effective_at == when
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        ({"reason": "r", "mode": "erase"}, "mode"),
+        (
+            {"reason": "r", "mode": "correct", "effective_at": "2020-01-01"},
+            "effective_at",
+        ),
+    ],
+)
+def test_a_revert_with_a_bad_mode_is_400_and_writes_nothing(
+    units: Any,
+    editor_client: Client,
+    approver_client: Client,
+    data: dict[str, Any],
+    shown: str,
+) -> None:
+    original = applied_rename(editor_client, approver_client)
+    count = Reorganization.objects.count()
+
+    answer = post(editor_client, f"{API}{original}/revert/", data)
+
+    assert answer.status_code == HTTPStatus.BAD_REQUEST, answer.json()
+    assert shown in str(answer.json())
+    assert Reorganization.objects.count() == count

@@ -306,4 +306,86 @@ def test_revert_is_documented_in_the_openapi_schema(db):
     request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
     component = request_schema["$ref"].rsplit("/", 1)[-1]
     properties = schema.json()["components"]["schemas"][component]["properties"]
-    assert set(properties) == {"reason", "reason_visibility", "history_id"}
+    assert set(properties) == {"reason", "reason_visibility", "history_id", "mode"}
+    mode = properties["mode"]
+    if "$ref" in mode:
+        mode = schema.json()["components"]["schemas"][mode["$ref"].rsplit("/", 1)[-1]]
+    elif "allOf" in mode:
+        ref = mode["allOf"][0]["$ref"].rsplit("/", 1)[-1]
+        mode = {**schema.json()["components"]["schemas"][ref], **mode}
+    assert mode["enum"] == ["undo", "correct"]
+    assert "correct" in mode["description"]
+
+
+# --- Issue 14: a revert that corrects the record (mode) ---------------------------
+
+
+def test_correct_mode_corrects_the_record_at_the_mistakes_time(
+    editor_client: Any, renamed_unit_y: Any
+) -> None:
+    first, second = history_ids("unit-y")
+    mistake = OrganizationalUnit.history.get(history_id=second)
+    versions_before = all_history()
+
+    response = revert(
+        editor_client,
+        "unit-y",
+        {"history_id": first, "reason": "Never renamed", "mode": "correct"},
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["name"] == "Unit Y"
+    assert all_history()[: len(versions_before)] == versions_before
+    correction = OrganizationalUnit.history.filter(slug="unit-y").latest("history_id")
+    assert correction.history_date == mistake.history_date
+    assert correction.recorded_at > mistake.recorded_at
+    assert (correction.corrects_revision, correction.reverts_revision) == (
+        second,
+        first,
+    )
+
+
+def test_undo_is_the_default_mode(editor_client: Any, renamed_unit_y: Any) -> None:
+    first, second = history_ids("unit-y")
+    mistake = OrganizationalUnit.history.get(history_id=second)
+
+    response = revert(editor_client, "unit-y", {"history_id": first, "reason": "Undo"})
+
+    assert response.status_code == HTTPStatus.OK
+    undo = OrganizationalUnit.history.filter(slug="unit-y").latest("history_id")
+    assert undo.history_date > mistake.history_date
+    assert undo.corrects_revision is None
+
+
+def test_an_unknown_mode_is_400_and_changes_nothing(
+    editor_client: Any, renamed_unit_y: Any
+) -> None:
+    first = history_ids("unit-y")[0]
+    before, versions = unit_snapshot(), all_history()
+
+    response = revert(
+        editor_client,
+        "unit-y",
+        {"history_id": first, "reason": "Gone", "mode": "erase"},
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "mode" in response.content.decode()
+    assert (unit_snapshot(), all_history()) == (before, versions)
+
+
+def test_correcting_with_nothing_after_the_version_is_400(
+    editor_client: Any, renamed_unit_y: Any
+) -> None:
+    second = history_ids("unit-y")[1]
+    before = all_history()
+
+    response = revert(
+        editor_client,
+        "unit-y",
+        {"history_id": second, "reason": "Nothing to do", "mode": "correct"},
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["code"] == "no_change"
+    assert all_history() == before

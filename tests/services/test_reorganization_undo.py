@@ -26,6 +26,8 @@ from units.models import (
     UnitKind,
     UnitRelationship,
 )
+from units.selectors import states_as_of
+from units.selectors.as_of import reading_as_known_at
 from units.services.refusals import refusal_code, refusal_status
 
 pytestmark = pytest.mark.django_db
@@ -559,3 +561,82 @@ def test_undoing_the_abolition_of_a_whole_branch_reinstates_parents_first(
     assert children("dept-d") == list(SUB_UNITS)
     assert Appointment.objects.filter(ended_on__isnull=True).count() == 1
     assert UnitRelationship.objects.filter(ended_on__isnull=True).count() == 1
+
+
+# --- Issue 14: a revert that corrects the record from the original's own time ---------
+
+
+def test_a_correcting_revert_takes_effect_at_the_originals_time(
+    registry: dict[str, Any], editor: User, approver: User
+) -> None:
+    """Applied, it corrects the record: the original's rename never held, while a
+    mandate recorded after it still does; the registry as known before still shows
+    the rename."""
+    when = timezone.now() - datetime.timedelta(days=10)
+    original = services.reorganization_create(
+        user=editor, title="Rename S1", reason="DG bulletin", effective_at=when
+    )
+    services.operation_add(
+        reorganization=original,
+        user=editor,
+        kind=OperationKind.CHANGE_UNIT,
+        payload={"unit": "s1", "fields": {"name": "Unit One"}},
+    )
+    services.reorganization_submit(reorganization=original, user=editor)
+    original = services.reorganization_approve(reorganization=original, user=approver)
+    assert original.status == Status.APPLIED, original.problems
+    s1 = OrganizationalUnit.objects.get(slug="s1")
+    services.unit_update(
+        unit=s1,
+        user=editor,
+        reason="Mandate",
+        mandate="Keeps S1.",
+        effective_at=when + datetime.timedelta(days=5),
+    )
+    known_before = timezone.now()
+
+    revert = services.reorganization_revert(
+        reorganization=original, user=editor, reason="Never renamed", mode="correct"
+    )
+
+    assert revert.effective_at == original.effective_at
+    approve_revert(revert, editor, approver)
+    s1 = OrganizationalUnit.objects.get(slug="s1")
+    assert (s1.name, s1.mandate) == ("Unit S1", "Keeps S1.")
+    between = when + datetime.timedelta(days=1)
+    assert OrganizationalUnit.history.filter(
+        id=s1.pk, history_date=original.effective_at, corrects_revision__isnull=False
+    ).exists()
+    assert states_as_of(OrganizationalUnit, between, ["name"], ids=[s1.pk]) == [
+        {"name": "Unit S1"}
+    ]
+    with reading_as_known_at(known_before):
+        assert states_as_of(OrganizationalUnit, between, ["name"], ids=[s1.pk]) == [
+            {"name": "Unit One"}
+        ]
+    assert_tree_matches_rebuild()
+
+
+def test_a_correcting_revert_takes_no_time_of_its_own(
+    registry: dict[str, Any], editor: User, approver: User
+) -> None:
+    original = applied(
+        editor,
+        approver,
+        [(OperationKind.CHANGE_UNIT, {"unit": "s1", "fields": {"name": "One"}})],
+    )
+    count = Reorganization.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.reorganization_revert(
+            reorganization=original,
+            user=editor,
+            reason="Corrected",
+            mode="correct",
+            effective_at=timezone.now(),
+        )
+    assert "effective_at" in refused.value.error_dict
+    with pytest.raises(ValidationError):
+        services.reorganization_revert(
+            reorganization=original, user=editor, reason="Corrected", mode="erase"
+        )
+    assert Reorganization.objects.count() == count

@@ -34,6 +34,7 @@ from units.models import (
     ReportingLine,
     UnitRelationship,
 )
+from units.services.reverts import REVERT_MODE_HELP, RevertMode
 
 REASON_HELP = _(
     "Why is this change made? It is recorded in the history with your name."
@@ -601,15 +602,58 @@ class AbolishUnitForm(AbolishForm):
 
 
 class RevertForm(ServiceErrorMixin, forms.Form):
-    """Reverting is a new change: it needs its own reason."""
+    """Reverting is a new change: it needs its own reason, and says how it takes
+    effect (undone from now, or the record corrected from the mistake's time)."""
 
+    mode = forms.ChoiceField(
+        label=_("How to revert"),
+        choices=RevertMode.choices,
+        initial=RevertMode.UNDO,
+        # Not sent (a script posting the form, as before the choice existed): undo.
+        required=False,
+        widget=forms.RadioSelect,
+    )
     reason, reason_visibility = reason_fields(_("Reason for reverting"))
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    def clean_mode(self) -> str:
+        return str(self.cleaned_data.get("mode") or RevertMode.UNDO)
+
+    def mode_choices(self) -> list[tuple[Any, StrOrLazy]]:
+        """Each radio button of ``mode`` with its one-sentence explanation."""
+        return [
+            (choice, REVERT_MODE_HELP[RevertMode(choice.data["value"])])
+            for choice in self["mode"]
+        ]
+
 
 class RevertReorganizationForm(ServiceErrorMixin, forms.Form):
-    """Reverting a reorganization drafts a new one: it needs its own reason."""
+    """Reverting a reorganization drafts a new one: it needs its own reason, and says
+    how it takes effect (from a time of its own, or correcting the record)."""
 
+    mode = forms.ChoiceField(
+        label=_("How to revert"),
+        choices=[
+            (
+                RevertMode.UNDO,
+                _(
+                    "Undo from the time below (default now): the history keeps the "
+                    "reorganization and shows it undone."
+                ),
+            ),
+            (
+                RevertMode.CORRECT,
+                _(
+                    "Correct the record from when it took effect, as if it had never "
+                    "applied; reports printed before today still show it."
+                ),
+            ),
+        ],
+        initial=RevertMode.UNDO,
+        # Not sent (a script posting the form, as before the choice existed): undo.
+        required=False,
+        widget=forms.RadioSelect,
+    )
     reason, reason_visibility = reason_fields(_("Reason for reverting"))
     effective_at = forms.SplitDateTimeField(
         label=_("Takes effect at"),
@@ -617,6 +661,9 @@ class RevertReorganizationForm(ServiceErrorMixin, forms.Form):
         widget=AdminSplitDateTime,
         help_text=_("Leave empty for now; the revert is a draft until approved."),
     )
+
+    def clean_mode(self) -> str:
+        return str(self.cleaned_data.get("mode") or RevertMode.UNDO)
 
 
 class MoveDialogForm(forms.Form):

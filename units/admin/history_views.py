@@ -151,9 +151,18 @@ def version_view(
             raise PermissionDenied
         form, status, reverted = _revert(model_admin.revert, request, obj, revision)
         if reverted is not None:
+            corrected = form.cleaned_data["mode"] == services.RevertMode.CORRECT
+            message = (
+                _(
+                    "The record of “%(object)s” was corrected: the change after the "
+                    "version of %(date)s no longer holds from when it took effect."
+                )
+                if corrected
+                else _("“%(object)s” was reverted to the version of %(date)s.")
+            )
             messages.success(
                 request,
-                _("“%(object)s” was reverted to the version of %(date)s.")
+                message
                 % {
                     "object": reverted,
                     "date": moment_text(revision.effective_at),
@@ -194,6 +203,7 @@ def _revert(
             reason=form.cleaned_data["reason"],
             reason_visibility=form.cleaned_data["reason_visibility"],
             expected_version=form.cleaned_data["expected_version"],
+            mode=form.cleaned_data["mode"],
         )
     except ValidationError as error:
         form = RevertForm(request.POST)

@@ -315,6 +315,7 @@ class ReorganizationAdmin(ServiceWriteAdmin):
                         reason=form.cleaned_data["reason"],
                         effective_at=form.cleaned_data["effective_at"],
                         reason_visibility=form.cleaned_data["reason_visibility"],
+                        mode=form.cleaned_data["mode"],
                     )
                 except ValidationError as error:
                     form = RevertReorganizationForm(request.POST)

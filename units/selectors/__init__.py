@@ -23,7 +23,10 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 """
 
 from units.selectors.as_of import (
+    current_known_at,
     iter_state_rows_as_of,
+    reading_as_known_at,
+    reading_instant,
     records_as_of,
     state_rows_as_of,
     states_as_of,
@@ -112,6 +115,7 @@ from units.selectors.instants import (
     LATEST,
     InvalidInstant,
     change_window,
+    first_recorded_at,
     first_recorded_instant,
     parse_instant,
     parse_window_start,
@@ -316,6 +320,10 @@ __all__ = [
     "changes_page_before",
     "cyclic_gc_paused",
     "first_recorded_instant",
+    "first_recorded_at",
+    "current_known_at",
+    "reading_as_known_at",
+    "reading_instant",
     "history_problems",
     "id_for_slug",
     "latest_revisions",

@@ -26,6 +26,7 @@ from django.db import connection, models
 from django.db.models import F, Q, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from units.models import RecordedModel
 from units.selectors.instants import LATEST
@@ -58,6 +59,36 @@ def recorded_by(rows: models.QuerySet) -> models.QuerySet:
     """``rows`` (of a history table) limited to what was recorded by ``known_at``."""
     known_at = _known_at.get()
     return rows if known_at is None else rows.filter(recorded_at__lte=known_at)
+
+
+def reading_instant(when: datetime.datetime | None) -> datetime.datetime | None:
+    """The instant a read takes effect at: ``when``, or, for "now" read as known at
+    an earlier instant, now itself.
+
+    The fast paths of reads of now use the live tables, which hold what is known now;
+    as known at another instant, "now" must be rebuilt from history like any instant.
+    """
+    if when is None and _known_at.get() is not None:
+        return timezone.now()
+    return when
+
+
+def current_rows(
+    model: type[models.Model], fields: Sequence[str], ids: Iterable[int]
+) -> list[dict[str, Any]]:
+    """Some objects' ``fields`` as they stand now (``id`` among them), in one query.
+
+    From the live table; as known at an earlier instant, from what had been recorded
+    by then (an object recorded later is absent).
+    """
+    wanted = {pk for pk in ids if pk is not None}
+    if not wanted:
+        return []
+    if _known_at.get() is None:
+        return list(
+            model._default_manager.filter(pk__in=_in_ids(wanted)).values(*fields)
+        )
+    return states_as_of(model, LATEST, tuple(fields), ids=wanted)  # type: ignore[arg-type]
 
 
 def _history_model(model: type[RecordedModel]) -> type[models.Model]:

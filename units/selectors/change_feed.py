@@ -19,7 +19,7 @@ from units.models import (
     UnitRelationship,
     UnitSuccession,
 )
-from units.selectors.as_of import _history_model, _latest_revisions
+from units.selectors.as_of import _history_model, _latest_revisions, recorded_by
 from units.selectors.changes import entries
 from units.selectors.changes.appointments import appointment_changes
 from units.selectors.changes.entries import Revision, RevisionPairs, feed_fields
@@ -112,7 +112,11 @@ def _window_with_previous(
     history = _history_model(model)
     columns = _feed_columns(fields)
     window = list(
-        history._default_manager.filter(history_date__gt=since, history_date__lte=until)
+        recorded_by(
+            history._default_manager.filter(
+                history_date__gt=since, history_date__lte=until
+            )
+        )
         .order_by("history_date", "history_id")
         .values(*columns)
     )
@@ -149,11 +153,11 @@ def _feed_revisions(
     object's revision just before it (``previous_history_id``).
     """
     history = _history_model(model)._default_manager
-    rows = history.filter(history_date__gt=since, history_date__lte=until)
+    rows = recorded_by(history.filter(history_date__gt=since, history_date__lte=until))
     columns = _feed_columns(fields)
     if only is not None:
         before = (
-            history.filter(id=OuterRef("id"))
+            recorded_by(history.filter(id=OuterRef("id")))
             .filter(
                 Q(history_date__lt=OuterRef("history_date"))
                 | Q(
@@ -217,8 +221,7 @@ def _revisions_before(
         order_by=[F("history_date").desc(), F("history_id").desc()],
     )
     rows = (
-        _history_model(model)
-        ._default_manager.filter(before, id__in=ids)
+        recorded_by(_history_model(model)._default_manager.filter(before, id__in=ids))
         .annotate(position=latest_first)
         .filter(position=1)
         .values(*_feed_columns(fields))

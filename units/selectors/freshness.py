@@ -46,6 +46,7 @@ from units.models import (
     UnitRelationship,
     UnitSuccession,
 )
+from units.selectors.as_of import current_known_at
 
 # Their names in a snapshot's generation (fixed, never translated).
 _STAMPED_NAMES = (
@@ -175,16 +176,22 @@ class GenerationAt:
 def generation_at(when: datetime.datetime) -> GenerationAt:
     """The generation of the registry's record of ``when`` (one query)."""
     moment = connection.ops.adapt_datetimefield_value(when)
+    # As known at an earlier instant: the rows recorded by then alone.
+    known_at = current_known_at()
+    recorded = "" if known_at is None else " AND recorded_at <= %s"
+    limits = [moment]
+    if known_at is not None:
+        limits.append(connection.ops.adapt_datetimefield_value(known_at))
     columns = [_generation_sql()]
     parameters: list[Any] = []
     for table in _tables():
         columns.append(
-            f"(SELECT MAX(history_id) FROM {table} WHERE history_date <= %s)"  # noqa: S608
+            f"(SELECT MAX(history_id) FROM {table} WHERE history_date <= %s{recorded})"  # noqa: S608
         )
         columns.append(
-            f"(SELECT MAX(recorded_at) FROM {table} WHERE history_date <= %s)"  # noqa: S608
+            f"(SELECT MAX(recorded_at) FROM {table} WHERE history_date <= %s{recorded})"  # noqa: S608
         )
-        parameters += [moment, moment]
+        parameters += [*limits, *limits]
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(columns), parameters)
         generation, *newest = cursor.fetchone()

@@ -129,6 +129,18 @@ def first_recorded_instant() -> datetime.datetime | None:
     )
 
 
+def first_recorded_at() -> datetime.datetime | None:
+    """When the registry's first change was recorded: no ``known_at`` lies before it.
+
+    Units come first (a post, a dotted line or an appointment belongs to one).
+    """
+    return (
+        OrganizationalUnit.history.order_by("recorded_at")
+        .values_list("recorded_at", flat=True)
+        .first()
+    )
+
+
 def registry_generation() -> int:
     """A number that changes with every committed write (for ETags and cache keys)."""
     return (

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from units.models import OrganizationalUnit
-from units.selectors.as_of import _in_ids
+from units.selectors.as_of import _in_ids, reading_instant
 from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.flat_trees import _SLUG, _depth_first_as_of
 from units.selectors.posts import _current_heads, posts_as_of
@@ -88,6 +88,7 @@ def unit_children(
     ``lft``..``rght`` range. As of a past instant: rebuilt from history, as
     ``unit_tree_top()`` does.
     """
+    when = reading_instant(when)
     if when is not None:
         units = _depth_first_as_of(when, root_slug=slug)
         if not units:
@@ -179,6 +180,7 @@ def unit_tree_levels(
     Six to eight queries. As of a past instant the units are rebuilt from history and
     cut in one pass, as ``unit_tree_top()`` does; only the loaded units' heads are read.
     """
+    when = reading_instant(when)
     if when is not None:
         return _tree_levels_as_of(
             when, slug=slug, levels=levels, fit=fit, placing=placing

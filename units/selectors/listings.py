@@ -29,6 +29,9 @@ from units.models import (
 )
 from units.selectors.as_of import (
     _ever_matched,
+    current_known_at,
+    current_rows,
+    reading_instant,
     records_as_of,
     state_rows_as_of,
     states_as_of,
@@ -90,6 +93,7 @@ def relationships_as_of(
 ) -> list[RelationshipLine]:
     """Dotted-line relationships in force at ``when`` (default now), two queries."""
     fields = ("id", "source_id", "target_id", "kind", "description", "started_on")
+    when = reading_instant(when)
     if when is None:
         rows = UnitRelationship.objects.filter(ended_on__isnull=True)
         if unit_id is not None:
@@ -143,9 +147,44 @@ def _unit_refs(unit_ids: Iterable[int]) -> dict[int, UnitRef]:
         return {}
     return {
         row["id"]: UnitRef(row["slug"], row["name"], row["short_name"])
-        for row in OrganizationalUnit.objects.filter(pk__in=ids).values(
-            "id", "slug", "name", "short_name"
+        for row in current_rows(
+            OrganizationalUnit, ("id", "slug", "name", "short_name"), ids
         )
+    }
+
+
+def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Posts' slug and title with their unit's slug and name (current names), by id.
+
+    One query; two as known at an earlier instant (names as recorded by then).
+    """
+    ids = set(post_ids)
+    if not ids:
+        return {}
+    if current_known_at() is None:
+        return {
+            row["id"]: dict(row)
+            for row in Post.objects.filter(pk__in=ids).values(
+                "id", "slug", "title", "unit__slug", "unit__name"
+            )
+        }
+    posts = current_rows(Post, ("id", "slug", "title", "unit_id"), ids)
+    units = {
+        row["id"]: row
+        for row in current_rows(
+            OrganizationalUnit,
+            ("id", "slug", "name"),
+            {row["unit_id"] for row in posts},
+        )
+    }
+    return {
+        row["id"]: {
+            **row,
+            "unit__slug": units[row["unit_id"]]["slug"],
+            "unit__name": units[row["unit_id"]]["name"],
+        }
+        for row in posts
+        if row["unit_id"] in units
     }
 
 
@@ -169,6 +208,7 @@ def tenures(
         wanted &= Q(post_id__in=list(post_ids))
     if person_ids is not None:
         wanted &= Q(person_id__in=list(person_ids))
+    when = reading_instant(when)
     if when is None:
         day = timezone.now().date()
         rows = list(
@@ -185,17 +225,15 @@ def tenures(
             ids=_ever_matched(Appointment, wanted) if wanted else None,
             started_by=day,
         )
-    posts = {
-        row["id"]: row
-        for row in Post.objects.filter(pk__in={row["post_id"] for row in rows}).values(
-            "id", "slug", "title", "unit__slug", "unit__name"
-        )
-    }
+    posts = _post_refs({row["post_id"] for row in rows})
     person_ids = {row["person_id"] for row in rows}
     # Now: the current names. As of ``when``: each holder's name then, never a later
     # rename's (``people_as_of``).
     people = (
-        Person.objects.filter(pk__in=person_ids).values_list(*PERSON_FIELDS)
+        [
+            (row["id"], row["slug"], row["full_name"])
+            for row in current_rows(Person, PERSON_FIELDS, person_ids)
+        ]
         if when is None
         else people_as_of(when, person_ids).values()
     )
@@ -274,6 +312,7 @@ def posts_page(
     them had posts come from history for the whole registry, then only the page's
     posts and holders are read. ``unit_id`` keeps that unit alone.
     """
+    when = reading_instant(when)
     if when is None:
         has_posts = models.Exists(
             Post.objects.filter(unit=models.OuterRef("pk"), abolished_on__isnull=True)
@@ -355,6 +394,7 @@ def people_page(
     the whole registry, then only the page's people are read in full. ``person_id``
     keeps that person alone.
     """
+    when = reading_instant(when)
     if when is None:
         today = timezone.now().date()
         held = models.Exists(
@@ -679,6 +719,7 @@ def unit_list(
     ``parent`` is a slug: the units directly under it. A parent the registry did not
     hold at ``when`` is refused (MissingAtInstant), not answered with an empty list.
     """
+    when = reading_instant(when)
     roots = (
         unit_tree(include_abolished=True)
         if when is None

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
-from units.selectors.as_of import _history_model
+from units.selectors.as_of import _history_model, current_rows, recorded_by
 from units.selectors.fields import (
     HISTORY_FIELDS,
     REVISION_COLUMNS,
@@ -83,11 +83,10 @@ def _linked_names(
             ids = wanted.setdefault(related, set())
             ids.update(row[attname] for row in rows if row[attname])
     return {
-        related: dict(
-            related._default_manager.filter(pk__in=ids).values_list(
-                "id", NAME_FIELDS[related]
-            )
-        )
+        related: {
+            row["id"]: row[NAME_FIELDS[related]]
+            for row in current_rows(related, ("id", NAME_FIELDS[related]), ids)
+        }
         for related, ids in wanted.items()
         if ids
     }
@@ -112,8 +111,7 @@ def _revisions(
     as shown, else with an empty one.
     """
     rows = list(
-        _history_model(model)
-        ._default_manager.filter(id=object_id)
+        recorded_by(_history_model(model)._default_manager.filter(id=object_id))
         .order_by("history_date", "history_id")
         .values(*REVISION_COLUMNS, *fields)
     )

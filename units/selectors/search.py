@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from units.models import OrganizationalUnit, Person, Post
-from units.selectors.as_of import state_rows_as_of, states_as_of, texts_as_of
+from units.selectors.as_of import (
+    reading_instant,
+    state_rows_as_of,
+    states_as_of,
+    texts_as_of,
+)
 from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.instants import LATEST
 from units.selectors.results import UnitNode
@@ -31,6 +36,7 @@ def _unit_matches(
     """Units matching every word, as (not named, name, id), and, as of a past
     ``when``, their states by id (one query; now, the texts alone, one query)."""
     states: dict[int, dict[str, Any]] = {}
+    when = reading_instant(when)
     if when is None:
         texts: Iterable[tuple[int, str, str, str]] = (
             OrganizationalUnit.objects.active()
@@ -67,6 +73,7 @@ def _unit_hits(
     when: datetime.datetime | None,
 ) -> dict[int, SearchHit]:
     """The listed units' hits; now, their rows read in one query."""
+    when = reading_instant(when)
     if when is None and listed:
         states = {
             row["id"]: row

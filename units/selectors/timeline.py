@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q
 
 from units.models import Appointment, OrganizationalUnit, Post, RecordedModel
-from units.selectors.as_of import _ever_matched, _history_model
+from units.selectors.as_of import _ever_matched, _history_model, recorded_by
 from units.selectors.change_feed import _feed_columns, _paired
 from units.selectors.changes.appointments import appointment_changes
 from units.selectors.changes.entries import Revision, feed_fields
@@ -65,8 +65,11 @@ def _history(
 ) -> list[Revision]:
     """Every revision, oldest first, of the objects any revision of which matched."""
     return list(
-        _history_model(model)
-        ._default_manager.filter(id__in=_ever_matched(model, condition))
+        recorded_by(
+            _history_model(model)._default_manager.filter(
+                id__in=_ever_matched(model, condition)
+            )
+        )
         .order_by("history_date", "history_id")
         .values(*columns)
     )
@@ -117,8 +120,11 @@ def unit_timeline(
         Post, Q(unit_id=unit_id), ("id", "unit_id", "history_date", "history_id")
     )
     appointment_rows = list(
-        _history_model(Appointment)
-        ._default_manager.filter(post_id__in=_ever_matched(Post, Q(unit_id=unit_id)))
+        recorded_by(
+            _history_model(Appointment)._default_manager.filter(
+                post_id__in=_ever_matched(Post, Q(unit_id=unit_id))
+            )
+        )
         .order_by("history_date", "history_id")
         .values(*_feed_columns(APPOINTMENT_FEED_FIELDS))
     )

@@ -15,6 +15,8 @@ from units.models import OrganizationalUnit
 from units.selectors.as_of import (
     _ever_matched,
     _history_model,
+    current_known_at,
+    reading_instant,
     records_as_of,
     states_as_of,
     texts_as_of,
@@ -34,6 +36,7 @@ def unit_as_of(slug: str, when: datetime.datetime | None = None) -> UnitNode | N
     )
     if unit_id is None:
         return None
+    when = reading_instant(when)
     if when is None:
         row = (
             OrganizationalUnit.objects.filter(pk=unit_id)
@@ -77,6 +80,7 @@ def unit_lineage(
     """
     units = OrganizationalUnit._meta.db_table
     quote = connection.ops.quote_name
+    when = reading_instant(when)
     if when is None:
         # Only quoted identifiers are interpolated; every value is a parameter.
         chain = (
@@ -93,19 +97,24 @@ def unit_lineage(
         )
     else:
         history = quote(_history_model(OrganizationalUnit)._meta.db_table)
-        # Each step takes the parent from the unit's latest revision at ``when``.
+        known_at = current_known_at()
+        # Each step takes the parent from the unit's latest revision at ``when``
+        # (among those recorded by ``known_at``, when reading as known then).
+        recorded = "" if known_at is None else "AND revision.recorded_at <= %s "
         chain = (
             "WITH RECURSIVE chain(id, depth) AS ("  # noqa: S608
             f"SELECT id, 0 FROM {quote(units)} WHERE slug = %s "
             "UNION ALL SELECT (SELECT revision.parent_id "
             f"FROM {history} revision WHERE revision.id = chain.id "
             "AND revision.history_date <= %s "
+            f"{recorded}"
             "ORDER BY revision.history_date DESC, revision.history_id DESC LIMIT 1), "
             "chain.depth + 1 FROM chain WHERE chain.id IS NOT NULL AND chain.depth < %s"
             ") SELECT id FROM chain WHERE id IS NOT NULL"
         )
         with connection.cursor() as cursor:
-            cursor.execute(chain, (slug, when, MAX_LINEAGE_DEPTH))
+            limits = (when,) if known_at is None else (when, known_at)
+            cursor.execute(chain, (slug, *limits, MAX_LINEAGE_DEPTH))
             ids = [row[0] for row in cursor.fetchall()]
         rows = states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS, ids=ids)
     by_id = {row["id"]: row for row in rows}
@@ -128,6 +137,7 @@ def unit_family(slug: str, when: datetime.datetime | None = None) -> UnitFamily 
 
     Reads only those units: two queries now, three as of a past instant.
     """
+    when = reading_instant(when)
     lineage = unit_lineage(slug, when)
     if lineage is None:
         return None

@@ -9,6 +9,7 @@ services; services.unit_create(...)`` is the way to call them.
 
 - ``revisions``: the registry lock, author, reason and time checks, saving a revision
 - ``refusals``: the codes a service refuses with, and the HTTP status of each
+- ``reverts``: how a revert takes effect: undone from now, or the record corrected
 - ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
 - ``lineage``: which units took over the work of one that closed (merged, split,
   replaced, absorbed): typed, dated links, validated as GOV.UK's register does
@@ -72,6 +73,7 @@ from units.services.reorganizations import (
     reorganization_update,
     single_operation_apply,
 )
+from units.services.reverts import REVERT_MODE_HELP, RevertMode, revert_mode
 from units.services.revisions import (
     CLOCK_TOLERANCE,
     REGISTRY_LOCK_KEY,
@@ -110,6 +112,7 @@ __all__ = [
     "POST_UPDATABLE_FIELDS",
     "REFUSAL_STATUS",
     "REGISTRY_LOCK_KEY",
+    "REVERT_MODE_HELP",
     "SIBLING_ORDER_STEP",
     "UNIT_UPDATABLE_FIELDS",
     "Actor",
@@ -117,6 +120,7 @@ __all__ = [
     "MovePosition",
     "Refusal",
     "ReorganizationRefusal",
+    "RevertMode",
     "SubUnitDestinations",
     "SubUnitPolicy",
     "SubUnitRefusal",
@@ -155,6 +159,7 @@ __all__ = [
     "registry_as_planned",
     "reorganization_submit",
     "reorganization_update",
+    "revert_mode",
     "single_operation_apply",
     "unit_abolish",
     "unit_create",

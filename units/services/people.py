@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from units.models import Person
-from units.services.corrections import asks_for_past_change
+from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.refusals import Refusal
+from units.services.reverts import RevertMode, correction_of, revert_mode
 from units.services.revisions import (
     Actor,
     EffectiveTime,
@@ -34,8 +35,14 @@ def person_revert(
     reason: str,
     reason_visibility: str | None = None,
     expected_version: int | None = None,
+    mode: str = RevertMode.UNDO,
 ) -> Person:
-    """Bring a person's record back to one of its versions, as one new change."""
+    """Bring a person's record back to one of its versions, as one new change.
+
+    ``mode``: ``undo`` takes effect now; ``correct`` corrects the record from the time
+    of the change that followed the version (see ``units.services.reverts``).
+    """
+    mode = revert_mode(mode)
     write = begin_write(user, reason, reason_visibility, None)
     person = fresh(Person, person)
     check_version(person, expected_version)
@@ -45,6 +52,21 @@ def person_revert(
             f"Version {history_id} is not a version of “{person}”.",
             code=Refusal.NOT_FOUND,
         )
+    if mode == RevertMode.CORRECT:
+        correction = correction_of(person, target, sorted(PERSON_UPDATABLE_FIELDS))
+        write = correction.write(write)
+        check_effective_time(person, write.effective_at)
+        for column, value in correction.values.items():
+            setattr(person, column, value)
+        # Asked for even if today's name is already the right one: the past differs.
+        person.__dict__[REQUESTED] = set(correction.values)
+        save_revision(
+            person,
+            write,
+            reverts=history_id,
+            corrects=correction.mistake.history_id,
+        )
+        return person
     check_effective_time(person, write.effective_at)
     before = {name: getattr(person, name) for name in PERSON_UPDATABLE_FIELDS}
     for name in PERSON_UPDATABLE_FIELDS:

@@ -11,14 +11,17 @@ from django.db import transaction
 from units.dates import day_text
 from units.models import Appointment, OrganizationalUnit, Post, column_field
 from units.services.appointments import appointment_end
-from units.services.corrections import asks_for_past_change
+from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.refusals import Refusal
+from units.services.reverts import RevertMode, correction_of, revert_mode
 from units.services.revisions import (
     Actor,
     EffectiveTime,
+    Write,
     apply_changes,
     begin_write,
     check_effective_time,
+    check_recorded_by,
     check_unit_usable,
     check_version,
     fresh,
@@ -42,6 +45,7 @@ def post_revert(
     reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
+    mode: str = RevertMode.UNDO,
 ) -> Post:
     """Bring a post back to the state of one of its versions, as one new change.
 
@@ -49,8 +53,12 @@ def post_revert(
     through ``post_abolish`` (its holder's appointment ends). Reverting an abolished
     post to an earlier version revives it, but only into an active unit and never as
     a second head. Appointments are separate records and are not brought back.
+    ``mode``: ``undo`` takes effect now; ``correct`` corrects the record from the time
+    of the change that followed the version (see ``units.services.reverts``).
     """
-    write = begin_write(user, reason, reason_visibility, effective_at)
+    mode = revert_mode(mode)
+    undo_at = effective_at if mode == RevertMode.UNDO else None
+    write = begin_write(user, reason, reason_visibility, undo_at)
     post = fresh(Post, post)
     check_version(post, expected_version)
     target = post.history.filter(history_id=history_id).first()
@@ -59,6 +67,8 @@ def post_revert(
             f"Version {history_id} is not a version of the post “{post}”.",
             code=Refusal.NOT_FOUND,
         )
+    if mode == RevertMode.CORRECT:
+        return _post_correct(post, target, write, effective_at)
     if target.abolished_on is not None:
         if post.is_active:
             return post_abolish(post=post, **write.keywords())
@@ -88,6 +98,51 @@ def post_revert(
         )
     _check_single_head(unit, post.is_head, exclude_pk=post.pk)
     save_revision(post, write, reverts=history_id)
+    return post
+
+
+def _post_correct(
+    post: Post, target: Any, write: Write, effective_at: EffectiveTime
+) -> Post:
+    """Revert by correcting the record: the change after ``target`` is undone from
+    its own effective time, as one write recorded now."""
+    columns = [
+        *sorted(column_field(Post, name).attname for name in POST_UPDATABLE_FIELDS),
+        "abolished_on",
+    ]
+    correction = correction_of(post, target, columns, effective_at=effective_at)
+    if "abolished_on" in correction.values and target.abolished_on is not None:
+        raise ValidationError(
+            f"The change after that version revived the post “{post}”; correcting it "
+            "would abolish the post from then on. Undo it from now instead (abolish "
+            "the post).",
+            code=Refusal.INVALID,
+        )
+    write = correction.write(write)
+    check_effective_time(post, write.effective_at)
+    for column, value in correction.values.items():
+        setattr(post, column, value)
+    if is_correction(post, write.effective_at):
+        # Later changes follow the mistake: its unit and heads are checked over the
+        # corrected stretch instead (``units.services.corrections``).
+        post.__dict__[REQUESTED] = set(correction.values)
+        save_revision(post, write, reverts=target.history_id)
+        return post
+    unit = fresh(OrganizationalUnit, post.unit_id)
+    if not unit.is_active:
+        raise ValidationError(
+            f"“{unit}” was abolished on {day_text(unit.abolished_on)}; the post "
+            f"“{post}” cannot be brought back into an abolished unit.",
+            code=Refusal.UNIT_ABOLISHED,
+        )
+    check_recorded_by(unit, write.effective_at, code=Refusal.PARENT_NOT_YET_ESTABLISHED)
+    _check_single_head(unit, post.is_head, exclude_pk=post.pk)
+    save_revision(
+        post,
+        write,
+        reverts=target.history_id,
+        corrects=correction.mistake.history_id,
+    )
     return post
 
 

@@ -268,11 +268,14 @@ def save_revision(
     *,
     is_new: bool = False,
     reverts: int | None = None,
+    corrects: int | None = None,
 ) -> None:
     """Validate and save ``instance`` as one history row carrying ``write``.
 
     ``reverts``: the history_id of the version a revert brings it back to, kept on
     the row (``reverts_revision``) so the feed calls the change "reverted".
+    ``corrects``: the history_id of the revision this row corrects (a revert that
+    corrects the record, effective at that revision's own time), ``corrects_revision``.
 
     Every text is checked first (``check_texts``): this is the one place all writes
     pass, so no service can store a control character the feed or chart cannot show.
@@ -298,6 +301,7 @@ def save_revision(
         _reason_visibility=write.reason_visibility,
         _history_date=write.effective_at,
         _reverts_revision=reverts,
+        _corrects_revision=corrects,
     )
     try:
         instance.save()
@@ -309,6 +313,7 @@ def save_revision(
             "_reason_visibility",
             "_history_date",
             "_reverts_revision",
+            "_corrects_revision",
         ):
             instance.__dict__.pop(attribute, None)
 
@@ -328,6 +333,9 @@ def stamp_history_row(
     reverts = instance.__dict__.get("_reverts_revision")
     if reverts is not None:
         history_instance.reverts_revision = reverts
+    corrects = instance.__dict__.get("_corrects_revision")
+    if corrects is not None:
+        history_instance.corrects_revision = corrects
     reorganization = _applying.get()
     if reorganization is not None and isinstance(history_instance, RecordedRevision):
         history_instance.reorganization_id = reorganization.pk

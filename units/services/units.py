@@ -24,6 +24,12 @@ from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.posts import post_abolish
 from units.services.refusals import Refusal, refusal_code
 from units.services.relationships import relationship_end
+from units.services.reverts import (
+    Correction,
+    RevertMode,
+    correction_of,
+    revert_mode,
+)
 from units.services.revisions import (
     Actor,
     EffectiveTime,
@@ -540,15 +546,21 @@ def unit_revert(
     reason_visibility: str | None = None,
     effective_at: EffectiveTime = None,
     expected_version: int | None = None,
+    mode: str = RevertMode.UNDO,
 ) -> OrganizationalUnit:
     """Bring a unit back to the state of one of its versions, as one new change.
 
     The parent is restored through the same checks as ``unit_move`` and saved on a
     freshly read instance (never ``history.instance.save()``, which would hide the
     parent change from mptt and corrupt the tree). Reverting to a version from before
-    the unit was abolished reinstates it.
+    the unit was abolished reinstates it. ``mode``: ``undo`` takes effect now (or at
+    ``effective_at``); ``correct`` corrects the record from the time of the change that
+    followed the version (see ``units.services.reverts``).
     """
-    write = begin_write(user, reason, reason_visibility, effective_at)
+    mode = revert_mode(mode)
+    # A correction's time is the mistake's own, read below once the unit is locked.
+    undo_at = effective_at if mode == RevertMode.UNDO else None
+    write = begin_write(user, reason, reason_visibility, undo_at)
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
     target = unit.history.filter(history_id=history_id).first()
@@ -557,6 +569,8 @@ def unit_revert(
             f"Version {history_id} is not a version of “{unit}”.",
             code=Refusal.NOT_FOUND,
         )
+    if mode == RevertMode.CORRECT:
+        return _unit_correct(unit, target, write, effective_at)
     if target.abolished_on is not None and unit.abolished_on is None:
         return unit_abolish(unit=unit, **write.keywords())
     check_effective_time(unit, write.effective_at)
@@ -649,6 +663,90 @@ def _abolition(unit: OrganizationalUnit) -> tuple[int, datetime.datetime]:
             code=Refusal.NOT_FOUND,
         )
     return rows[last_active][0], rows[last_active + 1][1]
+
+
+# What a unit's revert restores, as columns of its history rows.
+UNIT_REVERTED_COLUMNS = (*sorted(UNIT_UPDATABLE_FIELDS), "parent_id", "abolished_on")
+
+
+def _unit_correct(
+    unit: OrganizationalUnit,
+    target: Any,
+    write: Write,
+    effective_at: EffectiveTime,
+) -> OrganizationalUnit:
+    """Revert by correcting the record: the change after ``target`` is undone from
+    its own effective time, as one write recorded now."""
+    correction = correction_of(
+        unit, target, UNIT_REVERTED_COLUMNS, effective_at=effective_at
+    )
+    values = dict(correction.values)
+    if "abolished_on" in values and target.abolished_on is not None:
+        raise ValidationError(
+            f"The change after that version reinstated “{unit}”; correcting it would "
+            "abolish the unit from then on, with its sub-units. Undo it from now "
+            "instead (abolish the unit).",
+            code=Refusal.INVALID,
+        )
+    write = correction.write(write)
+    check_effective_time(unit, write.effective_at)
+    if is_correction(unit, write.effective_at):
+        return _unit_correct_before_later_changes(unit, correction, target, write)
+    old_parent_id, old_order = unit.parent_id, unit.sibling_order
+    if "parent_id" in values:
+        parent_id = values.pop("parent_id")
+        unit.parent = (
+            None
+            if parent_id is None
+            else _locked_new_parent(unit, parent_id, write.effective_at)
+        )
+    elif "abolished_on" in values and unit.parent is not None:
+        check_unit_usable(unit.parent, write.effective_at)
+    for column, value in values.items():
+        setattr(unit, column, value)
+    if _position_taken(unit):
+        unit.sibling_order = (
+            old_order
+            if unit.parent_id == old_parent_id
+            else _next_sibling_order(unit.parent)
+        )
+    if unit.parent_id != old_parent_id or unit.sibling_order != old_order:
+        place_in_tree(unit, old_parent_id)
+    save_revision(
+        unit,
+        write,
+        reverts=target.history_id,
+        corrects=correction.mistake.history_id,
+    )
+    unit.refresh_from_db()
+    return unit
+
+
+def _unit_correct_before_later_changes(
+    unit: OrganizationalUnit, correction: Correction, target: Any, write: Write
+) -> OrganizationalUnit:
+    """The mistake was followed by other changes: the corrections path restates them,
+    replays the stretch (cycles, abolished parents) and moves the live unit only if
+    the corrected parent reaches today."""
+    values = dict(correction.values)
+    if "parent_id" in values:
+        # No later move: the corrected parent reaches today, and the unit goes last
+        # under it if its old place is another sibling's now (as an undo does).
+        reaches_today = unit.parent_id == correction.mistake.parent_id
+        parent_id = values.pop("parent_id")
+        unit.parent = (
+            None if parent_id is None else fresh(OrganizationalUnit, parent_id)
+        )
+        if reaches_today and "sibling_order" in values:
+            unit.sibling_order = values.pop("sibling_order")
+            if _position_taken(unit):
+                unit.sibling_order = _next_sibling_order(unit.parent)
+    for column, value in values.items():
+        setattr(unit, column, value)
+    unit.__dict__[REQUESTED] = set(correction.values)
+    save_revision(unit, write, reverts=target.history_id)
+    unit.refresh_from_db()
+    return unit
 
 
 def _position_taken(unit: OrganizationalUnit) -> bool:

@@ -10,7 +10,9 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from orgregistry.known_at import request_known_at
 from units import selectors
 from units.dates import day_text, exact_moment_text
 from units.models import UnitKind
@@ -33,6 +35,28 @@ class AsOf:
     error: str = ""
     # What is wrong with ``raw``, without what the page does about it.
     problem: str = ""
+    # ``known_at``: the page shows what the registry had recorded by then (None: now).
+    known_raw: str = ""
+    known_at: datetime.datetime | None = None
+
+    @property
+    def known_label(self) -> str:
+        """The ``known_at`` instant as the banner says it ("1 June 2024")."""
+        if self.known_at is None:
+            return ""
+        if self.known_at.time() == datetime.time.max:
+            return day_text(self.known_at.date())
+        return exact_moment_text(self.known_at)
+
+    @property
+    def known_input_value(self) -> str:
+        """What the "as recorded on" control shows: the date, or empty for now."""
+        return self.known_at.date().isoformat() if self.known_at else ""
+
+    @property
+    def is_dated(self) -> bool:
+        """Whether the page shows anything but the registry as it stands today."""
+        return self.when is not None or self.known_at is not None
 
     @property
     def is_past(self) -> bool:
@@ -62,12 +86,34 @@ class AsOf:
 
     @property
     def query(self) -> str:
-        """``as_of=...`` to carry the date along links, or empty for today."""
-        return urlencode({"as_of": self.raw}) if self.when else ""
+        """``as_of=...&known_at=...`` to carry the dates along links, or empty for
+        today: a permalink keeps both."""
+        carried = {}
+        if self.when:
+            carried["as_of"] = self.raw
+        if self.known_at:
+            carried["known_at"] = self.known_raw
+        return urlencode(carried)
 
 
 def read_as_of(request: HttpRequest) -> AsOf:
-    """The page's ``?as_of=``; a malformed or too early value gives a message instead."""
+    """The page's ``?as_of=`` and ``?known_at=``; a malformed or too early value
+    gives a message instead (the page then answers 400)."""
+    as_of = _read_as_of(request)
+    known = request_known_at(request)
+    if known.problem:
+        # The middleware read the page as known now; the page says why, with a 400.
+        known.shown = True
+        message = _("%(problem)s Showing the registry as recorded today instead.") % {
+            "problem": known.problem
+        }
+        as_of.error = f"{as_of.error} {message}" if as_of.error else message
+    elif known.when is not None:
+        as_of.known_raw, as_of.known_at = known.raw, known.when
+    return as_of
+
+
+def _read_as_of(request: HttpRequest) -> AsOf:
     raw = request.GET.get("as_of", "").strip()
     if not raw:
         return AsOf()
@@ -109,6 +155,7 @@ def _page(
         status = HTTPStatus.BAD_REQUEST if as_of.error else HTTPStatus.OK
     others = request.GET.copy()
     others.pop("as_of", None)
+    others.pop("known_at", None)
     today_url = request.path + (f"?{others.urlencode()}" if others else "")
     return render(
         request,

@@ -12,7 +12,7 @@ from django.db import models
 
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post
-from units.selectors.as_of import recorded_by
+from units.selectors.as_of import current_rows, recorded_by
 from units.selectors.changes.entries import RevisionPairs
 from units.selectors.fields import model_field
 
@@ -100,18 +100,17 @@ def feed_names(
                 for state in (row, previous):
                     if state is not None and state[attname] is not None:
                         wanted[related].add(state[attname])
+    # Current names; as known at an earlier instant, those recorded by then.
     posts: dict[int, dict[str, Any]] = {
         row["id"]: dict(row)
-        for row in Post.objects.filter(pk__in=wanted[Post]).values(
-            "id", "title", "slug", "unit_id"
-        )
+        for row in current_rows(Post, ("id", "title", "slug", "unit_id"), wanted[Post])
     }
     wanted[OrganizationalUnit] |= {post["unit_id"] for post in posts.values()}
     units = {
         row["id"]: row
-        for row in OrganizationalUnit.objects.filter(
-            pk__in=wanted[OrganizationalUnit]
-        ).values("id", "slug", "name")
+        for row in current_rows(
+            OrganizationalUnit, ("id", "slug", "name"), wanted[OrganizationalUnit]
+        )
     }
     # Every revision of the people named, so each change names a person as recorded
     # for its own instant (a later rename does not reach back); per effective time

@@ -51,6 +51,7 @@ from units.services.reorganizations.payloads import check_payload
 from units.services.reorganizations.problems import Status
 from units.services.reorganizations.records import locked, record, require_status
 from units.services.reorganizations.tryout import reorganization_problems
+from units.services.reverts import RevertMode, revert_mode
 from units.services.revisions import (
     Actor,
     EffectiveTime,
@@ -570,19 +571,35 @@ def reorganization_revert(
     reason: str,
     effective_at: EffectiveTime = None,
     reason_visibility: str | None = None,
+    mode: str = RevertMode.UNDO,
 ) -> Reorganization:
     """Draft the undo of an applied reorganization ("Reverts <title>").
 
     A new reorganization, a draft like any other: submitted, approved by a second
-    person, applied at its effective time (default now). Refused, with nothing written,
-    for a reorganization that does not exist or is not applied.
+    person, applied at its effective time (default now). ``mode`` ``correct``: effective
+    at the original's own time instead, so that, applied, it corrects the record (the
+    original's changes never held; later changes of other fields still do). Refused,
+    with nothing written, for a reorganization that does not exist or is not applied.
     """
+    mode = revert_mode(mode)
     if not isinstance(user, User):
         raise ValidationError(
             "Sign in to revert a reorganization.", code=Refusal.INVALID
         )
     original = locked(reorganization)
     require_status(original, Status.APPLIED, step="reverted")
+    if mode == RevertMode.CORRECT:
+        if effective_at is not None:
+            raise ValidationError(
+                {
+                    "effective_at": ValidationError(
+                        "A correction takes effect when the reorganization did; leave "
+                        "the effective time empty.",
+                        code=Refusal.INVALID,
+                    )
+                }
+            )
+        effective_at = original.effective_at
     revert = Reorganization(
         title=f"Reverts {original.title}"[:TITLE_LENGTH],
         reference=original.reference,
