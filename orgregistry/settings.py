@@ -375,8 +375,8 @@ CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 # for a token or session request from another site is refused.
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "if-none-match"]
 # Without this a script elsewhere could not read the ETag to send If-None-Match, nor
-# how long a throttled client must wait.
-CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+# how long a throttled client must wait, nor which known_at an answer was read as of.
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "Registry-Known-At"]
 # Never: a cross-origin read is anonymous, whatever cookies the browser holds.
 CORS_ALLOW_CREDENTIALS = False
 

@@ -71,7 +71,10 @@ def test_a_cross_origin_read_of_public_data_may_be_read_by_any_site(
 
     assert response.status_code == HTTPStatus.OK, path
     assert response["Access-Control-Allow-Origin"] == "*"
-    assert response["Access-Control-Expose-Headers"] == "ETag, Retry-After"
+    assert (
+        response["Access-Control-Expose-Headers"]
+        == "ETag, Retry-After, Registry-Known-At"
+    )
     assert "Access-Control-Allow-Credentials" not in response
 
 

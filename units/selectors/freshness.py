@@ -178,7 +178,7 @@ def generation_at(when: datetime.datetime) -> GenerationAt:
     moment = connection.ops.adapt_datetimefield_value(when)
     # As known at an earlier instant: the rows recorded by then alone.
     known_at = current_known_at()
-    recorded = "" if known_at is None else " AND recorded_at <= %s"
+    known = "" if known_at is None else " AND recorded_at <= %s"
     limits = [moment]
     if known_at is not None:
         limits.append(connection.ops.adapt_datetimefield_value(known_at))
@@ -186,10 +186,10 @@ def generation_at(when: datetime.datetime) -> GenerationAt:
     parameters: list[Any] = []
     for table in _tables():
         columns.append(
-            f"(SELECT MAX(history_id) FROM {table} WHERE history_date <= %s{recorded})"  # noqa: S608
+            f"(SELECT MAX(history_id) FROM {table} WHERE history_date <= %s{known})"  # noqa: S608
         )
         columns.append(
-            f"(SELECT MAX(recorded_at) FROM {table} WHERE history_date <= %s{recorded})"  # noqa: S608
+            f"(SELECT MAX(recorded_at) FROM {table} WHERE history_date <= %s{known})"  # noqa: S608
         )
         parameters += [*limits, *limits]
     with connection.cursor() as cursor:
