@@ -7,7 +7,7 @@ version pages, the unit page's history and the API's all come from here.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
-from units.selectors.as_of import _history_model
+from units.selectors.as_of import _history_model, recorded_by
+from units.selectors.corrections import correction_of, winning_rows
 from units.selectors.fields import (
     HISTORY_FIELDS,
     REVISION_COLUMNS,
@@ -104,33 +105,60 @@ def _revisions(
     *,
     with_state: bool,
 ) -> list[tuple[UnitRevision, ShownState]]:
-    """An object's versions, newest first, with their differences.
+    """An object's versions, newest first, with their differences, as known at the
+    reading's ``known_at`` (``units.selectors.corrections``).
 
-    One query, and one more per kind of object its foreign keys link to (a unit,
-    post or person, shown by its current name). ``fields`` are attribute names of
-    the model. With ``with_state`` each version comes with its full recorded state
-    as shown, else with an empty one.
+    Of its rows recorded by then, one per effective instant: the last recorded. Each
+    is diffed against the version before it, so a row that carries a correction
+    forward shows only its own revision's change; a field a correction changed says
+    when and what it was ("corrected on ...: was ..."). One query, and one more per
+    kind of object its foreign keys link to (a unit, post or person, shown by its
+    current name). ``fields`` are attribute names of the model. With ``with_state``
+    each version comes with its full recorded state as shown, else with an empty one.
     """
-    rows = list(
-        _history_model(model)
-        ._default_manager.filter(id=object_id)
+    recorded = list(
+        recorded_by(_history_model(model)._default_manager.filter(id=object_id))
         .order_by("history_date", "history_id")
         .values(*REVISION_COLUMNS, *fields)
     )
-    names = _linked_names(model, rows, fields)
+    by_history_id = {row["history_id"]: row for row in recorded}
+    rows = winning_rows(recorded)
+    names = _linked_names(model, recorded, fields)
+
+    def shown(attname: str, value: Any) -> str:
+        return _displayed_value(model, attname, value, names)
+
     revisions: list[tuple[UnitRevision, ShownState]] = []
-    previous: dict[str, Any] | None = None
+    previous: Mapping[str, Any] | None = None
     for row in rows:
+        correction = correction_of(
+            row, by_history_id.get(row["corrects_revision"] or 0), fields
+        )
+        was = correction.previous if correction else {}
+        corrected_on = correction.corrected_on if correction else None
+        corrections = [
+            FieldChange(
+                field=attname,
+                label=_field_label(model, attname),
+                old=value,
+                new=row[attname],
+                old_display=shown(attname, value),
+                new_display=shown(attname, row[attname]),
+                corrected_on=corrected_on,
+                was_display=shown(attname, value),
+            )
+            for attname, value in was.items()
+        ]
         changes = [
             FieldChange(
                 field=attname,
                 label=_field_label(model, attname),
                 old=previous[attname] if previous else None,
                 new=row[attname],
-                old_display=_displayed_value(
-                    model, attname, previous[attname] if previous else None, names
-                ),
-                new_display=_displayed_value(model, attname, row[attname], names),
+                old_display=shown(attname, previous[attname] if previous else None),
+                new_display=shown(attname, row[attname]),
+                corrected_on=corrected_on if attname in was else None,
+                was_display=shown(attname, was[attname]) if attname in was else "",
             )
             for attname in fields
             if (previous is None and row[attname] not in (None, ""))
@@ -141,13 +169,13 @@ def _revisions(
             history_type=row["history_type"],
             changes=changes,
             reverts_revision=row["reverts_revision"],
+            corrects_revision=row["corrects_revision"],
+            corrections=corrections,
         )
         state: ShownState = {}
         if with_state:
             state = {
-                _field_label(model, attname): _displayed_value(
-                    model, attname, row[attname], names
-                )
+                _field_label(model, attname): shown(attname, row[attname])
                 for attname in fields
             }
         revisions.append((revision, state))
