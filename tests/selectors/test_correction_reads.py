@@ -10,12 +10,17 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import UnitFactory, editor_user, write_correction
 from units import selectors, services
 from units.models import OrganizationalUnit
+from units.selectors.results import Change
 from units.selectors.as_of import reading_as_known_at
+
+BEGINNING = datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +135,119 @@ def test_history_queries_do_not_grow_with_corrections(
     with django_assert_num_queries(1):
         history = selectors.unit_history(unit)
     assert len(history) == 5
+
+
+def _unit_feed(changes: list) -> list[tuple]:
+    return [
+        (change.effective_at, change.kind, change.correction is not None)
+        for change in changes
+        if change.object_type == "unit"
+    ]
+
+
+def test_the_feed_shows_a_correction_once_at_its_effective_time() -> None:
+    unit, _before, recorded = scripted_unit()
+    page = selectors.changes_page(BEGINNING, selectors.LATEST, limit=50)
+    assert _unit_feed(page.changes) == [
+        (JAN, "added", False),
+        (MAR, "renamed", True),
+        (APR, "mandate_changed", False),
+        (MAY, "renamed", False),
+    ]
+    correction = page.changes[1].correction
+    assert correction is not None
+    assert correction.corrected_on == recorded
+    assert correction.previous == {"name": "Finance"}
+    assert page.changes[3].summary.startswith("Budget office")
+    # The whole window at once reads the same.
+    assert _unit_feed(
+        selectors.changes_between(BEGINNING, selectors.LATEST)
+    ) == _unit_feed(page.changes)
+
+
+def test_the_feed_as_known_before_the_correction_is_what_it_said() -> None:
+    _unit, before, _recorded = scripted_unit()
+    with reading_as_known_at(before):
+        page = selectors.changes_page(BEGINNING, selectors.LATEST, limit=50)
+    assert _unit_feed(page.changes) == [
+        (JAN, "added", False),
+        (APR, "mandate_changed", False),
+        (MAY, "renamed", False),
+    ]
+
+
+def test_paging_one_change_at_a_time_reads_the_same_changes() -> None:
+    scripted_unit()
+    whole = selectors.changes_page(BEGINNING, selectors.LATEST, limit=50)
+    seen, after = [], None
+    while True:
+        page = selectors.changes_page(BEGINNING, selectors.LATEST, after=after, limit=1)
+        seen.extend(page.changes)
+        if page.later is None:
+            break
+        after = page.later
+    assert [(c.history_id, c.kind) for c in seen] == [
+        (c.history_id, c.kind) for c in whole.changes
+    ]
+    back: list[Change] = []
+    before = None
+    while True:
+        page = selectors.changes_page_before(
+            BEGINNING, selectors.LATEST, before=before, limit=1
+        )
+        back = page.changes + back
+        if page.earlier is None:
+            break
+        before = page.earlier
+    assert [(c.history_id, c.kind) for c in back] == [
+        (c.history_id, c.kind) for c in whole.changes
+    ]
+
+
+def test_the_recorded_window_holds_what_was_learned_then() -> None:
+    _unit, before, recorded = scripted_unit()
+    learned = selectors.FeedFilter(recorded_since=before)
+    page = selectors.changes_page(BEGINNING, selectors.LATEST, limit=50, only=learned)
+    # The correction alone: April's restated row records nothing new.
+    assert _unit_feed(page.changes) == [(MAR, "renamed", True)]
+    earlier = selectors.FeedFilter(recorded_until=before)
+    page = selectors.changes_page(BEGINNING, selectors.LATEST, limit=50, only=earlier)
+    assert _unit_feed(page.changes) == [
+        (JAN, "added", False),
+        (APR, "mandate_changed", False),
+        (MAY, "renamed", False),
+    ]
+    back = selectors.changes_page_before(
+        BEGINNING, selectors.LATEST, limit=50, only=learned
+    )
+    assert _unit_feed(back.changes) == [(MAR, "renamed", True)]
+    assert (
+        selectors.changes_page(
+            BEGINNING,
+            selectors.LATEST,
+            limit=50,
+            only=selectors.FeedFilter(recorded_since=recorded),
+        ).changes
+        == []
+    )
+
+
+def test_a_feed_page_costs_the_same_however_many_corrections_it_holds() -> None:
+    """One query more per table some of whose rows on the page are corrections (the
+    rows they correct), whatever their number."""
+    _unit, before, recorded = scripted_unit()
+    learned = selectors.FeedFilter(recorded_since=before)
+
+    def page_queries(only: selectors.FeedFilter) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            selectors.changes_page(BEGINNING, selectors.LATEST, limit=50, only=only)
+        return len(queries)
+
+    with reading_as_known_at(before):
+        plain = page_queries(selectors.FeedFilter())
+    counts = [page_queries(selectors.FeedFilter()), page_queries(learned)]
+    for number in range(3):
+        other = UnitFactory.create(name=f"Audit {number}", effective_at=JAN)
+        write_correction(other, APR, recorded, name=f"Internal audit {number}")
+    assert [page_queries(selectors.FeedFilter()), page_queries(learned)] == counts
+    assert counts[0] == plain + 1

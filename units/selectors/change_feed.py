@@ -19,7 +19,12 @@ from units.models import (
     UnitRelationship,
     UnitSuccession,
 )
-from units.selectors.as_of import _history_model, _latest_revisions
+from units.selectors.as_of import (
+    _history_model,
+    _latest_revisions,
+    current_known_at,
+    reading_as_known_at,
+)
 from units.selectors.changes import entries
 from units.selectors.changes.appointments import appointment_changes
 from units.selectors.changes.entries import Revision, RevisionPairs, feed_fields
@@ -30,6 +35,7 @@ from units.selectors.changes.posts import post_changes
 from units.selectors.changes.relationships import relationship_changes
 from units.selectors.changes.selection import EVERY_CHANGE, FeedFilter
 from units.selectors.changes.units import unit_changes
+from units.selectors.corrections import corrected_rows, correction_of, visible
 from units.selectors.fields import REVISION_COLUMNS
 from units.selectors.instants import InvalidInstant
 from units.selectors.results import Change
@@ -112,7 +118,11 @@ def _window_with_previous(
     history = _history_model(model)
     columns = _feed_columns(fields)
     window = list(
-        history._default_manager.filter(history_date__gt=since, history_date__lte=until)
+        visible(
+            history._default_manager.filter(
+                history_date__gt=since, history_date__lte=until
+            )
+        )
         .order_by("history_date", "history_id")
         .values(*columns)
     )
@@ -149,11 +159,11 @@ def _feed_revisions(
     object's revision just before it (``previous_history_id``).
     """
     history = _history_model(model)._default_manager
-    rows = history.filter(history_date__gt=since, history_date__lte=until)
+    rows = visible(history.filter(history_date__gt=since, history_date__lte=until))
     columns = _feed_columns(fields)
     if only is not None:
         before = (
-            history.filter(id=OuterRef("id"))
+            visible(history.filter(id=OuterRef("id")))
             .filter(
                 Q(history_date__lt=OuterRef("history_date"))
                 | Q(
@@ -186,6 +196,7 @@ def _paired_with_previous(
     """Each row read with a filter paired with the revision its
     ``previous_history_id`` names, in one query."""
     wanted = {row["previous_history_id"] for row in rows} - {None}
+    # By history_id alone: the subquery already chose a row visible as known then.
     previous = (
         {
             row["history_id"]: row
@@ -217,13 +228,21 @@ def _revisions_before(
         order_by=[F("history_date").desc(), F("history_id").desc()],
     )
     rows = (
-        _history_model(model)
-        ._default_manager.filter(before, id__in=ids)
+        visible(_history_model(model)._default_manager.filter(before, id__in=ids))
         .annotate(position=latest_first)
         .filter(position=1)
         .values(*_feed_columns(fields))
     )
     return {row["id"]: row for row in rows}
+
+
+def _known_at(only: FeedFilter) -> datetime.datetime | None:
+    """What a reading of the feed knows: the reading's ``known_at``, or the end of
+    ``only``'s window of recorded time if earlier (None: now)."""
+    known_at, until = current_known_at(), only.recorded_until
+    if until is not None and (known_at is None or until < known_at):
+        return until
+    return known_at
 
 
 def _feed_stretch(
@@ -248,6 +267,22 @@ def _feed_stretch(
     """
     if limit < 1:
         raise ValueError("A page holds at least one change.")
+    with reading_as_known_at(_known_at(only)):
+        return _stretch_as_known(
+            since, until, position, descending=descending, limit=limit, only=only
+        )
+
+
+def _stretch_as_known(
+    since: datetime.datetime,
+    until: datetime.datetime,
+    position: ChangeKey | None,
+    *,
+    descending: bool,
+    limit: int,
+    only: FeedFilter,
+) -> tuple[list[tuple[ChangeKey, Change]], RevisionPlace | None]:
+    """``_feed_stretch`` within its reading's ``known_at``."""
     count = limit + 1
     reads: list[list[Revision]] = []
     for source, (model, fields) in enumerate(FEED_SOURCES):
@@ -302,7 +337,7 @@ def _feed_stretch(
             else {}
         )
         pairs.append(_paired(covered, earlier))
-    keyed = _keyed_changes(pairs)
+    keyed = _keyed_changes(pairs, restatements=not only.by_recorded_time)
     keyed.sort(key=itemgetter(0), reverse=descending)
     return keyed, horizon
 
@@ -470,12 +505,18 @@ def changes_between(since: datetime.datetime, until: datetime.datetime) -> list[
 
 
 def _keyed_changes(
-    pair_lists: Sequence[RevisionPairs],
+    pair_lists: Sequence[RevisionPairs], *, restatements: bool = True
 ) -> list[tuple[ChangeKey, Change]]:
     """The feed's changes recorded by these revisions (a list of revision pairs per
-    table of ``FEED_SOURCES``), each with its key; 3 queries at most.
+    table of ``FEED_SOURCES``), each with its key; 3 queries at most, and one more
+    per table some of whose revisions are corrections (the rows they correct).
 
-    Every field a revision changed is in one of its changes (``Change.fields``).
+    Every field a revision changed is in one of its changes (``Change.fields``). A
+    change of a field a correction changed carries it (``Change.correction``: when,
+    and the values recorded before). Without ``restatements``, the changes of a
+    correcting row that corrected none of their fields (it carries a correction
+    forward through a later revision, whose own change was known already) are left
+    out: what the registry learned in a window of recorded time.
     """
     names = feed_names(
         [
@@ -484,17 +525,28 @@ def _keyed_changes(
         ]
     )
     keyed: list[tuple[ChangeKey, Change]] = []
-    for source, (pairs, changes_of) in enumerate(
-        zip(pair_lists, CHANGES_OF, strict=True)
+    for source, (pairs, changes_of, (model, fields)) in enumerate(
+        zip(pair_lists, CHANGES_OF, FEED_SOURCES, strict=True)
     ):
+        corrected = corrected_rows(
+            _history_model(model), [row for row, _ in pairs], _feed_columns(fields)
+        )
         for row, previous in pairs:
-            keyed.extend(
-                (
-                    ChangeKey(row["history_date"], row["history_id"], source, ordinal),
-                    change,
+            ordinal = 0
+            for change in changes_of(row, previous, names):
+                if row.get("corrects_revision") is not None:
+                    change.correction = correction_of(
+                        row, corrected.get(row["corrects_revision"]), change.fields
+                    )
+                    if change.correction is None and not restatements:
+                        continue
+                ordinal += 1
+                keyed.append(
+                    (
+                        ChangeKey(
+                            row["history_date"], row["history_id"], source, ordinal
+                        ),
+                        change,
+                    )
                 )
-                for ordinal, change in enumerate(
-                    changes_of(row, previous, names), start=1
-                )
-            )
     return keyed

@@ -4,8 +4,9 @@ A correction writes new history rows, recorded later (``units.services.correctio
 one at its own effective time and one per later revision whose state it changes, at
 that revision's effective time. Read "as known at R" (``as_of.current_known_at``), an
 object's history is its rows recorded by R keeping, per effective instant, only the
-winner (the latest recorded, the greatest history_id). Each winner is diffed against
-the previous winner, so a row that merely carries a correction forward shows the change
+winner: a correcting row supersedes every row of that instant recorded before it
+(ordinary writes at one instant stay apart, as they always were). Each winner is
+diffed against the previous one, so a row that merely carries a correction forward shows the change
 its revision made and nothing else; a field whose value differs from that of the row
 the winner corrects (``corrects_revision``) was corrected: "corrected on <recorded_at>:
 was <the corrected row's value>".
@@ -32,37 +33,47 @@ def _known(
     return rows if known_at is None else rows.filter(recorded_at__lte=known_at)
 
 
-def winners(
+def visible(
     rows: models.QuerySet, known_at: datetime.datetime | None = None
 ) -> models.QuerySet:
     """``rows`` (of one history table) recorded by ``known_at`` (None: the reading's
-    ``known_at``, itself None for now), less those a later-recorded row of the same
-    object at the same effective instant supersedes. One anti-join, by the
-    (id, history_date) index, in the same query."""
+    ``known_at``, itself None for now), less those a correction supersedes: a row of
+    the same object at the same effective instant, recorded later (by ``known_at``)
+    and correcting. One anti-join, by the object's id, in the same query.
+
+    Ordinary writes at one instant (a reorganization's steps on one unit) stay
+    revisions of their own, as they always were; only a correction replaces what the
+    registry recorded of an instant.
+    """
     known_at = known_at or current_known_at()
-    later = _known(
+    superseding = _known(
         rows.model._default_manager.filter(
             id=OuterRef("id"),
             history_date=OuterRef("history_date"),
             history_id__gt=OuterRef("history_id"),
+            corrects_revision__isnull=False,
         ),
         known_at,
     )
-    return _known(rows, known_at).filter(~Exists(later))
+    return _known(rows, known_at).filter(~Exists(superseding))
 
 
 def winning_rows(rows: Iterable[Row]) -> list[Row]:
-    """``rows`` (oldest first: by history_date, then history_id) keeping, per object
-    and effective instant, only the last recorded. For rows already read whole (of
-    one object, they need not carry its ``id``)."""
-    kept: dict[tuple[Any, datetime.datetime], Row] = {}
-    for row in rows:
+    """``rows`` (oldest first: by history_date, then history_id), less those a later
+    correcting row of the same object at the same instant supersedes (``visible``),
+    for rows already read whole (of one object, they need not carry its ``id``)."""
+    ordered = list(rows)
+    corrected_at: set[tuple[Any, datetime.datetime]] = set()
+    kept: list[Row] = []
+    for row in reversed(ordered):
         key = (row.get("id"), row["history_date"])
-        kept.pop(key, None)
-        kept[key] = row
-    return sorted(
-        kept.values(), key=lambda row: (row["history_date"], row["history_id"])
-    )
+        if key in corrected_at:
+            continue
+        if row.get("corrects_revision") is not None:
+            corrected_at.add(key)
+        kept.append(row)
+    kept.reverse()
+    return kept
 
 
 def correction_of(
