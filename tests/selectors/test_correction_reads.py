@@ -17,8 +17,8 @@ from django.utils import timezone
 from tests.factories import UnitFactory, editor_user, write_correction
 from units import selectors, services
 from units.models import OrganizationalUnit
-from units.selectors.results import Change
 from units.selectors.as_of import reading_as_known_at
+from units.selectors.results import Change
 
 BEGINNING = datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
 

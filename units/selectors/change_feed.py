@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
+from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
@@ -135,6 +136,23 @@ def _window_with_previous(
     return _paired(window, earlier)
 
 
+def _previous_id(history: models.Manager) -> Subquery:
+    """The history_id of the visible revision of a row's object just before it."""
+    before = (
+        visible(history.filter(id=OuterRef("id")))
+        .filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(
+                history_date=OuterRef("history_date"),
+                history_id__lt=OuterRef("history_id"),
+            )
+        )
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    return Subquery(before)
+
+
 def _feed_revisions(
     model: type[RecordedModel],
     fields: Sequence[str],
@@ -162,19 +180,7 @@ def _feed_revisions(
     rows = visible(history.filter(history_date__gt=since, history_date__lte=until))
     columns = _feed_columns(fields)
     if only is not None:
-        before = (
-            visible(history.filter(id=OuterRef("id")))
-            .filter(
-                Q(history_date__lt=OuterRef("history_date"))
-                | Q(
-                    history_date=OuterRef("history_date"),
-                    history_id__lt=OuterRef("history_id"),
-                )
-            )
-            .order_by("-history_date", "-history_id")
-            .values("history_id")[:1]
-        )
-        rows = rows.filter(only).annotate(previous_history_id=Subquery(before))
+        rows = rows.filter(only).annotate(previous_history_id=_previous_id(history))
         columns = (*columns, "previous_history_id")
     if bound is not None:
         beyond, reaching = ("lt", "lte") if descending else ("gt", "gte")
@@ -337,7 +343,7 @@ def _stretch_as_known(
             else {}
         )
         pairs.append(_paired(covered, earlier))
-    keyed = _keyed_changes(pairs, restatements=not only.by_recorded_time)
+    keyed = _keyed_changes(pairs, learned_since=only.recorded_since)
     keyed.sort(key=itemgetter(0), reverse=descending)
     return keyed, horizon
 
@@ -505,7 +511,10 @@ def changes_between(since: datetime.datetime, until: datetime.datetime) -> list[
 
 
 def _keyed_changes(
-    pair_lists: Sequence[RevisionPairs], *, restatements: bool = True
+    pair_lists: Sequence[RevisionPairs],
+    *,
+    restatements: bool = True,
+    learned_since: datetime.datetime | None = None,
 ) -> list[tuple[ChangeKey, Change]]:
     """The feed's changes recorded by these revisions (a list of revision pairs per
     table of ``FEED_SOURCES``), each with its key; 3 queries at most, and one more
@@ -513,10 +522,11 @@ def _keyed_changes(
 
     Every field a revision changed is in one of its changes (``Change.fields``). A
     change of a field a correction changed carries it (``Change.correction``: when,
-    and the values recorded before). Without ``restatements``, the changes of a
-    correcting row that corrected none of their fields (it carries a correction
-    forward through a later revision, whose own change was known already) are left
-    out: what the registry learned in a window of recorded time.
+    and the values recorded before). A change a correcting row merely carried
+    forward (none of its fields corrected) is the change of the revision it restates
+    (``Change.restates``), recorded when that one was. Without ``restatements`` they
+    are left out, and with ``learned_since`` those recorded by then: what the
+    registry learned in a window of recorded time.
     """
     names = feed_names(
         [
@@ -534,12 +544,10 @@ def _keyed_changes(
         for row, previous in pairs:
             ordinal = 0
             for change in changes_of(row, previous, names):
-                if row.get("corrects_revision") is not None:
-                    change.correction = correction_of(
-                        row, corrected.get(row["corrects_revision"]), change.fields
-                    )
-                    if change.correction is None and not restatements:
-                        continue
+                if row.get("corrects_revision") is not None and not _as_corrected(
+                    change, row, corrected, restatements, learned_since
+                ):
+                    continue
                 ordinal += 1
                 keyed.append(
                     (
@@ -550,3 +558,66 @@ def _keyed_changes(
                     )
                 )
     return keyed
+
+
+def _as_corrected(
+    change: Change,
+    row: Revision,
+    corrected: dict[int, Revision],
+    restatements: bool,
+    learned_since: datetime.datetime | None,
+) -> bool:
+    """Mark ``change`` of the correcting ``row`` as a correction or a restatement;
+    whether it stays (see ``_keyed_changes``)."""
+    restated = corrected.get(row["corrects_revision"])
+    change.correction = correction_of(row, restated, change.fields)
+    if change.correction is not None:
+        return True
+    change.restates = row["corrects_revision"]
+    if restated is not None:
+        change.recorded_at = restated["recorded_at"]
+    if not restatements:
+        return False
+    return learned_since is None or change.recorded_at > learned_since
+
+
+def changes_latest_recorded(
+    since: datetime.datetime,
+    until: datetime.datetime,
+    *,
+    limit: int,
+    only: FeedFilter = EVERY_CHANGE,
+) -> list[Change]:
+    """The ``limit`` changes with effect in (since, until] the registry learned last,
+    newest recorded first: the feed by recorded time (Atom's second view).
+
+    Reads ``limit`` visible revisions of each table by the ``recorded_at`` index, each
+    paired with its object's revision before it, as known now; a row that merely
+    carries a correction forward records nothing new and is left out. Fixed query
+    count (that of a filtered page of ``changes_page``).
+    """
+    if limit < 1:
+        raise ValueError("A page holds at least one change.")
+    if until < since:
+        raise InvalidInstant("until must not be earlier than since.")
+    pairs: list[RevisionPairs] = []
+    for model, fields in FEED_SOURCES:
+        condition = only.rows(model)
+        if condition is None:
+            pairs.append([])
+            continue
+        history = _history_model(model)._default_manager
+        rows = list(
+            visible(
+                history.filter(
+                    condition, history_date__gt=since, history_date__lte=until
+                )
+            )
+            .annotate(previous_history_id=_previous_id(history))
+            .order_by("-recorded_at", "-history_id")
+            .values(*_feed_columns(fields), "previous_history_id")[:limit]
+        )
+        pairs.append(_paired_with_previous(model, fields, rows))
+    keyed = _keyed_changes(pairs, restatements=False)
+    keyed.sort(key=lambda item: (item[1].recorded_at, item[0]), reverse=True)
+    return [change for _, change in keyed[:limit]]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models import Exists, OuterRef
@@ -25,6 +25,7 @@ from units.selectors.as_of import current_known_at
 from units.selectors.results import Correction
 
 Row = Mapping[str, Any]
+RowT = TypeVar("RowT", bound=Mapping[str, Any])
 
 
 def _known(
@@ -58,13 +59,13 @@ def visible(
     return _known(rows, known_at).filter(~Exists(superseding))
 
 
-def winning_rows(rows: Iterable[Row]) -> list[Row]:
+def winning_rows(rows: Iterable[RowT]) -> list[RowT]:
     """``rows`` (oldest first: by history_date, then history_id), less those a later
     correcting row of the same object at the same instant supersedes (``visible``),
     for rows already read whole (of one object, they need not carry its ``id``)."""
     ordered = list(rows)
     corrected_at: set[tuple[Any, datetime.datetime]] = set()
-    kept: list[Row] = []
+    kept: list[RowT] = []
     for row in reversed(ordered):
         key = (row.get("id"), row["history_date"])
         if key in corrected_at:

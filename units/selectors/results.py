@@ -169,3 +169,6 @@ class Change:
     # A correction of the past: what the registry recorded before for these fields
     # (``units.selectors.corrections.Correction``); None for an ordinary change.
     correction: Correction | None = None
+    # A change a correction carried forward unchanged: the history_id of the revision
+    # it restates (whose change it is, read as known now); None otherwise.
+    restates: int | None = None

@@ -17,12 +17,13 @@ from typing import Any
 from django.db.models import Q
 
 from units.models import Appointment, OrganizationalUnit, Post, RecordedModel
-from units.selectors.as_of import _ever_matched, _history_model
+from units.selectors.as_of import _ever_matched, _history_model, recorded_by
 from units.selectors.change_feed import _feed_columns, _paired
 from units.selectors.changes.appointments import appointment_changes
 from units.selectors.changes.entries import Revision, feed_fields
 from units.selectors.changes.names import feed_names
 from units.selectors.changes.units import unit_changes
+from units.selectors.corrections import correction_of, winning_rows
 from units.selectors.instants import LATEST
 from units.selectors.results import Change, UnitRevision
 from units.selectors.revisions import unit_history
@@ -63,13 +64,30 @@ class TimelineEntry:
 def _history(
     model: type[RecordedModel], condition: Q, columns: tuple[str, ...]
 ) -> list[Revision]:
-    """Every revision, oldest first, of the objects any revision of which matched."""
+    """Every revision, oldest first, of the objects any revision of which matched,
+    as known at the reading's ``known_at``: rows a correction superseded are left
+    out (``units.selectors.corrections``), those it corrected are still read."""
     return list(
-        _history_model(model)
-        ._default_manager.filter(id__in=_ever_matched(model, condition))
+        recorded_by(
+            _history_model(model)._default_manager.filter(
+                id__in=_ever_matched(model, condition)
+            )
+        )
         .order_by("history_date", "history_id")
         .values(*columns)
     )
+
+
+def _marked(
+    changes: list[Change], row: Revision, rows: dict[int, Revision]
+) -> list[Change]:
+    """``changes`` of ``row`` with what a correction changed of them (``rows``: the
+    revisions read, by history_id, among them the ones corrected)."""
+    if row.get("corrects_revision") is not None:
+        corrected = rows.get(row["corrects_revision"])
+        for change in changes:
+            change.correction = correction_of(row, corrected, change.fields)
+    return changes
 
 
 def _sub_unit_event(
@@ -114,19 +132,28 @@ def unit_timeline(
     )
     # Posts move between units: an appointment counts where its post was then.
     post_rows = _history(
-        Post, Q(unit_id=unit_id), ("id", "unit_id", "history_date", "history_id")
+        Post,
+        Q(unit_id=unit_id),
+        ("id", "unit_id", "history_date", "history_id", "corrects_revision"),
     )
     appointment_rows = list(
-        _history_model(Appointment)
-        ._default_manager.filter(post_id__in=_ever_matched(Post, Q(unit_id=unit_id)))
+        recorded_by(
+            _history_model(Appointment)._default_manager.filter(
+                post_id__in=_ever_matched(Post, Q(unit_id=unit_id))
+            )
+        )
         .order_by("history_date", "history_id")
         .values(*_feed_columns(APPOINTMENT_FEED_FIELDS))
     )
+    read = {row["history_id"]: row for row in (*sub_unit_rows, *appointment_rows)}
+    post_rows = winning_rows(post_rows)
     unit_pairs = _paired(
-        [row for row in sub_unit_rows if row["history_date"] <= until], {}
+        [row for row in winning_rows(sub_unit_rows) if row["history_date"] <= until],
+        {},
     )
     appointment_pairs = _paired(
-        [row for row in appointment_rows if row["history_date"] <= until], {}
+        [row for row in winning_rows(appointment_rows) if row["history_date"] <= until],
+        {},
     )
     names = feed_names(
         [
@@ -136,7 +163,7 @@ def unit_timeline(
     )
 
     for row, previous in unit_pairs:
-        for change in unit_changes(row, previous, names):
+        for change in _marked(unit_changes(row, previous, names), row, read):
             event = _sub_unit_event(change, unit_id, row, previous)
             if event:
                 entries.append(
@@ -149,7 +176,7 @@ def unit_timeline(
             continue
         entries.extend(
             TimelineEntry(row["history_date"], change=change)
-            for change in appointment_changes(row, previous, names)
+            for change in _marked(appointment_changes(row, previous, names), row, read)
         )
     # Newest first; at one instant, the unit's own version before what followed it.
     entries.sort(key=lambda entry: (entry.effective_at, entry.revision is None))
