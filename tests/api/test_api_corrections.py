@@ -103,7 +103,7 @@ def test_atom_by_effective_time_and_by_recorded_time(client) -> None:
     assert "name was Finance" in corrected[0]
     feed = ElementTree.fromstring(effective.content)  # noqa: S314
     related = [
-        link.get("href")
+        link.get("href") or ""
         for link in feed.findall(f"{ATOM}link")
         if link.get("rel") == "related"
     ]

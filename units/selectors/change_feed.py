@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Window
@@ -563,7 +564,7 @@ def _keyed_changes(
 def _as_corrected(
     change: Change,
     row: Revision,
-    corrected: dict[int, Revision],
+    corrected: Mapping[int, Mapping[str, Any]],
     restatements: bool,
     learned_since: datetime.datetime | None,
 ) -> bool:
