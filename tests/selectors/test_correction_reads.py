@@ -251,3 +251,39 @@ def test_a_feed_page_costs_the_same_however_many_corrections_it_holds() -> None:
         write_correction(other, APR, recorded, name=f"Internal audit {number}")
     assert [page_queries(selectors.FeedFilter()), page_queries(learned)] == counts
     assert counts[0] == plain + 1
+
+
+def test_the_timeline_shows_a_corrected_move_once_where_it_took_effect() -> None:
+    """A sub-unit's move corrected to an earlier time: the parent's timeline shows it
+    joining once, at the corrected time, marked; as known before, at the old time."""
+    parent = UnitFactory.create(name="Directorate", effective_at=JAN)
+    child = UnitFactory.create(name="Desk", effective_at=JAN)
+    services.unit_update(
+        unit=child,
+        user=editor_user(),
+        reason="Moved",
+        effective_at=MAY,
+        new_parent=parent,
+    )
+    services.unit_update(
+        unit=child,
+        user=editor_user(),
+        reason="New mandate",
+        effective_at=APR + datetime.timedelta(days=45),
+        mandate="Helps.",
+    )
+    before = timezone.now()
+    write_correction(
+        child, MAR, before + datetime.timedelta(days=1), parent_id=parent.pk
+    )
+
+    def joined() -> list[tuple[datetime.datetime, bool]]:
+        return [
+            (entry.effective_at, entry.change.correction is not None)
+            for entry in selectors.unit_timeline(parent.pk)
+            if entry.sub_unit == "joined" and entry.change is not None
+        ]
+
+    assert joined() == [(MAR, True)]
+    with reading_as_known_at(before):
+        assert joined() == [(MAY, False)]
