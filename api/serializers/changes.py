@@ -234,7 +234,8 @@ class ChangeSerializer(serializers.Serializer):
         "`corrected_on` (when the registry learned it), `recorded_at` (the same), "
         "`corrects_version` (the history_id of the revision it corrects) and "
         "`previous` (each corrected field's value before, by field; a link to "
-        "another object is its id, as `parent_id`); "
+        "another object is its id, as `parent_id`) and `previous_display` (the "
+        "same values as a reader sees them: names, labels, dates); "
         "null for an ordinary change."
     )
 
@@ -247,6 +248,10 @@ class ChangeSerializer(serializers.Serializer):
                 "recorded_at": {"type": "string", "format": "date-time"},
                 "corrects_version": {"type": "integer"},
                 "previous": {"type": "object", "additionalProperties": True},
+                "previous_display": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                },
             },
         }
     )
@@ -254,7 +259,7 @@ class ChangeSerializer(serializers.Serializer):
         correction = change.correction
         if correction is None:
             return None
-        previous = {}
+        previous, previous_display = {}, {}
         for attname, value in correction.previous.items():
             name = attname
             if attname in LINK_SLUG_MAPS and LINK_SLUG_MAPS[attname] in self.context:
@@ -263,6 +268,7 @@ class ChangeSerializer(serializers.Serializer):
             elif isinstance(value, datetime.date):
                 value = value.isoformat()
             previous[name] = value
+            previous_display[name] = correction.previous_display.get(attname, "")
         corrected_on = serializers.DateTimeField().to_representation(
             correction.corrected_on
         )
@@ -271,6 +277,7 @@ class ChangeSerializer(serializers.Serializer):
             "recorded_at": corrected_on,
             "corrects_version": correction.corrects_revision,
             "previous": previous,
+            "previous_display": previous_display,
         }
 
     def get_author(self, change: Any) -> str | None:

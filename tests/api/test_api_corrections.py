@@ -39,6 +39,7 @@ def test_the_feed_marks_a_correction_at_its_effective_time(client) -> None:
     correction = results[1][2]
     assert correction is not None
     assert correction["previous"] == {"name": "Finance"}
+    assert correction["previous_display"] == {"name": "Finance"}
     assert correction["corrected_on"] == correction["recorded_at"]
     assert correction["corrected_on"].startswith(recorded.date().isoformat())
     assert [item[2] for item in results if item[1] != "renamed"] == [None, None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from units.selectors.changes.units import unit_changes
 from units.selectors.corrections import corrected_rows, correction_of, visible
 from units.selectors.fields import REVISION_COLUMNS
 from units.selectors.instants import InvalidInstant
-from units.selectors.results import Change
+from units.selectors.results import Change, Correction
 
 # A revision's place in the feed: effective time, history_id, source table.
 RevisionPlace = tuple[datetime.datetime, int, int]
@@ -549,6 +550,10 @@ def _keyed_changes(
                     change, row, corrected, restatements, learned_since
                 ):
                     continue
+                if change.correction is not None:
+                    change.correction = shown_correction(
+                        model, change.correction, names
+                    )
                 ordinal += 1
                 keyed.append(
                     (
@@ -559,6 +564,19 @@ def _keyed_changes(
                     )
                 )
     return keyed
+
+
+def shown_correction(
+    model: type[RecordedModel], correction: Correction, names: FeedNames
+) -> Correction:
+    """``correction`` with its values as a reader sees them (``previous_display``)."""
+    return dataclasses.replace(
+        correction,
+        previous_display={
+            attname: names.shown(model, attname, value)
+            for attname, value in correction.previous.items()
+        },
+    )
 
 
 def _as_corrected(

@@ -12,7 +12,12 @@ from __future__ import annotations
 import datetime
 
 from units.selectors.as_of import _history_model, _latest_revisions, reading_as_known_at
-from units.selectors.change_feed import FEED_KINDS, FEED_SOURCES, _feed_columns
+from units.selectors.change_feed import (
+    FEED_KINDS,
+    FEED_SOURCES,
+    _feed_columns,
+    shown_correction,
+)
 from units.selectors.changes.entries import Revision, RevisionPairs
 from units.selectors.changes.names import feed_names
 from units.selectors.instants import InvalidInstant
@@ -72,17 +77,21 @@ def corrections_between(
         ]
     )
     changes: list[Change] = []
-    for (_model, changes_of), pairs in zip(FEED_KINDS, pair_lists, strict=True):
+    for (model, changes_of), pairs in zip(FEED_KINDS, pair_lists, strict=True):
         for row, previous in pairs:
             for change in changes_of(row, previous, names):
-                change.correction = Correction(
-                    corrected_on=row["recorded_at"],
-                    corrects_revision=previous["history_id"] if previous else 0,
-                    previous={
-                        field: previous[field]
-                        for field in change.fields
-                        if previous is not None and previous[field] != row[field]
-                    },
+                change.correction = shown_correction(
+                    model,
+                    Correction(
+                        corrected_on=row["recorded_at"],
+                        corrects_revision=previous["history_id"] if previous else 0,
+                        previous={
+                            field: previous[field]
+                            for field in change.fields
+                            if previous is not None and previous[field] != row[field]
+                        },
+                    ),
+                    names,
                 )
                 changes.append(change)
     changes.sort(key=lambda change: (change.effective_at, change.history_id))

@@ -129,6 +129,8 @@ class Correction:
     corrected_on: datetime.datetime
     corrects_revision: int
     previous: dict[str, Any]
+    # The same values as a reader sees them (names, labels, dates), by attribute.
+    previous_display: dict[str, str] = field(default_factory=dict)
 
     @property
     def fields(self) -> tuple[str, ...]:
