@@ -8,8 +8,14 @@ from http import HTTPStatus
 from xml.etree import ElementTree
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from tests.selectors.test_correction_reads import scripted_unit
+from tests.factories import UnitFactory, editor_user, write_correction
+from tests.selectors.test_correction_reads import APR, MAR, scripted_unit
+from units import services
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +180,50 @@ def test_the_unit_page_and_object_history_mark_the_correction(client) -> None:
         "2024-03-01",
         "2024-01-01",
     ]
+
+
+def _atom_ids(response) -> dict[str, str]:
+    feed = ElementTree.fromstring(response.content)  # noqa: S314 - our own output
+    return {
+        entry.findtext(f"{ATOM}title") or "": entry.findtext(f"{ATOM}id") or ""
+        for entry in feed.iter(f"{ATOM}entry")
+    }
+
+
+def test_a_change_carried_forward_keeps_its_atom_id(client) -> None:
+    """Feed readers must not see April's change as new when a correction restates
+    the revision that made it."""
+
+    unit = UnitFactory.create(name="Finance", mandate="Counts.", effective_at=MAR)
+    services.unit_update(
+        unit=unit,
+        user=editor_user(),
+        reason="New mandate",
+        effective_at=APR,
+        mandate="Counts and pays.",
+    )
+    before = _atom_ids(client.get(f"{API}changes.atom"))
+    write_correction(
+        unit, MAR + datetime.timedelta(days=3), timezone.now(), name="Budget office"
+    )
+    after = _atom_ids(client.get(f"{API}changes.atom"))
+    (mandate_before,) = [i for t, i in before.items() if "Mandate" in t]
+    (mandate_after,) = [i for t, i in after.items() if "Mandate" in t]
+    assert mandate_before == mandate_after
+    assert len(after) == len(before) + 1
+
+
+def test_an_api_page_costs_the_same_however_many_corrections(
+    client, django_assert_num_queries
+) -> None:
+
+    _unit, _before, recorded = scripted_unit()
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(f"{API}changes/").status_code == HTTPStatus.OK
+    for number in range(4):
+        other = UnitFactory.create(name=f"Audit {number}", effective_at=MAR)
+        write_correction(other, APR, recorded, name=f"Internal audit {number}")
+
+    cache.clear()
+    with django_assert_num_queries(len(first)):
+        assert client.get(f"{API}changes/").status_code == HTTPStatus.OK
