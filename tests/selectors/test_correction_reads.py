@@ -287,3 +287,19 @@ def test_the_timeline_shows_a_corrected_move_once_where_it_took_effect() -> None
     assert joined() == [(MAR, True)]
     with reading_as_known_at(before):
         assert joined() == [(MAY, False)]
+
+
+def test_the_revisions_written_since_a_version_hold_a_whole_correction() -> None:
+    """The admin's conflict note: a correction is one write of several rows."""
+    unit, _before, recorded = scripted_unit()
+    loaded = OrganizationalUnit.objects.get(pk=unit.pk).version - 1
+    since = selectors.unit_revisions_since(unit.pk, loaded)
+    assert [revision.effective_at for revision in since] == [APR, MAR]
+    assert all(revision.recorded_at == recorded for revision in since)
+    assert [
+        r.effective_at for r in selectors.unit_revisions_since(unit.pk, loaded - 1)
+    ] == [
+        MAY,
+        APR,
+        MAR,
+    ]

@@ -233,9 +233,11 @@ def unit_history(unit: OrganizationalUnit | int) -> list[UnitRevision]:
 def unit_revisions_since(unit_id: int, loaded_version: int) -> list[UnitRevision]:
     """The revisions of a unit written after ``loaded_version`` (newest first).
 
-    Every service write raises the version by one and leaves one history row, so the
-    newest ``current - loaded`` revisions are exactly the ones written since. Empty if
-    the unit no longer exists.
+    Every service write raises the version by one. An ordinary write leaves one
+    history row; a correction of the past leaves several, recorded at one instant (its
+    own and those it carried forward), so the writes since are the newest
+    ``current - loaded`` recording instants, by record order. Empty if the unit no
+    longer exists.
     """
     current_version = (
         OrganizationalUnit.objects.filter(pk=unit_id)
@@ -244,7 +246,14 @@ def unit_revisions_since(unit_id: int, loaded_version: int) -> list[UnitRevision
     )
     if current_version is None:
         return []
-    return unit_history(unit_id)[: max(current_version - loaded_version, 0)]
+    history = unit_history(unit_id)
+    writes = max(current_version - loaded_version, 0)
+    instants: list[datetime.datetime] = []
+    for revision in sorted(history, key=lambda item: item.history_id, reverse=True):
+        if revision.recorded_at not in instants:
+            instants.append(revision.recorded_at)
+    written = set(instants[:writes])
+    return [revision for revision in history if revision.recorded_at in written]
 
 
 def latest_revisions(
