@@ -101,10 +101,18 @@ class InstantField(forms.Field):
 
 
 class WindowStartField(InstantField):
-    """``since``: the window excludes it, but a bare date includes that whole day."""
+    """``since``: the window excludes it, but a bare date includes that whole day.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(parameter="since", absent=BEGINNING, **kwargs)
+    ``recorded_since`` too (absent: None, no bound)."""
+
+    def __init__(
+        self,
+        *,
+        parameter: str = "since",
+        absent: datetime.datetime | None = BEGINNING,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(parameter=parameter, absent=absent, **kwargs)
 
     def to_python(self, value: str | None) -> Any:
         if value is None:
@@ -389,6 +397,16 @@ class ChangeWindowForm(forms.Form):
             )
         return until
 
+    def clean_recorded_until(self) -> datetime.datetime | None:
+        until: datetime.datetime | None = self.cleaned_data.get("recorded_until")
+        since = self.cleaned_data.get("recorded_since")
+        if since is not None and until is not None and until < since:
+            raise forms.ValidationError(
+                "recorded_until must not be earlier than recorded_since.",
+                code=INVALID_INSTANT,
+            )
+        return until
+
 
 class ChangeWindowFilterSet(QueryFilterSet):
     """The (since, until] window of the change feed, as JSON or Atom.
@@ -412,6 +430,10 @@ class ChangeFilterSet(ChangeWindowFilterSet):
     type = ChoiceTextFilter(choices=list(selectors.FEED_TYPES))
     unit = SlugIdFilter(field_name="unit_id", model=OrganizationalUnit)
     unit_posts = FlagFilter(absent=False)
+    # What the registry learned in a window of recorded time, whatever the effective
+    # time (a bare date includes that day, as for since and until).
+    recorded_since = WindowStartFilter(parameter="recorded_since", absent=None)
+    recorded_until = InstantFilter(parameter="recorded_until", absent=None)
 
     class Meta:
         form = ChangeWindowForm
@@ -423,6 +445,8 @@ def feed_filter(arguments: dict[str, Any]) -> selectors.FeedFilter:
         type=arguments["type"] or "",
         unit_id=arguments["unit_id"],
         unit_posts=arguments["unit_posts"],
+        recorded_since=arguments["recorded_since"],
+        recorded_until=arguments["recorded_until"],
     )
 
 
@@ -451,7 +475,8 @@ class ChangeFeedFilterSet(ChangeFilterSet):
 
     def refusal(self) -> tuple[str, forms.ValidationError]:
         errors = self.form.errors.as_data()
-        if "offset" in errors and not errors.keys() & {"since", "until"}:
+        window = {"since", "until", "recorded_since", "recorded_until"}
+        if "offset" in errors and not errors.keys() & window:
             return "offset", errors["offset"][0]
         return super().refusal()
 

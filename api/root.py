@@ -40,6 +40,7 @@ RESOURCES = {
     "search": "api:search",
     "changes": "api:changes",
     "changes_atom": "api:changes-atom",
+    "changes_atom_recorded": "api:changes-atom-recorded",
     "export_units_csv": "api:export-csv",
     "export_units_xlsx": "api:export-xlsx",
     "export_org_jsonld": "api:export-jsonld",

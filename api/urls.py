@@ -164,6 +164,11 @@ urlpatterns = [
         csrf_exempt(require_safe(feeds.changes_atom)),
         name="changes-atom",
     ),
+    path(
+        "changes.recorded.atom",
+        csrf_exempt(require_safe(feeds.changes_recorded_atom)),
+        name="changes-atom-recorded",
+    ),
     path("export/units.csv", views.UnitsCsvView.as_view(), name="export-csv"),
     path("export/units.xlsx", views.UnitsWorkbookView.as_view(), name="export-xlsx"),
     path("export/org.jsonld", views.OrgJsonLdView.as_view(), name="export-jsonld"),

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
+from django.db import models
 from django.utils import timezone
 
 from units import services
@@ -381,3 +382,73 @@ def departments_a_and_b(editor: Any) -> dict[str, Any]:
         "a2": a2,
         "post": post,
     }
+
+
+def write_correction(
+    obj: Any,
+    effective_at: datetime.datetime,
+    recorded_at: datetime.datetime,
+    *,
+    reason: str = "Correction",
+    **fields: Any,
+) -> list[int]:
+    """Write a correction of ``obj``'s ``fields`` effective at ``effective_at``, recorded
+    at ``recorded_at``, exactly as issue 14's design has the corrections service write
+    it: new history rows only (nothing updated or deleted in history), and the live row.
+
+    1. a row at ``effective_at``: the state as of then (as known now) with ``fields``
+       applied, ``corrects_revision`` the revision in force then;
+    2. a row per later revision (the winner of its instant as known now) whose state a
+       still-propagating field changes, at that revision's instant, correcting it; a
+       field stops propagating at the first later revision that itself changed it;
+    3. the live row gets the fields that propagate to the end; ``version`` bumps once.
+
+    For tests of the reads (histories, feed, compare), written independently of the
+    service. Returns the history_ids written, oldest first.
+    """
+    model = type(obj)
+    history = model.history.model._default_manager
+    attnames = {name: model._meta.get_field(name).attname for name in fields}
+    values = {attnames[name]: value for name, value in fields.items()}
+    rows = list(history.filter(id=obj.pk).order_by("history_date", "history_id"))
+    winners: dict[datetime.datetime, Any] = {}
+    for row in rows:
+        winners[row.history_date] = row
+    ordered = sorted(winners.values(), key=lambda row: row.history_date)
+    in_force = [row for row in ordered if row.history_date <= effective_at]
+    if not in_force:
+        raise ValueError("A correction cannot take effect before the object existed.")
+
+    def restated(base: Any, at: datetime.datetime, changed: dict[str, Any]) -> int:
+        row = history.get(history_id=base.history_id)
+        corrects = row.history_id
+        row.history_id = None
+        row.pk = None
+        for attname, value in changed.items():
+            setattr(row, attname, value)
+        row.history_date = at
+        row.recorded_at = recorded_at
+        row.history_type = "~"
+        row.history_change_reason = reason
+        row.corrects_revision = corrects
+        row.reverts_revision = None
+        row.save(force_insert=True)
+        return int(row.history_id)
+
+    written = [restated(in_force[-1], effective_at, values)]
+    propagating = dict(values)
+    before = in_force[-1]
+    for row in ordered:
+        if row.history_date <= effective_at:
+            continue
+        for attname in list(propagating):
+            if getattr(row, attname) != getattr(before, attname):
+                del propagating[attname]
+        before = row
+        if not propagating:
+            break
+        if any(getattr(row, name) != value for name, value in propagating.items()):
+            written.append(restated(row, row.history_date, propagating))
+    live = model._default_manager.filter(pk=obj.pk)
+    live.update(version=models.F("version") + 1, **propagating)
+    return written

@@ -26,13 +26,33 @@ from units.selectors import ChangeGroup, FeedEntry, InvalidInstant
 FEED_SIZE = 100
 
 
+class LinkedAtomFeed(Atom1Feed):
+    """Atom with a link to the same changes in the other order (``related``)."""
+
+    def add_root_elements(self, handler: Any) -> None:
+        super().add_root_elements(handler)
+        if self.feed.get("related_link"):
+            handler.addQuickElement(
+                "link", "", {"rel": "related", "href": self.feed["related_link"]}
+            )
+
+
 class ChangesFeed(Feed):
-    feed_type = Atom1Feed
+    """The latest changes by effective time; corrections of the past appear where
+    they took effect, saying so. ``RecordedChangesFeed`` is the other view."""
+
+    feed_type = LinkedAtomFeed
     title = "Changes to the organizational structure"
     subtitle = (
         "Units, posts and people added, abolished, moved, renamed; appointments "
-        "started and ended; dotted lines drawn and ended; every other field changed."
+        "started and ended; dotted lines drawn and ended; every other field changed. "
+        "By effective time; changes.recorded.atom lists them as the registry "
+        "recorded them, corrections of the past included."
     )
+    related_name = "api:changes-atom-recorded"
+
+    def feed_extra_kwargs(self, obj: Any) -> dict[str, Any]:
+        return {"related_link": self._related_link}
 
     def get_object(
         self, request: HttpRequest, *args: Any, **kwargs: Any
@@ -74,7 +94,7 @@ class ChangesFeed(Feed):
             reference = f" ({heading.reference})" if heading.reference else ""
             failed = " failed" if heading.status == "failed" else ""
             return xml_safe(f"Reorganization{failed}: {heading.title}{reference}")
-        return xml_safe(entry.summary)
+        return xml_safe(entry.summary + correction_note(entry))
 
     def item_description(self, entry: FeedEntry) -> str:
         """Escaped: Atom sends the summary as ``type="html"``, which readers render.
@@ -94,7 +114,8 @@ class ChangesFeed(Feed):
             items = "".join(f"<li>{escape(xml_safe(line))}</li>" for line in lines)
             return f"<p>Reason: {escape(xml_safe(reason))}</p><ul>{items}</ul>"
         reason = selectors.reason_text(entry, staff=self._staff_reader)
-        return escape(xml_safe(f"{entry.summary}. Reason: {reason}"))
+        note = correction_note(entry)
+        return escape(xml_safe(f"{entry.summary}{note}. Reason: {reason}"))
 
     def item_link(self, entry: FeedEntry) -> str:
         """The public page of what changed: a unit's page (with its timeline), a post
@@ -115,7 +136,7 @@ class ChangesFeed(Feed):
         """
         if isinstance(entry, ChangeGroup):
             return f"orgregistry:reorganization:{entry.reorganization.id}"
-        return f"orgregistry:change:{entry.kind}:{entry.history_id}"
+        return f"orgregistry:change:{entry.kind}:{entry.restates or entry.history_id}"
 
     def item_pubdate(self, entry: FeedEntry) -> datetime.datetime:
         return entry.effective_at
@@ -140,7 +161,50 @@ class ChangesFeed(Feed):
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self._staff_reader = selectors.may_see_staff_identities(request.user)
+        query = request.GET.urlencode()
+        self._related_link = request.build_absolute_uri(
+            reverse(self.related_name) + (f"?{query}" if query else "")
+        )
         return super().__call__(request, *args, **kwargs)
+
+
+class RecordedChangesFeed(ChangesFeed):
+    """The latest changes as the registry recorded them, newest recorded first,
+    whatever their effective time: a correction of the past appears when it was
+    recorded, and the later revisions it carried forward add nothing."""
+
+    title = "Changes to the organizational structure, as recorded"
+    subtitle = (
+        "What the registry learned last, corrections of the past included, newest "
+        "recorded first. changes.atom lists the changes by effective time."
+    )
+    related_name = "api:changes-atom"
+
+    def get_object(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> list[FeedEntry]:
+        arguments = ChangeFilterSet(request.GET).selector_arguments()
+        changes = selectors.changes_latest_recorded(
+            arguments["since"],
+            arguments["until"],
+            limit=FEED_SIZE,
+            only=feed_filter(arguments),
+        )
+        return selectors.grouped_by_reorganization(changes)
+
+    def item_pubdate(self, entry: FeedEntry) -> datetime.datetime:
+        return self.item_updateddate(entry)
+
+
+def correction_note(change: selectors.Change) -> str:
+    """ " (correction recorded on ..., was ...)" for a correction of the past."""
+    correction = change.correction
+    if correction is None:
+        return ""
+    was = ", ".join(
+        f"{field} was {value}" for field, value in correction.previous.items()
+    )
+    return f" (correction recorded on {correction.corrected_on:%Y-%m-%d}: {was})"
 
 
 def problem_text(problem: dict[str, Any]) -> str:
@@ -152,7 +216,8 @@ def problem_text(problem: dict[str, Any]) -> str:
 
 def _feed_etag(request: HttpRequest) -> str:
     visibility = selectors.reader_kind(request.user)
-    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
+    asked = f"{request.path}?{request.GET.urlencode()}"
+    query = hashlib.sha256(asked.encode()).hexdigest()[:16]
     return f"atom-g{selectors.registry_generation()}-{visibility}-{query}"
 
 
@@ -163,6 +228,17 @@ def _feed_etag(request: HttpRequest) -> str:
 def changes_atom(request: HttpRequest) -> HttpResponse:
     """Serve the Atom feed; a malformed since/until, type or unit is a 400 naming
     the parameter."""
+    return _serve(request, ChangesFeed())
+
+
+@vary_on_cookie
+@etag(_feed_etag)
+def changes_recorded_atom(request: HttpRequest) -> HttpResponse:
+    """Serve the Atom feed by recorded time, refusing as ``changes_atom`` does."""
+    return _serve(request, RecordedChangesFeed())
+
+
+def _serve(request: HttpRequest, feed: ChangesFeed) -> HttpResponse:
     try:
         ChangeFilterSet(request.GET).selector_arguments()
     except InvalidInstant as error:
@@ -174,4 +250,4 @@ def changes_atom(request: HttpRequest) -> HttpResponse:
             for name, text in dict(error.detail).items()  # type: ignore[arg-type]
         )
         return HttpResponseBadRequest(message, content_type="text/plain")
-    return ChangesFeed()(request)
+    return feed(request)

@@ -50,6 +50,15 @@ class FieldChangeSerializer(serializers.Serializer):
     new = serializers.SerializerMethodField(help_text="The value after.")
     old_display = serializers.CharField()
     new_display = serializers.CharField()
+    corrected_on = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a correction of the past changed this field's value at this "
+        "version (recorded then); null if never.",
+    )
+    was_display = serializers.CharField(
+        help_text="With corrected_on: the value recorded before the correction, as "
+        "shown; empty otherwise."
+    )
 
     def get_field(self, change: Any) -> str:
         if change.field in LINK_SLUG_MAPS:
@@ -94,6 +103,23 @@ class RevisionSerializer(serializers.Serializer):
         help_text="Username; null unless you are an authenticated auditor or editor."
     )
     changes = FieldChangeSerializer(many=True)
+    corrects_version = serializers.IntegerField(
+        source="corrects_revision",
+        allow_null=True,
+        help_text="For a correction of the past: the history_id of the version whose "
+        "recorded state it corrects (and replaces, read as known now).",
+    )
+    corrected_on = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a correction changed what this version records; null if "
+        "never. `corrections` says which fields and what they were.",
+    )
+    corrections = FieldChangeSerializer(
+        many=True,
+        help_text="Every field whose recorded value a correction changed at this "
+        "version (`old`: the value before), including fields this version did not "
+        "change.",
+    )
 
     def get_type(self, revision: Any) -> str:
         if revision.reverts_revision is not None:
@@ -202,6 +228,57 @@ class ChangeSerializer(serializers.Serializer):
         help_text="The fields of the changed object this change records; a "
         "version's changes together name every field it changed.",
     )
+
+    correction = serializers.SerializerMethodField(
+        help_text="For a correction of the past, shown at its effective time: "
+        "`corrected_on` (when the registry learned it), `recorded_at` (the same), "
+        "`corrects_version` (the history_id of the revision it corrects) and "
+        "`previous` (each corrected field's value before, by field; a link to "
+        "another object is its id, as `parent_id`) and `previous_display` (the "
+        "same values as a reader sees them: names, labels, dates); "
+        "null for an ordinary change."
+    )
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "corrected_on": {"type": "string", "format": "date-time"},
+                "recorded_at": {"type": "string", "format": "date-time"},
+                "corrects_version": {"type": "integer"},
+                "previous": {"type": "object", "additionalProperties": True},
+                "previous_display": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+        }
+    )
+    def get_correction(self, change: Any) -> dict[str, Any] | None:
+        correction = change.correction
+        if correction is None:
+            return None
+        previous, previous_display = {}, {}
+        for attname, value in correction.previous.items():
+            name = attname
+            if attname in LINK_SLUG_MAPS and LINK_SLUG_MAPS[attname] in self.context:
+                name = attname.removesuffix("_id")
+                value = slug_in_context(self.context, LINK_SLUG_MAPS[attname], value)
+            elif isinstance(value, datetime.date):
+                value = value.isoformat()
+            previous[name] = value
+            previous_display[name] = correction.previous_display.get(attname, "")
+        corrected_on = serializers.DateTimeField().to_representation(
+            correction.corrected_on
+        )
+        return {
+            "corrected_on": corrected_on,
+            "recorded_at": corrected_on,
+            "corrects_version": correction.corrects_revision,
+            "previous": previous,
+            "previous_display": previous_display,
+        }
 
     def get_author(self, change: Any) -> str | None:
         return change.author if reads_as_staff(self.context) else None

@@ -68,7 +68,10 @@ class ChangesView(RegistryView):
         "`reorganization.id`). Editors and auditors also read the reorganizations "
         "that failed to apply, at their effective time (`status` failed, no "
         "`changes`, the reasons in `problems`). `offset`, the former way to page, "
-        "is removed: any value is a 400.",
+        "is removed: any value is a 400. A correction of the past shows once, at its "
+        "effective time, with `correction` (when it was recorded and what the "
+        "corrected fields were); `recorded_since` and `recorded_until` read what the "
+        "registry learned in a window of recorded time.",
         parameters=[
             OpenApiParameter(
                 "since",
@@ -80,6 +83,22 @@ class ChangesView(RegistryView):
                 "until",
                 OpenApiTypes.STR,
                 description="ISO 8601 date or date-time (inclusive). Default: now.",
+            ),
+            OpenApiParameter(
+                "recorded_since",
+                OpenApiTypes.STR,
+                description="ISO 8601 date or date-time (exclusive; a date includes "
+                "that day): only what the registry learned (recorded) after it, "
+                "whatever the effective time, read as known at `recorded_until`. A "
+                "correction of the past is then one change at its effective time "
+                "(with `correction`); the later revisions it carried forward add "
+                "nothing. Default: no bound.",
+            ),
+            OpenApiParameter(
+                "recorded_until",
+                OpenApiTypes.STR,
+                description="ISO 8601 date or date-time (inclusive): only what was "
+                "recorded by then. Not earlier than `recorded_since`. Default: now.",
             ),
             OpenApiParameter(
                 "cursor",

@@ -39,6 +39,7 @@ def test_root_lists_every_resource_and_the_docs_by_absolute_address(db) -> None:
         "search": "http://testserver/api/v1/search/",
         "changes": "http://testserver/api/v1/changes/",
         "changes_atom": "http://testserver/api/v1/changes.atom",
+        "changes_atom_recorded": "http://testserver/api/v1/changes.recorded.atom",
         "export_units_csv": "http://testserver/api/v1/export/units.csv",
         "export_units_xlsx": "http://testserver/api/v1/export/units.xlsx",
         "export_org_jsonld": "http://testserver/api/v1/export/org.jsonld",

@@ -203,6 +203,8 @@ def test_the_cases_cover_every_kind_of_parameter() -> None:
         ("changes/", "type"),
         ("changes/", "unit"),
         ("changes/", "unit_posts"),
+        ("changes/", "recorded_since"),
+        ("changes/", "recorded_until"),
         ("units/{slug}/history/", "limit"),
         ("export/popolo.json", "as_of"),
     } <= kinds
@@ -419,6 +421,8 @@ def test_the_change_feed_filterset_gives_the_selectors_the_window_and_page() -> 
         "type": None,
         "unit_id": None,
         "unit_posts": False,
+        "recorded_since": None,
+        "recorded_until": None,
         "limit": 50,
         "offset": None,
         "cursor": None,

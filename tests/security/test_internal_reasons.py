@@ -72,8 +72,11 @@ API_QUERIES: dict[str, tuple[str, ...]] = {
         "type=reorganization",
         "unit=unit-z&unit_posts=true",
         "until=2099-01-01",
+        "recorded_since=2000-01-01",
+        "recorded_until=2099-01-01&limit=1",
     ),
     "changes-atom": ("", "since=2023-01-01", "type=reorganization"),
+    "changes-atom-recorded": ("", "since=2023-01-01", "recorded_since=2000-01-01"),
     "search": ("q=Unit", "q=Ana"),
     "unit-history": ("", "as_of=2099-01-01"),
     # Now and a past instant (a future one is refused).
@@ -84,7 +87,12 @@ API_QUERIES: dict[str, tuple[str, ...]] = {
     "unit-detail": ("", "as_of=2099-01-01"),
 }
 PAGE_QUERIES: dict[str, tuple[str, ...]] = {
-    "compare": ("", WHOLE_WINDOW, "from=2023-06-30&to=2099-12-31"),
+    "compare": (
+        "",
+        WHOLE_WINDOW,
+        "from=2023-06-30&to=2099-12-31",
+        "as_of=2023-06-02&known_from=2000-01-01",
+    ),
     "search": ("q=Unit", "q=Ana"),
     "structure": ("", "as_of=2023-06-02", "as_of=2099-01-01"),
     "chart": ("", "as_of=2099-01-01"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ class DisplayedChange:
     old: str
     new: str
     diff: SafeString | None
+    # A correction of the past changed this value: when, and what it was before.
+    corrected_on: datetime.datetime | None = None
+    was: str = ""
 
 
 def displayed_changes(revision: selectors.UnitRevision) -> list[DisplayedChange]:
@@ -59,6 +63,8 @@ def displayed_changes(revision: selectors.UnitRevision) -> list[DisplayedChange]
                 if change.field in TEXT_DIFF_FIELDS and not creation
                 else None
             ),
+            corrected_on=change.corrected_on,
+            was=change.was_display,
         )
         for change in revision.changes
     ]

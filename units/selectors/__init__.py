@@ -12,6 +12,8 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
 - ``trees``, ``flat_trees``, ``levels``: whole trees, trees as rows, parts of trees.
 - ``posts``: posts with their holders.  ``units``: one unit; ids and slugs.
 - ``revisions``: the history of any object.  ``change_feed``: changes between instants.
+- ``corrections``: how corrections of the past read (one winner per instant);
+  ``corrections_between``: what was corrected about an instant between two others.
 - ``timeline``: a unit's timeline, its own versions and the changes around it.
 - ``listings``: the posts, people and relationships pages.  ``search``: units, posts
   and people by their words, as of an instant.
@@ -48,6 +50,7 @@ from units.selectors.change_feed import (
     Revision,
     RevisionPairs,
     changes_between,
+    changes_latest_recorded,
     changes_page,
     changes_page_before,
 )
@@ -66,6 +69,7 @@ from units.selectors.consistency import (
     registry_problems,
     tree_problems,
 )
+from units.selectors.corrections_between import corrections_between
 from units.selectors.fields import (
     APPOINTMENT_FIELDS,
     APPOINTMENT_HISTORY_FIELDS,
@@ -317,6 +321,8 @@ __all__ = [
     "page_entries",
     "ReorganizationHeading",
     "changes_page",
+    "changes_latest_recorded",
+    "corrections_between",
     "changes_page_before",
     "cyclic_gc_paused",
     "first_recorded_instant",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
+from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
@@ -19,7 +22,12 @@ from units.models import (
     UnitRelationship,
     UnitSuccession,
 )
-from units.selectors.as_of import _history_model, _latest_revisions, recorded_by
+from units.selectors.as_of import (
+    _history_model,
+    _latest_revisions,
+    current_known_at,
+    reading_as_known_at,
+)
 from units.selectors.changes import entries
 from units.selectors.changes.appointments import appointment_changes
 from units.selectors.changes.entries import Revision, RevisionPairs, feed_fields
@@ -30,9 +38,10 @@ from units.selectors.changes.posts import post_changes
 from units.selectors.changes.relationships import relationship_changes
 from units.selectors.changes.selection import EVERY_CHANGE, FeedFilter
 from units.selectors.changes.units import unit_changes
+from units.selectors.corrections import corrected_rows, correction_of, visible
 from units.selectors.fields import REVISION_COLUMNS
 from units.selectors.instants import InvalidInstant
-from units.selectors.results import Change
+from units.selectors.results import Change, Correction
 
 # A revision's place in the feed: effective time, history_id, source table.
 RevisionPlace = tuple[datetime.datetime, int, int]
@@ -112,7 +121,7 @@ def _window_with_previous(
     history = _history_model(model)
     columns = _feed_columns(fields)
     window = list(
-        recorded_by(
+        visible(
             history._default_manager.filter(
                 history_date__gt=since, history_date__lte=until
             )
@@ -127,6 +136,23 @@ def _window_with_previous(
         ).values(*columns)
     }
     return _paired(window, earlier)
+
+
+def _previous_id(history: models.Manager) -> Subquery:
+    """The history_id of the visible revision of a row's object just before it."""
+    before = (
+        visible(history.filter(id=OuterRef("id")))
+        .filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(
+                history_date=OuterRef("history_date"),
+                history_id__lt=OuterRef("history_id"),
+            )
+        )
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    return Subquery(before)
 
 
 def _feed_revisions(
@@ -153,22 +179,10 @@ def _feed_revisions(
     object's revision just before it (``previous_history_id``).
     """
     history = _history_model(model)._default_manager
-    rows = recorded_by(history.filter(history_date__gt=since, history_date__lte=until))
+    rows = visible(history.filter(history_date__gt=since, history_date__lte=until))
     columns = _feed_columns(fields)
     if only is not None:
-        before = (
-            recorded_by(history.filter(id=OuterRef("id")))
-            .filter(
-                Q(history_date__lt=OuterRef("history_date"))
-                | Q(
-                    history_date=OuterRef("history_date"),
-                    history_id__lt=OuterRef("history_id"),
-                )
-            )
-            .order_by("-history_date", "-history_id")
-            .values("history_id")[:1]
-        )
-        rows = rows.filter(only).annotate(previous_history_id=Subquery(before))
+        rows = rows.filter(only).annotate(previous_history_id=_previous_id(history))
         columns = (*columns, "previous_history_id")
     if bound is not None:
         beyond, reaching = ("lt", "lte") if descending else ("gt", "gte")
@@ -190,6 +204,7 @@ def _paired_with_previous(
     """Each row read with a filter paired with the revision its
     ``previous_history_id`` names, in one query."""
     wanted = {row["previous_history_id"] for row in rows} - {None}
+    # By history_id alone: the subquery already chose a row visible as known then.
     previous = (
         {
             row["history_id"]: row
@@ -221,12 +236,21 @@ def _revisions_before(
         order_by=[F("history_date").desc(), F("history_id").desc()],
     )
     rows = (
-        recorded_by(_history_model(model)._default_manager.filter(before, id__in=ids))
+        visible(_history_model(model)._default_manager.filter(before, id__in=ids))
         .annotate(position=latest_first)
         .filter(position=1)
         .values(*_feed_columns(fields))
     )
     return {row["id"]: row for row in rows}
+
+
+def _known_at(only: FeedFilter) -> datetime.datetime | None:
+    """What a reading of the feed knows: the reading's ``known_at``, or the end of
+    ``only``'s window of recorded time if earlier (None: now)."""
+    known_at, until = current_known_at(), only.recorded_until
+    if until is not None and (known_at is None or until < known_at):
+        return until
+    return known_at
 
 
 def _feed_stretch(
@@ -251,6 +275,22 @@ def _feed_stretch(
     """
     if limit < 1:
         raise ValueError("A page holds at least one change.")
+    with reading_as_known_at(_known_at(only)):
+        return _stretch_as_known(
+            since, until, position, descending=descending, limit=limit, only=only
+        )
+
+
+def _stretch_as_known(
+    since: datetime.datetime,
+    until: datetime.datetime,
+    position: ChangeKey | None,
+    *,
+    descending: bool,
+    limit: int,
+    only: FeedFilter,
+) -> tuple[list[tuple[ChangeKey, Change]], RevisionPlace | None]:
+    """``_feed_stretch`` within its reading's ``known_at``."""
     count = limit + 1
     reads: list[list[Revision]] = []
     for source, (model, fields) in enumerate(FEED_SOURCES):
@@ -305,7 +345,7 @@ def _feed_stretch(
             else {}
         )
         pairs.append(_paired(covered, earlier))
-    keyed = _keyed_changes(pairs)
+    keyed = _keyed_changes(pairs, learned_since=only.recorded_since)
     keyed.sort(key=itemgetter(0), reverse=descending)
     return keyed, horizon
 
@@ -474,11 +514,21 @@ def changes_between(since: datetime.datetime, until: datetime.datetime) -> list[
 
 def _keyed_changes(
     pair_lists: Sequence[RevisionPairs],
+    *,
+    restatements: bool = True,
+    learned_since: datetime.datetime | None = None,
 ) -> list[tuple[ChangeKey, Change]]:
     """The feed's changes recorded by these revisions (a list of revision pairs per
-    table of ``FEED_SOURCES``), each with its key; 3 queries at most.
+    table of ``FEED_SOURCES``), each with its key; 3 queries at most, and one more
+    per table some of whose revisions are corrections (the rows they correct).
 
-    Every field a revision changed is in one of its changes (``Change.fields``).
+    Every field a revision changed is in one of its changes (``Change.fields``). A
+    change of a field a correction changed carries it (``Change.correction``: when,
+    and the values recorded before). A change a correcting row merely carried
+    forward (none of its fields corrected) is the change of the revision it restates
+    (``Change.restates``), recorded when that one was. Without ``restatements`` they
+    are left out, and with ``learned_since`` those recorded by then: what the
+    registry learned in a window of recorded time.
     """
     names = feed_names(
         [
@@ -487,17 +537,106 @@ def _keyed_changes(
         ]
     )
     keyed: list[tuple[ChangeKey, Change]] = []
-    for source, (pairs, changes_of) in enumerate(
-        zip(pair_lists, CHANGES_OF, strict=True)
+    for source, (pairs, changes_of, (model, fields)) in enumerate(
+        zip(pair_lists, CHANGES_OF, FEED_SOURCES, strict=True)
     ):
+        corrected = corrected_rows(
+            _history_model(model), [row for row, _ in pairs], _feed_columns(fields)
+        )
         for row, previous in pairs:
-            keyed.extend(
-                (
-                    ChangeKey(row["history_date"], row["history_id"], source, ordinal),
-                    change,
+            ordinal = 0
+            for change in changes_of(row, previous, names):
+                if row.get("corrects_revision") is not None and not _as_corrected(
+                    change, row, corrected, restatements, learned_since
+                ):
+                    continue
+                if change.correction is not None:
+                    change.correction = shown_correction(
+                        model, change.correction, names
+                    )
+                ordinal += 1
+                keyed.append(
+                    (
+                        ChangeKey(
+                            row["history_date"], row["history_id"], source, ordinal
+                        ),
+                        change,
+                    )
                 )
-                for ordinal, change in enumerate(
-                    changes_of(row, previous, names), start=1
+    return keyed
+
+
+def shown_correction(
+    model: type[RecordedModel], correction: Correction, names: FeedNames
+) -> Correction:
+    """``correction`` with its values as a reader sees them (``previous_display``)."""
+    return dataclasses.replace(
+        correction,
+        previous_display={
+            attname: names.shown(model, attname, value)
+            for attname, value in correction.previous.items()
+        },
+    )
+
+
+def _as_corrected(
+    change: Change,
+    row: Revision,
+    corrected: Mapping[int, Mapping[str, Any]],
+    restatements: bool,
+    learned_since: datetime.datetime | None,
+) -> bool:
+    """Mark ``change`` of the correcting ``row`` as a correction or a restatement;
+    whether it stays (see ``_keyed_changes``)."""
+    restated = corrected.get(row["corrects_revision"])
+    change.correction = correction_of(row, restated, change.fields)
+    if change.correction is not None:
+        return True
+    change.restates = row["corrects_revision"]
+    if restated is not None:
+        change.recorded_at = restated["recorded_at"]
+    if not restatements:
+        return False
+    return learned_since is None or change.recorded_at > learned_since
+
+
+def changes_latest_recorded(
+    since: datetime.datetime,
+    until: datetime.datetime,
+    *,
+    limit: int,
+    only: FeedFilter = EVERY_CHANGE,
+) -> list[Change]:
+    """The ``limit`` changes with effect in (since, until] the registry learned last,
+    newest recorded first: the feed by recorded time (Atom's second view).
+
+    Reads ``limit`` visible revisions of each table by the ``recorded_at`` index, each
+    paired with its object's revision before it, as known now; a row that merely
+    carries a correction forward records nothing new and is left out. Fixed query
+    count (that of a filtered page of ``changes_page``).
+    """
+    if limit < 1:
+        raise ValueError("A page holds at least one change.")
+    if until < since:
+        raise InvalidInstant("until must not be earlier than since.")
+    pairs: list[RevisionPairs] = []
+    for model, fields in FEED_SOURCES:
+        condition = only.rows(model)
+        if condition is None:
+            pairs.append([])
+            continue
+        history = _history_model(model)._default_manager
+        rows = list(
+            visible(
+                history.filter(
+                    condition, history_date__gt=since, history_date__lte=until
                 )
             )
-    return keyed
+            .annotate(previous_history_id=_previous_id(history))
+            .order_by("-recorded_at", "-history_id")
+            .values(*_feed_columns(fields), "previous_history_id")[:limit]
+        )
+        pairs.append(_paired_with_previous(model, fields, rows))
+    keyed = _keyed_changes(pairs, restatements=False)
+    keyed.sort(key=lambda item: (item[1].recorded_at, item[0]), reverse=True)
+    return [change for _, change in keyed[:limit]]

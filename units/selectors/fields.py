@@ -30,6 +30,7 @@ REVISION_COLUMNS = (
     "reason_visibility",
     "history_user__username",
     "reverts_revision",
+    "corrects_revision",
 )
 # Bookkeeping a history row copies from its object without being a change of it: the
 # object's id and the counter every write raises.

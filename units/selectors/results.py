@@ -78,6 +78,10 @@ class FieldChange:
     new: Any
     old_display: str
     new_display: str
+    # Set when a correction changed this field's value at this revision: when the
+    # registry learned it, and the value shown before ("corrected on ...: was ...").
+    corrected_on: datetime.datetime | None = None
+    was_display: str = ""
 
 
 @dataclass(slots=True)
@@ -93,6 +97,15 @@ class UnitRevision:
     changes: list[FieldChange]
     # A revert's revision: the history_id of the version it went back to.
     reverts_revision: int | None = None
+    # A correction's revision: the history_id of the revision it supersedes, and
+    # every field whose recorded value it changed (not only those in ``changes``).
+    corrects_revision: int | None = None
+    corrections: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def corrected_on(self) -> datetime.datetime | None:
+        """When a correction changed what this version records (None: never)."""
+        return self.recorded_at if self.corrections else None
 
     @property
     def is_backdated(self) -> bool:
@@ -106,6 +119,22 @@ class RecordedRevision:
     history_id: int
     effective_at: datetime.datetime
     recorded_at: datetime.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """What a correction changed of a revision: when the registry learned it, the
+    revision it corrects, and the corrected fields' values before (by attribute)."""
+
+    corrected_on: datetime.datetime
+    corrects_revision: int
+    previous: dict[str, Any]
+    # The same values as a reader sees them (names, labels, dates), by attribute.
+    previous_display: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.previous)
 
 
 @dataclass(slots=True)
@@ -139,3 +168,9 @@ class Change:
     # The reorganization whose application recorded this change; None for a single
     # change (the feed groups a reorganization's changes under it).
     reorganization_id: int | None = None
+    # A correction of the past: what the registry recorded before for these fields
+    # (``units.selectors.corrections.Correction``); None for an ordinary change.
+    correction: Correction | None = None
+    # A change a correction carried forward unchanged: the history_id of the revision
+    # it restates (whose change it is, read as known now); None otherwise.
+    restates: int | None = None

@@ -7,7 +7,7 @@ version pages, the unit page's history and the API's all come from here.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
 from units.selectors.as_of import _history_model, current_rows, recorded_by
+from units.selectors.corrections import correction_of, winning_rows
 from units.selectors.fields import (
     HISTORY_FIELDS,
     REVISION_COLUMNS,
@@ -103,32 +104,60 @@ def _revisions(
     *,
     with_state: bool,
 ) -> list[tuple[UnitRevision, ShownState]]:
-    """An object's versions, newest first, with their differences.
+    """An object's versions, newest first, with their differences, as known at the
+    reading's ``known_at`` (``units.selectors.corrections``).
 
-    One query, and one more per kind of object its foreign keys link to (a unit,
-    post or person, shown by its current name). ``fields`` are attribute names of
-    the model. With ``with_state`` each version comes with its full recorded state
-    as shown, else with an empty one.
+    Of its rows recorded by then, one per effective instant: the last recorded. Each
+    is diffed against the version before it, so a row that carries a correction
+    forward shows only its own revision's change; a field a correction changed says
+    when and what it was ("corrected on ...: was ..."). One query, and one more per
+    kind of object its foreign keys link to (a unit, post or person, shown by its
+    current name). ``fields`` are attribute names of the model. With ``with_state``
+    each version comes with its full recorded state as shown, else with an empty one.
     """
-    rows = list(
+    recorded = list(
         recorded_by(_history_model(model)._default_manager.filter(id=object_id))
         .order_by("history_date", "history_id")
         .values(*REVISION_COLUMNS, *fields)
     )
-    names = _linked_names(model, rows, fields)
+    by_history_id = {row["history_id"]: row for row in recorded}
+    rows = winning_rows(recorded)
+    names = _linked_names(model, recorded, fields)
+
+    def shown(attname: str, value: Any) -> str:
+        return _displayed_value(model, attname, value, names)
+
     revisions: list[tuple[UnitRevision, ShownState]] = []
-    previous: dict[str, Any] | None = None
+    previous: Mapping[str, Any] | None = None
     for row in rows:
+        correction = correction_of(
+            row, by_history_id.get(row["corrects_revision"] or 0), fields
+        )
+        was = correction.previous if correction else {}
+        corrected_on = correction.corrected_on if correction else None
+        corrections = [
+            FieldChange(
+                field=attname,
+                label=_field_label(model, attname),
+                old=value,
+                new=row[attname],
+                old_display=shown(attname, value),
+                new_display=shown(attname, row[attname]),
+                corrected_on=corrected_on,
+                was_display=shown(attname, value),
+            )
+            for attname, value in was.items()
+        ]
         changes = [
             FieldChange(
                 field=attname,
                 label=_field_label(model, attname),
                 old=previous[attname] if previous else None,
                 new=row[attname],
-                old_display=_displayed_value(
-                    model, attname, previous[attname] if previous else None, names
-                ),
-                new_display=_displayed_value(model, attname, row[attname], names),
+                old_display=shown(attname, previous[attname] if previous else None),
+                new_display=shown(attname, row[attname]),
+                corrected_on=corrected_on if attname in was else None,
+                was_display=shown(attname, was[attname]) if attname in was else "",
             )
             for attname in fields
             if (previous is None and row[attname] not in (None, ""))
@@ -139,13 +168,13 @@ def _revisions(
             history_type=row["history_type"],
             changes=changes,
             reverts_revision=row["reverts_revision"],
+            corrects_revision=row["corrects_revision"],
+            corrections=corrections,
         )
         state: ShownState = {}
         if with_state:
             state = {
-                _field_label(model, attname): _displayed_value(
-                    model, attname, row[attname], names
-                )
+                _field_label(model, attname): shown(attname, row[attname])
                 for attname in fields
             }
         revisions.append((revision, state))
@@ -203,9 +232,11 @@ def unit_history(unit: OrganizationalUnit | int) -> list[UnitRevision]:
 def unit_revisions_since(unit_id: int, loaded_version: int) -> list[UnitRevision]:
     """The revisions of a unit written after ``loaded_version`` (newest first).
 
-    Every service write raises the version by one and leaves one history row, so the
-    newest ``current - loaded`` revisions are exactly the ones written since. Empty if
-    the unit no longer exists.
+    Every service write raises the version by one. An ordinary write leaves one
+    history row; a correction of the past leaves several, recorded at one instant (its
+    own and those it carried forward), so the writes since are the newest
+    ``current - loaded`` recording instants, by record order. Empty if the unit no
+    longer exists.
     """
     current_version = (
         OrganizationalUnit.objects.filter(pk=unit_id)
@@ -214,7 +245,14 @@ def unit_revisions_since(unit_id: int, loaded_version: int) -> list[UnitRevision
     )
     if current_version is None:
         return []
-    return unit_history(unit_id)[: max(current_version - loaded_version, 0)]
+    history = unit_history(unit_id)
+    writes = max(current_version - loaded_version, 0)
+    instants: list[datetime.datetime] = []
+    for revision in sorted(history, key=lambda item: item.history_id, reverse=True):
+        if revision.recorded_at not in instants:
+            instants.append(revision.recorded_at)
+    written = set(instants[:writes])
+    return [revision for revision in history if revision.recorded_at in written]
 
 
 def latest_revisions(

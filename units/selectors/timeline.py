@@ -23,6 +23,7 @@ from units.selectors.changes.appointments import appointment_changes
 from units.selectors.changes.entries import Revision, feed_fields
 from units.selectors.changes.names import feed_names
 from units.selectors.changes.units import unit_changes
+from units.selectors.corrections import correction_of, winning_rows
 from units.selectors.instants import LATEST
 from units.selectors.results import Change, UnitRevision
 from units.selectors.revisions import unit_history
@@ -63,7 +64,9 @@ class TimelineEntry:
 def _history(
     model: type[RecordedModel], condition: Q, columns: tuple[str, ...]
 ) -> list[Revision]:
-    """Every revision, oldest first, of the objects any revision of which matched."""
+    """Every revision, oldest first, of the objects any revision of which matched,
+    as known at the reading's ``known_at``: rows a correction superseded are left
+    out (``units.selectors.corrections``), those it corrected are still read."""
     return list(
         recorded_by(
             _history_model(model)._default_manager.filter(
@@ -73,6 +76,18 @@ def _history(
         .order_by("history_date", "history_id")
         .values(*columns)
     )
+
+
+def _marked(
+    changes: list[Change], row: Revision, rows: dict[int, Revision]
+) -> list[Change]:
+    """``changes`` of ``row`` with what a correction changed of them (``rows``: the
+    revisions read, by history_id, among them the ones corrected)."""
+    if row.get("corrects_revision") is not None:
+        corrected = rows.get(row["corrects_revision"])
+        for change in changes:
+            change.correction = correction_of(row, corrected, change.fields)
+    return changes
 
 
 def _sub_unit_event(
@@ -117,7 +132,9 @@ def unit_timeline(
     )
     # Posts move between units: an appointment counts where its post was then.
     post_rows = _history(
-        Post, Q(unit_id=unit_id), ("id", "unit_id", "history_date", "history_id")
+        Post,
+        Q(unit_id=unit_id),
+        ("id", "unit_id", "history_date", "history_id", "corrects_revision"),
     )
     appointment_rows = list(
         recorded_by(
@@ -128,11 +145,15 @@ def unit_timeline(
         .order_by("history_date", "history_id")
         .values(*_feed_columns(APPOINTMENT_FEED_FIELDS))
     )
+    read = {row["history_id"]: row for row in (*sub_unit_rows, *appointment_rows)}
+    post_rows = winning_rows(post_rows)
     unit_pairs = _paired(
-        [row for row in sub_unit_rows if row["history_date"] <= until], {}
+        [row for row in winning_rows(sub_unit_rows) if row["history_date"] <= until],
+        {},
     )
     appointment_pairs = _paired(
-        [row for row in appointment_rows if row["history_date"] <= until], {}
+        [row for row in winning_rows(appointment_rows) if row["history_date"] <= until],
+        {},
     )
     names = feed_names(
         [
@@ -142,7 +163,7 @@ def unit_timeline(
     )
 
     for row, previous in unit_pairs:
-        for change in unit_changes(row, previous, names):
+        for change in _marked(unit_changes(row, previous, names), row, read):
             event = _sub_unit_event(change, unit_id, row, previous)
             if event:
                 entries.append(
@@ -155,7 +176,7 @@ def unit_timeline(
             continue
         entries.extend(
             TimelineEntry(row["history_date"], change=change)
-            for change in appointment_changes(row, previous, names)
+            for change in _marked(appointment_changes(row, previous, names), row, read)
         )
     # Newest first; at one instant, the unit's own version before what followed it.
     entries.sort(key=lambda entry: (entry.effective_at, entry.revision is None))

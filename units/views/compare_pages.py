@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
@@ -20,6 +21,7 @@ from units.selectors import (
     InvalidInstant,
     changes_page,
     changes_page_before,
+    corrections_between,
     may_see_staff_identities,
     page_entries,
     parse_instant,
@@ -113,6 +115,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     of one page reads exactly as before, with its exact counts.
     """
     as_of = read_as_of(request)
+    if "known_from" in request.GET or "known_to" in request.GET:
+        return _compare_known(request, as_of)
     raw_from = request.GET.get("from", "").strip()
     raw_to = request.GET.get("to", "").strip()
     context: dict = {"raw_from": raw_from, "raw_to": raw_to or as_of.input_value}
@@ -234,6 +238,60 @@ def compare(request: HttpRequest) -> HttpResponse:
             "later_url": None
             if page.later is None
             else compare_url(change_cursor("after", page.later)),
+        }
+    )
+    return _page(request, "units/compare.html", as_of, context)
+
+
+def _compare_known(request: HttpRequest, as_of: AsOf) -> HttpResponse:
+    """What the registry corrected about one "as of" instant between two "known at"
+    instants (``known_from``, ``known_to``; default now): the two states of the
+    registry told apart, as the compare page's sections of changes."""
+    raw_from = request.GET.get("known_from", "").strip()
+    raw_to = request.GET.get("known_to", "").strip()
+    context: dict = {
+        "raw_from": "",
+        "raw_to": as_of.input_value,
+        "raw_known_from": raw_from,
+        "raw_known_to": raw_to,
+    }
+    errors = []
+    known_from, error = _instant_or_error(raw_from, "known_from", _("“recorded on”"))
+    if not raw_from:
+        error = _("Give the “recorded on” date to compare with.")
+    errors += [error] if error else []
+    known_to: datetime.datetime | None = timezone.now()
+    if raw_to:
+        known_to, error = _instant_or_error(raw_to, "known_to", _("“and on”"))
+        errors += [error] if error else []
+    if known_from and known_to and known_to < known_from:
+        errors.append(
+            _("The first “recorded on” date must be on or before the second.")
+        )
+    if errors or known_from is None or known_to is None:
+        return _compare_refused(request, as_of, context, errors)
+    when = as_of.when or timezone.now()
+    changes = corrections_between(when, known_from, known_to)
+    by_kind: dict[str, list] = {}
+    for change in changes:
+        by_kind.setdefault(change.kind, []).append(change)
+    context.update(
+        {
+            "known_compare": True,
+            "known_from": known_from,
+            "known_to": known_to,
+            "known_when": when,
+            "change_count": len(changes),
+            "sections": [
+                ChangeSection(
+                    kind=kind,
+                    title=title,
+                    changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
+                    total=len(by_kind[kind]),
+                )
+                for kind, title in (*CHANGE_SECTIONS, *_field_sections(by_kind))
+                if kind in by_kind
+            ],
         }
     )
     return _page(request, "units/compare.html", as_of, context)

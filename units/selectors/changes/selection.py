@@ -6,6 +6,7 @@ history rows are, so a filtered page is read by index as an unfiltered one is.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -28,12 +29,17 @@ class FeedFilter:
     ``type``: only changes of that kind of object, or (``reorganization``) only those
     a reorganization recorded. ``unit_id``: only the changes of that unit, and with
     ``unit_posts`` (or ``type`` ``post``) those of the posts that belonged to it at
-    the revision.
+    the revision. ``recorded_since`` / ``recorded_until``: only what the registry
+    learned in that window of recorded time (``recorded_at`` in it), whatever the
+    effective time, read as known at ``recorded_until``; then a row that merely
+    carries a correction forward records nothing new and is left out.
     """
 
     type: str = ""
     unit_id: int | None = None
     unit_posts: bool = False
+    recorded_since: datetime.datetime | None = None
+    recorded_until: datetime.datetime | None = None
 
     def __post_init__(self) -> None:
         if self.type and self.type not in FEED_TYPES:
@@ -41,18 +47,32 @@ class FeedFilter:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.type) or self.unit_id is not None
+        return bool(self.type) or self.unit_id is not None or self.by_recorded_time
+
+    @property
+    def by_recorded_time(self) -> bool:
+        """Whether this reads what was learned in a window of recorded time."""
+        return self.recorded_since is not None or self.recorded_until is not None
 
     @property
     def keeps_failed_reorganizations(self) -> bool:
-        """Failed reorganizations recorded no change of any object or unit."""
-        return self.type in ("", REORGANIZATION_TYPE) and self.unit_id is None
+        """Failed reorganizations recorded no change of any object or unit (nor
+        anything learned in a window of recorded time)."""
+        return (
+            self.type in ("", REORGANIZATION_TYPE)
+            and self.unit_id is None
+            and not self.by_recorded_time
+        )
 
     def rows(self, model: FeedModel) -> Q | None:
         """The condition on ``model``'s history rows; None: none is kept (unread)."""
         if self.type not in ("", REORGANIZATION_TYPE, OBJECT_TYPES[model]):
             return None
         condition = Q()
+        if self.recorded_since is not None:
+            condition &= Q(recorded_at__gt=self.recorded_since)
+        if self.recorded_until is not None:
+            condition &= Q(recorded_at__lte=self.recorded_until)
         if self.type == REORGANIZATION_TYPE:
             condition &= Q(reorganization__isnull=False)
         if self.unit_id is not None:
