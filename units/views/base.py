@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from units import selectors
 from units.dates import day_text, exact_moment_text
@@ -75,23 +77,23 @@ def read_as_of(request: HttpRequest) -> AsOf:
     try:
         when = parse_instant(raw)
     except InvalidInstant:
-        problem = (
-            f"“{raw}” is not a valid date: use the form YYYY-MM-DD, for example "
+        problem = _(
+            "“%(raw)s” is not a valid date: use the form YYYY-MM-DD, for example "
             "2024-03-01."
-        )
+        ) % {"raw": raw}
     else:
         # A future date shows the structure as planned (orgregistry.planned_reads).
         if (first := first_recorded_instant()) is not None and when < first:
-            problem = (
-                f"The registry starts on {day_text(first.date())}: there is no record "
-                f"of the structure on {day_text(when.date())}. Pick a date on or after "
-                f"{day_text(first.date())}."
-            )
+            problem = _(
+                "The registry starts on %(first)s: there is no record of the "
+                "structure on %(day)s. Pick a date on or after %(first)s."
+            ) % {"first": day_text(first.date()), "day": day_text(when.date())}
     if problem:
         return AsOf(
             raw=raw,
             problem=problem,
-            error=f"{problem} Showing the structure as it is today instead.",
+            error=_("%(problem)s Showing the structure as it is today instead.")
+            % {"problem": problem},
         )
     return AsOf(raw=raw, when=when)
 
@@ -159,11 +161,13 @@ def _pager(request: HttpRequest, page: selectors.PageOf) -> Pager:
 def _missing_page(page: selectors.PageOf) -> str:
     if page.missing is None:
         return ""
-    there = "is 1 page" if page.count == 1 else f"are {page.count} pages"
-    return (
-        f"There is no page {page.missing}: there {there}. Showing the first page "
-        "instead."
-    )
+    return ngettext(
+        "There is no page %(missing)s: there is %(count)s page. Showing the first "
+        "page instead.",
+        "There is no page %(missing)s: there are %(count)s pages. Showing the first "
+        "page instead.",
+        page.count,
+    ) % {"missing": page.missing, "count": page.count}
 
 
 def _listing_status(as_of: AsOf, problem: str) -> int:
