@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -33,7 +35,7 @@ from django.utils.translation import trans_real
 API_PREFIX = "/api/"
 # Unprefixed addresses that are not pages of a language: the admin, the API, the
 # switcher's own endpoint, static files and the icon.
-NOT_PAGES = (API_PREFIX, "/admin/", "/i18n/", "/static/", "/favicon.ico")
+NOT_PAGES = (API_PREFIX, "/admin/", "/static/", "/favicon.ico")
 
 
 def supported_codes() -> list[str]:
@@ -110,3 +112,14 @@ class LanguageMiddleware:
         response = HttpResponseRedirect(target)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         return response
+
+
+@receiver(request_finished, dispatch_uid="orgregistry.languages.forget_the_language")
+def forget_the_language(**kwargs: object) -> None:
+    """Back to English once an answer is sent (streamed answers included).
+
+    LocaleMiddleware activates a request's language for its thread and leaves it
+    there: a management command, a task or a test reversing an address afterwards in
+    the same thread would get /fr/ addresses and French texts.
+    """
+    translation.deactivate()

@@ -22,7 +22,13 @@ from units.selectors import (
     parse_instant,
 )
 
-KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
+
+def kind_labels() -> dict[str, str]:
+    """Each kind of unit's name in the active language (read per request: a
+    module-level dict would keep the language active at import)."""
+    return {value: str(label) for value, label in UnitKind.choices}
+
+
 MAX_QUERY_LENGTH = 200
 
 

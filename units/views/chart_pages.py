@@ -26,9 +26,9 @@ from units.selectors import (
 )
 from units.selectors.planned import current_plan
 from units.views.base import (
-    KIND_LABELS,
     AsOf,
     _page,
+    kind_labels,
     read_as_of,
 )
 
@@ -163,7 +163,7 @@ def _chart_svg(
         organization=chart_organization(chart.roots, chart.ancestors),
         unit_url=unit_url,
         expand_url=expand_url,
-        kind_labels=KIND_LABELS,
+        kind_labels=kind_labels(),
         as_of=chart.as_of.day or timezone.now().date(),
         descendants=chart.tree.descendants,
         folded=chart.tree.folded,

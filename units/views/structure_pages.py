@@ -20,9 +20,9 @@ from units.selectors import (
     unit_tree_top,
 )
 from units.views.base import (
-    KIND_LABELS,
     _page,
     _plain,
+    kind_labels,
     read_as_of,
 )
 
@@ -129,7 +129,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         as_of,
         {
             "unit": node,
-            "kind_label": KIND_LABELS.get(node.kind, node.kind),
+            "kind_label": kind_labels().get(node.kind, node.kind),
             "ancestors": family.ancestors,
             "active_children": [child for child in family.children if child.is_active],
             "abolished_children": [
