@@ -629,7 +629,10 @@ def head_text(node: UnitNode) -> str:
         return ""
     if node.head.holder is None:
         return gettext("Head post vacant: %(post)s") % {"post": node.head.title}
-    return f"{node.head.title}: {node.head.holder.person_name}"
+    return gettext("%(post)s: %(holder)s") % {
+        "post": node.head.title,
+        "holder": node.head.holder.person_name,
+    }
 
 
 def _lines(lines: list[str], x: float, y: float, step: float, style: str) -> str:
