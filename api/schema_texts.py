@@ -95,6 +95,11 @@ day, UTC) or a date-time (no offset means UTC). The answer is the registry as it
 then: units not yet established are absent (a detail answers 404), abolished ones are
 flagged `"status": "abolished"` (trees leave them out unless `include_abolished=true`).
 
+**Languages.** Messages and labels (a change's field label, a choice's name) are in
+English unless `?lang=fr` or `?lang=es` (or else `Accept-Language`) asks for French
+or Spanish; an unknown `lang` is a `400` listing the supported codes. Answers say
+`Content-Language` and vary by it (`Vary: Accept-Language`, an ETag per language).
+
 **Pages.** Lists answer `{"count", "next", "previous", "results"}`, with `limit` (1 to
 1000, default 50) and `offset`; `next` and `previous` keep your filters. Every link is
 absolute. The change feed pages by **cursor** instead: follow `next` until it is

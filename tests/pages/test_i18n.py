@@ -421,3 +421,23 @@ def test_the_api_chooses_by_lang_then_accept_language(
     )
     assert missing.status_code == HTTPStatus.NOT_FOUND
     assert missing["Content-Language"] == language
+
+
+@pytest.mark.django_db
+def test_the_api_keeps_one_answer_and_etag_per_language(
+    client: Client, scripted_history: ScriptedHistory
+) -> None:
+    """A change's field label is spelled in the chosen language: the read cache and
+    the ETag must not hand a French answer to an English reader, nor say 304."""
+    english = client.get("/api/v1/changes/?lang=en")
+    french = client.get("/api/v1/changes/?lang=fr")
+    assert english.status_code == french.status_code == HTTPStatus.OK
+    assert english["ETag"] != french["ETag"]
+    again = client.get("/api/v1/changes/", HTTP_IF_NONE_MATCH=french["ETag"])
+    assert again.status_code == HTTPStatus.OK  # English, not the French 304
+    assert (
+        client.get(
+            "/api/v1/changes/?lang=fr", HTTP_IF_NONE_MATCH=french["ETag"]
+        ).status_code
+        == HTTPStatus.NOT_MODIFIED
+    )
