@@ -441,3 +441,15 @@ def test_the_api_keeps_one_answer_and_etag_per_language(
         ).status_code
         == HTTPStatus.NOT_MODIFIED
     )
+
+
+@pytest.mark.django_db
+def test_a_page_without_language_versions_offers_no_switcher(client: Client) -> None:
+    """A 404 (and the API's own pages) exist at one address only: no alternates that
+    all name it, no switcher that could only reload it."""
+    response = client.get("/fr/no-such-page/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    html = response.content.decode()
+    assert html_lang(html) == "fr"
+    assert alternates(html) == {}
+    assert "language-switcher" not in html

@@ -24,7 +24,9 @@ class LanguageVersion:
 
 @register.simple_tag(takes_context=True)
 def language_versions(context: template.Context) -> list[LanguageVersion]:
-    """This page in each language of ``settings.LANGUAGES``, in their order."""
+    """This page in each language of ``settings.LANGUAGES``, in their order; none
+    for a page that has no language versions (the API's pages, a 404), where a
+    switcher could only send the reader back to the same page."""
     request: HttpRequest | None = context.get("request")
     if request is None:
         return []
@@ -42,4 +44,6 @@ def language_versions(context: template.Context) -> list[LanguageVersion]:
                 is_current=code == current,
             )
         )
+    if len({version.path for version in versions}) == 1:
+        return []
     return versions
