@@ -31,6 +31,7 @@ from typing import overload
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.request import Request
 
 from api.filters import QueryFilterSet
@@ -73,7 +74,12 @@ def fingerprint(request: Request, known: frozenset[str]) -> str:
     query = sorted(
         (name, values) for name, values in request.query_params.lists() if name in known
     )
-    return digest(f"{visibility}|{request.get_host()}|{request.path}|{query}")
+    # The language (?lang=, Accept-Language) decides the labels an answer spells out
+    # (a change's field label, a choice's display): one entry and ETag per language.
+    language = translation.get_language()
+    return digest(
+        f"{visibility}|{request.get_host()}|{request.path}|{query}|{language}"
+    )
 
 
 def _body_key(key: str) -> str:

@@ -101,6 +101,11 @@ past recorded later (`tree/?as_of=2024-03-01&known_at=2024-06-01`: what the regi
 said in June about March). Read like `as_of`; at or after now it is now; a malformed
 one, or one before the first record, is a 400.
 
+**Languages.** Messages and labels (a change's field label, a choice's name) are in
+English unless `?lang=fr` or `?lang=es` (or else `Accept-Language`) asks for French
+or Spanish; an unknown `lang` is a `400` listing the supported codes. Answers say
+`Content-Language` and vary by it (`Vary: Accept-Language`, an ETag per language).
+
 **Pages.** Lists answer `{"count", "next", "previous", "results"}`, with `limit` (1 to
 1000, default 50) and `offset`; `next` and `previous` keep your filters. Every link is
 absolute. The change feed pages by **cursor** instead: follow `next` until it is

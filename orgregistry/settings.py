@@ -138,6 +138,12 @@ MIDDLEWARE = [
     # Its process_view runs first: no view sees a parameter holding NUL or non-UTF-8.
     "orgregistry.query_string.QueryStringMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (it may read the language from it), before CommonMiddleware
+    # (whose slash redirect must see the /fr/ and /es/ prefixes resolved), as Django
+    # asks. Then the registry's own rules: the API's ?lang= and a first visit's
+    # Accept-Language on the unprefixed (English) pages.
+    "django.middleware.locale.LocaleMiddleware",
+    "orgregistry.languages.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -191,6 +197,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGE_CODE, for <html lang> and the language switcher.
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 # CSP_NONCE, for the few inline scripts and styles of third-party pages.
@@ -304,6 +312,12 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LANGUAGE_CODE = "en"
+# The interface's languages (docs/glossary.md fixes their terms). English pages keep
+# their unprefixed addresses; French and Spanish ones live under /fr/ and /es/.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+# The registry's own translations (locale/<code>/LC_MESSAGES/django.po), compiled by
+# `make run`, `make test` and CI; Django's and the apps' own come with them.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

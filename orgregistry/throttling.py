@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.throttling import throttle_cache
@@ -96,10 +97,11 @@ class PageThrottleMiddleware:
 
 def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     """A short answer saying when to come back; plain text for scripts and downloads."""
-    message = (
-        f"Too many requests: try again in {retry_after} second"
-        f"{'' if retry_after == 1 else 's'}."
-    )
+    message = ngettext(
+        "Too many requests: try again in %(seconds)s second.",
+        "Too many requests: try again in %(seconds)s seconds.",
+        retry_after,
+    ) % {"seconds": retry_after}
     match = request.resolver_match
     if match is not None and match.url_name in PLAIN_TEXT_VIEWS:
         response = HttpResponse(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
@@ -45,6 +47,22 @@ def pytest_configure(config: pytest.Config) -> None:
             "The tests need TESTING=true in the environment: run `make test`, or "
             "`TESTING=true python -m pytest ...`."
         )
+    compile_stale_catalogs(settings.LOCALE_PATHS)
+
+
+def compile_stale_catalogs(locale_paths: list[Path]) -> None:
+    """Compile each translation catalog whose .mo is missing or older than its .po.
+
+    ``make test`` does this (the .mo files are not in the repository); a bare pytest
+    run would otherwise test pages in French and Spanish against stale catalogs.
+    """
+    for po in (po for path in locale_paths for po in path.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(  # noqa: S603 (our own files, no shell)
+                ["msgfmt", "--check", "-o", str(mo), str(po)],  # noqa: S607
+                check=True,
+            )
 
 
 def at(day: str) -> datetime.datetime:

@@ -46,11 +46,11 @@ from units.views import (
     COMPARE_SECTION_CHANGES,
     DEFAULT_CHART_BOXES,
     DEFAULT_CHART_DEPTH,
-    KIND_LABELS,
     PEOPLE_PAGE_SIZE,
     POSTS_PAGE_UNITS,
     SEARCH_RESULTS,
     STRUCTURE_UNITS,
+    kind_labels,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
@@ -378,7 +378,7 @@ def chart_from_the_whole_tree(
             expand_url=lambda slug: (
                 f"{host}/chart/?{chart_query(root=slug, depth=depth, as_of=as_of)}"
             ),
-            kind_labels=KIND_LABELS,
+            kind_labels=kind_labels(),
             as_of=when.date() if when else timezone.now().date(),
         )
 

@@ -46,12 +46,22 @@ AUDITORS = "Registry auditors"
 WHOLE_WINDOW = "from=2019-12-31&to=2099-12-31"
 
 
+def nested_resolvers(entries: list[Any]) -> Iterator[URLResolver]:
+    """Every resolver of the URL conf, also inside the pages' language prefix
+    (i18n_patterns wraps the ``units`` namespace in a resolver of its own)."""
+    for entry in entries:
+        if isinstance(entry, URLResolver):
+            yield entry
+            if entry.namespace is None:
+                yield from nested_resolvers(entry.url_patterns)
+
+
 def patterns(namespace: str) -> Iterator[URLPattern]:
     """Every route of a namespace (``api``, ``units``), from the URL conf."""
     (resolver,) = (
         resolver
-        for resolver in get_resolver().url_patterns
-        if getattr(resolver, "namespace", None) == namespace
+        for resolver in nested_resolvers(get_resolver().url_patterns)
+        if resolver.namespace == namespace
     )
     assert isinstance(resolver, URLResolver), resolver
     for pattern in resolver.url_patterns:

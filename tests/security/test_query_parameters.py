@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import QueryDict
 from django.test import Client
-from django.urls import URLPattern, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orgregistry.query_string import refused_parameter
 from tests.conftest import ScriptedHistory
@@ -67,15 +67,20 @@ def assert_refused(response: Any, name: str, *, api: bool) -> None:
 # --- Pages, from the URL conf ------------------------------------------------------------
 
 
-def page_patterns() -> Iterator[tuple[str, URLPattern]]:
+def page_patterns(
+    entries: list[Any] | None = None, namespace: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
     """The public pages: every route outside the API and the admin, with the name
-    it is reversed by (``units:structure``, or ``favicon`` outside a namespace)."""
-    for entry in get_resolver().url_patterns:
-        namespace = getattr(entry, "namespace", None)
-        if namespace in {"api", "admin"}:
-            continue
-        for pattern in getattr(entry, "url_patterns", [entry]):
-            yield (f"{namespace}:" if namespace else "") + pattern.name, pattern
+    it is reversed by (``units:structure``, or ``favicon`` outside a namespace),
+    also those inside the pages' language prefix (i18n_patterns' own resolver)."""
+    for entry in get_resolver().url_patterns if entries is None else entries:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in {"api", "admin"}:
+                continue
+            inner = f"{entry.namespace}:" if entry.namespace else namespace
+            yield from page_patterns(entry.url_patterns, inner)
+        else:
+            yield namespace + str(entry.name), entry
 
 
 PAGES = [name for name, _ in page_patterns()]

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from django.utils.translation import gettext, ngettext
+
 from units.characters import xml_safe
 from units.chart.layout import (
     BOX_WIDTH,
@@ -539,7 +541,7 @@ def _key(lines: list[str], top: float) -> str:
     parts = [
         f'<g class="relationship-key"><text x="{MARGIN}" y="{top + KEY_LINE_HEIGHT:.1f}" '
         f'font-size="{LABEL_FONT_SIZE}" font-weight="bold" fill="{INK}">'
-        "Numbered dotted lines</text>"
+        f"{escape(gettext('Numbered dotted lines'))}</text>"
     ]
     for index, line in enumerate(lines, start=2):
         parts.append(
@@ -568,23 +570,32 @@ def _headings(
     if as_of is None:
         subheading = title
     elif planned:
-        subheading = f"{title} — planned for {day_text(as_of)}"
+        subheading = gettext("%(title)s — planned for %(day)s") % {
+            "title": title,
+            "day": day_text(as_of),
+        }
     else:
-        subheading = f"{title} — as of {day_text(as_of)}"
+        subheading = gettext("%(title)s — as of %(day)s") % {
+            "title": title,
+            "day": day_text(as_of),
+        }
     return organization or title, subheading
 
 
 def _legend(heading: str, subheading: str) -> str:
     y = MARGIN
     items = [
-        ("Direct supervision", f'stroke="{SUPERVISION_STROKE}" stroke-width="1.5"'),
         (
-            "Oversight",
+            gettext("Direct supervision"),
+            f'stroke="{SUPERVISION_STROKE}" stroke-width="1.5"',
+        ),
+        (
+            gettext("Oversight"),
             f'stroke="{OVERSIGHT_STROKE}" stroke-width="2" '
             f'stroke-dasharray="{OVERSIGHT_DASH}"',
         ),
         (
-            "Dotted-line relationship",
+            gettext("Dotted-line relationship"),
             f'stroke="{RELATIONSHIP_STROKE}" stroke-width="2.2" '
             f'stroke-dasharray="{RELATIONSHIP_DASH}" stroke-linecap="round"',
         ),
@@ -617,8 +628,11 @@ def head_text(node: UnitNode) -> str:
     if node.head is None:
         return ""
     if node.head.holder is None:
-        return f"Head post vacant: {node.head.title}"
-    return f"{node.head.title}: {node.head.holder.person_name}"
+        return gettext("Head post vacant: %(post)s") % {"post": node.head.title}
+    return gettext("%(post)s: %(holder)s") % {
+        "post": node.head.title,
+        "holder": node.head.holder.person_name,
+    }
 
 
 def _lines(lines: list[str], x: float, y: float, step: float, style: str) -> str:
@@ -689,11 +703,15 @@ def _box(
         badge_x = box.x + BOX_WIDTH - 46
         badge_y = box.y + box.height - 12
         count = box.hidden_descendants
-        noun = "sub-unit" if count == 1 else "sub-units"
+        opens = ngettext(
+            "Open the %(count)s sub-unit of %(name)s",
+            "Open the %(count)s sub-units of %(name)s",
+            count,
+        ) % {"count": count, "name": label}
         parts.append(
             f'<a href={quoteattr(expand_url(node.slug))} class="expand" '
-            f"aria-label={quoteattr(f'+{count}: open the {count} {noun} of {label}')}>"
-            f"<title>Open the {count} {noun} of {escape(label)}</title>"
+            f"aria-label={quoteattr(f'+{count}: {opens}')}>"
+            f"<title>{escape(opens)}</title>"
             f'<rect x="{badge_x:.1f}" y="{badge_y:.1f}" width="52" height="22" '
             f'rx="11" fill="{BRAND}" stroke="#ffffff" stroke-width="1.5"/>'
             f'<text x="{badge_x + 26:.1f}" y="{badge_y + 15:.1f}" font-size="12" '

@@ -16,6 +16,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from units import chart, selectors
 from units.change_links import object_page_path
@@ -24,8 +25,9 @@ from units.selectors import Change, PartialTree, UnitNode
 
 register = template.Library()
 
-KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
-REPORTING_LABELS = {value: str(label) for value, label in ReportingLine.choices}
+# Lazy labels, read in the active language where they are shown.
+KIND_LABELS = dict(UnitKind.choices)
+REPORTING_LABELS = dict(ReportingLine.choices)
 # Levels opened on first view; deeper ones start folded so a large tree stays readable.
 OPEN_LEVELS = 2
 
@@ -54,18 +56,22 @@ def reason_for_reader(context: template.Context, item: Any) -> SafeString:
     if reason is None:
         return format_html(
             '<p class="reason reason-withheld"><span class="muted">{}</span></p>',
-            "Reason not public.",
+            gettext("Reason not public."),
         )
     if not reason:
         return mark_safe("")  # noqa: S308 (a constant)
     if selectors.is_internal(item):
         return format_html(
-            '<p class="reason reason-internal"><span class="muted">Reason '
-            '<span class="internal-mark">(internal)</span>:</span> {}</p>',
+            '<p class="reason reason-internal"><span class="muted">{} '
+            '<span class="internal-mark">{}</span>:</span> {}</p>',
+            gettext("Reason"),
+            gettext("(internal)"),
             reason,
         )
     return format_html(
-        '<p class="reason"><span class="muted">Reason:</span> {}</p>', reason
+        '<p class="reason"><span class="muted">{}</span> {}</p>',
+        gettext("Reason:"),
+        reason,
     )
 
 
@@ -92,12 +98,12 @@ def object_page(change: Change) -> str:
 
 @register.filter
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
+    return str(KIND_LABELS.get(kind, kind))
 
 
 @register.filter
 def reporting_label(reporting_line: str) -> str:
-    return REPORTING_LABELS.get(reporting_line, reporting_line)
+    return str(REPORTING_LABELS.get(reporting_line, reporting_line))
 
 
 def _head_html(node: UnitNode) -> SafeString:
@@ -105,8 +111,9 @@ def _head_html(node: UnitNode) -> SafeString:
         return mark_safe("")
     if node.head.holder is None:
         return format_html(
-            '<span class="head">{}: <em class="vacant">vacant</em></span>',
+            '<span class="head">{}: <em class="vacant">{}</em></span>',
             node.head.title,
+            gettext("vacant"),
         )
     return format_html(
         '<span class="head">{}: <strong>{}</strong></span>',
@@ -156,7 +163,7 @@ def _entry_html(node: UnitNode, urls: _UnitUrls) -> SafeString:
         url,
         node.name,
         acronym,
-        KIND_LABELS.get(node.kind, node.kind),
+        str(KIND_LABELS.get(node.kind, node.kind)),
         line,
         _head_html(node),
     )
@@ -164,10 +171,10 @@ def _entry_html(node: UnitNode, urls: _UnitUrls) -> SafeString:
 
 def _summary_html(node: UnitNode, count: int) -> str:
     return format_html(
-        '<summary>{} sub-unit{}<span class="visually-hidden"> of {}</span></summary>',
-        intcomma(count),
-        "s" if count != 1 else "",
-        node.name,
+        '<summary>{}<span class="visually-hidden"> {}</span></summary>',
+        ngettext("%(count)s sub-unit", "%(count)s sub-units", count)
+        % {"count": intcomma(count)},
+        gettext("of %(name)s") % {"name": node.name},
     )
 
 
@@ -181,13 +188,13 @@ def _unloaded_branch_html(
     """
     return format_html(
         '<li class="branch">{} <details data-children-url="{}">{}<ul>'
-        '<li class="tree-note"><a href="{}#subunits-heading">See the sub-units of {}'
+        '<li class="tree-note"><a href="{}#subunits-heading">{}'
         "</a></li></ul></details></li>",
         entry,
         urls.children_of(node.slug),
         _summary_html(node, count),
         urls.page_of(node.slug),
-        node.name,
+        gettext("See the sub-units of %(name)s") % {"name": node.name},
     )
 
 

@@ -11,7 +11,7 @@ change (staff identities stay in the admin): only when it took effect and why.
 - ``upcoming_pages``: scheduled reorganizations and the last applied.
 """
 
-from units.views.base import KIND_LABELS, MAX_QUERY_LENGTH
+from units.views.base import MAX_QUERY_LENGTH, kind_labels
 from units.views.chart_pages import (
     DEFAULT_CHART_BOXES,
     DEFAULT_CHART_DEPTH,
@@ -46,7 +46,7 @@ __all__ = [
     "COMPARE_SECTION_CHANGES",
     "DEFAULT_CHART_BOXES",
     "DEFAULT_CHART_DEPTH",
-    "KIND_LABELS",
+    "kind_labels",
     "MAX_CHART_DEPTH",
     "MAX_PNG_PIXELS",
     "MAX_QUERY_LENGTH",

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orgregistry.known_at import request_known_at
 from units import selectors
@@ -22,7 +23,13 @@ from units.selectors import (
     parse_instant,
 )
 
-KIND_LABELS = {value: str(label) for value, label in UnitKind.choices}
+
+def kind_labels() -> dict[str, str]:
+    """Each kind of unit's name in the active language (read per request: a
+    module-level dict would keep the language active at import)."""
+    return {value: str(label) for value, label in UnitKind.choices}
+
+
 MAX_QUERY_LENGTH = 200
 
 
@@ -121,23 +128,23 @@ def _read_as_of(request: HttpRequest) -> AsOf:
     try:
         when = parse_instant(raw)
     except InvalidInstant:
-        problem = (
-            f"“{raw}” is not a valid date: use the form YYYY-MM-DD, for example "
+        problem = _(
+            "“%(raw)s” is not a valid date: use the form YYYY-MM-DD, for example "
             "2024-03-01."
-        )
+        ) % {"raw": raw}
     else:
         # A future date shows the structure as planned (orgregistry.planned_reads).
         if (first := first_recorded_instant()) is not None and when < first:
-            problem = (
-                f"The registry starts on {day_text(first.date())}: there is no record "
-                f"of the structure on {day_text(when.date())}. Pick a date on or after "
-                f"{day_text(first.date())}."
-            )
+            problem = _(
+                "The registry starts on %(first)s: there is no record of the "
+                "structure on %(day)s. Pick a date on or after %(first)s."
+            ) % {"first": day_text(first.date()), "day": day_text(when.date())}
     if problem:
         return AsOf(
             raw=raw,
             problem=problem,
-            error=f"{problem} Showing the structure as it is today instead.",
+            error=_("%(problem)s Showing the structure as it is today instead.")
+            % {"problem": problem},
         )
     return AsOf(raw=raw, when=when)
 
@@ -206,11 +213,13 @@ def _pager(request: HttpRequest, page: selectors.PageOf) -> Pager:
 def _missing_page(page: selectors.PageOf) -> str:
     if page.missing is None:
         return ""
-    there = "is 1 page" if page.count == 1 else f"are {page.count} pages"
-    return (
-        f"There is no page {page.missing}: there {there}. Showing the first page "
-        "instead."
-    )
+    return ngettext(
+        "There is no page %(missing)s: there is %(count)s page. Showing the first "
+        "page instead.",
+        "There is no page %(missing)s: there are %(count)s pages. Showing the first "
+        "page instead.",
+        page.count,
+    ) % {"missing": page.missing, "count": page.count}
 
 
 def _listing_status(as_of: AsOf, problem: str) -> int:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from units import chart as org_chart
@@ -25,9 +26,9 @@ from units.selectors import (
 )
 from units.selectors.planned import current_plan
 from units.views.base import (
-    KIND_LABELS,
     AsOf,
     _page,
+    kind_labels,
     read_as_of,
 )
 
@@ -77,14 +78,17 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
             depth = int(raw_depth)
         except ValueError:
             messages.append(
-                f"The depth “{raw_depth}” is not a number; showing "
-                f"{DEFAULT_CHART_DEPTH} levels."
+                _("The depth “%(depth)s” is not a number; showing %(levels)s levels.")
+                % {"depth": raw_depth, "levels": DEFAULT_CHART_DEPTH}
             )
         else:
             if not 1 <= depth <= MAX_CHART_DEPTH:
                 messages.append(
-                    f"The depth must be between 1 and {MAX_CHART_DEPTH}; showing "
-                    f"{DEFAULT_CHART_DEPTH} levels."
+                    _(
+                        "The depth must be between 1 and %(most)s; showing "
+                        "%(levels)s levels."
+                    )
+                    % {"most": MAX_CHART_DEPTH, "levels": DEFAULT_CHART_DEPTH}
                 )
                 depth = DEFAULT_CHART_DEPTH
     root_slug = request.GET.get("root", "").strip()
@@ -112,10 +116,15 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
         )
         if tree is None:
             if not selectors.unit_exists(root_slug):
-                raise Http404(f"There is no unit “{root_slug}” in the registry.")
+                raise Http404(
+                    _("There is no unit “%(slug)s” in the registry.")
+                    % {"slug": root_slug}
+                )
             messages.append(
-                "That unit was not part of the structure on this date; showing the "
-                "whole organization."
+                _(
+                    "That unit was not part of the structure on this date; showing "
+                    "the whole organization."
+                )
             )
             root_slug = ""
         else:
@@ -143,9 +152,9 @@ def _chart_svg(
         url = f"{reverse('units:chart')}?{urlencode(params)}"
         return request.build_absolute_uri(url) if absolute else url
 
-    title = "Organization chart"
+    title = _("Organization chart")
     if chart.root_slug and chart.roots:
-        title = f"Organization chart: {chart.roots[0].name}"
+        title = _("Organization chart: %(name)s") % {"name": chart.roots[0].name}
     return org_chart.render_svg(
         chart.roots,
         links=chart.links,
@@ -154,7 +163,7 @@ def _chart_svg(
         organization=chart_organization(chart.roots, chart.ancestors),
         unit_url=unit_url,
         expand_url=expand_url,
-        kind_labels=KIND_LABELS,
+        kind_labels=kind_labels(),
         as_of=chart.as_of.day or timezone.now().date(),
         descendants=chart.tree.descendants,
         folded=chart.tree.folded,
@@ -215,17 +224,18 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
     """
     if file_format not in {"svg", "png", "pdf"}:
         raise Http404(
-            f"The chart can be downloaded as SVG, PNG or PDF, not “{file_format}”."
+            _("The chart can be downloaded as SVG, PNG or PDF, not “%(format)s”.")
+            % {"format": file_format}
         )
     chart_request = _chart_request(request)
     raw_page = request.GET.get("page", "a4").strip()
     page = PAGE_SIZES.get(raw_page.lower())
     page_problem = ""
     if page is None:
-        offered = " or ".join(size.label for size in PAGE_SIZES.values())
-        page_problem = (
-            f"The page size “{raw_page}” is not offered; choose {offered} (landscape)."
-        )
+        offered = _(" or ").join(size.label for size in PAGE_SIZES.values())
+        page_problem = _(
+            "The page size “%(page)s” is not offered; choose %(offered)s (landscape)."
+        ) % {"page": raw_page, "offered": offered}
     if chart_request.as_of.error or chart_request.messages or page is None:
         problems = [chart_request.as_of.error, *chart_request.messages, page_problem]
         return HttpResponse(

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from units.change_cursor import InvalidChangeCursor, change_cursor, read_change_cursor
@@ -43,29 +44,32 @@ COMPARE_PAGE_CHANGES = 1000
 # Changes listed per section of a compare page; the change feed has them all.
 COMPARE_SECTION_CHANGES = 100
 CHANGE_SECTIONS = (
-    ("added", "Units added"),
-    ("abolished", "Units abolished"),
-    ("reinstated", "Units reinstated"),
-    ("moved", "Units moved"),
-    ("renamed", "Units renamed"),
-    ("mandate_changed", "Mandates changed"),
-    ("reporting_line_changed", "Reporting lines changed"),
-    ("reordered", "Units reordered among their siblings"),
-    ("reverted", "Units reverted to an earlier version"),
-    ("post_added", "Posts established"),
-    ("post_abolished", "Posts abolished"),
-    ("post_reinstated", "Posts reinstated"),
-    ("post_moved", "Posts moved to another unit"),
-    ("post_renamed", "Posts retitled"),
-    ("post_reverted", "Posts reverted to an earlier version"),
-    ("person_added", "People recorded"),
-    ("person_renamed", "People renamed"),
-    ("person_reverted", "People reverted to an earlier version"),
-    ("appointment_started", "Appointments started"),
-    ("appointment_ended", "Appointments ended"),
-    ("relationship_added", "Dotted-line relationships added"),
-    ("relationship_ended", "Dotted-line relationships ended"),
-    ("lineage_recorded", "Lineage: units merged, split, replaced or absorbed"),
+    ("added", gettext_lazy("Units added")),
+    ("abolished", gettext_lazy("Units abolished")),
+    ("reinstated", gettext_lazy("Units reinstated")),
+    ("moved", gettext_lazy("Units moved")),
+    ("renamed", gettext_lazy("Units renamed")),
+    ("mandate_changed", gettext_lazy("Mandates changed")),
+    ("reporting_line_changed", gettext_lazy("Reporting lines changed")),
+    ("reordered", gettext_lazy("Units reordered among their siblings")),
+    ("reverted", gettext_lazy("Units reverted to an earlier version")),
+    ("post_added", gettext_lazy("Posts established")),
+    ("post_abolished", gettext_lazy("Posts abolished")),
+    ("post_reinstated", gettext_lazy("Posts reinstated")),
+    ("post_moved", gettext_lazy("Posts moved to another unit")),
+    ("post_renamed", gettext_lazy("Posts retitled")),
+    ("post_reverted", gettext_lazy("Posts reverted to an earlier version")),
+    ("person_added", gettext_lazy("People recorded")),
+    ("person_renamed", gettext_lazy("People renamed")),
+    ("person_reverted", gettext_lazy("People reverted to an earlier version")),
+    ("appointment_started", gettext_lazy("Appointments started")),
+    ("appointment_ended", gettext_lazy("Appointments ended")),
+    ("relationship_added", gettext_lazy("Dotted-line relationships added")),
+    ("relationship_ended", gettext_lazy("Dotted-line relationships ended")),
+    (
+        "lineage_recorded",
+        gettext_lazy("Lineage: units merged, split, replaced or absorbed"),
+    ),
 )
 
 
@@ -78,8 +82,11 @@ def _instant_or_error(
         return read(raw, parameter=parameter), ""
     except InvalidInstant:
         return None, (
-            f"The {label} date “{raw}” is not a date: use the form YYYY-MM-DD, "
-            "for example 2024-03-01."
+            _(
+                "The %(label)s date “%(raw)s” is not a date: use the form "
+                "YYYY-MM-DD, for example 2024-03-01."
+            )
+            % {"label": label, "raw": raw}
         )
 
 
@@ -90,20 +97,30 @@ def _window_bounds(
     which instants it holds (UTC), for a reader to check a change against."""
     if window_starts_a_day(since):
         first = day_text((since + datetime.timedelta(microseconds=1)).date())
-        opens = f"the start of {first}"
+        opens = _("the start of %(day)s") % {"day": first}
     else:
         first = exact_moment_text(since)
-        opens = f"just after {first}"
+        opens = _("just after %(moment)s") % {"moment": first}
     if until_now:
-        last, closes = "now", f"now, {exact_moment_text(until)}"
+        last = _("now")
+        closes = _("now, %(moment)s") % {"moment": exact_moment_text(until)}
     elif window_ends_a_day(until):
         last = day_text(until.date())
-        closes = f"the end of {last}"
+        closes = _("the end of %(day)s") % {"day": last}
     else:
         last = closes = exact_moment_text(until)
     # Days are UTC days; a time says its zone itself.
     zone = " (UTC)" if "UTC" not in f"{opens}{closes}" else ""
-    return first, last, f"from {opens} to {closes}{zone}"
+    return (
+        first,
+        last,
+        _("from %(opens)s to %(closes)s%(zone)s")
+        % {
+            "opens": opens,
+            "closes": closes,
+            "zone": zone,
+        },
+    )
 
 
 @require_safe
@@ -123,19 +140,19 @@ def compare(request: HttpRequest) -> HttpResponse:
     if not raw_from and not raw_to:
         return _page(request, "units/compare.html", as_of, context)
     errors = []
-    since, error = _instant_or_error(raw_from, "from", "“from”")
+    since, error = _instant_or_error(raw_from, "from", _("“from”"))
     if not raw_from:
-        error = "Give the “from” date as well as the “to” date."
+        error = _("Give the “from” date as well as the “to” date.")
     errors += [error] if error else []
     if raw_to:
-        until, error = _instant_or_error(raw_to, "to", "“to”")
+        until, error = _instant_or_error(raw_to, "to", _("“to”"))
         errors += [error] if error else []
     else:
         until = as_of.when or timezone.now()
     # "from" is the instant before the window's first day: a window ending there or
     # earlier ends before it starts.
     if since and until and until <= since:
-        errors.append("The “from” date must be on or before the “to” date.")
+        errors.append(_("The “from” date must be on or before the “to” date."))
     # Both dates are read when no error was found (the None checks say so to mypy).
     if errors or since is None or until is None:
         return _compare_refused(request, as_of, context, errors)
@@ -158,7 +175,7 @@ def compare(request: HttpRequest) -> HttpResponse:
             direction, position = read_change_cursor(cursor_text)
         except InvalidChangeCursor:
             context["first_page_url"] = compare_url()
-            message = (
+            message = _(
                 "The link you followed points to no place in the list of changes: it "
                 "was changed, cut short or not made by this site. Use the “Earlier "
                 "changes” and “Later changes” links as given, or start again from "
@@ -193,7 +210,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     sections = [
         ChangeSection(
             kind=kind,
-            title=title,
+            title=str(title),
             changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
             total=len(by_kind[kind]),
         )
@@ -299,11 +316,11 @@ def _compare_known(request: HttpRequest, as_of: AsOf) -> HttpResponse:
 
 # Titles of the sections of changes of one field, by what the field belongs to.
 FIELD_SECTION_TITLES = {
-    "": "{label} changed",
-    "appointment_": "Appointments: {label} changed",
-    "relationship_": "Dotted-line relationships: {label} changed",
-    "post_": "Posts: {label} changed",
-    "person_": "People: {label} changed",
+    "": gettext_lazy("%(label)s changed"),
+    "appointment_": gettext_lazy("Appointments: %(label)s changed"),
+    "relationship_": gettext_lazy("Dotted-line relationships: %(label)s changed"),
+    "post_": gettext_lazy("Posts: %(label)s changed"),
+    "person_": gettext_lazy("People: %(label)s changed"),
 }
 
 
@@ -324,7 +341,7 @@ def _field_sections(by_kind: dict[str, list]) -> list[tuple[str, str]]:
             ),
             "",
         )
-        title = FIELD_SECTION_TITLES[prefix].format(label=label)
+        title = FIELD_SECTION_TITLES[prefix] % {"label": label}
         sections.append((kind, title[:1].upper() + title[1:]))
     return sorted(sections, key=lambda section: section[1])
 

@@ -9,6 +9,8 @@ from typing import Protocol
 
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from units import selectors
@@ -28,6 +30,8 @@ SEARCH_RESULTS = 200
 # Units (with their posts) and people listed per page of the posts and people pages.
 POSTS_PAGE_UNITS = 50
 PEOPLE_PAGE_SIZE = 100
+# What a listing's ?unit= or ?person= names, in "There is no unit “x” in the registry".
+LISTED_OBJECTS = {"unit": gettext_lazy("unit"), "person": gettext_lazy("person")}
 
 
 @require_safe
@@ -38,10 +42,9 @@ def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     context: dict = {"query": query, "hits": [], "hit_count": 0}
     if len(query) > MAX_QUERY_LENGTH:
-        context["query_error"] = (
-            f"The search text is too long ({len(query)} characters); use at most "
-            f"{MAX_QUERY_LENGTH}."
-        )
+        context["query_error"] = _(
+            "The search text is too long (%(length)s characters); use at most %(most)s."
+        ) % {"length": len(query), "most": MAX_QUERY_LENGTH}
         return _page(
             request,
             "units/search.html",
@@ -114,7 +117,10 @@ def _listing(
     if slug:
         object_id = selectors.id_for_slug(model, slug)
         if object_id is None:
-            raise Http404(f"There is no {parameter} “{slug}” in the registry.")
+            raise Http404(
+                _("There is no %(what)s “%(slug)s” in the registry.")
+                % {"what": LISTED_OBJECTS.get(parameter, parameter), "slug": slug}
+            )
     listing = read(as_of.when, number, object_id)
     problem = problem or _missing_page(listing.page)
     return _page(

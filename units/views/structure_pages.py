@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from units import selectors
@@ -17,15 +20,18 @@ from units.selectors import (
     unit_tree_top,
 )
 from units.views.base import (
-    KIND_LABELS,
     _page,
     _plain,
+    kind_labels,
     read_as_of,
 )
 
 # The structure page shows whole top levels holding at most this many units; deeper
 # branches load their sub-units when opened. The seed (44 units) always shows whole.
 STRUCTURE_UNITS = 400
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @require_safe
@@ -54,11 +60,16 @@ def unit_children_part(request: HttpRequest, slug: str) -> HttpResponse:
     if part is None:
         if not selectors.unit_exists(slug):
             return _plain(
-                f"There is no unit “{slug}” in the registry.", HTTPStatus.NOT_FOUND
+                _("There is no unit “%(slug)s” in the registry.") % {"slug": slug},
+                HTTPStatus.NOT_FOUND,
             )
-        on = f"on {as_of.label}" if as_of.is_past else "today"
+        refusal = (
+            _("The unit “%(slug)s” is not part of the structure on %(day)s.")
+            if as_of.is_past
+            else _("The unit “%(slug)s” is not part of the structure today.")
+        )
         return _plain(
-            f"The unit “{slug}” is not part of the structure {on}.",
+            refusal % {"slug": slug, "day": as_of.label},
             HTTPStatus.NOT_FOUND,
         )
     return render(request, "units/unit_children.html", {"tree": part, "as_of": as_of})
@@ -66,17 +77,17 @@ def unit_children_part(request: HttpRequest, slug: str) -> HttpResponse:
 
 # What a unit's page says of each lineage event, before the units and the date:
 # "Merged into X on 1 March 2026", "Formed from A and B on 1 March 2026".
-LINEAGE_PHRASES: dict[tuple[str, str], str] = {
-    ("successors", ClosureReason.MERGED): "Merged into",
-    ("successors", ClosureReason.SPLIT): "Split into",
-    ("successors", ClosureReason.REPLACED): "Replaced by",
-    ("successors", ClosureReason.ABSORBED): "Absorbed into",
-    ("successors", ClosureReason.CHANGED_NAME): "Renamed; continued as",
-    ("predecessors", ClosureReason.MERGED): "Formed from",
-    ("predecessors", ClosureReason.SPLIT): "Formed from a split of",
-    ("predecessors", ClosureReason.REPLACED): "Replaced",
-    ("predecessors", ClosureReason.ABSORBED): "Absorbed",
-    ("predecessors", ClosureReason.CHANGED_NAME): "Renamed from",
+LINEAGE_PHRASES: dict[tuple[str, str], StrOrPromise] = {
+    ("successors", ClosureReason.MERGED): gettext_lazy("Merged into"),
+    ("successors", ClosureReason.SPLIT): gettext_lazy("Split into"),
+    ("successors", ClosureReason.REPLACED): gettext_lazy("Replaced by"),
+    ("successors", ClosureReason.ABSORBED): gettext_lazy("Absorbed into"),
+    ("successors", ClosureReason.CHANGED_NAME): gettext_lazy("Renamed; continued as"),
+    ("predecessors", ClosureReason.MERGED): gettext_lazy("Formed from"),
+    ("predecessors", ClosureReason.SPLIT): gettext_lazy("Formed from a split of"),
+    ("predecessors", ClosureReason.REPLACED): gettext_lazy("Replaced"),
+    ("predecessors", ClosureReason.ABSORBED): gettext_lazy("Absorbed"),
+    ("predecessors", ClosureReason.CHANGED_NAME): gettext_lazy("Renamed from"),
 }
 
 
@@ -87,7 +98,9 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     family = unit_family(slug, as_of.when)
     if family is None:
         if not selectors.unit_exists(slug):
-            raise Http404(f"There is no unit “{slug}” in the registry.")
+            raise Http404(
+                _("There is no unit “%(slug)s” in the registry.") % {"slug": slug}
+            )
         # The unit exists, just not on that date: say so on the page.
         return _page(
             request,
@@ -116,7 +129,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         as_of,
         {
             "unit": node,
-            "kind_label": KIND_LABELS.get(node.kind, node.kind),
+            "kind_label": kind_labels().get(node.kind, node.kind),
             "ancestors": family.ancestors,
             "active_children": [child for child in family.children if child.is_active],
             "abolished_children": [

@@ -2,6 +2,18 @@
 (function () {
   "use strict";
 
+  // The page's language: Django's JavaScript catalog (loaded before this file) defines
+  // these; without it the English texts stand.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, count) {
+    return count === 1 ? one : many;
+  };
+  function fill(format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, name) {
+      return String(values[name]);
+    });
+  }
+
   // Tree: a branch below the levels on the page loads its sub-units when it first
   // opens. Its placeholder link (to the unit's page) is what readers without script use.
   var treeStatus = document.querySelector("[data-tree-status]");
@@ -15,7 +27,7 @@
 
   function branchName(details) {
     var link = details.parentElement.querySelector(":scope > .entry .unit-link");
-    return link ? link.textContent : "this unit";
+    return link ? link.textContent : gettext("this unit");
   }
 
   function isUnloaded(details) {
@@ -29,20 +41,21 @@
     // The alert is inside the item: a list may only hold list items.
     var message = document.createElement("span");
     message.setAttribute("role", "alert");
-    message.textContent =
-      "The sub-units of " + branchName(details) + " could not be loaded: " + reason;
+    message.textContent = fill(
+      gettext("The sub-units of %(name)s could not be loaded: %(reason)s"),
+      { name: branchName(details), reason: reason });
     item.appendChild(message);
     item.appendChild(document.createTextNode(" "));
     var retry = document.createElement("button");
     retry.type = "button";
-    retry.textContent = "Try again";
+    retry.textContent = gettext("Try again");
     retry.addEventListener("click", function () { loadChildren(details); });
     item.appendChild(retry);
     if (fallback) {
-      item.appendChild(document.createTextNode(" or "));
+      item.appendChild(document.createTextNode(" " + gettext("or") + " "));
       var link = document.createElement("a");
       link.href = fallback;
-      link.textContent = "see them on the unit's page";
+      link.textContent = gettext("see them on the unit's page");
       item.appendChild(link);
     }
     list.replaceChildren(item);
@@ -63,9 +76,9 @@
     list.setAttribute("aria-busy", "true");
     var loading = document.createElement("li");
     loading.className = "tree-note tree-loading";
-    loading.textContent = "Loading the sub-units…";
+    loading.textContent = gettext("Loading the sub-units…");
     list.replaceChildren(loading);
-    announce("Loading the sub-units of " + branchName(details) + ".");
+    announce(fill(gettext("Loading the sub-units of %(name)s."), { name: branchName(details) }));
     fetch(details.dataset.childrenUrl, {
       headers: { Accept: "text/html" },
       credentials: "same-origin",
@@ -74,7 +87,7 @@
         if (!response.ok) {
           var message = response.headers.get("Content-Type") || "";
           throw new Error(message.indexOf("text/plain") === 0 && text.length < 500
-            ? text : "the server answered " + response.status + ".");
+            ? text : fill(gettext("the server answered %(status)s."), { status: response.status }));
         }
         return text;
       });
@@ -82,20 +95,22 @@
       var template = document.createElement("template");
       template.innerHTML = html.trim();
       var loaded = template.content.querySelector("ul");
-      if (!loaded) throw new Error("the answer held no list of units.");
+      if (!loaded) throw new Error(gettext("the answer held no list of units."));
       list.replaceChildren.apply(list, Array.prototype.slice.call(loaded.children));
       list.removeAttribute("aria-busy");
       details.dataset.state = "loaded";
       var count = list.children.length;
-      announce("Loaded " + count + " sub-unit" + (count === 1 ? "" : "s") + " of " +
-        branchName(details) + ".");
+      announce(fill(ngettext("Loaded %(count)s sub-unit of %(name)s.",
+        "Loaded %(count)s sub-units of %(name)s.", count),
+        { count: count, name: branchName(details) }));
     }).catch(function (error) {
       list.removeAttribute("aria-busy");
       details.dataset.state = "failed";
-      var reason = error && error.message ? error.message : "the network failed.";
-      if (error instanceof TypeError) reason = "the network failed.";
+      var reason = error && error.message ? error.message : gettext("the network failed.");
+      if (error instanceof TypeError) reason = gettext("the network failed.");
       showFailure(details, list, reason);
-      announce("The sub-units of " + branchName(details) + " could not be loaded.");
+      announce(fill(gettext("The sub-units of %(name)s could not be loaded."),
+        { name: branchName(details) }));
     });
   }
 

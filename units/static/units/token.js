@@ -2,6 +2,12 @@
 (function () {
   "use strict";
 
+  // The page's language (Django's JavaScript catalog, loaded before); else English.
+  var gettext = window.gettext || function (text) { return text; };
+  function refused(status) {
+    return gettext("The registry refused (%(status)s).").replace("%(status)s", status);
+  }
+
   var manager = document.querySelector(".token-manager");
   if (!manager) return;
   var url = manager.dataset.tokenUrl;
@@ -22,9 +28,9 @@
     }).then(function (response) {
       if (!response.ok) {
         return response.json().then(function (body) {
-          throw new Error(body.detail || "The registry refused (" + response.status + ").");
+          throw new Error(body.detail || refused(response.status));
         }, function () {
-          throw new Error("The registry refused (" + response.status + ").");
+          throw new Error(refused(response.status));
         });
       }
       return response.status === 204 ? null : response.json();
@@ -40,8 +46,8 @@
     send("POST").then(function (token) {
       key.textContent = token.key;
       fresh.hidden = false;
-      state.textContent = "You have a token, created just now.";
-      create.textContent = "Replace my token";
+      state.textContent = gettext("You have a token, created just now.");
+      create.textContent = gettext("Replace my token");
       revoke.hidden = false;
     }, fail);
   });
@@ -50,8 +56,8 @@
     send("DELETE").then(function () {
       key.textContent = "";
       fresh.hidden = true;
-      state.textContent = "You have no token: scripts using the old one are refused.";
-      create.textContent = "Create a token";
+      state.textContent = gettext("You have no token: scripts using the old one are refused.");
+      create.textContent = gettext("Create a token");
       revoke.hidden = true;
     }, fail);
   });
