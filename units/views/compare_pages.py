@@ -203,20 +203,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         failed=may_see_staff_identities(request.user),
     )
     reorganizations = [entry for entry in entries if isinstance(entry, ChangeGroup)]
-    by_kind: dict[str, list] = {}
-    for entry in entries:
-        if isinstance(entry, Change):
-            by_kind.setdefault(entry.kind, []).append(entry)
-    sections = [
-        ChangeSection(
-            kind=kind,
-            title=str(title),
-            changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
-            total=len(by_kind[kind]),
-        )
-        for kind, title in (*CHANGE_SECTIONS, *_field_sections(by_kind))
-        if kind in by_kind
-    ]
+    sections = _sections([entry for entry in entries if isinstance(entry, Change)])
     # The same (since, until] window in the API's feed, as exact instants.
     feed_query = {"since": since.isoformat(), "until": until.isoformat()}
     is_whole_window = page.earlier is None and page.later is None
@@ -289,9 +276,6 @@ def _compare_known(request: HttpRequest, as_of: AsOf) -> HttpResponse:
         return _compare_refused(request, as_of, context, errors)
     when = as_of.when or timezone.now()
     changes = corrections_between(when, known_from, known_to)
-    by_kind: dict[str, list] = {}
-    for change in changes:
-        by_kind.setdefault(change.kind, []).append(change)
     context.update(
         {
             "known_compare": True,
@@ -299,16 +283,7 @@ def _compare_known(request: HttpRequest, as_of: AsOf) -> HttpResponse:
             "known_to": known_to,
             "known_when": when,
             "change_count": len(changes),
-            "sections": [
-                ChangeSection(
-                    kind=kind,
-                    title=title,
-                    changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
-                    total=len(by_kind[kind]),
-                )
-                for kind, title in (*CHANGE_SECTIONS, *_field_sections(by_kind))
-                if kind in by_kind
-            ],
+            "sections": _sections(changes),
         }
     )
     return _page(request, "units/compare.html", as_of, context)
@@ -322,6 +297,23 @@ FIELD_SECTION_TITLES = {
     "post_": gettext_lazy("Posts: %(label)s changed"),
     "person_": gettext_lazy("People: %(label)s changed"),
 }
+
+
+def _sections(changes: list) -> list[ChangeSection]:
+    """A compare page's sections: its changes by kind, the first of each shown."""
+    by_kind: dict[str, list] = {}
+    for change in changes:
+        by_kind.setdefault(change.kind, []).append(change)
+    return [
+        ChangeSection(
+            kind=kind,
+            title=str(title),
+            changes=by_kind[kind][:COMPARE_SECTION_CHANGES],
+            total=len(by_kind[kind]),
+        )
+        for kind, title in (*CHANGE_SECTIONS, *_field_sections(by_kind))
+        if kind in by_kind
+    ]
 
 
 def _field_sections(by_kind: dict[str, list]) -> list[tuple[str, str]]:
