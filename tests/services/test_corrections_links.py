@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.conftest import at
+from tests.conftest import assert_tree_matches_rebuild, at
 from tests.services.test_corrections import create, refused
 from units import services
-from units.models import Appointment, UnitRelationship
+from units.models import Appointment, OrganizationalUnit, UnitRelationship
 from units.selectors import states_as_of
 from units.selectors.as_of import reading_as_known_at
 from units.selectors.consistency import history_problems
@@ -444,3 +444,97 @@ def test_a_start_corrected_later_is_read_from_the_revision_in_force(
         started_by=DAY(2024, 1, 20),
     )
     assert started == [{"id": first.pk}]
+
+
+# --- A positioned move in the past is placed in the tree as it stood then ----------
+
+
+def test_a_backdated_positioned_move_uses_the_tree_as_it_stood_then(
+    editor: Any,
+) -> None:
+    """In March T was under A; since May it is under B, and since June B is under U.
+    Placing U after T in March puts it under A (not under today's parent of T, which
+    would even be a cycle today)."""
+    a = create(editor, "A", "2024-01-01")
+    b = create(editor, "B", "2024-01-01")
+    u = create(editor, "U", "2024-01-01")
+    t = create(editor, "T", "2024-02-01", parent=a)
+    services.unit_move(
+        unit=t, new_parent=b, user=editor, reason="r", effective_at=at("2024-05-01")
+    )
+    services.unit_move(
+        unit=b, new_parent=u, user=editor, reason="r", effective_at=at("2024-06-01")
+    )
+    services.unit_update(
+        unit=u, user=editor, reason="r", name="U2", effective_at=at("2024-07-01")
+    )
+    t_order = states_as_of(
+        OrganizationalUnit, at("2024-03-01"), ("sibling_order",), ids=[t.pk]
+    )[0]["sibling_order"]
+    services.unit_move_to_position(
+        unit=u,
+        target=t,
+        position="after",
+        user=editor,
+        reason="c",
+        effective_at=at("2024-03-01"),
+    )
+    then = states_as_of(
+        OrganizationalUnit, at("2024-04-01"), ("parent_id", "sibling_order"), ids=[u.pk]
+    )[0]
+    assert then["parent_id"] == a.pk
+    assert then["sibling_order"] > t_order
+    assert (
+        states_as_of(OrganizationalUnit, at("2024-02-01"), ("parent_id",), ids=[u.pk])[
+            0
+        ]["parent_id"]
+        is None
+    )
+    assert OrganizationalUnit.objects.get(pk=u.pk).parent_id == a.pk
+    assert_tree_matches_rebuild()
+    assert history_problems() == []
+
+
+def test_a_backdated_first_child_move_takes_a_free_place_then(editor: Any) -> None:
+    """Today A has a first sub-unit at order 0 (no room before it); in March it had none: the
+    place before it then is free."""
+    a = create(editor, "A", "2024-01-01")
+    u = create(editor, "U", "2024-01-01")
+    services.unit_update(
+        unit=u, user=editor, reason="r", mandate="m", effective_at=at("2024-06-01")
+    )
+    create(editor, "Late", "2024-05-01", parent=a, sibling_order=0)
+    services.unit_move_to_position(
+        unit=u,
+        target=a,
+        position="first-child",
+        user=editor,
+        reason="c",
+        effective_at=at("2024-03-01"),
+    )
+    then = states_as_of(
+        OrganizationalUnit, at("2024-04-01"), ("parent_id",), ids=[u.pk]
+    )[0]
+    assert then["parent_id"] == a.pk
+
+
+def test_a_backdated_positioned_move_beside_a_unit_not_yet_recorded_is_refused(
+    editor: Any,
+) -> None:
+    u = create(editor, "U", "2024-01-01")
+    services.unit_update(
+        unit=u, user=editor, reason="r", mandate="m", effective_at=at("2024-06-01")
+    )
+    late = create(editor, "Late", "2024-05-01")
+    refused(
+        lambda: services.unit_move_to_position(
+            unit=u,
+            target=late,
+            position="after",
+            user=editor,
+            reason="c",
+            effective_at=at("2024-03-01"),
+        ),
+        "parent_not_yet_established",
+        "not recorded yet",
+    )
