@@ -538,3 +538,25 @@ def test_a_backdated_positioned_move_beside_a_unit_not_yet_recorded_is_refused(
         "parent_not_yet_established",
         "not recorded yet",
     )
+
+
+def test_an_explicit_effective_time_corrects_from_then_only(
+    editor: Any, registry: dict[str, Any]
+) -> None:
+    """Told an instant, the correction holds from it: the note before it stays."""
+    first = registry["first"]
+    services.appointment_correct(
+        appointment=first,
+        user=editor,
+        reason="Acting from February",
+        note="acting",
+        effective_at=at("2024-02-01"),
+    )
+    with reading_as_known_at(None):
+        early, later = (
+            states_as_of(Appointment, at(day), ("note",), ids=[first.pk])[0]["note"]
+            for day in ("2024-01-15", "2024-02-15")
+        )
+    assert (early, later) == ("", "acting")
+    assert Appointment.objects.get(pk=first.pk).note == "acting"
+    assert history_problems() == []
