@@ -32,6 +32,7 @@ from api.serializers.common import (
     value_of,
 )
 from api.serializers.inputs import (
+    AppointmentCorrectSerializer,
     AppointmentCreateSerializer,
     AppointmentEndSerializer,
     InstantField,
@@ -40,6 +41,7 @@ from api.serializers.inputs import (
     PostAbolishSerializer,
     PostCreateSerializer,
     PostUpdateSerializer,
+    RelationshipCorrectSerializer,
     RelationshipCreateSerializer,
     RelationshipEndSerializer,
     StrictSerializer,
@@ -106,6 +108,7 @@ from api.serializers.written import (
 
 __all__ = [
     "AppointmentCreateSerializer",
+    "AppointmentCorrectSerializer",
     "AppointmentEndSerializer",
     "AppointmentSerializer",
     "AppointmentWrittenSerializer",
@@ -144,6 +147,7 @@ __all__ = [
     "RecordedSerializer",
     "RejectSerializer",
     "RelationshipCreateSerializer",
+    "RelationshipCorrectSerializer",
     "RelationshipEndSerializer",
     "RelationshipSerializer",
     "RelationshipWrittenSerializer",

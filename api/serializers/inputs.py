@@ -297,6 +297,26 @@ class AppointmentEndSerializer(WriteSerializer):
     )
 
 
+CORRECTION_EFFECTIVE_AT = (
+    "From when the record is corrected; default: each field from when its recorded "
+    "value began (a start from the first record, an end from the change that ended "
+    "it), so the whole record says the corrected thing."
+)
+
+
+class AppointmentCorrectSerializer(WriteSerializer):
+    person = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Person.objects.all(), required=False
+    )
+    post = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Post.objects.all(), required=False
+    )
+    started_on = serializers.DateField(required=False)
+    ended_on = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    effective_at = InstantField(required=False, help_text=CORRECTION_EFFECTIVE_AT)
+
+
 class RelationshipCreateSerializer(WriteSerializer):
     source = unit_by_slug()  # type: ignore[assignment]
     target = unit_by_slug()
@@ -315,3 +335,10 @@ class RelationshipEndSerializer(WriteSerializer):
         help_text="When the change took effect; default now. Its date is the "
         "relationship's `ended_on`.",
     )
+
+
+class RelationshipCorrectSerializer(WriteSerializer):
+    started_on = serializers.DateField(required=False)
+    ended_on = serializers.DateField(required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    effective_at = InstantField(required=False, help_text=CORRECTION_EFFECTIVE_AT)

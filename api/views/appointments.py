@@ -22,7 +22,10 @@ from api.views.base import (
     ObjectEndView,
     ObjectHistoryView,
     ObjectView,
+    existing_id,
+    expected_version,
     history_schema,
+    newest_revision,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -105,6 +108,40 @@ class AppointmentDetailView(ObjectView):
     serializer_class = api_serializers.AppointmentSerializer
     written_serializer = api_serializers.AppointmentWrittenSerializer
     object_kind = "appointment"
+    write_permissions: ClassVar = {"PATCH": ("units.change_appointment",)}
+
+    @extend_schema(
+        summary="Correct the appointment's record",
+        description=(
+            "Correct what the registry recorded: the person, post, `started_on`, `ended_on` (null: still running) or note, "
+            "with a `reason`. A correction of the past: new versions only, recorded "
+            "now, so readings with `known_at` before it still give the old record. "
+            "Refused with a message and nothing written: a post with two holders, a post "
+            "or unit abolished or not yet recorded within the corrected stretch, or a "
+            "start before the record began (409); an end before the start (400). "
+            "`If-Match` "
+            "as for every write; a PATCH that changes nothing records nothing."
+        ),
+        parameters=[IF_MATCH],
+        request=api_serializers.AppointmentCorrectSerializer,
+        responses={200: api_serializers.AppointmentWrittenSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        existing_id(Appointment, pk)
+        version = expected_version(request, kind="appointment", pk=pk)
+        fields, why, effective_at = write_input(
+            api_serializers.AppointmentCorrectSerializer, request
+        )
+        newest_before = newest_revision(Appointment, pk)
+        services.appointment_correct(
+            appointment=pk,
+            user=request.user,
+            **why,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return self.written(pk, newest_before)
 
     @extend_schema(
         summary="One appointment",

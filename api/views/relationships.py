@@ -22,7 +22,10 @@ from api.views.base import (
     ObjectEndView,
     ObjectHistoryView,
     ObjectView,
+    existing_id,
+    expected_version,
     history_schema,
+    newest_revision,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -102,6 +105,40 @@ class RelationshipDetailView(ObjectView):
     serializer_class = api_serializers.RelationshipSerializer
     written_serializer = api_serializers.RelationshipWrittenSerializer
     object_kind = "relationship"
+    write_permissions: ClassVar = {"PATCH": ("units.change_unitrelationship",)}
+
+    @extend_schema(
+        summary="Correct the relationship's record",
+        description=(
+            "Correct what the registry recorded: the `started_on`, `ended_on` (null: still running) or description, "
+            "with a `reason`. A correction of the past: new versions only, recorded "
+            "now, so readings with `known_at` before it still give the old record. "
+            "Refused with a message and nothing written: a post with two holders, a post "
+            "or unit abolished or not yet recorded within the corrected stretch, or a "
+            "start before the record began (409); an end before the start (400). "
+            "`If-Match` "
+            "as for every write; a PATCH that changes nothing records nothing."
+        ),
+        parameters=[IF_MATCH],
+        request=api_serializers.RelationshipCorrectSerializer,
+        responses={200: api_serializers.RelationshipWrittenSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        existing_id(UnitRelationship, pk)
+        version = expected_version(request, kind="relationship", pk=pk)
+        fields, why, effective_at = write_input(
+            api_serializers.RelationshipCorrectSerializer, request
+        )
+        newest_before = newest_revision(UnitRelationship, pk)
+        services.relationship_correct(
+            relationship=pk,
+            user=request.user,
+            **why,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return self.written(pk, newest_before)
 
     @extend_schema(
         summary="One relationship",

@@ -196,6 +196,14 @@ def _valid_writes(history: ScriptedHistory) -> dict[tuple[str, str], tuple[str, 
             f"relationships/{link.pk}/end/",
             {},
         ),
+        ("patch", "/api/v1/appointments/{id}/"): (
+            f"appointments/{held.pk}/",
+            {"note": "Acting"},
+        ),
+        ("patch", "/api/v1/relationships/{id}/"): (
+            f"relationships/{link.pk}/",
+            {"description": "Corrected"},
+        ),
     }
 
 

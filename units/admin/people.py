@@ -7,10 +7,13 @@ from typing import Any
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from units import services
+from units.admin import corrections
 from units.admin.base import (
     RefusedRowInline,
     RevertibleHistoryAdmin,
@@ -28,8 +31,8 @@ class AppointmentInline(RefusedRowInline, admin.TabularInline):
 
     model = Appointment
     form = AppointmentInlineForm
-    fields = ("post", "unit_of_post", "started_on", "ended_on", "note")
-    readonly_fields = ("unit_of_post",)
+    fields = ("post", "unit_of_post", "started_on", "ended_on", "note", "correct")
+    readonly_fields = ("unit_of_post", "correct")
     autocomplete_fields = ("post",)
     extra = 0
     can_delete = False
@@ -43,6 +46,17 @@ class AppointmentInline(RefusedRowInline, admin.TabularInline):
     def unit_of_post(self, appointment: Appointment) -> str:
         return str(appointment.post.unit) if appointment.pk else ""
 
+    @admin.display(description=_("correct"))
+    def correct(self, appointment: Appointment) -> str:
+        """A link to correct the recorded dates or note (new rows only)."""
+        if appointment.pk is None:
+            return ""
+        url = reverse(
+            "admin:units_person_correct_appointment",
+            args=[appointment.person_id, appointment.pk],
+        )
+        return format_html('<a href="{}">{}</a>', url, _("Correct…"))
+
 
 @admin.register(Person)
 class PersonAdmin(RevertibleHistoryAdmin):
@@ -55,6 +69,21 @@ class PersonAdmin(RevertibleHistoryAdmin):
 
     def revert(self, obj: Person, **arguments: Any) -> Person:
         return services.person_revert(person=obj, **arguments)
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<path:object_id>/appointments/<int:record_id>/correct/",
+                self.admin_site.admin_view(self.correct_appointment_view),
+                name="units_person_correct_appointment",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def correct_appointment_view(
+        self, request: HttpRequest, object_id: str, record_id: int
+    ) -> HttpResponse:
+        return corrections.correct_appointment_view(self, request, object_id, record_id)
 
     def content_fieldsets(self, request: HttpRequest, obj: Person | None) -> list[Any]:
         return [(None, {"fields": ["full_name", "slug"]})]

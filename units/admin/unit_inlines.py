@@ -13,6 +13,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from units import selectors, services
@@ -82,8 +84,16 @@ class RelationshipInline(ActiveUnitInline):
     model = UnitRelationship
     fk_name = "source"
     form = RelationshipInlineForm
-    fields = ("target", "kind", "description", "started_on", "ended_on", "end")
-    readonly_fields = ("started_on", "ended_on")
+    fields = (
+        "target",
+        "kind",
+        "description",
+        "started_on",
+        "ended_on",
+        "end",
+        "correct",
+    )
+    readonly_fields = ("started_on", "ended_on", "correct")
     autocomplete_fields = ("target",)
     extra = 0
     can_delete = False
@@ -92,6 +102,17 @@ class RelationshipInline(ActiveUnitInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("target")
+
+    @admin.display(description=_("correct"))
+    def correct(self, relationship: UnitRelationship) -> str:
+        """A link to correct the recorded dates or description (new rows only)."""
+        if relationship.pk is None:
+            return ""
+        url = reverse(
+            "admin:units_organizationalunit_correct_relationship",
+            args=[relationship.source_id, relationship.pk],
+        )
+        return format_html('<a href="{}">{}</a>', url, _("Correct…"))
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         # An ended or frozen description is a disabled field: in a one-line input the

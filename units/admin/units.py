@@ -21,7 +21,7 @@ from js_asset import Script
 from mptt.admin import DraggableMPTTAdmin, MPTTModelAdmin
 
 from units import selectors, services
-from units.admin import history_views, tree_views
+from units.admin import corrections, history_views, tree_views
 from units.admin.base import (
     ServiceRefused,
     ServiceWriteAdmin,
@@ -247,6 +247,11 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
                 self.admin_site.admin_view(self.reinstate_view),
                 name="units_organizationalunit_reinstate",
             ),
+            path(
+                "<path:object_id>/relationships/<int:record_id>/correct/",
+                self.admin_site.admin_view(self.correct_relationship_view),
+                name="units_organizationalunit_correct_relationship",
+            ),
         ]
         return own + super().get_urls()
 
@@ -268,6 +273,13 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
 
     def reinstate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return tree_views.unit_reinstate_view(self, request, object_id)
+
+    def correct_relationship_view(
+        self, request: HttpRequest, object_id: str, record_id: int
+    ) -> HttpResponse:
+        return corrections.correct_relationship_view(
+            self, request, object_id, record_id
+        )
 
     @admin.action(description=_("Abolish selected units…"), permissions=["change"])
     def abolish_selected(

@@ -129,10 +129,15 @@ def _latest_revisions(
         rows = rows.filter(id__in=ids)
     elif ids is not None:
         rows = rows.filter(id__in=_in_ids(ids))
-    if started_by is not None:
-        rows = rows.filter(started_on__lte=started_by)
     if connection.vendor == "postgresql":
-        return rows.order_by("id", "-history_date", "-history_id").distinct("id")
+        rows = rows.order_by("id", "-history_date", "-history_id").distinct("id")
+        if started_by is None:
+            return rows
+        # The start is read from the revision chosen: a correction may move it, so a
+        # row filtered before choosing could let an earlier revision's start win.
+        return history._default_manager.filter(
+            history_id__in=rows.values("history_id"), started_on__lte=started_by
+        )
     # Elsewhere (SQLite): number each object's revisions, newest first, over the narrow
     # (history_id, id, history_date) columns alone, then fetch the first by key. A
     # subquery correlated per row costs about ten times as much on SQLite.
@@ -147,7 +152,10 @@ def _latest_revisions(
         .filter(position=1)
         .values("history_id")
     )
-    return history._default_manager.filter(history_id__in=latest)
+    chosen = history._default_manager.filter(history_id__in=latest)
+    if started_by is not None:
+        chosen = chosen.filter(started_on__lte=started_by)
+    return chosen
 
 
 def state_rows_as_of(
@@ -160,8 +168,8 @@ def state_rows_as_of(
 ) -> list[tuple[Any, ...]]:
     """``states_as_of()`` as tuples of ``fields``: about half the cost per row.
 
-    ``started_by`` keeps objects whose ``started_on`` (a field no revision changes)
-    is on or before that day.
+    ``started_by`` keeps objects whose ``started_on`` is on or before that day, as
+    the revision in force says (a correction may change it).
     """
     rows = _latest_revisions(model, when, ids=ids, started_by=started_by)
     return [

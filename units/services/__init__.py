@@ -22,6 +22,8 @@ services; services.unit_create(...)`` is the way to call them.
 """
 
 from units.services.appointments import (
+    APPOINTMENT_CORRECTABLE_FIELDS,
+    appointment_correct,
     appointment_end,
     appointment_start,
     appointment_start_for_new_person,
@@ -52,7 +54,12 @@ from units.services.refusals import (
     refusal_code,
     refusal_status,
 )
-from units.services.relationships import relationship_create, relationship_end
+from units.services.relationships import (
+    RELATIONSHIP_CORRECTABLE_FIELDS,
+    relationship_correct,
+    relationship_create,
+    relationship_end,
+)
 from units.services.reorganizations import (
     ReorganizationRefusal,
     apply_due_reorganizations,
@@ -102,6 +109,10 @@ from units.services.units import (
 )
 
 __all__ = [
+    "APPOINTMENT_CORRECTABLE_FIELDS",
+    "RELATIONSHIP_CORRECTABLE_FIELDS",
+    "appointment_correct",
+    "relationship_correct",
     "FileRefusal",
     "import_difference",
     "reorganization_import",

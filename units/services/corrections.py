@@ -25,14 +25,14 @@ from __future__ import annotations
 import datetime
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from units.dates import moment_text
+from units.dates import day_text, moment_text
 from units.models import (
     TREE_FIELDS,
     Appointment,
@@ -196,6 +196,81 @@ def plan_correction(
         plan.stops[name] = None
     plan.live = going
     return plan
+
+
+def link_state(instance: RecordedModel) -> dict[str, Any]:
+    """``instance``'s tracked fields as a history row would hold them."""
+    return {name: getattr(instance, name) for name in tracked_fields(type(instance))}
+
+
+def check_link_dates(
+    instance: RecordedModel,
+    first: datetime.datetime,
+    started_before: datetime.date | None,
+) -> None:
+    """Refuse corrected dates of an appointment or relationship that cannot hold.
+
+    An end before the start. A start moved before the object's first record: reads
+    of the past take an object from its first revision on, so they could not show
+    the earlier stretch (a correction writes nothing before the object existed).
+    ``started_before``: the start before the correction; a record that already
+    starts before its first revision may keep that start.
+    """
+    started_on = getattr(instance, "started_on", None)
+    ended_on = getattr(instance, "ended_on", None)
+    if started_on is not None and ended_on is not None and ended_on < started_on:
+        raise ValidationError(
+            f"“{instance}” cannot end ({day_text(ended_on)}) before it started "
+            f"({day_text(started_on)}).",
+            code=Refusal.ENDS_BEFORE_START,
+        )
+    if started_on is not None and started_on != started_before:
+        recorded_from = first.date()
+        if started_on < recorded_from and (
+            started_before is None or started_on < started_before
+        ):
+            raise ValidationError(
+                f"The registry's record of “{instance}” begins on "
+                f"{day_text(recorded_from)}; a start on {day_text(started_on)} "
+                "would lie before it, and nothing is recorded before an object "
+                "existed. Correct the start to that day or later.",
+                code=Refusal.OUT_OF_ORDER,
+            )
+
+
+def correction_steps(
+    instance: RecordedModel,
+    changes: dict[str, Any],
+    write: Write,
+    *,
+    explicit: bool,
+) -> list[tuple[Write, dict[str, Any]]]:
+    """The writes correcting a record's ``changes``, latest first.
+
+    Told an effective time (``explicit``): one write, then. Otherwise each field is
+    corrected from when its value as recorded now began (the revision in force that
+    last changed it): an appointment's end from the revision that ended it, its start
+    from its first record, so each corrected value reaches the live row (a correction
+    from the first record would stop at the later revision that set the end). Latest
+    first: the later rows are final when an earlier correction restates them.
+    """
+    if explicit:
+        return [(write, changes)]
+    model = type(instance)
+    attnames = {name: column_field(model, name).attname for name in changes}
+    chain = winners(revisions(model, Q(id=instance.pk), sorted(set(attnames.values()))))
+    groups: dict[datetime.datetime, dict[str, Any]] = {}
+    for name, value in changes.items():
+        attname = attnames[name]
+        origin = chain[0].history_date
+        for previous, revision in itertools.pairwise(chain):
+            if revision.state[attname] != previous.state[attname]:
+                origin = revision.history_date
+        groups.setdefault(origin, {})[name] = value
+    return [
+        (replace(write, effective_at=when), groups[when])
+        for when in sorted(groups, reverse=True)
+    ]
 
 
 def stretch_end(plan: Plan, names: Iterable[str]) -> datetime.datetime | None:

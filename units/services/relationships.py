@@ -1,23 +1,38 @@
-"""Dotted-line relationships between units: link and unlink, each one revision."""
+"""Dotted-line relationships between units: link, unlink and correct, each one
+revision (a correction: new rows only, ``units.services.corrections``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from units.dates import day_text
 from units.models import OrganizationalUnit, UnitRelationship
+from units.services.corrections import (
+    asks_for_past_change,
+    check_link_dates,
+    check_parent_active_over,
+    correction_steps,
+)
 from units.services.refusals import Refusal
 from units.services.revisions import (
     Actor,
     EffectiveTime,
+    apply_changes,
     begin_write,
     check_effective_time,
     check_unit_usable,
     check_version,
+    effective_datetime,
+    first_revision_time,
     fresh,
     save_revision,
 )
+
+# What a correction of a relationship may change: its dates and its description.
+RELATIONSHIP_CORRECTABLE_FIELDS = frozenset({"description", "started_on", "ended_on"})
 
 
 @transaction.atomic
@@ -82,4 +97,65 @@ def relationship_end(
     check_effective_time(relationship, write.effective_at)
     relationship.ended_on = write.effective_at.date()
     save_revision(relationship, write)
+    return relationship
+
+
+@transaction.atomic
+def relationship_correct(
+    *,
+    relationship: UnitRelationship | int,
+    user: Actor,
+    reason: str,
+    reason_visibility: str | None = None,
+    effective_at: EffectiveTime = None,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> UnitRelationship:
+    """Correct what a relationship's record says: when it ran, and its description.
+
+    A correction of the past (issue 14): new rows only, recorded now, from
+    ``effective_at`` (default: each field from when its recorded value began,
+    ``correction_steps``, so the whole record says the corrected thing). Refused, with nothing written: an end before the
+    start, a start before its first record, and a stretch during which either unit
+    was not yet recorded or was abolished.
+    """
+    write = begin_write(user, reason, reason_visibility, effective_at)
+    relationship = fresh(UnitRelationship, relationship)
+    check_version(relationship, expected_version)
+    first = first_revision_time(relationship)
+    if isinstance(changes.get("description"), str):
+        changes["description"] = changes["description"].strip()
+    # The record as corrected, checked whole before anything is written.
+    started_before = relationship.started_on
+    apply_changes(relationship, changes, RELATIONSHIP_CORRECTABLE_FIELDS)
+    check_link_dates(relationship, first, started_before)
+    if {"started_on", "ended_on"} & set(changes):
+        # Both units over the whole corrected span: recorded, and not abolished.
+        start = (
+            first
+            if relationship.started_on is None
+            else max(effective_datetime(relationship.started_on), first)
+        )
+        until = (
+            None
+            if relationship.ended_on is None
+            else effective_datetime(relationship.ended_on)
+        )
+        for unit_id in (relationship.source_id, relationship.target_id):
+            check_parent_active_over(
+                relationship, unit_id, start, until, code=Refusal.PARENT_ABOLISHED
+            )
+    steps = correction_steps(
+        fresh(UnitRelationship, relationship),
+        changes,
+        write,
+        explicit=effective_at is not None,
+    )
+    for step, values in steps:
+        relationship = fresh(UnitRelationship, relationship)
+        changed = apply_changes(relationship, values, RELATIONSHIP_CORRECTABLE_FIELDS)
+        if not changed and not asks_for_past_change(relationship, step.effective_at):
+            continue
+        check_effective_time(relationship, step.effective_at)
+        save_revision(relationship, step)
     return relationship

@@ -175,6 +175,21 @@ def latest_revision_time(instance: RecordedModel) -> datetime.datetime | None:
     )
 
 
+def first_revision_time(instance: RecordedModel) -> datetime.datetime:
+    """When the registry's record of ``instance`` begins: its first revision."""
+    first = (
+        instance.history.order_by("history_date", "history_id")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    if first is None:
+        raise ValidationError(
+            f"“{instance}” has no recorded history to correct.",
+            code=Refusal.NOT_FOUND,
+        )
+    return first
+
+
 def check_effective_time(
     instance: RecordedModel | None, effective_at: datetime.datetime
 ) -> None:

@@ -808,6 +808,19 @@ def unit_move_to_position(
     unit = fresh(OrganizationalUnit, unit)
     target = fresh(OrganizationalUnit, target)
     check_version(unit, expected_version)
+    check_effective_time(unit, write.effective_at)
+    if is_correction(unit, write.effective_at):
+        # A backdated move: the place is found in the tree as it stood then, not in
+        # today's; the correction path replays the stretch (cycle, abolished parent).
+        parent_then, order_then = _position_then(unit, target, position, write)
+        return unit_move(
+            unit=unit,
+            new_parent=parent_then,
+            sibling_order=order_then,
+            reporting_line=reporting_line,
+            expected_version=expected_version,
+            **write.keywords(),
+        )
     if position == "last-child":
         return unit_move(
             unit=unit,
@@ -850,6 +863,68 @@ def unit_move_to_position(
         expected_version=expected_version,
         **write.keywords(),
     )
+
+
+def _position_then(
+    unit: OrganizationalUnit,
+    target: OrganizationalUnit,
+    position: MovePosition,
+    write: Write,
+) -> tuple[int | None, int]:
+    """The parent and sibling order a move to ``position`` relative to ``target``
+    takes in the tree as of the write's effective time (two queries).
+
+    Siblings are not renumbered in the past: with no free order between the two
+    neighbours then, the move is refused with a message.
+    """
+    when = write.effective_at
+    if target.pk == unit.pk:
+        raise ValidationError(
+            f"“{unit}” cannot be placed {position.replace('-', ' ')} itself.",
+            code=Refusal.CYCLE if position.endswith("child") else Refusal.BAD_POSITION,
+        )
+    fields = ("id", "parent_id", "sibling_order", "name")
+    target_then = states_as_of(OrganizationalUnit, when, fields, ids=[target.pk])
+    if not target_then:
+        raise ValidationError(
+            f"“{target}” is not recorded yet on {moment_text(when)}; a unit cannot "
+            "be placed beside or under it then.",
+            code=Refusal.PARENT_NOT_YET_ESTABLISHED,
+        )
+    new_parent_id = (
+        target.pk if position.endswith("child") else target_then[0]["parent_id"]
+    )
+    ever_under = OrganizationalUnit.history.filter(parent_id=new_parent_id).values("id")
+    siblings = sorted(
+        (
+            row
+            for row in states_as_of(OrganizationalUnit, when, fields, ids=ever_under)
+            if row["parent_id"] == new_parent_id and row["id"] != unit.pk
+        ),
+        key=lambda row: (row["sibling_order"], row["name"], row["id"]),
+    )
+    if position == "first-child":
+        insert_at = 0
+    elif position == "last-child":
+        insert_at = len(siblings)
+    else:
+        index = next(i for i, row in enumerate(siblings) if row["id"] == target.pk)
+        insert_at = index if position == "before" else index + 1
+    before = siblings[insert_at - 1] if insert_at > 0 else None
+    after = siblings[insert_at] if insert_at < len(siblings) else None
+    order = _order_between(
+        None if before is None else before["sibling_order"],
+        None if after is None else after["sibling_order"],
+    )
+    if order is None:
+        names = " and ".join(f"“{row['name']}”" for row in (before, after) if row)
+        raise ValidationError(
+            f"On {moment_text(when)} there is no free position between {names}; "
+            "siblings are not renumbered in the past. Give the unit a position of "
+            "its own, or place it elsewhere.",
+            code=Refusal.POSITION_TAKEN,
+        )
+    return new_parent_id, order
 
 
 def _renumber_siblings(
