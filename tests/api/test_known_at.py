@@ -192,7 +192,12 @@ def test_histories_and_feed_keep_what_was_recorded_then(known: dict[str, Any]) -
         feed = selectors.changes_page(
             selectors.parse_instant("2023-12-31"), selectors.LATEST, limit=50
         )
-    assert len(selectors.unit_history(finance.pk)) == 3
+    # Known now: the correction replaces the rename it corrects, at the rename's own
+    # time, and says what it replaced.
+    history = selectors.unit_history(finance.pk)
+    assert len(history) == 2
+    corrected = next(revision for revision in history if revision.corrections)
+    assert [change.was_display for change in corrected.corrections] == ["Treasury"]
     everything = selectors.changes_page(
         selectors.parse_instant("2023-12-31"), selectors.LATEST, limit=50
     )

@@ -111,7 +111,10 @@ def test_streamed_past_tree_bytes_equal_the_rendered_payload(
     django_assert_num_queries: Any,
 ) -> None:
     roots = selectors.unit_tree_as_of(at(day), include_abolished=include_abolished)
-    with django_assert_num_queries(4):
+    # Units, posts, appointments, and the holders' names as of then; at the end of
+    # 2019 nobody held a post yet, so there are no names to read.
+    queries = 3 if day == "2019-12-31" else 4
+    with django_assert_num_queries(queries):
         body = as_of_tree_json(at(day), include_abolished=include_abolished)
     assert body == rendered(roots)
 

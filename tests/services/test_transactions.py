@@ -25,6 +25,7 @@ NOT_ONE_TRANSACTION = {
     "refusal_code": "a refusal's code",
     "refusal_status": "a refusal's HTTP status",
     "registry_as_planned": "a context manager that opens its own transaction",
+    "revert_mode": "reads a revert's mode, or refuses an unknown one",
     "reorganization_problems": "a try-out in a transaction of its own, rolled back",
     "unit_move": "calls unit_update, which is atomic",
 }
