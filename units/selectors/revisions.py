@@ -18,7 +18,11 @@ from django.utils.translation import gettext as _
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
 from units.selectors.as_of import _history_model, current_rows, recorded_by
-from units.selectors.corrections import correction_of, winning_rows
+from units.selectors.corrections import (
+    carried_forward,
+    correction_of,
+    winning_rows,
+)
 from units.selectors.fields import (
     HISTORY_FIELDS,
     REVISION_COLUMNS,
@@ -122,6 +126,7 @@ def _revisions(
     )
     by_history_id = {row["history_id"]: row for row in recorded}
     rows = winning_rows(recorded)
+    restating = carried_forward(recorded)
     names = _linked_names(model, recorded, fields)
 
     def shown(attname: str, value: Any) -> str:
@@ -163,6 +168,12 @@ def _revisions(
             if (previous is None and row[attname] not in (None, ""))
             or (previous is not None and previous[attname] != row[attname])
         ]
+        # A correction that only removed a change (back to the earlier value)
+        # changes nothing against the version before; it is still shown, as a
+        # change from the mistaken value, marked corrected.
+        if row["history_id"] not in restating:
+            changed = {change.field for change in changes}
+            changes += [item for item in corrections if item.field not in changed]
         revision = UnitRevision(
             **revision_values(row),
             history_type=row["history_type"],
