@@ -102,3 +102,25 @@ def test_the_selector_reads_it_as_known_before_the_correction(corrected) -> None
     assert (change.old, change.new) == ("Archives", "Archive Services")
     assert selectors.object_version(OrganizationalUnit, unit.pk, "x", fields) is None
     assert selectors.object_version(OrganizationalUnit, unit.pk, 999, fields) is None
+
+
+def test_the_api_answers_a_superseded_version(client, corrected) -> None:
+    unit, mistake, correction = corrected
+    history = client.get(f"/api/v1/units/{unit.slug}/history/").json()["results"]
+    assert mistake not in [version["history_id"] for version in history]
+    (march,) = [v for v in history if v["corrects_version"] == mistake]
+    url = f"/api/v1/units/{unit.slug}/history/{march['corrects_version']}/"
+    answer = client.get(url)
+    assert answer.status_code == HTTPStatus.OK
+    body = answer.json()
+    assert body["history_id"] == mistake
+    assert body["superseded_by"] == correction
+    assert body["superseded_on"] == march["recorded_at"]
+    assert [(c["field"], c["old"], c["new"]) for c in body["changes"]] == [
+        ("name", "Archives", "Archive Services")
+    ]
+    current = client.get(f"/api/v1/units/{unit.slug}/history/{correction}/").json()
+    assert (current["superseded_by"], current["superseded_on"]) == (None, None)
+    assert client.get(f"/api/v1/units/{unit.slug}/history/99999/").status_code == (
+        HTTPStatus.NOT_FOUND
+    )
