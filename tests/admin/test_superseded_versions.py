@@ -10,6 +10,8 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import at
@@ -124,3 +126,24 @@ def test_the_api_answers_a_superseded_version(client, corrected) -> None:
     assert client.get(f"/api/v1/units/{unit.slug}/history/99999/").status_code == (
         HTTPStatus.NOT_FOUND
     )
+
+
+def test_reading_a_superseded_version_costs_the_same_however_long_the_history(
+    corrected, editor
+) -> None:
+    unit, mistake, _correction = corrected
+    fields = ("name", "parent_id")
+    with CaptureQueriesContext(connection) as first:
+        selectors.object_version(OrganizationalUnit, unit.pk, mistake, fields)
+    for month in range(4, 10):
+        services.unit_update(
+            unit=unit,
+            user=editor,
+            reason="Renamed",
+            effective_at=at(f"2024-{month:02d}-01"),
+            name=f"Archives {month}",
+        )
+    with CaptureQueriesContext(connection) as later:
+        version = selectors.object_version(OrganizationalUnit, unit.pk, mistake, fields)
+    assert version is not None and version.superseded_by is not None
+    assert len(later) == len(first)
