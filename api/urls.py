@@ -32,6 +32,11 @@ urlpatterns = [
         views.UnitHistoryView.as_view(),
         name="unit-history",
     ),
+    path(
+        "units/<slug:slug>/history/<int:history_id>/",
+        views.UnitVersionView.as_view(),
+        name="unit-version",
+    ),
     path("units/<slug:slug>/move/", views.UnitMoveView.as_view(), name="unit-move"),
     path(
         "units/<slug:slug>/abolish/",

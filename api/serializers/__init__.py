@@ -22,6 +22,7 @@ from api.serializers.changes import (
     FieldChangeSerializer,
     ReorganizationHeadingSerializer,
     RevisionSerializer,
+    VersionSerializer,
     feed_entries_data,
 )
 from api.serializers.common import (
@@ -160,6 +161,7 @@ __all__ = [
     "RevertReorganizationSerializer",
     "RevertedSerializer",
     "RevisionSerializer",
+    "VersionSerializer",
     "SEARCH_RESULT_ROUTES",
     "SearchResultSerializer",
     "StrictSerializer",

@@ -133,6 +133,21 @@ class RevisionSerializer(serializers.Serializer):
         return selectors.shown_reason(revision, staff=reads_as_staff(self.context))
 
 
+class VersionSerializer(RevisionSerializer):
+    """One version, which a correction may have superseded (then read as the
+    registry recorded it just before the correction)."""
+
+    superseded_on = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a correction superseded this version (it is shown as recorded "
+        "before then); null if it is in the history as known now.",
+    )
+    superseded_by = serializers.IntegerField(
+        allow_null=True,
+        help_text="The history_id of the version that replaced it; null if none did.",
+    )
+
+
 # The objects the API names by id rather than by slug.
 ID_NAMED_OBJECTS = frozenset({"appointment", "relationship", "lineage"})
 

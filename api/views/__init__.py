@@ -60,6 +60,7 @@ from api.views.units import (
     UnitReinstateView,
     UnitRevertView,
     UnitsAbolishView,
+    UnitVersionView,
 )
 
 __all__ = [
@@ -108,6 +109,7 @@ __all__ = [
     "UnitChildrenView",
     "UnitDetailView",
     "UnitHistoryView",
+    "UnitVersionView",
     "UnitListView",
     "UnitMoveView",
     "UnitReinstateView",

@@ -70,6 +70,8 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
         "units/unit-x/history/",
         (AsOfFilterSet, PageFilterSet),
     ),
+    # One version: known_at alone.
+    "units/{slug}/history/{history_id}/": ("units/unit-x/history/1/", ()),
     "posts/{slug}/": ("posts/head-of-x/", (AsOfFilterSet,)),
     "people/{slug}/": ("people/ana-lima/", (AsOfFilterSet,)),
     "appointments/{id}/": ("appointments/1/", (AsOfFilterSet,)),

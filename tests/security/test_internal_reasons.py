@@ -205,6 +205,13 @@ def internal_history(
         "reorganization-preview": {"pk": planned.pk},
         "operation": {"pk": reorganization.operations.get().pk},
         "unit": {"slug": history.unit_x.slug},
+        # Its latest version, one with an internal reason.
+        "unit-version": {
+            "slug": history.unit_x.slug,
+            "history_id": history.unit_x.history.order_by("-history_id")
+            .values_list("history_id", flat=True)
+            .first(),
+        },
         "post": {"slug": history.head_of_x.slug},
         "person": {"slug": history.ben.slug},
         "appointment": {"pk": appointment.pk},

@@ -70,7 +70,11 @@ def address(name: str, history: ScriptedHistory) -> str:
         "relationship": {"pk": relationship.pk},
         "lineage": {"pk": UnitSuccession.objects.values_list("pk", flat=True)[0]},
     }
-    kind = name.split("-")[0]
+    values["unit-version"] = {
+        **values["unit"],
+        "history_id": history.unit_x.history.values_list("history_id", flat=True)[0],
+    }
+    kind = name if name in values else name.split("-")[0]
     return reverse(f"api:{name}", kwargs=values[kind])
 
 

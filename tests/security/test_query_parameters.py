@@ -208,6 +208,9 @@ def api_address(path: str, history: ScriptedHistory) -> str:
             "operations": reorganization.operations.get().pk,
             "lineage": UnitSuccession.objects.values_list("pk", flat=True)[0],
         },
+        "{history_id}": {
+            "units": history.unit_x.history.values_list("history_id", flat=True)[0],
+        },
     }
     kind = path.removeprefix(API).split("/")[0]
     for placeholder, values in samples.items():

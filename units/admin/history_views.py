@@ -115,6 +115,13 @@ def history_view(
                     f"admin:{model_admin.version_url_name}",
                     args=[obj.pk, revision.history_id],
                 ),
+                # The version this one's correction superseded, still readable.
+                "corrected_url": reverse(
+                    f"admin:{model_admin.version_url_name}",
+                    args=[obj.pk, revision.corrects_revision],
+                )
+                if revision.corrects_revision
+                else "",
             }
             for revision, _state in selectors.object_revisions(
                 model_admin.model, obj.pk, model_admin.history_fields
@@ -149,6 +156,15 @@ def version_view(
     if request.method == "POST":
         if not frame["can_change"]:
             raise PermissionDenied
+        if version.superseded_by is not None:
+            return HttpResponse(
+                _(
+                    "A correction superseded this version; it can be read, not "
+                    "reverted to. Revert to the version that replaced it."
+                ),
+                status=HTTPStatus.CONFLICT,
+                content_type="text/plain; charset=utf-8",
+            )
         form, status, reverted = _revert(model_admin.revert, request, obj, revision)
         if reverted is not None:
             corrected = form.cleaned_data["mode"] == services.RevertMode.CORRECT
@@ -177,6 +193,13 @@ def version_view(
         "changes": displayed_changes(revision),
         "fields": list(version.state.items()),
         "is_latest": version.is_latest,
+        "superseded_on": version.superseded_on,
+        "superseded_url": reverse(
+            f"admin:{model_admin.version_url_name}",
+            args=[obj.pk, version.superseded_by],
+        )
+        if version.superseded_by is not None
+        else "",
         "form": form,
         "revert_note": model_admin.revert_note,
     }

@@ -38,7 +38,12 @@ from units.selectors.changes.posts import post_changes
 from units.selectors.changes.relationships import relationship_changes
 from units.selectors.changes.selection import EVERY_CHANGE, FeedFilter
 from units.selectors.changes.units import unit_changes
-from units.selectors.corrections import corrected_rows, correction_of, visible
+from units.selectors.corrections import (
+    carried_forward,
+    corrected_rows,
+    correction_of,
+    visible,
+)
 from units.selectors.fields import REVISION_COLUMNS
 from units.selectors.instants import InvalidInstant
 from units.selectors.results import Change, Correction
@@ -530,22 +535,37 @@ def _keyed_changes(
     are left out, and with ``learned_since`` those recorded by then: what the
     registry learned in a window of recorded time.
     """
+    corrected_lists = [
+        corrected_rows(
+            _history_model(model), [row for row, _ in pairs], _feed_columns(fields)
+        )
+        for (model, fields), pairs in zip(FEED_SOURCES, pair_lists, strict=True)
+    ]
     names = feed_names(
         [
-            (model, fields, pairs)
-            for (model, fields), pairs in zip(FEED_SOURCES, pair_lists, strict=True)
+            (
+                model,
+                fields,
+                [*pairs, *((dict(row), None) for row in corrected.values())],
+            )
+            for (model, fields), pairs, corrected in zip(
+                FEED_SOURCES, pair_lists, corrected_lists, strict=True
+            )
         ]
     )
     keyed: list[tuple[ChangeKey, Change]] = []
-    for source, (pairs, changes_of, (model, fields)) in enumerate(
-        zip(pair_lists, CHANGES_OF, FEED_SOURCES, strict=True)
+    for source, (pairs, changes_of, (model, fields), corrected) in enumerate(
+        zip(pair_lists, CHANGES_OF, FEED_SOURCES, corrected_lists, strict=True)
     ):
-        corrected = corrected_rows(
-            _history_model(model), [row for row, _ in pairs], _feed_columns(fields)
-        )
+        carried = carried_forward([*(row for row, _ in pairs), *corrected.values()])
         for row, previous in pairs:
             ordinal = 0
-            for change in changes_of(row, previous, names):
+            changes = changes_of(row, previous, names)
+            if row.get("corrects_revision") is not None:
+                changes += removed_changes(
+                    changes_of, row, corrected, carried, changes, fields, names
+                )
+            for change in changes:
                 if row.get("corrects_revision") is not None and not _as_corrected(
                     change, row, corrected, restatements, learned_since
                 ):
@@ -564,6 +584,38 @@ def _keyed_changes(
                     )
                 )
     return keyed
+
+
+def removed_changes(
+    changes_of: ChangesOf,
+    row: Revision,
+    corrected: Mapping[int, Mapping[str, Any]],
+    carried: set[int],
+    changes: Sequence[Change],
+    fields: Sequence[str],
+    names: FeedNames,
+) -> list[Change]:
+    """The changes a correcting ``row`` made by removing a change: fields it set
+    back to the value before the mistake, so that they differ from the row it
+    corrects (``corrected``, by history_id) but from none before it. Worded as a change from the
+    mistaken value, so that it is still seen, marked corrected; none if ``changes``
+    (its ordinary changes) already cover every corrected field, or if ``row`` only
+    carries a correction forward (its history_id in ``carried``, see
+    ``carried_forward``: the field was corrected at the correction's own effective
+    time, where it is shown).
+    """
+    mistake = corrected.get(row["corrects_revision"])
+    if mistake is None or row["history_id"] in carried:
+        return []
+    covered = {name for change in changes for name in change.fields}
+    removed = {
+        name: mistake[name]
+        for name in fields
+        if name != "id" and name not in covered and mistake[name] != row[name]
+    }
+    if not removed:
+        return []
+    return changes_of(row, {**row, **removed}, names)
 
 
 def shown_correction(

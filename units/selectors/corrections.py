@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from units.selectors.as_of import current_known_at
 from units.selectors.results import Correction
@@ -101,14 +101,39 @@ def correction_of(
 def corrected_rows(
     model_history: type[models.Model], rows: Iterable[Row], columns: Sequence[str]
 ) -> dict[int, Row]:
-    """The rows ``rows`` correct (``corrects_revision``), by history_id: one query,
+    """The rows ``rows`` correct (``corrects_revision``), by history_id, and the
+    correcting rows written with them (``carried_forward`` needs them): one query,
     none if no row corrects any."""
-    wanted = {row.get("corrects_revision") for row in rows} - {None}
-    if not wanted:
+    correcting = [row for row in rows if row.get("corrects_revision") is not None]
+    if not correcting:
         return {}
+    wanted = {row["corrects_revision"] for row in correcting}
+    written_with = Q(
+        id__in={row["id"] for row in correcting},
+        recorded_at__in={row["recorded_at"] for row in correcting},
+        corrects_revision__isnull=False,
+    )
     return {
         row["history_id"]: row
-        for row in model_history._default_manager.filter(history_id__in=wanted).values(
-            *columns
-        )
+        for row in model_history._default_manager.filter(
+            Q(history_id__in=wanted) | written_with
+        ).values(*columns)
+    }
+
+
+def carried_forward(rows: Iterable[Row]) -> set[int]:
+    """The history_ids of the correcting rows among ``rows`` that carry a correction
+    forward: a correction writes its row at its own effective time first, then one
+    per later revision it restates, all recorded at one instant; every one of them
+    but the first restates a revision that did not change the corrected fields.
+    ``rows`` must hold, with each such row, the others of its correction."""
+    first: dict[tuple[Any, datetime.datetime], int] = {}
+    correcting = [row for row in rows if row.get("corrects_revision") is not None]
+    for row in correcting:
+        key = (row.get("id"), row["recorded_at"])
+        first[key] = min(first.get(key, row["history_id"]), row["history_id"])
+    return {
+        row["history_id"]
+        for row in correcting
+        if first[(row.get("id"), row["recorded_at"])] != row["history_id"]
     }

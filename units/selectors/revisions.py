@@ -17,8 +17,17 @@ from django.utils.translation import gettext as _
 
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
-from units.selectors.as_of import _history_model, current_rows, recorded_by
-from units.selectors.corrections import correction_of, winning_rows
+from units.selectors.as_of import (
+    _history_model,
+    current_rows,
+    reading_as_known_at,
+    recorded_by,
+)
+from units.selectors.corrections import (
+    carried_forward,
+    correction_of,
+    winning_rows,
+)
 from units.selectors.fields import (
     HISTORY_FIELDS,
     REVISION_COLUMNS,
@@ -39,6 +48,10 @@ class ObjectVersion:
     revision: UnitRevision
     state: ShownState
     is_latest: bool
+    # For a version a correction superseded (read as known just before it): the
+    # correcting version that replaced it, and when that was recorded.
+    superseded_by: int | None = None
+    superseded_on: datetime.datetime | None = None
 
 
 # What names an object a history links to, shown instead of its id.
@@ -122,6 +135,7 @@ def _revisions(
     )
     by_history_id = {row["history_id"]: row for row in recorded}
     rows = winning_rows(recorded)
+    restating = carried_forward(recorded)
     names = _linked_names(model, recorded, fields)
 
     def shown(attname: str, value: Any) -> str:
@@ -163,6 +177,12 @@ def _revisions(
             if (previous is None and row[attname] not in (None, ""))
             or (previous is not None and previous[attname] != row[attname])
         ]
+        # A correction that only removed a change (back to the earlier value)
+        # changes nothing against the version before; it is still shown, as a
+        # change from the mistaken value, marked corrected.
+        if row["history_id"] not in restating:
+            changed = {change.field for change in changes}
+            changes += [item for item in corrections if item.field not in changed]
         revision = UnitRevision(
             **revision_values(row),
             history_type=row["history_type"],
@@ -196,11 +216,47 @@ def object_version(
     history_id: int | str,
     fields: tuple[str, ...],
 ) -> ObjectVersion | None:
-    """One version of an object (``history_id`` as in a URL); None if not one of its."""
+    """One version of an object (``history_id`` as in a URL); None if not one of its.
+
+    A version a correction superseded is no longer in the history as known now, yet
+    auditors must reach it: it is read as the registry knew it just before the
+    correction that replaced it was recorded, and says which version did, and when
+    (``superseded_by``, ``superseded_on``). Three queries more then.
+    """
     revisions = object_revisions(model, object_id, fields)
     for position, (revision, state) in enumerate(revisions):
         if str(revision.history_id) == str(history_id):
             return ObjectVersion(revision, state, is_latest=position == 0)
+    if not str(history_id).isdigit():
+        return None
+    history = recorded_by(_history_model(model)._default_manager.filter(id=object_id))
+    row = history.filter(history_id=int(history_id)).values("history_date").first()
+    if row is None:
+        return None
+    replacing = (
+        history.filter(
+            history_date=row["history_date"],
+            history_id__gt=int(history_id),
+            corrects_revision__isnull=False,
+        )
+        .order_by("history_id")
+        .values("history_id", "recorded_at")
+        .first()
+    )
+    if replacing is None:
+        return None
+    just_before = replacing["recorded_at"] - datetime.timedelta(microseconds=1)
+    with reading_as_known_at(just_before):
+        earlier = object_revisions(model, object_id, fields)
+    for revision, state in earlier:
+        if revision.history_id == int(history_id):
+            return ObjectVersion(
+                revision,
+                state,
+                is_latest=False,
+                superseded_by=replacing["history_id"],
+                superseded_on=replacing["recorded_at"],
+            )
     return None
 
 

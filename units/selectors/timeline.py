@@ -18,12 +18,21 @@ from django.db.models import Q
 
 from units.models import Appointment, OrganizationalUnit, Post, RecordedModel
 from units.selectors.as_of import _ever_matched, _history_model, recorded_by
-from units.selectors.change_feed import _feed_columns, _paired
+from units.selectors.change_feed import (
+    ChangesOf,
+    _feed_columns,
+    _paired,
+    removed_changes,
+)
 from units.selectors.changes.appointments import appointment_changes
-from units.selectors.changes.entries import Revision, feed_fields
-from units.selectors.changes.names import feed_names
+from units.selectors.changes.entries import Revision, RevisionPairs, feed_fields
+from units.selectors.changes.names import FeedNames, feed_names
 from units.selectors.changes.units import unit_changes
-from units.selectors.corrections import correction_of, winning_rows
+from units.selectors.corrections import (
+    carried_forward,
+    correction_of,
+    winning_rows,
+)
 from units.selectors.instants import LATEST
 from units.selectors.results import Change, UnitRevision
 from units.selectors.revisions import unit_history
@@ -79,15 +88,36 @@ def _history(
 
 
 def _marked(
-    changes: list[Change], row: Revision, rows: dict[int, Revision]
-) -> list[Change]:
-    """``changes`` of ``row`` with what a correction changed of them (``rows``: the
-    revisions read, by history_id, among them the ones corrected)."""
-    if row.get("corrects_revision") is not None:
-        corrected = rows.get(row["corrects_revision"])
-        for change in changes:
-            change.correction = correction_of(row, corrected, change.fields)
-    return changes
+    changes_of: ChangesOf,
+    row: Revision,
+    previous: Revision | None,
+    rows: dict[int, Revision],
+    carried: set[int],
+    fields: tuple[str, ...],
+    names: FeedNames,
+) -> list[tuple[Change, Revision | None]]:
+    """The changes of ``row`` with what a correction changed of them (``rows``: the
+    revisions of its table read, by history_id, among them the ones corrected), a
+    correction that only removed a change included (``removed_changes``); each with
+    the state it is worded against (``previous``, or for a removed change, the
+    mistaken state)."""
+    changes = changes_of(row, previous, names)
+    if row.get("corrects_revision") is None:
+        return [(change, previous) for change in changes]
+    corrected = rows.get(row["corrects_revision"])
+    removed = removed_changes(changes_of, row, rows, carried, changes, fields, names)
+    for change in (*changes, *removed):
+        change.correction = correction_of(row, corrected, change.fields)
+    return [(change, previous) for change in changes] + [
+        (change, corrected) for change in removed
+    ]
+
+
+def _with_corrected(pairs: RevisionPairs, rows: dict[int, Revision]) -> RevisionPairs:
+    """``pairs`` and the rows their corrections correct, so that the names read
+    cover the mistaken values a correction shows ("was ...")."""
+    wanted = {row.get("corrects_revision") for row, _ in pairs} - {None}
+    return [*pairs, *((rows[pk], None) for pk in wanted if pk in rows)]
 
 
 def _sub_unit_event(
@@ -145,7 +175,11 @@ def unit_timeline(
         .order_by("history_date", "history_id")
         .values(*_feed_columns(APPOINTMENT_FEED_FIELDS))
     )
-    read = {row["history_id"]: row for row in (*sub_unit_rows, *appointment_rows)}
+    # History ids are counted per table: each table's rows apart.
+    read_units = {row["history_id"]: row for row in sub_unit_rows}
+    read_appointments = {row["history_id"]: row for row in appointment_rows}
+    carried_units = carried_forward(sub_unit_rows)
+    carried_appointments = carried_forward(appointment_rows)
     post_rows = winning_rows(post_rows)
     unit_pairs = _paired(
         [row for row in winning_rows(sub_unit_rows) if row["history_date"] <= until],
@@ -157,14 +191,30 @@ def unit_timeline(
     )
     names = feed_names(
         [
-            (OrganizationalUnit, UNIT_FEED_FIELDS, unit_pairs),
-            (Appointment, APPOINTMENT_FEED_FIELDS, appointment_pairs),
+            (
+                OrganizationalUnit,
+                UNIT_FEED_FIELDS,
+                _with_corrected(unit_pairs, read_units),
+            ),
+            (
+                Appointment,
+                APPOINTMENT_FEED_FIELDS,
+                _with_corrected(appointment_pairs, read_appointments),
+            ),
         ]
     )
 
     for row, previous in unit_pairs:
-        for change in _marked(unit_changes(row, previous, names), row, read):
-            event = _sub_unit_event(change, unit_id, row, previous)
+        for change, against in _marked(
+            unit_changes,
+            row,
+            previous,
+            read_units,
+            carried_units,
+            UNIT_FEED_FIELDS,
+            names,
+        ):
+            event = _sub_unit_event(change, unit_id, row, against)
             if event:
                 entries.append(
                     TimelineEntry(row["history_date"], change=change, sub_unit=event)
@@ -176,7 +226,15 @@ def unit_timeline(
             continue
         entries.extend(
             TimelineEntry(row["history_date"], change=change)
-            for change in _marked(appointment_changes(row, previous, names), row, read)
+            for change, _against in _marked(
+                appointment_changes,
+                row,
+                previous,
+                read_appointments,
+                carried_appointments,
+                APPOINTMENT_FEED_FIELDS,
+                names,
+            )
         )
     # Newest first; at one instant, the unit's own version before what followed it.
     entries.sort(key=lambda entry: (entry.effective_at, entry.revision is None))

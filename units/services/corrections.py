@@ -63,6 +63,9 @@ class Revision:
     history_date: datetime.datetime
     history_type: str
     state: dict[str, Any]
+    # The version a revert went back to: a row restating this one keeps it, so
+    # that it reads as the change this revision made.
+    reverts_revision: int | None = None
 
 
 @dataclass
@@ -110,7 +113,9 @@ def revisions(
     rows = (
         model.history.model._default_manager.filter(condition)
         .order_by("history_date", "history_id")
-        .values("history_id", "history_date", "history_type", *names)
+        .values(
+            "history_id", "history_date", "history_type", "reverts_revision", *names
+        )
     )
     return [
         Revision(
@@ -118,6 +123,7 @@ def revisions(
             row["history_date"],
             row["history_type"],
             {name: row[name] for name in names},
+            row["reverts_revision"],
         )
         for row in rows
     ]
@@ -323,17 +329,22 @@ def save_correction(
         "history_change_reason": write.reason,
         "reason_visibility": write.reason_visibility,
         "recorded_at": recorded_at,
-        "reverts_revision": reverts,
         "reorganization_id": None if reorganization is None else reorganization.pk,
     }
-    corrects = [plan.corrects] + [revision.history_id for revision, _ in plan.restated]
-    for (when, state), corrected in zip(
+    # The row at the correction's own time is the revert, if it is one; a row
+    # restating a later revision reads as that revision's change (its own revert).
+    corrects = [(plan.corrects, reverts)] + [
+        (revision.history_id, revision.reverts_revision)
+        for revision, _ in plan.restated
+    ]
+    for (when, state), (corrected, reverted) in zip(
         plan.chain(write.effective_at), corrects, strict=True
     ):
         history._default_manager.create(
             **{**state, "version": version},
             history_date=when,
             corrects_revision=corrected,
+            reverts_revision=reverted,
             **common,
         )
     _bump_generation()
