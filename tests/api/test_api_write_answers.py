@@ -107,6 +107,12 @@ def renamed_unit_y(history: ScriptedHistory) -> str:
     return f"{API}units/unit-y/revert/"
 
 
+def abolished_unit_y(history: ScriptedHistory) -> str:
+    """Unit Y's reinstate address, once it has been abolished."""
+    services.unit_abolish(unit=history.unit_y, user=None, reason="Closed")
+    return f"{API}units/unit-y/reinstate/"
+
+
 def first_relationship(history: ScriptedHistory) -> int:
     return UnitRelationship.objects.get().pk
 
@@ -142,6 +148,12 @@ WRITES: dict[tuple[str, str], Write] = {
             "history_id": h.unit_y.history.order_by("history_id").first().history_id,
             "reason": "Back to the first version",
         },
+        OrganizationalUnit,
+        unit_id,
+    ),
+    ("post", "/api/v1/units/{slug}/reinstate/"): Write(
+        abolished_unit_y,
+        {"reason": "Reopened"},
         OrganizationalUnit,
         unit_id,
     ),
@@ -192,6 +204,12 @@ WRITES: dict[tuple[str, str], Write] = {
         Appointment,
         lambda data: data["id"],
     ),
+    ("patch", "/api/v1/appointments/{id}/"): Write(
+        lambda h: f"{API}appointments/{open_appointment(h)}/",
+        {"note": "Acting head", "reason": "Note was missing"},
+        Appointment,
+        lambda data: data["id"],
+    ),
     ("post", "/api/v1/appointments/{id}/end/"): Write(
         lambda h: f"{API}appointments/{open_appointment(h)}/end/",
         {"ended_on": "2023-12-31", "reason": "End of term"},
@@ -206,6 +224,12 @@ WRITES: dict[tuple[str, str], Write] = {
             "kind": "works_in_conjunction_with",
             "reason": "Joint work",
         },
+        UnitRelationship,
+        lambda data: data["id"],
+    ),
+    ("patch", "/api/v1/relationships/{id}/"): Write(
+        lambda h: f"{API}relationships/{first_relationship(h)}/",
+        {"description": "Shares the data desk", "reason": "Description was missing"},
         UnitRelationship,
         lambda data: data["id"],
     ),

@@ -71,7 +71,7 @@ def test_an_auditor_sees_yesterdays_kind_change_and_new_sub_unit(
     assert "Both days are included" in hint
     page.get_by_label("From").fill(yesterday.isoformat())
     page.get_by_label("To", exact=True).fill(today.isoformat())
-    page.get_by_role("button", name="Compare").click()
+    page.get_by_role("button", name="Compare", exact=True).click()
     page.locator(".compare-summary").wait_for()
     window = page.locator("#compare-window").inner_text()
     assert f"from the start of {yesterday:%-d %B %Y}" in window

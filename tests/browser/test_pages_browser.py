@@ -203,7 +203,7 @@ def test_compare_two_dates(page: Page, live_server: LiveServer, registry: None) 
     # The day after the seed's (1 January 2023, a whole day "from" would include).
     page.get_by_label("From").fill("2023-01-02")
     page.get_by_label("To", exact=True).fill("2025-06-30")
-    page.get_by_role("button", name="Compare").click()
+    page.get_by_role("button", name="Compare", exact=True).click()
     page.locator(".compare-summary").wait_for()
     assert "from=2023-01-02" in page.url and "to=2025-06-30" in page.url
     for section in (

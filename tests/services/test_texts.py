@@ -369,6 +369,9 @@ def _write_calls(
             user=user,
             reason=reason,
         ),
+        "appointment_correct": lambda reason: services.appointment_correct(
+            appointment=ben, note="Acting head", user=user, reason=reason
+        ),
         "appointment_end": lambda reason: services.appointment_end(
             appointment=ben, ended_on=today, user=user, reason=reason
         ),
@@ -427,6 +430,9 @@ def _write_calls(
         "relationship_create": lambda reason: services.relationship_create(
             source=unit_y, target=root, kind="advises", user=user, reason=reason
         ),
+        "relationship_correct": lambda reason: services.relationship_correct(
+            relationship=link, description="Plans together", user=user, reason=reason
+        ),
         "relationship_end": lambda reason: services.relationship_end(
             relationship=link, user=user, reason=reason
         ),
@@ -447,6 +453,9 @@ def _write_calls(
         ),
         "unit_move_to_position": lambda reason: services.unit_move_to_position(
             unit=unit_y, target=root, position="first-child", user=user, reason=reason
+        ),
+        "unit_reinstate": lambda reason: services.unit_reinstate(
+            unit=closed, user=user, reason=reason
         ),
         "unit_revert": lambda reason: services.unit_revert(
             unit=unit_y, history_id=first_y, user=user, reason=reason

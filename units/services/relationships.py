@@ -143,7 +143,7 @@ def relationship_correct(
         )
         for unit_id in (relationship.source_id, relationship.target_id):
             check_parent_active_over(
-                relationship, unit_id, start, until, code=Refusal.PARENT_ABOLISHED
+                unit_id, start, until, code=Refusal.PARENT_ABOLISHED
             )
     steps = correction_steps(
         fresh(UnitRelationship, relationship),
