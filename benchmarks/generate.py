@@ -504,9 +504,14 @@ def _history(
 
 @transaction.atomic
 def generate(
-    count: int, *, seed: int = 6, changes_per_unit: int = 10
+    count: int, *, seed: int = 6, changes_per_unit: int = 10, corrections: int = 0
 ) -> GeneratedRegistry:
-    """Insert a synthetic registry of ``count`` units into an empty database."""
+    """Insert a synthetic registry of ``count`` units into an empty database.
+
+    ``corrections``: then correct that many units' past through the services (issue
+    14): out-of-order writes whose rows are recorded now, so that reads ``known_at``
+    an earlier instant have rows to leave out.
+    """
     if OrganizationalUnit.objects.exists() or OrganizationalUnit.history.exists():
         raise RuntimeError("The benchmark generator needs an empty registry.")
     rng = random.Random(seed)
@@ -549,11 +554,66 @@ def generate(
         history_rows += written
     _reset_sequences()
     RegistryState.objects.update_or_create(pk=1, defaults={"generation": history_rows})
+    if corrections:
+        history_rows += _correct_past(corrections, rng, user)
     # Planner statistics, as autovacuum would gather them on a live registry; without
     # them PostgreSQL plans joins over the fresh tables as if they held one row.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return _describe(count, history_rows, rows, counts)
+
+
+CORRECTED_BEFORE = datetime.datetime(2018, 12, 1, 9, 0, tzinfo=datetime.UTC)
+
+
+def _correct_past(count: int, rng: random.Random, user: Any) -> int:
+    """Rename or relocate ``count`` units from a past instant, through the services.
+
+    Each is a correction (``units.services.corrections``): effective before revisions
+    already recorded (between the unit's first revision and ``CORRECTED_BEFORE``), so
+    it writes a row for its own time and one for each later revision it changes, all
+    recorded now. Units picked: active now, first recorded before 2017, and changed
+    after ``CORRECTED_BEFORE``. Returns the history rows written.
+    """
+    from django.db.models import Max, Min
+
+    from units import services
+
+    history = OrganizationalUnit.history.model._default_manager
+    before = history.count()
+    spans = list(
+        history.values("id")
+        .annotate(first=Min("history_date"), last=Max("history_date"))
+        .filter(
+            first__lt=datetime.datetime(2017, 1, 1, tzinfo=datetime.UTC),
+            last__gt=CORRECTED_BEFORE,
+        )
+        .order_by("id")
+        .values_list("id", "first")
+    )
+    active = set(
+        OrganizationalUnit.objects.filter(abolished_on__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    candidates = [span for span in spans if span[0] in active]
+    for number, (unit_id, first) in enumerate(
+        rng.sample(candidates, min(count, len(candidates))), start=1
+    ):
+        effective = _between(rng, first + datetime.timedelta(days=1), CORRECTED_BEFORE)
+        change: dict[str, Any] = (
+            {"name": f"Corrected unit {unit_id}"}
+            if number % 2
+            else {"location": rng.choice(PLACES)}
+        )
+        services.unit_update(
+            unit=unit_id,
+            user=user,
+            reason="Benchmark correction of the past",
+            effective_at=effective,
+            **change,
+        )
+    return history.count() - before
 
 
 def _reset_sequences() -> None:

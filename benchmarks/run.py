@@ -73,10 +73,13 @@ def measure(
     verify: bool,
     measure_memory: bool,
     writes_only: bool = False,
+    corrections: int = 0,
 ) -> dict[str, Any]:
     """Load one registry into the (empty) configured database and time every read.
 
     ``writes_only``: load, then measure the writes alone (``benchmarks.writes``).
+    ``corrections``: correct that many units' past through the services after loading
+    (``benchmarks.generate``), so reads known at an earlier instant leave rows out.
     """
     import django
 
@@ -109,7 +112,7 @@ def measure(
         largest, other = slugs[0], slugs[-1]
         busiest = OrganizationalUnit.objects.order_by("-version", "pk")[0].slug
     else:
-        generated = generate(int(scale))
+        generated = generate(int(scale), corrections=corrections)
         largest, other = generated.largest_branch_slug, generated.other_branch_slug
         busiest = generated.busiest_unit_slug
         results["max_level"] = generated.max_level
@@ -399,6 +402,7 @@ def run_one(database: str, scale: str, options: argparse.Namespace) -> dict[str,
         *(["--verify"] if verify else []),
         *(["--memory"] if memory else []),
         *(["--writes-only"] if options.writes_only else []),
+        f"--corrections={options.corrections}",
     ]
     started = time.perf_counter()
     try:
@@ -510,6 +514,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="measure only the writes (rename, creates, moves); updates their table",
     )
+    parser.add_argument(
+        "--corrections",
+        type=int,
+        default=0,
+        help="synthetic scales: correct that many units' past through the services",
+    )
     parser.add_argument("--worker", metavar="SCALE", help=argparse.SUPPRESS)
     parser.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
@@ -525,6 +535,7 @@ def main(argv: list[str] | None = None) -> None:
                     options.verify,
                     options.memory,
                     options.writes_only,
+                    options.corrections,
                 )
             )
         )

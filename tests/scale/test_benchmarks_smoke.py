@@ -10,6 +10,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import Min
 
 from benchmarks import floors
 from benchmarks.generate import ABOLISHED_SHARE, GeneratedRegistry, generate
@@ -97,3 +98,28 @@ def test_generator_refuses_a_non_empty_registry(generated: GeneratedRegistry) ->
     with pytest.raises(RuntimeError, match="empty registry"):
         generate(10)
     assert OrganizationalUnit.objects.count() == UNITS
+
+
+def test_generated_corrections_leave_a_past_that_known_at_tells_apart() -> None:
+    """``corrections``: out-of-order writes through the services, recorded now."""
+    generated = generate(UNITS, seed=11, corrections=10)
+    assert selectors.registry_problems() == []
+    corrected = OrganizationalUnit.history.filter(corrects_revision__isnull=False)
+    assert corrected.values("id").distinct().count() == 10
+    assert generated.history_rows == sum(
+        model.history.count()
+        for model in (OrganizationalUnit, Post, Person, Appointment)
+    )
+    first = corrected.earliest("recorded_at").recorded_at
+    before = first - datetime.timedelta(seconds=1)
+    as_of = datetime.datetime(2018, 12, 1, 9, 0, tzinfo=datetime.UTC)
+    # Each correction is effective before revisions recorded long before it.
+    starts = corrected.values("id").annotate(start=Min("history_date"))
+    assert all(row["start"] < as_of for row in starts)
+    now = {n.id: n.name for r in selectors.unit_tree_as_of(as_of) for n in r.walk()}
+    with selectors.reading_as_known_at(before):
+        then = {
+            n.id: n.name for r in selectors.unit_tree_as_of(as_of) for n in r.walk()
+        }
+    renamed = {pk for pk, name in now.items() if name != then.get(pk)}
+    assert renamed and all(now[pk].startswith("Corrected unit") for pk in renamed)
