@@ -8,6 +8,11 @@ from typing import Any
 
 from django.db import models
 
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    language_fields,
+)
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -97,15 +102,14 @@ UNIT_STATE_FIELDS = (
     "abolished_on",
 )
 # Fields shown in a unit's history, in the order a reader expects them.
+# Each translation follows its English text (``name``, ``name_fr``, ``name_es``).
 UNIT_HISTORY_FIELDS = (
-    "name",
-    "short_name",
+    *language_fields(("name", "short_name")),
     "kind",
     "parent_id",
     "reporting_line",
     "sibling_order",
-    "mandate",
-    "location",
+    *language_fields(("mandate", "location")),
     "learn_more_url",
     "provenance",
     "established_on",
@@ -129,7 +133,7 @@ POST_RECORD_FIELDS = (
 )
 # Fields shown in a post's history, in the order a reader expects them.
 POST_HISTORY_FIELDS = (
-    "title",
+    *language_fields(POST_TRANSLATED),
     *(name for name in POST_RECORD_FIELDS if name not in {"id", "title", "version"}),
 )
 # What a ``PostState`` holds, in its order.
@@ -145,7 +149,7 @@ RELATIONSHIP_HISTORY_FIELDS = (
     "source_id",
     "target_id",
     "kind",
-    "description",
+    *language_fields(RELATIONSHIP_TRANSLATED),
     "started_on",
     "ended_on",
 )
