@@ -11,7 +11,9 @@ from django.db import models
 from units.content_languages import (
     POST_TRANSLATED,
     RELATIONSHIP_TRANSLATED,
+    UNIT_TRANSLATED,
     language_fields,
+    translation_fields,
 )
 from units.models import (
     Appointment,
@@ -100,6 +102,8 @@ UNIT_STATE_FIELDS = (
     "sibling_order",
     "established_on",
     "abolished_on",
+    # Last, so the positions of the fields above stay what tuple readers expect.
+    *translation_fields(UNIT_TRANSLATED),
 )
 # Fields shown in a unit's history, in the order a reader expects them.
 # Each translation follows its English text (``name``, ``name_fr``, ``name_es``).
@@ -137,8 +141,9 @@ POST_HISTORY_FIELDS = (
     *(name for name in POST_RECORD_FIELDS if name not in {"id", "title", "version"}),
 )
 # What a ``PostState`` holds, in its order.
-POST_STATE_FIELDS = tuple(
-    name for name in POST_RECORD_FIELDS if name not in {"established_on", "version"}
+POST_STATE_FIELDS = (
+    *(name for name in POST_RECORD_FIELDS if name not in {"established_on", "version"}),
+    *translation_fields(POST_TRANSLATED),
 )
 PERSON_FIELDS = ("id", "slug", "full_name")
 APPOINTMENT_FIELDS = ("id", "person_id", "post_id", "started_on", "ended_on")
