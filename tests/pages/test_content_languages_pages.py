@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import translation
 
 from tests.factories import PostFactory, UnitFactory, editor_user
-from units import services
+from units import selectors, services
 from units.models import OrganizationalUnit
 from units.selectors.languages import all_languages, localized, localized_html
 
@@ -92,3 +92,56 @@ def test_the_tree_shows_names_in_the_page_language(client: Client) -> None:
     assert ">Finances</a>" in french
     spanish = client.get("/es/").content.decode()
     assert '<span lang="en">Finance</span>' in spanish
+
+
+def test_search_finds_a_unit_by_its_name_in_any_language(client: Client) -> None:
+    unit = finance()
+    services.unit_update(
+        unit=unit,
+        user=editor_user(),
+        reason="Spanish texts",
+        name_es="Hacienda",
+        short_name_es="HAC",
+    )
+    UnitFactory.create(name="Legal", mandate="Advises on finances.", effective_at=JAN)
+    for query in ("finances", "hacienda", "hac", "finance"):
+        hits, count = selectors.search_units(query, None, limit=10)
+        assert hits and hits[0].node.slug == "finance", query
+    hits, _count = selectors.search_units("hacienda", None, limit=10)
+    assert hits[0].matched_fields == ["name"]
+    # As of before the French name, the French word finds only the mandate that has it.
+    past, _count = selectors.search_units(
+        "finances", MAR - datetime.timedelta(days=1), limit=10
+    )
+    assert [hit.node.name for hit in past] == ["Legal"]
+    answer = client.get("/api/v1/search/?q=hacienda", HTTP_ACCEPT="application/json")
+    assert [hit["slug"] for hit in answer.json()["results"]] == ["finance"]
+
+
+def test_the_api_answers_plain_fields_in_the_asked_language_and_every_language(
+    client: Client,
+) -> None:
+    unit = finance()
+    url = f"/api/v1/units/{unit.slug}/"
+    french = client.get(f"{url}?lang=fr", HTTP_ACCEPT="application/json").json()
+    assert (french["name"], french["mandate"]) == ("Finances", "Compte.")
+    assert french["languages"]["name"] == {
+        "en": "Finance",
+        "fr": "Finances",
+        "es": None,
+    }
+    assert french["languages"]["location"] == {"en": None, "fr": None, "es": None}
+    spanish = client.get(
+        url, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="es"
+    ).json()
+    assert spanish["name"] == "Finance"
+    english = client.get(url, HTTP_ACCEPT="application/json").json()
+    assert english["name"] == "Finance"
+    assert english["languages"] == french["languages"]
+    past = client.get(
+        f"{url}?lang=fr&as_of=2024-02-01", HTTP_ACCEPT="application/json"
+    ).json()
+    assert past["name"] == "Finance"
+    assert past["languages"]["name"]["fr"] is None
+    listed = client.get("/api/v1/units/?lang=fr", HTTP_ACCEPT="application/json")
+    assert [item["name"] for item in listed.json()["results"]] == ["Finances"]
