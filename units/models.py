@@ -49,6 +49,21 @@ def version_field(
     )
 
 
+def translation_field(
+    label: StrOrPromise, max_length: int | None = None
+) -> models.Field[str, str]:
+    """A French or Spanish text beside its English field (``units.content_languages``).
+
+    Blank until translated. The database default is blank too, so rows written
+    without naming the translations (bulk loads, older backups) hold no NULL.
+    """
+    if max_length is None:
+        return models.TextField(label, blank=True, default="", db_default="")
+    return models.CharField(
+        label, max_length=max_length, blank=True, default="", db_default=""
+    )
+
+
 class ReasonVisibility(models.TextChoices):
     """Who may read a change's reason: everyone, or the registry's editors and auditors."""
 
@@ -189,8 +204,16 @@ class OrganizationalUnit(MPTTModel):
     """A node of the organization: an office, department, division, unit, ..."""
 
     name = models.CharField(_("name"), max_length=255)
+    name_fr = translation_field(_("name (French)"), max_length=255)
+    name_es = translation_field(_("name (Spanish)"), max_length=255)
     short_name = models.CharField(
         _("acronym or short name"), max_length=64, blank=True, default=""
+    )
+    short_name_fr = translation_field(
+        _("acronym or short name (French)"), max_length=64
+    )
+    short_name_es = translation_field(
+        _("acronym or short name (Spanish)"), max_length=64
     )
     slug = models.SlugField(
         _("slug"),
@@ -200,7 +223,11 @@ class OrganizationalUnit(MPTTModel):
     )
     kind = models.CharField(_("kind"), max_length=32, choices=UnitKind.choices)
     mandate = models.TextField(_("mandate"), blank=True, default="")
+    mandate_fr = translation_field(_("mandate (French)"))
+    mandate_es = translation_field(_("mandate (Spanish)"))
     location = models.CharField(_("location"), max_length=128, blank=True, default="")
+    location_fr = translation_field(_("location (French)"), max_length=128)
+    location_es = translation_field(_("location (Spanish)"), max_length=128)
     learn_more_url = models.URLField(_("learn more link"), blank=True, default="")
     provenance = models.TextField(
         _("provenance"),
@@ -297,6 +324,8 @@ class Post(models.Model):
     """A position in a unit, possibly the one that heads it."""
 
     title = models.CharField(_("title"), max_length=255)
+    title_fr = translation_field(_("title (French)"), max_length=255)
+    title_es = translation_field(_("title (Spanish)"), max_length=255)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     unit = models.ForeignKey(
         OrganizationalUnit,
@@ -449,6 +478,8 @@ class UnitRelationship(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=40, choices=RelationshipKind.choices)
     description = models.TextField(_("description"), blank=True, default="")
+    description_fr = translation_field(_("description (French)"))
+    description_es = translation_field(_("description (Spanish)"))
     started_on = models.DateField(_("started on"), null=True, blank=True)
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     version = version_field()

@@ -95,6 +95,7 @@ def _opening_parts(
         sibling_order,
         established_on,
         abolished_on,
+        *_translations,
     ) = row[:_UNIT_WIDTH]
     before = (
         f'{{"slug":{encode_basestring(slug)},"name":{encode_basestring(name)},'

@@ -101,6 +101,18 @@ class WriteSerializer(StrictSerializer):
     )
 
 
+def translation_input(max_length: int | None = None) -> serializers.CharField:
+    """A French or Spanish text (``name_fr``...): optional, blank withdraws it."""
+    help_text = "Not yet translated when blank; English is shown in its place."
+    if max_length is None:
+        return serializers.CharField(
+            required=False, allow_blank=True, help_text=help_text
+        )
+    return serializers.CharField(
+        max_length=max_length, required=False, allow_blank=True, help_text=help_text
+    )
+
+
 class UnitCreateSerializer(WriteSerializer):
     name = serializers.CharField(max_length=255)
     kind = serializers.ChoiceField(choices=UnitKind.choices)
@@ -115,6 +127,14 @@ class UnitCreateSerializer(WriteSerializer):
         choices=ReportingLine.choices, required=False
     )
     sibling_order = serializers.IntegerField(min_value=0, required=False)
+    name_fr = translation_input(255)
+    name_es = translation_input(255)
+    short_name_fr = translation_input(64)
+    short_name_es = translation_input(64)
+    mandate_fr = translation_input()
+    mandate_es = translation_input()
+    location_fr = translation_input(128)
+    location_es = translation_input(128)
 
 
 class UnitUpdateSerializer(WriteSerializer):
@@ -129,6 +149,14 @@ class UnitUpdateSerializer(WriteSerializer):
         choices=ReportingLine.choices, required=False
     )
     sibling_order = serializers.IntegerField(min_value=0, required=False)
+    name_fr = translation_input(255)
+    name_es = translation_input(255)
+    short_name_fr = translation_input(64)
+    short_name_es = translation_input(64)
+    mandate_fr = translation_input()
+    mandate_es = translation_input()
+    location_fr = translation_input(128)
+    location_es = translation_input(128)
 
 
 # Either ``parent`` (with an optional ``sibling_order``), or ``position`` and ``target``.
@@ -246,6 +274,8 @@ class PostCreateSerializer(WriteSerializer):
     )
     term_note = serializers.CharField(max_length=255, required=False, allow_blank=True)
     slug = serializers.SlugField(max_length=100, required=False)
+    title_fr = translation_input(255)
+    title_es = translation_input(255)
 
 
 class PostUpdateSerializer(WriteSerializer):
@@ -259,6 +289,8 @@ class PostUpdateSerializer(WriteSerializer):
         min_value=0, max_value=32767, required=False, allow_null=True
     )
     term_note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    title_fr = translation_input(255)
+    title_es = translation_input(255)
 
 
 class PostAbolishSerializer(WriteSerializer):

@@ -11,20 +11,30 @@ from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnList
 
 from api.serializers.common import slug_in_context, value_of
+from units.content_languages import CONTENT_LANGUAGES, UNIT_TRANSLATED
 from units.models import (
     ClosureReason,
     ReportingLine,
     UnitKind,
 )
+from units.selectors.languages import all_languages, localized
+
+
+class LocalizedCharField(serializers.CharField):
+    """A text in the answer's language (``?lang=`` or Accept-Language), English
+    where it is not translated (``units.selectors.languages.localized``)."""
+
+    def get_attribute(self, instance: Any) -> str:
+        return localized(instance, str(self.source))[0]
 
 
 class UnitSerializer(serializers.Serializer):
     slug = serializers.SlugField()
-    name = serializers.CharField()
-    short_name = serializers.CharField()
+    name = LocalizedCharField()
+    short_name = LocalizedCharField()
     kind = serializers.ChoiceField(choices=UnitKind.choices)
-    mandate = serializers.CharField()
-    location = serializers.CharField()
+    mandate = LocalizedCharField()
+    location = LocalizedCharField()
     learn_more_url = serializers.CharField()
     parent = serializers.SerializerMethodField(  # type: ignore[assignment]
         help_text="Slug of the unit it reports to."
@@ -136,6 +146,29 @@ class UnitDetailSerializer(UnitSerializer, LineageFieldsSerializer):
         "of the source (such as a placement the source does not state)."
     )
     version = serializers.IntegerField()
+    languages = serializers.SerializerMethodField(
+        help_text="The name, short name, mandate and location in every language "
+        '(`{"name": {"en": ..., "fr": ..., "es": ...}, ...}`), null where not yet '
+        "translated; the plain fields above are in the answer's language."
+    )
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                name: {
+                    "type": "object",
+                    "properties": {
+                        language: {"type": "string", "nullable": True}
+                        for language in CONTENT_LANGUAGES
+                    },
+                }
+                for name in UNIT_TRANSLATED
+            },
+        }
+    )
+    def get_languages(self, unit: Any) -> dict[str, dict[str, str | None]]:
+        return {name: all_languages(unit, name) for name in UNIT_TRANSLATED}
 
 
 class TreeNodeSerializer(UnitWithHeadSerializer):

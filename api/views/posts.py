@@ -32,6 +32,7 @@ from api.views.base import (
     write_input,
 )
 from units import selectors, services
+from units.content_languages import POST_TRANSLATED, translation_fields
 from units.models import OrganizationalUnit, Post
 
 
@@ -84,8 +85,17 @@ class PostListView(HistoryBackedListView):
         fields, why, effective_at = write_input(
             api_serializers.PostCreateSerializer, request
         )
+        translations = {
+            name: fields.pop(name)
+            for name in translation_fields(POST_TRANSLATED)
+            if name in fields
+        }
         post = services.post_create(
-            user=request.user, **why, effective_at=effective_at, **fields
+            user=request.user,
+            **why,
+            effective_at=effective_at,
+            translations=translations,
+            **fields,
         )
         return self.created(
             post.pk, reverse("api:post-detail", kwargs={"slug": post.slug})

@@ -50,6 +50,7 @@ from api.views.base import (
     write_input,
 )
 from units import selectors, services
+from units.content_languages import UNIT_TRANSLATED, translation_fields
 from units.models import OrganizationalUnit, UnitKind
 
 
@@ -156,8 +157,17 @@ class UnitListView(RegistryView):
         fields, why, effective_at = write_input(
             api_serializers.UnitCreateSerializer, request
         )
+        translations = {
+            name: fields.pop(name)
+            for name in translation_fields(UNIT_TRANSLATED)
+            if name in fields
+        }
         unit = services.unit_create(
-            user=request.user, **why, effective_at=effective_at, **fields
+            user=request.user,
+            **why,
+            effective_at=effective_at,
+            translations=translations,
+            **fields,
         )
         return unit_written(request, unit.pk, None, status=HTTPStatus.CREATED)
 

@@ -1530,6 +1530,7 @@ def test_a_nul_in_an_autocomplete_term_is_a_400(
         ("parent=-1", "“-1” is not an id"),
         ("parent=99999999999999999999", "“99999999999999999999” is not an id"),
         ("status=gone", "The status filter takes “active” or “abolished”, not “gone”."),
+        ("missing=de", "The translation filter takes “fr” or “es”, not “de”."),
     ],
 )
 def test_a_filter_value_that_cannot_be_read_is_a_400_saying_why(

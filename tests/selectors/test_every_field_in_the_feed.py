@@ -26,6 +26,12 @@ from django.test import Client
 from tests.conftest import page_text
 from units import selectors, services
 from units.change_links import object_page_path
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    UNIT_TRANSLATED,
+    translation_fields,
+)
 from units.models import (
     Appointment,
     FillingMethod,
@@ -270,6 +276,32 @@ EDITS: dict[type[models.Model], dict[str, Edit]] = {
         "event": lambda r: r.record(r.lineage, event=uuid.uuid4()),
     },
 }
+
+
+def _translation_edit(model: type[models.Model], attname: str) -> Edit:
+    """A French or Spanish text changed as its model's writes change it: by the
+    unit's or the post's update, and for a relationship (which no service edits) as
+    a revision written directly, like its English description."""
+    value = f"Texte {attname}"
+    if model is OrganizationalUnit:
+        return lambda r: r.write(
+            services.unit_update, unit=r.unit_x, **{attname: value}
+        )
+    if model is Post:
+        return lambda r: r.write(
+            services.post_update, post=r.head_of_x, **{attname: value}
+        )
+    return lambda r: r.record(r.relationship, **{attname: value})
+
+
+for _model, _names in (
+    (OrganizationalUnit, UNIT_TRANSLATED),
+    (Post, POST_TRANSLATED),
+    (UnitRelationship, RELATIONSHIP_TRANSLATED),
+):
+    for _attname in translation_fields(_names):
+        EDITS[_model][_attname] = _translation_edit(_model, _attname)
+
 # Histories that are not the registry's: a reorganization's own life cycle (drafted,
 # approved, applied...) is read at /api/v1/reorganizations/; the changes it makes are
 # the revisions of the records above, which the feed lists.

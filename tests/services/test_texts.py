@@ -21,6 +21,12 @@ from tests.conftest import ScriptedHistory
 from tests.factories import PostFactory, RelationshipFactory
 from units import selectors, services
 from units.characters import forbidden_character, is_blank, xml_safe
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    UNIT_TRANSLATED,
+    translation_fields,
+)
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -183,6 +189,73 @@ def _relationship_create(
     )
 
 
+def _unit_create_translated(
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
+) -> object:
+    return services.unit_create(
+        user=editor,
+        reason="New",
+        name="New unit",
+        kind=UnitKind.UNIT,
+        parent=history.root,
+        translations=fields,
+    )
+
+
+def _post_create_translated(
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
+) -> object:
+    return services.post_create(
+        user=editor,
+        reason="New",
+        title="Adviser",
+        unit=history.department_b,
+        translations=fields,
+    )
+
+
+def _relationship_create_translated(
+    editor: User, history: ScriptedHistory, fields: dict[str, Any]
+) -> object:
+    return services.relationship_create(
+        source=history.department_b,
+        target=history.root,
+        kind="advises",
+        user=editor,
+        reason="Linked",
+        translations=fields,
+    )
+
+
+# The French and Spanish texts (issue 17): given to a create as ``translations``, to
+# an update as fields.
+TRANSLATION_TEXT_FIELDS: list[tuple[Write, type[Model], str]] = [
+    (write, model, field)
+    for creating, updating, model, names in (
+        (
+            _unit_create_translated,
+            _unit_update,
+            OrganizationalUnit,
+            translation_fields(UNIT_TRANSLATED),
+        ),
+        (
+            _post_create_translated,
+            _post_update,
+            Post,
+            translation_fields(POST_TRANSLATED),
+        ),
+        (
+            _relationship_create_translated,
+            None,
+            UnitRelationship,
+            translation_fields(RELATIONSHIP_TRANSLATED),
+        ),
+    )
+    for field in names
+    for write in (creating, updating)
+    if write is not None
+]
+
 # (write, model, field): every text a service takes.
 TEXT_FIELDS: list[tuple[Write, type[Model], str]] = [
     (_unit_create, OrganizationalUnit, "name"),
@@ -208,6 +281,7 @@ TEXT_FIELDS: list[tuple[Write, type[Model], str]] = [
     (_person_update, Person, "full_name"),
     (_appointment_start, Appointment, "note"),
     (_relationship_create, UnitRelationship, "description"),
+    *TRANSLATION_TEXT_FIELDS,
 ]
 IDS = [f"{write.__name__[1:]}-{field}" for write, _model, field in TEXT_FIELDS]
 

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from units.content_languages import POST_TRANSLATED, language_fields
 from units.dates import day_text
 from units.models import (
     Appointment,
@@ -256,15 +257,13 @@ class UnitForm(RecordedChangeForm):
     class Meta:
         model = OrganizationalUnit
         fields = [
-            "name",
-            "short_name",
+            *language_fields(("name", "short_name")),
             "slug",
             "kind",
             "parent",
             "reporting_line",
             "sibling_order",
-            "mandate",
-            "location",
+            *language_fields(("mandate", "location")),
             "learn_more_url",
         ]
 
@@ -280,7 +279,7 @@ class PostForm(HolderFields, RecordedChangeForm):
     class Meta:
         model = Post
         fields = [
-            "title",
+            *language_fields(POST_TRANSLATED),
             "slug",
             "unit",
             "is_head",

@@ -16,9 +16,10 @@ from units.admin.base import (
     copy_saved_state,
     revision_record,
 )
-from units.admin.filters import StatusFilter
+from units.admin.filters import MissingTranslationFilter, StatusFilter
 from units.admin.forms import PostForm
 from units.admin.unit_inlines import appoint, author_of, refused_field
+from units.content_languages import POST_TRANSLATED, language_fields, translation_fields
 from units.dates import day_text
 from units.models import Post
 
@@ -28,8 +29,13 @@ class PostAdmin(RevertibleHistoryAdmin):
     form = PostForm
     list_display = ("title", "unit", "is_head", "filling_method", "abolished_on")
     list_select_related = ("unit",)
-    list_filter = (StatusFilter, "is_head", "filling_method")
-    search_fields = ("title", "slug", "unit__name", "unit__short_name")
+    list_filter = (StatusFilter, "is_head", "filling_method", MissingTranslationFilter)
+    search_fields = (
+        *language_fields(POST_TRANSLATED),
+        "slug",
+        "unit__name",
+        "unit__short_name",
+    )
     autocomplete_fields = ("unit",)
     show_full_result_count = False
     history_fields = selectors.POST_HISTORY_FIELDS
@@ -43,7 +49,13 @@ class PostAdmin(RevertibleHistoryAdmin):
         return services.post_revert(post=obj, **arguments)
 
     def content_fieldsets(self, request: HttpRequest, obj: Post | None) -> list[Any]:
-        fields = ["title", "slug", "unit", "is_head", "filling_method"]
+        fields = [
+            language_fields(POST_TRANSLATED),
+            "slug",
+            "unit",
+            "is_head",
+            "filling_method",
+        ]
         fieldsets: list[Any] = [
             (None, {"fields": fields}),
             (_("Term"), {"fields": ["term_years", "term_note"]}),
@@ -90,6 +102,10 @@ class PostAdmin(RevertibleHistoryAdmin):
                     filling_method=data["filling_method"],
                     term_years=data.get("term_years"),
                     term_note=data.get("term_note", ""),
+                    translations={
+                        name: data.get(name, "")
+                        for name in translation_fields(POST_TRANSLATED)
+                    },
                 )
             else:
                 post = services.post_update(

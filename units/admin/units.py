@@ -28,7 +28,7 @@ from units.admin.base import (
     copy_saved_state,
     revision_record,
 )
-from units.admin.filters import ParentFilter, StatusFilter
+from units.admin.filters import MissingTranslationFilter, ParentFilter, StatusFilter
 from units.admin.forms import MoveDialogForm, UnitForm
 from units.admin.history_views import RevertibleHistory
 from units.admin.unit_inlines import (
@@ -37,6 +37,7 @@ from units.admin.unit_inlines import (
     save_posts,
     save_relationships,
 )
+from units.content_languages import UNIT_TRANSLATED, language_fields, translation_fields
 from units.dates import day_text
 from units.models import OrganizationalUnit, Post, UnitQuerySet, UnitRelationship
 
@@ -61,8 +62,8 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
         "sub_unit_count",
     )
     list_display_links = ("indented_title",)
-    list_filter = (StatusFilter, "kind", ParentFilter)
-    search_fields = ("name", "short_name", "slug")
+    list_filter = (StatusFilter, "kind", ParentFilter, MissingTranslationFilter)
+    search_fields = (*language_fields(("name", "short_name")), "slug")
     # The draggable tree loads only the units of one page (see changelist_view), so
     # the changelist stays usable with tens of thousands of units.
     list_per_page = 100
@@ -86,15 +87,24 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
     def content_fieldsets(
         self, request: HttpRequest, obj: OrganizationalUnit | None
     ) -> list[Any]:
-        identity = ["name", "short_name", "slug", "kind"]
+        # Each text with its translations on one row: English, French, Spanish.
+        identity = [
+            language_fields(["name"]),
+            language_fields(["short_name"]),
+            "slug",
+            "kind",
+        ]
         place = ["parent", "reporting_line", "sibling_order"]
+        description = [
+            language_fields(["mandate"]),
+            language_fields(["location"]),
+            "learn_more_url",
+            "provenance",
+        ]
         fieldsets: list[Any] = [
             (None, {"fields": identity}),
             (_("Place in the structure"), {"fields": place}),
-            (
-                _("Description"),
-                {"fields": ["mandate", "location", "learn_more_url", "provenance"]},
-            ),
+            (_("Description"), {"fields": description}),
         ]
         if obj is not None:
             fieldsets.append(
@@ -117,7 +127,8 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
             return [
                 name
                 for _title, options in self.content_fieldsets(request, obj)
-                for name in options["fields"]
+                for line in options["fields"]
+                for name in ((line,) if isinstance(line, str) else line)
             ]
         return ["slug", "established_on", "abolished_on", "version"]
 
@@ -353,6 +364,10 @@ class OrganizationalUnitAdmin(RevertibleHistory, ServiceWriteAdmin, DraggableMPT
                     provenance=data.get("provenance", ""),
                     reporting_line=data["reporting_line"],
                     sibling_order=data.get("sibling_order"),
+                    translations={
+                        name: data.get(name, "")
+                        for name in translation_fields(UNIT_TRANSLATED)
+                    },
                 )
             else:
                 unit = self._save_changes(obj, form, record)

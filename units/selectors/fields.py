@@ -8,6 +8,13 @@ from typing import Any
 
 from django.db import models
 
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    UNIT_TRANSLATED,
+    language_fields,
+    translation_fields,
+)
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -95,17 +102,18 @@ UNIT_STATE_FIELDS = (
     "sibling_order",
     "established_on",
     "abolished_on",
+    # Last, so the positions of the fields above stay what tuple readers expect.
+    *translation_fields(UNIT_TRANSLATED),
 )
 # Fields shown in a unit's history, in the order a reader expects them.
+# Each translation follows its English text (``name``, ``name_fr``, ``name_es``).
 UNIT_HISTORY_FIELDS = (
-    "name",
-    "short_name",
+    *language_fields(("name", "short_name")),
     "kind",
     "parent_id",
     "reporting_line",
     "sibling_order",
-    "mandate",
-    "location",
+    *language_fields(("mandate", "location")),
     "learn_more_url",
     "provenance",
     "established_on",
@@ -129,12 +137,13 @@ POST_RECORD_FIELDS = (
 )
 # Fields shown in a post's history, in the order a reader expects them.
 POST_HISTORY_FIELDS = (
-    "title",
+    *language_fields(POST_TRANSLATED),
     *(name for name in POST_RECORD_FIELDS if name not in {"id", "title", "version"}),
 )
 # What a ``PostState`` holds, in its order.
-POST_STATE_FIELDS = tuple(
-    name for name in POST_RECORD_FIELDS if name not in {"established_on", "version"}
+POST_STATE_FIELDS = (
+    *(name for name in POST_RECORD_FIELDS if name not in {"established_on", "version"}),
+    *translation_fields(POST_TRANSLATED),
 )
 PERSON_FIELDS = ("id", "slug", "full_name")
 APPOINTMENT_FIELDS = ("id", "person_id", "post_id", "started_on", "ended_on")
@@ -145,7 +154,7 @@ RELATIONSHIP_HISTORY_FIELDS = (
     "source_id",
     "target_id",
     "kind",
-    "description",
+    *language_fields(RELATIONSHIP_TRANSLATED),
     "started_on",
     "ended_on",
 )

@@ -29,6 +29,8 @@ class PostState:
     term_years: int | None
     term_note: str
     abolished_on: datetime.date | None
+    title_fr: str = ""
+    title_es: str = ""
     holder: Holder | None = None
 
     @property
@@ -53,6 +55,16 @@ class UnitNode:
     sibling_order: int
     established_on: datetime.date | None
     abolished_on: datetime.date | None
+    # The French and Spanish texts (``units.content_languages``); blank: not yet
+    # translated. Read them through ``units.selectors.languages.localized``.
+    name_fr: str = ""
+    name_es: str = ""
+    short_name_fr: str = ""
+    short_name_es: str = ""
+    mandate_fr: str = ""
+    mandate_es: str = ""
+    location_fr: str = ""
+    location_es: str = ""
     level: int = 0
     head: PostState | None = None
     children: list[UnitNode] = field(default_factory=list)

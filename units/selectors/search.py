@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from units.content_languages import language_fields
 from units.models import OrganizationalUnit, Person, Post
 from units.selectors.as_of import (
     reading_instant,
@@ -19,6 +20,10 @@ from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.instants import LATEST
 from units.selectors.results import UnitNode
 
+# The texts a unit is found by: its names in every language first (a match there
+# ranks first), then its acronyms and mandates in every language.
+NAME_TEXTS = language_fields(("name",))
+SEARCHED_UNIT_TEXTS = (*NAME_TEXTS, *language_fields(("short_name", "mandate")))
 # Units' texts fetched per round trip while searching: few trips, a few MB in flight.
 SEARCH_CHUNK_ROWS = 10_000
 
@@ -38,10 +43,10 @@ def _unit_matches(
     states: dict[int, dict[str, Any]] = {}
     when = reading_instant(when)
     if when is None:
-        texts: Iterable[tuple[int, str, str, str]] = (
+        rows: Iterable[tuple[Any, ...]] = (
             OrganizationalUnit.objects.active()
             .order_by()
-            .values_list("id", "name", "short_name", "mandate")
+            .values_list("id", *SEARCHED_UNIT_TEXTS)
             .iterator(chunk_size=SEARCH_CHUNK_ROWS)
         )
     else:
@@ -50,19 +55,23 @@ def _unit_matches(
             for row in states_as_of(OrganizationalUnit, when, UNIT_STATE_FIELDS)
             if row["abolished_on"] is None
         }
-        texts = (
-            (row["id"], row["name"], row["short_name"], row["mandate"])
+        rows = (
+            (row["id"], *(row[field] for field in SEARCHED_UNIT_TEXTS))
             for row in states.values()
         )
     found: list[tuple[bool, str, int]] = []
-    for unit_id, name, short_name, mandate in texts:
-        folded_name = name.casefold()
-        haystack = f"{folded_name} {short_name.casefold()} {mandate.casefold()}"
+    names = len(NAME_TEXTS)
+    for unit_id, *texts in rows:
+        # A unit is found by its name, acronym or mandate in any of its languages.
+        folded_names = " ".join(text.casefold() for text in texts[:names])
+        haystack = (
+            f"{folded_names} {' '.join(text.casefold() for text in texts[names:])}"
+        )
         if all(word in haystack for word in words):
             # Name matches first: a reader searching "data" wants the Data unit
             # before units that merely mention data in their mandate.
-            named = any(word in folded_name for word in words)
-            found.append((not named, name, unit_id))
+            named = any(word in folded_names for word in words)
+            found.append((not named, texts[0], unit_id))
     return found, states
 
 
@@ -85,9 +94,12 @@ def _unit_hits(
     for unit_id in listed:
         node = UnitNode(**states[unit_id])
         fields = {
-            "name": node.name,
-            "acronym": node.short_name,
-            "mandate": node.mandate,
+            label: " ".join(getattr(node, field) for field in language_fields((name,)))
+            for label, name in (
+                ("name", "name"),
+                ("acronym", "short_name"),
+                ("mandate", "mandate"),
+            )
         }
         matched = [
             label

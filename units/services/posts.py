@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from units.content_languages import (
+    POST_TRANSLATED,
+    clean_translations,
+    translation_fields,
+)
 from units.dates import day_text
 from units.models import Appointment, OrganizationalUnit, Post, column_field
 from units.services.appointments import appointment_end
@@ -31,7 +37,15 @@ from units.services.revisions import (
 )
 
 POST_UPDATABLE_FIELDS = frozenset(
-    {"title", "unit", "is_head", "filling_method", "term_years", "term_note"}
+    {
+        "title",
+        *translation_fields(POST_TRANSLATED),
+        "unit",
+        "is_head",
+        "filling_method",
+        "term_years",
+        "term_note",
+    }
 )
 
 
@@ -161,8 +175,10 @@ def post_create(
     slug: str = "",
     effective_at: EffectiveTime = None,
     founding_date_known: bool = True,
+    translations: Mapping[str, str] | None = None,
 ) -> Post:
-    """Create a post in ``unit``; ``founding_date_known`` as for ``unit_create``."""
+    """Create a post in ``unit``; ``founding_date_known`` and ``translations`` (the
+    French and Spanish titles, ``title_fr``/``title_es``) as for ``unit_create``."""
     write = begin_write(user, reason, reason_visibility, effective_at)
     check_effective_time(None, write.effective_at)
     unit = fresh(OrganizationalUnit, unit)
@@ -182,6 +198,7 @@ def post_create(
         term_years=term_years,
         term_note=term_note.strip(),
         established_on=write.effective_at.date() if founding_date_known else None,
+        **clean_translations(translations, POST_TRANSLATED),
     )
     save_revision(post, write, is_new=True)
     return post

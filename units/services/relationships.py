@@ -3,11 +3,13 @@ revision (a correction: new rows only, ``units.services.corrections``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from units.content_languages import RELATIONSHIP_TRANSLATED, clean_translations
 from units.dates import day_text
 from units.models import OrganizationalUnit, UnitRelationship
 from units.services.corrections import (
@@ -46,7 +48,10 @@ def relationship_create(
     reason_visibility: str | None = None,
     description: str = "",
     effective_at: EffectiveTime = None,
+    translations: Mapping[str, str] | None = None,
 ) -> UnitRelationship:
+    """Link two units; ``translations``: the French and Spanish descriptions
+    (``description_fr``/``description_es``), blank when not given."""
     write = begin_write(user, reason, reason_visibility, effective_at)
     check_effective_time(None, write.effective_at)
     source = fresh(OrganizationalUnit, source)
@@ -70,6 +75,7 @@ def relationship_create(
         kind=kind,
         description=description.strip(),
         started_on=write.effective_at.date(),
+        **clean_translations(translations, RELATIONSHIP_TRANSLATED),
     )
     save_revision(relationship, write, is_new=True)
     return relationship

@@ -17,6 +17,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from units.content_languages import (
+    UNIT_TRANSLATED,
+    clean_translations,
+    language_fields,
+    translation_fields,
+)
 from units.dates import day_text, moment_text
 from units.models import OrganizationalUnit, ReportingLine, UnitRelationship
 from units.selectors import states_as_of
@@ -76,6 +82,7 @@ UNIT_UPDATABLE_FIELDS = frozenset(
         "provenance",
         "reporting_line",
         "sibling_order",
+        *translation_fields(UNIT_TRANSLATED),
     }
 )
 
@@ -133,8 +140,12 @@ def unit_create(
     sibling_order: int | None = None,
     effective_at: EffectiveTime = None,
     founding_date_known: bool = True,
+    translations: Mapping[str, str] | None = None,
 ) -> OrganizationalUnit:
     """Establish a unit, effective ``effective_at`` (default: now).
+
+    ``translations`` gives French and Spanish texts by field (``{"name_fr": ...}``);
+    those not given stay blank (English is shown in their place).
 
     ``founding_date_known=False`` records a unit that already existed from a date
     that is not known (a seed describing a structure as it stood on some day): its
@@ -175,6 +186,7 @@ def unit_create(
             _next_sibling_order(parent) if sibling_order is None else sibling_order
         ),
         established_on=write.effective_at.date() if founding_date_known else None,
+        **clean_translations(translations, UNIT_TRANSLATED),
     )
     save_revision(unit, write, is_new=True)
     return unit
@@ -212,7 +224,10 @@ def unit_update(
     write = begin_write(user, reason, reason_visibility, effective_at)
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
-    for text_field in ("name", "short_name", "mandate", "location", "learn_more_url"):
+    for text_field in (
+        *language_fields(UNIT_TRANSLATED),
+        "learn_more_url",
+    ):
         if isinstance(changes.get(text_field), str):
             changes[text_field] = changes[text_field].strip()
     new_parent_id = (

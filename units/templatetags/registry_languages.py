@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import translate_url
 from django.utils import translation
+from django.utils.safestring import SafeString
+
+from units.selectors.languages import localized as localized_text_of
+from units.selectors.languages import localized_html
 
 register = template.Library()
 
@@ -47,3 +52,16 @@ def language_versions(context: template.Context) -> list[LanguageVersion]:
     if len({version.path for version in versions}) == 1:
         return []
     return versions
+
+
+@register.simple_tag
+def localized(source: Any, name: str) -> SafeString:
+    """``{% localized unit "name" %}``: the text in the page's language, or the
+    English one marked as such (``units.selectors.languages.localized_html``)."""
+    return localized_html(source, name)
+
+
+@register.simple_tag
+def localized_text(source: Any, name: str) -> str:
+    """The plain text in the page's language or English (for titles, attributes)."""
+    return localized_text_of(source, name)[0]

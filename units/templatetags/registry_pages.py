@@ -22,6 +22,7 @@ from units import chart, selectors
 from units.change_links import object_page_path
 from units.models import ReportingLine, UnitKind
 from units.selectors import Change, PartialTree, UnitNode
+from units.selectors.languages import localized, localized_html
 
 register = template.Library()
 
@@ -145,9 +146,13 @@ class _UnitUrls:
 
 def _entry_html(node: UnitNode, urls: _UnitUrls) -> SafeString:
     url = urls.page_of(node.slug)
+    name, _language = localized(node, "name")
+    short_name, _language = localized(node, "short_name")
     acronym = (
-        format_html(' <abbr class="acronym">{}</abbr>', node.short_name)
-        if node.short_name and node.short_name not in node.name
+        format_html(
+            ' <abbr class="acronym">{}</abbr>', localized_html(node, "short_name")
+        )
+        if short_name and short_name not in name
         else ""
     )
     line = ""
@@ -161,7 +166,7 @@ def _entry_html(node: UnitNode, urls: _UnitUrls) -> SafeString:
         '<span class="entry"><a class="unit-link" href="{}">{}</a>{}'
         '<span class="meta"><span class="kind">{}</span>{}{}</span></span>',
         url,
-        node.name,
+        localized_html(node, "name"),
         acronym,
         str(KIND_LABELS.get(node.kind, node.kind)),
         line,
@@ -174,7 +179,7 @@ def _summary_html(node: UnitNode, count: int) -> str:
         '<summary>{}<span class="visually-hidden"> {}</span></summary>',
         ngettext("%(count)s sub-unit", "%(count)s sub-units", count)
         % {"count": intcomma(count)},
-        gettext("of %(name)s") % {"name": node.name},
+        gettext("of %(name)s") % {"name": localized(node, "name")[0]},
     )
 
 
@@ -194,7 +199,7 @@ def _unloaded_branch_html(
         urls.children_of(node.slug),
         _summary_html(node, count),
         urls.page_of(node.slug),
-        gettext("See the sub-units of %(name)s") % {"name": node.name},
+        gettext("See the sub-units of %(name)s") % {"name": localized(node, "name")[0]},
     )
 
 
