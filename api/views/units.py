@@ -579,6 +579,7 @@ class UnitHistoryView(RegistryView):
 
 class UnitVersionView(RegistryView):
     @extend_schema(
+        operation_id="units_version_retrieve",
         summary="One version of a unit, a superseded one included",
         description=(
             "The version `history_id` of the unit, as in its history. A version a "

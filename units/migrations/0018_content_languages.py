@@ -4,130 +4,284 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('units', '0017_bench_known_at_index'),
+        ("units", "0017_bench_known_at_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalorganizationalunit',
-            name='location_es',
-            field=models.CharField(blank=True, db_default='', default='', max_length=128, verbose_name='location (Spanish)'),
+            model_name="historicalorganizationalunit",
+            name="location_es",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=128,
+                verbose_name="location (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalorganizationalunit',
-            name='location_fr',
-            field=models.CharField(blank=True, db_default='', default='', max_length=128, verbose_name='location (French)'),
+            model_name="historicalorganizationalunit",
+            name="location_fr",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=128,
+                verbose_name="location (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalorganizationalunit',
-            name='mandate_es',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='mandate (Spanish)'),
+            model_name="historicalorganizationalunit",
+            name="mandate_es",
+            field=models.TextField(
+                blank=True, db_default="", default="", verbose_name="mandate (Spanish)"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalorganizationalunit',
-            name='mandate_fr',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='mandate (French)'),
+            model_name="historicalorganizationalunit",
+            name="mandate_fr",
+            field=models.TextField(
+                blank=True, db_default="", default="", verbose_name="mandate (French)"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalorganizationalunit',
-            name='name_es',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255, verbose_name='name (Spanish)'),
+            model_name="historicalorganizationalunit",
+            name="name_es",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=255,
+                verbose_name="name (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalorganizationalunit',
-            name='name_fr',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255, verbose_name='name (French)'),
+            model_name="historicalorganizationalunit",
+            name="name_fr",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=255,
+                verbose_name="name (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalorganizationalunit',
-            name='short_name_es',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64, verbose_name='acronym or short name (Spanish)'),
+            model_name="historicalorganizationalunit",
+            name="short_name_es",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=64,
+                verbose_name="acronym or short name (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalorganizationalunit',
-            name='short_name_fr',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64, verbose_name='acronym or short name (French)'),
+            model_name="historicalorganizationalunit",
+            name="short_name_fr",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=64,
+                verbose_name="acronym or short name (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpost',
-            name='title_es',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255, verbose_name='title (Spanish)'),
+            model_name="historicalpost",
+            name="title_es",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=255,
+                verbose_name="title (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpost',
-            name='title_fr',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255, verbose_name='title (French)'),
+            model_name="historicalpost",
+            name="title_fr",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=255,
+                verbose_name="title (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalunitrelationship',
-            name='description_es',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='description (Spanish)'),
+            model_name="historicalunitrelationship",
+            name="description_es",
+            field=models.TextField(
+                blank=True,
+                db_default="",
+                default="",
+                verbose_name="description (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalunitrelationship',
-            name='description_fr',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='description (French)'),
+            model_name="historicalunitrelationship",
+            name="description_fr",
+            field=models.TextField(
+                blank=True,
+                db_default="",
+                default="",
+                verbose_name="description (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='organizationalunit',
-            name='location_es',
-            field=models.CharField(blank=True, db_default='', default='', max_length=128, verbose_name='location (Spanish)'),
+            model_name="organizationalunit",
+            name="location_es",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=128,
+                verbose_name="location (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='organizationalunit',
-            name='location_fr',
-            field=models.CharField(blank=True, db_default='', default='', max_length=128, verbose_name='location (French)'),
+            model_name="organizationalunit",
+            name="location_fr",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=128,
+                verbose_name="location (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='organizationalunit',
-            name='mandate_es',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='mandate (Spanish)'),
+            model_name="organizationalunit",
+            name="mandate_es",
+            field=models.TextField(
+                blank=True, db_default="", default="", verbose_name="mandate (Spanish)"
+            ),
         ),
         migrations.AddField(
-            model_name='organizationalunit',
-            name='mandate_fr',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='mandate (French)'),
+            model_name="organizationalunit",
+            name="mandate_fr",
+            field=models.TextField(
+                blank=True, db_default="", default="", verbose_name="mandate (French)"
+            ),
         ),
         migrations.AddField(
-            model_name='organizationalunit',
-            name='name_es',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255, verbose_name='name (Spanish)'),
+            model_name="organizationalunit",
+            name="name_es",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=255,
+                verbose_name="name (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='organizationalunit',
-            name='name_fr',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255, verbose_name='name (French)'),
+            model_name="organizationalunit",
+            name="name_fr",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=255,
+                verbose_name="name (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='organizationalunit',
-            name='short_name_es',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64, verbose_name='acronym or short name (Spanish)'),
+            model_name="organizationalunit",
+            name="short_name_es",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=64,
+                verbose_name="acronym or short name (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='organizationalunit',
-            name='short_name_fr',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64, verbose_name='acronym or short name (French)'),
+            model_name="organizationalunit",
+            name="short_name_fr",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=64,
+                verbose_name="acronym or short name (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='post',
-            name='title_es',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255, verbose_name='title (Spanish)'),
+            model_name="post",
+            name="title_es",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=255,
+                verbose_name="title (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='post',
-            name='title_fr',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255, verbose_name='title (French)'),
+            model_name="post",
+            name="title_fr",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=255,
+                verbose_name="title (French)",
+            ),
         ),
         migrations.AddField(
-            model_name='unitrelationship',
-            name='description_es',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='description (Spanish)'),
+            model_name="unitrelationship",
+            name="description_es",
+            field=models.TextField(
+                blank=True,
+                db_default="",
+                default="",
+                verbose_name="description (Spanish)",
+            ),
         ),
         migrations.AddField(
-            model_name='unitrelationship',
-            name='description_fr',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='description (French)'),
+            model_name="unitrelationship",
+            name="description_fr",
+            field=models.TextField(
+                blank=True,
+                db_default="",
+                default="",
+                verbose_name="description (French)",
+            ),
         ),
     ]
+
+
+# SQLite adds a NOT NULL column by rebuilding the table, and a rebuilt table keeps only
+# the indexes Django's model state knows: the ones earlier migrations made in plain SQL
+# (the feed's order, reorganizations' partial indexes, the known_at covering index)
+# would be lost with it. They are made again where missing, as they were made.
+def _index_sql() -> list[str]:
+    import importlib
+
+    statements = []
+    for name in (
+        "0004_history_feed_order",
+        "0013_feed_reorganization_order",
+        "0017_bench_known_at_index",
+    ):
+        module = importlib.import_module(f"units.migrations.{name}")
+        for operation in module.Migration.operations:
+            if isinstance(operation, migrations.RunSQL) and isinstance(
+                operation.sql, str
+            ):
+                statements.append(
+                    operation.sql.replace(
+                        "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1
+                    )
+                )
+    return statements
+
+
+Migration.operations.append(
+    migrations.RunSQL(sql=_index_sql(), reverse_sql=migrations.RunSQL.noop)
+)

@@ -22,7 +22,7 @@ from units import chart, selectors
 from units.change_links import object_page_path
 from units.models import ReportingLine, UnitKind
 from units.selectors import Change, PartialTree, UnitNode
-from units.selectors.languages import localized, localized_html
+from units.selectors.languages import localized, localized_html, localized_parts
 
 register = template.Library()
 
@@ -162,11 +162,13 @@ def _entry_html(node: UnitNode, urls: _UnitUrls) -> SafeString:
             node.reporting_line,
             REPORTING_LABELS.get(node.reporting_line, node.reporting_line),
         )
+    shown_name, untranslated = localized_parts(node, "name")
     return format_html(
-        '<span class="entry"><a class="unit-link" href="{}">{}</a>{}'
+        '<span class="entry"><a class="unit-link" href="{}">{}</a>{}{}'
         '<span class="meta"><span class="kind">{}</span>{}{}</span></span>',
         url,
-        localized_html(node, "name"),
+        shown_name,
+        untranslated,
         acronym,
         str(KIND_LABELS.get(node.kind, node.kind)),
         line,
