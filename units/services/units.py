@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from units.content_languages import (
@@ -26,7 +27,12 @@ from units.content_languages import (
 from units.dates import day_text, moment_text
 from units.models import OrganizationalUnit, ReportingLine, UnitRelationship
 from units.selectors import states_as_of
-from units.services.corrections import REQUESTED, asks_for_past_change
+from units.services.corrections import (
+    REQUESTED,
+    asks_for_past_change,
+    revisions,
+    winners,
+)
 from units.services.posts import post_abolish
 from units.services.refusals import Refusal, refusal_code
 from units.services.relationships import relationship_end
@@ -662,22 +668,17 @@ def _abolition(unit: OrganizationalUnit) -> tuple[int, datetime.datetime]:
     """The history_id of the unit's last version before its abolition, and the
     effective time of the abolition (the revision that followed it)."""
     # Per effective time the later recorded row wins (a correction), as in reads.
-    winners = {
-        row[1]: row
-        for row in unit.history.order_by("history_date", "history_id").values_list(
-            "history_id", "history_date", "abolished_on"
-        )
-    }
-    rows = list(winners.values())
+    rows = winners(revisions(OrganizationalUnit, Q(id=unit.pk), ["abolished_on"]))
     last_active = max(
-        (index for index, row in enumerate(rows) if row[2] is None), default=None
+        (index for index, row in enumerate(rows) if row.state["abolished_on"] is None),
+        default=None,
     )
     if last_active is None or last_active + 1 >= len(rows):
         raise ValidationError(
             f"“{unit}” has no recorded version before its abolition.",
             code=Refusal.NOT_FOUND,
         )
-    return rows[last_active][0], rows[last_active + 1][1]
+    return rows[last_active].history_id, rows[last_active + 1].history_date
 
 
 # What a unit's revert restores, as columns of its history rows.
