@@ -38,6 +38,11 @@ _ID, _SLUG, _NAME = 0, 1, 2
 _PARENT_ID = selectors.UNIT_STATE_FIELDS.index("parent_id")
 _UNIT_WIDTH = len(selectors.UNIT_STATE_FIELDS)
 _SIBLING_ORDER = selectors.UNIT_STATE_FIELDS.index("sibling_order")
+# Where a row's texts are, in every language (what ``localized_texts`` reads of it).
+_UNIT_TEXTS = tuple(
+    (field, selectors.UNIT_STATE_FIELDS.index(field))
+    for field in language_fields(UNIT_TRANSLATED)
+)
 # Where a streamed row's head columns are (``selectors.HEAD_COLUMNS``, after the unit's).
 _HEAD_AT = {
     name: _UNIT_WIDTH + index for index, name in enumerate(selectors.HEAD_COLUMNS)
@@ -159,7 +164,7 @@ def _opening_parts(
     untranslated = ""
     if language != SOURCE_LANGUAGE:
         texts, names = localized_texts(
-            dict(zip(selectors.UNIT_STATE_FIELDS, row, strict=False)),
+            {field: row[index] for field, index in _UNIT_TEXTS},
             UNIT_TRANSLATED,
             language,
         )
