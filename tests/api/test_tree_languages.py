@@ -27,7 +27,9 @@ from api.formats.tree_json import (
     tree_json,
 )
 from api.serializers import TreeNodeSerializer, tree_payload
+from benchmarks.generate import generate
 from tests.api.test_api import editor_client  # noqa: F401 (fixture)
+from tests.api.test_tree_json import traced_peak
 from tests.conftest import ScriptedHistory, at
 from units import selectors, services
 from units.models import OrganizationalUnit
@@ -320,3 +322,20 @@ def test_a_snapshots_tree_is_the_same_bytes_in_every_language(
     english = tree_of("en")
     assert tree_of("fr") == english
     assert "Unité Ex" not in english.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.slow
+def test_a_french_tree_holds_as_little_beside_its_json_as_an_english_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bounds of ``test_tree_json``'s memory tests, for an untranslated registry
+    read in French (every node then lists its English texts)."""
+    generate(1000)
+    streamed_peak, body = traced_peak(lambda: current_tree_json(language="fr"))
+    assert b'"untranslated":["name"' in body
+    assert streamed_peak < 3.5 * len(body), f"{streamed_peak} for {len(body)} bytes"
+    monkeypatch.setattr("units.selectors.as_of.CHUNK_ROWS", 50)
+    when = at("2019-01-01")
+    past_peak, past = traced_peak(lambda: as_of_tree_json(when, language="fr"))
+    assert past_peak < 3 * len(past), f"{past_peak} for {len(past)} bytes"
