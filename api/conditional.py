@@ -20,8 +20,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeGuard, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBase
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -207,9 +209,20 @@ def known_at_tag(known_at: datetime.datetime) -> str:
     return f"{known_at.isoformat()}|{datetime.datetime.now(datetime.UTC).date()}"
 
 
+def answer_language_tag() -> str:
+    """The answer's language, as an object's ETag names it: nothing for English (the
+    tags objects always had), else its code. A French and an English answer show
+    different texts of one version, so they never share a tag: a client holding the
+    English answer is not told 304 when it asks in French."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return "" if language == settings.LANGUAGE_CODE else language
+
+
 def object_etag(kind: str, pk: int, version: int, shown: str = "") -> str:
     """The object's version; ``shown``: a tag of what the answer shows besides it
-    (a unit's lineage), which ``If-Match`` ignores."""
+    (a unit's lineage), and the answer's language; ``If-Match`` ignores both."""
+    language = answer_language_tag()
+    shown = "-".join(part for part in (shown, language) if part)
     return f'"{kind}-{pk}-v{version}{"-" + shown if shown else ""}"'
 
 
@@ -255,7 +268,11 @@ def expected_version(request: Request, *, kind: str, pk: int) -> int | None:
     tags = [tag.strip() for tag in raw.split(",") if tag.strip()]
     if not tags or "*" in tags:
         return None
-    pattern = re.compile(rf'^"{re.escape(kind)}-{pk}-v(\d+)(?:-l[0-9a-f]{{8}})?"$')
+    # A version read in any language (``object_etag``): the write checks the version.
+    languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
+    pattern = re.compile(
+        rf'^"{re.escape(kind)}-{pk}-v(\d+)(?:-l[0-9a-f]{{8}})?(?:-(?:{languages}))?"$'
+    )
     for tag in tags:
         match = pattern.match(tag)
         if match:

@@ -132,9 +132,9 @@ its posts) keep some changes; another value is a 400 naming the parameter.
 
 **Writing: If-Match.** Writes need an account with the model permissions (session, or
 `Authorization: Token <key>`, see `token/`), and every write takes a `reason`. A single
-object's ETag names its version (`"unit-12-v3"`): send it in `If-Match` with a write and
-the write is refused with `412` if someone changed the object since you read it, so no
-update is lost. A write answers with the object, its new `ETag`, and `recorded` (the
+object's ETag names its version (`"unit-12-v3"`, `"unit-12-v3-fr"` read in French): send
+it in `If-Match` with a write and the write is refused with `412` if someone changed the
+object since you read it, so no update is lost. A write answers with the object, its new `ETag`, and `recorded` (the
 version it added: `history_id`, `effective_at`, `recorded_at`); a write that changes
 nothing says so.
 

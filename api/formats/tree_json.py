@@ -8,6 +8,11 @@ tree is encoded while its rows arrive from the database (``*_in_stored_order``),
 a request holds about the answer's bytes plus a chunk of rows, not the whole registry
 as Python objects beside it. The bytes equal DRF's ``JSONRenderer`` output for
 ``tree_payload`` (a test compares them), so they can be cached and sent as they are.
+
+The texts are in the answer's ``language`` (``units.selectors.languages``), English
+where not yet translated; such a unit (or head post) lists those texts in
+``untranslated``, a member left out when there are none, and so from English answers,
+whose bytes stay what they were.
 """
 
 from __future__ import annotations
@@ -20,12 +25,32 @@ from typing import Any
 from api.formats.state import RegistryAt
 from api.serializers import unit_url_parts
 from units import selectors
+from units.content_languages import (
+    POST_TRANSLATED,
+    SOURCE_LANGUAGE,
+    UNIT_TRANSLATED,
+    language_fields,
+)
 from units.selectors import FlatTree, PostState, StoredOrderRows, cyclic_gc_paused
+from units.selectors.languages import localized_texts
 
 _ID, _SLUG, _NAME = 0, 1, 2
 _PARENT_ID = selectors.UNIT_STATE_FIELDS.index("parent_id")
 _UNIT_WIDTH = len(selectors.UNIT_STATE_FIELDS)
 _SIBLING_ORDER = selectors.UNIT_STATE_FIELDS.index("sibling_order")
+# Where a row's texts are, in every language (what ``localized_texts`` reads of it).
+_UNIT_TEXTS = tuple(
+    (field, selectors.UNIT_STATE_FIELDS.index(field))
+    for field in language_fields(UNIT_TRANSLATED)
+)
+# Where a streamed row's head columns are (``selectors.HEAD_COLUMNS``, after the unit's).
+_HEAD_AT = {
+    name: _UNIT_WIDTH + index for index, name in enumerate(selectors.HEAD_COLUMNS)
+}
+_HEAD_TITLES = tuple(
+    (field, _HEAD_AT[f"head_post__{field}"])
+    for field in language_fields(POST_TRANSLATED)
+)
 
 
 def _text(value: str | None) -> str:
@@ -36,6 +61,13 @@ def _day(value: datetime.date | None) -> str:
     return "null" if value is None else f'"{value.isoformat()}"'
 
 
+def _untranslated(names: list[str]) -> str:
+    """An object's ``untranslated`` member and its comma; nothing when it has none."""
+    if not names:
+        return ""
+    return '"untranslated":[' + ",".join(f'"{name}"' for name in names) + "],"
+
+
 def _head(
     slug: str | None,
     title: str | None,
@@ -43,8 +75,10 @@ def _head(
     person_name: str | None,
     started_on: datetime.date | None,
     ended_on: datetime.date | None,
+    untranslated: str = "",
 ) -> str:
-    """A head post and its holder (``selectors.HEAD_COLUMNS``) as a JSON object."""
+    """A head post (its title in the answer's language) and its holder as a JSON
+    object; ``untranslated`` is ``_untranslated``'s member."""
     if slug is None:
         return "null"
     holder = (
@@ -53,33 +87,63 @@ def _head(
         else f'{{"person":{_text(person_slug)},"name":{_text(person_name)},'
         f'"started_on":{_day(started_on)},"ended_on":{_day(ended_on)}}}'
     )
-    return f'{{"slug":{_text(slug)},"title":{_text(title)},"holder":{holder}}}'
+    return (
+        f'{{"slug":{_text(slug)},"title":{_text(title)},'
+        f'{untranslated}"holder":{holder}}}'
+    )
 
 
-def _head_of(post: PostState | None) -> str:
+def _head_of(post: PostState | None, language: str) -> str:
     if post is None:
         return "null"
+    title, untranslated = post.title, ""
+    if language != SOURCE_LANGUAGE:
+        (title,), names = localized_texts(post, POST_TRANSLATED, language)
+        untranslated = _untranslated(names)
     holder = post.holder
     if holder is None:
-        return _head(post.slug, post.title, None, None, None, None)
+        return _head(post.slug, title, None, None, None, None, untranslated)
     return _head(
         post.slug,
-        post.title,
+        title,
         holder.person_slug,
         holder.person_name,
         holder.started_on,
         holder.ended_on,
+        untranslated,
+    )
+
+
+def _head_of_row(row: tuple[Any, ...], language: str) -> str:
+    """The head joined to a streamed row (``selectors.HEAD_COLUMNS``), as JSON."""
+    slug = row[_HEAD_AT["head_post__slug"]]
+    if slug is None:
+        return "null"
+    title, untranslated = row[_HEAD_AT["head_post__title"]], ""
+    if language != SOURCE_LANGUAGE:
+        titles = {field: row[index] for field, index in _HEAD_TITLES}
+        (title,), names = localized_texts(titles, POST_TRANSLATED, language)
+        untranslated = _untranslated(names)
+    return _head(
+        slug,
+        title,
+        row[_HEAD_AT["head_term__person__slug"]],
+        row[_HEAD_AT["head_term__person__full_name"]],
+        row[_HEAD_AT["head_term__started_on"]],
+        row[_HEAD_AT["head_term__ended_on"]],
+        untranslated,
     )
 
 
 def _opening_parts(
-    row: tuple[Any, ...], head: str, url: tuple[str, str]
+    row: tuple[Any, ...], head: str, url: tuple[str, str], language: str
 ) -> tuple[bytes, bytes]:
     """A unit's object up to its open ``children`` list, as UTF-8 JSON, in two parts:
     up to ``"parent":`` and after the parent's slug (which the caller puts between).
 
     The text columns are NOT NULL in the unit and history tables, so they go to the
     C encoder directly; U+2028/U+2029 are escaped once for the whole body (``_finish``).
+    The translated texts are in ``language``, English where not yet translated.
     """
     (
         _unit_id,
@@ -97,12 +161,21 @@ def _opening_parts(
         abolished_on,
         *_translations,
     ) = row[:_UNIT_WIDTH]
+    untranslated = ""
+    if language != SOURCE_LANGUAGE:
+        texts, names = localized_texts(
+            {field: row[index] for field, index in _UNIT_TEXTS},
+            UNIT_TRANSLATED,
+            language,
+        )
+        name, short_name, mandate, location = texts
+        untranslated = _untranslated(names)
     before = (
         f'{{"slug":{encode_basestring(slug)},"name":{encode_basestring(name)},'
         f'"short_name":{encode_basestring(short_name)},'
         f'"kind":{encode_basestring(kind)},'
         f'"mandate":{encode_basestring(mandate)},'
-        f'"location":{encode_basestring(location)},'
+        f'"location":{encode_basestring(location)},{untranslated}'
         f'"learn_more_url":{encode_basestring(learn_more_url)},'
         '"parent":'
     ).encode()
@@ -119,10 +192,14 @@ def _opening_parts(
 
 
 def _opening(
-    row: tuple[Any, ...], parent_slug: str | None, head: str, url: tuple[str, str]
+    row: tuple[Any, ...],
+    parent_slug: str | None,
+    head: str,
+    url: tuple[str, str],
+    language: str,
 ) -> bytes:
     """A unit's object up to its open ``children`` list, as UTF-8 JSON."""
-    before, after = _opening_parts(row, head, url)
+    before, after = _opening_parts(row, head, url, language)
     return before + _text(parent_slug).encode() + after
 
 
@@ -139,11 +216,18 @@ def _finish(body: bytes) -> bytes:
     return body
 
 
-def tree_json(tree: FlatTree, *, single_root: bool = False, origin: str = "") -> bytes:
+def tree_json(
+    tree: FlatTree,
+    *,
+    single_root: bool = False,
+    origin: str = "",
+    language: str = SOURCE_LANGUAGE,
+) -> bytes:
     """The ``TreeNodeSerializer`` list of ``tree``'s roots, as compact UTF-8 JSON.
 
     With ``single_root`` the answer is the one root object (a subtree), not a list.
-    ``origin`` makes the units' addresses absolute (``unit_url_parts``).
+    ``origin`` makes the units' addresses absolute (``unit_url_parts``). The texts
+    are in ``language`` (a content language), English where not yet translated.
     """
     url = unit_url_parts(origin)
     heads, slugs = tree.heads, tree.slugs
@@ -160,7 +244,8 @@ def tree_json(tree: FlatTree, *, single_root: bool = False, origin: str = "") ->
             previous_depth = depth
             parent_id = row[_PARENT_ID]
             parent_slug = slugs.get(parent_id) if parent_id else None
-            write(_opening(row, parent_slug, _head_of(heads.get(row[_ID])), url))
+            head = _head_of(heads.get(row[_ID]), language)
+            write(_opening(row, parent_slug, head, url, language))
         if previous_depth >= 0:
             write(b"]}" * (previous_depth + 1))
     if not single_root:
@@ -210,7 +295,11 @@ _NOT_A_UNIT = -1  # the id of the list of roots at the bottom of the stack
 
 
 def _stream(
-    stored: StoredOrderRows, *, root_slug: str | None, url: tuple[str, str]
+    stored: StoredOrderRows,
+    *,
+    root_slug: str | None,
+    url: tuple[str, str],
+    language: str,
 ) -> bytes | None:
     """Encode rows as they arrive; raise ``_OutOfShape`` if they are not a clean tree.
 
@@ -258,7 +347,7 @@ def _stream(
         else:
             write(b",")
             siblings.append(span)
-        write(_opening(row, parent_slug, _head(*row[_UNIT_WIDTH:]), url))
+        write(_opening(row, parent_slug, _head_of_row(row, language), url, language))
         ids.append(unit_id)
         slugs.append(row[_SLUG])
         spans.append(None)
@@ -273,7 +362,12 @@ def _stream(
     return _finish(out.getvalue())
 
 
-def current_tree_json(*, include_abolished: bool = False, origin: str = "") -> bytes:
+def current_tree_json(
+    *,
+    include_abolished: bool = False,
+    origin: str = "",
+    language: str = SOURCE_LANGUAGE,
+) -> bytes:
     """``tree_json(unit_tree_flat(...))``, streamed from the database as it is read.
 
     One query; four more only if the stored rows do not form a clean tree (an active
@@ -283,19 +377,27 @@ def current_tree_json(*, include_abolished: bool = False, origin: str = "") -> b
     stored = selectors.unit_rows_in_stored_order(include_abolished=include_abolished)
     with cyclic_gc_paused():
         try:
-            body = _stream(stored, root_slug=None, url=unit_url_parts(origin))
+            body = _stream(
+                stored, root_slug=None, url=unit_url_parts(origin), language=language
+            )
         except _OutOfShape:
             body = None
     if body is not None:
         return body
     del stored
     return tree_json(
-        selectors.unit_tree_flat(include_abolished=include_abolished), origin=origin
+        selectors.unit_tree_flat(include_abolished=include_abolished),
+        origin=origin,
+        language=language,
     )
 
 
 def current_branch_json(
-    slug: str, *, include_abolished: bool = False, origin: str = ""
+    slug: str,
+    *,
+    include_abolished: bool = False,
+    origin: str = "",
+    language: str = SOURCE_LANGUAGE,
 ) -> bytes | None:
     """``tree_json(subtree_flat(slug, ...), single_root=True)``, streamed; None if
     there is no such (active) unit."""
@@ -306,14 +408,16 @@ def current_branch_json(
         return None
     with cyclic_gc_paused():
         try:
-            return _stream(stored, root_slug=slug, url=unit_url_parts(origin))
+            return _stream(
+                stored, root_slug=slug, url=unit_url_parts(origin), language=language
+            )
         except _OutOfShape:
             pass
     del stored
     branch = selectors.subtree_flat(slug, include_abolished=include_abolished)
     if branch is None:
         return None
-    return tree_json(branch, single_root=True, origin=origin)
+    return tree_json(branch, single_root=True, origin=origin, language=language)
 
 
 def _narrow(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -330,6 +434,7 @@ def as_of_tree_json(
     include_abolished: bool = False,
     root_slug: str | None = None,
     origin: str = "",
+    language: str = SOURCE_LANGUAGE,
 ) -> bytes | None:
     """``tree_json(unit_tree_as_of_flat(...))``, each unit encoded as its row arrives.
 
@@ -344,14 +449,15 @@ def as_of_tree_json(
     url = unit_url_parts(origin)
     with cyclic_gc_paused():
         heads = {
-            post.unit_id: _head_of(post)
+            post.unit_id: _head_of(post, language)
             for post in selectors.posts_as_of(when, heads_only=True)
         }
         parts: dict[int, tuple[bytes, bytes]] = {}
         narrow_rows = []
         for row in selectors.unit_rows_as_of(when, include_abolished=include_abolished):
             unit_id = row[_ID]
-            parts[unit_id] = _opening_parts(row, heads.pop(unit_id, "null"), url)
+            head = heads.pop(unit_id, "null")
+            parts[unit_id] = _opening_parts(row, head, url, language)
             narrow_rows.append(_narrow(row))
         del heads
         slugs = {row[_ID]: row[_SLUG] for row in narrow_rows}
@@ -381,15 +487,26 @@ def as_of_tree_json(
 
 
 def whole_tree_json(
-    state: RegistryAt, origin: str, *, include_abolished: bool = True
+    state: RegistryAt,
+    origin: str,
+    *,
+    include_abolished: bool = True,
+    language: str = SOURCE_LANGUAGE,
 ) -> bytes:
     """The whole tree at ``state``'s instant: the answer of ``tree/`` and a snapshot's
-    ``tree.json`` (abolished units included unless told otherwise)."""
+    ``tree.json`` (abolished units included unless told otherwise). A snapshot keeps
+    the default, English: the same instant must make the same bytes in any language.
+    """
     if state.when is None:
         # Encoded while the rows arrive: no registry-sized list beside the JSON.
-        return current_tree_json(include_abolished=include_abolished, origin=origin)
+        return current_tree_json(
+            include_abolished=include_abolished, origin=origin, language=language
+        )
     body = as_of_tree_json(
-        state.when, include_abolished=include_abolished, origin=origin
+        state.when,
+        include_abolished=include_abolished,
+        origin=origin,
+        language=language,
     )
     assert body is not None  # a whole tree, never None  # noqa: S101
     return body

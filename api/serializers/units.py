@@ -8,16 +8,22 @@ from typing import Any, cast
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 from rest_framework.utils.serializer_helpers import ReturnList
 
 from api.serializers.common import slug_in_context, value_of
-from units.content_languages import CONTENT_LANGUAGES, UNIT_TRANSLATED
+from units.content_languages import (
+    CONTENT_LANGUAGES,
+    POST_TRANSLATED,
+    SOURCE_LANGUAGE,
+    UNIT_TRANSLATED,
+)
 from units.models import (
     ClosureReason,
     ReportingLine,
     UnitKind,
 )
-from units.selectors.languages import all_languages, localized
+from units.selectors.languages import all_languages, localized, localized_texts
 
 
 class LocalizedCharField(serializers.CharField):
@@ -26,6 +32,21 @@ class LocalizedCharField(serializers.CharField):
 
     def get_attribute(self, instance: Any) -> str:
         return localized(instance, str(self.source))[0]
+
+
+class UntranslatedField(serializers.ListField):
+    """Which of ``names`` the answer shows in English, not yet translated into its
+    language; left out when there are none (so always from English answers)."""
+
+    def __init__(self, names: tuple[str, ...], **kwargs: Any) -> None:
+        self.names = names
+        super().__init__(child=serializers.CharField(), required=False, **kwargs)
+
+    def get_attribute(self, instance: Any) -> list[str]:
+        untranslated = localized_texts(instance, self.names)[1]
+        if not untranslated:
+            raise SkipField
+        return untranslated
 
 
 class UnitSerializer(serializers.Serializer):
@@ -171,7 +192,22 @@ class UnitDetailSerializer(UnitSerializer, LineageFieldsSerializer):
         return {name: all_languages(unit, name) for name in UNIT_TRANSLATED}
 
 
+class TreeHeadSerializer(HeadSerializer):
+    title = LocalizedCharField()
+    untranslated = UntranslatedField(
+        POST_TRANSLATED,
+        help_text='`["title"]` when the title is in English, not yet translated into '
+        "the answer's language; absent otherwise.",
+    )
+
+
 class TreeNodeSerializer(UnitWithHeadSerializer):
+    head = TreeHeadSerializer(allow_null=True)
+    untranslated = UntranslatedField(
+        UNIT_TRANSLATED,
+        help_text="The texts shown in English, not yet translated into the answer's "
+        'language (`["name", "mandate"]`); absent when there are none.',
+    )
     children = serializers.SerializerMethodField()
 
     @extend_schema_field(
@@ -186,27 +222,51 @@ class TreeNodeSerializer(UnitWithHeadSerializer):
 
 
 def tree_payload(
-    roots: list[Any], unit_slugs: dict[int, str], *, origin: str = ""
+    roots: list[Any],
+    unit_slugs: dict[int, str],
+    *,
+    origin: str = "",
+    language: str = SOURCE_LANGUAGE,
 ) -> list[dict[str, Any]]:
     """The ``TreeNodeSerializer`` representation of whole trees, built directly.
 
     A recursive DRF serializer costs most of a millisecond per node (field objects,
     ``reverse()`` per URL), which made a 10,000-unit tree take seconds. This builds the
     same dictionaries in plain Python, iteratively; a test keeps both representations
-    equal, and the serializer still documents the shape in the OpenAPI schema.
+    equal, and the serializer still documents the shape in the OpenAPI schema. The
+    texts are in ``language``, English (listed in ``untranslated``) where missing.
     """
     prefix, suffix = unit_url_parts(origin)
 
+    def head_payload(head: Any) -> dict[str, Any]:
+        holder = head.holder
+        (title,), untranslated = localized_texts(head, POST_TRANSLATED, language)
+        return {
+            "slug": head.slug,
+            "title": title,
+            **({"untranslated": untranslated} if untranslated else {}),
+            "holder": None
+            if holder is None
+            else {
+                "person": holder.person_slug,
+                "name": holder.person_name,
+                "started_on": _iso(holder.started_on),
+                "ended_on": _iso(holder.ended_on),
+            },
+        }
+
     def node_payload(node: Any) -> dict[str, Any]:
         head = node.head
-        holder = head.holder if head is not None else None
+        texts, untranslated = localized_texts(node, UNIT_TRANSLATED, language)
+        name, short_name, mandate, location = texts
         return {
             "slug": node.slug,
-            "name": node.name,
-            "short_name": node.short_name,
+            "name": name,
+            "short_name": short_name,
             "kind": node.kind,
-            "mandate": node.mandate,
-            "location": node.location,
+            "mandate": mandate,
+            "location": location,
+            **({"untranslated": untranslated} if untranslated else {}),
             "learn_more_url": node.learn_more_url,
             "parent": unit_slugs.get(node.parent_id) if node.parent_id else None,
             "reporting_line": node.reporting_line,
@@ -215,20 +275,7 @@ def tree_payload(
             "abolished_on": _iso(node.abolished_on),
             "status": "active" if node.abolished_on is None else "abolished",
             "url": f"{prefix}{node.slug}{suffix}",
-            "head": None
-            if head is None
-            else {
-                "slug": head.slug,
-                "title": head.title,
-                "holder": None
-                if holder is None
-                else {
-                    "person": holder.person_slug,
-                    "name": holder.person_name,
-                    "started_on": _iso(holder.started_on),
-                    "ended_on": _iso(holder.ended_on),
-                },
-            },
+            "head": None if head is None else head_payload(head),
             "children": [],
         }
 

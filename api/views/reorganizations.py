@@ -53,6 +53,7 @@ from units.models import (
     ReorganizationOperation,
     ReorganizationStatus,
 )
+from units.selectors.languages import content_language
 from units.selectors.planned import plan_summary
 from units.services.imports import read_upload
 
@@ -474,7 +475,10 @@ class ReorganizationPreviewView(ReorganizationView):
                 if plan.preview_problems
                 else json.loads(
                     as_of_tree_json(
-                        when, include_abolished=False, origin=context["origin"]
+                        when,
+                        include_abolished=False,
+                        origin=context["origin"],
+                        language=content_language(),
                     )
                     or b"[]"
                 )

@@ -24,6 +24,7 @@ from api.views.base import (
     origin,
     unit_id_or_404,
 )
+from units.selectors.languages import content_language
 
 
 class TreeView(RegistryView):
@@ -41,10 +42,14 @@ class TreeView(RegistryView):
     def get(self, request: Request) -> HttpResponse:
         query = TreeFilterSet(request.query_params).selector_arguments()
         when, include_abolished = query["when"], query["include_abolished"]
+        language = content_language()
 
         def build() -> bytes:
             return whole_tree_json(
-                RegistryAt(when), origin(request), include_abolished=include_abolished
+                RegistryAt(when),
+                origin(request),
+                include_abolished=include_abolished,
+                language=language,
             )
 
         return generation_read_json(
@@ -65,12 +70,16 @@ class UnitTreeView(RegistryView):
     def get(self, request: Request, slug: str) -> HttpResponse:
         query = TreeFilterSet(request.query_params).selector_arguments()
         when, include_abolished = query["when"], query["include_abolished"]
+        language = content_language()
 
         def build() -> bytes:
             # The current branch is read alone; a past one is cut from its tree.
             if when is None:
                 body = current_branch_json(
-                    slug, include_abolished=include_abolished, origin=origin(request)
+                    slug,
+                    include_abolished=include_abolished,
+                    origin=origin(request),
+                    language=language,
                 )
             else:
                 body = as_of_tree_json(
@@ -78,6 +87,7 @@ class UnitTreeView(RegistryView):
                     include_abolished=include_abolished,
                     root_slug=slug,
                     origin=origin(request),
+                    language=language,
                 )
             if body is None:
                 unit_id_or_404(slug)

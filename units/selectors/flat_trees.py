@@ -121,6 +121,9 @@ HEAD_COLUMNS = (
     "head_term__person__full_name",
     "head_term__started_on",
     "head_term__ended_on",
+    # Last, so the positions of the columns above stay what tuple readers expect.
+    "head_post__title_fr",
+    "head_post__title_es",
 )
 
 

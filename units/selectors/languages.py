@@ -7,7 +7,7 @@ and says so (the caller marks the English text as English).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.utils import translation
@@ -82,3 +82,20 @@ def localized_html(source: Any, name: str, language: str | None = None) -> SafeS
     """``localized_parts`` as one piece of HTML: the text, then its note if any."""
     text, note = localized_parts(source, name, language)
     return SafeString(text + note)
+
+
+def localized_texts(
+    source: Any, names: Iterable[str], language: str | None = None
+) -> tuple[list[str], list[str]]:
+    """``localized`` of each of ``names``, and which of them are shown in English for
+    want of a translation (none in English; an empty English text is not counted,
+    there being nothing to translate), for answers that mark their fallbacks."""
+    wanted = content_language(language)
+    texts: list[str] = []
+    untranslated: list[str] = []
+    for name in names:
+        text, found = localized(source, name, wanted)
+        texts.append(text)
+        if found != wanted and text:
+            untranslated.append(name)
+    return texts, untranslated
