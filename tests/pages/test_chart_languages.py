@@ -19,11 +19,13 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from tests.conftest import ScriptedHistory, at
 from tests.pages.test_chart_pages import page_svg
 from tests.services.test_reorganizations import FIVE_OPERATIONS, registry, scheduled
 from units import services
+from units.chart import svg as chart_svg
 
 pytestmark = pytest.mark.usefixtures("plain_static_files")
 
@@ -188,8 +190,9 @@ def test_the_downloads_are_offered_and_drawn_in_the_page_language(
     assert box(drawn, "unit-x", "name").get("lang") == "en"
     desc = drawn.find(f"{SVG}desc")
     assert desc is not None
-    assert desc.text is not None
-    assert desc.text.startswith("Boxes are units")  # untranslated yet: the msgid
+    # Described in French, as the catalog says it (English until translated).
+    with translation.override("fr"):
+        assert desc.text == chart_svg._description()
 
     for file_format in ("png", "pdf"):
         french = client.get(f"/fr/chart/download.{file_format}?as_of=2024-01-01")

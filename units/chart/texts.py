@@ -81,14 +81,6 @@ def fill(template: str, **values: str | Marked) -> Marked:
     return Marked("".join(parts), tuple(english))
 
 
-def join(*texts: str | Marked) -> Marked:
-    """The texts one after the other, their marks kept."""
-    return fill(
-        "".join(f"%(p{index})s" for index in range(len(texts))),
-        **{f"p{index}": text for index, text in enumerate(texts)},
-    )
-
-
 def wrapped_pieces(text: str, width: int) -> list[list[Piece]]:
     """Greedy word wrap to lines of at most ``width`` characters, losing nothing,
     as the pieces of ``text`` each line holds (joined by one space).
