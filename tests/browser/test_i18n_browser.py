@@ -15,6 +15,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.browser.conftest import BrowserProblems, screenshot
+from units import services
+from units.models import OrganizationalUnit
 from units.seed import load_structure
 from units.views import structure_pages
 
@@ -155,4 +157,57 @@ def test_a_branch_loaded_by_script_speaks_the_page_language(
     )
     link = branch.locator(":scope > ul > li .unit-link").first
     assert (link.get_attribute("href") or "").startswith("/fr/units/")
+    assert problems.collected() == []
+
+
+FRENCH_NAMES = {
+    "office-of-the-director-general": "Bureau du Directeur général",
+    "office-of-the-deputy-director-general-for-operations": (
+        "Bureau du Directeur général adjoint chargé des opérations"
+    ),
+}
+
+
+def test_the_french_chart_shows_french_names_and_marks_english_ones(
+    french_page: Page, live_server: LiveServer, seeded: None, editor: User
+) -> None:
+    """Two units have French names: the chart draws them; every other name is the
+    English one, marked so (axe-core checks the marks are valid languages)."""
+    for slug, name in FRENCH_NAMES.items():
+        services.unit_update(
+            unit=OrganizationalUnit.objects.get(slug=slug),
+            user=editor,
+            reason="French name",
+            name_fr=name,
+        )
+    page = french_page
+    problems = BrowserProblems(page)
+    assert problems.visit(f"{live_server.url}/fr/chart/?depth=2") == []
+    assert_page_in(page, "fr", "Organigramme")
+    chart = page.locator("[data-chart] svg")
+    assert chart.get_attribute("lang") == "fr"
+    names = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[data-chart] g.unit')).map(
+            (unit) => {
+                const name = unit.querySelector('text.name');
+                return [
+                    unit.dataset.slug,
+                    Array.from(name.children).map((line) => line.textContent).join(' '),
+                    name.getAttribute('lang'),
+                ];
+            })"""
+    )
+    drawn = {slug: (text, lang) for slug, text, lang in names}
+    for slug, name in FRENCH_NAMES.items():
+        assert drawn[slug] == (name, None)
+        box = page.locator(f'[data-chart] g.unit[data-slug="{slug}"] text.name')
+        assert box.is_visible()
+    english = [slug for slug, (_text, lang) in drawn.items() if lang == "en"]
+    assert len(english) == len(drawn) - len(FRENCH_NAMES) > 0
+    heading = page.locator("[data-chart] svg .chart-heading")
+    assert heading.text_content() == "Bureau du Directeur général"
+    # The downloads are the French ones.
+    for link in page.locator(".downloads a").all():
+        assert (link.get_attribute("href") or "").startswith("/fr/chart/download.")
+    screenshot(page, "i18n-chart-fr-names", full_page=False)
     assert problems.collected() == []

@@ -58,6 +58,9 @@ class ChartLink:
     label: str
     # The kind of relationship ("supports"), written along the line where it fits.
     kind: str = ""
+    # Where ``label`` holds a unit's English name in a chart of another language
+    # (character ranges; ``units.chart.texts.Marked``).
+    english: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(slots=True, eq=False)

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 import cairocffi
 import cairosvg
 from cairosvg.parser import Tree
+from django.utils.translation import gettext
 
 from units.chart.svg import FONT_FAMILY, MUTED_INK, SMALLEST_TEXT, document_size
 
@@ -102,12 +103,16 @@ def _body(svg: str) -> str:
 
 
 def chart_pdf(svg: str, *, page: PageSize, title: str) -> bytes:
-    """The chart ``svg`` (from ``render_svg``) on ``page``-sized landscape pages."""
+    """The chart ``svg`` (from ``render_svg``) on ``page``-sized landscape pages.
+
+    ``title`` is the document's title (its metadata, in the chart's language) and
+    each page's footer."""
     width, height = document_size(svg)
     tiles = tiling(width, height, page)
     body = _body(svg)
     output = io.BytesIO()
     surface = cairocffi.PDFSurface(output, page.width, page.height)
+    surface.set_metadata(cairocffi.PDF_METADATA_TITLE, title)
 
     class _OnePage(cairosvg.surface.PDFSurface):
         """Draws on the shared PDF, one page at a time, instead of a new file."""
@@ -123,10 +128,18 @@ def chart_pdf(svg: str, *, page: PageSize, title: str) -> bytes:
             number += 1
             footer = title
             if tiles.pages > 1:
-                footer += (
-                    f" — page {number} of {tiles.pages} (row {row + 1} of "
-                    f"{tiles.rows}, column {column + 1} of {tiles.columns})"
-                )
+                footer = gettext(
+                    "%(title)s — page %(number)s of %(pages)s (row %(row)s of "
+                    "%(rows)s, column %(column)s of %(columns)s)"
+                ) % {
+                    "title": title,
+                    "number": number,
+                    "pages": tiles.pages,
+                    "row": row + 1,
+                    "rows": tiles.rows,
+                    "column": column + 1,
+                    "columns": tiles.columns,
+                }
             document = _page_svg(body, tiles, page, column, row, footer)
             _OnePage(Tree(bytestring=document.encode()), None, 96)
             surface.show_page()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
 from xml.sax.saxutils import escape, quoteattr
 
 from django.utils.translation import gettext, ngettext
@@ -36,9 +38,20 @@ from units.chart.routing import (
     _separate,
     plan_tracks,
 )
+from units.chart.texts import (
+    Marked,
+    Piece,
+    as_marked,
+    fill,
+    line_text,
+    marked_markup,
+    text_in,
+    wrapped_pieces,
+)
 from units.dates import day_text
 from units.models import ReportingLine
 from units.selectors import UnitNode
+from units.selectors.languages import content_language
 
 # The text in the boxes, at sizes read without zooming (``SMALLEST_TEXT`` is the
 # smallest size anywhere in the chart; the page's "Fit" keeps it readable). The line
@@ -93,37 +106,41 @@ def wrap(text: str, width: int = NAME_LINE_CHARS) -> list[str]:
     A name is never cut short: it takes as many lines as it needs (the box grows),
     and a word longer than a line is broken with a hyphen.
     """
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        while len(word) > width:
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[: width - 1] + "-")
-            word = word[width - 1 :]
-        candidate = f"{current} {word}".strip()
-        if len(candidate) <= width:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    return lines
+    return [line_text(text, pieces) for pieces in wrapped_pieces(text, width)]
 
 
-def _text_lines(node: UnitNode) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True, slots=True)
+class _BoxText:
+    """A box's two texts in the chart's language, and the lines each wraps to."""
+
+    name: Marked
+    name_lines: list[list[Piece]]
+    head: Marked
+    head_lines: list[list[Piece]]
+
+
+def _box_text(node: UnitNode, language: str | None) -> _BoxText:
     """The lines of a box: its name, then who heads it."""
-    return wrap(node.name), wrap(head_text(node), HEAD_LINE_CHARS)
+    name = text_in(node, "name", language)
+    head = head_phrase(node, language)
+    return _BoxText(
+        name,
+        wrapped_pieces(name.text, NAME_LINE_CHARS),
+        head,
+        wrapped_pieces(head.text, HEAD_LINE_CHARS),
+    )
 
 
-def box_height(node: UnitNode, hidden_descendants: int) -> float:
-    """How tall the box of ``node`` is drawn: enough for every line of its text.
+def box_height(
+    node: UnitNode, hidden_descendants: int, language: str | None = None
+) -> float:
+    """How tall the box of ``node`` is drawn: enough for every line of its text
+    (in ``language``, default the active one: a translation may wrap otherwise).
 
     A box that folds sub-units keeps a strip at its foot for the "+N" badge.
     """
-    name_lines, head_lines = _text_lines(node)
+    text = _box_text(node, language)
+    name_lines, head_lines = text.name_lines, text.head_lines
     height = NAME_TOP + (len(name_lines) - 1) * NAME_LINE_HEIGHT + TEXT_BOTTOM
     if head_lines:
         height += HEAD_GAP + (len(head_lines) - 1) * HEAD_LINE_HEIGHT
@@ -149,8 +166,8 @@ def render_svg(
     *,
     links: Iterable[ChartLink] = (),
     max_depth: int,
-    title: str,
-    organization: str = "",
+    title: str | Marked,
+    organization: str | Marked = "",
     unit_url: Callable[[str], str],
     expand_url: Callable[[str], str],
     kind_labels: dict[str, str],
@@ -158,8 +175,13 @@ def render_svg(
     descendants: Mapping[int, int] | None = None,
     folded: Mapping[str, str] | None = None,
     planned: bool = False,
+    language: str | None = None,
 ) -> str:
     """The chart as a standalone SVG document (inline it, or serve it as a file).
+
+    Names and head post titles are in ``language`` (default: the active language),
+    English where not yet translated, marked ``lang="en"``; the document says its
+    language. ``title`` and ``organization`` may carry such marks (``Marked``).
 
     ``descendants`` is as for ``layout()``. A relationship with a folded unit is
     drawn to the box that folds it: ``folded`` names that box for the units below the
@@ -171,8 +193,10 @@ def render_svg(
     says what it shows.
     """
     links = list(links)
+    language = content_language(language)
+    heights = partial(box_height, language=language)
     chart = layout(
-        roots, max_depth=max_depth, descendants=descendants, box_height=box_height
+        roots, max_depth=max_depth, descendants=descendants, box_height=heights
     )
     ends = _ends(chart, links, folded)
     top_room = 0.0
@@ -193,7 +217,7 @@ def render_svg(
             roots,
             max_depth=max_depth,
             descendants=descendants,
-            box_height=box_height,
+            box_height=heights,
             band_room=plan.band_room(),
             top_room=top_room,
             gap_room=plan.gap_room(),
@@ -225,12 +249,10 @@ def render_svg(
         f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
         f'font-family="{FONT_FAMILY}" class="org-chart" '
         f'data-smallest-text="{SMALLEST_TEXT}" '
+        f'lang="{language}" xml:lang="{language}" '
         f'aria-labelledby="chart-title chart-desc">',
         f'<title id="chart-title">{escape(f"{heading} — {subheading}")}</title>',
-        '<desc id="chart-desc">Boxes are units, linked to their pages. Solid lines: '
-        "direct supervision. Long dashes: oversight. Dotted lines with an arrow, "
-        "running between the boxes: dotted-line relationships, named along the line "
-        "or in its tooltip. A “+N” badge opens a folded sub-tree.</desc>",
+        f'<desc id="chart-desc">{escape(_description())}</desc>',
         f'<rect x="0" y="0" width="{chart.width:.0f}" height="{chart.height:.0f}" '
         'fill="#ffffff"/>',
         '<defs><marker id="relationship-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
@@ -249,11 +271,20 @@ def render_svg(
         parts.append(_key(key, key_top))
     parts.append('<g class="units">')
     for box in chart.boxes:
-        parts.append(_box(box, unit_url, expand_url, kind_labels))
+        parts.append(_box(box, unit_url, expand_url, kind_labels, language))
     parts.append("</g></svg>")
     # Names and mandates stored before the services refused control characters must
     # not make the document malformed (and CairoSVG's PNG and PDF renders fail).
     return xml_safe("".join(parts))
+
+
+def _description() -> str:
+    return gettext(
+        "Boxes are units, linked to their pages. Solid lines: direct supervision. "
+        "Long dashes: oversight. Dotted lines with an arrow, running between the "
+        "boxes: dotted-line relationships, named along the line or in its tooltip. "
+        "A “+N” badge opens a folded sub-tree."
+    )
 
 
 def document_size(svg: str) -> tuple[float, float]:
@@ -298,7 +329,7 @@ def _relationships(
     ends: list[tuple[ChartLink, PlacedBox, PlacedBox]],
     plan: TrackPlan,
     boxes_top: float,
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[Marked]]:
     """Each relationship routed between the boxes, as a group with its title and
     label; and the key's lines for those labelled by a number.
 
@@ -396,7 +427,7 @@ def _labels(
     ends: list[tuple[ChartLink, PlacedBox, PlacedBox]],
     routes: list[list[Point]],
     obstacles: _Obstacles,
-) -> tuple[list[str | None], list[str]]:
+) -> tuple[list[str | None], list[Marked]]:
     """Each line's label (None where none has room), and the key's lines.
 
     The kind goes beside the line; where it has no room, a number on the line, spelled
@@ -411,7 +442,7 @@ def _labels(
     taken: list[Rect] = []
     bounds = (0.0, 0.0, chart.width, chart.height)
     labels: list[str | None] = []
-    key: list[str] = []
+    key: list[Marked] = []
     for (link, _source, _target), points in zip(ends, routes, strict=True):
         text = link.kind or link.label
         label = _along(points, text, obstacles, lines, taken, bounds)
@@ -419,7 +450,13 @@ def _labels(
             number = str(len(key) + 1)
             label = _along(points, number, obstacles, lines, taken, bounds, True)
             if label is not None:
-                key.append(f"{number}: {link.label}")
+                key.append(
+                    fill(
+                        "%(number)s: %(label)s",
+                        number=number,
+                        label=Marked(link.label, link.english),
+                    )
+                )
         labels.append(label)
     return labels, key
 
@@ -536,7 +573,7 @@ def _along(
     return None
 
 
-def _key(lines: list[str], top: float) -> str:
+def _key(lines: list[Marked], top: float) -> str:
     """Below the chart: what each numbered dotted line stands for."""
     parts = [
         f'<g class="relationship-key"><text x="{MARGIN}" y="{top + KEY_LINE_HEIGHT:.1f}" '
@@ -547,7 +584,7 @@ def _key(lines: list[str], top: float) -> str:
         parts.append(
             f'<text x="{MARGIN}" y="{top + index * KEY_LINE_HEIGHT:.1f}" '
             f'font-size="{LABEL_FONT_SIZE}" fill="{RELATIONSHIP_STROKE}" '
-            f'class="relationship-key-entry">{escape(line)}</text>'
+            f'class="relationship-key-entry">{marked_markup(line)}</text>'
         )
     parts.append("</g>")
     return "".join(parts)
@@ -563,26 +600,36 @@ def _overlap(first: Rect, second: Rect) -> bool:
 
 
 def _headings(
-    title: str, organization: str, as_of: datetime.date | None, *, planned: bool = False
-) -> tuple[str, str]:
+    title: str | Marked,
+    organization: str | Marked,
+    as_of: datetime.date | None,
+    *,
+    planned: bool = False,
+) -> tuple[Marked, Marked]:
     """The chart's heading (the organization) and what it shows, on which date;
     ``planned``: a future date, the structure as the approved reorganizations make it."""
     if as_of is None:
-        subheading = title
+        subheading = as_marked(title)
     elif planned:
-        subheading = gettext("%(title)s — planned for %(day)s") % {
-            "title": title,
-            "day": day_text(as_of),
-        }
+        subheading = fill(
+            gettext("%(title)s — planned for %(day)s"), title=title, day=day_text(as_of)
+        )
     else:
-        subheading = gettext("%(title)s — as of %(day)s") % {
-            "title": title,
-            "day": day_text(as_of),
-        }
-    return organization or title, subheading
+        subheading = fill(
+            gettext("%(title)s — as of %(day)s"), title=title, day=day_text(as_of)
+        )
+    return as_marked(organization or title), subheading
 
 
-def _legend(heading: str, subheading: str) -> str:
+def _text(marked: Marked, attributes: str) -> str:
+    """A ``<text>`` element of ``marked``: ``lang="en"`` on it when it is all an
+    English fallback, else on each English run inside it."""
+    if marked.all_english:
+        return f'<text {attributes} lang="en">{escape(marked.text)}</text>'
+    return f"<text {attributes}>{marked_markup(marked)}</text>"
+
+
+def _legend(heading: Marked, subheading: Marked) -> str:
     y = MARGIN
     items = [
         (
@@ -601,11 +648,17 @@ def _legend(heading: str, subheading: str) -> str:
         ),
     ]
     parts = [
-        f'<g class="legend"><text x="{MARGIN}" y="{y + 16}" '
-        f'font-size="{HEADING_FONT_SIZE}" font-weight="bold" fill="{INK}" '
-        f'class="chart-heading">{escape(heading)}</text>'
-        f'<text x="{MARGIN}" y="{y + 38}" font-size="{SUBHEADING_FONT_SIZE}" '
-        f'fill="{INK}" class="chart-subheading">{escape(subheading)}</text>'
+        '<g class="legend">',
+        _text(
+            heading,
+            f'x="{MARGIN}" y="{y + 16}" font-size="{HEADING_FONT_SIZE}" '
+            f'font-weight="bold" fill="{INK}" class="chart-heading"',
+        ),
+        _text(
+            subheading,
+            f'x="{MARGIN}" y="{y + 38}" font-size="{SUBHEADING_FONT_SIZE}" '
+            f'fill="{INK}" class="chart-subheading"',
+        ),
     ]
     x = MARGIN
     for label, style in items:
@@ -619,27 +672,50 @@ def _legend(heading: str, subheading: str) -> str:
     return "".join(parts)
 
 
-def head_text(node: UnitNode) -> str:
+def head_phrase(node: UnitNode, language: str | None = None) -> Marked:
     """Who heads the unit on the chart's date: where readers look for the head.
 
     "Director General: António Vitorino", or "Head post vacant: Deputy Director
-    General for Operations"; empty for a unit without a head post.
+    General for Operations"; empty for a unit without a head post. The post's title
+    in ``language``, marked where it is the English one.
     """
     if node.head is None:
-        return ""
+        return Marked("")
+    title = text_in(node.head, "title", language)
     if node.head.holder is None:
-        return gettext("Head post vacant: %(post)s") % {"post": node.head.title}
-    return gettext("%(post)s: %(holder)s") % {
-        "post": node.head.title,
-        "holder": node.head.holder.person_name,
-    }
+        return fill(gettext("Head post vacant: %(post)s"), post=title)
+    return fill(
+        gettext("%(post)s: %(holder)s"),
+        post=title,
+        holder=node.head.holder.person_name,
+    )
 
 
-def _lines(lines: list[str], x: float, y: float, step: float, style: str) -> str:
-    """One text of several lines (one ``tspan`` each), read as one by screen readers."""
+def head_text(node: UnitNode, language: str | None = None) -> str:
+    """``head_phrase`` as plain text."""
+    return head_phrase(node, language).text
+
+
+def _lines(
+    text: Marked,
+    lines: list[list[Piece]],
+    x: float,
+    y: float,
+    step: float,
+    style: str,
+) -> str:
+    """One text of several lines (one ``tspan`` each), read as one by screen readers.
+
+    An English fallback is marked ``lang="en"``: on the ``text`` when it is all of
+    it, else on a ``tspan`` around each English run within a line."""
+    if text.all_english:
+        style += ' lang="en"'
+        contents = [escape(line_text(text.text, pieces)) for pieces in lines]
+    else:
+        contents = [marked_markup(text, pieces) for pieces in lines]
     spans = "".join(
-        f'<tspan x="{x:.1f}" y="{y + index * step:.1f}">{escape(line)}</tspan>'
-        for index, line in enumerate(lines)
+        f'<tspan x="{x:.1f}" y="{y + index * step:.1f}">{content}</tspan>'
+        for index, content in enumerate(contents)
     )
     return f"<text {style}>{spans}</text>"
 
@@ -649,6 +725,7 @@ def _box(
     unit_url: Callable[[str], str],
     expand_url: Callable[[str], str],
     kind_labels: dict[str, str],
+    language: str,
 ) -> str:
     node = box.node
     is_top = node.level == 0
@@ -657,14 +734,15 @@ def _box(
     fill = BRAND if is_top else ("#e8eef8" if has_sub_units else "#ffffff")
     ink = "#ffffff" if is_top else INK
     muted = "#ffffff" if is_top else MUTED_INK
-    name_lines, head_lines = _text_lines(node)
-    label = str(node.name)
-    if node.short_name:
-        label += f" ({node.short_name})"
+    text = _box_text(node, language)
+    label = text.name.text
+    short_name = text_in(node, "short_name", language).text
+    if short_name:
+        label += f" ({short_name})"
     tooltip = f"{label} — {kind_labels.get(node.kind, node.kind)}"
     if node.head is not None:
-        holder = node.head.holder.person_name if node.head.holder else "vacant"
-        tooltip += f"; {node.head.title}: {holder}"
+        holder = node.head.holder.person_name if node.head.holder else gettext("vacant")
+        tooltip += f"; {text_in(node.head, 'title', language).text}: {holder}"
     parts = [
         f'<g class="unit" data-slug={quoteattr(node.slug)}>',
         f"<a href={quoteattr(unit_url(node.slug))}>",
@@ -676,7 +754,8 @@ def _box(
     x = box.x + 10
     parts.append(
         _lines(
-            name_lines,
+            text.name,
+            text.name_lines,
             x,
             box.y + NAME_TOP,
             NAME_LINE_HEIGHT,
@@ -684,13 +763,15 @@ def _box(
             'class="name"',
         )
     )
-    if head_lines:
+    if text.head_lines:
+        head_lines = text.head_lines
         # The head stands at the foot of the box, level across a row of boxes.
         bottom = box.y + box.height - TEXT_BOTTOM
         if box.hidden_descendants:
             bottom -= BADGE_ROOM
         parts.append(
             _lines(
+                text.head,
                 head_lines,
                 x,
                 bottom - (len(head_lines) - 1) * HEAD_LINE_HEIGHT,

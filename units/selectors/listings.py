@@ -53,6 +53,9 @@ class UnitRef:
     slug: str
     name: str
     short_name: str
+    # Read through ``units.selectors.languages.localized`` (blank: not translated).
+    name_fr: str = ""
+    name_es: str = ""
 
 
 @dataclass(slots=True)
@@ -145,11 +148,16 @@ def _unit_refs(unit_ids: Iterable[int]) -> dict[int, UnitRef]:
     ids = set(unit_ids)
     if not ids:
         return {}
+    fields = ("id", "slug", "name", "short_name", "name_fr", "name_es")
     return {
-        row["id"]: UnitRef(row["slug"], row["name"], row["short_name"])
-        for row in current_rows(
-            OrganizationalUnit, ("id", "slug", "name", "short_name"), ids
+        row["id"]: UnitRef(
+            row["slug"],
+            row["name"],
+            row["short_name"],
+            name_fr=row["name_fr"],
+            name_es=row["name_es"],
         )
+        for row in current_rows(OrganizationalUnit, fields, ids)
     }
 
 

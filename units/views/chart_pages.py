@@ -17,6 +17,8 @@ from django.views.decorators.http import require_safe
 from units import chart as org_chart
 from units import selectors
 from units.chart.pages import PAGE_SIZES, chart_pdf
+from units.chart.texts import Marked, fill, text_in
+from units.content_languages import SOURCE_LANGUAGE
 from units.dates import day_text
 from units.selectors import (
     PartialTree,
@@ -24,6 +26,7 @@ from units.selectors import (
     unit_lineage,
     unit_tree_levels,
 )
+from units.selectors.languages import content_language
 from units.selectors.planned import current_plan
 from units.views.base import (
     AsOf,
@@ -54,6 +57,23 @@ class ChartRequest:
     @property
     def roots(self) -> list[UnitNode]:
         return self.tree.roots
+
+
+def _chart_link(line: selectors.RelationshipLine) -> org_chart.ChartLink:
+    """A dotted line to draw, named in the page's language ("A supports B")."""
+    label = fill(
+        "%(source)s %(kind)s %(target)s",
+        source=text_in(line.source, "name"),
+        kind=line.kind_label,
+        target=text_in(line.target, "name"),
+    )
+    return org_chart.ChartLink(
+        source_slug=line.source.slug,
+        target_slug=line.target.slug,
+        label=label.text,
+        kind=line.kind_label,
+        english=label.english,
+    )
 
 
 def _chart_levels_that_fit(units_per_level: dict[int, int]) -> int:
@@ -92,15 +112,7 @@ def _chart_request(request: HttpRequest) -> ChartRequest:
                 )
                 depth = DEFAULT_CHART_DEPTH
     root_slug = request.GET.get("root", "").strip()
-    links = [
-        org_chart.ChartLink(
-            source_slug=line.source.slug,
-            target_slug=line.target.slug,
-            label=f"{line.source.name} {line.kind_label} {line.target.name}",
-            kind=line.kind_label,
-        )
-        for line in selectors.relationships_as_of(as_of.when)
-    ]
+    links = [_chart_link(line) for line in selectors.relationships_as_of(as_of.when)]
     # Only the drawn levels are read: the tree counts what each folded box holds,
     # tells which box folds each unit a dotted line joins, and, without a depth,
     # counts the units per level to choose one before reading them.
@@ -152,9 +164,11 @@ def _chart_svg(
         url = f"{reverse('units:chart')}?{urlencode(params)}"
         return request.build_absolute_uri(url) if absolute else url
 
-    title = _("Organization chart")
+    title: str | Marked = _("Organization chart")
     if chart.root_slug and chart.roots:
-        title = _("Organization chart: %(name)s") % {"name": chart.roots[0].name}
+        title = fill(
+            _("Organization chart: %(name)s"), name=text_in(chart.roots[0], "name")
+        )
     return org_chart.render_svg(
         chart.roots,
         links=chart.links,
@@ -168,20 +182,22 @@ def _chart_svg(
         descendants=chart.tree.descendants,
         folded=chart.tree.folded,
         planned=chart.as_of.is_future or current_plan() is not None,
+        language=content_language(),
     )
 
 
-def chart_organization(roots: list[UnitNode], ancestors: list[UnitNode]) -> str:
-    """Whose chart it is: the top unit above the drawn one, or the registry's name.
+def chart_organization(roots: list[UnitNode], ancestors: list[UnitNode]) -> Marked:
+    """Whose chart it is: the top unit above the drawn one, or the registry's name,
+    in the page's language (an English fallback marked).
 
     A registry holding several top units is not one organization, so its own name
     (``REGISTRY_NAME``) stands for them.
     """
     if ancestors:
-        return ancestors[0].name
+        return text_in(ancestors[0], "name")
     if len(roots) == 1:
-        return roots[0].name
-    return settings.REGISTRY_NAME
+        return text_in(roots[0], "name")
+    return Marked(settings.REGISTRY_NAME)
 
 
 def _chart_params(chart: ChartRequest, **extra: str) -> str:
@@ -246,7 +262,10 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
     svg = _chart_svg(request, chart_request, absolute=True)
     day = chart_request.as_of.day or timezone.now().date()
     stamp = day.isoformat()
-    name = f"org-chart-{chart_request.root_slug or 'all'}-{stamp}.{file_format}"
+    # A French download is not saved over the English one of the same chart.
+    language = content_language()
+    suffix = "" if language == SOURCE_LANGUAGE else f"-{language}"
+    name = f"org-chart-{chart_request.root_slug or 'all'}-{stamp}{suffix}.{file_format}"
     if file_format == "svg":
         body, content_type = svg.encode(), "image/svg+xml"
     elif file_format == "png":
@@ -256,10 +275,12 @@ def chart_download(request: HttpRequest, file_format: str) -> HttpResponse:
         body = cairosvg.svg2png(bytestring=svg.encode(), scale=scale)
         content_type = "image/png"
     else:
-        title = chart_organization(chart_request.roots, chart_request.ancestors)
-        body = chart_pdf(
-            svg, page=page, title=f"{title} — organization chart, {day_text(day)}"
-        )
+        organization = chart_organization(chart_request.roots, chart_request.ancestors)
+        title = _("%(organization)s — organization chart, %(day)s") % {
+            "organization": organization.text,
+            "day": day_text(day),
+        }
+        body = chart_pdf(svg, page=page, title=title)
         content_type = "application/pdf"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
