@@ -7,11 +7,13 @@ from __future__ import annotations
 import csv
 import io
 from http import HTTPStatus
+from xml.etree import ElementTree
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
 from rdflib import Graph, Literal, Namespace, URIRef
 from rest_framework.test import APIClient
@@ -293,3 +295,61 @@ def test_an_unknown_language_on_an_export_is_a_400_listing_the_codes(
     message = response.json()["lang"]
     assert "“xx”" in message
     assert "en, fr, es" in message
+
+
+# --- Atom feeds ------------------------------------------------------------------------
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+@pytest.mark.parametrize("path", ["changes.atom", "changes.recorded.atom"])
+def test_a_feed_says_its_language_and_tags_each_language_apart(
+    scripted_history, path: str
+) -> None:
+    client = APIClient()
+    english = client.get(f"{API}{path}")
+    french = client.get(f"{API}{path}", HTTP_ACCEPT_LANGUAGE="fr")
+    spanish = client.get(f"{API}{path}", {"lang": "es"})
+    for response, language in ((english, "en"), (french, "fr"), (spanish, "es")):
+        assert response.status_code == HTTPStatus.OK
+        root = ElementTree.fromstring(response.content)  # noqa: S314 - our own output
+        assert root.get(XML_LANG) == language
+        assert response["Content-Language"] == language
+        assert "Accept-Language" in response["Vary"]
+    assert len({english["ETag"], french["ETag"], spanish["ETag"]}) == 3
+    # The English copy is not the French one: no 304 for it.
+    again = client.get(
+        f"{API}{path}", HTTP_ACCEPT_LANGUAGE="fr", HTTP_IF_NONE_MATCH=english["ETag"]
+    )
+    assert again.status_code == HTTPStatus.OK
+    assert again["ETag"] == french["ETag"]
+    cached = client.get(
+        f"{API}{path}", HTTP_ACCEPT_LANGUAGE="fr", HTTP_IF_NONE_MATCH=french["ETag"]
+    )
+    assert cached.status_code == HTTPStatus.NOT_MODIFIED
+
+
+def test_a_feed_reads_its_words_in_the_answer_language(
+    scripted_history, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feed's words go through gettext in the answer's language (the catalogue's
+    French is the lead's to write: a stand-in catalogue shows the lookup)."""
+    from api.formats import feeds
+
+    asked: list[str] = []
+
+    def french_only(message: str) -> str:
+        asked.append(translation.get_language() or "")
+        return f"[fr] {message}" if translation.get_language() == "fr" else message
+
+    monkeypatch.setattr(feeds, "_", french_only)
+    french = APIClient().get(f"{API}changes.atom", {"lang": "fr"})
+    assert french.status_code == HTTPStatus.OK
+    summaries = [
+        entry.findtext(f"{ATOM}summary") or ""
+        for entry in ElementTree.fromstring(french.content).iter(f"{ATOM}entry")  # noqa: S314
+    ]
+    assert summaries
+    assert all("[fr] Reason:" in summary for summary in summaries)
+    assert set(asked) == {"fr"}
