@@ -18,8 +18,11 @@ from typing import Any
 from rest_framework.renderers import JSONRenderer
 
 from api.formats.state import RegistryAt, RegistryRecords
+from units.content_languages import SOURCE_LANGUAGE, TRANSLATION_LANGUAGES
 from units.selectors import UnitNode
+from units.selectors.languages import all_languages
 from units.services.imports import UNIT_COLUMNS
+from units.services.imports.columns import TRANSLATED_UNIT_COLUMNS
 
 ORG_CONTEXT: dict[str, Any] = {
     "org": "http://www.w3.org/ns/org#",
@@ -79,28 +82,27 @@ def _date(value: datetime.date | None) -> str | None:
 CSV_COLUMNS = UNIT_COLUMNS
 
 
+# How the Table Schema describes a column; any other column (the French and Spanish
+# texts among them) is an optional string.
+_CSV_FIELD_SHAPES: dict[str, dict[str, Any]] = {
+    "slug": {"type": "string", "constraints": {"required": True}},
+    "name": {"type": "string", "constraints": {"required": True}},
+    "kind": {"type": "string", "constraints": {"required": True}},
+    "level": {"type": "integer", "constraints": {"minimum": 0}},
+    "status": {
+        "type": "string",
+        "constraints": {"required": True, "enum": ["active", "abolished"]},
+    },
+    "established_on": {"type": "date"},
+    "abolished_on": {"type": "date"},
+}
+
 # The CSV's Table Schema (frictionless): how a snapshot describes units.csv, and what
 # its validation checks (types, the slug as key, a parent naming a unit of the file).
 UNITS_CSV_SCHEMA: dict[str, Any] = {
     "fields": [
-        {"name": "slug", "type": "string", "constraints": {"required": True}},
-        {"name": "name", "type": "string", "constraints": {"required": True}},
-        {"name": "short_name", "type": "string"},
-        {"name": "kind", "type": "string", "constraints": {"required": True}},
-        {"name": "parent", "type": "string"},
-        {"name": "reporting_line", "type": "string"},
-        {"name": "level", "type": "integer", "constraints": {"minimum": 0}},
-        {
-            "name": "status",
-            "type": "string",
-            "constraints": {"required": True, "enum": ["active", "abolished"]},
-        },
-        {"name": "established_on", "type": "date"},
-        {"name": "abolished_on", "type": "date"},
-        {"name": "location", "type": "string"},
-        {"name": "mandate", "type": "string"},
-        {"name": "head_post", "type": "string"},
-        {"name": "head_holder", "type": "string"},
+        {"name": name, **_CSV_FIELD_SHAPES.get(name, {"type": "string"})}
+        for name in CSV_COLUMNS
     ],
     "missingValues": [""],
     "primaryKey": ["slug"],
@@ -108,6 +110,16 @@ UNITS_CSV_SCHEMA: dict[str, Any] = {
         {"fields": ["parent"], "reference": {"resource": "", "fields": ["slug"]}}
     ],
 }
+
+
+def translated_cells(source: Any, names: tuple[str, ...]) -> list[str]:
+    """The French and Spanish texts of ``names``, "" where not translated (no English
+    in their place: a blank cell says "not translated"), in the columns' order."""
+    return [
+        all_languages(source, name)[language] or ""
+        for name in names
+        for language in TRANSLATION_LANGUAGES
+    ]
 
 
 def unit_rows(units: list[UnitNode]) -> list[list[Any]]:
@@ -134,6 +146,8 @@ def unit_rows(units: list[UnitNode]) -> list[list[Any]]:
                 unit.mandate,
                 head.title if head else "",
                 head.holder.person_name if head and head.holder else "",
+                *translated_cells(unit, TRANSLATED_UNIT_COLUMNS),
+                *(translated_cells(head, ("title",)) if head else ["", ""]),
             ]
         )
     return rows
@@ -157,6 +171,17 @@ def org_jsonld(state: RegistryAt, origin: str) -> bytes:
     """The W3C Organization Ontology graph; its IRIs are the API's addresses."""
     graph = org_graph(state.records, f"{origin}/api/v1/", state.lineage)
     return JSONRenderer().render(graph)
+
+
+def tagged_literals(source: Any, name: str) -> list[dict[str, str]]:
+    """``name`` as one language-tagged literal per language that has a text
+    (``{"@value": ..., "@language": "fr"}``): a graph never states an English text as
+    French, and an untranslated text simply has no French literal."""
+    return [
+        {"@value": text, "@language": language}
+        for language, text in all_languages(source, name).items()
+        if text is not None
+    ]
 
 
 def lineage_events(
@@ -224,13 +249,13 @@ def org_graph(
             "@id": unit_uri(unit.id),
             "@type": ["org:OrganizationalUnit"]
             + ([] if unit.parent_id else ["org:FormalOrganization"]),
-            "name": unit.name,
+            "name": tagged_literals(unit, "name"),
             "identifier": unit.slug,
         }
-        if unit.short_name:
-            node["altName"] = unit.short_name
-        if unit.mandate:
-            node["description"] = unit.mandate
+        for key, name in (("altName", "short_name"), ("description", "mandate")):
+            literals = tagged_literals(unit, name)
+            if literals:
+                node[key] = literals
         if unit.parent_id:
             node["subOrganizationOf"] = unit_uri(unit.parent_id)
         if unit.established_on:
@@ -248,7 +273,7 @@ def org_graph(
         node = {
             "@id": post_uri(post["id"]),
             "@type": "org:Post",
-            "name": post["title"],
+            "name": tagged_literals(post, "title"),
             "identifier": post["slug"],
             "postIn": unit_uri(post["unit_id"]),
         }
@@ -298,7 +323,31 @@ def popolo_json(state: RegistryAt, origin: str) -> bytes:
     return JSONRenderer().render(popolo(state.records))
 
 
+# Popolo's other_names has no language of its own: each name in another language is
+# an other name with a ``lang``, noted "multilingual" (EveryPolitician's convention).
+TRANSLATION_NOTE = "multilingual"
+ACRONYM_NOTE = "acronym"
+
+
+def other_names(unit: UnitNode) -> list[dict[str, str]]:
+    """The unit's name in French and Spanish, then its acronym in each language that
+    has one, each with its ``lang``."""
+    names = [
+        {"name": text, "lang": language, "note": TRANSLATION_NOTE}
+        for language, text in all_languages(unit, "name").items()
+        if text is not None and language != SOURCE_LANGUAGE
+    ]
+    names.extend(
+        {"name": text, "lang": language, "note": ACRONYM_NOTE}
+        for language, text in all_languages(unit, "short_name").items()
+        if text is not None
+    )
+    return names
+
+
 def popolo(data: RegistryRecords) -> dict[str, Any]:
+    """Popolo organizations, posts, persons and memberships; names and texts in
+    English, other languages as ``other_names`` (Popolo has one ``name``)."""
     slugs = data.unit_slugs
     posts = {row["id"]: row for row in data.posts}
     people = {row["id"]: row for row in data.people}
@@ -307,11 +356,7 @@ def popolo(data: RegistryRecords) -> dict[str, Any]:
             {
                 "id": unit.slug,
                 "name": unit.name,
-                "other_names": (
-                    [{"name": unit.short_name, "note": "acronym"}]
-                    if unit.short_name
-                    else []
-                ),
+                "other_names": other_names(unit),
                 "classification": unit.kind,
                 "parent_id": (
                     None if unit.parent_id is None else slugs.get(unit.parent_id)

@@ -1,4 +1,10 @@
-"""The change feed as Atom, so people can subscribe to what changes in the registry."""
+"""The change feed as Atom, so people can subscribe to what changes in the registry.
+
+In the answer's language (``?lang=``, else Accept-Language; ``orgregistry.languages``):
+the feed's own words pass through gettext, the feed says its language
+(``xml:lang``), and its ETag names the language, so a French reader's cached copy is
+never confirmed to an English one.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ from typing import Any
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import etag
 from django.views.decorators.vary import vary_on_cookie
 from rest_framework.exceptions import ValidationError
@@ -42,8 +51,9 @@ class ChangesFeed(Feed):
     they took effect, saying so. ``RecordedChangesFeed`` is the other view."""
 
     feed_type = LinkedAtomFeed
-    title = "Changes to the organizational structure"
-    subtitle = (
+    # Lazy: read in the request's language, when the feed is written.
+    title = gettext_lazy("Changes to the organizational structure")
+    subtitle = gettext_lazy(
         "Units, posts and people added, abolished, moved, renamed; appointments "
         "started and ended; dotted lines drawn and ended; every other field changed. "
         "By effective time; changes.recorded.atom lists them as the registry "
@@ -91,9 +101,13 @@ class ChangesFeed(Feed):
     def item_title(self, entry: FeedEntry) -> str:
         if isinstance(entry, ChangeGroup):
             heading = entry.reorganization
+            title = (
+                _("Reorganization failed: %(title)s")
+                if heading.status == "failed"
+                else _("Reorganization: %(title)s")
+            ) % {"title": heading.title}
             reference = f" ({heading.reference})" if heading.reference else ""
-            failed = " failed" if heading.status == "failed" else ""
-            return xml_safe(f"Reorganization{failed}: {heading.title}{reference}")
+            return xml_safe(title + reference)
         return xml_safe(entry.summary + correction_note(entry))
 
     def item_description(self, entry: FeedEntry) -> str:
@@ -112,10 +126,12 @@ class ChangesFeed(Feed):
                 problem_text(problem) for problem in entry.reorganization.problems
             ]
             items = "".join(f"<li>{escape(xml_safe(line))}</li>" for line in lines)
-            return f"<p>Reason: {escape(xml_safe(reason))}</p><ul>{items}</ul>"
+            said = _("Reason: %(reason)s") % {"reason": reason}
+            return f"<p>{escape(xml_safe(said))}</p><ul>{items}</ul>"
         reason = selectors.reason_text(entry, staff=self._staff_reader)
         note = correction_note(entry)
-        return escape(xml_safe(f"{entry.summary}{note}. Reason: {reason}"))
+        said = _("Reason: %(reason)s") % {"reason": reason}
+        return escape(xml_safe(f"{entry.summary}{note}. {said}"))
 
     def item_link(self, entry: FeedEntry) -> str:
         """The public page of what changed: a unit's page (with its timeline), a post
@@ -173,8 +189,8 @@ class RecordedChangesFeed(ChangesFeed):
     whatever their effective time: a correction of the past appears when it was
     recorded, and the later revisions it carried forward add nothing."""
 
-    title = "Changes to the organizational structure, as recorded"
-    subtitle = (
+    title = gettext_lazy("Changes to the organizational structure, as recorded")
+    subtitle = gettext_lazy(
         "What the registry learned last, corrections of the past included, newest "
         "recorded first. changes.atom lists the changes by effective time."
     )
@@ -202,23 +218,36 @@ def correction_note(change: selectors.Change) -> str:
     if correction is None:
         return ""
     was = ", ".join(
-        f"{field} was {value}" for field, value in correction.previous.items()
+        _("%(field)s was %(value)s") % {"field": field, "value": value}
+        for field, value in correction.previous.items()
     )
-    return f" (correction recorded on {correction.corrected_on:%Y-%m-%d}: {was})"
+    note = _("correction recorded on %(date)s: %(previous)s") % {
+        "date": f"{correction.corrected_on:%Y-%m-%d}",
+        "previous": was,
+    }
+    return f" ({note})"
 
 
 def problem_text(problem: dict[str, Any]) -> str:
     """One reason a reorganization failed, naming its operation (from 1) if any."""
     operation = problem.get("operation")
-    where = f"Operation {operation + 1}: " if isinstance(operation, int) else ""
-    return f"{where}{problem.get('message', '')}"
+    message = problem.get("message", "")
+    if not isinstance(operation, int):
+        return message
+    return _("Operation %(number)s: %(message)s") % {
+        "number": operation + 1,
+        "message": message,
+    }
 
 
 def _feed_etag(request: HttpRequest) -> str:
+    """The generation, the reader's kind and what was asked, in which language:
+    the same changes read in French are another representation (RFC 9110, 8.8.3)."""
     visibility = selectors.reader_kind(request.user)
     asked = f"{request.path}?{request.GET.urlencode()}"
     query = hashlib.sha256(asked.encode()).hexdigest()[:16]
-    return f"atom-g{selectors.registry_generation()}-{visibility}-{query}"
+    language = translation.get_language()
+    return f"atom-g{selectors.registry_generation()}-{visibility}-{language}-{query}"
 
 
 # Authors and internal reasons are shown to signed-in auditors only, so a shared cache must never hand their

@@ -16,6 +16,11 @@ from functools import cached_property
 from typing import Any
 
 from units import selectors
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    translation_fields,
+)
 from units.models import (
     Appointment,
     Person,
@@ -24,6 +29,20 @@ from units.models import (
     appointment_is_current,
 )
 from units.selectors import UnitNode
+
+# The records the exports read, with every language of their texts (once each, should
+# the record fields come to hold the translations themselves).
+POST_EXPORT_FIELDS = tuple(
+    dict.fromkeys((*selectors.POST_RECORD_FIELDS, *translation_fields(POST_TRANSLATED)))
+)
+RELATIONSHIP_EXPORT_FIELDS = tuple(
+    dict.fromkeys(
+        (
+            *selectors.RELATIONSHIP_RECORD_FIELDS,
+            *translation_fields(RELATIONSHIP_TRANSLATED),
+        )
+    )
+)
 
 
 def tree_at(
@@ -82,7 +101,7 @@ class RegistryAt:
         known_units = {unit.id for unit in units}
         posts = [
             row
-            for row in selectors.records_as_of(Post, when, selectors.POST_RECORD_FIELDS)
+            for row in selectors.records_as_of(Post, when, POST_EXPORT_FIELDS)
             if row["unit_id"] in known_units
         ]
         known_posts = {row["id"] for row in posts}
@@ -116,7 +135,7 @@ class RegistryAt:
         return [
             row
             for row in selectors.records_as_of(
-                UnitRelationship, self.when, selectors.RELATIONSHIP_RECORD_FIELDS
+                UnitRelationship, self.when, RELATIONSHIP_EXPORT_FIELDS
             )
             if row["source_id"] in known_units and row["target_id"] in known_units
         ]

@@ -24,12 +24,19 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from api.formats.exports import CSV_COLUMNS, unit_rows
+from api.formats.exports import CSV_COLUMNS, translated_cells, unit_rows
 from api.formats.state import RegistryAt, RegistryRecords
 from units import selectors
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    translation_fields,
+)
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNITS_SHEET = "Units"
+# The French and Spanish texts come last, blank where missing, as in the Units sheet
+# (``units.services.imports.columns``): columns are only ever added at the end.
 POST_COLUMNS = (
     "unit",
     "slug",
@@ -41,6 +48,7 @@ POST_COLUMNS = (
     "abolished_on",
     "holder",
     "holder_since",
+    *translation_fields(POST_TRANSLATED),
 )
 DOTTED_LINE_COLUMNS = (
     "source",
@@ -49,6 +57,7 @@ DOTTED_LINE_COLUMNS = (
     "description",
     "started_on",
     "ended_on",
+    *translation_fields(RELATIONSHIP_TRANSLATED),
 )
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -208,6 +217,7 @@ def _post_rows(data: RegistryRecords) -> list[list[Any]]:
                 post["abolished_on"] or "",
                 person["full_name"] if person else "",
                 holder["started_on"] if holder and person else "",
+                *translated_cells(post, POST_TRANSLATED),
             ]
         )
     return rows
@@ -225,6 +235,7 @@ def _line_rows(
             line["description"],
             line["started_on"] or "",
             line["ended_on"] or "",
+            *translated_cells(line, RELATIONSHIP_TRANSLATED),
         ]
         for line in relationships
     ]

@@ -715,7 +715,7 @@ def test_org_jsonld_export_parses_offline_into_org_triples(client, scripted_hist
         return URIRef(f"http://testserver/api/v1/units/{slug}/")
 
     assert (unit("unit-x"), RDF.type, org.OrganizationalUnit) in graph
-    assert (unit("unit-x"), skos.prefLabel, Literal("Unit Ex")) in graph
+    assert (unit("unit-x"), skos.prefLabel, Literal("Unit Ex", lang="en")) in graph
     assert (unit("unit-x"), org.subOrganizationOf, unit("department-b")) in graph
     assert (unit("department-b"), org.subOrganizationOf, unit("hq")) in graph
     assert (unit("hq"), RDF.type, org.FormalOrganization) in graph

@@ -20,9 +20,14 @@ from django.utils.text import slugify
 
 from units import selectors
 from units.characters import field_text_problem
+from units.content_languages import translation_fields
 from units.models import OperationKind, OrganizationalUnit, ReportingLine, UnitKind
 from units.selectors import UnitNode
-from units.services.imports.columns import COMPARED_FIELDS, STATUSES
+from units.services.imports.columns import (
+    COMPARED_FIELDS,
+    STATUSES,
+    TRANSLATED_UNIT_COLUMNS,
+)
 from units.services.imports.problems import FileProblem, FileRefusal
 from units.services.imports.reading import Row, Table
 from units.services.reorganizations.payloads import check_payload
@@ -34,6 +39,8 @@ UNIT_FIELDS: dict[str, models.Field[Any, Any]] = {
     for field in OrganizationalUnit._meta.concrete_fields
     if field.name in {"slug", *COMPARED_FIELDS}
 }
+# The French and Spanish columns, which a new unit's row may fill too.
+TRANSLATION_COLUMNS = translation_fields(TRANSLATED_UNIT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +394,13 @@ class _Comparison:
         for name in ("short_name", "location", "mandate"):
             if _cell(row, name):
                 payload[name] = _cell(row, name)
+        translations = {
+            name: _cell(row, name)
+            for name in TRANSLATION_COLUMNS
+            if name in self.table.columns and _cell(row, name)
+        }
+        if translations:
+            payload["translations"] = translations
         line = row.get("reporting_line").strip()
         if line:
             payload["reporting_line"] = line

@@ -46,6 +46,8 @@ PAYLOAD_SHAPES: dict[str, PayloadShape] = {
             "learn_more_url": str,
             "provenance": str,
             "reporting_line": str,
+            # French and Spanish texts by field (``{"name_fr": ...}``).
+            "translations": dict,
         },
     ),
     OperationKind.CHANGE_UNIT: PayloadShape(
