@@ -20,6 +20,9 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from units.selectors import Change
+from units.selectors.changes.entries import OBJECT_TYPES
+from units.selectors.fields import translated_text
 from units.selectors.languages import content_language
 from units.selectors.languages import localized as localized_text_of
 
@@ -98,3 +101,26 @@ def localized(source: Any, name: str) -> SafeString:
 def localized_text(source: Any, name: str) -> str:
     """The plain text in the page's language or English (for titles, attributes)."""
     return localized_text_of(source, name)[0]
+
+
+# The model of each kind of object the change feed names (``Change.object_type``).
+_FEED_MODELS = {object_type: model for model, object_type in OBJECT_TYPES.items()}
+
+
+@dataclass(frozen=True)
+class ChangedText:
+    name: str  # the text ("mandate"), whatever the language of the field changed
+    language: str  # the language of its values ("fr" for ``mandate_fr``)
+
+
+@register.filter
+def changed_text(change: Change) -> ChangedText | None:
+    """The text a feed change of one field (``<field>_changed``) changed, and in which
+    language; None for any other change. So the compare page diffs a mandate in every
+    language alike and marks the ``lang`` of the values it quotes."""
+    field = (change.details or {}).get("field")
+    model = _FEED_MODELS.get(change.object_type)
+    if not isinstance(field, str) or model is None:
+        return None
+    found = translated_text(model, field)
+    return ChangedText(*found) if found else None
