@@ -45,6 +45,10 @@ def test_the_admin_history_diffs_each_language_and_marks_it(
         '<div class="registry-diff" lang="fr">Finances<ins> et budget</ins></div>'
         in html
     )
+    # The version's whole state marks each text's language too.
+    assert '<td class="registry-diff" lang="fr">Finances et budget</td>' in html
+    assert '<td class="registry-diff" lang="en">Finance</td>' in html
+    assert '<td class="registry-diff">Unit</td>' in html  # the kind: no text
 
 
 def test_a_post_title_translation_says_its_language_in_the_admin(
