@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -214,8 +215,9 @@ def _state_rows(
 ) -> list[tuple[str, str, str]]:
     """A version's fields as (label, value, language of a text kept in several
     languages, else ""), in ``history_fields`` order, as the state was read."""
+    model: type[Model] = model_admin.model
     return [
-        (label, value, (translated_text(model_admin.model, attname) or ("", ""))[1])
+        (label, value, (translated_text(model, attname) or ("", ""))[1])
         for attname, (label, value) in zip(
             model_admin.history_fields, state.items(), strict=True
         )
