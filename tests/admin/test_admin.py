@@ -735,7 +735,11 @@ def test_post_and_person_history_say_which_date_is_effective(
     # The effective date of the backdated change: a day, without a made-up time.
     assert ">1 January 2024</a>" in html and "00:00" not in html
     assert "recorded later (backdated)" in html
-    assert "Head of X &rarr; Chief of X" in html
+    # A title is a text kept in several languages: its values say theirs.
+    assert (
+        '<span lang="en">Head of X</span> &rarr; <span lang="en">Chief of X</span>'
+        in html
+    )
     assert "Backdated retitling" in html and "Create head post" in html
 
 

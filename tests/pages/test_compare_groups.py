@@ -61,7 +61,7 @@ def test_the_compare_page_lists_each_reorganization_with_its_changes(
     # to Paris, not the seven a reorganization made.
     locations = section(response, "location_changed")
     assert '<span class="count">2</span>' in locations
-    assert locations.count("<ins>Paris</ins>") == 2
+    assert locations.count('<ins lang="en">Paris</ins>') == 2
     assert "<ins>Rome</ins>" not in locations
     assert "<ins>Lisbon</ins>" not in locations
 

@@ -16,7 +16,8 @@ from django.utils import translation
 from tests.factories import PostFactory, UnitFactory, editor_user
 from units import selectors, services
 from units.models import OrganizationalUnit
-from units.selectors.languages import all_languages, localized, localized_html
+from units.selectors.languages import all_languages, localized
+from units.templatetags.registry_languages import localized_html
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 

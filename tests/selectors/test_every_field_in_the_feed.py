@@ -432,7 +432,11 @@ def test_a_change_of_each_field_is_in_the_feed_the_compare_page_and_atom(
     text = page_text(response)
     assert sections[change.kind].title in text
     assert f'href="{html.escape(page)}"' in response.content.decode()
-    if change.details.get("field"):
+    if change.details.get("field", "").startswith("mandate_"):
+        # A translated mandate is a word diff in its language, as the English one.
+        assert f"{change.details['label']}" in text
+        assert '<p class="diff" lang="' in response.content.decode()
+    elif change.details.get("field"):
         assert (
             f"{change.details['label']} {change.details['old_display']} → "
             f"{change.details['new_display']}" in text

@@ -11,9 +11,11 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from units import selectors
+from units.content_languages import UNIT_TRANSLATED
 
-# Fields whose old and new values are shown as one text with the edits marked.
-TEXT_DIFF_FIELDS = frozenset({"name", "short_name", "mandate", "location"})
+# Texts whose old and new values are shown as one text with the edits marked, in
+# every language they are kept in (``name``, ``name_fr``, ``name_es``).
+TEXT_DIFF_TEXTS = frozenset(UNIT_TRANSLATED)
 # Words, runs of spaces and punctuation apart, so "registry." vs "registry and" keeps
 # the shared word.
 DIFF_TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
@@ -49,6 +51,9 @@ class DisplayedChange:
     # A correction of the past changed this value: when, and what it was before.
     corrected_on: datetime.datetime | None = None
     was: str = ""
+    # The language of a text's values ("fr" for ``name_fr``), for their ``lang``;
+    # empty for a field that is not a text kept in several languages.
+    language: str = ""
 
 
 def displayed_changes(revision: selectors.UnitRevision) -> list[DisplayedChange]:
@@ -60,11 +65,12 @@ def displayed_changes(revision: selectors.UnitRevision) -> list[DisplayedChange]
             new=change.new_display,
             diff=(
                 inline_word_diff(change.old or "", change.new or "")
-                if change.field in TEXT_DIFF_FIELDS and not creation
+                if change.text in TEXT_DIFF_TEXTS and not creation
                 else None
             ),
             corrected_on=change.corrected_on,
             was=change.was_display,
+            language=change.language,
         )
         for change in revision.changes
     ]

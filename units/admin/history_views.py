@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,6 +24,7 @@ from units import selectors, services
 from units.admin.diffs import displayed_changes
 from units.admin.forms import RevertForm
 from units.dates import moment_text
+from units.selectors.fields import translated_text
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -191,7 +193,7 @@ def version_view(
         % {"object": obj, "date": moment_text(revision.effective_at)},
         "revision": revision,
         "changes": displayed_changes(revision),
-        "fields": list(version.state.items()),
+        "fields": _state_rows(model_admin, version.state),
         "is_latest": version.is_latest,
         "superseded_on": version.superseded_on,
         "superseded_url": reverse(
@@ -206,6 +208,20 @@ def version_view(
     return TemplateResponse(
         request, "admin/units/object_version.html", context, status=status
     )
+
+
+def _state_rows(
+    model_admin: RevertibleHistory, state: selectors.ShownState
+) -> list[tuple[str, str, str]]:
+    """A version's fields as (label, value, language of a text kept in several
+    languages, else ""), in ``history_fields`` order, as the state was read."""
+    model: type[Model] = model_admin.model
+    return [
+        (label, value, (translated_text(model, attname) or ("", ""))[1])
+        for attname, (label, value) in zip(
+            model_admin.history_fields, state.items(), strict=True
+        )
+    ]
 
 
 def _revert(

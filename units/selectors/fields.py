@@ -9,9 +9,11 @@ from typing import Any
 from django.db import models
 
 from units.content_languages import (
+    CONTENT_LANGUAGES,
     POST_TRANSLATED,
     RELATIONSHIP_TRANSLATED,
     UNIT_TRANSLATED,
+    field_in,
     language_fields,
     translation_fields,
 )
@@ -86,6 +88,29 @@ def tracked_fields(model: type[models.Model]) -> tuple[str, ...]:
         for field in model._meta.concrete_fields
         if field.attname in recorded and field.attname not in UNTRACKED_FIELDS
     )
+
+
+# The texts each model holds in every content language (``units.content_languages``).
+TRANSLATED_TEXTS: dict[type[models.Model], tuple[str, ...]] = {
+    OrganizationalUnit: UNIT_TRANSLATED,
+    Post: POST_TRANSLATED,
+    UnitRelationship: RELATIONSHIP_TRANSLATED,
+}
+
+
+@functools.cache
+def translated_text(model: type[models.Model], attname: str) -> tuple[str, str] | None:
+    """The text ``attname`` holds and its language (``name_fr``: ``("name", "fr")``,
+    ``name``: ``("name", "en")``); None for a field that is no translated text.
+
+    So a history can say which language a changed text is in (``lang``) and diff
+    each language of a text alike.
+    """
+    for name in TRANSLATED_TEXTS.get(model, ()):
+        for language in CONTENT_LANGUAGES:
+            if field_in(name, language) == attname:
+                return name, language
+    return None
 
 
 UNIT_STATE_FIELDS = (

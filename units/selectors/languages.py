@@ -11,9 +11,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.utils import translation
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString
-from django.utils.translation import gettext
 
 from units.content_languages import (
     SOURCE_LANGUAGE,
@@ -57,31 +54,6 @@ def all_languages(source: Any, name: str) -> dict[str, str | None]:
         text = _value(source, field_in(name, language))
         texts[language] = text if isinstance(text, str) and text.strip() else None
     return texts
-
-
-def localized_parts(
-    source: Any, name: str, language: str | None = None
-) -> tuple[SafeString, SafeString]:
-    """``localized`` as HTML, in two parts: the text (a fallback is the English text
-    marked ``lang="en"``, so screen readers pronounce it as English) and a discreet
-    "not yet translated" note (empty when translated). Apart, so a link can hold the
-    text alone and keep the unit's name as its accessible name."""
-    wanted = content_language(language)
-    text, found = localized(source, name, wanted)
-    if found == wanted or not text:
-        return conditional_escape(text), SafeString("")
-    return (
-        format_html('<span lang="en">{}</span>', text),
-        format_html(
-            ' <span class="untranslated">({})</span>', gettext("not yet translated")
-        ),
-    )
-
-
-def localized_html(source: Any, name: str, language: str | None = None) -> SafeString:
-    """``localized_parts`` as one piece of HTML: the text, then its note if any."""
-    text, note = localized_parts(source, name, language)
-    return SafeString(text + note)
 
 
 def localized_texts(

@@ -22,16 +22,21 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
+from units.content_languages import language_fields
 from units.models import (
     OperationKind,
     OrganizationalUnit,
     Person,
     Post,
+    RelationshipKind,
     Reorganization,
     ReorganizationOperation,
     ReorganizationStatus,
 )
+from units.selectors.fields import TRANSLATED_TEXTS
+from units.selectors.languages import localized
 
 NEXT_DUE_KEY = "reorganizations:next-due"
 # Stored when no reorganization is waiting (None would read as a cache miss).
@@ -116,44 +121,68 @@ _NAME_FIELDS: dict[type[Any], str] = {
 
 
 def _names(model: type[Any], slugs: set[str]) -> dict[str, str]:
+    """Each object's name by slug, in the reader's language (English where missing)."""
     if not slugs:
         return {}
+    name = _NAME_FIELDS[model]
+    texts = language_fields((name,)) if model in TRANSLATED_TEXTS else (name,)
     rows = model._default_manager.filter(slug__in=sorted(slugs))
-    return dict(rows.values_list("slug", _NAME_FIELDS[model]))
+    return {row["slug"]: localized(row, name)[0] for row in rows.values("slug", *texts)}
 
 
 def _sentence(kind: str, payload: dict[str, Any], names: dict[str, str]) -> str:
     def name(key: str) -> str:
         slug = payload.get(key)
         if slug is None:
-            return "the top of the organization"
-        return f"“{names.get(str(slug), str(slug))}”"
+            return _("the top of the organization")
+        return _("“%(name)s”") % {"name": names.get(str(slug), str(slug))}
 
     if kind == OperationKind.ESTABLISH_UNIT:
-        under = f" under {name('parent')}" if payload.get("parent") else ""
-        return f"Establish “{payload.get('name', '')}”{under}"
+        if payload.get("parent"):
+            return _("Establish “%(name)s” under %(parent)s") % {
+                "name": payload.get("name", ""),
+                "parent": name("parent"),
+            }
+        return _("Establish “%(name)s”") % {"name": payload.get("name", "")}
     if kind == OperationKind.CHANGE_UNIT:
-        fields = ", ".join(sorted(payload.get("fields") or {})) or "nothing"
-        return f"Change {name('unit')}: {fields}"
+        # The fields are named as the API names them (codes, not words).
+        fields = ", ".join(sorted(payload.get("fields") or {})) or _("nothing")
+        return _("Change %(unit)s: %(fields)s") % {
+            "unit": name("unit"),
+            "fields": fields,
+        }
     if kind == OperationKind.MOVE_UNIT:
         if "parent" in payload:
-            return f"Move {name('unit')} under {name('parent')}"
-        return f"Move {name('unit')} among its siblings"
+            return _("Move %(unit)s under %(parent)s") % {
+                "unit": name("unit"),
+                "parent": name("parent"),
+            }
+        return _("Move %(unit)s among its siblings") % {"unit": name("unit")}
     if kind == OperationKind.ABOLISH_UNIT:
-        return f"Abolish {name('unit')}"
+        return _("Abolish %(unit)s") % {"unit": name("unit")}
     if kind == OperationKind.REINSTATE_UNIT:
-        return f"Reinstate {name('unit')}"
+        return _("Reinstate %(unit)s") % {"unit": name("unit")}
     if kind == OperationKind.APPOINT:
-        return f"Appoint {name('person')} to {name('post')}"
+        return _("Appoint %(person)s to %(post)s") % {
+            "person": name("person"),
+            "post": name("post"),
+        }
     if kind == OperationKind.END_APPOINTMENT:
-        return f"End the appointment to {name('post')}"
+        return _("End the appointment to %(post)s") % {"post": name("post")}
     if kind == OperationKind.ADD_DOTTED_LINE:
-        return (
-            f"Add a dotted line from {name('source')} to {name('target')} "
-            f"({str(payload.get('kind', '')).replace('_', ' ')})"
-        )
+        relationship = str(payload.get("kind", ""))
+        return _("Add a dotted line from %(source)s to %(target)s (%(kind)s)") % {
+            "source": name("source"),
+            "target": name("target"),
+            "kind": RelationshipKind(relationship).label
+            if relationship in RelationshipKind.values
+            else relationship.replace("_", " "),
+        }
     if kind == OperationKind.END_DOTTED_LINE:
-        return f"End the dotted line from {name('source')} to {name('target')}"
+        return _("End the dotted line from %(source)s to %(target)s") % {
+            "source": name("source"),
+            "target": name("target"),
+        }
     return str(OperationKind(kind).label) if kind in OperationKind.values else kind
 
 
@@ -161,7 +190,7 @@ def operations_in_words(
     reorganizations: Iterable[Reorganization],
 ) -> dict[int, list[str]]:
     """Each reorganization's operations as sentences naming units, posts and people
-    as they stand now (three queries however many; a slug still unknown, such as a
+    as they stand now, in the reader's language (three queries however many; a slug still unknown, such as a
     unit the reorganization establishes, is named by the operation itself)."""
     reorganizations = list(reorganizations)
     wanted: dict[type[Any], set[str]] = {

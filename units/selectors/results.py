@@ -94,6 +94,11 @@ class FieldChange:
     # registry learned it, and the value shown before ("corrected on ...: was ...").
     corrected_on: datetime.datetime | None = None
     was_display: str = ""
+    # For a text kept in every content language (``units.content_languages``): which
+    # text (``mandate`` for ``mandate_fr`` too) and the language of this field's
+    # values, so pages diff each language alike and mark its ``lang``. Else empty.
+    text: str = ""
+    language: str = ""
 
 
 @dataclass(slots=True)

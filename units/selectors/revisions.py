@@ -34,6 +34,7 @@ from units.selectors.fields import (
     UNIT_HISTORY_FIELDS,
     model_field,
     revision_values,
+    translated_text,
 )
 from units.selectors.results import FieldChange, RecordedRevision, UnitRevision
 
@@ -110,6 +111,12 @@ def _field_label(model: type[RecordedModel], attname: str) -> str:
     return str(model_field(model, attname).verbose_name)
 
 
+def _text_of(model: type[RecordedModel], attname: str) -> dict[str, str]:
+    """``FieldChange``'s ``text`` and ``language`` for the field ``attname``."""
+    text, language = translated_text(model, attname) or ("", "")
+    return {"text": text, "language": language}
+
+
 def _revisions(
     model: type[RecordedModel],
     object_id: int,
@@ -159,6 +166,7 @@ def _revisions(
                 new_display=shown(attname, row[attname]),
                 corrected_on=corrected_on,
                 was_display=shown(attname, value),
+                **_text_of(model, attname),
             )
             for attname, value in was.items()
         ]
@@ -172,6 +180,7 @@ def _revisions(
                 new_display=shown(attname, row[attname]),
                 corrected_on=corrected_on if attname in was else None,
                 was_display=shown(attname, was[attname]) if attname in was else "",
+                **_text_of(model, attname),
             )
             for attname in fields
             if (previous is None and row[attname] not in (None, ""))

@@ -1,4 +1,10 @@
-"""The same page in every language: the switcher's targets and the hreflang links."""
+"""Languages in the pages: the same page in every language (the switcher's targets,
+the hreflang links) and a record's text in the page's language, marked as English
+where it fell back.
+
+The HTML lives here, not in ``units.selectors.languages``: selectors return data
+(the text and its language), template tags turn it into markup.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,15 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import translate_url
 from django.utils import translation
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
+from units.selectors import Change
+from units.selectors.changes.entries import OBJECT_TYPES
+from units.selectors.fields import translated_text
+from units.selectors.languages import content_language
 from units.selectors.languages import localized as localized_text_of
-from units.selectors.languages import localized_html
 
 register = template.Library()
 
@@ -54,10 +65,35 @@ def language_versions(context: template.Context) -> list[LanguageVersion]:
     return versions
 
 
+def localized_parts(
+    source: Any, name: str, language: str | None = None
+) -> tuple[SafeString, SafeString]:
+    """``localized`` as HTML, in two parts: the text (a fallback is the English text
+    marked ``lang="en"``, so screen readers pronounce it as English) and a discreet
+    "not yet translated" note (empty when translated). Apart, so a link can hold the
+    text alone and keep the unit's name as its accessible name."""
+    wanted = content_language(language)
+    text, found = localized_text_of(source, name, wanted)
+    if found == wanted or not text:
+        return conditional_escape(text), SafeString("")
+    return (
+        format_html('<span lang="en">{}</span>', text),
+        format_html(
+            ' <span class="untranslated">({})</span>', gettext("not yet translated")
+        ),
+    )
+
+
+def localized_html(source: Any, name: str, language: str | None = None) -> SafeString:
+    """``localized_parts`` as one piece of HTML: the text, then its note if any."""
+    text, note = localized_parts(source, name, language)
+    return SafeString(text + note)
+
+
 @register.simple_tag
 def localized(source: Any, name: str) -> SafeString:
     """``{% localized unit "name" %}``: the text in the page's language, or the
-    English one marked as such (``units.selectors.languages.localized_html``)."""
+    English one marked as such (``localized_html``)."""
     return localized_html(source, name)
 
 
@@ -65,3 +101,26 @@ def localized(source: Any, name: str) -> SafeString:
 def localized_text(source: Any, name: str) -> str:
     """The plain text in the page's language or English (for titles, attributes)."""
     return localized_text_of(source, name)[0]
+
+
+# The model of each kind of object the change feed names (``Change.object_type``).
+_FEED_MODELS = {object_type: model for model, object_type in OBJECT_TYPES.items()}
+
+
+@dataclass(frozen=True)
+class ChangedText:
+    name: str  # the text ("mandate"), whatever the language of the field changed
+    language: str  # the language of its values ("fr" for ``mandate_fr``)
+
+
+@register.filter
+def changed_text(change: Change) -> ChangedText | None:
+    """The text a feed change of one field (``<field>_changed``) changed, and in which
+    language; None for any other change. So the compare page diffs a mandate in every
+    language alike and marks the ``lang`` of the values it quotes."""
+    field = (change.details or {}).get("field")
+    model = _FEED_MODELS.get(change.object_type)
+    if not isinstance(field, str) or model is None:
+        return None
+    found = translated_text(model, field)
+    return ChangedText(*found) if found else None

@@ -22,7 +22,8 @@ from units import chart, selectors
 from units.change_links import object_page_path
 from units.models import ReportingLine, UnitKind
 from units.selectors import Change, PartialTree, UnitNode
-from units.selectors.languages import localized, localized_html, localized_parts
+from units.selectors.languages import localized
+from units.templatetags.registry_languages import localized_html, localized_parts
 
 register = template.Library()
 

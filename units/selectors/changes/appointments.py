@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from units.models import Appointment
 from units.selectors.changes.entries import (
     FieldsLeft,
@@ -27,7 +29,7 @@ def appointment_changes(
         "started_on": row["started_on"],
         "ended_on": row["ended_on"],
     }
-    wording = f"the appointment of {details['person']} as {details['post']}"
+    wording = _("the appointment of %(person)s as %(post)s") % details
     subject = subject_of(
         Appointment, row, f"{details['person']}, {details['post']}", unit=unit
     )
@@ -38,7 +40,7 @@ def appointment_changes(
                 "appointment_started",
                 row,
                 subject,
-                summary=f"{details['person']} appointed {details['post']}",
+                summary=_("%(person)s appointed %(post)s") % details,
                 details=details,
                 fields=tuple(
                     name for name in tracked_fields(Appointment) if name != "ended_on"
@@ -55,7 +57,7 @@ def appointment_changes(
                 "appointment_ended",
                 row,
                 subject,
-                summary=f"{details['person']} no longer {details['post']}",
+                summary=_("%(person)s no longer %(post)s") % details,
                 details=details,
                 fields=("ended_on",),
             )

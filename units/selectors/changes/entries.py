@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from units.models import (
     Appointment,
@@ -131,8 +133,11 @@ def as_revert(
             f"{FIELD_CHANGE_PREFIXES[model]}reverted",
             row,
             subject,
-            summary=f"{subject.name} reverted to an earlier version: "
-            + "; ".join(item.summary for item in merged),
+            summary=_("%(subject)s reverted to an earlier version: %(changes)s")
+            % {
+                "subject": subject.name,
+                "changes": "; ".join(item.summary for item in merged),
+            },
             details={
                 "version": version,
                 "kinds": [item.kind for item in merged],
@@ -193,8 +198,13 @@ def field_changes(
                 f"{FIELD_CHANGE_PREFIXES[model]}{field.name}_changed",
                 row,
                 subject,
-                summary=f"{label[:1].upper()}{label[1:]} of {wording} changed from "
-                f"{old} to {new}",
+                summary=_("%(field)s of %(subject)s changed from %(old)s to %(new)s")
+                % {
+                    "field": capfirst(label),
+                    "subject": wording,
+                    "old": old,
+                    "new": new,
+                },
                 details={
                     "field": field.name,
                     "label": label,

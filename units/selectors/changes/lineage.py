@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from units.models import ClosureReason, UnitSuccession
 from units.selectors.changes.entries import (
     FieldsLeft,
@@ -15,12 +18,13 @@ from units.selectors.fields import tracked_fields
 from units.selectors.results import Change
 
 # How a link reads, predecessor first: "Department A merged into Department C".
+# Lazy: read in the reader's language where a link is worded.
 LINK_VERBS = {
-    ClosureReason.MERGED: "merged into",
-    ClosureReason.SPLIT: "split into",
-    ClosureReason.REPLACED: "replaced by",
-    ClosureReason.ABSORBED: "absorbed into",
-    ClosureReason.CHANGED_NAME: "renamed; continued as",
+    ClosureReason.MERGED: gettext_lazy("merged into"),
+    ClosureReason.SPLIT: gettext_lazy("split into"),
+    ClosureReason.REPLACED: gettext_lazy("replaced by"),
+    ClosureReason.ABSORBED: gettext_lazy("absorbed into"),
+    ClosureReason.CHANGED_NAME: gettext_lazy("renamed; continued as"),
 }
 
 
@@ -30,7 +34,11 @@ def lineage_changes(
     before = names.unit_name(row["predecessor_id"])
     after = names.unit_name(row["successor_id"])
     verb = LINK_VERBS.get(row["closure_reason"], row["closure_reason"])
-    line = f"{before} {verb} {after}"
+    line = _("%(predecessor)s %(link)s %(successor)s") % {
+        "predecessor": before,
+        "link": verb,
+        "successor": after,
+    }
     # The link belongs to the unit that carries the work on: the successor.
     subject = subject_of(
         UnitSuccession, row, line, unit=names.units.get(row["successor_id"])
@@ -61,6 +69,6 @@ def lineage_changes(
         row,
         previous,
         left.names,
-        f"the lineage link “{line}”",
+        _("the lineage link “%(line)s”") % {"line": line},
         subject,
     )

@@ -1,4 +1,10 @@
-"""The names the feed's changes show, read for a stretch of revisions at once."""
+"""The names the feed's changes show, read for a stretch of revisions at once.
+
+Units and posts are named in the reader's language (the active one), in English where
+no translation is recorded (``units.selectors.languages.localized``): an entry's
+sentences and the names it links are read in that language, like the unit API's
+plain fields, and cached answers are kept per language (``api.answer_cache``).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
+from units.content_languages import language_fields
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post
 from units.selectors.as_of import current_rows, recorded_by
 from units.selectors.changes.entries import RevisionPairs
 from units.selectors.fields import model_field
+from units.selectors.languages import localized
 
 
 @dataclass(slots=True)
@@ -26,7 +35,9 @@ class FeedNames:
     people: dict[int, dict[str, Any]]
 
     def unit_name(self, unit_id: int | None) -> str:
-        return self.units[unit_id]["name"] if unit_id in self.units else "(top level)"
+        if unit_id in self.units:
+            return str(self.units[unit_id]["name"])
+        return _("(top level)")
 
     def unit_ref(self, unit_id: int | None) -> dict[str, Any] | None:
         """A unit's slug and name, None for the top level (or a unit not read)."""
@@ -68,7 +79,7 @@ class FeedNames:
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(value, bool):
-            return "yes" if value else "no"
+            return _("yes") if value else _("no")
         if isinstance(value, datetime.date):
             return moment_text(value)
         return str(value)
@@ -101,15 +112,20 @@ def feed_names(
                     if state is not None and state[attname] is not None:
                         wanted[related].add(state[attname])
     # Current names; as known at an earlier instant, those recorded by then.
+    # Each read with its translations, then named in the reader's language.
     posts: dict[int, dict[str, Any]] = {
-        row["id"]: dict(row)
-        for row in current_rows(Post, ("id", "title", "slug", "unit_id"), wanted[Post])
+        row["id"]: {**row, "title": localized(row, "title")[0]}
+        for row in current_rows(
+            Post, ("id", *language_fields(("title",)), "slug", "unit_id"), wanted[Post]
+        )
     }
     wanted[OrganizationalUnit] |= {post["unit_id"] for post in posts.values()}
     units = {
-        row["id"]: row
+        row["id"]: {**row, "name": localized(row, "name")[0]}
         for row in current_rows(
-            OrganizationalUnit, ("id", "slug", "name"), wanted[OrganizationalUnit]
+            OrganizationalUnit,
+            ("id", "slug", *language_fields(("name",))),
+            wanted[OrganizationalUnit],
         )
     }
     # Every revision of the people named, so each change names a person as recorded

@@ -6,6 +6,8 @@ they serve in appear in the entries of their appointments.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from units.models import Person
 from units.selectors.changes.entries import (
     FieldsLeft,
@@ -32,7 +34,7 @@ def person_changes(
                 "person_added",
                 row,
                 subject,
-                summary=f"{name} recorded as a person",
+                summary=_("%(name)s recorded as a person") % {"name": name},
                 fields=tracked_fields(Person),
             )
         ]
@@ -44,7 +46,8 @@ def person_changes(
                 "person_renamed",
                 row,
                 subject,
-                summary=f"{previous['full_name']} renamed {name}",
+                summary=_("%(old_name)s renamed %(new_name)s")
+                % {"old_name": previous["full_name"], "new_name": name},
                 details={"old_name": previous["full_name"], "new_name": name},
                 fields=left.take("full_name"),
             )

@@ -3,6 +3,8 @@ unit, retitled, any other field changed."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from units.models import Post
 from units.selectors.changes.entries import (
     FieldsLeft,
@@ -15,6 +17,7 @@ from units.selectors.changes.entries import (
 )
 from units.selectors.changes.names import FeedNames
 from units.selectors.fields import tracked_fields
+from units.selectors.languages import localized
 from units.selectors.results import Change
 
 
@@ -25,10 +28,11 @@ def post_changes(
 
     Summaries name the post by its title then and leave its unit to ``unit`` and
     ``details``: a unit read by its current name would change an entry's title
-    (Atom's too) whenever the unit is renamed.
+    (Atom's too) whenever the unit is renamed. The title is the reader's language's,
+    but a retitling quotes the English titles it changed.
     """
     unit_name = names.unit_name(row["unit_id"])
-    title = row["title"]
+    title = localized(row, "title")[0]
     subject = subject_of(
         Post, row, title, slug=row["slug"], unit=names.units.get(row["unit_id"])
     )
@@ -39,7 +43,7 @@ def post_changes(
                 "post_added",
                 row,
                 subject,
-                summary=f"Post {title} established",
+                summary=_("Post %(post)s established") % {"post": title},
                 details=details,
                 fields=tracked_fields(Post),
             )
@@ -52,7 +56,12 @@ def post_changes(
                 f"post_{verb}",
                 row,
                 subject,
-                summary=f"Post {title} {verb}",
+                summary=(
+                    _("Post %(post)s abolished")
+                    if verb == "abolished"
+                    else _("Post %(post)s reinstated")
+                )
+                % {"post": title},
                 details=details,
                 fields=left.take("abolished_on"),
             )
@@ -63,8 +72,12 @@ def post_changes(
                 "post_moved",
                 row,
                 subject,
-                summary=f"Post {title} moved from "
-                f"{names.unit_name(previous['unit_id'])} to {unit_name}",
+                summary=_("Post %(post)s moved from %(old_unit)s to %(new_unit)s")
+                % {
+                    "post": title,
+                    "old_unit": names.unit_name(previous["unit_id"]),
+                    "new_unit": unit_name,
+                },
                 details={
                     **details,
                     "from": names.unit_ref(previous["unit_id"]),
@@ -73,22 +86,29 @@ def post_changes(
                 fields=left.take("unit_id"),
             )
         )
-    if previous["title"] != title:
+    if previous["title"] != row["title"]:
         changes.append(
             change(
                 "post_renamed",
                 row,
                 subject,
-                summary=f"Post {previous['title']} renamed {title}",
+                summary=_("Post %(old_title)s renamed %(new_title)s")
+                % {"old_title": previous["title"], "new_title": row["title"]},
                 details={
                     **details,
                     "old_title": previous["title"],
-                    "new_title": title,
+                    "new_title": row["title"],
                 },
                 fields=left.take("title"),
             )
         )
     changes += field_changes(
-        Post, names, row, previous, left.names, f"the post {title}", subject
+        Post,
+        names,
+        row,
+        previous,
+        left.names,
+        _("the post %(post)s") % {"post": title},
+        subject,
     )
     return as_revert(Post, row, subject, changes)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from units.models import UnitRelationship
+from django.utils.translation import gettext as _
+
+from units.models import RelationshipKind, UnitRelationship
 from units.selectors.changes.entries import (
     FieldsLeft,
     Revision,
@@ -20,8 +22,14 @@ def relationship_changes(
 ) -> list[Change]:
     source_name = names.unit_name(row["source_id"])
     target_name = names.unit_name(row["target_id"])
-    verb = row["kind"].replace("_", " ")
-    line = f"{source_name} {verb} {target_name}"
+    words = {
+        "source": source_name,
+        "target": target_name,
+        "relationship": str(RelationshipKind(row["kind"]).label)
+        if row["kind"] in RelationshipKind.values
+        else row["kind"].replace("_", " "),
+    }
+    line = _("%(source)s %(relationship)s %(target)s") % words
     subject = subject_of(
         UnitRelationship, row, line, unit=names.units.get(row["source_id"])
     )
@@ -36,7 +44,7 @@ def relationship_changes(
                 "relationship_added",
                 row,
                 subject,
-                summary=f"{source_name} now {verb} {target_name}",
+                summary=_("%(source)s now %(relationship)s %(target)s") % words,
                 details=details,
                 fields=tracked_fields(UnitRelationship),
             )
@@ -49,7 +57,7 @@ def relationship_changes(
                 "relationship_ended",
                 row,
                 subject,
-                summary=f"{source_name} no longer {verb} {target_name}",
+                summary=_("%(source)s no longer %(relationship)s %(target)s") % words,
                 details=details,
                 fields=left.take("ended_on"),
             )
@@ -60,7 +68,7 @@ def relationship_changes(
         row,
         previous,
         left.names,
-        f"the dotted line “{line}”",
+        _("the dotted line “%(line)s”") % {"line": line},
         subject,
     )
     return changes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from units.models import OrganizationalUnit
 from units.selectors.changes.entries import (
     FieldsLeft,
@@ -14,15 +16,25 @@ from units.selectors.changes.entries import (
 )
 from units.selectors.changes.names import FeedNames
 from units.selectors.fields import tracked_fields
+from units.selectors.languages import localized
 from units.selectors.results import Change
 
 
 def unit_changes(
     row: Revision, previous: Revision | None, names: FeedNames
 ) -> list[Change]:
-    """The changes one unit revision records, every changed field in one of them."""
+    """The changes one unit revision records, every changed field in one of them.
+
+    The unit is named as this revision recorded it, in the reader's language; a
+    change of the English name quotes the English names it changed.
+    """
+    name = localized(row, "name")[0]
     subject = subject_of(
-        OrganizationalUnit, row, row["name"], slug=row["slug"], unit=row
+        OrganizationalUnit,
+        row,
+        name,
+        slug=row["slug"],
+        unit={"slug": row["slug"], "name": name},
     )
     if previous is None:
         return [
@@ -30,8 +42,8 @@ def unit_changes(
                 "added",
                 row,
                 subject,
-                summary=f"{row['name']} established under "
-                f"{names.unit_name(row['parent_id'])}",
+                summary=_("%(unit)s established under %(parent)s")
+                % {"unit": name, "parent": names.unit_name(row["parent_id"])},
                 details={"parent": names.unit_ref(row["parent_id"])},
                 fields=tracked_fields(OrganizationalUnit),
             )
@@ -44,7 +56,12 @@ def unit_changes(
                 verb,
                 row,
                 subject,
-                summary=f"{row['name']} {verb}",
+                summary=(
+                    _("%(unit)s abolished")
+                    if verb == "abolished"
+                    else _("%(unit)s reinstated")
+                )
+                % {"unit": name},
                 fields=left.take("abolished_on"),
             )
         )
@@ -54,10 +71,12 @@ def unit_changes(
                 "moved",
                 row,
                 subject,
-                summary=(
-                    f"{row['name']} moved from {names.unit_name(previous['parent_id'])} "
-                    f"to {names.unit_name(row['parent_id'])}"
-                ),
+                summary=_("%(unit)s moved from %(old_parent)s to %(new_parent)s")
+                % {
+                    "unit": name,
+                    "old_parent": names.unit_name(previous["parent_id"]),
+                    "new_parent": names.unit_name(row["parent_id"]),
+                },
                 details={
                     "from": names.unit_ref(previous["parent_id"]),
                     "to": names.unit_ref(row["parent_id"]),
@@ -68,12 +87,16 @@ def unit_changes(
         )
     if previous["name"] != row["name"] or previous["short_name"] != row["short_name"]:
         if previous["name"] != row["name"]:
-            summary = f"{previous['name']} renamed {row['name']}"
+            summary = _("%(old_name)s renamed %(new_name)s") % {
+                "old_name": previous["name"],
+                "new_name": row["name"],
+            }
         else:
-            summary = (
-                f"Acronym of {row['name']} changed from "
-                f"{previous['short_name'] or '(none)'} to {row['short_name'] or '(none)'}"
-            )
+            summary = _("Acronym of %(unit)s changed from %(old)s to %(new)s") % {
+                "unit": name,
+                "old": previous["short_name"] or _("(none)"),
+                "new": row["short_name"] or _("(none)"),
+            }
         changes.append(
             change(
                 "renamed",
@@ -95,7 +118,7 @@ def unit_changes(
                 "mandate_changed",
                 row,
                 subject,
-                summary=f"Mandate of {row['name']} changed",
+                summary=_("Mandate of %(unit)s changed") % {"unit": name},
                 details={
                     "old_mandate": previous["mandate"],
                     "new_mandate": row["mandate"],
@@ -113,7 +136,8 @@ def unit_changes(
                 "reporting_line_changed",
                 row,
                 subject,
-                summary=f"Reporting line of {row['name']} changed from {old} to {new}",
+                summary=_("Reporting line of %(unit)s changed from %(old)s to %(new)s")
+                % {"unit": name, "old": old, "new": new},
                 details={
                     "old": previous["reporting_line"],
                     "new": row["reporting_line"],
@@ -127,8 +151,8 @@ def unit_changes(
                 "reordered",
                 row,
                 subject,
-                summary=f"{row['name']} reordered among the sub-units of "
-                f"{names.unit_name(row['parent_id'])}",
+                summary=_("%(unit)s reordered among the sub-units of %(parent)s")
+                % {"unit": name, "parent": names.unit_name(row["parent_id"])},
                 details={
                     "parent": names.unit_ref(row["parent_id"]),
                     "old_order": previous["sibling_order"],
@@ -138,6 +162,6 @@ def unit_changes(
             )
         )
     changes += field_changes(
-        OrganizationalUnit, names, row, previous, left.names, row["name"], subject
+        OrganizationalUnit, names, row, previous, left.names, name, subject
     )
     return as_revert(OrganizationalUnit, row, subject, changes)
