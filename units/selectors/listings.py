@@ -17,6 +17,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    language_fields,
+)
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -596,7 +601,8 @@ def post_records(
         when,
         keep=keep,
         query=query,
-        search=RecordSearch(own=("title",)),
+        # A title in any language finds the post, as a unit's name does.
+        search=RecordSearch(own=language_fields(POST_TRANSLATED)),
         ordering=ordering or "id",
         orderings=POST_ORDERINGS,
     )
@@ -683,7 +689,7 @@ def relationship_records(
         keep=keep,
         query=query,
         search=RecordSearch(
-            own=("description",),
+            own=language_fields(RELATIONSHIP_TRANSLATED),
             related=(
                 (
                     OrganizationalUnit,
