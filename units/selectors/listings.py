@@ -58,6 +58,9 @@ class UnitRef:
     slug: str
     name: str
     short_name: str
+    # Blank: not yet translated (``units.selectors.languages.localized``).
+    name_fr: str = ""
+    name_es: str = ""
 
 
 @dataclass(slots=True)
@@ -71,6 +74,8 @@ class RelationshipLine:
     started_on: datetime.date | None
     source: UnitRef
     target: UnitRef
+    description_fr: str = ""
+    description_es: str = ""
 
 
 @dataclass(slots=True)
@@ -87,6 +92,12 @@ class Tenure:
     started_on: datetime.date
     ended_on: datetime.date | None
     note: str = ""
+    # The post's title and its unit's name in French and Spanish, blank where not
+    # yet translated: read them with ``localized(tenure, "post_title")``.
+    post_title_fr: str = ""
+    post_title_es: str = ""
+    unit_name_fr: str = ""
+    unit_name_es: str = ""
 
     @property
     def is_current(self) -> bool:
@@ -97,7 +108,14 @@ def relationships_as_of(
     when: datetime.datetime | None, *, unit_id: int | None = None
 ) -> list[RelationshipLine]:
     """Dotted-line relationships in force at ``when`` (default now), two queries."""
-    fields = ("id", "source_id", "target_id", "kind", "description", "started_on")
+    fields = (
+        "id",
+        "source_id",
+        "target_id",
+        "kind",
+        *language_fields(RELATIONSHIP_TRANSLATED),
+        "started_on",
+    )
     when = reading_instant(when)
     if when is None:
         rows = UnitRelationship.objects.filter(ended_on__isnull=True)
@@ -139,6 +157,8 @@ def relationships_as_of(
             started_on=row["started_on"],
             source=units[row["source_id"]],
             target=units[row["target_id"]],
+            description_fr=row["description_fr"],
+            description_es=row["description_es"],
         )
         for row in found
         if row["source_id"] in units and row["target_id"] in units
@@ -151,9 +171,13 @@ def _unit_refs(unit_ids: Iterable[int]) -> dict[int, UnitRef]:
     if not ids:
         return {}
     return {
-        row["id"]: UnitRef(row["slug"], row["name"], row["short_name"])
+        row["id"]: UnitRef(
+            row["slug"], row["name"], row["short_name"], row["name_fr"], row["name_es"]
+        )
         for row in current_rows(
-            OrganizationalUnit, ("id", "slug", "name", "short_name"), ids
+            OrganizationalUnit,
+            ("id", "slug", *language_fields(("name",)), "short_name"),
+            ids,
         )
     }
 
@@ -166,19 +190,25 @@ def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     ids = set(post_ids)
     if not ids:
         return {}
+    titles = language_fields(POST_TRANSLATED)
+    unit_names = language_fields(("name",))
     if current_known_at() is None:
         return {
             row["id"]: dict(row)
             for row in Post.objects.filter(pk__in=ids).values(
-                "id", "slug", "title", "unit__slug", "unit__name"
+                "id",
+                "slug",
+                *titles,
+                "unit__slug",
+                *(f"unit__{name}" for name in unit_names),
             )
         }
-    posts = current_rows(Post, ("id", "slug", "title", "unit_id"), ids)
+    posts = current_rows(Post, ("id", "slug", *titles, "unit_id"), ids)
     units = {
         row["id"]: row
         for row in current_rows(
             OrganizationalUnit,
-            ("id", "slug", "name"),
+            ("id", "slug", *unit_names),
             {row["unit_id"] for row in posts},
         )
     }
@@ -186,7 +216,7 @@ def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         row["id"]: {
             **row,
             "unit__slug": units[row["unit_id"]]["slug"],
-            "unit__name": units[row["unit_id"]]["name"],
+            **{f"unit__{name}": units[row["unit_id"]][name] for name in unit_names},
         }
         for row in posts
         if row["unit_id"] in units
@@ -263,6 +293,10 @@ def tenures(
                 started_on=row["started_on"],
                 ended_on=ended_on,
                 note=row["note"],
+                post_title_fr=post["title_fr"],
+                post_title_es=post["title_es"],
+                unit_name_fr=post["unit__name_fr"],
+                unit_name_es=post["unit__name_es"],
             )
         )
     result.sort(key=lambda tenure: tenure.started_on, reverse=True)

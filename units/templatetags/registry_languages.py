@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 
 from units.selectors.languages import localized as localized_text_of
-from units.selectors.languages import localized_html
+from units.selectors.languages import localized_html, localized_parts
 
 register = template.Library()
 
@@ -65,3 +65,11 @@ def localized(source: Any, name: str) -> SafeString:
 def localized_text(source: Any, name: str) -> str:
     """The plain text in the page's language or English (for titles, attributes)."""
     return localized_text_of(source, name)[0]
+
+
+@register.simple_tag(name="localized_parts")
+def localized_parts_tag(source: Any, name: str) -> tuple[SafeString, SafeString]:
+    """``{% localized_parts post "title" as parts %}``: the marked text and the "not
+    yet translated" note apart, so a link holds ``parts.0`` alone and its accessible
+    name stays the text (the tree's links do the same)."""
+    return localized_parts(source, name)
