@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -176,7 +177,9 @@ class TextInLanguages(serializers.Field):
         self.max_length = max_length
         self.english_may_be_blank = english_may_be_blank
         super().__init__(**kwargs)
-        extend_schema_field(_texts_schema(max_length))(self)
+        # What ``extend_schema_field`` records on a class, for this field alone: the
+        # schema depends on ``max_length``.
+        set_override(self, "field", _texts_schema(max_length))
 
     def to_internal_value(self, data: Any) -> dict[str, str]:
         if isinstance(data, str):

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from tests.api.test_api import API, editor_client  # noqa: F401 (fixture)
 from tests.conftest import ScriptedHistory, at
+from tests.factories import editor_user
 from units import services
 from units.models import Post, UnitRelationship
 
@@ -23,7 +24,7 @@ from units.models import Post, UnitRelationship
 def translate_head_of_x(history: ScriptedHistory, when: str = "2024-01-01") -> None:
     services.post_update(
         post=history.head_of_x,
-        user=history.head_of_x.history.first().history_user,  # type: ignore[union-attr]
+        user=editor_user(),
         reason="Traduction",
         effective_at=at(when),
         title_fr="Chef de X",

@@ -26,7 +26,12 @@ from units import services
 from units.admin.forms import REASON_HELP, ServiceErrorMixin, reason_visibility_field
 from units.admin.history_views import object_context, object_or_404
 from units.content_languages import RELATIONSHIP_TRANSLATED, language_fields
-from units.models import Appointment, RecordedModel, UnitRelationship
+from units.models import (
+    Appointment,
+    RecordedModel,
+    UnitRelationship,
+    column_field,
+)
 
 TEMPLATE = "admin/units/correct_record.html"
 
@@ -64,7 +69,7 @@ class CorrectAppointmentForm(CorrectionForm):
 def _description_field(name: str) -> forms.CharField:
     """The description in one language, labelled as the model labels it."""
     return forms.CharField(
-        label=capfirst(UnitRelationship._meta.get_field(name).verbose_name),
+        label=capfirst(column_field(UnitRelationship, name).verbose_name),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
