@@ -20,6 +20,7 @@ from units.content_languages import (
     POST_TRANSLATED,
     RELATIONSHIP_TRANSLATED,
     SOURCE_LANGUAGE,
+    UNIT_TRANSLATED,
     field_in,
 )
 from units.models import (
@@ -268,14 +269,29 @@ def spread_languages(attrs: dict[str, Any], names: Iterable[str]) -> dict[str, A
     return spread
 
 
+# A unit's translated texts: the longest text each field holds (None: any length).
+UNIT_TEXT_LENGTHS = {"name": 255, "short_name": 64, "mandate": None, "location": 128}
+
+
+def unit_text(name: str, *, required: bool = False) -> TextInLanguages:
+    """One of a unit's translated texts, a plain English string or texts by language
+    (``{"fr": "OIM"}``); only the name may not be blank in English."""
+    return TextInLanguages(
+        max_length=UNIT_TEXT_LENGTHS[name],
+        required=required,
+        english_may_be_blank=name != "name",
+        help_text='In English, or by language (`{"en": ..., "fr": ..., "es": ...}`).',
+    )
+
+
 class UnitCreateSerializer(WriteSerializer):
-    name = serializers.CharField(max_length=255)
+    name = unit_text("name", required=True)
+    short_name = unit_text("short_name")
+    mandate = unit_text("mandate")
+    location = unit_text("location")
     kind = serializers.ChoiceField(choices=UnitKind.choices)
     parent = unit_by_slug(required=False, allow_null=True)  # type: ignore[assignment]
     slug = serializers.SlugField(max_length=100, required=False)
-    short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    mandate = serializers.CharField(required=False, allow_blank=True)
-    location = serializers.CharField(max_length=128, required=False, allow_blank=True)
     learn_more_url = serializers.URLField(required=False, allow_blank=True)
     provenance = serializers.CharField(required=False, allow_blank=True)
     reporting_line = serializers.ChoiceField(
@@ -290,14 +306,22 @@ class UnitCreateSerializer(WriteSerializer):
     mandate_es = translation_input()
     location_fr = translation_input(128)
     location_es = translation_input(128)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = spread_languages(super().validate(attrs), UNIT_TRANSLATED)
+        if self.fields["name"].required and "name" not in attrs:
+            raise serializers.ValidationError(
+                {"name": [_("The English name is required.")]}
+            )
+        return attrs
 
 
 class UnitUpdateSerializer(WriteSerializer):
-    name = serializers.CharField(max_length=255, required=False)
-    short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    name = unit_text("name")
+    short_name = unit_text("short_name")
+    mandate = unit_text("mandate")
+    location = unit_text("location")
     kind = serializers.ChoiceField(choices=UnitKind.choices, required=False)
-    mandate = serializers.CharField(required=False, allow_blank=True)
-    location = serializers.CharField(max_length=128, required=False, allow_blank=True)
     learn_more_url = serializers.URLField(required=False, allow_blank=True)
     provenance = serializers.CharField(required=False, allow_blank=True)
     reporting_line = serializers.ChoiceField(
@@ -312,6 +336,14 @@ class UnitUpdateSerializer(WriteSerializer):
     mandate_es = translation_input()
     location_fr = translation_input(128)
     location_es = translation_input(128)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = spread_languages(super().validate(attrs), UNIT_TRANSLATED)
+        if self.fields["name"].required and "name" not in attrs:
+            raise serializers.ValidationError(
+                {"name": [_("The English name is required.")]}
+            )
+        return attrs
 
 
 # Either ``parent`` (with an optional ``sibling_order``), or ``position`` and ``target``.
