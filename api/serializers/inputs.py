@@ -165,7 +165,9 @@ class TextInLanguages(serializers.Field):
     """
 
     default_error_messages = {
-        "invalid": "Give a text, or an object of texts by language (en, fr, es).",
+        "invalid": gettext_lazy(
+            "Give a text, or an object of texts by language (en, fr, es)."
+        ),
     }
 
     def __init__(
@@ -269,6 +271,22 @@ def spread_languages(attrs: dict[str, Any], names: Iterable[str]) -> dict[str, A
     return spread
 
 
+# A write whose ``translated`` texts are ``TextInLanguages`` fields: validated into
+# the model's fields, one per language, a required one with its English. (A comment,
+# not a docstring: drf-spectacular would publish it as each write's schema text.)
+class TranslatedWriteSerializer(WriteSerializer):
+    translated: tuple[str, ...] = ()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = spread_languages(super().validate(attrs), self.translated)
+        for name in self.translated:
+            if self.fields[name].required and name not in attrs:
+                raise serializers.ValidationError(
+                    {name: [_("The English %(field)s is required.") % {"field": name}]}
+                )
+        return attrs
+
+
 # A unit's translated texts: the longest text each field holds (None: any length).
 UNIT_TEXT_LENGTHS = {"name": 255, "short_name": 64, "mandate": None, "location": 128}
 
@@ -284,7 +302,8 @@ def unit_text(name: str, *, required: bool = False) -> TextInLanguages:
     )
 
 
-class UnitCreateSerializer(WriteSerializer):
+class UnitCreateSerializer(TranslatedWriteSerializer):
+    translated = UNIT_TRANSLATED
     name = unit_text("name", required=True)
     short_name = unit_text("short_name")
     mandate = unit_text("mandate")
@@ -307,16 +326,9 @@ class UnitCreateSerializer(WriteSerializer):
     location_fr = translation_input(128)
     location_es = translation_input(128)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = spread_languages(super().validate(attrs), UNIT_TRANSLATED)
-        if self.fields["name"].required and "name" not in attrs:
-            raise serializers.ValidationError(
-                {"name": [_("The English name is required.")]}
-            )
-        return attrs
 
-
-class UnitUpdateSerializer(WriteSerializer):
+class UnitUpdateSerializer(TranslatedWriteSerializer):
+    translated = UNIT_TRANSLATED
     name = unit_text("name")
     short_name = unit_text("short_name")
     mandate = unit_text("mandate")
@@ -336,14 +348,6 @@ class UnitUpdateSerializer(WriteSerializer):
     mandate_es = translation_input()
     location_fr = translation_input(128)
     location_es = translation_input(128)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = spread_languages(super().validate(attrs), UNIT_TRANSLATED)
-        if self.fields["name"].required and "name" not in attrs:
-            raise serializers.ValidationError(
-                {"name": [_("The English name is required.")]}
-            )
-        return attrs
 
 
 # Either ``parent`` (with an optional ``sibling_order``), or ``position`` and ``target``.
@@ -449,7 +453,8 @@ class UnitReinstateSerializer(WriteSerializer):
     """A reinstatement, dated like any other change (not before the abolition)."""
 
 
-class PostCreateSerializer(WriteSerializer):
+class PostCreateSerializer(TranslatedWriteSerializer):
+    translated = POST_TRANSLATED
     title = TextInLanguages(
         max_length=255,
         help_text="The title in English, or by language: "
@@ -468,16 +473,9 @@ class PostCreateSerializer(WriteSerializer):
     title_fr = translation_input(255)
     title_es = translation_input(255)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = spread_languages(super().validate(attrs), POST_TRANSLATED)
-        if "title" not in attrs:
-            raise serializers.ValidationError(
-                {"title": [_("The English title is required.")]}
-            )
-        return attrs
 
-
-class PostUpdateSerializer(WriteSerializer):
+class PostUpdateSerializer(TranslatedWriteSerializer):
+    translated = POST_TRANSLATED
     title = TextInLanguages(
         max_length=255,
         required=False,
@@ -495,9 +493,6 @@ class PostUpdateSerializer(WriteSerializer):
     term_note = serializers.CharField(max_length=255, required=False, allow_blank=True)
     title_fr = translation_input(255)
     title_es = translation_input(255)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return spread_languages(super().validate(attrs), POST_TRANSLATED)
 
 
 class PostAbolishSerializer(WriteSerializer):
@@ -556,7 +551,8 @@ class AppointmentCorrectSerializer(WriteSerializer):
     effective_at = InstantField(required=False, help_text=CORRECTION_EFFECTIVE_AT)
 
 
-class RelationshipCreateSerializer(WriteSerializer):
+class RelationshipCreateSerializer(TranslatedWriteSerializer):
+    translated = RELATIONSHIP_TRANSLATED
     source = unit_by_slug()  # type: ignore[assignment]
     target = unit_by_slug()
     kind = serializers.ChoiceField(choices=RelationshipKind.choices)
@@ -574,9 +570,6 @@ class RelationshipCreateSerializer(WriteSerializer):
         "relationship's `started_on`.",
     )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return spread_languages(super().validate(attrs), RELATIONSHIP_TRANSLATED)
-
 
 class RelationshipEndSerializer(WriteSerializer):
     effective_at = InstantField(
@@ -586,7 +579,8 @@ class RelationshipEndSerializer(WriteSerializer):
     )
 
 
-class RelationshipCorrectSerializer(WriteSerializer):
+class RelationshipCorrectSerializer(TranslatedWriteSerializer):
+    translated = RELATIONSHIP_TRANSLATED
     started_on = serializers.DateField(required=False)
     ended_on = serializers.DateField(required=False, allow_null=True)
     description = TextInLanguages(
@@ -598,6 +592,3 @@ class RelationshipCorrectSerializer(WriteSerializer):
     description_fr = translation_input()
     description_es = translation_input()
     effective_at = InstantField(required=False, help_text=CORRECTION_EFFECTIVE_AT)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return spread_languages(super().validate(attrs), RELATIONSHIP_TRANSLATED)
