@@ -30,6 +30,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from units import selectors
+from units.content_languages import POST_TRANSLATED, translation_fields
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -108,7 +109,13 @@ HISTORY_COLUMNS = (
     "history_type",
     "history_user_id",
 )
-POST_COLUMNS = selectors.POST_RECORD_FIELDS
+# Without the French and Spanish titles: generated posts are English only, and the
+# columns' database default leaves them blank (as for the units' translations).
+POST_COLUMNS = tuple(
+    column
+    for column in selectors.POST_RECORD_FIELDS
+    if column not in translation_fields(POST_TRANSLATED)
+)
 PERSON_COLUMNS = ("id", "full_name", "slug", "version")
 APPOINTMENT_COLUMNS = (
     "id",

@@ -10,8 +10,10 @@ revision like any other, read by ``as_of`` and ``known_at`` without special case
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from units.services.refusals import Refusal
 
@@ -66,3 +68,32 @@ def clean_translations(
         name: value.strip() if isinstance(value, str) else value
         for name, value in given.items()
     }
+
+
+def check_source_texts(instance: Any, names: Iterable[str]) -> None:
+    """Refuse a translation of nothing: a French or Spanish text whose English one
+    is blank (where English may be blank at all, as a relationship's description).
+
+    English is what every other language falls back to, and what a translator
+    translates; a record translated but blank in English would show nothing to an
+    English reader and say nothing to the next translator.
+    """
+    errors = {
+        name: ValidationError(
+            _(
+                "The English %(field)s cannot be blank while it has a French or "
+                "Spanish translation: give the English text, or withdraw the "
+                "translations too."
+            )
+            % {"field": name},
+            code=Refusal.INVALID,
+        )
+        for name in names
+        if not (getattr(instance, name) or "").strip()
+        and any(
+            (getattr(instance, field) or "").strip()
+            for field in translation_fields((name,))
+        )
+    }
+    if errors:
+        raise ValidationError(errors)

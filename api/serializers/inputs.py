@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.common import MAX_UNITS_ABOLISHED_AT_ONCE
+from units.content_languages import (
+    CONTENT_LANGUAGES,
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    SOURCE_LANGUAGE,
+    UNIT_TRANSLATED,
+    field_in,
+)
 from units.models import (
     FillingMethod,
     OrganizationalUnit,
@@ -113,14 +125,192 @@ def translation_input(max_length: int | None = None) -> serializers.CharField:
     )
 
 
-class UnitCreateSerializer(WriteSerializer):
-    name = serializers.CharField(max_length=255)
+# The languages' names in refusals ("the French title"), by code.
+LANGUAGE_NAMES = {
+    SOURCE_LANGUAGE: gettext_lazy("English"),
+    "fr": gettext_lazy("French"),
+    "es": gettext_lazy("Spanish"),
+}
+
+
+def _texts_schema(max_length: int | None) -> dict[str, Any]:
+    text: dict[str, Any] = {"type": "string"}
+    if max_length is not None:
+        text["maxLength"] = max_length
+    return {
+        "oneOf": [
+            {**text, "description": "The English text alone."},
+            {
+                "type": "object",
+                "description": "Texts by language (en, fr, es). On a change, a "
+                "language left out stays as it is; a blank or null translation "
+                "withdraws it.",
+                "properties": {
+                    language: text
+                    if language == SOURCE_LANGUAGE
+                    else {**text, "nullable": True}
+                    for language in CONTENT_LANGUAGES
+                },
+                "additionalProperties": False,
+            },
+        ]
+    }
+
+
+class TextInLanguages(serializers.Field):
+    """A translated text: the English one as a plain string, or the texts by
+    language (``{"en": ..., "fr": ..., "es": ...}``), as answers give them in
+    ``languages``. Validated into ``{language: text}``; the serializer spreads it
+    over the model's fields (``title``, ``title_fr``...) with ``spread_languages``.
+    """
+
+    default_error_messages = {
+        "invalid": gettext_lazy(
+            "Give a text, or an object of texts by language (en, fr, es)."
+        ),
+    }
+
+    def __init__(
+        self,
+        *,
+        max_length: int | None = None,
+        english_may_be_blank: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self.max_length = max_length
+        self.english_may_be_blank = english_may_be_blank
+        super().__init__(**kwargs)
+        # What ``extend_schema_field`` records on a class, for this field alone: the
+        # schema depends on ``max_length``.
+        set_override(self, "field", _texts_schema(max_length))
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if isinstance(data, str):
+            data = {SOURCE_LANGUAGE: data}
+        if not isinstance(data, dict) or not data:
+            self.fail("invalid")
+        unknown = sorted(str(code) for code in set(data) - set(CONTENT_LANGUAGES))
+        if unknown:
+            raise serializers.ValidationError(
+                _(
+                    "Unknown languages: %(unknown)s. Texts are given in en "
+                    "(English), fr (French) and es (Spanish)."
+                )
+                % {"unknown": ", ".join(unknown)}
+            )
+        texts: dict[str, str] = {}
+        errors: dict[str, list[str]] = {}
+        for language in CONTENT_LANGUAGES:
+            if language not in data:
+                continue
+            problem, text = self._checked(language, data[language])
+            if problem:
+                errors[language] = [problem]
+            else:
+                texts[language] = text
+        if errors:
+            raise serializers.ValidationError(errors)
+        return texts
+
+    def _checked(self, language: str, value: Any) -> tuple[str | None, str]:
+        """Why ``value`` cannot be the text in ``language`` (or None), and the text."""
+        names = {"language": LANGUAGE_NAMES[language], "field": self.field_name}
+        if value is None and language != SOURCE_LANGUAGE:
+            return None, ""
+        if not isinstance(value, str):
+            return _("The %(language)s %(field)s must be a text.") % names, ""
+        text = value.strip()
+        if language == SOURCE_LANGUAGE and not text and not self.english_may_be_blank:
+            return (
+                _(
+                    "The English %(field)s cannot be blank: it is the text shown "
+                    "wherever a translation is missing."
+                )
+                % names,
+                "",
+            )
+        if self.max_length is not None and len(text) > self.max_length:
+            return (
+                _(
+                    "The %(language)s %(field)s has %(length)d characters; it may "
+                    "have at most %(max_length)d."
+                )
+                % {**names, "length": len(text), "max_length": self.max_length},
+                "",
+            )
+        return None, text
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def spread_languages(attrs: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """``attrs`` with each ``TextInLanguages`` value of ``names`` spread over its
+    fields (``{"title": {"fr": "Chef"}}`` → ``{"title_fr": "Chef"}``); a language
+    given both ways (``title.fr`` and ``title_fr``) is refused."""
+    spread = dict(attrs)
+    for name in names:
+        texts = spread.pop(name, None)
+        if texts is None:
+            continue
+        for language, text in texts.items():
+            field = field_in(name, language)
+            if field in spread and spread[field] != text:
+                raise serializers.ValidationError(
+                    {
+                        field: [
+                            _(
+                                "Given twice, differently: in %(name)s.%(language)s "
+                                "and in %(field)s. Give it once."
+                            )
+                            % {"name": name, "language": language, "field": field}
+                        ]
+                    }
+                )
+            spread[field] = text
+    return spread
+
+
+# A write whose ``translated`` texts are ``TextInLanguages`` fields: validated into
+# the model's fields, one per language, a required one with its English. (A comment,
+# not a docstring: drf-spectacular would publish it as each write's schema text.)
+class TranslatedWriteSerializer(WriteSerializer):
+    translated: tuple[str, ...] = ()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = spread_languages(super().validate(attrs), self.translated)
+        for name in self.translated:
+            if self.fields[name].required and name not in attrs:
+                raise serializers.ValidationError(
+                    {name: [_("The English %(field)s is required.") % {"field": name}]}
+                )
+        return attrs
+
+
+# A unit's translated texts: the longest text each field holds (None: any length).
+UNIT_TEXT_LENGTHS = {"name": 255, "short_name": 64, "mandate": None, "location": 128}
+
+
+def unit_text(name: str, *, required: bool = False) -> TextInLanguages:
+    """One of a unit's translated texts, a plain English string or texts by language
+    (``{"fr": "OIM"}``); only the name may not be blank in English."""
+    return TextInLanguages(
+        max_length=UNIT_TEXT_LENGTHS[name],
+        required=required,
+        english_may_be_blank=name != "name",
+        help_text='In English, or by language (`{"en": ..., "fr": ..., "es": ...}`).',
+    )
+
+
+class UnitCreateSerializer(TranslatedWriteSerializer):
+    translated = UNIT_TRANSLATED
+    name = unit_text("name", required=True)
+    short_name = unit_text("short_name")
+    mandate = unit_text("mandate")
+    location = unit_text("location")
     kind = serializers.ChoiceField(choices=UnitKind.choices)
     parent = unit_by_slug(required=False, allow_null=True)  # type: ignore[assignment]
     slug = serializers.SlugField(max_length=100, required=False)
-    short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    mandate = serializers.CharField(required=False, allow_blank=True)
-    location = serializers.CharField(max_length=128, required=False, allow_blank=True)
     learn_more_url = serializers.URLField(required=False, allow_blank=True)
     provenance = serializers.CharField(required=False, allow_blank=True)
     reporting_line = serializers.ChoiceField(
@@ -137,12 +327,13 @@ class UnitCreateSerializer(WriteSerializer):
     location_es = translation_input(128)
 
 
-class UnitUpdateSerializer(WriteSerializer):
-    name = serializers.CharField(max_length=255, required=False)
-    short_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+class UnitUpdateSerializer(TranslatedWriteSerializer):
+    translated = UNIT_TRANSLATED
+    name = unit_text("name")
+    short_name = unit_text("short_name")
+    mandate = unit_text("mandate")
+    location = unit_text("location")
     kind = serializers.ChoiceField(choices=UnitKind.choices, required=False)
-    mandate = serializers.CharField(required=False, allow_blank=True)
-    location = serializers.CharField(max_length=128, required=False, allow_blank=True)
     learn_more_url = serializers.URLField(required=False, allow_blank=True)
     provenance = serializers.CharField(required=False, allow_blank=True)
     reporting_line = serializers.ChoiceField(
@@ -262,8 +453,13 @@ class UnitReinstateSerializer(WriteSerializer):
     """A reinstatement, dated like any other change (not before the abolition)."""
 
 
-class PostCreateSerializer(WriteSerializer):
-    title = serializers.CharField(max_length=255)
+class PostCreateSerializer(TranslatedWriteSerializer):
+    translated = POST_TRANSLATED
+    title = TextInLanguages(
+        max_length=255,
+        help_text="The title in English, or by language: "
+        '`{"en": "Director", "fr": "Directeur"}` (English required).',
+    )
     unit = unit_by_slug()
     is_head = serializers.BooleanField(required=False, default=False)
     filling_method = serializers.ChoiceField(
@@ -278,8 +474,14 @@ class PostCreateSerializer(WriteSerializer):
     title_es = translation_input(255)
 
 
-class PostUpdateSerializer(WriteSerializer):
-    title = serializers.CharField(max_length=255, required=False)
+class PostUpdateSerializer(TranslatedWriteSerializer):
+    translated = POST_TRANSLATED
+    title = TextInLanguages(
+        max_length=255,
+        required=False,
+        help_text="The new title in English, or by language: "
+        '`{"fr": "Directeur"}` changes the French title alone.',
+    )
     unit = unit_by_slug(required=False)
     is_head = serializers.BooleanField(required=False)
     filling_method = serializers.ChoiceField(
@@ -349,11 +551,19 @@ class AppointmentCorrectSerializer(WriteSerializer):
     effective_at = InstantField(required=False, help_text=CORRECTION_EFFECTIVE_AT)
 
 
-class RelationshipCreateSerializer(WriteSerializer):
+class RelationshipCreateSerializer(TranslatedWriteSerializer):
+    translated = RELATIONSHIP_TRANSLATED
     source = unit_by_slug()  # type: ignore[assignment]
     target = unit_by_slug()
     kind = serializers.ChoiceField(choices=RelationshipKind.choices)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = TextInLanguages(
+        required=False,
+        english_may_be_blank=True,
+        help_text="The description in English, or by language: "
+        '`{"en": "Shares staff", "fr": "Partage du personnel"}`.',
+    )
+    description_fr = translation_input()
+    description_es = translation_input()
     effective_at = InstantField(
         required=False,
         help_text="When the change took effect; default now. Its date is the "
@@ -369,8 +579,16 @@ class RelationshipEndSerializer(WriteSerializer):
     )
 
 
-class RelationshipCorrectSerializer(WriteSerializer):
+class RelationshipCorrectSerializer(TranslatedWriteSerializer):
+    translated = RELATIONSHIP_TRANSLATED
     started_on = serializers.DateField(required=False)
     ended_on = serializers.DateField(required=False, allow_null=True)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = TextInLanguages(
+        required=False,
+        english_may_be_blank=True,
+        help_text="The corrected description in English, or by language: "
+        '`{"fr": "Partage du personnel"}` corrects the French one alone.',
+    )
+    description_fr = translation_input()
+    description_es = translation_input()
     effective_at = InstantField(required=False, help_text=CORRECTION_EFFECTIVE_AT)

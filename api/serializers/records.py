@@ -5,19 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.common import slug_in_context
+from api.serializers.units import LocalizedCharField, languages_schema
+from units.content_languages import POST_TRANSLATED, RELATIONSHIP_TRANSLATED
 from units.models import (
     ClosureReason,
     FillingMethod,
     RelationshipKind,
 )
+from units.selectors.languages import all_languages
 
 
 class PostSerializer(serializers.Serializer):
     slug = serializers.SlugField()
-    title = serializers.CharField()
+    title = LocalizedCharField(
+        help_text="In the answer's language (`?lang=`, else Accept-Language); "
+        "English where not yet translated."
+    )
     unit = serializers.SerializerMethodField()
     is_head = serializers.BooleanField()
     filling_method = serializers.ChoiceField(choices=FillingMethod.choices)
@@ -27,12 +34,20 @@ class PostSerializer(serializers.Serializer):
     abolished_on = serializers.DateField(allow_null=True)
     status = serializers.SerializerMethodField()
     version = serializers.IntegerField()
+    languages = serializers.SerializerMethodField(
+        help_text='The title in every language (`{"title": {"en": ..., "fr": ..., '
+        '"es": ...}}`), null where not yet translated.'
+    )
 
     def get_unit(self, post: dict[str, Any]) -> str | None:
         return slug_in_context(self.context, "unit_slugs", post["unit_id"])
 
     def get_status(self, post: dict[str, Any]) -> str:
         return "active" if post["abolished_on"] is None else "abolished"
+
+    @extend_schema_field(languages_schema(POST_TRANSLATED))
+    def get_languages(self, post: dict[str, Any]) -> dict[str, dict[str, str | None]]:
+        return {name: all_languages(post, name) for name in POST_TRANSLATED}
 
 
 class PersonSerializer(serializers.Serializer):
@@ -112,11 +127,18 @@ class RelationshipSerializer(serializers.Serializer):
     source = serializers.SerializerMethodField()  # type: ignore[assignment]
     target = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=RelationshipKind.choices)
-    description = serializers.CharField()
+    description = LocalizedCharField(
+        help_text="In the answer's language (`?lang=`, else Accept-Language); "
+        "English where not yet translated."
+    )
     started_on = serializers.DateField(allow_null=True)
     ended_on = serializers.DateField(allow_null=True)
     status = serializers.SerializerMethodField()
     version = serializers.IntegerField()
+    languages = serializers.SerializerMethodField(
+        help_text='The description in every language (`{"description": {"en": ..., '
+        '"fr": ..., "es": ...}}`), null where missing.'
+    )
 
     def get_source(self, relationship: dict[str, Any]) -> str | None:
         return slug_in_context(self.context, "unit_slugs", relationship["source_id"])
@@ -126,6 +148,14 @@ class RelationshipSerializer(serializers.Serializer):
 
     def get_status(self, relationship: dict[str, Any]) -> str:
         return "active" if relationship["ended_on"] is None else "ended"
+
+    @extend_schema_field(languages_schema(RELATIONSHIP_TRANSLATED))
+    def get_languages(
+        self, relationship: dict[str, Any]
+    ) -> dict[str, dict[str, str | None]]:
+        return {
+            name: all_languages(relationship, name) for name in RELATIONSHIP_TRANSLATED
+        }
 
 
 class LineageRecordSerializer(serializers.Serializer):

@@ -49,6 +49,24 @@ class UntranslatedField(serializers.ListField):
         return untranslated
 
 
+def languages_schema(names: tuple[str, ...]) -> dict[str, Any]:
+    """The OpenAPI schema of a ``languages`` object: each of ``names`` in every
+    content language, null where not yet translated."""
+    return {
+        "type": "object",
+        "properties": {
+            name: {
+                "type": "object",
+                "properties": {
+                    language: {"type": "string", "nullable": True}
+                    for language in CONTENT_LANGUAGES
+                },
+            }
+            for name in names
+        },
+    }
+
+
 class UnitSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = LocalizedCharField()
@@ -98,7 +116,9 @@ class HolderSerializer(serializers.Serializer):
 
 class HeadSerializer(serializers.Serializer):
     slug = serializers.SlugField()
-    title = serializers.CharField()
+    title = LocalizedCharField(
+        help_text="In the answer's language; English where not yet translated."
+    )
     holder = HolderSerializer(allow_null=True)
 
 
@@ -173,21 +193,7 @@ class UnitDetailSerializer(UnitSerializer, LineageFieldsSerializer):
         "translated; the plain fields above are in the answer's language."
     )
 
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {
-                name: {
-                    "type": "object",
-                    "properties": {
-                        language: {"type": "string", "nullable": True}
-                        for language in CONTENT_LANGUAGES
-                    },
-                }
-                for name in UNIT_TRANSLATED
-            },
-        }
-    )
+    @extend_schema_field(languages_schema(UNIT_TRANSLATED))
     def get_languages(self, unit: Any) -> dict[str, dict[str, str | None]]:
         return {name: all_languages(unit, name) for name in UNIT_TRANSLATED}
 

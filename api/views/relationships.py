@@ -32,6 +32,7 @@ from api.views.base import (
     write_input,
 )
 from units import selectors, services
+from units.content_languages import RELATIONSHIP_TRANSLATED, translation_fields
 from units.models import OrganizationalUnit, RelationshipKind, UnitRelationship
 
 
@@ -91,8 +92,17 @@ class RelationshipListView(HistoryBackedListView):
         fields, why, effective_at = write_input(
             api_serializers.RelationshipCreateSerializer, request
         )
+        translations = {
+            name: fields.pop(name)
+            for name in translation_fields(RELATIONSHIP_TRANSLATED)
+            if name in fields
+        }
         relationship = services.relationship_create(
-            user=request.user, **why, effective_at=effective_at, **fields
+            user=request.user,
+            **why,
+            effective_at=effective_at,
+            translations=translations,
+            **fields,
         )
         return self.created(
             relationship.pk,

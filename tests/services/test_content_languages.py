@@ -180,3 +180,65 @@ def test_an_unknown_translation_field_is_refused_on_creation() -> None:
         UnitFactory.create(name="Finance", translations={"name_de": "Finanzen"})
     assert "name_de" in str(refusal.value)
     assert not OrganizationalUnit.objects.filter(name="Finance").exists()
+
+
+def test_blanking_the_english_title_is_refused_with_nothing_written() -> None:
+    post = PostFactory.create(title="Director", translations={"title_fr": "Directeur"})
+    before = post.history.count()
+    with pytest.raises(ValidationError) as refusal:
+        services.post_update(post=post, user=editor_user(), reason="Blank", title="  ")
+    assert list(refusal.value.message_dict) == ["title"]
+    assert post.history.count() == before
+    assert Post.objects.get(pk=post.pk).title == "Director"
+
+
+def test_a_corrected_french_description_is_read_as_of_before_and_after() -> None:
+    link = RelationshipFactory.create(
+        description="Shares staff",
+        effective_at=JAN,
+        source__effective_at=JAN,
+        target__effective_at=JAN,
+    )
+    services.relationship_correct(
+        relationship=link,
+        user=editor_user(),
+        reason="Traduction",
+        effective_at=MAR,
+        description_fr=" Partage du personnel ",
+    )
+
+    def french(when: datetime.datetime) -> str:
+        [row] = records_as_of(
+            UnitRelationship, when, ("id", "description_fr"), ids=[link.pk]
+        )
+        return str(row["description_fr"])
+
+    assert french(FEB) == ""
+    assert french(APR) == "Partage du personnel"
+
+
+def test_a_translation_without_its_english_text_is_refused() -> None:
+    with pytest.raises(ValidationError) as refusal:
+        RelationshipFactory.create(translations={"description_fr": "Partage"})
+    assert list(refusal.value.message_dict) == ["description"]
+    assert not UnitRelationship.objects.exists()
+    link = RelationshipFactory.create(
+        description="Shares staff", translations={"description_es": "Comparte"}
+    )
+    before = link.history.count()
+    with pytest.raises(ValidationError) as refusal:
+        services.relationship_correct(
+            relationship=link, user=editor_user(), reason="Blank", description=""
+        )
+    assert "cannot be blank" in refusal.value.message_dict["description"][0]
+    assert link.history.count() == before
+    # Withdrawing the translation with it leaves a dotted line without a text.
+    services.relationship_correct(
+        relationship=link,
+        user=editor_user(),
+        reason="No text",
+        description="",
+        description_es="",
+    )
+    link.refresh_from_db()
+    assert (link.description, link.description_es) == ("", "")

@@ -223,6 +223,8 @@ def _relationship_create_translated(
         kind="advises",
         user=editor,
         reason="Linked",
+        # A translation needs its English text (``check_source_texts``).
+        description="Advises on the budget",
         translations=fields,
     )
 

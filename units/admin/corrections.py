@@ -18,13 +18,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from units import services
 from units.admin.forms import REASON_HELP, ServiceErrorMixin, reason_visibility_field
 from units.admin.history_views import object_context, object_or_404
-from units.models import Appointment, RecordedModel, UnitRelationship
+from units.content_languages import RELATIONSHIP_TRANSLATED, language_fields
+from units.models import (
+    Appointment,
+    RecordedModel,
+    UnitRelationship,
+    column_field,
+)
 
 TEMPLATE = "admin/units/correct_record.html"
 
@@ -59,14 +66,29 @@ class CorrectAppointmentForm(CorrectionForm):
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=255)
 
 
+def _description_field(name: str) -> forms.CharField:
+    """The description in one language, labelled as the model labels it."""
+    return forms.CharField(
+        label=capfirst(column_field(UnitRelationship, name).verbose_name),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
 class CorrectRelationshipForm(CorrectionForm):
-    record_fields = ("started_on", "ended_on", "description")
+    record_fields = (
+        "started_on",
+        "ended_on",
+        *language_fields(RELATIONSHIP_TRANSLATED),
+    )
 
     started_on = forms.DateField(label=gettext_lazy("Started on"), required=False)
     ended_on = forms.DateField(label=gettext_lazy("Ended on"), required=False)
     description = forms.CharField(
         label=gettext_lazy("Description"), required=False, widget=forms.Textarea
     )
+    description_fr = _description_field("description_fr")
+    description_es = _description_field("description_es")
 
 
 def correct_view(

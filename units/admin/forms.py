@@ -22,7 +22,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from units.content_languages import POST_TRANSLATED, language_fields
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    language_fields,
+)
 from units.dates import day_text
 from units.models import (
     Appointment,
@@ -375,13 +379,18 @@ class PostInlineForm(HolderFields, InlineRowForm):
 class RelationshipInlineForm(InlineRowForm):
     """A dotted line from this unit; an existing one can only be ended."""
 
-    frozen_fields = ("target", "kind", "description")
+    # The description in its three languages, side by side in the row; corrected
+    # later through "Correct…", like the dates.
+    frozen_fields = ("target", "kind", *language_fields(RELATIONSHIP_TRANSLATED))
     end = forms.BooleanField(label=_("end it"), required=False)
 
     class Meta:
         model = UnitRelationship
-        fields = ["target", "kind", "description"]
-        widgets = {"description": forms.TextInput(attrs={"size": 40})}
+        fields = ["target", "kind", *language_fields(RELATIONSHIP_TRANSLATED)]
+        widgets = {
+            name: forms.TextInput(attrs={"size": 40})
+            for name in language_fields(RELATIONSHIP_TRANSLATED)
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

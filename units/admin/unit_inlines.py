@@ -25,6 +25,11 @@ from units.admin.base import (
     refusal_field,
 )
 from units.admin.forms import PostInlineForm, RelationshipInlineForm
+from units.content_languages import (
+    RELATIONSHIP_TRANSLATED,
+    language_fields,
+    translation_fields,
+)
 from units.dates import day_text
 from units.models import OrganizationalUnit, Post, UnitRelationship
 
@@ -87,7 +92,7 @@ class RelationshipInline(ActiveUnitInline):
     fields = (
         "target",
         "kind",
-        "description",
+        *language_fields(RELATIONSHIP_TRANSLATED),
         "started_on",
         "ended_on",
         "end",
@@ -118,7 +123,11 @@ class RelationshipInline(ActiveUnitInline):
         # An ended or frozen description is a disabled field: in a one-line input the
         # end of a long text could not even be scrolled to, so it wraps in a text area.
         kwargs.setdefault(
-            "widgets", {"description": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+            "widgets",
+            {
+                name: forms.Textarea(attrs={"rows": 2, "cols": 40})
+                for name in language_fields(RELATIONSHIP_TRANSLATED)
+            },
         )
         return super().get_formset(request, obj, **kwargs)
 
@@ -256,6 +265,10 @@ def save_relationships(
                         target=data["target"],
                         kind=data["kind"],
                         description=data.get("description", ""),
+                        translations={
+                            name: data.get(name, "")
+                            for name in translation_fields(RELATIONSHIP_TRANSLATED)
+                        },
                     )
                 )
             elif data.get("end"):

@@ -159,15 +159,26 @@ POST_RECORD_FIELDS = (
     "established_on",
     "abolished_on",
     "version",
+    # Last, so the positions of the fields above stay what tuple readers expect.
+    *translation_fields(POST_TRANSLATED),
 )
 # Fields shown in a post's history, in the order a reader expects them.
 POST_HISTORY_FIELDS = (
     *language_fields(POST_TRANSLATED),
-    *(name for name in POST_RECORD_FIELDS if name not in {"id", "title", "version"}),
+    *(
+        name
+        for name in POST_RECORD_FIELDS
+        if name not in {"id", "version", *language_fields(POST_TRANSLATED)}
+    ),
 )
 # What a ``PostState`` holds, in its order.
 POST_STATE_FIELDS = (
-    *(name for name in POST_RECORD_FIELDS if name not in {"established_on", "version"}),
+    *(
+        name
+        for name in POST_RECORD_FIELDS
+        if name
+        not in {"established_on", "version", *translation_fields(POST_TRANSLATED)}
+    ),
     *translation_fields(POST_TRANSLATED),
 )
 PERSON_FIELDS = ("id", "slug", "full_name")
@@ -202,6 +213,7 @@ RELATIONSHIP_RECORD_FIELDS = (
     "started_on",
     "ended_on",
     "version",
+    *translation_fields(RELATIONSHIP_TRANSLATED),
 )
 
 

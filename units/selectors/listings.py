@@ -17,6 +17,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from units.content_languages import (
+    POST_TRANSLATED,
+    RELATIONSHIP_TRANSLATED,
+    language_fields,
+)
 from units.models import (
     Appointment,
     OrganizationalUnit,
@@ -69,6 +74,8 @@ class RelationshipLine:
     started_on: datetime.date | None
     source: UnitRef
     target: UnitRef
+    description_fr: str = ""
+    description_es: str = ""
 
 
 @dataclass(slots=True)
@@ -85,6 +92,12 @@ class Tenure:
     started_on: datetime.date
     ended_on: datetime.date | None
     note: str = ""
+    # The post's title and its unit's name in French and Spanish, blank where not
+    # yet translated: read them with ``localized(tenure, "post_title")``.
+    post_title_fr: str = ""
+    post_title_es: str = ""
+    unit_name_fr: str = ""
+    unit_name_es: str = ""
 
     @property
     def is_current(self) -> bool:
@@ -95,7 +108,14 @@ def relationships_as_of(
     when: datetime.datetime | None, *, unit_id: int | None = None
 ) -> list[RelationshipLine]:
     """Dotted-line relationships in force at ``when`` (default now), two queries."""
-    fields = ("id", "source_id", "target_id", "kind", "description", "started_on")
+    fields = (
+        "id",
+        "source_id",
+        "target_id",
+        "kind",
+        *language_fields(RELATIONSHIP_TRANSLATED),
+        "started_on",
+    )
     when = reading_instant(when)
     if when is None:
         rows = UnitRelationship.objects.filter(ended_on__isnull=True)
@@ -137,6 +157,8 @@ def relationships_as_of(
             started_on=row["started_on"],
             source=units[row["source_id"]],
             target=units[row["target_id"]],
+            description_fr=row["description_fr"],
+            description_es=row["description_es"],
         )
         for row in found
         if row["source_id"] in units and row["target_id"] in units
@@ -169,19 +191,25 @@ def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     ids = set(post_ids)
     if not ids:
         return {}
+    titles = language_fields(POST_TRANSLATED)
+    unit_names = language_fields(("name",))
     if current_known_at() is None:
         return {
             row["id"]: dict(row)
             for row in Post.objects.filter(pk__in=ids).values(
-                "id", "slug", "title", "unit__slug", "unit__name"
+                "id",
+                "slug",
+                *titles,
+                "unit__slug",
+                *(f"unit__{name}" for name in unit_names),
             )
         }
-    posts = current_rows(Post, ("id", "slug", "title", "unit_id"), ids)
+    posts = current_rows(Post, ("id", "slug", *titles, "unit_id"), ids)
     units = {
         row["id"]: row
         for row in current_rows(
             OrganizationalUnit,
-            ("id", "slug", "name"),
+            ("id", "slug", *unit_names),
             {row["unit_id"] for row in posts},
         )
     }
@@ -189,7 +217,7 @@ def _post_refs(post_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         row["id"]: {
             **row,
             "unit__slug": units[row["unit_id"]]["slug"],
-            "unit__name": units[row["unit_id"]]["name"],
+            **{f"unit__{name}": units[row["unit_id"]][name] for name in unit_names},
         }
         for row in posts
         if row["unit_id"] in units
@@ -266,6 +294,10 @@ def tenures(
                 started_on=row["started_on"],
                 ended_on=ended_on,
                 note=row["note"],
+                post_title_fr=post["title_fr"],
+                post_title_es=post["title_es"],
+                unit_name_fr=post["unit__name_fr"],
+                unit_name_es=post["unit__name_es"],
             )
         )
     result.sort(key=lambda tenure: tenure.started_on, reverse=True)
@@ -604,7 +636,8 @@ def post_records(
         when,
         keep=keep,
         query=query,
-        search=RecordSearch(own=("title",)),
+        # A title in any language finds the post, as a unit's name does.
+        search=RecordSearch(own=language_fields(POST_TRANSLATED)),
         ordering=ordering or "id",
         orderings=POST_ORDERINGS,
     )
@@ -691,7 +724,7 @@ def relationship_records(
         keep=keep,
         query=query,
         search=RecordSearch(
-            own=("description",),
+            own=language_fields(RELATIONSHIP_TRANSLATED),
             related=(
                 (
                     OrganizationalUnit,

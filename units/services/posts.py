@@ -12,6 +12,7 @@ from django.db import transaction
 from units.content_languages import (
     POST_TRANSLATED,
     clean_translations,
+    language_fields,
     translation_fields,
 )
 from units.dates import day_text
@@ -234,6 +235,9 @@ def post_update(
     write = begin_write(user, reason, reason_visibility, effective_at)
     post = fresh(Post, post)
     check_version(post, expected_version)
+    for text_field in language_fields(POST_TRANSLATED):
+        if isinstance(changes.get(text_field), str):
+            changes[text_field] = changes[text_field].strip()
     changed = apply_changes(post, changes, POST_UPDATABLE_FIELDS)
     if not changed and not asks_for_past_change(post, write.effective_at):
         return post

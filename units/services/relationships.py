@@ -9,7 +9,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from units.content_languages import RELATIONSHIP_TRANSLATED, clean_translations
+from units.content_languages import (
+    RELATIONSHIP_TRANSLATED,
+    check_source_texts,
+    clean_translations,
+    language_fields,
+)
 from units.dates import day_text
 from units.models import OrganizationalUnit, UnitRelationship
 from units.services.corrections import (
@@ -33,8 +38,11 @@ from units.services.revisions import (
     save_revision,
 )
 
-# What a correction of a relationship may change: its dates and its description.
-RELATIONSHIP_CORRECTABLE_FIELDS = frozenset({"description", "started_on", "ended_on"})
+# What a correction of a relationship may change: its dates and its description,
+# in every language.
+RELATIONSHIP_CORRECTABLE_FIELDS = frozenset(
+    {*language_fields(RELATIONSHIP_TRANSLATED), "started_on", "ended_on"}
+)
 
 
 @transaction.atomic
@@ -77,6 +85,7 @@ def relationship_create(
         started_on=write.effective_at.date(),
         **clean_translations(translations, RELATIONSHIP_TRANSLATED),
     )
+    check_source_texts(relationship, RELATIONSHIP_TRANSLATED)
     save_revision(relationship, write, is_new=True)
     return relationship
 
@@ -129,11 +138,13 @@ def relationship_correct(
     relationship = fresh(UnitRelationship, relationship)
     check_version(relationship, expected_version)
     first = first_revision_time(relationship)
-    if isinstance(changes.get("description"), str):
-        changes["description"] = changes["description"].strip()
+    for text_field in language_fields(RELATIONSHIP_TRANSLATED):
+        if isinstance(changes.get(text_field), str):
+            changes[text_field] = changes[text_field].strip()
     # The record as corrected, checked whole before anything is written.
     started_before = relationship.started_on
     apply_changes(relationship, changes, RELATIONSHIP_CORRECTABLE_FIELDS)
+    check_source_texts(relationship, RELATIONSHIP_TRANSLATED)
     check_link_dates(relationship, first, started_before)
     if {"started_on", "ended_on"} & set(changes):
         # Both units over the whole corrected span: recorded, and not abolished.

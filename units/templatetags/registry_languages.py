@@ -124,3 +124,11 @@ def changed_text(change: Change) -> ChangedText | None:
         return None
     found = translated_text(model, field)
     return ChangedText(*found) if found else None
+
+
+@register.simple_tag(name="localized_parts")
+def localized_parts_tag(source: Any, name: str) -> tuple[SafeString, SafeString]:
+    """``{% localized_parts post "title" as parts %}``: the marked text and the "not
+    yet translated" note apart, so a link holds ``parts.0`` alone and its accessible
+    name stays the text (the tree's links do the same)."""
+    return localized_parts(source, name)
