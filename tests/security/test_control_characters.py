@@ -190,7 +190,14 @@ def _valid_writes(history: ScriptedHistory) -> dict[tuple[str, str], tuple[str, 
         ),
         ("post", "/api/v1/relationships/"): (
             "relationships/",
-            {"source": "department-b", "target": "hq", "kind": "advises"},
+            # An English description, so a translation's characters are what is
+            # refused (a translation without English text is refused first).
+            {
+                "source": "department-b",
+                "target": "hq",
+                "kind": "advises",
+                "description": "Advises",
+            },
         ),
         ("post", "/api/v1/relationships/{id}/end/"): (
             f"relationships/{link.pk}/end/",
@@ -251,12 +258,22 @@ def _body_fields(schema: dict[str, Any], operation: dict[str, Any]) -> dict[str,
 
 def _string_fields(schema: dict[str, Any], operation: dict[str, Any]) -> list[str]:
     """The request body's fields that take free strings (no choice, date or number)."""
+
+    def free_string(spec: dict[str, Any]) -> bool:
+        return spec.get("type") == "string" and spec.get("format") is None
+
+    def texts_by_language(spec: dict[str, Any]) -> bool:
+        # A translated text's other form: {"en": ..., "fr": ...}, each a free string.
+        languages = spec.get("properties", {})
+        return spec.get("type") == "object" and all(
+            map(free_string, languages.values())
+        )
+
     fields = []
     for field, spec in _body_fields(schema, operation).items():
         variants = spec.get("oneOf", [spec])
-        if all(
-            variant.get("type") == "string" and variant.get("format") is None
-            for variant in variants
+        if any(map(free_string, variants)) and all(
+            free_string(variant) or texts_by_language(variant) for variant in variants
         ):
             fields.append(field)
     return fields
