@@ -245,6 +245,8 @@ class OrganizationalUnit(MPTTModel):
         null=True,
         blank=True,
         related_name="children",
+        # Indexed with the position instead (Meta.indexes, "unit_siblings").
+        db_index=False,
     )
     reporting_line = models.CharField(
         _("nature of the reporting line"),
@@ -255,7 +257,6 @@ class OrganizationalUnit(MPTTModel):
     sibling_order = models.PositiveIntegerField(
         _("order among siblings"),
         default=0,
-        db_index=True,
         validators=[MaxValueValidator(INTEGER_MAX)],
     )
     established_on = models.DateField(_("established on"), null=True, blank=True)
@@ -263,6 +264,10 @@ class OrganizationalUnit(MPTTModel):
     version = version_field(
         help_text=_("Raised by every change; guards against lost updates.")
     )
+    # Declared so that django-mptt does not add an index of its own on it: the
+    # (tree_id, lft) index already serves every lookup by tree, and each index on the
+    # table costs every row a create or a move shifts (docs/performance.md).
+    tree_id = models.PositiveIntegerField(editable=False)
 
     objects = TreeManager.from_queryset(UnitQuerySet)()
     history = HistoricalRecords(
@@ -283,8 +288,15 @@ class OrganizationalUnit(MPTTModel):
         # Tree order and branch ranges (tree_id, lft BETWEEN ...): the whole tree
         # streams in this order and every subtree read is a range on it. Undeclared,
         # django-mptt adds it to _meta.indexes behind Meta's back, where migrations
-        # never see it: the index was never created.
-        indexes = [models.Index(fields=["tree_id", "lft"], name="unit_tree_position")]
+        # never see it: the index was never created. Sub-units in order, and who
+        # holds a position: (parent, sibling_order). Nothing more: PostgreSQL writes
+        # an entry in every index of the table for each row a create or a move
+        # shifts (its lft changes, so the update cannot be HOT); see migration 0019
+        # and docs/performance.md.
+        indexes = [
+            models.Index(fields=["tree_id", "lft"], name="unit_tree_position"),
+            models.Index(fields=["parent", "sibling_order"], name="unit_siblings"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(abolished_on__isnull=True)

@@ -48,3 +48,29 @@ def test_every_plain_sql_index_exists_after_migrating() -> None:
             if index not in connection.introspection.get_constraints(cursor, table)
         ]
     assert missing == []
+
+
+@pytest.mark.django_db
+def test_the_unit_table_keeps_only_the_indexes_its_reads_need() -> None:
+    """Every index on the unit table costs each row a create or a move shifts a new
+    entry (migration 0019, docs/performance.md): besides the primary key and the
+    slug's uniqueness, only tree order and sub-units in order."""
+    table = "units_organizationalunit"
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    plain = {
+        name: details["columns"]
+        for name, details in constraints.items()
+        if details["index"] and not details["unique"] and not details["primary_key"]
+    }
+    # A copy of the slug's index for LIKE 'prefix%' (PostgreSQL's _like) would show
+    # here; the uniqueness itself is a unique constraint.
+    assert plain == {
+        "unit_tree_position": ["tree_id", "lft"],
+        "unit_siblings": ["parent_id", "sibling_order"],
+    }
+    assert [
+        name
+        for name, details in constraints.items()
+        if details["unique"] and details["columns"] == ["slug"]
+    ]

@@ -7,6 +7,7 @@ writes only the rows whose tree fields change (the subtree and the nodes it pass
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import random
 import re
@@ -26,7 +27,7 @@ from tests.conftest import assert_tree_matches_rebuild, rolled_back_registry
 from tests.factories import UnitFactory
 from units import selectors, services
 from units.models import OrganizationalUnit
-from units.services import positions
+from units.services import positions, revisions
 from units.services.refusals import Refusal, refusal_code
 
 UNITS = OrganizationalUnit._meta.db_table
@@ -137,6 +138,43 @@ def test_an_edit_of_every_plain_field_writes_one_unit_row(
         )
     assert len(_writes(queries, "UPDATE", UNITS)) == 1
     assert len(_writes(queries, "INSERT", HISTORY)) == 1
+
+
+def test_a_rename_looks_up_nothing_it_did_not_change(
+    root: OrganizationalUnit, editor: User
+) -> None:
+    """The unit read under the lock, whether a later revision exists, the row, the
+    history row and the generation: no parent, slug or constraint lookup (the values
+    are the stored ones), which cost a rename three statements and two savepoints."""
+    unit = _level_four(root)
+    with CaptureQueriesContext(connection) as queries:
+        services.unit_update(unit=unit, user=editor, reason="Renamed", name="Renamed")
+    statements = _statements(queries)
+    lock = 1 if connection.vendor == "postgresql" else 0
+    assert len(statements) == lock + 5, statements
+    reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert not [sql for sql in reads if "_check" in sql or '"slug" =' in sql]
+
+
+def test_an_edit_still_checks_what_it_changes(
+    root: OrganizationalUnit, editor: User
+) -> None:
+    """Left out of full_clean are the values as stored; a changed one is validated, and
+    a constraint is checked whole when one of its fields changes."""
+    unit, other = OrganizationalUnit.objects.descendants_of(root).filter(level=3)[:2]
+    locked = revisions.fresh(OrganizationalUnit, unit)
+    locked.slug = other.slug
+    locked.established_on = datetime.date(2020, 1, 1)
+    locked.abolished_on = datetime.date(2019, 1, 1)
+    skipped = revisions.already_valid(locked)
+    assert "name" in skipped
+    assert not {"slug", "established_on", "abolished_on"} & set(skipped)
+    locked = revisions.fresh(OrganizationalUnit, unit)
+    locked.abolished_on = datetime.date(1900, 1, 1)  # established_on is unchanged
+    assert "established_on" not in revisions.already_valid(locked)
+    with pytest.raises(ValidationError) as refused:
+        locked.full_clean(exclude=revisions.already_valid(locked))
+    assert "unit_abolished_after_established" in str(refused.value)
 
 
 @pytest.mark.skipif(

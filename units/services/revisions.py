@@ -284,6 +284,7 @@ def save_revision(
     is_new: bool = False,
     reverts: int | None = None,
     corrects: int | None = None,
+    checked: Iterable[str] = (),
 ) -> None:
     """Validate and save ``instance`` as one history row carrying ``write``.
 
@@ -291,6 +292,9 @@ def save_revision(
     the row (``reverts_revision``) so the feed calls the change "reverted".
     ``corrects``: the history_id of the revision this row corrects (a revert that
     corrects the record, effective at that revision's own time), ``corrects_revision``.
+    ``checked``: fields the calling service already checked under the registry lock
+    (a parent it re-read with ``fresh``, a slug it found free), which ``full_clean``
+    need not look up again.
 
     Every text is checked first (``check_texts``): this is the one place all writes
     pass, so no service can store a control character the feed or chart cannot show.
@@ -307,7 +311,11 @@ def save_revision(
     instance.__dict__.pop(REQUESTED, None)
     if not is_new:
         instance.version += 1
-    instance.full_clean(validate_unique=True, validate_constraints=True)
+    instance.full_clean(
+        exclude=already_valid(instance, checked),
+        validate_unique=True,
+        validate_constraints=True,
+    )
     # What simple-history reads from the instance when it writes the history row;
     # plain instance attributes, removed again below.
     instance.__dict__.update(
@@ -321,6 +329,7 @@ def save_revision(
     try:
         instance.save()
         _bump_generation()
+        remember_stored(instance)
     finally:
         for attribute in (
             "_history_user",
@@ -393,12 +402,67 @@ def fresh(model: type[ModelT], instance_or_pk: ModelT | int) -> ModelT:
     """Re-read a row inside the locked transaction: callers may hold stale copies."""
     pk = getattr(instance_or_pk, "pk", instance_or_pk)
     try:
-        return model._default_manager.select_for_update().get(pk=pk)
+        instance = model._default_manager.select_for_update().get(pk=pk)
     except ObjectDoesNotExist:
         raise ValidationError(
             f"{str(model._meta.verbose_name).capitalize()} {pk} does not exist.",
             code=Refusal.NOT_FOUND,
         ) from None
+    remember_stored(instance)
+    return instance
+
+
+# Where ``fresh`` (and each save) keeps the values the row holds in the database:
+# {attname: value}, read or written inside the locked transaction.
+_STORED = "_stored_values"
+
+
+def remember_stored(instance: models.Model) -> None:
+    """Note the values the database now holds for ``instance`` (see ``already_valid``)."""
+    instance.__dict__[_STORED] = {
+        field.attname: getattr(instance, field.attname)
+        for field in instance._meta.concrete_fields
+    }
+
+
+def _constraint_fields(
+    constraint: models.BaseConstraint, every_field: set[str]
+) -> set[str]:
+    """The fields a constraint reads; all of them when that cannot be told."""
+    if getattr(constraint, "expressions", ()):
+        return every_field
+    names = set(getattr(constraint, "fields", ()))
+    condition = getattr(constraint, "condition", None)
+    if condition is not None:
+        names |= models.Q(condition).referenced_base_fields
+    return names or every_field
+
+
+def already_valid(instance: models.Model, checked: Iterable[str] = ()) -> list[str]:
+    """The fields ``full_clean`` need not validate again, so it costs no query for them.
+
+    A field whose value is the one the row holds (read by ``fresh`` under the registry
+    lock) passed when it was stored and is unique still: looking its foreign key, its
+    uniqueness or its constraints up again cost a rename three statements (of eleven).
+    ``checked`` adds fields the service verified itself. A constraint that reads a
+    changed field is checked whole, so none of its fields is left out.
+    """
+    meta = instance._meta
+    stored = instance.__dict__.get(_STORED, {})
+    every_field = {field.name for field in meta.concrete_fields}
+    unchanged = {
+        field.name
+        for field in meta.concrete_fields
+        if field.attname in stored
+        and stored[field.attname] == getattr(instance, field.attname)
+    }
+    changed = every_field - unchanged
+    skipped = unchanged | set(checked)
+    for constraint in meta.constraints:
+        names = _constraint_fields(constraint, every_field)
+        if names & changed:
+            skipped -= names
+    return sorted(skipped)
 
 
 def unique_slug(

@@ -194,7 +194,8 @@ def unit_create(
         established_on=write.effective_at.date() if founding_date_known else None,
         **clean_translations(translations, UNIT_TRANSLATED),
     )
-    save_revision(unit, write, is_new=True)
+    # The parent was re-read under the lock and the slug found free just above.
+    save_revision(unit, write, is_new=True, checked=("parent", "slug"))
     return unit
 
 
@@ -274,7 +275,8 @@ def unit_update(
     if not correcting and (moves or "sibling_order" in changed):
         check_position_free(unit, unit.parent_id, unit.sibling_order)
         place_in_tree(unit, old_parent_id)
-    save_revision(unit, write)
+    # A new parent was re-read under the lock (``fresh``) when the move was checked.
+    save_revision(unit, write, checked=("parent",) if moves else ())
     if moves:
         unit.refresh_from_db()
     return unit
