@@ -19,7 +19,7 @@ from units import services
 SEARCH = "/api/v1/search/"
 
 
-def search(query: str, **headers: str) -> Any:
+def search(query: str, **headers: Any) -> Any:
     response = APIClient().get(
         f"{SEARCH}?{query}", HTTP_ACCEPT="application/json", **headers
     )

@@ -165,8 +165,9 @@ def test_the_search_page_names_units_and_posts_in_the_page_language(
     assert "><mark>Finance</mark>s</a></h3>" in unit_hit
     # Spanish: nothing translated, the English texts marked, the note outside links.
     spanish = client.get("/es/search/?q=treasurer").content.decode()
-    assert '><span lang="en"><mark>Treasurer</mark></span></a> <span class="untranslated">' in (
-        spanish
+    assert (
+        '><span lang="en"><mark>Treasurer</mark></span></a> <span class="untranslated">'
+        in (spanish)
     )
     assert '><span lang="en">Finance</span></a> <span class="untranslated">' in spanish
     english = client.get("/search/?q=counts").content.decode()

@@ -188,8 +188,9 @@ class RegistryHit:
     unit_name_es: str = ""
 
 
-def _translations(name: str, texts: Sequence[str]) -> dict[str, str]:
-    """``texts`` (French, Spanish) as the hit's fields of ``name``."""
+def _translations(name: str, texts: Sequence[str]) -> dict[str, Any]:
+    """``texts`` (French, Spanish) as the hit's fields of ``name``, keyword arguments
+    of ``RegistryHit`` (typed Any: mypy checks ``**`` against every field)."""
     return {
         field_in(name, language): text or ""
         for language, text in zip(TRANSLATION_LANGUAGES, texts, strict=True)
@@ -198,7 +199,7 @@ def _translations(name: str, texts: Sequence[str]) -> dict[str, str]:
 
 def _unit_registry_hit(hit: SearchHit, words: Sequence[str]) -> RegistryHit:
     node = hit.node
-    texts: dict[str, str] = {}
+    texts: dict[str, Any] = {}
     for name in ("name", "short_name"):
         texts |= _translations(
             name,
