@@ -7,16 +7,21 @@ from typing import Any
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from api.serializers.common import slug_in_context
-from api.serializers.units import LocalizedCharField, languages_schema
+from api.serializers.units import (
+    LocalizedCharField,
+    UntranslatedField,
+    languages_schema,
+)
 from units.content_languages import POST_TRANSLATED, RELATIONSHIP_TRANSLATED
 from units.models import (
     ClosureReason,
     FillingMethod,
     RelationshipKind,
 )
-from units.selectors.languages import all_languages
+from units.selectors.languages import all_languages, localized, localized_texts
 
 
 class PostSerializer(serializers.Serializer):
@@ -64,6 +69,25 @@ SEARCH_RESULT_ROUTES = {
 }
 
 
+# The texts of each type of search result that are translated (a person's name is not).
+SEARCH_RESULT_TRANSLATED: dict[str, tuple[str, ...]] = {
+    "unit": ("name", "short_name", "excerpt"),
+    "post": ("name",),
+    "person": (),
+}
+
+
+class SearchResultUntranslatedField(UntranslatedField):
+    """``UntranslatedField`` for a result, whose translated texts depend on its type."""
+
+    def get_attribute(self, instance: Any) -> list[str]:
+        names = SEARCH_RESULT_TRANSLATED[instance.type]
+        untranslated = localized_texts(instance, names)[1]
+        if not untranslated:
+            raise SkipField
+        return untranslated
+
+
 class SearchResultSerializer(serializers.Serializer):
     """One result of the registry search: a unit, a post or a person (``type``)."""
 
@@ -71,12 +95,17 @@ class SearchResultSerializer(serializers.Serializer):
         choices=["unit", "post", "person"], help_text="What the result is."
     )
     slug = serializers.SlugField()
-    name = serializers.CharField(help_text="A unit's name, a post's title, a person's.")
+    name = LocalizedCharField(
+        help_text="A unit's name, a post's title, a person's; a unit's and a post's "
+        "in the answer's language (`?lang=`, else Accept-Language), English where "
+        "not yet translated."
+    )
     kind = serializers.SerializerMethodField(
         help_text="A unit's kind (department, division, ...); null for the others."
     )
     short_name = serializers.SerializerMethodField(
-        help_text="A unit's acronym; null for the others."
+        help_text="A unit's acronym, in the answer's language (English where not yet "
+        "translated); null for the others."
     )
     unit = serializers.SerializerMethodField(
         help_text="A post's unit (its slug); null for the others."
@@ -85,14 +114,22 @@ class SearchResultSerializer(serializers.Serializer):
         help_text="Whether a post heads its unit; null for the others."
     )
     matched_fields = serializers.ListField(child=serializers.CharField())
-    excerpt = serializers.CharField(help_text="A unit's mandate around the match.")
+    excerpt = LocalizedCharField(
+        help_text="A unit's mandate around the match, in the answer's language "
+        "(English where not yet translated)."
+    )
+    untranslated = SearchResultUntranslatedField(
+        (),
+        help_text="The texts shown in English, not yet translated into the answer's "
+        'language (`["name", "excerpt"]`); absent when there are none.',
+    )
     url = serializers.SerializerMethodField()
 
     def get_kind(self, hit: Any) -> str | None:
         return hit.unit.kind if hit.unit is not None else None
 
     def get_short_name(self, hit: Any) -> str | None:
-        return hit.unit.short_name if hit.unit is not None else None
+        return localized(hit, "short_name")[0] if hit.type == "unit" else None
 
     def get_unit(self, hit: Any) -> str | None:
         return hit.unit_slug if hit.type == "post" else None

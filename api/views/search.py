@@ -29,10 +29,13 @@ class SearchView(RegistryView):
     @extend_schema(
         summary="Search units, posts and people",
         description="Every word of `q` must occur (case-insensitive) in a unit's "
-        "name, acronym or mandate, a post's title or a person's full name, as they "
-        "stood at `as_of`; abolished units and posts are not found. Results that "
-        "match by name come first, then units, posts and people, each by name. "
-        "Each result says what it is in `type` and links to it in `url`.",
+        "name, acronym or mandate, a post's title (in any language) or a person's "
+        "full name, as they stood at `as_of`; abolished units and posts are not "
+        "found. Results that match by name come first, then units, posts and "
+        "people, each by name. Units and posts are named in the answer's language "
+        "(`?lang=`, else Accept-Language), in English where not yet translated "
+        "(listed in `untranslated`). Each result says what it is in `type` and "
+        "links to it in `url`.",
         parameters=[
             AS_OF,
             OpenApiParameter(

@@ -191,7 +191,8 @@ def test_search_refuses_a_malformed_as_of(scripted_history: ScriptedHistory) -> 
 
 
 def grow(editor: User, count: int) -> None:
-    """More units, posts and people that all match "team"."""
+    """More units, posts and people that all match "team"; the units and posts with
+    French names too (so a French search reads and names them in French)."""
     setup: dict[str, Any] = {
         "user": editor,
         "reason": "Growth",
@@ -200,25 +201,38 @@ def grow(editor: User, count: int) -> None:
     parent = OrganizationalUnit.objects.get(slug="department-b")
     for number in range(count):
         unit = services.unit_create(
-            name=f"Team {number}", kind=UnitKind.UNIT, parent=parent, **setup
+            name=f"Team {number}",
+            kind=UnitKind.UNIT,
+            parent=parent,
+            translations={"name_fr": f"Équipe {number}"},
+            **setup,
         )
         AppointmentFactory(
             user=editor,
             reason="Growth",
             person=PersonFactory(full_name=f"Team member {number}", **setup),
-            post=PostFactory(title=f"Lead of team {number}", unit=unit, **setup),
+            post=PostFactory(
+                title=f"Lead of team {number}",
+                unit=unit,
+                translations={"title_fr": f"Chef de l'équipe {number}"},
+                **setup,
+            ),
             started_on=at("2023-08-01").date(),
         )
 
 
 @pytest.mark.parametrize(
-    ("query", "queries"),
+    ("query", "queries", "per_group"),
     [
         # generation; units' texts, listed units' rows; posts; people; posts' units
-        ("q=team", 6),
-        ("q=team&as_of=2024-01-01", 5),
-        ("q=team&type=person", 2),
-        ("q=team&type=post&as_of=2024-01-01", 3),
+        ("q=team", 6, 3),
+        ("q=team&as_of=2024-01-01", 5, 3),
+        ("q=team&type=person", 2, 1),
+        ("q=team&type=post&as_of=2024-01-01", 3, 1),
+        # The same in French: named in French, found by the French words too.
+        ("q=team&lang=fr", 6, 3),
+        ("q=%C3%A9quipe&lang=fr&as_of=2024-01-01", 5, 2),
+        ("q=team&type=post&lang=fr", 3, 1),
     ],
 )
 def test_search_costs_a_fixed_number_of_queries(
@@ -227,13 +241,19 @@ def test_search_costs_a_fixed_number_of_queries(
     django_assert_num_queries: Any,
     query: str,
     queries: int,
+    per_group: int,
 ) -> None:
+    """``per_group``: the results each unit grown (with its post and person) adds."""
     grow(editor, 3)
     cache.clear()
     with django_assert_num_queries(queries):
-        assert search(query)["count"] == (9 if "type" not in query else 3)
+        assert search(query)["count"] == 3 * per_group
     grow(editor, 20)
     cache.clear()
     with django_assert_num_queries(queries):
         found = search(query + "&limit=1000")
-    assert found["count"] == (69 if "type" not in query else 23)
+    assert found["count"] == 23 * per_group
+    if "lang=fr" in query:
+        named = [hit for hit in found["results"] if hit["type"] != "person"]
+        assert {hit["name"].split()[0] for hit in named} <= {"Équipe", "Chef"}
+        assert not any("untranslated" in hit for hit in named)

@@ -146,3 +146,34 @@ def test_the_api_answers_plain_fields_in_the_asked_language_and_every_language(
     assert past["languages"]["name"]["fr"] is None
     listed = client.get("/api/v1/units/?lang=fr", HTTP_ACCEPT="application/json")
     assert [item["name"] for item in listed.json()["results"]] == ["Finances"]
+
+
+def test_the_search_page_names_units_and_posts_in_the_page_language(
+    client: Client,
+) -> None:
+    unit = finance()
+    post = unit.posts.get()
+    services.post_update(
+        post=post, user=editor_user(), reason="French title", title_fr="Trésorier"
+    )
+    french = client.get("/fr/search/?q=tr%C3%A9sorier").content.decode()
+    # Found by its French title, highlighted in it; its unit named in French too.
+    assert "><mark>Trésorier</mark></a></h3>" in french
+    assert ">Finances</a></p>" in french
+    assert "untranslated" not in french
+    unit_hit = client.get("/fr/search/?q=finance").content.decode()
+    assert "><mark>Finance</mark>s</a></h3>" in unit_hit
+    # Spanish: nothing translated, the English texts marked, the note outside links.
+    spanish = client.get("/es/search/?q=treasurer").content.decode()
+    assert (
+        '><span lang="en"><mark>Treasurer</mark></span></a> <span class="untranslated">'
+        in (spanish)
+    )
+    assert '><span lang="en">Finance</span></a> <span class="untranslated">' in spanish
+    english = client.get("/search/?q=counts").content.decode()
+    assert '<p class="excerpt"><mark>Counts</mark>.</p>' in english
+    assert "untranslated" not in english
+    spanish_unit = client.get("/es/search/?q=counts").content.decode()
+    assert '<p class="excerpt"><span lang="en"><mark>Counts</mark>.</span>' in (
+        spanish_unit
+    )

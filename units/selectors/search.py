@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from units.content_languages import language_fields
+from units.content_languages import TRANSLATION_LANGUAGES, field_in, language_fields
 from units.models import OrganizationalUnit, Person, Post
 from units.selectors.as_of import (
     reading_instant,
@@ -18,6 +18,7 @@ from units.selectors.as_of import (
 )
 from units.selectors.fields import UNIT_STATE_FIELDS
 from units.selectors.instants import LATEST
+from units.selectors.languages import content_language, localized
 from units.selectors.results import UnitNode
 
 # The texts a unit is found by: its names in every language first (a match there
@@ -36,10 +37,10 @@ class SearchHit:
 
 
 def _unit_matches(
-    words: Sequence[str], when: datetime.datetime | None
+    words: Sequence[str], when: datetime.datetime | None, language: str
 ) -> tuple[list[tuple[bool, str, int]], dict[int, dict[str, Any]]]:
-    """Units matching every word, as (not named, name, id), and, as of a past
-    ``when``, their states by id (one query; now, the texts alone, one query)."""
+    """Units matching every word, as (not named, name in ``language``, id), and, as
+    of a past ``when``, their states by id (one query; now, the texts alone, one)."""
     states: dict[int, dict[str, Any]] = {}
     when = reading_instant(when)
     if when is None:
@@ -71,7 +72,10 @@ def _unit_matches(
             # Name matches first: a reader searching "data" wants the Data unit
             # before units that merely mention data in their mandate.
             named = any(word in folded_names for word in words)
-            found.append((not named, texts[0], unit_id))
+            name = localized(
+                dict(zip(NAME_TEXTS, texts, strict=False)), "name", language
+            )
+            found.append((not named, name[0], unit_id))
     return found, states
 
 
@@ -131,7 +135,7 @@ def search_units(
     words = _words(query)
     if not words:
         return [], 0
-    found, states = _unit_matches(words, when)
+    found, states = _unit_matches(words, when, content_language())
     found.sort()
     listed = [unit_id for _, _, unit_id in found[:limit]]
     hits = _unit_hits(listed, states, words, when)
@@ -141,7 +145,16 @@ def search_units(
 # What a result of the registry search is, in the order results of equal rank come.
 SearchType = Literal["unit", "post", "person"]
 SEARCH_TYPES: tuple[SearchType, ...] = ("unit", "post", "person")
-_POST_SEARCH_FIELDS = ("id", "slug", "title", "unit_id", "is_head", "abolished_on")
+# A post's title in every language: found by any, listed by the reader's.
+_POST_TITLES = language_fields(("title",))
+_POST_SEARCH_FIELDS = (
+    "id",
+    "slug",
+    "unit_id",
+    "is_head",
+    "abolished_on",
+    *_POST_TITLES,
+)
 _PERSON_SEARCH_FIELDS = ("id", "slug", "full_name")
 
 
@@ -150,7 +163,9 @@ class RegistryHit:
     """One result of ``search_registry``: a unit, a post or a person, by ``type``.
 
     ``unit`` is set for a unit; ``unit_slug``/``unit_name`` for a post (its unit at
-    the same instant).
+    the same instant). The texts are in English, their translations beside them
+    (``name_fr``, blank: not yet translated): read them through
+    ``units.selectors.languages.localized``. A person's name is not translated.
     """
 
     type: SearchType
@@ -162,6 +177,51 @@ class RegistryHit:
     unit_slug: str = ""
     unit_name: str = ""
     is_head: bool = False
+    short_name: str = ""
+    name_fr: str = ""
+    name_es: str = ""
+    short_name_fr: str = ""
+    short_name_es: str = ""
+    excerpt_fr: str = ""
+    excerpt_es: str = ""
+    unit_name_fr: str = ""
+    unit_name_es: str = ""
+
+
+def _translations(name: str, texts: Sequence[str]) -> dict[str, Any]:
+    """``texts`` (French, Spanish) as the hit's fields of ``name``, keyword arguments
+    of ``RegistryHit`` (typed Any: mypy checks ``**`` against every field)."""
+    return {
+        field_in(name, language): text or ""
+        for language, text in zip(TRANSLATION_LANGUAGES, texts, strict=True)
+    }
+
+
+def _unit_registry_hit(hit: SearchHit, words: Sequence[str]) -> RegistryHit:
+    node = hit.node
+    texts: dict[str, Any] = {}
+    for name in ("name", "short_name"):
+        texts |= _translations(
+            name,
+            [getattr(node, field_in(name, code)) for code in TRANSLATION_LANGUAGES],
+        )
+    texts |= _translations(
+        "excerpt",
+        [
+            _excerpt(getattr(node, field_in("mandate", code)), words)
+            for code in TRANSLATION_LANGUAGES
+        ],
+    )
+    return RegistryHit(
+        type="unit",
+        slug=node.slug,
+        name=node.name,
+        short_name=node.short_name,
+        matched_fields=hit.matched_fields,
+        excerpt=hit.mandate_excerpt,
+        unit=node,
+        **texts,
+    )
 
 
 def search_registry(
@@ -171,38 +231,43 @@ def search_registry(
     types: Iterable[SearchType] = SEARCH_TYPES,
     offset: int = 0,
     limit: int,
+    language: str | None = None,
 ) -> tuple[list[RegistryHit], int]:
     """Units, posts and people as they stood at ``when`` (default now) matching every
     word of ``query``: hits ``offset`` to ``offset + limit``, and how many there are.
 
     Units match by name, acronym or mandate (as ``search_units``), active posts by
-    title, people by full name. Name matches come first, then units, posts, people,
-    each by name. At most five queries whatever the number of hits: units' texts and
-    rows, posts' and people's states (from history, through the as-of engine), and
-    the names of the listed posts' units.
+    title, each in any language; people by full name. Name matches come first, then
+    units, posts, people, each by name in ``language`` (default: the active one;
+    English where not translated). At most five queries whatever the number of hits:
+    units' texts and rows, posts' and people's states (from history, through the
+    as-of engine), and the names of the listed posts' units.
     """
     words = _words(query)
     wanted = set(types)
     if not words or not wanted:
         return [], 0
+    language = content_language(language)
     # (not named, type rank, folded name, id) → type, id
     found: list[tuple[bool, int, str, int, SearchType]] = []
     unit_states: dict[int, dict[str, Any]] = {}
     if "unit" in wanted:
-        unit_found, unit_states = _unit_matches(words, when)
+        unit_found, unit_states = _unit_matches(words, when, language)
         rank = SEARCH_TYPES.index("unit")
         found.extend(
             (not_named, rank, name.casefold(), unit_id, "unit")
             for not_named, name, unit_id in unit_found
         )
-    posts: dict[int, tuple[Any, ...]] = {}
+    posts: dict[int, dict[str, Any]] = {}
     if "post" in wanted:
         rank = SEARCH_TYPES.index("post")
         for row in state_rows_as_of(Post, when or LATEST, _POST_SEARCH_FIELDS):
-            title = row[2].casefold()
-            if row[5] is None and all(word in title for word in words):
-                posts[row[0]] = row
-                found.append((False, rank, title, row[0], "post"))
+            titles = " ".join(text.casefold() for text in row[5:] if text)
+            if row[4] is None and all(word in titles for word in words):
+                post = dict(zip(_POST_SEARCH_FIELDS, row, strict=True))
+                posts[row[0]] = post
+                title = localized(post, "title", language)[0]
+                found.append((False, rank, title.casefold(), row[0], "post"))
     people: dict[int, tuple[Any, ...]] = {}
     if "person" in wanted:
         rank = SEARCH_TYPES.index("person")
@@ -219,35 +284,31 @@ def search_registry(
     post_units = texts_as_of(
         OrganizationalUnit,
         when,
-        {posts[pk][3] for *_, pk, kind in listed if kind == "post"},
-        ("slug", "name"),
+        {posts[pk]["unit_id"] for *_, pk, kind in listed if kind == "post"},
+        ("slug", *NAME_TEXTS),
     )
     hits = []
     for *_, pk, kind in listed:
         if kind == "unit":
-            unit_hit = units[pk]
-            hits.append(
-                RegistryHit(
-                    type="unit",
-                    slug=unit_hit.node.slug,
-                    name=unit_hit.node.name,
-                    matched_fields=unit_hit.matched_fields,
-                    excerpt=unit_hit.mandate_excerpt,
-                    unit=unit_hit.node,
-                )
-            )
+            hits.append(_unit_registry_hit(units[pk], words))
         elif kind == "post":
-            _, slug, title, unit_id, is_head, _ = posts[pk]
-            unit_slug, unit_name = post_units.get(unit_id, ("", ""))
+            post = posts[pk]
+            unit_slug, unit_name, *unit_names = post_units.get(
+                post["unit_id"], ("", "", *("" for _ in TRANSLATION_LANGUAGES))
+            )
             hits.append(
                 RegistryHit(
                     type="post",
-                    slug=slug,
-                    name=title,
+                    slug=post["slug"],
+                    name=post["title"],
                     matched_fields=["title"],
                     unit_slug=unit_slug,
                     unit_name=unit_name,
-                    is_head=is_head,
+                    is_head=post["is_head"],
+                    **_translations(
+                        "name", [post[field] for field in _POST_TITLES[1:]]
+                    ),
+                    **_translations("unit_name", unit_names),
                 )
             )
         else:

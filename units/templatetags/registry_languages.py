@@ -20,6 +20,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from units.highlight import highlighted
 from units.selectors import Change
 from units.selectors.changes.entries import OBJECT_TYPES
 from units.selectors.fields import translated_text
@@ -66,18 +67,20 @@ def language_versions(context: template.Context) -> list[LanguageVersion]:
 
 
 def localized_parts(
-    source: Any, name: str, language: str | None = None
+    source: Any, name: str, language: str | None = None, query: str = ""
 ) -> tuple[SafeString, SafeString]:
     """``localized`` as HTML, in two parts: the text (a fallback is the English text
     marked ``lang="en"``, so screen readers pronounce it as English) and a discreet
     "not yet translated" note (empty when translated). Apart, so a link can hold the
-    text alone and keep the unit's name as its accessible name."""
+    text alone and keep the unit's name as its accessible name. The words of
+    ``query`` are marked in the text (the search page's matches)."""
     wanted = content_language(language)
     text, found = localized_text_of(source, name, wanted)
+    shown = highlighted(text, query) if query else conditional_escape(text)
     if found == wanted or not text:
-        return conditional_escape(text), SafeString("")
+        return shown, SafeString("")
     return (
-        format_html('<span lang="en">{}</span>', text),
+        format_html('<span lang="en">{}</span>', shown),
         format_html(
             ' <span class="untranslated">({})</span>', gettext("not yet translated")
         ),
@@ -127,8 +130,11 @@ def changed_text(change: Change) -> ChangedText | None:
 
 
 @register.simple_tag(name="localized_parts")
-def localized_parts_tag(source: Any, name: str) -> tuple[SafeString, SafeString]:
+def localized_parts_tag(
+    source: Any, name: str, query: str = ""
+) -> tuple[SafeString, SafeString]:
     """``{% localized_parts post "title" as parts %}``: the marked text and the "not
     yet translated" note apart, so a link holds ``parts.0`` alone and its accessible
-    name stays the text (the tree's links do the same)."""
-    return localized_parts(source, name)
+    name stays the text (the tree's links do the same). ``{% localized_parts hit
+    "name" query as parts %}`` also marks the search words in the text."""
+    return localized_parts(source, name, query=query)

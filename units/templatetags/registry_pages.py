@@ -20,6 +20,7 @@ from django.utils.translation import gettext, ngettext
 
 from units import chart, selectors
 from units.change_links import object_page_path
+from units.highlight import highlighted
 from units.models import ReportingLine, UnitKind
 from units.selectors import Change, PartialTree, UnitNode
 from units.selectors.languages import localized
@@ -256,28 +257,10 @@ def unit_subtree(tree: PartialTree, as_of: Any = None) -> SafeString:
     return _tree_html(tree, as_of, open_levels=0, attributes="")
 
 
-def _search_pattern(query: str) -> re.Pattern[str] | None:
-    words = sorted({word for word in query.split() if word}, key=len, reverse=True)
-    if not words:
-        return None
-    return re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
-
-
 @register.filter
 def highlight(text: str, query: str) -> SafeString:
     """Escape ``text`` and wrap each occurrence of a word of ``query`` in <mark>."""
-    text = str(text or "")
-    pattern = _search_pattern(str(query or ""))
-    if pattern is None:
-        return escape(text)
-    parts: list[str] = []
-    position = 0
-    for match in pattern.finditer(text):
-        parts.append(escape(text[position : match.start()]))
-        parts.append(f"<mark>{escape(match.group())}</mark>")
-        position = match.end()
-    parts.append(escape(text[position:]))
-    return mark_safe("".join(parts))  # noqa: S308 -- pieces are escaped above
+    return highlighted(text, query)
 
 
 @register.simple_tag
