@@ -281,30 +281,6 @@ def test_unit_page_says_established_when_the_founding_date_is_known(
     assert "Recorded since" not in text
 
 
-def test_seed_pages_say_recorded_since_and_show_the_appointments_notes(
-    client: Client, db: None
-) -> None:
-    call_command("load_seed", stdout=StringIO())
-    # (page_text keeps entities: the note's apostrophe is &#x27; there.)
-    note = "The seed gives no start date; recorded from the fixture"
-
-    unit_page = page_text(client.get("/units/office-of-the-director-general/"))
-    assert "Recorded since 1 January 2023 (founding date not known)" in unit_page
-    assert "Established" not in unit_page.split("Mandate")[0]
-    assert f"António Vitorino since 1 January 2023 {note}" in unit_page
-
-    # The interpretation of the source is said as such, not shown as fact.
-    assert "Provenance Name and mandate inferred from the source:" in unit_page
-    prima = page_text(client.get("/units/prima-unit/"))
-    assert "Provenance Placement inferred from the source:" in prima
-    assert "Provenance" not in page_text(client.get("/units/global-data-institute/"))
-
-    posts_page = page_text(client.get("/posts/?unit=office-of-the-director-general"))
-    assert f"António Vitorino since 1 January 2023 {note}" in posts_page
-    people_page = page_text(client.get("/people/?person=amy-e-pope"))
-    assert f"since 1 January 2023 ({note}" in people_page
-
-
 def test_unit_page_as_of_shows_the_unit_as_it_was(
     client: Client, scripted_history: ScriptedHistory
 ) -> None:
@@ -809,7 +785,33 @@ def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[
 
 
 @pytest.mark.usefixtures("seed")
-class TestChartOfTheSeed:
+class TestPagesOfTheSeed:
+    def test_seed_pages_say_recorded_since_and_show_the_appointments_notes(
+        self, client: Client, db: None
+    ) -> None:
+        # (page_text keeps entities: the note's apostrophe is &#x27; there.)
+        note = "The seed gives no start date; recorded from the fixture"
+
+        unit_page = page_text(client.get("/units/office-of-the-director-general/"))
+        assert "Recorded since 1 January 2023 (founding date not known)" in unit_page
+        assert "Established" not in unit_page.split("Mandate")[0]
+        assert f"António Vitorino since 1 January 2023 {note}" in unit_page
+
+        # The interpretation of the source is said as such, not shown as fact.
+        assert "Provenance Name and mandate inferred from the source:" in unit_page
+        prima = page_text(client.get("/units/prima-unit/"))
+        assert "Provenance Placement inferred from the source:" in prima
+        assert "Provenance" not in page_text(
+            client.get("/units/global-data-institute/")
+        )
+
+        posts_page = page_text(
+            client.get("/posts/?unit=office-of-the-director-general")
+        )
+        assert f"António Vitorino since 1 January 2023 {note}" in posts_page
+        people_page = page_text(client.get("/people/?person=amy-e-pope"))
+        assert f"since 1 January 2023 ({note}" in people_page
+
     @pytest.mark.parametrize("opened", [False, True], ids=["whole", "largest-branch"])
     @pytest.mark.parametrize("as_of", [None, "2024-06-01"])
     def test_chart_of_the_seed_draws_what_the_whole_tree_drew(
