@@ -121,19 +121,32 @@ def test_a_term_of_years_beyond_a_smallint_is_refused() -> None:
 
 # --- SQLite -> PostgreSQL ------------------------------------------------------------
 
-# Run in a process of its own, on the SQLite registry file: a small registry written
-# through the services, then a row pushed past PostgreSQL's integer the way an older
-# release (or a hand edit) could leave it, written to a second backup.
+# Run in a process of its own, on a new SQLite registry file: migrated, a small
+# registry written through the services, then a row pushed past PostgreSQL's integer the
+# way an older release (or a hand edit) could leave it, written to a second backup. One
+# process, not one to migrate and one to build (each starts Django); the file is thrown
+# away after, so SQLite need not wait for the disk at each of the migrations' commits.
 _BUILD_SQLITE_REGISTRY = """
 import sys
 import django
 
 django.setup()
+from django.db.backends.signals import connection_created
+
+
+def _throwaway_file(connection, **kwargs):
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA journal_mode = MEMORY")
+
+
+connection_created.connect(_throwaway_file)
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from units import services
 from units.models import OrganizationalUnit
 
+call_command("migrate", interactive=False, verbosity=0)
 author = get_user_model().objects.create_user(username="sqlite-author")
 root = services.unit_create(
     user=author, reason="Founded", name="Headquarters", kind="department"
@@ -175,13 +188,15 @@ def _run(
     )
 
 
-@pytest.fixture
-def sqlite_backups(tmp_path: Path) -> tuple[Path, Path]:
-    """Two backups of an SQLite registry: a sound one and one PostgreSQL cannot hold."""
-    environment = _sqlite_environment(tmp_path / "registry.sqlite3")
-    migrated = _run(["manage.py", "migrate", "--noinput"], environment)
-    assert migrated.returncode == 0, migrated.stderr[-3000:]
-    sound, too_large = tmp_path / "sound.jsonl", tmp_path / "too-large.jsonl"
+@pytest.fixture(scope="module")
+def sqlite_backups(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two backups of an SQLite registry: a sound one and one PostgreSQL cannot hold.
+
+    Built once for the module: the tests only read the files.
+    """
+    directory = tmp_path_factory.mktemp("sqlite-registry")
+    environment = _sqlite_environment(directory / "registry.sqlite3")
+    sound, too_large = directory / "sound.jsonl", directory / "too-large.jsonl"
     built = _run(
         ["-c", _BUILD_SQLITE_REGISTRY, str(sound), str(too_large)], environment
     )
@@ -196,12 +211,14 @@ def _registry_rows() -> int:
 
 
 @pytest.mark.postgres_only
+# Decided before the fixtures run: on SQLite the registry need not be built for it.
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the target of the move is PostgreSQL"
+)
 @pytest.mark.django_db
 def test_an_sqlite_registry_moves_to_postgresql_and_a_bad_row_is_named(
     sqlite_backups: tuple[Path, Path],
 ) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the target of the move is PostgreSQL")
     sound, too_large = sqlite_backups
     assert _registry_rows() == 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import html as html_module
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from io import StringIO
 from typing import Any
@@ -15,10 +15,18 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import Client
-from pytest_django import DjangoAssertNumQueries
+from pytest_django import DjangoAssertNumQueries, DjangoDbBlocker
 
 from benchmarks.generate import generate
-from tests.conftest import ResponseWithContent, ScriptedHistory, at, page_text
+from tests.conftest import (
+    ResponseWithContent,
+    ScriptedHistory,
+    at,
+    page_text,
+    reread,
+    rolled_back_registry,
+)
+from tests.factories import editor_user
 from tests.scale.test_views_at_scale import (
     SCALED_PAGES,
     assert_chart_drawn_as_from_the_whole_tree,
@@ -271,30 +279,6 @@ def test_unit_page_says_established_when_the_founding_date_is_known(
     text = page_text(client.get("/units/unit-x/"))
     assert "Established 1 June 2020" in text
     assert "Recorded since" not in text
-
-
-def test_seed_pages_say_recorded_since_and_show_the_appointments_notes(
-    client: Client, db: None
-) -> None:
-    call_command("load_seed", stdout=StringIO())
-    # (page_text keeps entities: the note's apostrophe is &#x27; there.)
-    note = "The seed gives no start date; recorded from the fixture"
-
-    unit_page = page_text(client.get("/units/office-of-the-director-general/"))
-    assert "Recorded since 1 January 2023 (founding date not known)" in unit_page
-    assert "Established" not in unit_page.split("Mandate")[0]
-    assert f"António Vitorino since 1 January 2023 {note}" in unit_page
-
-    # The interpretation of the source is said as such, not shown as fact.
-    assert "Provenance Name and mandate inferred from the source:" in unit_page
-    prima = page_text(client.get("/units/prima-unit/"))
-    assert "Provenance Placement inferred from the source:" in prima
-    assert "Provenance" not in page_text(client.get("/units/global-data-institute/"))
-
-    posts_page = page_text(client.get("/posts/?unit=office-of-the-director-general"))
-    assert f"António Vitorino since 1 January 2023 {note}" in posts_page
-    people_page = page_text(client.get("/people/?person=amy-e-pope"))
-    assert f"since 1 January 2023 ({note}" in people_page
 
 
 def test_unit_page_as_of_shows_the_unit_as_it_was(
@@ -757,48 +741,95 @@ def test_chart_download_refuses_unknown_formats_and_bad_dates(
     assert "“not-a-date” is not a valid date" in response.content.decode()
 
 
-@pytest.mark.parametrize("root", [None, "department-b"])
-@pytest.mark.parametrize("as_of", [None, "2021-01-01", "2023-08-15"])
-def test_chart_of_a_history_draws_what_the_whole_tree_drew(
-    client: Client,
-    scripted_history: ScriptedHistory,
-    editor: User,
-    as_of: str | None,
-    root: str | None,
-) -> None:
-    """Reading only the drawn levels changes no byte of the chart, at any depth."""
-    y_advises_x(scripted_history, editor)
-    grow_the_tree(editor, 6)
-    grow_deeper(editor, 24)
-    services.relationship_create(
-        source=OrganizationalUnit.objects.get(name="Cell 11"),
-        target=OrganizationalUnit.objects.get(slug="team-2"),
-        kind="supports",
-        user=editor,
-        reason="Working arrangement",
-    )
-    for depth in (None, 1, 2, 4):
-        assert_chart_drawn_as_from_the_whole_tree(
-            client, root=root, depth=depth, as_of=as_of
+@pytest.fixture(scope="class")
+def grown_history(
+    shared_scripted_history: ScriptedHistory, django_db_blocker: DjangoDbBlocker
+) -> Iterator[None]:
+    """The scripted history grown deeper, with dotted lines: written once for the
+    class's tests, in a savepoint rolled back after them (it was rewritten for each)."""
+    with rolled_back_registry(django_db_blocker):
+        editor = editor_user()
+        y_advises_x(reread(shared_scripted_history), editor)
+        grow_the_tree(editor, 6)
+        grow_deeper(editor, 24)
+        services.relationship_create(
+            source=OrganizationalUnit.objects.get(name="Cell 11"),
+            target=OrganizationalUnit.objects.get(slug="team-2"),
+            kind="supports",
+            user=editor,
+            reason="Working arrangement",
         )
+        yield
 
 
-@pytest.mark.parametrize("opened", [False, True], ids=["whole", "largest-branch"])
-@pytest.mark.parametrize("as_of", [None, "2024-06-01"])
-def test_chart_of_the_seed_draws_what_the_whole_tree_drew(
-    client: Client, db: None, as_of: str | None, opened: bool
-) -> None:
-    call_command("load_seed", stdout=StringIO())
-    largest = max(
-        OrganizationalUnit.objects.filter(level=1),
-        key=lambda unit: unit.rght - unit.lft,
-    )
-    for depth in (None, 1, 2, 4):
-        drawn = assert_chart_drawn_as_from_the_whole_tree(
-            client, root=largest.slug if opened else None, depth=depth, as_of=as_of
+@pytest.mark.usefixtures("grown_history")
+class TestChartOfAHistory:
+    @pytest.mark.parametrize("root", [None, "department-b"])
+    @pytest.mark.parametrize("as_of", [None, "2021-01-01", "2023-08-15"])
+    def test_chart_of_a_history_draws_what_the_whole_tree_drew(
+        self, client: Client, db: None, as_of: str | None, root: str | None
+    ) -> None:
+        """Reading only the drawn levels changes no byte of the chart, at any depth."""
+        for depth in (None, 1, 2, 4):
+            assert_chart_drawn_as_from_the_whole_tree(
+                client, root=root, depth=depth, as_of=as_of
+            )
+
+
+@pytest.fixture(scope="class")
+def seed(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """The seed, loaded once for the class's tests and rolled back after them."""
+    with rolled_back_registry(django_db_blocker):
+        call_command("load_seed", stdout=StringIO())
+        yield
+
+
+@pytest.mark.usefixtures("seed")
+class TestPagesOfTheSeed:
+    def test_seed_pages_say_recorded_since_and_show_the_appointments_notes(
+        self, client: Client, db: None
+    ) -> None:
+        # (page_text keeps entities: the note's apostrophe is &#x27; there.)
+        note = "The seed gives no start date; recorded from the fixture"
+
+        unit_page = page_text(client.get("/units/office-of-the-director-general/"))
+        assert "Recorded since 1 January 2023 (founding date not known)" in unit_page
+        assert "Established" not in unit_page.split("Mandate")[0]
+        assert f"António Vitorino since 1 January 2023 {note}" in unit_page
+
+        # The interpretation of the source is said as such, not shown as fact.
+        assert "Provenance Name and mandate inferred from the source:" in unit_page
+        prima = page_text(client.get("/units/prima-unit/"))
+        assert "Provenance Placement inferred from the source:" in prima
+        assert "Provenance" not in page_text(
+            client.get("/units/global-data-institute/")
         )
-        if not opened:
-            assert 'class="relationship"' in drawn.svg
+
+        posts_page = page_text(
+            client.get("/posts/?unit=office-of-the-director-general")
+        )
+        assert f"António Vitorino since 1 January 2023 {note}" in posts_page
+        people_page = page_text(client.get("/people/?person=amy-e-pope"))
+        assert f"since 1 January 2023 ({note}" in people_page
+
+    @pytest.mark.parametrize("opened", [False, True], ids=["whole", "largest-branch"])
+    @pytest.mark.parametrize("as_of", [None, "2024-06-01"])
+    def test_chart_of_the_seed_draws_what_the_whole_tree_drew(
+        self, client: Client, db: None, as_of: str | None, opened: bool
+    ) -> None:
+        largest = max(
+            OrganizationalUnit.objects.filter(level=1),
+            key=lambda unit: unit.rght - unit.lft,
+        )
+        for depth in (None, 1, 2, 4):
+            drawn = assert_chart_drawn_as_from_the_whole_tree(
+                client,
+                root=largest.slug if opened else None,
+                depth=depth,
+                as_of=as_of,
+            )
+            if not opened:
+                assert 'class="relationship"' in drawn.svg
 
 
 # --- Search ---------------------------------------------------------------------------

@@ -30,15 +30,34 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORKER_SECONDS = 8.0
 WORKER_TIMEOUT_SECONDS = 40
+# Each worker stops after this many writes (or WORKER_SECONDS, on a slow machine):
+# all start together, so the writes overlap from the first; an 8-second run made
+# five times as many for the same checks.
+RANDOM_WRITES_EACH = 25
+MOVES_EACH = 15
 
 
 # --- The worker: runs in a child process ---------------------------------------------
 
 
+def _start_together(ready: Path, worker: int, workers: int) -> None:
+    """Wait until every worker is ready (Django set up), so that all write at once.
+
+    A common start time could pass before a worker on a loaded machine got there.
+    """
+    (ready / str(worker)).touch()
+    deadline = time.monotonic() + WORKER_TIMEOUT_SECONDS / 2
+    while len(list(ready.iterdir())) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"worker {worker}: the others never became ready")
+        time.sleep(0.02)
+
+
 def _random_writer(
-    worker: int, seconds: float, seed: int, username: str
+    worker: int, seconds: float, seed: int, username: str, most: int
 ) -> dict[str, Any]:
-    """Move, create, rename and abolish at random until the time is up."""
+    """Move, create, rename and abolish at random: ``most`` writes, or until the time
+    is up."""
     from django.contrib.auth import get_user_model
     from django.core.exceptions import ValidationError
 
@@ -51,7 +70,7 @@ def _random_writer(
     refusals: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     sequence = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and len(writes) < most:
         sequence += 1
         reason = f"worker {worker} write {sequence}"
         units = list(
@@ -117,9 +136,10 @@ def _random_writer(
 
 
 def _subtree_mover(
-    worker: int, seconds: float, seed: int, username: str, start_at: float
+    worker: int, seconds: float, seed: int, username: str, most: int
 ) -> dict[str, Any]:
-    """Move large subtrees back and forth between two parents, as fast as possible."""
+    """Move large subtrees back and forth between two parents, as fast as possible:
+    ``most`` moves, or until the time is up."""
     from django.contrib.auth import get_user_model
     from django.core.exceptions import ValidationError
 
@@ -140,11 +160,9 @@ def _subtree_mover(
     )
     writes: list[dict[str, Any]] = []
     refusals: Counter[str] = Counter()
-    # Both movers start at the same moment so that their moves really overlap.
-    time.sleep(max(0.0, start_at - time.time()))
     deadline = time.monotonic() + seconds
     sequence = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and len(writes) < most:
         sequence += 1
         reason = f"mover {worker} move {sequence}"
         unit_pk = rng.choice(movers)
@@ -170,25 +188,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--user", required=True)
-    parser.add_argument("--start-at", type=float, default=0.0)
+    parser.add_argument("--writes", type=int, required=True)
+    parser.add_argument("--ready", type=Path, required=True)
+    parser.add_argument("--workers", type=int, required=True)
     options = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orgregistry.settings")
     import django
 
     django.setup()
-    if options.role == "random":
-        report = _random_writer(
-            options.worker, options.seconds, options.seed, options.user
-        )
-    else:
-        report = _subtree_mover(
-            options.worker,
-            options.seconds,
-            options.seed,
-            options.user,
-            options.start_at,
-        )
+    writer = _random_writer if options.role == "random" else _subtree_mover
+    _start_together(options.ready, options.worker, options.workers)
+    report = writer(
+        options.worker, options.seconds, options.seed, options.user, options.writes
+    )
     print(json.dumps(report))
 
 
@@ -208,8 +221,16 @@ def _test_database_url() -> str:
     return f"postgres://{credentials}@{host}:{port}/{database['NAME']}"
 
 
-def _run_workers(commands: list[list[str]]) -> list[dict[str, Any]]:
-    """Start every worker at once, wait for all, and fail loudly on any crash."""
+def _run_workers(commands: list[list[str]], ready: Path) -> list[dict[str, Any]]:
+    """Start every worker at once, wait for all, and fail loudly on any crash.
+
+    The workers begin writing together, once all are ready (``ready``: an empty
+    folder).
+    """
+    commands = [
+        [*command, f"--ready={ready}", f"--workers={len(commands)}"]
+        for command in commands
+    ]
     environment = os.environ | {
         "DATABASE_URL": _test_database_url(),
         "CONN_MAX_AGE": "0",
@@ -357,7 +378,7 @@ def _assert_generation_counts_every_revision() -> None:
 @pytest.mark.postgres_only
 @pytest.mark.slow
 def test_random_writers_in_four_processes_keep_the_registry_consistent(
-    transactional_db: None, editor: Any
+    transactional_db: None, editor: Any, tmp_path: Path
 ) -> None:
     from django.db import connection
 
@@ -377,9 +398,11 @@ def test_random_writers_in_four_processes_keep_the_registry_consistent(
                 f"--seconds={WORKER_SECONDS}",
                 f"--seed={1000 + worker}",
                 "--user=editor",
+                f"--writes={RANDOM_WRITES_EACH}",
             ]
             for worker in range(4)
-        ]
+        ],
+        tmp_path,
     )
 
     writes = Counter(write["op"] for report in reports for write in report["writes"])
@@ -396,7 +419,7 @@ def test_random_writers_in_four_processes_keep_the_registry_consistent(
 @pytest.mark.postgres_only
 @pytest.mark.slow
 def test_two_concurrent_subtree_movers_leave_lft_rght_level_consistent(
-    transactional_db: None, editor: Any
+    transactional_db: None, editor: Any, tmp_path: Path
 ) -> None:
     from django.db import connection
 
@@ -408,7 +431,6 @@ def test_two_concurrent_subtree_movers_leave_lft_rght_level_consistent(
     history_rows_before = OrganizationalUnit.history.count()
     connection.close()
 
-    start_at = time.time() + 2.0
     reports = _run_workers(
         [
             [
@@ -417,10 +439,11 @@ def test_two_concurrent_subtree_movers_leave_lft_rght_level_consistent(
                 f"--seconds={WORKER_SECONDS / 2}",
                 f"--seed={2000 + worker}",
                 "--user=editor",
-                f"--start-at={start_at}",
+                f"--writes={MOVES_EACH}",
             ]
             for worker in range(2)
-        ]
+        ],
+        tmp_path,
     )
 
     moves_by_worker = [len(report["writes"]) for report in reports]
