@@ -48,6 +48,9 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1/"
 CONTROL_CHARACTERS = ("\x0b", "\x1f", "\x07")
+# What a write is sent: NUL too, which PostgreSQL refuses to store or compare (a 500
+# there, not a 400, if it reached a query); no row here can hold it.
+WRITTEN_CHARACTERS = (*CONTROL_CHARACTERS, "\x00")
 MODELS = (
     OrganizationalUnit,
     Post,
@@ -301,7 +304,7 @@ def _walk_payload(send: Any, url: str, valid: dict[str, Any]) -> Iterator[str]:
     """Each text of the payload with a control character: a 400 ``invalid_text``
     under ``payload`` naming its key, and nothing written."""
     for number, keys in enumerate(_payload_texts(valid["payload"])):
-        character = CONTROL_CHARACTERS[number % len(CONTROL_CHARACTERS)]
+        character = WRITTEN_CHARACTERS[number % len(WRITTEN_CHARACTERS)]
         payload = json.loads(json.dumps(valid["payload"]))
         holder = payload if len(keys) == 1 else payload[keys[0]]
         holder[keys[-1]] = f"{holder[keys[-1]]}{character}x"
@@ -351,7 +354,7 @@ def test_control_characters_through_every_write_endpoint_are_refused_naming_the_
         elif not fields:
             without_text.add((method, path))
         for number, field in enumerate(fields):
-            character = CONTROL_CHARACTERS[number % len(CONTROL_CHARACTERS)]
+            character = WRITTEN_CHARACTERS[number % len(WRITTEN_CHARACTERS)]
             plain = valid.get(field, "Because" if field == "reason" else "x")
             body = {**reason, **valid, field: f"{plain}{character}{plain}"}
             before = snapshot()
@@ -361,7 +364,9 @@ def test_control_characters_through_every_write_endpoint_are_refused_naming_the_
             assert response.status_code == HTTPStatus.BAD_REQUEST, (path, field)
             answer = response.json()
             assert field in answer.get("errors", answer), (path, field, answer)
-            if field in STORED_TEXTS:
+            # DRF's text fields refuse a NUL before the services see it (with its own
+            # message); every other character reaches the services' check.
+            if field in STORED_TEXTS and character != "\x00":
                 assert answer["code"] == "invalid_text", (path, field, answer)
                 assert f"U+{ord(character):04X}" in answer["detail"]
             assert snapshot() == before, (path, field)
