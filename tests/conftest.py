@@ -355,7 +355,13 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 # Module-scoped fixtures written through ``rolled_back_registry``: a module's tests that
 # use one run after its other tests, which must not see the shared rows.
 SHARED_REGISTRIES = frozenset(
-    {"shared_scripted_history", "large_registry", "shared_tree_of_300"}
+    {
+        "shared_scripted_history",
+        "large_registry",
+        "shared_tree_of_300",
+        "shared_seed",
+        "sized_registry",
+    }
 )
 
 

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.common import MAX_UNITS_ABOLISHED_AT_ONCE
+from orgregistry.query_string import NUL, shown
 from units.content_languages import (
     CONTENT_LANGUAGES,
     POST_TRANSLATED,
@@ -68,8 +69,21 @@ class InstantField(serializers.Field):
         return value.isoformat()
 
 
-def unit_by_slug(**kwargs: Any) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
+class BySlugField(serializers.SlugRelatedField):
+    """An object named by its slug; a slug holding NUL names none.
+
+    PostgreSQL refuses a query comparing with a NUL character (a 500, not the 400
+    that says no such object exists), and no slug can hold one.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and NUL in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=shown(data))
+        return super().to_internal_value(data)
+
+
+def unit_by_slug(**kwargs: Any) -> BySlugField:
+    return BySlugField(
         slug_field="slug", queryset=OrganizationalUnit.objects.all(), **kwargs
     )
 
@@ -509,10 +523,8 @@ class PersonCreateSerializer(WriteSerializer):
 
 
 class AppointmentCreateSerializer(WriteSerializer):
-    person = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Person.objects.all()
-    )
-    post = serializers.SlugRelatedField(slug_field="slug", queryset=Post.objects.all())
+    person = BySlugField(slug_field="slug", queryset=Person.objects.all())
+    post = BySlugField(slug_field="slug", queryset=Post.objects.all())
     started_on = serializers.DateField()
     note = serializers.CharField(max_length=255, required=False, allow_blank=True)
     effective_at = InstantField(
@@ -539,12 +551,10 @@ CORRECTION_EFFECTIVE_AT = (
 
 
 class AppointmentCorrectSerializer(WriteSerializer):
-    person = serializers.SlugRelatedField(
+    person = BySlugField(
         slug_field="slug", queryset=Person.objects.all(), required=False
     )
-    post = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Post.objects.all(), required=False
-    )
+    post = BySlugField(slug_field="slug", queryset=Post.objects.all(), required=False)
     started_on = serializers.DateField(required=False)
     ended_on = serializers.DateField(required=False, allow_null=True)
     note = serializers.CharField(max_length=255, required=False, allow_blank=True)

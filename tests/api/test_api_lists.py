@@ -7,7 +7,6 @@ or oversized page with a 400 that says why, and costs a fixed number of queries.
 
 from __future__ import annotations
 
-import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -17,10 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from tests.api.test_api_queries import build_registry
 from tests.conftest import ScriptedHistory, at
 from units import services
-from units.models import OrganizationalUnit, Person, Post, UnitRelationship
+from units.models import OrganizationalUnit, Post, UnitRelationship
 
 API = "/api/v1/"
 
@@ -403,47 +401,6 @@ def test_if_none_match_still_compares_weakly(client, registry):
 
 
 # --- Query counts ---------------------------------------------------------------------
-
-
-# Queries: the registry generation, the list's states, one slug map per linked model
-# with rows to show, and with q one read of each linked model's names as of the instant.
-LIST_REQUESTS = [
-    ("posts/", {"q": "director", "ordering": "-title", "limit": "1000"}, 3),
-    ("people/", {"q": "person", "ordering": "-slug", "as_of": "2020-06-01"}, 2),
-    ("appointments/", {"q": "director", "ordering": "ended_on"}, 6),
-    ("relationships/", {"q": "division", "ordering": "-started_on"}, 4),
-    ("relationships/", {"ordering": "kind", "limit": "7", "offset": "2"}, 3),
-]
-
-
-@pytest.mark.parametrize(
-    ("departments", "divisions", "units", "at_least"),
-    [(1, 2, 1, 5), (6, 6, 13, 500)],
-    ids=["small", "over-500-units"],
-)
-@pytest.mark.slow
-def test_searched_and_ordered_lists_cost_a_fixed_number_of_queries(
-    editor, django_assert_num_queries, departments, divisions, units, at_least
-):
-    assert build_registry(editor, departments, divisions, units) >= at_least
-    divisions_now = list(OrganizationalUnit.objects.filter(kind="division"))
-    for source, target in zip(divisions_now, divisions_now[1:], strict=False):
-        services.relationship_create(
-            user=editor,
-            reason="Joint work",
-            source=source,
-            target=target,
-            kind="coordinates_with",
-            effective_at=datetime.datetime(2021, 1, 1, tzinfo=datetime.UTC),
-        )
-    assert Person.objects.count() == departments * divisions
-    client = APIClient()
-    for path, query, expected in LIST_REQUESTS:
-        cache.clear()
-        with django_assert_num_queries(expected):
-            response = client.get(f"{API}{path}", query)
-        assert response.status_code == HTTPStatus.OK, (path, response.content[:300])
-        assert response.json()["count"] > 0, (path, query)
 
 
 # --- What an offset costs ---------------------------------------------------------------

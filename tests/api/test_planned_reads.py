@@ -16,17 +16,72 @@ from django.utils import timezone
 from tests.services.test_reorganizations import (
     FIVE_OPERATIONS,
     clock_at,
-    draft,
     history_count,
     registry,
-    scheduled,
 )
 from units import services
-from units.models import OperationKind, Reorganization, UnitKind
+from units.models import (
+    OperationKind,
+    Reorganization,
+    ReorganizationOperation,
+    UnitKind,
+)
+from units.services.reorganizations.payloads import check_payload
+from units.services.reorganizations.records import record
+from units.services.reorganizations.tryout import reorganization_problems
 
 pytestmark = pytest.mark.django_db
 __all__ = ["registry"]  # the fixture, shared
 SECOND = datetime.timedelta(seconds=1)
+
+
+def draft(
+    editor: User,
+    operations: list[tuple[str, dict[str, Any]]],
+    *,
+    effective_at: datetime.datetime | None = None,
+) -> Reorganization:
+    """A draft of ``operations``, tried out once as a whole.
+
+    ``operation_add`` tries out the whole draft again after each operation it adds
+    (tests/services/test_reorganizations.py): five operations cost fifteen applied,
+    and on PostgreSQL every one is a dozen round trips. These tests read drafts; the
+    operations are still checked and the draft's problems are the service's.
+    """
+    reorganization = services.reorganization_create(
+        user=editor,
+        title="Restructure B",
+        reference="DG bulletin 2026/14",
+        reason="DG bulletin 2026/14",
+        effective_at=effective_at or timezone.now(),
+    )
+    rows = [
+        ReorganizationOperation(
+            reorganization=reorganization, kind=kind, payload=payload, position=position
+        )
+        for position, (kind, payload) in enumerate(operations, start=1)
+    ]
+    for row in rows:
+        check_payload(row.kind, row.payload)
+        row.full_clean()
+    ReorganizationOperation.objects.bulk_create(rows)
+    reorganization.problems = reorganization_problems(reorganization)
+    record(reorganization, editor, "Operations added")
+    reorganization.refresh_from_db()
+    return reorganization
+
+
+def scheduled(
+    editor: User, approver: User, operations: list[tuple[str, dict[str, Any]]]
+) -> Reorganization:
+    """Drafted, submitted and approved to take effect in ten days (submitting and
+    approving try it out again, and refuse it if it does not apply)."""
+    reorganization = draft(
+        editor, operations, effective_at=timezone.now() + datetime.timedelta(days=10)
+    )
+    assert reorganization.problems == []
+    services.reorganization_submit(reorganization=reorganization, user=editor)
+    return services.reorganization_approve(reorganization=reorganization, user=approver)
 
 
 def at(moment: datetime.datetime) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from pytest_django import DjangoDbBlocker
 
+from tests.conftest import rolled_back_registry
 from units import selectors, services
 from units.models import (
     Appointment,
@@ -28,7 +31,7 @@ from units.models import (
     UnitKind,
     UnitRelationship,
 )
-from units.seed import SEED_REASON, load_structure
+from units.seed import SEED_REASON, LoadReport, load_structure
 
 pytestmark = pytest.mark.django_db
 
@@ -215,9 +218,21 @@ def write_document(tmp_path: Path, document: Any, name: str = "structure.json") 
     return path
 
 
+@pytest.fixture(scope="module")
+def shared_seed(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[LoadReport]:
+    """The seed, loaded once for the module's tests that read it (it was loaded for
+    each of some twenty tests); rolled back after the last (tests/conftest.py)."""
+    with rolled_back_registry(django_db_blocker):
+        yield load_structure(FIXTURE)
+
+
 @pytest.fixture
-def loaded() -> None:
-    load_structure(FIXTURE)
+def loaded(shared_seed: LoadReport, db: None) -> LoadReport:
+    """The module's loaded seed and the load's report; what a test writes on it is
+    undone after it."""
+    return shared_seed
 
 
 # --- The structure as the seed describes it ----------------------------------------------
@@ -431,10 +446,10 @@ def test_dotted_line_relationships_are_loaded() -> None:
 # --- How the load writes ---------------------------------------------------------------
 
 
-def test_every_object_gets_one_history_row_with_the_public_seed_reason_and_date() -> (
-    None
-):
-    report = load_structure(FIXTURE)
+def test_every_object_gets_one_history_row_with_the_public_seed_reason_and_date(
+    loaded: LoadReport,
+) -> None:
+    report = loaded
 
     assert object_counts() == history_counts()
     assert report.total_created == sum(object_counts().values())
@@ -452,8 +467,8 @@ def test_every_object_gets_one_history_row_with_the_public_seed_reason_and_date(
     assert {post.established_on for post in Post.objects.all()} == {None}
 
 
+@pytest.mark.usefixtures("loaded")
 def test_loading_twice_changes_nothing() -> None:
-    load_structure(FIXTURE)
     objects, revisions = object_counts(), history_counts()
     versions = list(OrganizationalUnit.objects.values_list("slug", "version"))
 
@@ -466,8 +481,8 @@ def test_loading_twice_changes_nothing() -> None:
     assert list(OrganizationalUnit.objects.values_list("slug", "version")) == versions
 
 
+@pytest.mark.usefixtures("loaded")
 def test_reloading_keeps_edits_made_since_the_first_load() -> None:
-    load_structure(FIXTURE)
     services.unit_update(
         unit=unit("Office of the Ombudsperson"),
         user=None,
