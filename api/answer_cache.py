@@ -45,10 +45,23 @@ POLL_SECONDS = 0.1
 
 @dataclass(frozen=True)
 class Answer:
-    """An encoded answer (JSON bytes, or a pickled payload) and its ETag."""
+    """An encoded answer (JSON bytes, or a pickled payload) and its ETag.
+
+    ``basis``: what the next answer may be derived from instead of built whole (a
+    tree's stamp, ``api.formats.tree_patch``); None for answers built whole only.
+    """
 
     etag: str
     body: bytes
+    basis: object = None
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build returns when the answer has a ``basis`` to keep beside it."""
+
+    body: bytes
+    basis: object
 
 
 def digest(text: str) -> str:
@@ -122,7 +135,7 @@ class BuildBusy(Exception):
 def build_once(
     key: str,
     etag: str,
-    build: Callable[[], bytes],
+    build: Callable[[], bytes | Built],
     *,
     lock: str | None = ...,
     lock_seconds: int = ...,
@@ -135,7 +148,7 @@ def build_once(
 def build_once(
     key: str,
     etag: str,
-    build: Callable[[], bytes | None],
+    build: Callable[[], bytes | Built | None],
     *,
     lock: str | None = ...,
     lock_seconds: int = ...,
@@ -147,7 +160,7 @@ def build_once(
 def build_once(
     key: str,
     etag: str,
-    build: Callable[[], bytes | None],
+    build: Callable[[], bytes | Built | None],
     *,
     lock: str | None = None,
     lock_seconds: int = BUILD_LOCK_SECONDS,
@@ -199,12 +212,15 @@ def build_once(
 
 
 def _built(
-    key: str, etag: str, build: Callable[[], bytes | None], *, keep: bool
+    key: str, etag: str, build: Callable[[], bytes | Built | None], *, keep: bool
 ) -> Answer | None:
-    body = build()
-    if body is None:
+    built = build()
+    if built is None:
         return None
-    answer = Answer(etag, body)
+    if isinstance(built, Built):
+        answer = Answer(etag, built.body, built.basis)
+    else:
+        answer = Answer(etag, built)
     if keep:
         store(key, answer)
     return answer

@@ -56,25 +56,35 @@ def _finish(response: ResponseType, etag: str) -> ResponseType:
     return response
 
 
+# Derives an answer from the previous one and its basis, or None to build it whole.
+Derive = Callable[[bytes, object], answer_cache.Built | None]
+
+
+def _body(built: bytes | answer_cache.Built) -> bytes:
+    return built.body if isinstance(built, answer_cache.Built) else built
+
+
 def _cached_answer(
     request: Request,
-    build: Callable[[], bytes],
+    build: Callable[[], bytes | answer_cache.Built],
     *,
     known: frozenset[str],
     instant: datetime.datetime | None,
+    derive: Derive | None = None,
 ) -> answer_cache.Answer | str:
     """The answer to send, or only its ETag when the client already holds it (304).
 
     ``instant``: the answer is a function of the history up to that instant alone,
     so it may follow the as-of rule; None: it follows the registry generation.
     ``If-None-Match`` is checked before anything is built or fetched, so a client
-    that is up to date costs one small query.
+    that is up to date costs one small query. ``derive``: an answer about now may
+    be derived from the previous one kept under its key, when that one has a basis.
     """
     fingerprint = answer_cache.fingerprint(request, known)
     if current_plan() is not None:
         # Built from rows rolled back after this read: never kept here (the planned
         # read's own cache, orgregistry.planned_reads, keeps the finished answer).
-        return answer_cache.Answer(f'"p-{fingerprint}"', build())
+        return answer_cache.Answer(f'"p-{fingerprint}"', _body(build()))
     wanted = _requested_tags(request, "If-None-Match")
     key = f"api-answer:{fingerprint}"
     stamp_key = f"api-stamp:{fingerprint}"
@@ -87,6 +97,8 @@ def _cached_answer(
         etag = f'"k{answer_cache.digest(known_at_tag(known_at))}-{fingerprint}"'
     elif instant is None:
         etag = f'"g{selectors.registry_generation()}-{fingerprint}"'
+        if derive is not None:
+            build = _deriving(key, build, derive)
     else:
         kept = cache.get(stamp_key)
         if kept is not None:
@@ -106,6 +118,22 @@ def _cached_answer(
     if answer.etag in wanted:
         return answer.etag  # a previous answer, served while this one is built
     return answer
+
+
+def _deriving(
+    key: str, build: Callable[[], bytes | answer_cache.Built], derive: Derive
+) -> Callable[[], bytes | answer_cache.Built]:
+    """``build``, trying first to derive the answer from the one kept under ``key``."""
+
+    def build_or_derive() -> bytes | answer_cache.Built:
+        previous = answer_cache.stored(key)
+        if previous is not None and previous.basis is not None:
+            derived = derive(previous.body, previous.basis)
+            if derived is not None:
+                return derived
+        return build()
+
+    return build_or_derive
 
 
 def _without_unknown_parameters(
@@ -150,10 +178,11 @@ def generation_read(
 
 def generation_read_json(
     request: Request,
-    build_json: Callable[[], bytes],
+    build_json: Callable[[], bytes | answer_cache.Built],
     *,
     parameters: Iterable[type[QueryFilterSet]],
     instant: datetime.datetime | None = None,
+    derive: Derive | None = None,
 ) -> HttpResponse | Response:
     """Like ``generation_read``, for a read that ``build_json`` encodes itself.
 
@@ -161,10 +190,14 @@ def generation_read_json(
     large answer again. Compact JSON (what clients get) is sent as it is; any other
     rendering (the browsable API, ``indent``) starts from the decoded data. With
     ``instant`` the answer is as of that instant, from the history alone, and stays
-    cached across writes effective after it (``units.selectors.freshness``).
+    cached across writes effective after it (``units.selectors.freshness``). With
+    ``derive`` an answer about now is derived from the previous one when it can be
+    (``_cached_answer``); ``build_json`` then returns the basis beside the bytes.
     """
     known = answer_cache.known_parameters(parameters)
-    answer = _cached_answer(request, build_json, known=known, instant=instant)
+    answer = _cached_answer(
+        request, build_json, known=known, instant=instant, derive=derive
+    )
     if isinstance(answer, str):
         return _finish(Response(status=304), answer)
     renderer = getattr(request, "accepted_renderer", None)

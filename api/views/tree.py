@@ -15,6 +15,7 @@ from api.formats.tree_json import (
     current_branch_json,
     whole_tree_json,
 )
+from api.formats.tree_patch import patched_current_tree, whole_current_tree
 from api.views.base import (
     AS_OF,
     ERRORS,
@@ -43,10 +44,29 @@ class TreeView(RegistryView):
         query = TreeFilterSet(request.query_params).selector_arguments()
         when, include_abolished = query["when"], query["include_abolished"]
         language = content_language()
+        state = RegistryAt(when)
+        if state.when is None:
+            # Now: after a write, derived from the previous answer where it can be.
+            return generation_read_json(
+                request,
+                lambda: whole_current_tree(
+                    include_abolished=include_abolished,
+                    origin=origin(request),
+                    language=language,
+                ),
+                parameters=(TreeFilterSet,),
+                derive=lambda previous, basis: patched_current_tree(
+                    previous,
+                    basis,
+                    include_abolished=include_abolished,
+                    origin=origin(request),
+                    language=language,
+                ),
+            )
 
         def build() -> bytes:
             return whole_tree_json(
-                RegistryAt(when),
+                state,
                 origin(request),
                 include_abolished=include_abolished,
                 language=language,

@@ -21,7 +21,8 @@ through ``as_of`` (the latest revision of each object at an instant, in one quer
   instant (for any number of units in two queries).
 - ``reorganizations``: reorganizations with their operations; when the next falls due.
 - ``consistency``: checks of the tree bookkeeping and of the history.
-- ``freshness``: when a cached answer is still true (the one rule caches follow).
+- ``freshness``: when a cached answer is still true (the one rule caches follow);
+  ``tree_changes``: what changed in the current tree since a stamp.
 """
 
 from units.selectors.as_of import (
@@ -209,6 +210,12 @@ from units.selectors.search import (
 )
 from units.selectors.timeline import TimelineEntry, unit_timeline
 from units.selectors.tokens import api_token_created
+from units.selectors.tree_changes import (
+    CHANGE_COLUMNS,
+    MOST_CHANGED_UNITS,
+    TreeChanges,
+    unit_tree_changes,
+)
 from units.selectors.trees import (
     cyclic_gc_paused,
     subtree,
@@ -357,6 +364,10 @@ __all__ = [
     "stamp_now",
     "stamp_position",
     "still_valid",
+    "CHANGE_COLUMNS",
+    "MOST_CHANGED_UNITS",
+    "TreeChanges",
+    "unit_tree_changes",
     "next_due_reorganization_at",
     "reorganizations_with_operations",
     "registry_problems",

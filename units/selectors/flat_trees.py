@@ -113,7 +113,7 @@ class StoredOrderRows:
 
 # Read in chunks while streaming: enough rows per round trip, few held at once.
 STREAM_CHUNK_ROWS = 2000
-# A unit's current head post and holder, joined to its row by ``_with_current_head``.
+# A unit's current head post and holder, joined to its row by ``with_current_head``.
 HEAD_COLUMNS = (
     "head_post__slug",
     "head_post__title",
@@ -127,7 +127,7 @@ HEAD_COLUMNS = (
 )
 
 
-def _with_current_head(units: models.QuerySet) -> models.QuerySet:
+def with_current_head(units: models.QuerySet) -> models.QuerySet:
     """Join each unit's current head post and its holder today (LEFT JOINs).
 
     One query for a whole tree instead of reading heads, appointments and people
@@ -158,7 +158,7 @@ def unit_rows_in_stored_order(*, include_abolished: bool = False) -> StoredOrder
     if not include_abolished:
         units = units.active()
     rows = (
-        _with_current_head(units)
+        with_current_head(units)
         .values_list(*UNIT_STATE_FIELDS, *HEAD_COLUMNS)
         .iterator(chunk_size=STREAM_CHUNK_ROWS)
     )
@@ -182,7 +182,7 @@ def branch_rows_in_stored_order(
     if not include_abolished:
         units = units.active()
     fetched = (
-        _with_current_head(units)
+        with_current_head(units)
         .values_list(
             *UNIT_STATE_FIELDS, *HEAD_COLUMNS, "parent__slug", "parent__abolished_on"
         )

@@ -65,7 +65,7 @@ RESTORE_EPOCH = 2**32
 # A stamp: the restore epoch, then the newest history id of each model (0: none).
 Stamp = tuple[int, ...]
 
-_STAMPED_MODELS: tuple[type[RecordedModel], ...] = (
+STAMPED_MODELS: tuple[type[RecordedModel], ...] = (
     OrganizationalUnit,
     Post,
     Person,
@@ -75,17 +75,17 @@ _STAMPED_MODELS: tuple[type[RecordedModel], ...] = (
 )
 
 
-def _tables() -> list[str]:
+def history_tables() -> list[str]:
     quote = connection.ops.quote_name
-    return [quote(model.history.model._meta.db_table) for model in _STAMPED_MODELS]
+    return [quote(model.history.model._meta.db_table) for model in STAMPED_MODELS]
 
 
-def _generation_sql() -> str:
+def generation_sql() -> str:
     table = connection.ops.quote_name(RegistryState._meta.db_table)
     return f"(SELECT generation FROM {table} WHERE id = 1)"  # noqa: S608 - our table
 
 
-def _newest_ids_sql(tables: list[str]) -> list[str]:
+def newest_ids_sql(tables: list[str]) -> list[str]:
     return [
         f"(SELECT MAX(history_id) FROM {table})"  # noqa: S608 - our own tables
         for table in tables
@@ -106,7 +106,7 @@ def stamp_position(model: type[models.Model]) -> int:
     """Which entry of a stamp holds ``model``'s newest history id (0 is the epoch)."""
     return next(
         position
-        for position, stamped in enumerate(_STAMPED_MODELS, start=1)
+        for position, stamped in enumerate(STAMPED_MODELS, start=1)
         if stamped is model
     )
 
@@ -117,8 +117,8 @@ def stamp_now() -> Stamp:
     Read before the answer is built: a write landing meanwhile is past the stamp, so
     it makes the answer be checked again (and rebuilt if it touches its instant).
     """
-    tables = _tables()
-    sql = "SELECT " + ", ".join([_generation_sql(), *_newest_ids_sql(tables)])
+    tables = history_tables()
+    sql = "SELECT " + ", ".join([generation_sql(), *newest_ids_sql(tables)])
     with connection.cursor() as cursor:
         cursor.execute(sql)
         generation, *newest = cursor.fetchone()
@@ -128,7 +128,7 @@ def stamp_now() -> Stamp:
 def still_valid(stamp: Stamp, when: datetime.datetime) -> Stamp | None:
     """The stamp an answer as of ``when`` built at ``stamp`` now has, or None if a
     change recorded since then is effective at or before ``when`` (one query)."""
-    tables = _tables()
+    tables = history_tables()
     if len(stamp) != len(tables) + 1:
         return None
     touched = [
@@ -136,7 +136,7 @@ def still_valid(stamp: Stamp, when: datetime.datetime) -> Stamp | None:
         "AND history_date <= %s)"
         for table in tables
     ]
-    sql = "SELECT " + ", ".join([_generation_sql(), *_newest_ids_sql(tables), *touched])
+    sql = "SELECT " + ", ".join([generation_sql(), *newest_ids_sql(tables), *touched])
     moment = connection.ops.adapt_datetimefield_value(when)
     parameters: list[Any] = []
     for newest in stamp[1:]:
@@ -182,9 +182,9 @@ def generation_at(when: datetime.datetime) -> GenerationAt:
     limits = [moment]
     if known_at is not None:
         limits.append(connection.ops.adapt_datetimefield_value(known_at))
-    columns = [_generation_sql()]
+    columns = [generation_sql()]
     parameters: list[Any] = []
-    for table in _tables():
+    for table in history_tables():
         columns.append(
             f"(SELECT MAX(history_id) FROM {table} WHERE history_date <= %s{known})"  # noqa: S608
         )

@@ -73,7 +73,7 @@ def _current_heads(branch: Q | None = None) -> dict[int, PostState]:
     ``branch`` (a condition on units) limits them to some units, inside the database.
     """
     head_posts = Post.objects.filter(is_head=True, abolished_on__isnull=True)
-    # Open appointments only (no end date yet), as ``_with_current_head`` joins them.
+    # Open appointments only (no end date yet), as ``with_current_head`` joins them.
     appointments = Appointment.objects.current_on(timezone.now().date()).filter(
         post__is_head=True, ended_on__isnull=True
     )
