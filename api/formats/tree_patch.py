@@ -115,7 +115,7 @@ def patched_current_tree(
         return None
     if text.count(_CHILDREN) != changes.tree_size:
         return None
-    return Built(_finish(text.encode()), new_basis)
+    return Built(text.encode(), new_basis)
 
 
 def _start(text: str, slug: str) -> int:
@@ -238,8 +238,9 @@ def _patched(
         if not row[_IN_TREE]:
             continue
         parent_slug = row[_PARENT_SLUG] if row[_PARENT_ID] else None
-        opening = _opening(
-            row[:_EXTRA], parent_slug, _head_of_row(row, language), url, language
+        # The previous text is escaped already (``_finish``): only new text needs it.
+        opening = _finish(
+            _opening(row, parent_slug, _head_of_row(row, language), url, language)
         ).decode()
         previous = subtrees[row[_ID]]
         if previous is None:

@@ -341,7 +341,8 @@ def test_the_endpoint_derives_after_a_write(registry: None, settings: Any) -> No
         second = client.get("/api/v1/tree/")
     assert second.status_code == HTTPStatus.OK
     assert second["ETag"] != first["ETag"]
-    # The generation, then the one query of the changes; no stream of the tree.
-    assert len(queries) == 2, [query["sql"][:120] for query in queries]
+    # The generation, then the changes (the stamp, the changed units, their rows with
+    # the stamp again); no stream of the tree.
+    assert len(queries) == 4, [query["sql"][:120] for query in queries]
     cache.clear()
     assert client.get("/api/v1/tree/").content == second.content

@@ -1,4 +1,4 @@
-"""What changed in the current tree since a stamp, read in one statement.
+"""What changed in the current tree since a stamp, in three small queries.
 
 A cached current tree is rebuilt after every write, and at 10,000 units rebuilding
 it costs about as much CPU as the move that made it stale. Most writes change a few
@@ -7,9 +7,11 @@ from the previous one (``api.formats.tree_patch``): this read says which units
 changed since the previous answer's stamp, their current rows, and, so the encoder
 can put each where it belongs, the rows of their siblings under their new parents.
 
-It is one statement, so everything it returns is one state of the registry (one
-snapshot on PostgreSQL even under READ COMMITTED): the rows, the new stamp and the
-number of units in the tree agree with each other whatever commits meanwhile.
+Everything it returns is one state of the registry: the rows, the new stamp and the
+number of units in the tree come from one statement (one snapshot on PostgreSQL even
+under READ COMMITTED), and the stamp read before the changed units is the one read
+with the rows, so no write committed in between (writes commit in the order of their
+history ids, under the registry lock).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from units.selectors.freshness import (
     generation_sql,
     history_tables,
     newest_ids_sql,
+    stamp_now,
     stamp_position,
 )
 
@@ -79,41 +82,72 @@ def _changed_since(model: Any, since: Stamp) -> Any:
     """``model``'s history rows recorded after ``since``."""
     return model.history.model.objects.filter(
         history_id__gt=since[stamp_position(model)]
-    )
+    ).order_by()
 
 
-def _units_shown_changed(since: Stamp) -> Q:
-    """The units whose object in the tree a change recorded after ``since`` touches.
+def _units_shown_changed(since: Stamp) -> dict[int, int | None]:
+    """The units whose object in the tree a change recorded after ``since`` touches,
+    with their parents' ids.
 
     A unit's own change; and the head a unit shows: a changed post (under any unit
     it was ever under, as a post may move), the post of a changed appointment, or
     the posts a changed person holds. A superset is harmless (the unit is
-    re-encoded as it is); none may be missed.
+    re-encoded as it is); none may be missed. One query, on indexes: each part
+    reads the history rows past the stamp, a handful.
     """
     people = _changed_since(Person, since).values("id")
-    posts = Post.history.model.objects.filter(
-        Q(id__in=_changed_since(Post, since).values("id"))
-        | Q(id__in=_changed_since(Appointment, since).values("post_id"))
-        | Q(id__in=Appointment.objects.filter(person_id__in=people).values("post_id"))
-    ).values("unit_id")
-    return Q(pk__in=_changed_since(OrganizationalUnit, since).values("id")) | Q(
-        pk__in=posts
+    posts = (
+        _changed_since(Post, since)
+        .values("id")
+        .union(
+            _changed_since(Appointment, since).values("post_id"),
+            Appointment.objects.filter(person_id__in=people)
+            .order_by()
+            .values("post_id"),
+        )
+    )
+    units = (
+        Post.history.model.objects.filter(id__in=posts)
+        .order_by()
+        .values_list("unit_id", flat=True)
+        .union(_changed_since(OrganizationalUnit, since).values_list("id", flat=True))
+    )
+    return dict(
+        OrganizationalUnit.objects.filter(pk__in=units)
+        .order_by()
+        .values_list("pk", "parent_id")
     )
 
 
 def unit_tree_changes(
     since: Stamp, *, include_abolished: bool = False
 ) -> TreeChanges | None:
-    """The current tree's units changed since ``since``, one query.
+    """The current tree's units changed since ``since``: three small queries.
 
-    None when the rows cannot describe the change: the history was replaced (a
+    The new stamp is read first and again with the rows: if a write committed in
+    between, the changed units read in the middle may miss it, and None is returned.
+    None too when the rows cannot describe the change: the history was replaced (a
     restore), or more than ``MOST_CHANGED_UNITS`` units changed. The caller then
     builds the tree whole.
     """
     if len(since) != len(STAMPED_MODELS) + 1:
         return None
-    changed = _units_shown_changed(since)
-    new_parents = OrganizationalUnit.objects.filter(changed).values("parent_id")
+    stamp = stamp_now()
+    if stamp[0] != since[0] or any(
+        now < then for now, then in zip(stamp[1:], since[1:], strict=True)
+    ):
+        return None  # the history was replaced
+    if stamp == since:
+        return TreeChanges([], stamp, 0)
+    changed_ids = _units_shown_changed(since)
+    if len(changed_ids) > MOST_CHANGED_UNITS:
+        return None
+    if not changed_ids:
+        return TreeChanges([], stamp, 0)
+    changed = Q(pk__in=list(changed_ids))
+    # Literal ids, not subqueries: the planner then reads a few rows by index
+    # whatever its statistics say (a subquery here made it hash the whole tables).
+    new_parents = {parent for parent in changed_ids.values() if parent is not None}
     in_tree = (
         Value(True)
         if include_abolished
@@ -127,7 +161,7 @@ def unit_tree_changes(
     }
     units = (
         OrganizationalUnit.objects.filter(
-            changed | Q(parent_id__in=new_parents) | Q(parent_id__isnull=True)
+            changed | Q(parent_id__in=sorted(new_parents)) | Q(parent_id__isnull=True)
         )
         .annotate(
             changed=ExpressionWrapper(changed, output_field=BooleanField()),
@@ -152,13 +186,6 @@ def unit_tree_changes(
         return None
     width = len(UNIT_STATE_FIELDS) + len(HEAD_COLUMNS) + len(CHANGE_COLUMNS)
     generation, tree_size, *newest_ids = fetched[0][width:]
-    stamp = ((generation or 0) // RESTORE_EPOCH, *newest_ids)
-    if stamp[0] != since[0] or any(
-        now < then for now, then in zip(stamp[1:], since[1:], strict=True)
-    ):
-        return None  # the history was replaced
-    rows = [row[:width] for row in fetched]
-    changed_at = width - len(CHANGE_COLUMNS) + CHANGE_COLUMNS.index("changed")
-    if sum(1 for row in rows if row[changed_at]) > MOST_CHANGED_UNITS:
-        return None
-    return TreeChanges(rows, stamp, tree_size or 0)
+    if ((generation or 0) // RESTORE_EPOCH, *newest_ids) != stamp:
+        return None  # a write committed while this was read
+    return TreeChanges([row[:width] for row in fetched], stamp, tree_size or 0)
