@@ -53,7 +53,8 @@ _PARENT_SLUG, _LEVEL, _CHANGED, _IN_TREE = (
     _EXTRA + selectors.CHANGE_COLUMNS.index(name)
     for name in ("parent__slug", "level", "changed", "in_tree")
 )
-_CHILDREN = '"children":['
+_CHILDREN = b'"children":['
+_COMMA, _CLOSE = ord(","), ord("]")
 _DECODER = json.JSONDecoder()
 
 
@@ -105,65 +106,77 @@ def patched_current_tree(
     if not any(row[_CHANGED] for row in changes.rows):
         return Built(previous, new_basis)
     try:
-        text = _patched(
-            previous.decode(),
+        body = _patched(
+            bytearray(previous),
             changes.rows,
             url=unit_url_parts(origin),
             language=language,
         )
     except _CannotPatch:
         return None
-    if text.count(_CHILDREN) != changes.tree_size:
+    if body.count(_CHILDREN) != changes.tree_size:
         return None
-    return Built(text.encode(), new_basis)
+    return Built(bytes(body), new_basis)
 
 
-def _start(text: str, slug: str) -> int:
-    """Where ``slug``'s object starts in ``text``, or -1."""
-    return text.find('{"slug":' + encode_basestring(slug) + ',"name":')
+def _start(body: bytes | bytearray, slug: str) -> int:
+    """Where ``slug``'s object starts in ``body``, or -1."""
+    return body.find(b'{"slug":' + encode_basestring(slug).encode() + b',"name":')
 
 
-def _end(text: str, start: int) -> int:
-    """Where the object (a unit and its subtree) starting at ``start`` ends."""
-    try:
-        return _DECODER.raw_decode(text, start)[1]
-    except ValueError as error:
-        raise _CannotPatch from error
+# The first piece of an object decoded to find its end; doubled until it holds it.
+_FIRST_WINDOW = 64 * 1024
 
 
-def _cut(text: str, slug: str) -> tuple[str, str | None]:
-    """``text`` without ``slug``'s subtree (and one comma beside it), and the
-    subtree's text; None if the unit is not in ``text``."""
-    start = _start(text, slug)
+def _end(body: bytes | bytearray, start: int) -> int:
+    """Where the object (a unit and its subtree) starting at ``start`` ends.
+
+    The object is decoded from a window of the body that doubles until it holds the
+    whole object, so the cost follows the subtree's size, not the body's. A window
+    may end inside a character: ``ignore`` drops that partial one, and the window
+    grows if the object went on past it.
+    """
+    window = _FIRST_WINDOW
+    while True:
+        piece = bytes(body[start : start + window])
+        text = piece.decode("utf-8", errors="ignore")
+        try:
+            end = _DECODER.raw_decode(text)[1]
+        except ValueError as error:
+            if start + window >= len(body):
+                raise _CannotPatch from error
+            window *= 2
+            continue
+        return start + len(text[:end].encode())
+
+
+def _cut(body: bytearray, slug: str) -> bytes | None:
+    """Take ``slug``'s subtree (and one comma beside it) out of ``body``; return the
+    subtree's bytes, or None if the unit is not in ``body``."""
+    start = _start(body, slug)
     if start < 0:
-        return text, None
-    end = _end(text, start)
-    subtree = text[start:end]
-    if end < len(text) and text[end] == ",":
-        return text[:start] + text[end + 1 :], subtree
-    if text[start - 1] == ",":
-        return text[: start - 1] + text[end:], subtree
-    return text[:start] + text[end:], subtree
+        return None
+    end = _end(body, start)
+    subtree = bytes(body[start:end])
+    if end < len(body) and body[end] == _COMMA:
+        del body[start : end + 1]
+    elif body[start - 1] == _COMMA:
+        del body[start - 1 : end]
+    else:
+        del body[start:end]
+    return subtree
 
 
-def _insert_at(text: str, position: int, subtree: str, *, before: bool) -> str:
-    """``subtree`` put in a list at ``position``: before the sibling that starts
-    there (``before``), or after the sibling that ends there."""
-    if before:
-        return text[:position] + subtree + "," + text[position:]
-    return text[:position] + "," + subtree + text[position:]
-
-
-def _children_start(text: str, parent_slug: str | None) -> int:
+def _children_start(body: bytearray, parent_slug: str | None) -> int:
     """Where the first child of ``parent_slug`` (None: the first root) would go."""
     if parent_slug is None:
-        if not text.startswith("["):
+        if not body.startswith(b"["):
             raise _CannotPatch
         return 1
-    start = _start(text, parent_slug)
+    start = _start(body, parent_slug)
     if start < 0:
         raise _CannotPatch  # the parent is not in the tree
-    children = text.find(_CHILDREN, start)
+    children = body.find(_CHILDREN, start)
     if children < 0:
         raise _CannotPatch
     return children + len(_CHILDREN)
@@ -174,48 +187,52 @@ def _sibling_key(row: tuple[Any, ...]) -> tuple[int, str]:
 
 
 def _put_back(
-    text: str,
-    subtree: str,
+    body: bytearray,
+    subtree: bytes,
     row: tuple[Any, ...],
     siblings: list[tuple[Any, ...]],
-) -> str:
-    """``subtree`` put among its ``siblings`` (sorted, itself included) in ``text``.
+) -> None:
+    """Put ``subtree`` among its ``siblings`` (sorted, itself included) in ``body``.
 
-    Every sibling already in ``text`` is in its place (unchanged ones never moved,
+    Every sibling already in ``body`` is in its place (unchanged ones never moved,
     changed ones were put back by this rule), so the first of those that follows the
     unit marks the place; failing that, the end of the last that precedes it; failing
     both, the unit is its parent's only child so far.
     """
-    if row[_PARENT_ID] and _start(text, row[_PARENT_SLUG]) < 0:
+    if row[_PARENT_ID] and _start(body, row[_PARENT_SLUG]) < 0:
         raise _CannotPatch  # under a unit the tree leaves out: the whole build decides
     index = next(i for i, sibling in enumerate(siblings) if sibling[_ID] == row[_ID])
     for sibling in siblings[index + 1 :]:
-        start = _start(text, sibling[_SLUG])
+        start = _start(body, sibling[_SLUG])
         if start >= 0:
-            return _insert_at(text, start, subtree, before=True)
+            body[start:start] = subtree + b","
+            return
     for sibling in reversed(siblings[:index]):
-        start = _start(text, sibling[_SLUG])
+        start = _start(body, sibling[_SLUG])
         if start >= 0:
-            return _insert_at(text, _end(text, start), subtree, before=False)
-    position = _children_start(text, row[_PARENT_SLUG] if row[_PARENT_ID] else None)
-    if text[position] != "]":
+            end = _end(body, start)
+            body[end:end] = b"," + subtree
+            return
+    position = _children_start(body, row[_PARENT_SLUG] if row[_PARENT_ID] else None)
+    if body[position] != _CLOSE:
         raise _CannotPatch  # children the changes do not know of
-    return text[:position] + subtree + text[position:]
+    body[position:position] = subtree
 
 
 def _patched(
-    text: str,
+    body: bytearray,
     rows: list[tuple[Any, ...]],
     *,
     url: tuple[str, str],
     language: str,
-) -> str:
-    """``text`` with every changed row's unit re-encoded and put where it belongs."""
+) -> bytearray:
+    """``body`` with every changed row's unit re-encoded and put where it belongs
+    (edited in place: each cut or insertion moves the bytes after it, no copy)."""
     changed = [row for row in rows if row[_CHANGED]]
-    subtrees: dict[int, str | None] = {}
+    subtrees: dict[int, bytes | None] = {}
     # Deepest first, so a changed unit inside another's subtree leaves it first.
     for row in reversed(changed):
-        text, subtree = _cut(text, row[_SLUG])
+        subtree = _cut(body, row[_SLUG])
         if subtree is None and any(
             _start(cut, row[_SLUG]) >= 0 for cut in subtrees.values() if cut
         ):
@@ -231,24 +248,27 @@ def _patched(
                 raise _CannotPatch  # two current heads: the whole build sorts it out
             seen.add(row[_ID])
             siblings[row[_PARENT_ID]].append(row)
-    for group in siblings.values():
-        group.sort(key=_sibling_key)
+    try:
+        for group in siblings.values():
+            group.sort(key=_sibling_key)
+    except TypeError as error:
+        raise _CannotPatch from error  # a unit without a position: built whole
     # Rows come by level: a parent is back in place before its sub-units.
     for row in changed:
         if not row[_IN_TREE]:
             continue
         parent_slug = row[_PARENT_SLUG] if row[_PARENT_ID] else None
-        # The previous text is escaped already (``_finish``): only new text needs it.
+        # The previous bytes are escaped already (``_finish``): only new ones need it.
         opening = _finish(
             _opening(row, parent_slug, _head_of_row(row, language), url, language)
-        ).decode()
+        )
         previous = subtrees[row[_ID]]
         if previous is None:
-            subtree = opening + "]}"
+            subtree = opening + b"]}"
         else:
             children = previous.find(_CHILDREN)
             if children < 0:
                 raise _CannotPatch
             subtree = opening + previous[children + len(_CHILDREN) :]
-        text = _put_back(text, subtree, row, siblings[row[_PARENT_ID]])
-    return text
+        _put_back(body, subtree, row, siblings[row[_PARENT_ID]])
+    return body
