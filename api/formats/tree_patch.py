@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -56,6 +57,7 @@ _PARENT_SLUG, _LEVEL, _CHANGED, _IN_TREE = (
 _CHILDREN = b'"children":['
 _COMMA, _CLOSE = ord(","), ord("]")
 _DECODER = json.JSONDecoder()
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,10 @@ def patched_current_tree(
             language=language,
         )
     except _CannotPatch:
+        return None
+    except Exception:
+        # Deriving is a shortcut: a fault in it must cost a whole build, not a 500.
+        logger.exception("Deriving the tree from the previous answer failed")
         return None
     if body.count(_CHILDREN) != changes.tree_size:
         return None

@@ -25,6 +25,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.answer_cache import Built
+from api.formats import tree_patch
 from api.formats.tree_patch import TreeBasis, patched_current_tree, whole_current_tree
 from benchmarks.generate import generate
 from units import selectors, services
@@ -346,3 +347,18 @@ def test_the_endpoint_derives_after_a_write(registry: None, settings: Any) -> No
     assert len(queries) == 4, [query["sql"][:120] for query in queries]
     cache.clear()
     assert client.get("/api/v1/tree/").content == second.content
+
+
+@pytest.mark.django_db
+def test_a_fault_in_deriving_builds_the_tree_whole(
+    registry: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = _whole(False, "en")
+    services.unit_update(unit=_a_leaf(_rng(15)), **_write(name="Faulty"))
+
+    def fault(*args: Any, **kwargs: Any) -> bytearray:
+        raise RuntimeError("a bug in deriving")
+
+    monkeypatch.setattr(tree_patch, "_patched", fault)
+    assert _derived(before, False, "en") is None
+    assert "Deriving the tree from the previous answer failed" in caplog.text
