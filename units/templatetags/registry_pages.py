@@ -6,15 +6,13 @@ thousands of units would otherwise cost one template render per unit.
 
 from __future__ import annotations
 
-import difflib
-import re
 from typing import Any
 
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
@@ -25,6 +23,7 @@ from units.models import ReportingLine, UnitKind
 from units.selectors import Change, PartialTree, UnitNode
 from units.selectors.languages import localized
 from units.templatetags.registry_languages import localized_html, localized_parts
+from units.word_diff import word_diff
 
 register = template.Library()
 
@@ -266,21 +265,7 @@ def highlight(text: str, query: str) -> SafeString:
 @register.simple_tag
 def text_diff(old: str, new: str) -> SafeString:
     """A word-level diff: removed words in <del>, added words in <ins>."""
-    old_words = re.findall(r"\w+|[^\w\s]+|\s+", old or "")
-    new_words = re.findall(r"\w+|[^\w\s]+|\s+", new or "")
-    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
-    parts: list[str] = []
-    for operation, a_start, a_end, b_start, b_end in matcher.get_opcodes():
-        removed = escape("".join(old_words[a_start:a_end]))
-        added = escape("".join(new_words[b_start:b_end]))
-        if operation == "equal":
-            parts.append(added)
-            continue
-        if operation in ("delete", "replace") and removed.strip():
-            parts.append(f"<del>{removed}</del>")
-        if operation in ("insert", "replace") and added.strip():
-            parts.append(f"<ins>{added}</ins>")
-    return mark_safe("".join(parts))  # noqa: S308 -- pieces are escaped above
+    return word_diff(old, new)
 
 
 LEGEND_STYLES = {
