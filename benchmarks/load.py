@@ -10,12 +10,17 @@ Phases alternate: no writer, one writer, no writer, one writer... (``--rounds``)
 both are measured in one run on the same warm server, and a drift of the machine shows
 in both. The writer is an editor moving the subtree closest to ``--subtree`` units back
 and forth between two parents through ``services.unit_move``, one move a second (what
-one person at the admin does at most). The target of the scale issue: one writer costs
-readers at most 10% of their throughput.
+one person at the admin does at most); with ``--write rename`` it renames that unit
+instead, a one-row write that makes the same answers stale, so the two runs tell the
+nested-set shift of a move apart from the rebuilds every write causes. The target of
+the scale issue: one writer costs readers at most 10% of their throughput.
 
 Each phase reports requests per second, the 50th and 95th percentile per path, errors,
-the writes done and their time, and the cache's hits and misses in that phase (Redis's
-own counters). The JSON goes to stdout and ``benchmarks/results/load.json``.
+the writes done and their time, the cache's hits and misses in that phase (Redis's
+own counters) and how busy the machine's CPUs were; the run reports each round's
+ratio besides the mean, since how far the rounds disagree is the machine's noise.
+The JSON goes to stdout and ``benchmarks/results/load.json`` (``load-rename.json``
+for the renaming writer).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "load.json"
+RESULTS_RENAME = RESULTS.with_name("load-rename.json")
 WRITE_PAUSE_SECONDS = 1.0
 FEED_PATH = "/api/v1/changes/?since=2023-01-01&until=2023-12-31"
 
@@ -56,6 +62,7 @@ def prepare(units: int, subtree: int) -> dict[str, Any]:
     """Migrate, load ``units`` synthetic units; pick the paths and the subtree to move."""
     _setup_django()
     from django.core.management import call_command
+    from django.db import connection
     from django.db.models import F
 
     from benchmarks.generate import generate
@@ -63,6 +70,12 @@ def prepare(units: int, subtree: int) -> dict[str, Any]:
 
     call_command("migrate", verbosity=0)
     generate(units)
+    with connection.cursor() as cursor:
+        # What autovacuum would do over the next minutes after a bulk load, done
+        # now: otherwise it falls in whichever phase is running (a restored
+        # database is analyzed before it serves, too).
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CHECKPOINT")
     active = OrganizationalUnit.objects.active()
     sizes = active.annotate(size=(F("rght") - F("lft") - 1) / 2).filter(level__gte=1)
     moved = min(sizes, key=lambda unit: abs(unit.size - subtree))
@@ -83,8 +96,14 @@ def prepare(units: int, subtree: int) -> dict[str, Any]:
     }
 
 
-def write_until_stopped(moved: int, parents: list[int]) -> None:
-    """Move ``moved`` between ``parents`` once a second until SIGTERM; print the times."""
+def write_until_stopped(kind: str, unit: int, parents: list[int]) -> None:
+    """Write once a second until SIGTERM; print the times.
+
+    ``move``: move ``unit`` back and forth between ``parents`` (the nested-set shift of
+    the nodes it passes over, then every answer about now rebuilt or derived).
+    ``rename``: rename it back and forth (one row; the same answers to rebuild), which
+    tells the cost of the rebuilds apart from the cost of the shift.
+    """
     _setup_django()
     from units import services
 
@@ -94,12 +113,20 @@ def write_until_stopped(moved: int, parents: list[int]) -> None:
     turn = 1
     while not stopping.is_set():
         started = time.perf_counter()
-        services.unit_move(
-            unit=moved,
-            new_parent=parents[turn % len(parents)],
-            user=None,
-            reason="Benchmark: an editor moving a subtree",
-        )
+        if kind == "rename":
+            services.unit_update(
+                unit=unit,
+                name=f"Benchmark unit, name {turn % 2}",
+                user=None,
+                reason="Benchmark: an editor renaming a unit",
+            )
+        else:
+            services.unit_move(
+                unit=unit,
+                new_parent=parents[turn % len(parents)],
+                user=None,
+                reason="Benchmark: an editor moving a subtree",
+            )
         seconds.append(time.perf_counter() - started)
         turn += 1
         stopping.wait(WRITE_PAUSE_SECONDS)
@@ -120,6 +147,16 @@ def _redis_counters(redis_url: str) -> dict[str, int]:
 
     info = redis.Redis.from_url(redis_url).info("stats")
     return {"hits": int(info["keyspace_hits"]), "misses": int(info["keyspace_misses"])}
+
+
+def _machine_cpu() -> tuple[int, int] | None:
+    """Busy and total CPU time of the whole machine so far (Linux), in clock ticks."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def _percentile(values: list[float], share: float) -> float | None:
@@ -208,6 +245,10 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         "DEBUG": "false",
         "API_ANON_RATE": "1000000/second",
         "AXES_ENABLED": "false",
+        # gunicorn.conf.py recycles a worker after about 1,000 requests; at this rate
+        # all of them restart within seconds of each other, every minute or so, and a
+        # wave of cold workers landing in one phase was read as that phase's writer.
+        "GUNICORN_MAX_REQUESTS": "0",
     }
     redis.Redis.from_url(options.redis_url).flushdb()
     server = None
@@ -250,15 +291,23 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 if with_writer:
                     writer = subprocess.Popen(  # noqa: S603
                         [sys.executable, "-m", "benchmarks.load", "--writer"]
-                        + [str(prepared["moved"]), *map(str, prepared["parents"])],
+                        + [options.write, str(prepared["moved"])]
+                        + list(map(str, prepared["parents"])),
                         cwd=PROJECT_ROOT,
                         env=environment,
                         stdout=subprocess.PIPE,
                         text=True,
                     )
                 before = _redis_counters(options.redis_url)
+                cpu_before = _machine_cpu()
                 phase = _read_phase(base, paths, options.clients, options.seconds)
+                cpu_after = _machine_cpu()
                 after = _redis_counters(options.redis_url)
+                if cpu_before and cpu_after:
+                    busy_ticks = cpu_after[0] - cpu_before[0]
+                    phase["machine_cpu_busy"] = round(
+                        busy_ticks / max(cpu_after[1] - cpu_before[1], 1), 3
+                    )
                 phase |= {
                     "round": round_number,
                     "writer": with_writer,
@@ -287,8 +336,14 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         return statistics.mean(p["per_second"] for p in phases if p["writer"] == writer)
 
     quiet, busy = mean_rate(False), mean_rate(True)
+    # Each round's own ratio: how far the rounds disagree is the run's noise.
+    round_costs = [
+        round(1 - with_writer["per_second"] / without["per_second"], 3)
+        for without, with_writer in zip(phases[::2], phases[1::2], strict=True)
+    ]
     return {
         "units": options.units,
+        "write": options.write,
         "moved_subtree_units": prepared["moved_size"] + 1,
         "workers": options.workers,
         "clients": options.clients,
@@ -296,6 +351,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         "reads_per_second_no_writer": round(quiet, 2),
         "reads_per_second_one_writer": round(busy, 2),
         "one_writer_costs_readers": round(1 - busy / quiet, 3),
+        "one_writer_costs_readers_per_round": round_costs,
         "phases": phases,
     }
 
@@ -311,21 +367,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=30, help="length of a phase")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
+        "--write",
+        choices=("move", "rename"),
+        default="move",
+        help="what the writer does once a second",
+    )
+    parser.add_argument(
         "--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--writer", nargs="+", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--writer", nargs="+", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.prepare:
         print(json.dumps(prepare(options.units, options.subtree)))
         return
     if options.writer:
-        write_until_stopped(options.writer[0], options.writer[1:])
+        kind, unit, *parents = options.writer
+        write_until_stopped(kind, int(unit), [int(parent) for parent in parents])
         return
     report = run(options)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    results = RESULTS if options.write == "move" else RESULTS_RENAME
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 
