@@ -23,9 +23,7 @@ from api.views.base import (
     ObjectHistoryView,
     ObjectView,
     existing_id,
-    expected_version,
     history_schema,
-    newest_revision,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -128,20 +126,13 @@ class AppointmentDetailView(ObjectView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         existing_id(Appointment, pk)
-        version = expected_version(request, kind="appointment", pk=pk)
-        fields, why, effective_at = write_input(
-            api_serializers.AppointmentCorrectSerializer, request
-        )
-        newest_before = newest_revision(Appointment, pk)
-        services.appointment_correct(
+        return self.change(
+            request,
+            pk,
+            api_serializers.AppointmentCorrectSerializer,
+            services.appointment_correct,
             appointment=pk,
-            user=request.user,
-            **why,
-            effective_at=effective_at,
-            expected_version=version,
-            **fields,
         )
-        return self.written(pk, newest_before)
 
     @extend_schema(
         summary="One appointment",
@@ -178,8 +169,8 @@ class AppointmentEndView(ObjectEndView):
     def post(self, request: Request, pk: int) -> Response:
         return self.end(request, pk)
 
-    def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
-        services.appointment_end(appointment=pk, **write, **fields)
+    def end_service(self, **write: Any) -> object:
+        return services.appointment_end(**write)
 
 
 class AppointmentHistoryView(ObjectHistoryView):

@@ -344,6 +344,33 @@ class HistoryBackedView(RegistryView):
             status=status,
         )
 
+    def change(
+        self,
+        request: Request,
+        pk: int,
+        input_serializer: type[serializers.Serializer],
+        service: Callable[..., object],
+        **target: int,
+    ) -> Response:
+        """One write to an existing object, answered with what it recorded.
+
+        ``If-Match`` gives the version the service checks, ``input_serializer``
+        validates the body, ``service`` is called with the object (``target``, like
+        ``post=3``), who, why and when, and the fields.
+        """
+        version = expected_version(request, kind=self.object_kind, pk=pk)
+        fields, why, effective_at = write_input(input_serializer, request)
+        newest_before = newest_revision(self.model, pk)
+        service(
+            **target,
+            user=request.user,
+            **why,
+            effective_at=effective_at,
+            expected_version=version,
+            **fields,
+        )
+        return self.written(pk, newest_before)
+
     def created(self, pk: int, url: str) -> Response:
         """The object just created: 201, with its address in ``Location``."""
         response = self.written(pk, None, HTTPStatus.CREATED)
@@ -406,27 +433,19 @@ class ObjectView(HistoryBackedView):
 
 # Ends an object named by id (an appointment, a relationship); it stays in the
 # history with its end date. Subclasses name the input and call their service in
-# ``end_object``; their ``post`` carries the schema and calls ``end``.
+# ``end_service``; their ``post`` carries the schema and calls ``end``.
 class ObjectEndView(HistoryBackedView):
     end_serializer: ClassVar[type[serializers.Serializer]]
 
     def end(self, request: Request, pk: int) -> Response:
         existing_id(self.model, pk)
-        version = expected_version(request, kind=self.object_kind, pk=pk)
-        fields, why, effective_at = write_input(self.end_serializer, request)
-        newest_before = newest_revision(self.model, pk)
-        self.end_object(
-            pk,
-            fields,
-            user=request.user,
-            **why,
-            effective_at=effective_at,
-            expected_version=version,
+        return self.change(
+            request, pk, self.end_serializer, self.end_service, **{self.object_kind: pk}
         )
-        return self.written(pk, newest_before)
 
-    def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
-        """Call the service that ends the object; ``write`` holds who, why and when."""
+    def end_service(self, **write: Any) -> object:
+        """Call the service that ends the object (named by its kind, like
+        ``appointment=3``) with ``write``: who, why, when and the input's fields."""
         raise NotImplementedError
 
 

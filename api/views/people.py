@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
-from api.conditional import expected_version
 from api.filters import PersonFilterSet
 from api.views.base import (
     AS_OF,
@@ -23,7 +22,6 @@ from api.views.base import (
     ObjectHistoryView,
     ObjectView,
     history_schema,
-    newest_revision,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -110,20 +108,13 @@ class PersonDetailView(ObjectView):
         person_id = selectors.id_for_slug(Person, slug)
         if person_id is None:
             raise NotFound(f"No person has the slug “{slug}”.")
-        version = expected_version(request, kind="person", pk=person_id)
-        fields, why, effective_at = write_input(
-            api_serializers.PersonUpdateSerializer, request
-        )
-        newest_before = newest_revision(Person, person_id)
-        services.person_update(
+        return self.change(
+            request,
+            person_id,
+            api_serializers.PersonUpdateSerializer,
+            services.person_update,
             person=person_id,
-            user=request.user,
-            **why,
-            effective_at=effective_at,
-            expected_version=version,
-            **fields,
         )
-        return self.written(person_id, newest_before)
 
     @extend_schema(
         summary="One person",

@@ -130,20 +130,13 @@ class PostDetailView(ObjectView):
     )
     def patch(self, request: Request, slug: str) -> Response:
         post_id = post_id_or_404(slug)
-        version = expected_version(request, kind="post", pk=post_id)
-        fields, why, effective_at = write_input(
-            api_serializers.PostUpdateSerializer, request
-        )
-        newest_before = newest_revision(Post, post_id)
-        services.post_update(
+        return self.change(
+            request,
+            post_id,
+            api_serializers.PostUpdateSerializer,
+            services.post_update,
             post=post_id,
-            user=request.user,
-            **why,
-            effective_at=effective_at,
-            expected_version=version,
-            **fields,
         )
-        return self.written(post_id, newest_before)
 
     @extend_schema(
         summary="One post",

@@ -23,9 +23,7 @@ from api.views.base import (
     ObjectHistoryView,
     ObjectView,
     existing_id,
-    expected_version,
     history_schema,
-    newest_revision,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
@@ -135,20 +133,13 @@ class RelationshipDetailView(ObjectView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         existing_id(UnitRelationship, pk)
-        version = expected_version(request, kind="relationship", pk=pk)
-        fields, why, effective_at = write_input(
-            api_serializers.RelationshipCorrectSerializer, request
-        )
-        newest_before = newest_revision(UnitRelationship, pk)
-        services.relationship_correct(
+        return self.change(
+            request,
+            pk,
+            api_serializers.RelationshipCorrectSerializer,
+            services.relationship_correct,
             relationship=pk,
-            user=request.user,
-            **why,
-            effective_at=effective_at,
-            expected_version=version,
-            **fields,
         )
-        return self.written(pk, newest_before)
 
     @extend_schema(
         summary="One relationship",
@@ -184,9 +175,9 @@ class RelationshipEndView(ObjectEndView):
     def post(self, request: Request, pk: int) -> Response:
         return self.end(request, pk)
 
-    def end_object(self, pk: int, fields: dict[str, Any], **write: Any) -> None:
+    def end_service(self, **write: Any) -> object:
         # The input carries nothing but who, why and when.
-        services.relationship_end(relationship=pk, **write)
+        return services.relationship_end(**write)
 
 
 class RelationshipHistoryView(ObjectHistoryView):
