@@ -381,12 +381,15 @@ def feed_entries_data(
     entries: list[selectors.FeedEntry], context: dict[str, Any]
 ) -> list[Any]:
     """The change feed's entries as JSON: a change as ``ChangeSerializer`` writes it,
-    a reorganization's changes as ``ChangeGroupSerializer``."""
+    a reorganization's changes as ``ChangeGroupSerializer``.
+
+    One serializer of each kind serves every entry: a serializer deep-copies its
+    fields when it is made, and one made per entry copied them for every entry."""
+    change = ChangeSerializer(context=context)
+    group = ChangeGroupSerializer(context=context)
     return [
         (
-            ChangeGroupSerializer(entry, context=context)
-            if isinstance(entry, selectors.ChangeGroup)
-            else ChangeSerializer(entry, context=context)
-        ).data
+            group if isinstance(entry, selectors.ChangeGroup) else change
+        ).to_representation(entry)
         for entry in entries
     ]
