@@ -47,8 +47,10 @@ POLL_SECONDS = 0.1
 class Answer:
     """An encoded answer (JSON bytes, or a pickled payload) and its ETag.
 
-    ``basis``: what the next answer may be derived from instead of built whole (a
-    tree's stamp, ``api.formats.tree_patch``); None for answers built whole only.
+    ``basis``: what the answer was built from beyond its key: what the next answer
+    may be derived from instead of built whole (a tree's stamp,
+    ``api.formats.tree_patch``), or the objects an as-of answer read as they are now
+    (``selectors.CurrentReads``); None for most answers.
     """
 
     etag: str

@@ -18,6 +18,7 @@ import json
 import pickle
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeGuard, TypeVar
 
 from django.conf import settings
@@ -74,7 +75,8 @@ def _cached_answer(
 ) -> answer_cache.Answer | str:
     """The answer to send, or only its ETag when the client already holds it (304).
 
-    ``instant``: the answer is a function of the history up to that instant alone,
+    ``instant``: the answer is a function of the history up to that instant alone
+    (and of the objects its basis names as they are now, ``selectors.CurrentReads``),
     so it may follow the as-of rule; None: it follows the registry generation.
     ``If-None-Match`` is checked before anything is built or fetched, so a client
     that is up to date costs one small query. ``derive``: an answer about now may
@@ -100,13 +102,14 @@ def _cached_answer(
         if derive is not None:
             build = _deriving(key, build, derive)
     else:
+        # (stamp, ETag, what the answer read as it is now, if anything)
         kept = cache.get(stamp_key)
         if kept is not None:
-            stamp = selectors.still_valid(kept[0], instant)
+            stamp = selectors.still_valid(kept[0], instant, _current_reads(kept))
         if stamp is not None:
             etag = kept[1]
             if stamp != kept[0]:
-                cache.set(stamp_key, (stamp, etag), CACHE_SECONDS)
+                cache.set(stamp_key, (stamp, etag, *kept[2:]), CACHE_SECONDS)
         else:
             stamp = selectors.stamp_now()
             etag = f'"a{answer_cache.digest(repr(stamp))}-{fingerprint}"'
@@ -114,10 +117,16 @@ def _cached_answer(
         return etag
     answer = answer_cache.stored(key, etag) or answer_cache.build_once(key, etag, build)
     if answer.etag == etag and stamp is not None:
-        cache.set(stamp_key, (stamp, etag), CACHE_SECONDS)
+        cache.set(stamp_key, (stamp, etag, answer.basis), CACHE_SECONDS)
     if answer.etag in wanted:
         return answer.etag  # a previous answer, served while this one is built
     return answer
+
+
+def _current_reads(kept: tuple[Any, ...]) -> selectors.CurrentReads | None:
+    """What a kept as-of answer read as it is now (its basis), if anything."""
+    basis = kept[2] if len(kept) > 2 else None
+    return basis if isinstance(basis, selectors.CurrentReads) else None
 
 
 def _deriving(
@@ -152,23 +161,40 @@ def _without_unknown_parameters(
     return data
 
 
+@dataclass(frozen=True)
+class ReadNow:
+    """What a build as of an instant returns when it also read some objects as they
+    are now: the answer stays cached until one of them gets a revision, too."""
+
+    data: Any
+    current: selectors.CurrentReads
+
+
 def generation_read(
     request: Request,
     build: Callable[[], Any],
     *,
     parameters: Iterable[type[QueryFilterSet]],
+    instant: datetime.datetime | None = None,
 ) -> Response:
     """Answer a whole-registry read from the cache or ``build``, with an ETag.
 
     ``parameters``: the FilterSets of the read; only their parameters key the answer.
+    ``instant``: the answer is as of that instant and follows the as-of rule
+    (``_cached_answer``); its build may return ``ReadNow``.
     """
     known = answer_cache.known_parameters(parameters)
 
-    def build_pickled() -> bytes:
-        data = _without_unknown_parameters(build(), request, known)
-        return pickle.dumps(data, pickle.HIGHEST_PROTOCOL)
+    def build_pickled() -> bytes | answer_cache.Built:
+        built = build()
+        current = None
+        if isinstance(built, ReadNow):
+            built, current = built.data, built.current
+        data = _without_unknown_parameters(built, request, known)
+        body = pickle.dumps(data, pickle.HIGHEST_PROTOCOL)
+        return body if current is None else answer_cache.Built(body, current)
 
-    answer = _cached_answer(request, build_pickled, known=known, instant=None)
+    answer = _cached_answer(request, build_pickled, known=known, instant=instant)
     if isinstance(answer, str):
         return _finish(Response(status=304), answer)
     # Our own bytes from our own cache, which pickles every value anyway.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from api import serializers as api_serializers
-from api.conditional import generation_read
+from api.conditional import ReadNow, generation_read
 from api.filters import ChangeFeedFilterSet, feed_filter
 from api.views.base import ERRORS, LIMIT, RegistryView, origin
 from units import selectors
@@ -147,15 +148,36 @@ class ChangesView(RegistryView):
         staff = self.staff_reader()
         context = {"staff_reader": staff, "origin": origin(request)}
         direction, position = query["cursor"] or ("after", None)
+        # A window that has ended is a past answer (``freshness``): it stays cached
+        # across writes effective after it, unless they revise a unit, post or person
+        # the page names by its current name. Staff pages show authors and failed
+        # reorganizations, read without history, and an open window or a window of
+        # recorded time takes in what is recorded next: those follow the generation.
+        instant = (
+            until
+            if until <= timezone.now() and not staff and not only.by_recorded_time
+            else None
+        )
 
-        def build() -> dict[str, Any]:
-            if direction == "before":
-                feed_page = selectors.changes_page_before(
-                    since, until, before=position, limit=limit, only=only
-                )
-            else:
-                feed_page = selectors.changes_page(
-                    since, until, after=position, limit=limit, only=only
+        def build() -> dict[str, Any] | ReadNow:
+            generation = selectors.registry_generation() if instant else None
+            with selectors.names_read_now() as names:
+                if direction == "before":
+                    feed_page = selectors.changes_page_before(
+                        since, until, before=position, limit=limit, only=only
+                    )
+                else:
+                    feed_page = selectors.changes_page(
+                        since, until, after=position, limit=limit, only=only
+                    )
+                entries = selectors.page_entries(
+                    feed_page,
+                    since,
+                    until,
+                    direction=direction,
+                    position=position,
+                    failed=staff,
+                    only=only,
                 )
             url = request.build_absolute_uri()
             links = {
@@ -167,21 +189,19 @@ class ChangesView(RegistryView):
                     ("previous", "before", feed_page.earlier),
                 )
             }
-            return {
+            data = {
                 "count": None,
                 **links,
-                "results": api_serializers.feed_entries_data(
-                    selectors.page_entries(
-                        feed_page,
-                        since,
-                        until,
-                        direction=direction,
-                        position=position,
-                        failed=staff,
-                        only=only,
-                    ),
-                    context,
-                ),
+                "results": api_serializers.feed_entries_data(entries, context),
             }
+            if instant is None:
+                return data
+            # A reorganization's heading (its status, its title) is kept without
+            # history: a page showing one is stale after any write.
+            grouped = any(isinstance(entry, selectors.ChangeGroup) for entry in entries)
+            current = names.current_reads(generation if grouped else None)
+            return ReadNow(data, current)
 
-        return generation_read(request, build, parameters=(ChangeFeedFilterSet,))
+        return generation_read(
+            request, build, parameters=(ChangeFeedFilterSet,), instant=instant
+        )

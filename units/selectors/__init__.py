@@ -62,6 +62,7 @@ from units.selectors.change_groups import (
     grouped_by_reorganization,
     page_entries,
 )
+from units.selectors.changes.names import names_read_now
 from units.selectors.changes.selection import FEED_TYPES, FeedFilter
 from units.selectors.consistency import (
     HISTORY_CHECKED_MODELS,
@@ -108,6 +109,7 @@ from units.selectors.flat_trees import (
 )
 from units.selectors.freshness import (
     RESTORE_EPOCH,
+    CurrentReads,
     GenerationAt,
     Stamp,
     generation_at,
@@ -364,6 +366,8 @@ __all__ = [
     "stamp_now",
     "stamp_position",
     "still_valid",
+    "CurrentReads",
+    "names_read_now",
     "CHANGE_COLUMNS",
     "MOST_CHANGED_UNITS",
     "TreeChanges",

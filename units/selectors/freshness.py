@@ -23,7 +23,10 @@ How the rule is checked:
 
 The answer must be a function of those history rows alone (slugs, which never change,
 and each object's first recorded state may also be read): an as-of read that looks at
-a current row for anything else may not use the rule. Once revisions carry the
+a current row for anything else may not use the rule, unless it says which
+(``CurrentReads``): the change feed over a past window names units, posts and people
+by their current names, so any revision of one of those recorded since the stamp,
+whatever its effective time, makes it stale too. Once revisions carry the
 instant they became known (``known_at``, issue 14), the rule gains a second axis: an
 answer as of (T, K) also stays valid when the write's ``known_at`` is after K.
 """
@@ -125,9 +128,26 @@ def stamp_now() -> Stamp:
     return (_epoch(generation), *(pk or 0 for pk in newest))
 
 
-def still_valid(stamp: Stamp, when: datetime.datetime) -> Stamp | None:
+@dataclass(frozen=True)
+class CurrentReads:
+    """The objects an as-of answer read as they are now, besides the history up to
+    its instant: any revision of one of them recorded later may change the answer.
+
+    ``objects``: (model label, ids), like ``("units.post", frozenset({3, 8}))``.
+    ``generation``: the answer also read rows kept without history (a
+    reorganization's heading), so any write since that generation makes it stale.
+    """
+
+    objects: tuple[tuple[str, frozenset[int]], ...] = ()
+    generation: int | None = None
+
+
+def still_valid(
+    stamp: Stamp, when: datetime.datetime, current: CurrentReads | None = None
+) -> Stamp | None:
     """The stamp an answer as of ``when`` built at ``stamp`` now has, or None if a
-    change recorded since then is effective at or before ``when`` (one query)."""
+    change recorded since then is effective at or before ``when``, or is a revision
+    of an object the answer read as it is now (``current``). One query."""
     tables = history_tables()
     if len(stamp) != len(tables) + 1:
         return None
@@ -136,11 +156,22 @@ def still_valid(stamp: Stamp, when: datetime.datetime) -> Stamp | None:
         "AND history_date <= %s)"
         for table in tables
     ]
-    sql = "SELECT " + ", ".join([generation_sql(), *newest_ids_sql(tables), *touched])
     moment = connection.ops.adapt_datetimefield_value(when)
     parameters: list[Any] = []
     for newest in stamp[1:]:
         parameters += [newest, moment]
+    read_now = dict(current.objects) if current is not None else {}
+    for position, model in enumerate(STAMPED_MODELS, start=1):
+        ids = sorted(read_now.pop(model._meta.label_lower, ()))
+        if ids:
+            touched.append(
+                f"EXISTS (SELECT 1 FROM {tables[position - 1]} "  # noqa: S608
+                f"WHERE history_id > %s AND id IN ({', '.join(['%s'] * len(ids))}))"
+            )
+            parameters += [stamp[position], *ids]
+    if read_now:
+        return None  # a model whose revisions are not stamped: cannot tell
+    sql = "SELECT " + ", ".join([generation_sql(), *newest_ids_sql(tables), *touched])
     with connection.cursor() as cursor:
         cursor.execute(sql, parameters)
         row = cursor.fetchone()
@@ -150,6 +181,8 @@ def still_valid(stamp: Stamp, when: datetime.datetime) -> Stamp | None:
         row[1 + len(tables) :],
     )
     if _epoch(generation) != stamp[0] or any(touches):
+        return None
+    if current is not None and current.generation not in (None, generation):
         return None
     if any((pk or 0) < known for pk, known in zip(newest_ids, stamp[1:], strict=True)):
         return None  # rows gone: the history was replaced

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import bisect
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ from units.models import OrganizationalUnit, Person, Post
 from units.selectors.as_of import current_rows, recorded_by
 from units.selectors.changes.entries import RevisionPairs
 from units.selectors.fields import model_field
+from units.selectors.freshness import CurrentReads
 from units.selectors.languages import localized
 
 
@@ -88,6 +91,41 @@ class FeedNames:
 # What each kind of object needs of those it names, and what it is read for itself.
 NAMED_MODELS = (OrganizationalUnit, Post, Person)
 
+# While ``names_read_now`` collects: the ids of the objects whose names were read.
+_names_read: ContextVar[dict[str, set[int]] | None] = ContextVar(
+    "names_read", default=None
+)
+
+
+class NamesRead:
+    """The units, posts and people ``feed_names`` read in a block, as they are now."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, set[int]] = {}
+
+    def current_reads(self, generation: int | None = None) -> CurrentReads:
+        """These objects; with ``generation``, the answer read rows kept without
+        history too (``CurrentReads.generation``)."""
+        return CurrentReads(
+            tuple((label, frozenset(ids)) for label, ids in sorted(self.ids.items())),
+            generation,
+        )
+
+
+@contextmanager
+def names_read_now() -> Iterator[NamesRead]:
+    """Collect the objects whose current names the feed's changes in this block show.
+
+    A cached page of the feed over a past window stays true until one of them gets
+    a revision (``freshness.CurrentReads``), besides the history of its window.
+    """
+    read = NamesRead()
+    token = _names_read.set(read.ids)
+    try:
+        yield read
+    finally:
+        _names_read.reset(token)
+
 
 def feed_names(
     sources: Sequence[tuple[type[models.Model], Sequence[str], RevisionPairs]],
@@ -120,6 +158,10 @@ def feed_names(
         )
     }
     wanted[OrganizationalUnit] |= {post["unit_id"] for post in posts.values()}
+    collecting = _names_read.get()
+    if collecting is not None:
+        for model, ids in wanted.items():
+            collecting.setdefault(model._meta.label_lower, set()).update(ids)
     units = {
         row["id"]: {**row, "name": localized(row, "name")[0]}
         for row in current_rows(
