@@ -91,6 +91,7 @@ def _cached_answer(
     key = f"api-answer:{fingerprint}"
     stamp_key = f"api-stamp:{fingerprint}"
     stamp: selectors.Stamp | None = None
+    keep_stamp = False
     known_at = selectors.current_known_at()
     if known_at is not None:
         # As known at a past instant the answer never changes: nothing recorded
@@ -102,31 +103,50 @@ def _cached_answer(
         if derive is not None:
             build = _deriving(key, build, derive)
     else:
-        # (stamp, ETag, what the answer read as it is now, if anything)
+        # (stamp, ETag, what the answer read as it is now, the generation the
+        # stamp was last found valid at)
         kept = cache.get(stamp_key)
         if kept is not None:
-            stamp = selectors.still_valid(kept[0], instant, _current_reads(kept))
+            stamp = _still_valid(stamp_key, kept, instant)
         if stamp is not None:
             etag = kept[1]
-            if stamp != kept[0]:
-                cache.set(stamp_key, (stamp, etag, *kept[2:]), CACHE_SECONDS)
         else:
             stamp = selectors.stamp_now()
             etag = f'"a{answer_cache.digest(repr(stamp))}-{fingerprint}"'
+            keep_stamp = True
     if etag in wanted:
         return etag
     answer = answer_cache.stored(key, etag) or answer_cache.build_once(key, etag, build)
-    if answer.etag == etag and stamp is not None:
+    if keep_stamp and answer.etag == etag:
         cache.set(stamp_key, (stamp, etag, answer.basis), CACHE_SECONDS)
     if answer.etag in wanted:
         return answer.etag  # a previous answer, served while this one is built
     return answer
 
 
-def _current_reads(kept: tuple[Any, ...]) -> selectors.CurrentReads | None:
-    """What a kept as-of answer read as it is now (its basis), if anything."""
+def _still_valid(
+    stamp_key: str, kept: tuple[Any, ...], instant: datetime.datetime
+) -> selectors.Stamp | None:
+    """The stamp of a kept as-of answer if it still holds (keeping what the check
+    found), else None.
+
+    When the generation is the one the stamp was last found valid at, nothing was
+    written since: one small query. Otherwise the stamp check (one query, which
+    reads the generation too).
+    """
+    stamp, etag = kept[0], kept[1]
     basis = kept[2] if len(kept) > 2 else None
-    return basis if isinstance(basis, selectors.CurrentReads) else None
+    checked_at = kept[3] if len(kept) > 3 else None
+    if checked_at is not None and checked_at == selectors.registry_generation():
+        return stamp
+    current = basis if isinstance(basis, selectors.CurrentReads) else None
+    checked = selectors.check_stamp(stamp, instant, current)
+    if checked is None:
+        return None
+    cache.set(
+        stamp_key, (checked.stamp, etag, basis, checked.generation), CACHE_SECONDS
+    )
+    return checked.stamp
 
 
 def _deriving(

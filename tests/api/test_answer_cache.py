@@ -14,7 +14,9 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from api import answer_cache
 from tests.conftest import at
@@ -372,3 +374,27 @@ def test_two_concurrent_misses_build_once(settings: Any) -> None:
 
     assert builds == [1]
     assert answers["first"] == answers["second"] == answer_cache.Answer('"e1"', b"[1]")
+
+
+@pytest.mark.django_db
+def test_a_checked_past_answer_costs_one_small_query_until_the_next_write(
+    client: Client, alpha: OrganizationalUnit, editor: User
+) -> None:
+    first = client.get(f"{API}tree/", PAST)
+    client.get(f"{API}tree/", PAST)  # the stamp checked once: nothing since
+
+    # Nothing written since that check: the generation alone says so.
+    with CaptureQueriesContext(connection) as hit:
+        assert client.get(f"{API}tree/", PAST)["ETag"] == first["ETag"]
+    assert len(hit.captured_queries) == 1
+    assert "EXISTS" not in hit.captured_queries[0]["sql"]
+
+    rename(alpha, "Alpha Renamed", editor)
+    # A write since: the generation moved, so the stamp is checked again.
+    with CaptureQueriesContext(connection) as after_write:
+        assert client.get(f"{API}tree/", PAST)["ETag"] == first["ETag"]
+    assert len(after_write.captured_queries) == 2
+    assert "EXISTS" in after_write.captured_queries[1]["sql"]
+    with CaptureQueriesContext(connection) as hit_again:
+        client.get(f"{API}tree/", PAST)
+    assert len(hit_again.captured_queries) == 1

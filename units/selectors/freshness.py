@@ -148,6 +148,27 @@ def still_valid(
     """The stamp an answer as of ``when`` built at ``stamp`` now has, or None if a
     change recorded since then is effective at or before ``when``, or is a revision
     of an object the answer read as it is now (``current``). One query."""
+    checked = check_stamp(stamp, when, current)
+    return None if checked is None else checked.stamp
+
+
+@dataclass(frozen=True, slots=True)
+class StampCheck:
+    """A stamp found still valid, and the registry generation it was checked at.
+
+    Every write raises the generation in the transaction that appends its history
+    rows, so while the generation stays the same nothing is recorded past the stamp:
+    the answer needs no other check than reading the generation.
+    """
+
+    stamp: Stamp
+    generation: int
+
+
+def check_stamp(
+    stamp: Stamp, when: datetime.datetime, current: CurrentReads | None = None
+) -> StampCheck | None:
+    """``still_valid``, with the generation read in the same query."""
     tables = history_tables()
     if len(stamp) != len(tables) + 1:
         return None
@@ -186,7 +207,7 @@ def still_valid(
         return None
     if any((pk or 0) < known for pk, known in zip(newest_ids, stamp[1:], strict=True)):
         return None  # rows gone: the history was replaced
-    return (stamp[0], *(pk or 0 for pk in newest_ids))
+    return StampCheck((stamp[0], *(pk or 0 for pk in newest_ids)), generation or 0)
 
 
 @dataclass(frozen=True, slots=True)
