@@ -20,7 +20,7 @@ the writes done and their time, the cache's hits and misses in that phase (Redis
 own counters) and how busy the machine's CPUs were; the run reports each round's
 ratio besides the mean, since how far the rounds disagree is the machine's noise.
 The JSON goes to stdout and ``benchmarks/results/load.json`` (``load-rename.json``
-for the renaming writer).
+for the renaming writer; ``load-100000.json`` for another size).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "load.json"
 RESULTS_RENAME = RESULTS.with_name("load-rename.json")
+DEFAULT_UNITS = 10_000
 WRITE_PAUSE_SECONDS = 1.0
 FEED_PATH = "/api/v1/changes/?since=2023-01-01&until=2023-12-31"
 
@@ -358,7 +359,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=10_000)
+    parser.add_argument("--units", type=int, default=DEFAULT_UNITS)
     parser.add_argument(
         "--subtree", type=int, default=594, help="units in the moved subtree"
     )
@@ -388,6 +389,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     report = run(options)
     results = RESULTS if options.write == "move" else RESULTS_RENAME
+    if options.units != DEFAULT_UNITS:
+        results = results.with_stem(f"{results.stem}-{options.units}")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
