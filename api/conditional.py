@@ -127,25 +127,19 @@ def _cached_answer(
 def _still_valid(
     stamp_key: str, kept: tuple[Any, ...], instant: datetime.datetime
 ) -> selectors.Stamp | None:
-    """The stamp of a kept as-of answer if it still holds (keeping what the check
-    found), else None.
-
-    When the generation is the one the stamp was last found valid at, nothing was
-    written since: one small query. Otherwise the stamp check (one query, which
-    reads the generation too).
-    """
+    """The stamp of a kept as-of answer if it still holds, else None; what the check
+    found is kept when it moved the stamp on (``selectors.check_stamp``)."""
     stamp, etag = kept[0], kept[1]
     basis = kept[2] if len(kept) > 2 else None
-    checked_at = kept[3] if len(kept) > 3 else None
-    if checked_at is not None and checked_at == selectors.registry_generation():
-        return stamp
+    valid_at = kept[3] if len(kept) > 3 else None
     current = basis if isinstance(basis, selectors.CurrentReads) else None
-    checked = selectors.check_stamp(stamp, instant, current)
+    checked = selectors.check_stamp(stamp, instant, current, valid_at=valid_at)
     if checked is None:
         return None
-    cache.set(
-        stamp_key, (checked.stamp, etag, basis, checked.generation), CACHE_SECONDS
-    )
+    if (checked.stamp, checked.generation) != (stamp, valid_at):
+        cache.set(
+            stamp_key, (checked.stamp, etag, basis, checked.generation), CACHE_SECONDS
+        )
     return checked.stamp
 
 

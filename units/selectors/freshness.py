@@ -154,21 +154,31 @@ def still_valid(
 
 @dataclass(frozen=True, slots=True)
 class StampCheck:
-    """A stamp found still valid, and the registry generation it was checked at.
-
-    Every write raises the generation in the transaction that appends its history
-    rows, so while the generation stays the same nothing is recorded past the stamp:
-    the answer needs no other check than reading the generation.
-    """
+    """A stamp found still valid, and the registry generation it was checked at."""
 
     stamp: Stamp
     generation: int
 
 
 def check_stamp(
-    stamp: Stamp, when: datetime.datetime, current: CurrentReads | None = None
+    stamp: Stamp,
+    when: datetime.datetime,
+    current: CurrentReads | None = None,
+    *,
+    valid_at: int | None = None,
 ) -> StampCheck | None:
-    """``still_valid``, with the generation read in the same query."""
+    """``still_valid``, with the generation read in the same query.
+
+    ``valid_at``: the generation at which ``stamp`` was last found valid. Every write
+    raises the generation in the transaction that appends its history rows, so while
+    it is the same nothing is recorded past the stamp: reading it is the whole check.
+    """
+    if valid_at is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + generation_sql())
+            (generation,) = cursor.fetchone()
+        if (generation or 0) == valid_at:
+            return StampCheck(stamp, valid_at)
     tables = history_tables()
     if len(stamp) != len(tables) + 1:
         return None

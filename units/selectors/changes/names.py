@@ -91,17 +91,16 @@ class FeedNames:
 # What each kind of object needs of those it names, and what it is read for itself.
 NAMED_MODELS = (OrganizationalUnit, Post, Person)
 
-# While ``names_read_now`` collects: the ids of the objects whose names were read.
-_names_read: ContextVar[dict[str, set[int]] | None] = ContextVar(
-    "names_read", default=None
-)
-
 
 class NamesRead:
     """The units, posts and people ``feed_names`` read in a block, as they are now."""
 
     def __init__(self) -> None:
         self.ids: dict[str, set[int]] = {}
+
+    def add(self, wanted: dict[type[models.Model], set[int]]) -> None:
+        for model, ids in wanted.items():
+            self.ids.setdefault(model._meta.label_lower, set()).update(ids)
 
     def current_reads(self, generation: int | None = None) -> CurrentReads:
         """These objects; with ``generation``, the answer read rows kept without
@@ -112,6 +111,10 @@ class NamesRead:
         )
 
 
+# Set while ``names_read_now`` collects.
+_names_read: ContextVar[NamesRead | None] = ContextVar("names_read", default=None)
+
+
 @contextmanager
 def names_read_now() -> Iterator[NamesRead]:
     """Collect the objects whose current names the feed's changes in this block show.
@@ -120,7 +123,7 @@ def names_read_now() -> Iterator[NamesRead]:
     a revision (``freshness.CurrentReads``), besides the history of its window.
     """
     read = NamesRead()
-    token = _names_read.set(read.ids)
+    token = _names_read.set(read)
     try:
         yield read
     finally:
@@ -160,8 +163,7 @@ def feed_names(
     wanted[OrganizationalUnit] |= {post["unit_id"] for post in posts.values()}
     collecting = _names_read.get()
     if collecting is not None:
-        for model, ids in wanted.items():
-            collecting.setdefault(model._meta.label_lower, set()).update(ids)
+        collecting.add(wanted)
     units = {
         row["id"]: {**row, "name": localized(row, "name")[0]}
         for row in current_rows(
