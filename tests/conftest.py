@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
-from django.core.cache import caches
+from django.core.cache import cache, caches
 from django.db import transaction
 from pytest_django import DjangoDbBlocker
 
@@ -103,6 +103,18 @@ def _no_reorganization_due() -> None:
     test a query (its query counts) or apply anything.
     """
     caches[SCHEDULE_CACHE].set(NEXT_DUE_KEY, NOTHING_DUE, timeout=None)
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_answers() -> None:
+    """Each test starts with no cached answer.
+
+    The cache outlives a test's database, and the registry generation an answer is
+    keyed on starts again with every test: a page a past test cached at generation 3
+    would be served as this test's generation 3. Query counts, too, are a test's own
+    only when it starts cold.
+    """
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission, User
-from django.core.cache import cache
 from django.test import Client
 from django.utils.module_loading import import_string
 from rest_framework.throttling import AnonRateThrottle
@@ -29,12 +28,6 @@ UNITS = "/api/v1/units/"
 LOGIN = "/admin/login/?next=/admin/"
 EDITOR_PASSWORD = "editor-pass-123"  # tests/conftest.py's editor
 ANONYMOUS_LIMIT = 5
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Throttle counters live in the cache; each test starts with none."""
-    cache.clear()
 
 
 @pytest.fixture

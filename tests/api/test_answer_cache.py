@@ -28,11 +28,6 @@ API = "/api/v1/"
 PAST = {"as_of": "2015-01-01"}
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
-
-
 @pytest.fixture
 def alpha(editor: User) -> OrganizationalUnit:
     unit: OrganizationalUnit = UnitFactory.create(

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission, User
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -21,12 +20,6 @@ from units import services
 from units.models import Appointment, OrganizationalUnit, Post, UnitKind
 
 API = "/api/v1/"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    """Each test starts cold, so query counts and cache behaviour are its own."""
-    cache.clear()
 
 
 @pytest.fixture

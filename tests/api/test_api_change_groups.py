@@ -31,11 +31,6 @@ API = "/api/v1/"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
-
-
 @pytest.fixture
 def auditor_client(db: None) -> Client:
     user = User.objects.create_user(username="auditor", password="auditor-pass-123")

@@ -11,7 +11,6 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.api.test_api import EDITOR_PERMISSIONS, grant
@@ -23,9 +22,8 @@ ORIGIN = f"http://{HOST}"
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache(settings: Any) -> None:
+def _our_host(settings: Any) -> None:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, HOST]
-    cache.clear()
 
 
 def links(data: Any) -> Iterator[tuple[str, str]]:

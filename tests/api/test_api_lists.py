@@ -23,11 +23,6 @@ from units.models import OrganizationalUnit, Post, UnitRelationship
 API = "/api/v1/"
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
-
-
 @pytest.fixture
 def client() -> APIClient:
     return APIClient()

@@ -24,11 +24,6 @@ from units.models import Appointment, UnitRelationship
 API = "/api/v1/"
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
-
-
 @pytest.fixture
 def registry(scripted_history: ScriptedHistory) -> ScriptedHistory:
     RelationshipFactory(

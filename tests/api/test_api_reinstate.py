@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.api.test_api import API, EDITOR_PERMISSIONS, grant
@@ -16,11 +15,6 @@ from units import services
 from units.models import OrganizationalUnit, UnitKind
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
 
 
 @pytest.fixture

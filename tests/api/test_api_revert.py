@@ -7,18 +7,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.api.test_api import API, EDITOR_PERMISSIONS, grant, unit_snapshot
 from units import services
 from units.models import OrganizationalUnit
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    """Each test starts cold, so a cached read cannot hide what a revert wrote."""
-    cache.clear()
 
 
 @pytest.fixture

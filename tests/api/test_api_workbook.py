@@ -7,8 +7,6 @@ import io
 import zipfile
 from http import HTTPStatus
 
-import pytest
-from django.core.cache import cache
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
@@ -20,11 +18,6 @@ from units import services
 from units.models import OrganizationalUnit, RelationshipKind
 
 API = "/api/v1/"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
 
 
 def _sheet_rows(content: bytes, title: str) -> list[tuple[object, ...]]:

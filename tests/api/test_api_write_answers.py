@@ -13,7 +13,6 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.api.test_api import EDITOR_PERMISSIONS, grant
@@ -39,11 +38,6 @@ NOT_REGISTRY_WRITES = {
     # `scheduled`, `applied_at`); its revisions are written when it applies.
     *REORGANIZATION_WRITES,
 }
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from xml.etree import ElementTree
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 from openpyxl import load_workbook
@@ -44,11 +43,6 @@ ENGLISH_COLUMNS = (
     "head_post",
     "head_holder",
 )
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
-from django.core.cache import cache
 from django.http import QueryDict
 from django.test import Client
 
@@ -106,11 +105,6 @@ NOT_A_CURSOR = (
     "“garbage” is not a cursor of this feed (changed, cut short or from elsewhere). "
     "Use the next and previous links as given, or start again without cursor."
 )
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
 
 
 def bad_values(filterset: type[QueryFilterSet]) -> list[tuple[str, str, str, bool]]:

@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -34,12 +33,6 @@ from units.models import Reorganization, UnitRelationship, UnitSuccession
 API = "/api/v1/"
 # Percent-encoded, as they arrive: a NUL, and a byte that starts no UTF-8 character.
 BAD_VALUES = {"NUL": "a%00b", "not UTF-8": "%FF"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Cached answers would hide a view that reads a parameter it should not."""
-    cache.clear()
 
 
 @pytest.fixture
