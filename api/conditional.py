@@ -24,7 +24,7 @@ from typing import Any, TypeGuard, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBase
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -99,7 +99,10 @@ def _cached_answer(
         # when ``as_of`` is left out: the tag names the day read.
         etag = f'"k{answer_cache.digest(known_at_tag(known_at))}-{fingerprint}"'
     elif instant is None:
-        etag = f'"g{selectors.registry_generation()}-{fingerprint}"'
+        # About now, the answer follows every write, and the day too: appointments
+        # start and end on dates, and nothing is written at midnight.
+        generation = selectors.registry_generation()
+        etag = f'"g{generation}.{timezone.now().date():%Y%m%d}-{fingerprint}"'
         if derive is not None:
             build = _deriving(key, build, derive)
     else:
@@ -279,7 +282,7 @@ def _renders_as_built(renderer: Any, request: Request) -> TypeGuard[JSONRenderer
 def known_at_tag(known_at: datetime.datetime) -> str:
     """What, besides the request, an answer read as known at ``known_at`` depends on:
     that instant, and today's date (an ``as_of`` left out is now)."""
-    return f"{known_at.isoformat()}|{datetime.datetime.now(datetime.UTC).date()}"
+    return f"{known_at.isoformat()}|{timezone.now().date()}"
 
 
 def answer_language_tag() -> str:

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from api import answer_cache
 from tests.conftest import at
@@ -393,3 +394,39 @@ def test_a_checked_past_answer_costs_one_small_query_until_the_next_write(
     with CaptureQueriesContext(connection) as hit_again:
         client.get(f"{API}tree/", PAST)
     assert len(hit_again.captured_queries) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["tree/", "units/", "units/alpha/tree/"])
+def test_an_answer_about_now_changes_with_the_day_without_a_write(
+    client: Client, editor: User, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Who holds a post "now" depends on the day: an appointment recorded today to
+    start tomorrow shows tomorrow, though nothing is written at midnight. The ETag
+    of an answer about now names the day, so a client holding today's answer is not
+    told 304 tomorrow and the cached answer is not served then."""
+    post = PostFactory.create(
+        title="Director",
+        is_head=True,
+        unit=UnitFactory.create(name="Alpha", effective_at=at("2010-01-01")),
+        effective_at=at("2010-01-01"),
+        user=editor,
+    )
+    today = timezone.now()
+    AppointmentFactory.create(
+        post=post,
+        person__full_name="Ada Holder",
+        started_on=today.date() + datetime.timedelta(days=1),
+        effective_at=today,
+        user=editor,
+        reason="Appointed from tomorrow",
+    )
+    answer_today = client.get(f"{API}{path}")
+    assert b"Ada Holder" not in answer_today.content
+
+    monkeypatch.setattr(timezone, "now", lambda: today + datetime.timedelta(days=1))
+    tomorrow = client.get(f"{API}{path}", HTTP_IF_NONE_MATCH=answer_today["ETag"])
+
+    assert tomorrow.status_code == HTTPStatus.OK
+    assert tomorrow["ETag"] != answer_today["ETag"]
+    assert b"Ada Holder" in tomorrow.content
