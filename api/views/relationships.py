@@ -118,14 +118,14 @@ class RelationshipDetailView(ObjectView):
     @extend_schema(
         summary="Correct the relationship's record",
         description=(
-            "Correct what the registry recorded: the `started_on`, `ended_on` (null: still running) or description, "
-            "with a `reason`. A correction of the past: new versions only, recorded "
-            "now, so readings with `known_at` before it still give the old record. "
-            "Refused with a message and nothing written: a post with two holders, a post "
-            "or unit abolished or not yet recorded within the corrected stretch, or a "
-            "start before the record began (409); an end before the start (400). "
-            "`If-Match` "
-            "as for every write; a PATCH that changes nothing records nothing."
+            "Correct what the registry recorded: the `started_on`, `ended_on` (null: "
+            "still running) or description, with a `reason`. A correction of the "
+            "past: new versions only, recorded now, so readings with `known_at` "
+            "before it still give the old record. Refused with a message and nothing "
+            "written: a start before the record began, or a stretch during which "
+            "either unit was not yet recorded or was abolished (409); an end before "
+            "the start (400). `If-Match` as for every write; a PATCH that changes "
+            "nothing records nothing."
         ),
         parameters=[IF_MATCH],
         request=api_serializers.RelationshipCorrectSerializer,

@@ -130,9 +130,9 @@ def relationship_correct(
 
     A correction of the past (issue 14): new rows only, recorded now, from
     ``effective_at`` (default: each field from when its recorded value began,
-    ``correction_steps``, so the whole record says the corrected thing). Refused, with nothing written: an end before the
-    start, a start before its first record, and a stretch during which either unit
-    was not yet recorded or was abolished.
+    ``correction_steps``, so the whole record says the corrected thing). Refused,
+    with nothing written: an end before the start, a start before its first record,
+    and a stretch during which either unit was not yet recorded or was abolished.
     """
     write = begin_write(user, reason, reason_visibility, effective_at)
     relationship = fresh(UnitRelationship, relationship)
