@@ -16,7 +16,6 @@ from rest_framework.utils.serializer_helpers import ReturnList
 
 from api import serializers as api_serializers
 from api.conditional import (
-    expected_version,
     generation_read,
     object_read,
     object_response,
@@ -38,10 +37,10 @@ from api.views.base import (
     STATUS,
     WITHOUT_IF_MATCH_ERRORS,
     WRITE_ERRORS,
+    HistoryBackedView,
     RegistryView,
     absent_at,
     as_of_instant,
-    newest_revision,
     origin,
     page,
     paginated_serializer,
@@ -85,6 +84,20 @@ def unit_written(
     if status == HTTPStatus.CREATED:
         response["Location"] = data["url"]
     return response
+
+
+class UnitWriteView(HistoryBackedView):
+    """A view with writes on one unit: each answered with the unit as it stands now
+    and the lineage it shows (``unit_written``)."""
+
+    model = OrganizationalUnit
+    object_kind = "unit"
+    written_serializer = api_serializers.UnitWrittenSerializer
+
+    def written(
+        self, pk: int, newest_before: int | None, status: int = HTTPStatus.OK
+    ) -> Response:
+        return unit_written(self.request, pk, newest_before, status)
 
 
 class UnitListView(RegistryView):
@@ -172,7 +185,7 @@ class UnitListView(RegistryView):
         return unit_written(request, unit.pk, None, status=HTTPStatus.CREATED)
 
 
-class UnitDetailView(RegistryView):
+class UnitDetailView(UnitWriteView):
     write_permissions: ClassVar = {"PATCH": ("units.change_organizationalunit",)}
 
     @extend_schema(
@@ -226,23 +239,16 @@ class UnitDetailView(RegistryView):
     )
     def patch(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
-        version = expected_version(request, kind="unit", pk=unit_id)
-        fields, why, effective_at = write_input(
-            api_serializers.UnitUpdateSerializer, request
-        )
-        newest_before = newest_revision(OrganizationalUnit, unit_id)
-        services.unit_update(
+        return self.change(
+            request,
+            unit_id,
+            api_serializers.UnitUpdateSerializer,
+            services.unit_update,
             unit=unit_id,
-            user=request.user,
-            **why,
-            effective_at=effective_at,
-            expected_version=version,
-            **fields,
         )
-        return unit_written(request, unit_id, newest_before)
 
 
-class UnitMoveView(RegistryView):
+class UnitMoveView(UnitWriteView):
     write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
 
     @extend_schema(
@@ -259,36 +265,20 @@ class UnitMoveView(RegistryView):
     )
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
-        version = expected_version(request, kind="unit", pk=unit_id)
-        fields, why, effective_at = write_input(
-            api_serializers.UnitMoveSerializer, request
+        return self.change(
+            request, unit_id, api_serializers.UnitMoveSerializer, _move, unit=unit_id
         )
-        newest_before = newest_revision(OrganizationalUnit, unit_id)
-        if "position" in fields:
-            services.unit_move_to_position(
-                unit=unit_id,
-                target=fields.pop("target"),
-                position=fields.pop("position"),
-                user=request.user,
-                **why,
-                effective_at=effective_at,
-                expected_version=version,
-                **fields,
-            )
-        else:
-            services.unit_move(
-                unit=unit_id,
-                new_parent=fields.pop("parent"),
-                user=request.user,
-                **why,
-                effective_at=effective_at,
-                expected_version=version,
-                **fields,
-            )
-        return unit_written(request, unit_id, newest_before)
 
 
-class UnitAbolishView(RegistryView):
+def _move(**write: Any) -> OrganizationalUnit:
+    """The move the input names: beside or under ``target`` (``position``), or under
+    a new ``parent``."""
+    if "position" in write:
+        return services.unit_move_to_position(**write)
+    return services.unit_move(new_parent=write.pop("parent"), **write)
+
+
+class UnitAbolishView(UnitWriteView):
     write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
 
     @extend_schema(
@@ -306,20 +296,13 @@ class UnitAbolishView(RegistryView):
     )
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
-        version = expected_version(request, kind="unit", pk=unit_id)
-        fields, why, effective_at = write_input(
-            api_serializers.UnitAbolishSerializer, request
-        )
-        newest_before = newest_revision(OrganizationalUnit, unit_id)
-        services.unit_abolish(
+        return self.change(
+            request,
+            unit_id,
+            api_serializers.UnitAbolishSerializer,
+            services.unit_abolish,
             unit=unit_id,
-            user=request.user,
-            **why,
-            effective_at=effective_at,
-            expected_version=version,
-            **fields,
         )
-        return unit_written(request, unit_id, newest_before)
 
 
 class UnitsAbolishView(RegistryView):
@@ -384,7 +367,7 @@ class UnitsAbolishView(RegistryView):
         )
 
 
-class UnitRevertView(RegistryView):
+class UnitRevertView(UnitWriteView):
     write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
 
     @extend_schema(
@@ -404,21 +387,17 @@ class UnitRevertView(RegistryView):
     )
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
-        version = expected_version(request, kind="unit", pk=unit_id)
-        fields, why, _ = write_input(api_serializers.UnitRevertSerializer, request)
-        newest_before = newest_revision(OrganizationalUnit, unit_id)
-        services.unit_revert(
+        # The input has no effective time (a revert cannot be given one): None.
+        return self.change(
+            request,
+            unit_id,
+            api_serializers.UnitRevertSerializer,
+            services.unit_revert,
             unit=unit_id,
-            history_id=fields["history_id"],
-            user=request.user,
-            **why,
-            expected_version=version,
-            mode=fields["mode"],
         )
-        return unit_written(request, unit_id, newest_before)
 
 
-class UnitReinstateView(RegistryView):
+class UnitReinstateView(UnitWriteView):
     write_permissions: ClassVar = {"POST": ("units.change_organizationalunit",)}
 
     @extend_schema(
@@ -434,19 +413,13 @@ class UnitReinstateView(RegistryView):
     )
     def post(self, request: Request, slug: str) -> Response:
         unit_id = unit_id_or_404(slug)
-        version = expected_version(request, kind="unit", pk=unit_id)
-        _, why, effective_at = write_input(
-            api_serializers.UnitReinstateSerializer, request
-        )
-        newest_before = newest_revision(OrganizationalUnit, unit_id)
-        services.unit_reinstate(
+        return self.change(
+            request,
+            unit_id,
+            api_serializers.UnitReinstateSerializer,
+            services.unit_reinstate,
             unit=unit_id,
-            user=request.user,
-            **why,
-            effective_at=effective_at,
-            expected_version=version,
         )
-        return unit_written(request, unit_id, newest_before)
 
 
 # Children or ancestors of a unit, as of an instant.
