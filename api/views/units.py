@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
 
@@ -98,6 +99,17 @@ class UnitWriteView(HistoryBackedView):
         self, pk: int, newest_before: int | None, status: int = HTTPStatus.OK
     ) -> Response:
         return unit_written(self.request, pk, newest_before, status)
+
+    def change_unit(
+        self,
+        request: Request,
+        slug: str,
+        input_serializer: type[serializers.Serializer],
+        service: Callable[..., object],
+    ) -> Response:
+        """``change`` on the unit named by ``slug`` (404 if there is none)."""
+        unit_id = unit_id_or_404(slug)
+        return self.change(request, unit_id, input_serializer, service, unit=unit_id)
 
 
 class UnitListView(RegistryView):
@@ -238,13 +250,8 @@ class UnitDetailView(UnitWriteView):
         responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def patch(self, request: Request, slug: str) -> Response:
-        unit_id = unit_id_or_404(slug)
-        return self.change(
-            request,
-            unit_id,
-            api_serializers.UnitUpdateSerializer,
-            services.unit_update,
-            unit=unit_id,
+        return self.change_unit(
+            request, slug, api_serializers.UnitUpdateSerializer, services.unit_update
         )
 
 
@@ -264,9 +271,8 @@ class UnitMoveView(UnitWriteView):
         responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
-        unit_id = unit_id_or_404(slug)
-        return self.change(
-            request, unit_id, api_serializers.UnitMoveSerializer, _move, unit=unit_id
+        return self.change_unit(
+            request, slug, api_serializers.UnitMoveSerializer, _move
         )
 
 
@@ -295,13 +301,8 @@ class UnitAbolishView(UnitWriteView):
         responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
-        unit_id = unit_id_or_404(slug)
-        return self.change(
-            request,
-            unit_id,
-            api_serializers.UnitAbolishSerializer,
-            services.unit_abolish,
-            unit=unit_id,
+        return self.change_unit(
+            request, slug, api_serializers.UnitAbolishSerializer, services.unit_abolish
         )
 
 
@@ -386,14 +387,9 @@ class UnitRevertView(UnitWriteView):
         responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
-        unit_id = unit_id_or_404(slug)
         # The input has no effective time (a revert cannot be given one): None.
-        return self.change(
-            request,
-            unit_id,
-            api_serializers.UnitRevertSerializer,
-            services.unit_revert,
-            unit=unit_id,
+        return self.change_unit(
+            request, slug, api_serializers.UnitRevertSerializer, services.unit_revert
         )
 
 
@@ -412,13 +408,11 @@ class UnitReinstateView(UnitWriteView):
         responses={200: api_serializers.UnitWrittenSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
-        unit_id = unit_id_or_404(slug)
-        return self.change(
+        return self.change_unit(
             request,
-            unit_id,
+            slug,
             api_serializers.UnitReinstateSerializer,
             services.unit_reinstate,
-            unit=unit_id,
         )
 
 
