@@ -41,6 +41,14 @@ def translation_fields(names: Iterable[str]) -> tuple[str, ...]:
     )
 
 
+def pop_translations(fields: dict[str, Any], names: Iterable[str]) -> dict[str, str]:
+    """Take the French and Spanish fields of ``names`` out of a create's ``fields``:
+    the services take them apart, as ``translations``."""
+    return {
+        name: fields.pop(name) for name in translation_fields(names) if name in fields
+    }
+
+
 def language_fields(names: Iterable[str]) -> tuple[str, ...]:
     """Every language's field of ``names``: each English field, then its translations."""
     return tuple(

@@ -32,7 +32,7 @@ from api.views.base import (
     write_input,
 )
 from units import selectors, services
-from units.content_languages import POST_TRANSLATED, translation_fields
+from units.content_languages import POST_TRANSLATED, pop_translations
 from units.models import OrganizationalUnit, Post
 
 
@@ -85,11 +85,7 @@ class PostListView(HistoryBackedListView):
         fields, why, effective_at = write_input(
             api_serializers.PostCreateSerializer, request
         )
-        translations = {
-            name: fields.pop(name)
-            for name in translation_fields(POST_TRANSLATED)
-            if name in fields
-        }
+        translations = pop_translations(fields, POST_TRANSLATED)
         post = services.post_create(
             user=request.user,
             **why,

@@ -30,7 +30,7 @@ from api.views.base import (
     write_input,
 )
 from units import selectors, services
-from units.content_languages import RELATIONSHIP_TRANSLATED, translation_fields
+from units.content_languages import RELATIONSHIP_TRANSLATED, pop_translations
 from units.models import OrganizationalUnit, RelationshipKind, UnitRelationship
 
 
@@ -90,11 +90,7 @@ class RelationshipListView(HistoryBackedListView):
         fields, why, effective_at = write_input(
             api_serializers.RelationshipCreateSerializer, request
         )
-        translations = {
-            name: fields.pop(name)
-            for name in translation_fields(RELATIONSHIP_TRANSLATED)
-            if name in fields
-        }
+        translations = pop_translations(fields, RELATIONSHIP_TRANSLATED)
         relationship = services.relationship_create(
             user=request.user,
             **why,

@@ -50,7 +50,7 @@ from api.views.base import (
     write_input,
 )
 from units import selectors, services
-from units.content_languages import UNIT_TRANSLATED, translation_fields
+from units.content_languages import UNIT_TRANSLATED, pop_translations
 from units.models import OrganizationalUnit, UnitKind
 
 
@@ -182,11 +182,7 @@ class UnitListView(RegistryView):
         fields, why, effective_at = write_input(
             api_serializers.UnitCreateSerializer, request
         )
-        translations = {
-            name: fields.pop(name)
-            for name in translation_fields(UNIT_TRANSLATED)
-            if name in fields
-        }
+        translations = pop_translations(fields, UNIT_TRANSLATED)
         unit = services.unit_create(
             user=request.user,
             **why,
