@@ -71,6 +71,14 @@ class ReasonVisibility(models.TextChoices):
     INTERNAL = "internal", _("Internal (editors and auditors only)")
 
 
+# Revisions in the order they hold: by effective time (``history_date``), and among
+# those effective at one instant in the order they were written (``history_id``), so
+# the later written one wins. Every read of "the version at" or "the next change"
+# orders by these.
+REVISION_ORDER = ("history_date", "history_id")
+NEWEST_REVISION_FIRST = ("-history_date", "-history_id")
+
+
 class RecordedRevision(models.Model):
     """Extra columns of every history table.
 

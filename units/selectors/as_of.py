@@ -28,7 +28,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from units.models import RecordedModel
+from units.models import NEWEST_REVISION_FIRST, RecordedModel
 from units.selectors.instants import LATEST
 
 # Rows fetched per round trip when reading as the rows are consumed: enough per trip,
@@ -130,7 +130,7 @@ def _latest_revisions(
     elif ids is not None:
         rows = rows.filter(id__in=_in_ids(ids))
     if connection.vendor == "postgresql":
-        rows = rows.order_by("id", "-history_date", "-history_id").distinct("id")
+        rows = rows.order_by("id", *NEWEST_REVISION_FIRST).distinct("id")
         if started_by is None:
             return rows
         # The start is read from the revision chosen: a correction may move it, so a

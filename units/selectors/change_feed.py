@@ -14,6 +14,8 @@ from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from units.models import (
+    NEWEST_REVISION_FIRST,
+    REVISION_ORDER,
     Appointment,
     OrganizationalUnit,
     Person,
@@ -131,7 +133,7 @@ def _window_with_previous(
                 history_date__gt=since, history_date__lte=until
             )
         )
-        .order_by("history_date", "history_id")
+        .order_by(*REVISION_ORDER)
         .values(*columns)
     )
     earlier = {
@@ -154,7 +156,7 @@ def _previous_id(history: models.Manager) -> Subquery:
                 history_id__lt=OuterRef("history_id"),
             )
         )
-        .order_by("-history_date", "-history_id")
+        .order_by(*NEWEST_REVISION_FIRST)
         .values("history_id")[:1]
     )
     return Subquery(before)
@@ -197,9 +199,7 @@ def _feed_revisions(
             Q(**{f"history_date__{beyond}": instant}) | tie,
             **{f"history_date__{reaching}": instant},
         )
-    order = ("history_date", "history_id")
-    if descending:
-        order = ("-history_date", "-history_id")
+    order = NEWEST_REVISION_FIRST if descending else REVISION_ORDER
     return list(rows.order_by(*order).values(*columns)[:count])
 
 

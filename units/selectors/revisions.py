@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from units.dates import moment_text
-from units.models import OrganizationalUnit, Person, Post, RecordedModel
+from units.models import REVISION_ORDER, OrganizationalUnit, Person, Post, RecordedModel
 from units.selectors.as_of import (
     _history_model,
     current_rows,
@@ -137,7 +137,7 @@ def _revisions(
     """
     recorded = list(
         recorded_by(_history_model(model)._default_manager.filter(id=object_id))
-        .order_by("history_date", "history_id")
+        .order_by(*REVISION_ORDER)
         .values(*REVISION_COLUMNS, *fields)
     )
     by_history_id = {row["history_id"]: row for row in recorded}

@@ -16,7 +16,13 @@ from typing import Any
 
 from django.db.models import Q
 
-from units.models import Appointment, OrganizationalUnit, Post, RecordedModel
+from units.models import (
+    REVISION_ORDER,
+    Appointment,
+    OrganizationalUnit,
+    Post,
+    RecordedModel,
+)
 from units.selectors.as_of import _ever_matched, _history_model, recorded_by
 from units.selectors.change_feed import (
     ChangesOf,
@@ -82,7 +88,7 @@ def _history(
                 id__in=_ever_matched(model, condition)
             )
         )
-        .order_by("history_date", "history_id")
+        .order_by(*REVISION_ORDER)
         .values(*columns)
     )
 
@@ -172,7 +178,7 @@ def unit_timeline(
                 post_id__in=_ever_matched(Post, Q(unit_id=unit_id))
             )
         )
-        .order_by("history_date", "history_id")
+        .order_by(*REVISION_ORDER)
         .values(*_feed_columns(APPOINTMENT_FEED_FIELDS))
     )
     # History ids are counted per table: each table's rows apart.

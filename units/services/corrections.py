@@ -34,6 +34,8 @@ from django.utils import timezone
 
 from units.dates import day_text, moment_text
 from units.models import (
+    NEWEST_REVISION_FIRST,
+    REVISION_ORDER,
     TREE_FIELDS,
     Appointment,
     OrganizationalUnit,
@@ -112,7 +114,7 @@ def revisions(
     """History rows of ``model`` matching ``condition``, in effective, then record order."""
     rows = (
         model.history.model._default_manager.filter(condition)
-        .order_by("history_date", "history_id")
+        .order_by(*REVISION_ORDER)
         .values(
             "history_id", "history_date", "history_type", "reverts_revision", *names
         )
@@ -584,7 +586,7 @@ def asks_for_past_change(
     attnames = [column_field(type(instance), name).attname for name in requested]
     row = (
         instance.history.filter(history_date__lte=effective_at)
-        .order_by("-history_date", "-history_id")
+        .order_by(*NEWEST_REVISION_FIRST)
         .values(*attnames)
         .first()
     )

@@ -22,7 +22,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from units.dates import moment_text
-from units.models import RecordedModel
+from units.models import REVISION_ORDER, RecordedModel
 from units.services.refusals import Refusal
 from units.services.revisions import EffectiveTime, Write
 
@@ -91,7 +91,7 @@ def revision_after(instance: RecordedModel, target: Any) -> Any | None:
         models.Q(history_date__gt=target.history_date)
         | models.Q(history_date=target.history_date, history_id__gt=target.history_id)
     )
-    first = later.order_by("history_date", "history_id").first()
+    first = later.order_by(*REVISION_ORDER).first()
     if first is None:
         return None
     return history.filter(history_date=first.history_date).order_by("-history_id")[0]

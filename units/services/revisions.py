@@ -32,6 +32,8 @@ from django.utils.text import slugify
 from units.characters import field_text_problem, is_blank, text_problem
 from units.dates import day_text, exact_moment_text, moment_text
 from units.models import (
+    NEWEST_REVISION_FIRST,
+    REVISION_ORDER,
     OrganizationalUnit,
     ReasonVisibility,
     RecordedModel,
@@ -169,7 +171,7 @@ def _history_user(user: Actor) -> AbstractBaseUser | None:
 
 def latest_revision_time(instance: RecordedModel) -> datetime.datetime | None:
     return (
-        instance.history.order_by("-history_date", "-history_id")
+        instance.history.order_by(*NEWEST_REVISION_FIRST)
         .values_list("history_date", flat=True)
         .first()
     )
@@ -178,7 +180,7 @@ def latest_revision_time(instance: RecordedModel) -> datetime.datetime | None:
 def first_revision_time(instance: RecordedModel) -> datetime.datetime:
     """When the registry's record of ``instance`` begins: its first revision."""
     first = (
-        instance.history.order_by("history_date", "history_id")
+        instance.history.order_by(*REVISION_ORDER)
         .values_list("history_date", flat=True)
         .first()
     )
@@ -233,7 +235,7 @@ def check_version(instance: RecordedModel, expected_version: int | None) -> None
     if expected_version is None or expected_version == instance.version:
         return
     latest = (
-        instance.history.order_by("-history_date", "-history_id")
+        instance.history.order_by(*NEWEST_REVISION_FIRST)
         .select_related("history_user")
         .first()
     )
@@ -546,7 +548,7 @@ def check_recorded_by(
 ) -> None:
     """Refuse to link to an object at a time before the registry knew it."""
     first = (
-        instance.history.order_by("history_date", "history_id")
+        instance.history.order_by(*REVISION_ORDER)
         .values_list("history_date", flat=True)
         .first()
     )

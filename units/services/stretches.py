@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import models
 
-from units.models import RecordedModel
+from units.models import REVISION_ORDER, RecordedModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def states_over(
     history = model.history.model._default_manager.filter(id__in=ids)
     if end is not None:
         history = history.filter(history_date__lt=end)
-    rows = history.order_by("id", "history_date", "history_id").values_list(
+    rows = history.order_by("id", *REVISION_ORDER).values_list(
         "id", "history_date", "history_type", *fields
     )
     by_object: dict[int, list[tuple[datetime.datetime, str, dict[str, Any]]]] = {}

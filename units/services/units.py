@@ -25,7 +25,13 @@ from units.content_languages import (
     translation_fields,
 )
 from units.dates import day_text, moment_text
-from units.models import OrganizationalUnit, ReportingLine, UnitRelationship
+from units.models import (
+    NEWEST_REVISION_FIRST,
+    REVISION_ORDER,
+    OrganizationalUnit,
+    ReportingLine,
+    UnitRelationship,
+)
 from units.selectors import states_as_of
 from units.services.corrections import (
     REQUESTED,
@@ -332,7 +338,7 @@ def _check_no_cycle_since(
     if until is not None:
         later_rows = later_rows.filter(history_date__lt=until)
     later = list(
-        later_rows.order_by("history_date", "history_id").values_list(
+        later_rows.order_by(*REVISION_ORDER).values_list(
             "id", "parent_id", "history_date"
         )
     )
@@ -773,7 +779,7 @@ def _position_taken(unit: OrganizationalUnit) -> bool:
 
 
 def _differs_from_latest_revision(unit: OrganizationalUnit) -> bool:
-    latest = unit.history.order_by("-history_date", "-history_id").first()
+    latest = unit.history.order_by(*NEWEST_REVISION_FIRST).first()
     fields = [*UNIT_UPDATABLE_FIELDS, "parent_id", "abolished_on"]
     return latest is None or any(
         getattr(latest, field) != getattr(unit, field) for field in fields

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from units.content_languages import language_fields
 from units.dates import moment_text
-from units.models import OrganizationalUnit, Person, Post
+from units.models import REVISION_ORDER, OrganizationalUnit, Person, Post
 from units.selectors.as_of import current_rows, recorded_by
 from units.selectors.changes.entries import RevisionPairs
 from units.selectors.fields import model_field
@@ -180,7 +180,7 @@ def feed_names(
         Person.history.filter(id__in=wanted[Person])
         if wanted[Person]
         else Person.history.none()
-    ).order_by("history_date", "history_id")
+    ).order_by(*REVISION_ORDER)
     for pk, slug, full_name, instant in revisions.values_list(
         "id", "slug", "full_name", "history_date"
     ):

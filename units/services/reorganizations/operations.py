@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from units.models import (
+    NEWEST_REVISION_FIRST,
     Appointment,
     OperationKind,
     OrganizationalUnit,
@@ -105,7 +106,7 @@ def _last_active_version(instance: Any) -> int:
     """The history_id of a unit's or post's last version before its abolition."""
     before = (
         instance.history.filter(abolished_on__isnull=True)
-        .order_by("-history_date", "-history_id")
+        .order_by(*NEWEST_REVISION_FIRST)
         .values_list("history_id", flat=True)
         .first()
     )

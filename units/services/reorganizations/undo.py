@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from units.models import (
+    REVISION_ORDER,
     Appointment,
     OperationKind,
     OrganizationalUnit,
@@ -134,11 +135,7 @@ def _touched(
         return {}
     columns = ["history_id", "history_date", "reorganization_id", *_fields(model)]
     rows: dict[int, list[Row]] = defaultdict(list)
-    for row in (
-        history.filter(id__in=ids)
-        .order_by("history_date", "history_id")
-        .values(*columns)
-    ):
+    for row in history.filter(id__in=ids).order_by(*REVISION_ORDER).values(*columns):
         rows[row["id"]].append(row)
     now = {
         row["id"]: row
