@@ -241,14 +241,14 @@ def generation_read_json(
     answer = _cached_answer(
         request, build_json, known=known, instant=instant, derive=derive
     )
-    if isinstance(answer, str):
-        return _finish(Response(status=304), answer)
     renderer = getattr(request, "accepted_renderer", None)
-    if _renders_as_built(renderer, request):
-        return _finish(
-            HttpResponse(answer.body, content_type=renderer.media_type), answer.etag
+    if not _renders_as_built(renderer, request):
+        if isinstance(answer, str):
+            return _encoded(Response(status=304), answer, compressed=False)
+        return _encoded(
+            Response(json.loads(answer.body)), answer.etag, compressed=False
         )
-    return _finish(Response(json.loads(answer.body)), answer.etag)
+    return _send_bytes(request, answer, renderer.media_type)
 
 
 def file_read(
@@ -263,9 +263,66 @@ def file_read(
     ETagged as ``generation_read_json``'s answers, whatever the client accepts."""
     known = answer_cache.known_parameters(parameters)
     answer = _cached_answer(request, build, known=known, instant=instant)
+    return _send_bytes(request, answer, content_type)
+
+
+# What gains from gzip: text. Zip files (the snapshot, the workbook) are compressed.
+COMPRESSIBLE_TYPES = frozenset({"application/json", "application/ld+json", "text/csv"})
+
+
+def _send_bytes(
+    request: Request, answer: answer_cache.Answer | str, content_type: str
+) -> HttpResponse | Response:
+    """A cached answer's bytes as they are, or gzip-compressed for a client that
+    takes them so (``answer_cache.gzipped``), or only its ETag (304).
+
+    The compressed answer is another representation of the same one, so its ETag
+    is the answer's made weak (as Django's GZipMiddleware does): ``If-None-Match``
+    compares weakly and still finds it. A planned read is never compressed here: its
+    middleware marks the JSON after the view (``orgregistry.planned_reads``).
+    """
+    compress = (
+        content_type.split(";")[0].strip() in COMPRESSIBLE_TYPES
+        and current_plan() is None
+        and takes_gzip(request)
+    )
     if isinstance(answer, str):
-        return _finish(Response(status=304), answer)
-    return _finish(HttpResponse(answer.body, content_type=content_type), answer.etag)
+        return _encoded(Response(status=304), answer, compressed=compress)
+    body = answer_cache.gzipped(answer) if compress else None
+    if body is None:
+        response = HttpResponse(answer.body, content_type=content_type)
+        return _encoded(response, answer.etag, compressed=False)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Encoding"] = "gzip"
+    return _encoded(response, answer.etag, compressed=True)
+
+
+def _encoded(response: ResponseType, etag: str, *, compressed: bool) -> ResponseType:
+    # Whether the body is compressed follows Accept-Encoding: caches must key on it.
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return _finish(response, f"W/{etag}" if compressed else etag)
+
+
+def takes_gzip(request: Request) -> bool:
+    """Whether ``Accept-Encoding`` takes gzip: named (or ``*``, gzip not named) with
+    a quality above 0 (RFC 9110, 12.5.3)."""
+    qualities: dict[str, float] = {}
+    for item in request.headers.get("Accept-Encoding", "").split(","):
+        coding, *parameters = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if coding:
+            qualities[coding.lower()] = quality
+    for name in ("gzip", "x-gzip", "*"):
+        if name in qualities:
+            return qualities[name] > 0
+    return False
 
 
 def _renders_as_built(renderer: Any, request: Request) -> TypeGuard[JSONRenderer]:

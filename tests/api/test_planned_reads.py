@@ -161,6 +161,22 @@ def test_future_api_reads_are_planned(
     assert "planned" not in client.get(f"/api/v1/units/?as_of={soon}").json()
 
 
+def test_a_planned_read_goes_uncompressed_to_a_client_that_takes_gzip(
+    registry: dict[str, Any], editor: User, approver: User, client: Client
+) -> None:
+    """The planned-read middleware marks the JSON after the view: the view leaves
+    it uncompressed (api.conditional._send_bytes)."""
+    reorganization = scheduled(editor, approver, FIVE_OPERATIONS)
+    response = client.get(
+        f"/api/v1/tree/?as_of={day_after(reorganization)}",
+        HTTP_ACCEPT_ENCODING="gzip",
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert not response.has_header("Content-Encoding")
+    assert response.json()[0]["planned"] is True
+
+
 def test_future_reads_are_planned_on_every_page(
     registry: dict[str, Any], editor: User, approver: User, client: Client
 ) -> None:
