@@ -21,7 +21,7 @@ from units import services
 from units.models import OrganizationalUnit
 
 API = "/api/v1/"
-GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_a_client_that_takes_gzip_gets_the_same_answer_compressed(
     client: Client, alpha: OrganizationalUnit, path: str
 ) -> None:
     plain = client.get(f"{API}{path}")
-    compressed = client.get(f"{API}{path}", **GZIP)
+    compressed = client.get(f"{API}{path}", headers=GZIP)
 
     assert compressed.status_code == HTTPStatus.OK
     assert compressed["Content-Encoding"] == "gzip"
@@ -66,9 +66,9 @@ def test_a_client_that_takes_gzip_gets_the_same_answer_compressed(
 def test_the_weak_tag_of_a_compressed_answer_gets_304(
     client: Client, alpha: OrganizationalUnit
 ) -> None:
-    etag = client.get(f"{API}tree/", **GZIP)["ETag"]
+    etag = client.get(f"{API}tree/", headers=GZIP)["ETag"]
 
-    again = client.get(f"{API}tree/", HTTP_IF_NONE_MATCH=etag, **GZIP)
+    again = client.get(f"{API}tree/", headers={**GZIP, "If-None-Match": etag})
     plain_client = client.get(f"{API}tree/", HTTP_IF_NONE_MATCH=etag)
 
     assert again.status_code == HTTPStatus.NOT_MODIFIED
@@ -87,8 +87,8 @@ def test_a_large_answer_is_compressed_once_for_all_the_clients_that_take_it(
     with mock.patch.object(
         answer_cache, "compress", wraps=answer_cache.compress
     ) as compress:
-        first = client.get(f"{API}tree/", **GZIP)
-        second = client.get(f"{API}tree/", **GZIP)
+        first = client.get(f"{API}tree/", headers=GZIP)
+        second = client.get(f"{API}tree/", headers=GZIP)
 
     assert compress.call_count == 1
     assert second.content == first.content
@@ -100,7 +100,7 @@ def test_a_small_answer_is_compressed_for_each_client_and_not_kept(
     client: Client, alpha: OrganizationalUnit
 ) -> None:
     before = set(cache._cache)  # type: ignore[attr-defined]
-    response = client.get(f"{API}tree/", **GZIP)
+    response = client.get(f"{API}tree/", headers=GZIP)
 
     assert response["Content-Encoding"] == "gzip"
     added = set(cache._cache) - before  # type: ignore[attr-defined]
@@ -116,7 +116,7 @@ def test_while_another_request_compresses_the_answer_goes_as_it_is(
     key = f"api-gzip:{answer_cache.digest(plain['ETag'])}"
     cache.add(f"{key}:building", "another request", 60)
 
-    response = client.get(f"{API}tree/", **GZIP)
+    response = client.get(f"{API}tree/", headers=GZIP)
 
     assert response.status_code == HTTPStatus.OK
     assert not response.has_header("Content-Encoding")
@@ -132,10 +132,10 @@ def test_a_write_makes_a_new_compressed_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(answer_cache, "GZIP_KEEP_MIN_BYTES", 100)
-    before = client.get(f"{API}tree/", **GZIP)
+    before = client.get(f"{API}tree/", headers=GZIP)
     services.unit_update(unit=alpha.pk, user=editor, reason="Renamed", name="Omega")
 
-    after = client.get(f"{API}tree/", **GZIP)
+    after = client.get(f"{API}tree/", headers=GZIP)
 
     assert after["ETag"] != before["ETag"]
     assert b"Omega" in gzip.decompress(after.content)
@@ -154,7 +154,7 @@ def test_a_write_makes_a_new_compressed_answer(
 def test_answers_already_compressed_or_rendered_per_request_go_as_they_are(
     client: Client, alpha: OrganizationalUnit, path: str, accept: str
 ) -> None:
-    response = client.get(f"{API}{path}", HTTP_ACCEPT=accept, **GZIP)
+    response = client.get(f"{API}{path}", headers={**GZIP, "Accept": accept})
 
     assert response.status_code == HTTPStatus.OK
     assert not response.has_header("Content-Encoding")
