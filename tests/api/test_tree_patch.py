@@ -130,7 +130,7 @@ class TestDerivedEqualsWhole:
 
     @pytest.mark.parametrize("position", ["first-child", "last-child", "before"])
     def test_move_to_a_position(
-        self, registry: None, position: services.units.MovePosition
+        self, registry: None, position: services.MovePosition
     ) -> None:
         rng = _rng(4)
         unit = _a_leaf(rng)

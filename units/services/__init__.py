@@ -10,7 +10,9 @@ services; services.unit_create(...)`` is the way to call them.
 - ``revisions``: the registry lock, author, reason and time checks, saving a revision
 - ``refusals``: the codes a service refuses with, and the HTTP status of each
 - ``reverts``: how a revert takes effect: undone from now, or the record corrected
-- ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes
+- ``units``, ``posts``, ``people``, ``appointments``, ``relationships``: the writes;
+  a unit's also in ``abolitions``, ``unit_reverts`` (revert, reinstate) and
+  ``placements`` (a move to a place among siblings)
 - ``lineage``: which units took over the work of one that closed (merged, split,
   replaced, absorbed): typed, dated links, validated as GOV.UK's register does
 - ``tree``: a move's nested-set update, and the rule that siblings' positions differ
@@ -21,6 +23,13 @@ services; services.unit_create(...)`` is the way to call them.
 - ``tokens``: a person's own API token (not part of the registry)
 """
 
+from units.services.abolitions import (
+    SubUnitDestinations,
+    SubUnitPolicy,
+    SubUnitRefusal,
+    unit_abolish,
+    units_abolish,
+)
 from units.services.appointments import (
     APPOINTMENT_CORRECTABLE_FIELDS,
     appointment_correct,
@@ -39,6 +48,11 @@ from units.services.people import (
     person_create,
     person_revert,
     person_update,
+)
+from units.services.placements import (
+    MOVE_POSITIONS,
+    MovePosition,
+    unit_move_to_position,
 )
 from units.services.posts import (
     POST_UPDATABLE_FIELDS,
@@ -89,23 +103,14 @@ from units.services.revisions import (
     effective_datetime,
 )
 from units.services.tokens import api_token_create, api_token_revoke
+from units.services.unit_reverts import unit_reinstate, unit_revert
 from units.services.units import (
     KEEP_PARENT,
-    MOVE_POSITIONS,
     SIBLING_ORDER_STEP,
     UNIT_UPDATABLE_FIELDS,
-    MovePosition,
-    SubUnitDestinations,
-    SubUnitPolicy,
-    SubUnitRefusal,
-    unit_abolish,
     unit_create,
     unit_move,
-    unit_move_to_position,
-    unit_reinstate,
-    unit_revert,
     unit_update,
-    units_abolish,
 )
 
 __all__ = [

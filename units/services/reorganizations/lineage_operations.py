@@ -17,11 +17,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from units.models import ClosureReason, OperationKind, OrganizationalUnit
+from units.services.abolitions import unit_abolish
 from units.services.lineage import lineage_record
 from units.services.refusals import Refusal
 from units.services.reorganizations.payloads import lineage_slugs
 from units.services.revisions import Write
-from units.services.units import unit_abolish, unit_create, unit_move
+from units.services.units import unit_create, unit_move
 
 
 def _unit(slug: str) -> OrganizationalUnit:

@@ -17,20 +17,16 @@ from units.models import (
     Post,
     UnitRelationship,
 )
+from units.services.abolitions import unit_abolish
 from units.services.appointments import appointment_end, appointment_start
+from units.services.placements import unit_move_to_position
 from units.services.posts import post_abolish, post_create, post_revert, post_update
 from units.services.refusals import Refusal
 from units.services.relationships import relationship_create, relationship_end
 from units.services.reorganizations.lineage_operations import LINEAGE_APPLY
 from units.services.revisions import Write
-from units.services.units import (
-    unit_abolish,
-    unit_create,
-    unit_move,
-    unit_move_to_position,
-    unit_reinstate,
-    unit_update,
-)
+from units.services.unit_reverts import unit_reinstate
+from units.services.units import unit_create, unit_move, unit_update
 
 
 def _by_slug(model: type[models.Model], slug: str) -> Any:

@@ -21,9 +21,10 @@ from units.models import (
     RelationshipKind,
     UnitRelationship,
 )
+from units.services.placements import MOVE_POSITIONS
 from units.services.posts import POST_UPDATABLE_FIELDS
 from units.services.refusals import Refusal
-from units.services.units import MOVE_POSITIONS, UNIT_UPDATABLE_FIELDS
+from units.services.units import UNIT_UPDATABLE_FIELDS
 
 
 @dataclass(frozen=True)
