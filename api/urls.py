@@ -65,12 +65,22 @@ urlpatterns = [
         views.PostHistoryView.as_view(),
         name="post-history",
     ),
+    path(
+        "posts/<slug:slug>/history/<int:history_id>/",
+        views.PostVersionView.as_view(),
+        name="post-version",
+    ),
     path("people/", views.PersonListView.as_view(), name="person-list"),
     path("people/<slug:slug>/", views.PersonDetailView.as_view(), name="person-detail"),
     path(
         "people/<slug:slug>/history/",
         views.PersonHistoryView.as_view(),
         name="person-history",
+    ),
+    path(
+        "people/<slug:slug>/history/<int:history_id>/",
+        views.PersonVersionView.as_view(),
+        name="person-version",
     ),
     path("appointments/", views.AppointmentListView.as_view(), name="appointment-list"),
     path(
@@ -87,6 +97,11 @@ urlpatterns = [
         "appointments/<int:pk>/history/",
         views.AppointmentHistoryView.as_view(),
         name="appointment-history",
+    ),
+    path(
+        "appointments/<int:pk>/history/<int:history_id>/",
+        views.AppointmentVersionView.as_view(),
+        name="appointment-version",
     ),
     path(
         "relationships/", views.RelationshipListView.as_view(), name="relationship-list"
@@ -106,11 +121,21 @@ urlpatterns = [
         views.RelationshipHistoryView.as_view(),
         name="relationship-history",
     ),
+    path(
+        "relationships/<int:pk>/history/<int:history_id>/",
+        views.RelationshipVersionView.as_view(),
+        name="relationship-version",
+    ),
     path("lineage/<int:pk>/", views.LineageDetailView.as_view(), name="lineage-detail"),
     path(
         "lineage/<int:pk>/history/",
         views.LineageHistoryView.as_view(),
         name="lineage-history",
+    ),
+    path(
+        "lineage/<int:pk>/history/<int:history_id>/",
+        views.LineageVersionView.as_view(),
+        name="lineage-version",
     ),
     path(
         "reorganizations/",

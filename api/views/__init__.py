@@ -9,6 +9,7 @@ from api.views.appointments import (
     AppointmentEndView,
     AppointmentHistoryView,
     AppointmentListView,
+    AppointmentVersionView,
 )
 from api.views.base import MAX_PAGE_SIZE, RegistryView
 from api.views.changes import ChangesView
@@ -20,19 +21,30 @@ from api.views.exports import (
     UnitsCsvView,
     UnitsWorkbookView,
 )
-from api.views.lineage import LineageDetailView, LineageHistoryView
-from api.views.people import PersonDetailView, PersonHistoryView, PersonListView
+from api.views.lineage import (
+    LineageDetailView,
+    LineageHistoryView,
+    LineageVersionView,
+)
+from api.views.people import (
+    PersonDetailView,
+    PersonHistoryView,
+    PersonListView,
+    PersonVersionView,
+)
 from api.views.posts import (
     PostAbolishView,
     PostDetailView,
     PostHistoryView,
     PostListView,
+    PostVersionView,
 )
 from api.views.relationships import (
     RelationshipDetailView,
     RelationshipEndView,
     RelationshipHistoryView,
     RelationshipListView,
+    RelationshipVersionView,
 )
 from api.views.reorganizations import (
     OperationDetailView,
@@ -81,11 +93,16 @@ __all__ = [
     "ReorganizationRevertView",
     "ReorganizationSubmitView",
     "RelationshipHistoryView",
+    "RelationshipVersionView",
     "LineageDetailView",
     "LineageHistoryView",
+    "LineageVersionView",
     "PostHistoryView",
+    "PostVersionView",
     "PersonHistoryView",
+    "PersonVersionView",
     "AppointmentHistoryView",
+    "AppointmentVersionView",
     "MAX_PAGE_SIZE",
     "AppointmentDetailView",
     "AppointmentEndView",

@@ -41,7 +41,7 @@ from api.filters import (
     ordering_choices,
 )
 from api.permissions import ReadAnyoneWriteWithModelPermission, may_see_staff_identities
-from api.serializers import LINK_SLUG_MAPS, RevisionSerializer
+from api.serializers import LINK_SLUG_MAPS, RevisionSerializer, VersionSerializer
 from units import selectors
 from units.dates import moment_text
 from units.models import OrganizationalUnit, Person, Post, RecordedModel
@@ -492,23 +492,86 @@ class ObjectHistoryView(RegistryView):
                 raise NotFound(f"No {name} has the {label}.")
             if when is not None:
                 revisions = [rev for rev in revisions if rev.effective_at <= when]
-            linked: dict[str, set[int]] = {}
-            for revision in revisions:
-                for change in revision.changes:
-                    if change.field in LINK_SLUG_MAPS:
-                        linked.setdefault(LINK_SLUG_MAPS[change.field], set()).update(
-                            (change.old, change.new)
-                        )
-            context: dict[str, Any] = {
-                map_name: selectors.slug_map(model, linked.get(map_name, ()))
-                for map_name, model in SLUG_MAP_MODELS.items()
-            }
-            context["staff_reader"] = self.staff_reader()
+            context = revision_context(revisions, staff_reader=self.staff_reader())
             return page(request, self, revisions, RevisionSerializer, context)
 
         return generation_read(
             request, build, parameters=(AsOfFilterSet, PageFilterSet)
         )
+
+
+def version_schema(kind: str, path: str) -> dict[str, Any]:
+    """The schema of an object's one-version endpoint (``kind``: post, person, ...;
+    ``path``: the first segment of its address, which starts its operation id)."""
+    return {
+        "operation_id": f"{path}_version_retrieve",
+        "summary": f"One version of {'an' if kind[0] in 'aeiou' else 'a'} {kind}, "
+        "a superseded one included",
+        "description": f"The version `history_id` of the {kind}, as in its history. A "
+        "version a correction of the past superseded is no longer in the history as "
+        "known now (the history's `corrects_version` names it); it is answered here "
+        "as the registry recorded it just before the correction, with "
+        "`superseded_on` and `superseded_by` (the version that replaced it). 404 if "
+        f"it is not a version of the {kind} (or not recorded by `known_at`).",
+        "responses": {200: VersionSerializer, **ERRORS},
+    }
+
+
+# One version of one object of a history-backed model, as its history lists it, or
+# as recorded before a correction superseded it. Subclasses name the model; their
+# ``get`` carries the schema (``version_schema``) and calls ``version``.
+class ObjectVersionView(RegistryView):
+    model: ClassVar[type[RecordedModel]]
+
+    def version(
+        self, request: Request, pk: int | None, label: str, history_id: int
+    ) -> Response:
+        """The object's version ``history_id``; ``label`` names it in a 404."""
+        name = str(self.model._meta.verbose_name)
+        if pk is None:
+            raise NotFound(f"No {name} has the {label}.")
+        existing_id(self.model, pk)
+
+        def build() -> dict[str, Any]:
+            version = selectors.object_version(
+                self.model, pk, history_id, selectors.HISTORY_FIELDS[self.model]
+            )
+            if version is None:
+                raise NotFound(
+                    f"Version {history_id} is not a version of the {name} with the "
+                    f"{label}."
+                )
+            revision = version.revision
+            context = revision_context([revision], staff_reader=self.staff_reader())
+            superseded_on = version.superseded_on
+            return {
+                **RevisionSerializer(revision, context=context).data,
+                "superseded_on": superseded_on
+                and serializers.DateTimeField().to_representation(superseded_on),
+                "superseded_by": version.superseded_by,
+            }
+
+        return generation_read(request, build, parameters=())
+
+
+def revision_context(
+    revisions: Iterable[selectors.UnitRevision], *, staff_reader: bool
+) -> dict[str, Any]:
+    """What ``RevisionSerializer`` needs beside ``revisions``: the slugs of the objects
+    their changes and corrections link to (one query a kind), and the reader."""
+    linked: dict[str, set[int]] = {}
+    for revision in revisions:
+        for change in (*revision.changes, *revision.corrections):
+            if change.field in LINK_SLUG_MAPS:
+                linked.setdefault(LINK_SLUG_MAPS[change.field], set()).update(
+                    (change.old, change.new)
+                )
+    context: dict[str, Any] = {
+        map_name: selectors.slug_map(model, linked.get(map_name, ()))
+        for map_name, model in SLUG_MAP_MODELS.items()
+    }
+    context["staff_reader"] = staff_reader
+    return context
 
 
 # The model each slug map of a serializer context names.

@@ -12,7 +12,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import serializers as api_serializers
-from api.views.base import AS_OF, ERRORS, ObjectHistoryView, ObjectView, history_schema
+from api.views.base import (
+    AS_OF,
+    ERRORS,
+    ObjectHistoryView,
+    ObjectVersionView,
+    ObjectView,
+    history_schema,
+    version_schema,
+)
 from units.models import UnitSuccession
 
 
@@ -44,3 +52,11 @@ class LineageHistoryView(ObjectHistoryView):
     @extend_schema(**history_schema("lineage link"))
     def get(self, request: Request, pk: int) -> Response:
         return self.history(request, pk, f"id {pk}")
+
+
+class LineageVersionView(ObjectVersionView):
+    model = UnitSuccession
+
+    @extend_schema(**version_schema("lineage link", "lineage"))
+    def get(self, request: Request, pk: int, history_id: int) -> Response:
+        return self.version(request, pk, f"id {pk}", history_id)

@@ -20,11 +20,13 @@ from api.views.base import (
     WRITE_ERRORS,
     HistoryBackedListView,
     ObjectHistoryView,
+    ObjectVersionView,
     ObjectView,
     history_schema,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
+    version_schema,
     write_input,
 )
 from units import selectors, services
@@ -139,4 +141,14 @@ class PersonHistoryView(ObjectHistoryView):
     def get(self, request: Request, slug: str) -> Response:
         return self.history(
             request, selectors.id_for_slug(Person, slug), f"slug “{slug}”"
+        )
+
+
+class PersonVersionView(ObjectVersionView):
+    model = Person
+
+    @extend_schema(**version_schema("person", "people"))
+    def get(self, request: Request, slug: str, history_id: int) -> Response:
+        return self.version(
+            request, selectors.id_for_slug(Person, slug), f"slug “{slug}”", history_id
         )

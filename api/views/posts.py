@@ -23,12 +23,14 @@ from api.views.base import (
     WRITE_ERRORS,
     HistoryBackedListView,
     ObjectHistoryView,
+    ObjectVersionView,
     ObjectView,
     history_schema,
     newest_revision,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
+    version_schema,
     write_input,
 )
 from units import selectors, services
@@ -192,4 +194,14 @@ class PostHistoryView(ObjectHistoryView):
     def get(self, request: Request, slug: str) -> Response:
         return self.history(
             request, selectors.id_for_slug(Post, slug), f"slug “{slug}”"
+        )
+
+
+class PostVersionView(ObjectVersionView):
+    model = Post
+
+    @extend_schema(**version_schema("post", "posts"))
+    def get(self, request: Request, slug: str, history_id: int) -> Response:
+        return self.version(
+            request, selectors.id_for_slug(Post, slug), f"slug “{slug}”", history_id
         )

@@ -21,12 +21,14 @@ from api.views.base import (
     HistoryBackedListView,
     ObjectEndView,
     ObjectHistoryView,
+    ObjectVersionView,
     ObjectView,
     existing_id,
     history_schema,
     ordering_parameter,
     paginated_serializer,
     search_parameter,
+    version_schema,
     write_input,
 )
 from units import selectors, services
@@ -182,3 +184,11 @@ class RelationshipHistoryView(ObjectHistoryView):
     @extend_schema(**history_schema("relationship"))
     def get(self, request: Request, pk: int) -> Response:
         return self.history(request, pk, f"id {pk}")
+
+
+class RelationshipVersionView(ObjectVersionView):
+    model = UnitRelationship
+
+    @extend_schema(**version_schema("relationship", "relationships"))
+    def get(self, request: Request, pk: int, history_id: int) -> Response:
+        return self.version(request, pk, f"id {pk}", history_id)

@@ -10,7 +10,6 @@ from typing import Any, ClassVar, cast
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.serializer_helpers import ReturnList
@@ -39,6 +38,7 @@ from api.views.base import (
     WITHOUT_IF_MATCH_ERRORS,
     WRITE_ERRORS,
     HistoryBackedView,
+    ObjectVersionView,
     RegistryView,
     absent_at,
     as_of_instant,
@@ -47,6 +47,7 @@ from api.views.base import (
     paginated_serializer,
     recorded_since,
     unit_id_or_404,
+    version_schema,
     write_input,
 )
 from units import selectors, services
@@ -540,49 +541,9 @@ class UnitHistoryView(RegistryView):
         )
 
 
-class UnitVersionView(RegistryView):
-    @extend_schema(
-        operation_id="units_version_retrieve",
-        summary="One version of a unit, a superseded one included",
-        description=(
-            "The version `history_id` of the unit, as in its history. A version a "
-            "correction of the past superseded is no longer in the history as known "
-            "now (the history's `corrects_version` names it); it is answered here as "
-            "the registry recorded it just before the correction, with "
-            "`superseded_on` and `superseded_by` (the version that replaced it). "
-            "404 if it is not a version of the unit (or not recorded by `known_at`)."
-        ),
-        responses={200: api_serializers.VersionSerializer, **ERRORS},
-    )
+class UnitVersionView(ObjectVersionView):
+    model = OrganizationalUnit
+
+    @extend_schema(**version_schema("unit", "units"))
     def get(self, request: Request, slug: str, history_id: int) -> Response:
-        unit_id = unit_id_or_404(slug)
-
-        def build() -> dict[str, Any]:
-            version = selectors.object_version(
-                OrganizationalUnit, unit_id, history_id, selectors.UNIT_HISTORY_FIELDS
-            )
-            if version is None:
-                raise NotFound(f"Version {history_id} is not a version of {slug}.")
-            revision = version.revision
-            parent_ids = {
-                value
-                for change in (*revision.changes, *revision.corrections)
-                if change.field == "parent_id"
-                for value in (change.old, change.new)
-            }
-            context = {
-                "unit_slugs": selectors.slug_map(OrganizationalUnit, parent_ids),
-                "staff_reader": self.staff_reader(),
-            }
-            data = api_serializers.RevisionSerializer(revision, context=context).data
-            return {
-                **data,
-                "superseded_on": serializers.DateTimeField().to_representation(
-                    version.superseded_on
-                )
-                if version.superseded_on
-                else None,
-                "superseded_by": version.superseded_by,
-            }
-
-        return generation_read(request, build, parameters=())
+        return self.version(request, unit_id_or_404(slug), f"slug “{slug}”", history_id)

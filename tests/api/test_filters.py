@@ -71,6 +71,11 @@ READS: dict[str, tuple[str, tuple[type[QueryFilterSet], ...]]] = {
     ),
     # One version: known_at alone.
     "units/{slug}/history/{history_id}/": ("units/unit-x/history/1/", ()),
+    "posts/{slug}/history/{history_id}/": ("posts/head-of-x/history/1/", ()),
+    "people/{slug}/history/{history_id}/": ("people/ana-lima/history/1/", ()),
+    "appointments/{id}/history/{history_id}/": ("appointments/1/history/1/", ()),
+    "relationships/{id}/history/{history_id}/": ("relationships/1/history/1/", ()),
+    "lineage/{id}/history/{history_id}/": ("lineage/1/history/1/", ()),
     "posts/{slug}/": ("posts/head-of-x/", (AsOfFilterSet,)),
     "people/{slug}/": ("people/ana-lima/", (AsOfFilterSet,)),
     "appointments/{id}/": ("appointments/1/", (AsOfFilterSet,)),

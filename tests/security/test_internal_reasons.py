@@ -199,7 +199,7 @@ def internal_history(
         reason=f"{MARKER} lineage",
         reason_visibility=ReasonVisibility.INTERNAL,
     )
-    return {
+    objects: dict[str, dict[str, Any]] = {
         "lineage": {"pk": link.pk},
         "reorganization": {"pk": reorganization.pk},
         "reorganization-preview": {"pk": planned.pk},
@@ -217,6 +217,19 @@ def internal_history(
         "appointment": {"pk": appointment.pk},
         "relationship": {"pk": relationship.pk},
     }
+    # Each object's latest version, as for the unit.
+    for kind, recorded in (
+        ("post", history.head_of_x),
+        ("person", history.ben),
+        ("appointment", appointment),
+        ("relationship", relationship),
+        ("lineage", link),
+    ):
+        latest = recorded.history.order_by("-history_id").values_list(
+            "history_id", flat=True
+        )
+        objects[f"{kind}-version"] = {**objects[kind], "history_id": latest.first()}
+    return objects
 
 
 def api_addresses(name: str, objects: dict) -> list[str]:

@@ -70,10 +70,18 @@ def address(name: str, history: ScriptedHistory) -> str:
         "relationship": {"pk": relationship.pk},
         "lineage": {"pk": UnitSuccession.objects.values_list("pk", flat=True)[0]},
     }
-    values["unit-version"] = {
-        **values["unit"],
-        "history_id": history.unit_x.history.values_list("history_id", flat=True)[0],
-    }
+    for kind, recorded in (
+        ("unit", history.unit_x),
+        ("post", history.head_of_x),
+        ("person", history.ana),
+        ("appointment", appointment),
+        ("relationship", relationship),
+        ("lineage", UnitSuccession.objects.get()),
+    ):
+        values[f"{kind}-version"] = {
+            **values[kind],
+            "history_id": recorded.history.values_list("history_id", flat=True)[0],
+        }
     kind = name if name in values else name.split("-")[0]
     return reverse(f"api:{name}", kwargs=values[kind])
 

@@ -202,7 +202,15 @@ def api_address(path: str, history: ScriptedHistory) -> str:
             "lineage": UnitSuccession.objects.values_list("pk", flat=True)[0],
         },
         "{history_id}": {
-            "units": history.unit_x.history.values_list("history_id", flat=True)[0],
+            kind: recorded.history.values_list("history_id", flat=True)[0]
+            for kind, recorded in (
+                ("units", history.unit_x),
+                ("posts", history.head_of_x),
+                ("people", history.ana),
+                ("appointments", appointment),
+                ("relationships", relationship),
+                ("lineage", UnitSuccession.objects.get()),
+            )
         },
     }
     kind = path.removeprefix(API).split("/")[0]
