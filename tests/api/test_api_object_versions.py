@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.conftest import ScriptedHistory
+from tests.conftest import ScriptedHistory, at
 from units import services
 from units.models import Appointment, RelationshipKind
 
@@ -128,3 +128,37 @@ def test_a_superseded_appointment_version_says_which_version_replaced_it(
     changed = {change["field"]: change["new"] for change in body["changes"]}
     assert changed["started_on"] == first.started_on.isoformat()
     assert changed["person"] == scripted_history.ana.slug
+
+
+def test_a_corrected_link_names_both_objects_by_slug(
+    client: Client, scripted_history: ScriptedHistory, editor: User
+) -> None:
+    """Ana's appointment was recorded to the wrong post: the correction's old post
+    is named by its slug in the history and in the version alike (it was null in
+    the history, whose slugs came from the changes alone)."""
+    clerk = services.post_create(
+        unit=scripted_history.department_b,
+        title="Clerk",
+        user=editor,
+        reason="New post",
+        effective_at=at("2020-01-01"),
+    )
+    appointment = Appointment.objects.get(
+        person=scripted_history.ana, post=scripted_history.head_of_x
+    )
+    services.appointment_correct(
+        appointment=appointment, user=editor, reason="Wrong post", post=clerk
+    )
+    url = f"{API}appointments/{appointment.pk}/history/"
+    versions = client.get(url).json()["results"]
+    corrected = [version for version in versions if version["corrections"]]
+    assert corrected
+
+    for version in corrected:
+        alone = client.get(f"{url}{version['history_id']}/").json()
+        for answer in (version, alone):
+            [correction] = answer["corrections"]
+            assert (correction["old"], correction["new"]) == (
+                scripted_history.head_of_x.slug,
+                clerk.slug,
+            )
