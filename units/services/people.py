@@ -10,7 +10,12 @@ from django.db import transaction
 from units.models import Person
 from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.refusals import Refusal
-from units.services.reverts import RevertMode, correction_of, revert_mode
+from units.services.reverts import (
+    RevertMode,
+    correction_of,
+    revert_mode,
+    version_to_revert,
+)
 from units.services.revisions import (
     Actor,
     EffectiveTime,
@@ -46,12 +51,7 @@ def person_revert(
     write = begin_write(user, reason, reason_visibility, None)
     person = fresh(Person, person)
     check_version(person, expected_version)
-    target = person.history.filter(history_id=history_id).first()
-    if target is None:
-        raise ValidationError(
-            f"Version {history_id} is not a version of “{person}”.",
-            code=Refusal.NOT_FOUND,
-        )
+    target = version_to_revert(person, history_id)
     if mode == RevertMode.CORRECT:
         correction = correction_of(person, target, sorted(PERSON_UPDATABLE_FIELDS))
         write = correction.write(write)

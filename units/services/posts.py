@@ -20,7 +20,12 @@ from units.models import Appointment, OrganizationalUnit, Post, column_field
 from units.services.appointments import appointment_end
 from units.services.corrections import REQUESTED, asks_for_past_change
 from units.services.refusals import Refusal
-from units.services.reverts import RevertMode, correction_of, revert_mode
+from units.services.reverts import (
+    RevertMode,
+    correction_of,
+    revert_mode,
+    version_to_revert,
+)
 from units.services.revisions import (
     Actor,
     EffectiveTime,
@@ -76,12 +81,7 @@ def post_revert(
     write = begin_write(user, reason, reason_visibility, undo_at)
     post = fresh(Post, post)
     check_version(post, expected_version)
-    target = post.history.filter(history_id=history_id).first()
-    if target is None:
-        raise ValidationError(
-            f"Version {history_id} is not a version of the post “{post}”.",
-            code=Refusal.NOT_FOUND,
-        )
+    target = version_to_revert(post, history_id, f"the post “{post}”")
     if mode == RevertMode.CORRECT:
         return _post_correct(post, target, write, effective_at)
     if target.abolished_on is not None:

@@ -80,6 +80,20 @@ class Correction:
         return replace(write, effective_at=self.effective_at)
 
 
+def version_to_revert(
+    instance: RecordedModel, history_id: int, named: str | None = None
+) -> Any:
+    """The revision ``history_id`` of ``instance``; refused (404) if it is not one of
+    its. ``named``: how the refusal names the object (default “its name”)."""
+    target = instance.history.filter(history_id=history_id).first()
+    if target is None:
+        raise ValidationError(
+            f"Version {history_id} is not a version of {named or f'“{instance}”'}.",
+            code=Refusal.NOT_FOUND,
+        )
+    return target
+
+
 def revision_after(instance: RecordedModel, target: Any) -> Any | None:
     """The revision in force right after ``target``, as known now (None: none).
 

@@ -20,7 +20,13 @@ from units.models import NEWEST_REVISION_FIRST, OrganizationalUnit
 from units.services.abolitions import unit_abolish
 from units.services.corrections import REQUESTED, revisions, winners
 from units.services.refusals import Refusal
-from units.services.reverts import Correction, RevertMode, correction_of, revert_mode
+from units.services.reverts import (
+    Correction,
+    RevertMode,
+    correction_of,
+    revert_mode,
+    version_to_revert,
+)
 from units.services.revisions import (
     Actor,
     EffectiveTime,
@@ -68,12 +74,7 @@ def unit_revert(
     write = begin_write(user, reason, reason_visibility, undo_at)
     unit = fresh(OrganizationalUnit, unit)
     check_version(unit, expected_version)
-    target = unit.history.filter(history_id=history_id).first()
-    if target is None:
-        raise ValidationError(
-            f"Version {history_id} is not a version of “{unit}”.",
-            code=Refusal.NOT_FOUND,
-        )
+    target = version_to_revert(unit, history_id)
     if mode == RevertMode.CORRECT:
         return _unit_correct(unit, target, write, effective_at)
     if target.abolished_on is not None and unit.abolished_on is None:
